@@ -1,0 +1,54 @@
+"""Gunicorn settings for AdFlux: `gunicorn -c gunicorn.conf.py "adflux.app:create_app()"`.
+
+Metrics with several workers: each worker is its own process with its own counters, so they are
+kept in files under PROMETHEUS_MULTIPROC_DIR and `/metrics` (answered by any one worker) adds
+them up. That directory must be set *before* Python imports prometheus_client (this file runs
+first), must be empty when the server starts (`on_starting`), and must forget a worker's live
+gauges when the worker exits (`child_exit`). See docs/TECHNICAL_DOCS.md, "Metrics".
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+# Every knob below can be overridden with the usual GUNICORN_* / command-line options.
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", str(min(2 * multiprocessing.cpu_count() + 1, 9))))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+worker_class = "gthread"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak cannot grow without bound.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = 500
+# AdFlux writes its own access line (JSON with request id, route, status, duration, user).
+accesslog = None
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 27's control socket defaults to one path per user ($HOME/.gunicorn/gunicorn.ctl): two
+# servers on a machine would fight over it, and AdFlux does not use gunicornc.
+control_socket_disable = True
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+os.environ.setdefault(MULTIPROC_ENV, str(Path(tempfile.gettempdir()) / "adflux-prometheus"))
+
+
+def on_starting(server: Any) -> None:
+    """Start from an empty metrics directory: files left by an earlier run would be added in."""
+    path = Path(os.environ[MULTIPROC_ENV])
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Drop the exited worker's live gauges (pool use, memory); its counters are kept."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,3 @@
+"""AdFlux: job-advertising automation."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,53 @@
+"""The REST API under /api/v1: flask-smorest blueprints, one module per resource."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import flask_swagger_ui
+from flask import Flask, send_from_directory
+
+from adflux.api.converters import DatabaseIntConverter
+from adflux.api.errors import register_error_handlers
+from adflux.extensions import api as smorest_api
+
+SWAGGER_ASSETS = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
+
+
+def init_app(app: Flask) -> None:
+    """Register every API blueprint, the error handlers and the local Swagger UI assets."""
+    from adflux.api import (
+        accounts,
+        alerts,
+        audit,
+        auth,
+        campaigns,
+        candidates,
+        health,
+        input_guards,
+        jobs,
+        reports,
+        segments,
+        tasks,
+        tokens,
+        users,
+    )
+
+    # Before any rule is added: ids past what the database holds are 404s, not database errors.
+    app.url_map.converters["int"] = DatabaseIntConverter
+    smorest_api.init_app(app)
+    smorest_api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "An AdFlux API token"}
+    )
+    for module in (jobs, candidates, tasks, campaigns, users, tokens, reports, accounts, audit, segments):
+        smorest_api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.URL_PREFIX}")
+    smorest_api.register_blueprint(health.blp, url_prefix=f"/api/v1{health.URL_PREFIX}")
+    smorest_api.register_blueprint(alerts.blp, url_prefix=f"/api/v1{alerts.URL_PREFIX}")
+    health.init_probes(app)  # /healthz and /readyz, outside /api: probes carry no token
+    register_error_handlers(app)
+    auth.init_app(app)  # default deny: every /api/ request is authenticated and authorised
+    input_guards.init_app(app)  # input no field can hold (NUL characters) is a 422, not a 500
+
+    @app.get("/api/v1/docs/assets/<path:filename>")
+    def swagger_assets(filename: str):  # type: ignore[no-untyped-def]
+        return send_from_directory(SWAGGER_ASSETS, filename, max_age=86400)

@@ -1,0 +1,184 @@
+"""Who may call the API: bearer tokens, a role declared on every endpoint, and default deny.
+
+Every API view method declares the least role it needs with ``@requires("viewer" | "manager" |
+"admin")`` (or ``@public``). A ``before_request`` hook on /api/ authenticates the caller and
+enforces the declaration; an endpoint without one is treated as admin-only, so forgetting the
+decorator fails closed. The declaration also documents the operation in OpenAPI (security
+requirement plus 401/403 responses).
+
+The CLI's in-process client is trusted as a local admin (it already has the database): it wraps
+the app in `LocalAdminMiddleware`, which sets a WSGI environ key that no HTTP caller can set.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, current_app, g, request
+from flask_smorest import Blueprint
+
+from adflux.api.errors import error_response
+from adflux.constants import ROLES
+from adflux.schemas.common import ApiErrorSchema
+from adflux.services import auth as auth_service
+from adflux.services.auth import Principal
+from adflux.services.errors import Unauthenticated
+
+logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PUBLIC = "public"
+LOCAL_ADMIN_ENVIRON_KEY = "adflux.local_admin"
+# What an endpoint without a declaration requires: the strictest role (fail closed).
+UNDECLARED_ROLE = "admin"
+# Served to anyone: the API description and its viewer.
+PUBLIC_ENDPOINTS = frozenset({"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "swagger_assets"})
+SECURITY = [{"bearerAuth": []}]
+
+_ROLE_ATTR = "_adflux_required_role"
+# A blueprint used only for its documentation decorators (it is never registered).
+_doc = Blueprint("adflux-auth-doc", __name__)
+
+
+def requires(role: str) -> Callable[[F], F]:
+    """Declare the least role a view method needs, and document it in OpenAPI."""
+    if role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}; one of {', '.join(ROLES)}")
+
+    def decorator(func: F) -> F:
+        documented: Any = func
+        responses = getattr(func, "_apidoc", {}).get("response", {}).get("responses", {})
+        if 401 not in responses:
+            documented = _doc.alt_response(
+                401, schema=ApiErrorSchema, description="No valid API token was sent"
+            )(documented)
+        if role != "viewer" and 403 not in responses:
+            documented = _doc.alt_response(
+                403, schema=ApiErrorSchema, description=f"The caller's role is below {role}"
+            )(documented)
+        documented = Blueprint.doc(security=SECURITY, **{"x-required-role": role})(documented)
+        setattr(documented, _ROLE_ATTR, role)
+        return documented
+
+    return decorator
+
+
+def public(func: F) -> F:
+    """Declare a view method open to anonymous callers (documented with no security)."""
+    documented: Any = Blueprint.doc(security=[])(func)
+    setattr(documented, _ROLE_ATTR, PUBLIC)
+    return documented
+
+
+def required_role(endpoint: str | None, method: str, app: Flask | None = None) -> str:
+    """The role (or PUBLIC) an endpoint's method needs; undeclared methods need admin."""
+    if endpoint in PUBLIC_ENDPOINTS:
+        return PUBLIC
+    if endpoint is None or method == "OPTIONS":
+        return "viewer"  # unknown path or method: authenticate first, then 404/405
+    view = (app or current_app).view_functions.get(endpoint)
+    if view is None:
+        return "viewer"
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        handler = getattr(view_class, method.lower(), None)
+        if handler is None and method == "HEAD":
+            handler = getattr(view_class, "get", None)
+    else:
+        handler = view
+    return getattr(handler, _ROLE_ATTR, UNDECLARED_ROLE)
+
+
+def declared_roles(app: Flask, *, prefix: str = "/api/v1") -> Iterable[tuple[str, str, str, str | None]]:
+    """(rule, method, endpoint, declared role or None) for every API rule: for tests and docs."""
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(prefix):
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            role = required_role(rule.endpoint, method, app)
+            declared = role if role == PUBLIC or _is_declared(app, rule.endpoint, method) else None
+            yield rule.rule, method, rule.endpoint, declared
+
+
+def _is_declared(app: Flask, endpoint: str, method: str) -> bool:
+    view = app.view_functions[endpoint]
+    view_class = getattr(view, "view_class", None)
+    handler = getattr(view_class, method.lower(), None) if view_class is not None else view
+    return hasattr(handler, _ROLE_ATTR)
+
+
+def current_principal() -> Principal:
+    """The authenticated caller of this request."""
+    principal = g.get("current_user")
+    if principal is None:
+        raise Unauthenticated("Authentication required")
+    return principal
+
+
+class LocalAdminMiddleware:
+    """WSGI middleware for the in-process CLI client: every request is the local admin."""
+
+    def __init__(self, app: Any, *, name: str | None = None) -> None:
+        self.app = app
+        self.name = name or _os_user()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        environ[LOCAL_ADMIN_ENVIRON_KEY] = self.name
+        return self.app(environ, start_response)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return "cli"
+
+
+def _unauthorized(message: str, *, invalid_token: bool = False) -> Response:
+    response = error_response(401, message)
+    challenge = 'Bearer realm="adflux"'
+    if invalid_token:
+        challenge += ', error="invalid_token"'
+    response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+def _identify() -> Principal | None:
+    header = request.headers.get("Authorization")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("Send the API token as 'Authorization: Bearer <token>'")
+        return auth_service.authenticate_token(token=token.strip())
+    local_name = request.environ.get(LOCAL_ADMIN_ENVIRON_KEY)
+    if local_name:
+        return auth_service.local_principal(str(local_name))
+    return None
+
+
+def _authenticate_api_request() -> Response | None:
+    if not request.path.startswith("/api/"):
+        return None
+    role = required_role(request.endpoint, request.method)
+    if role == PUBLIC:
+        return None
+    try:
+        principal = _identify()
+    except Unauthenticated as exc:
+        return _unauthorized(exc.message, invalid_token=True)
+    if principal is None:
+        return _unauthorized("Authentication required: send 'Authorization: Bearer <API token>'")
+    g.current_user = principal
+    if not principal.has_role(role):
+        logger.info("Refused %s %s: role %s below %s", request.method, request.path, principal.role, role)
+        return error_response(403, f"This action needs the {role} role")
+    return None
+
+
+def init_app(app: Flask) -> None:
+    """Authenticate and authorise every /api/ request before its view runs."""
+    app.before_request(_authenticate_api_request)

@@ -1,0 +1,141 @@
+"""/api/v1/campaigns: create, preview, publish and manage campaigns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from adflux.api.auth import requires
+from adflux.api.reads import reads_only
+from adflux.schemas.campaigns import (
+    CampaignCreateSchema,
+    CampaignListArgsSchema,
+    CampaignPageSchema,
+    CampaignSchema,
+    PreviewSchema,
+)
+from adflux.schemas.common import ApiErrorSchema, TaskAcceptedSchema
+from adflux.services import campaigns as campaigns_service
+
+URL_PREFIX = "/campaigns"
+blp = Blueprint("campaigns", __name__, description="Advertising campaigns")
+
+
+def accepted(run: Any) -> tuple[dict[str, Any], int]:
+    """The 202 body for background work."""
+    return {
+        "task_id": run.id,
+        "status": run.status,
+        "status_url": url_for("tasks.TaskDetail", task_id=run.id),
+    }, 202
+
+
+@blp.route("")
+class CampaignList(MethodView):
+    @requires("viewer")
+    @blp.arguments(CampaignListArgsSchema, location="query")
+    @blp.response(200, CampaignPageSchema)
+    @reads_only
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List campaigns (filters: status, job_id), newest first."""
+        return campaigns_service.list_campaigns(**args).as_dict()
+
+    @requires("manager")
+    @blp.arguments(CampaignCreateSchema)
+    @blp.response(201, CampaignSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema, description="Unknown job")
+    @blp.alt_response(409, schema=ApiErrorSchema, description="The job is closed")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a draft campaign for a job on the chosen platforms and segments."""
+        return campaigns_service.create_campaign(**data)
+
+
+@blp.route("/<int:campaign_id>")
+class CampaignDetail(MethodView):
+    @requires("viewer")
+    @blp.response(200, CampaignSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, campaign_id: int) -> Any:
+        """Get a campaign with each platform's status, external ids, attempts and last error."""
+        return campaigns_service.get_campaign(campaign_id=campaign_id)
+
+
+@blp.route("/<int:campaign_id>/preview")
+class CampaignPreview(MethodView):
+    @requires("viewer")
+    @blp.response(200, PreviewSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, campaign_id: int) -> dict[str, Any]:
+        """Creatives, platform budgets and the compliance report, before publishing."""
+        return campaigns_service.preview_campaign(campaign_id=campaign_id)
+
+
+@blp.route("/<int:campaign_id>/publish")
+class CampaignPublish(MethodView):
+    @requires("manager")
+    @blp.response(202, TaskAcceptedSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="Not a draft")
+    @blp.alt_response(503, schema=ApiErrorSchema, description="Task queue unavailable")
+    def post(self, campaign_id: int) -> Any:
+        """Publish a draft in the background (one task per platform); poll the task for progress."""
+        return accepted(campaigns_service.publish_campaign(campaign_id=campaign_id))
+
+
+@blp.route("/<int:campaign_id>/retry-failed")
+class CampaignRetry(MethodView):
+    @requires("manager")
+    @blp.response(202, TaskAcceptedSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="Nothing failed")
+    @blp.alt_response(503, schema=ApiErrorSchema, description="Task queue unavailable")
+    def post(self, campaign_id: int) -> Any:
+        """Republish only the platforms that failed."""
+        return accepted(campaigns_service.retry_failed(campaign_id=campaign_id))
+
+
+@blp.route("/<int:campaign_id>/pause")
+class CampaignPause(MethodView):
+    @requires("manager")
+    @blp.response(200, CampaignSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="Not live")
+    def post(self, campaign_id: int) -> Any:
+        """Pause delivery on every live platform."""
+        return campaigns_service.pause_campaign(campaign_id=campaign_id)
+
+
+@blp.route("/<int:campaign_id>/resume")
+class CampaignResume(MethodView):
+    @requires("manager")
+    @blp.response(200, CampaignSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="Not paused")
+    def post(self, campaign_id: int) -> Any:
+        """Resume delivery of a paused campaign."""
+        return campaigns_service.resume_campaign(campaign_id=campaign_id)
+
+
+@blp.route("/<int:campaign_id>/complete")
+class CampaignComplete(MethodView):
+    @requires("manager")
+    @blp.response(200, CampaignSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="Not live or paused")
+    def post(self, campaign_id: int) -> Any:
+        """End the flight: stop delivery and mark the campaign completed."""
+        return campaigns_service.complete_campaign(campaign_id=campaign_id)
+
+
+@blp.route("/<int:campaign_id>/archive")
+class CampaignArchive(MethodView):
+    @requires("manager")
+    @blp.response(200, CampaignSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="Already archived or publishing")
+    def post(self, campaign_id: int) -> Any:
+        """Archive the campaign at the platforms and in AdFlux (final)."""
+        return campaigns_service.archive_campaign(campaign_id=campaign_id)

@@ -1,0 +1,104 @@
+"""One JSON error shape for every API error: {"code", "message", "errors"}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from sqlalchemy.exc import OperationalError as DatabaseUnavailable
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from adflux.services.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    503: "service_unavailable",
+}
+
+
+def error_response(status: int, message: str, *, code: str | None = None, errors: Any = None) -> Response:
+    """Build the standard error body with `status`."""
+    response = jsonify(
+        {"code": code or _CODES.get(status, "error"), "message": message, "errors": errors or {}}
+    )
+    response.status_code = status
+    return response
+
+
+def wants_json() -> bool:
+    """API paths always answer JSON; elsewhere follow the Accept header (the dashboard wants HTML)."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return (
+        best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
+
+
+def _validation_messages(error: HTTPException) -> Any:
+    # webargs puts {"messages": {location: {field: [msg]}}} on the exception.
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages")
+    if isinstance(messages, dict) and len(messages) == 1:
+        return next(iter(messages.values()))
+    return messages
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the handlers; they replace flask-smorest's so every error has the same shape."""
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError) -> Response:
+        return error_response(error.status, error.message, code=error.code, errors=error.errors)
+
+    @app.errorhandler(DatabaseUnavailable)
+    def handle_database_unavailable(error: DatabaseUnavailable) -> Any:
+        # The database restarted or is unreachable: a retryable condition, not a bug. The next
+        # request reconnects (pool pre-ping) and creates are idempotent by external_ref, so the
+        # client is told to retry instead of getting a bare 500.
+        reason = str(error.orig).strip().splitlines()[0][:200] if error.orig else type(error).__name__
+        logger.error("Database unavailable on %s %s: %s", request.method, request.path, reason)
+        if not wants_json():
+            return ServiceUnavailable()
+        response = error_response(503, "The database is unavailable; try again shortly")
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException) -> Any:
+        if not wants_json():
+            return error
+        status = error.code or 500
+        if status >= 500:
+            logger.error("HTTP %s on %s %s", status, request.method, request.path)
+        message = error.description or "Error"
+        data = getattr(error, "data", None) or {}
+        if data.get("message"):
+            message = data["message"]
+        errors = _validation_messages(error) if status in (400, 422) else None
+        if status == 422 and errors:
+            message = "The request is invalid; see errors for each field."
+        response = error_response(status, message, errors=errors)
+        if status == 405 and getattr(error, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(error.valid_methods or [])
+        return response
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception) -> Any:
+        # Logged once with its stack trace, never shown to the client.
+        logger.exception("Unhandled error on %s %s", request.method, request.path)
+        if not wants_json():
+            return InternalServerError()
+        return error_response(500, "Internal server error", code="internal_error")

@@ -1,0 +1,107 @@
+"""/api/v1/reports: campaign performance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from adflux.api.auth import requires
+from adflux.api.reads import reads_only
+from adflux.schemas.common import ApiErrorSchema, TaskAcceptedSchema
+from adflux.schemas.reports import (
+    CampaignSeriesSchema,
+    OverviewSchema,
+    RangeArgsSchema,
+    ReportArgsSchema,
+    ReportSchema,
+)
+from adflux.services import reports as reports_service
+
+URL_PREFIX = "/reports"
+blp = Blueprint("reports", __name__, description="Performance reports")
+
+
+@blp.route("/performance")
+class PerformanceReport(MethodView):
+    @requires("viewer")
+    @blp.arguments(ReportArgsSchema, location="query")
+    @blp.response(200, ReportSchema)
+    @reads_only
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Impressions, reach, clicks, spend, applications, CTR, CPC and CPA, grouped as asked."""
+        return reports_service.performance_report(**args)
+
+
+@blp.route("/performance.csv")
+class PerformanceReportCsv(MethodView):
+    @requires("viewer")
+    @blp.arguments(ReportArgsSchema, location="query")
+    @blp.response(200, description="The same report as CSV", content_type="text/csv")
+    def get(self, args: dict[str, Any]) -> Response:
+        """The performance report as a CSV download."""
+        report = reports_service.performance_report(**args)
+        return Response(
+            reports_service.report_csv(report),
+            mimetype="text/csv",
+            headers={"Content-Disposition": "attachment; filename=adflux-performance.csv"},
+        )
+
+
+@blp.route("/segments")
+class SegmentComparison(MethodView):
+    @requires("viewer")
+    @blp.arguments(RangeArgsSchema, location="query")
+    @blp.response(200, ReportSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Segments ranked by cost per application."""
+        return reports_service.segment_comparison(**args)
+
+
+@blp.route("/overview")
+class Overview(MethodView):
+    @requires("viewer")
+    @blp.arguments(RangeArgsSchema, location="query")
+    @blp.response(200, OverviewSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """KPIs and the daily trend across all campaigns."""
+        return reports_service.overview(**args)
+
+
+@blp.route("/campaigns/<int:campaign_id>/platforms")
+class PlatformComparison(MethodView):
+    @requires("viewer")
+    @blp.arguments(RangeArgsSchema, location="query")
+    @blp.response(200, ReportSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, args: dict[str, Any], campaign_id: int) -> dict[str, Any]:
+        """One campaign's platforms side by side."""
+        return reports_service.platform_comparison(campaign_id=campaign_id, **args)
+
+
+@blp.route("/campaigns/<int:campaign_id>/daily")
+class CampaignDaily(MethodView):
+    @requires("viewer")
+    @blp.arguments(RangeArgsSchema, location="query")
+    @blp.response(200, CampaignSeriesSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, args: dict[str, Any], campaign_id: int) -> dict[str, Any]:
+        """One campaign per platform per day, for charts."""
+        return reports_service.campaign_timeseries(campaign_id=campaign_id, **args)
+
+
+@blp.route("/sync")
+class MetricsSync(MethodView):
+    @requires("manager")
+    @blp.response(202, TaskAcceptedSchema)
+    @blp.alt_response(503, schema=ApiErrorSchema, description="Task queue unavailable")
+    def post(self) -> Any:
+        """Pull the latest insights from every platform now (the same task beat runs hourly)."""
+        from adflux.api.campaigns import accepted
+        from adflux.services import tasks as tasks_service
+        from adflux.tasks.metrics import sync_metrics
+
+        run = tasks_service.create_task_run(kind="metrics.sync")
+        return accepted(tasks_service.enqueue(sync_metrics, run, queue="sync"))

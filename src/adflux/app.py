@@ -1,0 +1,66 @@
+"""The application factory: a readable list of init_app calls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from adflux import __version__
+from adflux.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the AdFlux Flask app from `settings` (default: read from the environment)."""
+    settings = settings or Settings.from_env()
+    settings.validate()
+    if not settings.database_url:
+        # The embedded default keeps its SQLite file under the instance folder.
+        Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
+
+    app = Flask("adflux", instance_path=str(Path(settings.instance_path).resolve()))
+    app.config.from_mapping(_flask_config(settings))
+    app.extensions["adflux_settings"] = settings
+
+    from adflux import api, extensions, monitoring, tasks, web
+
+    monitoring.init_app(app)
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(
+        app, extensions.db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True
+    )
+    api.init_app(app)
+    tasks.init_app(app)
+    web.init_app(app)
+    return app
+
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def _flask_config(settings: Settings) -> dict[str, object]:
+    is_sqlite = settings.database_uri.startswith("sqlite")
+    engine_options: dict[str, object] = {"pool_pre_ping": True}
+    if not is_sqlite:
+        engine_options |= {"pool_size": settings.database_pool_size, "max_overflow": 10, "pool_recycle": 1800}
+    return {
+        "SECRET_KEY": settings.secret_key,
+        "TESTING": settings.env == "testing",
+        "SQLALCHEMY_DATABASE_URI": settings.database_uri,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "SQLALCHEMY_ECHO": settings.database_echo,
+        "MAX_CONTENT_LENGTH": settings.max_content_length,
+        "JSON_SORT_KEYS": False,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": settings.is_production,
+        # flask-smorest / OpenAPI
+        "API_TITLE": "AdFlux API",
+        "API_VERSION": __version__,
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        # Served locally: these machines have no internet, so no CDN.
+        "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
+    }

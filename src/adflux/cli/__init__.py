@@ -1,0 +1,104 @@
+"""The `adflux` command line: one click group, one module per area."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+from sqlalchemy.exc import OperationalError as DatabaseUnavailable
+
+from adflux.cli.client import ApiClient, ApiError
+from adflux.services.errors import DomainError
+from adflux.settings import Settings, SettingsError
+
+
+@dataclass
+class CliContext:
+    """What every command needs: settings, the app (lazily) and the API client."""
+
+    api_url: str | None
+    token: str | None
+    as_json: bool
+    _app: Flask | None = field(default=None, repr=False)
+    _client: ApiClient | None = field(default=None, repr=False)
+
+    @property
+    def app(self) -> Flask:
+        if self._app is None:
+            from adflux.app import create_app
+
+            settings = Settings.from_env()
+            if not self.api_url and not settings.log_file:
+                # In-process, the server's logs would interleave with the output: keep them in a file.
+                settings = settings.replace(log_file=str(Path(settings.instance_path) / "adflux.log"))
+            self._app = create_app(settings)
+        return self._app
+
+    @property
+    def client(self) -> ApiClient:
+        if self._client is None:
+            if self.api_url:
+                self._client = ApiClient(base_url=self.api_url, token=self.token)
+            else:
+                self._client = ApiClient(app=self.app, token=self.token)
+        return self._client
+
+
+pass_cli = click.make_pass_decorator(CliContext)
+
+
+class AdfluxGroup(click.Group):
+    """Turns every expected failure into a one-line message and a non-zero exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ApiError as exc:
+            raise click.ClickException(exc.one_line()) from None
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        except SettingsError as exc:
+            raise click.ClickException(f"configuration: {exc}") from None
+        except DatabaseUnavailable as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise click.ClickException(f"database unavailable: {reason}") from None
+
+
+@click.group(cls=AdfluxGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--api-url", envvar="ADFLUX_API_URL", help="Use a remote AdFlux server instead of in-process.")
+@click.option("--token", envvar="ADFLUX_API_TOKEN", help="API token for the server.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of tables.")
+@click.version_option(package_name="adflux")
+@click.pass_context
+def main(ctx: click.Context, api_url: str | None, token: str | None, as_json: bool) -> None:
+    """AdFlux: advertise job openings on Meta, Google Ads, X, TikTok and Snapchat."""
+    if isinstance(ctx.obj, CliContext):  # tests hand in a context bound to their app
+        ctx.obj.api_url, ctx.obj.token, ctx.obj.as_json = api_url, token, as_json
+    else:
+        ctx.obj = CliContext(api_url=api_url, token=token, as_json=as_json)
+
+
+def _register() -> None:
+    from adflux.cli import (
+        campaigns,
+        data,
+        db,
+        demo,
+        jobs,
+        ops,
+        reports,
+        sandbox,
+        security,
+        segments,
+        serve,
+        users,
+    )
+
+    for module in (jobs, data, db, serve, campaigns, users, reports, demo, ops, sandbox, segments, security):
+        module.register(main)
+
+
+_register()

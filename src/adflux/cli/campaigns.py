@@ -1,0 +1,248 @@
+"""Campaigns from the command line: create, view, publish and manage."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+from adflux.cli import CliContext, pass_cli
+from adflux.cli.output import console, cop, page_caption, print_json, print_table
+from adflux.constants import CAMPAIGN_STATUSES, PLATFORMS
+
+
+def _csv_list(value: str | None, cast: type = str) -> list[Any]:
+    if not value:
+        return []
+    try:
+        return [cast(part.strip()) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a comma-separated list of {cast.__name__}") from None
+
+
+def _weights(value: str | None) -> dict[str, float] | None:
+    if not value:
+        return None
+    weights: dict[str, float] = {}
+    for part in value.split(","):
+        name, _, weight = part.partition("=")
+        try:
+            weights[name.strip()] = float(weight)
+        except ValueError:
+            raise click.BadParameter(
+                f"use platform=weight pairs, e.g. meta=2,google=1 (got {part!r})"
+            ) from None
+    return weights
+
+
+def _platform_rows(campaign: dict[str, Any]) -> list[dict[str, Any]]:
+    return campaign.get("platform_campaigns", [])
+
+
+def wait_for_task(cli: CliContext, task: dict[str, Any], label: str) -> dict[str, Any]:
+    """Follow a task's progress until it finishes (a bar for people, silence for --json)."""
+    run = cli.client.get(f"/tasks/{task['task_id']}")
+    if run["status"] in ("succeeded", "failed"):
+        return run
+    with Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        disable=cli.as_json,
+    ) as bar:
+        handle = bar.add_task("", total=100)
+        while run["status"] not in ("succeeded", "failed"):
+            time.sleep(0.5)
+            run = cli.client.get(f"/tasks/{task['task_id']}")
+            bar.update(handle, completed=run["progress"], description=run.get("stage") or "")
+    return run
+
+
+def show_campaign(campaign: dict[str, Any]) -> None:
+    console.print(
+        f"[bold]Campaña {campaign['id']}[/] · {campaign['name']} · estado [bold]{campaign['status']}[/] · "
+        f"presupuesto {cop(campaign['budget_total'])}"
+    )
+    print_table(
+        "Plataformas",
+        [
+            ("Plataforma", "platform"),
+            ("Estado", "status"),
+            ("Presupuesto", lambda r: cop(r["budget_total"])),
+            ("ID externo", "external_campaign_id"),
+            ("Intentos", "attempts"),
+            ("Último error", "last_error"),
+        ],
+        _platform_rows(campaign),
+    )
+
+
+@click.command("create-campaign")
+@click.option("--job-id", type=click.IntRange(min=1), required=True)
+@click.option("--platforms", required=True, help=f"Comma-separated: {','.join(PLATFORMS)}")
+@click.option("--segment-ids", help="Comma-separated segment ids (default: broad audience).")
+@click.option(
+    "--budget",
+    "budget_total",
+    type=click.IntRange(min=1),
+    default=1_000_000,
+    show_default=True,
+    help="Total budget, COP.",
+)
+@click.option("--daily-budget", "budget_daily", type=click.IntRange(min=1), help="Daily budget, COP.")
+@click.option("--start", "start_date", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD (default today).")
+@click.option("--end", "end_date", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD.")
+@click.option("--target-cpa", type=click.IntRange(min=1), help="Target cost per application, COP.")
+@click.option("--objective", type=click.Choice(["traffic", "leads"]), default="traffic", show_default=True)
+@click.option("--weights", help="Budget weights, e.g. meta=2,google=1 (default: even).")
+@click.option("--name", help="Campaign name (default: job title and city).")
+@click.option("--publish", is_flag=True, help="Publish right away and follow the progress.")
+@pass_cli
+def create_campaign(cli: CliContext, **opts: Any) -> None:
+    """Create a campaign for a job on the chosen platforms and segments."""
+    body: dict[str, Any] = {
+        "job_id": opts["job_id"],
+        "platforms": _csv_list(opts["platforms"]),
+        "segment_ids": _csv_list(opts["segment_ids"], int),
+        "budget_total": opts["budget_total"],
+        "budget_daily": opts["budget_daily"],
+        "target_cpa": opts["target_cpa"],
+        "objective": opts["objective"],
+        "weights": _weights(opts["weights"]),
+        "name": opts["name"],
+    }
+    for key in ("start_date", "end_date"):
+        if opts[key]:
+            body[key] = opts[key].date().isoformat()
+    campaign = cli.client.post("/campaigns", json=body)
+    if opts["publish"]:
+        task = cli.client.post(f"/campaigns/{campaign['id']}/publish")
+        wait_for_task(cli, task, "Publicando")
+        campaign = cli.client.get(f"/campaigns/{campaign['id']}")
+    if cli.as_json:
+        return print_json(campaign)
+    show_campaign(campaign)
+    if not opts["publish"]:
+        console.print(
+            f"Revisa la vista previa con [bold]adflux campaign preview {campaign['id']}[/] y publica con "
+            f"[bold]adflux campaign publish {campaign['id']}[/]."
+        )
+
+
+@click.command("view-campaigns")
+@click.option("--status", type=click.Choice(CAMPAIGN_STATUSES))
+@click.option("--job-id", type=click.IntRange(min=1))
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--page-size", type=click.IntRange(1, 200), default=20, show_default=True)
+@pass_cli
+def view_campaigns(cli: CliContext, **filters: Any) -> None:
+    """List campaigns with each platform's status."""
+    page = cli.client.get("/campaigns", **filters)
+    if cli.as_json:
+        return print_json(page)
+    print_table(
+        "Campañas",
+        [
+            ("ID", "id"),
+            ("Nombre", "name"),
+            ("Estado", "status"),
+            ("Presupuesto", lambda r: cop(r["budget_total"])),
+            (
+                "Plataformas",
+                lambda r: ", ".join(f"{p['platform']}:{p['status']}" for p in r["platform_campaigns"]),
+            ),
+            ("Inicio", "start_date"),
+        ],
+        page["items"],
+        caption=page_caption(page),
+    )
+
+
+@click.group("campaign")
+def campaign_group() -> None:
+    """One campaign: show, preview, publish, pause, resume, complete, archive, retry-failed."""
+
+
+@campaign_group.command("show")
+@click.argument("campaign_id", type=click.IntRange(min=1))
+@pass_cli
+def show(cli: CliContext, campaign_id: int) -> None:
+    """A campaign with each platform's status, external ids, attempts and last error."""
+    campaign = cli.client.get(f"/campaigns/{campaign_id}")
+    print_json(campaign) if cli.as_json else show_campaign(campaign)
+
+
+@campaign_group.command("preview")
+@click.argument("campaign_id", type=click.IntRange(min=1))
+@pass_cli
+def preview(cli: CliContext, campaign_id: int) -> None:
+    """The creatives and the compliance report per platform, before publishing."""
+    data = cli.client.get(f"/campaigns/{campaign_id}/preview")
+    if cli.as_json:
+        return print_json(data)
+    for platform in data["platforms"]:
+        creative = platform["creatives"][0]
+        console.rule(f"[bold]{platform['platform']}[/] · {cop(platform['budget_total'])}")
+        console.print(
+            f"[bold]{creative['headline']}[/]\n{creative['primary_text']}\n[dim]{creative['link_url']}[/]"
+        )
+        for group in platform["ad_groups"]:
+            notes = group["compliance"]
+            console.print(f"  • {group['name']} ({cop(group['budget_daily'])}/día)")
+            for note in notes:
+                if note.get("action") in ("dropped", "widened"):
+                    console.print(
+                        f"      [yellow]{note['action']}[/] {note['criterion']} {note['value']}: "
+                        f"{note['reason']}"
+                    )
+
+
+def _simple_action(name: str, verb: str) -> None:
+    @campaign_group.command(name)
+    @click.argument("campaign_id", type=click.IntRange(min=1))
+    @pass_cli
+    def command(cli: CliContext, campaign_id: int) -> None:
+        campaign = cli.client.post(f"/campaigns/{campaign_id}/{name}")
+        print_json(campaign) if cli.as_json else show_campaign(campaign)
+
+    command.__doc__ = f"{verb} a campaign."
+
+
+_simple_action("pause", "Pause")
+_simple_action("resume", "Resume")
+_simple_action("complete", "Complete (end the flight of)")
+_simple_action("archive", "Archive")
+
+
+def _background_action(name: str, path: str, verb: str) -> None:
+    @campaign_group.command(name)
+    @click.argument("campaign_id", type=click.IntRange(min=1))
+    @click.option("--no-wait", is_flag=True, help="Return at once with the task id.")
+    @pass_cli
+    def command(cli: CliContext, campaign_id: int, no_wait: bool) -> None:
+        task = cli.client.post(f"/campaigns/{campaign_id}/{path}")
+        if no_wait:
+            return print_json(task) if cli.as_json else console.print(f"task {task['task_id']}")
+        run = wait_for_task(cli, task, "Publicando")
+        campaign = cli.client.get(f"/campaigns/{campaign_id}")
+        if cli.as_json:
+            return print_json({"task": run, "campaign": campaign})
+        show_campaign(campaign)
+        if campaign["status"] == "failed":
+            raise click.ClickException(f"campaign {campaign_id} failed to publish on every platform")
+
+    command.__doc__ = f"{verb} in the background and follow the progress."
+
+
+_background_action("publish", "publish", "Publish a draft campaign")
+_background_action("retry-failed", "retry-failed", "Republish only the failed platforms")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(create_campaign)
+    group.add_command(view_campaigns)
+    group.add_command(campaign_group)

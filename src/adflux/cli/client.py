@@ -1,0 +1,88 @@
+"""The one API client the CLI uses: in-process (WSGI) by default, or a remote AdFlux server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+from flask import Flask
+
+
+class ApiError(Exception):
+    """An error answer from the API, carrying its JSON error body."""
+
+    def __init__(self, status: int, code: str, message: str, errors: Any = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.errors = status, code, message, errors or {}
+
+    def one_line(self) -> str:
+        detail = ""
+        if isinstance(self.errors, dict) and self.errors:
+            parts = [
+                f"{k}: {'; '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in self.errors.items()
+            ]
+            detail = " (" + ", ".join(parts)[:300] + ")"
+        return f"{self.message}{detail}"
+
+
+class ApiClient:
+    """Calls /api/v1 and returns decoded JSON, raising ApiError on any 4xx/5xx."""
+
+    def __init__(
+        self, *, app: Flask | None = None, base_url: str | None = None, token: str | None = None
+    ) -> None:
+        headers = {"Accept": "application/json", "User-Agent": "adflux-cli"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if base_url:
+            self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=60.0)
+        elif app is not None:
+            from adflux.api.auth import LocalAdminMiddleware
+
+            # In-process calls come from this machine's operator, who has the database anyway:
+            # the middleware marks them as the local admin (a remote caller cannot forge it).
+            transport = httpx.WSGITransport(app=LocalAdminMiddleware(app))
+            self._http = httpx.Client(transport=transport, base_url="http://adflux.local", headers=headers)
+        else:
+            raise ValueError("ApiClient needs an app (in-process) or a base_url")
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, f"/api/v1{path}", **kwargs)
+        except httpx.HTTPError as exc:
+            raise ApiError(0, "unreachable", f"Cannot reach the AdFlux API: {exc}") from exc
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {}
+            raise ApiError(
+                response.status_code,
+                body.get("code", "error"),
+                body.get("message") or f"HTTP {response.status_code}",
+                body.get("errors"),
+            )
+        if response.status_code == 204 or not response.content:
+            return None
+        if response.headers.get("content-type", "").startswith("application/json"):
+            return response.json()
+        return response.text
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> Any:
+        return self.request("POST", path, json=json, **kwargs)
+
+    def patch(self, path: str, json: Any = None) -> Any:
+        return self.request("PATCH", path, json=json)
+
+    def upload(self, path: str, file: Path, *, fmt: str | None = None) -> Any:
+        with file.open("rb") as handle:
+            files = {"file": (file.name, handle, "application/octet-stream")}
+            data = {"format": fmt} if fmt else {}
+            return self.request("POST", path, files=files, data=data)
+
+    def close(self) -> None:
+        self._http.close()

@@ -1,0 +1,112 @@
+"""Getting data in: simulated data and file imports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from adflux.cli import CliContext, pass_cli
+from adflux.cli.output import console, print_json, print_table
+
+
+@click.command("seed")
+@click.option("--candidates", type=click.IntRange(min=0), default=5000, show_default=True)
+@click.option("--jobs", type=click.IntRange(min=0), default=200, show_default=True)
+@click.option("--seed", "seed_value", type=int, default=42, show_default=True, help="Random seed.")
+@click.option("--replace", is_flag=True, help="Delete earlier simulated rows first.")
+@pass_cli
+def seed(cli: CliContext, candidates: int, jobs: int, seed_value: int, replace: bool) -> None:
+    """Fill the database with simulated Colombian job openings and candidates."""
+    from adflux.services.seeding import seed_database
+
+    with cli.app.app_context():
+        if cli.as_json:
+            result = seed_database(candidates=candidates, jobs=jobs, seed=seed_value, replace=replace)
+            return print_json(_as_dict(result))
+        with Progress(
+            TextColumn("[bold]Sembrando datos"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task("seed", total=candidates + jobs)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            result = seed_database(
+                candidates=candidates, jobs=jobs, seed=seed_value, replace=replace, progress=progress
+            )
+    console.print(f"[green]Listo:[/] {_summary(result)}")
+
+
+def _as_dict(result: Any) -> dict[str, Any]:
+    if hasattr(result, "as_dict"):
+        return result.as_dict()
+    return dict(getattr(result, "__dict__", {}))
+
+
+def _summary(result: Any) -> str:
+    data = _as_dict(result)
+    parts = [
+        f"{data.get('candidates_inserted', 0):,} candidatos".replace(",", "."),
+        f"{data.get('jobs_inserted', 0):,} ofertas".replace(",", "."),
+    ]
+    if data.get("candidates_skipped") or data.get("jobs_skipped"):
+        parts.append(f"{data.get('candidates_skipped', 0) + data.get('jobs_skipped', 0)} ya existían")
+    return ", ".join(parts) + f" en {data.get('seconds', 0):.1f} s"
+
+
+def _import(cli: CliContext, kind: str, file: Path, fmt: str | None) -> None:
+    report = cli.client.upload(f"/{kind}/import", file, fmt=fmt)
+    if cli.as_json:
+        print_json(report)
+    else:
+        console.print(
+            f"[green]{report['created']} created[/], [cyan]{report['updated']} updated[/], "
+            f"[red]{report['failed']} rejected[/]"
+        )
+        if report["errors"]:
+            print_table(
+                "Rejected rows",
+                [
+                    ("Where", lambda r: f"line {r['line']}" if "line" in r else f"record {r.get('record')}"),
+                    ("Ref", "external_ref"),
+                    ("Reason", "reason"),
+                ],
+                report["errors"],
+            )
+    if report["failed"]:
+        # Good rows were kept; a non-zero exit tells scripts that some were not.
+        raise SystemExit(2)
+
+
+_FORMAT = click.Choice(["csv", "json", "jsonl", "ndjson", "xml"])
+
+
+@click.command("import-jobs")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=_FORMAT, help="Override detection from the file name.")
+@pass_cli
+def import_jobs(cli: CliContext, file: Path, fmt: str | None) -> None:
+    """Import job openings from a CSV, JSON or XML feed (idempotent by external_ref)."""
+    _import(cli, "jobs", file, fmt)
+
+
+@click.command("import-candidates")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=_FORMAT, help="Override detection from the file name.")
+@pass_cli
+def import_candidates(cli: CliContext, file: Path, fmt: str | None) -> None:
+    """Import candidates from a CSV or JSON file (idempotent by external_ref)."""
+    _import(cli, "candidates", file, fmt)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(seed)
+    group.add_command(import_jobs)
+    group.add_command(import_candidates)

@@ -1,0 +1,313 @@
+"""Operations from the command line: status, alerts, backups and clean-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.table import Table
+
+from adflux.cli import CliContext, pass_cli
+from adflux.cli.output import console, page_caption, print_json, print_table
+
+_STATUS_STYLE = {"ok": "green", "degraded": "yellow", "unknown": "yellow", "fail": "bold red"}
+
+
+def _styled(status: str) -> str:
+    return f"[{_STATUS_STYLE.get(status, 'white')}]{status}[/]"
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+
+
+@click.command("status")
+@click.option("--no-workers", is_flag=True, help="Do not ping Celery workers (saves up to a second).")
+@click.option("--fresh", is_flag=True, help="Ask the platforms again, not the last minute's answer.")
+@pass_cli
+def status(cli: CliContext, no_workers: bool, fresh: bool) -> None:
+    """At-a-glance health: dependencies, workers, queues, model, open alerts, last backup.
+
+    Exits with status 1 when AdFlux is not ready (database or broker down), so scripts can use it.
+    """
+    summary = cli.client.get("/status", workers=str(not no_workers).lower(), fresh=str(fresh).lower())
+    if cli.as_json:
+        print_json(summary)
+    else:
+        _print_status(summary)
+    if not summary["ready"]:
+        raise SystemExit(1)
+
+
+def _print_status(summary: dict[str, Any]) -> None:
+    table = Table(
+        title=f"AdFlux {summary['version']} — {_styled(summary['status'])}",
+        header_style="bold cyan",
+        title_justify="left",
+    )
+    for header in ("Check", "Status", "Latency", "Detail"):
+        table.add_column(header, overflow="fold")
+    for check in summary["checks"]:
+        name = check["name"] + ("" if check["critical"] else " [dim](informative)[/]")
+        table.add_row(name, _styled(check["status"]), _ms(check.get("latency_ms")), check.get("detail") or "")
+    console.print(table)
+
+    workers = summary.get("workers")
+    if workers is None:
+        console.print("Workers: embedded mode (tasks run inline)")
+    elif workers:
+        console.print(f"Workers: {len(workers)} alive ({', '.join(workers)})")
+    else:
+        console.print("Workers: [bold red]none answered[/]")
+    queues = summary.get("queues") or {}
+    if queues:
+        console.print("Queues: " + ", ".join(f"{name} {n}" for name, n in queues.items()))
+    model = summary.get("model") or {}
+    if model.get("active_version") is not None:
+        parts = [f"v{model['active_version']}"]
+        if model.get("silhouette") is not None:
+            parts.append(f"silhouette {model['silhouette']:.3f}")
+        if model.get("drift") is not None:
+            parts.append(f"drift {model['drift']:.3f}")
+        console.print("Model: " + ", ".join(parts))
+    else:
+        console.print("Model: no active segmentation model")
+    tasks = summary.get("tasks_last_24h") or {}
+    if tasks:
+        console.print("Tasks (24 h): " + ", ".join(f"{k} {v}" for k, v in sorted(tasks.items())))
+    backup = summary.get("last_backup")
+    console.print(
+        f"Last backup: {backup['created_at']} ({backup['name']})" if backup else "Last backup: none"
+    )
+    alerts = summary.get("alerts") or []
+    if alerts:
+        console.print(f"[bold red]{len(alerts)} open alert(s)[/]:")
+        for alert in alerts:
+            console.print(f"  [{alert['severity']}] {alert['rule']} {alert['key']}: {alert['message']}")
+    else:
+        console.print("Alerts: none open")
+
+
+# ---- alerts --------------------------------------------------------------------------------------
+
+
+@click.group("alerts", invoke_without_command=True)
+@click.option("--all", "show_all", is_flag=True, help="Resolved alerts too (history), not only open ones.")
+@click.option("--rule", help="Only this rule (see `adflux alerts rules`).")
+@click.option("--severity", type=click.Choice(["info", "warning", "critical"]))
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--page-size", type=click.IntRange(1, 200), default=20, show_default=True)
+@click.pass_context
+def alerts(
+    ctx: click.Context, show_all: bool, rule: str | None, severity: str | None, page: int, page_size: int
+) -> None:
+    """Open alerts (or, with --all, the history); subcommands evaluate and export the rules."""
+    if ctx.invoked_subcommand is not None:
+        return
+    cli: CliContext = ctx.find_object(CliContext)
+    result = cli.client.get(
+        "/alerts",
+        status=None if show_all else "open",
+        rule=rule,
+        severity=severity,
+        page=page,
+        page_size=page_size,
+    )
+    if cli.as_json:
+        return print_json(result)
+    if not result["items"]:
+        console.print("No alerts." if show_all else "No open alerts.")
+        return
+    print_table(
+        "Alerts" if show_all else "Open alerts",
+        [
+            ("ID", "id"),
+            ("Severity", lambda r: _severity(r["severity"])),
+            ("Rule", "rule"),
+            ("Key", "key"),
+            ("Status", "status"),
+            ("Opened (UTC)", lambda r: _when(r["opened_at"])),
+            ("Resolved (UTC)", lambda r: _when(r.get("resolved_at"))),
+            ("Message", "message"),
+        ],
+        result["items"],
+        caption=page_caption(result),
+    )
+
+
+def _severity(value: str) -> str:
+    return {"critical": "[bold red]critical[/]", "warning": "[yellow]warning[/]"}.get(value, value)
+
+
+def _when(value: str | None) -> str:
+    return value[:16].replace("T", " ") if value else ""
+
+
+@alerts.command("rules")
+@pass_cli
+def alert_rules(cli: CliContext) -> None:
+    """The alert rules and this deployment's thresholds."""
+    rules = cli.client.get("/alerts/rules")
+    if cli.as_json:
+        return print_json(rules)
+    print_table(
+        "Alert rules",
+        [
+            ("Rule", "name"),
+            ("Severity", lambda r: _severity(r["severity"])),
+            ("For", "audience"),
+            ("Threshold", lambda r: "" if r["threshold"] is None else f"{r['threshold']:g}"),
+            (
+                "Setting",
+                lambda r: f"ADFLUX_{r['threshold_setting'].upper()}" if r["threshold_setting"] else "",
+            ),
+            ("Summary", "summary"),
+        ],
+        rules,
+    )
+
+
+@alerts.command("evaluate")
+@pass_cli
+def alert_evaluate(cli: CliContext) -> None:
+    """Evaluate every rule now and notify what is new (the scheduler does this every minute)."""
+    result = cli.client.post("/alerts/evaluate")
+    if cli.as_json:
+        return print_json(result)
+    console.print(
+        f"opened {len(result['opened'])}, resolved {len(result['resolved'])}, "
+        f"still open {len(result['still_open'])}, notifications sent {result['notified']}"
+        + (f", [red]failed {result['notify_failures']}[/]" if result["notify_failures"] else "")
+    )
+    for rule, error in result.get("errors", {}).items():
+        console.print(f"[yellow]{rule} could not be evaluated:[/] {error}")
+
+
+@alerts.command("export-rules")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout."
+)
+def alert_export_rules(output: str | None) -> None:
+    """Print the rules as a Prometheus alerting-rules file (for Alertmanager users)."""
+    from adflux.monitoring.alerts import export_prometheus_rules
+    from adflux.settings import Settings
+
+    text = export_prometheus_rules(Settings.from_env())
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        console.print(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+# ---- backups (added to the `adflux db` group) ------------------------------------------------------
+# Local commands, not API calls: a backup is written on, and a restore replaces, the database this
+# machine is configured for; neither belongs behind an HTTP endpoint.
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+@click.command("backup")
+@click.option("--label", help="A word added to the file name (e.g. before-upgrade).")
+@pass_cli
+def db_backup(cli: CliContext, label: str | None) -> None:
+    """Back up the database (pg_dump -Fc on PostgreSQL, online backup on SQLite), then apply retention."""
+    from adflux.services import backups
+
+    with cli.app.app_context():
+        info = backups.create_backup(label=label)
+    if cli.as_json:
+        return print_json(info.as_dict())
+    rows = sum(n for name, n in info.tables.items() if name not in backups.BOOKKEEPING_TABLES)
+    console.print(
+        f"Backup written: [bold]{info.path}[/] ({_size(info.size_bytes)}, {rows} rows, sha256 {info.sha256})"
+    )
+
+
+@click.command("backups")
+@pass_cli
+def db_backups(cli: CliContext) -> None:
+    """List backups, newest first."""
+    from adflux.services import backups
+
+    with cli.app.app_context():
+        found = backups.list_backups()
+    if cli.as_json:
+        return print_json([b.as_dict() for b in found])
+    print_table(
+        "Backups",
+        [
+            ("File", "name"),
+            ("Created (UTC)", lambda r: f"{r['created_at']:%Y-%m-%d %H:%M}"),
+            ("Database", "dialect"),
+            ("Size", lambda r: _size(r["size_bytes"])),
+            ("Rows", lambda r: sum((r.get("tables") or {}).values()) or ""),
+            ("Revision", "revision"),
+        ],
+        [b.as_dict() for b in found],
+        caption=f"in {backups.backup_dir(cli.app.extensions['adflux_settings'])}",
+    )
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite a database that already holds data.")
+@pass_cli
+def db_restore(cli: CliContext, file: str, force: bool) -> None:
+    """Replace the database with backup FILE (stop the web server and workers first)."""
+    from adflux.services import backups
+
+    with cli.app.app_context():
+        result = backups.restore_backup(path=file, force=force)
+    if cli.as_json:
+        return print_json(result.as_dict())
+    rows = sum(n for name, n in result.tables.items() if name not in backups.BOOKKEEPING_TABLES)
+    console.print(
+        f"Restored {result.backup.name}: {rows} rows in {len(result.tables)} tables, "
+        f"schema revision {result.revision or '(none)'}"
+        + (f"; replaced {result.replaced_rows} rows" if result.replaced_rows else "")
+    )
+
+
+@click.command("prune")
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+@click.option("--keep-simulated", is_flag=True, help="Leave simulated (SIM-*) candidates and jobs alone.")
+@pass_cli
+def db_prune(cli: CliContext, dry_run: bool, keep_simulated: bool) -> None:
+    """Delete old task runs, resolved alerts, audit events and request stats past retention, and
+    simulated data (candidates and jobs whose reference starts with SIM-, with what hangs off them)."""
+    from adflux.services import maintenance
+
+    with cli.app.app_context():
+        report = maintenance.prune(dry_run=dry_run, simulated=not keep_simulated)
+    if cli.as_json:
+        return print_json(report.as_dict())
+    rows = [
+        {"what": "past retention", "table": name, "rows": n, "older than": f"{report.cutoffs[name]:%Y-%m-%d}"}
+        for name, n in report.retention.items()
+    ] + [
+        {"what": "simulated", "table": name, "rows": n, "older than": ""}
+        for name, n in report.simulated.items()
+    ]
+    print_table(
+        "Would delete (dry run)" if dry_run else "Deleted",
+        [("What", "what"), ("Table", "table"), ("Rows", "rows"), ("Older than", "older than")],
+        rows,
+        caption=f"{report.total} rows in all" + (" — nothing was deleted" if dry_run else ""),
+    )
+
+
+def register(group: click.Group) -> None:
+    from adflux.cli.db import db_group
+
+    group.add_command(status)
+    group.add_command(alerts)
+    for command in (db_backup, db_backups, db_restore, db_prune):
+        db_group.add_command(command)

@@ -1,0 +1,107 @@
+"""Performance from the command line: sync metrics and print reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from adflux.cli import CliContext, pass_cli
+from adflux.cli.campaigns import wait_for_task
+from adflux.cli.output import console, cop, print_json, print_table
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.2f} %"
+
+
+METRIC_COLUMNS: list[tuple[str, Any]] = [
+    ("Impresiones", lambda r: f"{r['impressions']:,}".replace(",", ".")),
+    ("Clics", lambda r: f"{r['clicks']:,}".replace(",", ".")),
+    ("Postulaciones", "applications"),
+    ("Inversión", lambda r: cop(r["spend"])),
+    ("CTR", lambda r: pct(r["ctr"])),
+    ("CPC", lambda r: cop(r["cpc"])),
+    ("CPA", lambda r: cop(r["cpa"])),
+]
+DIMENSION_COLUMNS: dict[str, tuple[str, Any]] = {
+    "campaign": ("Campaña", lambda r: f"{r['campaign']} · {r.get('campaign_name') or ''}"),
+    "platform": ("Plataforma", "platform"),
+    "segment": ("Segmento", lambda r: r.get("segment_name") or "—"),
+    "category": ("Categoría", "category"),
+    "day": ("Día", "day"),
+}
+
+
+@click.command("sync-metrics")
+@pass_cli
+def sync_metrics(cli: CliContext) -> None:
+    """Pull the latest daily insights from every platform now."""
+    task = cli.client.post("/reports/sync")
+    run = wait_for_task(cli, task, "Sincronizando")
+    if cli.as_json:
+        return print_json(run)
+    result = run.get("result") or {}
+    console.print(
+        f"{result.get('rows', 0)} filas de {result.get('platform_campaigns', 0)} campañas por plataforma"
+    )
+    for platform, info in (result.get("platforms") or {}).items():
+        if info.get("error"):
+            console.print(f"[red]{platform}[/]: {info['error']}")
+    if run["status"] == "failed":
+        raise click.ClickException(run.get("error") or "metrics sync failed")
+
+
+@click.command("report")
+@click.option(
+    "--group-by", default="platform", show_default=True, help="campaign,platform,segment,category,day"
+)
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--campaign-id", type=click.IntRange(min=1))
+@click.option("--platform")
+@click.option("--segment-id", type=click.IntRange(min=1))
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write CSV here.",
+)
+@pass_cli
+def report(cli: CliContext, group_by: str, csv_file: Path | None, **filters: Any) -> None:
+    """Performance by campaign, platform, segment, job category and day."""
+    params = {
+        k: (v.date().isoformat() if hasattr(v, "date") else v) for k, v in filters.items() if v is not None
+    }
+    params["group_by"] = group_by
+    if csv_file:
+        csv_text = cli.client.get("/reports/performance.csv", **params)
+        csv_file.write_text(csv_text, encoding="utf-8")
+        console.print(f"CSV escrito en {csv_file}")
+        return
+    data = cli.client.get("/reports/performance", **params)
+    if cli.as_json:
+        return print_json(data)
+    print_report(data, title=f"Rendimiento {data['since']} → {data['until']}")
+
+
+def print_report(data: dict[str, Any], *, title: str) -> None:
+    """A report table with a totals line."""
+    columns: list[tuple[str, Any]] = []
+    for position, dim in enumerate(data["group_by"]):
+        header, getter = DIMENSION_COLUMNS[dim]
+
+        def cell(row: dict[str, Any], getter: Any = getter, first: bool = position == 0) -> Any:
+            if row.get("_total"):
+                return "TOTAL" if first else ""
+            return getter(row) if callable(getter) else row.get(getter)
+
+        columns.append((header, cell))
+    rows = [*data["rows"], {**data["totals"], "_total": True}]
+    print_table(title, [*columns, *METRIC_COLUMNS], rows)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(sync_metrics)
+    group.add_command(report)

@@ -1,0 +1,31 @@
+"""`adflux sandbox`: run the platform sandbox as a server on loopback."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+
+@click.command("sandbox")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Keep it on loopback: it has no real auth."
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=8900, show_default=True)
+@click.option(
+    "--latency-ms", type=click.FloatRange(min=0), default=0, show_default=True, help="Simulated latency."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the performance simulator.")
+def sandbox(host: str, port: int, latency_ms: float, seed: int) -> None:
+    """Emulate the Meta, Google Ads, X, TikTok and Snapchat APIs (control endpoints under /__sandbox/)."""
+    from adflux.sandbox.server import serve_sandbox
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    click.echo(
+        f"Platform sandbox on http://{host}:{port}/ — point AdFlux at it with ADFLUX_PLATFORM_BASE_URL"
+    )
+    serve_sandbox(host, port, latency_ms=latency_ms, seed=seed)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(sandbox)

@@ -1,0 +1,95 @@
+"""The audit trail and platform-account secrets: `adflux audit`, `adflux platform-accounts ...`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from adflux.cli import CliContext, pass_cli
+from adflux.cli.output import console, page_caption, print_json, print_table
+
+
+@click.command("audit")
+@click.option("--entity-type", help="e.g. job, campaign, user, api_token, platform_account.")
+@click.option("--entity-id")
+@click.option("--actor", help="An e-mail, or local:<name> for commands run on the server.")
+@click.option("--action", help='Exact, or a prefix ending in * (e.g. "campaign.*").')
+@click.option("--since", help="ISO date or time (UTC unless it says otherwise).")
+@click.option("--until", help="ISO date or time (UTC unless it says otherwise).")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--page-size", type=click.IntRange(1, 200), default=50, show_default=True)
+@pass_cli
+def audit(cli: CliContext, **filters: Any) -> None:
+    """Who changed what and when, newest first (admins)."""
+    page = cli.client.get("/audit-events", **filters)
+    if cli.as_json:
+        return print_json(page)
+    print_table(
+        "Auditoría",
+        [
+            ("Cuándo (UTC)", lambda r: r["at"][:19].replace("T", " ")),
+            ("Quién", "actor"),
+            ("Acción", "action"),
+            ("Objeto", lambda r: f"{r['entity_type']} {r['entity_id'] or ''}".strip()),
+            ("Cambios", _changes),
+        ],
+        page["items"],
+        caption=page_caption(page),
+    )
+
+
+def _changes(row: dict[str, Any]) -> str:
+    before, after = row.get("before") or {}, row.get("after") or {}
+    changed = [key for key in after if before.get(key) != after.get(key)] if before else list(after)
+    return ", ".join(changed[:6]) + ("…" if len(changed) > 6 else "")
+
+
+@click.group("platform-accounts")
+def accounts_group() -> None:
+    """Ad-platform accounts (credentials are encrypted and never shown)."""
+
+
+@accounts_group.command("list")
+@pass_cli
+def list_accounts(cli: CliContext) -> None:
+    """List platform accounts with their credentials masked."""
+    page = cli.client.get("/platform-accounts", page_size=200)
+    if cli.as_json:
+        return print_json(page)
+    print_table(
+        "Cuentas de plataforma",
+        [
+            ("ID", "id"),
+            ("Plataforma", "platform"),
+            ("Nombre", "name"),
+            ("Cuenta", "external_account_id"),
+            ("Credenciales", lambda r: ", ".join(f"{k}={v}" for k, v in r["credentials_masked"].items())),
+            ("Estado", "credentials_status"),
+            ("Activa", lambda r: "sí" if r["active"] else "no"),
+        ],
+        page["items"],
+        caption=page_caption(page),
+    )
+
+
+@accounts_group.command("rotate-key")
+@pass_cli
+def rotate_key(cli: CliContext) -> None:
+    """Re-encrypt every account's credentials with the first key of ADFLUX_ENCRYPTION_KEY.
+
+    Rotation: set ADFLUX_ENCRYPTION_KEY="new,old" everywhere, run this on one machine, then drop
+    the old key.
+    """
+    from adflux.services.platform_accounts import rotate_encryption_key
+
+    with cli.app.app_context():
+        count = rotate_encryption_key()
+    if cli.as_json:
+        return print_json({"reencrypted": count})
+    console.print(f"Re-encrypted the credentials of {count} account(s) with the newest key")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(audit)
+    group.add_command(accounts_group)

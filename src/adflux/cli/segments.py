@@ -1,0 +1,186 @@
+"""Segments and segmentation models from the command line: view, train, list, activate, drift."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from adflux.cli import CliContext, pass_cli
+from adflux.cli.campaigns import wait_for_task
+from adflux.cli.output import console, cop, page_caption, print_json, print_table
+
+
+def _percent(share: float | None) -> str:
+    return "—" if share is None else f"{share * 100:.1f} %"
+
+
+def _number(value: float | None, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _top(entries: list[dict[str, Any]] | None, n: int = 2) -> str:
+    return ", ".join(str(e.get("label") or e.get("value")) for e in (entries or [])[:n])
+
+
+@click.command("view-segments")
+@click.option("--version", type=click.IntRange(min=1), help="Model version (default: the active one).")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--page-size", type=click.IntRange(1, 200), default=50, show_default=True)
+@pass_cli
+def view_segments(cli: CliContext, **args: Any) -> None:
+    """List the segments of the active model (or of --version)."""
+    page = cli.client.get("/segments", **args)
+    if cli.as_json:
+        return print_json(page)
+    version = page["items"][0]["model_version"] if page["items"] else args.get("version")
+    print_table(
+        f"Segmentos del modelo v{version}",
+        [
+            ("ID", "id"),
+            ("Segmento", "name"),
+            ("Tamaño", lambda r: f"{r['size']:,}".replace(",", ".")),
+            ("Proporción", lambda r: _percent(r["share"])),
+            ("Ciudades", lambda r: _top(r["profile"].get("top_cities"))),
+            ("Salario mediano", lambda r: cop(r["profile"].get("median_expected_salary"))),
+            ("Habilidades", lambda r: _top(r["profile"].get("top_skills"), 3)),
+        ],
+        page["items"],
+        caption=page_caption(page),
+    )
+
+
+@click.command("train-segments")
+@click.option("--k-min", type=click.IntRange(2, 50), help="Smallest k to try (default: configured).")
+@click.option("--k-max", type=click.IntRange(2, 50), help="Largest k to try (default: configured).")
+@click.option("--force", is_flag=True, help="Activate the new version even if it scores worse.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--no-wait", is_flag=True, help="Return at once with the task id.")
+@pass_cli
+def train_segments(
+    cli: CliContext, k_min: int | None, k_max: int | None, force: bool, seed: int, no_wait: bool
+) -> None:
+    """Train a new segmentation model version and follow its progress."""
+    body = {
+        "force": force,
+        "seed": seed,
+        **({"k_min": k_min} if k_min else {}),
+        **({"k_max": k_max} if k_max else {}),
+    }
+    task = cli.client.post("/segmentation/train", json=body)
+    if no_wait:
+        return print_json(task) if cli.as_json else console.print(f"task {task['task_id']}")
+    run = wait_for_task(cli, task, "Entrenando")
+    if run["status"] == "failed":
+        raise click.ClickException(f"training failed: {run.get('error')}")
+    result = run.get("result") or {}
+    if result.get("error"):
+        raise click.ClickException(f"training failed: {result['error']}")
+    model = cli.client.get(f"/segmentation/models/{result['version']}")
+    if cli.as_json:
+        return print_json({"task": run, "model": model})
+    _show_model(model)
+
+
+models_group = click.Group("models", help="Segmentation model versions: list, show, activate (roll back).")
+
+
+@models_group.command("list")
+@click.option("--status", type=click.Choice(["candidate", "active", "retired"]))
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--page-size", type=click.IntRange(1, 200), default=20, show_default=True)
+@pass_cli
+def list_models(cli: CliContext, **args: Any) -> None:
+    """List model versions, newest first."""
+    page = cli.client.get("/segmentation/models", **args)
+    if cli.as_json:
+        return print_json(page)
+    print_table(
+        "Modelos de segmentación",
+        [
+            ("Versión", "version"),
+            ("Estado", "status"),
+            ("k", "k"),
+            ("Silueta", lambda r: _number(r["silhouette"])),
+            ("Davies–Bouldin", lambda r: _number(r["davies_bouldin"])),
+            ("ARI personas", lambda r: _number(r["persona_ari"])),
+            ("Candidatos", "training_size"),
+            ("Creado", lambda r: (r.get("created_at") or "")[:19]),
+            ("Notas", "notes"),
+        ],
+        page["items"],
+        caption=page_caption(page),
+    )
+
+
+@models_group.command("show")
+@click.argument("version", type=click.IntRange(min=1))
+@pass_cli
+def show_model(cli: CliContext, version: int) -> None:
+    """Show one model version with its k search."""
+    model = cli.client.get(f"/segmentation/models/{version}")
+    print_json(model) if cli.as_json else _show_model(model)
+
+
+@models_group.command("activate")
+@click.argument("version", type=click.IntRange(min=1))
+@pass_cli
+def activate_model(cli: CliContext, version: int) -> None:
+    """Activate VERSION (roll back or forward); every candidate is re-assigned."""
+    model = cli.client.post(f"/segmentation/models/{version}/activate")
+    if cli.as_json:
+        return print_json(model)
+    console.print(
+        f"Modelo v{model['version']} activo (k={model['k']}, silueta {_number(model['silhouette'])})"
+    )
+
+
+@click.command("drift")
+@click.option("--refresh", is_flag=True, help="Recompute now instead of showing the last record.")
+@pass_cli
+def drift(cli: CliContext, refresh: bool) -> None:
+    """Show how far today's candidates drifted from the active model's training data."""
+    report = cli.client.get("/segmentation/drift", refresh="true" if refresh else None)
+    if cli.as_json:
+        return print_json(report)
+    console.print(
+        f"Modelo v{report['model_version']} · deriva {report['score']:.3f} ([bold]{report['status']}[/]) · "
+        f"calculada {str(report.get('computed_at', ''))[:19]}"
+    )
+    rows = [{"feature": name, **values} for name, values in report["features"].items()]
+    segments = report.get("segments")
+    if segments:
+        rows.append({"feature": "segment shares", "psi": segments["psi"], "status": segments["status"]})
+    print_table(
+        "PSI por variable",
+        [("Variable", "feature"), ("PSI", lambda r: _number(r["psi"])), ("Estado", "status")],
+        rows,
+    )
+
+
+def _show_model(model: dict[str, Any]) -> None:
+    console.print(
+        f"[bold]Modelo v{model['version']}[/] · {model['status']} · k={model['k']} · "
+        f"silueta {_number(model['silhouette'])} · ARI personas {_number(model['persona_ari'])}"
+    )
+    if model.get("notes"):
+        console.print(model["notes"])
+    chosen = model["k"]
+    print_table(
+        "Búsqueda de k",
+        [
+            ("k", lambda r: f"{r['k']} ←" if r["k"] == chosen else r["k"]),
+            ("Silueta", lambda r: _number(r.get("silhouette"))),
+            ("Davies–Bouldin", lambda r: _number(r.get("davies_bouldin"))),
+            ("Calinski–Harabasz", lambda r: _number(r.get("calinski_harabasz"), 0)),
+            ("Inercia", lambda r: _number(r.get("inertia"), 0)),
+        ],
+        (model.get("metrics") or {}).get("k_search", []),
+    )
+
+
+def register(group: click.Group) -> None:
+    group.add_command(view_segments)
+    group.add_command(train_segments)
+    group.add_command(models_group)
+    group.add_command(drift)

@@ -1,0 +1,196 @@
+"""Users and API tokens: `adflux users ...` and `adflux tokens ...`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from adflux.cli import CliContext, pass_cli
+from adflux.cli.output import console, page_caption, print_json, print_table
+from adflux.constants import ROLES
+
+ROLE_LABELS = {"viewer": "lector", "manager": "gestor", "admin": "administrador"}
+
+
+def _read_password(password_stdin: bool, no_password: bool) -> str | None:
+    if no_password:
+        return None
+    if password_stdin:
+        # One line, without its newline: `printf '%s' "$PASSWORD" | adflux users create-admin ...`.
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _user_id(cli: CliContext, user: str) -> int:
+    """Accept a user id or an e-mail address."""
+    if user.isdigit():
+        return int(user)
+    page = cli.client.get("/users", email=user)
+    if not page["items"]:
+        raise click.ClickException(f"No user with e-mail {user}")
+    return int(page["items"][0]["id"])
+
+
+@click.group("users")
+def users_group() -> None:
+    """People who use AdFlux and their roles (viewer < manager < admin)."""
+
+
+@users_group.command("create-admin")
+@click.option("--email", required=True, help="The admin's e-mail (the sign-in name).")
+@click.option("--name", default="", help="Display name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--no-password", is_flag=True, help="No dashboard password: API tokens only.")
+@pass_cli
+def create_admin(cli: CliContext, email: str, name: str, password_stdin: bool, no_password: bool) -> None:
+    """Create an admin (in-process, this works on a database with no users yet)."""
+    _create(cli, email=email, name=name, role="admin", password=_read_password(password_stdin, no_password))
+
+
+@users_group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", default="")
+@click.option("--role", type=click.Choice(ROLES), default="viewer", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--no-password", is_flag=True, help="No dashboard password: API tokens only.")
+@pass_cli
+def create(
+    cli: CliContext, email: str, name: str, role: str, password_stdin: bool, no_password: bool
+) -> None:
+    """Create a user with a role."""
+    _create(cli, email=email, name=name, role=role, password=_read_password(password_stdin, no_password))
+
+
+def _create(cli: CliContext, *, email: str, name: str, role: str, password: str | None) -> None:
+    body: dict[str, Any] = {"email": email, "name": name, "role": role, "password": password}
+    user = cli.client.post("/users", json=body)
+    if cli.as_json:
+        return print_json(user)
+    console.print(f"[green]Created[/] {user['email']} (id {user['id']}, role {user['role']})")
+
+
+@users_group.command("list")
+@click.option("--role", type=click.Choice(ROLES))
+@click.option("--active/--inactive", default=None, help="Only active (or deactivated) users.")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--page-size", type=click.IntRange(1, 200), default=50, show_default=True)
+@pass_cli
+def list_users(cli: CliContext, **filters: Any) -> None:
+    """List users."""
+    if filters["active"] is not None:
+        filters["active"] = str(filters["active"]).lower()
+    page = cli.client.get("/users", **filters)
+    if cli.as_json:
+        return print_json(page)
+    print_table(
+        "Usuarios",
+        [
+            ("ID", "id"),
+            ("E-mail", "email"),
+            ("Nombre", "name"),
+            ("Rol", lambda r: ROLE_LABELS.get(r["role"], r["role"])),
+            ("Activo", lambda r: "sí" if r["active"] else "no"),
+            ("Último ingreso", "last_login_at"),
+        ],
+        page["items"],
+        caption=page_caption(page),
+    )
+
+
+@users_group.command("set-role")
+@click.argument("user")
+@click.argument("role", type=click.Choice(ROLES))
+@pass_cli
+def set_role(cli: CliContext, user: str, role: str) -> None:
+    """Give USER (id or e-mail) the role ROLE."""
+    updated = cli.client.patch(f"/users/{_user_id(cli, user)}", json={"role": role})
+    if cli.as_json:
+        return print_json(updated)
+    console.print(f"{updated['email']} is now {updated['role']}")
+
+
+@users_group.command("deactivate")
+@click.argument("user")
+@pass_cli
+def deactivate(cli: CliContext, user: str) -> None:
+    """Deactivate USER (id or e-mail): their tokens and sessions stop working at once."""
+    updated = cli.client.patch(f"/users/{_user_id(cli, user)}", json={"active": False})
+    if cli.as_json:
+        return print_json(updated)
+    console.print(f"{updated['email']} is deactivated")
+
+
+@click.group("tokens")
+def tokens_group() -> None:
+    """API tokens for scripts and the remote CLI (--token / ADFLUX_API_TOKEN)."""
+
+
+@tokens_group.command("create")
+@click.option("--name", required=True, help="What the token is for, e.g. 'ci' or 'laptop'.")
+@click.option("--user", help="Whose token (id or e-mail); default: yourself. Required in-process.")
+@click.option(
+    "--expires-in-days", type=click.IntRange(1, 730), default=90, show_default=True, help="Lifetime."
+)
+@pass_cli
+def create_token(cli: CliContext, name: str, user: str | None, expires_in_days: int) -> None:
+    """Create a token and print it once (it cannot be shown again)."""
+    body: dict[str, Any] = {"name": name, "expires_in_days": expires_in_days}
+    if user:
+        body["user_id"] = _user_id(cli, user)
+    created = cli.client.post("/tokens", json=body)
+    if cli.as_json:
+        return print_json(created)
+    click.echo(created["token"])
+    click.echo(
+        f"Token {created['id']} for user {created['user_id']} expires {created['expires_at']}. "
+        "Store it now: it is not shown again.",
+        err=True,
+    )
+
+
+@tokens_group.command("list")
+@click.option("--user", help="Only this user's tokens (id or e-mail; admins).")
+@click.option("--include-revoked", is_flag=True)
+@pass_cli
+def list_tokens(cli: CliContext, user: str | None, include_revoked: bool) -> None:
+    """List tokens (masked): your own, or everyone's for admins."""
+    params: dict[str, Any] = {"page_size": 200}
+    if user:
+        params["user_id"] = _user_id(cli, user)
+    if include_revoked:
+        params["include_revoked"] = "true"
+    page = cli.client.get("/tokens", **params)
+    if cli.as_json:
+        return print_json(page)
+    print_table(
+        "Tokens de API",
+        [
+            ("ID", "id"),
+            ("Nombre", "name"),
+            ("Usuario", "user_id"),
+            ("Token", "masked"),
+            ("Expira", "expires_at"),
+            ("Último uso", "last_used_at"),
+            ("Revocado", "revoked_at"),
+        ],
+        page["items"],
+        caption=page_caption(page),
+    )
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id", type=click.IntRange(min=1))
+@pass_cli
+def revoke_token(cli: CliContext, token_id: int) -> None:
+    """Revoke token TOKEN_ID at once."""
+    cli.client.request("DELETE", f"/tokens/{token_id}")
+    if cli.as_json:
+        return print_json({"id": token_id, "revoked": True})
+    console.print(f"Token {token_id} revoked")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(users_group)
+    group.add_command(tokens_group)

@@ -1,0 +1,179 @@
+"""Drift: how far today's candidates have moved from the population a model was trained on.
+
+At training time `reference_profile` records, per feature, the bins (numbers: training-time
+quantiles) or categories and their shares, plus the segment shares; it is plain JSON and lives
+with the model version. `compute_drift` bins current data the same way and reports the
+population stability index (PSI) per feature, the shift in segment shares and an overall score.
+
+PSI reading (the usual credit-scoring convention): < 0.1 stable, 0.1–0.25 moderate, > 0.25
+significant.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from adflux.ml.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, SKILLS_FEATURE, token_counts
+
+logger = logging.getLogger(__name__)
+
+PROFILE_FORMAT = 1
+DEFAULT_BINS = 10
+DEFAULT_SAMPLE_SIZE = 200_000
+MAX_CATEGORIES = 50
+MODERATE_PSI = 0.1
+SIGNIFICANT_PSI = 0.25
+# Shares are floored before taking logs: an empty bin on one side must not make PSI infinite.
+_EPSILON = 1e-4
+OTHER = "__other__"
+
+
+def reference_profile(
+    frame: pd.DataFrame,
+    labels: np.ndarray | None = None,
+    *,
+    k: int | None = None,
+    bins: int = DEFAULT_BINS,
+    sample_size: int | None = DEFAULT_SAMPLE_SIZE,
+    random_state: int = 0,
+) -> dict[str, Any]:
+    """The training-time distributions drift is measured against (JSON-able).
+
+    Feature distributions come from a uniform sample of `sample_size` rows when there are more
+    (plenty for ten bins); segment shares count every label.
+    """
+    n = len(frame)
+    segments = None
+    if labels is not None:
+        k = int(k if k is not None else np.max(labels) + 1)
+        segments = _segment_shares(labels, k)
+    if sample_size is not None and n > sample_size:
+        rows = np.sort(np.random.default_rng(random_state).choice(n, size=sample_size, replace=False))
+        frame = frame.iloc[rows]
+    profile: dict[str, Any] = {"format": PROFILE_FORMAT, "n": n, "numeric": {}, "categorical": {}}
+    for name in NUMERIC_FEATURES:
+        values = np.asarray(frame[name].to_numpy(), dtype=np.float64)
+        finite = values[np.isfinite(values)]
+        quantiles = np.linspace(0, 1, bins + 1)[1:-1]
+        edges = np.unique(np.quantile(finite, quantiles)) if len(finite) else np.empty(0)
+        profile["numeric"][name] = {
+            "edges": [float(e) for e in edges],
+            "shares": _numeric_shares(values, edges),
+        }
+    for name in CATEGORICAL_FEATURES:
+        shares = _value_shares(frame[name])
+        profile["categorical"][name] = _top_shares(shares)
+    profile["categorical"][SKILLS_FEATURE] = _top_shares(_skill_shares(frame[SKILLS_FEATURE]))
+    if segments is not None:
+        profile["segments"] = segments
+    return profile
+
+
+def compute_drift(
+    reference: dict[str, Any], frame: pd.DataFrame, labels: np.ndarray | None = None
+) -> dict[str, Any]:
+    """PSI per feature and for segment shares between `reference` and current data, plus a score."""
+    if reference.get("format") != PROFILE_FORMAT:
+        raise ValueError(f"unsupported reference profile format {reference.get('format')!r}")
+    features: dict[str, dict[str, Any]] = {}
+    for name, ref in reference["numeric"].items():
+        values = np.asarray(frame[name].to_numpy(), dtype=np.float64)
+        current = _numeric_shares(values, np.asarray(ref["edges"], dtype=np.float64))
+        features[name] = _feature_report(ref["shares"], current)
+    for name, ref in reference["categorical"].items():
+        current_shares = _skill_shares(frame[name]) if name == SKILLS_FEATURE else _value_shares(frame[name])
+        keys = [key for key in ref if key != OTHER]
+        current = [current_shares.get(key, 0.0) for key in keys]
+        # Values outside the reference's top list (or unseen in training) share one "other" bin.
+        current.append(max(0.0, 1.0 - sum(current)))
+        features[name] = _feature_report([ref[key] for key in keys] + [ref.get(OTHER, 0.0)], current)
+    report: dict[str, Any] = {
+        "n_reference": reference.get("n"),
+        "n_current": len(frame),
+        "features": features,
+    }
+    scores = [f["psi"] for f in features.values()]
+    if labels is not None and "segments" in reference:
+        ref_shares = reference["segments"]
+        cur_shares = _segment_shares(labels, len(ref_shares))
+        segment_psi = psi(ref_shares, cur_shares)
+        report["segments"] = {
+            "reference": ref_shares,
+            "current": cur_shares,
+            "psi": segment_psi,
+            "max_share_shift": round(max(abs(c - r) for r, c in zip(ref_shares, cur_shares, strict=True)), 6),
+            "status": status(segment_psi),
+        }
+        scores.append(segment_psi)
+    # The worst feature decides: one feature moving a lot matters even if the others are calm.
+    score = float(max(scores)) if scores else 0.0
+    report["score"] = round(score, 6)
+    report["mean_psi"] = round(float(np.mean(scores)), 6) if scores else 0.0
+    report["status"] = status(score)
+    report["drifted_features"] = sorted(name for name, f in features.items() if f["psi"] >= MODERATE_PSI)
+    return report
+
+
+def psi(reference: list[float] | np.ndarray, current: list[float] | np.ndarray) -> float:
+    """Population stability index between two share vectors over the same bins."""
+    ref = np.clip(np.asarray(reference, dtype=np.float64), _EPSILON, None)
+    cur = np.clip(np.asarray(current, dtype=np.float64), _EPSILON, None)
+    ref, cur = ref / ref.sum(), cur / cur.sum()
+    return round(float(np.sum((cur - ref) * np.log(cur / ref))), 6)
+
+
+def status(value: float) -> str:
+    """ "stable", "moderate" or "significant" for a PSI."""
+    if value >= SIGNIFICANT_PSI:
+        return "significant"
+    if value >= MODERATE_PSI:
+        return "moderate"
+    return "stable"
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+def _feature_report(reference: list[float], current: list[float]) -> dict[str, Any]:
+    value = psi(reference, current)
+    return {"psi": value, "status": status(value)}
+
+
+def _numeric_shares(values: np.ndarray, edges: np.ndarray) -> list[float]:
+    """Shares per bin (len(edges) + 1 bins) plus a last one for missing values."""
+    finite = np.isfinite(values)
+    counts = np.bincount(np.searchsorted(edges, values[finite], side="right"), minlength=len(edges) + 1)
+    total = max(len(values), 1)
+    return [round(float(c / total), 8) for c in counts] + [round(float((~finite).sum() / total), 8)]
+
+
+def _value_shares(column: pd.Series) -> dict[str, float]:
+    counts = column.value_counts(dropna=False)
+    total = max(int(counts.sum()), 1)
+    return {str(value): float(count / total) for value, count in counts.items()}
+
+
+def _skill_shares(column: pd.Series) -> dict[str, float]:
+    """Each skill's share of all skill mentions."""
+    counts = token_counts(column)
+    total = sum(counts.values())
+    return {token: count / total for token, count in counts.items()} if total else {}
+
+
+def _top_shares(shares: dict[str, float], limit: int = MAX_CATEGORIES) -> dict[str, float]:
+    """The `limit` largest shares, the rest pooled as OTHER (keeps the profile small)."""
+    ordered = sorted(shares.items(), key=lambda item: (-item[1], item[0]))
+    kept = {key: round(value, 8) for key, value in ordered[:limit]}
+    rest = sum(value for _, value in ordered[limit:])
+    if rest > 0:
+        kept[OTHER] = round(rest, 8)
+    return kept
+
+
+def _segment_shares(labels: np.ndarray, k: int) -> list[float]:
+    labels = np.asarray(labels, dtype=np.int64)
+    counts = np.bincount(labels[(labels >= 0) & (labels < k)], minlength=k)
+    total = max(int(counts.sum()), 1)
+    return [round(float(c / total), 8) for c in counts]

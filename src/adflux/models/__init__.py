@@ -1,0 +1,34 @@
+"""All models, importable from one place (and registered on `db.metadata` for Alembic)."""
+
+from adflux.models.auth import ApiToken, User
+from adflux.models.campaigns import AdCreative, AdGroup, Campaign, PlatformCampaign, campaign_segments
+from adflux.models.candidates import Candidate, CandidatePersona
+from adflux.models.jobs import JobOpening
+from adflux.models.metrics import CampaignMetricDaily, DailyMetricTotal, MetricDaily
+from adflux.models.ops import Alert, AuditEvent, RequestStat, TaskRun
+from adflux.models.platforms import PlatformAccount
+from adflux.models.segmentation import CandidateSegment, Segment, SegmentationModel
+
+__all__ = [
+    "AdCreative",
+    "AdGroup",
+    "Alert",
+    "ApiToken",
+    "AuditEvent",
+    "Campaign",
+    "CampaignMetricDaily",
+    "Candidate",
+    "CandidatePersona",
+    "CandidateSegment",
+    "DailyMetricTotal",
+    "JobOpening",
+    "MetricDaily",
+    "PlatformAccount",
+    "PlatformCampaign",
+    "RequestStat",
+    "Segment",
+    "SegmentationModel",
+    "TaskRun",
+    "User",
+    "campaign_segments",
+]

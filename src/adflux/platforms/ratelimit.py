@@ -1,0 +1,95 @@
+"""A thread-safe token bucket per ad account, shared by every adapter using that account."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+logger = logging.getLogger(__name__)
+
+
+class TokenBucket:
+    """Allow ``rate`` calls per second on average with bursts up to ``burst``.
+
+    Callers reserve a token under the lock and sleep outside it, so concurrent threads queue up
+    fairly instead of all waking at once and overshooting the limit.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: float | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = float(rate)
+        self.burst = float(burst if burst is not None else max(1.0, rate))
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = self.burst
+        self._updated = clock()
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    def _refill(self, now: float) -> None:
+        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+
+    def reserve(self) -> float:
+        """Take one token and return how long the caller must wait before using it."""
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            self._tokens -= 1.0
+            wait = 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+            return max(wait, self._paused_until - now)
+
+    def acquire(self) -> float:
+        """Block until a call is allowed; return the seconds waited."""
+        wait = self.reserve()
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+    def pause(self, seconds: float) -> None:
+        """Hold every caller of this account for ``seconds`` (the platform said to back off)."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+        logger.info("rate limiter paused for %.2fs", seconds)
+
+    def headroom(self) -> float:
+        """Fraction of the burst currently available (1.0 = idle, 0.0 = saturated)."""
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            if now < self._paused_until:
+                return 0.0
+            return max(0.0, self._tokens) / self.burst
+
+
+_limiters: dict[tuple[str, str, str], TokenBucket] = {}
+_limiters_lock = threading.Lock()
+
+
+def limiter_for(
+    platform: str,
+    account_id: str,
+    base_url: str,
+    rate: float,
+    burst: float | None = None,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> TokenBucket:
+    """Return the process-wide bucket for one account, creating it on first use."""
+    key = (platform, account_id, base_url)
+    with _limiters_lock:
+        bucket = _limiters.get(key)
+        if bucket is None or bucket.rate != rate or (burst is not None and bucket.burst != burst):
+            bucket = TokenBucket(rate, burst, sleep=sleep)
+            _limiters[key] = bucket
+        return bucket

@@ -1,0 +1,378 @@
+"""Snapchat Marketing API v1 adapter: campaign -> ad squad per segment -> creative + ad, Bearer token."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from adflux.platforms.audiences import prepare_hashes
+from adflux.platforms.base import PlatformAdapter, object_name
+from adflux.platforms.compliance import CompliancePlan
+from adflux.platforms.errors import (
+    AuthError,
+    FatalError,
+    PlatformError,
+    PlatformValidationError,
+    RetryableError,
+    ThrottledError,
+)
+from adflux.platforms.money import to_micros
+from adflux.platforms.registry import register
+from adflux.platforms.types import AudienceResult, CampaignSpec, HealthReport, InsightRow, PublishResult
+
+logger = logging.getLogger(__name__)
+
+STATUS_MAP = {"active": "ACTIVE", "paused": "PAUSED"}
+AUDIENCE_CHUNK = 100_000
+
+
+def classify_snapchat(response: httpx.Response, now: float) -> PlatformError | None:
+    """Sort a Snapchat response into success or an error class."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code < 400 and body.get("request_status", "SUCCESS") != "ERROR":
+        return None
+    message = body.get("display_message") or body.get("debug_message") or response.reason_phrase
+    kwargs: dict[str, Any] = {
+        "platform": "snapchat",
+        "status_code": response.status_code,
+        "code": body.get("error_code"),
+        "details": body,
+    }
+    if response.status_code == 429:
+        retry_after = response.headers.get("retry-after")
+        return ThrottledError(message, retry_after=float(retry_after) if retry_after else None, **kwargs)
+    if response.status_code == 401:
+        return AuthError(message, **kwargs)
+    if response.status_code >= 500:
+        return RetryableError(message, **kwargs)
+    if response.status_code in (400, 200):
+        return PlatformValidationError(message, **kwargs)
+    return FatalError(message, **kwargs)
+
+
+def _midnight(day: date) -> str:
+    return datetime.combine(day, datetime.min.time(), UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+@register
+class SnapchatAdapter(PlatformAdapter):
+    """Snapchat: campaign -> ad squads -> one web-view creative -> one ad per squad."""
+
+    platform = "snapchat"
+    default_base_url = "https://adsapi.snapchat.com"
+    default_api_version = "v1"
+    classify = staticmethod(classify_snapchat)
+
+    def default_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.account.credentials.get('access_token', '')}"}
+
+    def _p(self, path: str) -> str:
+        return f"{self.api_version}/{path}"
+
+    def _call(self, method: str, path: str, operation: str, **kwargs: Any) -> dict[str, Any]:
+        return self.transport.request(method, self._p(path), operation=operation, **kwargs).json()
+
+    def _create(self, path: str, key: str, item: dict[str, Any], operation: str) -> str:
+        answer = self._call("POST", path, operation, json={key: [item]})
+        return str(answer[key][0][key[:-1]]["id"])
+
+    def _all(self, path: str, key: str, operation: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        url: str | None = self._p(path)
+        params: dict[str, Any] | None = {"limit": 200}
+        while url:
+            page = self.transport.request("GET", url, operation=operation, params=params).json()
+            rows.extend(entry[key[:-1]] for entry in page.get(key, []))
+            url, params = page.get("paging", {}).get("next_link"), None
+        return rows
+
+    def _find(self, path: str, key: str, name: str, operation: str) -> str | None:
+        return next(
+            (str(row["id"]) for row in self._all(path, key, operation) if row.get("name") == name), None
+        )
+
+    # -- publishing ------------------------------------------------------------------------
+
+    def publish(self, spec: CampaignSpec) -> PublishResult:
+        """Create campaign, ad squads, creative and ads, all PAUSED; reuse any found by name."""
+        plans = self.plan(spec)
+        account = self.account.account_id
+        result = PublishResult(platform=self.platform, campaign_id="")
+        name = object_name(spec.key, spec.name)
+        campaign: dict[str, Any] = {
+            "name": name,
+            "ad_account_id": account,
+            "status": "PAUSED",
+            "start_time": _midnight(spec.start_date),
+            "lifetime_spend_cap_micro": to_micros(spec.budget_total),
+            "objective_v2_properties": {
+                "objective_v2_type": "TRAFFIC" if spec.objective == "traffic" else "LEADS"
+            },
+        }
+        if spec.end_date:
+            campaign["end_time"] = _midnight(spec.end_date + timedelta(days=1))
+        result.campaign_id, reused = self._ensure(
+            "campaign",
+            lambda: self._find(f"adaccounts/{account}/campaigns", "campaigns", name, "find_campaign"),
+            lambda: self._create(f"adaccounts/{account}/campaigns", "campaigns", campaign, "create_campaign"),
+            look_first=True,
+        )
+        result.reused += reused
+        squads_path = f"campaigns/{result.campaign_id}/adsquads"
+        existing = (
+            {row["name"]: str(row["id"]) for row in self._all(squads_path, "adsquads", "list_adsquads")}
+            if reused
+            else {}
+        )
+        for group in spec.ad_groups:
+            squad_name = object_name(spec.key, group.name, group.ref)
+            if squad_name in existing:
+                result.ad_groups[group.ref] = existing[squad_name]
+                result.reused += 1
+                continue
+            squad = self._squad(spec, squad_name, group.daily_budget, result.campaign_id, plans[group.ref])
+            result.ad_groups[group.ref], squad_reused = self._ensure(
+                f"ad squad {group.ref}",
+                lambda squad_name=squad_name: self._find(squads_path, "adsquads", squad_name, "find_adsquad"),
+                lambda squad=squad: self._create(squads_path, "adsquads", squad, "create_adsquad"),
+                look_first=False,
+            )
+            result.reused += squad_reused
+        creative_name = object_name(spec.key, "creative")
+        result.creative_id, creative_reused = self._ensure(
+            "creative",
+            lambda: self._find(
+                f"adaccounts/{account}/creatives", "creatives", creative_name, "find_creative"
+            ),
+            lambda: self._create(
+                f"adaccounts/{account}/creatives",
+                "creatives",
+                self._creative(spec, creative_name),
+                "create_creative",
+            ),
+            look_first=bool(result.reused),
+        )
+        result.reused += creative_reused
+        for group in spec.ad_groups:
+            squad_id = result.ad_groups[group.ref]
+            ad_name = object_name(spec.key, "ad", group.ref)
+            ads_path = f"adsquads/{squad_id}/ads"
+            result.ads[group.ref], ad_reused = self._ensure(
+                f"ad {group.ref}",
+                lambda ads_path=ads_path, ad_name=ad_name: self._find(ads_path, "ads", ad_name, "find_ad"),
+                lambda ads_path=ads_path, ad_name=ad_name, squad_id=squad_id: self._create(
+                    ads_path,
+                    "ads",
+                    {
+                        "ad_squad_id": squad_id,
+                        "creative_id": result.creative_id,
+                        "name": ad_name,
+                        "type": "REMOTE_WEBPAGE",
+                        "status": "PAUSED",
+                    },
+                    "create_ad",
+                ),
+                look_first=bool(result.reused),
+            )
+            result.reused += ad_reused
+        result.compliance = {ref: plan.report() for ref, plan in plans.items()}
+        return result
+
+    def _squad(
+        self, spec: CampaignSpec, name: str, daily: int, campaign_id: str, plan: CompliancePlan
+    ) -> dict[str, Any]:
+        targeting = plan.targeting
+        snap_targeting: dict[str, Any] = {
+            "geos": [{"country_code": targeting.country.lower()}],
+            # Job ads are regulated content (Snap's own flag, default FALSE).
+            "regulated_content": True,
+        }
+        if targeting.cities:
+            snap_targeting["locations"] = [
+                {
+                    "circles": [
+                        {
+                            "latitude": city.latitude,
+                            "longitude": city.longitude,
+                            "radius": city.radius_km,
+                            "unit": "KILOMETERS",
+                        }
+                        for city in targeting.cities
+                    ]
+                }
+            ]
+        if targeting.custom_audience_id:
+            snap_targeting["segments"] = [
+                {"segment_id": [targeting.custom_audience_id], "operation": "INCLUDE"}
+            ]
+        return {
+            "campaign_id": campaign_id,
+            "name": name,
+            "type": "SNAP_ADS",
+            "placement_v2": {"config": "AUTOMATIC"},
+            "optimization_goal": "SWIPES",
+            "billing_event": "IMPRESSION",
+            "auto_bid": True,
+            "daily_budget_micro": to_micros(daily),
+            "status": "PAUSED",
+            "start_time": _midnight(spec.start_date),
+            "targeting": snap_targeting,
+        }
+
+    def _creative(self, spec: CampaignSpec, name: str) -> dict[str, Any]:
+        creative = spec.creative
+        body: dict[str, Any] = {
+            "ad_account_id": self.account.account_id,
+            "name": name,
+            "type": "WEB_VIEW",
+            "headline": creative.headline[:34],
+            "brand_name": str(self.account.extra.get("brand_name", "Empleos"))[:25],
+            "shareable": True,
+            "call_to_action": creative.call_to_action,
+            "web_view_properties": {"url": creative.link_url},
+        }
+        if creative.extra.get("snap_media_id"):
+            body["top_snap_media_id"] = creative.extra["snap_media_id"]
+        return body
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def set_status(self, result: PublishResult, status: str) -> None:
+        """Snap updates are PUTs of the object; archiving deletes the campaign."""
+        self._raise_for_status(status)
+        account = self.account.account_id
+        if status == "archived":
+            self._call("DELETE", f"campaigns/{result.campaign_id}", "delete_campaign")
+            return
+        value = STATUS_MAP[status]
+        if status == "active":
+            for ref, squad_id in result.ad_groups.items():
+                self._call(
+                    "PUT",
+                    f"adsquads/{squad_id}/ads",
+                    "update_ad",
+                    json={"ads": [{"id": result.ads[ref], "status": value}]},
+                )
+                self._call(
+                    "PUT",
+                    f"campaigns/{result.campaign_id}/adsquads",
+                    "update_adsquad",
+                    json={"adsquads": [{"id": squad_id, "status": value}]},
+                )
+        self._call(
+            "PUT",
+            f"adaccounts/{account}/campaigns",
+            "update_campaign",
+            json={"campaigns": [{"id": result.campaign_id, "status": value}]},
+        )
+
+    # -- reporting -------------------------------------------------------------------------
+
+    def fetch_insights(self, result: PublishResult, since: date, until: date) -> list[InsightRow]:
+        """Daily stats per ad squad (Snap reporting is synchronous)."""
+        rows = []
+        for ref, squad_id in result.ad_groups.items():
+            answer = self._call(
+                "GET",
+                f"adsquads/{squad_id}/stats",
+                "stats",
+                params={
+                    "granularity": "DAY",
+                    "start_time": _midnight(since),
+                    "end_time": _midnight(until + timedelta(days=1)),
+                    "fields": "impressions,swipes,spend,uniques,conversion_sign_ups,quartile_1",
+                },
+            )
+            for entry in answer.get("timeseries_stats", []):
+                for point in entry["timeseries_stat"].get("timeseries", []):
+                    stats = point.get("stats", {})
+                    if not stats.get("impressions") and not stats.get("spend"):
+                        continue
+                    rows.append(
+                        InsightRow(
+                            ad_group_ref=ref,
+                            ad_group_id=squad_id,
+                            date=date.fromisoformat(point["start_time"][:10]),
+                            impressions=int(stats.get("impressions", 0)),
+                            reach=int(stats["uniques"]) if "uniques" in stats else None,
+                            clicks=int(stats.get("swipes", 0)),
+                            engagements=int(stats["quartile_1"]) + int(stats.get("swipes", 0))
+                            if "quartile_1" in stats
+                            else None,
+                            spend_micros=int(stats.get("spend", 0)),
+                            applications=int(stats.get("conversion_sign_ups", 0)),
+                        )
+                    )
+        return rows
+
+    # -- audiences -------------------------------------------------------------------------
+
+    def upload_audience(
+        self, name: str, *, emails: Iterable[str] = (), hashed_emails: Iterable[str] = ()
+    ) -> AudienceResult:
+        """A first-party segment filled with EMAIL_SHA256 rows."""
+        hashes, invalid = prepare_hashes(emails, hashed_emails)
+        account = self.account.account_id
+        segment_name = object_name(name, "candidatos con consentimiento")
+        segment_id, _ = self._ensure(
+            "segment",
+            lambda: self._find(f"adaccounts/{account}/segments", "segments", segment_name, "find_segment"),
+            lambda: self._create(
+                f"adaccounts/{account}/segments",
+                "segments",
+                {
+                    "name": segment_name,
+                    "ad_account_id": account,
+                    "source_type": "FIRST_PARTY",
+                    "retention_in_days": 180,
+                    "description": "AdFlux: consented candidates",
+                },
+                "create_segment",
+            ),
+            look_first=True,
+        )
+        received = 0
+        for start in range(0, len(hashes), AUDIENCE_CHUNK):
+            chunk = hashes[start : start + AUDIENCE_CHUNK]
+            answer = self._call(
+                "POST",
+                f"segments/{segment_id}/users",
+                "add_segment_users",
+                json={"users": [{"schema": ["EMAIL_SHA256"], "data": [[digest] for digest in chunk]}]},
+            )
+            received += int(answer["users"][0]["user"].get("number_uploaded_users", len(chunk)))
+        return AudienceResult(audience_id=segment_id, name=segment_name, received=received, invalid=invalid)
+
+    # -- health ----------------------------------------------------------------------------
+
+    def health(self) -> HealthReport:
+        """GET /me proves the token; Snap tokens last 60 minutes, so expiry comes from credentials."""
+        expires_raw = self.account.credentials.get("expires_at")
+        expires = datetime.fromisoformat(expires_raw) if expires_raw else None
+        try:
+            self._call("GET", "me", "me")
+        except AuthError as exc:
+            return HealthReport(
+                self.platform,
+                ok=False,
+                token_valid=False,
+                api_version=self.api_version,
+                token_expires_at=expires,
+                detail=str(exc),
+            )
+        headroom = self.transport.limiter.headroom() if self.transport.limiter is not None else None
+        return HealthReport(
+            self.platform,
+            ok=True,
+            token_valid=True,
+            api_version=self.api_version,
+            token_expires_at=expires,
+            throttle_headroom=headroom,
+        )

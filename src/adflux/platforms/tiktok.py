@@ -1,0 +1,409 @@
+"""TikTok Marketing API v1.3 adapter: campaign -> ad group per segment -> ad, report tasks."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+import httpx
+
+from adflux.platforms.audiences import prepare_hashes
+from adflux.platforms.base import PlatformAdapter, object_name
+from adflux.platforms.compliance import CompliancePlan
+from adflux.platforms.errors import (
+    AuthError,
+    FatalError,
+    PlatformError,
+    PlatformValidationError,
+    RetryableError,
+    ThrottledError,
+)
+from adflux.platforms.geo import COUNTRY_GEONAMES_ID
+from adflux.platforms.money import decimal_to_micros, tiktok_amount
+from adflux.platforms.registry import register
+from adflux.platforms.types import AudienceResult, CampaignSpec, HealthReport, InsightRow, PublishResult
+
+logger = logging.getLogger(__name__)
+
+OBJECTIVES = {"traffic": "TRAFFIC", "leads": "LEAD_GENERATION"}
+ADULT_AGE_GROUPS = ["AGE_18_24", "AGE_25_34", "AGE_35_44", "AGE_45_54", "AGE_55_100"]
+AUTH_CODES = frozenset({40102, 40103, 40104, 40105})
+TASK_POLLS = 30
+PAGE_SIZE = 100
+
+
+def classify_tiktok(response: httpx.Response, now: float) -> PlatformError | None:
+    """TikTok puts business errors in an HTTP 200 body with a non-zero ``code``."""
+    kwargs: dict[str, Any] = {"platform": "tiktok", "status_code": response.status_code}
+    if response.status_code >= 500:
+        return RetryableError(response.reason_phrase, **kwargs)
+    if response.status_code == 429:
+        return ThrottledError(response.reason_phrase, **kwargs)
+    if response.status_code == 401:
+        return AuthError(response.reason_phrase, **kwargs)
+    if response.status_code >= 400:
+        return FatalError(response.reason_phrase, **kwargs)
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return None  # a report file
+    try:
+        body = response.json()
+    except ValueError:
+        return RetryableError("unparseable response", **kwargs)
+    code = body.get("code", 0)
+    if code == 0:
+        return None
+    message = body.get("message", "")
+    kwargs.update(code=code, details=body)
+    if code == 40100:
+        # No hint in TikTok's answer: exponential backoff decides the wait.
+        return ThrottledError(message, **kwargs)
+    if code in AUTH_CODES:
+        return AuthError(message, **kwargs)
+    if code >= 50000:
+        return RetryableError(message, **kwargs)
+    if 40000 <= code < 50000:
+        return PlatformValidationError(message, **kwargs)
+    return FatalError(message, **kwargs)
+
+
+@register
+class TikTokAdapter(PlatformAdapter):
+    """TikTok: campaign (special industry EMPLOYMENT) -> ad groups -> ads with inline creatives."""
+
+    platform = "tiktok"
+    default_base_url = "https://business-api.tiktok.com"
+    default_api_version = "v1.3"
+    classify = staticmethod(classify_tiktok)
+
+    def default_headers(self) -> dict[str, str]:
+        return {"Access-Token": self.account.credentials.get("access_token", "")}
+
+    @property
+    def advertiser(self) -> str:
+        return self.account.account_id
+
+    def _path(self, endpoint: str) -> str:
+        return f"open_api/{self.api_version}/{endpoint}"
+
+    def _post(self, endpoint: str, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+        payload = {"advertiser_id": self.advertiser, **body}
+        return self.transport.request("POST", self._path(endpoint), operation=operation, json=payload).json()[
+            "data"
+        ]
+
+    def _get(self, endpoint: str, operation: str, **params: Any) -> Any:
+        # TikTok GETs take JSON-encoded lists and objects in the query string.
+        query = {
+            key: json.dumps(value) if isinstance(value, list | dict) else value
+            for key, value in params.items()
+        }
+        response = self.transport.request("GET", self._path(endpoint), operation=operation, params=query)
+        return (
+            response.json()["data"]
+            if response.headers.get("content-type", "").startswith("application/json")
+            else response.text
+        )
+
+    def _all(self, endpoint: str, operation: str, filtering: dict[str, Any]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            data = self._get(
+                endpoint,
+                operation,
+                advertiser_id=self.advertiser,
+                filtering=filtering,
+                page=page,
+                page_size=PAGE_SIZE,
+            )
+            rows.extend(data.get("list", []))
+            if page >= data.get("page_info", {}).get("total_page", 1):
+                return rows
+            page += 1
+
+    def _find(self, endpoint: str, name_field: str, name: str, id_field: str, **filters: Any) -> str | None:
+        for row in self._all(endpoint, f"find_{id_field}", {name_field: name, **filters}):
+            if row.get(name_field) == name:
+                return str(row[id_field])
+        return None
+
+    # -- publishing ------------------------------------------------------------------------
+
+    def publish(self, spec: CampaignSpec) -> PublishResult:
+        """Create campaign, ad groups and ads with operation_status DISABLE; reuse any found by name."""
+        plans = self.plan(spec)
+        result = PublishResult(platform=self.platform, campaign_id="")
+        name = object_name(spec.key, spec.name)
+        first = next(iter(plans.values())).targeting
+        result.campaign_id, reused = self._ensure(
+            "campaign",
+            lambda: self._find("campaign/get/", "campaign_name", name, "campaign_id"),
+            lambda: str(
+                self._post(
+                    "campaign/create/",
+                    "create_campaign",
+                    {
+                        "campaign_name": name,
+                        "objective_type": OBJECTIVES[spec.objective],
+                        "budget_mode": "BUDGET_MODE_TOTAL",
+                        "budget": tiktok_amount(spec.budget_total),
+                        "operation_status": "DISABLE",
+                        "special_industries": list(first.special_ad_categories),
+                        "request_id": str(int(hashlib.sha256(spec.key.encode()).hexdigest()[:15], 16)),
+                    },
+                )["campaign_id"]
+            ),
+            look_first=True,
+        )
+        result.reused += reused
+        for group in spec.ad_groups:
+            group_name = object_name(spec.key, group.name, group.ref)
+            group_id, group_reused = self._ensure(
+                f"ad group {group.ref}",
+                lambda group_name=group_name: self._find(
+                    "adgroup/get/",
+                    "adgroup_name",
+                    group_name,
+                    "adgroup_id",
+                    campaign_ids=[result.campaign_id],
+                ),
+                lambda group=group, group_name=group_name: str(
+                    self._post(
+                        "adgroup/create/",
+                        "create_adgroup",
+                        self._adgroup_body(
+                            spec, group_name, group.daily_budget, result.campaign_id, plans[group.ref]
+                        ),
+                    )["adgroup_id"]
+                ),
+                look_first=bool(reused),
+            )
+            result.ad_groups[group.ref] = group_id
+            result.reused += group_reused
+            ad_name = object_name(spec.key, spec.creative.headline, group.ref, "ad")
+            result.ads[group.ref], ad_reused = self._ensure(
+                f"ad {group.ref}",
+                lambda ad_name=ad_name, group_id=group_id: self._find(
+                    "ad/get/", "ad_name", ad_name, "ad_id", adgroup_ids=[group_id]
+                ),
+                lambda ad_name=ad_name, group_id=group_id: str(
+                    self._post(
+                        "ad/create/",
+                        "create_ad",
+                        {
+                            "adgroup_id": group_id,
+                            "operation_status": "DISABLE",
+                            "creatives": [self._creative(spec, ad_name)],
+                        },
+                    )["ad_ids"][0]
+                ),
+                look_first=bool(group_reused),
+            )
+            result.reused += ad_reused
+        result.compliance = {ref: plan.report() for ref, plan in plans.items()}
+        return result
+
+    def _adgroup_body(
+        self, spec: CampaignSpec, name: str, daily: int, campaign_id: str, plan: CompliancePlan
+    ) -> dict[str, Any]:
+        targeting = plan.targeting
+        locations = [str(city.geonames_id) for city in targeting.cities] or [
+            str(COUNTRY_GEONAMES_ID.get(targeting.country, ""))
+        ]
+        body: dict[str, Any] = {
+            "campaign_id": campaign_id,
+            "adgroup_name": name,
+            "placement_type": "PLACEMENT_TYPE_NORMAL",
+            "placements": ["PLACEMENT_TIKTOK"],
+            "location_ids": locations,
+            "age_groups": ADULT_AGE_GROUPS,
+            "gender": "GENDER_UNLIMITED",
+            "languages": list(targeting.languages),
+            "budget_mode": "BUDGET_MODE_DAY",
+            "budget": tiktok_amount(daily),
+            "schedule_type": "SCHEDULE_START_END" if spec.end_date else "SCHEDULE_FROM_NOW",
+            "schedule_start_time": f"{spec.start_date.isoformat()} 00:00:00",
+            "optimization_goal": "CLICK",
+            "billing_event": "CPC",
+            "bid_type": "BID_TYPE_NO_BID",
+            "operation_status": "DISABLE",
+        }
+        if spec.end_date:
+            body["schedule_end_time"] = f"{spec.end_date.isoformat()} 23:59:59"
+        if targeting.custom_audience_id:
+            body["audience_ids"] = [targeting.custom_audience_id]
+        return body
+
+    def _creative(self, spec: CampaignSpec, ad_name: str) -> dict[str, Any]:
+        creative = spec.creative
+        body: dict[str, Any] = {
+            "ad_name": ad_name,
+            "ad_format": "SINGLE_IMAGE",
+            "ad_text": creative.primary_text[:100],
+            "landing_page_url": creative.link_url,
+            "call_to_action": creative.call_to_action,
+            "display_name": str(self.account.extra.get("display_name", "Empleos")),
+        }
+        if creative.extra.get("image_ids"):
+            body["image_ids"] = list(creative.extra["image_ids"])
+        if self.account.extra.get("identity_id"):
+            body["identity_id"] = self.account.extra["identity_id"]
+            body["identity_type"] = "CUSTOMIZED_USER"
+        return body
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def set_status(self, result: PublishResult, status: str) -> None:
+        """ENABLE bottom-up; DISABLE/DELETE at the campaign is enough."""
+        self._raise_for_status(status)
+        value = {"active": "ENABLE", "paused": "DISABLE", "archived": "DELETE"}[status]
+        if status == "active":
+            self._post(
+                "ad/status/update/",
+                "update_ads",
+                {"ad_ids": list(result.ads.values()), "operation_status": value},
+            )
+            self._post(
+                "adgroup/status/update/",
+                "update_adgroups",
+                {"adgroup_ids": list(result.ad_groups.values()), "operation_status": value},
+            )
+        self._post(
+            "campaign/status/update/",
+            "update_campaign",
+            {"campaign_ids": [result.campaign_id], "operation_status": value},
+        )
+
+    # -- reporting -------------------------------------------------------------------------
+
+    def fetch_insights(self, result: PublishResult, since: date, until: date) -> list[InsightRow]:
+        """An async report task (create, check, download the CSV)."""
+        task_id = self._post(
+            "report/task/create/",
+            "create_report_task",
+            {
+                "report_type": "BASIC",
+                "data_level": "AUCTION_ADGROUP",
+                "dimensions": ["adgroup_id", "stat_time_day"],
+                "metrics": ["spend", "impressions", "clicks", "reach", "conversion", "engagements"],
+                "start_date": since.isoformat(),
+                "end_date": until.isoformat(),
+                "filters": [
+                    {
+                        "field_name": "campaign_ids",
+                        "filter_type": "IN",
+                        "filter_value": json.dumps([result.campaign_id]),
+                    }
+                ],
+            },
+        )["task_id"]
+        for _ in range(TASK_POLLS):
+            status = self._get(
+                "report/task/check/", "check_report_task", advertiser_id=self.advertiser, task_id=task_id
+            )["status"]
+            if status == "SUCCESS":
+                break
+            if status in ("FAILED", "CANCELED"):
+                raise RetryableError(f"report task {task_id} ended as {status}", platform="tiktok")
+            self.config.sleep(float(self.account.extra.get("report_poll_seconds", 1.0)))
+        else:
+            raise RetryableError(f"report task {task_id} did not finish", platform="tiktok")
+        text = self._get(
+            "report/task/download/", "download_report", advertiser_id=self.advertiser, task_id=task_id
+        )
+        refs = {external: ref for ref, external in result.ad_groups.items()}
+        rows = []
+        for row in csv.DictReader(io.StringIO(text)):
+            rows.append(
+                InsightRow(
+                    ad_group_ref=refs.get(row["adgroup_id"]),
+                    ad_group_id=row["adgroup_id"],
+                    date=date.fromisoformat(row["stat_time_day"][:10]),
+                    impressions=int(row["impressions"]),
+                    reach=int(row["reach"]),
+                    clicks=int(row["clicks"]),
+                    engagements=int(row["engagements"]),
+                    spend_micros=decimal_to_micros(row["spend"]),
+                    applications=int(row["conversion"]),
+                )
+            )
+        return rows
+
+    # -- audiences -------------------------------------------------------------------------
+
+    def upload_audience(
+        self, name: str, *, emails: Iterable[str] = (), hashed_emails: Iterable[str] = ()
+    ) -> AudienceResult:
+        """Upload a file of EMAIL_SHA256 lines, then create the custom audience from it."""
+        hashes, invalid = prepare_hashes(emails, hashed_emails)
+        audience_name = object_name(name, "candidatos con consentimiento")
+
+        def find() -> str | None:
+            data = self._get(
+                "dmp/custom_audience/list/", "find_audience", advertiser_id=self.advertiser, page_size=100
+            )
+            return next(
+                (
+                    str(row["custom_audience_id"])
+                    for row in data.get("list", [])
+                    if row.get("name") == audience_name
+                ),
+                None,
+            )
+
+        def create() -> str:
+            content = "\n".join(hashes).encode()
+            upload = self.transport.request(
+                "POST",
+                self._path("dmp/custom_audience/file/upload/"),
+                operation="upload_audience_file",
+                data={
+                    "advertiser_id": self.advertiser,
+                    "calculate_type": "EMAIL_SHA256",
+                    "file_signature": hashlib.md5(content).hexdigest(),
+                },
+                files={"file": ("audience.txt", content, "text/plain")},
+            ).json()["data"]
+            return str(
+                self._post(
+                    "dmp/custom_audience/create/",
+                    "create_audience",
+                    {
+                        "custom_audience_name": audience_name,
+                        "file_paths": [upload["file_path"]],
+                        "calculate_type": "EMAIL_SHA256",
+                    },
+                )["custom_audience_id"]
+            )
+
+        audience_id, _ = self._ensure("custom audience", find, create, look_first=True)
+        return AudienceResult(
+            audience_id=audience_id, name=audience_name, received=len(hashes), invalid=invalid
+        )
+
+    # -- health ----------------------------------------------------------------------------
+
+    def health(self) -> HealthReport:
+        """advertiser/info proves the token (TikTok long-term tokens have no expiry)."""
+        try:
+            data = self._get("advertiser/info/", "advertiser_info", advertiser_ids=[self.advertiser])
+        except AuthError as exc:
+            return HealthReport(
+                self.platform, ok=False, token_valid=False, api_version=self.api_version, detail=str(exc)
+            )
+        info = (data.get("list") or [{}])[0]
+        headroom = self.transport.limiter.headroom() if self.transport.limiter is not None else None
+        return HealthReport(
+            self.platform,
+            ok=info.get("status") == "STATUS_ENABLE",
+            token_valid=True,
+            api_version=self.api_version,
+            throttle_headroom=headroom,
+            extra={"advertiser_status": info.get("status")},
+        )

@@ -1,0 +1,283 @@
+"""The sandbox HTTP server: a ThreadingHTTPServer dispatching to the five platform emulations."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+import time
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from adflux.constants import PLATFORMS
+from adflux.sandbox.api import PlatformApi
+from adflux.sandbox.control import Control
+from adflux.sandbox.google import GoogleApi
+from adflux.sandbox.http import ApiError, Request, Response, json_response
+from adflux.sandbox.meta import MetaApi
+from adflux.sandbox.snapchat import SnapchatApi
+from adflux.sandbox.state import SandboxState
+from adflux.sandbox.tiktok import TikTokApi
+from adflux.sandbox.x import XApi
+
+logger = logging.getLogger(__name__)
+
+
+class SandboxApp:
+    """Routes a request to the control endpoints, a report file, or a platform emulation."""
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+        self.control = Control(state)
+        # Order matters: TikTok and Snap paths are checked before Meta's and Google's patterns.
+        self.apis: list[PlatformApi] = [
+            TikTokApi(state),
+            SnapchatApi(state),
+            GoogleApi(state),
+            XApi(state),
+            MetaApi(state),
+        ]
+
+    def handle(self, request: Request) -> Response:
+        if request.path.startswith("/__sandbox/"):
+            return self.control.handle(request)
+        if request.path.startswith("/__files/"):
+            data = self.state.files.get(request.path.removeprefix("/__files/"))
+            if data is None:
+                return json_response({"error": "no such file"}, 404)
+            kind = "application/gzip" if request.path.endswith(".gz") else "text/csv"
+            return Response(200, data, {"Content-Type": kind})
+        for api in self.apis:
+            if api.matches(request.path):
+                return self._platform(api, request)
+        return json_response({"error": f"no emulated API at {request.path}"}, 404)
+
+    def _platform(self, api: PlatformApi, request: Request) -> Response:
+        state = self.state
+        platform = api.platform
+        faults = state.faults[platform]
+        with state.lock:
+            state.requests[platform] += 1
+        if faults.latency_ms:
+            time.sleep(faults.latency_ms / 1000)
+        try:
+            self._inject(api, request)
+            api.authenticate(request)
+            wait = state.throttle_wait(platform, api.rate_key(request))
+            if wait > 0:
+                raise api.throttle_error(wait, request)
+            with state.lock:
+                response = api.decorate(api.dispatch(request), request)
+                if self._should_drop(platform, request, response):
+                    response.drop = True
+            return response
+        except ApiError as error:
+            if error.kind == "throttle":
+                with state.lock:
+                    state.throttled[platform] += 1
+            return api.render_error(error, request)
+
+    def _inject(self, api: PlatformApi, request: Request) -> None:
+        faults = self.state.faults[api.platform]
+        with self.state.lock:
+            if faults.throttle_next > 0:
+                faults.throttle_next -= 1
+                raise api.throttle_error(faults.throttle_retry_after, request)
+            if faults.error_next > 0:
+                faults.error_next -= 1
+                raise api.transient_error()
+            if faults.error_rate and self.state.rng.random() < faults.error_rate:
+                raise api.transient_error()
+
+    def _should_drop(self, platform: str, request: Request, response: Response) -> bool:
+        faults = self.state.faults[platform]
+        if request.method == "GET" or response.status >= 400 or faults.drop_after_commit <= 0:
+            return False
+        if faults.drop_match and faults.drop_match not in request.path + "?" + str(request.body[:2000]):
+            return False
+        faults.drop_after_commit -= 1
+        self.state.dropped[platform] += 1
+        return True
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so clients reuse connections like with real APIs
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        # Without this, Nagle + delayed ACK add ~40 ms to every keep-alive exchange.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _serve(self) -> None:
+        split = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        request = Request(
+            method=self.command,
+            path=split.path,
+            query=parse_qs(split.query, keep_blank_values=True),
+            headers={key.lower(): value for key, value in self.headers.items()},
+            body=body,
+            host_url=f"http://{host}",
+            raw_query=split.query,
+        )
+        try:
+            response = self.server.app.handle(request)
+        except Exception:  # a bug in an emulation must not kill the server thread
+            logger.exception("sandbox handler failed for %s %s", self.command, self.path)
+            response = json_response({"error": "sandbox internal error"}, 500)
+        if response.drop:
+            # The platform did the work; the client never hears about it.
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.send_response(response.status)
+        for key, value in response.headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()  # headers and body leave in one write below
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("sandbox %s - %s", self.address_string(), format % args)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], app: SandboxApp) -> None:
+        self.app = app
+        super().__init__(address, _Handler)
+
+
+class SandboxServer:
+    """A running sandbox: ``base_url`` for adapters, ``state`` and helpers for tests and demos."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        latency_ms: float = 0,
+        start_date: date | None = None,
+        seed: int = 0,
+        rate_limits: dict[str, tuple[float, float]] | None = None,
+    ) -> None:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            logger.warning("sandbox bound to %s: it has no real authentication, keep it on loopback", host)
+        self.state = SandboxState(start_date=start_date, seed=seed)
+        for platform in PLATFORMS:
+            self.state.faults[platform].latency_ms = latency_ms
+        for platform, limit in (rate_limits or {}).items():
+            self.state.rate_limits[platform] = limit
+        self.app = SandboxApp(self.state)
+        self._server = _Server((host, port), self.app)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> SandboxServer:
+        """Serve in a daemon thread."""
+        self._thread = threading.Thread(target=self._server.serve_forever, name="adflux-sandbox", daemon=True)
+        self._thread.start()
+        logger.info("platform sandbox listening on %s", self.base_url)
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted."""
+        logger.info("platform sandbox listening on %s", self.base_url)
+        try:
+            self._server.serve_forever()
+        finally:
+            self._server.server_close()
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> SandboxServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- in-process conveniences (the same knobs as /__sandbox/) -----------------------------
+
+    def advance_days(self, days: int) -> date:
+        """Move the simulated clock forward."""
+        return self.state.advance(days)
+
+    def set_faults(self, platform: str, **knobs: Any) -> None:
+        """Set fault knobs (see :class:`adflux.sandbox.state.Faults`) for one platform."""
+        with self.state.lock:
+            for key, value in knobs.items():
+                if not hasattr(self.state.faults[platform], key):
+                    raise ValueError(f"unknown fault knob {key!r}")
+                setattr(self.state.faults[platform], key, value)
+
+    def set_rate_limit(self, platform: str, per_second: float | None, burst: float | None = None) -> None:
+        """Throttle a platform above ``per_second`` calls (per account or token)."""
+        with self.state.lock:
+            self.state.rate_limits[platform] = (per_second, burst or per_second) if per_second else None
+
+    def expire_tokens(self, platform: str, token: str | None = None) -> None:
+        """Make one token (or every token) of a platform expired."""
+        with self.state.lock:
+            if token:
+                self.state.expired_tokens[platform].add(token)
+            else:
+                self.state.expire_all[platform] = True
+
+    def object_counts(self, platform: str) -> dict[str, int]:
+        """How many objects of each kind exist on a platform."""
+        return self.state.counts(platform)
+
+
+def start_sandbox_in_thread(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    latency_ms: float = 0,
+    start_date: date | None = None,
+    seed: int = 0,
+    rate_limits: dict[str, tuple[float, float]] | None = None,
+) -> SandboxServer:
+    """Start a sandbox in a background thread (port 0 = any free port); call ``.stop()`` after."""
+    return SandboxServer(
+        host, port, latency_ms=latency_ms, start_date=start_date, seed=seed, rate_limits=rate_limits
+    ).start()
+
+
+def serve_sandbox(
+    host: str,
+    port: int,
+    *,
+    latency_ms: float = 0,
+    start_date: date | None = None,
+    seed: int = 0,
+    rate_limits: dict[str, tuple[float, float]] | None = None,
+) -> None:
+    """Run the sandbox in the foreground until interrupted (``adflux sandbox``)."""
+    server = SandboxServer(
+        host, port, latency_ms=latency_ms, start_date=start_date, seed=seed, rate_limits=rate_limits
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        logger.info("sandbox stopped")

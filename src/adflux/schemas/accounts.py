@@ -1,0 +1,65 @@
+"""Platform account schemas: credentials are write-only and come back masked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from adflux.constants import PLATFORMS
+from adflux.schemas.common import PageArgsSchema, page_schema
+from adflux.services import platform_accounts
+
+# Keys like access_token, developer_token, consumer_secret; values are opaque strings.
+_CREDENTIALS = fields.Dict(
+    keys=fields.Str(validate=validate.Regexp(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")),
+    values=fields.Str(validate=validate.Length(max=4096)),
+    validate=validate.Length(max=30),
+    load_only=True,
+    metadata={"description": "Write-only. Replaces the stored credentials as a whole; shown masked."},
+)
+
+
+class PlatformAccountSchema(Schema):
+    id = fields.Int(dump_only=True)
+    platform = fields.Str(required=True, validate=validate.OneOf(PLATFORMS))
+    name = fields.Str(required=True, validate=validate.Length(min=1, max=120))
+    external_account_id = fields.Str(
+        required=True, validate=[validate.Length(min=1, max=64), validate.Regexp(r"^[A-Za-z0-9_.:-]+$")]
+    )
+    base_url = fields.Url(
+        allow_none=True, load_default=None, schemes={"http", "https"}, validate=validate.Length(max=300)
+    )
+    api_version = fields.Str(allow_none=True, load_default=None, validate=validate.Length(max=20))
+    credentials = _CREDENTIALS
+    credentials_masked = fields.Method("_masked", dump_only=True)
+    credentials_status = fields.Method(
+        "_status", dump_only=True, metadata={"description": "none, set or unreadable (wrong key)"}
+    )
+    token_expires_at = fields.AwareDateTime(allow_none=True, load_default=None, default_timezone=None)
+    rate_limit_per_second = fields.Float(
+        allow_none=True, load_default=None, validate=validate.Range(min=0.01, max=10_000)
+    )
+    is_sandbox = fields.Bool(load_default=True)
+    active = fields.Bool(load_default=True)
+    priority = fields.Int(load_default=0, validate=validate.Range(min=-1000, max=1000))
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+    def _masked(self, account: Any) -> dict[str, Any]:
+        return platform_accounts.masked_credentials(account)
+
+    def _status(self, account: Any) -> str:
+        return platform_accounts.credentials_status(account)
+
+
+class PlatformAccountUpdateSchema(PlatformAccountSchema):
+    """Partial update (use with partial=True)."""
+
+
+class PlatformAccountListArgsSchema(PageArgsSchema):
+    platform = fields.Str(validate=validate.OneOf(PLATFORMS))
+    active = fields.Bool()
+
+
+PlatformAccountPageSchema = page_schema(PlatformAccountSchema, "PlatformAccountPage")

@@ -1,0 +1,107 @@
+"""Campaign schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from adflux.constants import CAMPAIGN_OBJECTIVES, CAMPAIGN_STATUSES, PLATFORMS
+from adflux.schemas.common import PageArgsSchema, page_schema
+
+_PESOS = validate.Range(min=1, max=10**13)
+
+
+class CampaignCreateSchema(Schema):
+    job_id = fields.Int(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    platforms = fields.List(
+        fields.Str(validate=validate.OneOf(PLATFORMS)), required=True, validate=validate.Length(min=1, max=5)
+    )
+    segment_ids = fields.List(
+        fields.Int(validate=validate.Range(min=1, max=2**31 - 1)),
+        load_default=list,
+        validate=validate.Length(max=20),
+    )
+    budget_total = fields.Int(required=True, validate=_PESOS, metadata={"description": "Whole COP"})
+    budget_daily = fields.Int(allow_none=True, load_default=None, validate=_PESOS)
+    start_date = fields.Date(allow_none=True, load_default=None)
+    end_date = fields.Date(allow_none=True, load_default=None)
+    target_cpa = fields.Int(allow_none=True, load_default=None, validate=_PESOS)
+    objective = fields.Str(load_default="traffic", validate=validate.OneOf(CAMPAIGN_OBJECTIVES))
+    weights = fields.Dict(
+        keys=fields.Str(validate=validate.OneOf(PLATFORMS)),
+        values=fields.Float(validate=validate.Range(min=0, max=1000)),
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "Budget weight per platform (default: even split)"},
+    )
+    name = fields.Str(allow_none=True, load_default=None, validate=validate.Length(min=1, max=200))
+
+    @validates_schema
+    def _dates(self, data: dict[str, Any], **kwargs: Any) -> None:
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            raise ValidationError("end_date must not be before start_date", field_name="end_date")
+
+
+class AdGroupSchema(Schema):
+    id = fields.Int()
+    name = fields.Str()
+    segment_id = fields.Int(allow_none=True)
+    external_id = fields.Str(allow_none=True)
+    budget_daily = fields.Int(allow_none=True)
+
+
+class PlatformCampaignSchema(Schema):
+    id = fields.Int()
+    platform = fields.Str()
+    status = fields.Str()
+    external_campaign_id = fields.Str(allow_none=True)
+    external_ids = fields.Dict()
+    budget_total = fields.Int()
+    budget_daily = fields.Int(allow_none=True)
+    budget_weight = fields.Float()
+    attempts = fields.Int()
+    last_error = fields.Str(allow_none=True)
+    error_class = fields.Str(allow_none=True)
+    published_at = fields.DateTime(allow_none=True)
+    ad_groups = fields.List(fields.Nested(AdGroupSchema))
+
+
+class CampaignSchema(Schema):
+    id = fields.Int()
+    job_id = fields.Int()
+    name = fields.Str()
+    objective = fields.Str()
+    status = fields.Str()
+    budget_total = fields.Int()
+    budget_daily = fields.Int(allow_none=True)
+    target_cpa = fields.Int(allow_none=True)
+    start_date = fields.Date()
+    end_date = fields.Date(allow_none=True)
+    segment_ids = fields.Method("_segment_ids", dump_only=True)
+    platform_campaigns = fields.List(fields.Nested(PlatformCampaignSchema))
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+    def _segment_ids(self, campaign: Any) -> list[int]:
+        return [s.id for s in campaign.segments]
+
+
+class CampaignSummarySchema(CampaignSchema):
+    class Meta:
+        exclude = ("segment_ids",)
+
+
+class CampaignListArgsSchema(PageArgsSchema):
+    status = fields.Str(validate=validate.OneOf(CAMPAIGN_STATUSES))
+    job_id = fields.Int(validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class PreviewSchema(Schema):
+    campaign_id = fields.Int(required=True)
+    status = fields.Str(required=True)
+    platforms = fields.List(fields.Dict(), required=True)
+
+
+CampaignPageSchema = page_schema(CampaignSummarySchema, "CampaignPage")

@@ -1,0 +1,87 @@
+"""Report schemas."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+from webargs.fields import DelimitedList
+
+from adflux.constants import JOB_CATEGORIES, PLATFORMS
+from adflux.services.reports import DIMENSIONS
+
+
+class ReportArgsSchema(Schema):
+    group_by = DelimitedList(
+        fields.Str(validate=validate.OneOf(DIMENSIONS)),
+        load_default=lambda: ["platform"],
+        validate=validate.Length(max=len(DIMENSIONS)),
+        metadata={"description": "Comma-separated: campaign, platform, segment, category, day"},
+    )
+    since = fields.Date(metadata={"description": "First day (default: 30 days before until)"})
+    until = fields.Date(metadata={"description": "Last day (default: today in Bogotá)"})
+    campaign_id = fields.Int(validate=validate.Range(min=1, max=2**31 - 1))
+    platform = fields.Str(validate=validate.OneOf(PLATFORMS))
+    segment_id = fields.Int(validate=validate.Range(min=1, max=2**31 - 1))
+    category = fields.Str(validate=validate.OneOf(JOB_CATEGORIES))
+
+
+class RangeArgsSchema(Schema):
+    since = fields.Date()
+    until = fields.Date()
+
+
+class MetricsSchema(Schema):
+    impressions = fields.Int(required=True)
+    reach = fields.Int(required=True)
+    engagements = fields.Int(allow_none=True)
+    clicks = fields.Int(required=True)
+    spend_micros = fields.Int(required=True)
+    spend = fields.Float(required=True, metadata={"description": "COP"})
+    applications = fields.Int(required=True)
+    ctr = fields.Float(allow_none=True)
+    cpc = fields.Float(allow_none=True, metadata={"description": "COP per click"})
+    cpa = fields.Float(allow_none=True, metadata={"description": "COP per application"})
+
+
+class ReportRowSchema(MetricsSchema):
+    campaign = fields.Int()
+    campaign_name = fields.Str(allow_none=True)
+    platform = fields.Str()
+    segment = fields.Int(allow_none=True)
+    segment_name = fields.Str(allow_none=True)
+    category = fields.Str()
+    day = fields.Date()
+    rank = fields.Int()
+
+
+class ReportSchema(Schema):
+    since = fields.Date(required=True)
+    until = fields.Date(required=True)
+    group_by = fields.List(fields.Str(), required=True)
+    rows = fields.List(fields.Nested(ReportRowSchema), required=True)
+    totals = fields.Nested(MetricsSchema, required=True)
+
+
+class TrendPointSchema(MetricsSchema):
+    date = fields.Date(required=True)
+
+
+class PlatformTotalsSchema(MetricsSchema):
+    platform = fields.Str(required=True)
+
+
+class OverviewSchema(Schema):
+    since = fields.Date(required=True)
+    until = fields.Date(required=True)
+    totals = fields.Nested(MetricsSchema, required=True)
+    trend = fields.List(fields.Nested(TrendPointSchema), required=True)
+    platforms = fields.List(fields.Nested(PlatformTotalsSchema), required=True)
+
+
+class CampaignSeriesSchema(Schema):
+    campaign_id = fields.Int(required=True)
+    since = fields.Date(required=True)
+    until = fields.Date(required=True)
+    series = fields.Dict(
+        keys=fields.Str(), values=fields.List(fields.Nested(TrendPointSchema)), required=True
+    )
+    totals = fields.Dict(keys=fields.Str(), values=fields.Nested(MetricsSchema), required=True)

@@ -1,0 +1,1 @@
+"""Business logic: keyword-only functions that own the transaction and raise domain errors."""

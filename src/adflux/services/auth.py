@@ -1,0 +1,493 @@
+"""Users, roles, passwords and API tokens: who may do what.
+
+Roles are ordered viewer < manager < admin; a caller may do anything a lower role may. API tokens
+look like ``adf_<prefix>_<secret>``: the whole token is shown once, only its SHA-256 is stored, and
+the prefix (not secret) lets people tell their tokens apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from adflux.constants import ROLES
+from adflux.extensions import db
+from adflux.models import ApiToken, AuditEvent, User
+from adflux.models.base import utcnow
+from adflux.services import audit
+from adflux.services.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+    ValidationFailed,
+)
+from adflux.services.pagination import Page, paginate
+
+logger = logging.getLogger(__name__)
+
+ROLE_RANK: dict[str, int] = {role: rank for rank, role in enumerate(ROLES)}
+TOKEN_SCHEME = "adf"
+DEFAULT_TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 730
+MIN_PASSWORD_LENGTH = 10
+# Writing last_used_at on every request would turn every read into a write; once a minute is enough.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+# Password guessing: after this many failed sign-ins in the window (since the last success), the
+# account refuses sign-in until the window has passed. Shared by every process (it reads the audit
+# trail), unlike an in-memory counter per gunicorn worker.
+MAX_FAILED_SIGN_INS = 5
+SIGN_IN_LOCKOUT = timedelta(minutes=15)
+
+USER_AUDIT_FIELDS = ("email", "name", "role", "active")
+TOKEN_AUDIT_FIELDS = ("name", "prefix", "user_id", "expires_at", "revoked_at")
+
+# Checked against when the e-mail is unknown, so a failed sign-in takes as long either way and does
+# not reveal which addresses have accounts.
+_DUMMY_PASSWORD_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed sign-ins for one account: wait, then try again."""
+
+    status = 429
+    code = "too_many_requests"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a user (by token or session) or the trusted local CLI."""
+
+    id: int | None
+    email: str
+    role: str
+    name: str = ""
+    auth: str = "token"  # token | session | local
+    token_id: int | None = None
+
+    def has_role(self, required: str) -> bool:
+        return role_at_least(self.role, required)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly created token: `secret` is the only time the full token exists outside the caller."""
+
+    token: ApiToken
+    secret: str
+
+
+def role_at_least(role: str, required: str) -> bool:
+    """True when `role` includes the rights of `required`."""
+    return ROLE_RANK.get(role, -1) >= ROLE_RANK[required]
+
+
+def local_principal(name: str) -> Principal:
+    """The identity of commands run on this machine (they already have the database)."""
+    return Principal(id=None, email=f"local:{name}", role="admin", name=name, auth="local")
+
+
+def principal_for(user: User, *, auth: str, token_id: int | None = None) -> Principal:
+    """A Principal for an active user."""
+    return Principal(
+        id=user.id, email=user.email, role=user.role, name=user.name, auth=auth, token_id=token_id
+    )
+
+
+# ---- passwords ----------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash (werkzeug's default method)."""
+    return generate_password_hash(password)
+
+
+def check_password_strength(password: str) -> None:
+    """Refuse passwords too short or too long to be reasonable."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            "The password is too short",
+            errors={"password": [f"Use at least {MIN_PASSWORD_LENGTH} characters."]},
+        )
+    if len(password) > 256:
+        raise ValidationFailed("The password is too long", errors={"password": ["256 characters at most."]})
+
+
+def authenticate_password(*, email: str, password: str) -> User:
+    """The active user with this e-mail and password, or Unauthenticated (same message either way)."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is not None and _recent_failed_sign_ins(user) >= MAX_FAILED_SIGN_INS:
+        check_password_hash(_DUMMY_PASSWORD_HASH, password)  # the same cost as a real check
+        logger.warning("Sign-in refused for user %s: too many failed attempts", user.id)
+        raise TooManyAttempts("Too many failed sign-ins; try again in 15 minutes")
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_PASSWORD_HASH
+    valid = check_password_hash(stored, password)
+    if user is None or not user.password_hash or not valid or not user.active:
+        audit.record(
+            "auth.login_failed",
+            entity_type="user",
+            entity_id=user.id if user is not None else None,
+            after={
+                "reason": "inactive" if user is not None and valid and user.active is False else "invalid"
+            },
+        )
+        db.session.commit()
+        logger.warning("Failed sign-in (user known: %s)", user is not None)
+        raise Unauthenticated("Wrong e-mail or password")
+    user.last_login_at = utcnow()
+    audit.record("auth.login", entity_type="user", entity_id=user.id)
+    db.session.commit()
+    return user
+
+
+def _recent_failed_sign_ins(user: User) -> int:
+    since = utcnow() - SIGN_IN_LOCKOUT
+    if user.last_login_at is not None and user.last_login_at > since:
+        since = user.last_login_at  # a success starts the count again
+    return db.session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.entity_type == "user",
+            AuditEvent.entity_id == str(user.id),
+            AuditEvent.action == "auth.login_failed",
+            AuditEvent.at > since,
+        )
+    )
+
+
+# ---- users --------------------------------------------------------------------------------
+
+
+def normalise_email(email: str) -> str:
+    """E-mail addresses compare case-insensitively."""
+    return email.strip().lower()
+
+
+def list_users(
+    *,
+    page: int = 1,
+    page_size: int = 20,
+    role: str | None = None,
+    active: bool | None = None,
+    email: str | None = None,
+) -> Page[User]:
+    """Users, by e-mail."""
+    stmt = select(User)
+    if role:
+        stmt = stmt.where(User.role == role)
+    if active is not None:
+        stmt = stmt.where(User.active.is_(active))
+    if email:
+        stmt = stmt.where(User.email == normalise_email(email))
+    return paginate(stmt.order_by(User.email), page=page, page_size=page_size)
+
+
+def get_user(*, user_id: int) -> User:
+    """One user, or NotFound."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"User {user_id} does not exist")
+    return user
+
+
+def create_user(*, email: str, role: str = "viewer", name: str = "", password: str | None = None) -> User:
+    """Create a user; the e-mail must be new. Without a password the user can only use API tokens."""
+    _check_role(role)
+    email = normalise_email(email)
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict(f"A user with e-mail {email} already exists")
+    if password is not None:
+        check_password_strength(password)
+    user = User(
+        email=email,
+        name=name,
+        role=role,
+        active=True,
+        password_hash=hash_password(password) if password is not None else None,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        "user.create", entity_type="user", entity_id=user.id, after=_user_snapshot(user, password=password)
+    )
+    db.session.commit()
+    logger.info("Created user %s with role %s", user.id, role)
+    return user
+
+
+def update_user(*, user_id: int, changes: dict[str, Any], actor: Principal | None = None) -> User:
+    """Change a user's name, role, active flag or password; the last active admin stays an admin."""
+    user = get_user(user_id=user_id)
+    before = _user_snapshot(user)
+    if "role" in changes:
+        _check_role(changes["role"])
+    demoted = changes.get("role", user.role) != "admin" or changes.get("active", user.active) is False
+    if user.role == "admin" and user.active and demoted and _active_admins() <= 1:
+        raise Conflict("This is the last active admin; make another admin first")
+    if actor is not None and actor.id == user.id and changes.get("active") is False:
+        raise Conflict("You cannot deactivate yourself")
+    for name in ("name", "role", "active"):
+        if name in changes:
+            setattr(user, name, changes[name])
+    password = changes.get("password")
+    if password is not None:
+        check_password_strength(password)
+        user.password_hash = hash_password(password)
+    after = _user_snapshot(user, password=password)
+    audit.record("user.update", entity_type="user", entity_id=user.id, before=before, after=after)
+    db.session.commit()
+    return user
+
+
+def _active_admins() -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))
+    )
+
+
+def _user_snapshot(user: User, *, password: str | None = None) -> dict[str, Any]:
+    snap = audit.snapshot(user, USER_AUDIT_FIELDS)
+    # Never the password or its hash: only the fact that it was set.
+    snap["password_set"] = bool(user.password_hash)
+    if password is not None:
+        snap["password_changed"] = True
+    return snap
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLE_RANK:
+        raise ValidationFailed(f"Unknown role {role!r}", errors={"role": [f"One of {', '.join(ROLES)}."]})
+
+
+# ---- API tokens ---------------------------------------------------------------------------
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token (tokens are long random strings, so a plain SHA-256 suffices)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def masked_token(prefix: str) -> str:
+    """How a token is shown after creation: its public prefix only."""
+    return f"{TOKEN_SCHEME}_{prefix}_…"
+
+
+def issue_token(
+    *,
+    user_id: int,
+    name: str,
+    expires_in_days: int | None = DEFAULT_TOKEN_DAYS,
+    actor: Principal | None = None,
+) -> IssuedToken:
+    """Create a token for `user_id`; only admins may create tokens for someone else."""
+    if actor is not None and not actor.is_admin and actor.id != user_id:
+        raise PermissionDenied("You may only create tokens for yourself")
+    user = get_user(user_id=user_id)
+    if not user.active:
+        raise Conflict(f"User {user_id} is deactivated")
+    days = DEFAULT_TOKEN_DAYS if expires_in_days is None else expires_in_days
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise ValidationFailed(
+            "Invalid expiry", errors={"expires_in_days": [f"Between 1 and {MAX_TOKEN_DAYS} days."]}
+        )
+    prefix = secrets.token_hex(4)
+    secret = f"{TOKEN_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        prefix=prefix,
+        token_hash=hash_token(secret),
+        expires_at=utcnow() + timedelta(days=days),
+    )
+    db.session.add(token)
+    db.session.flush()
+    audit.record(
+        "token.create",
+        entity_type="api_token",
+        entity_id=token.id,
+        after=audit.snapshot(token, TOKEN_AUDIT_FIELDS),
+    )
+    db.session.commit()
+    logger.info("Issued API token %s (prefix %s) for user %s", token.id, prefix, user.id)
+    return IssuedToken(token=token, secret=secret)
+
+
+def list_tokens(
+    *,
+    actor: Principal,
+    page: int = 1,
+    page_size: int = 20,
+    user_id: int | None = None,
+    include_revoked: bool = False,
+) -> Page[ApiToken]:
+    """Tokens the actor may see: their own, or anyone's (optionally one user's) for an admin."""
+    stmt = select(ApiToken)
+    if not actor.is_admin:
+        stmt = stmt.where(ApiToken.user_id == actor.id)
+    elif user_id is not None:
+        stmt = stmt.where(ApiToken.user_id == user_id)
+    if not include_revoked:
+        stmt = stmt.where(ApiToken.revoked_at.is_(None))
+    return paginate(
+        stmt.order_by(ApiToken.created_at.desc(), ApiToken.id.desc()), page=page, page_size=page_size
+    )
+
+
+def revoke_token(*, token_id: int, actor: Principal) -> ApiToken:
+    """Revoke a token at once; others' tokens look like missing ones to non-admins."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or (not actor.is_admin and token.user_id != actor.id):
+        raise NotFound(f"Token {token_id} does not exist")
+    if token.revoked_at is not None:
+        return token
+    before = audit.snapshot(token, TOKEN_AUDIT_FIELDS)
+    token.revoked_at = utcnow()
+    audit.record(
+        "token.revoke",
+        entity_type="api_token",
+        entity_id=token.id,
+        before=before,
+        after=audit.snapshot(token, TOKEN_AUDIT_FIELDS),
+    )
+    db.session.commit()
+    logger.info("Revoked API token %s (prefix %s)", token.id, token.prefix)
+    return token
+
+
+# ---- token → principal cache ----------------------------------------------------------------
+#
+# Every API request carries a token; looking it up costs a query and two ORM objects. A valid
+# token's principal is kept in this process for TOKEN_CACHE_SECONDS. Correctness bound: a change
+# to a token or user (revoked, expired early, deactivated, role changed) made through the ORM in
+# this process clears the cache at once (at flush and again at commit); a change made by another
+# process (another gunicorn worker, the CLI, another machine) is seen here within
+# TOKEN_CACHE_SECONDS. Expiry is checked on every request against the cached expires_at. Invalid
+# tokens are never cached. last_used_at is written on cache misses, so at most once a minute plus
+# TOKEN_CACHE_SECONDS late.
+TOKEN_CACHE_SECONDS = 5.0
+TOKEN_CACHE_MAX_ENTRIES = 1024
+_SESSION_AUTH_CHANGED = "adflux_auth_changed"
+
+
+@dataclass(frozen=True)
+class _CachedToken:
+    principal: Principal
+    expires_at: datetime | None
+    cached_until: float  # time.monotonic()
+
+
+_token_cache: dict[str, _CachedToken] = {}
+
+
+def clear_token_cache() -> None:
+    """Forget every cached token."""
+    _token_cache.clear()
+
+
+def _forget(key: tuple[str, Any]) -> None:
+    kind, value = key
+    if kind == "token":
+        _token_cache.pop(value, None)
+        return
+    for token_hash, cached in list(_token_cache.items()):
+        if cached.principal.id == value:
+            _token_cache.pop(token_hash, None)
+
+
+def _on_auth_row_changed(mapper: Any, connection: Any, target: Any) -> None:
+    key = ("token", target.token_hash) if isinstance(target, ApiToken) else ("user", target.id)
+    _forget(key)
+    session = Session.object_session(target)
+    if session is not None:
+        session.info.setdefault(_SESSION_AUTH_CHANGED, set()).add(key)
+
+
+def _on_commit(session: Session) -> None:
+    # Again after commit: a request that read the old row between flush and commit may have
+    # cached it.
+    for key in session.info.pop(_SESSION_AUTH_CHANGED, ()):
+        _forget(key)
+
+
+def _on_rollback(session: Session) -> None:
+    session.info.pop(_SESSION_AUTH_CHANGED, None)
+
+
+for _model in (ApiToken, User):
+    for _change in ("after_insert", "after_update", "after_delete"):
+        event.listen(_model, _change, _on_auth_row_changed)
+event.listen(Session, "after_commit", _on_commit)
+event.listen(Session, "after_rollback", _on_rollback)
+
+
+def authenticate_token(*, token: str) -> Principal:
+    """The principal behind a bearer token, or Unauthenticated."""
+    if not token.startswith(f"{TOKEN_SCHEME}_") or len(token) > 200:
+        raise Unauthenticated("Invalid API token")
+    token_hash = hash_token(token)
+    cached = _token_cache.get(token_hash)
+    if cached is not None:
+        if time.monotonic() < cached.cached_until and (
+            cached.expires_at is None or cached.expires_at > utcnow()
+        ):
+            return cached.principal
+        _token_cache.pop(token_hash, None)
+    row = db.session.execute(
+        select(ApiToken, User)
+        .join(User, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == token_hash)
+    ).first()
+    if row is None:
+        raise Unauthenticated("Invalid API token")
+    api_token, user = row
+    now = utcnow()
+    if api_token.revoked_at is not None:
+        raise Unauthenticated("This API token has been revoked")
+    if api_token.expires_at is not None and api_token.expires_at <= now:
+        raise Unauthenticated("This API token has expired")
+    if not user.active:
+        raise Unauthenticated("This user is deactivated")
+    principal = principal_for(user, auth="token", token_id=api_token.id)
+    expires_at = api_token.expires_at
+    _touch(api_token, now)
+    if TOKEN_CACHE_SECONDS > 0:
+        if len(_token_cache) >= TOKEN_CACHE_MAX_ENTRIES:
+            _token_cache.clear()
+        _token_cache[token_hash] = _CachedToken(principal, expires_at, time.monotonic() + TOKEN_CACHE_SECONDS)
+    return principal
+
+
+def _touch(token: ApiToken, now: datetime) -> None:
+    last = token.last_used_at
+    if last is None or now - last >= LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        db.session.commit()
+
+
+def session_fingerprint(user: User) -> str:
+    """Changes when the password does, so changing it signs out every other session."""
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+def load_session_user(*, user_id: int, fingerprint: str | None) -> Principal | None:
+    """A session's principal; None once the user is gone, deactivated or changed password."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or fingerprint != session_fingerprint(user):
+        return None
+    return principal_for(user, auth="session")

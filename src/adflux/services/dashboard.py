@@ -1,0 +1,117 @@
+"""Small reads the dashboard needs that no other service offers (counts, latest runs, model curves)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+
+from adflux.constants import CAMPAIGN_STATUSES
+from adflux.extensions import db
+from adflux.models import (
+    Alert,
+    Campaign,
+    CampaignMetricDaily,
+    DailyMetricTotal,
+    SegmentationModel,
+    TaskRun,
+)
+from adflux.services import segmentation
+from adflux.services.campaign_states import ACTIONS
+
+# The campaign actions the dashboard offers, in the order their buttons appear.
+DASHBOARD_ACTIONS: tuple[str, ...] = ("publish", "pause", "resume", "retry_failed")
+K_SEARCH_FIELDS: tuple[str, ...] = ("silhouette", "davies_bouldin", "calinski_harabasz", "inertia")
+
+
+# -- campaigns ----------------------------------------------------------------------------------
+
+
+def campaign_status_counts() -> dict[str, int]:
+    """How many campaigns are in each status (every status present, zero included)."""
+    counts = dict.fromkeys(CAMPAIGN_STATUSES, 0)
+    rows = db.session.execute(select(Campaign.status, func.count()).group_by(Campaign.status))
+    for status, count in rows:
+        counts[status] = count
+    return counts
+
+
+def available_actions(campaign: Campaign) -> list[str]:
+    """The dashboard actions the campaign's state machine allows right now."""
+    has_failed = any(pc.status == "failed" for pc in campaign.platform_campaigns)
+    return [
+        action
+        for action in DASHBOARD_ACTIONS
+        if campaign.status in ACTIONS[action] and (action != "retry_failed" or has_failed)
+    ]
+
+
+def latest_metric_day(*, campaign_id: int | None = None) -> date | None:
+    """The newest day with synced metrics (for one campaign, or any), from the rollups."""
+    if campaign_id is None:
+        return db.session.scalar(select(func.max(DailyMetricTotal.date)))
+    return db.session.scalar(
+        select(func.max(CampaignMetricDaily.date)).where(CampaignMetricDaily.campaign_id == campaign_id)
+    )
+
+
+# -- background work ----------------------------------------------------------------------------
+
+
+def latest_task_run(*, subject_type: str, subject_id: int | str) -> TaskRun | None:
+    """The newest task run about one subject (e.g. a campaign's last publish), if any."""
+    stmt = (
+        select(TaskRun)
+        .where(TaskRun.subject_type == subject_type, TaskRun.subject_id == str(subject_id))
+        .order_by(TaskRun.created_at.desc(), TaskRun.id)
+        .limit(1)
+    )
+    return db.session.scalars(stmt).first()
+
+
+def task_runs(*, task_ids: Sequence[str]) -> list[TaskRun]:
+    """The task runs with these ids (unknown ids are left out), for progress polling."""
+    ids = [t for t in dict.fromkeys(task_ids) if t][:100]
+    if not ids:
+        return []
+    return list(db.session.scalars(select(TaskRun).where(TaskRun.id.in_(ids)).order_by(TaskRun.id)))
+
+
+# -- alerts -------------------------------------------------------------------------------------
+
+
+def alert_counts() -> dict[str, int]:
+    """Alerts by status: {"open": n, "resolved": m, "total": n + m}."""
+    counts = {"open": 0, "resolved": 0}
+    for status, count in db.session.execute(select(Alert.status, func.count()).group_by(Alert.status)):
+        counts[status] = count
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+# -- segmentation -------------------------------------------------------------------------------
+
+
+def pick_model(*, version: int | None = None) -> SegmentationModel | None:
+    """The model with `version` (NotFound if none), else the active one, else the newest, else None."""
+    if version is not None:
+        return segmentation.get_model(version=version)
+    return segmentation.active_model() or next(iter(segmentation.list_models(page_size=1).items), None)
+
+
+def k_search(model: SegmentationModel) -> list[dict[str, Any]]:
+    """The model's k search (one row per k, ascending), with non-finite scores as None."""
+    rows = (model.metrics or {}).get("k_search") or []
+    cleaned = []
+    for row in rows:
+        if not isinstance(row, dict) or "k" not in row:
+            continue
+        entry: dict[str, Any] = {"k": int(row["k"])}
+        for name in K_SEARCH_FIELDS:
+            value = row.get(name)
+            entry[name] = float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+        cleaned.append(entry)
+    return sorted(cleaned, key=lambda r: r["k"])

@@ -1,0 +1,196 @@
+"""The main job, end to end on whatever database is configured (SQLite by default).
+
+simulated data → segments → a campaign for a job on several platforms and segments → publish
+to the platform sandbox → advance the sandbox clock → sync metrics → a report.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from adflux.extensions import db
+from adflux.models import Campaign, JobOpening, Segment, SegmentationModel
+from adflux.services import campaigns as campaigns_service
+from adflux.services import metrics_sync, reports
+from adflux.services.errors import ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+Step = Callable[[str], None]
+DEMO_PLATFORMS = ("meta", "google", "tiktok")
+
+
+@dataclass
+class DemoResult:
+    campaign_id: int = 0
+    job_title: str = ""
+    segment_names: list[str] = field(default_factory=list)
+    platforms: list[str] = field(default_factory=list)
+    until: date | None = None
+    by_platform: dict[str, Any] = field(default_factory=dict)
+    by_segment: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def database_is_empty() -> bool:
+    """True when no job opening, candidate or campaign exists yet."""
+    for table in ("job_openings", "candidates", "campaigns"):
+        if db.session.execute(text(f"SELECT 1 FROM {table} LIMIT 1")).first():
+            return False
+    return True
+
+
+def reset_database() -> None:
+    """Drop and recreate every AdFlux table through the migrations (demo databases only)."""
+    from adflux.services.database import upgrade_database
+
+    db.session.remove()
+    db.drop_all()
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade_database()
+
+
+def run_demo(
+    *,
+    candidates: int = 5000,
+    jobs: int = 200,
+    seed: int = 42,
+    platforms: tuple[str, ...] = DEMO_PLATFORMS,
+    days: int = 21,
+    budget: int = 12_000_000,
+    step: Step | None = None,
+) -> DemoResult:
+    """Run the whole main job; `step` is told what is happening as it goes."""
+    from adflux.services.seeding import seed_database
+    from adflux.services.segmentation import train_segmentation
+
+    say = step or (lambda message: logger.info("%s", message))
+    result = DemoResult(platforms=list(platforms))
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        result.timings[name] = round(now - clock, 2)
+        clock = now
+
+    say(f"Sembrando {_n(candidates)} candidatos y {_n(jobs)} ofertas simuladas (semilla {seed})")
+    seed_database(candidates=candidates, jobs=jobs, seed=seed)
+    lap("seed")
+
+    say("Entrenando la segmentación (K-means, k elegido por silueta)")
+    model = train_segmentation(seed=seed, force=True)
+    model = db.session.get(SegmentationModel, model.id)
+    lap("segmentation")
+    say(f"Modelo v{model.version}: k={model.k}, silueta {model.silhouette:.3f}")  # type: ignore[union-attr]
+
+    job, segments = pick_job_and_segments(model)  # type: ignore[arg-type]
+    result.job_title = job.title
+    result.segment_names = [s.name for s in segments]
+    say(f"Campaña para «{job.title}» en {job.city} → {', '.join(platforms)}")
+    say(f"Segmentos: {'; '.join(result.segment_names)}")
+    # The flight starts `days` ago on a sandbox whose clock starts then too, so after the
+    # simulated weeks the results end today instead of in the future.
+    start = campaigns_service.today() - timedelta(days=days)
+    sandbox = _sandbox(start_date=start)
+    campaign = campaigns_service.create_campaign(
+        job_id=job.id,
+        platforms=list(platforms),
+        segment_ids=[s.id for s in segments],
+        budget_total=budget,
+        budget_daily=budget // days,
+        start_date=start,
+        objective="traffic",
+    )
+    result.campaign_id = campaign.id
+    campaigns_service.publish_campaign(campaign_id=campaign.id)
+    campaign = db.session.get(Campaign, campaign.id)
+    lap("publish")
+    say(f"Publicada: estado {campaign.status}")  # type: ignore[union-attr]
+
+    until = sandbox.advance_days(days) if sandbox is not None else campaigns_service.today()
+    result.until = until
+    say(f"Reloj del sandbox adelantado {days} días (hasta {until.isoformat()}); sincronizando métricas")
+    sync = metrics_sync.sync_metrics(until=until)
+    lap("sync")
+    if sync.failed_platforms:
+        say(f"Plataformas con error al sincronizar: {', '.join(sync.failed_platforms)}")
+    result.by_platform = reports.performance_report(
+        group_by=("platform",),
+        campaign_id=campaign.id,
+        since=campaign.start_date,
+        until=until,  # type: ignore[union-attr]
+    )
+    result.by_segment = reports.performance_report(
+        group_by=("segment",),
+        campaign_id=campaign.id,
+        since=campaign.start_date,
+        until=until,  # type: ignore[union-attr]
+    )
+    lap("report")
+    return result
+
+
+def _n(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
+def _sandbox(*, start_date: date) -> Any:
+    """A fresh in-process sandbox whose clock starts at `start_date` (None for external platforms)."""
+    from flask import current_app
+
+    from adflux.sandbox.server import start_sandbox_in_thread
+    from adflux.services.platform_access import set_in_process_sandbox
+
+    if current_app.extensions["adflux_settings"].platform_base_url:
+        return None  # an external sandbox or real platforms: the clock is not ours to move
+    server = start_sandbox_in_thread(start_date=start_date)
+    previous = set_in_process_sandbox(server)
+    if previous is not None:
+        previous.stop()
+    return server
+
+
+def pick_job_and_segments(model: SegmentationModel, *, how_many: int = 2) -> tuple[JobOpening, list[Segment]]:
+    """An open job whose category is the most common desire among the largest segments, and two
+    segments that want it most."""
+    segments = list(
+        db.session.scalars(select(Segment).where(Segment.model_id == model.id).order_by(Segment.size.desc()))
+    )
+    if len(segments) < 1:
+        raise ValidationFailed("The segmentation model has no segments")
+
+    def top_category(segment: Segment) -> str | None:
+        entries = (segment.profile or {}).get("top_categories") or []
+        first = entries[0] if entries else None
+        return (first.get("value") or first.get("name")) if isinstance(first, dict) else first
+
+    open_categories = dict(
+        db.session.execute(
+            select(JobOpening.category, func.count())
+            .where(JobOpening.status == "open")
+            .group_by(JobOpening.category)
+        ).all()
+    )
+    for segment in segments:
+        category = top_category(segment)
+        if category in open_categories:
+            chosen = [segment] + [s for s in segments if s is not segment and top_category(s) == category]
+            chosen += [s for s in segments if s not in chosen]
+            job = db.session.scalars(
+                select(JobOpening)
+                .where(JobOpening.status == "open", JobOpening.category == category)
+                .order_by(JobOpening.salary_max.desc().nulls_last(), JobOpening.id)
+                .limit(1)
+            ).one()
+            return job, chosen[:how_many]
+    job = db.session.scalars(select(JobOpening).where(JobOpening.status == "open").limit(1)).one()
+    return job, segments[:how_many]

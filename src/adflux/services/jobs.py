@@ -1,0 +1,133 @@
+"""Job openings: list, read, create, update and close."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from adflux.extensions import db
+from adflux.models import JobOpening
+from adflux.models.base import utcnow
+from adflux.services import audit
+from adflux.services.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from adflux.services.pagination import Page, paginate
+
+AUDITED_FIELDS = (
+    "external_ref",
+    "title",
+    "company",
+    "city",
+    "department",
+    "category",
+    "modality",
+    "salary_min",
+    "salary_max",
+    "education_required",
+    "experience_years_min",
+    "apply_url",
+    "status",
+)
+
+
+def list_jobs(
+    *,
+    page: int = 1,
+    page_size: int = 20,
+    status: str | None = None,
+    city: str | None = None,
+    category: str | None = None,
+    modality: str | None = None,
+    q: str | None = None,
+) -> Page[JobOpening]:
+    """Job openings matching the filters, newest first."""
+    stmt = select(JobOpening)
+    if status:
+        stmt = stmt.where(JobOpening.status == status)
+    if city:
+        stmt = stmt.where(JobOpening.city == city)
+    if category:
+        stmt = stmt.where(JobOpening.category == category)
+    if modality:
+        stmt = stmt.where(JobOpening.modality == modality)
+    if q:
+        pattern = f"%{_escape_like(q)}%"
+        stmt = stmt.where(
+            or_(
+                JobOpening.title.ilike(pattern, escape="\\"),
+                JobOpening.company.ilike(pattern, escape="\\"),
+                JobOpening.description.ilike(pattern, escape="\\"),
+            )
+        )
+    return paginate(stmt.order_by(JobOpening.id.desc()), page=page, page_size=page_size)
+
+
+def get_job(*, job_id: int) -> JobOpening:
+    """One job opening, or NotFound."""
+    job = db.session.get(JobOpening, job_id)
+    if job is None:
+        raise NotFound(f"Job opening {job_id} does not exist")
+    return job
+
+
+def create_job(*, data: dict[str, Any]) -> JobOpening:
+    """Create a job opening from validated data; external_ref must be new."""
+    ref = data.get("external_ref") or f"JOB-{uuid.uuid4().hex[:12].upper()}"
+    if db.session.scalar(select(JobOpening.id).where(JobOpening.external_ref == ref)) is not None:
+        raise Conflict(f"A job opening with external_ref {ref!r} already exists")
+    job = JobOpening(**{**data, "external_ref": ref, "status": "open"})
+    db.session.add(job)
+    db.session.flush()
+    audit.record("job.create", entity_type="job", entity_id=job.id, after=audit.snapshot(job, AUDITED_FIELDS))
+    db.session.commit()
+    return job
+
+
+def update_job(*, job_id: int, changes: dict[str, Any]) -> JobOpening:
+    """Apply validated changes to an open job opening."""
+    job = get_job(job_id=job_id)
+    if job.status == "closed":
+        raise InvalidTransition(f"Job opening {job_id} is closed and cannot be edited")
+    low = changes.get("salary_min", job.salary_min)
+    high = changes.get("salary_max", job.salary_max)
+    if low is not None and high is not None and low > high:
+        raise ValidationFailed(
+            "salary_min must not exceed salary_max",
+            errors={"salary_max": ["salary_min must not exceed salary_max"]},
+        )
+    before = audit.snapshot(job, AUDITED_FIELDS)
+    for name, value in changes.items():
+        setattr(job, name, value)
+    audit.record(
+        "job.update",
+        entity_type="job",
+        entity_id=job.id,
+        before=before,
+        after=audit.snapshot(job, AUDITED_FIELDS),
+    )
+    db.session.commit()
+    return job
+
+
+def close_job(*, job_id: int) -> JobOpening:
+    """Close a job opening (no more advertising); closing twice is a conflict."""
+    job = get_job(job_id=job_id)
+    if job.status == "closed":
+        raise InvalidTransition(f"Job opening {job_id} is already closed")
+    before = audit.snapshot(job, AUDITED_FIELDS)
+    job.status = "closed"
+    job.closed_at = utcnow()
+    audit.record(
+        "job.close",
+        entity_type="job",
+        entity_id=job.id,
+        before=before,
+        after=audit.snapshot(job, AUDITED_FIELDS),
+    )
+    db.session.commit()
+    return job
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,166 @@
+"""Publishing one platform campaign, exactly once.
+
+Three guards make duplicates impossible: an advisory lock so only one worker publishes a given
+platform campaign at a time (released by PostgreSQL if that worker dies); our reference in every
+object name, so a retry finds what an earlier attempt created instead of creating it again; and
+the external ids written to the database before the tree is activated.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from sqlalchemy import select
+
+from adflux.extensions import db
+from adflux.models import Campaign, Candidate, CandidateSegment, PlatformCampaign, Segment
+from adflux.models.base import utcnow
+from adflux.platforms.errors import (
+    AuthError,
+    FatalError,
+    PlatformError,
+    PlatformValidationError,
+    RetryableError,
+)
+from adflux.platforms.types import AdGroupSpec, CampaignSpec, CreativeSpec, PublishResult
+from adflux.services.locks import try_lock
+from adflux.services.platform_access import adapter_for
+from adflux.services.targeting import job_context, wishes_for_segment
+
+logger = logging.getLogger(__name__)
+
+Outcome = Literal["done", "failed", "retry", "busy", "skipped"]
+# Consented members uploaded per segment audience on each publish (platforms take 10k per call).
+AUDIENCE_UPLOAD_LIMIT = 10_000
+
+
+def publish_platform_campaign(*, platform_campaign_id: int, final_attempt: bool = False) -> Outcome:
+    """Create (or find) the tree at the platform, record its ids, then activate it."""
+    with try_lock("publish", platform_campaign_id) as acquired:
+        if not acquired:
+            logger.info("platform campaign %s is being published by another worker", platform_campaign_id)
+            return "busy"
+        pc = db.session.get(PlatformCampaign, platform_campaign_id)
+        if pc is None:
+            return "skipped"
+        db.session.refresh(pc)
+        if pc.status in ("active", "paused", "archived") or pc.campaign.status == "archived":
+            return "skipped"  # a redelivered or repeated task: already done
+        pc.status = "publishing"
+        pc.attempts += 1
+        db.session.commit()
+        adapter, account_id = adapter_for(pc.platform)
+        try:
+            with adapter:
+                pc.account_id = account_id
+                spec = build_spec(pc, adapter)
+                result = adapter.publish(spec)
+                _record(pc, result)
+                db.session.commit()  # ids first: a crash after this point is found, not recreated
+                adapter.activate(result)
+                pc.external_ids = result.to_dict()
+                pc.status, pc.published_at, pc.last_error, pc.error_class = "active", utcnow(), None, None
+                db.session.commit()
+                logger.info("published %s campaign %s (%s)", pc.platform, pc.campaign_id, result.campaign_id)
+                return "done"
+        except RetryableError as exc:
+            return _fail(pc, exc, "retryable", final=final_attempt)
+        except AuthError as exc:
+            return _fail(pc, exc, "auth", final=True)
+        except PlatformValidationError as exc:
+            return _fail(pc, exc, "validation", final=True)
+        except (FatalError, PlatformError) as exc:
+            return _fail(pc, exc, "fatal", final=True)
+
+
+def _fail(pc: PlatformCampaign, exc: Exception, error_class: str, *, final: bool) -> Outcome:
+    db.session.rollback()
+    pc = db.session.get(PlatformCampaign, pc.id)  # type: ignore[assignment]
+    pc.last_error = str(exc)[:2000]
+    pc.error_class = error_class
+    pc.status = "failed" if final else "pending"
+    db.session.commit()
+    logger.warning("publishing %s campaign %s: %s error: %s", pc.platform, pc.campaign_id, error_class, exc)
+    return "failed" if final else "retry"
+
+
+def _record(pc: PlatformCampaign, result: PublishResult) -> None:
+    pc.external_campaign_id = result.campaign_id
+    pc.external_ids = result.to_dict()
+    for group in pc.ad_groups:
+        group.external_id = result.ad_groups.get(ad_group_ref(group))
+    for creative in pc.creatives:
+        creative.external_id = result.creative_id
+    # What the adapter actually applied is the compliance report users see.
+    if result.compliance:
+        pc.compliance_report = {**pc.compliance_report, **result.compliance}
+
+
+def ad_group_ref(group: object) -> str:
+    segment_id = getattr(group, "segment_id", None)
+    return f"s{segment_id}" if segment_id else "broad"
+
+
+def build_spec(pc: PlatformCampaign, adapter: object) -> CampaignSpec:
+    """The adapter's view of a platform campaign: plain values, no ORM objects."""
+    campaign: Campaign = pc.campaign
+    job = campaign.job
+    segments = {s.id: s for s in campaign.segments}
+    groups = []
+    for group in pc.ad_groups:
+        segment = segments.get(group.segment_id) if group.segment_id else None
+        audience_id = _segment_audience(segment, adapter) if segment else None
+        groups.append(
+            AdGroupSpec(
+                ref=ad_group_ref(group),
+                name=group.name,
+                daily_budget=group.budget_daily or 0,
+                targeting=wishes_for_segment(segment, job, custom_audience_id=audience_id),
+                segment_label=segment.name if segment else None,
+            )
+        )
+    creative = pc.creatives[0]
+    return CampaignSpec(
+        key=pc.idempotency_key,
+        name=campaign.name,
+        objective=campaign.objective,
+        budget_total=pc.budget_total,
+        budget_daily=pc.budget_daily,
+        start_date=campaign.start_date,
+        end_date=campaign.end_date,
+        job=job_context(job),
+        ad_groups=tuple(groups),
+        creative=CreativeSpec(
+            headline=creative.headline,
+            primary_text=creative.primary_text,
+            link_url=creative.link_url,
+            call_to_action=creative.call_to_action,
+            description=creative.description,
+            extra=dict(creative.extra or {}),
+        ),
+    )
+
+
+def _segment_audience(segment: Segment, adapter: object) -> str | None:
+    """Upload the segment's consented members as hashed emails; None if it has none."""
+    emails = db.session.scalars(
+        select(Candidate.email)
+        .join(CandidateSegment, CandidateSegment.candidate_id == Candidate.id)
+        .where(
+            CandidateSegment.segment_id == segment.id,
+            Candidate.marketing_consent.is_(True),
+            Candidate.email.is_not(None),
+        )
+        .order_by(Candidate.last_active_at.desc().nulls_last(), Candidate.id)
+        .limit(AUDIENCE_UPLOAD_LIMIT)
+    ).all()
+    if not emails:
+        return None
+    try:
+        result = adapter.upload_audience(f"adflux-segment-{segment.id}", emails=emails)  # type: ignore[attr-defined]
+    except PlatformValidationError as exc:
+        # The ad group still runs on location and interests; the report says why no audience.
+        logger.warning("audience upload for segment %s refused: %s", segment.id, exc)
+        return None
+    return result.audience_id

@@ -1,0 +1,259 @@
+"""Performance reports: what every peso bought, by campaign, platform, segment, job category and day.
+
+CTR, CPC and CPA are derived from the summed counts (never averaged from per-row ratios), and
+are None where their denominator is zero. Reports that need no segment dimension read the
+per-campaign rollup; segment reports read the raw per-ad-group rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import BigInteger, Select, cast, func, select
+
+from adflux.extensions import db
+from adflux.models import Campaign, CampaignMetricDaily, DailyMetricTotal, JobOpening, MetricDaily, Segment
+from adflux.services.errors import NotFound, ValidationFailed
+
+DIMENSIONS = ("campaign", "platform", "segment", "category", "day")
+COUNTS = ("impressions", "reach", "clicks", "engagements", "spend_micros", "applications")
+MAX_RANGE_DAYS = 731
+
+
+@dataclass(frozen=True)
+class DateRange:
+    since: date
+    until: date
+
+    @classmethod
+    def checked(cls, since: date | None, until: date | None, *, default_days: int = 30) -> DateRange:
+        """Default to the last `default_days` days; refuse reversed or huge ranges."""
+        from adflux.services.campaigns import today
+
+        until = until or today()
+        since = since or until - timedelta(days=default_days - 1)
+        if since > until:
+            raise ValidationFailed("since must not be after until", errors={"since": ["after until"]})
+        if (until - since).days > MAX_RANGE_DAYS:
+            raise ValidationFailed(
+                f"A report covers at most {MAX_RANGE_DAYS} days", errors={"since": ["too early"]}
+            )
+        return cls(since, until)
+
+
+def derive(counts: dict[str, Any]) -> dict[str, Any]:
+    """Add spend in pesos and CTR, CPC, CPA (None when the denominator is zero)."""
+    impressions = counts.get("impressions") or 0
+    clicks = counts.get("clicks") or 0
+    applications = counts.get("applications") or 0
+    spend = (counts.get("spend_micros") or 0) / 1_000_000
+    return {
+        **counts,
+        "spend": round(spend, 2),
+        "ctr": clicks / impressions if impressions else None,
+        "cpc": round(spend / clicks, 2) if clicks else None,
+        "cpa": round(spend / applications, 2) if applications else None,
+    }
+
+
+def _sums(source: Any) -> list[Any]:
+    # SUM(bigint) is NUMERIC on PostgreSQL; cast back so counts stay integers everywhere.
+    sums = []
+    for column in COUNTS:
+        total = cast(func.sum(getattr(source, column)), BigInteger)
+        sums.append((total if column == "engagements" else func.coalesce(total, 0)).label(column))
+    return sums
+
+
+def performance_report(
+    *,
+    group_by: Sequence[str] = ("platform",),
+    since: date | None = None,
+    until: date | None = None,
+    campaign_id: int | None = None,
+    platform: str | None = None,
+    segment_id: int | None = None,
+    category: str | None = None,
+) -> dict[str, Any]:
+    """Rows per combination of `group_by` dimensions over a date range, with totals."""
+    dims = list(dict.fromkeys(group_by))
+    unknown = [d for d in dims if d not in DIMENSIONS]
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown grouping: {', '.join(unknown)}", errors={"group_by": [f"use {', '.join(DIMENSIONS)}"]}
+        )
+    window = DateRange.checked(since, until)
+    raw = "segment" in dims or segment_id is not None
+    source: Any = MetricDaily if raw else CampaignMetricDaily
+    columns = {
+        "campaign": source.campaign_id,
+        "platform": source.platform,
+        "day": source.date,
+        "segment": MetricDaily.segment_id,
+        "category": JobOpening.category,
+    }
+    stmt: Select[Any] = select(*[columns[d].label(d) for d in dims], *_sums(source)).where(
+        source.date.between(window.since, window.until)
+    )
+    if "category" in dims or category:
+        stmt = stmt.join(Campaign, Campaign.id == source.campaign_id).join(
+            JobOpening, JobOpening.id == Campaign.job_id
+        )
+    if campaign_id is not None:
+        stmt = stmt.where(source.campaign_id == campaign_id)
+    if platform:
+        stmt = stmt.where(source.platform == platform)
+    if segment_id is not None:
+        stmt = stmt.where(MetricDaily.segment_id == segment_id)
+    if category:
+        stmt = stmt.where(JobOpening.category == category)
+    if dims:
+        stmt = stmt.group_by(*[columns[d] for d in dims]).order_by(*[columns[d] for d in dims])
+    rows = [dict(r._mapping) for r in db.session.execute(stmt)]
+    if not dims and rows and rows[0]["impressions"] == 0 and rows[0]["spend_micros"] == 0:
+        rows = []
+    _label(rows, dims)
+    totals = {c: sum((r.get(c) or 0) for r in rows) for c in COUNTS}
+    if rows and all(r.get("engagements") is None for r in rows):
+        totals["engagements"] = None
+    return {
+        "since": window.since,
+        "until": window.until,
+        "group_by": dims,
+        "rows": [derive(r) for r in rows],
+        "totals": derive(totals),
+    }
+
+
+def _label(rows: list[dict[str, Any]], dims: list[str]) -> None:
+    if "campaign" in dims:
+        ids = {r["campaign"] for r in rows}
+        names = (
+            dict(db.session.execute(select(Campaign.id, Campaign.name).where(Campaign.id.in_(ids))).all())
+            if ids
+            else {}
+        )
+        for r in rows:
+            r["campaign_name"] = names.get(r["campaign"])
+    if "segment" in dims:
+        ids = {r["segment"] for r in rows if r["segment"] is not None}
+        names = (
+            dict(db.session.execute(select(Segment.id, Segment.name).where(Segment.id.in_(ids))).all())
+            if ids
+            else {}
+        )
+        for r in rows:
+            r["segment_name"] = names.get(r["segment"], "Audiencia amplia" if r["segment"] is None else None)
+
+
+def report_csv(report: dict[str, Any]) -> str:
+    """The report as CSV (one line per row, then a totals line)."""
+    dims = report["group_by"]
+    labels = [c for c in ("campaign_name", "segment_name") if report["rows"] and c in report["rows"][0]]
+    metrics = ["impressions", "reach", "engagements", "clicks", "spend", "applications", "ctr", "cpc", "cpa"]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([*dims, *labels, *metrics])
+    for row in report["rows"]:
+        writer.writerow(
+            [row.get(d) for d in dims] + [row.get(c) for c in labels] + [_csv(row.get(m)) for m in metrics]
+        )
+    totals = report["totals"]
+    writer.writerow(["TOTAL"] + [""] * (len(dims) + len(labels) - 1) + [_csv(totals.get(m)) for m in metrics])
+    return out.getvalue()
+
+
+def _csv(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6f}".rstrip("0").rstrip(".")
+    return value
+
+
+def segment_comparison(*, since: date | None = None, until: date | None = None) -> dict[str, Any]:
+    """Segments ranked by cost per application (cheapest first; no applications last)."""
+    report = performance_report(group_by=("segment",), since=since, until=until)
+    report["rows"].sort(key=lambda r: (r["cpa"] is None, r["cpa"] or 0, -(r["applications"] or 0)))
+    for rank, row in enumerate(report["rows"], start=1):
+        row["rank"] = rank
+    return report
+
+
+def platform_comparison(
+    *, campaign_id: int, since: date | None = None, until: date | None = None
+) -> dict[str, Any]:
+    """One campaign's platforms side by side."""
+    if db.session.get(Campaign, campaign_id) is None:
+        raise NotFound(f"Campaign {campaign_id} does not exist")
+    campaign = db.session.get(Campaign, campaign_id)
+    since = since or campaign.start_date  # type: ignore[union-attr]
+    return performance_report(group_by=("platform",), since=since, until=until, campaign_id=campaign_id)
+
+
+def overview(*, since: date | None = None, until: date | None = None) -> dict[str, Any]:
+    """The dashboard's KPIs and daily trend across all campaigns (from the day/platform rollup)."""
+    window = DateRange.checked(since, until)
+    stmt = (
+        select(DailyMetricTotal.date, *_sums(DailyMetricTotal))
+        .where(DailyMetricTotal.date.between(window.since, window.until))
+        .group_by(DailyMetricTotal.date)
+        .order_by(DailyMetricTotal.date)
+    )
+    trend = [derive(dict(r._mapping)) for r in db.session.execute(stmt)]
+    by_platform_stmt = (
+        select(DailyMetricTotal.platform, *_sums(DailyMetricTotal))
+        .where(DailyMetricTotal.date.between(window.since, window.until))
+        .group_by(DailyMetricTotal.platform)
+        .order_by(DailyMetricTotal.platform)
+    )
+    platforms = [derive(dict(r._mapping)) for r in db.session.execute(by_platform_stmt)]
+    totals = derive({c: sum((p.get(c) or 0) for p in platforms) for c in COUNTS})
+    return {
+        "since": window.since,
+        "until": window.until,
+        "totals": totals,
+        "trend": trend,
+        "platforms": platforms,
+    }
+
+
+def campaign_timeseries(
+    *, campaign_id: int, since: date | None = None, until: date | None = None
+) -> dict[str, Any]:
+    """One campaign per platform per day (from the campaign rollup): the campaign page's charts."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(f"Campaign {campaign_id} does not exist")
+    window = DateRange.checked(since or campaign.start_date, until, default_days=90)
+    stmt = (
+        select(
+            CampaignMetricDaily.platform,
+            CampaignMetricDaily.date,
+            *[getattr(CampaignMetricDaily, c) for c in COUNTS],
+        )
+        .where(
+            CampaignMetricDaily.campaign_id == campaign_id,
+            CampaignMetricDaily.date.between(window.since, window.until),
+        )
+        .order_by(CampaignMetricDaily.platform, CampaignMetricDaily.date)
+    )
+    series: dict[str, list[dict[str, Any]]] = {}
+    for row in db.session.execute(stmt):
+        data = dict(row._mapping)
+        series.setdefault(data.pop("platform"), []).append(derive(data))
+    totals = {
+        p: derive({c: sum((d.get(c) or 0) for d in days) for c in COUNTS}) for p, days in series.items()
+    }
+    return {
+        "campaign_id": campaign_id,
+        "since": window.since,
+        "until": window.until,
+        "series": series,
+        "totals": totals,
+    }

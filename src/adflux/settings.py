@@ -1,0 +1,240 @@
+"""One typed settings object, read from the environment.
+
+Nothing here connects to anything: `Settings.from_env()` only parses strings. The app factory
+validates the result (`Settings.validate`) so a bad value fails at start-up with a clear message
+instead of at the first request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+DEVELOPMENT_SECRET_KEY = "dev-insecure-secret-key"
+ENVIRONMENTS = ("development", "testing", "production")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed."""
+
+
+def _default_instance_path() -> str:
+    return str(Path.cwd() / "instance")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob AdFlux has; each field maps to one environment variable (see `ENV_NAMES`)."""
+
+    env: str = "development"
+    secret_key: str = DEVELOPMENT_SECRET_KEY
+    instance_path: str = field(default_factory=_default_instance_path)
+    # None means "SQLite file under instance_path", resolved by `database_uri`.
+    database_url: str | None = None
+    database_pool_size: int = 5
+    database_echo: bool = False
+    # No broker: Celery runs tasks inline (task_always_eager), the embedded default.
+    celery_broker_url: str | None = None
+    celery_result_backend: str | None = None
+    # Seconds before Redis redelivers a task whose worker died without acknowledging it.
+    celery_visibility_timeout: int = 3600
+    log_level: str = "INFO"
+    log_format: str = "auto"  # auto | text | json; auto = json in production
+    # Write logs to this file instead of stderr (the in-process CLI uses instance/adflux.log).
+    log_file: str | None = None
+    timezone: str = "America/Bogota"
+    default_locale: str = "es_CO"
+    max_content_length: int = 16 * 1024 * 1024
+    api_max_page_size: int = 200
+    # Where segmentation artifacts live: a folder path or a file:// URL.
+    model_store: str | None = None
+    backup_dir: str | None = None
+    # Platform layer: None = the in-process sandbox; otherwise the sandbox/real base URL.
+    platform_base_url: str | None = None
+    # Client-side calls per second for the built-in sandbox accounts, per platform and per
+    # process, e.g. "meta=40,google=15" (empty = no client-side limit). Configured accounts use
+    # their own PlatformAccount.rate_limit_per_second.
+    sandbox_rate_limits: str = ""
+    encryption_key: str | None = None
+    metrics_sync_interval_minutes: int = 60
+    metrics_lookback_days: int = 7
+    retrain_cron: str = "0 3 1 * *"
+    segmentation_k_min: int = 2
+    segmentation_k_max: int = 12
+    segmentation_silhouette_tolerance: float = 0.01
+    # ---- operations: logs, metrics, health, alerts, backups, retention ----------------------
+    access_log: bool = True
+    metrics_enabled: bool = True
+    # When set, /metrics wants "Authorization: Bearer <token>" (Prometheus `authorization:`).
+    metrics_token: str | None = None
+    # A Celery worker serves its own /metrics on this port (multiprocess mode); None = off.
+    worker_metrics_port: int | None = None
+    worker_metrics_addr: str = "0.0.0.0"
+    health_timeout_seconds: float = 2.0
+    # Platform health calls cost rate-limit budget, so probes reuse a recent answer.
+    health_platform_cache_seconds: int = 60
+    alert_window_minutes: int = 5
+    alert_min_requests: int = 20  # below this many requests in the window, rates are noise
+    alert_error_rate: float = 0.05
+    alert_latency_seconds: float = 2.0
+    alert_queue_backlog: int = 100
+    alert_db_connection_ratio: float = 0.8
+    alert_cpu_ratio: float = 0.8
+    alert_throttle_headroom: float = 0.1
+    alert_token_expiry_days: int = 7
+    alert_api_sunset_days: int = 30
+    alert_cpa_window_days: int = 7
+    alert_drift_threshold: float = 0.25  # population stability index; > 0.25 is a major shift
+    alert_disk_free_ratio: float = 0.10  # alert when less than this share of a data disk is free
+    # When API versions stop working, e.g. "meta:v21.0=2026-09-01,google:v19=2026-02-01".
+    api_version_sunsets: str = ""
+    alert_webhook_url: str | None = None
+    alert_email_from: str | None = None
+    alert_email_to: str = ""  # comma-separated addresses
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    backup_keep: int = 7  # the newest N backups are always kept
+    backup_retention_days: int = 30  # older backups beyond the newest N are deleted
+    backup_cron: str = "30 2 * * *"
+    prune_cron: str = "45 2 * * *"
+    task_run_retention_days: int = 30
+    alert_retention_days: int = 90
+    audit_retention_days: int = 365
+    request_stats_retention_days: int = 14
+
+    # ---- derived values -------------------------------------------------------------------
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def database_uri(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{Path(self.instance_path) / 'adflux.db'}"
+
+    @property
+    def model_store_path(self) -> str:
+        return self.model_store or str(Path(self.instance_path) / "models")
+
+    @property
+    def backup_path(self) -> str:
+        return self.backup_dir or str(Path(self.instance_path) / "backups")
+
+    @property
+    def effective_log_format(self) -> str:
+        if self.log_format == "auto":
+            return "json" if self.is_production else "text"
+        return self.log_format
+
+    # ---- construction ---------------------------------------------------------------------
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from environment variables, then apply keyword overrides."""
+        environ = os.environ if environ is None else environ
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            name = ENV_NAMES.get(f.name, f"ADFLUX_{f.name.upper()}")
+            raw = environ.get(name)
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(raw, hints[f.name], name)
+        values.update(overrides)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    def validate(self) -> None:
+        """Refuse settings that would be unsafe or cannot work."""
+        if self.env not in ENVIRONMENTS:
+            raise SettingsError(f"ADFLUX_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.env!r}")
+        if self.env == "production" and (not self.secret_key or self.secret_key == DEVELOPMENT_SECRET_KEY):
+            raise SettingsError("SECRET_KEY must be set to a private value when ADFLUX_ENV=production")
+        if self.env == "production" and not self.encryption_key:
+            raise SettingsError("ADFLUX_ENCRYPTION_KEY must be set when ADFLUX_ENV=production")
+        if self.encryption_key and any(len(k.strip()) < 32 for k in self.encryption_key.split(",")):
+            raise SettingsError("ADFLUX_ENCRYPTION_KEY: each key must be a Fernet key or 32+ characters")
+        if self.log_format not in ("auto", "text", "json"):
+            raise SettingsError(f"LOG_FORMAT must be auto, text or json, not {self.log_format!r}")
+        if not 2 <= self.segmentation_k_min <= self.segmentation_k_max:
+            raise SettingsError("ADFLUX_SEGMENTATION_K_MIN must be >= 2 and <= ADFLUX_SEGMENTATION_K_MAX")
+        parse_rate_limits(self.sandbox_rate_limits)
+        from adflux.monitoring.settings_checks import validate_operations
+
+        validate_operations(self)
+
+
+# Environment variable names that do not follow the ADFLUX_<FIELD> pattern.
+ENV_NAMES: dict[str, str] = {
+    "env": "ADFLUX_ENV",
+    "secret_key": "SECRET_KEY",
+    "database_url": "DATABASE_URL",
+    "celery_broker_url": "CELERY_BROKER_URL",
+    "celery_result_backend": "CELERY_RESULT_BACKEND",
+    "log_level": "LOG_LEVEL",
+    "log_format": "LOG_FORMAT",
+    "log_file": "LOG_FILE",
+}
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable that sets `field_name`."""
+    return ENV_NAMES.get(field_name, f"ADFLUX_{field_name.upper()}")
+
+
+def parse_rate_limits(raw: str) -> dict[str, float]:
+    """``"meta=40,google=15"`` as ``{"meta": 40.0, "google": 15.0}``; SettingsError if malformed."""
+    from adflux.constants import PLATFORMS
+
+    limits: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        platform, _, rate = (text.strip() for text in item.partition("="))
+        try:
+            per_second = float(rate)
+        except ValueError:
+            per_second = 0.0
+        if platform.lower() not in PLATFORMS or not per_second > 0:
+            raise SettingsError(
+                f"ADFLUX_SANDBOX_RATE_LIMITS: {item!r} is not <platform>=<calls per second> "
+                f"(platforms: {', '.join(PLATFORMS)})"
+            )
+        limits[platform.lower()] = per_second
+    return limits
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URL spellings operators paste and pick the psycopg 3 driver for PostgreSQL."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _parse(raw: str, type_: Any, name: str) -> Any:
+    base = type_
+    if getattr(type_, "__args__", None):  # Optional[X] / X | None
+        base = next(a for a in type_.__args__ if a is not type(None))
+    try:
+        if base is bool:
+            lowered = raw.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if base is int:
+            return int(raw)
+        if base is float:
+            return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a valid {base.__name__}") from None
+    return raw

@@ -1,0 +1,38 @@
+"""Helpers every task uses to record its run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from celery import Task
+
+from adflux.services import tasks as tasks_service
+from adflux.services.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+def run_tracked(
+    task: Task, kind: str, work: Callable[[Callable[[str, float], None]], dict[str, Any] | None]
+) -> Any:
+    """Run `work(progress)` recording start, progress, result or failure in the task's TaskRun."""
+    task_id = task.request.id or "eager"
+    tasks_service.start_task_run(task_id=task_id, kind=kind)
+
+    def progress(stage: str, percent: float) -> None:
+        tasks_service.report_progress(task_id=task_id, stage=stage, percent=percent)
+
+    try:
+        result = work(progress)
+    except DomainError as exc:
+        # An expected failure (bad input, conflict): recorded for the user, not retried.
+        tasks_service.fail_task_run(task_id=task_id, error=exc.message)
+        return {"error": exc.message}
+    except Exception as exc:
+        logger.exception("Task %s (%s) failed", task_id, kind)
+        tasks_service.fail_task_run(task_id=task_id, error=f"{type(exc).__name__}: {exc}")
+        raise
+    tasks_service.finish_task_run(task_id=task_id, result=result)
+    return result

@@ -1,0 +1,24 @@
+"""Metrics sync tasks (queue: sync)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, shared_task
+
+from adflux.services import metrics_sync
+from adflux.tasks.base import run_tracked
+
+
+@shared_task(bind=True, name="adflux.tasks.metrics.sync_metrics", max_retries=3)
+def sync_metrics(self: Task, platforms: list[str] | None = None) -> Any:
+    """Pull daily insights (beat: hourly by default); retries only the platforms that failed."""
+
+    def work(progress: Any) -> dict[str, Any]:
+        return metrics_sync.sync_metrics(platforms=platforms, progress=progress).as_dict()
+
+    result = run_tracked(self, "metrics.sync", work)
+    failed = (result or {}).get("failed_platforms") or []
+    if failed and self.request.retries < self.max_retries and not self.request.is_eager:
+        raise self.retry(kwargs={"platforms": failed}, countdown=60 * 2**self.request.retries)
+    return result

@@ -1,0 +1,39 @@
+"""Publishing tasks (queue: publishing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, shared_task
+
+from adflux.services import campaigns as campaigns_service
+from adflux.services import publishing
+
+MAX_RETRIES = 4
+
+
+@shared_task(bind=True, name="adflux.tasks.publishing.publish_platform_campaign", max_retries=MAX_RETRIES)
+def publish_platform_campaign(
+    self: Task, platform_campaign_id: int, run_id: str | None = None
+) -> dict[str, Any]:
+    """Publish one platform campaign (idempotent: safe to redeliver), then settle its campaign."""
+    final = self.request.retries >= MAX_RETRIES
+    outcome = publishing.publish_platform_campaign(
+        platform_campaign_id=platform_campaign_id, final_attempt=final
+    )
+    if outcome == "retry":
+        # Exponential backoff with a cap; the platform's own hints were honoured inside the transport.
+        raise self.retry(countdown=min(300, 5 * 2**self.request.retries))
+    from adflux.extensions import db
+    from adflux.models import PlatformCampaign
+
+    pc = db.session.get(PlatformCampaign, platform_campaign_id)
+    if pc is not None:
+        campaigns_service.settle_campaign(campaign_id=pc.campaign_id, run_id=run_id)
+    return {"platform_campaign_id": platform_campaign_id, "outcome": outcome}
+
+
+@shared_task(name="adflux.tasks.publishing.resend_stalled_publishes")
+def resend_stalled_publishes() -> dict[str, Any]:
+    """Resend publish tasks that never reached a worker (beat, every few minutes)."""
+    return {"resent": campaigns_service.resend_stalled_publishes()}

@@ -1,0 +1,60 @@
+"""The beat schedule, as data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from celery.schedules import crontab
+
+from adflux.settings import Settings
+
+
+def _cron(expr: str) -> crontab:
+    minute, hour, day_of_month, month_of_year, day_of_week = expr.split()
+    return crontab(
+        minute=minute,
+        hour=hour,
+        day_of_month=day_of_month,
+        month_of_year=month_of_year,
+        day_of_week=day_of_week,
+    )
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Periodic work: entries are added here as capabilities land."""
+    schedule: dict[str, dict[str, Any]] = {
+        "sync-metrics": {
+            "task": "adflux.tasks.metrics.sync_metrics",
+            "schedule": timedelta(minutes=settings.metrics_sync_interval_minutes),
+        },
+        "resend-stalled-publishes": {
+            "task": "adflux.tasks.publishing.resend_stalled_publishes",
+            "schedule": timedelta(minutes=5),
+        },
+        # Expires before the next run: a backlog of stale evaluations is never worth running.
+        "evaluate-alerts": {
+            "task": "adflux.tasks.maintenance.evaluate_alerts",
+            "schedule": timedelta(minutes=1),
+            "options": {"queue": "maintenance", "expires": 55},
+        },
+        "backup-database": {
+            "task": "adflux.tasks.maintenance.backup_database",
+            "schedule": _cron(settings.backup_cron),
+            "options": {"queue": "maintenance"},
+        },
+        "prune-old-rows": {
+            "task": "adflux.tasks.maintenance.prune",
+            "schedule": _cron(settings.prune_cron),
+            "options": {"queue": "maintenance"},
+        },
+        "retrain-segmentation": {
+            "task": "adflux.tasks.segmentation.retrain_segmentation",
+            "schedule": _cron(settings.retrain_cron),
+        },
+        "check-segmentation-drift": {
+            "task": "adflux.tasks.segmentation.check_drift",
+            "schedule": timedelta(days=1),
+        },
+    }
+    return schedule

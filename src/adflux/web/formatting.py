@@ -1,0 +1,158 @@
+"""Jinja filters: pesos, numbers, ratios and Bogotá dates in the reader's locale, plus status labels."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from babel.numbers import format_currency, format_decimal, format_percent
+from flask import Flask
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+
+EMPTY = "—"
+
+STATUS_LABELS: dict[str, Any] = {
+    # campaigns and platform campaigns
+    "draft": _l("Draft"),
+    "publishing": _l("Publishing"),
+    "active": _l("Active"),
+    "partially_active": _l("Partially active"),
+    "failed": _l("Failed"),
+    "paused": _l("Paused"),
+    "completed": _l("Completed"),
+    "archived": _l("Archived"),
+    "pending": _l("Pending"),
+    # task runs
+    "running": _l("Running"),
+    "succeeded": _l("Succeeded"),
+    # models and alerts
+    "candidate": _l("Candidate"),
+    "retired": _l("Retired"),
+    "open": _l("Open"),
+    "resolved": _l("Resolved"),
+}
+
+ACTION_LABELS: dict[str, Any] = {
+    "publish": _l("Publish"),
+    "pause": _l("Pause"),
+    "resume": _l("Resume"),
+    "retry_failed": _l("Retry failed platforms"),
+}
+
+TASK_KIND_LABELS: dict[str, Any] = {
+    "campaign.publish": _l("Campaign publishing"),
+    "metrics.sync": _l("Metrics sync"),
+    "segmentation.train": _l("Segmentation training"),
+}
+
+COMPLIANCE_ACTION_LABELS: dict[str, Any] = {
+    "dropped": _l("dropped"),
+    "widened": _l("widened"),
+    "kept": _l("kept"),
+    "added": _l("added"),
+}
+
+# A segment profile's fields in display order: key -> (label, kind). Kinds: "shares" (a list of
+# {"value", "label"?, "share"}), "text", "cop", "age", "years". Unknown keys are shown after these.
+PROFILE_FIELDS: dict[str, tuple[Any, str]] = {
+    "distinctive": (_l("What sets it apart"), "shares"),
+    "top_categories": (_l("Job categories"), "shares"),
+    "top_cities": (_l("Cities"), "shares"),
+    "top_departments": (_l("Departments"), "shares"),
+    "age_band": (_l("Age band"), "text"),
+    "median_age": (_l("Median age"), "age"),
+    "age_distribution": (_l("Ages"), "shares"),
+    "education": (_l("Education"), "shares"),
+    "modality": (_l("Modality"), "shares"),
+    "top_skills": (_l("Skills"), "shares"),
+    "median_years_experience": (_l("Median years of experience"), "years"),
+    "median_expected_salary": (_l("Median expected salary"), "cop"),
+}
+# Shown elsewhere on the page (the sizes table), so left out of the profile cards.
+PROFILE_HIDDEN = frozenset({"size", "share"})
+
+
+def _locale() -> str:
+    return str(get_locale() or "es_CO")
+
+
+def cop(pesos: float | None) -> str:
+    """Whole Colombian pesos: "$ 1.234.567" in es-CO, "COP 1,234,567" in English."""
+    if pesos is None:
+        return EMPTY
+    return format_currency(round(pesos), "COP", format="¤ #,##0", locale=_locale(), currency_digits=False)
+
+
+def cop_precise(pesos: float | None) -> str:
+    """Pesos with cents where a unit cost is small (CPC): "$ 1.234,56"."""
+    if pesos is None:
+        return EMPTY
+    if abs(pesos) >= 1000:
+        return cop(pesos)
+    return format_currency(pesos, "COP", format="¤ #,##0.00", locale=_locale(), currency_digits=False)
+
+
+def number(value: float | None) -> str:
+    """A count with the locale's grouping ("1.234.567")."""
+    if value is None:
+        return EMPTY
+    return format_decimal(value, locale=_locale())
+
+
+def percent(ratio: float | None, digits: int = 2) -> str:
+    """A ratio as a percentage ("1,23 %")."""
+    if ratio is None:
+        return EMPTY
+    pattern = "#,##0." + "0" * digits + " %" if digits else "#,##0 %"
+    return format_percent(ratio, format=pattern, locale=_locale())
+
+
+def decimal(value: float | None, digits: int = 3) -> str:
+    """A score such as a silhouette, to `digits` decimals."""
+    if value is None:
+        return EMPTY
+    return format_decimal(value, format="#,##0." + "0" * digits, locale=_locale())
+
+
+def local_date(value: date | None, style: str = "medium") -> str:
+    """A calendar date in the reader's locale."""
+    if value is None:
+        return EMPTY
+    return format_date(value, style)
+
+
+def local_datetime(value: datetime | None, style: str = "medium") -> str:
+    """A UTC timestamp shown in America/Bogota (Flask-Babel's display time zone)."""
+    if value is None:
+        return EMPTY
+    return format_datetime(value, style)
+
+
+def status_label(status: str | None) -> str:
+    """The translated name of a status (unknown statuses are shown as they are)."""
+    if not status:
+        return EMPTY
+    label = STATUS_LABELS.get(status)
+    return str(label) if label is not None else status
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and label tables with Jinja."""
+    app.jinja_env.filters.update(
+        cop=cop,
+        cop_precise=cop_precise,
+        number=number,
+        percent=percent,
+        decimal=decimal,
+        local_date=local_date,
+        local_datetime=local_datetime,
+        status_label=status_label,
+    )
+    app.jinja_env.globals.update(
+        ACTION_LABELS=ACTION_LABELS,
+        TASK_KIND_LABELS=TASK_KIND_LABELS,
+        COMPLIANCE_ACTION_LABELS=COMPLIANCE_ACTION_LABELS,
+        PROFILE_FIELDS=PROFILE_FIELDS,
+        PROFILE_HIDDEN=PROFILE_HIDDEN,
+    )

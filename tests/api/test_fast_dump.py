@@ -1,0 +1,105 @@
+"""FastDumpSchema gives exactly what marshmallow's own dump gives, or uses marshmallow's dump."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from marshmallow import Schema, fields, post_dump
+
+from adflux.schemas.common import FastDumpSchema
+from adflux.schemas.jobs import JobOpeningSchema, JobPageSchema
+from factories import make_job
+
+
+def _slow(schema: Schema, obj: Any, many: bool | None = None) -> Any:
+    return Schema.dump(schema, obj, many=many)
+
+
+class _Label(str):
+    def __str__(self) -> str:
+        return f"label:{super().__str__()}"
+
+
+class Flat(FastDumpSchema):
+    id = fields.Int()
+    title = fields.Str(allow_none=True)
+    link = fields.Url(attribute="url", data_key="href")
+    email = fields.Email(dump_default="nobody@example.co")
+    count = fields.Int(dump_default=lambda: 7)
+    when = fields.DateTime(allow_none=True)
+    day = fields.Date(allow_none=True)
+    secret = fields.Str(load_only=True)
+
+
+values = {
+    "id": st.one_of(st.integers(-(2**40), 2**40), st.booleans(), st.floats(-1e6, 1e6, allow_nan=False)),
+    "title": st.one_of(st.none(), st.text(max_size=20), st.text(max_size=5).map(str.encode)),
+    "url": st.text(max_size=10).map(lambda t: "https://x.co/" + t),
+    "email": st.just("a@b.co"),
+    "count": st.integers(0, 10),
+    "when": st.one_of(st.none(), st.datetimes(timezones=st.just(dt.UTC))),
+    "day": st.one_of(st.none(), st.dates(), st.datetimes()),
+    "secret": st.text(max_size=5),
+}
+
+
+@st.composite
+def objects(draw: st.DrawFn) -> SimpleNamespace:
+    present = draw(st.sets(st.sampled_from(sorted(values))))
+    obj = SimpleNamespace(**{name: draw(values[name]) for name in present if name in values})
+    if draw(st.booleans()) and isinstance(getattr(obj, "title", None), str):
+        obj.title = _Label(obj.title)
+    return obj
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(objects(), max_size=5))
+def test_flat_objects_dump_the_same_either_way(items):
+    schema = Flat()
+    expected = _slow(schema, items, many=True)
+    assert schema.dump(items, many=True) == expected
+    assert [list(d) for d in schema.dump(items, many=True)] == [list(d) for d in expected]
+    for item in items:
+        assert schema.dump(item) == _slow(schema, item)
+
+
+def test_job_openings_dump_the_same_either_way(app):
+    with app.app_context():
+        jobs = [make_job(), make_job(salary_min=None, salary_max=None, education_required=None)]
+        page = {"items": jobs, "total": 2, "page": 1, "page_size": 20, "pages": 1}
+        fast = JobPageSchema().dump(page)
+        schema = JobOpeningSchema()
+        assert fast["items"] == [_slow(schema, job) for job in jobs]
+        assert schema._build_fast_plan() is not None  # the fast path is taken
+        assert list(fast["items"][0]) == list(_slow(schema, jobs[0]))
+
+
+def test_mappings_and_unsupported_schemas_use_marshmallow():
+    row = {"id": "3", "title": "x", "url": "https://x.co", "secret": "s"}
+    assert Flat().dump(row) == _slow(Flat(), row)
+
+    class WithDict(FastDumpSchema):
+        id = fields.Int()
+        extra = fields.Dict()
+
+    class WithHook(FastDumpSchema):
+        id = fields.Int()
+
+        @post_dump
+        def _mark(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+            return {**data, "hooked": True}
+
+    obj = SimpleNamespace(id=1, extra={"a": 1})
+    assert WithDict().dump(obj) == {"id": 1, "extra": {"a": 1}}
+    assert WithDict()._build_fast_plan() is None
+    assert WithHook().dump(obj) == {"id": 1, "hooked": True}
+
+
+def test_only_and_exclude_are_respected():
+    obj = SimpleNamespace(id=1, title="t", url="https://x.co", when=None, day=None)
+    for schema in (Flat(only=("id", "title")), Flat(exclude=("when", "email"))):
+        assert schema.dump(obj) == _slow(schema, obj)

@@ -1,0 +1,19 @@
+"""A fresh platform sandbox per test, used by the in-process publishing path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from adflux.sandbox.server import SandboxServer, start_sandbox_in_thread
+from adflux.services import platform_access
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxServer]:
+    server = start_sandbox_in_thread()
+    platform_access.set_in_process_sandbox(server)
+    yield server
+    platform_access.set_in_process_sandbox(None)
+    server.stop()

@@ -1,0 +1,53 @@
+"""`adflux demo`: the main job end to end on the embedded default (SQLite file, inline tasks,
+in-process sandbox)."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from adflux.app import create_app
+from adflux.cli import CliContext, main
+from adflux.extensions import db
+from adflux.models import Campaign, MetricDaily, PlatformCampaign, SegmentationModel
+from adflux.settings import Settings
+
+
+def _run(app, *args):
+    context = CliContext(api_url=None, token=None, as_json=False, _app=app)
+    return CliRunner().invoke(main, list(args), obj=context, catch_exceptions=False)
+
+
+def test_demo_runs_end_to_end_and_leaves_a_database_to_explore(tmp_path):
+    app = create_app(Settings.from_env({}, env="testing", instance_path=str(tmp_path / "instance")))
+    result = _run(app, "--json", "demo", "--candidates", "1500", "--jobs", "40", "--days", "7")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert len(summary["platforms"]) == 3 and len(summary["segment_names"]) == 2
+    by_platform = {row["platform"]: row for row in summary["by_platform"]["rows"]}
+    assert set(by_platform) == {"meta", "google", "tiktok"}
+    assert all(row["impressions"] > 0 and row["spend"] > 0 for row in by_platform.values())
+    assert len(summary["by_segment"]["rows"]) == 2
+    assert (tmp_path / "instance" / "adflux.db").exists()
+    with app.app_context():
+        assert db.session.scalar(select(SegmentationModel.status)) == "active"
+        campaign = db.session.scalars(select(Campaign)).one()
+        assert campaign.status == "active"
+        assert {pc.status for pc in db.session.scalars(select(PlatformCampaign))} == {"active"}
+        assert db.session.scalar(select(func.count(MetricDaily.date.distinct()))) >= 7
+    # The database is there for the other commands, and a second run starts over cleanly.
+    shown = _run(app, "--json", "campaign", "show", str(summary["campaign_id"]))
+    assert json.loads(shown.output)["status"] == "active"
+    again = _run(app, "--json", "demo", "--candidates", "1000", "--jobs", "30", "--days", "3")
+    assert again.exit_code == 0, again.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Campaign)) == 1
+        db.engine.dispose()
+
+
+def test_demo_rejects_unknown_platforms(tmp_path):
+    app = create_app(Settings.from_env({}, env="testing", instance_path=str(tmp_path / "instance")))
+    result = _run(app, "demo", "--platforms", "meta,orkut")
+    assert result.exit_code == 2 and "orkut" in result.output

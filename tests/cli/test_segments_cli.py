@@ -1,0 +1,48 @@
+"""`adflux train-segments`, `view-segments`, `models list|show|activate` and `drift`."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Flask
+
+from adflux.services.seeding import seed_database
+
+
+def test_train_view_list_activate_and_drift_from_the_command_line(cli, app: Flask) -> None:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        seed_database(candidates=1000, jobs=0, seed=8)
+
+    trained = cli("train-segments", "--k-min", "7", "--k-max", "9")
+    assert trained.exit_code == 0, trained.output
+    assert "Modelo v1" in trained.output and "Búsqueda de k" in trained.output
+
+    segments = cli("view-segments")
+    assert segments.exit_code == 0 and "Segmentos del modelo v1" in segments.output
+    assert " · " in segments.output
+
+    cli("train-segments", "--k-min", "3", "--k-max", "3", "--force")
+    listed = cli("--json", "models", "list")
+    assert [m["version"] for m in json.loads(listed.output)["items"]] == [2, 1]
+
+    rolled = cli("models", "activate", "1")
+    assert rolled.exit_code == 0 and "Modelo v1 activo" in rolled.output
+    again = cli("models", "activate", "1")
+    assert again.exit_code == 1 and "already active" in again.output
+
+    drift = cli("drift", "--refresh")
+    assert drift.exit_code == 0 and "PSI por variable" in drift.output
+
+    members = cli(
+        "--json",
+        "view-candidates",
+        "--segment-id",
+        str(json.loads(cli("--json", "view-segments").output)["items"][0]["id"]),
+    )
+    assert json.loads(members.output)["total"] > 0
+
+
+def test_train_segments_reports_a_failed_training(cli, app: Flask) -> None:  # type: ignore[no-untyped-def]
+    result = cli("train-segments")
+    assert result.exit_code == 1
+    assert "training failed" in result.output and "candidates" in result.output

@@ -1,0 +1,73 @@
+"""Drift: near zero on the same distribution, large when candidates change."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from adflux.ml.drift import compute_drift, psi, reference_profile, status
+from adflux.ml.features import candidate_frame
+from adflux.ml.training import TrainingResult
+
+
+def test_reference_profile_is_json(frame: pd.DataFrame, trained: TrainingResult) -> None:
+    profile = reference_profile(frame, trained.labels, k=trained.k)
+    assert json.loads(json.dumps(profile)) == profile
+    assert set(profile["numeric"]) == {"age", "education", "years_experience", "log_expected_salary"}
+    assert "skills" in profile["categorical"] and len(profile["segments"]) == trained.k
+
+
+def test_drift_is_near_zero_on_a_fresh_sample_of_the_same_population(
+    make_candidates: Callable[..., pd.DataFrame],
+    frame: pd.DataFrame,
+    trained: TrainingResult,
+    reference_year: int,
+) -> None:
+    reference = reference_profile(frame, trained.labels, k=trained.k)
+    fresh = candidate_frame(make_candidates(3000, seed=99), reference_year=reference_year)
+    report = compute_drift(reference, fresh, trained.pipeline.predict(fresh))
+    assert report["score"] < 0.05, report
+    assert report["status"] == "stable"
+    assert report["drifted_features"] == []
+    assert report["segments"]["max_share_shift"] < 0.05
+
+
+def test_drift_is_large_when_the_population_shifts(
+    make_candidates: Callable[..., pd.DataFrame],
+    frame: pd.DataFrame,
+    trained: TrainingResult,
+    reference_year: int,
+) -> None:
+    reference = reference_profile(frame, trained.labels, k=trained.k)
+    # Only two of the six personas keep coming, ten years older and asking double the salary.
+    shifted = make_candidates(3000, seed=7, personas=2)
+    shifted = shifted.assign(
+        birth_year=shifted["birth_year"] - 10, expected_salary=shifted["expected_salary"] * 2
+    )
+    current = candidate_frame(shifted, reference_year=reference_year)
+    report = compute_drift(reference, current, trained.pipeline.predict(current))
+    assert report["status"] == "significant"
+    assert report["features"]["age"]["psi"] > 0.25
+    assert report["features"]["log_expected_salary"]["psi"] > 0.25
+    assert report["features"]["desired_category"]["psi"] > 0.25
+    assert report["segments"]["psi"] > 0.25
+    assert {"age", "log_expected_salary", "desired_category"} <= set(report["drifted_features"])
+
+
+def test_unseen_categories_count_as_drift(frame: pd.DataFrame) -> None:
+    reference = reference_profile(frame)
+    current = frame.copy()
+    current["city"] = pd.Categorical(["Ciudad nueva"] * len(frame))
+    report = compute_drift(reference, current)
+    assert report["features"]["city"]["status"] == "significant"
+    assert "segments" not in report
+
+
+def test_psi_basics() -> None:
+    assert psi([0.5, 0.5], [0.5, 0.5]) == 0
+    assert psi([0.9, 0.1], [0.1, 0.9]) > 1
+    assert np.isfinite(psi([1.0, 0.0], [0.0, 1.0]))
+    assert [status(v) for v in (0.05, 0.1, 0.3)] == ["stable", "moderate", "significant"]

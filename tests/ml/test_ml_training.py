@@ -1,0 +1,114 @@
+"""Training: k search records every metric, results are reproducible and stable across versions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import pairwise_distances, silhouette_score
+
+from adflux.ml.evaluation import adjusted_rand, aligned_adjusted_rand, majority_mapping
+from adflux.ml.pipeline import build_features
+from adflux.ml.training import TrainingResult, _silhouette, choose_k, train_segmenter
+
+METRICS = ("silhouette", "davies_bouldin", "calinski_harabasz", "inertia")
+
+
+def test_choose_k_records_every_metric_for_every_k(frame: pd.DataFrame) -> None:
+    X = build_features().fit_transform(frame)
+    search = choose_k(X, k_values=range(2, 9), fit_sample_size=2000, silhouette_sample_size=500)
+    assert [row["k"] for row in search.results] == list(range(2, 9))
+    for row in search.results:
+        for metric in METRICS:
+            assert np.isfinite(row[metric]), (row["k"], metric)
+    assert search.best_k == max(search.results, key=lambda r: r["silhouette"])["k"]
+    assert len(search.fit_sample) == 2000 and len(search.silhouette_sample) == 500
+    assert set(search.silhouette_sample) <= set(search.fit_sample)
+
+
+def test_sampled_silhouette_equals_sklearns(frame: pd.DataFrame) -> None:
+    X = build_features().fit_transform(frame[:800]).toarray()
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 5, len(X))
+    labels[0] = 9  # a singleton cluster scores 0, as in sklearn
+    distances = pairwise_distances(X)
+    assert _silhouette(distances, labels) == pytest.approx(silhouette_score(X, labels), abs=1e-6)
+
+
+def test_training_recovers_the_synthetic_personas(trained: TrainingResult, candidates: pd.DataFrame) -> None:
+    assert trained.k == 6
+    assert adjusted_rand(candidates["persona_index"], trained.labels) >= 0.95
+    assert trained.labels.shape == (len(candidates),)
+    assert trained.sizes.sum() == len(candidates)
+    for metric in METRICS:
+        assert np.isfinite(trained.metrics[metric])
+    assert {"scikit-learn", "numpy", "skops", "python"} <= set(trained.library_versions)
+    assert set(trained.timings) >= {"features", "k_search", "final_fit", "total"}
+
+
+def test_same_data_and_seed_give_the_same_model(frame: pd.DataFrame) -> None:
+    first = train_segmenter(frame, k_max=7, random_state=11, n_threads=1)
+    second = train_segmenter(frame, k_max=7, random_state=11, n_threads=1)
+    assert first.k == second.k
+    np.testing.assert_array_equal(first.labels, second.labels)
+    np.testing.assert_array_equal(first.pipeline[-1].cluster_centers_, second.pipeline[-1].cluster_centers_)
+    assert first.k_search == [
+        {**row, "seconds": r2["seconds"]} for row, r2 in zip(second.k_search, first.k_search, strict=True)
+    ]
+
+
+def test_retraining_on_unchanged_data_keeps_the_segments(
+    frame: pd.DataFrame, trained: TrainingResult
+) -> None:
+    # Another model seed and a reshuffled row order: the partition must not move.
+    order = np.random.default_rng(5).permutation(len(frame))
+    again = train_segmenter(frame.iloc[order].reset_index(drop=True), k_max=8, random_state=1)
+    ids = np.arange(len(frame))
+    ari, shared = aligned_adjusted_rand(ids, trained.labels, ids[order], again.labels)
+    assert shared == len(frame)
+    assert ari >= 0.95
+
+
+def test_final_fit_on_a_sample_assigns_every_row(frame: pd.DataFrame, candidates: pd.DataFrame) -> None:
+    result = train_segmenter(frame, k_max=8, fit_sample_size=1000, final_fit="sample")
+    assert result.fit_sample_size == 1000
+    assert result.labels.shape == (len(frame),)
+    assert adjusted_rand(candidates["persona_index"], result.labels) >= 0.9
+    np.testing.assert_array_equal(result.pipeline.predict(frame), result.labels)
+
+
+def test_final_fit_on_all_rows_is_what_the_pipeline_predicts(frame: pd.DataFrame) -> None:
+    result = train_segmenter(frame, k_max=8, fit_sample_size=1000, final_fit="all")
+    np.testing.assert_array_equal(result.pipeline.predict(frame), result.labels)
+
+
+def test_progress_reports_stages_in_order_up_to_100(frame: pd.DataFrame) -> None:
+    seen: list[tuple[str, float]] = []
+    train_segmenter(frame, k_max=4, progress=lambda stage, percent: seen.append((stage, percent)))
+    percents = [p for _, p in seen]
+    assert percents == sorted(percents)
+    assert seen[0] == ("features", 0.0)
+    assert seen[-1] == ("done", 100.0)
+    assert {"features", "k_search", "final_fit", "done"} <= {stage for stage, _ in seen}
+
+
+def test_k_range_is_validated(frame: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="k_min"):
+        train_segmenter(frame, k_min=1, k_max=4)
+    with pytest.raises(ValueError, match="candidates"):
+        train_segmenter(frame.head(2), k_min=2, k_max=4)
+
+
+def test_duplicate_points_mark_a_k_as_degenerate_and_it_is_not_chosen() -> None:
+    X = np.repeat(np.array([[0.0, 0.0], [10.0, 10.0], [0.0, 10.0]], dtype=np.float32), 50, axis=0)
+    search = choose_k(X, k_values=range(2, 6))
+    degenerate = {row["k"]: row["degenerate"] for row in search.results}
+    assert degenerate[3] is False and degenerate[5] is True
+    assert search.best_k == 3
+
+
+def test_majority_mapping_names_the_persona_behind_each_segment(
+    trained: TrainingResult, candidates: pd.DataFrame
+) -> None:
+    mapping = majority_mapping(candidates["persona_index"], trained.labels)
+    assert sorted(mapping.values()) == list(range(6))

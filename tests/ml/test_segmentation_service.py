@@ -1,0 +1,186 @@
+"""The segmentation service: versions, activation rule, rollback, new candidates, drift, artifacts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from adflux.extensions import db
+from adflux.ml.registry import model_cache, sha256_hex
+from adflux.models import CandidateSegment, SegmentationModel
+from adflux.monitoring.facts import drift_score, model_facts
+from adflux.services import candidates as candidates_service
+from adflux.services import segmentation
+from adflux.services.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from adflux.services.locks import try_lock
+from adflux.services.seeding import seed_database
+
+N_CANDIDATES = 1500
+K_MAX = 9  # the simulation has eight personas
+K8 = {"k_min": 8, "k_max": 8}  # for tests about something else than the k search
+
+
+@pytest.fixture
+def seeded(app_ctx: Flask) -> Flask:
+    seed_database(candidates=N_CANDIDATES, jobs=0, seed=11)
+    return app_ctx
+
+
+def _assignments(model: SegmentationModel) -> int:
+    return db.session.scalar(select(func.count()).where(CandidateSegment.model_id == model.id)) or 0
+
+
+def test_training_registers_an_active_version_with_segments_assignments_and_artifact(seeded: Flask) -> None:
+    stages: list[str] = []
+    model = segmentation.train_segmentation(k_max=K_MAX, progress=lambda stage, _: stages.append(stage))
+    assert (model.version, model.status, model.k) == (1, "active", 8)
+    assert model.persona_ari is not None and model.persona_ari >= 0.9
+    assert [row["k"] for row in model.metrics["k_search"]] == list(range(2, K_MAX + 1))
+    for row in model.metrics["k_search"]:
+        assert {"silhouette", "davies_bouldin", "calinski_harabasz", "inertia"} <= set(row)
+    assert sum(s.size for s in model.segments) == N_CANDIDATES == model.training_size
+    assert len({s.name for s in model.segments}) == model.k
+    assert _assignments(model) == N_CANDIDATES
+    assert model.library_versions["scikit-learn"]
+    assert model.reference_profile["n"] == N_CANDIDATES
+    assert len(model.metrics["pca"]["points"]) == N_CANDIDATES  # fewer than PCA_POINTS
+    path = Path(urlparse(model.artifact_uri).path)
+    assert sha256_hex(path.read_bytes()) == model.artifact_sha256
+    assert stages[0] == "reading" and stages[-1] == "done"
+
+
+def test_retraining_unchanged_data_keeps_the_segments_and_promotes_the_new_version(seeded: Flask) -> None:
+    first = segmentation.train_segmentation(k_min=7, k_max=9)
+    second = segmentation.train_segmentation(k_min=7, k_max=9, seed=1)
+    assert second.metrics["stability"]["against_version"] == 1
+    assert second.metrics["stability"]["ari"] >= 0.95
+    assert second.metrics["drift_at_training"]["score"] < 0.01
+    assert second.status == "active"
+    db.session.refresh(first)
+    assert first.status == "retired"
+    assert first.drift["score"] < 0.01  # recorded on the model that was active
+
+
+def test_a_worse_model_stays_a_candidate_unless_forced(seeded: Flask) -> None:
+    segmentation.train_segmentation(**K8)
+    worse = segmentation.train_segmentation(k_min=2, k_max=2)
+    assert worse.status == "candidate"
+    assert worse.notes.startswith("not activated")
+    assert segmentation.active_model().version == 1
+    forced = segmentation.train_segmentation(k_min=2, k_max=2, force=True)
+    assert forced.status == "active" and forced.notes == "activated: forced"
+
+
+def test_activation_rule_uses_the_configured_tolerance() -> None:
+    active = SegmentationModel(version=3, silhouette=0.40)
+    decide = segmentation.decide_activation
+    assert decide(new_silhouette=0.395, active=active, tolerance=0.01, force=False).activate
+    assert not decide(new_silhouette=0.38, active=active, tolerance=0.01, force=False).activate
+    assert decide(new_silhouette=0.1, active=active, tolerance=0.01, force=True).activate
+    assert decide(new_silhouette=0.1, active=None, tolerance=0.01, force=False).activate
+    assert not decide(new_silhouette=float("nan"), active=active, tolerance=0.01, force=False).activate
+
+
+def test_rolling_back_reassigns_every_candidate(seeded: Flask) -> None:
+    segmentation.train_segmentation(**K8)
+    segmentation.train_segmentation(k_min=3, k_max=3, force=True)
+    rolled = segmentation.activate_model(version=1)
+    assert rolled.status == "active"
+    assert segmentation.get_model(version=2).status == "retired"
+    assert _assignments(rolled) == N_CANDIDATES
+    with pytest.raises(Conflict):
+        segmentation.activate_model(version=1)
+    with pytest.raises(NotFound):
+        segmentation.activate_model(version=99)
+
+
+def test_a_new_candidate_gets_a_segment_at_once(seeded: Flask) -> None:
+    from tests.factories import candidate_data
+
+    model = segmentation.train_segmentation(**K8)
+    candidate = candidates_service.create_candidate(
+        data=candidate_data(
+            birth_year=2001,
+            education_level="tecnologo",
+            desired_category="tecnologia",
+            skills=["Python", "JavaScript", "SQL", "Git", "React"],
+            expected_salary=4_000_000,
+            years_experience=2,
+            city="Bogotá D.C.",
+            department="Bogotá D.C.",
+        )
+    )
+    view = segmentation.candidate_segment(candidate_id=candidate.id)
+    assert view["model_version"] == model.version
+    assert view["segment"].name.startswith("Tecnología")
+    # Asking again reads the stored assignment.
+    again = segmentation.assign_candidate(candidate_id=candidate.id)
+    assert again.segment_id == view["segment"].id
+    with pytest.raises(NotFound):
+        segmentation.assign_candidate(candidate_id=10**9)
+
+
+def test_a_tampered_artifact_is_refused_when_loaded(seeded: Flask) -> None:
+    model = segmentation.train_segmentation(**K8)
+    segmentation.train_segmentation(k_min=3, k_max=3, force=True)
+    path = Path(urlparse(model.artifact_uri).path)
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0xFF
+    path.write_bytes(bytes(data))
+    model_cache.clear()
+    with pytest.raises(ServiceUnavailable, match="sha256"):
+        segmentation.activate_model(version=1)
+    assert segmentation.active_model().version == 2
+
+
+def test_drift_is_recorded_on_the_active_model_for_alerting(seeded: Flask) -> None:
+    segmentation.train_segmentation(**K8)
+    report = segmentation.get_drift()
+    assert report["status"] == "stable" and report["score"] < 0.01
+    assert set(report["features"]) >= {"age", "city", "skills"}
+    facts = model_facts()
+    assert facts.active_version == 1
+    assert facts.drift == pytest.approx(drift_score(report))
+    # More candidates arrive: the recorded report stands until it is refreshed.
+    seed_database(candidates=N_CANDIDATES + 500, jobs=0, seed=11)
+    assert segmentation.get_drift()["n_current"] == N_CANDIDATES
+    assert segmentation.get_drift(refresh=True)["n_current"] == N_CANDIDATES + 500
+
+
+def test_training_needs_enough_candidates_and_one_trainer_at_a_time(app_ctx: Flask) -> None:
+    with pytest.raises(ValidationFailed, match="at least"):
+        segmentation.train_segmentation()
+    with pytest.raises(ValidationFailed, match="k range"):
+        segmentation.train_segmentation(k_min=5, k_max=3)
+    with try_lock("training", 1) as held:
+        assert held
+        with pytest.raises(Conflict, match="already running"):
+            segmentation.train_segmentation()
+
+
+def test_without_an_active_model_segment_reads_are_404(app_ctx: Flask) -> None:
+    with pytest.raises(NotFound):
+        segmentation.list_segments()
+    with pytest.raises(NotFound):
+        segmentation.get_drift()
+
+
+def test_old_assignments_are_pruned_but_the_active_ones_kept(seeded: Flask) -> None:
+    for _ in range(4):
+        segmentation.train_segmentation(k_min=3, k_max=3, force=True)
+    deleted = segmentation.prune_assignments(keep=2)
+    assert deleted == 2 * N_CANDIDATES
+    assert _assignments(segmentation.active_model()) == N_CANDIDATES
+
+
+def test_activation_waits_for_a_running_training(seeded: Flask) -> None:
+    segmentation.train_segmentation(**K8)
+    segmentation.train_segmentation(k_min=3, k_max=3, force=True)
+    with try_lock("training", 1) as held:
+        assert held
+        with pytest.raises(Conflict, match="training is running"):
+            segmentation.activate_model(version=1)

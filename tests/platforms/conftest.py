@@ -1,0 +1,143 @@
+"""Fixtures for the platform-layer tests: one loopback sandbox, accounts and specs for every platform."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from datetime import date
+
+import pytest
+
+from adflux.platforms import (
+    AccountConfig,
+    AdGroupSpec,
+    CampaignSpec,
+    CreativeSpec,
+    JobContext,
+    PlatformAdapter,
+    TargetingSpec,
+    get_adapter,
+)
+from adflux.platforms.transport import RetryPolicy, TransportConfig
+from adflux.sandbox import SandboxServer, start_sandbox_in_thread
+from adflux.sandbox.x import SANDBOX_CREDENTIALS
+
+START = date(2025, 3, 3)
+ACCOUNTS = {
+    "meta": ("act_1234567", {"access_token": "meta-token"}),
+    "google": ("123-456-7890", {"access_token": "google-token", "developer_token": "dev-token"}),
+    "x": ("18ce54d4x5t", dict(SANDBOX_CREDENTIALS)),
+    "tiktok": ("7000000000000000001", {"access_token": "tiktok-token"}),
+    "snapchat": ("8f4b2e65-4f3d-4a8e-9a55-3f9b2c1d0e7a", {"access_token": "snap-token"}),
+}
+
+
+class FakeSleep:
+    """Records the waits instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+def make_account(platform: str, sandbox: SandboxServer, **overrides: object) -> AccountConfig:
+    account_id, credentials = ACCOUNTS[platform]
+    values: dict[str, object] = {
+        "account_id": account_id,
+        "credentials": dict(credentials),
+        "base_url": sandbox.base_url,
+        "extra": {"page_id": "1122334455", "report_poll_seconds": 0.01},
+    }
+    values.update(overrides)
+    return AccountConfig(**values)  # type: ignore[arg-type]
+
+
+def make_spec(key: str = "pc-1", *, daily: int = 50_000, discriminatory: bool = False) -> CampaignSpec:
+    text = "Únete a nuestro equipo de desarrollo de software en Bogotá."
+    if discriminatory:
+        text = "Buscamos desarrollador, solo hombres menores de 30."
+    return CampaignSpec(
+        key=key,
+        name="Desarrollador Python",
+        objective="traffic",
+        budget_total=5_000_000,
+        start_date=START,
+        job=JobContext(title="Desarrollador Python", category="tecnologia", city="Bogotá"),
+        ad_groups=(
+            AdGroupSpec(
+                "seg-1",
+                "Jóvenes digitales",
+                daily,
+                TargetingSpec(
+                    age_min=20,
+                    age_max=30,
+                    genders=("female",),
+                    cities=("Bogotá",),
+                    interests=("software", "programación"),
+                ),
+            ),
+            AdGroupSpec("broad", "Amplio", 30_000),
+        ),
+        creative=CreativeSpec(
+            headline="Desarrollador Python",
+            primary_text=text,
+            description="Contrato a término indefinido",
+            link_url="https://empleos.example.co/ofertas/1",
+        ),
+    )
+
+
+@pytest.fixture(name="make_spec")
+def make_spec_fixture() -> Callable[..., CampaignSpec]:
+    """The standard two-segment job campaign (a function: pass key=, daily=, discriminatory=)."""
+    return make_spec
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    server = start_sandbox_in_thread(start_date=START)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_server: SandboxServer) -> SandboxServer:
+    """The shared sandbox, emptied and with the clock back at START before each test."""
+    sandbox_server.state.reset()
+    sandbox_server.state.today = START
+    sandbox_server.state.report_polls = 1
+    return sandbox_server
+
+
+@pytest.fixture
+def sleeps() -> FakeSleep:
+    return FakeSleep()
+
+
+@pytest.fixture
+def transport_config(sleeps: FakeSleep) -> TransportConfig:
+    return TransportConfig(
+        sleep=sleeps,
+        retry=RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=4, max_wait=300, jitter=0.0),
+        rng=random.Random(1),
+    )
+
+
+@pytest.fixture
+def adapter_for(
+    sandbox: SandboxServer, transport_config: TransportConfig
+) -> Iterator[Callable[..., PlatformAdapter]]:
+    made: list[PlatformAdapter] = []
+
+    def build(platform: str, **overrides: object) -> PlatformAdapter:
+        adapter = get_adapter(
+            platform, make_account(platform, sandbox, **overrides), transport_config=transport_config
+        )
+        made.append(adapter)
+        return adapter
+
+    yield build
+    for adapter in made:
+        adapter.close()

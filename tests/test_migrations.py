@@ -1,0 +1,64 @@
+"""Migrations build the schema from an empty database on SQLite and PostgreSQL, and agree
+with the models (no pending autogenerate difference)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+
+from adflux.app import create_app
+from adflux.extensions import db
+from adflux.services.database import current_revision, upgrade_database
+from adflux.settings import Settings
+from conftest import ADMIN_DATABASE_URL, require_service
+
+
+def _upgrade_and_diff(database_url: str, instance: str) -> tuple[str | None, list, set[str]]:
+    app = create_app(Settings.from_env({}, env="testing", database_url=database_url, instance_path=instance))
+    with app.app_context():
+        revision = upgrade_database()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
+            )
+            tables = set(inspect(conn).get_table_names())
+        assert current_revision() == revision
+        db.engine.dispose()
+    return revision, diff, tables
+
+
+def test_upgrade_from_empty_sqlite_matches_the_models(tmp_path):
+    revision, diff, tables = _upgrade_and_diff(f"sqlite:///{tmp_path / 'm.db'}", str(tmp_path))
+    assert revision is not None
+    assert diff == []
+    assert {t.name for t in db.metadata.sorted_tables} <= tables
+
+
+@pytest.fixture
+def empty_postgres_database():
+    name = f"adflux_migr_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(
+        ADMIN_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        require_service("PostgreSQL", str(exc).splitlines()[0])
+    url = ADMIN_DATABASE_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.mark.postgres
+def test_upgrade_from_empty_postgres_matches_the_models(empty_postgres_database, tmp_path):
+    revision, diff, tables = _upgrade_and_diff(empty_postgres_database, str(tmp_path))
+    assert revision is not None
+    assert diff == []
+    assert {t.name for t in db.metadata.sorted_tables} <= tables
