@@ -47,7 +47,12 @@ def test_saved_artifact_loads_back_and_predicts_the_same(
     )
     assert stored.sha256 == sha256_hex(Path(stored.uri.removeprefix("file://")).read_bytes())
     loaded = store.load(stored.uri, sha256=stored.sha256)
-    np.testing.assert_array_equal(loaded.pipeline.predict(frame), trained.labels)
+    predicted = loaded.pipeline.predict(frame)
+    # Bit-for-bit the same model: the same predictions as the pipeline that was saved.
+    np.testing.assert_array_equal(predicted, trained.pipeline.predict(frame))
+    # And the training labels, except a point on a float32 boundary between two centres (the fit's
+    # last assignment and predict() may round a tie differently): at most 0.1 % of rows.
+    assert np.mean(predicted != trained.labels) <= 0.001
     assert loaded.metadata["k"] == trained.k
     assert "scikit-learn" in loaded.metadata["library_versions"]
     # The artifact does not carry a copy of every training label, and saving did not strip ours.

@@ -13,31 +13,41 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from adflux._lazy import lazy_module
 from adflux.extensions import db
-from adflux.ml import drift as ml_drift
-from adflux.ml import profiles as ml_profiles
-from adflux.ml.evaluation import aligned_adjusted_rand
-from adflux.ml.features import MODEL_INPUT_COLUMNS, candidate_frame
-from adflux.ml.pipeline import DEFAULT_WEIGHTS
-from adflux.ml.registry import ArtifactError, ModelArtifact, ModelStore, model_cache, open_model_store
-from adflux.ml.training import TrainingResult, train_segmenter
 from adflux.models import Candidate, CandidateSegment, Segment, SegmentationModel, TaskRun
 from adflux.models.base import utcnow
 from adflux.services import audit
-from adflux.services import segmentation_data as data
 from adflux.services import tasks as tasks_service
 from adflux.services.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from adflux.services.locks import try_lock
 from adflux.services.pagination import Page, paginate
 from adflux.settings import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from adflux.ml.profiles import SegmentProfile
+    from adflux.ml.registry import ModelArtifact, ModelStore
+    from adflux.ml.training import TrainingResult
+
+# scikit-learn, pandas and pyarrow load on first use, not when the web app or the CLI starts:
+# listing models and segments is a database query and must not pay ~2 s of imports.
+ml_drift = lazy_module("adflux.ml.drift")
+ml_profiles = lazy_module("adflux.ml.profiles")
+ml_evaluation = lazy_module("adflux.ml.evaluation")
+ml_features = lazy_module("adflux.ml.features")
+ml_pipeline = lazy_module("adflux.ml.pipeline")
+ml_registry = lazy_module("adflux.ml.registry")
+ml_training = lazy_module("adflux.ml.training")
+data = lazy_module("adflux.services.segmentation_data")
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +123,7 @@ def _activate_version(version: int) -> SegmentationModel:
         raise Conflict(f"Model version {version} is already active")
     artifact = _load_artifact(model)
     candidates = data.read_candidate_columns()
-    frame = candidate_frame(candidates.table, reference_year=_reference_year(model))
+    frame = ml_features.candidate_frame(candidates.table, reference_year=_reference_year(model))
     labels = artifact.pipeline.predict(frame) if len(frame) else np.empty(0, dtype=np.int64)
     before = _model_snapshot(active_model())
     _activate(model, candidates.ids, labels)
@@ -139,7 +149,7 @@ def assign_candidate(*, candidate_id: int) -> CandidateSegment:
         raise NotFound(f"Candidate {candidate_id} does not exist")
     artifact = _load_artifact(model)
     rows = data.read_candidate_rows([candidate_id])
-    frame = candidate_frame(rows.table, reference_year=_reference_year(model))
+    frame = ml_features.candidate_frame(rows.table, reference_year=_reference_year(model))
     cluster = int(artifact.pipeline.predict(frame)[0])
     segment = _segment_by_cluster(model, cluster)
     assignment = CandidateSegment(model_id=model.id, candidate_id=candidate_id, segment_id=segment.id)
@@ -181,7 +191,7 @@ def check_drift() -> dict[str, Any]:
     if len(candidates) == 0:
         raise Conflict("There are no candidates to compare with the training data")
     artifact = _load_artifact(model)
-    frame = candidate_frame(candidates.table, reference_year=_reference_year(model))
+    frame = ml_features.candidate_frame(candidates.table, reference_year=_reference_year(model))
     labels = artifact.pipeline.predict(frame)
     report = ml_drift.compute_drift(model.reference_profile, frame, labels)
     report = _json_safe({**report, "model_version": model.version, "computed_at": utcnow().isoformat()})
@@ -286,7 +296,7 @@ def prune_assignments(*, keep: int = KEEP_ASSIGNMENT_VERSIONS) -> int:
 
 def model_store() -> ModelStore:
     """The configured model store."""
-    return open_model_store(_settings().model_store_path)
+    return ml_registry.open_model_store(_settings().model_store_path)
 
 
 def decide_activation(
@@ -341,10 +351,10 @@ def _train_locked(
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="segmentation") as background:
         evaluation_data = _start_evaluation_reads(previous, background)
         window_read = _start_window_read(background)
-        frame = candidate_frame(candidates.table, reference_year=reference_year)
+        frame = ml_features.candidate_frame(candidates.table, reference_year=reference_year)
         clock.lap("frame")
         report("features", 5.0)
-        result = train_segmenter(
+        result = ml_training.train_segmenter(
             frame,
             k_min=k_min,
             k_max=k_max,
@@ -388,7 +398,8 @@ def _train_locked(
             clock.lap("evaluate")
             metadata = _metadata(result, version, reference_year, seed, window, trained_at)
             stored = store.save(
-                version, ModelArtifact(pipeline=result.pipeline, metadata=metadata, pca=pca.pop("_pca"))
+                version,
+                ml_registry.ModelArtifact(pipeline=result.pipeline, metadata=metadata, pca=pca.pop("_pca")),
             )
             clock.lap("save_artifact")
             if copying is not None:
@@ -462,7 +473,7 @@ def _new_model(
         version=version,
         status="candidate",
         k=result.k,
-        features=list(MODEL_INPUT_COLUMNS),
+        features=list(ml_features.MODEL_INPUT_COLUMNS),
         metrics={},
         silhouette=_finite(result.metrics["silhouette"]),
         davies_bouldin=_finite(result.metrics["davies_bouldin"]),
@@ -492,7 +503,7 @@ def _new_model(
 
 def _complete_model(
     model: SegmentationModel,
-    profiles: list[ml_profiles.SegmentProfile],
+    profiles: list[SegmentProfile],
     stored: Any,
     pca: dict[str, Any],
     reference: dict[str, Any],
@@ -508,7 +519,7 @@ def _complete_model(
             "k_search": result.k_search,
             "chosen": result.metrics,
             "sample_sizes": _sample_sizes(result),
-            "weights": dict(DEFAULT_WEIGHTS),
+            "weights": dict(ml_pipeline.DEFAULT_WEIGHTS),
             "pca": pca,
             **evaluation,
             **({"drift_at_training": drift_at_training} if drift_at_training else {}),
@@ -562,7 +573,7 @@ def _start_evaluation_reads(
 
 
 def _pca(
-    result: TrainingResult, frame: pd.DataFrame, profiles: list[ml_profiles.SegmentProfile], seed: int
+    result: TrainingResult, frame: pd.DataFrame, profiles: list[SegmentProfile], seed: int
 ) -> dict[str, Any]:
     """Fit the PCA plane on a sample, place every segment's centroid and keep a plotting sample."""
     rows = ml_profiles.sample_indices(len(frame), random_state=seed)
@@ -593,11 +604,11 @@ def _evaluate(
         old = data.read_assignments(previous.id) if previous is not None else None
     out: dict[str, Any] = {}
     if len(persona_ids):
-        ari, shared = aligned_adjusted_rand(ids, result.labels, persona_ids, personas)
+        ari, shared = ml_evaluation.aligned_adjusted_rand(ids, result.labels, persona_ids, personas)
         if shared:
             out["persona"] = {"ari": round(ari, 6), "candidates": shared}
     if previous is not None and old is not None and len(old[0]):
-        ari, shared = aligned_adjusted_rand(ids, result.labels, old[0], old[1])
+        ari, shared = ml_evaluation.aligned_adjusted_rand(ids, result.labels, old[0], old[1])
         out["stability"] = {"ari": round(ari, 6), "candidates": shared, "against_version": previous.version}
     return out
 
@@ -613,8 +624,8 @@ def _metadata(
     return {
         "version": version,
         "k": result.k,
-        "features": list(MODEL_INPUT_COLUMNS),
-        "weights": dict(DEFAULT_WEIGHTS),
+        "features": list(ml_features.MODEL_INPUT_COLUMNS),
+        "weights": dict(ml_pipeline.DEFAULT_WEIGHTS),
         "metrics": result.metrics,
         "k_search": result.k_search,
         "sample_sizes": _sample_sizes(result),
@@ -707,13 +718,13 @@ def _load_artifact(model: SegmentationModel) -> ModelArtifact:
     def load() -> ModelArtifact:
         try:
             return model_store().load(model.artifact_uri, sha256=model.artifact_sha256)
-        except ArtifactError as exc:
+        except ml_registry.ArtifactError as exc:
             logger.error("segmentation artifact v%d unusable: %s", model.version, exc)
             raise ServiceUnavailable(
                 f"The artifact of model version {model.version} cannot be used: {exc}"
             ) from exc
 
-    return model_cache.get((model.version, model.artifact_sha256), load)
+    return ml_registry.model_cache.get((model.version, model.artifact_sha256), load)
 
 
 def _reference_year(model: SegmentationModel) -> int:
