@@ -209,7 +209,10 @@ def test_with_redis_down_reads_work_and_enqueueing_is_a_fast_503(app, settings, 
 # ---- Worker killed mid-task ----------------------------------------------------------------
 
 FAULT_QUEUE = "adflux-fault-test"
-VISIBILITY_TIMEOUT = 3
+# Well above the probe's run time: a task that runs longer than the visibility timeout is handed
+# out again while it still runs (as in production, where the timeout must exceed the longest task).
+VISIBILITY_TIMEOUT = 8
+PROBE_SECONDS = 2
 
 
 @pytest.fixture
@@ -286,7 +289,7 @@ def test_a_task_whose_worker_process_is_killed_is_redelivered_and_completes_once
     store = redis.Redis.from_url(broker_url)
     key = f"adflux-fault:{uuid.uuid4().hex}"
     worker = start_worker("killed-child")
-    _send_probe(broker_url, key, seconds=3)
+    _send_probe(broker_url, key, seconds=PROBE_SECONDS)
 
     _wait_for(lambda: store.llen(f"{key}:starts") == 1, 30, "the task to start")
     child = int(store.lindex(f"{key}:starts", 0))
@@ -306,7 +309,7 @@ def test_a_task_whose_whole_worker_dies_is_redelivered_to_another_worker(broker_
     store = redis.Redis.from_url(broker_url)
     key = f"adflux-fault:{uuid.uuid4().hex}"
     first = start_worker("killed-whole")
-    _send_probe(broker_url, key, seconds=3)
+    _send_probe(broker_url, key, seconds=PROBE_SECONDS)
     _wait_for(lambda: store.llen(f"{key}:starts") == 1, 30, "the task to start")
     os.killpg(first.pid, signal.SIGKILL)  # the machine or container disappears: no goodbye
     first.wait()
