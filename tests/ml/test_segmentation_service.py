@@ -7,14 +7,14 @@ from urllib.parse import urlparse
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from adflux.extensions import db
 from adflux.ml.registry import model_cache, sha256_hex
-from adflux.models import CandidateSegment, SegmentationModel
+from adflux.models import Candidate, CandidatePersona, CandidateSegment, SegmentationModel
 from adflux.monitoring.facts import drift_score, model_facts
 from adflux.services import candidates as candidates_service
-from adflux.services import segmentation
+from adflux.services import segmentation, segmentation_data
 from adflux.services.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from adflux.services.locks import try_lock
 from adflux.services.seeding import seed_database
@@ -184,3 +184,37 @@ def test_activation_waits_for_a_running_training(seeded: Flask) -> None:
         assert held
         with pytest.raises(Conflict, match="training is running"):
             segmentation.activate_model(version=1)
+
+
+def test_candidates_deleted_while_training_get_no_assignment(
+    seeded: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read = segmentation_data.read_candidate_columns
+    deleted: list[int] = []
+
+    def read_then_lose_two() -> segmentation_data.CandidateColumns:
+        columns = read()
+        # Another connection deletes two candidates and commits while this training goes on.
+        gone = [int(columns.ids[0]), int(columns.ids[len(columns) // 2])]
+        with db.engine.begin() as other:
+            other.execute(delete(CandidateSegment).where(CandidateSegment.candidate_id.in_(gone)))
+            other.execute(delete(CandidatePersona).where(CandidatePersona.candidate_id.in_(gone)))
+            other.execute(delete(Candidate).where(Candidate.id.in_(gone)))
+        deleted.extend(gone)
+        return columns
+
+    monkeypatch.setattr(segmentation_data, "read_candidate_columns", read_then_lose_two)
+    model = segmentation.train_segmentation(**K8)
+    assert model.status == "active"
+    assert _assignments(model) == N_CANDIDATES - 2
+    orphans = db.session.scalar(
+        select(func.count())
+        .select_from(CandidateSegment)
+        .outerjoin(Candidate, Candidate.id == CandidateSegment.candidate_id)
+        .where(Candidate.id.is_(None))
+    )
+    assert orphans == 0
+    held = db.session.scalars(
+        select(CandidateSegment.candidate_id).where(CandidateSegment.candidate_id.in_(deleted))
+    ).all()
+    assert held == []
