@@ -114,7 +114,7 @@ def test_the_api_survives_a_postgresql_restart_without_losing_a_confirmed_write(
         stop.set()
         thread.join(timeout=30)
 
-    # The very next requests work: the pool replaced its dead connections (pre-ping), no restart.
+    # The very next requests work: the pool replaced its dead connections (socket check), no restart.
     assert client.get("/api/v1/jobs", query_string={"page_size": 1}).status_code == 200
     assert client.post("/api/v1/jobs", json=job_data()).status_code == 201
 

@@ -26,14 +26,14 @@ blp = Blueprint(
 @blp.route("")
 class AccountList(MethodView):
     @requires("admin")
-    @blp.arguments(PlatformAccountListArgsSchema, location="query")
+    @blp.arguments(PlatformAccountListArgsSchema(), location="query")
     @blp.response(200, PlatformAccountPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List platform accounts (filters: platform, active)."""
         return accounts_service.list_accounts(**args).as_dict()
 
     @requires("admin")
-    @blp.arguments(PlatformAccountSchema)
+    @blp.arguments(PlatformAccountSchema())
     @blp.response(201, PlatformAccountSchema)
     @blp.alt_response(409, schema=ApiErrorSchema, description="The platform account id is already used")
     def post(self, data: dict[str, Any]) -> Any:

@@ -25,7 +25,7 @@ blp = Blueprint("alerts", __name__, description="Operational and campaign alerts
 @blp.route("")
 class AlertList(MethodView):
     @requires("viewer")
-    @blp.arguments(AlertListArgsSchema, location="query")
+    @blp.arguments(AlertListArgsSchema(), location="query")
     @blp.response(200, AlertPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List alerts, newest first (filters: status, rule, severity, key, since, until)."""

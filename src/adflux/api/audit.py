@@ -18,7 +18,7 @@ blp = Blueprint("audit", __name__, description="The audit trail of every change"
 @blp.route("")
 class AuditEventList(MethodView):
     @requires("admin")
-    @blp.arguments(AuditEventListArgsSchema, location="query")
+    @blp.arguments(AuditEventListArgsSchema(), location="query")
     @blp.response(200, AuditEventPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List audit events, newest first (filters: entity_type, entity_id, actor, action, since, until)."""

@@ -36,7 +36,7 @@ def accepted(run: Any) -> tuple[dict[str, Any], int]:
 @blp.route("")
 class CampaignList(MethodView):
     @requires("viewer")
-    @blp.arguments(CampaignListArgsSchema, location="query")
+    @blp.arguments(CampaignListArgsSchema(), location="query")
     @blp.response(200, CampaignPageSchema)
     @reads_only
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -44,7 +44,7 @@ class CampaignList(MethodView):
         return campaigns_service.list_campaigns(**args).as_dict()
 
     @requires("manager")
-    @blp.arguments(CampaignCreateSchema)
+    @blp.arguments(CampaignCreateSchema())
     @blp.response(201, CampaignSchema)
     @blp.alt_response(404, schema=ApiErrorSchema, description="Unknown job")
     @blp.alt_response(409, schema=ApiErrorSchema, description="The job is closed")

@@ -21,7 +21,7 @@ blp = Blueprint("candidates", __name__, description="Candidate profiles")
 @blp.route("")
 class CandidateList(MethodView):
     @requires("viewer")
-    @blp.arguments(CandidateListArgsSchema, location="query")
+    @blp.arguments(CandidateListArgsSchema(), location="query")
     @blp.response(200, CandidatePageSchema)
     @blp.alt_response(404, schema=ApiErrorSchema, description="Unknown segment")
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -29,7 +29,7 @@ class CandidateList(MethodView):
         return candidates_service.list_candidates(**args).as_dict()
 
     @requires("manager")
-    @blp.arguments(CandidateSchema)
+    @blp.arguments(CandidateSchema())
     @blp.response(201, CandidateSchema)
     @blp.alt_response(409, schema=ApiErrorSchema, description="external_ref already used")
     def post(self, data: dict[str, Any]) -> Any:
@@ -50,8 +50,8 @@ class CandidateDetail(MethodView):
 @blp.route("/import")
 class CandidatesImport(MethodView):
     @requires("manager")
-    @blp.arguments(ImportFileSchema, location="files")
-    @blp.arguments(ImportFormSchema, location="form")
+    @blp.arguments(ImportFileSchema(), location="files")
+    @blp.arguments(ImportFormSchema(), location="form")
     @blp.response(200, ImportReportSchema)
     @blp.alt_response(400, schema=ApiErrorSchema, description="The file is not what it claims to be")
     def post(self, files: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]:

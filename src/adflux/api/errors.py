@@ -66,7 +66,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DatabaseUnavailable)
     def handle_database_unavailable(error: DatabaseUnavailable) -> Any:
         # The database restarted or is unreachable: a retryable condition, not a bug. The next
-        # request reconnects (pool pre-ping) and creates are idempotent by external_ref, so the
+        # request reconnects (socket check on checkout) and creates are idempotent by external_ref, so the
         # client is told to retry instead of getting a bare 500.
         reason = str(error.orig).strip().splitlines()[0][:200] if error.orig else type(error).__name__
         logger.error("Database unavailable on %s %s: %s", request.method, request.path, reason)

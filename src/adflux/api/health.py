@@ -19,7 +19,7 @@ blp = Blueprint("status", __name__, description="Service health at a glance")
 @blp.route("")
 class Status(MethodView):
     @requires("viewer")
-    @blp.arguments(StatusArgsSchema, location="query")
+    @blp.arguments(StatusArgsSchema(), location="query")
     @blp.response(200, StatusSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Every dependency's health, workers, queues, the active model, open alerts, last backup."""

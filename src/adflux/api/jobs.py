@@ -22,7 +22,7 @@ blp = Blueprint("jobs", __name__, description="Job openings to advertise")
 @blp.route("")
 class JobList(MethodView):
     @requires("viewer")
-    @blp.arguments(JobListArgsSchema, location="query")
+    @blp.arguments(JobListArgsSchema(), location="query")
     @blp.response(200, JobPageSchema)
     @reads_only
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -30,7 +30,7 @@ class JobList(MethodView):
         return jobs_service.list_jobs(**args).as_dict()
 
     @requires("manager")
-    @blp.arguments(JobOpeningSchema)
+    @blp.arguments(JobOpeningSchema())
     @blp.response(201, JobOpeningSchema)
     @blp.alt_response(409, schema=ApiErrorSchema, description="external_ref already used")
     def post(self, data: dict[str, Any]) -> Any:
@@ -71,8 +71,8 @@ class JobClose(MethodView):
 @blp.route("/import")
 class JobsImport(MethodView):
     @requires("manager")
-    @blp.arguments(ImportFileSchema, location="files")
-    @blp.arguments(ImportFormSchema, location="form")
+    @blp.arguments(ImportFileSchema(), location="files")
+    @blp.arguments(ImportFormSchema(), location="form")
     @blp.response(200, ImportReportSchema)
     @blp.alt_response(400, schema=ApiErrorSchema, description="The file is not what it claims to be")
     def post(self, files: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]:

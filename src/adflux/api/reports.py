@@ -27,7 +27,7 @@ blp = Blueprint("reports", __name__, description="Performance reports")
 @blp.route("/performance")
 class PerformanceReport(MethodView):
     @requires("viewer")
-    @blp.arguments(ReportArgsSchema, location="query")
+    @blp.arguments(ReportArgsSchema(), location="query")
     @blp.response(200, ReportSchema)
     @reads_only
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -38,7 +38,7 @@ class PerformanceReport(MethodView):
 @blp.route("/performance.csv")
 class PerformanceReportCsv(MethodView):
     @requires("viewer")
-    @blp.arguments(ReportArgsSchema, location="query")
+    @blp.arguments(ReportArgsSchema(), location="query")
     @blp.response(200, description="The same report as CSV", content_type="text/csv")
     def get(self, args: dict[str, Any]) -> Response:
         """The performance report as a CSV download."""
@@ -53,7 +53,7 @@ class PerformanceReportCsv(MethodView):
 @blp.route("/segments")
 class SegmentComparison(MethodView):
     @requires("viewer")
-    @blp.arguments(RangeArgsSchema, location="query")
+    @blp.arguments(RangeArgsSchema(), location="query")
     @blp.response(200, ReportSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Segments ranked by cost per application."""
@@ -63,7 +63,7 @@ class SegmentComparison(MethodView):
 @blp.route("/overview")
 class Overview(MethodView):
     @requires("viewer")
-    @blp.arguments(RangeArgsSchema, location="query")
+    @blp.arguments(RangeArgsSchema(), location="query")
     @blp.response(200, OverviewSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """KPIs and the daily trend across all campaigns."""
@@ -73,7 +73,7 @@ class Overview(MethodView):
 @blp.route("/campaigns/<int:campaign_id>/platforms")
 class PlatformComparison(MethodView):
     @requires("viewer")
-    @blp.arguments(RangeArgsSchema, location="query")
+    @blp.arguments(RangeArgsSchema(), location="query")
     @blp.response(200, ReportSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)
     def get(self, args: dict[str, Any], campaign_id: int) -> dict[str, Any]:
@@ -84,7 +84,7 @@ class PlatformComparison(MethodView):
 @blp.route("/campaigns/<int:campaign_id>/daily")
 class CampaignDaily(MethodView):
     @requires("viewer")
-    @blp.arguments(RangeArgsSchema, location="query")
+    @blp.arguments(RangeArgsSchema(), location="query")
     @blp.response(200, CampaignSeriesSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)
     def get(self, args: dict[str, Any], campaign_id: int) -> dict[str, Any]:

@@ -32,7 +32,7 @@ blp = Blueprint("segments", __name__, description="Audience segments and segment
 @blp.route("/segments")
 class SegmentList(MethodView):
     @requires("viewer")
-    @blp.arguments(SegmentListArgsSchema, location="query")
+    @blp.arguments(SegmentListArgsSchema(), location="query")
     @blp.response(200, SegmentPageSchema)
     @blp.alt_response(404, schema=ApiErrorSchema, description="No such version, or no active model")
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +43,7 @@ class SegmentList(MethodView):
 @blp.route("/segments/<int:segment_id>")
 class SegmentDetail(MethodView):
     @requires("viewer")
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, SegmentDetailSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)
     def get(self, args: dict[str, Any], segment_id: int) -> dict[str, Any]:
@@ -64,7 +64,7 @@ class CandidateSegmentView(MethodView):
 @blp.route("/segmentation/train")
 class SegmentationTrain(MethodView):
     @requires("manager")
-    @blp.arguments(TrainRequestSchema)
+    @blp.arguments(TrainRequestSchema())
     @blp.response(202, TaskAcceptedSchema)
     @blp.alt_response(503, schema=ApiErrorSchema, description="Task queue unavailable")
     def post(self, data: dict[str, Any]) -> Any:
@@ -75,7 +75,7 @@ class SegmentationTrain(MethodView):
 @blp.route("/segmentation/models")
 class SegmentationModelList(MethodView):
     @requires("viewer")
-    @blp.arguments(ModelListArgsSchema, location="query")
+    @blp.arguments(ModelListArgsSchema(), location="query")
     @blp.response(200, SegmentationModelPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List model versions, newest first, with their metrics for every k tried."""
@@ -118,7 +118,7 @@ class SegmentationModelPca(MethodView):
 @blp.route("/segmentation/drift")
 class SegmentationDrift(MethodView):
     @requires("viewer")
-    @blp.arguments(DriftArgsSchema, location="query")
+    @blp.arguments(DriftArgsSchema(), location="query")
     @blp.response(200, DriftSchema)
     @blp.alt_response(404, schema=ApiErrorSchema, description="No active model")
     @blp.alt_response(409, schema=ApiErrorSchema, description="Nothing to compare")

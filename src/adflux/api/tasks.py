@@ -19,7 +19,7 @@ blp = Blueprint("tasks", __name__, description="Background task progress")
 @blp.route("")
 class TaskList(MethodView):
     @requires("viewer")
-    @blp.arguments(TaskListArgsSchema, location="query")
+    @blp.arguments(TaskListArgsSchema(), location="query")
     @blp.response(200, TaskRunPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List task runs, newest first."""

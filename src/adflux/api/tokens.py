@@ -20,14 +20,14 @@ blp = Blueprint("tokens", __name__, description="API tokens; everyone manages th
 @blp.route("")
 class TokenList(MethodView):
     @requires("viewer")
-    @blp.arguments(TokenListArgsSchema, location="query")
+    @blp.arguments(TokenListArgsSchema(), location="query")
     @blp.response(200, TokenPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List the caller's tokens (admins: everyone's, or one user's), masked."""
         return auth_service.list_tokens(actor=current_principal(), **args).as_dict()
 
     @requires("viewer")
-    @blp.arguments(TokenCreateSchema)
+    @blp.arguments(TokenCreateSchema())
     @blp.response(201, TokenCreatedSchema)
     @blp.alt_response(403, schema=ApiErrorSchema, description="Only admins create tokens for others")
     @blp.alt_response(404, schema=ApiErrorSchema, description="Unknown user")

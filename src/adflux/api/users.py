@@ -26,14 +26,14 @@ blp = Blueprint("users", __name__, description="Users, roles and the caller's id
 @blp.route("/users")
 class UserList(MethodView):
     @requires("admin")
-    @blp.arguments(UserListArgsSchema, location="query")
+    @blp.arguments(UserListArgsSchema(), location="query")
     @blp.response(200, UserPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List users (filters: role, active, email)."""
         return auth_service.list_users(**args).as_dict()
 
     @requires("admin")
-    @blp.arguments(UserCreateSchema)
+    @blp.arguments(UserCreateSchema())
     @blp.response(201, UserSchema)
     @blp.alt_response(409, schema=ApiErrorSchema, description="The e-mail is already used")
     def post(self, data: dict[str, Any]) -> Any:
@@ -51,7 +51,7 @@ class UserDetail(MethodView):
         return auth_service.get_user(user_id=user_id)
 
     @requires("admin")
-    @blp.arguments(UserUpdateSchema)
+    @blp.arguments(UserUpdateSchema())
     @blp.response(200, UserSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)
     @blp.alt_response(409, schema=ApiErrorSchema, description="Would leave no active admin")

@@ -1,0 +1,52 @@
+"""Pooled PostgreSQL connections are checked by their socket on checkout, not by a SELECT 1."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from flask import Flask
+from sqlalchemy import event, text
+
+from adflux.extensions import db
+
+
+@pytest.fixture
+def pg_engine(app: Flask):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the socket check is for PostgreSQL (SQLite keeps SQLAlchemy's ping)")
+        yield db.engine
+
+
+def test_a_connection_the_server_closed_is_replaced_before_any_statement(pg_engine, caplog) -> None:
+    pooled, other = pg_engine.connect(), pg_engine.connect()
+    victim = pooled.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    pooled.close()  # back in the pool, idle; the server now ends its backend (as a restart would)
+    assert other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim}).scalar_one()
+    other.close()
+    caplog.set_level(logging.INFO, logger="adflux.pool")
+    seen: set[int] = set()
+    for _ in range(pg_engine.pool.size() + 2):  # every pooled connection gets checked out once
+        with pg_engine.connect() as conn:
+            seen.add(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    assert victim not in seen
+    assert "discarding a pooled database connection the server closed" in caplog.text
+
+
+def test_checkout_sends_no_statement_of_its_own(pg_engine) -> None:
+    with pg_engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    sent: list[str] = []
+
+    def record(*args):  # type: ignore[no-untyped-def]
+        sent.append(args[2])
+
+    event.listen(pg_engine, "before_cursor_execute", record)
+    try:
+        with pg_engine.connect() as conn:
+            conn.execute(text("SELECT 2"))
+    finally:
+        event.remove(pg_engine, "before_cursor_execute", record)
+    assert sent == ["SELECT 2"]
+    assert pg_engine.pool._pre_ping is False
