@@ -72,8 +72,14 @@ class FastDumpSchema(Schema):
     @staticmethod
     def _fast_row(obj: Any, plan: list[tuple[str, str, _Converter, Any]]) -> dict[str, Any]:
         row: dict[str, Any] = {}
+        # A loaded ORM instance keeps its column values in __dict__: read them there, past the
+        # instrumented descriptors; anything not there (a property, a deferred or expired
+        # attribute) goes through getattr as before.
+        loaded = getattr(obj, "__dict__", None) or {}
         for attribute, key, convert, default in plan:
-            value = getattr(obj, attribute, missing)
+            value = loaded.get(attribute, missing)
+            if value is missing:
+                value = getattr(obj, attribute, missing)
             if value is missing:
                 value = default() if callable(default) else default
                 if value is missing:
