@@ -82,9 +82,9 @@ def test_mappings_and_unsupported_schemas_use_marshmallow():
     row = {"id": "3", "title": "x", "url": "https://x.co", "secret": "s"}
     assert Flat().dump(row) == _slow(Flat(), row)
 
-    class WithDict(FastDumpSchema):
+    class WithTypedDict(FastDumpSchema):
         id = fields.Int()
-        extra = fields.Dict()
+        extra = fields.Dict(keys=fields.Str(), values=fields.Int())
 
     class WithHook(FastDumpSchema):
         id = fields.Int()
@@ -94,8 +94,8 @@ def test_mappings_and_unsupported_schemas_use_marshmallow():
             return {**data, "hooked": True}
 
     obj = SimpleNamespace(id=1, extra={"a": 1})
-    assert WithDict().dump(obj) == {"id": 1, "extra": {"a": 1}}
-    assert WithDict()._build_fast_plan() is None
+    assert WithTypedDict().dump(obj) == {"id": 1, "extra": {"a": 1}}
+    assert WithTypedDict()._build_fast_plan() is None
     assert WithHook().dump(obj) == {"id": 1, "hooked": True}
 
 
@@ -103,3 +103,43 @@ def test_only_and_exclude_are_respected():
     obj = SimpleNamespace(id=1, title="t", url="https://x.co", when=None, day=None)
     for schema in (Flat(only=("id", "title")), Flat(exclude=("when", "email"))):
         assert schema.dump(obj) == _slow(schema, obj)
+
+
+def _slow_deep(schema: Schema, obj: Any) -> Any:
+    """marshmallow's own dump all the way down (nested FastDumpSchemas made slow too)."""
+    saved = []
+    stack = [schema]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, FastDumpSchema):
+            saved.append(current)
+            current.__dict__["_fast_plan"] = None  # no plan: marshmallow's path
+        for field in current.dump_fields.values():
+            inner = getattr(field, "inner", field)
+            if isinstance(inner, fields.Nested):
+                stack.append(inner.schema)
+    try:
+        return Schema.dump(schema, obj)
+    finally:
+        for current in saved:
+            current.__dict__.pop("_fast_plan", None)
+
+
+def test_campaigns_with_nested_platform_campaigns_dump_the_same_either_way(app):
+    from adflux.schemas.campaigns import CampaignSchema, CampaignSummarySchema
+    from adflux.services import campaigns as campaigns_service
+
+    with app.app_context():
+        job = make_job()
+        created = campaigns_service.create_campaign(
+            job_id=job.id, platforms=["meta", "google", "tiktok"], budget_total=3_000_000, name="Prueba"
+        )
+        campaign = campaigns_service.get_campaign(campaign_id=created.id)
+        campaign.platform_campaigns[0].last_error = "límite"
+        campaign.platform_campaigns[0].external_ids = {"campaign": "120"}
+        listed = campaigns_service.list_campaigns().items
+        for schema, obj in ((CampaignSummarySchema(), listed[0]), (CampaignSchema(), campaign)):
+            fast = schema.dump(obj)
+            assert fast == _slow_deep(type(schema)(), obj)
+            assert fast["platform_campaigns"] and "ad_groups" in fast["platform_campaigns"][0]
+        assert CampaignSummarySchema()._fast_plan_or_none() is not None  # the list takes the fast path

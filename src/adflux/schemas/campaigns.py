@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from adflux.constants import CAMPAIGN_OBJECTIVES, CAMPAIGN_STATUSES, PLATFORMS
-from adflux.schemas.common import PageArgsSchema, page_schema
+from adflux.schemas.common import FastDumpSchema, PageArgsSchema, page_schema
 
 _PESOS = validate.Range(min=1, max=10**13)
 
@@ -44,7 +44,7 @@ class CampaignCreateSchema(Schema):
             raise ValidationError("end_date must not be before start_date", field_name="end_date")
 
 
-class AdGroupSchema(Schema):
+class AdGroupSchema(FastDumpSchema):
     id = fields.Int()
     name = fields.Str()
     segment_id = fields.Int(allow_none=True)
@@ -52,7 +52,7 @@ class AdGroupSchema(Schema):
     budget_daily = fields.Int(allow_none=True)
 
 
-class PlatformCampaignSchema(Schema):
+class PlatformCampaignSchema(FastDumpSchema):
     id = fields.Int()
     platform = fields.Str()
     status = fields.Str()
@@ -68,7 +68,7 @@ class PlatformCampaignSchema(Schema):
     ad_groups = fields.List(fields.Nested(AdGroupSchema))
 
 
-class CampaignSchema(Schema):
+class CampaignSchema(FastDumpSchema):
     id = fields.Int()
     job_id = fields.Int()
     name = fields.Str()
