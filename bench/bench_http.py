@@ -62,7 +62,7 @@ ENDPOINTS = {
 }
 BASELINE_ENDPOINTS = {"hello": "/hello", "jobs_core": "/jobs_core"}
 SOAK_SCRIPT = BENCH_DIR / "wrk_mix.lua"
-LOAD_LEVELS = (25, 50, 100, 150, 200, 300, 400)
+LOAD_LEVELS = (5, 10, 25, 50, 100, 150, 200, 300, 400)
 # Serve AdFlux from another source tree (e.g. an export of an older commit): --served-source.
 SERVED_SOURCE: str | None = None
 
