@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from adflux import __version__
+from adflux import __version__, pool
 from adflux.settings import Settings
 
 
@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     monitoring.init_app(app)
     extensions.db.init_app(app)
-    _check_connections(app)
+    _check_connections(app, settings)
     extensions.migrate.init_app(
         app, extensions.db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True
     )
@@ -41,21 +41,19 @@ def create_app(settings: Settings | None = None) -> Flask:
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def _check_connections(app: Flask) -> None:
+def _check_connections(app: Flask, settings: Settings) -> None:
     from adflux.extensions import db
-    from adflux.pool import install_liveness_check
 
-    with app.app_context():
-        engine = db.engine  # created by init_app; nothing connects yet
-        if engine.dialect.driver == "psycopg":
-            install_liveness_check(engine)
+    if pool.checks_sockets(settings.database_uri):
+        with app.app_context():
+            pool.install_liveness_check(db.engine)  # created by init_app; nothing connects yet
 
 
 def _flask_config(settings: Settings) -> dict[str, object]:
     is_sqlite = settings.database_uri.startswith("sqlite")
-    # SQLite: SQLAlchemy's ping costs nothing there. PostgreSQL: a socket check on checkout
-    # (adflux.pool) instead of a SELECT 1 round trip per request.
-    engine_options: dict[str, object] = {"pool_pre_ping": is_sqlite}
+    # psycopg (PostgreSQL): a socket check on checkout (adflux.pool) instead of a SELECT 1 round
+    # trip per request; any other driver keeps SQLAlchemy's ping (free on SQLite).
+    engine_options: dict[str, object] = {"pool_pre_ping": not pool.checks_sockets(settings.database_uri)}
     if not is_sqlite:
         engine_options |= {"pool_size": settings.database_pool_size, "max_overflow": 10, "pool_recycle": 1800}
     return {

@@ -19,10 +19,15 @@ import logging
 import select
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
 from sqlalchemy.exc import DisconnectionError
 
 logger = logging.getLogger(__name__)
+
+
+def checks_sockets(database_uri: str) -> bool:
+    """Whether connections to `database_uri` get the socket check (psycopg) rather than a ping."""
+    return make_url(database_uri).get_driver_name() == "psycopg"
 
 
 def install_liveness_check(engine: Engine) -> None:
@@ -34,10 +39,12 @@ def _check_socket(dbapi_connection: Any, connection_record: Any, connection_prox
     if dbapi_connection.closed or getattr(dbapi_connection, "broken", False):
         raise DisconnectionError("connection closed")
     try:
-        fd = dbapi_connection.pgconn.socket
-        readable, _, _ = select.select([fd], [], [], 0)
+        # poll, not select: select refuses descriptors above 1023, which a busy process reaches.
+        poller = select.poll()
+        poller.register(dbapi_connection.pgconn.socket, select.POLLIN)
+        ready = poller.poll(0)
     except (OSError, ValueError) as exc:  # the socket is gone altogether
         raise DisconnectionError(f"connection socket unusable: {exc}") from exc
-    if readable:
+    if ready:
         logger.info("discarding a pooled database connection the server closed")
         raise DisconnectionError("the server closed the connection")

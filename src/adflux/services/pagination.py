@@ -43,9 +43,9 @@ def paginate(stmt: Select[Any], *, page: int, page_size: int) -> Page[Any]:
     needs a separate COUNT; an empty first page is simply a total of zero.
     """
     offset = (page - 1) * page_size
-    counted = select(func.count()).select_from(stmt.order_by(None).subquery()).scalar_subquery()
+    count = select(func.count()).select_from(stmt.order_by(None).subquery())
     rows = db.session.execute(
-        stmt.add_columns(counted.label("_page_total")).limit(page_size).offset(offset)
+        stmt.add_columns(count.scalar_subquery().label("_page_total")).limit(page_size).offset(offset)
     ).all()
     items = [row[0] for row in rows]
     if rows:
@@ -53,7 +53,5 @@ def paginate(stmt: Select[Any], *, page: int, page_size: int) -> Page[Any]:
     elif page == 1:
         total = 0
     else:
-        total = db.session.execute(
-            select(func.count()).select_from(stmt.order_by(None).subquery())
-        ).scalar_one()
+        total = db.session.execute(count).scalar_one()
     return Page(items=items, total=total, page=page, page_size=page_size)

@@ -183,7 +183,7 @@ def replace_assignments(
     # The DELETE above made this transaction SQLite's one writer: candidates cannot change until
     # commit. Leave out those deleted since they were read (SQLite does not check the foreign key).
     existing = np.fromiter(connection.execute(select(Candidate.id)).scalars(), dtype=np.int64)
-    kept = _present_in(np.sort(existing), candidate_ids)
+    kept = np.isin(candidate_ids, existing)
     if not bool(kept.all()):
         logger.info("left out %d candidates deleted during training", int((~kept).sum()))
         candidate_ids, segment_ids = candidate_ids[kept], segment_ids[kept]
@@ -348,14 +348,6 @@ def _same_candidates(cur: Any, candidate_ids: np.ndarray) -> bool:
     )
     count, total = cur.fetchone()
     return int(count) == len(candidate_ids) and int(total) == int(candidate_ids.sum())
-
-
-def _present_in(existing: np.ndarray, candidate_ids: np.ndarray) -> np.ndarray:
-    """Mask of the candidate ids found in `existing` (sorted)."""
-    if len(existing) == 0:
-        return np.zeros(len(candidate_ids), dtype=bool)
-    position = np.minimum(np.searchsorted(existing, candidate_ids), len(existing) - 1)
-    return existing[position] == candidate_ids
 
 
 def _is_superuser(cur: Any) -> bool:
