@@ -11,6 +11,12 @@ A connection that libpq already knows is bad (closed, or broken by an earlier er
 away too. What a socket check cannot see (a peer that vanished without closing, a network
 partition) a ping could not tell quickly either; the next statement fails, the pool is
 invalidated and the request's error handling applies.
+
+A connection the pool opened a moment ago can be dead too (a restart closes it right after it
+was accepted). SQLAlchemy gives a checkout two tries and then raises a bare InvalidRequestError,
+which reads as a bug; so a dead connection that was never handed out before is reported as the
+driver's OperationalError, which SQLAlchemy wraps like any failed connect (the API answers 503
+with Retry-After), and only a dead *pooled* connection asks the pool to connect anew.
 """
 
 from __future__ import annotations
@@ -35,16 +41,31 @@ def install_liveness_check(engine: Engine) -> None:
     event.listen(engine, "checkout", _check_socket)
 
 
+# Set in a connection record's info once its connection passed a check; SQLAlchemy clears the
+# info whenever the record connects anew, so a record without it holds a brand-new connection.
+_HANDED_OUT = "adflux_handed_out"
+
+
 def _check_socket(dbapi_connection: Any, connection_record: Any, connection_proxy: Any) -> None:
+    problem = _dead_because(dbapi_connection)
+    if problem is None:
+        connection_record.info[_HANDED_OUT] = True
+        return
+    if not connection_record.info.get(_HANDED_OUT):
+        # Nothing to fall back on: the database is going away. Fail as a connect would.
+        raise type(dbapi_connection).OperationalError(f"new database connection unusable: {problem}")
+    logger.info("discarding a pooled database connection the server closed")
+    raise DisconnectionError(problem)
+
+
+def _dead_because(dbapi_connection: Any) -> str | None:
     if dbapi_connection.closed or getattr(dbapi_connection, "broken", False):
-        raise DisconnectionError("connection closed")
+        return "connection closed"
     try:
         # poll, not select: select refuses descriptors above 1023, which a busy process reaches.
         poller = select.poll()
         poller.register(dbapi_connection.pgconn.socket, select.POLLIN)
         ready = poller.poll(0)
     except (OSError, ValueError) as exc:  # the socket is gone altogether
-        raise DisconnectionError(f"connection socket unusable: {exc}") from exc
-    if ready:
-        logger.info("discarding a pooled database connection the server closed")
-        raise DisconnectionError("the server closed the connection")
+        return f"connection socket unusable: {exc}"
+    return "the server closed the connection" if ready else None

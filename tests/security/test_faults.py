@@ -93,6 +93,7 @@ def test_the_api_survives_a_postgresql_restart_without_losing_a_confirmed_write(
     assert before == [201] * 10
 
     outcomes: list[tuple[str, int]] = []
+    escaped: list[str] = []  # errors the API let through (the test app propagates them)
     stop = threading.Event()
 
     def writer() -> None:
@@ -101,7 +102,12 @@ def test_the_api_survives_a_postgresql_restart_without_losing_a_confirmed_write(
         writer_client.environ_base.update(client.environ_base)
         while not stop.is_set():
             data = job_data()
-            outcomes.append((data["external_ref"], writer_client.post("/api/v1/jobs", json=data).status_code))
+            try:
+                status = writer_client.post("/api/v1/jobs", json=data).status_code
+            except Exception as exc:  # reported by the assertion below
+                escaped.append(repr(exc))
+                status = 500
+            outcomes.append((data["external_ref"], status))
             time.sleep(0.02)
 
     thread = threading.Thread(target=writer)
@@ -118,6 +124,7 @@ def test_the_api_survives_a_postgresql_restart_without_losing_a_confirmed_write(
     assert client.get("/api/v1/jobs", query_string={"page_size": 1}).status_code == 200
     assert client.post("/api/v1/jobs", json=job_data()).status_code == 201
 
+    assert escaped == [], "errors escaped the API during the restart"
     statuses = {status for _, status in outcomes}
     assert statuses <= {201, 503}, f"only created or 'retry later' answers, got {sorted(statuses)}"
     assert 503 in statuses or downtime < 0.5, "writes during the restart should have been refused"
