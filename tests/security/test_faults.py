@@ -242,7 +242,7 @@ def start_worker(tmp_path: Path, broker_url: str) -> Iterator[Callable[[str], su
     started: list[subprocess.Popen] = []
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent), os.environ.get("PYTHONPATH", "")]),
         "CELERY_BROKER_URL": broker_url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.db'}",
         "ADFLUX_INSTANCE_PATH": str(tmp_path),
@@ -250,13 +250,14 @@ def start_worker(tmp_path: Path, broker_url: str) -> Iterator[Callable[[str], su
         "ADFLUX_CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
     }
 
-    def start(name: str) -> subprocess.Popen:
+    def start(name: str, database_url: str | None = None) -> subprocess.Popen:
         log = tmp_path / f"{name}.log"
+        proc_env = {**env, "DATABASE_URL": database_url} if database_url else env
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "fault_worker:celery_app", "worker", "-Q", FAULT_QUEUE,
              "--pool", "prefork", "-c", "1", "-n", f"{name}@%h", "--without-gossip", "--without-mingle",
              "--without-heartbeat", "-l", "INFO"],
-            env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+            env=proc_env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         started.append(proc)
         _wait_for(lambda: "ready." in log.read_text(errors="replace"), 60, f"worker {name} to start", log)
@@ -330,8 +331,49 @@ def test_a_task_whose_whole_worker_dies_is_redelivered_to_another_worker(broker_
     store.delete(f"{key}:starts", f"{key}:done")
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.slow
+def test_a_task_running_while_postgresql_restarts_is_retried_and_writes_once(app, broker_url, start_worker):
+    version, name = _postgres_cluster()
+    store = redis.Redis.from_url(broker_url)
+    key = f"adflux-fault:{uuid.uuid4().hex}"
+    ref = f"PG-RESTART-{uuid.uuid4().hex[:8]}"
+    start_worker("db-restart", database_url=TEST_DATABASE_URL)
+    sender = Celery(broker=broker_url)
+    try:
+        sender.send_task("adflux.tests.db_probe", args=[key, ref], queue=FAULT_QUEUE)
+    finally:
+        sender.close()
+    _wait_for(lambda: store.llen(f"{key}:starts") == 1, 30, "the task to start")
+
+    _restart_postgres(version, name)  # the task's connection dies in the middle of its transaction
+    store.set(f"{key}:go", 1)
+
+    _wait_for(lambda: store.get(f"{key}:done") == b"1", 60, "the task to be retried and finish")
+    time.sleep(0.5)
+    # The write failed with the restart, the task base retried it (same worker, no restart of
+    # its own), and the retry wrote the row once.
+    assert [int(n) for n in store.lrange(f"{key}:starts", 0, -1)] == [0, 1]
+    with app.app_context():
+        count = db.session.scalar(select(func.count()).where(JobOpening.external_ref == ref))
+        db.session.remove()
+    assert count == 1
+    store.delete(f"{key}:starts", f"{key}:done", f"{key}:go")
+
+
 def test_the_worker_settings_keep_unfinished_tasks(app: Flask):
     conf = app.extensions["celery"].conf
     assert conf.task_acks_late is True and conf.task_reject_on_worker_lost is True
     assert conf.worker_prefetch_multiplier == 1
     assert conf.broker_transport_options["socket_timeout"] <= 5
+
+
+def test_every_task_retries_a_database_outage_without_full_jitter(app: Flask):
+    from sqlalchemy.exc import OperationalError
+
+    tasks = [t for name, t in app.extensions["celery"].tasks.items() if name.startswith("adflux.tasks.")]
+    assert len(tasks) >= 8
+    for task in tasks:
+        assert OperationalError in task.autoretry_for, task.name
+        assert task.retry_backoff and task.retry_jitter is False, task.name

@@ -10,6 +10,7 @@ from typing import Any
 
 from celery import Celery, Task
 from flask import Flask
+from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
 from adflux.settings import Settings
 
@@ -63,6 +64,15 @@ def celery_init_app(app: Flask) -> Celery:
     """Create the Celery app bound to `app` (tasks run inside its app context)."""
 
     class FlaskTask(Task):
+        # A database that restarts or is briefly unreachable fails the task's statements with
+        # OperationalError; every task is idempotent, so it is retried after 2, 4, 8 s (the pool
+        # replaces the dead connections) instead of being lost. No jitter: Celery's is "full"
+        # (anywhere from 0 s), which could spend every retry inside a restart of a few seconds.
+        autoretry_for = (DatabaseUnavailable,)
+        retry_backoff = 2
+        retry_backoff_max = 60
+        retry_jitter = False
+
         def __call__(self, *args: object, **kwargs: object) -> object:
             with app.app_context():
                 return self.run(*args, **kwargs)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from celery import Task
+from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
 from adflux.services import tasks as tasks_service
 from adflux.services.errors import DomainError
@@ -30,6 +32,14 @@ def run_tracked(
         # An expected failure (bad input, conflict): recorded for the user, not retried.
         tasks_service.fail_task_run(task_id=task_id, error=exc.message)
         return {"error": exc.message}
+    except DatabaseUnavailable as exc:
+        # Retried by the task base (see adflux.tasks); the next attempt marks the run running
+        # again. Recorded if the database answers at all, so a run whose retries run out says why.
+        reason = str(exc.orig or exc).strip().splitlines()[0][:300]
+        logger.warning("Task %s (%s): database unavailable (%s); it will be retried", task_id, kind, reason)
+        with contextlib.suppress(DatabaseUnavailable):
+            tasks_service.fail_task_run(task_id=task_id, error=f"Database unavailable: {reason}")
+        raise
     except Exception as exc:
         logger.exception("Task %s (%s) failed", task_id, kind)
         tasks_service.fail_task_run(task_id=task_id, error=f"{type(exc).__name__}: {exc}")
