@@ -50,6 +50,8 @@ class Settings:
     default_locale: str = "es_CO"
     max_content_length: int = 16 * 1024 * 1024
     api_max_page_size: int = 200
+    # Answers kept per process by cached read endpoints (the job list); 0 = off.
+    response_cache_entries: int = 256
     # Where segmentation artifacts live: a folder path or a file:// URL.
     model_store: str | None = None
     backup_dir: str | None = None
@@ -163,6 +165,8 @@ class Settings:
             raise SettingsError("ADFLUX_ENCRYPTION_KEY must be set when ADFLUX_ENV=production")
         if self.encryption_key and any(len(k.strip()) < 32 for k in self.encryption_key.split(",")):
             raise SettingsError("ADFLUX_ENCRYPTION_KEY: each key must be a Fernet key or 32+ characters")
+        if self.response_cache_entries < 0:
+            raise SettingsError("ADFLUX_RESPONSE_CACHE_ENTRIES must be 0 (off) or more")
         if self.log_format not in ("auto", "text", "json"):
             raise SettingsError(f"LOG_FORMAT must be auto, text or json, not {self.log_format!r}")
         if not 2 <= self.segmentation_k_min <= self.segmentation_k_max:

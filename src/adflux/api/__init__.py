@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         input_guards,
         jobs,
         reports,
+        response_cache,
         segments,
         tasks,
         tokens,
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
     register_error_handlers(app)
     auth.init_app(app)  # default deny: every /api/ request is authenticated and authorised
     input_guards.init_app(app)  # input no field can hold (NUL characters) is a 422, not a 500
+    response_cache.init_app(app, app.extensions["adflux_settings"].response_cache_entries)
 
     @app.get("/api/v1/docs/assets/<path:filename>")
     def swagger_assets(filename: str):  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from adflux.api.auth import requires
 from adflux.api.reads import reads_only
+from adflux.api.response_cache import cached_read
 from adflux.schemas.common import ApiErrorSchema
 from adflux.schemas.imports import ImportFileSchema, ImportFormSchema, ImportReportSchema
 from adflux.schemas.jobs import JobListArgsSchema, JobOpeningSchema, JobPageSchema, JobUpdateSchema
@@ -22,11 +23,17 @@ blp = Blueprint("jobs", __name__, description="Job openings to advertise")
 @blp.route("")
 class JobList(MethodView):
     @requires("viewer")
+    @blp.alt_response(304, description="Unchanged since the ETag sent in If-None-Match")
+    @cached_read("job_openings")
     @blp.arguments(JobListArgsSchema(), location="query")
     @blp.response(200, JobPageSchema)
     @reads_only
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """List job openings (filters: status, city, category, modality, q)."""
+        """List job openings (filters: status, city, category, modality, q).
+
+        Answers carry an ETag; send it back in If-None-Match to get a 304 while no job opening
+        has changed.
+        """
         return jobs_service.list_jobs(**args).as_dict()
 
     @requires("manager")

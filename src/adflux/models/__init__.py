@@ -8,6 +8,9 @@ from adflux.models.metrics import CampaignMetricDaily, DailyMetricTotal, MetricD
 from adflux.models.ops import Alert, AuditEvent, RequestStat, TaskRun
 from adflux.models.platforms import PlatformAccount
 from adflux.models.segmentation import CandidateSegment, Segment, SegmentationModel
+from adflux.models.versions import DataVersion, install_triggers_on_create
+
+install_triggers_on_create()
 
 __all__ = [
     "AdCreative",
@@ -21,6 +24,7 @@ __all__ = [
     "CandidatePersona",
     "CandidateSegment",
     "DailyMetricTotal",
+    "DataVersion",
     "JobOpening",
     "MetricDaily",
     "PlatformAccount",

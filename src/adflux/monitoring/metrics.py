@@ -74,6 +74,12 @@ HTTP_LATENCY = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 
+RESPONSE_CACHE_LOOKUPS = Counter(
+    "adflux_response_cache_lookups",
+    "Cached read endpoints: answers served again (hit), built (miss) or built without a version (bypass).",
+    ["endpoint", "outcome"],
+)
+
 # ---- Celery ----------------------------------------------------------------------------------
 TASKS_STARTED = Counter("adflux_celery_tasks_started", "Celery tasks started.", ["task"])
 TASKS_SUCCEEDED = Counter("adflux_celery_tasks_succeeded", "Celery tasks that succeeded.", ["task"])

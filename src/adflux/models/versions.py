@@ -1,0 +1,98 @@
+"""Data versions: a token per table that changes with every write to it, kept by triggers.
+
+A read endpoint whose answer depends only on some tables can serve an answer it built before as
+long as those tables' tokens are unchanged (see `adflux.api.response_cache`): one primary-key
+lookup instead of the page query, its total and the serialisation. The tokens are kept by the
+database itself, so every writer counts — the API, the CLI, imports, `adflux seed`'s COPY, a
+restore, another process or another machine — without any of them having to remember.
+
+A token is random rather than a counter: a counter can repeat after its row is deleted (tests
+empty every table; an operator may truncate one), which would let an old answer pass for a new
+one; a random 128-bit token does not repeat. No row means "unknown": nothing is served from a
+cache.
+
+PostgreSQL: one statement-level trigger per table (AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE)
+upserts the table's row. The upsert holds that row's lock until the writing transaction ends,
+so concurrent writers of one tracked table take turns at commit; tracked tables are written
+rarely next to how often they are read. SQLite has only row-level triggers: one per row
+written, which is cheap there.
+
+A session with `session_replication_role = replica` skips triggers. AdFlux uses that only for
+candidate personas and segment assignments (bulk loads), which are not tracked; a table that is
+tracked must never be written that way.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import DDL, String, Table, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from adflux.extensions import db
+
+# Tables whose writes change a version token; adding one needs a migration (see 0006).
+VERSIONED_TABLES = ("job_openings",)
+
+FUNCTION = "adflux_bump_data_version"
+
+
+class DataVersion(db.Model):
+    """The current token of one table (see module doc)."""
+
+    __tablename__ = "data_versions"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
+def create_statements(dialect: str, table: str) -> list[str]:
+    """DDL that makes writes to `table` change its token (the function is created idempotently)."""
+    if dialect == "postgresql":
+        return [
+            f"""CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO data_versions (name, token)
+    VALUES (TG_TABLE_NAME, md5(random()::text || clock_timestamp()::text))
+    ON CONFLICT (name) DO UPDATE SET token = EXCLUDED.token;
+    RETURN NULL;
+END
+$$""",
+            f"DROP TRIGGER IF EXISTS {table}_data_version ON {table}",
+            f"CREATE TRIGGER {table}_data_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()",
+        ]
+    if dialect == "sqlite":
+        bump = (
+            f"INSERT INTO data_versions (name, token) VALUES ('{table}', lower(hex(randomblob(16)))) "
+            "ON CONFLICT (name) DO UPDATE SET token = excluded.token;"
+        )
+        statements = []
+        for operation in ("INSERT", "UPDATE", "DELETE"):
+            trigger = f"{table}_data_version_{operation.lower()}"
+            statements += [
+                f"DROP TRIGGER IF EXISTS {trigger}",
+                f"CREATE TRIGGER {trigger} AFTER {operation} ON {table} BEGIN {bump} END",
+            ]
+        return statements
+    return []  # another database: no tokens, so nothing is ever served from the cache
+
+
+def drop_statements(dialect: str, table: str) -> list[str]:
+    """DDL that undoes `create_statements` for `table` (the function stays for other tables)."""
+    if dialect == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS {table}_data_version ON {table}"]
+    if dialect == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {table}_data_version_{op}" for op in ("insert", "update", "delete")]
+    return []
+
+
+def _install_on_create(table: Table) -> None:
+    # `db.create_all()` (tests, a fresh SQLite file) gets the triggers as migrations do.
+    for dialect in ("postgresql", "sqlite"):
+        for statement in create_statements(dialect, table.name):
+            event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
+
+
+def install_triggers_on_create() -> None:
+    """Attach the trigger DDL to the tracked tables' CREATE (called once the models are loaded)."""
+    for name in VERSIONED_TABLES:
+        _install_on_create(db.metadata.tables[name])
