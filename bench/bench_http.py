@@ -363,12 +363,13 @@ class Gunicorn:
         workers: int,
         threads: int,
         app: str = "adflux.app:create_app()",
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.name = name
         self.log_path = instance / f"gunicorn-{name}.log"
-        env = server_environment(instance, self.port, workers=workers, threads=threads)
+        env = server_environment(instance, self.port, workers=workers, threads=threads) | (extra_env or {})
         command = [
             str(VENV_BIN / "gunicorn"),
             "-c",
@@ -585,6 +586,34 @@ def check_endpoints(base: str, token: str) -> dict[str, int]:
     return sizes
 
 
+@contextlib.contextmanager
+def job_edits(base: str, token: str, *, per_second: float) -> Iterator[dict[str, int]]:
+    """PATCH the newest job opening's title `per_second` times a second until the block ends."""
+    import threading
+
+    import httpx
+
+    counts = {"sent": 0, "ok": 0}
+    stop = threading.Event()
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def edit() -> None:
+        with httpx.Client(base_url=base, headers=headers, timeout=10) as client:
+            job_id = client.get(ENDPOINTS["jobs"], params={"page_size": 1}).json()["items"][0]["id"]
+            while not stop.wait(1 / per_second):
+                counts["sent"] += 1
+                response = client.patch(f"/api/v1/jobs/{job_id}", json={"title": f"Edición {counts['sent']}"})
+                counts["ok"] += response.status_code == 200
+
+    thread = threading.Thread(target=edit, daemon=True)
+    thread.start()
+    try:
+        yield counts
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+
+
 # ---- in-process profile --------------------------------------------------------------------------
 
 
@@ -744,7 +773,7 @@ def _interrupt(*_: Any) -> None:
     raise KeyboardInterrupt
 
 
-STAGES = ("baseline", "sync", "gthread", "load", "soak")
+STAGES = ("baseline", "sync", "gthread", "nocache", "churn", "load", "soak")
 
 
 def main() -> None:
@@ -824,6 +853,29 @@ def main() -> None:
                 results["c50"]["gthread"] = measure_at_c50(
                     server, token, endpoints, duration=duration, repeat=repeat
                 )
+        if "nocache" in stages and "jobs" in endpoints:
+            # The simple way in the same run: every request builds its page from the database.
+            with serving(
+                instance,
+                name="nocache",
+                worker_class="gthread",
+                workers=workers,
+                threads=2,
+                extra_env={"ADFLUX_RESPONSE_CACHE_ENTRIES": "0"},
+            ) as server:
+                results["c50"]["gthread, cache off"] = measure_at_c50(
+                    server, token, {"jobs": ENDPOINTS["jobs"]}, duration=duration, repeat=repeat
+                )
+        if "churn" in stages and "jobs" in endpoints:
+            # The cache under writes: a manager edits a job opening 10 times a second meanwhile.
+            with (
+                serving(instance, name="churn", worker_class="gthread", workers=workers, threads=2) as server,
+                job_edits(server.url, token, per_second=10) as edits,
+            ):
+                results["c50"]["gthread, 10 job edits/s"] = measure_at_c50(
+                    server, token, {"jobs": ENDPOINTS["jobs"]}, duration=duration, repeat=repeat
+                )
+                results["c50"]["gthread, 10 job edits/s"]["jobs"]["edits"] = dict(edits)
         if stages & {"sync", "load", "soak"}:
             with serving(instance, name="sync", worker_class="sync", workers=workers, threads=1) as server:
                 results["response_bytes"] = check_endpoints(server.url, token)
