@@ -62,3 +62,41 @@ def test_upgrade_from_empty_postgres_matches_the_models(empty_postgres_database,
     assert revision is not None
     assert diff == []
     assert {t.name for t in db.metadata.sorted_tables} <= tables
+
+
+def _tokens(conn) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return dict(conn.execute(text("SELECT name, token FROM data_versions")).all())
+
+
+def _data_versions_upgrade_and_downgrade(database_url: str, instance: str) -> None:
+    from flask_migrate import downgrade
+
+    from adflux.services.jobs import create_job
+    from factories import job_data
+
+    app = create_app(Settings.from_env({}, env="testing", database_url=database_url, instance_path=instance))
+    with app.app_context():
+        upgrade_database(revision="0005")
+        create_job(data=job_data())  # a database with job openings in it before 0006
+        db.session.remove()
+        upgrade_database()
+        with db.engine.begin() as conn:
+            first = _tokens(conn)
+            assert set(first) == {"job_openings"}  # cached answers work before the first write
+            conn.execute(text("UPDATE job_openings SET title = 'Otro'"))
+        with db.engine.begin() as conn:
+            assert _tokens(conn)["job_openings"] != first["job_openings"]
+        downgrade(revision="0005")
+        with db.engine.begin() as conn:
+            assert "data_versions" not in inspect(conn).get_table_names()
+            conn.execute(text("UPDATE job_openings SET title = 'Sin disparadores'"))  # no trigger left
+        db.engine.dispose()
+
+
+def test_data_versions_migrate_up_and_down_on_sqlite(tmp_path):
+    _data_versions_upgrade_and_downgrade(f"sqlite:///{tmp_path / 'v.db'}", str(tmp_path))
+
+
+@pytest.mark.postgres
+def test_data_versions_migrate_up_and_down_on_postgres(empty_postgres_database, tmp_path):
+    _data_versions_upgrade_and_downgrade(empty_postgres_database, str(tmp_path))

@@ -76,6 +76,21 @@ $$""",
     return []  # another database: no tokens, so nothing is ever served from the cache
 
 
+def initial_token_statement(dialect: str, table: str) -> str | None:
+    """A first token for `table` (a database upgraded with data in it has had no write yet)."""
+    if dialect == "postgresql":
+        return (
+            f"INSERT INTO data_versions (name, token) VALUES ('{table}', md5(random()::text || "
+            "clock_timestamp()::text)) ON CONFLICT (name) DO NOTHING"
+        )
+    if dialect == "sqlite":
+        return (
+            f"INSERT INTO data_versions (name, token) VALUES ('{table}', lower(hex(randomblob(16)))) "
+            "ON CONFLICT (name) DO NOTHING"
+        )
+    return None
+
+
 def drop_statements(dialect: str, table: str) -> list[str]:
     """DDL that undoes `create_statements` for `table` (the function stays for other tables)."""
     if dialect == "postgresql":

@@ -11,7 +11,12 @@ Create Date: 2026-12-04 18:30:00
 import sqlalchemy as sa
 from alembic import op
 
-from adflux.models.versions import VERSIONED_TABLES, create_statements, drop_statements
+from adflux.models.versions import (
+    VERSIONED_TABLES,
+    create_statements,
+    drop_statements,
+    initial_token_statement,
+)
 
 # revision identifiers, used by Alembic.
 revision = '0006'
@@ -35,6 +40,9 @@ def upgrade():
     for table in TABLES:
         for statement in create_statements(dialect, table):
             op.execute(statement)
+        first = initial_token_statement(dialect, table)
+        if first:
+            op.execute(first)
 
 
 def downgrade():
