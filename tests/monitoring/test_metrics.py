@@ -343,3 +343,25 @@ def test_gunicorn_config_clears_the_metrics_dir_on_start(tmp_path, monkeypatch):
     conf["on_starting"](None)
     assert stale.exists() and not any(stale.iterdir())
     assert conf["accesslog"] is None and conf["workers"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("environment", "worker_class", "threads"),
+    [
+        ({}, "sync", 1),  # measured faster for AdFlux's short requests (bench/README.md)
+        ({"GUNICORN_THREADS": "4"}, "gthread", 4),
+        ({"GUNICORN_WORKER_CLASS": "gthread"}, "gthread", 1),
+    ],
+)
+def test_gunicorn_starts_sync_workers_unless_threads_are_asked_for(
+    tmp_path, monkeypatch, environment, worker_class, threads
+):
+    import runpy
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "prom"))
+    for name in ("GUNICORN_THREADS", "GUNICORN_WORKER_CLASS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    conf = runpy.run_path(str(REPO / "gunicorn.conf.py"))
+    assert (conf["worker_class"], conf["threads"]) == (worker_class, threads)
