@@ -60,3 +60,14 @@ def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker: Any) -> None:
+    # The app is loaded: its modules, mappers, schemas and caches live as long as the worker.
+    # Freezing them takes ~200,000 objects out of the garbage collector's full collections,
+    # each of which paused the request that triggered it for ~100 ms on 2 vCPUs (measured:
+    # longest collection 105 ms -> 0.8 ms; the campaign list's p99 in process 42 -> 35 ms).
+    import gc
+
+    if os.environ.get("GUNICORN_GC_FREEZE", "1") != "0":  # 0: for comparison runs
+        gc.freeze()

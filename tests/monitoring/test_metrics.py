@@ -365,3 +365,16 @@ def test_gunicorn_starts_sync_workers_unless_threads_are_asked_for(
         monkeypatch.setenv(name, value)
     conf = runpy.run_path(str(REPO / "gunicorn.conf.py"))
     assert (conf["worker_class"], conf["threads"]) == (worker_class, threads)
+
+
+def test_gunicorn_workers_freeze_what_the_app_loaded(tmp_path, monkeypatch):
+    import gc
+    import runpy
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "prom"))
+    conf = runpy.run_path(str(REPO / "gunicorn.conf.py"))
+    try:
+        conf["post_worker_init"](None)
+        assert gc.get_freeze_count() > 10_000  # the test process's modules and app objects
+    finally:
+        gc.unfreeze()
