@@ -91,6 +91,23 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
+def job_statements() -> Iterator[list[str]]:
+    """The SQL statements that touch job_openings while the test runs."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if "job_openings" in statement:
+            seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(Engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
 def app_ctx(app: Flask) -> Iterator[Flask]:
     with app.app_context():
         yield app

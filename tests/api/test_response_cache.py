@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import select, text
 
 from adflux.api.response_cache import EXTENSION, ResponseCache
 from adflux.app import create_app
@@ -14,19 +13,6 @@ from conftest import issue_test_token
 from factories import job_data, make_job
 
 
-@pytest.fixture
-def job_queries():
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        if "job_openings" in statement:
-            seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(Engine, "before_cursor_execute", record)
-
-
 def _token(app) -> str | None:  # type: ignore[no-untyped-def]
     with app.app_context():
         token = db.session.scalar(select(DataVersion.token).where(DataVersion.name == "job_openings"))
@@ -34,15 +20,15 @@ def _token(app) -> str | None:  # type: ignore[no-untyped-def]
     return token
 
 
-def test_the_same_request_is_answered_again_without_querying_the_jobs(client, app_ctx, job_queries):
+def test_the_same_request_is_answered_again_without_querying_the_jobs(client, app_ctx, job_statements):
     for i in range(3):
         make_job(title=f"Analista {i}")
     first = client.get("/api/v1/jobs?page_size=2")
-    job_queries.clear()
+    job_statements.clear()
     again = client.get("/api/v1/jobs?page_size=2")
     assert first.status_code == again.status_code == 200
     assert again.data == first.data and again.get_json()["total"] == 3
-    assert job_queries == []  # only the version token was read
+    assert job_statements == []  # only the version token was read
     assert again.headers["ETag"] == first.headers["ETag"]
     assert again.headers["Cache-Control"] == "private, no-cache"
 
@@ -106,16 +92,16 @@ def test_a_write_that_rolls_back_changes_nothing_and_the_answer_stays(app, clien
     assert client.get("/api/v1/jobs").data == first.data
 
 
-def test_no_token_means_no_cache(app, client, app_ctx, job_queries):
+def test_no_token_means_no_cache(app, client, app_ctx, job_statements):
     make_job()
     with db.engine.connect() as other:
         other.execute(text("DELETE FROM data_versions"))
         other.commit()
     for _ in range(2):
-        job_queries.clear()
+        job_statements.clear()
         response = client.get("/api/v1/jobs")
         assert response.status_code == 200 and response.get_json()["total"] == 1
-        assert job_queries  # answered from the database both times
+        assert job_statements  # answered from the database both times
         assert "ETag" not in response.headers
 
 
@@ -194,7 +180,7 @@ def test_hits_and_misses_are_counted(client, app_ctx):
     assert count("miss") == misses + 1 and count("hit") == hits + 2
 
 
-def test_with_the_cache_off_every_request_is_answered_from_the_database(settings, job_queries):
+def test_with_the_cache_off_every_request_is_answered_from_the_database(settings, job_statements):
     app = create_app(settings.replace(response_cache_entries=0))
     try:
         assert EXTENSION not in app.extensions
@@ -202,9 +188,9 @@ def test_with_the_cache_off_every_request_is_answered_from_the_database(settings
         api = app.test_client()
         api.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         for _ in range(2):
-            job_queries.clear()
+            job_statements.clear()
             response = api.get("/api/v1/jobs")
-            assert response.status_code == 200 and job_queries and "ETag" not in response.headers
+            assert response.status_code == 200 and job_statements and "ETag" not in response.headers
     finally:
         with app.app_context():
             db.engine.dispose()
