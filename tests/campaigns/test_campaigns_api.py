@@ -154,3 +154,40 @@ def test_list_filters_by_status(client, app_ctx, sandbox):
     page = client.get("/api/v1/campaigns?status=draft").get_json()
     assert page["total"] == 1 and page["items"][0]["status"] == "draft"
     assert client.get("/api/v1/campaigns?status=bogus").status_code == 422
+
+
+def test_list_items_are_the_campaigns_as_the_detail_shows_them(client, app_ctx):
+    jobs = [make_job(), make_job()]
+    segments = make_segments(3)
+    ids = []
+    for n, platforms in enumerate((["meta", "google", "tiktok"], ["x"], ["snapchat", "meta"])):
+        created = _create(
+            client,
+            jobs[n % 2].id,
+            platforms=platforms,
+            segment_ids=[s.id for s in segments[: n + 1]],
+            budget_daily=90_000,
+        ).get_json()
+        ids.append(created["id"])
+    pc = db.session.query(PlatformCampaign).filter_by(campaign_id=ids[0], platform="google").one()
+    pc.last_error, pc.external_ids = "cuota agotada", {"campaign": "customers/1/campaigns/9"}
+    db.session.commit()
+
+    page = client.get("/api/v1/campaigns").get_json()
+    assert [c["id"] for c in page["items"]] == ids[::-1]  # newest first
+    assert (page["total"], page["pages"]) == (3, 1)
+    for item in page["items"]:
+        detail = client.get(f"/api/v1/campaigns/{item['id']}").get_json()
+        detail.pop("segment_ids")
+        assert item == detail  # same values, same nesting, platform campaigns and ad groups by id
+    first = page["items"][-1]
+    assert [p["platform"] for p in first["platform_campaigns"]] == ["meta", "google", "tiktok"]
+    assert all(len(p["ad_groups"]) == 1 for p in first["platform_campaigns"])
+    assert first["platform_campaigns"][1]["last_error"] == "cuota agotada"
+
+    by_job = client.get(f"/api/v1/campaigns?job_id={jobs[1].id}").get_json()
+    assert [c["id"] for c in by_job["items"]] == [ids[1]]
+    second_page = client.get("/api/v1/campaigns?page=2&page_size=2").get_json()
+    assert ([c["id"] for c in second_page["items"]], second_page["total"]) == ([ids[0]], 3)
+    past_end = client.get("/api/v1/campaigns?page=5&page_size=2").get_json()
+    assert (past_end["items"], past_end["total"]) == ([], 3)

@@ -6,17 +6,28 @@ import logging
 import secrets as pysecrets
 from collections.abc import Sequence
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, has_request_context
 from kombu.exceptions import OperationalError
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import selectinload
 
 from adflux.constants import PLATFORMS
 from adflux.extensions import db
-from adflux.models import AdCreative, AdGroup, Campaign, PlatformCampaign, Segment, SegmentationModel, TaskRun
+from adflux.models import (
+    AdCreative,
+    AdGroup,
+    Campaign,
+    JobOpening,
+    PlatformCampaign,
+    Segment,
+    SegmentationModel,
+    TaskRun,
+)
 from adflux.models.base import utcnow
 from adflux.platforms import money
 from adflux.platforms.compliance import plan_targeting
@@ -62,22 +73,62 @@ def get_campaign(*, campaign_id: int) -> Campaign:
 
 def list_campaigns(
     *, page: int = 1, page_size: int = 20, status: str | None = None, job_id: int | None = None
-) -> Page[Campaign]:
-    """Campaigns, newest first, optionally by status or job."""
-    # Everything a list shows, in three queries (no lazy load per row): the platform campaigns
-    # and their ad groups, without the targeting and compliance JSON no list reads.
-    stmt = select(Campaign).options(
-        selectinload(Campaign.platform_campaigns).options(
-            defer(PlatformCampaign.targeting),
-            defer(PlatformCampaign.compliance_report),
-            selectinload(PlatformCampaign.ad_groups).defer(AdGroup.targeting),
-        )
+) -> Page[CampaignSummary]:
+    """Campaigns, newest first, optionally by status or job, as read-only summaries.
+
+    A summary carries the campaign's columns, its job's title, company and city (`.job`), and
+    its platform campaigns with their ad groups, without the targeting and compliance JSON no
+    list shows. Three queries of plain rows: building ORM instances (identity map, state,
+    collections) for the ~120 objects of a page cost ~3 ms of CPU per request, most of the list.
+    """
+    stmt = select(*_plain_columns(Campaign), JobOpening.title, JobOpening.company, JobOpening.city).join(
+        JobOpening, JobOpening.id == Campaign.job_id
     )
     if status:
         stmt = stmt.where(Campaign.status == status)
     if job_id:
         stmt = stmt.where(Campaign.job_id == job_id)
-    return paginate(stmt.order_by(Campaign.id.desc()), page=page, page_size=page_size)
+    rows = paginate(stmt.order_by(Campaign.id.desc()), page=page, page_size=page_size, as_dicts=True)
+    campaigns = []
+    for values in rows.items:
+        job = CampaignSummary(
+            id=values["job_id"],
+            title=values.pop("title"),
+            company=values.pop("company"),
+            city=values.pop("city"),
+        )
+        campaigns.append(CampaignSummary(**values, job=job, platform_campaigns=[]))
+    by_campaign = {c.id: c.platform_campaigns for c in campaigns}
+    by_platform_campaign: dict[int, list[CampaignSummary]] = {}
+    if by_campaign:
+        listed = select(*_plain_columns(PlatformCampaign, without=("targeting", "compliance_report")))
+        for row in db.session.execute(
+            listed.where(PlatformCampaign.campaign_id.in_(by_campaign)).order_by(PlatformCampaign.id)
+        ):
+            item = CampaignSummary(**row._asdict(), ad_groups=[])
+            by_campaign[item.campaign_id].append(item)
+            by_platform_campaign[item.id] = item.ad_groups
+    if by_platform_campaign:
+        listed = select(*_plain_columns(AdGroup, without=("targeting",)))
+        for row in db.session.execute(
+            listed.where(AdGroup.platform_campaign_id.in_(by_platform_campaign)).order_by(AdGroup.id)
+        ):
+            item = CampaignSummary(**row._asdict())
+            by_platform_campaign[item.platform_campaign_id].append(item)
+    return Page(items=campaigns, total=rows.total, page=rows.page, page_size=rows.page_size)
+
+
+class CampaignSummary(SimpleNamespace):
+    """A plain record of a listed object: its columns as attributes (see list_campaigns)."""
+
+
+def _plain_columns(model: type[Any], *, without: Sequence[str] = ()) -> list[Any]:
+    """`model`'s mapped columns, labelled by attribute name, minus `without`."""
+    return [
+        attr.class_attribute.label(attr.key)
+        for attr in sa_inspect(model).column_attrs
+        if attr.key not in without
+    ]
 
 
 # -- creating -----------------------------------------------------------------------------------

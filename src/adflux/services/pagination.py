@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select
 from adflux.extensions import db
 
 T = TypeVar("T")
+TOTAL_LABEL = "_page_total"
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,11 @@ class Page(Generic[T]):
         }
 
 
-def paginate(stmt: Select[Any], *, page: int, page_size: int) -> Page[Any]:
-    """Run `stmt` (a select of one entity) for one page, with the total, in one round trip.
+def paginate(stmt: Select[Any], *, page: int, page_size: int, as_dicts: bool = False) -> Page[Any]:
+    """Run `stmt` for one page, with the total, in one round trip.
+
+    Items are the first column of each row (a select of one entity), or with `as_dicts` each
+    row as a dict of its labelled columns.
 
     The total rides along as a scalar subquery, which the database evaluates once per statement:
     one statement instead of a page query and a COUNT (~0.3 ms of client CPU less per list
@@ -45,13 +49,18 @@ def paginate(stmt: Select[Any], *, page: int, page_size: int) -> Page[Any]:
     offset = (page - 1) * page_size
     count = select(func.count()).select_from(stmt.order_by(None).subquery())
     rows = db.session.execute(
-        stmt.add_columns(count.scalar_subquery().label("_page_total")).limit(page_size).offset(offset)
+        stmt.add_columns(count.scalar_subquery().label(TOTAL_LABEL)).limit(page_size).offset(offset)
     ).all()
-    items = [row[0] for row in rows]
+    items = [_without_total(row._asdict()) for row in rows] if as_dicts else [row[0] for row in rows]
     if rows:
-        total = int(rows[0][1])
+        total = int(rows[0][-1])
     elif page == 1:
         total = 0
     else:
         total = db.session.execute(count).scalar_one()
     return Page(items=items, total=total, page=page, page_size=page_size)
+
+
+def _without_total(row: dict[str, Any]) -> dict[str, Any]:
+    del row[TOTAL_LABEL]
+    return row
