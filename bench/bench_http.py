@@ -858,24 +858,24 @@ def main() -> None:
             with serving(
                 instance,
                 name="nocache",
-                worker_class="gthread",
+                worker_class="sync",
                 workers=workers,
-                threads=2,
+                threads=1,
                 extra_env={"ADFLUX_RESPONSE_CACHE_ENTRIES": "0"},
             ) as server:
-                results["c50"]["gthread, cache off"] = measure_at_c50(
+                results["c50"]["sync, cache off"] = measure_at_c50(
                     server, token, {"jobs": ENDPOINTS["jobs"]}, duration=duration, repeat=repeat
                 )
         if "churn" in stages and "jobs" in endpoints:
             # The cache under writes: a manager edits a job opening 10 times a second meanwhile.
             with (
-                serving(instance, name="churn", worker_class="gthread", workers=workers, threads=2) as server,
+                serving(instance, name="churn", worker_class="sync", workers=workers, threads=1) as server,
                 job_edits(server.url, token, per_second=10) as edits,
             ):
-                results["c50"]["gthread, 10 job edits/s"] = measure_at_c50(
+                results["c50"]["sync, 10 job edits/s"] = measure_at_c50(
                     server, token, {"jobs": ENDPOINTS["jobs"]}, duration=duration, repeat=repeat
                 )
-                results["c50"]["gthread, 10 job edits/s"]["jobs"]["edits"] = dict(edits)
+                results["c50"]["sync, 10 job edits/s"]["jobs"]["edits"] = dict(edits)
         if stages & {"sync", "load", "soak"}:
             with serving(instance, name="sync", worker_class="sync", workers=workers, threads=1) as server:
                 results["response_bytes"] = check_endpoints(server.url, token)
