@@ -138,8 +138,7 @@ def _read_tokens(names: tuple[str, ...]) -> dict[str, str] | None:
     """
     engine = db.engine
     dbapi_error = engine.dialect.loaded_dbapi.Error
-    placeholder = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-    sql = f"SELECT name, token FROM data_versions WHERE name IN ({', '.join([placeholder] * len(names))})"
+    sql = _token_sql(engine.dialect.paramstyle, len(names))
     try:
         raw = engine.raw_connection()
     except dbapi_error:
@@ -163,6 +162,12 @@ def _read_tokens(names: tuple[str, ...]) -> dict[str, str] | None:
     finally:
         raw.close()
     return {name: token for name, token in rows}
+
+
+@functools.cache
+def _token_sql(paramstyle: str, count: int) -> str:
+    placeholder = "?" if paramstyle == "qmark" else "%s"
+    return f"SELECT name, token FROM data_versions WHERE name IN ({', '.join([placeholder] * count)})"
 
 
 def _etag(key: tuple[Any, ...]) -> str:
