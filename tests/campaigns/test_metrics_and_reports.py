@@ -114,3 +114,40 @@ def test_report_api_csv_segments_and_overview(client, app_ctx, sandbox):
     assert client.get("/api/v1/reports/performance?group_by=galaxy").status_code == 422
     assert client.get("/api/v1/reports/performance?since=2030-01-02&until=2030-01-01").status_code == 422
     assert client.get("/api/v1/reports/campaigns/999/platforms").status_code == 404
+
+
+def test_reports_over_every_campaign_read_the_day_totals_and_match_the_raw_rows(client, app_ctx, sandbox):
+    from sqlalchemy import event
+
+    segments = make_segments(2)
+    first = _published_campaign(client, segments=segments)
+    _published_campaign(client, platforms=("meta", "tiktok"), segments=segments)
+    until = sandbox.advance_days(6)
+    metrics_sync.sync_metrics(until=until)
+    raw = db.session.scalars(select(MetricDaily)).all()
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    keys = {"platform": lambda r: r.platform, "day": lambda r: r.date}
+    for group_by in (["platform"], ["day"], ["day", "platform"], []):
+        expected: dict[tuple, dict[str, int]] = {}
+        for row in raw:
+            key = tuple(keys[d](row) for d in group_by)
+            sums = expected.setdefault(key, dict.fromkeys(reports.COUNTS, 0))
+            for column in reports.COUNTS:
+                sums[column] += getattr(row, column) or 0
+        statements.clear()
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            report = reports.performance_report(group_by=group_by, until=until)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        assert len(statements) == 1 and "daily_metric_totals" in statements[0]
+        got = {tuple(r[d] for d in group_by): {c: r[c] or 0 for c in reports.COUNTS} for r in report["rows"]}
+        assert got == expected
+    # One campaign, or a category, still reads the per-campaign rollup and gives that campaign's sums.
+    own = reports.performance_report(group_by=["platform"], until=until, campaign_id=first["id"])
+    assert {r["platform"] for r in own["rows"]} == {"meta", "google"}
+    assert own["totals"]["clicks"] == sum(r.clicks for r in raw if r.campaign_id == first["id"])

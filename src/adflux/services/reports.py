@@ -1,8 +1,9 @@
 """Performance reports: what every peso bought, by campaign, platform, segment, job category and day.
 
 CTR, CPC and CPA are derived from the summed counts (never averaged from per-row ratios), and
-are None where their denominator is zero. Reports that need no segment dimension read the
-per-campaign rollup; segment reports read the raw per-ad-group rows.
+are None where their denominator is zero. Segment reports read the raw per-ad-group rows;
+reports by platform and/or day over every campaign read the day/platform totals; the rest read
+the per-campaign rollup.
 """
 
 from __future__ import annotations
@@ -88,15 +89,8 @@ def performance_report(
             f"Unknown grouping: {', '.join(unknown)}", errors={"group_by": [f"use {', '.join(DIMENSIONS)}"]}
         )
     window = DateRange.checked(since, until)
-    raw = "segment" in dims or segment_id is not None
-    source: Any = MetricDaily if raw else CampaignMetricDaily
-    columns = {
-        "campaign": source.campaign_id,
-        "platform": source.platform,
-        "day": source.date,
-        "segment": MetricDaily.segment_id,
-        "category": JobOpening.category,
-    }
+    source = _source(dims, campaign_id=campaign_id, segment_id=segment_id, category=category)
+    columns = {d: _dimension_column(d, source) for d in dims}
     stmt: Select[Any] = select(*[columns[d].label(d) for d in dims], *_sums(source)).where(
         source.date.between(window.since, window.until)
     )
@@ -128,6 +122,25 @@ def performance_report(
         "rows": [derive(r) for r in rows],
         "totals": derive(totals),
     }
+
+
+def _source(dims: list[str], *, campaign_id: int | None, segment_id: int | None, category: str | None) -> Any:
+    """The smallest table that can answer: the raw per-ad-group rows only for segments, the
+    day/platform totals (a few rows a day) when neither campaigns nor categories matter, the
+    per-campaign rollup otherwise. All three hold the same sums (the sync keeps them so)."""
+    if "segment" in dims or segment_id is not None:
+        return MetricDaily
+    if set(dims) <= {"platform", "day"} and campaign_id is None and not category:
+        return DailyMetricTotal
+    return CampaignMetricDaily
+
+
+def _dimension_column(dim: str, source: Any) -> Any:
+    if dim == "segment":
+        return MetricDaily.segment_id
+    if dim == "category":
+        return JobOpening.category
+    return getattr(source, {"campaign": "campaign_id", "day": "date"}.get(dim, dim))
 
 
 def _label(rows: list[dict[str, Any]], dims: list[str]) -> None:
