@@ -687,12 +687,14 @@ def _profile_child(token: str, requests: int, endpoints: dict[str, str]) -> None
             client.get(path, headers=headers)
         profiler.disable()
         text = io.StringIO()
-        pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(25)
+        lines = int(os.environ.get("BENCH_PROFILE_LINES", "25"))
+        sort = os.environ.get("BENCH_PROFILE_SORT", "tottime")
+        pstats.Stats(profiler, stream=text).sort_stats(sort).print_stats(lines)
         results[name] = {
             "us_per_request": round(best[0], 1),
             "cpu_us_per_request": round(best[1], 1),
             "sql_per_request": per_request_sql,
-            "top_tottime": text.getvalue().splitlines()[:60],
+            "top_tottime": text.getvalue().splitlines()[: 35 + lines],
         }
     print(json.dumps(results))
 

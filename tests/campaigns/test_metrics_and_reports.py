@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from adflux.extensions import db
 from adflux.models import CampaignMetricDaily, DailyMetricTotal, MetricDaily
 from adflux.services import metrics_sync, reports
-from factories import make_job, make_segments
+from factories import make_job, make_segments, slow_dump
 
 
 def _published_campaign(client, platforms=("meta", "google"), segments=None):
@@ -151,3 +151,26 @@ def test_reports_over_every_campaign_read_the_day_totals_and_match_the_raw_rows(
     own = reports.performance_report(group_by=["platform"], until=until, campaign_id=first["id"])
     assert {r["platform"] for r in own["rows"]} == {"meta", "google"}
     assert own["totals"]["clicks"] == sum(r.clicks for r in raw if r.campaign_id == first["id"])
+
+
+def test_reports_dump_the_same_either_way(client, app_ctx, sandbox):
+    from adflux.schemas.reports import OverviewSchema, ReportSchema
+    from adflux.services import metrics_sync, reports
+
+    segments = make_segments(2)
+    body = {"job_id": make_job().id, "platforms": ["meta", "google"], "budget_total": 6_000_000}
+    campaign = client.post("/api/v1/campaigns", json={**body, "segment_ids": [s.id for s in segments]})
+    client.post(f"/api/v1/campaigns/{campaign.get_json()['id']}/publish")
+    until = sandbox.advance_days(5)
+    metrics_sync.sync_metrics(until=until)
+    for group_by in (["platform"], ["campaign", "segment"], ["day", "category"]):
+        report = reports.performance_report(group_by=group_by, until=until)
+        assert report["rows"]
+        fast = ReportSchema().dump(report)
+        assert fast == slow_dump(ReportSchema(), report)
+        assert [list(row) for row in fast["rows"]] == [
+            list(row) for row in slow_dump(ReportSchema(), report)["rows"]
+        ]
+    overview = reports.overview(until=until)
+    assert OverviewSchema().dump(overview) == slow_dump(OverviewSchema(), overview)
+    assert ReportSchema()._fast_plan_or_none() is not None  # the report takes the fast path

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
 from adflux.constants import JOB_CATEGORIES, PLATFORMS
+from adflux.schemas.common import FastDumpSchema
 from adflux.services.reports import DIMENSIONS
 
 
@@ -29,7 +30,7 @@ class RangeArgsSchema(Schema):
     until = fields.Date()
 
 
-class MetricsSchema(Schema):
+class MetricsSchema(FastDumpSchema):
     impressions = fields.Int(required=True)
     reach = fields.Int(required=True)
     engagements = fields.Int(allow_none=True)
@@ -53,7 +54,7 @@ class ReportRowSchema(MetricsSchema):
     rank = fields.Int()
 
 
-class ReportSchema(Schema):
+class ReportSchema(FastDumpSchema):
     since = fields.Date(required=True)
     until = fields.Date(required=True)
     group_by = fields.List(fields.Str(), required=True)
@@ -69,7 +70,7 @@ class PlatformTotalsSchema(MetricsSchema):
     platform = fields.Str(required=True)
 
 
-class OverviewSchema(Schema):
+class OverviewSchema(FastDumpSchema):
     since = fields.Date(required=True)
     until = fields.Date(required=True)
     totals = fields.Nested(MetricsSchema, required=True)

@@ -9,13 +9,14 @@ the per-campaign rollup.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, cast, func, select
+from sqlalchemy import BigInteger, Select, bindparam, cast, func, select
 
 from adflux.extensions import db
 from adflux.models import Campaign, CampaignMetricDaily, DailyMetricTotal, JobOpening, MetricDaily, Segment
@@ -90,25 +91,12 @@ def performance_report(
         )
     window = DateRange.checked(since, until)
     source = _source(dims, campaign_id=campaign_id, segment_id=segment_id, category=category)
-    columns = {d: _dimension_column(d, source) for d in dims}
-    stmt: Select[Any] = select(*[columns[d].label(d) for d in dims], *_sums(source)).where(
-        source.date.between(window.since, window.until)
-    )
-    if "category" in dims or category:
-        stmt = stmt.join(Campaign, Campaign.id == source.campaign_id).join(
-            JobOpening, JobOpening.id == Campaign.job_id
-        )
-    if campaign_id is not None:
-        stmt = stmt.where(source.campaign_id == campaign_id)
-    if platform:
-        stmt = stmt.where(source.platform == platform)
-    if segment_id is not None:
-        stmt = stmt.where(MetricDaily.segment_id == segment_id)
-    if category:
-        stmt = stmt.where(JobOpening.category == category)
-    if dims:
-        stmt = stmt.group_by(*[columns[d] for d in dims]).order_by(*[columns[d] for d in dims])
-    rows = [dict(r._mapping) for r in db.session.execute(stmt)]
+    params: dict[str, Any] = {"since": window.since, "until": window.until}
+    filters = {"campaign_id": campaign_id, "platform": platform or None, "segment_id": segment_id}
+    filters["category"] = category or None
+    params.update((name, value) for name, value in filters.items() if value is not None)
+    stmt = _statement(tuple(dims), source, frozenset(params))
+    rows = [dict(r._mapping) for r in db.session.execute(stmt, params)]
     if not dims and rows and rows[0]["impressions"] == 0 and rows[0]["spend_micros"] == 0:
         rows = []
     _label(rows, dims)
@@ -122,6 +110,32 @@ def performance_report(
         "rows": [derive(r) for r in rows],
         "totals": derive(totals),
     }
+
+
+@functools.lru_cache(maxsize=512)
+def _statement(dims: tuple[str, ...], source: Any, params: frozenset[str]) -> Select[Any]:
+    """The report's SELECT for one shape (dimensions, table, filters given), with bound
+    parameters: built once, and SQLAlchemy's cache key for it computed once, instead of both on
+    every request (about a fifth of a report request's CPU)."""
+    columns = {d: _dimension_column(d, source) for d in dims}
+    stmt: Select[Any] = select(*[columns[d].label(d) for d in dims], *_sums(source)).where(
+        source.date.between(bindparam("since"), bindparam("until"))
+    )
+    if "category" in dims or "category" in params:
+        stmt = stmt.join(Campaign, Campaign.id == source.campaign_id).join(
+            JobOpening, JobOpening.id == Campaign.job_id
+        )
+    if "campaign_id" in params:
+        stmt = stmt.where(source.campaign_id == bindparam("campaign_id"))
+    if "platform" in params:
+        stmt = stmt.where(source.platform == bindparam("platform"))
+    if "segment_id" in params:
+        stmt = stmt.where(MetricDaily.segment_id == bindparam("segment_id"))
+    if "category" in params:
+        stmt = stmt.where(JobOpening.category == bindparam("category"))
+    if dims:
+        stmt = stmt.group_by(*[columns[d] for d in dims]).order_by(*[columns[d] for d in dims])
+    return stmt
 
 
 def _source(dims: list[str], *, campaign_id: int | None, segment_id: int | None, category: str | None) -> Any:
