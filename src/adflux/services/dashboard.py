@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -13,6 +15,7 @@ from adflux.constants import CAMPAIGN_STATUSES
 from adflux.extensions import db
 from adflux.models import (
     Alert,
+    AuditEvent,
     Campaign,
     CampaignMetricDaily,
     DailyMetricTotal,
@@ -90,6 +93,57 @@ def alert_counts() -> dict[str, int]:
         counts[status] = count
     counts["total"] = sum(counts.values())
     return counts
+
+
+# -- audit trail --------------------------------------------------------------------------------
+
+# A value in the audit table is cut after this many characters (the API gives it whole).
+AUDIT_VALUE_CHARS = 160
+EMPTY_VALUE = "—"
+
+
+@dataclass(frozen=True)
+class AuditChange:
+    """One field of an audited entity: its value before and after (None: not there)."""
+
+    field: str
+    before: str | None
+    after: str | None
+
+
+def audit_entity_types() -> list[str]:
+    """The kinds of entity the audit trail has recorded changes to, alphabetically."""
+    stmt = select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type)
+    return list(db.session.scalars(stmt))
+
+
+def audit_changes(event: AuditEvent) -> list[AuditChange]:
+    """What an event changed: every field whose value differs between before and after, in the
+    order recorded (a creation lists what the entity was created with, a removal what it had)."""
+    before = event.before if isinstance(event.before, dict) else {}
+    after = event.after if isinstance(event.after, dict) else {}
+    changes = []
+    for name in dict.fromkeys([*before, *after]):
+        old, new = before.get(name, _ABSENT), after.get(name, _ABSENT)
+        if old == new:
+            continue
+        changes.append(AuditChange(str(name), _audit_text(old), _audit_text(new)))
+    return changes
+
+
+_ABSENT = object()
+
+
+def _audit_text(value: Any) -> str | None:
+    if value is _ABSENT:
+        return None
+    if value is None:
+        return EMPTY_VALUE
+    if isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return text if len(text) <= AUDIT_VALUE_CHARS else text[: AUDIT_VALUE_CHARS - 1] + "…"
 
 
 # -- segmentation -------------------------------------------------------------------------------
