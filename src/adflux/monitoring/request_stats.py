@@ -168,9 +168,16 @@ def _upsert(pending: dict[tuple[int, str], list[float]]) -> None:
 
 
 def _flush_at_exit() -> None:
-    for buffer in list(_buffers):
-        if buffer.pending:
-            _flush(buffer, at_exit=True)
+    # At interpreter exit a log handler's stream may already be closed (a test runner's capture,
+    # a rotated file): a record about the last flush is then dropped quietly, not printed as a
+    # "Logging error" traceback on stderr.
+    raise_exceptions, logging.raiseExceptions = logging.raiseExceptions, False
+    try:
+        for buffer in list(_buffers):
+            if buffer.pending:
+                _flush(buffer, at_exit=True)
+    finally:
+        logging.raiseExceptions = raise_exceptions
 
 
 def reset(app: Flask | None = None) -> None:
