@@ -139,3 +139,62 @@ def test_unknown_api_paths_need_authentication_first(anon_client, client):
 def test_the_api_description_and_docs_are_public(anon_client):
     assert anon_client.get("/api/v1/openapi.json").status_code == 200
     assert anon_client.get("/api/v1/docs").status_code == 200
+
+
+# Pages and endpoints outside /api/ that anyone may reach: static files, probes, the Prometheus
+# scrape (its own token when ADFLUX_METRICS_TOKEN is set), signing in and out, the language switch.
+OPEN_OUTSIDE_API = frozenset(
+    {"static", "web.static", "web.favicon", "healthz", "readyz", "metrics"}
+    | {"auth.login", "auth.logout", "web.set_language"}
+)
+
+
+def _dashboard_routes(app):
+    """(rule, method, endpoint, role) of every route outside /api/ that is not open to anyone."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/") or rule.endpoint in OPEN_OUTSIDE_API:
+            continue
+        role = getattr(app.view_functions[rule.endpoint], "_adflux_login_role", None)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            routes.append((rule.rule, method, rule.endpoint, role))
+    return routes
+
+
+def test_every_dashboard_page_declares_a_role(app):
+    routes = _dashboard_routes(app)
+    assert {endpoint for _, _, endpoint, _ in routes} >= {
+        "web.index",
+        "web.audit_trail",
+        "web.campaign_action",
+    }
+    undeclared = [(rule, method) for rule, method, _, role in routes if role is None]
+    assert undeclared == [], "decorate these views with @login_required(role)"
+    assert {endpoint: role for _, _, endpoint, role in routes}["web.audit_trail"] == "admin"
+
+
+def test_anonymous_people_get_no_dashboard_page(app, anon_client):
+    from web.conftest import csrf_token
+
+    token = csrf_token(anon_client)  # a valid form token, so only the sign-in check can refuse
+    for rule, method, _, _ in _dashboard_routes(app):
+        url = _sample_url(rule)
+        response = anon_client.open(url, method=method, data={"csrf_token": token})
+        assert response.status_code == 302, (method, url, response.status_code)
+        assert response.headers["Location"].startswith("/login?next="), (method, url)
+
+
+def test_people_below_a_pages_role_are_refused(app):
+    from web.conftest import create_user, csrf_token, sign_in
+
+    for role in ("viewer", "manager"):
+        create_user(app, f"{role}@pages.test", role)
+        person = app.test_client()
+        sign_in(person, f"{role}@pages.test")
+        token = csrf_token(person, "/")
+        for rule, method, _, needed in _dashboard_routes(app):
+            if role_at_least(role, needed):
+                continue
+            url = _sample_url(rule)
+            response = person.open(url, method=method, data={"csrf_token": token})
+            assert response.status_code == 403, (role, method, url, response.status_code)
