@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import click
+from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 console = Console()
+
+# A cell that is a figure: a count, pesos, a percentage, a score or an id ("—" when missing).
+# Such columns are right-aligned and never broken across lines ("$ 3.676.0 / 65" reads wrong).
+_AMOUNT = r"[-+]?(\$ ?)?[\d.,]+( ?%)?"
+_FIGURE = re.compile(rf"^(—|{_AMOUNT}( – {_AMOUNT})?)$")
+_TEXT_MIN = 8  # characters of a text column worth keeping beside whole figures
+_GAP = 2  # between columns: one column's right padding and the (blank) separator
 
 
 def print_json(data: Any) -> None:
@@ -24,25 +34,74 @@ def print_table(
     *,
     caption: str | None = None,
 ) -> None:
-    """One rich table; each column is (header, key or function of the row)."""
-    table = Table(title=title, caption=caption, header_style="bold cyan")
-    for header, _ in columns:
-        table.add_column(header, overflow="fold")
+    """One rich table; each column is (header, key or function of the row).
+
+    Figures are right-aligned and kept whole; text columns wrap at words, so a table still reads
+    in an 80-column terminal.
+    """
+    cells: list[list[str]] = []
     for row in rows:
-        cells = []
+        line = []
         for _, getter in columns:
             value = getter(row) if callable(getter) else row.get(getter)
-            cells.append("" if value is None else str(value))
-        table.add_row(*cells)
+            line.append("" if value is None else str(value))
+        cells.append(line)
+    table = Table(
+        title=title,
+        caption=caption,
+        header_style="bold cyan",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1, 0, 0),
+        pad_edge=False,
+    )
+    figure_widths: dict[int, int] = {}
+    for index, (header, _) in enumerate(columns):
+        values = [line[index] for line in cells if line[index]]
+        if values and all(_FIGURE.match(value) for value in values):
+            figure_widths[index] = max(len(word) for word in [*header.split(), *values])
+    # Figures stay whole when they fit beside a few characters of each text column (text wraps
+    # at words); in a terminal too narrow even for that, every column folds instead of the
+    # table being cut off at the edge.
+    needed = sum(figure_widths.values()) + _GAP * (len(columns) - 1)
+    needed += sum(
+        min(_TEXT_MIN, max((len(line[index]) for line in cells), default=len(header)))
+        for index, (header, _) in enumerate(columns)
+        if index not in figure_widths
+    )
+    keep_whole = needed <= console.width
+    for index, (header, _) in enumerate(columns):
+        if index in figure_widths:
+            # The header is its own Text so it may wrap at words above figures that may not.
+            heading = Text(header, no_wrap=False, overflow="fold")
+            width = figure_widths[index] if keep_whole else None
+            table.add_column(heading, justify="right", width=width, overflow="fold")
+        else:
+            table.add_column(header, overflow="fold")
+    for line in cells:
+        table.add_row(*line)
     console.print(table)
+
+
+def number(value: float | None) -> str:
+    """A count the way people in Colombia write it: 1.234.567."""
+    if value is None:
+        return "—"
+    return f"{round(value):,}".replace(",", ".")
+
+
+def percent(ratio: float | None, digits: int = 2) -> str:
+    """A ratio as a Colombian percentage: 0.0733 -> "7,33 %"."""
+    if ratio is None:
+        return "—"
+    return f"{ratio * 100:,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".") + " %"
 
 
 def cop(amount: int | float | None) -> str:
     """Colombian pesos the way people in Colombia write them: $ 1.234.567."""
     if amount is None:
         return "—"
-    return "$ " + f"{round(amount):,}".replace(",", ".")
+    return "$ " + number(amount)
 
 
 def page_caption(page: dict[str, Any]) -> str:
-    return f"page {page['page']} of {page['pages']} · {page['total']} in all"
+    return f"página {page['page']} de {page['pages']} · {number(page['total'])} en total"

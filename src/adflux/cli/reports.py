@@ -9,19 +9,15 @@ import click
 
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.campaigns import wait_for_task
-from adflux.cli.output import console, cop, print_json, print_table
-
-
-def pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.2f} %"
-
+from adflux.cli.output import console, cop, number, percent, print_json, print_table
 
 METRIC_COLUMNS: list[tuple[str, Any]] = [
-    ("Impresiones", lambda r: f"{r['impressions']:,}".replace(",", ".")),
-    ("Clics", lambda r: f"{r['clicks']:,}".replace(",", ".")),
-    ("Postulaciones", "applications"),
+    # Short headers, so a report by two dimensions still fits an 80-column terminal.
+    ("Impr.", lambda r: number(r["impressions"])),
+    ("Clics", lambda r: number(r["clicks"])),
+    ("Postul.", lambda r: number(r["applications"])),
     ("Inversión", lambda r: cop(r["spend"])),
-    ("CTR", lambda r: pct(r["ctr"])),
+    ("CTR", lambda r: percent(r["ctr"])),
     ("CPC", lambda r: cop(r["cpc"])),
     ("CPA", lambda r: cop(r["cpa"])),
 ]

@@ -8,15 +8,15 @@ import click
 
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.campaigns import wait_for_task
-from adflux.cli.output import console, cop, page_caption, print_json, print_table
+from adflux.cli.output import console, cop, number, page_caption, percent, print_json, print_table
 
 
 def _percent(share: float | None) -> str:
-    return "—" if share is None else f"{share * 100:.1f} %"
+    return percent(share, digits=1)
 
 
 def _number(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
+    return "—" if value is None else f"{value:.{digits}f}".replace(".", ",")
 
 
 def _top(entries: list[dict[str, Any]] | None, n: int = 2) -> str:
@@ -39,7 +39,7 @@ def view_segments(cli: CliContext, **args: Any) -> None:
         [
             ("ID", "id"),
             ("Segmento", "name"),
-            ("Tamaño", lambda r: f"{r['size']:,}".replace(",", ".")),
+            ("Tamaño", lambda r: number(r["size"])),
             ("Proporción", lambda r: _percent(r["share"])),
             ("Ciudades", lambda r: _top(r["profile"].get("top_cities"))),
             ("Salario mediano", lambda r: cop(r["profile"].get("median_expected_salary"))),
@@ -104,8 +104,8 @@ def list_models(cli: CliContext, **args: Any) -> None:
             ("Silueta", lambda r: _number(r["silhouette"])),
             ("Davies–Bouldin", lambda r: _number(r["davies_bouldin"])),
             ("ARI personas", lambda r: _number(r["persona_ari"])),
-            ("Candidatos", "training_size"),
-            ("Creado", lambda r: (r.get("created_at") or "")[:19]),
+            ("Candidatos", lambda r: number(r["training_size"])),
+            ("Creado (UTC)", lambda r: (r.get("created_at") or "")[:16].replace("T", " ")),
             ("Notas", "notes"),
         ],
         page["items"],
