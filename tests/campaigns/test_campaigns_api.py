@@ -191,3 +191,35 @@ def test_list_items_are_the_campaigns_as_the_detail_shows_them(client, app_ctx):
     assert ([c["id"] for c in second_page["items"]], second_page["total"]) == ([ids[0]], 3)
     past_end = client.get("/api/v1/campaigns?page=5&page_size=2").get_json()
     assert (past_end["items"], past_end["total"]) == ([], 3)
+
+
+def test_every_page_of_the_list_reads_its_children_with_the_same_statements(client, app_ctx):
+    """On PostgreSQL the page's ids travel as one array: one statement text, prepared once."""
+    from sqlalchemy import event
+
+    job = make_job()
+    for platforms in (["meta"], ["meta", "google"], ["x", "tiktok", "snapchat"]):
+        assert _create(client, job.id, platforms=platforms).status_code == 201
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if statement.lstrip().startswith("SELECT") and (
+            "ad_groups" in statement or "platform_campaigns" in statement
+        ):
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        counts = []
+        for page_size in (1, 2, 3):
+            page = client.get(f"/api/v1/campaigns?page_size={page_size}").get_json()
+            counts.append(sum(len(c["platform_campaigns"]) for c in page["items"]))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert counts == [3, 5, 6]  # newest first: x/tiktok/snapchat, then meta/google, then meta
+    assert len(seen) == 6  # platform campaigns and ad groups, for each of the three pages
+    if db.engine.dialect.name == "postgresql":
+        assert len(set(seen)) == 2, "statement text varies with the number of ids"
+        assert all("= ANY (" in statement for statement in seen)
+    else:
+        assert len(set(seen)) > 2  # SQLite keeps the expanding IN: one text per number of ids
