@@ -97,3 +97,24 @@ PLATFORM_CAMPAIGN_STATUSES: tuple[str, ...] = (
 TASK_STATUSES: tuple[str, ...] = ("pending", "running", "succeeded", "failed")
 SEGMENTATION_MODEL_STATUSES: tuple[str, ...] = ("candidate", "active", "retired")
 ALERT_STATUSES: tuple[str, ...] = ("open", "resolved")
+
+# Statuses as the Spanish-speaking people who use the command line read them (the dashboard
+# translates the same codes through its message catalogue). Filters and --json keep the codes.
+STATUS_NAMES_ES: dict[str, str] = {
+    "open": "abierta",
+    "closed": "cerrada",
+    "draft": "borrador",
+    "publishing": "publicando",
+    "active": "activa",
+    "partially_active": "parcialmente activa",
+    "failed": "fallida",
+    "paused": "pausada",
+    "completed": "finalizada",
+    "archived": "archivada",
+    "pending": "pendiente",
+    "running": "en curso",
+    "succeeded": "completada",
+    "candidate": "candidata",
+    "retired": "retirada",
+    "resolved": "resuelta",
+}

@@ -61,3 +61,27 @@ def test_remote_api_that_is_down_is_a_one_line_error(cli):
     result = cli("--api-url", "http://127.0.0.1:9", "view-jobs")
     assert result.exit_code == 1
     assert result.output.startswith("Error: Cannot reach the AdFlux API")
+
+
+def test_campaign_tables_name_statuses_in_spanish_and_json_keeps_the_codes(cli, app_ctx):
+    job = make_job(title="Auxiliar contable", city="Cali", department="Valle del Cauca")
+    created = cli(
+        "--json",
+        "create-campaign",
+        "--job-id",
+        str(job.id),
+        "--platforms",
+        "meta,google",
+        "--budget",
+        "3000000",
+    )
+    assert created.exit_code == 0, created.output
+    campaign_id = json.loads(created.output)["id"]
+    listed = cli("view-campaigns")
+    assert "borrador" in listed.output and "meta: pendiente" in listed.output
+    assert "draft" not in listed.output
+    shown = cli("campaign", "show", str(campaign_id))
+    assert "estado borrador" in shown.output
+    page = json.loads(cli("--json", "view-campaigns", "--status", "draft").output)
+    assert page["items"][0]["status"] == "draft"
+    assert {p["status"] for p in page["items"][0]["platform_campaigns"]} == {"pending"}

@@ -9,7 +9,7 @@ import click
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
 from adflux.cli import CliContext, pass_cli
-from adflux.cli.output import console, cop, page_caption, print_json, print_table
+from adflux.cli.output import console, cop, page_caption, print_json, print_table, status_name
 from adflux.constants import CAMPAIGN_STATUSES, PLATFORMS
 
 
@@ -64,14 +64,14 @@ def wait_for_task(cli: CliContext, task: dict[str, Any], label: str) -> dict[str
 
 def show_campaign(campaign: dict[str, Any]) -> None:
     console.print(
-        f"[bold]Campaña {campaign['id']}[/] · {campaign['name']} · estado [bold]{campaign['status']}[/] · "
-        f"presupuesto {cop(campaign['budget_total'])}"
+        f"[bold]Campaña {campaign['id']}[/] · {campaign['name']} · "
+        f"estado [bold]{status_name(campaign['status'])}[/] · presupuesto {cop(campaign['budget_total'])}"
     )
     print_table(
         "Plataformas",
         [
             ("Plataforma", "platform"),
-            ("Estado", "status"),
+            ("Estado", lambda r: status_name(r["status"])),
             ("Presupuesto", lambda r: cop(r["budget_total"])),
             ("ID externo", "external_campaign_id"),
             ("Intentos", "attempts"),
@@ -149,11 +149,13 @@ def view_campaigns(cli: CliContext, **filters: Any) -> None:
         [
             ("ID", "id"),
             ("Nombre", "name"),
-            ("Estado", "status"),
+            ("Estado", lambda r: status_name(r["status"])),
             ("Presupuesto", lambda r: cop(r["budget_total"])),
             (
                 "Plataformas",
-                lambda r: ", ".join(f"{p['platform']}:{p['status']}" for p in r["platform_campaigns"]),
+                lambda r: ", ".join(
+                    f"{p['platform']}: {status_name(p['status'])}" for p in r["platform_campaigns"]
+                ),
             ),
             ("Inicio", "start_date"),
         ],

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from adflux.cli import CliContext, pass_cli
-from adflux.cli.output import cop, page_caption, print_json, print_table
+from adflux.cli.output import cop, page_caption, print_json, print_table, status_name
 
 
 def _salary(row: dict[str, Any]) -> str:
@@ -40,7 +40,7 @@ def view_jobs(cli: CliContext, **filters: Any) -> None:
             ("Categoría", "category"),
             ("Modalidad", "modality"),
             ("Salario", _salary),
-            ("Estado", "status"),
+            ("Estado", lambda r: status_name(r["status"])),
         ],
         page["items"],
         caption=page_caption(page),

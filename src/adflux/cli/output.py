@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from adflux.constants import STATUS_NAMES_ES
+
 console = Console()
 
 # A cell that is a figure: a count, pesos, a percentage, a score or an id ("—" when missing).
@@ -101,6 +103,13 @@ def cop(amount: int | float | None) -> str:
     if amount is None:
         return "—"
     return "$ " + number(amount)
+
+
+def status_name(code: str | None) -> str:
+    """A status code as people read it ("partially_active" -> "parcialmente activa")."""
+    if not code:
+        return "—"
+    return STATUS_NAMES_ES.get(code, code)
 
 
 def page_caption(page: dict[str, Any]) -> str:

@@ -8,7 +8,16 @@ import click
 
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.campaigns import wait_for_task
-from adflux.cli.output import console, cop, number, page_caption, percent, print_json, print_table
+from adflux.cli.output import (
+    console,
+    cop,
+    number,
+    page_caption,
+    percent,
+    print_json,
+    print_table,
+    status_name,
+)
 
 
 def _percent(share: float | None) -> str:
@@ -99,7 +108,7 @@ def list_models(cli: CliContext, **args: Any) -> None:
         "Modelos de segmentación",
         [
             ("Versión", "version"),
-            ("Estado", "status"),
+            ("Estado", lambda r: status_name(r["status"])),
             ("k", "k"),
             ("Silueta", lambda r: _number(r["silhouette"])),
             ("Davies–Bouldin", lambda r: _number(r["davies_bouldin"])),
@@ -160,7 +169,7 @@ def drift(cli: CliContext, refresh: bool) -> None:
 
 def _show_model(model: dict[str, Any]) -> None:
     console.print(
-        f"[bold]Modelo v{model['version']}[/] · {model['status']} · k={model['k']} · "
+        f"[bold]Modelo v{model['version']}[/] · {status_name(model['status'])} · k={model['k']} · "
         f"silueta {_number(model['silhouette'])} · ARI personas {_number(model['persona_ari'])}"
     )
     if model.get("notes"):

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
+from adflux.constants import STATUS_NAMES_ES
 from adflux.extensions import db
 from adflux.models import Campaign, JobOpening, Segment, SegmentationModel
 from adflux.services import campaigns as campaigns_service
@@ -90,7 +91,8 @@ def run_demo(
     model = train_segmentation(seed=seed, force=True)
     model = db.session.get(SegmentationModel, model.id)
     lap("segmentation")
-    say(f"Modelo v{model.version}: k={model.k}, silueta {model.silhouette:.3f}")  # type: ignore[union-attr]
+    silhouette = f"{model.silhouette:.3f}".replace(".", ",")  # type: ignore[union-attr]
+    say(f"Modelo v{model.version}: k={model.k}, silueta {silhouette}")  # type: ignore[union-attr]
 
     job, segments = pick_job_and_segments(model)  # type: ignore[arg-type]
     result.job_title = job.title
@@ -114,7 +116,7 @@ def run_demo(
     campaigns_service.publish_campaign(campaign_id=campaign.id)
     campaign = db.session.get(Campaign, campaign.id)
     lap("publish")
-    say(f"Publicada: estado {campaign.status}")  # type: ignore[union-attr]
+    say(f"Publicada: estado {STATUS_NAMES_ES.get(campaign.status, campaign.status)}")  # type: ignore[union-attr]
 
     until = sandbox.advance_days(days) if sandbox is not None else campaigns_service.today()
     result.until = until
