@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import click
+from babel.numbers import format_decimal, format_percent
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -16,6 +17,8 @@ from rich.text import Text
 from adflux.constants import STATUS_NAMES_ES
 
 console = Console()
+# The command line speaks to Colombian marketing teams: numbers as the dashboard writes them in es-CO.
+LOCALE = "es_CO"
 
 # A cell that is a figure: a count, pesos, a percentage, a score or an id ("—" when missing).
 # Such columns are right-aligned and never broken across lines ("$ 3.676.0 / 65" reads wrong).
@@ -88,14 +91,21 @@ def number(value: float | None) -> str:
     """A count the way people in Colombia write it: 1.234.567."""
     if value is None:
         return "—"
-    return f"{round(value):,}".replace(",", ".")
+    return format_decimal(round(value), locale=LOCALE)
 
 
 def percent(ratio: float | None, digits: int = 2) -> str:
-    """A ratio as a Colombian percentage: 0.0733 -> "7,33 %"."""
+    """A ratio as a Colombian percentage: 0.0733 -> "7,33 %" (the dashboard's pattern)."""
     if ratio is None:
         return "—"
-    return f"{ratio * 100:,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".") + " %"
+    return format_percent(ratio, format="#,##0." + "0" * digits + " %", locale=LOCALE)
+
+
+def score(value: float | None, digits: int = 3) -> str:
+    """A score such as a silhouette with a decimal comma and no grouping: 0,367."""
+    if value is None:
+        return "—"
+    return format_decimal(value, format="0." + "0" * digits if digits else "0", locale=LOCALE)
 
 
 def cop(amount: int | float | None) -> str:

@@ -16,16 +16,13 @@ from adflux.cli.output import (
     percent,
     print_json,
     print_table,
+    score,
     status_name,
 )
 
 
 def _percent(share: float | None) -> str:
     return percent(share, digits=1)
-
-
-def _number(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}f}".replace(".", ",")
 
 
 def _top(entries: list[dict[str, Any]] | None, n: int = 2) -> str:
@@ -110,9 +107,9 @@ def list_models(cli: CliContext, **args: Any) -> None:
             ("Versión", "version"),
             ("Estado", lambda r: status_name(r["status"])),
             ("k", "k"),
-            ("Silueta", lambda r: _number(r["silhouette"])),
-            ("Davies–Bouldin", lambda r: _number(r["davies_bouldin"])),
-            ("ARI personas", lambda r: _number(r["persona_ari"])),
+            ("Silueta", lambda r: score(r["silhouette"])),
+            ("Davies–Bouldin", lambda r: score(r["davies_bouldin"])),
+            ("ARI personas", lambda r: score(r["persona_ari"])),
             ("Candidatos", lambda r: number(r["training_size"])),
             ("Creado (UTC)", lambda r: (r.get("created_at") or "")[:16].replace("T", " ")),
             ("Notas", "notes"),
@@ -139,9 +136,7 @@ def activate_model(cli: CliContext, version: int) -> None:
     model = cli.client.post(f"/segmentation/models/{version}/activate")
     if cli.as_json:
         return print_json(model)
-    console.print(
-        f"Modelo v{model['version']} activo (k={model['k']}, silueta {_number(model['silhouette'])})"
-    )
+    console.print(f"Modelo v{model['version']} activo (k={model['k']}, silueta {score(model['silhouette'])})")
 
 
 @click.command("drift")
@@ -162,7 +157,7 @@ def drift(cli: CliContext, refresh: bool) -> None:
         rows.append({"feature": "segment shares", "psi": segments["psi"], "status": segments["status"]})
     print_table(
         "PSI por variable",
-        [("Variable", "feature"), ("PSI", lambda r: _number(r["psi"])), ("Estado", "status")],
+        [("Variable", "feature"), ("PSI", lambda r: score(r["psi"])), ("Estado", "status")],
         rows,
     )
 
@@ -170,7 +165,7 @@ def drift(cli: CliContext, refresh: bool) -> None:
 def _show_model(model: dict[str, Any]) -> None:
     console.print(
         f"[bold]Modelo v{model['version']}[/] · {status_name(model['status'])} · k={model['k']} · "
-        f"silueta {_number(model['silhouette'])} · ARI personas {_number(model['persona_ari'])}"
+        f"silueta {score(model['silhouette'])} · ARI personas {score(model['persona_ari'])}"
     )
     if model.get("notes"):
         console.print(model["notes"])
@@ -179,10 +174,10 @@ def _show_model(model: dict[str, Any]) -> None:
         "Búsqueda de k",
         [
             ("k", lambda r: f"{r['k']} ←" if r["k"] == chosen else r["k"]),
-            ("Silueta", lambda r: _number(r.get("silhouette"))),
-            ("Davies–Bouldin", lambda r: _number(r.get("davies_bouldin"))),
-            ("Calinski–Harabasz", lambda r: _number(r.get("calinski_harabasz"), 0)),
-            ("Inercia", lambda r: _number(r.get("inertia"), 0)),
+            ("Silueta", lambda r: score(r.get("silhouette"))),
+            ("Davies–Bouldin", lambda r: score(r.get("davies_bouldin"))),
+            ("Calinski–Harabasz", lambda r: score(r.get("calinski_harabasz"), 0)),
+            ("Inercia", lambda r: score(r.get("inertia"), 0)),
         ],
         (model.get("metrics") or {}).get("k_search", []),
     )
