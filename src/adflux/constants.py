@@ -118,3 +118,38 @@ STATUS_NAMES_ES: dict[str, str] = {
     "retired": "retirada",
     "resolved": "resuelta",
 }
+
+# Background work: the Celery queues, and the tasks services enqueue by name (services never
+# import tasks/; the app registers these names when it wires Celery in).
+QUEUES: tuple[str, ...] = ("default", "publishing", "sync", "training", "maintenance")
+TASK_PUBLISH_PLATFORM_CAMPAIGN = "adflux.tasks.publishing.publish_platform_campaign"
+TASK_SYNC_METRICS = "adflux.tasks.metrics.sync_metrics"
+TASK_TRAIN_SEGMENTATION = "adflux.tasks.segmentation.train_segmentation"
+
+# Reports group by these dimensions; imports read these formats.
+REPORT_DIMENSIONS: tuple[str, ...] = ("campaign", "platform", "segment", "category", "day")
+IMPORT_FORMATS: tuple[str, ...] = ("csv", "json", "jsonl", "xml")
+
+# API tokens (`adf_<prefix>_<secret>`) and passwords.
+TOKEN_SCHEME = "adf"
+DEFAULT_TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 730
+MIN_PASSWORD_LENGTH = 10
+
+# Alert rules by name (their thresholds and texts live in monitoring/alert_rules.py) and severities.
+ALERT_SEVERITIES: tuple[str, ...] = ("info", "warning", "critical")
+ALERT_RULE_NAMES: tuple[str, ...] = (
+    "high_error_rate",
+    "high_latency",
+    "queue_backlog",
+    "no_worker_alive",
+    "broker_unavailable",
+    "db_connection_saturation",
+    "database_cpu_high",
+    "disk_space_low",
+    "platform_throttling",
+    "token_expiring",
+    "api_version_sunset",
+    "campaign_cpa_above_target",
+    "segmentation_drift",
+)

@@ -30,7 +30,7 @@ from adflux.models import Alert, SegmentationModel
 from adflux.sandbox.server import start_sandbox_in_thread
 from adflux.services import campaigns as campaigns_service
 from adflux.services import metrics_sync, platform_access
-from adflux.services import tasks as tasks_service
+from adflux.services import task_runs
 from conftest import require_service
 from factories import make_job, make_segments
 from web.conftest import PASSWORD, create_user, k_search_rows
@@ -284,9 +284,9 @@ def test_english_is_one_click_away_and_task_progress_updates_live(
     app: Flask, page: Any, live_server: str, seeded: Seeded, artifacts_dir: Path
 ) -> None:
     with app.app_context():
-        run_id = tasks_service.create_task_run(kind="segmentation.train").id
-        tasks_service.start_task_run(task_id=run_id, kind="segmentation.train")
-        tasks_service.report_progress(task_id=run_id, stage="k_search", percent=35)
+        run_id = task_runs.create_task_run(kind="segmentation.train").id
+        task_runs.start_task_run(task_id=run_id, kind="segmentation.train")
+        task_runs.report_progress(task_id=run_id, stage="k_search", percent=35)
         db.session.remove()
     _sign_in(page, live_server)
     page.click("form.language >> button:has-text('English')")
@@ -298,8 +298,8 @@ def test_english_is_one_click_away_and_task_progress_updates_live(
     assert running.get_attribute("data-task-status") == "running"
     assert running.locator("progress").evaluate("p => p.value") == 35
     with app.app_context():
-        tasks_service.report_progress(task_id=run_id, stage="final_fit", percent=80)
-        tasks_service.finish_task_run(task_id=run_id, result={"k": 3})
+        task_runs.report_progress(task_id=run_id, stage="final_fit", percent=80)
+        task_runs.finish_task_run(task_id=run_id, result={"k": 3})
         db.session.remove()
     # The page polls the progress JSON and shows the end without a reload.
     page.wait_for_selector(f'.task-progress[data-task-id="{run_id}"][data-task-status="succeeded"]')

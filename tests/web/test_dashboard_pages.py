@@ -15,7 +15,7 @@ import pytest
 from adflux.extensions import db
 from adflux.models import Alert, Campaign, SegmentationModel, TaskRun
 from adflux.services import campaigns as campaigns_service
-from adflux.services import tasks as tasks_service
+from adflux.services import task_runs
 from factories import make_job, make_segments
 from web.conftest import add_metrics, csrf_token, k_search_rows
 
@@ -121,8 +121,8 @@ def test_hostile_strings_are_escaped_everywhere(app, viewer):
         db.session.add(
             Alert(rule="cpa_above_target", key=HOSTILE, message=HOSTILE, severity="warning", status="open")
         )
-        run = tasks_service.create_task_run(kind="campaign.publish", subject=("campaign", campaign.id))
-        tasks_service.fail_task_run(task_id=run.id, error=HOSTILE)
+        run = task_runs.create_task_run(kind="campaign.publish", subject=("campaign", campaign.id))
+        task_runs.fail_task_run(task_id=run.id, error=HOSTILE)
         db.session.commit()
         campaign_id = campaign.id
     for path in ["/", "/campaigns", f"/campaigns/{campaign_id}", "/segments", "/tasks", "/alerts"]:
@@ -203,8 +203,8 @@ def test_the_segment_explorer_draws_pca_profiles_and_k_curves(app, viewer):
 
 def test_task_progress_is_polled_as_json(app, viewer):
     with app.app_context():
-        run_id = tasks_service.create_task_run(kind="metrics.sync").id
-        tasks_service.report_progress(task_id=run_id, stage="meta: 1/2", percent=50)
+        run_id = task_runs.create_task_run(kind="metrics.sync").id
+        task_runs.report_progress(task_id=run_id, stage="meta: 1/2", percent=50)
     html = viewer.get("/tasks").get_data(as_text=True)
     assert f'data-task-id="{run_id}"' in html
     body = viewer.get(f"/tasks/progress.json?id={run_id}&id=unknown").get_json()
@@ -264,7 +264,7 @@ def test_times_are_shown_in_bogota(app, viewer):
     from datetime import UTC, datetime
 
     with app.app_context():
-        run_id = tasks_service.create_task_run(kind="metrics.sync").id
+        run_id = task_runs.create_task_run(kind="metrics.sync").id
         db.session.get(TaskRun, run_id).created_at = datetime(2026, 3, 4, 15, 30, tzinfo=UTC)
         db.session.commit()
     html = viewer.get("/tasks").get_data(as_text=True)

@@ -30,7 +30,8 @@ class AccountList(MethodView):
     @blp.response(200, PlatformAccountPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List platform accounts (filters: platform, active)."""
-        return accounts_service.list_accounts(**args).as_dict()
+        page = accounts_service.list_accounts(**args).as_dict()
+        return {**page, "items": [accounts_service.shown(account) for account in page["items"]]}
 
     @requires("admin")
     @blp.arguments(PlatformAccountSchema())
@@ -38,7 +39,7 @@ class AccountList(MethodView):
     @blp.alt_response(409, schema=ApiErrorSchema, description="The platform account id is already used")
     def post(self, data: dict[str, Any]) -> Any:
         """Add a platform account with its credentials (encrypted at rest)."""
-        return accounts_service.create_account(data=data)
+        return accounts_service.shown(accounts_service.create_account(data=data))
 
 
 @blp.route("/<int:account_id>")
@@ -48,7 +49,7 @@ class AccountDetail(MethodView):
     @blp.alt_response(404, schema=ApiErrorSchema)
     def get(self, account_id: int) -> Any:
         """Get one platform account (credentials masked)."""
-        return accounts_service.get_account(account_id=account_id)
+        return accounts_service.shown(accounts_service.get_account(account_id=account_id))
 
     @requires("admin")
     @blp.arguments(PlatformAccountUpdateSchema(partial=True))
@@ -57,7 +58,7 @@ class AccountDetail(MethodView):
     @blp.alt_response(409, schema=ApiErrorSchema, description="The platform account id is already used")
     def patch(self, changes: dict[str, Any], account_id: int) -> Any:
         """Change an account; `credentials` replaces the stored set."""
-        return accounts_service.update_account(account_id=account_id, changes=changes)
+        return accounts_service.shown(accounts_service.update_account(account_id=account_id, changes=changes))
 
     @requires("admin")
     @blp.response(204)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from adflux.api.auth import requires
 from adflux.api.reads import reads_only
+from adflux.api.tasks import accepted
 from adflux.schemas.campaigns import (
     CampaignCreateSchema,
     CampaignListArgsSchema,
@@ -22,15 +22,6 @@ from adflux.services import campaigns as campaigns_service
 
 URL_PREFIX = "/campaigns"
 blp = Blueprint("campaigns", __name__, description="Advertising campaigns")
-
-
-def accepted(run: Any) -> tuple[dict[str, Any], int]:
-    """The 202 body for background work."""
-    return {
-        "task_id": run.id,
-        "status": run.status,
-        "status_url": url_for("tasks.TaskDetail", task_id=run.id),
-    }, 202
 
 
 @blp.route("")

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from adflux.api.auth import requires
 from adflux.api.reads import reads_only
+from adflux.api.tasks import accepted
 from adflux.schemas.common import ApiErrorSchema, TaskAcceptedSchema
 from adflux.schemas.reports import (
     CampaignSeriesSchema,
@@ -18,6 +19,7 @@ from adflux.schemas.reports import (
     ReportArgsSchema,
     ReportSchema,
 )
+from adflux.services import metrics_sync
 from adflux.services import reports as reports_service
 
 URL_PREFIX = "/reports"
@@ -99,9 +101,4 @@ class MetricsSync(MethodView):
     @blp.alt_response(503, schema=ApiErrorSchema, description="Task queue unavailable")
     def post(self) -> Any:
         """Pull the latest insights from every platform now (the same task beat runs hourly)."""
-        from adflux.api.campaigns import accepted
-        from adflux.services import tasks as tasks_service
-        from adflux.tasks.metrics import sync_metrics
-
-        run = tasks_service.create_task_run(kind="metrics.sync")
-        return accepted(tasks_service.enqueue(sync_metrics, run, queue="sync"))
+        return accepted(metrics_sync.start_sync())

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from adflux.api.auth import requires
-from adflux.api.campaigns import accepted
+from adflux.api.tasks import accepted
 from adflux.schemas.common import ApiErrorSchema, PageArgsSchema, TaskAcceptedSchema
 from adflux.schemas.segments import (
     CandidateSegmentSchema,

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from adflux.constants import TOKEN_SCHEME
 from adflux.extensions import db
 from adflux.models.base import TimestampMixin, UTCDateTime, utcnow
 
@@ -43,3 +44,8 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship(back_populates="tokens")
 
     __table_args__ = (Index("ix_api_tokens_user_id", "user_id"),)
+
+    @property
+    def masked(self) -> str:
+        """How a token is shown after creation: its public prefix only."""
+        return f"{TOKEN_SCHEME}_{self.prefix}_…"

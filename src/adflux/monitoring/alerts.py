@@ -16,9 +16,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from adflux.constants import ALERT_SEVERITIES
 from adflux.settings import Settings
 
-SEVERITIES = ("info", "warning", "critical")
+SEVERITIES = ALERT_SEVERITIES
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask
 from prometheus_client.core import GaugeMetricFamily, Metric
 
+from adflux.constants import QUEUES
 from adflux.monitoring import facts
 from adflux.monitoring.broker import queue_lengths, redis_client
 from adflux.monitoring.settings_checks import parse_api_version_sunsets
@@ -29,7 +30,6 @@ Part = Callable[[Settings], list[Metric]]
 def _queues(settings: Settings) -> list[Metric]:
     if redis_client(settings) is None:
         return []  # embedded mode: tasks run inline, there is no queue to measure
-    from adflux.tasks import QUEUES
 
     up = GaugeMetricFamily("adflux_celery_broker_up", "Whether the Celery broker answered (1) or not (0).")
     length = GaugeMetricFamily(

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from marshmallow import Schema, fields, validate
 
 from adflux.constants import PLATFORMS
 from adflux.schemas.common import PageArgsSchema, page_schema
-from adflux.services import platform_accounts
 
 # Keys like access_token, developer_token, consumer_secret; values are opaque strings.
 _CREDENTIALS = fields.Dict(
@@ -32,9 +29,9 @@ class PlatformAccountSchema(Schema):
     )
     api_version = fields.Str(allow_none=True, load_default=None, validate=validate.Length(max=20))
     credentials = _CREDENTIALS
-    credentials_masked = fields.Method("_masked", dump_only=True)
-    credentials_status = fields.Method(
-        "_status", dump_only=True, metadata={"description": "none, set or unreadable (wrong key)"}
+    credentials_masked = fields.Dict(dump_only=True)
+    credentials_status = fields.Str(
+        dump_only=True, metadata={"description": "none, set or unreadable (wrong key)"}
     )
     token_expires_at = fields.AwareDateTime(allow_none=True, load_default=None, default_timezone=None)
     rate_limit_per_second = fields.Float(
@@ -45,12 +42,6 @@ class PlatformAccountSchema(Schema):
     priority = fields.Int(load_default=0, validate=validate.Range(min=-1000, max=1000))
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
-
-    def _masked(self, account: Any) -> dict[str, Any]:
-        return platform_accounts.masked_credentials(account)
-
-    def _status(self, account: Any) -> str:
-        return platform_accounts.credentials_status(account)
 
 
 class PlatformAccountUpdateSchema(PlatformAccountSchema):

@@ -6,8 +6,7 @@ from datetime import UTC
 
 from marshmallow import Schema, fields, validate
 
-from adflux.constants import ALERT_STATUSES
-from adflux.monitoring.alerts import RULES, SEVERITIES
+from adflux.constants import ALERT_RULE_NAMES, ALERT_SEVERITIES, ALERT_STATUSES
 from adflux.schemas.common import PageArgsSchema, page_schema
 
 
@@ -29,8 +28,8 @@ class AlertSchema(Schema):
 
 class AlertListArgsSchema(PageArgsSchema):
     status = fields.Str(validate=validate.OneOf(ALERT_STATUSES))
-    rule = fields.Str(validate=validate.OneOf([rule.name for rule in RULES]))
-    severity = fields.Str(validate=validate.OneOf(SEVERITIES))
+    rule = fields.Str(validate=validate.OneOf(ALERT_RULE_NAMES))
+    severity = fields.Str(validate=validate.OneOf(ALERT_SEVERITIES))
     key = fields.Str(validate=validate.Length(max=120))
     since = fields.AwareDateTime(
         default_timezone=None, metadata={"description": "Opened at or after (ISO 8601)"}

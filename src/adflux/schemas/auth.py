@@ -6,9 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from adflux.constants import ROLES
+from adflux.constants import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, MIN_PASSWORD_LENGTH, ROLES
 from adflux.schemas.common import PageArgsSchema, page_schema
-from adflux.services.auth import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, MIN_PASSWORD_LENGTH, masked_token
 
 _PASSWORD = validate.Length(min=MIN_PASSWORD_LENGTH, max=256)
 
@@ -52,14 +51,11 @@ class TokenSchema(Schema):
     id = fields.Int(dump_only=True)
     name = fields.Str(dump_only=True)
     user_id = fields.Int(dump_only=True)
-    masked = fields.Method("_masked", dump_only=True)
+    masked = fields.Str(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     expires_at = fields.DateTime(dump_only=True, allow_none=True)
     revoked_at = fields.DateTime(dump_only=True, allow_none=True)
     last_used_at = fields.DateTime(dump_only=True, allow_none=True)
-
-    def _masked(self, token: Any) -> str:
-        return masked_token(token.prefix)
 
 
 class TokenCreateSchema(Schema):
@@ -81,7 +77,7 @@ class TokenCreatedSchema(Schema):
     id = fields.Int(attribute="token.id")
     name = fields.Str(attribute="token.name")
     user_id = fields.Int(attribute="token.user_id")
-    masked = fields.Function(lambda issued: masked_token(issued.token.prefix))
+    masked = fields.Str(attribute="token.masked")
     created_at = fields.DateTime(attribute="token.created_at")
     expires_at = fields.DateTime(attribute="token.expires_at", allow_none=True)
     token = fields.Str(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from adflux.services.imports import FORMATS
+from adflux.constants import IMPORT_FORMATS
 
 
 class ImportFileSchema(Schema):
@@ -14,7 +14,7 @@ class ImportFileSchema(Schema):
 
 class ImportFormSchema(Schema):
     format = fields.Str(
-        validate=validate.OneOf([*FORMATS, "ndjson"]), metadata={"description": "Overrides detection"}
+        validate=validate.OneOf([*IMPORT_FORMATS, "ndjson"]), metadata={"description": "Overrides detection"}
     )
 
 

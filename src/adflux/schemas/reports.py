@@ -5,16 +5,15 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
-from adflux.constants import JOB_CATEGORIES, PLATFORMS
+from adflux.constants import JOB_CATEGORIES, PLATFORMS, REPORT_DIMENSIONS
 from adflux.schemas.common import FastDumpSchema
-from adflux.services.reports import DIMENSIONS
 
 
 class ReportArgsSchema(Schema):
     group_by = DelimitedList(
-        fields.Str(validate=validate.OneOf(DIMENSIONS)),
+        fields.Str(validate=validate.OneOf(REPORT_DIMENSIONS)),
         load_default=lambda: ["platform"],
-        validate=validate.Length(max=len(DIMENSIONS)),
+        validate=validate.Length(max=len(REPORT_DIMENSIONS)),
         metadata={"description": "Comma-separated: campaign, platform, segment, category, day"},
     )
     since = fields.Date(metadata={"description": "First day (default: 30 days before until)"})

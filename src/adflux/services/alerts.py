@@ -28,6 +28,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from adflux.constants import QUEUES
 from adflux.extensions import db
 from adflux.models import Alert
 from adflux.monitoring import facts, request_stats
@@ -139,7 +140,6 @@ def _latency(ctx: Context) -> list[Firing]:
 
 
 def _queue_backlog(ctx: Context) -> list[Firing]:
-    from adflux.tasks import QUEUES
 
     if redis_client(ctx.settings) is None:
         raise NotApplicable("no Redis broker: tasks run inline")

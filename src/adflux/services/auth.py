@@ -19,7 +19,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from adflux.constants import ROLES
+from adflux.constants import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, MIN_PASSWORD_LENGTH, ROLES, TOKEN_SCHEME
 from adflux.extensions import db
 from adflux.models import ApiToken, AuditEvent, User
 from adflux.models.base import utcnow
@@ -37,10 +37,6 @@ from adflux.services.pagination import Page, paginate
 logger = logging.getLogger(__name__)
 
 ROLE_RANK: dict[str, int] = {role: rank for rank, role in enumerate(ROLES)}
-TOKEN_SCHEME = "adf"
-DEFAULT_TOKEN_DAYS = 90
-MAX_TOKEN_DAYS = 730
-MIN_PASSWORD_LENGTH = 10
 # Writing last_used_at on every request would turn every read into a write; once a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -281,11 +277,6 @@ def _check_role(role: str) -> None:
 def hash_token(token: str) -> str:
     """The stored form of a token (tokens are long random strings, so a plain SHA-256 suffices)."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def masked_token(prefix: str) -> str:
-    """How a token is shown after creation: its public prefix only."""
-    return f"{TOKEN_SCHEME}_{prefix}_…"
 
 
 def issue_token(

@@ -6,19 +6,18 @@ import functools
 import logging
 import secrets as pysecrets
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, has_request_context
-from kombu.exceptions import OperationalError
 from sqlalchemy import Integer, Select, any_, bindparam, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import selectinload
 
-from adflux.constants import PLATFORMS
+from adflux.constants import PLATFORMS, TASK_PUBLISH_PLATFORM_CAMPAIGN
 from adflux.extensions import db
 from adflux.models import (
     AdCreative,
@@ -33,8 +32,7 @@ from adflux.models import (
 from adflux.models.base import utcnow
 from adflux.platforms import money
 from adflux.platforms.compliance import plan_targeting
-from adflux.services import audit
-from adflux.services import tasks as tasks_service
+from adflux.services import audit, task_queue, task_runs
 from adflux.services.budgets import split_budget
 from adflux.services.campaign_states import check_action, settled_status
 from adflux.services.creatives import generate_creative
@@ -487,8 +485,6 @@ def _locked(campaign_id: int) -> Campaign:
 
 
 def _start_publishing(campaign: Campaign, targets: list[PlatformCampaign], *, action: str) -> TaskRun:
-    from adflux.tasks.publishing import publish_platform_campaign
-
     before = campaign.status
     campaign.status = "publishing"
     for pc in targets:
@@ -501,7 +497,7 @@ def _start_publishing(campaign: Campaign, targets: list[PlatformCampaign], *, ac
         after={"status": "publishing", "platforms": [pc.platform for pc in targets]},
     )
     db.session.commit()
-    run = tasks_service.create_task_run(
+    run = task_runs.create_task_run(
         kind="campaign.publish",
         params={"campaign_id": campaign.id, "platforms": [pc.platform for pc in targets]},
         subject=("campaign", campaign.id),
@@ -511,9 +507,9 @@ def _start_publishing(campaign: Campaign, targets: list[PlatformCampaign], *, ac
     sent = 0
     try:
         for pc_id in target_ids:
-            publish_platform_campaign.apply_async(args=[pc_id, run_id], queue="publishing")
+            task_queue.send(TASK_PUBLISH_PLATFORM_CAMPAIGN, pc_id, run_id, queue="publishing")
             sent += 1
-    except OperationalError as exc:
+    except task_queue.QueueUnavailable as exc:
         db.session.rollback()
         if sent == 0:
             # Nothing reached the queue: put everything back as it was and say so.
@@ -523,7 +519,7 @@ def _start_publishing(campaign: Campaign, targets: list[PlatformCampaign], *, ac
                 pc = db.session.get(PlatformCampaign, pc_id)
                 pc.status = "failed" if action == "retry_failed" else "pending"  # type: ignore[union-attr]
             db.session.commit()
-            tasks_service.fail_task_run(
+            task_runs.fail_task_run(
                 task_id=run_id, error="The task queue is unavailable; nothing was started."
             )
             raise ServiceUnavailable("The task queue is unavailable; the campaign was not published") from exc
@@ -532,7 +528,14 @@ def _start_publishing(campaign: Campaign, targets: list[PlatformCampaign], *, ac
             "broker failed after %d of %d publish tasks for campaign %s", sent, len(target_ids), campaign_id
         )
     db.session.expire_all()
-    return tasks_service.get_task_run(task_id=run_id)
+    return task_runs.get_task_run(task_id=run_id)
+
+
+def settle_campaign_of(*, platform_campaign_id: int, run_id: str | None = None) -> None:
+    """Settle the campaign a platform campaign belongs to (after one of its publishes ended)."""
+    pc = db.session.get(PlatformCampaign, platform_campaign_id)
+    if pc is not None:
+        settle_campaign(campaign_id=pc.campaign_id, run_id=run_id)
 
 
 def settle_campaign(*, campaign_id: int, run_id: str | None = None) -> Campaign:
@@ -664,10 +667,6 @@ def _set_delivery(
 
 def resend_stalled_publishes(*, older_than_minutes: int = 10) -> int:
     """Re-enqueue platform campaigns left pending (e.g. the broker failed mid-send); safe to repeat."""
-    from datetime import timedelta
-
-    from adflux.tasks.publishing import publish_platform_campaign
-
     cutoff = utcnow() - timedelta(minutes=older_than_minutes)
     stalled = db.session.scalars(
         select(PlatformCampaign)
@@ -679,5 +678,5 @@ def resend_stalled_publishes(*, older_than_minutes: int = 10) -> int:
         )
     ).all()
     for pc in stalled:
-        publish_platform_campaign.apply_async(args=[pc.id, None], queue="publishing")
+        task_queue.send(TASK_PUBLISH_PLATFORM_CAMPAIGN, pc.id, None, queue="publishing")
     return len(stalled)

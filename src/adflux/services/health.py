@@ -25,7 +25,7 @@ from flask import Flask, current_app
 from sqlalchemy import select, text
 
 from adflux import __version__
-from adflux.constants import PLATFORMS
+from adflux.constants import PLATFORMS, QUEUES
 from adflux.extensions import db
 from adflux.monitoring.broker import is_redis_url, redis_client
 from adflux.settings import Settings
@@ -315,7 +315,6 @@ def status_summary(*, workers: bool = True, fresh: bool = False) -> dict[str, An
 
     from adflux.monitoring import facts
     from adflux.monitoring.broker import queue_lengths
-    from adflux.tasks import QUEUES
 
     settings = _settings()
     report = readiness(fresh=fresh)

@@ -19,6 +19,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError
 from sqlalchemy import insert, select, update
 
+from adflux.constants import IMPORT_FORMATS
 from adflux.extensions import db
 from adflux.models import Candidate, JobOpening
 from adflux.models.base import utcnow
@@ -29,7 +30,7 @@ from adflux.services.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
 
-FORMATS = ("csv", "json", "jsonl", "xml")
+FORMATS = IMPORT_FORMATS
 MAX_REPORTED_ERRORS = 1000
 _LIST_FIELDS = {"skills", "languages"}
 _TRUE = {"true", "1", "yes", "y", "si", "sí", "t", "on"}

@@ -17,11 +17,13 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from adflux.constants import TASK_SYNC_METRICS
 from adflux.extensions import db
-from adflux.models import Campaign, PlatformCampaign
+from adflux.models import Campaign, PlatformCampaign, TaskRun
 from adflux.models.base import utcnow
 from adflux.platforms.errors import PlatformError
 from adflux.platforms.types import PublishResult
+from adflux.services import task_runs
 from adflux.services.campaigns import today
 from adflux.services.metrics_store import upsert_metrics
 from adflux.services.platform_access import adapter_for
@@ -47,6 +49,12 @@ class SyncResult:
             "platforms": self.platforms,
             "failed_platforms": self.failed_platforms,
         }
+
+
+def start_sync() -> TaskRun:
+    """Queue a metrics sync of every platform and return its TaskRun (inline without a broker)."""
+    run = task_runs.create_task_run(kind="metrics.sync")
+    return task_runs.enqueue(TASK_SYNC_METRICS, run, queue="sync")
 
 
 def campaigns_to_sync(*, lookback_days: int, platforms: list[str] | None = None) -> list[PlatformCampaign]:

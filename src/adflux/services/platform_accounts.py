@@ -136,6 +136,23 @@ def masked_credentials(account: PlatformAccount) -> dict[str, Any]:
     return secrets.mask_credentials(_readable_credentials(account))
 
 
+class AccountView:
+    """An account as people see it: its columns, and its credentials masked (never the secrets)."""
+
+    def __init__(self, account: PlatformAccount) -> None:
+        self._account = account
+        self.credentials_masked = masked_credentials(account)
+        self.credentials_status = credentials_status(account)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._account, name)
+
+
+def shown(account: PlatformAccount) -> AccountView:
+    """`account` ready for a response: credentials masked, their status (none, set, unreadable)."""
+    return AccountView(account)
+
+
 def credentials_status(account: PlatformAccount) -> str:
     """none, set, or unreadable (encrypted with a key that is no longer configured)."""
     if not account.credentials_encrypted:

@@ -18,11 +18,12 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Select, bindparam, cast, func, select
 
+from adflux.constants import REPORT_DIMENSIONS
 from adflux.extensions import db
 from adflux.models import Campaign, CampaignMetricDaily, DailyMetricTotal, JobOpening, MetricDaily, Segment
 from adflux.services.errors import NotFound, ValidationFailed
 
-DIMENSIONS = ("campaign", "platform", "segment", "category", "day")
+DIMENSIONS = REPORT_DIMENSIONS
 COUNTS = ("impressions", "reach", "clicks", "engagements", "spend_micros", "applications")
 MAX_RANGE_DAYS = 731
 

@@ -21,11 +21,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from adflux._lazy import lazy_module
+from adflux.constants import TASK_TRAIN_SEGMENTATION
 from adflux.extensions import db
 from adflux.models import Candidate, CandidateSegment, Segment, SegmentationModel, TaskRun
 from adflux.models.base import utcnow
-from adflux.services import audit
-from adflux.services import tasks as tasks_service
+from adflux.services import audit, task_runs
 from adflux.services.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from adflux.services.locks import try_lock
 from adflux.services.pagination import Page, paginate
@@ -99,12 +99,10 @@ def start_training(
     *, k_min: int | None = None, k_max: int | None = None, force: bool = False, seed: int = 0
 ) -> TaskRun:
     """Queue a training (queue: training) and return its TaskRun; inline without a broker."""
-    from adflux.tasks.segmentation import train_segmentation as train_task
-
     k_min, k_max = _k_range(k_min, k_max)
     params = {"k_min": k_min, "k_max": k_max, "force": force, "seed": seed}
-    run = tasks_service.create_task_run(kind="segmentation.train", params=params)
-    return tasks_service.enqueue(train_task, run, k_min, k_max, force, seed)
+    run = task_runs.create_task_run(kind="segmentation.train", params=params)
+    return task_runs.enqueue(TASK_TRAIN_SEGMENTATION, run, k_min, k_max, force, seed)
 
 
 def activate_model(*, version: int) -> SegmentationModel:

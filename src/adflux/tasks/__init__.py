@@ -14,8 +14,6 @@ from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
 from adflux.settings import Settings
 
-QUEUES = ("default", "publishing", "sync", "training", "maintenance")
-
 
 def celery_config(settings: Settings) -> dict[str, Any]:
     """Celery settings derived from AdFlux settings."""

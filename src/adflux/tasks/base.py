@@ -10,7 +10,7 @@ from typing import Any
 from celery import Task
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
-from adflux.services import tasks as tasks_service
+from adflux.services import task_runs
 from adflux.services.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -21,16 +21,16 @@ def run_tracked(
 ) -> Any:
     """Run `work(progress)` recording start, progress, result or failure in the task's TaskRun."""
     task_id = task.request.id or "eager"
-    tasks_service.start_task_run(task_id=task_id, kind=kind)
+    task_runs.start_task_run(task_id=task_id, kind=kind)
 
     def progress(stage: str, percent: float) -> None:
-        tasks_service.report_progress(task_id=task_id, stage=stage, percent=percent)
+        task_runs.report_progress(task_id=task_id, stage=stage, percent=percent)
 
     try:
         result = work(progress)
     except DomainError as exc:
         # An expected failure (bad input, conflict): recorded for the user, not retried.
-        tasks_service.fail_task_run(task_id=task_id, error=exc.message)
+        task_runs.fail_task_run(task_id=task_id, error=exc.message)
         return {"error": exc.message}
     except DatabaseUnavailable as exc:
         # Retried by the task base (see adflux.tasks); the next attempt marks the run running
@@ -38,11 +38,11 @@ def run_tracked(
         reason = str(exc.orig or exc).strip().splitlines()[0][:300]
         logger.warning("Task %s (%s): database unavailable (%s); it will be retried", task_id, kind, reason)
         with contextlib.suppress(DatabaseUnavailable):
-            tasks_service.fail_task_run(task_id=task_id, error=f"Database unavailable: {reason}")
+            task_runs.fail_task_run(task_id=task_id, error=f"Database unavailable: {reason}")
         raise
     except Exception as exc:
         logger.exception("Task %s (%s) failed", task_id, kind)
-        tasks_service.fail_task_run(task_id=task_id, error=f"{type(exc).__name__}: {exc}")
+        task_runs.fail_task_run(task_id=task_id, error=f"{type(exc).__name__}: {exc}")
         raise
-    tasks_service.finish_task_run(task_id=task_id, result=result)
+    task_runs.finish_task_run(task_id=task_id, result=result)
     return result

@@ -6,11 +6,12 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from adflux.constants import TASK_SYNC_METRICS
 from adflux.services import metrics_sync
 from adflux.tasks.base import run_tracked
 
 
-@shared_task(bind=True, name="adflux.tasks.metrics.sync_metrics", max_retries=3)
+@shared_task(bind=True, name=TASK_SYNC_METRICS, max_retries=3)
 def sync_metrics(self: Task, platforms: list[str] | None = None) -> Any:
     """Pull daily insights (beat: hourly by default); retries only the platforms that failed."""
 

@@ -6,13 +6,14 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from adflux.constants import TASK_PUBLISH_PLATFORM_CAMPAIGN
 from adflux.services import campaigns as campaigns_service
 from adflux.services import publishing
 
 MAX_RETRIES = 4
 
 
-@shared_task(bind=True, name="adflux.tasks.publishing.publish_platform_campaign", max_retries=MAX_RETRIES)
+@shared_task(bind=True, name=TASK_PUBLISH_PLATFORM_CAMPAIGN, max_retries=MAX_RETRIES)
 def publish_platform_campaign(
     self: Task, platform_campaign_id: int, run_id: str | None = None
 ) -> dict[str, Any]:
@@ -24,12 +25,7 @@ def publish_platform_campaign(
     if outcome == "retry":
         # Exponential backoff with a cap; the platform's own hints were honoured inside the transport.
         raise self.retry(countdown=min(300, 5 * 2**self.request.retries))
-    from adflux.extensions import db
-    from adflux.models import PlatformCampaign
-
-    pc = db.session.get(PlatformCampaign, platform_campaign_id)
-    if pc is not None:
-        campaigns_service.settle_campaign(campaign_id=pc.campaign_id, run_id=run_id)
+    campaigns_service.settle_campaign_of(platform_campaign_id=platform_campaign_id, run_id=run_id)
     return {"platform_campaign_id": platform_campaign_id, "outcome": outcome}
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from adflux.services import segmentation
-from adflux.services import tasks as tasks_service
+from adflux.constants import TASK_TRAIN_SEGMENTATION
+from adflux.services import segmentation, task_runs
 from adflux.tasks.base import run_tracked
 
 
@@ -33,13 +33,13 @@ def _already_done(task: Task) -> dict[str, Any] | None:
     if not task.request.id:
         return None
     try:
-        run = tasks_service.get_task_run(task_id=task.request.id)
+        run = task_runs.get_task_run(task_id=task.request.id)
     except Exception:  # no run recorded: not a redelivery
         return None
     return run.result if run.status == "succeeded" else None
 
 
-@shared_task(bind=True, name="adflux.tasks.segmentation.train_segmentation")
+@shared_task(bind=True, name=TASK_TRAIN_SEGMENTATION)
 def train_segmentation(
     self: Task, k_min: int | None = None, k_max: int | None = None, force: bool = False, seed: int = 0
 ) -> Any:

@@ -29,10 +29,9 @@ from adflux.models import PlatformCampaign, TaskRun
 from adflux.services import alerts as alerts_service
 from adflux.services import audit as audit_service
 from adflux.services import campaigns as campaigns_service
-from adflux.services import dashboard
+from adflux.services import dashboard, task_runs
 from adflux.services import reports as reports_service
 from adflux.services import segmentation as segmentation_service
-from adflux.services import tasks as tasks_service
 from adflux.services.errors import (
     DomainError,
     InvalidTransition,
@@ -281,7 +280,7 @@ def task_list() -> str:
     status = request.args.get("status") or None
     if status not in (None, *TASK_STATUSES):
         abort(404)
-    page = tasks_service.list_task_runs(status=status, page=_page_number(), page_size=PAGE_SIZE)
+    page = task_runs.list_task_runs(status=status, page=_page_number(), page_size=PAGE_SIZE)
     return render_template("tasks.html", page=page, status=status, statuses=TASK_STATUSES)
 
 

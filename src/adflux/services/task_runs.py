@@ -1,4 +1,4 @@
-"""Background work made visible: TaskRun rows and the one way to enqueue a Celery task."""
+"""Background work made visible: TaskRun rows, and starting a run's task through the task queue."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ import logging
 import uuid
 from typing import Any
 
-from celery import Task
 from flask import g, has_request_context
-from kombu.exceptions import OperationalError
 from sqlalchemy import select
 
 from adflux.extensions import db
 from adflux.models import TaskRun
 from adflux.models.base import utcnow
+from adflux.services import task_queue
 from adflux.services.errors import NotFound, ServiceUnavailable
 from adflux.services.pagination import Page, paginate
 
@@ -39,12 +38,12 @@ def create_task_run(
     return run
 
 
-def enqueue(task: Task, run: TaskRun, *args: Any, queue: str | None = None) -> TaskRun:
-    """Send `task` with `run.id` as its Celery id; a broker outage is a 503, never a silent drop."""
+def enqueue(task_name: str, run: TaskRun, *args: Any, queue: str | None = None) -> TaskRun:
+    """Send task `task_name` with `run.id` as its Celery id; a broker outage is a 503, never a drop."""
     run_id = run.id
     try:
-        task.apply_async(args=args, task_id=run_id, queue=queue)
-    except OperationalError as exc:
+        task_queue.send(task_name, *args, task_id=run_id, queue=queue)
+    except task_queue.QueueUnavailable as exc:
         logger.error("Broker unavailable, task %s (%s) not sent: %s", run_id, run.kind, exc)
         db.session.rollback()
         fail_task_run(task_id=run_id, error="The task queue is unavailable; nothing was started.")
