@@ -6,8 +6,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from adflux import __version__, pool
-from adflux.settings import Settings
+from adflux import __version__, api, extensions, monitoring, pool, tasks, web
+from adflux.settings import EXTENSION_KEY, Settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -22,9 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.from_mapping(_flask_config(settings))
     # UTF-8 JSON, not \u escapes for every "á" and "ñ" of Spanish text: smaller bodies, less work.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["adflux_settings"] = settings
-
-    from adflux import api, extensions, monitoring, tasks, web
+    app.extensions[EXTENSION_KEY] = settings
 
     monitoring.init_app(app)
     extensions.db.init_app(app)
@@ -35,6 +33,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.init_app(app)
     tasks.init_app(app)
     web.init_app(app)
+    if not settings.platform_base_url:
+        # The embedded default: adapters talk to a sandbox in this process. Imported here, not at
+        # the top, so that an installation with platforms configured never loads the emulator.
+        from adflux import embedded
+
+        embedded.init_app(app)
     return app
 
 
@@ -42,11 +46,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def _check_connections(app: Flask, settings: Settings) -> None:
-    from adflux.extensions import db
-
     if pool.checks_sockets(settings.database_uri):
         with app.app_context():
-            pool.install_liveness_check(db.engine)  # created by init_app; nothing connects yet
+            pool.install_liveness_check(extensions.db.engine)  # created by init_app; nothing connects yet
 
 
 def _flask_config(settings: Settings) -> dict[str, object]:

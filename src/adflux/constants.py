@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 PLATFORMS: tuple[str, ...] = ("meta", "google", "x", "tiktok", "snapchat")
 PLATFORM_LABELS: dict[str, str] = {
     "meta": "Meta",
@@ -153,3 +155,30 @@ ALERT_RULE_NAMES: tuple[str, ...] = (
     "campaign_cpa_above_target",
     "segmentation_drift",
 )
+
+# The platform accounts AdFlux uses when an admin configured none: ids in each platform's own
+# format and the sandbox's tokens (the sandbox accepts any non-expired token; the X sandbox
+# verifies OAuth 1.0a signatures, so it has its own key pair, which the sandbox reads from here).
+SANDBOX_X_CREDENTIALS: dict[str, str] = {
+    "consumer_key": "sandbox-consumer-key",
+    "consumer_secret": "sandbox-consumer-secret",
+    "access_token": "sandbox-access-token",
+    "access_token_secret": "sandbox-access-token-secret",
+}
+SANDBOX_ACCOUNTS: dict[str, dict[str, Any]] = {
+    "meta": {
+        "account_id": "act_1000000001",
+        "credentials": {"access_token": "sandbox-meta-token"},
+        "extra": {"page_id": "100000000000001"},
+    },
+    "google": {
+        "account_id": "1234567890",
+        "credentials": {"access_token": "sandbox-google-token", "developer_token": "sandbox-dev-token"},
+    },
+    "x": {"account_id": "18ce54d4x5t", "credentials": SANDBOX_X_CREDENTIALS},
+    "tiktok": {"account_id": "7000000000000000001", "credentials": {"access_token": "sandbox-tiktok-token"}},
+    "snapchat": {
+        "account_id": "8b1a4c4e-6a3f-4d5e-9b1f-0a2b3c4d5e6f",
+        "credentials": {"access_token": "sandbox-snap-token"},
+    },
+}

@@ -11,11 +11,19 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import date
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import TYPE_CHECKING, Any, get_type_hints
+
+from flask import current_app
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 DEVELOPMENT_SECRET_KEY = "dev-insecure-secret-key"
 ENVIRONMENTS = ("development", "testing", "production")
+# Where the app factory keeps the Settings: read them with `current_settings()`.
+EXTENSION_KEY = "adflux_settings"
 
 
 class SettingsError(ValueError):
@@ -172,9 +180,7 @@ class Settings:
         if not 2 <= self.segmentation_k_min <= self.segmentation_k_max:
             raise SettingsError("ADFLUX_SEGMENTATION_K_MIN must be >= 2 and <= ADFLUX_SEGMENTATION_K_MAX")
         parse_rate_limits(self.sandbox_rate_limits)
-        from adflux.monitoring.settings_checks import validate_operations
-
-        validate_operations(self)
+        _validate_operations(self)
 
 
 # Environment variable names that do not follow the ADFLUX_<FIELD> pattern.
@@ -193,6 +199,39 @@ ENV_NAMES: dict[str, str] = {
 def env_name(field_name: str) -> str:
     """The environment variable that sets `field_name`."""
     return ENV_NAMES.get(field_name, f"ADFLUX_{field_name.upper()}")
+
+
+def parse_api_version_sunsets(raw: str) -> dict[tuple[str, str], date]:
+    """Parse "meta:v21.0=2026-09-01,google:v19=2026-02-01" into {(platform, version): date}."""
+    out: dict[tuple[str, str], date] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        try:
+            target, when = item.split("=", 1)
+            platform, version = target.split(":", 1)
+            out[(platform.strip(), version.strip())] = date.fromisoformat(when.strip())
+        except ValueError:
+            raise SettingsError(
+                f"ADFLUX_API_VERSION_SUNSETS: {item!r} is not platform:version=YYYY-MM-DD"
+            ) from None
+    return out
+
+
+def _validate_operations(settings: Settings) -> None:
+    """Refuse thresholds that cannot mean anything, so a typo fails at start-up, not at 3 a.m."""
+    if not 0 < settings.alert_error_rate <= 1:
+        raise SettingsError("ADFLUX_ALERT_ERROR_RATE must be a fraction in (0, 1], e.g. 0.05")
+    if not 0 < settings.alert_db_connection_ratio <= 1 or not 0 < settings.alert_cpu_ratio <= 1:
+        raise SettingsError("ADFLUX_ALERT_DB_CONNECTION_RATIO and ADFLUX_ALERT_CPU_RATIO must be in (0, 1]")
+    if settings.alert_window_minutes < 1:
+        raise SettingsError("ADFLUX_ALERT_WINDOW_MINUTES must be at least 1")
+    if settings.backup_keep < 1:
+        raise SettingsError("ADFLUX_BACKUP_KEEP must be at least 1 (the newest backup is never deleted)")
+    for name in ("task_run_retention_days", "alert_retention_days", "audit_retention_days"):
+        if getattr(settings, name) < 1:
+            raise SettingsError(f"ADFLUX_{name.upper()} must be at least 1 day")
+    if settings.alert_email_to and not (settings.smtp_host and settings.alert_email_from):
+        raise SettingsError("ADFLUX_ALERT_EMAIL_TO needs ADFLUX_SMTP_HOST and ADFLUX_ALERT_EMAIL_FROM")
+    parse_api_version_sunsets(settings.api_version_sunsets)
 
 
 def parse_rate_limits(raw: str) -> dict[str, float]:
@@ -242,3 +281,9 @@ def _parse(raw: str, type_: Any, name: str) -> Any:
     except ValueError:
         raise SettingsError(f"{name}={raw!r} is not a valid {base.__name__}") from None
     return raw
+
+
+def current_settings(app: Flask | None = None) -> Settings:
+    """The settings of `app`, by default of the current Flask app: the one way code reads them."""
+    settings: Settings = (current_app if app is None else app).extensions[EXTENSION_KEY]
+    return settings

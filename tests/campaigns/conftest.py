@@ -6,14 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from adflux import embedded
 from adflux.sandbox.server import SandboxServer, start_sandbox_in_thread
-from adflux.services import platform_access
 
 
 @pytest.fixture
 def sandbox() -> Iterator[SandboxServer]:
     server = start_sandbox_in_thread()
-    platform_access.set_in_process_sandbox(server)
+    embedded.set_in_process_sandbox(server)
     yield server
-    platform_access.set_in_process_sandbox(None)
+    embedded.set_in_process_sandbox(None)
     server.stop()

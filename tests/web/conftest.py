@@ -13,10 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
+from adflux import embedded
 from adflux.extensions import db
 from adflux.models import User
 from adflux.sandbox.server import SandboxServer, start_sandbox_in_thread
-from adflux.services import platform_access
 
 PASSWORD = "una clave bastante larga"
 # A deliberately cheap hash for fixture users (the real one, scrypt, costs ~0.3 s per sign-in);
@@ -127,7 +127,7 @@ def add_metrics(campaign_id: int, *, days: int = 14, ahead: int = 0) -> int:
 def sandbox() -> Iterator[SandboxServer]:
     """A fresh platform sandbox used by the in-process publishing path (as in tests/campaigns)."""
     server = start_sandbox_in_thread()
-    platform_access.set_in_process_sandbox(server)
+    embedded.set_in_process_sandbox(server)
     yield server
-    platform_access.set_in_process_sandbox(None)
+    embedded.set_in_process_sandbox(None)
     server.stop()

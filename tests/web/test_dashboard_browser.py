@@ -25,12 +25,12 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from adflux import embedded
 from adflux.extensions import db
 from adflux.models import Alert, SegmentationModel
 from adflux.sandbox.server import start_sandbox_in_thread
 from adflux.services import campaigns as campaigns_service
-from adflux.services import metrics_sync, platform_access
-from adflux.services import task_runs
+from adflux.services import metrics_sync, task_runs
 from conftest import require_service
 from factories import make_job, make_segments
 from web.conftest import PASSWORD, create_user, k_search_rows
@@ -102,7 +102,7 @@ def seeded(app: Flask) -> Iterator[Seeded]:
     with app.app_context():
         start = campaigns_service.today() - timedelta(days=HISTORY_DAYS)
     sandbox = start_sandbox_in_thread(start_date=start)
-    platform_access.set_in_process_sandbox(sandbox)
+    embedded.set_in_process_sandbox(sandbox)
     try:
         with app.app_context():
             create_user(app, EMAIL, "manager")
@@ -136,7 +136,7 @@ def seeded(app: Flask) -> Iterator[Seeded]:
             db.session.remove()
         yield seeded
     finally:
-        platform_access.set_in_process_sandbox(None)
+        embedded.set_in_process_sandbox(None)
         sandbox.stop()
 
 

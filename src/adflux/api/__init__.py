@@ -10,6 +10,7 @@ from flask import Flask, send_from_directory
 from adflux.api.converters import DatabaseIntConverter
 from adflux.api.errors import register_error_handlers
 from adflux.extensions import api as smorest_api
+from adflux.settings import current_settings
 
 SWAGGER_ASSETS = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
 
@@ -48,7 +49,7 @@ def init_app(app: Flask) -> None:
     register_error_handlers(app)
     auth.init_app(app)  # default deny: every /api/ request is authenticated and authorised
     input_guards.init_app(app)  # input no field can hold (NUL characters) is a 422, not a 500
-    response_cache.init_app(app, app.extensions["adflux_settings"].response_cache_entries)
+    response_cache.init_app(app, current_settings(app).response_cache_entries)
 
     @app.get("/api/v1/docs/assets/<path:filename>")
     def swagger_assets(filename: str):  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from adflux.cli import CliContext, pass_cli
 from adflux.cli.output import console, print_json
 from adflux.cli.reports import print_report
 from adflux.constants import PLATFORMS
+from adflux.settings import current_settings
 
 
 @click.command("demo")
@@ -29,6 +30,7 @@ def demo(
     cli: CliContext, candidates: int, jobs: int, seed_value: int, days: int, platforms: str, reset: bool
 ) -> None:
     """Simulated data → segments → a campaign published to the sandbox → metrics → a report."""
+    from adflux import embedded
     from adflux.extensions import db
     from adflux.services import demo as demo_service
     from adflux.services.database import upgrade_database
@@ -46,7 +48,7 @@ def demo(
             console.print(message)
 
     app = cli.app
-    settings = app.extensions["adflux_settings"]
+    settings = current_settings(app)
     with app.app_context():
         if "alembic_version" not in inspect(db.engine).get_table_names():
             say("Creando la base de datos (migraciones)…")
@@ -65,6 +67,7 @@ def demo(
             platforms=chosen,
             days=days,
             step=lambda message: say(f"[bold cyan]▸[/] {message}"),
+            fresh_sandbox=embedded.fresh_sandbox,
         )
     elapsed = time.perf_counter() - started
     if cli.as_json:

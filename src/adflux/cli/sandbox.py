@@ -18,13 +18,13 @@ import click
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the performance simulator.")
 def sandbox(host: str, port: int, latency_ms: float, seed: int) -> None:
     """Emulate the Meta, Google Ads, X, TikTok and Snapchat APIs (control endpoints under /__sandbox/)."""
-    from adflux.sandbox.server import serve_sandbox
+    from adflux import embedded
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(
         f"Platform sandbox on http://{host}:{port}/ — point AdFlux at it with ADFLUX_PLATFORM_BASE_URL"
     )
-    serve_sandbox(host, port, latency_ms=latency_ms, seed=seed)
+    embedded.serve(host, port, latency_ms=latency_ms, seed=seed)
 
 
 def register(group: click.Group) -> None:

@@ -19,8 +19,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from adflux.constants import QUEUES
 from adflux.monitoring import facts
 from adflux.monitoring.broker import queue_lengths, redis_client
-from adflux.monitoring.settings_checks import parse_api_version_sunsets
-from adflux.settings import Settings
+from adflux.settings import Settings, current_settings, parse_api_version_sunsets
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +196,7 @@ class ScrapeCollector:
         self.app = app
 
     def collect(self) -> Iterator[Metric]:
-        settings: Settings = self.app.extensions["adflux_settings"]
+        settings = current_settings(self.app)
         success = GaugeMetricFamily(
             "adflux_scrape_collector_success",
             "Whether a scrape-time collector answered.",

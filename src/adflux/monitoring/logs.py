@@ -24,7 +24,7 @@ from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
 
-from adflux.settings import Settings
+from adflux.settings import Settings, current_settings
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("adflux.access")
@@ -314,7 +314,7 @@ def _user_fields() -> dict[str, Any]:
 
 def init_app(app: Flask) -> None:
     """Configure logging and add request ids and the access log line."""
-    settings: Settings = app.extensions["adflux_settings"]
+    settings = current_settings(app)
     if settings.env != "testing":
         configure_logging(settings)
     connect_celery_signals()

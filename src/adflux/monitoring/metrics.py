@@ -38,7 +38,7 @@ from prometheus_client import (
 from prometheus_client.registry import Collector
 
 from adflux.monitoring import request_stats
-from adflux.settings import Settings
+from adflux.settings import Settings, current_settings
 
 logger = logging.getLogger(__name__)
 
@@ -381,7 +381,7 @@ def scrape_registry(app: Flask) -> _Union:
 
 def metrics_view() -> Response:
     """Prometheus text exposition of every AdFlux metric."""
-    settings: Settings = current_app.extensions["adflux_settings"]
+    settings = current_settings()
     if settings.metrics_token:
         sent = request.headers.get("Authorization", "")
         if not hmac.compare_digest(sent.encode(), f"Bearer {settings.metrics_token}".encode()):
@@ -394,7 +394,7 @@ def metrics_view() -> Response:
 def init_app(app: Flask) -> None:
     """Count requests, tasks and queries, and serve `/metrics` (unless metrics are turned off)."""
     global _process_settings
-    settings: Settings = app.extensions["adflux_settings"]
+    settings = current_settings(app)
     if not settings.metrics_enabled:
         return
     _process_settings = settings

@@ -24,7 +24,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -34,10 +33,9 @@ from adflux.models import Alert
 from adflux.monitoring import facts, request_stats
 from adflux.monitoring.alerts import RULES, RULES_BY_NAME, AlertRule, render, rules_as_dicts
 from adflux.monitoring.broker import queue_lengths, redis_client
-from adflux.monitoring.settings_checks import parse_api_version_sunsets
 from adflux.services.errors import NotFound
 from adflux.services.pagination import Page, paginate
-from adflux.settings import Settings
+from adflux.settings import Settings, current_settings, parse_api_version_sunsets
 
 logger = logging.getLogger(__name__)
 
@@ -380,15 +378,11 @@ CHECKS: dict[str, Callable[[Context], list[Firing]]] = {
 # ---- evaluation ------------------------------------------------------------------------------
 
 
-def _settings() -> Settings:
-    return current_app.extensions["adflux_settings"]
-
-
 def evaluate(
     *, now: datetime | None = None, rules: tuple[str, ...] | None = None, notify: bool = True
 ) -> EvaluationResult:
     """Run every rule's check, open and resolve alerts, then send the notifications due."""
-    ctx = Context(settings=_settings(), now=now or datetime.now(UTC))
+    ctx = Context(settings=current_settings(), now=now or datetime.now(UTC))
     result = EvaluationResult()
     for rule in RULES:
         if rules is not None and rule.name not in rules:
@@ -640,4 +634,4 @@ def get_alert(*, alert_id: int) -> Alert:
 
 def list_rules() -> list[dict[str, Any]]:
     """Every alert rule with this deployment's thresholds."""
-    return rules_as_dicts(_settings())
+    return rules_as_dicts(current_settings())

@@ -21,14 +21,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, inspect, select, table, text
 from sqlalchemy.engine import URL
 
 from adflux import __version__
 from adflux.extensions import db
 from adflux.services.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
-from adflux.settings import Settings
+from adflux.settings import Settings, current_settings
 
 logger = logging.getLogger(__name__)
 
@@ -77,13 +76,9 @@ class RestoreResult:
         }
 
 
-def _settings() -> Settings:
-    return current_app.extensions["adflux_settings"]
-
-
 def backup_dir(settings: Settings | None = None) -> Path:
     """Where backups are written (ADFLUX_BACKUP_DIR, default instance/backups)."""
-    return Path((settings or _settings()).backup_path)
+    return Path((settings or current_settings()).backup_path)
 
 
 def _dialect() -> str:
@@ -122,7 +117,7 @@ def _data_rows(counts: dict[str, int]) -> int:
 
 def create_backup(*, label: str | None = None, apply_retention_policy: bool = True) -> BackupInfo:
     """Back up the database to the backup folder; then delete backups past retention."""
-    settings = _settings()
+    settings = current_settings()
     dialect = _dialect()
     folder = backup_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
@@ -307,7 +302,7 @@ def list_backups(settings: Settings | None = None) -> list[BackupInfo]:
 
 def apply_retention(*, now: datetime | None = None, dry_run: bool = False) -> list[BackupInfo]:
     """Delete backups past retention: the newest `backup_keep` always stay; older ones go after N days."""
-    settings = _settings()
+    settings = current_settings()
     now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=settings.backup_retention_days)
     expired = [b for b in list_backups(settings)[settings.backup_keep :] if b.created_at < cutoff]

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g, has_request_context
+from flask import g, has_request_context
 from sqlalchemy import Integer, Select, any_, bindparam, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql
@@ -39,6 +39,7 @@ from adflux.services.creatives import generate_creative
 from adflux.services.errors import InvalidTransition, NotFound, ServiceUnavailable, ValidationFailed
 from adflux.services.pagination import Page, paginate
 from adflux.services.targeting import job_context, wishes_for_segment
+from adflux.settings import current_settings
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ AUDITED = ("name", "status", "budget_total", "budget_daily", "target_cpa", "star
 
 def today() -> date:
     """Today's date in Bogotá (campaign dates are local dates)."""
-    return datetime.now(ZoneInfo(current_app.extensions["adflux_settings"].timezone)).date()
+    return datetime.now(ZoneInfo(current_settings().timezone)).date()
 
 
 # -- reading ------------------------------------------------------------------------------------

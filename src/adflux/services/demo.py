@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select, text
 
@@ -25,6 +25,14 @@ from adflux.services.errors import ValidationFailed
 logger = logging.getLogger(__name__)
 
 Step = Callable[[str], None]
+
+
+class SandboxClock(Protocol):
+    """The part of a platform sandbox the demo uses: moving its clock forward."""
+
+    def advance_days(self, days: int) -> date: ...
+
+
 DEMO_PLATFORMS = ("meta", "google", "tiktok")
 
 
@@ -68,8 +76,13 @@ def run_demo(
     days: int = 21,
     budget: int = 12_000_000,
     step: Step | None = None,
+    fresh_sandbox: Callable[[date], SandboxClock | None] = lambda start: None,
 ) -> DemoResult:
-    """Run the whole main job; `step` is told what is happening as it goes."""
+    """Run the whole main job; `step` is told what is happening as it goes.
+
+    `fresh_sandbox(start)` gives the platform sandbox whose clock the demo moves (the embedded
+    wiring's), or None where the platforms' clock is not ours (then metrics end today).
+    """
     from adflux.services.seeding import seed_database
     from adflux.services.segmentation import train_segmentation
 
@@ -102,7 +115,7 @@ def run_demo(
     # The flight starts `days` ago on a sandbox whose clock starts then too, so after the
     # simulated weeks the results end today instead of in the future.
     start = campaigns_service.today() - timedelta(days=days)
-    sandbox = _sandbox(start_date=start)
+    sandbox = fresh_sandbox(start)
     campaign = campaigns_service.create_campaign(
         job_id=job.id,
         platforms=list(platforms),
@@ -143,22 +156,6 @@ def run_demo(
 
 def _n(value: int) -> str:
     return f"{value:,}".replace(",", ".")
-
-
-def _sandbox(*, start_date: date) -> Any:
-    """A fresh in-process sandbox whose clock starts at `start_date` (None for external platforms)."""
-    from flask import current_app
-
-    from adflux.sandbox.server import start_sandbox_in_thread
-    from adflux.services.platform_access import set_in_process_sandbox
-
-    if current_app.extensions["adflux_settings"].platform_base_url:
-        return None  # an external sandbox or real platforms: the clock is not ours to move
-    server = start_sandbox_in_thread(start_date=start_date)
-    previous = set_in_process_sandbox(server)
-    if previous is not None:
-        previous.stop()
-    return server
 
 
 def pick_job_and_segments(model: SegmentationModel, *, how_many: int = 2) -> tuple[JobOpening, list[Segment]]:

@@ -28,7 +28,7 @@ from adflux import __version__
 from adflux.constants import PLATFORMS, QUEUES
 from adflux.extensions import db
 from adflux.monitoring.broker import is_redis_url, redis_client
-from adflux.settings import Settings
+from adflux.settings import current_settings
 
 logger = logging.getLogger(__name__)
 
@@ -70,10 +70,6 @@ class HealthReport:
         }
 
 
-def _settings() -> Settings:
-    return current_app.extensions["adflux_settings"]
-
-
 def _timed(name: str, critical: bool, probe: Callable[[], tuple[str, str, dict[str, Any]]]) -> Check:
     started = time.perf_counter()
     try:
@@ -113,7 +109,7 @@ def check_database() -> Check:
 
 def check_broker() -> Check:
     """PING the Redis broker; without a broker tasks run inline, which is healthy by design."""
-    settings = _settings()
+    settings = current_settings()
 
     def probe() -> tuple[str, str, dict[str, Any]]:
         url = settings.celery_broker_url
@@ -136,7 +132,7 @@ def check_broker() -> Check:
 
 def check_model_store() -> Check:
     """The artifact folder is writable and the active model's artifact is there."""
-    settings = _settings()
+    settings = current_settings()
 
     def probe() -> tuple[str, str, dict[str, Any]]:
         store = Path(settings.model_store_path.removeprefix("file://"))
@@ -190,7 +186,7 @@ def _platform_check(app: Flask, platform: str) -> Check:
             return Check(
                 name=f"platform:{platform}", status=UNKNOWN, critical=False, detail="no platform layer"
             )
-        settings: Settings = app.extensions["adflux_settings"]
+        settings = current_settings(app)
         # One attempt with the probe's timeout: health must say "slow", not wait out retries.
         config = TransportConfig(
             timeout=_httpx_timeout(settings.health_timeout_seconds), retry=RetryPolicy(max_attempts=1)
@@ -238,7 +234,7 @@ def _httpx_timeout(seconds: float) -> Any:
 
 def check_platforms(*, fresh: bool = False) -> list[Check]:
     """Each platform's health through its adapter, in parallel, cached for a minute by default."""
-    settings = _settings()
+    settings = current_settings()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     now = time.monotonic()
     results: dict[str, Check] = {}
@@ -316,7 +312,7 @@ def status_summary(*, workers: bool = True, fresh: bool = False) -> dict[str, An
     from adflux.monitoring import facts
     from adflux.monitoring.broker import queue_lengths
 
-    settings = _settings()
+    settings = current_settings()
     report = readiness(fresh=fresh)
     summary: dict[str, Any] = report.as_dict()
     summary["workers"] = None

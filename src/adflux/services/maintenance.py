@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Select, delete, func, select
 
 from adflux.extensions import db
@@ -38,7 +37,7 @@ from adflux.models import (
     campaign_segments,
 )
 from adflux.services import audit
-from adflux.settings import Settings
+from adflux.settings import current_settings
 
 logger = logging.getLogger(__name__)
 
@@ -69,17 +68,13 @@ class PruneReport:
         }
 
 
-def _settings() -> Settings:
-    return current_app.extensions["adflux_settings"]
-
-
 def _count(stmt: Select[Any]) -> int:
     return int(db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one())
 
 
 def prune(*, dry_run: bool = False, simulated: bool = True, now: datetime | None = None) -> PruneReport:
     """Delete rows past retention and (unless `simulated=False`) simulated data; commit once."""
-    settings = _settings()
+    settings = current_settings()
     now = now or datetime.now(UTC)
     report = PruneReport(dry_run=dry_run)
     cutoffs = {

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -28,6 +27,7 @@ from adflux.services.campaigns import today
 from adflux.services.metrics_store import upsert_metrics
 from adflux.services.platform_access import adapter_for
 from adflux.services.publishing import ad_group_ref
+from adflux.settings import current_settings
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def sync_metrics(
     progress: Any = None,
 ) -> SyncResult:
     """Fetch and upsert daily insights for every platform campaign that needs it."""
-    settings = current_app.extensions["adflux_settings"]
+    settings = current_settings()
     lookback = settings.metrics_lookback_days if lookback_days is None else lookback_days
     until = until or today()
     targets = campaigns_to_sync(lookback_days=lookback, platforms=platforms)

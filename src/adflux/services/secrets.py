@@ -18,10 +18,9 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
 
 from adflux.services.errors import DomainError
-from adflux.settings import Settings
+from adflux.settings import Settings, current_settings
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ def _cipher_for(key_setting: str) -> MultiFernet:
 
 def cipher(settings: Settings | None = None) -> MultiFernet:
     """The cipher for the configured key(s)."""
-    settings = settings or current_app.extensions["adflux_settings"]
+    settings = settings or current_settings()
     if settings.encryption_key:
         return _cipher_for(settings.encryption_key)
     if settings.is_production:  # Settings.validate refuses this at start-up; never fall back here

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -29,7 +28,7 @@ from adflux.services import audit, task_runs
 from adflux.services.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from adflux.services.locks import try_lock
 from adflux.services.pagination import Page, paginate
-from adflux.settings import Settings
+from adflux.settings import Settings, current_settings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -84,7 +83,7 @@ def train_segmentation(
     k defaults to the configured range; the new version becomes active when its silhouette is at
     least the active one's minus the configured tolerance, or when `force` is set.
     """
-    settings = _settings()
+    settings = current_settings()
     k_min, k_max = _k_range(k_min, k_max)
     report = progress or (lambda stage, percent: None)
     with try_lock("training", _TRAINING_LOCK_KEY) as acquired:
@@ -294,7 +293,7 @@ def prune_assignments(*, keep: int = KEEP_ASSIGNMENT_VERSIONS) -> int:
 
 def model_store() -> ModelStore:
     """The configured model store."""
-    return ml_registry.open_model_store(_settings().model_store_path)
+    return ml_registry.open_model_store(current_settings().model_store_path)
 
 
 def decide_activation(
@@ -676,12 +675,10 @@ def _activate(
 
 
 # ---- helpers ------------------------------------------------------------------------------------
-def _settings() -> Settings:
-    return current_app.extensions["adflux_settings"]
 
 
 def _k_range(k_min: int | None, k_max: int | None) -> tuple[int, int]:
-    settings = _settings()
+    settings = current_settings()
     k_min = settings.segmentation_k_min if k_min is None else k_min
     k_max = settings.segmentation_k_max if k_max is None else k_max
     if not 2 <= k_min <= k_max <= MAX_K:

@@ -12,7 +12,7 @@ from celery import Celery, Task
 from flask import Flask
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
-from adflux.settings import Settings
+from adflux.settings import Settings, current_settings
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -84,7 +84,7 @@ def celery_init_app(app: Flask) -> Celery:
 
 def init_app(app: Flask) -> None:
     """Configure Celery from the app's settings and register every task module."""
-    settings: Settings = app.extensions["adflux_settings"]
+    settings = current_settings(app)
     app.config["CELERY"] = celery_config(settings)
     celery_init_app(app)
     from adflux.tasks import registry  # noqa: F401  (imports the task modules)

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, request, session
 from flask_babel import Babel
 
+from adflux.settings import current_settings
+
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 # Locale code → the name shown in the switch (each in its own language).
 LANGUAGES: dict[str, str] = {"es_CO": "Español", "en": "English"}
@@ -49,7 +51,7 @@ def remember_locale(locale: str) -> bool:
 
 def init_app(app: Flask) -> None:
     """Configure Flask-Babel from the settings (default locale and display time zone)."""
-    settings = app.extensions["adflux_settings"]
+    settings = current_settings(app)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", settings.default_locale)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", settings.timezone)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -39,6 +38,7 @@ from adflux.services.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
+from adflux.settings import current_settings
 from adflux.web import charts, i18n
 from adflux.web.auth import current_session_user, login_required
 from adflux.web.formatting import local_datetime, status_label
@@ -364,7 +364,7 @@ def _audit_filters(entity_types: list[str]) -> tuple[dict[str, Any], dict[str, s
             form[name] = ""
         elif form[name]:
             filters[name] = form[name]
-    zone = ZoneInfo(current_app.extensions["adflux_settings"].timezone)
+    zone = ZoneInfo(current_settings().timezone)
     for name, days_after in (("since", 0), ("until", 1)):
         if not form[name]:
             continue
