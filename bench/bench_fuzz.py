@@ -33,8 +33,8 @@ from xml.etree import ElementTree
 import psycopg
 from werkzeug.serving import make_server
 
-from adflux.api.auth import LocalAdminMiddleware
 from adflux.app import create_app
+from adflux.cli.client import LocalAdminMiddleware
 from adflux.extensions import db
 from adflux.services import auth as auth_service
 from adflux.settings import Settings

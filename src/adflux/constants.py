@@ -132,6 +132,10 @@ TASK_TRAIN_SEGMENTATION = "adflux.tasks.segmentation.train_segmentation"
 REPORT_DIMENSIONS: tuple[str, ...] = ("campaign", "platform", "segment", "category", "day")
 IMPORT_FORMATS: tuple[str, ...] = ("csv", "json", "jsonl", "xml")
 
+# The WSGI environ key by which the CLI's in-process client is the local admin: only a wrapper
+# around the app can set it, never an HTTP caller.
+LOCAL_ADMIN_ENVIRON_KEY = "adflux.local_admin"
+
 # API tokens (`adf_<prefix>_<secret>`) and passwords.
 TOKEN_SCHEME = "adf"
 DEFAULT_TOKEN_DAYS = 90

@@ -7,12 +7,12 @@ decorator fails closed. The declaration also documents the operation in OpenAPI 
 requirement plus 401/403 responses).
 
 The CLI's in-process client is trusted as a local admin (it already has the database): it wraps
-the app in `LocalAdminMiddleware`, which sets a WSGI environ key that no HTTP caller can set.
+the app in `cli.client.LocalAdminMiddleware`, which sets a WSGI environ key that no HTTP caller
+can set.
 """
 
 from __future__ import annotations
 
-import getpass
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 from flask import Flask, Response, current_app, g, request
 from flask_smorest import Blueprint
 
-from adflux.api.errors import error_response
-from adflux.constants import ROLES
+from adflux.constants import LOCAL_ADMIN_ENVIRON_KEY, ROLES
+from adflux.error_responses import error_response
 from adflux.schemas.common import ApiErrorSchema
 from adflux.services import auth as auth_service
 from adflux.services.auth import Principal
@@ -32,7 +32,6 @@ logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 PUBLIC = "public"
-LOCAL_ADMIN_ENVIRON_KEY = "adflux.local_admin"
 # What an endpoint without a declaration requires: the strictest role (fail closed).
 UNDECLARED_ROLE = "admin"
 # Served to anyone: the API description and its viewer.
@@ -117,25 +116,6 @@ def current_principal() -> Principal:
     if principal is None:
         raise Unauthenticated("Authentication required")
     return principal
-
-
-class LocalAdminMiddleware:
-    """WSGI middleware for the in-process CLI client: every request is the local admin."""
-
-    def __init__(self, app: Any, *, name: str | None = None) -> None:
-        self.app = app
-        self.name = name or _os_user()
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        environ[LOCAL_ADMIN_ENVIRON_KEY] = self.name
-        return self.app(environ, start_response)
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (some containers)
-        return "cli"
 
 
 def _unauthorized(message: str, *, invalid_token: bool = False) -> Response:

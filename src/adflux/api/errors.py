@@ -5,46 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, request
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from adflux.error_responses import error_response, wants_json
 from adflux.services.errors import DomainError
 
 logger = logging.getLogger(__name__)
-
-_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    429: "too_many_requests",
-    503: "service_unavailable",
-}
-
-
-def error_response(status: int, message: str, *, code: str | None = None, errors: Any = None) -> Response:
-    """Build the standard error body with `status`."""
-    response = jsonify(
-        {"code": code or _CODES.get(status, "error"), "message": message, "errors": errors or {}}
-    )
-    response.status_code = status
-    return response
-
-
-def wants_json() -> bool:
-    """API paths always answer JSON; elsewhere follow the Accept header (the dashboard wants HTML)."""
-    if request.path.startswith("/api/"):
-        return True
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return (
-        best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
-    )
 
 
 def _validation_messages(error: HTTPException) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from adflux.api.errors import error_response
+from adflux.error_responses import error_response
 
 NUL = "\x00"
 _MESSAGE = "NUL characters are not allowed"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 from typing import Any
 
 import httpx
 from flask import Flask
+
+from adflux.constants import LOCAL_ADMIN_ENVIRON_KEY
 
 
 class ApiError(Exception):
@@ -26,6 +29,25 @@ class ApiError(Exception):
         return f"{self.message}{detail}"
 
 
+class LocalAdminMiddleware:
+    """WSGI middleware for the in-process CLI client: every request is the local admin."""
+
+    def __init__(self, app: Any, *, name: str | None = None) -> None:
+        self.app = app
+        self.name = name or _os_user()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        environ[LOCAL_ADMIN_ENVIRON_KEY] = self.name
+        return self.app(environ, start_response)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return "cli"
+
+
 class ApiClient:
     """Calls /api/v1 and returns decoded JSON, raising ApiError on any 4xx/5xx."""
 
@@ -38,8 +60,6 @@ class ApiClient:
         if base_url:
             self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=60.0)
         elif app is not None:
-            from adflux.api.auth import LocalAdminMiddleware
-
             # In-process calls come from this machine's operator, who has the database anyway:
             # the middleware marks them as the local admin (a remote caller cannot forge it).
             transport = httpx.WSGITransport(app=LocalAdminMiddleware(app))

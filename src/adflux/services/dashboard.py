@@ -19,6 +19,7 @@ from adflux.models import (
     Campaign,
     CampaignMetricDaily,
     DailyMetricTotal,
+    PlatformCampaign,
     SegmentationModel,
     TaskRun,
 )
@@ -50,6 +51,29 @@ def available_actions(campaign: Campaign) -> list[str]:
         for action in DASHBOARD_ACTIONS
         if campaign.status in ACTIONS[action] and (action != "retry_failed" or has_failed)
     ]
+
+
+def platform_objects(platform_campaign: PlatformCampaign) -> list[tuple[str, str, str]]:
+    """(kind, name, id) of every object the platform created for `platform_campaign`.
+
+    Kinds: campaign, ad_group and ad (named as the ad group in AdFlux), creative; anything else
+    the adapter recorded comes with its own name as the kind.
+    """
+    ids = platform_campaign.external_ids or {}
+    names = {f"s{g.segment_id}" if g.segment_id else "broad": g.name for g in platform_campaign.ad_groups}
+    rows: list[tuple[str, str, str]] = []
+    campaign_id = ids.get("campaign_id") or platform_campaign.external_campaign_id
+    if campaign_id:
+        rows.append(("campaign", "", str(campaign_id)))
+    for kind, key in (("ad_group", "ad_groups"), ("ad", "ads")):
+        for ref, value in (ids.get(key) or {}).items():
+            rows.append((kind, names.get(ref, ref), str(value)))
+    if ids.get("creative_id"):
+        rows.append(("creative", "", str(ids["creative_id"])))
+    for name, value in (ids.get("extra") or {}).items():
+        if isinstance(value, (str, int)) and value != "":
+            rows.append((str(name), str(name), str(value)))
+    return rows
 
 
 def latest_metric_day(*, campaign_id: int | None = None) -> date | None:

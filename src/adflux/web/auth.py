@@ -32,8 +32,8 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from adflux.api.errors import error_response, wants_json
 from adflux.constants import ROLES
+from adflux.error_responses import error_response, wants_json
 from adflux.extensions import csrf
 from adflux.services import auth as auth_service
 from adflux.services.auth import Principal

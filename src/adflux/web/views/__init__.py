@@ -1,0 +1,8 @@
+"""Dashboard pages, one module per page area: thin views that call the services and render templates."""
+
+from __future__ import annotations
+
+from adflux.web.views import alerts, audit, campaigns, overview, segments, tasks
+from adflux.web.views.blueprint import bp
+
+__all__ = ["alerts", "audit", "bp", "campaigns", "overview", "segments", "tasks"]

@@ -1,0 +1,135 @@
+"""Campaign pages: the list, one campaign's results and platforms, and its actions."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
+
+from adflux.constants import CAMPAIGN_STATUSES, PLATFORM_LABELS
+from adflux.services import campaigns as campaigns_service
+from adflux.services import dashboard
+from adflux.services import reports as reports_service
+from adflux.services.errors import DomainError, InvalidTransition, NotFound, ServiceUnavailable
+from adflux.web import charts
+from adflux.web.auth import current_session_user, login_required
+from adflux.web.formatting import status_label
+from adflux.web.views.blueprint import PAGE_SIZE, bp, page_number
+from adflux.web.views.overview import last_day
+
+logger = logging.getLogger(__name__)
+
+# A campaign page charts at most this many days back from its last day.
+CAMPAIGN_CHART_DAYS = 365
+# Each action, and whether it starts background work (publishing) or acts at once.
+ACTIONS = {
+    "publish": (campaigns_service.publish_campaign, True),
+    "pause": (campaigns_service.pause_campaign, False),
+    "resume": (campaigns_service.resume_campaign, False),
+    "retry_failed": (campaigns_service.retry_failed, True),
+}
+
+
+@bp.get("/campaigns")
+@login_required("viewer")
+def campaign_list() -> str:
+    """Campaigns, newest first, filtered by status."""
+    status = request.args.get("status") or None
+    if status not in (None, *CAMPAIGN_STATUSES):
+        abort(404)
+    page = campaigns_service.list_campaigns(status=status, page=page_number(), page_size=PAGE_SIZE)
+    return render_template(
+        "campaigns/list.html",
+        page=page,
+        status=status,
+        status_counts=dashboard.campaign_status_counts(),
+        platform_labels=PLATFORM_LABELS,
+    )
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@login_required("viewer")
+def campaign_detail(campaign_id: int) -> str:
+    """One campaign: results per platform over time, platforms, creatives, compliance, actions."""
+    campaign = campaigns_service.get_campaign(campaign_id=campaign_id)
+    preview = campaigns_service.preview_campaign(campaign_id=campaign_id)
+    last = last_day(campaign_id)
+    until = min(campaign.end_date or last, last)
+    since = max(campaign.start_date, until - timedelta(days=CAMPAIGN_CHART_DAYS - 1))
+    timeseries = comparison = None
+    chart_specs: dict[str, Any] = {}
+    if since <= until:
+        timeseries = reports_service.campaign_timeseries(campaign_id=campaign_id, since=since, until=until)
+        comparison = reports_service.platform_comparison(campaign_id=campaign_id, since=since, until=until)
+        series = timeseries["series"]
+        if series:
+            chart_specs = {
+                f"campaign-{metric}": charts.platform_series(series, since, until, metric, fmt)
+                for metric, fmt in (
+                    ("spend", "cop"),
+                    ("clicks", "number"),
+                    ("applications", "number"),
+                    ("ctr", "percent"),
+                )
+            }
+    principal = current_session_user()
+    can_act = principal is not None and principal.has_role("manager")
+    return render_template(
+        "campaigns/detail.html",
+        campaign=campaign,
+        preview={p["platform"]: p for p in preview["platforms"]},
+        comparison=comparison,
+        charts=chart_specs,
+        since=since,
+        until=until,
+        actions=dashboard.available_actions(campaign) if can_act else [],
+        task=dashboard.latest_task_run(subject_type="campaign", subject_id=campaign.id),
+        platform_ids={pc.id: _platform_ids(pc) for pc in campaign.platform_campaigns},
+        platform_labels=PLATFORM_LABELS,
+    )
+
+
+def _platform_ids(platform_campaign: Any) -> list[tuple[str, str]]:
+    """(label, id) for every object the platform created, ad groups named as in AdFlux."""
+    labels = {
+        "campaign": lambda name: _("campaign"),
+        "ad_group": lambda name: _("ad group · %(name)s", name=name),
+        "ad": lambda name: _("ad · %(name)s", name=name),
+        "creative": lambda name: _("creative"),
+    }
+    return [
+        (labels[kind](name) if kind in labels else name, value)
+        for kind, name, value in dashboard.platform_objects(platform_campaign)
+    ]
+
+
+@bp.post("/campaigns/<int:campaign_id>/actions/<action>")
+@login_required("manager")
+def campaign_action(campaign_id: int, action: str) -> BaseResponse:
+    """Publish, pause, resume or retry a campaign (a CSRF-protected form), then back to its page."""
+    if action not in ACTIONS:
+        abort(404)
+    service, starts_task = ACTIONS[action]
+    try:
+        result = service(campaign_id=campaign_id)
+    except NotFound:
+        raise
+    except InvalidTransition as exc:
+        current = campaigns_service.get_campaign(campaign_id=campaign_id).status
+        flash(_("Not possible while the campaign is %(status)s.", status=status_label(current)), "error")
+        logger.info("dashboard action %s on campaign %s refused: %s", action, campaign_id, exc.message)
+    except ServiceUnavailable as exc:
+        flash(_("The platforms or the task queue did not answer; try again in a few minutes."), "error")
+        logger.warning("dashboard action %s on campaign %s failed: %s", action, campaign_id, exc.message)
+    except DomainError as exc:
+        flash(_("Could not do that: %(reason)s", reason=exc.message), "error")
+    else:
+        if starts_task:
+            flash(_("Publishing started; progress is shown below."), "success")
+        else:
+            flash(_("Done: the campaign is now %(status)s.", status=status_label(result.status)), "success")
+    return redirect(url_for("web.campaign_detail", campaign_id=campaign_id))

@@ -1,0 +1,80 @@
+"""The overview page: KPIs and daily trends across every campaign."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import flash, render_template, request
+from flask_babel import gettext as _
+
+from adflux.constants import PLATFORM_LABELS
+from adflux.services import campaigns as campaigns_service
+from adflux.services import dashboard
+from adflux.services import reports as reports_service
+from adflux.services.errors import ValidationFailed
+from adflux.web import charts
+from adflux.web.auth import login_required
+from adflux.web.views.blueprint import bp
+
+DEFAULT_RANGE_DAYS = 30
+RANGE_PRESETS = (7, 30, 90)
+
+
+@bp.get("/")
+@login_required("viewer")
+def index() -> str:
+    """KPIs and daily trends across every campaign over a date range."""
+    since, until = _date_range()
+    report = reports_service.overview(since=since, until=until)
+    by_campaign = reports_service.performance_report(group_by=("campaign",), since=since, until=until)
+    top = sorted(by_campaign["rows"], key=lambda r: r["spend"], reverse=True)[:10]
+    chart_specs = {
+        "trend-spend": charts.daily_trend(report["trend"], report["since"], report["until"], "spend", "cop"),
+        "trend-applications": charts.daily_trend(
+            report["trend"], report["since"], report["until"], "applications", "number"
+        ),
+        "trend-ctr": charts.daily_trend(report["trend"], report["since"], report["until"], "ctr", "percent"),
+        "trend-cpa": charts.daily_trend(report["trend"], report["since"], report["until"], "cpa", "cop"),
+        "platform-spend": charts.by_platform(report["platforms"], "spend", "cop"),
+        "platform-cpa": charts.by_platform(report["platforms"], "cpa", "cop"),
+    }
+    return render_template(
+        "overview.html",
+        report=report,
+        top_campaigns=top,
+        status_counts=dashboard.campaign_status_counts(),
+        charts=chart_specs,
+        presets=RANGE_PRESETS,
+        platform_labels=PLATFORM_LABELS,
+    )
+
+
+def _date_range() -> tuple[date, date]:
+    """since/until from the query string (ISO dates); a bad range falls back to the last 30 days.
+
+    The range ends today, or on the newest synced day when that is later (the sandbox's simulated
+    clock can run ahead of the real one, as after `adflux demo`).
+    """
+    until = last_day()
+    since = until - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    try:
+        if request.args.get("days"):
+            days = int(request.args["days"])
+            if not 1 <= days <= reports_service.MAX_RANGE_DAYS:
+                raise ValueError(days)
+            return until - timedelta(days=days - 1), until
+        if request.args.get("until"):
+            until = date.fromisoformat(request.args["until"])
+        since = date.fromisoformat(request.args["since"]) if request.args.get("since") else since
+        reports_service.DateRange.checked(since, until)
+    except (ValueError, ValidationFailed):
+        flash(_("That date range is not valid; showing the last 30 days."), "error")
+        until = last_day()
+        return until - timedelta(days=DEFAULT_RANGE_DAYS - 1), until
+    return since, until
+
+
+def last_day(campaign_id: int | None = None) -> date:
+    today = campaigns_service.today()
+    latest = dashboard.latest_metric_day(campaign_id=campaign_id)
+    return max(today, latest) if latest else today
