@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import flask_swagger_ui
-from flask import Flask, send_from_directory
+from flask import Flask, Response, send_from_directory
 
 from adflux.api.converters import DatabaseIntConverter
 from adflux.api.errors import register_error_handlers
@@ -52,5 +52,5 @@ def init_app(app: Flask) -> None:
     response_cache.init_app(app, current_settings(app).response_cache_entries)
 
     @app.get("/api/v1/docs/assets/<path:filename>")
-    def swagger_assets(filename: str):  # type: ignore[no-untyped-def]
+    def swagger_assets(filename: str) -> Response:
         return send_from_directory(SWAGGER_ASSETS, filename, max_age=86400)

@@ -36,7 +36,7 @@ PUBLIC = "public"
 UNDECLARED_ROLE = "admin"
 # Served to anyone: the API description and its viewer.
 PUBLIC_ENDPOINTS = frozenset({"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "swagger_assets"})
-SECURITY = [{"bearerAuth": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 _ROLE_ATTR = "_adflux_required_role"
 # A blueprint used only for its documentation decorators (it is never registered).

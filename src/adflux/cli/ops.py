@@ -104,7 +104,9 @@ def alerts(
     """Open alerts (or, with --all, the history); subcommands evaluate and export the rules."""
     if ctx.invoked_subcommand is not None:
         return
-    cli: CliContext = ctx.find_object(CliContext)
+    cli = ctx.find_object(CliContext)
+    if cli is None:  # only when the group is invoked outside the adflux command
+        raise click.UsageError("run as `adflux alerts`")
     result = cli.client.get(
         "/alerts",
         status=None if show_all else "open",

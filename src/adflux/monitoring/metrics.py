@@ -387,7 +387,7 @@ def metrics_view() -> Response:
         if not hmac.compare_digest(sent.encode(), f"Bearer {settings.metrics_token}".encode()):
             return Response("metrics token required\n", status=401, mimetype="text/plain")
     resources.maybe_sample(force=True)
-    body = generate_latest(scrape_registry(current_app))  # type: ignore[arg-type]
+    body = generate_latest(scrape_registry(current_app))
     return Response(body, content_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 

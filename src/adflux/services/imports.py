@@ -235,9 +235,9 @@ def _parse(text: str, fmt: str) -> Iterator[tuple[tuple[str, int], Any]]:
 
 def _parse_csv(text: str) -> Iterator[tuple[tuple[str, int], Any]]:
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        dialect: type[csv.Dialect] = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
+        dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     if not reader.fieldnames or "external_ref" not in [f.strip() for f in reader.fieldnames]:
         raise InvalidFile("The CSV file has no header row with an external_ref column")

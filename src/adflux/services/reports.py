@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Select, bindparam, cast, func, select
 
+from adflux import kpis
 from adflux.constants import REPORT_DIMENSIONS
 from adflux.extensions import db
 from adflux.models import Campaign, CampaignMetricDaily, DailyMetricTotal, JobOpening, MetricDaily, Segment
@@ -58,9 +59,9 @@ def derive(counts: dict[str, Any]) -> dict[str, Any]:
     return {
         **counts,
         "spend": round(spend, 2),
-        "ctr": clicks / impressions if impressions else None,
-        "cpc": round(spend / clicks, 2) if clicks else None,
-        "cpa": round(spend / applications, 2) if applications else None,
+        "ctr": kpis.ctr(clicks, impressions),
+        "cpc": kpis.cpc(spend, clicks),
+        "cpa": kpis.cpa(spend, applications),
     }
 
 

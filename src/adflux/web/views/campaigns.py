@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 # A campaign page charts at most this many days back from its last day.
 CAMPAIGN_CHART_DAYS = 365
 # Each action, and whether it starts background work (publishing) or acts at once.
-ACTIONS = {
+ACTIONS: dict[str, tuple[Callable[..., Any], bool]] = {
     "publish": (campaigns_service.publish_campaign, True),
     "pause": (campaigns_service.pause_campaign, False),
     "resume": (campaigns_service.resume_campaign, False),
