@@ -159,7 +159,7 @@ def _recent_failed_sign_ins(user: User) -> int:
     since = utcnow() - SIGN_IN_LOCKOUT
     if user.last_login_at is not None and user.last_login_at > since:
         since = user.last_login_at  # a success starts the count again
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(AuditEvent)
         .where(
@@ -168,7 +168,7 @@ def _recent_failed_sign_ins(user: User) -> int:
             AuditEvent.action == "auth.login_failed",
             AuditEvent.at > since,
         )
-    )
+    ).scalar_one()  # COUNT(*) always answers one row
 
 
 # ---- users --------------------------------------------------------------------------------
@@ -256,9 +256,9 @@ def update_user(*, user_id: int, changes: dict[str, Any], actor: Principal | Non
 
 
 def _active_admins() -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))
-    )
+    ).scalar_one()  # COUNT(*) always answers one row
 
 
 def _user_snapshot(user: User, *, password: str | None = None) -> dict[str, Any]:
