@@ -7,7 +7,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ def test_mkdocs_builds_strictly_with_the_generated_api_reference(tmp_path):
     mkdocs = Path(sys.executable).parent / "mkdocs"
     if not mkdocs.exists():
         require_service("mkdocs", 'install the docs extra: pip install -c requirements.lock -e ".[docs]"')
-    started = time.perf_counter()
+    # Whether it builds, not how fast: timings belong in bench/.
     result = subprocess.run(
         [
             str(mkdocs),
@@ -44,7 +43,6 @@ def test_mkdocs_builds_strictly_with_the_generated_api_reference(tmp_path):
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-4000:]
-    assert time.perf_counter() - started < 120
     spec = json.loads((tmp_path / "site" / "openapi.json").read_text())
     assert "/api/v1/alerts" in spec["paths"]
     reference = (tmp_path / "site" / "api" / "index.html").read_text()
@@ -65,9 +63,12 @@ def test_the_reference_lists_every_operation_of_the_app():
 
 
 def test_docs_link_only_screenshots_that_exist():
+    checked = 0
     for page in (REPO / "docs").glob("*.md"):
         for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", page.read_text()):
             assert (REPO / "docs" / image).exists(), f"{page.name} links {image}"
+            checked += 1
+    assert checked, "no screenshot links found: the pattern or the docs moved"
 
 
 def _ci_run_commands() -> list[str]:
@@ -82,7 +83,9 @@ def test_github_workflow_runs_what_ci_run_runs_against_postgres_and_redis():
     assert job["env"]["CI"] == "true"
     assert job["env"]["TEST_DATABASE_URL"].startswith("postgresql://")
     script = "\n".join(step.get("run", "") for step in job["steps"])
-    for command in _ci_run_commands():
+    commands = _ci_run_commands()
+    assert commands, ".ci/run has no ruff command to compare"
+    for command in commands:
         assert command in script, command
     assert '-c requirements.lock -e ".[test,docs]"' in script
     assert ".venv/bin/pytest -p no:cacheprovider" in script

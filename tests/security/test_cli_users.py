@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash
 from werkzeug.serving import make_server
 
 from adflux.extensions import db
@@ -41,11 +42,36 @@ def test_create_admin_works_on_a_database_without_users(cli, app):
         assert event.actor.startswith("local:") and "una clave segura" not in json.dumps(event.after)
 
 
-def test_create_admin_prompts_for_the_password_twice(cli):
+def _users(app) -> list[tuple[str, str, str | None]]:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        rows = db.session.execute(select(User.email, User.role, User.password_hash).order_by(User.id)).all()
+        db.session.remove()
+    return [tuple(row) for row in rows]
+
+
+def test_create_admin_prompts_for_the_password_twice(cli, app):
+    assert _users(app) == []
     result = cli(
         "users", "create-admin", "--email", "a@portal.co", input="una clave segura\nuna clave segura\n"
     )
     assert result.exit_code == 0, result.output
+    # Asked for it, then for its confirmation (click's confirmation_prompt), without echoing it.
+    assert result.output.count("Password: ") == 1
+    assert result.output.count("Repeat for confirmation: ") == 1
+    assert result.output.index("Password: ") < result.output.index("Repeat for confirmation: ")
+    assert "una clave segura" not in result.output
+    [(email, role, password_hash)] = _users(app)
+    assert (email, role) == ("a@portal.co", "admin")
+    assert password_hash is not None and check_password_hash(password_hash, "una clave segura")
+
+
+def test_create_admin_refuses_a_confirmation_that_differs(cli, app):
+    result = cli(
+        "users", "create-admin", "--email", "a@portal.co", input="una clave segura\nuna clave distinta\n"
+    )
+    assert result.exit_code != 0
+    assert "do not match" in result.output
+    assert _users(app) == []
 
 
 def test_a_too_short_password_is_a_one_line_error(cli):

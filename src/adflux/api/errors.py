@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, ServiceUnavailable
 
 from adflux.error_responses import error_response, wants_json
 from adflux.services.errors import DomainError
@@ -59,8 +59,8 @@ def register_error_handlers(app: Flask) -> None:
         if status == 422 and errors:
             message = "The request is invalid; see errors for each field."
         response = error_response(status, message, errors=errors)
-        if status == 405 and getattr(error, "valid_methods", None):
-            response.headers["Allow"] = ", ".join(error.valid_methods or [])
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
     @app.errorhandler(Exception)

@@ -145,6 +145,8 @@ def _read_tokens(names: tuple[str, ...]) -> dict[str, str] | None:
         return None
     try:
         driver = raw.driver_connection
+        if driver is None:  # invalidated: this connection cannot answer either
+            return None
         switch = getattr(driver, "autocommit", None) is False  # psycopg; sqlite3 reads without BEGIN
         if switch:
             driver.autocommit = True

@@ -8,11 +8,11 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from adflux.constants import TOKEN_SCHEME
-from adflux.extensions import db
+from adflux.extensions import Model
 from adflux.models.base import TimestampMixin, UTCDateTime, utcnow
 
 
-class User(TimestampMixin, db.Model):
+class User(TimestampMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -26,7 +26,7 @@ class User(TimestampMixin, db.Model):
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """An API token; only its SHA-256 is stored, the token itself is shown once."""
 
     __tablename__ = "api_tokens"

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from adflux.extensions import db
+from adflux.extensions import Model, db
 from adflux.models.base import JSONType, TimestampMixin, UTCDateTime
 from adflux.models.jobs import JobOpening
 from adflux.models.segmentation import Segment
@@ -33,7 +33,7 @@ campaign_segments = Table(
 )
 
 
-class Campaign(TimestampMixin, db.Model):
+class Campaign(TimestampMixin, Model):
     """What a marketing manager launches: one job, several platforms, some segments."""
 
     __tablename__ = "campaigns"
@@ -63,7 +63,7 @@ class Campaign(TimestampMixin, db.Model):
     )
 
 
-class PlatformCampaign(TimestampMixin, db.Model):
+class PlatformCampaign(TimestampMixin, Model):
     """A campaign as published on one platform, with every id the platform gave back."""
 
     __tablename__ = "platform_campaigns"
@@ -104,7 +104,7 @@ class PlatformCampaign(TimestampMixin, db.Model):
     )
 
 
-class AdGroup(db.Model):
+class AdGroup(Model):
     """One ad set / ad group / line item / ad squad: the unit aimed at one segment.
 
     Metrics are kept per ad group so results can be read per segment.
@@ -126,7 +126,7 @@ class AdGroup(db.Model):
     __table_args__ = (Index("ix_ad_groups_platform_campaign_id", "platform_campaign_id"),)
 
 
-class AdCreative(db.Model):
+class AdCreative(Model):
     """Generated ad copy for one platform, within that platform's limits."""
 
     __tablename__ = "ad_creatives"

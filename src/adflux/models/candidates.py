@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from adflux.extensions import db
+from adflux.extensions import Model
 from adflux.models.base import BigId, JSONType, TimestampMixin, UTCDateTime
 
 
-class Candidate(TimestampMixin, db.Model):
+class Candidate(TimestampMixin, Model):
     __tablename__ = "candidates"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -42,7 +42,7 @@ class Candidate(TimestampMixin, db.Model):
         return f"<Candidate {self.id} {self.external_ref!r}>"
 
 
-class CandidatePersona(db.Model):
+class CandidatePersona(Model):
     """The hidden persona a simulated candidate was drawn from.
 
     Evaluation only: segmentation quality is measured against it; it is never a feature and

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from adflux.extensions import db
+from adflux.extensions import Model
 from adflux.models.base import BigId, TimestampMixin, UTCDateTime
 
 
-class JobOpening(TimestampMixin, db.Model):
+class JobOpening(TimestampMixin, Model):
     __tablename__ = "job_openings"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -7,11 +7,11 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from adflux.extensions import db
+from adflux.extensions import Model
 from adflux.models.base import UTCDateTime, utcnow
 
 
-class MetricDaily(db.Model):
+class MetricDaily(Model):
     """What one ad group bought on one day. CTR, CPC and CPA are derived, never stored.
 
     The fact table has no foreign keys: PostgreSQL checks each one row by row, which was two
@@ -44,7 +44,7 @@ class MetricDaily(db.Model):
     )
 
 
-class CampaignMetricDaily(db.Model):
+class CampaignMetricDaily(Model):
     """Rollup per campaign, platform and day, refreshed by every sync for the days it touched.
 
     The dashboard's campaign and overview queries read this instead of aggregating raw rows.
@@ -82,7 +82,7 @@ class CampaignMetricDaily(db.Model):
     )
 
 
-class DailyMetricTotal(db.Model):
+class DailyMetricTotal(Model):
     """Rollup per day and platform across all campaigns: the overview's KPIs and trend."""
 
     __tablename__ = "daily_metric_totals"

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from adflux.extensions import db
+from adflux.extensions import Model
 from adflux.models.base import BigId, JSONType, UTCDateTime, utcnow
 
 
-class TaskRun(db.Model):
+class TaskRun(Model):
     """Background work made visible: kind, status, progress, result or error."""
 
     __tablename__ = "task_runs"
@@ -38,7 +38,7 @@ class TaskRun(db.Model):
     )
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who changed what, when, with the state before and after."""
 
     __tablename__ = "audit_events"
@@ -60,7 +60,7 @@ class AuditEvent(db.Model):
     )
 
 
-class Alert(db.Model):
+class Alert(Model):
     """An alert rule that fired: open until the condition clears, then kept as history."""
 
     __tablename__ = "alerts"
@@ -95,7 +95,7 @@ class Alert(db.Model):
     )
 
 
-class RequestStat(db.Model):
+class RequestStat(Model):
     """Requests per minute and route, summed over every web process and machine.
 
     The alert window (error rate, average latency) is read from here: in-process counters are

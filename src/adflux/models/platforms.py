@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import Boolean, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from adflux.extensions import db
+from adflux.extensions import Model
 from adflux.models.base import TimestampMixin, UTCDateTime
 
 
-class PlatformAccount(TimestampMixin, db.Model):
+class PlatformAccount(TimestampMixin, Model):
     __tablename__ = "platform_accounts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from adflux.extensions import db
+from adflux.extensions import Model
 from adflux.models.base import BigId, JSONType, UTCDateTime, utcnow
 
 
-class SegmentationModel(db.Model):
+class SegmentationModel(Model):
     """One trained version of the segmentation pipeline."""
 
     __tablename__ = "segmentation_models"
@@ -50,7 +50,7 @@ class SegmentationModel(db.Model):
     __table_args__ = (Index("ix_segmentation_models_status", "status"),)
 
 
-class Segment(db.Model):
+class Segment(Model):
     """One cluster of a model version, with a readable name and profile."""
 
     __tablename__ = "segments"
@@ -71,7 +71,7 @@ class Segment(db.Model):
     __table_args__ = (UniqueConstraint("model_id", "cluster_index"),)
 
 
-class CandidateSegment(db.Model):
+class CandidateSegment(Model):
     """Narrow, append-only assignment table: written in bulk per model version."""
 
     __tablename__ = "candidate_segments"

@@ -27,7 +27,7 @@ from __future__ import annotations
 from sqlalchemy import DDL, String, Table, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from adflux.extensions import db
+from adflux.extensions import Model, db
 
 # Tables whose writes change a version token; adding one needs a migration (see 0006).
 VERSIONED_TABLES = ("job_openings",)
@@ -35,7 +35,7 @@ VERSIONED_TABLES = ("job_openings",)
 FUNCTION = "adflux_bump_data_version"
 
 
-class DataVersion(db.Model):
+class DataVersion(Model):
     """The current token of one table (see module doc)."""
 
     __tablename__ = "data_versions"

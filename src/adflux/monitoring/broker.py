@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, TypeGuard
 
 from adflux.settings import Settings
 
@@ -16,9 +16,9 @@ _clients: dict[str, Any] = {}
 _lock = threading.Lock()
 
 
-def is_redis_url(url: str | None) -> bool:
+def is_redis_url(url: str | None) -> TypeGuard[str]:
     """Whether `url` names a Redis broker (the only broker AdFlux inspects directly)."""
-    return bool(url) and url.split("://", 1)[0] in ("redis", "rediss", "redis+socket")
+    return url is not None and url.split("://", 1)[0] in ("redis", "rediss", "redis+socket")
 
 
 def redis_client(settings: Settings, *, timeout: float | None = None) -> Any | None:

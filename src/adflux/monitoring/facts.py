@@ -173,6 +173,7 @@ def campaign_cpas(*, window_days: int, today: date | None = None) -> list[Campai
             target_cpa=int(target),
         )
         for cid, name, target, spend, apps in rows
+        if target is not None  # never NULL (the WHERE above); says so to the type checker
     ]
 
 

@@ -145,8 +145,9 @@ class RedactionFilter(logging.Filter):
 
     @staticmethod
     def _traceback_once(record: logging.LogRecord) -> None:
-        exc = record.exc_info[1] if record.exc_info else None
-        if exc is None:
+        exc_info = record.exc_info
+        exc = exc_info[1] if exc_info else None
+        if exc_info is None or exc is None:
             return
         if getattr(exc, "__adflux_logged__", False):
             # Already written with its stack trace (e.g. by the task, then again by Celery's tracer).
@@ -155,7 +156,7 @@ class RedactionFilter(logging.Filter):
             return
         with contextlib.suppress(AttributeError):  # exceptions with __slots__ cannot be marked
             exc.__adflux_logged__ = True  # type: ignore[attr-defined]
-        text = record.exc_text or _exception_formatter.formatException(record.exc_info)
+        text = record.exc_text or _exception_formatter.formatException(exc_info)
         record.exc_text = redact_text(text)
 
 
@@ -190,8 +191,10 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in _RESERVED and value is not None and not key.startswith("_"):
                 payload[key] = value
-        if record.exc_info or record.exc_text:
-            payload["exc_info"] = record.exc_text or self.formatException(record.exc_info)  # type: ignore[arg-type]
+        if record.exc_text:
+            payload["exc_info"] = record.exc_text
+        elif record.exc_info:
+            payload["exc_info"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str, ensure_ascii=False)
 
 
@@ -203,10 +206,12 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         context = []
-        if getattr(record, "request_id", None):
-            context.append(f"req {str(record.request_id)[:8]}")
-        if getattr(record, "task_id", None):
-            context.append(f"task {str(record.task_id)[:8]}")
+        request_id = getattr(record, "request_id", None)
+        if request_id:
+            context.append(f"req {str(request_id)[:8]}")
+        task_id = getattr(record, "task_id", None)
+        if task_id:
+            context.append(f"task {str(task_id)[:8]}")
         record.context = f" [{' '.join(context)}]" if context else ""
         extras = {
             k: v
@@ -222,14 +227,14 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.setLevel(settings.log_level.upper())
     formatter = JsonFormatter() if settings.effective_log_format == "json" else TextFormatter()
-    handler = next((h for h in root.handlers if getattr(h, "_adflux", False)), None)
+    handler: logging.Handler | None = next((h for h in root.handlers if getattr(h, "_adflux", False)), None)
     if handler is None:
         if settings.log_file:
             Path(settings.log_file).parent.mkdir(parents=True, exist_ok=True)
             handler = logging.FileHandler(settings.log_file, encoding="utf-8")
         else:
             handler = logging.StreamHandler(sys.stderr)
-        handler._adflux = True  # type: ignore[attr-defined]
+        vars(handler)["_adflux"] = True  # marks ours (Handler declares no such attribute)
         install_filters(handler)
         root.addHandler(handler)
     handler.setFormatter(formatter)

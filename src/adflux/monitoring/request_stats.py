@@ -15,12 +15,16 @@ import logging
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app
 from sqlalchemy import func, select
 
 from adflux.extensions import db
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 logger = logging.getLogger(__name__)
 
@@ -136,11 +140,15 @@ def _upsert(pending: dict[tuple[int, str], list[float]]) -> None:
     ]
     dialect = db.engine.dialect.name
     if dialect in ("postgresql", "sqlite"):
+        stmt: PostgresInsert | SqliteInsert
         if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
+            from sqlalchemy.dialects.postgresql import insert as postgres_insert
+
+            stmt = postgres_insert(table)
         else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(table)
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            stmt = sqlite_insert(table)
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.c.minute, table.c.route],
             set_={

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -155,7 +156,7 @@ def _recent_failed_sign_ins(user: User) -> int:
     since = utcnow() - SIGN_IN_LOCKOUT
     if user.last_login_at is not None and user.last_login_at > since:
         since = user.last_login_at  # a success starts the count again
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(AuditEvent)
         .where(
@@ -164,7 +165,7 @@ def _recent_failed_sign_ins(user: User) -> int:
             AuditEvent.action == "auth.login_failed",
             AuditEvent.at > since,
         )
-    )
+    ).scalar_one()  # COUNT(*) always answers one row
 
 
 # ---- users --------------------------------------------------------------------------------
@@ -252,9 +253,9 @@ def update_user(*, user_id: int, changes: dict[str, Any], actor: Principal | Non
 
 
 def _active_admins() -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))
-    )
+    ).scalar_one()  # COUNT(*) always answers one row
 
 
 def _user_snapshot(user: User, *, password: str | None = None) -> dict[str, Any]:
@@ -368,8 +369,8 @@ def revoke_token(*, token_id: int, actor: Principal) -> ApiToken:
 # to a token or user (revoked, expired early, deactivated, role changed) made through the ORM in
 # this process clears the cache at once (at flush and again at commit); a change made by another
 # process (another gunicorn worker, the CLI, another machine) is seen here within
-# TOKEN_CACHE_SECONDS. Expiry is checked on every request against the cached expires_at. Invalid
-# tokens are never cached. last_used_at is written on cache misses, so at most once a minute plus
+# TOKEN_CACHE_SECONDS. A cached token is never served past its expires_at. Invalid tokens are
+# never cached. last_used_at is written on cache misses, so at most once a minute plus
 # TOKEN_CACHE_SECONDS late.
 TOKEN_CACHE_SECONDS = 5.0
 TOKEN_CACHE_MAX_ENTRIES = 1024
@@ -379,11 +380,53 @@ _SESSION_AUTH_CHANGED = "adflux_auth_changed"
 @dataclass(frozen=True)
 class _CachedToken:
     principal: Principal
-    expires_at: datetime | None
-    cached_until: float  # time.monotonic()
+    cached_until: float  # on the cache's clock
 
 
-_token_cache: dict[str, _CachedToken] = {}
+class TokenCache:
+    """Valid tokens' principals by token hash, each for TOKEN_CACHE_SECONDS at most and never past
+    the token's expiry, both measured on `clock` (seconds; tests pass one they can move)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._entries: dict[str, _CachedToken] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, token_hash: str) -> Principal | None:
+        cached = self._entries.get(token_hash)
+        if cached is None:
+            return None
+        if self.clock() < cached.cached_until:
+            return cached.principal
+        self._entries.pop(token_hash, None)
+        return None
+
+    def put(self, token_hash: str, principal: Principal, *, expires_at: datetime | None) -> None:
+        if TOKEN_CACHE_SECONDS <= 0:
+            return
+        now = self.clock()
+        until = now + TOKEN_CACHE_SECONDS
+        if expires_at is not None:  # the time left to the token, as a deadline on this clock
+            until = min(until, now + (expires_at - utcnow()).total_seconds())
+        if len(self._entries) >= TOKEN_CACHE_MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[token_hash] = _CachedToken(principal, until)
+
+    def forget_token(self, token_hash: str) -> None:
+        self._entries.pop(token_hash, None)
+
+    def forget_user(self, user_id: int) -> None:
+        for token_hash, cached in list(self._entries.items()):
+            if cached.principal.id == user_id:
+                self._entries.pop(token_hash, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+_token_cache = TokenCache()
 
 
 def clear_token_cache() -> None:
@@ -394,11 +437,9 @@ def clear_token_cache() -> None:
 def _forget(key: tuple[str, Any]) -> None:
     kind, value = key
     if kind == "token":
-        _token_cache.pop(value, None)
-        return
-    for token_hash, cached in list(_token_cache.items()):
-        if cached.principal.id == value:
-            _token_cache.pop(token_hash, None)
+        _token_cache.forget_token(value)
+    else:
+        _token_cache.forget_user(value)
 
 
 def _on_auth_row_changed(mapper: Any, connection: Any, target: Any) -> None:
@@ -434,11 +475,7 @@ def authenticate_token(*, token: str) -> Principal:
     token_hash = hash_token(token)
     cached = _token_cache.get(token_hash)
     if cached is not None:
-        if time.monotonic() < cached.cached_until and (
-            cached.expires_at is None or cached.expires_at > utcnow()
-        ):
-            return cached.principal
-        _token_cache.pop(token_hash, None)
+        return cached
     row = db.session.execute(
         select(ApiToken, User)
         .join(User, ApiToken.user_id == User.id)
@@ -457,10 +494,7 @@ def authenticate_token(*, token: str) -> Principal:
     principal = principal_for(user, auth="token", token_id=api_token.id)
     expires_at = api_token.expires_at
     _touch(api_token, now)
-    if TOKEN_CACHE_SECONDS > 0:
-        if len(_token_cache) >= TOKEN_CACHE_MAX_ENTRIES:
-            _token_cache.clear()
-        _token_cache[token_hash] = _CachedToken(principal, expires_at, time.monotonic() + TOKEN_CACHE_SECONDS)
+    _token_cache.put(token_hash, principal, expires_at=expires_at)
     return principal
 
 

@@ -202,8 +202,8 @@ def _pg_env(url: URL) -> dict[str, str]:
         ("host", "PGHOST"),  # ?host=/cloudsql/... (Unix socket, Cloud SQL)
     ):
         if param in url.query:
-            value = url.query[param]
-            env[variable] = value if isinstance(value, str) else value[0]
+            given = url.query[param]  # a str, or a tuple when the parameter is repeated
+            env[variable] = given if isinstance(given, str) else given[0]
     return env
 
 

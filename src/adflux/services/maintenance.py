@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import CursorResult, Delete, Select, delete, func, select
 
 from adflux.extensions import db
 from adflux.models import (
@@ -115,7 +115,14 @@ def prune(*, dry_run: bool = False, simulated: bool = True, now: datetime | None
 def _prune_rows(model: Any, conditions: tuple[Any, ...], *, dry_run: bool) -> int:
     if dry_run:
         return _count(select(model).where(*conditions))
-    result = db.session.execute(delete(model).where(*conditions).execution_options(synchronize_session=False))
+    return _deleted(delete(model).where(*conditions).execution_options(synchronize_session=False))
+
+
+def _deleted(statement: Delete) -> int:
+    """Run a DELETE (no RETURNING); the rows it removed."""
+    # Session.execute() is typed as returning Result, but a DML statement without RETURNING gets a
+    # CursorResult, which has rowcount (the cast SQLAlchemy's 2.0.44 changelog recommends).
+    result = cast(CursorResult[Any], db.session.execute(statement))
     return int(result.rowcount or 0)
 
 
@@ -154,10 +161,7 @@ def _prune_simulated(*, dry_run: bool) -> dict[str, int]:
         if dry_run:
             counts[name] = _count(select(target).where(condition))
             continue
-        result = db.session.execute(
-            delete(target).where(condition).execution_options(synchronize_session=False)
-        )
-        counts[name] = int(result.rowcount or 0)
+        counts[name] = _deleted(delete(target).where(condition).execution_options(synchronize_session=False))
         if name == "campaign_metrics_daily" and touched_days:
             _refresh_rollups(touched_days)
     return counts

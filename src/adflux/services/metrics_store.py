@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from adflux.extensions import db
 from adflux.models import AdGroup, CampaignMetricDaily, DailyMetricTotal, MetricDaily, PlatformCampaign
 from adflux.models.base import utcnow
-from adflux.services.errors import ValidationFailed
+from adflux.services.errors import ServiceUnavailable, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +97,8 @@ def _copy_upsert(rows: list[tuple[Any, ...]]) -> set[tuple[int, date]]:
     """COPY into staging, then one upsert; the (campaign, day) pairs of rows inserted or changed."""
     connection = db.session.connection()
     raw = connection.connection.driver_connection
+    if raw is None:  # only an invalidated (e.g. lost) connection has no driver connection
+        raise ServiceUnavailable("The database connection was lost; no metrics were written")
     columns = ", ".join(ROW_COLUMNS)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*METRIC_COLUMNS, "synced_at"))
     changed = " OR ".join(f"metrics_daily.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in METRIC_COLUMNS)
