@@ -94,7 +94,20 @@ class GoogleMutate(GoogleValidation, GoogleDelivery):
             return self._stage_remove(kind, operation, temp, index)
         if "update" in operation:
             return self._stage_update(kind, operation, temp, index)
-        return self._stage_create(cid, kind, collection, operation, temp, index, names)
+        create = dict(operation.get("create") or {})
+        checker = getattr(self, f"_check_{kind}")
+        checker(cid, create, temp, index, names)
+        new_id, resource = self._new_resource(cid, kind, collection, create)
+        if create.get("resourceName"):
+            temp[create["resourceName"]] = resource
+
+        def commit() -> dict[str, Any]:
+            obj = {**create, "resourceName": resource, "id": new_id, "_cid": cid, "_kind": kind}
+            obj.setdefault("status", "ENABLED")
+            self.state.add(self.platform, kind, obj)
+            return {"resourceName": resource}
+
+        return commit
 
     def _stage_remove(self, kind: str, operation: dict[str, Any], temp: dict[str, str], index: int) -> Commit:
         target = self._by_name(kind, self._resolve(operation["remove"], temp, index, "remove"))
@@ -133,31 +146,6 @@ class GoogleMutate(GoogleValidation, GoogleDelivery):
             return {"resourceName": target["resourceName"]}
 
         return apply
-
-    def _stage_create(
-        self,
-        cid: str,
-        kind: str,
-        collection: str,
-        operation: dict[str, Any],
-        temp: dict[str, str],
-        index: int,
-        names: NamesInRequest,
-    ) -> Commit:
-        create = dict(operation.get("create") or {})
-        checker = getattr(self, f"_check_{kind}")
-        checker(cid, create, temp, index, names)
-        new_id, resource = self._new_resource(cid, kind, collection, create)
-        if create.get("resourceName"):
-            temp[create["resourceName"]] = resource
-
-        def commit() -> dict[str, Any]:
-            obj = {**create, "resourceName": resource, "id": new_id, "_cid": cid, "_kind": kind}
-            obj.setdefault("status", "ENABLED")
-            self.state.add(self.platform, kind, obj)
-            return {"resourceName": resource}
-
-        return commit
 
     def _new_resource(self, cid: str, kind: str, collection: str, create: dict[str, Any]) -> tuple[str, str]:
         """A fresh id and its resource name; ads and criteria are named ``<parent id>~<id>``."""

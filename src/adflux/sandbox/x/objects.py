@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from adflux.sandbox.api import utc_day
 from adflux.sandbox.http import Request, Response, route
 from adflux.sandbox.state import Unit
-from adflux.sandbox.x.protocol import ACC, XProtocol, invalid, parse_day, public
+from adflux.sandbox.x.protocol import ACC, XProtocol, invalid, public
 
 ENTITY_STATUSES = ("ACTIVE", "PAUSED", "DRAFT")
 OBJECTIVES = (
@@ -99,8 +100,8 @@ class XObjects(XProtocol):
                 daily_budget=0,
                 objective="leads" if params["objective"] == "WEBSITE_CONVERSIONS" else "traffic",
                 texts=[campaign["name"], params["name"]],
-                start=parse_day(params.get("start_time")),
-                end=parse_day(params.get("end_time")),
+                start=utc_day(params.get("start_time")),
+                end=utc_day(params.get("end_time")),
             )
         )
         line_item["_budget_hint"] = share

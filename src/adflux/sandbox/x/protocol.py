@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 import time
-from datetime import UTC, date, datetime
 from typing import Any
 
 from adflux.sandbox.api import PlatformApi, decode_cursor, encode_cursor
@@ -172,13 +171,3 @@ class XProtocol(PlatformApi):
 def public(obj: dict[str, Any]) -> dict[str, Any]:
     """An object as the API shows it: no internal fields, no account id."""
     return {key: value for key, value in obj.items() if not key.startswith("_") and key != "account_id"}
-
-
-def parse_day(value: str | None) -> date | None:
-    """The UTC date of an ISO timestamp (``2025-03-03T00:00:00Z``), or None."""
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).date()
-    except ValueError:
-        return None

@@ -7,9 +7,10 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from adflux.sandbox.api import utc_day
 from adflux.sandbox.http import Request, Response, route
 from adflux.sandbox.simulator import campaign_days
-from adflux.sandbox.x.protocol import XProtocol, invalid, parse_day
+from adflux.sandbox.x.protocol import XProtocol, invalid
 
 
 class XStats(XProtocol):
@@ -29,7 +30,7 @@ class XStats(XProtocol):
         )
         if params["entity"] != "LINE_ITEM":
             raise invalid("The sandbox emulates entity=LINE_ITEM", "entity")
-        start, end = parse_day(params["start_time"]), parse_day(params["end_time"])
+        start, end = utc_day(params["start_time"]), utc_day(params["end_time"])
         if start is None or end is None or end <= start or (end - start).days > 90:
             raise invalid("start_time and end_time must span 1 to 90 days", "start_time")
         job_id = str(int(self.state.ids.tweet()) + 7)
@@ -67,7 +68,7 @@ class XStats(XProtocol):
         return self._ok([_public_job(job) for job in jobs], request, next_cursor=None)
 
     def _job_payload(self, job: dict[str, Any]) -> dict[str, Any]:
-        start, end = parse_day(job["start_time"]), parse_day(job["end_time"])
+        start, end = utc_day(job["start_time"]), utc_day(job["end_time"])
         assert start is not None and end is not None
         length = (end - start).days
         data = []
