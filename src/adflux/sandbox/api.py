@@ -6,6 +6,7 @@ import base64
 import json
 import logging
 import re
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -112,3 +113,13 @@ def loads_maybe(value: str | None, default: Any = None) -> Any:
         return json.loads(value)
     except ValueError:
         return value
+
+
+def utc_day(value: str | None) -> date | None:
+    """The UTC date of an ISO 8601 timestamp (``Z`` allowed), or None when missing or malformed."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).date()
+    except ValueError:
+        return None

@@ -116,7 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        host = self.headers.get("Host") or self.server.host_port
         request = Request(
             method=self.command,
             path=split.path,
@@ -159,6 +159,14 @@ class _Server(ThreadingHTTPServer):
         self.app = app
         super().__init__(address, _Handler)
 
+    @property
+    def host_port(self) -> str:
+        """``host:port`` as bound (bind() stores getsockname(), whose host is text for IP sockets)."""
+        host, port = self.server_address[:2]
+        if isinstance(host, bytes | bytearray):
+            host = host.decode()
+        return f"{host}:{port}"
+
 
 class SandboxServer:
     """A running sandbox: ``base_url`` for adapters, ``state`` and helpers for tests and demos."""
@@ -186,8 +194,7 @@ class SandboxServer:
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self._server.host_port}"
 
     def start(self) -> SandboxServer:
         """Serve in a daemon thread."""

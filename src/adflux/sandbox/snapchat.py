@@ -7,7 +7,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from adflux.sandbox.api import PlatformApi, decode_cursor, encode_cursor, url_with
+from adflux.sandbox.api import PlatformApi, decode_cursor, encode_cursor, url_with, utc_day
 from adflux.sandbox.http import ApiError, Request, Response, json_response, route
 from adflux.sandbox.simulator import campaign_days
 from adflux.sandbox.state import SandboxState, Unit
@@ -220,8 +220,8 @@ class SnapchatApi(PlatformApi):
                     campaign_cap=int(cap) // 1_000_000 if cap else None,
                     custom_audience=bool(targeting.get("segments")),
                     texts=[campaign["name"], item["name"]],
-                    start=_day(item.get("start_time") or campaign.get("start_time")),
-                    end=_day(item.get("end_time") or campaign.get("end_time")),
+                    start=utc_day(item.get("start_time") or campaign.get("start_time")),
+                    end=utc_day(item.get("end_time") or campaign.get("end_time")),
                 )
             )
             self._refresh(campaign_id)
@@ -314,7 +314,7 @@ class SnapchatApi(PlatformApi):
         squad = self._get("adsquad", squad_id)
         if request.arg("granularity") != "DAY":
             raise _invalid("The sandbox emulates granularity=DAY")
-        start, end = _day(request.arg("start_time")), _day(request.arg("end_time"))
+        start, end = utc_day(request.arg("start_time")), utc_day(request.arg("end_time"))
         if start is None or end is None or end <= start:
             raise _invalid("start_time and end_time are required, aligned to the day", "E1004")
         fields = (request.arg("fields") or "impressions,swipes,spend").split(",")
@@ -410,12 +410,3 @@ def _public(obj: dict[str, Any]) -> dict[str, Any]:
 
 def _iso(day: date) -> str:
     return datetime.combine(day, datetime.min.time(), UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-def _day(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).date()
-    except ValueError:
-        return None

@@ -1,0 +1,72 @@
+"""The X emulation as one API: its endpoint mixins, plus the account, funding instruments and locations."""
+
+from __future__ import annotations
+
+import hashlib
+
+from adflux.sandbox.http import Request, Response, route
+from adflux.sandbox.x.audiences import XAudiences
+from adflux.sandbox.x.objects import XObjects
+from adflux.sandbox.x.protocol import ACC, public
+from adflux.sandbox.x.stats import XStats
+
+
+class XApi(XObjects, XAudiences, XStats):
+    """ads-api.x.com/12/... with OAuth 1.0a."""
+
+    @route("GET", ACC)
+    def get_account(self, request: Request, account: str) -> Response:
+        return self._ok(
+            {
+                "id": account,
+                "name": f"Sandbox {account}",
+                "timezone": "America/Bogota",
+                "approval_status": "ACCEPTED",
+                "currency": "COP",
+                "deleted": False,
+            },
+            request,
+        )
+
+    @route("GET", rf"{ACC}/funding_instruments")
+    def funding_instruments(self, request: Request, account: str) -> Response:
+        existing = [
+            obj for obj in self.state.all(self.platform, "funding_instrument") if obj["account_id"] == account
+        ]
+        if not existing:
+            existing = [
+                self._new(
+                    "funding_instrument",
+                    account,
+                    {
+                        "name": "Sandbox credit line",
+                        "type": "CREDIT_LINE",
+                        "currency": "COP",
+                        "entity_status": "ACTIVE",
+                        "able_to_fund": True,
+                    },
+                )
+            ]
+        return self._ok(
+            [public(obj) for obj in existing], request, next_cursor=None, total_count=len(existing)
+        )
+
+    @route("GET", r"/12/targeting_criteria/locations")
+    def locations(self, request: Request) -> Response:
+        query = (request.arg("q") or "").strip()
+        if not query:
+            return self._ok([], request, next_cursor=None)
+        value = hashlib.sha256(f"loc:{query.lower()}".encode()).hexdigest()[:16]
+        return self._ok(
+            [
+                {
+                    "name": query.title(),
+                    "country_code": request.arg("country_code") or "CO",
+                    "location_type": request.arg("location_type") or "CITIES",
+                    "targeting_value": value,
+                    "targeting_type": "LOCATION",
+                }
+            ],
+            request,
+            next_cursor=None,
+        )
