@@ -7,15 +7,12 @@ from urllib.parse import parse_qsl
 from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth1.rfc5849 import signature, utils
 
+from adflux.constants import SANDBOX_X_CREDENTIALS
 from adflux.sandbox.http import Request
 
-# The OAuth 1.0a app and user the sandbox knows (signatures are really verified).
-SANDBOX_CREDENTIALS = {
-    "consumer_key": "sandbox-consumer-key",
-    "consumer_secret": "sandbox-consumer-secret",
-    "access_token": "sandbox-access-token",
-    "access_token_secret": "sandbox-access-token-secret",
-}
+# The OAuth 1.0a app and user the sandbox knows (signatures are really verified); AdFlux's
+# sandbox accounts sign with the same pair, so it is one shared constant.
+SANDBOX_CREDENTIALS = SANDBOX_X_CREDENTIALS
 
 
 def oauth_params(request: Request) -> dict[str, str]:
