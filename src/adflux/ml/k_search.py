@@ -39,8 +39,9 @@ DEFAULT_FIT_SAMPLE_SIZE = 50_000
 DEFAULT_RESTARTS = 4
 # Few candidates, fuzzier structure: on 1,500 simulated candidates best-of-4 k-means++ starts
 # still merged two personas at k=8 for 1 random state in 40 (best-of-10: 0 in 40), enough to
-# tip the silhouette to k=7. Up to this many seed rows the search affords 10 starts (~30 ms a k
-# at 1,500 rows); at 10k rows 4 starts already found the personas 40 times in 40.
+# tip the silhouette to a neighbouring k (tests/ml: random state 29 picks 9). Up to this many seed
+# rows the search affords 10 starts (~30 ms a k at 1,500 rows); at 10k rows 4 starts already found
+# the personas 40 times in 40.
 SMALL_SEARCH_ROWS = 5_000
 SMALL_SEARCH_RESTARTS = 10
 SEARCH_TOL = 1e-3
