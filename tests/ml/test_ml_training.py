@@ -8,8 +8,9 @@ import pytest
 from sklearn.metrics import pairwise_distances, silhouette_score
 
 from adflux.ml.evaluation import adjusted_rand, aligned_adjusted_rand, majority_mapping
+from adflux.ml.k_search import _silhouette, choose_k
 from adflux.ml.pipeline import build_features
-from adflux.ml.training import TrainingResult, _silhouette, choose_k, train_segmenter
+from adflux.ml.training import TrainingResult, train_segmenter
 
 METRICS = ("silhouette", "davies_bouldin", "calinski_harabasz", "inertia")
 

@@ -220,17 +220,27 @@ def test_candidates_deleted_while_training_get_no_assignment(
     assert held == []
 
 
-@pytest.mark.slow
+# Random states of the k search on this base (seed 11, 1,500 candidates) where fewer k-means++
+# starts merge two personas at k=8 and the silhouette then prefers k=9. A sweep of states 0-39 on
+# one thread: 4 starts fail on 29, 3 on 29, 2 on 4, 29 and 35; 5 and 10 starts on none. 0 and 1
+# are states every setting gets right. Re-run that sweep when the simulator, the features or the
+# search change, or these states stop guarding anything.
+K_SEARCH_STATES = (0, 1, 4, 29, 35)
+
+
 def test_the_k_search_finds_the_eight_personas_of_a_small_base_whatever_its_random_state(
     seeded: Flask,
 ) -> None:
-    """1,500 candidates: best-of-4 k-means++ starts merged two personas for 1 state in 40 (k=7)."""
+    """1,500 candidates: best-of-4 k-means++ starts merge two personas at k=8 for state 29.
+
+    One thread (`n_threads=1`) so the outcome is the same on every run and every machine.
+    """
     from adflux.ml import features as ml_features
     from adflux.ml import training as ml_training
 
     frame = ml_features.candidate_frame(segmentation_data.read_candidate_columns().table, reference_year=2026)
     chosen = {
-        state: ml_training.train_segmenter(frame, k_min=6, k_max=9, random_state=state).k
-        for state in range(40)
+        state: ml_training.train_segmenter(frame, k_min=6, k_max=9, random_state=state, n_threads=1).k
+        for state in K_SEARCH_STATES
     }
-    assert chosen == dict.fromkeys(range(40), 8)
+    assert chosen == dict.fromkeys(K_SEARCH_STATES, 8)

@@ -8,11 +8,17 @@ from hypothesis import strategies as st
 from adflux.constants import EDUCATION_LEVELS, JOB_CATEGORIES, MODALITIES
 from adflux.models import JobOpening
 from adflux.simulation import CITY_DEPARTMENT, generate_jobs
+from adflux.simulation.jobs import JOB_COLUMNS
 from adflux.simulation.market import MINIMUM_WAGE
 from adflux.simulation.streams import BLOCK_SIZE
 
 seeds = st.integers(min_value=0, max_value=2**63)
-JOB_COLUMNS = {c.name for c in JobOpening.__table__.columns} - {"id", "created_at", "updated_at", "closed_at"}
+MODEL_COLUMNS = {c.name for c in JobOpening.__table__.columns} - {
+    "id",
+    "created_at",
+    "updated_at",
+    "closed_at",
+}
 
 
 @settings(max_examples=10, deadline=None)
@@ -34,7 +40,7 @@ def test_jobs_have_the_job_opening_columns_and_valid_values(seed: int, start: in
     assert len({j["external_ref"] for j in jobs}) == n
     assert jobs[0]["external_ref"] == f"SIM-J-{start + 1:07d}"
     for job in jobs:
-        assert set(job) == JOB_COLUMNS
+        assert tuple(job) == JOB_COLUMNS
         assert CITY_DEPARTMENT[job["city"]] == job["department"]
         assert job["category"] in JOB_CATEGORIES
         assert job["modality"] in MODALITIES
@@ -56,3 +62,7 @@ def test_about_a_fifth_of_openings_do_not_publish_a_salary() -> None:
     assert len({j["category"] for j in jobs}) == len(JOB_CATEGORIES)
     assert len({j["company"] for j in jobs}) > 100
     assert "Salario a convenir" in next(j["description"] for j in jobs if j["salary_min"] is None)
+
+
+def test_job_columns_are_the_job_opening_columns_a_simulated_opening_fills() -> None:
+    assert set(JOB_COLUMNS) == MODEL_COLUMNS

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-_MODULES = ("features", "pipeline", "training", "profiles", "drift", "evaluation", "registry")
+_MODULES = ("features", "pipeline", "k_search", "training", "profiles", "drift", "evaluation", "registry")
 
 
 def warm_up() -> None:

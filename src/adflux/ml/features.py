@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -47,7 +47,7 @@ MODEL_INPUT_COLUMNS: tuple[str, ...] = (*NUMERIC_FEATURES, *CATEGORICAL_FEATURES
 # Shown in profiles when a categorical value is missing; one-hot gives it its own column.
 MISSING_CATEGORY = "(sin dato)"
 
-CandidateData = pd.DataFrame | pa.Table | Sequence[Mapping[str, Any]]
+CandidateData: TypeAlias = pd.DataFrame | pa.Table | Sequence[Mapping[str, Any]]
 
 
 def candidate_frame(data: CandidateData, *, reference_year: int) -> pd.DataFrame:

@@ -273,7 +273,7 @@ def _profile(c: int, tables: dict[str, _Table], medians: pd.Series, size: int, n
 
 def _distinctive(c: int, tables: dict[str, _Table], n: int = 3) -> list[dict[str, Any]]:
     """The values most over-represented in the segment (lift), among those it holds a share of."""
-    found = []
+    found: list[dict[str, Any]] = []
     for feature in ("desired_category", "city", "education", "desired_modality", "age_band", "skills"):
         table = tables[feature]
         shares, lifts = table.shares(c), table.lifts(c)

@@ -37,7 +37,7 @@ from adflux.models import Candidate, CandidatePersona, JobOpening
 from adflux.simulation import PERSONA_NAMES, CandidateBatch, generate_candidates, generate_jobs
 from adflux.simulation.candidates import CANDIDATE_COLUMNS, CANDIDATE_REF_PREFIX
 from adflux.simulation.geography import CITY_DEPARTMENTS, CITY_NAMES
-from adflux.simulation.jobs import JOB_REF_PREFIX
+from adflux.simulation.jobs import JOB_COLUMNS, JOB_REF_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -50,36 +50,9 @@ _SQLITE_CHUNK = 20_000
 BULK_INDEX_REBUILD_MIN_ROWS = 100_000
 _PERSONA_NAMES = pa.array(PERSONA_NAMES, pa.string())
 # COPY text format takes values verbatim except for these; the vocabularies never contain them.
-assert not any(
-    set(value) & set("\\\t\n\r")
-    for value in (
-        *CITY_NAMES,
-        *CITY_DEPARTMENTS,
-        *EDUCATION_LEVELS,
-        *JOB_CATEGORIES,
-        *MODALITIES,
-        *PERSONA_NAMES,
-    )
-)
+_VOCABULARIES = (CITY_NAMES, CITY_DEPARTMENTS, EDUCATION_LEVELS, JOB_CATEGORIES, MODALITIES, PERSONA_NAMES)
+assert not any(set(value) & set("\\\t\n\r") for vocabulary in _VOCABULARIES for value in vocabulary)
 _COPY_CANDIDATE_COLUMNS = ("id", *CANDIDATE_COLUMNS, "created_at", "updated_at")
-_JOB_COLUMNS = (
-    "external_ref",
-    "title",
-    "description",
-    "company",
-    "city",
-    "department",
-    "country",
-    "category",
-    "modality",
-    "salary_min",
-    "salary_max",
-    "salary_currency",
-    "education_required",
-    "experience_years_min",
-    "apply_url",
-    "status",
-)
 
 
 @dataclass(frozen=True)
@@ -167,6 +140,9 @@ class _Run:
 def _seed_postgresql(run: _Run, *, replace: bool) -> dict[str, int]:
     raw = db.engine.raw_connection()
     conn = raw.driver_connection  # the psycopg 3 connection, outside SQLAlchemy's bookkeeping
+    if conn is None:  # never for a connection just checked out; None once one is invalidated
+        raw.close()
+        raise RuntimeError("the pooled database connection has no driver connection")
     try:
         with conn.cursor() as cur:
             # Concurrent readers are fine; concurrent writers would race us for ids and refs.
@@ -192,13 +168,30 @@ def _seed_postgresql(run: _Run, *, replace: bool) -> dict[str, int]:
 
 
 def _copy_candidates_pg(cur: Any, run: _Run) -> int:
-    from psycopg.copy import QueuedLibpqWriter
-
     existing = _existing_numbers_pg(cur, "candidates", CANDIDATE_REF_PREFIX)
     expected = run.candidates - int(np.count_nonzero((existing >= 1) & (existing <= run.candidates)))
     if expected == 0:
         run.advance(run.candidates)
         return 0
+    sequence, next_id = _next_candidate_id(cur)
+    rebuilt = _drop_secondary_indexes_for_bulk_load(cur, "candidates", expected)
+    inserted, personas = _copy_candidate_rows(cur, run, existing, next_id)
+    if rebuilt:
+        started = time.perf_counter()
+        cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for definition in rebuilt:
+            cur.execute(definition)
+        logger.debug("rebuilt %d candidate indexes in %.2f s", len(rebuilt), time.perf_counter() - started)
+    # The personas reference their candidates, so they follow the candidates' COPY.
+    _copy_personas_pg(cur, personas, inserted)
+    if sequence:
+        # Later ORM/API inserts must not collide with the ids chosen here.
+        cur.execute("SELECT setval(%s::regclass, %s)", (sequence, next_id + inserted - 1))
+    return inserted
+
+
+def _next_candidate_id(cur: Any) -> tuple[str | None, int]:
+    """The candidates' id sequence and the first id free in both the table and the sequence."""
     cur.execute("SELECT pg_get_serial_sequence('candidates', 'id')")
     sequence = cur.fetchone()[0]
     cur.execute(
@@ -206,9 +199,15 @@ def _copy_candidates_pg(cur: Any, run: _Run) -> int:
         " COALESCE(pg_sequence_last_value(%s::regclass), 0))",
         (sequence,),
     )
-    next_id = int(cur.fetchone()[0]) + 1
+    return sequence, int(cur.fetchone()[0]) + 1
 
-    rebuilt = _drop_secondary_indexes_for_bulk_load(cur, "candidates", expected)
+
+def _copy_candidate_rows(
+    cur: Any, run: _Run, existing: np.ndarray, next_id: int
+) -> tuple[int, list[pa.Buffer]]:
+    """COPY the new candidates with ids from `next_id`; how many, and their personas' COPY text."""
+    from psycopg.copy import QueuedLibpqWriter
+
     started = time.perf_counter()
     inserted = 0
     now_text = _timestamp_text(datetime.now(UTC))
@@ -226,15 +225,14 @@ def _copy_candidates_pg(cur: Any, run: _Run) -> int:
             inserted += len(batch)
             run.advance(len(batch) + skipped_in_chunk)
     logger.debug("COPY of %d candidates took %.2f s", inserted, time.perf_counter() - started)
-    if rebuilt:
-        started = time.perf_counter()
-        cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        for definition in rebuilt:
-            cur.execute(definition)
-        logger.debug("rebuilt %d candidate indexes in %.2f s", len(rebuilt), time.perf_counter() - started)
+    return inserted, personas
+
+
+def _copy_personas_pg(cur: Any, personas: list[pa.Buffer], inserted: int) -> None:
+    """COPY the candidates' personas (`inserted` rows of COPY text), after their candidates."""
+    from psycopg.copy import QueuedLibpqWriter
 
     started = time.perf_counter()
-    # The personas reference their candidates, so they follow the candidates' COPY.
     skip_fk_checks = _is_superuser(cur)
     if skip_fk_checks:
         # The foreign-key trigger would look up (and share-lock) each new candidate row; they
@@ -251,10 +249,6 @@ def _copy_candidates_pg(cur: Any, run: _Run) -> int:
     if skip_fk_checks:
         cur.execute("SET LOCAL session_replication_role = origin")
     logger.debug("COPY of %d personas took %.2f s", inserted, time.perf_counter() - started)
-    if sequence:
-        # Later ORM/API inserts must not collide with the ids chosen here.
-        cur.execute("SELECT setval(%s::regclass, %s)", (sequence, next_id + inserted - 1))
-    return inserted
 
 
 def _drop_secondary_indexes_for_bulk_load(cur: Any, table: str, rows: int) -> list[str]:
@@ -292,10 +286,10 @@ def _copy_jobs_pg(cur: Any, run: _Run) -> int:
     now = datetime.now(UTC)
     for chunk in _job_chunks(run, existing):
         with cur.copy(
-            f"COPY job_openings ({', '.join(_JOB_COLUMNS)}, created_at, updated_at) FROM STDIN"
+            f"COPY job_openings ({', '.join(JOB_COLUMNS)}, created_at, updated_at) FROM STDIN"
         ) as copy:
             for job in chunk:
-                copy.write_row([*(job[c] for c in _JOB_COLUMNS), now, now])
+                copy.write_row([*(job[c] for c in JOB_COLUMNS), now, now])
         inserted += len(chunk)
     return inserted
 

@@ -12,14 +12,15 @@ import logging
 import struct
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import sql
-from sqlalchemy import Engine, Text, delete, func, insert, select, text, type_coerce
+from sqlalchemy import CursorResult, Engine, Text, delete, func, insert, select, text, type_coerce
+from sqlalchemy.pool import PoolProxiedConnection
 
 from adflux.extensions import db
 from adflux.ml.features import SOURCE_COLUMNS
@@ -173,7 +174,7 @@ def replace_assignments(
     if len(candidate_ids) == 0:
         return None
     if is_postgresql():
-        connection = db.session.connection().connection.driver_connection
+        connection = _driver_connection(db.session.connection().connection)
         if background is not None:
             return background.submit(_copy_assignments, connection, model_id, candidate_ids, segment_ids)
         _copy_assignments(connection, model_id, candidate_ids, segment_ids)
@@ -203,7 +204,11 @@ def delete_assignments(*, model_ids: list[int]) -> int:
     """Drop the assignments of these versions (old, retired ones); the caller commits."""
     if not model_ids:
         return 0
-    result = db.session.execute(delete(CandidateSegment).where(CandidateSegment.model_id.in_(model_ids)))
+    # A DML statement's result is a CursorResult (it has the row count); execute() is typed Result.
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(delete(CandidateSegment).where(CandidateSegment.model_id.in_(model_ids))),
+    )
     return int(result.rowcount or 0)
 
 
@@ -236,7 +241,8 @@ def _copy_out_parallel(query: str, pages: int, streams: int) -> pa.Table:
     engine = db.engine
     leader = engine.raw_connection()
     try:
-        with leader.driver_connection.cursor() as cur:
+        leader_conn = _driver_connection(leader)
+        with leader_conn.cursor() as cur:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             cur.execute("SELECT pg_export_snapshot()")
             snapshot = cur.fetchone()[0]
@@ -253,7 +259,7 @@ def _copy_out_parallel(query: str, pages: int, streams: int) -> pa.Table:
             parts = list(
                 pool.map(lambda q: _copy_out_csv(q, _CSV_TYPES, engine=engine, snapshot=snapshot), ranges)
             )
-        leader.driver_connection.rollback()
+        leader_conn.rollback()
     finally:
         leader.close()
     return pa.concat_tables(parts)
@@ -266,7 +272,7 @@ def _copy_out_csv(
     # Worker threads have no app context: they are handed the engine.
     raw = (engine or db.engine).raw_connection()
     try:
-        conn = raw.driver_connection
+        conn = _driver_connection(raw)
         buffer = bytearray()
         with conn.cursor() as cur:
             if snapshot is not None:
@@ -289,6 +295,14 @@ def _copy_out_csv(
             column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
         ),
     )
+
+
+def _driver_connection(pooled: PoolProxiedConnection) -> Any:
+    """The psycopg connection behind a pooled SQLAlchemy one: COPY needs the driver's own API."""
+    driver = pooled.driver_connection
+    if driver is None:  # never for a connection in use; None once one is invalidated
+        raise RuntimeError("the pooled database connection has no driver connection")
+    return driver
 
 
 def _copy_assignments(raw: Any, model_id: int, candidate_ids: np.ndarray, segment_ids: np.ndarray) -> None:

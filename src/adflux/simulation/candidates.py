@@ -238,57 +238,25 @@ def generate_candidates(
 
 
 def _generate_block(seed: int, block: int, as_of: datetime) -> CandidateBatch:
-    """All BLOCK_SIZE rows of one block, drawn in a fixed order from the block's own generator."""
+    """All BLOCK_SIZE rows of one block, drawn in a fixed order from the block's own generator.
+
+    The order of the draws is part of what a seed means: reordering them changes every row.
+    """
     rng = block_rng(seed, CANDIDATE_STREAM, block)
     m = BLOCK_SIZE
     t = TABLES
-
     persona = np.searchsorted(np.cumsum(t.weights), rng.random(m), side="right")
     persona = np.minimum(persona, len(t.weights) - 1).astype(np.int8)
-
-    age = np.rint(t.age_mean[persona] + t.age_sd[persona] * rng.standard_normal(m))
-    age = np.clip(age, MIN_AGE, MAX_AGE)
-    # Experience follows age within the persona, but never starts before 16.
-    rho = _AGE_EXPERIENCE_CORRELATION
-    z_age = (age - t.age_mean[persona]) / t.age_sd[persona]
-    z_exp = rho * z_age + np.sqrt(1 - rho**2) * rng.standard_normal(m)
-    experience = np.rint(t.experience_mean[persona] + t.experience_sd[persona] * z_exp)
-    experience = np.clip(experience, 0, np.maximum(age - 16, 0))
-
+    age, experience = _draw_age_and_experience(rng, persona)
     education = _sample_rows(t.education_cdf, persona, rng.random(m))
-
-    log_salary = (
-        t.log_salary_median[persona]
-        + t.salary_sigma[persona] * rng.standard_normal(m)
-        + _SALARY_PER_EXTRA_YEAR * (experience - t.experience_mean[persona])
-    )
-    salary = np.rint(np.exp(log_salary) / SALARY_ROUNDING) * SALARY_ROUNDING
-    # Nobody may ask for less than the legal minimum wage; many ask for exactly that.
-    salary = np.clip(salary, MINIMUM_WAGE, MAXIMUM_EXPECTED_SALARY)
-
+    salary = _draw_salary(rng, persona, experience)
     city = _sample_rows(t.city_cdf, persona, rng.random(m))
     category = _sample_rows(t.category_cdf, persona, rng.random(m))
     modality = _sample_rows(t.modality_cdf, persona, rng.random(m))
-
-    skills = rng.random((m, len(SKILLS))) < t.skill_probabilities[persona]
-    skills_mask = _pack_mask(skills)
-
-    lang = rng.random((m, 3))
-    languages_mask = (
-        np.uint8(1)  # Spanish: everyone
-        | ((lang[:, 0] < t.english[persona]).astype(np.uint8) << 1)
-        | ((lang[:, 1] < _RARE_LANGUAGE_RATE).astype(np.uint8) << 2)
-        | ((lang[:, 2] < _RARE_LANGUAGE_RATE).astype(np.uint8) << 3)
-    ).astype(np.uint8)
-
-    seconds_inactive = np.minimum(
-        rng.exponential(_MEAN_DAYS_INACTIVE * 86_400, m), _MAX_DAYS_INACTIVE * 86_400
-    )
-    as_of64 = np.datetime64(as_of.replace(tzinfo=None), "us")
-    # Whole seconds: that is what the portal records, and it keeps the text form short.
-    last_active = as_of64 - seconds_inactive.astype("timedelta64[s]").astype("timedelta64[us]")
+    skills_mask = _pack_mask(rng.random((m, len(SKILLS))) < t.skill_probabilities[persona])
+    languages_mask = _draw_languages(rng, persona)
+    last_active = _draw_last_active(rng, m, as_of)
     consent = rng.random(m) < MARKETING_CONSENT_RATE
-
     return CandidateBatch(
         row_index=np.arange(block * m, (block + 1) * m, dtype=np.int64),
         persona_index=persona,
@@ -305,6 +273,54 @@ def _generate_block(seed: int, block: int, as_of: datetime) -> CandidateBatch:
         marketing_consent=consent,
         as_of=as_of,
     )
+
+
+def _draw_age_and_experience(rng: np.random.Generator, persona: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ages around the persona's, and years of experience correlated with them (floats, whole)."""
+    t = TABLES
+    m = len(persona)
+    age = np.rint(t.age_mean[persona] + t.age_sd[persona] * rng.standard_normal(m))
+    age = np.clip(age, MIN_AGE, MAX_AGE)
+    # Experience follows age within the persona, but never starts before 16.
+    rho = _AGE_EXPERIENCE_CORRELATION
+    z_age = (age - t.age_mean[persona]) / t.age_sd[persona]
+    z_exp = rho * z_age + np.sqrt(1 - rho**2) * rng.standard_normal(m)
+    experience = np.rint(t.experience_mean[persona] + t.experience_sd[persona] * z_exp)
+    return age, np.clip(experience, 0, np.maximum(age - 16, 0))
+
+
+def _draw_salary(rng: np.random.Generator, persona: np.ndarray, experience: np.ndarray) -> np.ndarray:
+    """Expected monthly salaries: log-normal around the persona's, more with more experience."""
+    t = TABLES
+    log_salary = (
+        t.log_salary_median[persona]
+        + t.salary_sigma[persona] * rng.standard_normal(len(persona))
+        + _SALARY_PER_EXTRA_YEAR * (experience - t.experience_mean[persona])
+    )
+    salary = np.rint(np.exp(log_salary) / SALARY_ROUNDING) * SALARY_ROUNDING
+    # Nobody may ask for less than the legal minimum wage; many ask for exactly that.
+    return np.clip(salary, MINIMUM_WAGE, MAXIMUM_EXPECTED_SALARY)
+
+
+def _draw_languages(rng: np.random.Generator, persona: np.ndarray) -> np.ndarray:
+    """Language bit masks over LANGUAGES: Spanish for all, English by persona, two rare ones."""
+    lang = rng.random((len(persona), 3))
+    return (
+        np.uint8(1)  # Spanish: everyone
+        | ((lang[:, 0] < TABLES.english[persona]).astype(np.uint8) << 1)
+        | ((lang[:, 1] < _RARE_LANGUAGE_RATE).astype(np.uint8) << 2)
+        | ((lang[:, 2] < _RARE_LANGUAGE_RATE).astype(np.uint8) << 3)
+    ).astype(np.uint8)
+
+
+def _draw_last_active(rng: np.random.Generator, m: int, as_of: datetime) -> np.ndarray:
+    """Last activity before `as_of`: exponential, recent for most, capped; whole seconds, UTC."""
+    seconds_inactive = np.minimum(
+        rng.exponential(_MEAN_DAYS_INACTIVE * 86_400, m), _MAX_DAYS_INACTIVE * 86_400
+    )
+    as_of64 = np.datetime64(as_of.replace(tzinfo=None), "us")
+    # Whole seconds: that is what the portal records, and it keeps the text form short.
+    return as_of64 - seconds_inactive.astype("timedelta64[s]").astype("timedelta64[us]")
 
 
 def _sample_rows(cdf: np.ndarray, rows: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -24,6 +24,25 @@ from adflux.simulation.streams import BLOCK_SIZE, JOB_STREAM, block_rng, blocks_
 logger = logging.getLogger(__name__)
 
 JOB_REF_PREFIX = "SIM-J-"
+# The JobOpening model's columns a simulated opening fills, in the order of its dicts' keys.
+JOB_COLUMNS: tuple[str, ...] = (
+    "external_ref",
+    "title",
+    "description",
+    "company",
+    "city",
+    "department",
+    "country",
+    "category",
+    "modality",
+    "salary_min",
+    "salary_max",
+    "salary_currency",
+    "education_required",
+    "experience_years_min",
+    "apply_url",
+    "status",
+)
 APPLY_URL_BASE = "https://empleos.example.co/ofertas/"
 # Share of openings that publish no salary ("a convenir"), as on Colombian portals.
 UNPUBLISHED_SALARY_RATE = 0.2

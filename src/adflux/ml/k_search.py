@@ -1,0 +1,300 @@
+"""The k search: fit K-means for each k on nested samples of the candidates and pick the best silhouette.
+
+The costs that matter at a million candidates (see ../shared/research/performance-anchors.md):
+full silhouette is O(n²) (78 s at 100k), so it is always computed on a fixed-size sample, from one
+precomputed distance matrix shared by every k; each k is fitted on a uniform sample (~100k), the
+values of k side by side on threads. `training` then fits only the chosen k on all rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import (
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    pairwise_distances,
+)
+from threadpoolctl import threadpool_limits
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[str, float], None]
+DEFAULT_K_MIN = 2
+DEFAULT_K_MAX = 12
+# K-means per k on 50k rows ranks k as well as on 100k (the final fit sees every row) at half the cost.
+DEFAULT_FIT_SAMPLE_SIZE = 50_000
+DEFAULT_RESTARTS = 4
+# Few candidates, fuzzier structure: on 1,500 simulated candidates best-of-4 k-means++ starts
+# still merged two personas at k=8 for 1 random state in 40 (best-of-10: 0 in 40), enough to
+# tip the silhouette to a neighbouring k (tests/ml: random state 29 picks 9). Up to this many seed
+# rows the search affords 10 starts (~30 ms a k at 1,500 rows); at 10k rows 4 starts already found
+# the personas 40 times in 40.
+SMALL_SEARCH_ROWS = 5_000
+SMALL_SEARCH_RESTARTS = 10
+SEARCH_TOL = 1e-3
+DEFAULT_SEED_SAMPLE_SIZE = 10_000
+# Davies–Bouldin and Calinski–Harabasz are O(n) but still cost ~40 ms per k at 100k rows.
+DEFAULT_SCORE_SAMPLE_SIZE = 20_000
+# 5k keeps the shared distance matrix at 100 MB (float32) and each silhouette at ~0.1 s; the
+# sample is drawn once with a fixed seed, so every k is scored on the same candidates.
+DEFAULT_SILHOUETTE_SAMPLE_SIZE = 5_000
+
+
+@dataclass
+class KSearch:
+    """The outcome of `choose_k`: one metrics row per k and the sample models behind them."""
+
+    results: list[dict[str, Any]]
+    models: dict[int, KMeans]
+    best_k: int
+    fit_sample: np.ndarray
+    score_sample: np.ndarray
+    silhouette_sample: np.ndarray
+    # Pairwise distances of the silhouette sample, reused to score the final model.
+    silhouette_distances: np.ndarray = field(repr=False, default_factory=lambda: np.empty((0, 0)))
+
+    def scores(self, X: Any, labels: np.ndarray) -> dict[str, float]:
+        """Silhouette, Davies–Bouldin and Calinski–Harabasz of every row's `labels`, on the search's samples.
+
+        For the final model: it is judged on the same candidates as every k of the search.
+        """
+        X_score = _dense_rows(X, self.score_sample)
+        score_labels = labels[self.score_sample]
+        return {
+            "silhouette": _silhouette(self.silhouette_distances, labels[self.silhouette_sample]),
+            "davies_bouldin": _score(davies_bouldin_score, X_score, score_labels),
+            "calinski_harabasz": _score(calinski_harabasz_score, X_score, score_labels),
+        }
+
+
+def choose_k(
+    X: Any,
+    *,
+    k_values: Sequence[int] = range(DEFAULT_K_MIN, DEFAULT_K_MAX + 1),
+    fit_sample_size: int = DEFAULT_FIT_SAMPLE_SIZE,
+    score_sample_size: int = DEFAULT_SCORE_SAMPLE_SIZE,
+    silhouette_sample_size: int = DEFAULT_SILHOUETTE_SAMPLE_SIZE,
+    random_state: int = 0,
+    restarts: int = DEFAULT_RESTARTS,
+    seed_sample_size: int = DEFAULT_SEED_SAMPLE_SIZE,
+    kmeans: KMeans | None = None,
+    n_jobs: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> KSearch:
+    """Fit K-means for every k on a uniform sample of X and score it; the best silhouette wins.
+
+    Samples are nested and drawn once, so every k is judged on the same candidates: K-means and
+    inertia use the fit sample, Davies–Bouldin and Calinski–Harabasz a score sample inside it,
+    silhouette a fixed-size sample inside that. Ties go to the smaller k. `n_jobs` values of k are
+    fitted at once (threads, one BLAS/OpenMP thread each; default: one per core).
+    """
+    n = X.shape[0]
+    k_values = sorted({int(k) for k in k_values if 2 <= int(k) < n})
+    if not k_values:
+        raise ValueError(f"no k to try: need 2 <= k < n_samples ({n})")
+    n_jobs = max(1, min(n_jobs or os.cpu_count() or 1, len(k_values)))
+    samples = _draw_samples(
+        n,
+        fit_size=fit_sample_size,
+        score_size=score_sample_size,
+        silhouette_size=silhouette_sample_size,
+        seed_size=seed_sample_size,
+        random_state=random_state,
+    )
+    # Dense for the search: on a 100k sample dense K-means (BLAS) beats sparse, and the scores need it.
+    X_fit = _dense_rows(X, samples.fit)
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        search = _KSearchFit(
+            base=kmeans if kmeans is not None else KMeans(n_init="auto", copy_x=False),
+            X_fit=X_fit,
+            X_score=X_fit[samples.score],
+            samples=samples,
+            # One distance matrix for all k: the k-independent part of silhouette, computed once.
+            distances=pairwise_distances(X_fit[samples.silhouette]),
+            random_state=random_state,
+            restarts=_search_restarts(restarts, len(samples.seed)),
+        )
+        # Duplicate points make K-means warn; such a k is recorded as degenerate instead.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        results, models = _fit_every_k(search, k_values, n_jobs=n_jobs, progress=progress)
+    ordered = [results[k] for k in k_values]
+    return KSearch(
+        results=ordered,
+        models=models,
+        best_k=_best_k(ordered),
+        fit_sample=samples.fit,
+        score_sample=samples.fit[samples.score],
+        silhouette_sample=samples.fit[samples.silhouette],
+        silhouette_distances=search.distances,
+    )
+
+
+@dataclass(frozen=True)
+class _SearchSamples:
+    """The k search's nested samples: rows of X to fit on, and rows of that fit sample to score on."""
+
+    fit: np.ndarray  # rows of X
+    score: np.ndarray  # rows of the fit sample (Davies–Bouldin, Calinski–Harabasz)
+    silhouette: np.ndarray  # rows of the fit sample, inside `score`
+    seed: np.ndarray  # rows of the fit sample the k-means++ starts are drawn on
+
+
+def _draw_samples(
+    n: int, *, fit_size: int, score_size: int, silhouette_size: int, seed_size: int, random_state: int
+) -> _SearchSamples:
+    """Draw the nested samples once: one permutation of the fit sample, cut at each size."""
+    rng = np.random.default_rng(random_state)
+    fit = np.sort(rng.choice(n, size=fit_size, replace=False)) if n > fit_size else np.arange(n)
+    order = rng.permutation(len(fit))
+    return _SearchSamples(
+        fit=fit,
+        score=np.sort(order[: min(score_size, len(order))]),
+        silhouette=np.sort(order[: min(silhouette_size, len(order))]),
+        seed=np.sort(order[: min(seed_size, len(order))]),
+    )
+
+
+def _search_restarts(restarts: int, seed_rows: int) -> int:
+    """k-means++ starts per k: at least `SMALL_SEARCH_RESTARTS` when the seed sample is small."""
+    if restarts > 1 and seed_rows <= SMALL_SEARCH_ROWS:
+        return max(restarts, SMALL_SEARCH_RESTARTS)
+    return restarts
+
+
+@dataclass(frozen=True)
+class _KSearchFit:
+    """Fits and scores one k on the search's samples; called from the search's worker threads."""
+
+    base: KMeans
+    X_fit: np.ndarray
+    X_score: np.ndarray
+    samples: _SearchSamples
+    distances: np.ndarray  # pairwise distances of the silhouette sample
+    random_state: int
+    restarts: int
+
+    def __call__(self, k: int) -> tuple[dict[str, Any], KMeans]:
+        # Each k on one OpenMP/BLAS thread, k values side by side: the search is many short fits
+        # on <= 100k rows, where threads synchronising at every K-means iteration made it 3x
+        # *slower* on this 2-core machine while other work ran (10.5 s vs 2.9 s at 1M candidates).
+        # The limit is set in the worker thread: OpenMP's thread count is per calling thread.
+        with threadpool_limits(limits=1):
+            started = time.perf_counter()
+            model = self.fit(k)
+            return self.score(model, k, started), model
+
+    def fit(self, k: int) -> KMeans:
+        """K-means with `k` clusters on the fit sample, seeded by the best of several starts."""
+        # The search only ranks k values, so it stops at a 10x looser tolerance: past the true
+        # number of segments K-means otherwise crawls (k=12: 50 iterations instead of 13 at
+        # 1M candidates). The final fit on every row converges at the factory's tolerance.
+        model = clone(self.base).set_params(n_clusters=k, random_state=self.random_state, tol=SEARCH_TOL)
+        # One k-means++ start can stall in a poor local optimum (two segments merged, one
+        # split), which then skews the silhouette curve. Several cheap starts on a small
+        # sample pick the best centres; the fit sample refines them in a few passes.
+        seed_rows = self.samples.seed
+        if self.restarts > 1 and len(seed_rows) < len(self.samples.fit):
+            seed = clone(model).set_params(n_init=self.restarts).fit(self.X_fit[seed_rows])
+            model.set_params(init=seed.cluster_centers_, n_init=1)
+        elif self.restarts > 1:
+            model.set_params(n_init=self.restarts)
+        return model.fit(self.X_fit)
+
+    def score(self, model: KMeans, k: int, started: float) -> dict[str, Any]:
+        """The metrics row of one fitted k (`started`: when its fit began)."""
+        labels = model.labels_
+        score_labels = labels[self.samples.score]
+        return {
+            "k": k,
+            "silhouette": _silhouette(self.distances, labels[self.samples.silhouette]),
+            "davies_bouldin": _score(davies_bouldin_score, self.X_score, score_labels),
+            "calinski_harabasz": _score(calinski_harabasz_score, self.X_score, score_labels),
+            "inertia": float(model.inertia_),
+            "n_iter": int(model.n_iter_),
+            # Fewer distinct clusters than k (duplicate points): never chosen if anything else is.
+            "degenerate": bool(len(np.unique(labels)) < k),
+            "seconds": round(time.perf_counter() - started, 4),
+        }
+
+
+def _fit_every_k(
+    fit_one: Callable[[int], tuple[dict[str, Any], KMeans]],
+    k_values: Sequence[int],
+    *,
+    n_jobs: int,
+    progress: ProgressCallback | None,
+) -> tuple[dict[int, dict[str, Any]], dict[int, KMeans]]:
+    """Run `fit_one` for every k on `n_jobs` threads; metrics rows and models by k."""
+    results: dict[int, dict[str, Any]] = {}
+    models: dict[int, KMeans] = {}
+    with ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="k-search") as pool:
+        # Largest k first: the slowest fits start early and the pool drains evenly.
+        futures = {pool.submit(fit_one, k): k for k in sorted(k_values, reverse=True)}
+        for done, future in enumerate(as_completed(futures), start=1):
+            row, model = future.result()
+            results[row["k"]], models[row["k"]] = row, model
+            logger.debug("k=%d silhouette=%.4f", row["k"], row["silhouette"])
+            if progress is not None:  # from this thread only: callbacks may touch the database
+                progress("k_search", done / len(k_values))
+    return results, models
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+def _dense_rows(X: Any, rows: np.ndarray) -> np.ndarray:
+    part = X[rows]
+    return np.ascontiguousarray(part.toarray() if sp.issparse(part) else part)
+
+
+def _silhouette(distances: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette from a precomputed distance matrix; equals sklearn's `silhouette_score`.
+
+    sklearn reduces the matrix row by row (~70 ms per k at 5k rows); summing distances per cluster
+    with one matrix product does the same arithmetic in a few milliseconds, which matters when
+    eleven values of k are scored.
+    """
+    clusters, codes = np.unique(labels, return_inverse=True)
+    n = len(labels)
+    if not 2 <= len(clusters) <= n - 1:
+        return float("nan")
+    membership = np.zeros((n, len(clusters)), dtype=distances.dtype)
+    membership[np.arange(n), codes] = 1
+    sums = (distances @ membership).astype(np.float64)  # distance from each row to each cluster
+    counts = np.bincount(codes, minlength=len(clusters)).astype(np.float64)
+    own = counts[codes]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = sums[np.arange(n), codes] / (own - 1)
+        means = sums / counts
+        means[np.arange(n), codes] = np.inf
+        b = means.min(axis=1)
+        scores = (b - a) / np.maximum(a, b)
+    # As in sklearn: a candidate alone in its cluster scores 0.
+    scores[(own == 1) | ~np.isfinite(scores)] = 0.0
+    return float(scores.mean())
+
+
+def _score(func: Callable[[np.ndarray, np.ndarray], float], X: np.ndarray, labels: np.ndarray) -> float:
+    if len(np.unique(labels)) < 2:
+        return float("nan")
+    return float(func(X, labels))
+
+
+def _best_k(results: list[dict[str, Any]]) -> int:
+    usable = [r for r in results if not r["degenerate"] and np.isfinite(r["silhouette"])]
+    if not usable:
+        usable = [r for r in results if np.isfinite(r["silhouette"])] or results
+        logger.warning("no well-formed k in the search; choosing among degenerate fits")
+    # max() keeps the first maximum, and results are in ascending k: ties go to the smaller k.
+    return int(max(usable, key=lambda r: r["silhouette"] if np.isfinite(r["silhouette"]) else -np.inf)["k"])
