@@ -167,7 +167,7 @@ def test_the_least_recently_used_answer_goes_first() -> None:
 
 
 def test_hits_and_misses_are_counted(client, app_ctx):
-    from adflux.monitoring.metrics import RESPONSE_CACHE_LOOKUPS
+    from adflux.monitoring.prometheus import RESPONSE_CACHE_LOOKUPS
 
     def count(outcome: str) -> float:
         return RESPONSE_CACHE_LOOKUPS.labels("jobs.JobList", outcome)._value.get()

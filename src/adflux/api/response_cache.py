@@ -30,7 +30,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from flask import Flask, Response, current_app, request
 
-from adflux.monitoring.metrics import RESPONSE_CACHE_LOOKUPS
+from adflux.monitoring.prometheus import RESPONSE_CACHE_LOOKUPS
 from adflux.services import data_versions
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from adflux.monitoring import logs, metrics
+from adflux.monitoring import logs, prometheus
 
 
 def init_app(app: Flask) -> None:
     """Set up logging, per-request context and metrics."""
     logs.init_app(app)
-    metrics.init_app(app)
+    prometheus.init_app(app)

@@ -13,12 +13,12 @@ from flask import Flask
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
 from adflux.settings import Settings, current_settings
+from adflux.tasks import all_tasks  # noqa: F401  (registers every task with Celery)
+from adflux.tasks.schedule import beat_schedule
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
     """Celery settings derived from AdFlux settings."""
-    from adflux.tasks.schedule import beat_schedule
-
     eager = not settings.celery_broker_url
     return {
         "broker_url": settings.celery_broker_url or "memory://localhost/",
@@ -87,4 +87,3 @@ def init_app(app: Flask) -> None:
     settings = current_settings(app)
     app.config["CELERY"] = celery_config(settings)
     celery_init_app(app)
-    from adflux.tasks import registry  # noqa: F401  (imports the task modules)

@@ -1,3 +1,3 @@
-"""Importing this module registers every task with Celery."""
+"""Every task module: importing this one registers all the tasks with Celery."""
 
 from adflux.tasks import base, maintenance, metrics, publishing, segmentation  # noqa: F401
