@@ -144,7 +144,7 @@ def components(n: int = 20_000) -> dict[str, float]:
     import io
     import logging
 
-    from adflux.monitoring import logs, metrics, request_stats  # noqa: F401
+    from adflux.monitoring import logs, prometheus, request_stats  # noqa: F401
 
     handler = logging.StreamHandler(io.StringIO())
     handler.setFormatter(logs.JsonFormatter())
@@ -174,13 +174,13 @@ def components(n: int = 20_000) -> dict[str, float]:
         ),
         "http_metrics_update": per_call(
             lambda: (
-                metrics._child(metrics.HTTP_REQUESTS, "GET", "/r", "200").inc(),
-                metrics._child(metrics.HTTP_LATENCY, "GET", "/r").observe(0.01),
+                prometheus._child(prometheus.HTTP_REQUESTS, "GET", "/r", "200").inc(),
+                prometheus._child(prometheus.HTTP_LATENCY, "GET", "/r").observe(0.01),
             )
         ),
         "sql_statement_hook": per_call(
-            lambda: metrics._child(
-                metrics.DB_QUERY_DURATION, metrics.statement_operation("SELECT 1")
+            lambda: prometheus._child(
+                prometheus.DB_QUERY_DURATION, prometheus.statement_operation("SELECT 1")
             ).observe(0.001)
         ),
     }

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from adflux.app import create_app
 from adflux.extensions import db
-from adflux.monitoring import collectors, metrics
+from adflux.monitoring import collectors, prometheus
 from adflux.settings import Settings
 from conftest import require_service
 from ops_data import make_account, make_campaign_with_metrics, make_model
@@ -64,7 +64,7 @@ def test_unmatched_paths_share_one_series(client):
     client.get("/no/such/page/123")
     client.get("/another/missing/456")
     families = scrape(client)
-    assert sample(families, "adflux_http_requests_total", route=metrics.UNMATCHED_ROUTE, status="404")
+    assert sample(families, "adflux_http_requests_total", route=prometheus.UNMATCHED_ROUTE, status="404")
 
 
 def test_server_errors_are_counted_as_errors(tmp_path):
@@ -134,10 +134,10 @@ def test_database_query_latency_and_pool_use_are_measured(client):
 
 
 def test_statement_kinds_are_low_cardinality():
-    assert metrics.statement_operation("  SELECT 1") == "select"
-    assert metrics.statement_operation("WITH x AS (SELECT 1) SELECT * FROM x") == "select"
-    assert metrics.statement_operation("INSERT INTO t VALUES (1)") == "insert"
-    assert metrics.statement_operation("PRAGMA foreign_keys=ON") == "other"
+    assert prometheus.statement_operation("  SELECT 1") == "select"
+    assert prometheus.statement_operation("WITH x AS (SELECT 1) SELECT * FROM x") == "select"
+    assert prometheus.statement_operation("INSERT INTO t VALUES (1)") == "insert"
+    assert prometheus.statement_operation("PRAGMA foreign_keys=ON") == "other"
 
 
 def test_platform_api_metrics_are_exported(client):
@@ -328,7 +328,7 @@ def test_multiprocess_mode_adds_up_every_worker(tmp_path):
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["ping"] == 7  # 3 + 4 requests served by two different processes
     # The exited workers' memory no longer counts; only the scraping process remains.
-    assert 0 < out["memory"] < 2 * metrics.resident_memory_bytes()
+    assert 0 < out["memory"] < 2 * prometheus.resident_memory_bytes()
     assert any(p.name.startswith("counter_") for p in metrics_dir.iterdir())
 
 
