@@ -6,7 +6,7 @@ from adflux.models.candidates import Candidate, CandidatePersona
 from adflux.models.jobs import JobOpening
 from adflux.models.metrics import CampaignMetricDaily, DailyMetricTotal, MetricDaily
 from adflux.models.ops import Alert, AuditEvent, RequestStat, TaskRun
-from adflux.models.platforms import PlatformAccount
+from adflux.models.platforms import PlatformAccount, PlatformObject
 from adflux.models.segmentation import CandidateSegment, Segment, SegmentationModel
 from adflux.models.versions import DataVersion, install_triggers_on_create
 
@@ -29,6 +29,7 @@ __all__ = [
     "MetricDaily",
     "PlatformAccount",
     "PlatformCampaign",
+    "PlatformObject",
     "RequestStat",
     "Segment",
     "SegmentationModel",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from adflux.extensions import Model
-from adflux.models.base import TimestampMixin, UTCDateTime
+from adflux.models.base import TimestampMixin, UTCDateTime, utcnow
 
 
 class PlatformAccount(TimestampMixin, Model):
@@ -30,3 +30,28 @@ class PlatformAccount(TimestampMixin, Model):
     priority: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (UniqueConstraint("platform", "external_account_id"),)
+
+
+class PlatformObject(Model):
+    """One object a platform created for AdFlux (campaign, ad group, creative, ad), linked once.
+
+    A platform object belongs to one platform campaign: the unique key on (platform, account,
+    id) makes AdFlux refuse to link an id a platform hands out twice (a sandbox that forgot its
+    objects, or a platform bug) instead of crediting one object's spend to two campaigns.
+    """
+
+    __tablename__ = "platform_objects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    # The platform's own account id (act_123, customer id, ...): ids are unique per account.
+    account_ref: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(20))  # campaign, ad_group, creative, ad
+    platform_campaign_id: Mapped[int] = mapped_column(ForeignKey("platform_campaigns.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("platform", "account_ref", "external_id"),
+        Index("ix_platform_objects_platform_campaign_id", "platform_campaign_id"),
+    )

@@ -24,6 +24,7 @@ from adflux.platforms.errors import (
     RetryableError,
 )
 from adflux.platforms.types import AdGroupSpec, CampaignSpec, CreativeSpec, PublishResult
+from adflux.services import platform_links
 from adflux.services.locks import try_lock
 from adflux.services.platform_access import adapter_for
 from adflux.services.targeting import job_context, wishes_for_segment
@@ -56,6 +57,7 @@ def publish_platform_campaign(*, platform_campaign_id: int, final_attempt: bool 
                 pc.account_id = account_id
                 spec = build_spec(pc, adapter)
                 result = adapter.publish(spec)
+                platform_links.claim(pc, result, account_ref=adapter.account.account_id)
                 _record(pc, result)
                 db.session.commit()  # ids first: a crash after this point is found, not recreated
                 adapter.activate(result)
@@ -72,6 +74,8 @@ def publish_platform_campaign(*, platform_campaign_id: int, final_attempt: bool 
             return _fail(pc, exc, "validation", final=True)
         except (FatalError, PlatformError) as exc:
             return _fail(pc, exc, "fatal", final=True)
+        except platform_links.ObjectOwnedElsewhere as exc:
+            return _fail(pc, exc, "duplicate_id", final=True)
 
 
 def _fail(pc: PlatformCampaign, exc: Exception, error_class: str, *, final: bool) -> Outcome:
