@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 
-from adflux.constants import JOB_CATEGORY_LABELS
 from adflux.platforms.audiences import chunked
 from adflux.platforms.base import PlatformAdapter, name_prefix, object_name
 from adflux.platforms.compliance import CompliancePlan
@@ -21,14 +20,12 @@ from adflux.platforms.errors import (
     RetryableError,
     ThrottledError,
 )
-from adflux.platforms.geo import COUNTRY_GOOGLE_GEO_TARGET
-from adflux.platforms.money import to_micros
+from adflux.platforms.google_mutate import tree_operations
 from adflux.platforms.registry import register
-from adflux.platforms.types import AdGroupSpec, CampaignSpec, HealthReport, InsightRow, PublishResult
+from adflux.platforms.types import CampaignSpec, HealthReport, InsightRow, PublishResult
 
 logger = logging.getLogger(__name__)
 
-SPANISH = "languageConstants/1003"
 STATUS_MAP = {"active": "ENABLED", "paused": "PAUSED"}
 AUDIENCE_CHUNK = 10_000
 _DURATION = re.compile(r"^(?P<seconds>\d+(?:\.\d+)?)s$")
@@ -95,11 +92,6 @@ def _gaql_string(value: str) -> str:
 def _duplicate_name(error: PlatformError) -> bool:
     """Google refuses a second campaign of the same name: the first one is ours."""
     return isinstance(error, PlatformValidationError) and error.code == "DUPLICATE_CAMPAIGN_NAME"
-
-
-def _create(kind: str, resource: dict[str, Any]) -> dict[str, Any]:
-    """One ``create`` entry of a googleAds:mutate request."""
-    return {kind: {"create": resource}}
 
 
 @register
@@ -169,7 +161,7 @@ class GoogleAdsAdapter(PlatformAdapter):
         return self._published(created, plans)
 
     def _create_tree(self, spec: CampaignSpec, name: str, plans: dict[str, CompliancePlan]) -> PublishResult:
-        operations = self._operations(spec, name, plans)
+        operations = tree_operations(self.cid, spec, name, plans)
         result = PublishResult(platform=self.platform, campaign_id="")
         refs = iter(group.ref for group in spec.ad_groups)
         ad_refs = iter(group.ref for group in spec.ad_groups)
@@ -212,156 +204,6 @@ class GoogleAdsAdapter(PlatformAdapter):
                 result.ads[ref] = str(row["adGroupAd"]["ad"]["id"])
         result.reused = 1 + len(result.ad_groups) + len(result.ads)
         return result
-
-    def _operations(
-        self, spec: CampaignSpec, name: str, plans: dict[str, CompliancePlan]
-    ) -> list[dict[str, Any]]:
-        """The whole tree as one list of mutate operations, linked by temporary (negative) ids."""
-        budget_rn, campaign_rn = self._temporary("campaignBudgets", 1), self._temporary("campaigns", 2)
-        # Google budgets live on the campaign: the ad groups' daily budgets add up to it.
-        daily = spec.budget_daily or sum(group.daily_budget for group in spec.ad_groups)
-        budget = {
-            "resourceName": budget_rn,
-            "name": object_name(spec.key, "presupuesto"),
-            "amountMicros": str(to_micros(daily)),
-            "deliveryMethod": "STANDARD",
-            "explicitlyShared": False,
-        }
-        operations = [
-            _create("campaignBudgetOperation", budget),
-            _create("campaignOperation", self._campaign(spec, name, budget_rn, campaign_rn)),
-            _create(
-                "campaignCriterionOperation",
-                {"campaign": campaign_rn, "language": {"languageConstant": SPANISH}},
-            ),
-        ]
-        operations += self._location_operations(plans, campaign_rn)
-        headlines, descriptions = self._copy(spec)
-        ad = {
-            "finalUrls": [spec.creative.link_url],
-            "responsiveSearchAd": {
-                "headlines": [{"text": text} for text in headlines],
-                "descriptions": [{"text": text} for text in descriptions],
-            },
-        }
-        for index, group in enumerate(spec.ad_groups):
-            group_rn = self._temporary("adGroups", index + 3)
-            operations += self._group_operations(spec, group, group_rn, campaign_rn, ad, plans[group.ref])
-        return operations
-
-    def _temporary(self, collection: str, number: int) -> str:
-        return f"customers/{self.cid}/{collection}/{-number}"
-
-    @staticmethod
-    def _campaign(spec: CampaignSpec, name: str, budget_rn: str, campaign_rn: str) -> dict[str, Any]:
-        campaign: dict[str, Any] = {
-            "resourceName": campaign_rn,
-            "name": name,
-            "status": "PAUSED",
-            "advertisingChannelType": "SEARCH",
-            "campaignBudget": budget_rn,
-            "manualCpc": {"enhancedCpcEnabled": False},
-            "networkSettings": {
-                "targetGoogleSearch": True,
-                "targetSearchNetwork": True,
-                "targetContentNetwork": False,
-                "targetPartnerSearchNetwork": False,
-            },
-            "containsEuPoliticalAdvertising": "DOES_NOT_CONTAIN_EU_POLITICAL_ADVERTISING",
-            "startDate": spec.start_date.isoformat(),
-        }
-        if spec.end_date:
-            campaign["endDate"] = spec.end_date.isoformat()
-        return campaign
-
-    @staticmethod
-    def _location_operations(plans: dict[str, CompliancePlan], campaign_rn: str) -> list[dict[str, Any]]:
-        """Locations are campaign-level in Google Ads: the union of the segments' cities, or the country."""
-        cities = {city.name: city for plan in plans.values() for city in plan.targeting.cities}
-        if cities and all(plan.targeting.cities for plan in plans.values()):
-            return [
-                _create(
-                    "campaignCriterionOperation",
-                    {
-                        "campaign": campaign_rn,
-                        "proximity": {
-                            "geoPoint": {
-                                "latitudeInMicroDegrees": round(city.latitude * 1_000_000),
-                                "longitudeInMicroDegrees": round(city.longitude * 1_000_000),
-                            },
-                            "radius": city.radius_km,
-                            "radiusUnits": "KILOMETERS",
-                        },
-                    },
-                )
-                for city in cities.values()
-            ]
-        country = next(iter(plans.values())).targeting.country
-        geo = COUNTRY_GOOGLE_GEO_TARGET.get(country)
-        if geo is None:
-            raise FatalError(f"no Google geo target for country {country}", platform="google")
-        location = {"geoTargetConstant": f"geoTargetConstants/{geo}"}
-        return [_create("campaignCriterionOperation", {"campaign": campaign_rn, "location": location})]
-
-    def _group_operations(
-        self,
-        spec: CampaignSpec,
-        group: AdGroupSpec,
-        group_rn: str,
-        campaign_rn: str,
-        ad: dict[str, Any],
-        plan: CompliancePlan,
-    ) -> list[dict[str, Any]]:
-        """One ad group with its responsive search ad, keywords and customer-match list."""
-        operations = [
-            _create(
-                "adGroupOperation",
-                {
-                    "resourceName": group_rn,
-                    "campaign": campaign_rn,
-                    "name": object_name(spec.key, group.name, group.ref),
-                    "status": "ENABLED",
-                    "type": "SEARCH_STANDARD",
-                    "cpcBidMicros": str(to_micros(max(200, group.daily_budget // 40))),
-                },
-            ),
-            _create("adGroupAdOperation", {"adGroup": group_rn, "status": "ENABLED", "ad": ad}),
-        ]
-        targeting = plan.targeting
-        for keyword in targeting.interests or self._default_keywords(spec):
-            criterion = {
-                "adGroup": group_rn,
-                "status": "ENABLED",
-                "keyword": {"text": keyword[:80], "matchType": "BROAD"},
-            }
-            operations.append(_create("adGroupCriterionOperation", criterion))
-        if targeting.custom_audience_id:
-            user_list = f"customers/{self.cid}/userLists/{targeting.custom_audience_id}"
-            operations.append(
-                _create(
-                    "adGroupCriterionOperation", {"adGroup": group_rn, "userList": {"userList": user_list}}
-                )
-            )
-        return operations
-
-    @staticmethod
-    def _default_keywords(spec: CampaignSpec) -> list[str]:
-        label = JOB_CATEGORY_LABELS.get(spec.job.category, spec.job.category)
-        return [spec.job.title.lower(), f"empleo {label.lower()}", f"trabajo {spec.job.title.lower()}"]
-
-    @staticmethod
-    def _copy(spec: CampaignSpec) -> tuple[list[str], list[str]]:
-        """3-15 unique headlines of <=30 chars and 2-4 descriptions of <=90 chars."""
-        creative = spec.creative
-        headlines = list(creative.extra.get("headlines") or [])
-        headlines += [creative.headline, spec.job.title, "Aplica hoy", "Empleo en Colombia"]
-        descriptions = list(creative.extra.get("descriptions") or [])
-        descriptions += [creative.description or "", creative.primary_text, "Postúlate en minutos."]
-        unique_headlines = list(dict.fromkeys(text[:30].strip() for text in headlines if text.strip()))[:15]
-        unique_descriptions = list(dict.fromkeys(text[:90].strip() for text in descriptions if text.strip()))[
-            :4
-        ]
-        return unique_headlines, unique_descriptions
 
     # -- lifecycle ---------------------------------------------------------------------------
 
