@@ -388,12 +388,18 @@ class TreeAdapter(PlatformAdapter):
     def _known(self, rows: list[dict[str, Any]]) -> dict[str, str]:
         return {self._match_key(row["name"]): str(row["id"]) for row in rows}
 
-    def _place_group(self, tree: Tree, group: AdGroupSpec, known: dict[str, str]) -> None:
-        name = object_name(tree.spec.key, group.name, group.ref)
+    def _listed(self, tree: Tree, known: dict[str, str], name: str) -> str | None:
+        """The id of an object listed under ``name`` (counted as reused), if there is one."""
         found = known.get(self._match_key(name))
         if found:
-            tree.result.ad_groups[group.ref] = found
             tree.result.reused += 1
+        return found
+
+    def _place_group(self, tree: Tree, group: AdGroupSpec, known: dict[str, str]) -> None:
+        name = object_name(tree.spec.key, group.name, group.ref)
+        listed = self._listed(tree, known, name)
+        if listed:
+            tree.result.ad_groups[group.ref] = listed
             tree.reused_groups.add(group.ref)
             return
         group_id, reused = self._take(tree, self._group_step(tree, group, name))
@@ -404,9 +410,5 @@ class TreeAdapter(PlatformAdapter):
 
     def _place_ad(self, tree: Tree, group: AdGroupSpec, known: dict[str, str]) -> None:
         name = self._ad_name(tree.spec, group)
-        found = known.get(self._match_key(name))
-        if found:
-            tree.result.ads[group.ref] = found
-            tree.result.reused += 1
-            return
-        tree.result.ads[group.ref], _ = self._take(tree, self._ad_step(tree, group, name))
+        listed = self._listed(tree, known, name)
+        tree.result.ads[group.ref] = listed or self._take(tree, self._ad_step(tree, group, name))[0]
