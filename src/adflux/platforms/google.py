@@ -47,8 +47,9 @@ def _retry_delay(error: dict[str, Any]) -> float | None:
             for item in detail.get("errors", []) or []
         ]
         for value in candidates:
-            if isinstance(value, str) and _DURATION.match(value):
-                return float(_DURATION.match(value)["seconds"])  # type: ignore[index]
+            match = _DURATION.match(value) if isinstance(value, str) else None
+            if match:
+                return float(match["seconds"])
     return None
 
 
