@@ -251,3 +251,36 @@ def test_google_tree_is_one_atomic_mutate_with_temporary_ids(sandbox, adapter_fo
     criteria = sandbox.state.all("google", "ad_group_criterion")
     assert {c["keyword"]["text"] for c in criteria if "keyword" in c} >= {"software", "programación"}
     assert not any(key in c for c in criteria for key in ("ageRange", "gender"))
+
+
+def test_google_reuses_a_tree_another_publish_created_after_our_lookup(sandbox, adapter_for, make_spec):
+    adapter = adapter_for("google")
+    first = adapter.publish(make_spec())
+    counts = sandbox.object_counts("google")
+    real_find = adapter._find_tree
+    lookups: list[str] = []
+
+    def find_tree(spec, name):
+        lookups.append(name)  # the first lookup misses it, as if the other publish were still running
+        return real_find(spec, name) if len(lookups) > 1 else None
+
+    adapter._find_tree = find_tree
+    mutates_before = _sample(
+        "adflux_platform_api_calls_total", {"platform": "google", "operation": "mutate_campaign_tree"}
+    )
+
+    second = adapter.publish(make_spec())  # the mutate is refused with DUPLICATE_CAMPAIGN_NAME
+
+    assert sandbox.object_counts("google") == counts
+    assert (second.campaign_id, second.ad_groups, second.ads) == (
+        first.campaign_id,
+        first.ad_groups,
+        first.ads,
+    )
+    assert len(lookups) == 2  # missed, then found after the refusal
+    assert (
+        _sample(
+            "adflux_platform_api_calls_total", {"platform": "google", "operation": "mutate_campaign_tree"}
+        )
+        == mutates_before + 1
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
@@ -43,3 +43,9 @@ def prepare_hashes(emails: Iterable[str] = (), hashed: Iterable[str] = ()) -> tu
             continue
         seen.setdefault(digest.strip().lower(), None)
     return list(seen), invalid
+
+
+def chunked(values: list[str], size: int) -> Iterator[list[str]]:
+    """Consecutive slices of at most ``size`` values (none for an empty list)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

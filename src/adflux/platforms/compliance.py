@@ -161,42 +161,7 @@ def plan_targeting(platform: str, job: JobContext, wishes: TargetingSpec) -> Com
     planner = _Planner(platform, source)
 
     age_min, age_max = _plan_age(platform, wishes, planner, unverified)
-    if wishes.genders:
-        planner.note(
-            "gender",
-            "dropped",
-            ",".join(wishes.genders),
-            "employment ads must reach all genders" + unverified,
-        )
-    for code in wishes.postal_codes:
-        planner.note(
-            "postal_code",
-            "dropped",
-            code,
-            "postal-code targeting is not allowed for employment ads" + unverified,
-        )
-    for city in wishes.excluded_cities:
-        planner.note(
-            "excluded_location",
-            "dropped",
-            city,
-            "location exclusions are not allowed for employment ads" + unverified,
-        )
-    for interest in wishes.excluded_interests:
-        planner.note(
-            "excluded_interest",
-            "dropped",
-            interest,
-            "audience exclusions are not allowed for employment ads" + unverified,
-        )
-    if wishes.lookalike:
-        planner.note(
-            "lookalike",
-            "dropped",
-            "true",
-            "lookalike audiences are not allowed for employment ads" + unverified,
-        )
-
+    _drop_forbidden(wishes, planner, unverified)
     country = job.country
     for extra_country in wishes.countries:
         if extra_country != country:
@@ -209,7 +174,6 @@ def plan_targeting(platform: str, job: JobContext, wishes: TargetingSpec) -> Com
             )
     cities = _plan_cities(platform, wishes, planner)
     interests = _plan_interests(platform, wishes, planner, rules["interests"], unverified)
-
     if wishes.custom_audience_id:
         planner.note(
             "custom_audience",
@@ -218,20 +182,7 @@ def plan_targeting(platform: str, job: JobContext, wishes: TargetingSpec) -> Com
             "built only from candidates who consented, uploaded as SHA-256 hashes",
             ADFLUX_POLICY,
         )
-
-    special: tuple[str, ...] = ()
-    special_country: tuple[str, ...] = ()
-    if platform == "meta":
-        special, special_country = ("EMPLOYMENT",), (country,)
-        planner.note(
-            "special_ad_categories",
-            "added",
-            "EMPLOYMENT",
-            f"required for job ads, with special_ad_category_country={country}",
-        )
-    elif platform == "tiktok":
-        special = ("EMPLOYMENT",)
-        planner.note("special_industries", "added", "EMPLOYMENT", "required for job ads")
+    special, special_country = _plan_special_category(platform, country, planner)
 
     targeting = AllowedTargeting(
         country=country,
@@ -250,6 +201,44 @@ def plan_targeting(platform: str, job: JobContext, wishes: TargetingSpec) -> Com
 def plan_all(job: JobContext, wishes: TargetingSpec) -> dict[str, CompliancePlan]:
     """Plans for every platform, e.g. to preview before launch."""
     return {platform: plan_targeting(platform, job, wishes) for platform in PLATFORMS}
+
+
+def _drop_forbidden(wishes: TargetingSpec, planner: _Planner, unverified: str) -> None:
+    """Gender, postal codes, exclusions and lookalikes: never sent for an employment ad."""
+    if wishes.genders:
+        planner.note(
+            "gender",
+            "dropped",
+            ",".join(wishes.genders),
+            "employment ads must reach all genders" + unverified,
+        )
+    forbidden = (
+        ("postal_code", wishes.postal_codes, "postal-code targeting is not allowed"),
+        ("excluded_location", wishes.excluded_cities, "location exclusions are not allowed"),
+        ("excluded_interest", wishes.excluded_interests, "audience exclusions are not allowed"),
+        ("lookalike", ("true",) if wishes.lookalike else (), "lookalike audiences are not allowed"),
+    )
+    for criterion, values, reason in forbidden:
+        for value in values:
+            planner.note(criterion, "dropped", value, f"{reason} for employment ads{unverified}")
+
+
+def _plan_special_category(
+    platform: str, country: str, planner: _Planner
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The special ad category a platform requires for job ads (and Meta's category country)."""
+    if platform == "meta":
+        planner.note(
+            "special_ad_categories",
+            "added",
+            "EMPLOYMENT",
+            f"required for job ads, with special_ad_category_country={country}",
+        )
+        return ("EMPLOYMENT",), (country,)
+    if platform == "tiktok":
+        planner.note("special_industries", "added", "EMPLOYMENT", "required for job ads")
+        return ("EMPLOYMENT",), ()
+    return (), ()
 
 
 def _plan_age(

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 
-from adflux.constants import JOB_CATEGORY_LABELS
-from adflux.platforms.audiences import prepare_hashes
-from adflux.platforms.base import PlatformAdapter, object_name
+from adflux.platforms.audiences import chunked
+from adflux.platforms.base import PlatformAdapter, name_prefix, object_name
 from adflux.platforms.compliance import CompliancePlan
 from adflux.platforms.errors import (
-    AmbiguousOutcomeError,
     AuthError,
     FatalError,
     PlatformError,
@@ -23,14 +20,12 @@ from adflux.platforms.errors import (
     RetryableError,
     ThrottledError,
 )
-from adflux.platforms.geo import COUNTRY_GOOGLE_GEO_TARGET
-from adflux.platforms.money import to_micros
+from adflux.platforms.google_mutate import tree_operations
 from adflux.platforms.registry import register
-from adflux.platforms.types import AudienceResult, CampaignSpec, HealthReport, InsightRow, PublishResult
+from adflux.platforms.types import CampaignSpec, HealthReport, InsightRow, PublishResult
 
 logger = logging.getLogger(__name__)
 
-SPANISH = "languageConstants/1003"
 STATUS_MAP = {"active": "ENABLED", "paused": "PAUSED"}
 AUDIENCE_CHUNK = 10_000
 _DURATION = re.compile(r"^(?P<seconds>\d+(?:\.\d+)?)s$")
@@ -52,8 +47,9 @@ def _retry_delay(error: dict[str, Any]) -> float | None:
             for item in detail.get("errors", []) or []
         ]
         for value in candidates:
-            if isinstance(value, str) and _DURATION.match(value):
-                return float(_DURATION.match(value)["seconds"])  # type: ignore[index]
+            match = _DURATION.match(value) if isinstance(value, str) else None
+            if match:
+                return float(match["seconds"])
     return None
 
 
@@ -92,6 +88,11 @@ def classify_google(response: httpx.Response, now: float) -> PlatformError | Non
 
 def _gaql_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _duplicate_name(error: PlatformError) -> bool:
+    """Google refuses a second campaign of the same name: the first one is ours."""
+    return isinstance(error, PlatformValidationError) and error.code == "DUPLICATE_CAMPAIGN_NAME"
 
 
 @register
@@ -147,33 +148,25 @@ class GoogleAdsAdapter(PlatformAdapter):
         """Everything in one atomic mutate; after an ambiguous failure, find the campaign by name."""
         plans = self.plan(spec)
         name = object_name(spec.key, spec.name)
-        existing = self._find_tree(spec, name)
-        if existing is not None:
-            existing.compliance = {ref: plan.report() for ref, plan in plans.items()}
-            return existing
-        operations = self._operations(spec, name, plans)
-        for attempt in range(1, 4):
-            try:
-                responses = self._mutate(operations, "mutate_campaign_tree")
-                break
-            except AmbiguousOutcomeError:
-                logger.warning(
-                    "google publish %s: response lost (attempt %d); looking it up", spec.key, attempt
-                )
-            except PlatformValidationError as exc:
-                if exc.code != "DUPLICATE_CAMPAIGN_NAME":
-                    raise
-                logger.warning("google publish %s: campaign name taken; reusing the existing tree", spec.key)
-            found = self._find_tree(spec, name)
-            if found is not None:
-                found.compliance = {ref: plan.report() for ref, plan in plans.items()}
-                return found
-        else:
-            raise AmbiguousOutcomeError("could not confirm the campaign tree was created", platform="google")
+        found = self._find_tree(spec, name)
+        if found is not None:
+            return self._published(found, plans)
+        created, _ = self._ensure(
+            "campaign tree",
+            lambda: self._find_tree(spec, name),
+            lambda: self._create_tree(spec, name, plans),
+            look_first=False,  # just looked (the lookup returns the whole tree, not an id to log)
+            taken=_duplicate_name,
+            failure="could not confirm the campaign tree was created",
+        )
+        return self._published(created, plans)
+
+    def _create_tree(self, spec: CampaignSpec, name: str, plans: dict[str, CompliancePlan]) -> PublishResult:
+        operations = tree_operations(self.cid, spec, name, plans)
         result = PublishResult(platform=self.platform, campaign_id="")
         refs = iter(group.ref for group in spec.ad_groups)
         ad_refs = iter(group.ref for group in spec.ad_groups)
-        for response in responses:
+        for response in self._mutate(operations, "mutate_campaign_tree"):
             ((key, value),) = response.items()
             resource = value["resourceName"]
             last = resource.rsplit("/", 1)[-1]
@@ -186,10 +179,6 @@ class GoogleAdsAdapter(PlatformAdapter):
                 result.ad_groups[next(refs)] = last
             elif key == "adGroupAdResult":
                 result.ads[next(ad_refs)] = last.split("~", 1)[1]
-        result.compliance = {ref: plan.report() for ref, plan in plans.items()}
-        logger.info(
-            "google campaign %s published with %d ad groups", result.campaign_id, len(result.ad_groups)
-        )
         return result
 
     def _find_tree(self, spec: CampaignSpec, name: str) -> PublishResult | None:
@@ -210,173 +199,12 @@ class GoogleAdsAdapter(PlatformAdapter):
             "find_ads",
         )
         for row in ads:
-            ref = by_prefix.get(row["adGroup"]["name"].split("]", 1)[0] + "]")
+            ref = by_prefix.get(name_prefix(row["adGroup"]["name"]))
             if ref:
                 result.ad_groups[ref] = str(row["adGroup"]["id"])
                 result.ads[ref] = str(row["adGroupAd"]["ad"]["id"])
         result.reused = 1 + len(result.ad_groups) + len(result.ads)
         return result
-
-    def _operations(
-        self, spec: CampaignSpec, name: str, plans: dict[str, CompliancePlan]
-    ) -> list[dict[str, Any]]:
-        cid = self.cid
-        budget_rn, campaign_rn = f"customers/{cid}/campaignBudgets/-1", f"customers/{cid}/campaigns/-2"
-        # Google budgets live on the campaign: the ad groups' daily budgets add up to it.
-        daily = spec.budget_daily or sum(group.daily_budget for group in spec.ad_groups)
-        campaign: dict[str, Any] = {
-            "resourceName": campaign_rn,
-            "name": name,
-            "status": "PAUSED",
-            "advertisingChannelType": "SEARCH",
-            "campaignBudget": budget_rn,
-            "manualCpc": {"enhancedCpcEnabled": False},
-            "networkSettings": {
-                "targetGoogleSearch": True,
-                "targetSearchNetwork": True,
-                "targetContentNetwork": False,
-                "targetPartnerSearchNetwork": False,
-            },
-            "containsEuPoliticalAdvertising": "DOES_NOT_CONTAIN_EU_POLITICAL_ADVERTISING",
-            "startDate": spec.start_date.isoformat(),
-        }
-        if spec.end_date:
-            campaign["endDate"] = spec.end_date.isoformat()
-        operations: list[dict[str, Any]] = [
-            {
-                "campaignBudgetOperation": {
-                    "create": {
-                        "resourceName": budget_rn,
-                        "name": object_name(spec.key, "presupuesto"),
-                        "amountMicros": str(to_micros(daily)),
-                        "deliveryMethod": "STANDARD",
-                        "explicitlyShared": False,
-                    }
-                }
-            },
-            {"campaignOperation": {"create": campaign}},
-            {
-                "campaignCriterionOperation": {
-                    "create": {"campaign": campaign_rn, "language": {"languageConstant": SPANISH}}
-                }
-            },
-        ]
-        # Locations are campaign-level in Google Ads: the union of the segments' cities, or the country.
-        cities = {city.name: city for plan in plans.values() for city in plan.targeting.cities}
-        if cities and all(plan.targeting.cities for plan in plans.values()):
-            for city in cities.values():
-                operations.append(
-                    {
-                        "campaignCriterionOperation": {
-                            "create": {
-                                "campaign": campaign_rn,
-                                "proximity": {
-                                    "geoPoint": {
-                                        "latitudeInMicroDegrees": round(city.latitude * 1_000_000),
-                                        "longitudeInMicroDegrees": round(city.longitude * 1_000_000),
-                                    },
-                                    "radius": city.radius_km,
-                                    "radiusUnits": "KILOMETERS",
-                                },
-                            }
-                        }
-                    }
-                )
-        else:
-            country = next(iter(plans.values())).targeting.country
-            geo = COUNTRY_GOOGLE_GEO_TARGET.get(country)
-            if geo is None:
-                raise FatalError(f"no Google geo target for country {country}", platform="google")
-            operations.append(
-                {
-                    "campaignCriterionOperation": {
-                        "create": {
-                            "campaign": campaign_rn,
-                            "location": {"geoTargetConstant": f"geoTargetConstants/{geo}"},
-                        }
-                    }
-                }
-            )
-        headlines, descriptions = self._copy(spec)
-        for index, group in enumerate(spec.ad_groups):
-            group_rn = f"customers/{cid}/adGroups/{-(index + 3)}"
-            operations.append(
-                {
-                    "adGroupOperation": {
-                        "create": {
-                            "resourceName": group_rn,
-                            "campaign": campaign_rn,
-                            "name": object_name(spec.key, group.name, group.ref),
-                            "status": "ENABLED",
-                            "type": "SEARCH_STANDARD",
-                            "cpcBidMicros": str(to_micros(max(200, group.daily_budget // 40))),
-                        }
-                    }
-                }
-            )
-            operations.append(
-                {
-                    "adGroupAdOperation": {
-                        "create": {
-                            "adGroup": group_rn,
-                            "status": "ENABLED",
-                            "ad": {
-                                "finalUrls": [spec.creative.link_url],
-                                "responsiveSearchAd": {
-                                    "headlines": [{"text": text} for text in headlines],
-                                    "descriptions": [{"text": text} for text in descriptions],
-                                },
-                            },
-                        }
-                    }
-                }
-            )
-            targeting = plans[group.ref].targeting
-            for keyword in targeting.interests or self._default_keywords(spec):
-                operations.append(
-                    {
-                        "adGroupCriterionOperation": {
-                            "create": {
-                                "adGroup": group_rn,
-                                "status": "ENABLED",
-                                "keyword": {"text": keyword[:80], "matchType": "BROAD"},
-                            }
-                        }
-                    }
-                )
-            if targeting.custom_audience_id:
-                operations.append(
-                    {
-                        "adGroupCriterionOperation": {
-                            "create": {
-                                "adGroup": group_rn,
-                                "userList": {
-                                    "userList": f"customers/{cid}/userLists/{targeting.custom_audience_id}"
-                                },
-                            }
-                        }
-                    }
-                )
-        return operations
-
-    @staticmethod
-    def _default_keywords(spec: CampaignSpec) -> list[str]:
-        label = JOB_CATEGORY_LABELS.get(spec.job.category, spec.job.category)
-        return [spec.job.title.lower(), f"empleo {label.lower()}", f"trabajo {spec.job.title.lower()}"]
-
-    @staticmethod
-    def _copy(spec: CampaignSpec) -> tuple[list[str], list[str]]:
-        """3-15 unique headlines of <=30 chars and 2-4 descriptions of <=90 chars."""
-        creative = spec.creative
-        headlines = list(creative.extra.get("headlines") or [])
-        headlines += [creative.headline, spec.job.title, "Aplica hoy", "Empleo en Colombia"]
-        descriptions = list(creative.extra.get("descriptions") or [])
-        descriptions += [creative.description or "", creative.primary_text, "Postúlate en minutos."]
-        unique_headlines = list(dict.fromkeys(text[:30].strip() for text in headlines if text.strip()))[:15]
-        unique_descriptions = list(dict.fromkeys(text[:90].strip() for text in descriptions if text.strip()))[
-            :4
-        ]
-        return unique_headlines, unique_descriptions
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -406,7 +234,7 @@ class GoogleAdsAdapter(PlatformAdapter):
             f"AND segments.date BETWEEN '{since.isoformat()}' AND '{until.isoformat()}'",
             "report",
         )
-        refs = {external: ref for ref, external in result.ad_groups.items()}
+        refs = result.group_refs()
         out = []
         for row in rows:
             metrics = row.get("metrics", {})
@@ -426,72 +254,53 @@ class GoogleAdsAdapter(PlatformAdapter):
             )
         return out
 
-    # -- audiences ---------------------------------------------------------------------------
+    # -- audiences: Customer Match, a CRM-based user list filled through an OfflineUserDataJob ---
 
-    def upload_audience(
-        self, name: str, *, emails: Iterable[str] = (), hashed_emails: Iterable[str] = ()
-    ) -> AudienceResult:
-        """Customer Match: a CRM-based user list filled through an OfflineUserDataJob."""
-        hashes, invalid = prepare_hashes(emails, hashed_emails)
-        list_name = object_name(name, "candidatos con consentimiento")
+    audience_kind = "user list"
 
-        def find() -> str | None:
-            rows = self.search(
-                "SELECT user_list.resource_name FROM user_list "
-                f"WHERE user_list.name = {_gaql_string(list_name)}",
-                "find_user_list",
-            )
-            return rows[0]["userList"]["resourceName"] if rows else None
+    def _find_audience(self, name: str) -> str | None:
+        rows = self.search(
+            f"SELECT user_list.resource_name FROM user_list WHERE user_list.name = {_gaql_string(name)}",
+            "find_user_list",
+        )
+        return rows[0]["userList"]["resourceName"] if rows else None
 
-        def create() -> str:
-            answer = self.transport.request(
-                "POST",
-                self._customer("/userLists:mutate"),
-                operation="create_user_list",
-                json={
-                    "operations": [
-                        {
-                            "create": {
-                                "name": list_name,
-                                "description": "AdFlux: consented candidates",
-                                "membershipLifeSpan": 540,
-                                "crmBasedUserList": {"uploadKeyType": "CONTACT_INFO"},
-                            }
-                        }
-                    ]
-                },
-            )
-            return answer.json()["results"][0]["resourceName"]
+    def _create_audience(self, name: str, hashes: list[str]) -> str:
+        user_list = {
+            "name": name,
+            "description": "AdFlux: consented candidates",
+            "membershipLifeSpan": 540,
+            "crmBasedUserList": {"uploadKeyType": "CONTACT_INFO"},
+        }
+        answer = self.transport.request(
+            "POST",
+            self._customer("/userLists:mutate"),
+            operation="create_user_list",
+            json={"operations": [{"create": user_list}]},
+        )
+        return answer.json()["results"][0]["resourceName"]
 
-        user_list, _ = self._ensure("user list", find, create, look_first=True)
+    def _fill_audience(self, audience: str, hashes: list[str]) -> tuple[int, int]:
+        metadata = {"userList": audience}
         job = self.transport.request(
             "POST",
             self._customer("/offlineUserDataJobs:create"),
             operation="create_offline_job",
-            json={
-                "job": {
-                    "type": "CUSTOMER_MATCH_USER_LIST",
-                    "customerMatchUserListMetadata": {"userList": user_list},
-                }
-            },
+            json={"job": {"type": "CUSTOMER_MATCH_USER_LIST", "customerMatchUserListMetadata": metadata}},
         ).json()["resourceName"]
-        for start in range(0, len(hashes), AUDIENCE_CHUNK):
-            chunk = hashes[start : start + AUDIENCE_CHUNK]
+        for chunk in chunked(hashes, AUDIENCE_CHUNK):
+            operations = [{"create": {"userIdentifiers": [{"hashedEmail": digest}]}} for digest in chunk]
             self.transport.request(
                 "POST",
                 f"{self.api_version}/{job}:addOperations",
                 operation="add_offline_job_operations",
-                json={
-                    "enablePartialFailure": True,
-                    "operations": [
-                        {"create": {"userIdentifiers": [{"hashedEmail": digest}]}} for digest in chunk
-                    ],
-                },
+                json={"enablePartialFailure": True, "operations": operations},
             )
         self.transport.request("POST", f"{self.api_version}/{job}:run", operation="run_offline_job", json={})
-        return AudienceResult(
-            audience_id=user_list.rsplit("/", 1)[-1], name=list_name, received=len(hashes), invalid=invalid
-        )
+        return len(hashes), 0
+
+    def _audience_id(self, audience: str) -> str:
+        return audience.rsplit("/", 1)[-1]  # the user list's resource name ends in its id
 
     # -- health ------------------------------------------------------------------------------
 
@@ -504,24 +313,16 @@ class GoogleAdsAdapter(PlatformAdapter):
                 "GET", f"{self.api_version}/customers:listAccessibleCustomers", operation="list_customers"
             )
         except AuthError as exc:
-            return HealthReport(
-                self.platform,
-                ok=False,
-                token_valid=False,
-                api_version=self.api_version,
-                token_expires_at=expires,
-                detail=str(exc),
-            )
+            return self._unhealthy(exc, expires)
         accessible = [name.rsplit("/", 1)[-1] for name in answer.json().get("resourceNames", [])]
         expired = expires is not None and expires <= datetime.now(UTC)
-        headroom = self.transport.limiter.headroom() if self.transport.limiter is not None else None
         return HealthReport(
             self.platform,
             ok=not expired,
             token_valid=not expired,
             api_version=self.api_version,
             token_expires_at=expires,
-            throttle_headroom=headroom,
+            throttle_headroom=self._headroom(),
             detail="token expired" if expired else "",
             extra={"accessible_customers": accessible},
         )

@@ -6,14 +6,13 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 import httpx
 
-from adflux.platforms.audiences import prepare_hashes
-from adflux.platforms.base import PlatformAdapter, name_prefix, object_name
+from adflux.platforms.audiences import chunked
+from adflux.platforms.base import Step, Tree, TreeAdapter, name_prefix, object_name
 from adflux.platforms.compliance import PLATFORM_RULE, AllowedTargeting, ComplianceNote, CompliancePlan
 from adflux.platforms.errors import (
     AuthError,
@@ -25,13 +24,7 @@ from adflux.platforms.errors import (
 )
 from adflux.platforms.money import decimal_to_micros, meta_amount
 from adflux.platforms.registry import register
-from adflux.platforms.types import (
-    AudienceResult,
-    CampaignSpec,
-    HealthReport,
-    InsightRow,
-    PublishResult,
-)
+from adflux.platforms.types import AdGroupSpec, CampaignSpec, HealthReport, InsightRow, PublishResult
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +35,6 @@ OBJECTIVES = {"traffic": "OUTCOME_TRAFFIC", "leads": "OUTCOME_LEADS"}
 STATUS_MAP = {"active": "ACTIVE", "paused": "PAUSED", "archived": "ARCHIVED"}
 INSIGHT_FIELDS = "adset_id,adset_name,impressions,reach,clicks,inline_link_clicks,spend,actions"
 AUDIENCE_CHUNK = 10_000
-REPORT_POLLS = 30
 
 
 def _meta_hint(response: httpx.Response) -> float | None:
@@ -103,7 +95,7 @@ def classify_meta(response: httpx.Response, now: float) -> PlatformError | None:
 
 
 @register
-class MetaAdapter(PlatformAdapter):
+class MetaAdapter(TreeAdapter):
     """Meta Marketing API: campaign -> ad set per segment -> one creative -> ad per ad set."""
 
     platform = "meta"
@@ -169,80 +161,57 @@ class MetaAdapter(PlatformAdapter):
 
     # -- publishing ------------------------------------------------------------------------
 
-    def publish(self, spec: CampaignSpec) -> PublishResult:
-        """Create campaign, ad sets, creative and ads, all PAUSED; reuse any found by name."""
-        plans = self.plan(spec)
-        result = PublishResult(platform=self.platform, campaign_id="")
-        campaign_name = object_name(spec.key, spec.name)
-        result.campaign_id, reused = self._ensure(
+    def _campaign_step(self, tree: Tree, name: str) -> Step:
+        spec, plans = tree.spec, tree.plans
+        return Step(
             "campaign",
-            lambda: self._find_by_name(f"{self.act}/campaigns", campaign_name, "find_campaign"),
-            lambda: self._create_campaign(spec, campaign_name, plans),
+            lambda: self._find_by_name(f"{self.act}/campaigns", name, "find_campaign"),
+            lambda: self._create_campaign(spec, name, plans),
             look_first=True,
         )
-        result.reused += reused
-        existing_sets: dict[str, str] = {}
-        existing_ads: dict[str, str] = {}
-        if reused:
-            for row in self._list(f"{result.campaign_id}/adsets", "list_adsets", fields="id,name"):
-                existing_sets[name_prefix(row["name"])] = str(row["id"])
-            for row in self._list(f"{result.campaign_id}/ads", "list_ads", fields="id,name"):
-                existing_ads[name_prefix(row["name"])] = str(row["id"])
-        for group in spec.ad_groups:
-            name = object_name(spec.key, group.name, group.ref)
-            found = existing_sets.get(name_prefix(name))
-            if found:
-                result.ad_groups[group.ref] = found
-                result.reused += 1
-                continue
-            targeting = self._targeting(plans[group.ref])
-            ad_set_id, reused = self._ensure(
-                f"ad set {group.ref}",
-                lambda name=name: self._find_child(result.campaign_id, "adsets", name),
-                lambda group=group, name=name, targeting=targeting: self._create_ad_set(
-                    spec, group.daily_budget, name, result.campaign_id, targeting
-                ),
-                look_first=False,
-            )
-            result.ad_groups[group.ref] = ad_set_id
-            result.reused += reused
-        creative_name = object_name(spec.key, spec.creative.headline, "creative")
-        result.creative_id, reused = self._ensure(
-            "creative",
-            lambda: self._find_by_name(f"{self.act}/adcreatives", creative_name, "find_creative"),
-            lambda: self._create_creative(spec, creative_name),
-            look_first=bool(result.reused),
+
+    def _existing_groups(self, tree: Tree) -> list[dict[str, Any]]:
+        return self._list(f"{tree.result.campaign_id}/adsets", "list_adsets", fields="id,name")
+
+    def _existing_ads(self, tree: Tree) -> list[dict[str, Any]]:
+        return self._list(f"{tree.result.campaign_id}/ads", "list_ads", fields="id,name")
+
+    def _match_key(self, name: str) -> str:
+        # Meta may keep a renamed label: our [adflux:...] prefix alone identifies the object.
+        return name_prefix(name)
+
+    def _group_step(self, tree: Tree, group: AdGroupSpec, name: str) -> Step:
+        campaign_id = tree.result.campaign_id
+        # Resolved before the create (interest search calls), once per new ad set.
+        targeting = self._targeting(tree.plans[group.ref])
+        return Step(
+            f"ad set {group.ref}",
+            lambda: self._find_child(campaign_id, "adsets", name),
+            lambda: self._create_ad_set(tree.spec, group.daily_budget, name, campaign_id, targeting),
         )
-        result.reused += reused
-        for group in spec.ad_groups:
-            name = object_name(spec.key, spec.creative.headline, group.ref, "ad")
-            found = existing_ads.get(name_prefix(name))
-            if found:
-                result.ads[group.ref] = found
-                result.reused += 1
-                continue
-            ad_id, reused = self._ensure(
-                f"ad {group.ref}",
-                lambda name=name: self._find_child(result.campaign_id, "ads", name),
-                lambda group=group, name=name: str(
-                    self._post(
-                        f"{self.act}/ads",
-                        "create_ad",
-                        {
-                            "name": name,
-                            "adset_id": result.ad_groups[group.ref],
-                            "creative": {"creative_id": result.creative_id},
-                            "status": "PAUSED",
-                        },
-                    )["id"]
-                ),
-                look_first=False,
-            )
-            result.ads[group.ref] = ad_id
-            result.reused += reused
-        result.compliance = {ref: plan.report() for ref, plan in plans.items()}
-        logger.info("meta campaign %s published (%d reused)", result.campaign_id, result.reused)
-        return result
+
+    def _creative_step(self, tree: Tree) -> Step:
+        name = object_name(tree.spec.key, tree.spec.creative.headline, "creative")
+        return Step(
+            "creative",
+            lambda: self._find_by_name(f"{self.act}/adcreatives", name, "find_creative"),
+            lambda: self._create_creative(tree.spec, name),
+            look_first=tree.reused_any,
+        )
+
+    def _ad_step(self, tree: Tree, group: AdGroupSpec, name: str) -> Step:
+        result = tree.result
+        data = {
+            "name": name,
+            "adset_id": result.ad_groups[group.ref],
+            "creative": {"creative_id": result.creative_id},
+            "status": "PAUSED",
+        }
+        return Step(
+            f"ad {group.ref}",
+            lambda: self._find_child(result.campaign_id, "ads", name),
+            lambda: str(self._post(f"{self.act}/ads", "create_ad", data)["id"]),
+        )
 
     def _find_child(self, campaign_id: str, edge: str, name: str) -> str | None:
         for row in self._list(f"{campaign_id}/{edge}", f"list_{edge}", fields="id,name"):
@@ -373,17 +342,16 @@ class MetaAdapter(PlatformAdapter):
             },
         )
         run_id = str(run["report_run_id"])
-        for _ in range(REPORT_POLLS):
+
+        def poll() -> bool | None:
             status = self._get(run_id, "poll_report_run", fields="async_status,async_percent_completion")
             state = status.get("async_status")
-            if state == "Job Completed":
-                break
             if state in ("Job Failed", "Job Skipped"):
                 raise RetryableError(f"report run {run_id} ended as {state}", platform="meta", details=status)
-            self.config.sleep(float(self.account.extra.get("report_poll_seconds", 1.0)))
-        else:
-            raise RetryableError(f"report run {run_id} did not finish", platform="meta")
-        refs = {external: ref for ref, external in result.ad_groups.items()}
+            return True if state == "Job Completed" else None
+
+        self._wait_for(f"report run {run_id}", poll)
+        refs = result.group_refs()
         rows = []
         for row in self._list(f"{run_id}/insights", "read_report_run", limit=500):
             actions = {item["action_type"]: int(float(item["value"])) for item in row.get("actions", [])}
@@ -402,42 +370,31 @@ class MetaAdapter(PlatformAdapter):
             )
         return rows
 
-    # -- audiences -------------------------------------------------------------------------
+    # -- audiences: a customer-list custom audience (EMAIL_SHA256), filled in chunks -----------
 
-    def upload_audience(
-        self, name: str, *, emails: Iterable[str] = (), hashed_emails: Iterable[str] = ()
-    ) -> AudienceResult:
-        """Customer-list custom audience (EMAIL_SHA256), reused by name, filled in chunks."""
-        hashes, invalid = prepare_hashes(emails, hashed_emails)
-        audience_name = object_name(name, "candidatos con consentimiento")
-        audience_id, _ = self._ensure(
-            "custom audience",
-            lambda: self._find_by_name(f"{self.act}/customaudiences", audience_name, "find_audience"),
-            lambda: str(
-                self._post(
-                    f"{self.act}/customaudiences",
-                    "create_audience",
-                    {
-                        "name": audience_name,
-                        "subtype": "CUSTOM",
-                        "description": "AdFlux: consented candidates",
-                        "customer_file_source": "USER_PROVIDED_ONLY",
-                    },
-                )["id"]
-            ),
-            look_first=True,
-        )
-        received = 0
-        for start in range(0, len(hashes), AUDIENCE_CHUNK):
-            chunk = hashes[start : start + AUDIENCE_CHUNK]
+    def _find_audience(self, name: str) -> str | None:
+        return self._find_by_name(f"{self.act}/customaudiences", name, "find_audience")
+
+    def _create_audience(self, name: str, hashes: list[str]) -> str:
+        data = {
+            "name": name,
+            "subtype": "CUSTOM",
+            "description": "AdFlux: consented candidates",
+            "customer_file_source": "USER_PROVIDED_ONLY",
+        }
+        return str(self._post(f"{self.act}/customaudiences", "create_audience", data)["id"])
+
+    def _fill_audience(self, audience: str, hashes: list[str]) -> tuple[int, int]:
+        received = invalid = 0
+        for chunk in chunked(hashes, AUDIENCE_CHUNK):
             answer = self._post(
-                f"{audience_id}/users",
+                f"{audience}/users",
                 "add_audience_users",
                 {"payload": {"schema": "EMAIL_SHA256", "data": [[digest] for digest in chunk]}},
             )
             received += int(answer.get("num_received", len(chunk)))
             invalid += int(answer.get("num_invalid_entries", 0))
-        return AudienceResult(audience_id=audience_id, name=audience_name, received=received, invalid=invalid)
+        return received, invalid
 
     # -- health ----------------------------------------------------------------------------
 
@@ -453,16 +410,14 @@ class MetaAdapter(PlatformAdapter):
                 params=self._params({"fields": "account_status"}),
             )
         except AuthError as exc:
-            return HealthReport(
-                self.platform, ok=False, token_valid=False, api_version=self.api_version, detail=str(exc)
-            )
+            return self._unhealthy(exc)
         expires = int(debug.get("expires_at") or 0)
-        headroom = None
         usage = account.headers.get("x-ad-account-usage")
-        if usage:
-            headroom = max(0.0, 1 - float(json.loads(usage).get("acc_id_util_pct", 0)) / 100)
-        elif self.transport.limiter is not None:
-            headroom = self.transport.limiter.headroom()
+        headroom = (
+            max(0.0, 1 - float(json.loads(usage).get("acc_id_util_pct", 0)) / 100)
+            if usage
+            else self._headroom()
+        )
         valid = bool(debug.get("is_valid"))
         return HealthReport(
             self.platform,

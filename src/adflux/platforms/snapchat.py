@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from adflux.platforms.audiences import prepare_hashes
-from adflux.platforms.base import PlatformAdapter, object_name
+from adflux.platforms.audiences import chunked
+from adflux.platforms.base import Step, Tree, TreeAdapter, object_name
 from adflux.platforms.compliance import CompliancePlan
 from adflux.platforms.errors import (
     AuthError,
@@ -22,7 +21,7 @@ from adflux.platforms.errors import (
 )
 from adflux.platforms.money import to_micros
 from adflux.platforms.registry import register
-from adflux.platforms.types import AudienceResult, CampaignSpec, HealthReport, InsightRow, PublishResult
+from adflux.platforms.types import AdGroupSpec, CampaignSpec, HealthReport, InsightRow, PublishResult
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +61,7 @@ def _midnight(day: date) -> str:
 
 
 @register
-class SnapchatAdapter(PlatformAdapter):
+class SnapchatAdapter(TreeAdapter):
     """Snapchat: campaign -> ad squads -> one web-view creative -> one ad per squad."""
 
     platform = "snapchat"
@@ -100,12 +99,8 @@ class SnapchatAdapter(PlatformAdapter):
 
     # -- publishing ------------------------------------------------------------------------
 
-    def publish(self, spec: CampaignSpec) -> PublishResult:
-        """Create campaign, ad squads, creative and ads, all PAUSED; reuse any found by name."""
-        plans = self.plan(spec)
-        account = self.account.account_id
-        result = PublishResult(platform=self.platform, campaign_id="")
-        name = object_name(spec.key, spec.name)
+    def _campaign_step(self, tree: Tree, name: str) -> Step:
+        spec, account = tree.spec, self.account.account_id
         campaign: dict[str, Any] = {
             "name": name,
             "ad_account_id": account,
@@ -118,72 +113,56 @@ class SnapchatAdapter(PlatformAdapter):
         }
         if spec.end_date:
             campaign["end_time"] = _midnight(spec.end_date + timedelta(days=1))
-        result.campaign_id, reused = self._ensure(
+        path = f"adaccounts/{account}/campaigns"
+        return Step(
             "campaign",
-            lambda: self._find(f"adaccounts/{account}/campaigns", "campaigns", name, "find_campaign"),
-            lambda: self._create(f"adaccounts/{account}/campaigns", "campaigns", campaign, "create_campaign"),
+            lambda: self._find(path, "campaigns", name, "find_campaign"),
+            lambda: self._create(path, "campaigns", campaign, "create_campaign"),
             look_first=True,
         )
-        result.reused += reused
-        squads_path = f"campaigns/{result.campaign_id}/adsquads"
-        existing = (
-            {row["name"]: str(row["id"]) for row in self._all(squads_path, "adsquads", "list_adsquads")}
-            if reused
-            else {}
+
+    def _existing_groups(self, tree: Tree) -> list[dict[str, Any]]:
+        return self._all(f"campaigns/{tree.result.campaign_id}/adsquads", "adsquads", "list_adsquads")
+
+    def _group_step(self, tree: Tree, group: AdGroupSpec, name: str) -> Step:
+        campaign_id = tree.result.campaign_id
+        squad = self._squad(tree.spec, name, group.daily_budget, campaign_id, tree.plans[group.ref])
+        path = f"campaigns/{campaign_id}/adsquads"
+        return Step(
+            f"ad squad {group.ref}",
+            lambda: self._find(path, "adsquads", name, "find_adsquad"),
+            lambda: self._create(path, "adsquads", squad, "create_adsquad"),
         )
-        for group in spec.ad_groups:
-            squad_name = object_name(spec.key, group.name, group.ref)
-            if squad_name in existing:
-                result.ad_groups[group.ref] = existing[squad_name]
-                result.reused += 1
-                continue
-            squad = self._squad(spec, squad_name, group.daily_budget, result.campaign_id, plans[group.ref])
-            result.ad_groups[group.ref], squad_reused = self._ensure(
-                f"ad squad {group.ref}",
-                lambda squad_name=squad_name: self._find(squads_path, "adsquads", squad_name, "find_adsquad"),
-                lambda squad=squad: self._create(squads_path, "adsquads", squad, "create_adsquad"),
-                look_first=False,
-            )
-            result.reused += squad_reused
-        creative_name = object_name(spec.key, "creative")
-        result.creative_id, creative_reused = self._ensure(
+
+    def _creative_step(self, tree: Tree) -> Step:
+        name = object_name(tree.spec.key, "creative")
+        path = f"adaccounts/{self.account.account_id}/creatives"
+        return Step(
             "creative",
-            lambda: self._find(
-                f"adaccounts/{account}/creatives", "creatives", creative_name, "find_creative"
-            ),
-            lambda: self._create(
-                f"adaccounts/{account}/creatives",
-                "creatives",
-                self._creative(spec, creative_name),
-                "create_creative",
-            ),
-            look_first=bool(result.reused),
+            lambda: self._find(path, "creatives", name, "find_creative"),
+            lambda: self._create(path, "creatives", self._creative(tree.spec, name), "create_creative"),
+            look_first=tree.reused_any,
         )
-        result.reused += creative_reused
-        for group in spec.ad_groups:
-            squad_id = result.ad_groups[group.ref]
-            ad_name = object_name(spec.key, "ad", group.ref)
-            ads_path = f"adsquads/{squad_id}/ads"
-            result.ads[group.ref], ad_reused = self._ensure(
-                f"ad {group.ref}",
-                lambda ads_path=ads_path, ad_name=ad_name: self._find(ads_path, "ads", ad_name, "find_ad"),
-                lambda ads_path=ads_path, ad_name=ad_name, squad_id=squad_id: self._create(
-                    ads_path,
-                    "ads",
-                    {
-                        "ad_squad_id": squad_id,
-                        "creative_id": result.creative_id,
-                        "name": ad_name,
-                        "type": "REMOTE_WEBPAGE",
-                        "status": "PAUSED",
-                    },
-                    "create_ad",
-                ),
-                look_first=bool(result.reused),
-            )
-            result.reused += ad_reused
-        result.compliance = {ref: plan.report() for ref, plan in plans.items()}
-        return result
+
+    def _ad_name(self, spec: CampaignSpec, group: AdGroupSpec) -> str:
+        return object_name(spec.key, "ad", group.ref)
+
+    def _ad_step(self, tree: Tree, group: AdGroupSpec, name: str) -> Step:
+        squad_id = tree.result.ad_groups[group.ref]
+        ad = {
+            "ad_squad_id": squad_id,
+            "creative_id": tree.result.creative_id,
+            "name": name,
+            "type": "REMOTE_WEBPAGE",
+            "status": "PAUSED",
+        }
+        path = f"adsquads/{squad_id}/ads"
+        return Step(
+            f"ad {group.ref}",
+            lambda: self._find(path, "ads", name, "find_ad"),
+            lambda: self._create(path, "ads", ad, "create_ad"),
+            look_first=tree.reused_any,
+        )
 
     def _squad(
         self, spec: CampaignSpec, name: str, daily: int, campaign_id: str, plan: CompliancePlan
@@ -312,43 +291,35 @@ class SnapchatAdapter(PlatformAdapter):
                     )
         return rows
 
-    # -- audiences -------------------------------------------------------------------------
+    # -- audiences: a first-party segment filled with EMAIL_SHA256 rows ---------------------------
 
-    def upload_audience(
-        self, name: str, *, emails: Iterable[str] = (), hashed_emails: Iterable[str] = ()
-    ) -> AudienceResult:
-        """A first-party segment filled with EMAIL_SHA256 rows."""
-        hashes, invalid = prepare_hashes(emails, hashed_emails)
+    audience_kind = "segment"
+
+    def _find_audience(self, name: str) -> str | None:
+        return self._find(f"adaccounts/{self.account.account_id}/segments", "segments", name, "find_segment")
+
+    def _create_audience(self, name: str, hashes: list[str]) -> str:
         account = self.account.account_id
-        segment_name = object_name(name, "candidatos con consentimiento")
-        segment_id, _ = self._ensure(
-            "segment",
-            lambda: self._find(f"adaccounts/{account}/segments", "segments", segment_name, "find_segment"),
-            lambda: self._create(
-                f"adaccounts/{account}/segments",
-                "segments",
-                {
-                    "name": segment_name,
-                    "ad_account_id": account,
-                    "source_type": "FIRST_PARTY",
-                    "retention_in_days": 180,
-                    "description": "AdFlux: consented candidates",
-                },
-                "create_segment",
-            ),
-            look_first=True,
-        )
+        segment = {
+            "name": name,
+            "ad_account_id": account,
+            "source_type": "FIRST_PARTY",
+            "retention_in_days": 180,
+            "description": "AdFlux: consented candidates",
+        }
+        return self._create(f"adaccounts/{account}/segments", "segments", segment, "create_segment")
+
+    def _fill_audience(self, audience: str, hashes: list[str]) -> tuple[int, int]:
         received = 0
-        for start in range(0, len(hashes), AUDIENCE_CHUNK):
-            chunk = hashes[start : start + AUDIENCE_CHUNK]
+        for chunk in chunked(hashes, AUDIENCE_CHUNK):
             answer = self._call(
                 "POST",
-                f"segments/{segment_id}/users",
+                f"segments/{audience}/users",
                 "add_segment_users",
                 json={"users": [{"schema": ["EMAIL_SHA256"], "data": [[digest] for digest in chunk]}]},
             )
             received += int(answer["users"][0]["user"].get("number_uploaded_users", len(chunk)))
-        return AudienceResult(audience_id=segment_id, name=segment_name, received=received, invalid=invalid)
+        return received, 0
 
     # -- health ----------------------------------------------------------------------------
 
@@ -359,20 +330,12 @@ class SnapchatAdapter(PlatformAdapter):
         try:
             self._call("GET", "me", "me")
         except AuthError as exc:
-            return HealthReport(
-                self.platform,
-                ok=False,
-                token_valid=False,
-                api_version=self.api_version,
-                token_expires_at=expires,
-                detail=str(exc),
-            )
-        headroom = self.transport.limiter.headroom() if self.transport.limiter is not None else None
+            return self._unhealthy(exc, expires)
         return HealthReport(
             self.platform,
             ok=True,
             token_valid=True,
             api_version=self.api_version,
             token_expires_at=expires,
-            throttle_headroom=headroom,
+            throttle_headroom=self._headroom(),
         )

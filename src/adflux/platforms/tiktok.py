@@ -7,14 +7,12 @@ import hashlib
 import io
 import json
 import logging
-from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 import httpx
 
-from adflux.platforms.audiences import prepare_hashes
-from adflux.platforms.base import PlatformAdapter, object_name
+from adflux.platforms.base import Step, Tree, TreeAdapter
 from adflux.platforms.compliance import CompliancePlan
 from adflux.platforms.errors import (
     AuthError,
@@ -27,14 +25,13 @@ from adflux.platforms.errors import (
 from adflux.platforms.geo import COUNTRY_GEONAMES_ID
 from adflux.platforms.money import decimal_to_micros, tiktok_amount
 from adflux.platforms.registry import register
-from adflux.platforms.types import AudienceResult, CampaignSpec, HealthReport, InsightRow, PublishResult
+from adflux.platforms.types import AdGroupSpec, CampaignSpec, HealthReport, InsightRow, PublishResult
 
 logger = logging.getLogger(__name__)
 
 OBJECTIVES = {"traffic": "TRAFFIC", "leads": "LEAD_GENERATION"}
 ADULT_AGE_GROUPS = ["AGE_18_24", "AGE_25_34", "AGE_35_44", "AGE_45_54", "AGE_55_100"]
 AUTH_CODES = frozenset({40102, 40103, 40104, 40105})
-TASK_POLLS = 30
 PAGE_SIZE = 100
 
 
@@ -73,7 +70,7 @@ def classify_tiktok(response: httpx.Response, now: float) -> PlatformError | Non
 
 
 @register
-class TikTokAdapter(PlatformAdapter):
+class TikTokAdapter(TreeAdapter):
     """TikTok: campaign (special industry EMPLOYMENT) -> ad groups -> ads with inline creatives."""
 
     platform = "tiktok"
@@ -135,79 +132,52 @@ class TikTokAdapter(PlatformAdapter):
 
     # -- publishing ------------------------------------------------------------------------
 
-    def publish(self, spec: CampaignSpec) -> PublishResult:
-        """Create campaign, ad groups and ads with operation_status DISABLE; reuse any found by name."""
-        plans = self.plan(spec)
-        result = PublishResult(platform=self.platform, campaign_id="")
-        name = object_name(spec.key, spec.name)
-        first = next(iter(plans.values())).targeting
-        result.campaign_id, reused = self._ensure(
+    ads_follow_groups = True  # each ad group's ad (with its inline creative) right after it
+
+    def _campaign_step(self, tree: Tree, name: str) -> Step:
+        spec = tree.spec
+        first = next(iter(tree.plans.values())).targeting
+        body = {
+            "campaign_name": name,
+            "objective_type": OBJECTIVES[spec.objective],
+            "budget_mode": "BUDGET_MODE_TOTAL",
+            "budget": tiktok_amount(spec.budget_total),
+            "operation_status": "DISABLE",
+            "special_industries": list(first.special_ad_categories),
+            "request_id": str(int(hashlib.sha256(spec.key.encode()).hexdigest()[:15], 16)),
+        }
+        return Step(
             "campaign",
             lambda: self._find("campaign/get/", "campaign_name", name, "campaign_id"),
-            lambda: str(
-                self._post(
-                    "campaign/create/",
-                    "create_campaign",
-                    {
-                        "campaign_name": name,
-                        "objective_type": OBJECTIVES[spec.objective],
-                        "budget_mode": "BUDGET_MODE_TOTAL",
-                        "budget": tiktok_amount(spec.budget_total),
-                        "operation_status": "DISABLE",
-                        "special_industries": list(first.special_ad_categories),
-                        "request_id": str(int(hashlib.sha256(spec.key.encode()).hexdigest()[:15], 16)),
-                    },
-                )["campaign_id"]
-            ),
+            lambda: str(self._post("campaign/create/", "create_campaign", body)["campaign_id"]),
             look_first=True,
         )
-        result.reused += reused
-        for group in spec.ad_groups:
-            group_name = object_name(spec.key, group.name, group.ref)
-            group_id, group_reused = self._ensure(
-                f"ad group {group.ref}",
-                lambda group_name=group_name: self._find(
-                    "adgroup/get/",
-                    "adgroup_name",
-                    group_name,
-                    "adgroup_id",
-                    campaign_ids=[result.campaign_id],
-                ),
-                lambda group=group, group_name=group_name: str(
-                    self._post(
-                        "adgroup/create/",
-                        "create_adgroup",
-                        self._adgroup_body(
-                            spec, group_name, group.daily_budget, result.campaign_id, plans[group.ref]
-                        ),
-                    )["adgroup_id"]
-                ),
-                look_first=bool(reused),
-            )
-            result.ad_groups[group.ref] = group_id
-            result.reused += group_reused
-            ad_name = object_name(spec.key, spec.creative.headline, group.ref, "ad")
-            result.ads[group.ref], ad_reused = self._ensure(
-                f"ad {group.ref}",
-                lambda ad_name=ad_name, group_id=group_id: self._find(
-                    "ad/get/", "ad_name", ad_name, "ad_id", adgroup_ids=[group_id]
-                ),
-                lambda ad_name=ad_name, group_id=group_id: str(
-                    self._post(
-                        "ad/create/",
-                        "create_ad",
-                        {
-                            "adgroup_id": group_id,
-                            "operation_status": "DISABLE",
-                            "creatives": [self._creative(spec, ad_name)],
-                        },
-                    )["ad_ids"][0]
-                ),
-                look_first=bool(group_reused),
-            )
-            result.reused += ad_reused
-        result.compliance = {ref: plan.report() for ref, plan in plans.items()}
-        return result
+
+    def _group_step(self, tree: Tree, group: AdGroupSpec, name: str) -> Step:
+        campaign_id = tree.result.campaign_id
+        body = self._adgroup_body(tree.spec, name, group.daily_budget, campaign_id, tree.plans[group.ref])
+        return Step(
+            f"ad group {group.ref}",
+            lambda: self._find(
+                "adgroup/get/", "adgroup_name", name, "adgroup_id", campaign_ids=[campaign_id]
+            ),
+            lambda: str(self._post("adgroup/create/", "create_adgroup", body)["adgroup_id"]),
+            look_first=tree.campaign_reused,
+        )
+
+    def _ad_step(self, tree: Tree, group: AdGroupSpec, name: str) -> Step:
+        group_id = tree.result.ad_groups[group.ref]
+        body = {
+            "adgroup_id": group_id,
+            "operation_status": "DISABLE",
+            "creatives": [self._creative(tree.spec, name)],
+        }
+        return Step(
+            f"ad {group.ref}",
+            lambda: self._find("ad/get/", "ad_name", name, "ad_id", adgroup_ids=[group_id]),
+            lambda: str(self._post("ad/create/", "create_ad", body)["ad_ids"][0]),
+            look_first=group.ref in tree.reused_groups,
+        )
 
     def _adgroup_body(
         self, spec: CampaignSpec, name: str, daily: int, campaign_id: str, plan: CompliancePlan
@@ -303,21 +273,20 @@ class TikTokAdapter(PlatformAdapter):
                 ],
             },
         )["task_id"]
-        for _ in range(TASK_POLLS):
+
+        def poll() -> bool | None:
             status = self._get(
                 "report/task/check/", "check_report_task", advertiser_id=self.advertiser, task_id=task_id
             )["status"]
-            if status == "SUCCESS":
-                break
             if status in ("FAILED", "CANCELED"):
                 raise RetryableError(f"report task {task_id} ended as {status}", platform="tiktok")
-            self.config.sleep(float(self.account.extra.get("report_poll_seconds", 1.0)))
-        else:
-            raise RetryableError(f"report task {task_id} did not finish", platform="tiktok")
+            return True if status == "SUCCESS" else None
+
+        self._wait_for(f"report task {task_id}", poll)
         text = self._get(
             "report/task/download/", "download_report", advertiser_id=self.advertiser, task_id=task_id
         )
-        refs = {external: ref for ref, external in result.ad_groups.items()}
+        refs = result.group_refs()
         rows = []
         for row in csv.DictReader(io.StringIO(text)):
             rows.append(
@@ -335,57 +304,39 @@ class TikTokAdapter(PlatformAdapter):
             )
         return rows
 
-    # -- audiences -------------------------------------------------------------------------
+    # -- audiences: a file of EMAIL_SHA256 lines, then the custom audience made from it ---------
 
-    def upload_audience(
-        self, name: str, *, emails: Iterable[str] = (), hashed_emails: Iterable[str] = ()
-    ) -> AudienceResult:
-        """Upload a file of EMAIL_SHA256 lines, then create the custom audience from it."""
-        hashes, invalid = prepare_hashes(emails, hashed_emails)
-        audience_name = object_name(name, "candidatos con consentimiento")
-
-        def find() -> str | None:
-            data = self._get(
-                "dmp/custom_audience/list/", "find_audience", advertiser_id=self.advertiser, page_size=100
-            )
-            return next(
-                (
-                    str(row["custom_audience_id"])
-                    for row in data.get("list", [])
-                    if row.get("name") == audience_name
-                ),
-                None,
-            )
-
-        def create() -> str:
-            content = "\n".join(hashes).encode()
-            upload = self.transport.request(
-                "POST",
-                self._path("dmp/custom_audience/file/upload/"),
-                operation="upload_audience_file",
-                data={
-                    "advertiser_id": self.advertiser,
-                    "calculate_type": "EMAIL_SHA256",
-                    "file_signature": hashlib.md5(content).hexdigest(),
-                },
-                files={"file": ("audience.txt", content, "text/plain")},
-            ).json()["data"]
-            return str(
-                self._post(
-                    "dmp/custom_audience/create/",
-                    "create_audience",
-                    {
-                        "custom_audience_name": audience_name,
-                        "file_paths": [upload["file_path"]],
-                        "calculate_type": "EMAIL_SHA256",
-                    },
-                )["custom_audience_id"]
-            )
-
-        audience_id, _ = self._ensure("custom audience", find, create, look_first=True)
-        return AudienceResult(
-            audience_id=audience_id, name=audience_name, received=len(hashes), invalid=invalid
+    def _find_audience(self, name: str) -> str | None:
+        data = self._get(
+            "dmp/custom_audience/list/", "find_audience", advertiser_id=self.advertiser, page_size=100
         )
+        return next(
+            (str(row["custom_audience_id"]) for row in data.get("list", []) if row.get("name") == name), None
+        )
+
+    def _create_audience(self, name: str, hashes: list[str]) -> str:
+        content = "\n".join(hashes).encode()
+        upload = self.transport.request(
+            "POST",
+            self._path("dmp/custom_audience/file/upload/"),
+            operation="upload_audience_file",
+            data={
+                "advertiser_id": self.advertiser,
+                "calculate_type": "EMAIL_SHA256",
+                "file_signature": hashlib.md5(content).hexdigest(),
+            },
+            files={"file": ("audience.txt", content, "text/plain")},
+        ).json()["data"]
+        body = {
+            "custom_audience_name": name,
+            "file_paths": [upload["file_path"]],
+            "calculate_type": "EMAIL_SHA256",
+        }
+        return str(self._post("dmp/custom_audience/create/", "create_audience", body)["custom_audience_id"])
+
+    def _fill_audience(self, audience: str, hashes: list[str]) -> tuple[int, int]:
+        # The hashes went up as the file the audience was created from; nothing more to send.
+        return len(hashes), 0
 
     # -- health ----------------------------------------------------------------------------
 
@@ -394,16 +345,13 @@ class TikTokAdapter(PlatformAdapter):
         try:
             data = self._get("advertiser/info/", "advertiser_info", advertiser_ids=[self.advertiser])
         except AuthError as exc:
-            return HealthReport(
-                self.platform, ok=False, token_valid=False, api_version=self.api_version, detail=str(exc)
-            )
+            return self._unhealthy(exc)
         info = (data.get("list") or [{}])[0]
-        headroom = self.transport.limiter.headroom() if self.transport.limiter is not None else None
         return HealthReport(
             self.platform,
             ok=info.get("status") == "STATUS_ENABLE",
             token_valid=True,
             api_version=self.api_version,
-            throttle_headroom=headroom,
+            throttle_headroom=self._headroom(),
             extra={"advertiser_status": info.get("status")},
         )

@@ -13,7 +13,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import httpx
@@ -133,61 +133,71 @@ class Transport:
         method = method.upper()
         if idempotent is None:
             idempotent = method in _IDEMPOTENT_METHODS
-        policy = self.config.retry
-        merged_headers = {**self.headers, **(headers or {})}
         request_auth = self.auth if auth is True else (auth or None)
+        send = partial(
+            self.client.request,
+            method,
+            self.url(path),
+            params=params,
+            data=data,
+            json=json,
+            content=content,
+            files=files,
+            headers={**self.headers, **(headers or {})},
+            auth=request_auth if request_auth is not None else httpx.USE_CLIENT_DEFAULT,
+        )
         classifier = classify or self.classify
         attempt = 0
         while True:
             attempt += 1
-            if self.limiter is not None:
-                self.limiter.acquire()
-            API_CALLS.labels(self.platform, operation).inc()
-            try:
-                response = self.client.request(
-                    method,
-                    self.url(path),
-                    params=params,
-                    data=data,
-                    json=json,
-                    content=content,
-                    files=files,
-                    headers=merged_headers,
-                    auth=request_auth if request_auth is not None else httpx.USE_CLIENT_DEFAULT,
-                )
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                # Nothing reached the platform: always safe to retry.
-                error: PlatformError = RetryableError(f"could not connect: {exc}", platform=self.platform)
-            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                error = AmbiguousOutcomeError(
-                    f"no response to {operation}: {exc.__class__.__name__}", platform=self.platform
-                )
-            else:
-                self.last_response = response
-                classified = classifier(response, self.config.clock())
-                if classified is None:
-                    return response
-                error = classified
-            API_ERRORS.labels(self.platform, error.error_class).inc()
-            if isinstance(error, ThrottledError):
-                THROTTLES.labels(self.platform).inc()
-            wait = self._next_wait(error, attempt)
-            if wait is None or (isinstance(error, AmbiguousOutcomeError) and not idempotent):
-                raise error
-            logger.warning(
-                "%s %s failed (%s), retry %d/%d in %.2fs",
-                self.platform,
-                operation,
-                error.error_class,
-                attempt,
-                policy.max_attempts - 1,
-                wait,
-            )
-            if isinstance(error, ThrottledError) and self.limiter is not None:
-                # Hold the whole account, not just this call: other threads would hit the wall too.
-                self.limiter.pause(wait)
+            outcome = self._attempt(send, operation, classifier)
+            if isinstance(outcome, httpx.Response):
+                return outcome
+            wait = self._wait_after(outcome, attempt, operation, idempotent)
             self.waits.append(wait)
             self.config.sleep(wait)
+
+    def _attempt(
+        self, send: Callable[[], httpx.Response], operation: str, classifier: Classifier
+    ) -> httpx.Response | PlatformError:
+        """Send once (after the limiter allows it): the response, or the error it amounts to."""
+        if self.limiter is not None:
+            self.limiter.acquire()
+        API_CALLS.labels(self.platform, operation).inc()
+        try:
+            response = send()
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # Nothing reached the platform: always safe to retry.
+            return RetryableError(f"could not connect: {exc}", platform=self.platform)
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            return AmbiguousOutcomeError(
+                f"no response to {operation}: {exc.__class__.__name__}", platform=self.platform
+            )
+        self.last_response = response
+        classified = classifier(response, self.config.clock())
+        return response if classified is None else classified
+
+    def _wait_after(self, error: PlatformError, attempt: int, operation: str, idempotent: bool) -> float:
+        """Count a failure and return how long to wait before retrying, or raise it."""
+        API_ERRORS.labels(self.platform, error.error_class).inc()
+        if isinstance(error, ThrottledError):
+            THROTTLES.labels(self.platform).inc()
+        wait = self._next_wait(error, attempt)
+        if wait is None or (isinstance(error, AmbiguousOutcomeError) and not idempotent):
+            raise error
+        logger.warning(
+            "%s %s failed (%s), retry %d/%d in %.2fs",
+            self.platform,
+            operation,
+            error.error_class,
+            attempt,
+            self.config.retry.max_attempts - 1,
+            wait,
+        )
+        if isinstance(error, ThrottledError) and self.limiter is not None:
+            # Hold the whole account, not just this call: other threads would hit the wall too.
+            self.limiter.pause(wait)
+        return wait
 
     def _next_wait(self, error: PlatformError, attempt: int) -> float | None:
         """Seconds to wait before the next attempt, or None to give up now."""

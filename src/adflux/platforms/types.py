@@ -118,6 +118,10 @@ class PublishResult:
     # How many objects already existed (found by name) instead of being created.
     reused: int = 0
 
+    def group_refs(self) -> dict[str, str]:
+        """External ad-group id -> our ref (to label insight rows)."""
+        return {external: ref for ref, external in self.ad_groups.items()}
+
     def to_dict(self) -> dict[str, Any]:
         """Serialise for PlatformCampaign.external_ids."""
         return asdict(self)

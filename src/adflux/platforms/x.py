@@ -5,15 +5,15 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-from collections.abc import Generator, Iterable
+from collections.abc import Generator
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, Client
 
-from adflux.platforms.audiences import prepare_hashes
-from adflux.platforms.base import PlatformAdapter, object_name
+from adflux.platforms.audiences import chunked
+from adflux.platforms.base import Step, Tree, TreeAdapter, object_name
 from adflux.platforms.compliance import CompliancePlan
 from adflux.platforms.errors import (
     AuthError,
@@ -25,14 +25,13 @@ from adflux.platforms.errors import (
 )
 from adflux.platforms.money import to_micros
 from adflux.platforms.registry import register
-from adflux.platforms.types import AudienceResult, CampaignSpec, HealthReport, InsightRow, PublishResult
+from adflux.platforms.types import AdGroupSpec, CampaignSpec, HealthReport, InsightRow, PublishResult
 
 logger = logging.getLogger(__name__)
 
 OBJECTIVES = {"traffic": "WEBSITE_CLICKS", "leads": "WEBSITE_CONVERSIONS"}
 STATUS_MAP = {"active": "ACTIVE", "paused": "PAUSED"}
 AUDIENCE_CHUNK = 2_500
-JOB_POLLS = 30
 COUNTRY_NAMES = {"CO": "Colombia"}
 
 
@@ -96,7 +95,7 @@ def classify_x(response: httpx.Response, now: float) -> PlatformError | None:
 
 
 @register
-class XAdsAdapter(PlatformAdapter):
+class XAdsAdapter(TreeAdapter):
     """X Ads: campaign (funding instrument, daily budget) -> line items -> one promoted-only post."""
 
     platform = "x"
@@ -148,141 +147,87 @@ class XAdsAdapter(PlatformAdapter):
                 return str(row["id"])
         raise FatalError("the X ads account has no active funding instrument", platform="x")
 
-    def publish(self, spec: CampaignSpec) -> PublishResult:
-        """Create campaign, line items (+ targeting), a promoted-only post and promote it, all PAUSED."""
-        plans = self.plan(spec)
-        result = PublishResult(platform=self.platform, campaign_id="")
-        result.extra["funding_instrument_id"] = funding = self._funding_instrument()
-        name = object_name(spec.key, spec.name)
+    def _campaign_step(self, tree: Tree, name: str) -> Step:
+        spec = tree.spec
+        tree.result.extra["funding_instrument_id"] = funding = self._funding_instrument()
         daily = spec.budget_daily or sum(group.daily_budget for group in spec.ad_groups)
-        result.campaign_id, reused = self._ensure(
+        params = {
+            "funding_instrument_id": funding,
+            "name": name,
+            "daily_budget_amount_local_micro": to_micros(daily),
+            "total_budget_amount_local_micro": to_micros(spec.budget_total),
+            "entity_status": "PAUSED",
+            "start_time": f"{spec.start_date.isoformat()}T00:00:00Z",
+            **({"end_time": f"{spec.end_date.isoformat()}T23:59:59Z"} if spec.end_date else {}),
+        }
+        return Step(
             "campaign",
             lambda: self._find(self._acc("/campaigns"), name, "find_campaign", q=name[:50]),
-            lambda: str(
-                self._call(
-                    "POST",
-                    self._acc("/campaigns"),
-                    "create_campaign",
-                    params={
-                        "funding_instrument_id": funding,
-                        "name": name,
-                        "daily_budget_amount_local_micro": to_micros(daily),
-                        "total_budget_amount_local_micro": to_micros(spec.budget_total),
-                        "entity_status": "PAUSED",
-                        "start_time": f"{spec.start_date.isoformat()}T00:00:00Z",
-                        **({"end_time": f"{spec.end_date.isoformat()}T23:59:59Z"} if spec.end_date else {}),
-                    },
-                )["data"]["id"]
-            ),
+            lambda: self._create("/campaigns", "create_campaign", params),
             look_first=True,
         )
-        result.reused += reused
-        existing = {}
-        if reused:
-            existing = {
-                row["name"]: str(row["id"])
-                for row in self._all(
-                    self._acc("/line_items"), "list_line_items", campaign_ids=result.campaign_id
-                )
-            }
-        for group in spec.ad_groups:
-            item_name = object_name(spec.key, group.name, group.ref)
-            if item_name in existing:
-                result.ad_groups[group.ref] = existing[item_name]
-                result.reused += 1
-                continue
-            item_id, item_reused = self._ensure(
-                f"line item {group.ref}",
-                lambda item_name=item_name: self._find(
-                    self._acc("/line_items"), item_name, "find_line_item", campaign_ids=result.campaign_id
-                ),
-                lambda item_name=item_name: str(
-                    self._call(
-                        "POST",
-                        self._acc("/line_items"),
-                        "create_line_item",
-                        params={
-                            "campaign_id": result.campaign_id,
-                            "name": item_name,
-                            "objective": OBJECTIVES[spec.objective],
-                            "product_type": "PROMOTED_TWEETS",
-                            "placements": "ALL_ON_TWITTER",
-                            "bid_strategy": "AUTO",
-                            "entity_status": "PAUSED",
-                            "start_time": f"{spec.start_date.isoformat()}T00:00:00Z",
-                        },
-                    )["data"]["id"]
-                ),
-                look_first=False,
-            )
-            result.ad_groups[group.ref] = item_id
-            result.reused += item_reused
-            self._ensure_targeting(item_id, plans[group.ref])
-        tweet_name = object_name(spec.key, "post")
-        result.creative_id, tweet_reused = self._ensure(
+
+    def _existing_groups(self, tree: Tree) -> list[dict[str, Any]]:
+        return self._all(self._acc("/line_items"), "list_line_items", campaign_ids=tree.result.campaign_id)
+
+    def _group_step(self, tree: Tree, group: AdGroupSpec, name: str) -> Step:
+        campaign_id = tree.result.campaign_id
+        params = {
+            "campaign_id": campaign_id,
+            "name": name,
+            "objective": OBJECTIVES[tree.spec.objective],
+            "product_type": "PROMOTED_TWEETS",
+            "placements": "ALL_ON_TWITTER",
+            "bid_strategy": "AUTO",
+            "entity_status": "PAUSED",
+            "start_time": f"{tree.spec.start_date.isoformat()}T00:00:00Z",
+        }
+        return Step(
+            f"line item {group.ref}",
+            lambda: self._find(self._acc("/line_items"), name, "find_line_item", campaign_ids=campaign_id),
+            lambda: self._create("/line_items", "create_line_item", params),
+        )
+
+    def _after_group(self, tree: Tree, group: AdGroupSpec, group_id: str) -> None:
+        self._ensure_targeting(group_id, tree.plans[group.ref])
+
+    def _creative_step(self, tree: Tree) -> Step:
+        name = object_name(tree.spec.key, "post")
+        as_user = self.account.extra.get("as_user_id")
+        params = {
+            "text": self._post_text(tree.spec),
+            "nullcast": "true",
+            "name": name,
+            **({"as_user_id": as_user} if as_user else {}),
+        }
+        return Step(
             "promoted-only post",
             lambda: self._find(
-                self._acc("/tweets"),
-                tweet_name,
-                "find_post",
-                tweet_type="PUBLISHED",
-                timeline_type="NULLCAST",
+                self._acc("/tweets"), name, "find_post", tweet_type="PUBLISHED", timeline_type="NULLCAST"
             ),
             lambda: str(
-                self._call(
-                    "POST",
-                    self._acc("/tweet"),
-                    "create_post",
-                    params={
-                        "text": self._post_text(spec),
-                        "nullcast": "true",
-                        "name": tweet_name,
-                        **(
-                            {"as_user_id": self.account.extra["as_user_id"]}
-                            if self.account.extra.get("as_user_id")
-                            else {}
-                        ),
-                    },
-                )["data"]["id_str"]
+                self._call("POST", self._acc("/tweet"), "create_post", params=params)["data"]["id_str"]
             ),
-            look_first=bool(result.reused),
+            look_first=tree.reused_any,
         )
-        result.reused += tweet_reused
-        for group in spec.ad_groups:
-            item_id = result.ad_groups[group.ref]
-            promoted = (
-                self._all(self._acc("/promoted_tweets"), "list_promoted", line_item_ids=item_id)
-                if result.reused
-                else []
-            )
-            if promoted:
-                result.ads[group.ref] = str(promoted[0]["id"])
-                result.reused += 1
-                continue
-            result.ads[group.ref], ad_reused = self._ensure(
-                f"promoted post {group.ref}",
-                lambda item_id=item_id: next(
-                    (
-                        str(row["id"])
-                        for row in self._all(
-                            self._acc("/promoted_tweets"), "list_promoted", line_item_ids=item_id
-                        )
-                    ),
-                    None,
-                ),
-                lambda item_id=item_id: str(
-                    self._call(
-                        "POST",
-                        self._acc("/promoted_tweets"),
-                        "promote_post",
-                        params={"line_item_id": item_id, "tweet_ids": result.creative_id},
-                    )["data"][0]["id"]
-                ),
-                look_first=False,
-            )
-            result.reused += ad_reused
-        result.compliance = {ref: plan.report() for ref, plan in plans.items()}
-        return result
+
+    def _ad_step(self, tree: Tree, group: AdGroupSpec, name: str) -> Step:
+        # A promoted post has no name of ours: the line item's promoted post is the one.
+        item_id = tree.result.ad_groups[group.ref]
+        params = {"line_item_id": item_id, "tweet_ids": tree.result.creative_id}
+
+        def find() -> str | None:
+            rows = self._all(self._acc("/promoted_tweets"), "list_promoted", line_item_ids=item_id)
+            return str(rows[0]["id"]) if rows else None
+
+        def create() -> str:
+            answer = self._call("POST", self._acc("/promoted_tweets"), "promote_post", params=params)
+            return str(answer["data"][0]["id"])
+
+        return Step(f"promoted post {group.ref}", find, create, look_first=tree.reused_any)
+
+    def _create(self, suffix: str, operation: str, params: dict[str, Any]) -> str:
+        return str(self._call("POST", self._acc(suffix), operation, params=params)["data"]["id"])
 
     @staticmethod
     def _post_text(spec: CampaignSpec) -> str:
@@ -356,9 +301,10 @@ class XAdsAdapter(PlatformAdapter):
 
     def fetch_insights(self, result: PublishResult, since: date, until: date) -> list[InsightRow]:
         """Asynchronous stats job per line item, polled, then the gzip file downloaded and parsed."""
+        jobs_path = f"{self.api_version}/stats/jobs/accounts/{self.account.account_id}"
         job = self._call(
             "POST",
-            f"{self.api_version}/stats/jobs/accounts/{self.account.account_id}",
+            jobs_path,
             "create_stats_job",
             params={
                 "entity": "LINE_ITEM",
@@ -370,85 +316,39 @@ class XAdsAdapter(PlatformAdapter):
                 "metric_groups": "ENGAGEMENT,BILLING,WEB_CONVERSION",
             },
         )["data"]
-        url = None
-        for _ in range(JOB_POLLS):
-            jobs = self._call(
-                "GET",
-                f"{self.api_version}/stats/jobs/accounts/{self.account.account_id}",
-                "poll_stats_job",
-                params={"job_ids": job["id_str"]},
-            )["data"]
+
+        def poll() -> str | None:
+            jobs = self._call("GET", jobs_path, "poll_stats_job", params={"job_ids": job["id_str"]})["data"]
             current = jobs[0] if jobs else {}
-            if current.get("status") == "SUCCESS":
-                url = current["url"]
-                break
             if current.get("status") == "FAILED":
                 raise RetryableError(f"stats job {job['id_str']} failed", platform="x")
-            self.config.sleep(float(self.account.extra.get("report_poll_seconds", 1.0)))
-        if url is None:
-            raise RetryableError(f"stats job {job['id_str']} did not finish", platform="x")
+            return str(current["url"]) if current.get("status") == "SUCCESS" else None
+
+        url = self._wait_for(f"stats job {job['id_str']}", poll)
         # The file lives on a CDN: no OAuth signature, but the same retries and metrics.
         raw = self.transport.request("GET", url, operation="download_stats", auth=False).content
         payload = json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
-        refs = {external: ref for ref, external in result.ad_groups.items()}
-        rows = []
-        for entity in payload.get("data", []):
-            for segment in entity.get("id_data", []):
-                metrics = segment.get("metrics", {})
-                sign_ups = (metrics.get("conversion_sign_ups") or {}).get("metric") or []
-                for index in range(payload.get("time_series_length", 0)):
+        return _stats_rows(payload, result.group_refs(), since)
 
-                    def value(series: list[int] | None, index: int = index) -> int:
-                        return int(series[index] or 0) if series and index < len(series) else 0
+    # -- audiences: a custom audience with SHA-256 emails, sent in batches to the users endpoint --
 
-                    impressions = value(metrics.get("impressions"))
-                    spend = value(metrics.get("billed_charge_local_micro"))
-                    if not impressions and not spend:
-                        continue
-                    rows.append(
-                        InsightRow(
-                            ad_group_ref=refs.get(str(entity["id"])),
-                            ad_group_id=str(entity["id"]),
-                            date=since + timedelta(days=index),
-                            impressions=impressions,
-                            reach=None,  # daily reach is not in X's ENGAGEMENT/BILLING groups
-                            clicks=value(metrics.get("url_clicks")),
-                            engagements=value(metrics.get("engagements")),
-                            spend_micros=spend,
-                            applications=value(sign_ups),
-                        )
-                    )
-        return rows
+    def _find_audience(self, name: str) -> str | None:
+        return self._find(self._acc("/custom_audiences"), name, "find_audience")
 
-    # -- audiences -------------------------------------------------------------------------
+    def _create_audience(self, name: str, hashes: list[str]) -> str:
+        return self._create("/custom_audiences", "create_audience", {"name": name})
 
-    def upload_audience(
-        self, name: str, *, emails: Iterable[str] = (), hashed_emails: Iterable[str] = ()
-    ) -> AudienceResult:
-        """Custom audience with SHA-256 emails, sent in batches through the users endpoint."""
-        hashes, invalid = prepare_hashes(emails, hashed_emails)
-        audience_name = object_name(name, "candidatos con consentimiento")
-        audience_id, _ = self._ensure(
-            "custom audience",
-            lambda: self._find(self._acc("/custom_audiences"), audience_name, "find_audience"),
-            lambda: str(
-                self._call(
-                    "POST", self._acc("/custom_audiences"), "create_audience", params={"name": audience_name}
-                )["data"]["id"]
-            ),
-            look_first=True,
-        )
+    def _fill_audience(self, audience: str, hashes: list[str]) -> tuple[int, int]:
         received = 0
-        for start in range(0, len(hashes), AUDIENCE_CHUNK):
-            chunk = hashes[start : start + AUDIENCE_CHUNK]
+        for chunk in chunked(hashes, AUDIENCE_CHUNK):
             answer = self._call(
                 "POST",
-                self._acc(f"/custom_audiences/{audience_id}/users"),
+                self._acc(f"/custom_audiences/{audience}/users"),
                 "add_audience_users",
                 json=[{"operation_type": "Update", "params": {"users": [{"email": chunk}]}}],
             )
             received += int(answer["data"].get("success_count", len(chunk)))
-        return AudienceResult(audience_id=audience_id, name=audience_name, received=received, invalid=invalid)
+        return received, 0
 
     # -- health ----------------------------------------------------------------------------
 
@@ -457,9 +357,7 @@ class XAdsAdapter(PlatformAdapter):
         try:
             response = self.transport.request("GET", self._acc(), operation="get_account")
         except AuthError as exc:
-            return HealthReport(
-                self.platform, ok=False, token_valid=False, api_version=self.api_version, detail=str(exc)
-            )
+            return self._unhealthy(exc)
         limit = response.headers.get("x-rate-limit-limit")
         remaining = response.headers.get("x-rate-limit-remaining")
         headroom = int(remaining) / int(limit) if limit and remaining and int(limit) else None
@@ -472,3 +370,35 @@ class XAdsAdapter(PlatformAdapter):
             throttle_headroom=headroom,
             extra={"approval_status": response.json()["data"].get("approval_status")},
         )
+
+
+def _stats_rows(payload: dict[str, Any], refs: dict[str, str], since: date) -> list[InsightRow]:
+    """Daily rows from a stats job's file (one series per metric, one value per day)."""
+    rows = []
+    for entity in payload.get("data", []):
+        for segment in entity.get("id_data", []):
+            metrics = segment.get("metrics", {})
+            sign_ups = (metrics.get("conversion_sign_ups") or {}).get("metric") or []
+            for index in range(payload.get("time_series_length", 0)):
+
+                def value(series: list[int] | None, index: int = index) -> int:
+                    return int(series[index] or 0) if series and index < len(series) else 0
+
+                impressions = value(metrics.get("impressions"))
+                spend = value(metrics.get("billed_charge_local_micro"))
+                if not impressions and not spend:
+                    continue
+                rows.append(
+                    InsightRow(
+                        ad_group_ref=refs.get(str(entity["id"])),
+                        ad_group_id=str(entity["id"]),
+                        date=since + timedelta(days=index),
+                        impressions=impressions,
+                        reach=None,  # daily reach is not in X's ENGAGEMENT/BILLING groups
+                        clicks=value(metrics.get("url_clicks")),
+                        engagements=value(metrics.get("engagements")),
+                        spend_micros=spend,
+                        applications=value(sign_ups),
+                    )
+                )
+    return rows
