@@ -141,7 +141,7 @@ def test_statement_kinds_are_low_cardinality():
 
 
 def test_platform_api_metrics_are_exported(client):
-    from adflux.platforms.metrics import API_CALLS
+    from adflux.platforms.instrumentation import API_CALLS
 
     API_CALLS.labels("meta", "create_campaign").inc()
     families = scrape(client)

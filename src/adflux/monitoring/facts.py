@@ -208,7 +208,7 @@ def platform_accounts() -> list[AccountFacts]:
 def default_api_version(platform: str) -> str | None:
     """The API version an adapter uses when its account does not pin one."""
     try:
-        from adflux.platforms.registry import adapter_classes
+        from adflux.platforms.adapters import adapter_classes
 
         cls = adapter_classes().get(platform)
     except Exception:  # adapters still being written, or an import error: no opinion

@@ -6,7 +6,7 @@ Names follow the Prometheus conventions: an `adflux_` prefix, base units in the 
 Two kinds of metric live here:
 
 * **Counted in process** — HTTP requests, Celery tasks, database queries and pool use, process
-  CPU and memory, platform API calls (``adflux.platforms.metrics``). With several gunicorn
+  CPU and memory, platform API calls (``adflux.platforms.instrumentation``). With several gunicorn
   workers set ``PROMETHEUS_MULTIPROC_DIR`` (see ``gunicorn.conf.py``): every process writes its
   values to files there and `/metrics` adds them up.
 * **Read at scrape time** — queue lengths, model quality, campaign spend, token expiry, database
@@ -347,7 +347,7 @@ def _import_layer_metrics() -> None:
     # The platform layer defines its own counters in the default registry; importing the module
     # is what makes them exist (and exported) before the first platform call.
     try:
-        import adflux.platforms.metrics  # noqa: F401
+        import adflux.platforms.instrumentation  # noqa: F401
     except ImportError:  # pragma: no cover - the platform layer is part of the package
         logger.debug("platform metrics not available")
 

@@ -6,6 +6,7 @@ dataclasses in :mod:`adflux.platforms.types` and store what comes back.
 
 from __future__ import annotations
 
+from adflux.platforms.adapters import adapter_classes, get_adapter
 from adflux.platforms.base import PlatformAdapter
 from adflux.platforms.errors import (
     AmbiguousOutcomeError,
@@ -16,7 +17,6 @@ from adflux.platforms.errors import (
     RetryableError,
     ThrottledError,
 )
-from adflux.platforms.registry import adapter_classes, get_adapter
 from adflux.platforms.types import (
     AccountConfig,
     AdGroupSpec,

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from adflux.platforms.adapters import register
 from adflux.platforms.audiences import chunked
 from adflux.platforms.base import PlatformAdapter, name_prefix, object_name
 from adflux.platforms.compliance import CompliancePlan
@@ -21,7 +22,6 @@ from adflux.platforms.errors import (
     ThrottledError,
 )
 from adflux.platforms.google_mutate import tree_operations
-from adflux.platforms.registry import register
 from adflux.platforms.types import CampaignSpec, HealthReport, InsightRow, PublishResult
 
 logger = logging.getLogger(__name__)

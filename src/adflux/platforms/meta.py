@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from adflux.platforms.adapters import register
 from adflux.platforms.audiences import chunked
 from adflux.platforms.base import Step, Tree, TreeAdapter, name_prefix, object_name
 from adflux.platforms.compliance import PLATFORM_RULE, AllowedTargeting, ComplianceNote, CompliancePlan
@@ -23,7 +24,6 @@ from adflux.platforms.errors import (
     ThrottledError,
 )
 from adflux.platforms.money import decimal_to_micros, meta_amount
-from adflux.platforms.registry import register
 from adflux.platforms.types import AdGroupSpec, CampaignSpec, HealthReport, InsightRow, PublishResult
 
 logger = logging.getLogger(__name__)

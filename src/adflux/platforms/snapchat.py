@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from adflux.platforms.adapters import register
 from adflux.platforms.audiences import chunked
 from adflux.platforms.base import Step, Tree, TreeAdapter, object_name
 from adflux.platforms.compliance import CompliancePlan
@@ -20,7 +21,6 @@ from adflux.platforms.errors import (
     ThrottledError,
 )
 from adflux.platforms.money import to_micros
-from adflux.platforms.registry import register
 from adflux.platforms.types import AdGroupSpec, CampaignSpec, HealthReport, InsightRow, PublishResult
 
 logger = logging.getLogger(__name__)

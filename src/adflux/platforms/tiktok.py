@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from adflux.platforms.adapters import register
 from adflux.platforms.base import Step, Tree, TreeAdapter
 from adflux.platforms.compliance import CompliancePlan
 from adflux.platforms.errors import (
@@ -24,7 +25,6 @@ from adflux.platforms.errors import (
 )
 from adflux.platforms.geo import COUNTRY_GEONAMES_ID
 from adflux.platforms.money import decimal_to_micros, tiktok_amount
-from adflux.platforms.registry import register
 from adflux.platforms.types import AdGroupSpec, CampaignSpec, HealthReport, InsightRow, PublishResult
 
 logger = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from adflux.platforms.errors import (
     RetryableError,
     ThrottledError,
 )
-from adflux.platforms.metrics import API_CALLS, API_ERRORS, THROTTLES
+from adflux.platforms.instrumentation import API_CALLS, API_ERRORS, THROTTLES
 from adflux.platforms.ratelimit import TokenBucket
 
 logger = logging.getLogger(__name__)

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, Client
 
+from adflux.platforms.adapters import register
 from adflux.platforms.audiences import chunked
 from adflux.platforms.base import Step, Tree, TreeAdapter, object_name
 from adflux.platforms.compliance import CompliancePlan
@@ -24,7 +25,6 @@ from adflux.platforms.errors import (
     ThrottledError,
 )
 from adflux.platforms.money import to_micros
-from adflux.platforms.registry import register
 from adflux.platforms.types import AdGroupSpec, CampaignSpec, HealthReport, InsightRow, PublishResult
 
 logger = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from adflux.constants import SANDBOX_ACCOUNTS
 from adflux.extensions import db
 from adflux.models import PlatformAccount
+from adflux.platforms.adapters import get_adapter
 from adflux.platforms.base import PlatformAdapter
-from adflux.platforms.registry import get_adapter
 from adflux.platforms.transport import TransportConfig
 from adflux.platforms.types import AccountConfig
 from adflux.services import secrets

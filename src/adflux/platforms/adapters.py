@@ -1,4 +1,4 @@
-"""Adapter registry: ``get_adapter("meta", account)``."""
+"""The adapter class of each platform: ``get_adapter("meta", account)``."""
 
 from __future__ import annotations
 
