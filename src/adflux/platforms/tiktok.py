@@ -33,6 +33,8 @@ OBJECTIVES = {"traffic": "TRAFFIC", "leads": "LEAD_GENERATION"}
 ADULT_AGE_GROUPS = ["AGE_18_24", "AGE_25_34", "AGE_35_44", "AGE_45_54", "AGE_55_100"]
 AUTH_CODES = frozenset({40102, 40103, 40104, 40105})
 PAGE_SIZE = 100
+# The custom audience list pages at most 100 at a time.
+AUDIENCE_PAGE_SIZE = 100
 
 
 def classify_tiktok(response: httpx.Response, now: float) -> PlatformError | None:
@@ -307,12 +309,22 @@ class TikTokAdapter(TreeAdapter):
     # -- audiences: a file of EMAIL_SHA256 lines, then the custom audience made from it ---------
 
     def _find_audience(self, name: str) -> str | None:
-        data = self._get(
-            "dmp/custom_audience/list/", "find_audience", advertiser_id=self.advertiser, page_size=100
-        )
-        return next(
-            (str(row["custom_audience_id"]) for row in data.get("list", []) if row.get("name") == name), None
-        )
+        # Every page: the list has no name filter, and an account may hold hundreds of audiences.
+        page = 1
+        while True:
+            data = self._get(
+                "dmp/custom_audience/list/",
+                "find_audience",
+                advertiser_id=self.advertiser,
+                page=page,
+                page_size=AUDIENCE_PAGE_SIZE,
+            )
+            for row in data.get("list", []):
+                if row.get("name") == name:
+                    return str(row["custom_audience_id"])
+            if page >= data.get("page_info", {}).get("total_page", 1):
+                return None
+            page += 1
 
     def _create_audience(self, name: str, hashes: list[str]) -> str:
         content = "\n".join(hashes).encode()

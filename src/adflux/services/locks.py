@@ -12,13 +12,53 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
+from adflux.constants import PLATFORMS
 from adflux.extensions import db
+from adflux.services.errors import ServiceUnavailable
 
 _local_locks: dict[tuple[int, int], threading.Lock] = {}
 _local_guard = threading.Lock()
 
-NAMESPACES = {"publish": 1, "sync": 2, "training": 3, "settle": 4}
+NAMESPACES = {"publish": 1, "sync": 2, "training": 3, "settle": 4, "audience": 5}
+
+
+@contextmanager
+def hold_lock(namespace: str, key: int, *, timeout_s: float = 120.0) -> Iterator[None]:
+    """Wait for the lock (namespace, key) and hold it; ServiceUnavailable after `timeout_s`.
+
+    For look-up-then-create work that must converge on one object when workers race (the
+    second one waits, then finds what the first one created).
+    """
+    ns = NAMESPACES[namespace]
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            conn.execute(
+                text("SELECT set_config('lock_timeout', :ms, false)"), {"ms": f"{int(timeout_s * 1000)}"}
+            )
+            try:
+                conn.execute(text("SELECT pg_advisory_lock(:ns, :key)"), {"ns": ns, "key": key})
+            except OperationalError as exc:
+                raise ServiceUnavailable(
+                    f"Waited {timeout_s:.0f} s for another worker's {namespace}"
+                ) from exc
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:ns, :key)"), {"ns": ns, "key": key})
+                conn.execute(text("SELECT set_config('lock_timeout', '0', false)"))
+                conn.commit()
+        return
+    with _local_guard:
+        lock = _local_locks.setdefault((ns, key), threading.Lock())
+    if not lock.acquire(timeout=timeout_s):
+        raise ServiceUnavailable(f"Waited {timeout_s:.0f} s for another {namespace} lock")
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @contextmanager
@@ -46,3 +86,8 @@ def try_lock(namespace: str, key: int) -> Iterator[bool]:
     finally:
         if got:
             lock.release()
+
+
+def audience_key(platform: str, segment_id: int) -> int:
+    """The lock key of one segment's audience on one platform."""
+    return segment_id * len(PLATFORMS) + PLATFORMS.index(platform)

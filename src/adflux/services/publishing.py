@@ -16,6 +16,7 @@ from sqlalchemy import select
 from adflux.extensions import db
 from adflux.models import Campaign, Candidate, CandidateSegment, PlatformCampaign, Segment
 from adflux.models.base import utcnow
+from adflux.platforms.base import PlatformAdapter
 from adflux.platforms.errors import (
     AuthError,
     FatalError,
@@ -25,7 +26,7 @@ from adflux.platforms.errors import (
 )
 from adflux.platforms.types import AdGroupSpec, CampaignSpec, CreativeSpec, PublishResult
 from adflux.services import platform_links
-from adflux.services.locks import try_lock
+from adflux.services.locks import audience_key, hold_lock, try_lock
 from adflux.services.platform_access import adapter_for
 from adflux.services.targeting import job_context, wishes_for_segment
 
@@ -106,7 +107,7 @@ def ad_group_ref(group: object) -> str:
     return f"s{segment_id}" if segment_id else "broad"
 
 
-def build_spec(pc: PlatformCampaign, adapter: object) -> CampaignSpec:
+def build_spec(pc: PlatformCampaign, adapter: PlatformAdapter) -> CampaignSpec:
     """The adapter's view of a platform campaign: plain values, no ORM objects."""
     campaign: Campaign = pc.campaign
     job = campaign.job
@@ -146,9 +147,9 @@ def build_spec(pc: PlatformCampaign, adapter: object) -> CampaignSpec:
     )
 
 
-def _segment_audience(segment: Segment, adapter: object) -> str | None:
+def _segment_audience(segment: Segment, adapter: PlatformAdapter) -> str | None:
     """Upload the segment's consented members as hashed emails; None if it has none."""
-    emails = db.session.scalars(
+    found = db.session.scalars(
         select(Candidate.email)
         .join(CandidateSegment, CandidateSegment.candidate_id == Candidate.id)
         .where(
@@ -159,10 +160,14 @@ def _segment_audience(segment: Segment, adapter: object) -> str | None:
         .order_by(Candidate.last_active_at.desc().nulls_last(), Candidate.id)
         .limit(AUDIENCE_UPLOAD_LIMIT)
     ).all()
+    emails = [email for email in found if email]
     if not emails:
         return None
+    # Workers publishing two campaigns for one segment at once must converge on one audience:
+    # the second waits here, then finds the audience the first created (by its name).
     try:
-        result = adapter.upload_audience(f"adflux-segment-{segment.id}", emails=emails)  # type: ignore[attr-defined]
+        with hold_lock("audience", audience_key(adapter.platform, segment.id)):
+            result = adapter.upload_audience(f"adflux-segment-{segment.id}", emails=emails)
     except PlatformValidationError as exc:
         # The ad group still runs on location and interests; the report says why no audience.
         logger.warning("audience upload for segment %s refused: %s", segment.id, exc)

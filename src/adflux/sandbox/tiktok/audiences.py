@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from email import message_from_bytes
 from email.message import Message
@@ -53,10 +54,18 @@ class TikTokAudiences(TikTokProtocol):
             for obj in self.state.all(self.platform, "audience")
             if obj["advertiser_id"] == str(params["advertiser_id"])
         ]
+        # Pages as TikTok's: 10 by default, at most 100 a page.
+        page = max(1, int(params.get("page") or 1))
+        size = min(100, max(1, int(params.get("page_size") or 10)))
         return self._ok(
             {
-                "list": rows,
-                "page_info": {"page": 1, "page_size": len(rows), "total_number": len(rows), "total_page": 1},
+                "list": rows[(page - 1) * size : page * size],
+                "page_info": {
+                    "page": page,
+                    "page_size": size,
+                    "total_number": len(rows),
+                    "total_page": max(1, math.ceil(len(rows) / size)),
+                },
             }
         )
 
