@@ -15,8 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adflux.extensions import db
 from adflux.models import Alert, MetricDaily, RequestStat
-from adflux.monitoring import alerts as rules_module
-from adflux.monitoring import request_stats
+from adflux.monitoring import alert_rules, request_stats
 from adflux.services import alerts
 from adflux.settings import Settings
 from ops_data import make_account, make_campaign_with_metrics, make_model
@@ -254,9 +253,9 @@ def test_platform_throttling_from_health_headroom(app_ctx, ops_settings, monkeyp
 
 def test_every_rule_has_a_check_and_a_threshold_setting_that_exists():
     settings = Settings.from_env({})
-    assert set(alerts.CHECKS) == set(rules_module.RULES_BY_NAME)
-    for rule in rules_module.RULES:
-        assert rule.severity in rules_module.SEVERITIES
+    assert set(alerts.CHECKS) == set(alert_rules.RULES_BY_NAME)
+    for rule in alert_rules.RULES:
+        assert rule.severity in alert_rules.SEVERITIES
         if rule.threshold_setting:
             assert rule.threshold(settings) is not None
 
@@ -305,7 +304,7 @@ def test_api_lists_alerts_with_filters_for_viewers(app_ctx, client_as, anon_clie
 
 def test_api_rules_and_evaluate_needs_admin(client_as):
     rules = client_as("viewer").get("/api/v1/alerts/rules").get_json()
-    assert {r["name"] for r in rules} == set(rules_module.RULES_BY_NAME)
+    assert {r["name"] for r in rules} == set(alert_rules.RULES_BY_NAME)
     error_rate = next(r for r in rules if r["name"] == "high_error_rate")
     assert error_rate["threshold"] == 0.05 and "adflux_http_requests_total" in error_rate["expr"]
     assert client_as("viewer").post("/api/v1/alerts/evaluate").status_code == 403
@@ -332,17 +331,17 @@ def test_exported_rules_are_valid_yaml_and_the_committed_file_is_current(cli, mo
     document = yaml.safe_load(exported)
     [group] = document["groups"]
     assert group["name"] == "adflux"
-    assert len(group["rules"]) == len(rules_module.RULES)
+    assert len(group["rules"]) == len(alert_rules.RULES)
     for rule in group["rules"]:
         assert set(rule) == {"alert", "expr", "for", "labels", "annotations"}
-        assert rule["alert"].startswith("AdFlux") and rule["labels"]["severity"] in rules_module.SEVERITIES
+        assert rule["alert"].startswith("AdFlux") and rule["labels"]["severity"] in alert_rules.SEVERITIES
         assert rule["annotations"]["summary"]
     committed = (REPO / "deploy/prometheus/alerts.yml").read_text()
     assert committed == exported, "regenerate: adflux alerts export-rules > deploy/prometheus/alerts.yml"
 
 
 def test_thresholds_from_settings_reach_the_exported_rules():
-    text = rules_module.export_prometheus_rules(Settings.from_env({"ADFLUX_ALERT_ERROR_RATE": "0.02"}))
+    text = alert_rules.export_prometheus_rules(Settings.from_env({"ADFLUX_ALERT_ERROR_RATE": "0.02"}))
     assert "> 0.02 and" in text and "More than 2 % of requests fail" in text
 
 

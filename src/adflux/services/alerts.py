@@ -31,7 +31,7 @@ from adflux.constants import QUEUES
 from adflux.extensions import db
 from adflux.models import Alert
 from adflux.monitoring import facts, request_stats
-from adflux.monitoring.alerts import RULES, RULES_BY_NAME, AlertRule, render, rules_as_dicts
+from adflux.monitoring.alert_rules import RULES, RULES_BY_NAME, AlertRule, render, rules_as_dicts
 from adflux.monitoring.broker import queue_lengths, redis_client
 from adflux.services.errors import NotFound
 from adflux.services.pagination import Page, paginate
