@@ -25,10 +25,9 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from adflux.constants import CAMPAIGN_STATUSES, PLATFORM_LABELS, TASK_STATUSES
 from adflux.models import PlatformCampaign, TaskRun
-from adflux.services import alerts as alerts_service
+from adflux.services import alerting, dashboard, task_runs
 from adflux.services import audit as audit_service
 from adflux.services import campaigns as campaigns_service
-from adflux.services import dashboard, task_runs
 from adflux.services import reports as reports_service
 from adflux.services import segmentation as segmentation_service
 from adflux.services.errors import (
@@ -315,7 +314,7 @@ def alerts() -> str:
     status = request.args.get("status") or None
     if status not in (None, "open", "resolved"):
         abort(404)
-    page = alerts_service.list_alerts(status=status, page=_page_number(), page_size=PAGE_SIZE)
+    page = alerting.list_alerts(status=status, page=_page_number(), page_size=PAGE_SIZE)
     return render_template("alerts.html", page=page, status=status, counts=dashboard.alert_counts())
 
 
