@@ -6,10 +6,9 @@ import functools
 import logging
 import secrets as pysecrets
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from flask import g, has_request_context
 from sqlalchemy import Integer, Select, any_, bindparam, select
@@ -37,20 +36,15 @@ from adflux.services.budgets import split_budget
 from adflux.services.campaign_states import check_action, settled_status
 from adflux.services.creatives import generate_creative
 from adflux.services.errors import InvalidTransition, NotFound, ServiceUnavailable, ValidationFailed
+from adflux.services.local_dates import today
 from adflux.services.pagination import Page, paginate
 from adflux.services.targeting import job_context, wishes_for_segment
-from adflux.settings import current_settings
 
 logger = logging.getLogger(__name__)
 
 # Below this a platform cannot deliver anything useful (and some refuse the budget outright).
 MIN_PLATFORM_BUDGET = 10_000  # COP
 AUDITED = ("name", "status", "budget_total", "budget_daily", "target_cpa", "start_date", "end_date")
-
-
-def today() -> date:
-    """Today's date in Bogotá (campaign dates are local dates)."""
-    return datetime.now(ZoneInfo(current_settings().timezone)).date()
 
 
 # -- reading ------------------------------------------------------------------------------------

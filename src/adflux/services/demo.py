@@ -19,7 +19,7 @@ from adflux.constants import STATUS_NAMES_ES
 from adflux.extensions import db
 from adflux.models import Campaign, JobOpening, Segment, SegmentationModel
 from adflux.services import campaigns as campaigns_service
-from adflux.services import metrics_sync, reports
+from adflux.services import local_dates, metrics_sync, reports
 from adflux.services.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def run_demo(
     say(f"Segmentos: {'; '.join(result.segment_names)}")
     # The flight starts `days` ago on a sandbox whose clock starts then too, so after the
     # simulated weeks the results end today instead of in the future.
-    start = campaigns_service.today() - timedelta(days=days)
+    start = local_dates.today() - timedelta(days=days)
     sandbox = fresh_sandbox(start)
     campaign = campaigns_service.create_campaign(
         job_id=job.id,
@@ -131,7 +131,7 @@ def run_demo(
     lap("publish")
     say(f"Publicada: estado {STATUS_NAMES_ES.get(campaign.status, campaign.status)}")  # type: ignore[union-attr]
 
-    until = sandbox.advance_days(days) if sandbox is not None else campaigns_service.today()
+    until = sandbox.advance_days(days) if sandbox is not None else local_dates.today()
     result.until = until
     say(f"Reloj del sandbox adelantado {days} días (hasta {until.isoformat()}); sincronizando métricas")
     sync = metrics_sync.sync_metrics(until=until)

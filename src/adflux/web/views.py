@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from adflux.constants import CAMPAIGN_STATUSES, PLATFORM_LABELS, TASK_STATUSES
 from adflux.models import PlatformCampaign, TaskRun
-from adflux.services import alerting, dashboard, task_runs
+from adflux.services import alerting, dashboard, local_dates, task_runs
 from adflux.services import audit as audit_service
 from adflux.services import campaigns as campaigns_service
 from adflux.services import reports as reports_service
@@ -123,7 +123,7 @@ def _date_range() -> tuple[date, date]:
 
 
 def _last_day(campaign_id: int | None = None) -> date:
-    today = campaigns_service.today()
+    today = local_dates.today()
     latest = dashboard.latest_metric_day(campaign_id=campaign_id)
     return max(today, latest) if latest else today
 
