@@ -104,7 +104,8 @@ def alerts(
     """Open alerts (or, with --all, the history); subcommands evaluate and export the rules."""
     if ctx.invoked_subcommand is not None:
         return
-    cli: CliContext = ctx.find_object(CliContext)
+    cli = ctx.find_object(CliContext)
+    assert cli is not None, "the adflux group sets up the CLI context"
     result = cli.client.get(
         "/alerts",
         status=None if show_all else "open",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from adflux.constants import CAMPAIGN_STATUSES, PLATFORM_LABELS, TASK_STATUSES
-from adflux.models import PlatformCampaign, TaskRun
+from adflux.models import Campaign, PlatformCampaign, TaskRun
 from adflux.services import alerting, dashboard, local_dates, task_runs
 from adflux.services import audit as audit_service
 from adflux.services import campaigns as campaigns_service
@@ -57,7 +58,7 @@ RANGE_PRESETS = (7, 30, 90)
 MAX_MODEL_VERSIONS = 50
 # A campaign page charts at most this many days back from its last day.
 CAMPAIGN_CHART_DAYS = 365
-ACTIONS = {
+ACTIONS: dict[str, Callable[..., TaskRun | Campaign]] = {
     "publish": campaigns_service.publish_campaign,
     "pause": campaigns_service.pause_campaign,
     "resume": campaigns_service.resume_campaign,
