@@ -227,6 +227,7 @@ def seed(instance: Path, *, reuse: bool = False) -> dict[str, Any]:
     from adflux.models import Campaign, JobOpening
     from adflux.services import auth as auth_service
     from adflux.services import campaigns as campaigns_service
+    from adflux.services import local_dates
     from adflux.services.metrics_store import upsert_metrics
     from adflux.services.seeding import seed_database
 
@@ -247,7 +248,7 @@ def seed(instance: Path, *, reuse: bool = False) -> dict[str, Any]:
             campaigns_service.create_campaign(
                 job_id=job_id, platforms=chosen, budget_total=rng.randrange(2, 20) * 1_000_000
             )
-        end = campaigns_service.today()
+        end = local_dates.today()
         rows = []
         for campaign in db.session.scalars(select(Campaign)).all():
             for pc in campaign.platform_campaigns:

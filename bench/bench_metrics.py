@@ -47,7 +47,7 @@ from adflux.extensions import db
 from adflux.models import AdCreative, AdGroup, Campaign, MetricDaily, PlatformCampaign
 from adflux.services import campaigns as campaigns_service
 from adflux.services import jobs as jobs_service
-from adflux.services import reports
+from adflux.services import local_dates, reports
 from adflux.services.metrics_store import (
     METRIC_COLUMNS,
     rebuild_all_rollups,
@@ -598,7 +598,7 @@ def main() -> None:
         app = create_app(settings)
         with app.app_context():
             db.create_all()
-            today = campaigns_service.today()
+            today = local_dates.today()
             first_day = today - timedelta(days=args.days - 1)
             groups = build_dimensions(args.campaigns, first_day)
             report["dimensions"] = {"campaigns": args.campaigns, "ad_groups": len(groups)}

@@ -20,3 +20,10 @@ def cpc(spend: float, clicks: float) -> float | None:
 def cpa(spend: float, applications: float) -> float | None:
     """Cost per application, in the currency of `spend`, to the cent."""
     return round(spend / applications, 2) if applications else None
+
+
+def cpa_at_least(spend: float, applications: float) -> float:
+    """The least the CPA can be: the CPA, or before the first application the spend (the first
+    application will have cost at least that). What target-CPA alerts compare."""
+    value = cpa(spend, applications)
+    return spend if value is None else value

@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 
 from adflux.extensions import db
 from adflux.models import Alert, MetricDaily, RequestStat
-from adflux.monitoring import alerts as rules_module
-from adflux.monitoring import request_stats
-from adflux.services import alerts
+from adflux.monitoring import alert_rules, request_stats
+from adflux.services import alerting
+from adflux.services.alerting import checks as alert_checks
 from adflux.settings import Settings
 from ops_data import make_account, make_campaign_with_metrics, make_model
 
@@ -39,7 +39,7 @@ def _cpa_campaign(spend: int = 300_000, applications: int = 2, target: int = 50_
 def test_one_notification_per_opened_alert_and_one_when_it_resolves(app_ctx, ops_settings, webhook, smtp):
     campaign = _cpa_campaign()  # CPA 150.000 against a 50.000 target
 
-    first = alerts.evaluate(rules=("campaign_cpa_above_target",))
+    first = alerting.evaluate(rules=("campaign_cpa_above_target",))
     assert len(first.opened) == 1 and first.notified == 1
     alert = db.session.get(Alert, first.opened[0])
     assert alert.key == f"campaign:{campaign.id}" and alert.status == "open" and alert.notified_at is not None
@@ -47,7 +47,7 @@ def test_one_notification_per_opened_alert_and_one_when_it_resolves(app_ctx, ops
 
     # Still true a minute later: the same alert stays open, nobody is told again.
     for _ in range(3):
-        again = alerts.evaluate(rules=("campaign_cpa_above_target",))
+        again = alerting.evaluate(rules=("campaign_cpa_above_target",))
         assert again.opened == [] and again.still_open == [alert.id] and again.notified == 0
     assert webhook.statuses() == [("firing", "campaign_cpa_above_target", f"campaign:{campaign.id}")]
     assert len(smtp.messages) == 1
@@ -67,31 +67,31 @@ def test_one_notification_per_opened_alert_and_one_when_it_resolves(app_ctx, ops
         )
     )
     db.session.commit()
-    resolved = alerts.evaluate(rules=("campaign_cpa_above_target",))
+    resolved = alerting.evaluate(rules=("campaign_cpa_above_target",))
     assert resolved.resolved == [alert.id] and resolved.notified == 1
     db.session.refresh(alert)
     assert alert.status == "resolved" and alert.resolved_at is not None and alert.notifications == 2
     assert [s for s, _, _ in webhook.statuses()] == ["firing", "resolved"]
     assert smtp.subjects()[1].startswith("[AdFlux] RESOLVED:")
 
-    quiet = alerts.evaluate(rules=("campaign_cpa_above_target",))
+    quiet = alerting.evaluate(rules=("campaign_cpa_above_target",))
     assert quiet.notified == 0 and len(webhook.bodies) == 2 and len(smtp.messages) == 2
 
 
 def test_a_condition_that_returns_opens_a_new_alert_and_keeps_history(app_ctx, ops_settings):
     make_model(drift={"psi": {"city": 0.4}})
-    alerts.evaluate(rules=("segmentation_drift",))
+    alerting.evaluate(rules=("segmentation_drift",))
     model = db.session.scalars(select(Alert)).one()
     db.session.execute(db.update(type(model)).values(status="resolved", resolved_at=datetime.now(UTC)))
     db.session.commit()
-    alerts.evaluate(rules=("segmentation_drift",))
+    alerting.evaluate(rules=("segmentation_drift",))
     history = _alerts("segmentation_drift")
     assert [a.status for a in history] == ["resolved", "open"]
 
 
 def test_webhook_payload_has_alertmanagers_shape(app_ctx, ops_settings, webhook):
     make_account(token_expires_at=datetime.now(UTC) + timedelta(days=2))
-    alerts.evaluate(rules=("token_expiring",))
+    alerting.evaluate(rules=("token_expiring",))
     body = webhook.bodies[0]
     assert body["version"] == "4" and body["status"] == "firing" and body["receiver"] == "adflux"
     item = body["alerts"][0]
@@ -103,10 +103,10 @@ def test_webhook_payload_has_alertmanagers_shape(app_ctx, ops_settings, webhook)
 def test_a_failed_notification_is_retried_on_the_next_run(app_ctx, ops_settings, webhook, smtp):
     webhook.fail_next = 1
     make_model(drift=0.9)
-    first = alerts.evaluate(rules=("segmentation_drift",))
+    first = alerting.evaluate(rules=("segmentation_drift",))
     assert first.notify_failures == 1 and first.notified == 0
     assert db.session.get(Alert, first.opened[0]).notified_at is None
-    second = alerts.evaluate(rules=("segmentation_drift",))
+    second = alerting.evaluate(rules=("segmentation_drift",))
     assert second.notified == 1
     assert len(webhook.bodies) == 1
     # E-mail went out on both attempts: a channel that worked is not held back by one that failed.
@@ -115,13 +115,13 @@ def test_a_failed_notification_is_retried_on_the_next_run(app_ctx, ops_settings,
 
 def test_a_check_that_errors_leaves_its_alerts_alone(app_ctx, ops_settings, monkeypatch):
     make_model(drift=0.9)
-    alerts.evaluate(rules=("segmentation_drift",))
+    alerting.evaluate(rules=("segmentation_drift",))
 
     def broken(ctx):
         raise RuntimeError("database went away")
 
-    monkeypatch.setitem(alerts.CHECKS, "segmentation_drift", broken)
-    result = alerts.evaluate(rules=("segmentation_drift",))
+    monkeypatch.setitem(alert_checks.CHECKS, "segmentation_drift", broken)
+    result = alerting.evaluate(rules=("segmentation_drift",))
     assert "segmentation_drift" in result.errors and result.resolved == []
     assert _alerts("segmentation_drift")[0].status == "open"
 
@@ -129,7 +129,7 @@ def test_a_check_that_errors_leaves_its_alerts_alone(app_ctx, ops_settings, monk
 def test_a_rule_that_no_longer_applies_resolves(app_ctx, ops_settings, monkeypatch):
     db.session.add(Alert(rule="queue_backlog", key="queue:sync", message="old", status="open"))
     db.session.commit()
-    result = alerts.evaluate(rules=("queue_backlog",))  # no broker here: the rule does not apply
+    result = alerting.evaluate(rules=("queue_backlog",))  # no broker here: the rule does not apply
     assert "queue_backlog" in result.skipped and len(result.resolved) == 1
 
 
@@ -158,7 +158,7 @@ def test_error_rate_over_the_window_from_request_stats(app_ctx, ops_settings):
     _stats(1, 40, 5, 4.0)
     _stats(2, 40, 0, 4.0, route="POST /api/v1/campaigns")
     _stats(30, 500, 500, 1.0)  # outside the 5-minute window
-    result = alerts.evaluate(rules=("high_error_rate", "high_latency"))
+    result = alerting.evaluate(rules=("high_error_rate", "high_latency"))
     [alert] = _alerts()
     assert alert.rule == "high_error_rate"
     assert alert.value == pytest.approx(5 / 80)
@@ -168,13 +168,13 @@ def test_error_rate_over_the_window_from_request_stats(app_ctx, ops_settings):
 
 def test_too_few_requests_are_not_a_rate(app_ctx, ops_settings):
     _stats(1, 5, 5, 50.0)
-    result = alerts.evaluate(rules=("high_error_rate", "high_latency"))
+    result = alerting.evaluate(rules=("high_error_rate", "high_latency"))
     assert result.opened == []
 
 
 def test_average_latency_above_two_seconds(app_ctx, ops_settings):
     _stats(1, 30, 0, 30 * 2.5)
-    alerts.evaluate(rules=("high_latency",))
+    alerting.evaluate(rules=("high_latency",))
     [alert] = _alerts("high_latency")
     assert alert.value == pytest.approx(2.5)
 
@@ -196,7 +196,7 @@ def test_token_expiring_and_expired(app_ctx, ops_settings):
     soon = make_account(platform="meta", token_expires_at=datetime.now(UTC) + timedelta(days=3))
     gone = make_account(platform="tiktok", token_expires_at=datetime.now(UTC) - timedelta(hours=1))
     make_account(platform="google", token_expires_at=datetime.now(UTC) + timedelta(days=60))
-    alerts.evaluate(rules=("token_expiring",))
+    alerting.evaluate(rules=("token_expiring",))
     found = {a.key: a.severity for a in _alerts("token_expiring")}
     assert found == {f"account:{soon.id}": "warning", f"account:{gone.id}": "critical"}
 
@@ -207,34 +207,34 @@ def test_api_version_near_sunset(app_ctx, app, monkeypatch):
     monkeypatch.setitem(app.extensions, "adflux_settings", settings)
     make_account(platform="meta", api_version="v21.0")
     make_account(platform="meta", api_version="v26.0")
-    alerts.evaluate(rules=("api_version_sunset",), notify=False)
+    alerting.evaluate(rules=("api_version_sunset",), notify=False)
     [alert] = _alerts("api_version_sunset")
     assert alert.key == "meta:v21.0" and alert.value == 10
 
 
 def test_campaign_without_applications_alerts_once_spend_exceeds_target(app_ctx, ops_settings):
     make_campaign_with_metrics(target_cpa=50_000, days=[(datetime.now(UTC).date(), 40_000, 0)])
-    assert alerts.evaluate(rules=("campaign_cpa_above_target",)).opened == []
+    assert alerting.evaluate(rules=("campaign_cpa_above_target",)).opened == []
     make_campaign_with_metrics(target_cpa=50_000, days=[(datetime.now(UTC).date(), 60_000, 0)])
-    assert len(alerts.evaluate(rules=("campaign_cpa_above_target",)).opened) == 1
+    assert len(alerting.evaluate(rules=("campaign_cpa_above_target",)).opened) == 1
 
 
 def test_database_cpu_where_the_database_is_on_this_host(app_ctx, ops_settings, monkeypatch):
     from adflux.monitoring import facts
 
     monkeypatch.setattr(facts, "cpu_load_ratio", lambda: 0.93)
-    alerts.evaluate(rules=("database_cpu_high",))
+    alerting.evaluate(rules=("database_cpu_high",))
     [alert] = _alerts("database_cpu_high")
     assert alert.value == 0.93 and "93%" in alert.message
     monkeypatch.setattr(facts, "database_is_local", lambda: False)
-    result = alerts.evaluate(rules=("database_cpu_high",))
+    result = alerting.evaluate(rules=("database_cpu_high",))
     assert "database_cpu_high" in result.skipped and result.resolved == [alert.id]
 
 
 def test_disk_space_low(app_ctx, app, monkeypatch):
     settings = app.extensions["adflux_settings"].replace(alert_disk_free_ratio=1.0)  # everything is "low"
     monkeypatch.setitem(app.extensions, "adflux_settings", settings)
-    alerts.evaluate(rules=("disk_space_low",), notify=False)
+    alerting.evaluate(rules=("disk_space_low",), notify=False)
     assert {a.key for a in _alerts("disk_space_low")} >= {"volume:backups", "volume:models"}
 
 
@@ -248,15 +248,15 @@ def test_platform_throttling_from_health_headroom(app_ctx, ops_settings, monkeyp
         ]
 
     monkeypatch.setattr(health, "check_platforms", checks)
-    alerts.evaluate(rules=("platform_throttling",))
+    alerting.evaluate(rules=("platform_throttling",))
     assert [a.key for a in _alerts("platform_throttling")] == ["platform:meta"]
 
 
 def test_every_rule_has_a_check_and_a_threshold_setting_that_exists():
     settings = Settings.from_env({})
-    assert set(alerts.CHECKS) == set(rules_module.RULES_BY_NAME)
-    for rule in rules_module.RULES:
-        assert rule.severity in rules_module.SEVERITIES
+    assert set(alert_checks.CHECKS) == set(alert_rules.RULES_BY_NAME)
+    for rule in alert_rules.RULES:
+        assert rule.severity in alert_rules.SEVERITIES
         if rule.threshold_setting:
             assert rule.threshold(settings) is not None
 
@@ -281,7 +281,7 @@ def test_evaluator_task_runs(app, app_ctx, ops_settings, webhook):
 
 def test_api_lists_alerts_with_filters_for_viewers(app_ctx, client_as, anon_client):
     make_model(drift=0.6)
-    alerts.evaluate(rules=("segmentation_drift",), notify=False)
+    alerting.evaluate(rules=("segmentation_drift",), notify=False)
     db.session.add(
         Alert(rule="high_latency", key="", message="old", status="resolved", resolved_at=datetime.now(UTC))
     )
@@ -305,7 +305,7 @@ def test_api_lists_alerts_with_filters_for_viewers(app_ctx, client_as, anon_clie
 
 def test_api_rules_and_evaluate_needs_admin(client_as):
     rules = client_as("viewer").get("/api/v1/alerts/rules").get_json()
-    assert {r["name"] for r in rules} == set(rules_module.RULES_BY_NAME)
+    assert {r["name"] for r in rules} == set(alert_rules.RULES_BY_NAME)
     error_rate = next(r for r in rules if r["name"] == "high_error_rate")
     assert error_rate["threshold"] == 0.05 and "adflux_http_requests_total" in error_rate["expr"]
     assert client_as("viewer").post("/api/v1/alerts/evaluate").status_code == 403
@@ -316,7 +316,7 @@ def test_api_rules_and_evaluate_needs_admin(client_as):
 def test_cli_alerts_lists_open_and_history(app_ctx, cli):
     assert "No open alerts." in cli("alerts").output
     make_model(drift=0.7)
-    alerts.evaluate(rules=("segmentation_drift",), notify=False)
+    alerting.evaluate(rules=("segmentation_drift",), notify=False)
     output = cli("alerts").output
     assert "segmentation_drift" in output and "Open alerts" in output
     assert "segmentation_drift" in cli("alerts", "--all").output
@@ -332,17 +332,17 @@ def test_exported_rules_are_valid_yaml_and_the_committed_file_is_current(cli, mo
     document = yaml.safe_load(exported)
     [group] = document["groups"]
     assert group["name"] == "adflux"
-    assert len(group["rules"]) == len(rules_module.RULES)
+    assert len(group["rules"]) == len(alert_rules.RULES)
     for rule in group["rules"]:
         assert set(rule) == {"alert", "expr", "for", "labels", "annotations"}
-        assert rule["alert"].startswith("AdFlux") and rule["labels"]["severity"] in rules_module.SEVERITIES
+        assert rule["alert"].startswith("AdFlux") and rule["labels"]["severity"] in alert_rules.SEVERITIES
         assert rule["annotations"]["summary"]
     committed = (REPO / "deploy/prometheus/alerts.yml").read_text()
     assert committed == exported, "regenerate: adflux alerts export-rules > deploy/prometheus/alerts.yml"
 
 
 def test_thresholds_from_settings_reach_the_exported_rules():
-    text = rules_module.export_prometheus_rules(Settings.from_env({"ADFLUX_ALERT_ERROR_RATE": "0.02"}))
+    text = alert_rules.export_prometheus_rules(Settings.from_env({"ADFLUX_ALERT_ERROR_RATE": "0.02"}))
     assert "> 0.02 and" in text and "More than 2 % of requests fail" in text
 
 
@@ -374,7 +374,7 @@ def test_platform_throttling_from_publications_stopped_by_rate_limits(app_ctx, o
     publication = campaign.platform_campaigns[0]
     publication.status, publication.error_class = "failed", "throttled"
     db.session.commit()
-    alerts.evaluate(rules=("platform_throttling",))
+    alerting.evaluate(rules=("platform_throttling",))
     [alert] = _alerts("platform_throttling")
     assert alert.key == "platform:tiktok" and "rate limits" in alert.message
 

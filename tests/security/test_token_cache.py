@@ -17,6 +17,7 @@ from adflux.extensions import db
 from adflux.models import ApiToken, User
 from adflux.models.base import utcnow
 from adflux.services import auth as auth_service
+from adflux.services.token_cache import TOKEN_CACHE_SECONDS, TokenCache
 from conftest import issue_test_token
 
 
@@ -41,7 +42,7 @@ class FakeClock:
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """An empty token cache on a fake clock, in place of the process's cache for this test."""
     fake = FakeClock()
-    monkeypatch.setattr(auth_service, "_token_cache", auth_service.TokenCache(clock=fake))
+    monkeypatch.setattr(auth_service, "_token_cache", TokenCache(clock=fake))
     return fake
 
 
@@ -62,7 +63,7 @@ def _token_lookups(statements: list[str]) -> list[str]:
 
 
 def test_the_cache_clock_defaults_to_monotonic_time():
-    assert auth_service.TokenCache().clock is time.monotonic
+    assert TokenCache().clock is time.monotonic
 
 
 def test_a_cached_token_costs_no_query(anon_client, app, clock, statements):
@@ -71,7 +72,7 @@ def test_a_cached_token_costs_no_query(anon_client, app, clock, statements):
     assert anon_client.get("/api/v1/me", headers=_bearer(token)).status_code == 200
     assert _token_lookups(statements)  # the first request looked the token up
     statements.clear()
-    clock.advance(auth_service.TOKEN_CACHE_SECONDS - 0.1)
+    clock.advance(TOKEN_CACHE_SECONDS - 0.1)
     assert anon_client.get("/api/v1/me", headers=_bearer(token)).status_code == 200
     assert not _token_lookups(statements)
     clock.advance(0.2)  # past the cache lifetime: looked up again
@@ -87,7 +88,7 @@ def test_a_change_made_elsewhere_is_seen_within_the_cache_lifetime(anon_client, 
         db.session.execute(update(ApiToken).where(ApiToken.user_id == user_id).values(revoked_at=utcnow()))
         db.session.commit()
     # Still served from the cache just before the lifetime ends (so what follows is the cache's doing)...
-    clock.advance(auth_service.TOKEN_CACHE_SECONDS - 0.1)
+    clock.advance(TOKEN_CACHE_SECONDS - 0.1)
     assert anon_client.get("/api/v1/me", headers=_bearer(token)).status_code == 200
     # ...and refused once it has ended.
     clock.advance(0.2)
@@ -107,7 +108,7 @@ def test_a_role_change_in_this_process_applies_at_once(anon_client, app, clock):
 
 def test_a_cached_token_stops_working_when_it_expires(anon_client, app, clock, monkeypatch):
     # A cache lifetime far longer than the token's remaining life: only its expiry can end it.
-    monkeypatch.setattr(auth_service, "TOKEN_CACHE_SECONDS", 3600.0)
+    monkeypatch.setattr(auth_service._token_cache, "ttl_seconds", 3600.0)
     user_id, token = issue_test_token(app, "viewer")
     with app.app_context():
         row = db.session.scalar(select(ApiToken).where(ApiToken.user_id == user_id))

@@ -90,7 +90,8 @@ def k_search_rows(best: int = 3) -> list[dict[str, Any]]:
 def add_metrics(campaign_id: int, *, days: int = 14, ahead: int = 0) -> int:
     """Daily rows for every ad group of a campaign (as the sync would write them), with rollups."""
     from adflux.extensions import db
-    from adflux.services.campaigns import get_campaign, today
+    from adflux.services.campaigns import get_campaign
+    from adflux.services.local_dates import today
     from adflux.services.metrics_store import upsert_metrics
 
     campaign = get_campaign(campaign_id=campaign_id)

@@ -30,7 +30,7 @@ from adflux.extensions import db
 from adflux.models import Alert, SegmentationModel
 from adflux.sandbox.server import start_sandbox_in_thread
 from adflux.services import campaigns as campaigns_service
-from adflux.services import metrics_sync, task_runs
+from adflux.services import local_dates, metrics_sync, task_runs
 from conftest import require_service
 from factories import make_job, make_segments
 from web.conftest import PASSWORD, create_user, k_search_rows
@@ -100,7 +100,7 @@ def seeded(app: Flask) -> Iterator[Seeded]:
     """A manager, a trained model, and a campaign with three weeks of synced results."""
     start = None
     with app.app_context():
-        start = campaigns_service.today() - timedelta(days=HISTORY_DAYS)
+        start = local_dates.today() - timedelta(days=HISTORY_DAYS)
     sandbox = start_sandbox_in_thread(start_date=start)
     embedded.set_in_process_sandbox(sandbox)
     try:

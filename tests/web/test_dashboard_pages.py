@@ -15,7 +15,7 @@ import pytest
 from adflux.extensions import db
 from adflux.models import Alert, Campaign, SegmentationModel, TaskRun
 from adflux.services import campaigns as campaigns_service
-from adflux.services import task_runs
+from adflux.services import local_dates, task_runs
 from factories import make_job, make_segments
 from web.conftest import add_metrics, csrf_token, k_search_rows
 
@@ -291,7 +291,7 @@ def test_a_campaign_that_starts_later_has_no_results_yet(app, viewer):
 
     with app.app_context():
         job = make_job()
-        start = campaigns_service.today() + timedelta(days=10)
+        start = local_dates.today() + timedelta(days=10)
         campaign_id = campaigns_service.create_campaign(
             job_id=job.id, platforms=["meta"], budget_total=1_000_000, start_date=start
         ).id

@@ -16,7 +16,7 @@ from adflux.schemas.alerts import (
     EvaluationSchema,
 )
 from adflux.schemas.common import ApiErrorSchema
-from adflux.services import alerts as alerts_service
+from adflux.services import alerting
 
 URL_PREFIX = "/alerts"
 blp = Blueprint("alerts", __name__, description="Operational and campaign alerts")
@@ -29,7 +29,7 @@ class AlertList(MethodView):
     @blp.response(200, AlertPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List alerts, newest first (filters: status, rule, severity, key, since, until)."""
-        return alerts_service.list_alerts(**args).as_dict()
+        return alerting.list_alerts(**args).as_dict()
 
 
 @blp.route("/<int:alert_id>")
@@ -39,7 +39,7 @@ class AlertDetail(MethodView):
     @blp.alt_response(404, schema=ApiErrorSchema)
     def get(self, alert_id: int) -> Any:
         """Get one alert with its details and notification record."""
-        return alerts_service.get_alert(alert_id=alert_id)
+        return alerting.get_alert(alert_id=alert_id)
 
 
 @blp.route("/rules")
@@ -48,7 +48,7 @@ class AlertRules(MethodView):
     @blp.response(200, AlertRuleSchema(many=True))
     def get(self) -> list[dict[str, Any]]:
         """The alert rules with this deployment's thresholds and their PromQL form."""
-        return alerts_service.list_rules()
+        return alerting.list_rules()
 
 
 @blp.route("/evaluate")
@@ -57,4 +57,4 @@ class AlertEvaluate(MethodView):
     @blp.response(200, EvaluationSchema)
     def post(self) -> dict[str, Any]:
         """Evaluate every rule now (the scheduler does this every minute) and notify what is new."""
-        return alerts_service.evaluate().as_dict()
+        return alerting.evaluate().as_dict()

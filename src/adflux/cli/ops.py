@@ -191,7 +191,7 @@ def alert_evaluate(cli: CliContext) -> None:
 )
 def alert_export_rules(output: str | None) -> None:
     """Print the rules as a Prometheus alerting-rules file (for Alertmanager users)."""
-    from adflux.monitoring.alerts import export_prometheus_rules
+    from adflux.monitoring.alert_rules import export_prometheus_rules
     from adflux.settings import Settings
 
     text = export_prometheus_rules(Settings.from_env())

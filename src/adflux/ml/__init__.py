@@ -1,6 +1,6 @@
 """Candidate segmentation in scikit-learn idiom: features, pipeline, training, profiles, registry, drift.
 
-Pure ML: nothing here imports Flask or the database layer; services/segmentation.py wires it in.
+Pure ML: nothing here imports Flask or the database layer; the services/segmentation package wires it in.
 """
 
 from __future__ import annotations

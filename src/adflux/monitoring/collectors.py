@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask
 from prometheus_client.core import GaugeMetricFamily, Metric
 
+from adflux import kpis
 from adflux.constants import QUEUES
 from adflux.monitoring import facts
 from adflux.monitoring.broker import queue_lengths, redis_client
@@ -106,7 +107,8 @@ def _campaigns(settings: Settings) -> list[Metric]:
             applications.add_metric([platform, period], apps)
     cpa = GaugeMetricFamily(
         "adflux_campaign_cpa_pesos",
-        f"Cost per application of each active campaign over {settings.alert_cpa_window_days} days.",
+        f"Cost per application of each active campaign over {settings.alert_cpa_window_days} days"
+        " (before its first application: the spend, the least it can be).",
         labels=["campaign_id"],
     )
     target = GaugeMetricFamily(
@@ -116,7 +118,7 @@ def _campaigns(settings: Settings) -> list[Metric]:
     )
     for row in facts.campaign_cpas(window_days=settings.alert_cpa_window_days):
         if row.spend_pesos > 0:
-            cpa.add_metric([str(row.campaign_id)], row.cpa)
+            cpa.add_metric([str(row.campaign_id)], kpis.cpa_at_least(row.spend_pesos, row.applications))
         target.add_metric([str(row.campaign_id)], row.target_cpa)
     return [counts, spend, applications, cpa, target]
 

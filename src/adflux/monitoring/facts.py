@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select, text
 
+from adflux import kpis
 from adflux.extensions import db
 from adflux.settings import Settings
 
@@ -114,9 +115,9 @@ class CampaignCpa:
     target_cpa: int
 
     @property
-    def cpa(self) -> float:
-        # With no application yet the CPA is at least the spend (one application would cost that).
-        return self.spend_pesos / max(self.applications, 1)
+    def cpa(self) -> float | None:
+        """Cost per application (None before the first application), as every report computes it."""
+        return kpis.cpa(self.spend_pesos, self.applications)
 
 
 def campaign_counts() -> dict[str, int]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +32,7 @@ from adflux.services.errors import (
     ValidationFailed,
 )
 from adflux.services.pagination import Page, paginate
+from adflux.services.token_cache import TOKEN_CACHE_SECONDS, TokenCache
 
 logger = logging.getLogger(__name__)
 
@@ -372,61 +371,10 @@ def revoke_token(*, token_id: int, actor: Principal) -> ApiToken:
 # TOKEN_CACHE_SECONDS. A cached token is never served past its expires_at. Invalid tokens are
 # never cached. last_used_at is written on cache misses, so at most once a minute plus
 # TOKEN_CACHE_SECONDS late.
-TOKEN_CACHE_SECONDS = 5.0
-TOKEN_CACHE_MAX_ENTRIES = 1024
 _SESSION_AUTH_CHANGED = "adflux_auth_changed"
 
 
-@dataclass(frozen=True)
-class _CachedToken:
-    principal: Principal
-    cached_until: float  # on the cache's clock
-
-
-class TokenCache:
-    """Valid tokens' principals by token hash, each for TOKEN_CACHE_SECONDS at most and never past
-    the token's expiry, both measured on `clock` (seconds; tests pass one they can move)."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self._entries: dict[str, _CachedToken] = {}
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, token_hash: str) -> Principal | None:
-        cached = self._entries.get(token_hash)
-        if cached is None:
-            return None
-        if self.clock() < cached.cached_until:
-            return cached.principal
-        self._entries.pop(token_hash, None)
-        return None
-
-    def put(self, token_hash: str, principal: Principal, *, expires_at: datetime | None) -> None:
-        if TOKEN_CACHE_SECONDS <= 0:
-            return
-        now = self.clock()
-        until = now + TOKEN_CACHE_SECONDS
-        if expires_at is not None:  # the time left to the token, as a deadline on this clock
-            until = min(until, now + (expires_at - utcnow()).total_seconds())
-        if len(self._entries) >= TOKEN_CACHE_MAX_ENTRIES:
-            self._entries.clear()
-        self._entries[token_hash] = _CachedToken(principal, until)
-
-    def forget_token(self, token_hash: str) -> None:
-        self._entries.pop(token_hash, None)
-
-    def forget_user(self, user_id: int) -> None:
-        for token_hash, cached in list(self._entries.items()):
-            if cached.principal.id == user_id:
-                self._entries.pop(token_hash, None)
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-
-_token_cache = TokenCache()
+_token_cache = TokenCache(ttl_seconds=TOKEN_CACHE_SECONDS)
 
 
 def clear_token_cache() -> None:

@@ -19,8 +19,11 @@ from adflux.constants import STATUS_NAMES_ES
 from adflux.extensions import db
 from adflux.models import Campaign, JobOpening, Segment, SegmentationModel
 from adflux.services import campaigns as campaigns_service
-from adflux.services import metrics_sync, reports
+from adflux.services import local_dates, metrics_sync, reports
+from adflux.services.database import upgrade_database
 from adflux.services.errors import ValidationFailed
+from adflux.services.seeding import seed_database
+from adflux.services.segmentation import train_segmentation
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +61,6 @@ def database_is_empty() -> bool:
 
 def reset_database() -> None:
     """Drop and recreate every AdFlux table through the migrations (demo databases only)."""
-    from adflux.services.database import upgrade_database
-
     db.session.remove()
     db.drop_all()
     with db.engine.begin() as conn:
@@ -83,39 +84,77 @@ def run_demo(
     `fresh_sandbox(start)` gives the platform sandbox whose clock the demo moves (the embedded
     wiring's), or None where the platforms' clock is not ours (then metrics end today).
     """
-    from adflux.services.seeding import seed_database
-    from adflux.services.segmentation import train_segmentation
-
     say = step or (lambda message: logger.info("%s", message))
     result = DemoResult(platforms=list(platforms))
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        result.timings[name] = round(now - clock, 2)
-        clock = now
+    lap = _stopwatch(result.timings)
 
     say(f"Sembrando {_n(candidates)} candidatos y {_n(jobs)} ofertas simuladas (semilla {seed})")
     seed_database(candidates=candidates, jobs=jobs, seed=seed)
     lap("seed")
 
     say("Entrenando la segmentación (K-means, k elegido por silueta)")
-    model = train_segmentation(seed=seed, force=True)
-    model = db.session.get(SegmentationModel, model.id)
+    model = db.session.get_one(SegmentationModel, train_segmentation(seed=seed, force=True).id)
     lap("segmentation")
-    silhouette = f"{model.silhouette:.3f}".replace(".", ",")  # type: ignore[union-attr]
-    say(f"Modelo v{model.version}: k={model.k}, silueta {silhouette}")  # type: ignore[union-attr]
+    silhouette = f"{model.silhouette:.3f}".replace(".", ",")
+    say(f"Modelo v{model.version}: k={model.k}, silueta {silhouette}")
 
-    job, segments = pick_job_and_segments(model)  # type: ignore[arg-type]
+    job, segments = pick_job_and_segments(model)
     result.job_title = job.title
     result.segment_names = [s.name for s in segments]
     say(f"Campaña para «{job.title}» en {job.city} → {', '.join(platforms)}")
     say(f"Segmentos: {'; '.join(result.segment_names)}")
     # The flight starts `days` ago on a sandbox whose clock starts then too, so after the
     # simulated weeks the results end today instead of in the future.
-    start = campaigns_service.today() - timedelta(days=days)
+    start = local_dates.today() - timedelta(days=days)
     sandbox = fresh_sandbox(start)
+    campaign = _publish_campaign(job, segments, platforms, budget=budget, days=days, start=start)
+    result.campaign_id = campaign.id
+    lap("publish")
+    say(f"Publicada: estado {STATUS_NAMES_ES.get(campaign.status, campaign.status)}")
+
+    until = sandbox.advance_days(days) if sandbox is not None else local_dates.today()
+    result.until = until
+    say(f"Reloj del sandbox adelantado {days} días (hasta {until.isoformat()}); sincronizando métricas")
+    sync = metrics_sync.sync_metrics(until=until)
+    lap("sync")
+    if sync.failed_platforms:
+        say(f"Plataformas con error al sincronizar: {', '.join(sync.failed_platforms)}")
+    result.by_platform = _performance(campaign, until, by="platform")
+    result.by_segment = _performance(campaign, until, by="segment")
+    lap("report")
+    return result
+
+
+def _performance(campaign: Campaign, until: date, *, by: str) -> dict[str, Any]:
+    """The campaign's results from its first day to `until`, by one dimension."""
+    return reports.performance_report(
+        group_by=(by,), campaign_id=campaign.id, since=campaign.start_date, until=until
+    )
+
+
+def _stopwatch(timings: dict[str, float]) -> Callable[[str], None]:
+    """`lap(name)` records the seconds since the previous lap (or since now) under `name`."""
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 2)
+        clock = now
+
+    return lap
+
+
+def _publish_campaign(
+    job: JobOpening,
+    segments: list[Segment],
+    platforms: tuple[str, ...],
+    *,
+    budget: int,
+    days: int,
+    start: date,
+) -> Campaign:
+    """The demo's campaign on the chosen platforms and segments, created and published."""
     campaign = campaigns_service.create_campaign(
         job_id=job.id,
         platforms=list(platforms),
@@ -125,33 +164,8 @@ def run_demo(
         start_date=start,
         objective="traffic",
     )
-    result.campaign_id = campaign.id
     campaigns_service.publish_campaign(campaign_id=campaign.id)
-    campaign = db.session.get(Campaign, campaign.id)
-    lap("publish")
-    say(f"Publicada: estado {STATUS_NAMES_ES.get(campaign.status, campaign.status)}")  # type: ignore[union-attr]
-
-    until = sandbox.advance_days(days) if sandbox is not None else campaigns_service.today()
-    result.until = until
-    say(f"Reloj del sandbox adelantado {days} días (hasta {until.isoformat()}); sincronizando métricas")
-    sync = metrics_sync.sync_metrics(until=until)
-    lap("sync")
-    if sync.failed_platforms:
-        say(f"Plataformas con error al sincronizar: {', '.join(sync.failed_platforms)}")
-    result.by_platform = reports.performance_report(
-        group_by=("platform",),
-        campaign_id=campaign.id,
-        since=campaign.start_date,
-        until=until,  # type: ignore[union-attr]
-    )
-    result.by_segment = reports.performance_report(
-        group_by=("segment",),
-        campaign_id=campaign.id,
-        since=campaign.start_date,
-        until=until,  # type: ignore[union-attr]
-    )
-    lap("report")
-    return result
+    return db.session.get_one(Campaign, campaign.id)
 
 
 def _n(value: int) -> str:

@@ -23,7 +23,7 @@ from adflux.models.base import utcnow
 from adflux.platforms.errors import PlatformError
 from adflux.platforms.types import PublishResult
 from adflux.services import task_runs
-from adflux.services.campaigns import today
+from adflux.services.local_dates import today
 from adflux.services.metrics_store import upsert_metrics
 from adflux.services.platform_access import adapter_for
 from adflux.services.publishing import ad_group_ref

@@ -23,6 +23,7 @@ from adflux.constants import REPORT_DIMENSIONS
 from adflux.extensions import db
 from adflux.models import Campaign, CampaignMetricDaily, DailyMetricTotal, JobOpening, MetricDaily, Segment
 from adflux.services.errors import NotFound, ValidationFailed
+from adflux.services.local_dates import today
 
 DIMENSIONS = REPORT_DIMENSIONS
 COUNTS = ("impressions", "reach", "clicks", "engagements", "spend_micros", "applications")
@@ -37,8 +38,6 @@ class DateRange:
     @classmethod
     def checked(cls, since: date | None, until: date | None, *, default_days: int = 30) -> DateRange:
         """Default to the last `default_days` days; refuse reversed or huge ranges."""
-        from adflux.services.campaigns import today
-
         until = until or today()
         since = since or until - timedelta(days=default_days - 1)
         if since > until:

@@ -16,9 +16,9 @@ def evaluate_alerts() -> dict[str, Any]:
     Not recorded as a TaskRun: 1,440 rows a day would bury the work people care about; the
     alerts themselves are the record.
     """
-    from adflux.services import alerts
+    from adflux.services import alerting
 
-    return alerts.evaluate().as_dict()
+    return alerting.evaluate().as_dict()
 
 
 @shared_task(bind=True, name="adflux.tasks.maintenance.backup_database")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import abort, render_template, request
 
-from adflux.services import alerts as alerts_service
-from adflux.services import dashboard
+from adflux.services import alerting, dashboard
 from adflux.web.auth import login_required
 from adflux.web.views.blueprint import PAGE_SIZE, bp, page_number
 
@@ -17,5 +16,5 @@ def alerts() -> str:
     status = request.args.get("status") or None
     if status not in (None, "open", "resolved"):
         abort(404)
-    page = alerts_service.list_alerts(status=status, page=page_number(), page_size=PAGE_SIZE)
+    page = alerting.list_alerts(status=status, page=page_number(), page_size=PAGE_SIZE)
     return render_template("alerts.html", page=page, status=status, counts=dashboard.alert_counts())

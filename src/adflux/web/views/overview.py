@@ -8,8 +8,7 @@ from flask import flash, render_template, request
 from flask_babel import gettext as _
 
 from adflux.constants import PLATFORM_LABELS
-from adflux.services import campaigns as campaigns_service
-from adflux.services import dashboard
+from adflux.services import dashboard, local_dates
 from adflux.services import reports as reports_service
 from adflux.services.errors import ValidationFailed
 from adflux.web import charts
@@ -75,6 +74,6 @@ def _date_range() -> tuple[date, date]:
 
 
 def last_day(campaign_id: int | None = None) -> date:
-    today = campaigns_service.today()
+    today = local_dates.today()
     latest = dashboard.latest_metric_day(campaign_id=campaign_id)
     return max(today, latest) if latest else today

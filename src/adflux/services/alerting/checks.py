@@ -1,0 +1,323 @@
+"""The alert checks, one per rule: each reads the facts and says which keys fire now.
+
+A check returns one `Firing` per key whose condition holds ("queue:sync", "campaign:12"), an
+empty list when all is well, and raises `NotApplicable` when the rule means nothing in this
+deployment (no broker, SQLite, ...). `CHECKS` maps each rule of `monitoring.alert_rules` to its
+check; `alerting.evaluation` runs them and turns firings into Alert rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from adflux import kpis
+from adflux.constants import QUEUES
+from adflux.monitoring import facts, request_stats
+from adflux.monitoring.broker import queue_lengths, redis_client
+from adflux.services import health
+from adflux.settings import Settings, parse_api_version_sunsets
+
+
+@dataclass(frozen=True)
+class Firing:
+    """A rule's condition holding for one key, with the value that crossed the threshold."""
+
+    key: str
+    message: str
+    value: float | None = None
+    threshold: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    severity: str | None = None  # overrides the rule's severity (e.g. an already expired token)
+
+
+class NotApplicable(Exception):
+    """The rule does not apply to this deployment (no broker, SQLite, ...): nothing fires."""
+
+
+@dataclass
+class Context:
+    settings: Settings
+    now: datetime
+
+
+def _error_rate(ctx: Context) -> list[Firing]:
+    s = ctx.settings
+    totals = request_stats.window_totals(minutes=s.alert_window_minutes, now=ctx.now)
+    if totals["requests"] < s.alert_min_requests:
+        return []
+    rate = totals["errors"] / totals["requests"]
+    if rate <= s.alert_error_rate:
+        return []
+    return [
+        Firing(
+            key="",
+            value=round(rate, 4),
+            threshold=s.alert_error_rate,
+            message=(
+                f"{rate:.1%} of {totals['requests']} requests failed in the last "
+                f"{s.alert_window_minutes} min (threshold {s.alert_error_rate:.0%})"
+            ),
+            details={"window_minutes": s.alert_window_minutes, **totals},
+        )
+    ]
+
+
+def _latency(ctx: Context) -> list[Firing]:
+    s = ctx.settings
+    totals = request_stats.window_totals(minutes=s.alert_window_minutes, now=ctx.now)
+    if totals["requests"] < s.alert_min_requests:
+        return []
+    average = totals["seconds"] / totals["requests"]
+    if average <= s.alert_latency_seconds:
+        return []
+    return [
+        Firing(
+            key="",
+            value=round(average, 3),
+            threshold=s.alert_latency_seconds,
+            message=(
+                f"Average response time {average:.2f} s over {totals['requests']} requests in the last "
+                f"{s.alert_window_minutes} min (threshold {s.alert_latency_seconds:g} s)"
+            ),
+            details={"window_minutes": s.alert_window_minutes, **totals},
+        )
+    ]
+
+
+def _queue_backlog(ctx: Context) -> list[Firing]:
+    if redis_client(ctx.settings) is None:
+        raise NotApplicable("no Redis broker: tasks run inline")
+    limit = ctx.settings.alert_queue_backlog
+    return [
+        Firing(
+            key=f"queue:{queue}",
+            value=n,
+            threshold=limit,
+            message=f"{n} tasks waiting in queue {queue} (threshold {limit})",
+        )
+        for queue, n in queue_lengths(ctx.settings, QUEUES).items()
+        if n > limit
+    ]
+
+
+def _no_worker(ctx: Context) -> list[Firing]:
+    workers = health.ping_workers(timeout=min(ctx.settings.health_timeout_seconds, 2.0))
+    if workers is None:
+        raise NotApplicable("embedded mode: no workers needed")
+    if workers:
+        return []
+    return [Firing(key="", value=0, message="No Celery worker answered a ping; background work is stalled")]
+
+
+def _broker(ctx: Context) -> list[Firing]:
+    client = redis_client(ctx.settings)
+    if client is None:
+        raise NotApplicable("no Redis broker")
+    try:
+        client.ping()
+    except Exception as exc:
+        return [Firing(key="", message=f"The broker does not answer: {type(exc).__name__}")]
+    return []
+
+
+def _db_connections(ctx: Context) -> list[Firing]:
+    found = facts.database_connections()
+    if found is None:
+        raise NotApplicable("not PostgreSQL")
+    limit = ctx.settings.alert_db_connection_ratio
+    if found.ratio <= limit:
+        return []
+    return [
+        Firing(
+            key="",
+            value=round(found.ratio, 3),
+            threshold=limit,
+            message=(
+                f"{found.in_use} of {found.max_connections} PostgreSQL connections in use "
+                f"({found.ratio:.0%}, threshold {limit:.0%})"
+            ),
+            details={"in_use": found.in_use, "max_connections": found.max_connections},
+        )
+    ]
+
+
+def _database_cpu(ctx: Context) -> list[Firing]:
+    if not facts.database_is_local():
+        raise NotApplicable("the database runs on another host; use its own CPU monitoring")
+    load = facts.cpu_load_ratio()
+    if load is None:
+        raise NotApplicable("this OS does not expose a load average")
+    limit = ctx.settings.alert_cpu_ratio
+    if load <= limit:
+        return []
+    return [
+        Firing(
+            key="",
+            value=round(load, 3),
+            threshold=limit,
+            message=f"Database host load {load:.0%} of its CPUs (threshold {limit:.0%})",
+        )
+    ]
+
+
+def _disk_space(ctx: Context) -> list[Firing]:
+    limit = ctx.settings.alert_disk_free_ratio
+    out = []
+    for volume, (free, total) in facts.disk_usage(ctx.settings).items():
+        ratio = free / total if total else 1.0
+        if ratio < limit:
+            out.append(
+                Firing(
+                    key=f"volume:{volume}",
+                    value=round(ratio, 4),
+                    threshold=limit,
+                    message=f"Only {ratio:.1%} free on the {volume} disk ({free / 2**30:.1f} GiB)",
+                    details={"free_bytes": free, "size_bytes": total},
+                )
+            )
+    return out
+
+
+def _platform_throttling(ctx: Context) -> list[Firing]:
+    limit = ctx.settings.alert_throttle_headroom
+    found: dict[str, Firing] = {}
+    # Publishes that gave up throttled in the last hour: the platform said "too many" for real.
+    for platform, n in facts.recent_throttled_publications(since=ctx.now - timedelta(hours=1)).items():
+        found[platform] = Firing(
+            key=f"platform:{platform}",
+            value=n,
+            message=f"{platform}: {n} publication(s) stopped by rate limits in the last hour",
+            details={"throttled_publications": n},
+        )
+    for check in health.check_platforms():
+        headroom = check.data.get("throttle_headroom")
+        platform = check.name.split(":", 1)[1]
+        if headroom is not None and headroom < limit and platform not in found:
+            found[platform] = Firing(
+                key=f"platform:{platform}",
+                value=round(float(headroom), 3),
+                threshold=limit,
+                message=f"{platform}: {headroom:.0%} of the rate budget left (threshold {limit:.0%})",
+            )
+    return list(found.values())
+
+
+def _token_expiring(ctx: Context) -> list[Firing]:
+    days = ctx.settings.alert_token_expiry_days
+    horizon = ctx.now + timedelta(days=days)
+    out = []
+    for account in facts.platform_accounts():
+        expires = account.token_expires_at
+        if expires is None or expires > horizon:
+            continue
+        left = (expires - ctx.now).total_seconds() / 86400
+        expired = left <= 0
+        out.append(
+            Firing(
+                key=f"account:{account.id}",
+                value=round(left, 2),
+                threshold=days,
+                severity="critical" if expired else None,
+                message=(
+                    f"{account.platform} account {account.name!r}: token "
+                    + ("has expired" if expired else f"expires in {left:.1f} days")
+                    + f" ({expires:%Y-%m-%d %H:%M} UTC)"
+                ),
+                details={"platform": account.platform, "account_id": account.id, "expires_at": expires},
+            )
+        )
+    return out
+
+
+def _api_sunset(ctx: Context) -> list[Firing]:
+    sunsets = parse_api_version_sunsets(ctx.settings.api_version_sunsets)
+    days = ctx.settings.alert_api_sunset_days
+    out: dict[str, Firing] = {}
+    for account in facts.platform_accounts():
+        version = account.api_version or facts.default_api_version(account.platform)
+        sunset = sunsets.get((account.platform, version or ""))
+        if sunset is None:
+            continue
+        left = (sunset - ctx.now.date()).days
+        if left <= days:
+            key = f"{account.platform}:{version}"
+            out[key] = Firing(
+                key=key,
+                value=left,
+                threshold=days,
+                severity="critical" if left <= 0 else None,
+                message=f"{account.platform} API {version} stops working on {sunset:%Y-%m-%d} ({left} days)",
+                details={"platform": account.platform, "version": version, "sunset": sunset.isoformat()},
+            )
+    return list(out.values())
+
+
+def _campaign_cpa(ctx: Context) -> list[Firing]:
+    days = ctx.settings.alert_cpa_window_days
+    out = []
+    for row in facts.campaign_cpas(window_days=days, today=ctx.now.date()):
+        # No application yet: the CPA is undefined, but the first application will cost at least
+        # what was spent, so alert once the spend alone exceeds the target.
+        at_least = kpis.cpa_at_least(row.spend_pesos, row.applications)
+        if row.spend_pesos <= 0 or at_least <= row.target_cpa:
+            continue
+        said = f"CPA {_pesos(at_least)}" if row.cpa is not None else "no application yet"
+        out.append(
+            Firing(
+                key=f"campaign:{row.campaign_id}",
+                value=round(at_least, 2),
+                threshold=row.target_cpa,
+                message=(
+                    f"Campaign {row.name!r}: {said} over {days} days, "
+                    f"target {_pesos(row.target_cpa)} "
+                    f"({row.applications} applications, {_pesos(row.spend_pesos)} spent)"
+                ),
+                details={
+                    "campaign_id": row.campaign_id,
+                    "spend_pesos": row.spend_pesos,
+                    "applications": row.applications,
+                    "window_days": days,
+                },
+            )
+        )
+    return out
+
+
+def _pesos(amount: float) -> str:
+    # Colombian style: $ 1.234.567
+    return "$ " + f"{round(amount):,}".replace(",", ".")
+
+
+def _drift(ctx: Context) -> list[Firing]:
+    model = facts.model_facts()
+    limit = ctx.settings.alert_drift_threshold
+    if model.active_version is None or model.drift is None or model.drift <= limit:
+        return []
+    return [
+        Firing(
+            key=f"model:{model.active_version}",
+            value=round(model.drift, 4),
+            threshold=limit,
+            message=f"Segmentation model v{model.active_version}: drift (PSI) {model.drift:.3f} > {limit:g}",
+        )
+    ]
+
+
+CHECKS: dict[str, Callable[[Context], list[Firing]]] = {
+    "high_error_rate": _error_rate,
+    "high_latency": _latency,
+    "queue_backlog": _queue_backlog,
+    "no_worker_alive": _no_worker,
+    "broker_unavailable": _broker,
+    "db_connection_saturation": _db_connections,
+    "database_cpu_high": _database_cpu,
+    "disk_space_low": _disk_space,
+    "platform_throttling": _platform_throttling,
+    "token_expiring": _token_expiring,
+    "api_version_sunset": _api_sunset,
+    "campaign_cpa_above_target": _campaign_cpa,
+    "segmentation_drift": _drift,
+}

@@ -1,0 +1,38 @@
+"""Campaigns: create from a job for platforms and segments, preview, publish and manage.
+
+`listing` reads them, `creation` makes drafts, `preview` shows what will be published and
+`lifecycle` moves a campaign through its states; callers use the names re-exported here.
+"""
+
+from adflux.services.campaigns.creation import create_campaign
+from adflux.services.campaigns.lifecycle import (
+    archive_campaign,
+    complete_campaign,
+    pause_campaign,
+    publish_campaign,
+    resend_stalled_publishes,
+    resume_campaign,
+    retry_failed,
+    settle_campaign,
+    settle_campaign_of,
+)
+from adflux.services.campaigns.listing import CampaignSummary, get_campaign, list_campaigns
+from adflux.services.campaigns.preview import platform_budget_units, preview_campaign
+
+__all__ = [
+    "CampaignSummary",
+    "archive_campaign",
+    "complete_campaign",
+    "create_campaign",
+    "get_campaign",
+    "list_campaigns",
+    "pause_campaign",
+    "platform_budget_units",
+    "preview_campaign",
+    "publish_campaign",
+    "resend_stalled_publishes",
+    "resume_campaign",
+    "retry_failed",
+    "settle_campaign",
+    "settle_campaign_of",
+]

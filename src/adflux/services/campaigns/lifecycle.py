@@ -1,0 +1,256 @@
+"""A campaign's life after creation: publish (and retry), settle its status from its platforms,
+pause, resume, complete, archive, and resend publishes a broker failure left pending."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from adflux.constants import TASK_PUBLISH_PLATFORM_CAMPAIGN
+from adflux.extensions import db
+from adflux.models import Campaign, PlatformCampaign, TaskRun
+from adflux.models.base import utcnow
+from adflux.platforms.errors import PlatformError
+from adflux.platforms.types import PublishResult
+from adflux.services import audit, task_queue, task_runs
+from adflux.services.campaign_states import check_action, settled_status
+from adflux.services.campaigns.audit_fields import snapshot
+from adflux.services.errors import InvalidTransition, NotFound, ServiceUnavailable
+from adflux.services.platform_access import adapter_for
+
+logger = logging.getLogger(__name__)
+
+
+# -- publishing ---------------------------------------------------------------------------------
+
+
+def publish_campaign(*, campaign_id: int) -> TaskRun:
+    """Start publishing a draft: one background task per platform; returns the tracking TaskRun."""
+    campaign = _locked_for("publish", campaign_id)
+    return _start_publishing(campaign, [pc for pc in campaign.platform_campaigns], action="publish")
+
+
+def retry_failed(*, campaign_id: int) -> TaskRun:
+    """Republish only the platform campaigns that failed."""
+    campaign = _locked_for("retry_failed", campaign_id)
+    failed = [pc for pc in campaign.platform_campaigns if pc.status == "failed"]
+    if not failed:
+        db.session.rollback()
+        raise InvalidTransition(f"Campaign {campaign_id} has no failed platform to retry")
+    return _start_publishing(campaign, failed, action="retry_failed")
+
+
+def _locked_for(action: str, campaign_id: int) -> Campaign:
+    """The campaign, row-locked, if `action` is allowed in its state; else 409 (lock released)."""
+    campaign = _locked(campaign_id)
+    try:
+        check_action(action, campaign.status, campaign_id=campaign.id)
+    except InvalidTransition:
+        db.session.rollback()  # never keep the row locked while the caller handles the error
+        raise
+    return campaign
+
+
+def _locked(campaign_id: int) -> Campaign:
+    # Row lock (PostgreSQL): two clicks on "publish" cannot both pass the state check.
+    campaign = db.session.get(Campaign, campaign_id, with_for_update=True)
+    if campaign is None:
+        db.session.rollback()
+        raise NotFound(f"Campaign {campaign_id} does not exist")
+    return campaign
+
+
+def _start_publishing(campaign: Campaign, targets: list[PlatformCampaign], *, action: str) -> TaskRun:
+    before = campaign.status
+    campaign.status = "publishing"
+    for pc in targets:
+        pc.status, pc.last_error, pc.error_class = "pending", None, None
+    audit.record(
+        f"campaign.{action}",
+        entity_type="campaign",
+        entity_id=campaign.id,
+        before={"status": before},
+        after={"status": "publishing", "platforms": [pc.platform for pc in targets]},
+    )
+    db.session.commit()
+    run = task_runs.create_task_run(
+        kind="campaign.publish",
+        params={"campaign_id": campaign.id, "platforms": [pc.platform for pc in targets]},
+        subject=("campaign", campaign.id),
+    )
+    run_id, campaign_id = run.id, campaign.id
+    target_ids = [pc.id for pc in targets]
+    sent = 0
+    try:
+        for pc_id in target_ids:
+            task_queue.send(TASK_PUBLISH_PLATFORM_CAMPAIGN, pc_id, run_id, queue="publishing")
+            sent += 1
+    except task_queue.QueueUnavailable as exc:
+        db.session.rollback()
+        if sent == 0:
+            # Nothing reached the queue: put everything back as it was and say so.
+            restored = db.session.get(Campaign, campaign_id)
+            restored.status = before  # type: ignore[union-attr]
+            for pc_id in target_ids:
+                unsent = db.session.get(PlatformCampaign, pc_id)
+                unsent.status = "failed" if action == "retry_failed" else "pending"  # type: ignore[union-attr]
+            db.session.commit()
+            task_runs.fail_task_run(
+                task_id=run_id, error="The task queue is unavailable; nothing was started."
+            )
+            raise ServiceUnavailable("The task queue is unavailable; the campaign was not published") from exc
+        # Some tasks were sent: the rest stay pending and the stalled-publish sweeper resends them.
+        logger.error(
+            "broker failed after %d of %d publish tasks for campaign %s", sent, len(target_ids), campaign_id
+        )
+    db.session.expire_all()
+    return task_runs.get_task_run(task_id=run_id)
+
+
+def settle_campaign_of(*, platform_campaign_id: int, run_id: str | None = None) -> None:
+    """Settle the campaign a platform campaign belongs to (after one of its publishes ended)."""
+    pc = db.session.get(PlatformCampaign, platform_campaign_id)
+    if pc is not None:
+        settle_campaign(campaign_id=pc.campaign_id, run_id=run_id)
+
+
+def settle_campaign(*, campaign_id: int, run_id: str | None = None) -> Campaign:
+    """Recompute a publishing campaign's status from its platforms, and the run's progress."""
+    campaign = _locked(campaign_id)
+    statuses = [pc.status for pc in campaign.platform_campaigns]
+    if campaign.status in ("publishing", "partially_active", "failed"):
+        new = settled_status(statuses)
+        if new != campaign.status:
+            before = campaign.status
+            campaign.status = new
+            audit.record(
+                "campaign.status",
+                entity_type="campaign",
+                entity_id=campaign.id,
+                before={"status": before},
+                after={"status": new},
+            )
+    db.session.commit()
+    if run_id:
+        _update_publish_run(run_id, campaign)
+    return campaign
+
+
+def _update_publish_run(run_id: str, campaign: Campaign) -> None:
+    run = db.session.get(TaskRun, run_id)
+    if run is None or run.status in ("succeeded", "failed"):
+        return
+    names = set(run.params.get("platforms", []))
+    targets = [pc for pc in campaign.platform_campaigns if pc.platform in names]
+    finished = [pc for pc in targets if pc.status not in ("pending", "publishing")]
+    if run.status == "pending":
+        run.status, run.started_at = "running", utcnow()
+    run.progress = 100.0 * len(finished) / max(1, len(targets))
+    run.stage = f"{len(finished)} of {len(targets)} platforms done"
+    if len(finished) == len(targets):
+        run.status = "succeeded"
+        run.finished_at = utcnow()
+        run.result = {
+            "campaign_status": campaign.status,
+            "platforms": {pc.platform: {"status": pc.status, "error": pc.last_error} for pc in targets},
+        }
+    db.session.commit()
+
+
+# -- managing a live campaign ------------------------------------------------------------------
+
+
+def pause_campaign(*, campaign_id: int) -> Campaign:
+    """Stop delivery on every live platform."""
+    campaign = _locked_for("pause", campaign_id)
+    return _set_delivery(
+        campaign, target="paused", from_status="active", campaign_status="paused", action="pause"
+    )
+
+
+def resume_campaign(*, campaign_id: int) -> Campaign:
+    """Restart delivery where it was paused."""
+    campaign = _locked_for("resume", campaign_id)
+    has_failed = any(pc.status == "failed" for pc in campaign.platform_campaigns)
+    return _set_delivery(
+        campaign,
+        target="active",
+        from_status="paused",
+        campaign_status="partially_active" if has_failed else "active",
+        action="resume",
+    )
+
+
+def complete_campaign(*, campaign_id: int) -> Campaign:
+    """End the flight: stop delivery and mark the campaign completed (results stay readable)."""
+    campaign = _locked_for("complete", campaign_id)
+    return _set_delivery(
+        campaign, target="paused", from_status="active", campaign_status="completed", action="complete"
+    )
+
+
+def archive_campaign(*, campaign_id: int) -> Campaign:
+    """Archive at the platforms (where published) and in AdFlux; archiving is final."""
+    campaign = _locked_for("archive", campaign_id)
+    return _set_delivery(
+        campaign, target="archived", from_status=None, campaign_status="archived", action="archive"
+    )
+
+
+def _set_delivery(
+    campaign: Campaign, *, target: str, from_status: str | None, campaign_status: str, action: str
+) -> Campaign:
+    before = snapshot(campaign)
+    failures: dict[str, str] = {}
+    for pc in campaign.platform_campaigns:
+        if from_status and pc.status != from_status:
+            continue
+        if pc.external_campaign_id and pc.status not in ("archived",):
+            adapter, _ = adapter_for(pc.platform)
+            try:
+                adapter.set_status(PublishResult.from_dict(pc.external_ids), target)
+            except PlatformError as exc:
+                failures[pc.platform] = str(exc)
+                pc.last_error = f"{action}: {exc}"
+                continue
+            finally:
+                adapter.close()
+        if target == "archived" or pc.external_campaign_id:
+            pc.status = target
+    if failures and len(failures) == len(
+        [pc for pc in campaign.platform_campaigns if pc.external_campaign_id]
+    ):
+        db.session.commit()
+        raise ServiceUnavailable(
+            f"Could not {action} the campaign on any platform: "
+            + "; ".join(f"{p}: {m}" for p, m in failures.items())
+        )
+    campaign.status = campaign_status
+    audit.record(
+        f"campaign.{action}",
+        entity_type="campaign",
+        entity_id=campaign.id,
+        before=before,
+        after=snapshot(campaign),
+    )
+    db.session.commit()
+    return campaign
+
+
+def resend_stalled_publishes(*, older_than_minutes: int = 10) -> int:
+    """Re-enqueue platform campaigns left pending (e.g. the broker failed mid-send); safe to repeat."""
+    cutoff = utcnow() - timedelta(minutes=older_than_minutes)
+    stalled = db.session.scalars(
+        select(PlatformCampaign)
+        .join(Campaign)
+        .where(
+            Campaign.status == "publishing",
+            PlatformCampaign.status.in_(("pending", "publishing")),
+            PlatformCampaign.updated_at < cutoff,
+        )
+    ).all()
+    for pc in stalled:
+        task_queue.send(TASK_PUBLISH_PLATFORM_CAMPAIGN, pc.id, None, queue="publishing")
+    return len(stalled)

@@ -1,0 +1,13 @@
+"""Local calendar dates: campaign flights, reports and metric syncs count days in Bogotá, not UTC."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from adflux.settings import current_settings
+
+
+def today() -> date:
+    """Today's date in the configured time zone (Bogotá: campaign dates are local dates)."""
+    return datetime.now(ZoneInfo(current_settings().timezone)).date()
