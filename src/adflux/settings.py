@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, get_type_hints
 
 from flask import current_app
 
+from adflux.constants import PLATFORMS
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -236,7 +238,6 @@ def _validate_operations(settings: Settings) -> None:
 
 def parse_rate_limits(raw: str) -> dict[str, float]:
     """``"meta=40,google=15"`` as ``{"meta": 40.0, "google": 15.0}``; SettingsError if malformed."""
-    from adflux.constants import PLATFORMS
 
     limits: dict[str, float] = {}
     for item in filter(None, (part.strip() for part in raw.split(","))):

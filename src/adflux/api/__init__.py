@@ -7,6 +7,23 @@ from pathlib import Path
 import flask_swagger_ui
 from flask import Flask, Response, send_from_directory
 
+from adflux.api import (
+    accounts,
+    alerts,
+    audit,
+    auth,
+    campaigns,
+    candidates,
+    health,
+    input_guards,
+    jobs,
+    reports,
+    response_cache,
+    segments,
+    tasks,
+    tokens,
+    users,
+)
 from adflux.api.converters import DatabaseIntConverter
 from adflux.api.errors import register_error_handlers
 from adflux.extensions import api as smorest_api
@@ -17,23 +34,6 @@ SWAGGER_ASSETS = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
 
 def init_app(app: Flask) -> None:
     """Register every API blueprint, the error handlers and the local Swagger UI assets."""
-    from adflux.api import (
-        accounts,
-        alerts,
-        audit,
-        auth,
-        campaigns,
-        candidates,
-        health,
-        input_guards,
-        jobs,
-        reports,
-        response_cache,
-        segments,
-        tasks,
-        tokens,
-        users,
-    )
 
     # Before any rule is added: ids past what the database holds are 404s, not database errors.
     app.url_map.converters["int"] = DatabaseIntConverter

@@ -19,6 +19,13 @@ from sqlalchemy import and_, func, select, text
 
 from adflux import kpis
 from adflux.extensions import db
+from adflux.models import Alert, Campaign, TaskRun
+from adflux.models import Campaign as C
+from adflux.models import MetricDaily as D
+from adflux.models import PlatformAccount as A
+from adflux.models import PlatformCampaign as P
+from adflux.models import SegmentationModel as M
+from adflux.platforms.adapters import adapter_classes
 from adflux.settings import Settings
 
 ACTIVE_CAMPAIGN_STATUSES = ("active", "partially_active")
@@ -80,7 +87,6 @@ def _psi_values(node: Any) -> Iterable[float]:
 
 def model_facts() -> ModelFacts:
     """Model versions by status and the active version's silhouette and drift."""
-    from adflux.models import SegmentationModel as M
 
     with db.engine.connect() as conn:
         counts = dict(conn.execute(select(M.status, func.count()).group_by(M.status)).all())
@@ -122,7 +128,6 @@ class CampaignCpa:
 
 def campaign_counts() -> dict[str, int]:
     """Campaigns by status."""
-    from adflux.models import Campaign
 
     with db.engine.connect() as conn:
         return dict(conn.execute(select(Campaign.status, func.count()).group_by(Campaign.status)).all())
@@ -130,7 +135,6 @@ def campaign_counts() -> dict[str, int]:
 
 def spend_by_platform(*, since: date) -> dict[str, tuple[float, int]]:
     """(spend in pesos, applications) per platform from `since` (inclusive) to today."""
-    from adflux.models import MetricDaily as D
 
     with db.engine.connect() as conn:
         rows = conn.execute(
@@ -147,8 +151,6 @@ def spend_by_platform(*, since: date) -> dict[str, tuple[float, int]]:
 
 def campaign_cpas(*, window_days: int, today: date | None = None) -> list[CampaignCpa]:
     """Active campaigns with a target CPA and their CPA over the last `window_days` days."""
-    from adflux.models import Campaign as C
-    from adflux.models import MetricDaily as D
 
     since = (today or datetime.now(UTC).date()) - timedelta(days=window_days - 1)
     stmt = (
@@ -195,7 +197,6 @@ class AccountFacts:
 
 def platform_accounts() -> list[AccountFacts]:
     """Active platform accounts (credentials are never read here)."""
-    from adflux.models import PlatformAccount as A
 
     with db.engine.connect() as conn:
         rows = conn.execute(
@@ -209,8 +210,6 @@ def platform_accounts() -> list[AccountFacts]:
 def default_api_version(platform: str) -> str | None:
     """The API version an adapter uses when its account does not pin one."""
     try:
-        from adflux.platforms.adapters import adapter_classes
-
         cls = adapter_classes().get(platform)
     except Exception:  # adapters still being written, or an import error: no opinion
         return None
@@ -219,7 +218,6 @@ def default_api_version(platform: str) -> str | None:
 
 def recent_throttled_publications(*, since: datetime) -> dict[str, int]:
     """Platform publications left failed by throttling since `since`, per platform."""
-    from adflux.models import PlatformCampaign as P
 
     with db.engine.connect() as conn:
         rows = conn.execute(
@@ -278,7 +276,6 @@ def cpu_load_ratio() -> float | None:
 
 def open_alert_counts() -> dict[tuple[str, str], int]:
     """Open alerts by (rule, severity)."""
-    from adflux.models import Alert
 
     with db.engine.connect() as conn:
         rows = conn.execute(
@@ -291,7 +288,6 @@ def open_alert_counts() -> dict[tuple[str, str], int]:
 
 def task_run_counts(*, since: datetime) -> dict[str, int]:
     """Task runs created since `since`, by status (pending/running/succeeded/failed)."""
-    from adflux.models import TaskRun
 
     with db.engine.connect() as conn:
         rows = conn.execute(

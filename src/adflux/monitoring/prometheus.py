@@ -37,7 +37,11 @@ from prometheus_client import (
 )
 from prometheus_client.registry import Collector
 
+# The platform layer's counters live in the default registry: importing them makes them exist
+# (and exported) before the first platform call.
+import adflux.platforms.instrumentation  # noqa: F401
 from adflux.monitoring import request_stats
+from adflux.monitoring.collectors import scrape_collectors
 from adflux.settings import Settings, current_settings
 
 logger = logging.getLogger(__name__)
@@ -343,15 +347,6 @@ def connect_hooks() -> None:
         _hooks_connected = True
 
 
-def _import_layer_metrics() -> None:
-    # The platform layer defines its own counters in the default registry; importing the module
-    # is what makes them exist (and exported) before the first platform call.
-    try:
-        import adflux.platforms.instrumentation  # noqa: F401
-    except ImportError:  # pragma: no cover - the platform layer is part of the package
-        logger.debug("platform metrics not available")
-
-
 # ---- the /metrics endpoint -------------------------------------------------------------------
 
 
@@ -368,7 +363,6 @@ class _Union:
 
 def scrape_registry(app: Flask) -> _Union:
     """Everything `/metrics` exports for `app`: process-counted metrics plus scrape-time facts."""
-    from adflux.monitoring.collectors import scrape_collectors
 
     if multiprocess_dir():
         registry = CollectorRegistry()
@@ -398,7 +392,6 @@ def init_app(app: Flask) -> None:
     if not settings.metrics_enabled:
         return
     _process_settings = settings
-    _import_layer_metrics()
     connect_hooks()
     app.after_request(_record_request)
     app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])

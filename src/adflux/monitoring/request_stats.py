@@ -21,6 +21,8 @@ from flask import Flask, Response, current_app
 from sqlalchemy import func, select
 
 from adflux.extensions import db
+from adflux.models import RequestStat
+from adflux.models import RequestStat as R
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
@@ -125,7 +127,6 @@ def _restore(buffer: _Buffer, pending: dict[tuple[int, str], list[float]]) -> No
 
 
 def _upsert(pending: dict[tuple[int, str], list[float]]) -> None:
-    from adflux.models import RequestStat
 
     table = RequestStat.__table__
     rows = [
@@ -199,7 +200,6 @@ def reset(app: Flask | None = None) -> None:
 
 def window_totals(*, minutes: int, now: datetime | None = None) -> dict[str, Any]:
     """Requests, 5xx errors and total seconds over the last `minutes` minutes, with the worst routes."""
-    from adflux.models import RequestStat as R
 
     now = now or datetime.now(UTC)
     since = now - timedelta(minutes=minutes)

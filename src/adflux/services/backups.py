@@ -26,6 +26,7 @@ from sqlalchemy.engine import URL
 
 from adflux import __version__
 from adflux.extensions import db
+from adflux.monitoring.logs import redact_text
 from adflux.services.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from adflux.settings import Settings, current_settings
 
@@ -223,8 +224,6 @@ def _run(args: list[str], env: dict[str, str]) -> None:
     except subprocess.TimeoutExpired as exc:
         raise ServiceUnavailable(f"{Path(args[0]).name} did not finish in {COMMAND_TIMEOUT} s") from exc
     if completed.returncode != 0:
-        from adflux.monitoring.logs import redact_text
-
         message = redact_text(completed.stderr.strip() or f"exit status {completed.returncode}")
         raise ServiceUnavailable(f"{Path(args[0]).name} failed: {message[:1000]}")
 

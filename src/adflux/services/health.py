@@ -27,7 +27,13 @@ from sqlalchemy import select, text
 from adflux import __version__
 from adflux.constants import PLATFORMS, QUEUES
 from adflux.extensions import db
-from adflux.monitoring.broker import is_redis_url, redis_client
+from adflux.models import Alert, SegmentationModel
+from adflux.monitoring import facts
+from adflux.monitoring.broker import is_redis_url, queue_lengths, redis_client
+from adflux.monitoring.logs import redact_text
+from adflux.platforms.transport import RetryPolicy, TransportConfig
+from adflux.services import backups
+from adflux.services.platform_access import adapter_for
 from adflux.settings import current_settings
 
 logger = logging.getLogger(__name__)
@@ -82,7 +88,6 @@ def _timed(name: str, critical: bool, probe: Callable[[], tuple[str, str, dict[s
 
 def _reason(exc: BaseException) -> str:
     # First line only, and never the URL with its password: this goes to an unauthenticated probe.
-    from adflux.monitoring.logs import redact_text
 
     message = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     return redact_text(f"{type(exc).__name__}: {message[0] if message else ''}")[:300]
@@ -160,7 +165,6 @@ def check_model_store() -> Check:
 
 
 def _active_artifact() -> tuple[int, str] | None:
-    from adflux.models import SegmentationModel
 
     with db.engine.connect() as conn:
         row = conn.execute(
@@ -180,12 +184,6 @@ _platform_lock = threading.Lock()
 
 def _platform_check(app: Flask, platform: str) -> Check:
     with app.app_context():
-        try:
-            from adflux.platforms.transport import RetryPolicy, TransportConfig
-        except ImportError:
-            return Check(
-                name=f"platform:{platform}", status=UNKNOWN, critical=False, detail="no platform layer"
-            )
         settings = current_settings(app)
         # One attempt with the probe's timeout: health must say "slow", not wait out retries.
         config = TransportConfig(
@@ -221,7 +219,6 @@ def _platform_check(app: Flask, platform: str) -> Check:
 
 def platform_adapter(platform: str, config: Any) -> tuple[Any, int | None]:
     """The platform layer's adapter for `platform` and its account id (a seam for tests)."""
-    from adflux.services.platform_access import adapter_for
 
     return adapter_for(platform, transport_config=config)
 
@@ -309,9 +306,6 @@ def status_summary(*, workers: bool = True, fresh: bool = False) -> dict[str, An
     """Health plus what an operator looks at next: workers, queues, model, alerts, recent tasks."""
     from datetime import timedelta
 
-    from adflux.monitoring import facts
-    from adflux.monitoring.broker import queue_lengths
-
     settings = current_settings()
     report = readiness(fresh=fresh)
     summary: dict[str, Any] = report.as_dict()
@@ -342,7 +336,6 @@ def status_summary(*, workers: bool = True, fresh: bool = False) -> dict[str, An
 
 
 def _open_alerts() -> list[dict[str, Any]]:
-    from adflux.models import Alert
 
     rows = db.session.scalars(
         select(Alert).where(Alert.status == "open").order_by(Alert.opened_at.desc()).limit(20)
@@ -361,10 +354,6 @@ def _open_alerts() -> list[dict[str, Any]]:
 
 
 def _last_backup() -> dict[str, Any] | None:
-    try:
-        from adflux.services import backups
-    except ImportError:
-        return None
     found = backups.list_backups()
     return found[0].as_dict() if found else None
 

@@ -37,6 +37,7 @@ from adflux.models import (
     campaign_segments,
 )
 from adflux.services import audit
+from adflux.services.metrics_store import refresh_rollups_for
 from adflux.settings import current_settings
 
 logger = logging.getLogger(__name__)
@@ -169,8 +170,4 @@ def _prune_simulated(*, dry_run: bool) -> dict[str, int]:
 
 def _refresh_rollups(pairs: list[tuple[int, Any]]) -> None:
     # The per-day totals summed the rows just deleted; rebuild those days from what is left.
-    try:
-        from adflux.services.metrics_store import refresh_rollups_for
-    except ImportError:  # pragma: no cover - rollups arrived with the metrics sync
-        return
     refresh_rollups_for(pairs)

@@ -6,6 +6,7 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from adflux.services import alerting, backups, maintenance
 from adflux.tasks.base import run_tracked
 
 
@@ -16,7 +17,6 @@ def evaluate_alerts() -> dict[str, Any]:
     Not recorded as a TaskRun: 1,440 rows a day would bury the work people care about; the
     alerts themselves are the record.
     """
-    from adflux.services import alerting
 
     return alerting.evaluate().as_dict()
 
@@ -24,7 +24,6 @@ def evaluate_alerts() -> dict[str, Any]:
 @shared_task(bind=True, name="adflux.tasks.maintenance.backup_database")
 def backup_database(self: Task) -> Any:
     """Back up the database and apply retention (beat: daily, ADFLUX_BACKUP_CRON)."""
-    from adflux.services import backups
 
     def work(progress: Any) -> dict[str, Any]:
         progress("backup", 10)
@@ -39,7 +38,6 @@ def backup_database(self: Task) -> Any:
 @shared_task(bind=True, name="adflux.tasks.maintenance.prune")
 def prune(self: Task) -> Any:
     """Delete rows past retention (beat: daily, ADFLUX_PRUNE_CRON); simulated data is left alone."""
-    from adflux.services import maintenance
 
     def work(progress: Any) -> dict[str, Any]:
         return maintenance.prune(simulated=False).as_dict()
