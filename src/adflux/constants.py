@@ -85,8 +85,11 @@ CAMPAIGN_STATUSES: tuple[str, ...] = (
     "partially_active",
     "failed",
     "paused",
+    "partially_paused",
     "completed",
+    "partially_completed",
     "archived",
+    "partially_archived",
 )
 PLATFORM_CAMPAIGN_STATUSES: tuple[str, ...] = (
     "pending",
@@ -109,6 +112,9 @@ STATUS_NAMES_ES: dict[str, str] = {
     "publishing": "publicando",
     "active": "activa",
     "partially_active": "parcialmente activa",
+    "partially_paused": "parcialmente pausada",
+    "partially_completed": "parcialmente finalizada",
+    "partially_archived": "parcialmente archivada",
     "failed": "fallida",
     "paused": "pausada",
     "completed": "finalizada",
@@ -158,6 +164,8 @@ ALERT_RULE_NAMES: tuple[str, ...] = (
     "api_version_sunset",
     "campaign_cpa_above_target",
     "segmentation_drift",
+    "metrics_sync_failing",
+    "campaign_action_incomplete",
 )
 
 # The platform accounts AdFlux uses when an admin configured none: ids in each platform's own

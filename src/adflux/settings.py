@@ -101,6 +101,7 @@ class Settings:
     alert_api_sunset_days: int = 30
     alert_cpa_window_days: int = 7
     alert_drift_threshold: float = 0.25  # population stability index; > 0.25 is a major shift
+    alert_sync_failures: int = 3  # consecutive failed metrics syncs before an alert
     alert_disk_free_ratio: float = 0.10  # alert when less than this share of a data disk is free
     # When API versions stop working, e.g. "meta:v21.0=2026-09-01,google:v19=2026-02-01".
     api_version_sunsets: str = ""
@@ -224,6 +225,8 @@ def _validate_operations(settings: Settings) -> None:
         raise SettingsError("ADFLUX_ALERT_ERROR_RATE must be a fraction in (0, 1], e.g. 0.05")
     if not 0 < settings.alert_db_connection_ratio <= 1 or not 0 < settings.alert_cpu_ratio <= 1:
         raise SettingsError("ADFLUX_ALERT_DB_CONNECTION_RATIO and ADFLUX_ALERT_CPU_RATIO must be in (0, 1]")
+    if settings.alert_sync_failures < 1:
+        raise SettingsError("ADFLUX_ALERT_SYNC_FAILURES must be at least 1")
     if settings.alert_window_minutes < 1:
         raise SettingsError("ADFLUX_ALERT_WINDOW_MINUTES must be at least 1")
     if settings.backup_keep < 1:

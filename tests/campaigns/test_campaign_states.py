@@ -26,6 +26,20 @@ ALLOWED = {
     ("failed", "publishing"), ("failed", "archived"),
     ("paused", "active"), ("paused", "partially_active"), ("paused", "completed"), ("paused", "archived"),
     ("completed", "archived"),
+    # an action that reached only some platforms leaves its partial status, until it is finished
+    ("active", "partially_paused"), ("active", "partially_completed"), ("active", "partially_archived"),
+    ("partially_active", "partially_paused"), ("partially_active", "partially_completed"),
+    ("partially_active", "partially_archived"),
+    ("paused", "partially_paused"), ("paused", "partially_completed"), ("paused", "partially_archived"),
+    ("failed", "partially_archived"),
+    ("partially_paused", "paused"), ("partially_paused", "active"), ("partially_paused", "partially_active"),
+    ("partially_paused", "completed"), ("partially_paused", "archived"),
+    ("partially_paused", "partially_paused"), ("partially_paused", "partially_completed"),
+    ("partially_paused", "partially_archived"),
+    ("partially_completed", "completed"), ("partially_completed", "archived"),
+    ("partially_completed", "partially_completed"), ("partially_completed", "partially_archived"),
+    ("completed", "partially_archived"),
+    ("partially_archived", "archived"), ("partially_archived", "partially_archived"),
 }  # fmt: skip
 
 

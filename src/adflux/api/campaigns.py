@@ -121,6 +121,18 @@ class CampaignComplete(MethodView):
         return campaigns_service.complete_campaign(campaign_id=campaign_id)
 
 
+@blp.route("/<int:campaign_id>/retry-action")
+class CampaignRetryAction(MethodView):
+    @requires("manager")
+    @blp.response(200, CampaignSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="No action is pending")
+    @blp.alt_response(503, schema=ApiErrorSchema, description="No platform answered")
+    def post(self, campaign_id: int) -> Any:
+        """Finish a pause, resume, complete or archive that reached only some platforms."""
+        return campaigns_service.retry_action(campaign_id=campaign_id)
+
+
 @blp.route("/<int:campaign_id>/archive")
 class CampaignArchive(MethodView):
     @requires("manager")

@@ -62,6 +62,9 @@ def wait_for_task(cli: CliContext, task: dict[str, Any], label: str) -> dict[str
     return run
 
 
+ACTION_NAMES_ES = {"pause": "pausar", "resume": "reanudar", "complete": "finalizar", "archive": "archivar"}
+
+
 def show_campaign(campaign: dict[str, Any]) -> None:
     console.print(
         f"[bold]Campaña {campaign['id']}[/] · {campaign['name']} · "
@@ -79,6 +82,12 @@ def show_campaign(campaign: dict[str, Any]) -> None:
         ],
         _platform_rows(campaign),
     )
+    pending = campaign.get("pending_action")
+    if pending:
+        console.print(
+            f"[yellow]La acción «{ACTION_NAMES_ES.get(pending, pending)}» no llegó a todas las"
+            f" plataformas;[/] termínela con: adflux campaign retry-action {campaign['id']}"
+        )
 
 
 @click.command("create-campaign")
@@ -210,6 +219,8 @@ def _simple_action(name: str, verb: str) -> None:
     def command(cli: CliContext, campaign_id: int) -> None:
         campaign = cli.client.post(f"/campaigns/{campaign_id}/{name}")
         print_json(campaign) if cli.as_json else show_campaign(campaign)
+        if campaign.get("pending_action"):  # reached only some platforms: not a success
+            raise SystemExit(1)
 
     command.__doc__ = f"{verb} a campaign."
 
@@ -218,6 +229,9 @@ _simple_action("pause", "Pause")
 _simple_action("resume", "Resume")
 _simple_action("complete", "Complete (end the flight of)")
 _simple_action("archive", "Archive")
+_simple_action(
+    "retry-action", "Finish the pause, resume, complete or archive that reached only some platforms of"
+)
 
 
 def _background_action(name: str, path: str, verb: str) -> None:

@@ -37,7 +37,10 @@ def sync_metrics(cli: CliContext) -> None:
     task = cli.client.post("/reports/sync")
     run = wait_for_task(cli, task, "Sincronizando")
     if cli.as_json:
-        return print_json(run)
+        print_json(run)
+        if run["status"] == "failed":  # scripts read the exit code
+            raise SystemExit(1)
+        return
     result = run.get("result") or {}
     console.print(
         f"{result.get('rows', 0)} filas de {result.get('platform_campaigns', 0)} campañas por plataforma"

@@ -49,6 +49,9 @@ class Campaign(TimestampMixin, Model):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="draft")
+    # An action (pause, resume, complete, archive) that reached only some platforms: what a
+    # retry finishes. None when every platform is where the campaign's status says.
+    pending_action: Mapped[str | None] = mapped_column(String(20))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     job: Mapped[JobOpening] = relationship()

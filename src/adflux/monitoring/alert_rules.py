@@ -183,6 +183,25 @@ RULES: tuple[AlertRule, ...] = (
         promql="max(adflux_model_drift) > {alert_drift_threshold}",
         for_="1h",
     ),
+    AlertRule(
+        name="metrics_sync_failing",
+        severity="warning",
+        summary="The last {alert_sync_failures} metrics syncs failed",
+        description="Spend and applications stop updating; the sync's error names the platform and why.",
+        threshold_setting="alert_sync_failures",
+        promql="adflux_metrics_sync_consecutive_failures >= {alert_sync_failures}",
+        for_="0m",
+    ),
+    AlertRule(
+        name="campaign_action_incomplete",
+        severity="warning",
+        summary="A campaign action reached only some platforms",
+        description="A pause, resume, complete or archive failed on some platforms; retry it.",
+        threshold_setting=None,
+        promql="adflux_campaigns_action_incomplete > 0",
+        for_="0m",
+        audience="marketing",
+    ),
 )
 
 RULES_BY_NAME: dict[str, AlertRule] = {rule.name: rule for rule in RULES}
@@ -203,6 +222,7 @@ def _promql_values(settings: Settings) -> dict[str, Any]:
             "alert_api_sunset_days",
             "alert_cpa_window_days",
             "alert_drift_threshold",
+            "alert_sync_failures",
             "alert_min_requests",
             "alert_window_minutes",
         )

@@ -90,6 +90,16 @@ def _campaigns(settings: Settings) -> list[Metric]:
     counts = GaugeMetricFamily("adflux_campaigns", "Campaigns by status.", labels=["status"])
     for status, n in sorted(facts.campaign_counts().items()):
         counts.add_metric([status], n)
+    incomplete = GaugeMetricFamily(
+        "adflux_campaigns_action_incomplete",
+        "Campaigns whose last pause, resume, complete or archive reached only some platforms.",
+        value=len(facts.campaigns_with_incomplete_actions()),
+    )
+    sync_failures = GaugeMetricFamily(
+        "adflux_metrics_sync_consecutive_failures",
+        "Metrics syncs that failed in a row, newest first (0 after a success).",
+        value=facts.metrics_sync_health().consecutive_failures,
+    )
     spend = GaugeMetricFamily(
         "adflux_campaign_spend_pesos",
         "Ad spend in Colombian pesos, by platform and period.",
@@ -120,7 +130,7 @@ def _campaigns(settings: Settings) -> list[Metric]:
         if row.spend_pesos > 0:
             cpa.add_metric([str(row.campaign_id)], kpis.cpa_at_least(row.spend_pesos, row.applications))
         target.add_metric([str(row.campaign_id)], row.target_cpa)
-    return [counts, spend, applications, cpa, target]
+    return [counts, incomplete, sync_failures, spend, applications, cpa, target]
 
 
 def _platforms(settings: Settings) -> list[Metric]:

@@ -286,6 +286,47 @@ def open_alert_counts() -> dict[tuple[str, str], int]:
     return {(rule, severity): n for rule, severity, n in rows}
 
 
+@dataclass(frozen=True)
+class SyncHealth:
+    """The latest finished metrics syncs: how the last one ended and how many failed in a row."""
+
+    last_status: str | None
+    last_finished_at: datetime | None
+    last_error: str | None
+    consecutive_failures: int
+
+
+def metrics_sync_health(*, look_back: int = 50) -> SyncHealth:
+    """How the last `look_back` finished metrics syncs went, newest first."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            select(TaskRun.status, TaskRun.finished_at, TaskRun.error)
+            .where(TaskRun.kind == "metrics.sync", TaskRun.status.in_(("succeeded", "failed")))
+            .order_by(TaskRun.finished_at.desc())
+            .limit(look_back)
+        ).all()
+    if not rows:
+        return SyncHealth(None, None, None, 0)
+    failures = 0
+    for status, _, _ in rows:
+        if status != "failed":
+            break
+        failures += 1
+    status, finished_at, error = rows[0]
+    return SyncHealth(status, finished_at, error, failures)
+
+
+def campaigns_with_incomplete_actions() -> list[tuple[int, str, str]]:
+    """(id, name, action) of campaigns whose last action reached only some platforms."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            select(Campaign.id, Campaign.name, Campaign.pending_action)
+            .where(Campaign.pending_action.is_not(None))
+            .order_by(Campaign.id)
+        ).all()
+    return [(row[0], row[1], str(row[2])) for row in rows]
+
+
 def task_run_counts(*, since: datetime) -> dict[str, int]:
     """Task runs created since `since`, by status (pending/running/succeeded/failed)."""
 

@@ -74,6 +74,10 @@ class CampaignSchema(FastDumpSchema):
     name = fields.Str()
     objective = fields.Str()
     status = fields.Str()
+    pending_action = fields.Str(
+        allow_none=True,
+        metadata={"description": "An action that reached only some platforms (retry-action finishes it)"},
+    )
     budget_total = fields.Int()
     budget_daily = fields.Int(allow_none=True)
     target_cpa = fields.Int(allow_none=True)

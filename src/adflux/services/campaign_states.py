@@ -5,20 +5,32 @@ failed / partially_active ──retry──▶ publishing
 active / partially_active ⇄ paused
 active / partially_active / paused ──▶ completed
 any but publishing ──▶ archived
+an action that reaches only some platforms ──▶ partially_paused | partially_completed |
+    partially_archived (or partially_active for resume), until retry_action finishes it
 """
 
 from __future__ import annotations
 
 from adflux.services.errors import InvalidTransition
 
+# An action that reached only some platforms leaves the campaign in its partial status.
+PARTIAL_ACTIONS = ("partially_paused", "partially_completed", "partially_archived")
+
 TRANSITIONS: dict[str, frozenset[str]] = {
     "draft": frozenset({"publishing", "archived"}),
     "publishing": frozenset({"active", "partially_active", "failed", "publishing"}),
-    "active": frozenset({"paused", "completed", "archived", "partially_active"}),
-    "partially_active": frozenset({"publishing", "paused", "completed", "archived", "active"}),
-    "failed": frozenset({"publishing", "archived"}),
-    "paused": frozenset({"active", "partially_active", "completed", "archived"}),
-    "completed": frozenset({"archived"}),
+    "active": frozenset({"paused", "completed", "archived", "partially_active", *PARTIAL_ACTIONS}),
+    "partially_active": frozenset(
+        {"publishing", "paused", "completed", "archived", "active", *PARTIAL_ACTIONS}
+    ),
+    "failed": frozenset({"publishing", "archived", "partially_archived"}),
+    "paused": frozenset({"active", "partially_active", "completed", "archived", *PARTIAL_ACTIONS}),
+    "partially_paused": frozenset(
+        {"paused", "active", "partially_active", "completed", "archived", *PARTIAL_ACTIONS}
+    ),
+    "partially_completed": frozenset({"completed", "archived", "partially_archived", "partially_completed"}),
+    "completed": frozenset({"archived", "partially_archived"}),
+    "partially_archived": frozenset({"archived", "partially_archived"}),
     "archived": frozenset(),
 }
 
@@ -26,10 +38,28 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 ACTIONS: dict[str, frozenset[str]] = {
     "publish": frozenset({"draft"}),
     "retry_failed": frozenset({"failed", "partially_active"}),
-    "pause": frozenset({"active", "partially_active"}),
-    "resume": frozenset({"paused"}),
-    "complete": frozenset({"active", "partially_active", "paused"}),
-    "archive": frozenset({"draft", "active", "partially_active", "failed", "paused", "completed"}),
+    "pause": frozenset({"active", "partially_active", "partially_paused"}),
+    "resume": frozenset({"paused", "partially_paused"}),
+    "complete": frozenset(
+        {"active", "partially_active", "paused", "partially_paused", "partially_completed"}
+    ),
+    "archive": frozenset(
+        {
+            "draft",
+            "active",
+            "partially_active",
+            "failed",
+            "paused",
+            "partially_paused",
+            "completed",
+            "partially_completed",
+            "partially_archived",
+        }
+    ),
+    # Finish an action that reached only some platforms (the campaign's pending_action).
+    "retry_action": frozenset(
+        {"partially_active", "partially_paused", "partially_completed", "partially_archived"}
+    ),
 }
 
 _ACTION_WORDS = {
@@ -39,6 +69,7 @@ _ACTION_WORDS = {
     "resume": "resumed",
     "complete": "completed",
     "archive": "archived",
+    "retry_action": "retried",
 }
 
 

@@ -27,7 +27,7 @@ from adflux.services import segmentation
 from adflux.services.campaign_states import ACTIONS
 
 # The campaign actions the dashboard offers, in the order their buttons appear.
-DASHBOARD_ACTIONS: tuple[str, ...] = ("publish", "pause", "resume", "retry_failed")
+DASHBOARD_ACTIONS: tuple[str, ...] = ("publish", "pause", "resume", "retry_failed", "retry_action")
 K_SEARCH_FIELDS: tuple[str, ...] = ("silhouette", "davies_bouldin", "calinski_harabasz", "inertia")
 
 
@@ -49,7 +49,9 @@ def available_actions(campaign: Campaign) -> list[str]:
     return [
         action
         for action in DASHBOARD_ACTIONS
-        if campaign.status in ACTIONS[action] and (action != "retry_failed" or has_failed)
+        if campaign.status in ACTIONS[action]
+        and (action != "retry_failed" or has_failed)
+        and (action != "retry_action" or campaign.pending_action is not None)
     ]
 
 

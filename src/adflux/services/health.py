@@ -164,6 +164,26 @@ def check_model_store() -> Check:
     return _timed("model_store", False, probe)
 
 
+def check_metrics_sync() -> Check:
+    """How the last metrics sync ended: a failed one (any platform) degrades readiness, says why."""
+
+    def probe() -> tuple[str, str, dict[str, Any]]:
+        sync = facts.metrics_sync_health()
+        data: dict[str, Any] = {
+            "last_status": sync.last_status,
+            "last_finished_at": sync.last_finished_at.isoformat() if sync.last_finished_at else None,
+            "consecutive_failures": sync.consecutive_failures,
+        }
+        if sync.last_status is None:
+            return OK, "no metrics sync yet", data
+        if sync.last_status == "failed":
+            times = f" ({sync.consecutive_failures} in a row)" if sync.consecutive_failures > 1 else ""
+            return FAIL, f"last sync failed{times}: {sync.last_error or 'no reason recorded'}"[:300], data
+        return OK, "last sync succeeded", data
+
+    return _timed("metrics_sync", False, probe)
+
+
 def _active_artifact() -> tuple[int, str] | None:
 
     with db.engine.connect() as conn:
@@ -284,7 +304,7 @@ def liveness() -> dict[str, Any]:
 
 def readiness(*, platforms: bool = True, fresh: bool = False) -> HealthReport:
     """Check every dependency; `platforms=False` skips the (slower, rate-limited) platform calls."""
-    checks = [check_database(), check_broker(), check_model_store()]
+    checks = [check_database(), check_broker(), check_model_store(), check_metrics_sync()]
     if platforms:
         checks += check_platforms(fresh=fresh)
     if any(c.critical and c.status == FAIL for c in checks):

@@ -51,6 +51,14 @@ class SyncResult:
         }
 
 
+def failure_reason(result: dict[str, Any]) -> str | None:
+    """Why a sync result is a failure: the platforms that failed and how (None when none did)."""
+    failed = result.get("failed_platforms") or []
+    if not failed:
+        return None
+    return "; ".join(f"{platform}: {result['platforms'][platform]['error']}" for platform in failed)[:2000]
+
+
 def start_sync() -> TaskRun:
     """Queue a metrics sync of every platform and return its TaskRun (inline without a broker)."""
     run = task_runs.create_task_run(kind="metrics.sync")
@@ -108,7 +116,8 @@ def sync_metrics(
                     info["rows"] += _sync_one(adapter, pc, until=until, lookback=lookback)
                 except PlatformError as exc:
                     db.session.rollback()
-                    info["error"] = f"{type(exc).__name__}: {exc}"
+                    info["error"] = str(exc).removeprefix(f"{platform}: ")  # the platform is the key
+                    info["error_class"] = type(exc).__name__
                     info.setdefault("failed_campaigns", []).append(pc.campaign_id)
                     logger.warning("metrics sync %s campaign %s failed: %s", platform, pc.campaign_id, exc)
                 done += 1

@@ -85,13 +85,15 @@ def finish_task_run(*, task_id: str, result: dict[str, Any] | None = None) -> No
     db.session.commit()
 
 
-def fail_task_run(*, task_id: str, error: str) -> None:
-    """Mark a run as failed with a message a person can read."""
+def fail_task_run(*, task_id: str, error: str, result: dict[str, Any] | None = None) -> None:
+    """Mark a run as failed with a message a person can read (and what it did achieve, if any)."""
     db.session.rollback()
     run = db.session.get(TaskRun, task_id)
     if run is None:
         return
     run.status, run.error, run.finished_at = "failed", error[:2000], utcnow()
+    if result is not None:
+        run.result, run.progress, run.stage = result, 100.0, "done"
     db.session.commit()
 
 

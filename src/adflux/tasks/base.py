@@ -17,9 +17,17 @@ logger = logging.getLogger(__name__)
 
 
 def run_tracked(
-    task: Task, kind: str, work: Callable[[Callable[[str, float], None]], dict[str, Any] | None]
+    task: Task,
+    kind: str,
+    work: Callable[[Callable[[str, float], None]], dict[str, Any] | None],
+    *,
+    failure: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> Any:
-    """Run `work(progress)` recording start, progress, result or failure in the task's TaskRun."""
+    """Run `work(progress)` recording start, progress, result or failure in the task's TaskRun.
+
+    `failure(result)` says why a run that returned is nonetheless a failure (e.g. a sync that
+    failed on one platform): the run is then recorded failed, with that reason and its result.
+    """
     task_id = task.request.id or "eager"
     task_runs.start_task_run(task_id=task_id, kind=kind)
 
@@ -44,5 +52,9 @@ def run_tracked(
         logger.exception("Task %s (%s) failed", task_id, kind)
         task_runs.fail_task_run(task_id=task_id, error=f"{type(exc).__name__}: {exc}")
         raise
-    task_runs.finish_task_run(task_id=task_id, result=result)
+    failed_because = failure(result) if failure is not None and result is not None else None
+    if failed_because:
+        task_runs.fail_task_run(task_id=task_id, error=failed_because, result=result)
+    else:
+        task_runs.finish_task_run(task_id=task_id, result=result)
     return result

@@ -18,7 +18,7 @@ def sync_metrics(self: Task, platforms: list[str] | None = None) -> Any:
     def work(progress: Any) -> dict[str, Any]:
         return metrics_sync.sync_metrics(platforms=platforms, progress=progress).as_dict()
 
-    result = run_tracked(self, "metrics.sync", work)
+    result = run_tracked(self, "metrics.sync", work, failure=metrics_sync.failure_reason)
     failed = (result or {}).get("failed_platforms") or []
     if failed and self.request.retries < self.max_retries and not self.request.is_eager:
         raise self.retry(kwargs={"platforms": failed}, countdown=60 * 2**self.request.retries)

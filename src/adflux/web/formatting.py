@@ -18,6 +18,9 @@ STATUS_LABELS: dict[str, Any] = {
     "publishing": _l("Publishing"),
     "active": _l("Active"),
     "partially_active": _l("Partially active"),
+    "partially_paused": _l("Partially paused"),
+    "partially_completed": _l("Partially completed"),
+    "partially_archived": _l("Partially archived"),
     "failed": _l("Failed"),
     "paused": _l("Paused"),
     "completed": _l("Completed"),
@@ -38,6 +41,7 @@ ACTION_LABELS: dict[str, Any] = {
     "pause": _l("Pause"),
     "resume": _l("Resume"),
     "retry_failed": _l("Retry failed platforms"),
+    "retry_action": _l("Retry on the remaining platforms"),
 }
 
 TASK_KIND_LABELS: dict[str, Any] = {

@@ -306,6 +306,37 @@ def _drift(ctx: Context) -> list[Firing]:
     ]
 
 
+def _sync_failing(ctx: Context) -> list[Firing]:
+    limit = ctx.settings.alert_sync_failures
+    sync = facts.metrics_sync_health(look_back=max(limit, 1) + 1)
+    if sync.consecutive_failures < limit:
+        return []
+    return [
+        Firing(
+            key="metrics_sync",
+            value=sync.consecutive_failures,
+            threshold=limit,
+            message=f"The last {sync.consecutive_failures} metrics syncs failed: {sync.last_error or ''}"[
+                :500
+            ],
+        )
+    ]
+
+
+def _action_incomplete(ctx: Context) -> list[Firing]:
+    return [
+        Firing(
+            key=f"campaign:{campaign_id}",
+            message=(
+                f"Campaign {name!r}: the {action} did not reach every platform; "
+                f"retry it (adflux campaign retry-action {campaign_id})"
+            ),
+            details={"campaign_id": campaign_id, "action": action},
+        )
+        for campaign_id, name, action in facts.campaigns_with_incomplete_actions()
+    ]
+
+
 CHECKS: dict[str, Callable[[Context], list[Firing]]] = {
     "high_error_rate": _error_rate,
     "high_latency": _latency,
@@ -320,4 +351,6 @@ CHECKS: dict[str, Callable[[Context], list[Firing]]] = {
     "api_version_sunset": _api_sunset,
     "campaign_cpa_above_target": _campaign_cpa,
     "segmentation_drift": _drift,
+    "metrics_sync_failing": _sync_failing,
+    "campaign_action_incomplete": _action_incomplete,
 }

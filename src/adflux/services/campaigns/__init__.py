@@ -1,17 +1,21 @@
 """Campaigns: create from a job for platforms and segments, preview, publish and manage.
 
 `listing` reads them, `creation` makes drafts, `preview` shows what will be published and
-`lifecycle` moves a campaign through its states; callers use the names re-exported here.
+`lifecycle` publishes it and `delivery` pauses, resumes, completes or archives it; callers
+use the names re-exported here.
 """
 
 from adflux.services.campaigns.creation import create_campaign
-from adflux.services.campaigns.lifecycle import (
+from adflux.services.campaigns.delivery import (
     archive_campaign,
     complete_campaign,
     pause_campaign,
+    resume_campaign,
+    retry_action,
+)
+from adflux.services.campaigns.lifecycle import (
     publish_campaign,
     resend_stalled_publishes,
-    resume_campaign,
     retry_failed,
     settle_campaign,
     settle_campaign_of,
@@ -32,6 +36,7 @@ __all__ = [
     "publish_campaign",
     "resend_stalled_publishes",
     "resume_campaign",
+    "retry_action",
     "retry_failed",
     "settle_campaign",
     "settle_campaign_of",

@@ -1,5 +1,5 @@
-"""A campaign's life after creation: publish (and retry), settle its status from its platforms,
-pause, resume, complete, archive, and resend publishes a broker failure left pending."""
+"""A campaign's publishing: publish (and retry), settle its status from its platforms, and resend
+publishes a broker failure left pending. Pausing and the rest are in `delivery`."""
 
 from __future__ import annotations
 
@@ -12,13 +12,9 @@ from adflux.constants import TASK_PUBLISH_PLATFORM_CAMPAIGN
 from adflux.extensions import db
 from adflux.models import Campaign, PlatformCampaign, TaskRun
 from adflux.models.base import utcnow
-from adflux.platforms.errors import PlatformError
-from adflux.platforms.types import PublishResult
 from adflux.services import audit, task_queue, task_runs
 from adflux.services.campaign_states import check_action, settled_status
-from adflux.services.campaigns.audit_fields import snapshot
 from adflux.services.errors import InvalidTransition, NotFound, ServiceUnavailable
-from adflux.services.platform_access import adapter_for
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +24,13 @@ logger = logging.getLogger(__name__)
 
 def publish_campaign(*, campaign_id: int) -> TaskRun:
     """Start publishing a draft: one background task per platform; returns the tracking TaskRun."""
-    campaign = _locked_for("publish", campaign_id)
+    campaign = locked_for("publish", campaign_id)
     return _start_publishing(campaign, [pc for pc in campaign.platform_campaigns], action="publish")
 
 
 def retry_failed(*, campaign_id: int) -> TaskRun:
     """Republish only the platform campaigns that failed."""
-    campaign = _locked_for("retry_failed", campaign_id)
+    campaign = locked_for("retry_failed", campaign_id)
     failed = [pc for pc in campaign.platform_campaigns if pc.status == "failed"]
     if not failed:
         db.session.rollback()
@@ -42,7 +38,7 @@ def retry_failed(*, campaign_id: int) -> TaskRun:
     return _start_publishing(campaign, failed, action="retry_failed")
 
 
-def _locked_for(action: str, campaign_id: int) -> Campaign:
+def locked_for(action: str, campaign_id: int) -> Campaign:
     """The campaign, row-locked, if `action` is allowed in its state; else 409 (lock released)."""
     campaign = _locked(campaign_id)
     try:
@@ -157,86 +153,6 @@ def _update_publish_run(run_id: str, campaign: Campaign) -> None:
             "platforms": {pc.platform: {"status": pc.status, "error": pc.last_error} for pc in targets},
         }
     db.session.commit()
-
-
-# -- managing a live campaign ------------------------------------------------------------------
-
-
-def pause_campaign(*, campaign_id: int) -> Campaign:
-    """Stop delivery on every live platform."""
-    campaign = _locked_for("pause", campaign_id)
-    return _set_delivery(
-        campaign, target="paused", from_status="active", campaign_status="paused", action="pause"
-    )
-
-
-def resume_campaign(*, campaign_id: int) -> Campaign:
-    """Restart delivery where it was paused."""
-    campaign = _locked_for("resume", campaign_id)
-    has_failed = any(pc.status == "failed" for pc in campaign.platform_campaigns)
-    return _set_delivery(
-        campaign,
-        target="active",
-        from_status="paused",
-        campaign_status="partially_active" if has_failed else "active",
-        action="resume",
-    )
-
-
-def complete_campaign(*, campaign_id: int) -> Campaign:
-    """End the flight: stop delivery and mark the campaign completed (results stay readable)."""
-    campaign = _locked_for("complete", campaign_id)
-    return _set_delivery(
-        campaign, target="paused", from_status="active", campaign_status="completed", action="complete"
-    )
-
-
-def archive_campaign(*, campaign_id: int) -> Campaign:
-    """Archive at the platforms (where published) and in AdFlux; archiving is final."""
-    campaign = _locked_for("archive", campaign_id)
-    return _set_delivery(
-        campaign, target="archived", from_status=None, campaign_status="archived", action="archive"
-    )
-
-
-def _set_delivery(
-    campaign: Campaign, *, target: str, from_status: str | None, campaign_status: str, action: str
-) -> Campaign:
-    before = snapshot(campaign)
-    failures: dict[str, str] = {}
-    for pc in campaign.platform_campaigns:
-        if from_status and pc.status != from_status:
-            continue
-        if pc.external_campaign_id and pc.status not in ("archived",):
-            adapter, _ = adapter_for(pc.platform)
-            try:
-                adapter.set_status(PublishResult.from_dict(pc.external_ids), target)
-            except PlatformError as exc:
-                failures[pc.platform] = str(exc)
-                pc.last_error = f"{action}: {exc}"
-                continue
-            finally:
-                adapter.close()
-        if target == "archived" or pc.external_campaign_id:
-            pc.status = target
-    if failures and len(failures) == len(
-        [pc for pc in campaign.platform_campaigns if pc.external_campaign_id]
-    ):
-        db.session.commit()
-        raise ServiceUnavailable(
-            f"Could not {action} the campaign on any platform: "
-            + "; ".join(f"{p}: {m}" for p, m in failures.items())
-        )
-    campaign.status = campaign_status
-    audit.record(
-        f"campaign.{action}",
-        entity_type="campaign",
-        entity_id=campaign.id,
-        before=before,
-        after=snapshot(campaign),
-    )
-    db.session.commit()
-    return campaign
 
 
 def resend_stalled_publishes(*, older_than_minutes: int = 10) -> int:

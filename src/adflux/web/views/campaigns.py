@@ -32,6 +32,7 @@ ACTIONS: dict[str, tuple[Callable[..., Any], bool]] = {
     "pause": (campaigns_service.pause_campaign, False),
     "resume": (campaigns_service.resume_campaign, False),
     "retry_failed": (campaigns_service.retry_failed, True),
+    "retry_action": (campaigns_service.retry_action, False),
 }
 
 
