@@ -52,6 +52,9 @@ class Settings:
     celery_result_backend: str | None = None
     # Seconds before Redis redelivers a task whose worker died without acknowledging it.
     celery_visibility_timeout: int = 3600
+    # A publish nobody is doing (lost message, dead worker) is resent after this many idle seconds.
+    publish_sweep_idle_seconds: int = 60
+    publish_sweep_interval_seconds: int = 30
     log_level: str = "INFO"
     log_format: str = "auto"  # auto | text | json; auto = json in production
     # Write logs to this file instead of stderr (the in-process CLI uses instance/adflux.log).

@@ -28,9 +28,15 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "task": "adflux.tasks.metrics.sync_metrics",
             "schedule": timedelta(minutes=settings.metrics_sync_interval_minutes),
         },
+        # Cheap and safe to run often; on the maintenance queue so a publishing backlog never
+        # delays it, and expiring before the next run.
         "resend-stalled-publishes": {
             "task": "adflux.tasks.publishing.resend_stalled_publishes",
-            "schedule": timedelta(minutes=5),
+            "schedule": timedelta(seconds=settings.publish_sweep_interval_seconds),
+            "options": {
+                "queue": "maintenance",
+                "expires": max(1, settings.publish_sweep_interval_seconds - 5),
+            },
         },
         # Expires before the next run: a backlog of stale evaluations is never worth running.
         "evaluate-alerts": {

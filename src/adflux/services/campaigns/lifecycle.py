@@ -4,7 +4,7 @@ publishes a broker failure left pending. Pausing and the rest are in `delivery`.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -12,9 +12,12 @@ from adflux.constants import TASK_PUBLISH_PLATFORM_CAMPAIGN
 from adflux.extensions import db
 from adflux.models import Campaign, PlatformCampaign, TaskRun
 from adflux.models.base import utcnow
+from adflux.monitoring.broker import queue_lengths
 from adflux.services import audit, task_queue, task_runs
 from adflux.services.campaign_states import check_action, settled_status
 from adflux.services.errors import InvalidTransition, NotFound, ServiceUnavailable
+from adflux.services.locks import try_lock
+from adflux.settings import current_settings
 
 logger = logging.getLogger(__name__)
 
@@ -155,18 +158,44 @@ def _update_publish_run(run_id: str, campaign: Campaign) -> None:
     db.session.commit()
 
 
-def resend_stalled_publishes(*, older_than_minutes: int = 10) -> int:
-    """Re-enqueue platform campaigns left pending (e.g. the broker failed mid-send); safe to repeat."""
-    cutoff = utcnow() - timedelta(minutes=older_than_minutes)
+def resend_stalled_publishes(*, idle_seconds: int | None = None, queued_minutes: int = 10) -> int:
+    """Re-enqueue publishes that nobody is doing; safe to run every few seconds (publishing is
+    idempotent and a platform campaign is published under its own lock).
+
+    - `publishing` for `idle_seconds` and its lock is free: the worker that took it died (its
+      database session, and with it the advisory lock, ended with it);
+    - `pending` for `idle_seconds` while the publishing queue is empty: its message was lost
+      (a broker restart, a failed send); with messages still queued, it may be among them, so
+      it is resent only after `queued_minutes`.
+    """
+    settings = current_settings()
+    idle = settings.publish_sweep_idle_seconds if idle_seconds is None else idle_seconds
+    now = utcnow()
     stalled = db.session.scalars(
         select(PlatformCampaign)
         .join(Campaign)
         .where(
             Campaign.status == "publishing",
             PlatformCampaign.status.in_(("pending", "publishing")),
-            PlatformCampaign.updated_at < cutoff,
+            PlatformCampaign.updated_at < now - timedelta(seconds=idle),
         )
+        .order_by(PlatformCampaign.id)
     ).all()
-    for pc in stalled:
+    if not stalled:
+        return 0
+    queued = queue_lengths(settings, ("publishing",)).get("publishing", 0)
+    lost = [pc for pc in stalled if _nobody_publishes(pc, queued=queued, now=now, minutes=queued_minutes)]
+    for pc in lost:
         task_queue.send(TASK_PUBLISH_PLATFORM_CAMPAIGN, pc.id, None, queue="publishing")
-    return len(stalled)
+        pc.updated_at = now  # not again before another idle period
+    db.session.commit()
+    if lost:
+        logger.warning("resent %d stalled publishes (%d waited in the queue)", len(lost), queued)
+    return len(lost)
+
+
+def _nobody_publishes(pc: PlatformCampaign, *, queued: int, now: datetime, minutes: int) -> bool:
+    if pc.status == "publishing":
+        with try_lock("publish", pc.id) as free:
+            return free
+    return queued == 0 or pc.updated_at < now - timedelta(minutes=minutes)
