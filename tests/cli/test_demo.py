@@ -51,3 +51,30 @@ def test_demo_rejects_unknown_platforms(tmp_path):
     app = create_app(Settings.from_env({}, env="testing", instance_path=str(tmp_path / "instance")))
     result = _run(app, "demo", "--platforms", "meta,orkut")
     assert result.exit_code == 2 and "orkut" in result.output
+
+
+def test_a_second_demo_never_erases_what_a_person_made_unless_told_and_then_backs_it_up(tmp_path):
+    from adflux.models import User
+    from adflux.services import auth as auth_service
+    from adflux.services import backups
+
+    app = create_app(Settings.from_env({}, env="testing", instance_path=str(tmp_path / "instance")))
+    first = _run(app, "--json", "demo", "--candidates", "1000", "--jobs", "30", "--days", "3")
+    assert first.exit_code == 0, first.output
+    with app.app_context():
+        auth_service.create_user(email="gerente@portal.example", password="una-clave-larga", role="admin")
+
+    refused = _run(app, "demo", "--candidates", "1000", "--jobs", "30", "--days", "3")
+    assert refused.exit_code == 1 and "users 1" in refused.output and "--reset" in refused.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+        assert db.session.scalar(select(func.count()).select_from(Campaign)) == 1
+        assert backups.list_backups() == []
+
+    reset = _run(app, "demo", "--reset", "--candidates", "1000", "--jobs", "30", "--days", "3")
+    assert reset.exit_code == 0, reset.output
+    with app.app_context():
+        saved = backups.list_backups()
+        assert len(saved) == 1 and saved[0].tables["users"] == 1 and saved[0].tables["campaigns"] == 1
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+        db.engine.dispose()

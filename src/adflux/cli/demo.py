@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import click
 from sqlalchemy import inspect
@@ -11,7 +12,6 @@ from adflux.cli import CliContext, pass_cli
 from adflux.cli.output import console, print_json
 from adflux.cli.reports import print_report
 from adflux.constants import PLATFORMS
-from adflux.settings import current_settings
 
 
 @click.command("demo")
@@ -23,16 +23,30 @@ from adflux.settings import current_settings
 )
 @click.option("--platforms", default="meta,google,tiktok", show_default=True)
 @click.option(
-    "--reset", is_flag=True, help="Wipe a non-empty database first (always done for the default SQLite file)."
+    "--reset",
+    is_flag=True,
+    help="Also start over when the database holds data the demo did not create (backed up first).",
 )
 @pass_cli
 def demo(
     cli: CliContext, candidates: int, jobs: int, seed_value: int, days: int, platforms: str, reset: bool
 ) -> None:
-    """Simulated data → segments → a campaign published to the sandbox → metrics → a report."""
+    """Simulated data → segments → a campaign published to the sandbox → metrics → a report.
+
+    \b
+    What it touches:
+    - the configured database (default: instance/adflux.db): it adds simulated candidates and
+      job openings, a segmentation model and one campaign with its metrics;
+    - the platform sandbox (in-process, on the embedded default);
+    - instance/demo-data.json: what it left, so the next demo knows what it may erase.
+    A second demo erases only what the first one left. If the database holds anything else
+    (a user, a token, your own jobs or campaigns) it stops, unless --reset, which first saves a
+    backup (adflux db backups lists it, adflux db restore brings it back).
+    """
     from adflux import embedded
     from adflux.extensions import db
     from adflux.services import demo as demo_service
+    from adflux.services import demo_safety
     from adflux.services.database import upgrade_database
 
     chosen = tuple(p.strip() for p in platforms.split(",") if p.strip())
@@ -48,18 +62,12 @@ def demo(
             console.print(message)
 
     app = cli.app
-    settings = current_settings(app)
     with app.app_context():
         if "alembic_version" not in inspect(db.engine).get_table_names():
             say("Creando la base de datos (migraciones)…")
             upgrade_database()
-        elif not demo_service.database_is_empty():
-            if settings.database_url and not reset:
-                raise click.ClickException(
-                    "the database already has data; run with --reset to wipe it for the demo"
-                )
-            say("[yellow]Reiniciando la base de datos de demostración[/]")
-            demo_service.reset_database()
+        else:
+            _make_room(reset, say)
         result = demo_service.run_demo(
             candidates=candidates,
             jobs=jobs,
@@ -69,6 +77,7 @@ def demo(
             step=lambda message: say(f"[bold cyan]▸[/] {message}"),
             fresh_sandbox=embedded.fresh_sandbox,
         )
+        demo_safety.remember_demo_data()
     elapsed = time.perf_counter() - started
     if cli.as_json:
         return print_json({**result.__dict__, "elapsed_s": round(elapsed, 1)})
@@ -81,6 +90,27 @@ def demo(
         f"  adflux report --group-by day,platform --campaign-id {result.campaign_id} --until {result.until}"
     )
     console.print("  adflux serve                        # el tablero en http://127.0.0.1:5000/")
+
+
+def _make_room(reset: bool, say: Callable[[str], None]) -> None:
+    """Empty the database for the demo, erasing only what an earlier demo made unless told."""
+    from adflux.services import demo_safety
+
+    contents = demo_safety.database_contents()
+    if contents.kind == "empty":
+        return
+    if contents.kind == "demo":
+        say("[yellow]Reiniciando los datos de la demostración anterior (nada más había cambiado)[/]")
+        demo_safety.reset_database(backup_first=False)
+        return
+    if not reset:
+        raise click.ClickException(
+            f"la base de datos tiene datos que la demo no creó ({contents.summary()}); "
+            "use --reset para respaldarla y empezar de nuevo, o ADFLUX_DATABASE_URL para otra base"
+        )
+    saved = demo_safety.reset_database(backup_first=True)
+    if saved is not None:
+        say(f"[yellow]Respaldo guardado en {saved.path}[/] (adflux db restore para volver)")
 
 
 def register(group: click.Group) -> None:

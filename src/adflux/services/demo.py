@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from adflux.constants import STATUS_NAMES_ES
 from adflux.extensions import db
 from adflux.models import Campaign, JobOpening, Segment, SegmentationModel
 from adflux.services import campaigns as campaigns_service
 from adflux.services import local_dates, metrics_sync, reports
-from adflux.services.database import upgrade_database
 from adflux.services.errors import ValidationFailed
 from adflux.services.seeding import seed_database
 from adflux.services.segmentation import train_segmentation
@@ -49,23 +48,6 @@ class DemoResult:
     by_platform: dict[str, Any] = field(default_factory=dict)
     by_segment: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def database_is_empty() -> bool:
-    """True when no job opening, candidate or campaign exists yet."""
-    for table in ("job_openings", "candidates", "campaigns"):
-        if db.session.execute(text(f"SELECT 1 FROM {table} LIMIT 1")).first():
-            return False
-    return True
-
-
-def reset_database() -> None:
-    """Drop and recreate every AdFlux table through the migrations (demo databases only)."""
-    db.session.remove()
-    db.drop_all()
-    with db.engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    upgrade_database()
 
 
 def run_demo(
