@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances, silhouette_score
 
 from adflux.ml.evaluation import adjusted_rand, aligned_adjusted_rand, majority_mapping
@@ -47,15 +48,45 @@ def test_training_recovers_the_synthetic_personas(trained: TrainingResult, candi
     assert set(trained.timings) >= {"features", "k_search", "final_fit", "total"}
 
 
-def test_same_data_and_seed_give_the_same_model(frame: pd.DataFrame) -> None:
-    first = train_segmenter(frame, k_max=7, random_state=11, n_threads=1)
-    second = train_segmenter(frame, k_max=7, random_state=11, n_threads=1)
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_same_data_and_seed_give_the_same_model(frame: pd.DataFrame, n_threads: int) -> None:
+    # Two threads: the values of k are fitted side by side (as with the default, one per core).
+    first = train_segmenter(frame, k_max=7, random_state=11, n_threads=n_threads)
+    second = train_segmenter(frame, k_max=7, random_state=11, n_threads=n_threads)
     assert first.k == second.k
     np.testing.assert_array_equal(first.labels, second.labels)
     np.testing.assert_array_equal(first.pipeline[-1].cluster_centers_, second.pipeline[-1].cluster_centers_)
     assert first.k_search == [
         {**row, "seconds": r2["seconds"]} for row, r2 in zip(second.k_search, first.k_search, strict=True)
     ]
+
+
+def test_a_k_search_on_threads_gives_the_same_result_on_every_run() -> None:
+    """Values of k fitted side by side share one sample matrix: no fit may disturb another.
+
+    With copy_x=False every fit centred that matrix in place and restored it, so a fit running
+    beside another saw its rows move mid-fit. On the old code this test failed 30 times in 30
+    (labels and silhouettes differed between runs and from the one-thread search).
+    """
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 3, (6, 16))
+    X = (centres[rng.integers(0, 6, 3000)] + rng.normal(0, 1.5, (3000, 16))).astype(np.float32)
+    before = X.copy()
+
+    def search(n_jobs: int) -> tuple[int, list[float], list[np.ndarray]]:
+        # The factory's copy_x=False, as training passes it; one k-means++ start per k, so every
+        # fit runs on the shared matrix (more starts would first go to a private seed sample).
+        found = choose_k(X, k_values=range(2, 10), restarts=1, kmeans=KMeans(copy_x=False), n_jobs=n_jobs)
+        labels = [found.models[row["k"]].labels_ for row in found.results]
+        return found.best_k, [row["silhouette"] for row in found.results], labels
+
+    best_k, silhouettes, labels = search(n_jobs=1)
+    for _ in range(8):
+        threaded = search(n_jobs=2)
+        assert threaded[:2] == (best_k, silhouettes)
+        for one, other in zip(labels, threaded[2], strict=True):
+            np.testing.assert_array_equal(one, other)
+    np.testing.assert_array_equal(X, before)
 
 
 def test_retraining_on_unchanged_data_keeps_the_segments(

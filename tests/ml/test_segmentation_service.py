@@ -221,10 +221,13 @@ def test_candidates_deleted_while_training_get_no_assignment(
 
 
 # Random states of the k search on this base (seed 11, 1,500 candidates) where fewer k-means++
-# starts merge two personas at k=8 and the silhouette then prefers k=9. A sweep of states 0-39 on
-# one thread: 4 starts fail on 29, 3 on 29, 2 on 4, 29 and 35; 5 and 10 starts on none. 0 and 1
-# are states every setting gets right. Re-run that sweep when the simulator, the features or the
-# search change, or these states stop guarding anything.
+# starts merge two personas at k=8 and the silhouette then prefers k=9. A sweep of states 0-39
+# (`train_segmenter(frame, k_min=6, k_max=9, random_state=s)` with the search's starts forced to
+# 2, 3, 4, 5, 10): 4 starts fail on 29, 3 on 29, 2 on 4, 29 and 35; 5 and 10 starts on none. 0
+# and 1 are states every setting gets right. Re-run after the search's fits stopped centring
+# their shared matrix in place (copy_x=True): the same states, on one thread and on two. Re-run
+# that sweep when the simulator, the features or the search change, or these states stop
+# guarding anything.
 K_SEARCH_STATES = (0, 1, 4, 29, 35)
 
 
@@ -233,7 +236,8 @@ def test_the_k_search_finds_the_eight_personas_of_a_small_base_whatever_its_rand
 ) -> None:
     """1,500 candidates: best-of-4 k-means++ starts merge two personas at k=8 for state 29.
 
-    One thread (`n_threads=1`) so the outcome is the same on every run and every machine.
+    One thread (`n_threads=1`): the fits are small; the search picks the same k on any number
+    of threads (`test_a_k_search_on_threads_gives_the_same_result_on_every_run`).
     """
     from adflux.ml import features as ml_features
     from adflux.ml import training as ml_training

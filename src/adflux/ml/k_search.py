@@ -118,7 +118,7 @@ def choose_k(
     X_fit = _dense_rows(X, samples.fit)
     with threadpool_limits(limits=1), warnings.catch_warnings():
         search = _KSearchFit(
-            base=kmeans if kmeans is not None else KMeans(n_init="auto", copy_x=False),
+            base=kmeans if kmeans is not None else KMeans(n_init="auto"),
             X_fit=X_fit,
             X_score=X_fit[samples.score],
             samples=samples,
@@ -127,6 +127,10 @@ def choose_k(
             random_state=random_state,
             restarts=_search_restarts(restarts, len(samples.seed)),
         )
+        # Every worker thread reads this one matrix: read-only, so that a fit writing to it in
+        # place (KMeans(copy_x=False) centres X and restores it) raises instead of moving the
+        # rows under the fits running beside it (see `_KSearchFit.fit`).
+        X_fit.flags.writeable = False
         # Duplicate points make K-means warn; such a k is recorded as degenerate instead.
         warnings.simplefilter("ignore", ConvergenceWarning)
         results, models = _fit_every_k(search, k_values, n_jobs=n_jobs, progress=progress)
@@ -201,13 +205,24 @@ class _KSearchFit:
         # The search only ranks k values, so it stops at a 10x looser tolerance: past the true
         # number of segments K-means otherwise crawls (k=12: 50 iterations instead of 13 at
         # 1M candidates). The final fit on every row converges at the factory's tolerance.
-        model = clone(self.base).set_params(n_clusters=k, random_state=self.random_state, tol=SEARCH_TOL)
+        # copy_x=True whatever the factory says: with copy_x=False K-means subtracts the column
+        # means from X in place and adds them back at the end, and X_fit is shared by every
+        # thread, so a fit running beside another saw its rows shift mid-fit and the same search
+        # gave different labels and silhouettes from run to run (on generic float32 data the
+        # restore is not even exact). The cost is one copy of the fit sample per running thread
+        # (24 MB and ~3 ms at 50k rows); every fit then starts from the same X_fit, whatever
+        # the number of threads and the order the values of k run in.
+        model = clone(self.base).set_params(
+            n_clusters=k, random_state=self.random_state, tol=SEARCH_TOL, copy_x=True
+        )
         # One k-means++ start can stall in a poor local optimum (two segments merged, one
         # split), which then skews the silhouette curve. Several cheap starts on a small
         # sample pick the best centres; the fit sample refines them in a few passes.
         seed_rows = self.samples.seed
         if self.restarts > 1 and len(seed_rows) < len(self.samples.fit):
-            seed = clone(model).set_params(n_init=self.restarts).fit(self.X_fit[seed_rows])
+            # X_fit[seed_rows] is a new array of this thread's own: centring it in place is safe.
+            seed_fit = clone(model).set_params(n_init=self.restarts, copy_x=False)
+            seed = seed_fit.fit(self.X_fit[seed_rows])
             model.set_params(init=seed.cluster_centers_, n_init=1)
         elif self.restarts > 1:
             model.set_params(n_init=self.restarts)

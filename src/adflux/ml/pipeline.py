@@ -79,8 +79,13 @@ def build_segmenter(
         [
             ("features", build_features(weights=weights, max_skills=max_skills)),
             ("float32", Float32Cast()),
-            # copy_x=False: KMeans centres X in place and restores it, instead of holding a
-            # second copy of a matrix that can be half a gigabyte at 1M candidates.
+            # copy_x=False: no second copy of the feature matrix (~90 MB at 1M candidates).
+            # Safe because nothing else reads that X while this KMeans fits it: the features step
+            # always hands it CSR (sparse_threshold above), which KMeans never centres in place
+            # (only dense X is centred and restored); and `training` fits it once, on an X of its
+            # own, after `choose_k` has returned and its worker threads are joined. The k search,
+            # whose threads do share one dense matrix, forces copy_x=True on its clones
+            # (`k_search._KSearchFit.fit`).
             (
                 "cluster",
                 KMeans(n_clusters=n_clusters, n_init="auto", random_state=random_state, copy_x=False),
