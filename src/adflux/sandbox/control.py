@@ -37,7 +37,8 @@ class Control:
         if handler is None:
             return json_response({"error": f"no control endpoint {request.method} {request.path}"}, 404)
         try:
-            return json_response(handler(request, body))
+            with self.state.transaction():  # other processes' objects and clock, ours kept
+                return json_response(handler(request, body))
         except (ValueError, KeyError, TypeError) as exc:
             return json_response({"error": str(exc)}, 400)
 
@@ -112,14 +113,13 @@ class Control:
         if platform not in PLATFORMS:
             raise ValueError("pass ?platform=meta|google|x|tiktok|snapchat")
         kind = request.query.get("kind", [None])[0]
-        with self.state.lock:
-            kinds = [kind] if kind else list(self.state.objects[platform])
-            listed = [
-                {"kind": name, "id": obj["id"], "name": obj.get("name"), "status": obj.get("status")}
-                for name in kinds
-                for obj in self.state.objects[platform].get(name, {}).values()
-            ]
-            return {"platform": platform, "counts": self.state.counts(platform), "objects": listed}
+        counts = self.state.counts(platform)
+        listed = [
+            {"kind": name, "id": obj["id"], "name": obj.get("name"), "status": obj.get("status")}
+            for name in ([kind] if kind else list(counts))
+            for obj in (self.state.all(platform, name) if name in counts else [])
+        ]
+        return {"platform": platform, "counts": counts, "objects": listed}
 
     def get_stats(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
         with self.state.lock:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from adflux.constants import JOB_CATEGORIES
-from adflux.sandbox.state import Unit
+from adflux.sandbox.units import Unit
 
 # Audience profiles the simulator recognises from what an ad group targets.
 PROFILE_KEYWORDS: dict[str, tuple[str, ...]] = {
