@@ -275,6 +275,14 @@ class SandboxServer:
         """How many objects of each kind exist on a platform."""
         return self.state.counts(platform)
 
+    def spend_ledger(self, platform: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+        """Platform -> campaign id -> what the simulator delivered up to today (``GET /__sandbox/ledger``).
+
+        ``spend_micros`` is exact; ``spend`` is pesos. Platforms that report spend rounded per day
+        (Meta, TikTok: 2 decimals) can differ from it by half a centavo per day and ad group.
+        """
+        return self.app.control.ledger(list(PLATFORMS) if platform is None else [platform])
+
 
 def start_sandbox_in_thread(
     host: str = "127.0.0.1",
