@@ -146,8 +146,11 @@ class SandboxStore:
 
     def entries_since(self, generation: int) -> list[Entry]:
         """Rows written after ``generation``, in creation order."""
+        # Without INDEXED BY the planner scans the whole table in seq order to skip the sort:
+        # ~200 µs per request at a few thousand rows instead of a lookup of the few changed ones.
         rows = self._db.execute(
-            "SELECT section, platform, kind, key, body FROM entries WHERE generation > ? ORDER BY seq",
+            "SELECT section, platform, kind, key, body FROM entries INDEXED BY entries_by_generation"
+            " WHERE generation > ? ORDER BY seq",
             (generation,),
         )
         return [Entry(*row) for row in rows]
