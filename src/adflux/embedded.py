@@ -29,12 +29,17 @@ def init_app(app: Flask) -> None:
     app.extensions[EMBEDDED_SANDBOX_KEY] = in_process_base_url
 
 
-def in_process_sandbox() -> SandboxServer:
-    """The sandbox server running in this process, starting it on first use."""
+def in_process_sandbox(store_path: str | None = None) -> SandboxServer:
+    """The sandbox server running in this process, starting it on first use.
+
+    `store_path` is the sandbox's own SQLite file when this call starts it (ignored once it runs):
+    every process on that file shares one set of platform objects, clock and ids. None (the
+    default, and what the app uses today) keeps them in this process's memory.
+    """
     global _sandbox
     with _lock:
         if _sandbox is None:
-            _sandbox = start_sandbox_in_thread()
+            _sandbox = start_sandbox_in_thread(store_path=store_path)
             logger.info("started the in-process platform sandbox at %s", _sandbox.base_url)
         return _sandbox
 
@@ -52,20 +57,23 @@ def set_in_process_sandbox(server: SandboxServer | None) -> SandboxServer | None
     return previous
 
 
-def fresh_sandbox(start_date: date) -> SandboxServer | None:
+def fresh_sandbox(start_date: date, store_path: str | None = None) -> SandboxServer | None:
     """A new in-process sandbox whose clock starts at `start_date`, for the demo.
 
     None when AdFlux talks to an external sandbox or real platforms: their clock is not ours to move.
+    With `store_path`, the sandbox keeps its state in that file (`start_date` only seeds a new one).
     """
     if current_settings().platform_base_url:
         return None
-    server = start_sandbox_in_thread(start_date=start_date)
+    server = start_sandbox_in_thread(start_date=start_date, store_path=store_path)
     previous = set_in_process_sandbox(server)
     if previous is not None:
         previous.stop()
     return server
 
 
-def serve(host: str, port: int, *, latency_ms: float = 0, seed: int = 0) -> None:
-    """Serve the sandbox on `host:port` until interrupted (`adflux sandbox`)."""
-    serve_sandbox(host, port, latency_ms=latency_ms, seed=seed)
+def serve(
+    host: str, port: int, *, latency_ms: float = 0, seed: int = 0, store_path: str | None = None
+) -> None:
+    """Serve the sandbox on `host:port` until interrupted (`adflux sandbox [--store PATH]`)."""
+    serve_sandbox(host, port, latency_ms=latency_ms, seed=seed, store_path=store_path)

@@ -16,15 +16,29 @@ import click
     "--latency-ms", type=click.FloatRange(min=0), default=0, show_default=True, help="Simulated latency."
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the performance simulator.")
-def sandbox(host: str, port: int, latency_ms: float, seed: int) -> None:
-    """Emulate the Meta, Google Ads, X, TikTok and Snapchat APIs (control endpoints under /__sandbox/)."""
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The sandbox's own SQLite file: objects, clock, ids and reports survive restarts and are "
+    "shared with every sandbox process on the same file. Default: none, everything in memory.",
+)
+def sandbox(host: str, port: int, latency_ms: float, seed: int, store_path: str | None) -> None:
+    """Emulate the Meta, Google Ads, X, TikTok and Snapchat APIs (control endpoints under /__sandbox/).
+
+    Without --store the sandbox forgets everything when it stops; with --store PATH it remembers,
+    and POST /__sandbox/reset empties the file.
+    """
     from adflux import embedded
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(
         f"Platform sandbox on http://{host}:{port}/ — point AdFlux at it with ADFLUX_PLATFORM_BASE_URL"
     )
-    embedded.serve(host, port, latency_ms=latency_ms, seed=seed)
+    if store_path:
+        click.echo(f"Sandbox state kept in {store_path}")
+    embedded.serve(host, port, latency_ms=latency_ms, seed=seed, store_path=store_path)
 
 
 def register(group: click.Group) -> None:

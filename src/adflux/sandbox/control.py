@@ -1,4 +1,4 @@
-"""Control endpoints under /__sandbox/: clock, faults, rate limits, tokens, objects, stats."""
+"""Control endpoints under /__sandbox/: clock, faults, rate limits, tokens, objects, ledger, stats."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from adflux.constants import PLATFORMS
 from adflux.sandbox.http import Request, Response, json_response
+from adflux.sandbox.simulator import campaign_totals
 from adflux.sandbox.state import Faults, SandboxState
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ class Control:
         if handler is None:
             return json_response({"error": f"no control endpoint {request.method} {request.path}"}, 404)
         try:
-            return json_response(handler(request, body))
+            with self.state.transaction():  # other processes' objects and clock, ours kept
+                return json_response(handler(request, body))
         except (ValueError, KeyError, TypeError) as exc:
             return json_response({"error": str(exc)}, 400)
 
@@ -112,14 +114,31 @@ class Control:
         if platform not in PLATFORMS:
             raise ValueError("pass ?platform=meta|google|x|tiktok|snapchat")
         kind = request.query.get("kind", [None])[0]
-        with self.state.lock:
-            kinds = [kind] if kind else list(self.state.objects[platform])
-            listed = [
-                {"kind": name, "id": obj["id"], "name": obj.get("name"), "status": obj.get("status")}
-                for name in kinds
-                for obj in self.state.objects[platform].get(name, {}).values()
-            ]
-            return {"platform": platform, "counts": self.state.counts(platform), "objects": listed}
+        counts = self.state.counts(platform)
+        listed = [
+            {"kind": name, "id": obj["id"], "name": obj.get("name"), "status": obj.get("status")}
+            for name in ([kind] if kind else list(counts))
+            for obj in (self.state.all(platform, name) if name in counts else [])
+        ]
+        return {"platform": platform, "counts": counts, "objects": listed}
+
+    def get_ledger(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        """What the simulator delivered per campaign up to today: the platforms' own spend ledger."""
+        platforms = _platforms(request.query.get("platform", [None])[0])
+        return {"today": self.state.today.isoformat(), "ledger": self.ledger(platforms)}
+
+    def ledger(self, platforms: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+        """Platform -> campaign id -> spend (micros and pesos), applications, clicks, impressions."""
+        with self.state.transaction():
+            return {
+                platform: {
+                    campaign_id: {**totals, "spend": totals["spend_micros"] / 1_000_000}
+                    for campaign_id, totals in campaign_totals(
+                        self.state.units_of(platform), self.state.today
+                    ).items()
+                }
+                for platform in platforms
+            }
 
     def get_stats(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
         with self.state.lock:

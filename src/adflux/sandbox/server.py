@@ -20,6 +20,7 @@ from adflux.sandbox.http import ApiError, Request, Response, json_response
 from adflux.sandbox.meta import MetaApi
 from adflux.sandbox.snapchat import SnapchatApi
 from adflux.sandbox.state import SandboxState
+from adflux.sandbox.store import StoreBusy
 from adflux.sandbox.tiktok import TikTokApi
 from adflux.sandbox.x import XApi
 
@@ -42,10 +43,16 @@ class SandboxApp:
         ]
 
     def handle(self, request: Request) -> Response:
+        try:
+            return self._route(request)
+        except StoreBusy:  # platform calls answer in their own shape; this is control or a file
+            return json_response({"error": "the sandbox store is busy, retry"}, 503)
+
+    def _route(self, request: Request) -> Response:
         if request.path.startswith("/__sandbox/"):
             return self.control.handle(request)
         if request.path.startswith("/__files/"):
-            data = self.state.files.get(request.path.removeprefix("/__files/"))
+            data = self.state.file(request.path.removeprefix("/__files/"))
             if data is None:
                 return json_response({"error": "no such file"}, 404)
             kind = "application/gzip" if request.path.endswith(".gz") else "text/csv"
@@ -69,11 +76,17 @@ class SandboxApp:
             wait = state.throttle_wait(platform, api.rate_key(request))
             if wait > 0:
                 raise api.throttle_error(wait, request)
-            with state.lock:
+            with state.transaction():
                 response = api.decorate(api.dispatch(request), request)
                 if self._should_drop(platform, request, response):
                     response.drop = True
             return response
+        except StoreBusy:
+            # Another process kept the store past the busy timeout: a platform's transient 5xx.
+            logger.warning(
+                "sandbox store busy; answering %s %s with a transient error", request.method, request.path
+            )
+            return api.render_error(api.transient_error(), request)
         except ApiError as error:
             if error.kind == "throttle":
                 with state.lock:
@@ -169,7 +182,11 @@ class _Server(ThreadingHTTPServer):
 
 
 class SandboxServer:
-    """A running sandbox: ``base_url`` for adapters, ``state`` and helpers for tests and demos."""
+    """A running sandbox: ``base_url`` for adapters, ``state`` and helpers for tests and demos.
+
+    ``store_path`` is the sandbox's own SQLite file, shared with every other sandbox process on it:
+    objects, simulator units, clock, ids and reports survive restarts. None keeps all in memory.
+    """
 
     def __init__(
         self,
@@ -180,10 +197,11 @@ class SandboxServer:
         start_date: date | None = None,
         seed: int = 0,
         rate_limits: dict[str, tuple[float, float]] | None = None,
+        store_path: str | None = None,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             logger.warning("sandbox bound to %s: it has no real authentication, keep it on loopback", host)
-        self.state = SandboxState(start_date=start_date, seed=seed)
+        self.state = SandboxState(start_date=start_date, seed=seed, store_path=store_path)
         for platform in PLATFORMS:
             self.state.faults[platform].latency_ms = latency_ms
         for platform, limit in (rate_limits or {}).items():
@@ -210,6 +228,7 @@ class SandboxServer:
             self._server.serve_forever()
         finally:
             self._server.server_close()
+            self.state.close()
 
     def stop(self) -> None:
         """Stop serving and release the port."""
@@ -217,6 +236,7 @@ class SandboxServer:
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.state.close()
 
     def __enter__(self) -> SandboxServer:
         return self
@@ -255,6 +275,14 @@ class SandboxServer:
         """How many objects of each kind exist on a platform."""
         return self.state.counts(platform)
 
+    def spend_ledger(self, platform: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+        """Platform -> campaign id -> what the simulator delivered up to today (``GET /__sandbox/ledger``).
+
+        ``spend_micros`` is exact; ``spend`` is pesos. Platforms that report spend rounded per day
+        (Meta, TikTok: 2 decimals) can differ from it by half a centavo per day and ad group.
+        """
+        return self.app.control.ledger(list(PLATFORMS) if platform is None else [platform])
+
 
 def start_sandbox_in_thread(
     host: str = "127.0.0.1",
@@ -264,10 +292,20 @@ def start_sandbox_in_thread(
     start_date: date | None = None,
     seed: int = 0,
     rate_limits: dict[str, tuple[float, float]] | None = None,
+    store_path: str | None = None,
 ) -> SandboxServer:
-    """Start a sandbox in a background thread (port 0 = any free port); call ``.stop()`` after."""
+    """Start a sandbox in a background thread (port 0 = any free port); call ``.stop()`` after.
+
+    ``store_path``: share state through that SQLite file (see :class:`SandboxServer`); None = memory.
+    """
     return SandboxServer(
-        host, port, latency_ms=latency_ms, start_date=start_date, seed=seed, rate_limits=rate_limits
+        host,
+        port,
+        latency_ms=latency_ms,
+        start_date=start_date,
+        seed=seed,
+        rate_limits=rate_limits,
+        store_path=store_path,
     ).start()
 
 
@@ -279,10 +317,17 @@ def serve_sandbox(
     start_date: date | None = None,
     seed: int = 0,
     rate_limits: dict[str, tuple[float, float]] | None = None,
+    store_path: str | None = None,
 ) -> None:
-    """Run the sandbox in the foreground until interrupted (``adflux sandbox``)."""
+    """Run the sandbox in the foreground until interrupted (``adflux sandbox [--store PATH]``)."""
     server = SandboxServer(
-        host, port, latency_ms=latency_ms, start_date=start_date, seed=seed, rate_limits=rate_limits
+        host,
+        port,
+        latency_ms=latency_ms,
+        start_date=start_date,
+        seed=seed,
+        rate_limits=rate_limits,
+        store_path=store_path,
     )
     try:
         server.serve_forever()

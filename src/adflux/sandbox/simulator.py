@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from adflux.constants import JOB_CATEGORIES
-from adflux.sandbox.state import Unit
+from adflux.sandbox.units import Unit
 
 # Audience profiles the simulator recognises from what an ad group targets.
 PROFILE_KEYWORDS: dict[str, tuple[str, ...]] = {
@@ -241,3 +242,24 @@ def campaign_days(
         share = None if unit.campaign_cap is None else unit.campaign_cap * unit.daily_budget // total_daily
         result[unit.group_id] = unit_days(unit, since, until, today, share)
     return result
+
+
+def campaign_totals(units: list[Unit], today: date) -> dict[str, dict[str, int]]:
+    """Per campaign id, the sums of its daily metrics over every complete day before ``today``."""
+    by_campaign: dict[str, list[Unit]] = defaultdict(list)
+    for unit in units:
+        by_campaign[unit.campaign_id].append(unit)
+    totals = {}
+    for campaign_id, group in by_campaign.items():
+        days = [
+            metrics
+            for per_day in campaign_days(group, date.min, today, today).values()
+            for metrics in per_day.values()
+        ]
+        totals[campaign_id] = {
+            "spend_micros": sum(metrics.spend_micros for metrics in days),
+            "applications": sum(metrics.applications for metrics in days),
+            "clicks": sum(metrics.clicks for metrics in days),
+            "impressions": sum(metrics.impressions for metrics in days),
+        }
+    return totals

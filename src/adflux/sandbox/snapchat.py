@@ -318,11 +318,7 @@ class SnapchatApi(PlatformApi):
         if start is None or end is None or end <= start:
             raise _invalid("start_time and end_time are required, aligned to the day", "E1004")
         fields = (request.arg("fields") or "impressions,swipes,spend").split(",")
-        units = [
-            u
-            for u in self.state.units.values()
-            if u.platform == self.platform and u.campaign_id == squad["campaign_id"]
-        ]
+        units = [u for u in self.state.units_of(self.platform) if u.campaign_id == squad["campaign_id"]]
         days = campaign_days(units, start, end - timedelta(days=1), self.state.today).get(squad_id, {})
         series = []
         day = start

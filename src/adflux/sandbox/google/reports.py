@@ -137,11 +137,7 @@ class GoogleReports(GoogleProtocol):
             if unit is None:
                 return {}
             campaign_id, wanted = unit.campaign_id, [unit.group_id]
-        units = [
-            u
-            for u in self.state.units.values()
-            if u.platform == self.platform and u.campaign_id == campaign_id
-        ]
+        units = [u for u in self.state.units_of(self.platform) if u.campaign_id == campaign_id]
         per_group = campaign_days(units, since, until, self.state.today)
         if resource == "campaign":
             wanted = [unit.group_id for unit in units]

@@ -20,7 +20,7 @@ class MetaInsights(MetaGraph):
     """/insights on an account, campaign, ad set or ad, and the report runs it can start."""
 
     def _units_under(self, object_id: str, account: str | None = None) -> tuple[str, list[Unit]]:
-        units = [unit for unit in self.state.units.values() if unit.platform == self.platform]
+        units = self.state.units_of(self.platform)
         if account is not None:
             return "account", [unit for unit in units if unit.account == account]
         found = self.state.find_any(self.platform, object_id)
@@ -123,7 +123,7 @@ class MetaInsights(MetaGraph):
 
     @route("GET", rf"{V}/(?P<object_id>act_\d+|\d+)/insights")
     def get_insights(self, request: Request, object_id: str) -> Response:
-        job = self.state.jobs.get(object_id)
+        job = self.state.job(object_id)
         if job is not None:
             if job["async_status"] != "Job Completed":
                 raise invalid("Report run is not complete yet")
@@ -138,15 +138,18 @@ class MetaInsights(MetaGraph):
         level, units = self._units_under(object_id, account)
         rows = self._insight_rows(request.params(), level, units)
         run_id = self.state.ids.meta()
-        self.state.jobs[run_id] = {
-            "id": run_id,
-            "account_id": account or "",
-            "async_status": "Job Not Started",
-            "async_percent_completion": 0,
-            "rows": rows,
-            "polls": 0,
-            "date_start": request.params().get("time_range", ""),
-        }
+        self.state.put_job(
+            run_id,
+            {
+                "id": run_id,
+                "account_id": account or "",
+                "async_status": "Job Not Started",
+                "async_percent_completion": 0,
+                "rows": rows,
+                "polls": 0,
+                "date_start": request.params().get("time_range", ""),
+            },
+        )
         return json_response({"report_run_id": run_id})
 
 

@@ -228,7 +228,7 @@ class MetaObjects(MetaGraph):
 
     @route("GET", rf"{V}/(?P<object_id>\d+)")
     def get_object(self, request: Request, object_id: str) -> Response:
-        job = self.state.jobs.get(object_id)
+        job = self.state.job(object_id)
         if job is not None:
             return json_response(poll_report(job, self.state.report_polls))
         found = self.state.find_any(self.platform, object_id)

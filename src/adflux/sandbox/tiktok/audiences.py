@@ -23,7 +23,7 @@ class TikTokAudiences(TikTokProtocol):
         if any(not re.fullmatch(r"[0-9a-f]{64}", line) for line in lines):
             raise invalid("file: every line must be a SHA-256 hex digest")
         path = f"audience/{self.state.ids.token()}.txt"
-        self.state.files[path] = "\n".join(lines).encode()
+        self.state.put_file(path, "\n".join(lines).encode())
         return self._ok({"file_path": path, "size": len(lines)})
 
     @route("POST", rf"{P}/dmp/custom_audience/create/")
@@ -31,9 +31,10 @@ class TikTokAudiences(TikTokProtocol):
         body = self._body(request, "advertiser_id", "custom_audience_name", "file_paths", "calculate_type")
         hashes: set[str] = set()
         for path in body["file_paths"]:
-            if path not in self.state.files:
+            data = self.state.file(path)
+            if data is None:
                 raise invalid(f"file_paths: {path} does not exist")
-            hashes |= set(self.state.files[path].decode().split())
+            hashes |= set(data.decode().split())
         audience = self._new(
             "audience",
             {

@@ -30,19 +30,22 @@ class TikTokReports(TikTokProtocol):
         if body["data_level"] != "AUCTION_ADGROUP" or "adgroup_id" not in body["dimensions"]:
             raise invalid("The sandbox emulates data_level=AUCTION_ADGROUP with an adgroup_id dimension.")
         task_id = self.state.ids.tiktok()
-        self.state.jobs[task_id] = {
-            "task_id": task_id,
-            "advertiser_id": str(body["advertiser_id"]),
-            "status": "QUEUING",
-            "polls": 0,
-            "body": body,
-        }
+        self.state.put_job(
+            task_id,
+            {
+                "task_id": task_id,
+                "advertiser_id": str(body["advertiser_id"]),
+                "status": "QUEUING",
+                "polls": 0,
+                "body": body,
+            },
+        )
         return self._ok({"task_id": task_id})
 
     @route("GET", rf"{P}/report/task/check/")
     def check_task(self, request: Request) -> Response:
         params = self._body(request, "advertiser_id", "task_id")
-        task = self.state.jobs.get(str(params["task_id"]))
+        task = self.state.job(str(params["task_id"]))
         if task is None or task.get("advertiser_id") != str(params["advertiser_id"]):
             raise invalid("task_id does not exist")
         task["polls"] += 1
@@ -52,7 +55,7 @@ class TikTokReports(TikTokProtocol):
     @route("GET", rf"{P}/report/task/download/")
     def download_task(self, request: Request) -> Response:
         params = self._body(request, "advertiser_id", "task_id")
-        task = self.state.jobs.get(str(params["task_id"]))
+        task = self.state.job(str(params["task_id"]))
         if task is None or task["status"] != "SUCCESS":
             raise invalid("The task is not finished yet")
         body = task["body"]
@@ -63,9 +66,8 @@ class TikTokReports(TikTokProtocol):
                 wanted_campaigns |= set(map(str, maybe_json(item["filter_value"])))
         units = [
             unit
-            for unit in self.state.units.values()
-            if unit.platform == self.platform
-            and unit.account == task["advertiser_id"]
+            for unit in self.state.units_of(self.platform)
+            if unit.account == task["advertiser_id"]
             and (not wanted_campaigns or unit.campaign_id in wanted_campaigns)
         ]
         out = io.StringIO()

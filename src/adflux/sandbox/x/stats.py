@@ -34,36 +34,39 @@ class XStats(XProtocol):
         if start is None or end is None or end <= start or (end - start).days > 90:
             raise invalid("start_time and end_time must span 1 to 90 days", "start_time")
         job_id = str(int(self.state.ids.tweet()) + 7)
-        self.state.jobs[job_id] = {
-            "id": job_id,
-            "id_str": job_id,
-            "account_id": account,
-            "status": "PROCESSING",
-            "url": None,
-            "entity": "LINE_ITEM",
-            "entity_ids": params["entity_ids"].split(","),
-            "start_time": params["start_time"],
-            "end_time": params["end_time"],
-            "granularity": params["granularity"],
-            "metric_groups": params["metric_groups"].split(","),
-            "placement": params["placement"],
-            "polls": 0,
-        }
-        return self._ok(_public_job(self.state.jobs[job_id]), request)
+        job = self.state.put_job(
+            job_id,
+            {
+                "id": job_id,
+                "id_str": job_id,
+                "account_id": account,
+                "status": "PROCESSING",
+                "url": None,
+                "entity": "LINE_ITEM",
+                "entity_ids": params["entity_ids"].split(","),
+                "start_time": params["start_time"],
+                "end_time": params["end_time"],
+                "granularity": params["granularity"],
+                "metric_groups": params["metric_groups"].split(","),
+                "placement": params["placement"],
+                "polls": 0,
+            },
+        )
+        return self._ok(_public_job(job), request)
 
     @route("GET", r"/12/stats/jobs/accounts/(?P<account>[0-9a-z]+)")
     def check_jobs(self, request: Request, account: str) -> Response:
         wanted = set((request.arg("job_ids") or "").split(",")) - {""}
         jobs = [
             job
-            for job_id, job in self.state.jobs.items()
+            for job_id, job in self.state.all_jobs()
             if job.get("account_id") == account and "entity_ids" in job and (not wanted or job_id in wanted)
         ]
         for job in jobs:
             job["polls"] += 1
             if job["status"] == "PROCESSING" and job["polls"] >= self.state.report_polls:
                 name = f"x-stats-{job['id']}.json.gz"
-                self.state.files[name] = gzip.compress(json.dumps(self._job_payload(job)).encode())
+                self.state.put_file(name, gzip.compress(json.dumps(self._job_payload(job)).encode()))
                 job["status"], job["url"] = "SUCCESS", f"{request.host_url}/__files/{name}"
         return self._ok([_public_job(job) for job in jobs], request, next_cursor=None)
 
@@ -86,11 +89,7 @@ class XStats(XProtocol):
                 )
             }
             if unit is not None:
-                units = [
-                    u
-                    for u in self.state.units.values()
-                    if u.platform == self.platform and u.campaign_id == unit.campaign_id
-                ]
+                units = [u for u in self.state.units_of(self.platform) if u.campaign_id == unit.campaign_id]
                 days = campaign_days(units, start, end - timedelta(days=1), self.state.today)[item_id]
                 for day, metrics in days.items():
                     index = (day - start).days
