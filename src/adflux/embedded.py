@@ -9,8 +9,10 @@ with ADFLUX_PLATFORM_BASE_URL pointing at the real platforms or a sandbox server
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 from datetime import date
+from pathlib import Path
 
 from flask import Flask
 
@@ -24,22 +26,30 @@ _lock = threading.Lock()
 _sandbox: SandboxServer | None = None
 
 
+STORE_FILE = "sandbox.db"
+
+
 def init_app(app: Flask) -> None:
     """Let the platform layer find the in-process sandbox (started on first use)."""
     app.extensions[EMBEDDED_SANDBOX_KEY] = in_process_base_url
 
 
-def in_process_sandbox(store_path: str | None = None) -> SandboxServer:
+def store_path() -> Path:
+    """The sandbox's own store beside the app's database: every process of this installation (the
+    demo, `adflux serve`, each CLI command, inline workers) sees the same platform objects."""
+    return Path(current_settings().instance_path) / STORE_FILE
+
+
+def in_process_sandbox(store: str | None = None) -> SandboxServer:
     """The sandbox server running in this process, starting it on first use.
 
-    `store_path` is the sandbox's own SQLite file when this call starts it (ignored once it runs):
-    every process on that file shares one set of platform objects, clock and ids. None (the
-    default, and what the app uses today) keeps them in this process's memory.
+    It keeps its state in `store` (default: `store_path()`), shared with every other process of
+    this installation; an explicit server set by `set_in_process_sandbox` (tests) wins.
     """
     global _sandbox
     with _lock:
         if _sandbox is None:
-            _sandbox = start_sandbox_in_thread(store_path=store_path)
+            _sandbox = start_sandbox_in_thread(store_path=store or str(store_path()))
             logger.info("started the in-process platform sandbox at %s", _sandbox.base_url)
         return _sandbox
 
@@ -57,23 +67,35 @@ def set_in_process_sandbox(server: SandboxServer | None) -> SandboxServer | None
     return previous
 
 
-def fresh_sandbox(start_date: date, store_path: str | None = None) -> SandboxServer | None:
-    """A new in-process sandbox whose clock starts at `start_date`, for the demo.
+def fresh_sandbox(start_date: date) -> SandboxServer | None:
+    """The demo's sandbox: this installation's store emptied, its clock set to `start_date`.
 
-    None when AdFlux talks to an external sandbox or real platforms: their clock is not ours to move.
-    With `store_path`, the sandbox keeps its state in that file (`start_date` only seeds a new one).
+    Only for a database the demo has just emptied (the objects in the store belonged to its
+    campaigns). None when AdFlux talks to an external sandbox or real platforms: their objects
+    and clock are not ours to touch.
     """
     if current_settings().platform_base_url:
         return None
-    server = start_sandbox_in_thread(start_date=start_date, store_path=store_path)
+    server = start_sandbox_in_thread(start_date=start_date, store_path=str(store_path()))
+    with server.state.transaction():
+        server.state.reset()
+        server.state.today = start_date
     previous = set_in_process_sandbox(server)
     if previous is not None:
         previous.stop()
     return server
 
 
-def serve(
-    host: str, port: int, *, latency_ms: float = 0, seed: int = 0, store_path: str | None = None
-) -> None:
+def serve(host: str, port: int, *, latency_ms: float = 0, seed: int = 0, store: str | None = None) -> None:
     """Serve the sandbox on `host:port` until interrupted (`adflux sandbox [--store PATH]`)."""
-    serve_sandbox(host, port, latency_ms=latency_ms, seed=seed, store_path=store_path)
+    serve_sandbox(host, port, latency_ms=latency_ms, seed=seed, store_path=store)
+
+
+def save_store_copy(target: Path) -> Path | None:
+    """Copy this installation's sandbox store to `target` (before the demo empties it)."""
+    source = store_path()
+    if not source.exists():
+        return None
+    with start_sandbox_in_thread(store_path=str(source)) as server, server.state.transaction():
+        shutil.copyfile(source, target)  # inside a transaction: no writer in the middle of it
+    return target

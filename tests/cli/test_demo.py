@@ -78,3 +78,37 @@ def test_a_second_demo_never_erases_what_a_person_made_unless_told_and_then_back
         assert len(saved) == 1 and saved[0].tables["users"] == 1 and saved[0].tables["campaigns"] == 1
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
         db.engine.dispose()
+
+
+def test_after_the_demo_another_process_stops_its_campaign_and_new_ids_never_repeat(tmp_path):
+    """The sandbox remembers across processes: a later command (a new in-process sandbox on the
+    same store) pauses the demo's campaign, and a campaign published then gets ids of its own."""
+    from adflux import embedded
+
+    app = create_app(Settings.from_env({}, env="testing", instance_path=str(tmp_path / "instance")))
+    demo = _run(app, "--json", "demo", "--candidates", "1000", "--jobs", "30", "--days", "3")
+    assert demo.exit_code == 0, demo.output
+    campaign_id = json.loads(demo.output)["campaign_id"]
+    assert (tmp_path / "instance" / "sandbox.db").exists()
+    # The next command runs in a new process: its sandbox starts afresh on the same store.
+    embedded.set_in_process_sandbox(None).stop()
+    try:
+        paused = _run(app, "--json", "campaign", "pause", str(campaign_id))
+        assert paused.exit_code == 0, paused.output
+        assert json.loads(paused.output)["status"] == "paused"
+        with app.app_context():
+            job_id = db.session.scalar(select(Campaign.job_id))
+        created = _run(
+            app, "--json", "create-campaign", "--job-id", str(job_id), "--platforms", "meta", "--publish"
+        )
+        assert created.exit_code == 0, created.output
+        with app.app_context():
+            meta_ids = db.session.scalars(
+                select(PlatformCampaign.external_campaign_id).where(PlatformCampaign.platform == "meta")
+            ).all()
+            assert len(meta_ids) == 2 and len(set(meta_ids)) == 2
+            db.engine.dispose()
+    finally:
+        running = embedded.set_in_process_sandbox(None)
+        if running is not None:
+            running.stop()

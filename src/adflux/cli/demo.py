@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 from sqlalchemy import inspect
@@ -37,7 +38,8 @@ def demo(
     What it touches:
     - the configured database (default: instance/adflux.db): it adds simulated candidates and
       job openings, a segmentation model and one campaign with its metrics;
-    - the platform sandbox (in-process, on the embedded default);
+    - the platform sandbox: on the embedded default its store, instance/sandbox.db, which it
+      empties and sets to the demo's clock (only after emptying the database as above);
     - instance/demo-data.json: what it left, so the next demo knows what it may erase.
     A second demo erases only what the first one left. If the database holds anything else
     (a user, a token, your own jobs or campaigns) it stops, unless --reset, which first saves a
@@ -94,6 +96,7 @@ def demo(
 
 def _make_room(reset: bool, say: Callable[[str], None]) -> None:
     """Empty the database for the demo, erasing only what an earlier demo made unless told."""
+    from adflux import embedded
     from adflux.services import demo_safety
 
     contents = demo_safety.database_contents()
@@ -111,6 +114,9 @@ def _make_room(reset: bool, say: Callable[[str], None]) -> None:
     saved = demo_safety.reset_database(backup_first=True)
     if saved is not None:
         say(f"[yellow]Respaldo guardado en {saved.path}[/] (adflux db restore para volver)")
+        store = embedded.save_store_copy(Path(saved.path + ".sandbox.db"))
+        if store is not None:
+            say(f"[yellow]Objetos del sandbox guardados en {store}[/]")
 
 
 def register(group: click.Group) -> None:

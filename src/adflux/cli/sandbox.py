@@ -38,7 +38,7 @@ def sandbox(host: str, port: int, latency_ms: float, seed: int, store_path: str 
     )
     if store_path:
         click.echo(f"Sandbox state kept in {store_path}")
-    embedded.serve(host, port, latency_ms=latency_ms, seed=seed, store_path=store_path)
+    embedded.serve(host, port, latency_ms=latency_ms, seed=seed, store=store_path)
 
 
 def register(group: click.Group) -> None:
