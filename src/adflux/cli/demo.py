@@ -51,12 +51,7 @@ def demo(
     from adflux.services import demo_safety
     from adflux.services.database import upgrade_database
 
-    chosen = tuple(p.strip() for p in platforms.split(",") if p.strip())
-    unknown = sorted(set(chosen) - set(PLATFORMS))
-    if unknown or len(chosen) < 1:
-        raise click.BadParameter(
-            f"unknown platform(s): {', '.join(unknown) or '(none given)'}", param_hint="--platforms"
-        )
+    chosen = _platforms(platforms)
     started = time.perf_counter()
 
     def say(message: str) -> None:
@@ -92,6 +87,16 @@ def demo(
         f"  adflux report --group-by day,platform --campaign-id {result.campaign_id} --until {result.until}"
     )
     console.print("  adflux serve                        # el tablero en http://127.0.0.1:5000/")
+
+
+def _platforms(raw: str) -> tuple[str, ...]:
+    chosen = tuple(p.strip() for p in raw.split(",") if p.strip())
+    unknown = sorted(set(chosen) - set(PLATFORMS))
+    if unknown or len(chosen) < 1:
+        raise click.BadParameter(
+            f"unknown platform(s): {', '.join(unknown) or '(none given)'}", param_hint="--platforms"
+        )
+    return chosen
 
 
 def _make_room(reset: bool, say: Callable[[str], None]) -> None:

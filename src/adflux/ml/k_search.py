@@ -97,14 +97,11 @@ def choose_k(
     """Fit K-means for every k on a uniform sample of X and score it; the best silhouette wins.
 
     Samples are nested and drawn once, so every k is judged on the same candidates: K-means and
-    inertia use the fit sample, Davies–Bouldin and Calinski–Harabasz a score sample inside it,
-    silhouette a fixed-size sample inside that. Ties go to the smaller k. `n_jobs` values of k are
-    fitted at once (threads, one BLAS/OpenMP thread each; default: one per core).
-    """
+    inertia on the fit sample, Davies–Bouldin and Calinski–Harabasz on a score sample inside it,
+    silhouette on a fixed-size sample inside that. Ties go to the smaller k. `n_jobs` values of k
+    are fitted at once (threads, one BLAS/OpenMP thread each; default: one per core)."""
     n = X.shape[0]
-    k_values = sorted({int(k) for k in k_values if 2 <= int(k) < n})
-    if not k_values:
-        raise ValueError(f"no k to try: need 2 <= k < n_samples ({n})")
+    k_values = _usable_k(k_values, n)
     n_jobs = max(1, min(n_jobs or os.cpu_count() or 1, len(k_values)))
     samples = _draw_samples(
         n,
@@ -127,11 +124,10 @@ def choose_k(
             random_state=random_state,
             restarts=_search_restarts(restarts, len(samples.seed)),
         )
-        # Every worker thread reads this one matrix: read-only, so that a fit writing to it in
-        # place (KMeans(copy_x=False) centres X and restores it) raises instead of moving the
-        # rows under the fits running beside it (see `_KSearchFit.fit`).
+        # Every thread reads this one matrix: read-only, so a fit writing to it in place raises
+        # instead of moving rows under its neighbours (`_KSearchFit.fit`). Duplicate points make
+        # K-means warn; such a k is recorded as degenerate instead.
         X_fit.flags.writeable = False
-        # Duplicate points make K-means warn; such a k is recorded as degenerate instead.
         warnings.simplefilter("ignore", ConvergenceWarning)
         results, models = _fit_every_k(search, k_values, n_jobs=n_jobs, progress=progress)
     ordered = [results[k] for k in k_values]
@@ -144,6 +140,13 @@ def choose_k(
         silhouette_sample=samples.fit[samples.silhouette],
         silhouette_distances=search.distances,
     )
+
+
+def _usable_k(k_values: Sequence[int], n: int) -> list[int]:
+    usable = sorted({int(k) for k in k_values if 2 <= int(k) < n})
+    if not usable:
+        raise ValueError(f"no k to try: need 2 <= k < n_samples ({n})")
+    return usable
 
 
 @dataclass(frozen=True)
