@@ -11,6 +11,7 @@ from adflux.extensions import db
 from adflux.models import Campaign, PlatformCampaign
 from adflux.models.base import utcnow
 from adflux.services import campaigns as campaigns_service
+from adflux.services import task_queue
 from adflux.services.locks import try_lock
 from factories import make_job
 
@@ -67,3 +68,30 @@ def test_a_publish_a_live_worker_holds_is_not_resent_but_a_dead_workers_is(clien
     finally:
         release.set()
         worker.join()
+
+
+def test_a_campaign_whose_platforms_all_finished_but_never_settled_is_settled(client, app_ctx, sandbox):
+    # A worker died after recording its platform's result and before settling the campaign.
+    campaign = _stalled_campaign(client, idle_seconds=90, status="active")
+    db.session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign["id"])
+        .values(updated_at=utcnow() - timedelta(seconds=90))
+    )
+    db.session.commit()
+    assert campaigns_service.resend_stalled_publishes() == 0
+    assert client.get(f"/api/v1/campaigns/{campaign['id']}").get_json()["status"] == "active"
+
+
+def test_a_resent_publish_finishes_the_campaigns_publish_run(client, app_ctx, sandbox, monkeypatch):
+    body = {"job_id": make_job().id, "platforms": ["meta"], "budget_total": 2_000_000}
+    campaign = client.post("/api/v1/campaigns", json=body).get_json()
+    # Publishing started, but its message never reached a worker (the broker lost it).
+    with monkeypatch.context() as lost:
+        lost.setattr(task_queue, "send", lambda *args, **kwargs: None)
+        run = client.post(f"/api/v1/campaigns/{campaign['id']}/publish").get_json()
+    db.session.execute(update(PlatformCampaign).values(updated_at=utcnow() - timedelta(seconds=90)))
+    db.session.commit()
+    assert campaigns_service.resend_stalled_publishes() == 1
+    finished = client.get(run["status_url"]).get_json()
+    assert finished["status"] == "succeeded" and finished["progress"] == 100.0

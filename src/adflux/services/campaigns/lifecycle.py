@@ -117,6 +117,7 @@ def settle_campaign_of(*, platform_campaign_id: int, run_id: str | None = None) 
 
 def settle_campaign(*, campaign_id: int, run_id: str | None = None) -> Campaign:
     """Recompute a publishing campaign's status from its platforms, and the run's progress."""
+    run_id = run_id or _open_publish_run(campaign_id)
     campaign = _locked(campaign_id)
     statuses = [pc.status for pc in campaign.platform_campaigns]
     if campaign.status in ("publishing", "partially_active", "failed"):
@@ -135,6 +136,21 @@ def settle_campaign(*, campaign_id: int, run_id: str | None = None) -> Campaign:
     if run_id:
         _update_publish_run(run_id, campaign)
     return campaign
+
+
+def _open_publish_run(campaign_id: int) -> str | None:
+    """The campaign's publish run still open (a resent publish carries no run id)."""
+    return db.session.scalar(
+        select(TaskRun.id)
+        .where(
+            TaskRun.subject_type == "campaign",
+            TaskRun.subject_id == str(campaign_id),
+            TaskRun.kind == "campaign.publish",
+            TaskRun.status.in_(("pending", "running")),
+        )
+        .order_by(TaskRun.created_at.desc())
+        .limit(1)
+    )
 
 
 def _update_publish_run(run_id: str, campaign: Campaign) -> None:
@@ -171,6 +187,7 @@ def resend_stalled_publishes(*, idle_seconds: int | None = None, queued_minutes:
     settings = current_settings()
     idle = settings.publish_sweep_idle_seconds if idle_seconds is None else idle_seconds
     now = utcnow()
+    _settle_finished(before=now - timedelta(seconds=idle))
     stalled = db.session.scalars(
         select(PlatformCampaign)
         .join(Campaign)
@@ -192,6 +209,26 @@ def resend_stalled_publishes(*, idle_seconds: int | None = None, queued_minutes:
     if lost:
         logger.warning("resent %d stalled publishes (%d waited in the queue)", len(lost), queued)
     return len(lost)
+
+
+def _settle_finished(*, before: datetime) -> None:
+    """Settle campaigns still publishing whose platforms all finished (a worker died between
+    recording its platform's result and settling the campaign)."""
+    unfinished = (
+        select(PlatformCampaign.id)
+        .where(
+            PlatformCampaign.campaign_id == Campaign.id,
+            PlatformCampaign.status.in_(("pending", "publishing")),
+        )
+        .exists()
+    )
+    finished = db.session.scalars(
+        select(Campaign.id).where(Campaign.status == "publishing", Campaign.updated_at < before, ~unfinished)
+    ).all()
+    for campaign_id in finished:
+        settle_campaign(campaign_id=campaign_id)
+    if finished:
+        logger.warning("settled %d campaigns whose platforms had all finished", len(finished))
 
 
 def _nobody_publishes(pc: PlatformCampaign, *, queued: int, now: datetime, minutes: int) -> bool:
