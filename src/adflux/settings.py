@@ -53,7 +53,7 @@ class Settings:
     # Seconds before Redis redelivers a task whose worker died without acknowledging it.
     celery_visibility_timeout: int = 3600
     # A publish nobody is doing (lost message, dead worker) is resent after this many idle seconds.
-    publish_sweep_idle_seconds: int = 60
+    publish_sweep_idle_seconds: int = 30
     publish_sweep_interval_seconds: int = 30
     log_level: str = "INFO"
     log_format: str = "auto"  # auto | text | json; auto = json in production
