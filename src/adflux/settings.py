@@ -51,7 +51,10 @@ class Settings:
     celery_broker_url: str | None = None
     celery_result_backend: str | None = None
     # Seconds before Redis redelivers a task whose worker died without acknowledging it.
-    celery_visibility_timeout: int = 3600
+    # A dead worker's unacknowledged tasks come back after this many seconds: longer than our
+    # longest task (minutes), and safe if one still runs: publishing, training and the metrics
+    # sync each hold a lock, the rest are idempotent. Publishes come back sooner (the sweep).
+    celery_visibility_timeout: int = 900
     # A publish nobody is doing (lost message, dead worker) is resent after this many idle seconds.
     publish_sweep_idle_seconds: int = 30
     publish_sweep_interval_seconds: int = 30

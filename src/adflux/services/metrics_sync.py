@@ -23,13 +23,17 @@ from adflux.models.base import utcnow
 from adflux.platforms.errors import PlatformError
 from adflux.platforms.types import PublishResult
 from adflux.services import task_runs
+from adflux.services.errors import Conflict
 from adflux.services.local_dates import today
+from adflux.services.locks import try_lock
 from adflux.services.metrics_store import upsert_metrics
 from adflux.services.platform_access import adapter_for
 from adflux.services.publishing import ad_group_ref
 from adflux.settings import current_settings
 
 logger = logging.getLogger(__name__)
+
+SYNC_LOCK_KEY = 1
 
 
 @dataclass
@@ -96,7 +100,17 @@ def sync_metrics(
     platforms: list[str] | None = None,
     progress: Any = None,
 ) -> SyncResult:
-    """Fetch and upsert daily insights for every platform campaign that needs it."""
+    """Fetch and upsert daily insights for every platform campaign that needs it (one at a time:
+    a second sync while one runs, e.g. a redelivered task, is refused instead of doubling it)."""
+    with try_lock("sync", SYNC_LOCK_KEY) as acquired:
+        if not acquired:
+            raise Conflict("A metrics sync is already running")
+        return _sync(until=until, lookback_days=lookback_days, platforms=platforms, progress=progress)
+
+
+def _sync(
+    *, until: date | None, lookback_days: int | None, platforms: list[str] | None, progress: Any
+) -> SyncResult:
     settings = current_settings()
     lookback = settings.metrics_lookback_days if lookback_days is None else lookback_days
     until = until or today()
