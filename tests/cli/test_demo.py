@@ -65,7 +65,12 @@ def test_a_second_demo_never_erases_what_a_person_made_unless_told_and_then_back
         auth_service.create_user(email="gerente@portal.example", password="una-clave-larga", role="admin")
 
     refused = _run(app, "demo", "--candidates", "1000", "--jobs", "30", "--days", "3")
-    assert refused.exit_code == 1 and "users 1" in refused.output and "--reset" in refused.output
+    assert (
+        refused.exit_code == 1
+        and "users 1 (la demo dejó 0)" in refused.output
+        and "--reset" in refused.output
+    )
+    assert "candidates" not in refused.output  # what the demo left is not what stops it
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 1
         assert db.session.scalar(select(func.count()).select_from(Campaign)) == 1

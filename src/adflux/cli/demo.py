@@ -113,7 +113,7 @@ def _make_room(reset: bool, say: Callable[[str], None]) -> None:
         return
     if not reset:
         raise click.ClickException(
-            f"la base de datos tiene datos que la demo no creó ({contents.summary()}); "
+            f"la base de datos tiene datos que la demo no creó: {contents.summary()}; "
             "use --reset para respaldarla y empezar de nuevo, o ADFLUX_DATABASE_URL para otra base"
         )
     saved = demo_safety.reset_database(backup_first=True)

@@ -42,10 +42,18 @@ class Contents:
 
     kind: str
     counts: dict[str, int] = field(default_factory=dict)
+    # What the last demo left, when known (None: no note of a demo for this database).
+    left: dict[str, int] | None = None
 
     def summary(self) -> str:
-        """The non-empty content tables, e.g. "users 1, campaigns 3"."""
-        return ", ".join(f"{name} {n}" for name, n in self.counts.items() if n)
+        """The tables that differ from what the last demo left, e.g. "users 1 (the demo left 0)"."""
+        if self.left is None:
+            return ", ".join(f"{name} {n}" for name, n in self.counts.items() if n)
+        return ", ".join(
+            f"{name} {n} (la demo dejó {self.left.get(name, 0)})"
+            for name, n in self.counts.items()
+            if n != self.left.get(name, 0)
+        )
 
 
 def _counts() -> dict[str, int]:
@@ -73,9 +81,11 @@ def database_contents() -> Contents:
         mark = json.loads(_mark_path().read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return Contents("other", counts)
-    if mark.get("database") == _database_identity() and mark.get("counts") == counts:
-        return Contents("demo", counts)
-    return Contents("other", counts)
+    if mark.get("database") != _database_identity():
+        return Contents("other", counts)
+    if mark.get("counts") == counts:
+        return Contents("demo", counts, mark["counts"])
+    return Contents("other", counts, mark.get("counts") or {})
 
 
 def remember_demo_data() -> None:
