@@ -40,16 +40,16 @@ def store_path() -> Path:
     return Path(current_settings().instance_path) / STORE_FILE
 
 
-def in_process_sandbox(store: str | None = None) -> SandboxServer:
+def in_process_sandbox() -> SandboxServer:
     """The sandbox server running in this process, starting it on first use.
 
-    It keeps its state in `store` (default: `store_path()`), shared with every other process of
-    this installation; an explicit server set by `set_in_process_sandbox` (tests) wins.
+    It keeps its state in `store_path()`, shared with every other process of this installation;
+    an explicit server set by `set_in_process_sandbox` (tests) wins.
     """
     global _sandbox
     with _lock:
         if _sandbox is None:
-            _sandbox = start_sandbox_in_thread(store_path=store or str(store_path()))
+            _sandbox = start_sandbox_in_thread(store_path=str(store_path()))
             logger.info("started the in-process platform sandbox at %s", _sandbox.base_url)
         return _sandbox
 

@@ -4,6 +4,7 @@ in-process sandbox)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 from sqlalchemy import func, select
@@ -81,6 +82,8 @@ def test_a_second_demo_never_erases_what_a_person_made_unless_told_and_then_back
     with app.app_context():
         saved = backups.list_backups()
         assert len(saved) == 1 and saved[0].tables["users"] == 1 and saved[0].tables["campaigns"] == 1
+        # The sandbox's objects of the erased campaigns are kept beside the database backup.
+        assert Path(saved[0].path + ".sandbox.db").stat().st_size > 0
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
         db.engine.dispose()
 

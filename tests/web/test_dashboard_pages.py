@@ -149,6 +149,25 @@ def test_a_manager_publishes_from_the_campaign_page_and_sees_the_task(app, manag
     assert "/actions/pause" in html and "/actions/publish" not in html
 
 
+def test_a_pause_that_missed_a_platform_is_shown_partial_and_retried_from_the_page(app, manager, sandbox):
+    with app.app_context():
+        campaign_id = _campaign(platforms=("meta", "tiktok"), segments=1).id
+        campaigns_service.publish_campaign(campaign_id=campaign_id)
+    sandbox.expire_tokens("tiktok")
+    token = csrf_token(manager, f"/campaigns/{campaign_id}")
+    paused = manager.post(f"/campaigns/{campaign_id}/actions/pause", data={"csrf_token": token})
+    html = manager.get(paused.headers["Location"]).get_data(as_text=True)
+    assert "Parcialmente pausada" in html and "Reintentar en las plataformas que faltan" in html
+    assert f"/campaigns/{campaign_id}/actions/retry_action" in html
+    sandbox.state.expire_all["tiktok"] = False
+    retried = manager.post(f"/campaigns/{campaign_id}/actions/retry_action", data={"csrf_token": token})
+    html = manager.get(retried.headers["Location"]).get_data(as_text=True)
+    assert "/actions/retry_action" not in html
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        assert campaign.status == "paused" and campaign.pending_action is None
+
+
 def test_actions_need_the_csrf_token_and_the_manager_role(app, viewer, manager):
     with app.app_context():
         campaign_id = _campaign(platforms=("meta",), segments=1).id

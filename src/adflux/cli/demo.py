@@ -100,23 +100,17 @@ def _platforms(raw: str) -> tuple[str, ...]:
 
 
 def _make_room(reset: bool, say: Callable[[str], None]) -> None:
-    """Empty the database for the demo, erasing only what an earlier demo made unless told."""
+    """Make room for the demo (services/demo_safety decides) and say what was done."""
     from adflux import embedded
     from adflux.services import demo_safety
 
-    contents = demo_safety.database_contents()
-    if contents.kind == "empty":
-        return
-    if contents.kind == "demo":
+    try:
+        room = demo_safety.make_room(reset=reset)
+    except demo_safety.DemoWouldEraseData as exc:
+        raise click.ClickException(exc.message) from None
+    if room.done == "demo":
         say("[yellow]Reiniciando los datos de la demostración anterior (nada más había cambiado)[/]")
-        demo_safety.reset_database(backup_first=False)
-        return
-    if not reset:
-        raise click.ClickException(
-            f"la base de datos tiene datos que la demo no creó: {contents.summary()}; "
-            "use --reset para respaldarla y empezar de nuevo, o ADFLUX_DATABASE_URL para otra base"
-        )
-    saved = demo_safety.reset_database(backup_first=True)
+    saved = room.backup
     if saved is not None:
         say(f"[yellow]Respaldo guardado en {saved.path}[/] (adflux db restore para volver)")
         store = embedded.save_store_copy(Path(saved.path + ".sandbox.db"))

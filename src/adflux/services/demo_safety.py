@@ -19,6 +19,7 @@ from adflux.extensions import db
 from adflux.services import backups
 from adflux.services.backups import BackupInfo
 from adflux.services.database import upgrade_database
+from adflux.services.errors import Conflict
 from adflux.settings import current_settings
 
 # The tables whose rows people (or their API clients) create, and so a demo must not erase.
@@ -94,6 +95,36 @@ def remember_demo_data() -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     mark = {"database": _database_identity(), "counts": _counts()}
     path.write_text(json.dumps(mark, indent=1, sort_keys=True), encoding="utf-8")
+
+
+class DemoWouldEraseData(Conflict):
+    """The database holds data the demo did not create, and nobody said --reset."""
+
+
+@dataclass(frozen=True)
+class Room:
+    """What making room for the demo did: "empty" (nothing to do), "demo" (erased the last
+    demo's data) or "reset" (erased everything, after `backup`)."""
+
+    done: str
+    backup: BackupInfo | None = None
+
+
+def make_room(*, reset: bool) -> Room:
+    """Empty the database for the demo, erasing only what an earlier demo made unless `reset`
+    (which backs everything up first); otherwise DemoWouldEraseData says what is in the way."""
+    contents = database_contents()
+    if contents.kind == "empty":
+        return Room("empty")
+    if contents.kind == "demo":
+        reset_database(backup_first=False)
+        return Room("demo")
+    if not reset:
+        raise DemoWouldEraseData(
+            f"la base de datos tiene datos que la demo no creó: {contents.summary()}; "
+            "use --reset para respaldarla y empezar de nuevo, o ADFLUX_DATABASE_URL para otra base"
+        )
+    return Room("reset", reset_database(backup_first=True))
 
 
 def reset_database(*, backup_first: bool) -> BackupInfo | None:

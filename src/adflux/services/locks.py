@@ -24,6 +24,12 @@ _local_guard = threading.Lock()
 NAMESPACES = {"publish": 1, "sync": 2, "training": 3, "settle": 4, "audience": 5}
 
 
+def _local_lock(ns: int, key: int) -> threading.Lock:
+    """The in-process lock standing in for an advisory lock (SQLite: one process)."""
+    with _local_guard:
+        return _local_locks.setdefault((ns, key), threading.Lock())
+
+
 @contextmanager
 def hold_lock(namespace: str, key: int, *, timeout_s: float = 120.0) -> Iterator[None]:
     """Wait for the lock (namespace, key) and hold it; ServiceUnavailable after `timeout_s`.
@@ -51,8 +57,7 @@ def hold_lock(namespace: str, key: int, *, timeout_s: float = 120.0) -> Iterator
                 conn.execute(text("SELECT set_config('lock_timeout', '0', false)"))
                 conn.commit()
         return
-    with _local_guard:
-        lock = _local_locks.setdefault((ns, key), threading.Lock())
+    lock = _local_lock(ns, key)
     if not lock.acquire(timeout=timeout_s):
         raise ServiceUnavailable(f"Waited {timeout_s:.0f} s for another {namespace} lock")
     try:
@@ -78,8 +83,7 @@ def try_lock(namespace: str, key: int) -> Iterator[bool]:
                     conn.execute(text("SELECT pg_advisory_unlock(:ns, :key)"), {"ns": ns, "key": key})
                     conn.commit()
         return
-    with _local_guard:
-        lock = _local_locks.setdefault((ns, key), threading.Lock())
+    lock = _local_lock(ns, key)
     got = lock.acquire(blocking=False)
     try:
         yield got

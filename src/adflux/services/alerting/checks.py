@@ -43,10 +43,17 @@ class Context:
     now: datetime
 
 
-def _error_rate(ctx: Context) -> list[Firing]:
+def _window_totals(ctx: Context) -> dict[str, Any] | None:
+    """Requests, errors and seconds in the alert window; None when too few to judge a rate."""
     s = ctx.settings
     totals = request_stats.window_totals(minutes=s.alert_window_minutes, now=ctx.now)
-    if totals["requests"] < s.alert_min_requests:
+    return totals if totals["requests"] >= s.alert_min_requests else None
+
+
+def _error_rate(ctx: Context) -> list[Firing]:
+    s = ctx.settings
+    totals = _window_totals(ctx)
+    if totals is None:
         return []
     rate = totals["errors"] / totals["requests"]
     if rate <= s.alert_error_rate:
@@ -67,8 +74,8 @@ def _error_rate(ctx: Context) -> list[Firing]:
 
 def _latency(ctx: Context) -> list[Firing]:
     s = ctx.settings
-    totals = request_stats.window_totals(minutes=s.alert_window_minutes, now=ctx.now)
-    if totals["requests"] < s.alert_min_requests:
+    totals = _window_totals(ctx)
+    if totals is None:
         return []
     average = totals["seconds"] / totals["requests"]
     if average <= s.alert_latency_seconds:
