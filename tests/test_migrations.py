@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from adflux.app import create_app
 from adflux.extensions import db
+from adflux.models.base import utcnow
 from adflux.services.database import current_revision, upgrade_database
 from adflux.settings import Settings
 from conftest import ADMIN_DATABASE_URL, require_service
@@ -71,13 +72,27 @@ def _tokens(conn) -> dict[str, str]:  # type: ignore[no-untyped-def]
 def _data_versions_upgrade_and_downgrade(database_url: str, instance: str) -> None:
     from flask_migrate import downgrade
 
-    from adflux.services.jobs import create_job
     from factories import job_data
 
     app = create_app(Settings.from_env({}, env="testing", database_url=database_url, instance_path=instance))
     with app.app_context():
         upgrade_database(revision="0005")
-        create_job(data=job_data())  # a database with job openings in it before 0006
+        # A database with job openings in it before 0006 (written with 0005's columns, not the model's).
+        row = {
+            **job_data(),
+            "country": "CO",
+            "salary_currency": "COP",
+            "status": "open",
+            "created_at": utcnow(),
+            "updated_at": utcnow(),
+        }
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    f"INSERT INTO job_openings ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})"
+                ),
+                row,
+            )
         db.session.remove()
         upgrade_database()
         with db.engine.begin() as conn:

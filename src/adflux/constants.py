@@ -129,10 +129,12 @@ STATUS_NAMES_ES: dict[str, str] = {
 
 # Background work: the Celery queues, and the tasks services enqueue by name (services never
 # import tasks/; the app registers these names when it wires Celery in).
-QUEUES: tuple[str, ...] = ("default", "publishing", "sync", "training", "maintenance")
+QUEUES: tuple[str, ...] = ("default", "publishing", "sync", "training", "maintenance", "automation")
 TASK_PUBLISH_PLATFORM_CAMPAIGN = "adflux.tasks.publishing.publish_platform_campaign"
 TASK_SYNC_METRICS = "adflux.tasks.metrics.sync_metrics"
 TASK_TRAIN_SEGMENTATION = "adflux.tasks.segmentation.train_segmentation"
+TASK_RUN_FEED = "adflux.tasks.feeds.run_feed"
+TASK_FOLLOW_JOB = "adflux.tasks.feeds.follow_job"
 
 # Reports group by these dimensions; imports read these formats.
 REPORT_DIMENSIONS: tuple[str, ...] = ("campaign", "platform", "segment", "category", "day")

@@ -109,6 +109,10 @@ class Settings:
     alert_drift_threshold: float = 0.25  # population stability index; > 0.25 is a major shift
     alert_sync_failures: int = 3  # consecutive failed metrics syncs before an alert
     alert_disk_free_ratio: float = 0.10  # alert when less than this share of a data disk is free
+    # Job feeds: the largest feed read (bytes), and how long a campaign whose job closed stays
+    # paused (a reopened job resumes it) before it is completed.
+    feed_max_bytes: int = 1 << 30
+    feed_close_grace_hours: int = 72
     # When API versions stop working, e.g. "meta:v21.0=2026-09-01,google:v19=2026-02-01".
     api_version_sunsets: str = ""
     alert_webhook_url: str | None = None
@@ -233,6 +237,8 @@ def _validate_operations(settings: Settings) -> None:
         raise SettingsError("ADFLUX_ALERT_DB_CONNECTION_RATIO and ADFLUX_ALERT_CPU_RATIO must be in (0, 1]")
     if settings.alert_sync_failures < 1:
         raise SettingsError("ADFLUX_ALERT_SYNC_FAILURES must be at least 1")
+    if settings.feed_max_bytes < 1 or settings.feed_close_grace_hours < 0:
+        raise SettingsError("ADFLUX_FEED_MAX_BYTES must be positive, ADFLUX_FEED_CLOSE_GRACE_HOURS 0 or more")
     if settings.alert_window_minutes < 1:
         raise SettingsError("ADFLUX_ALERT_WINDOW_MINUTES must be at least 1")
     if settings.backup_keep < 1:

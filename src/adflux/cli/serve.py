@@ -19,7 +19,9 @@ def serve(cli: CliContext, host: str, port: int, debug: bool) -> None:
 
 
 @click.command("worker", context_settings={"ignore_unknown_options": True})
-@click.option("--queues", "-Q", default="default,publishing,sync,training,maintenance", show_default=True)
+@click.option(
+    "--queues", "-Q", default="default,publishing,sync,training,maintenance,automation", show_default=True
+)
 @click.option("--concurrency", "-c", type=int, default=2, show_default=True)
 @click.option("--beat", is_flag=True, help="Also run the periodic scheduler (one per deployment).")
 @pass_cli

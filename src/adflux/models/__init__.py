@@ -3,6 +3,7 @@
 from adflux.models.auth import ApiToken, User
 from adflux.models.campaigns import AdCreative, AdGroup, Campaign, PlatformCampaign, campaign_segments
 from adflux.models.candidates import Candidate, CandidatePersona
+from adflux.models.feeds import FeedRun, JobFeed, Playbook
 from adflux.models.jobs import JobOpening
 from adflux.models.metrics import CampaignMetricDaily, DailyMetricTotal, MetricDaily
 from adflux.models.ops import Alert, AuditEvent, RequestStat, TaskRun
@@ -25,11 +26,14 @@ __all__ = [
     "CandidateSegment",
     "DailyMetricTotal",
     "DataVersion",
+    "FeedRun",
+    "JobFeed",
     "JobOpening",
     "MetricDaily",
     "PlatformAccount",
     "PlatformCampaign",
     "PlatformObject",
+    "Playbook",
     "RequestStat",
     "Segment",
     "SegmentationModel",

@@ -53,6 +53,13 @@ class Campaign(TimestampMixin, Model):
     # retry finishes. None when every platform is where the campaign's status says.
     pending_action: Mapped[str | None] = mapped_column(String(20))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Made by a playbook from the job feed (None: by hand).
+    playbook_id: Mapped[int | None] = mapped_column(ForeignKey("playbooks.id", ondelete="SET NULL"))
+    # pending | approved | rejected (None: no approval asked); the note says why it was rejected.
+    approval_status: Mapped[str | None] = mapped_column(String(20))
+    approval_note: Mapped[str | None] = mapped_column(String(500))
+    # Set when automation paused it because its job closed (a reopened job resumes only these).
+    automation_hold: Mapped[str | None] = mapped_column(String(20))
 
     job: Mapped[JobOpening] = relationship()
     segments: Mapped[list[Segment]] = relationship(secondary=campaign_segments, order_by=Segment.id)
@@ -63,6 +70,7 @@ class Campaign(TimestampMixin, Model):
     __table_args__ = (
         Index("ix_campaigns_status_id", "status", "id"),
         Index("ix_campaigns_job_id", "job_id"),
+        Index("ix_campaigns_approval_status", "approval_status"),
     )
 
 

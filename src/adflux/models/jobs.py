@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from adflux.extensions import Model
@@ -34,12 +34,21 @@ class JobOpening(TimestampMixin, Model):
     apply_url: Mapped[str] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(12), default="open")
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Why it closed: manual | feed_gone (no longer listed) | feed_closed (listed as closed or
+    # filled) | expired (past its expiry date).
+    close_reason: Mapped[str | None] = mapped_column(String(20))
+    # The feed that lists it (None: created by hand or imported), what the feed said last time
+    # (a hash, so an unchanged opening costs nothing) and when the feed says it expires.
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("job_feeds.id", ondelete="SET NULL"))
+    content_hash: Mapped[str | None] = mapped_column(String(40))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         Index("ix_job_openings_status_id", "status", "id"),
         Index("ix_job_openings_city", "city"),
         Index("ix_job_openings_category", "category"),
         Index("ix_job_openings_modality", "modality"),
+        Index("ix_job_openings_feed_id", "feed_id"),
     )
 
     def __repr__(self) -> str:

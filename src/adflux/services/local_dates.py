@@ -11,3 +11,8 @@ from adflux.settings import current_settings
 def today() -> date:
     """Today's date in the configured time zone (Bogotá: campaign dates are local dates)."""
     return datetime.now(ZoneInfo(current_settings().timezone)).date()
+
+
+def local_stamp(moment: datetime) -> str:
+    """A moment as people read it: "2026-12-07 10:15" in the configured time zone."""
+    return moment.astimezone(ZoneInfo(current_settings().timezone)).strftime("%Y-%m-%d %H:%M")

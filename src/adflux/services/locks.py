@@ -21,7 +21,7 @@ from adflux.services.errors import ServiceUnavailable
 _local_locks: dict[tuple[int, int], threading.Lock] = {}
 _local_guard = threading.Lock()
 
-NAMESPACES = {"publish": 1, "sync": 2, "training": 3, "settle": 4, "audience": 5}
+NAMESPACES = {"publish": 1, "sync": 2, "training": 3, "settle": 4, "audience": 5, "feed": 6, "job": 7}
 
 
 def _local_lock(ns: int, key: int) -> threading.Lock:

@@ -32,6 +32,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "adflux.tasks.metrics.*": {"queue": "sync"},
             "adflux.tasks.segmentation.*": {"queue": "training"},
             "adflux.tasks.maintenance.*": {"queue": "maintenance"},
+            "adflux.tasks.feeds.*": {"queue": "automation"},
         },
         # A task is acknowledged only after it finished, and redelivered if its worker dies:
         # every task is idempotent, so running twice is safe, losing one is not.

@@ -44,6 +44,12 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "schedule": timedelta(minutes=1),
             "options": {"queue": "maintenance", "expires": 55},
         },
+        # Feeds say how often they are read; this only looks for the ones that are due.
+        "run-due-feeds": {
+            "task": "adflux.tasks.feeds.run_due_feeds",
+            "schedule": timedelta(minutes=1),
+            "options": {"queue": "automation", "expires": 55},
+        },
         "backup-database": {
             "task": "adflux.tasks.maintenance.backup_database",
             "schedule": _cron(settings.backup_cron),

@@ -1,0 +1,69 @@
+"""Campaigns a playbook made that wait for a manager: list, approve (publish) or reject (archive,
+with the reason). Approvers hear of them through the "campaign awaiting approval" alert, which
+goes wherever alerts go (e-mail, webhook) and shows in the dashboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from adflux.extensions import db
+from adflux.models import Campaign, TaskRun
+from adflux.services import audit
+from adflux.services.campaigns import archive_campaign, publish_campaign
+from adflux.services.errors import InvalidTransition, NotFound, ValidationFailed
+from adflux.services.pagination import Page, paginate
+
+
+def list_pending(*, page: int = 1, page_size: int = 20) -> Page[Campaign]:
+    """Campaigns awaiting approval, oldest first."""
+    stmt = select(Campaign).where(Campaign.approval_status == "pending").order_by(Campaign.id)
+    return paginate(stmt, page=page, page_size=page_size)
+
+
+def _pending(campaign_id: int) -> Campaign:
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(f"Campaign {campaign_id} does not exist")
+    if campaign.approval_status != "pending":
+        raise InvalidTransition(f"Campaign {campaign_id} is not awaiting approval")
+    return campaign
+
+
+def approve(*, campaign_id: int) -> TaskRun:
+    """Approve and publish; returns the publishing run."""
+    campaign = _pending(campaign_id)
+    campaign.approval_status = "approved"
+    audit.record(
+        "campaign.approve", entity_type="campaign", entity_id=campaign.id, after={"approval": "approved"}
+    )
+    db.session.commit()
+    return publish_campaign(campaign_id=campaign_id)
+
+
+def reject(*, campaign_id: int, reason: str) -> Campaign:
+    """Reject with a reason: the draft is archived and never published."""
+    reason = (reason or "").strip()
+    if not 3 <= len(reason) <= 500:
+        raise ValidationFailed(
+            "Say why the campaign is rejected (3 to 500 characters)", errors={"reason": ["required"]}
+        )
+    campaign = _pending(campaign_id)
+    campaign.approval_status, campaign.approval_note = "rejected", reason
+    audit.record(
+        "campaign.reject",
+        entity_type="campaign",
+        entity_id=campaign.id,
+        after={"approval": "rejected", "reason": reason},
+    )
+    db.session.commit()
+    return archive_campaign(campaign_id=campaign_id)
+
+
+def pending_summary() -> list[dict[str, Any]]:
+    """(id, name, budget) of every campaign awaiting approval: what the alert names."""
+    rows = db.session.execute(
+        select(Campaign.id, Campaign.name, Campaign.budget_total).where(Campaign.approval_status == "pending")
+    )
+    return [{"id": i, "name": n, "budget_total": b} for i, n, b in rows]
