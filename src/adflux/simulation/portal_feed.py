@@ -69,7 +69,7 @@ class PortalFeedServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 server._answer(self)
 
             def log_message(self, *args: Any) -> None:
