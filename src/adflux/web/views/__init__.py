@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from adflux.web.views import alerts, audit, campaigns, overview, segments, tasks
+from adflux.web.views import alerts, approvals, audit, campaigns, feeds, overview, playbooks, segments, tasks
 from adflux.web.views.blueprint import bp
 
-__all__ = ["alerts", "audit", "bp", "campaigns", "overview", "segments", "tasks"]
+__all__ = [
+    "alerts",
+    "approvals",
+    "audit",
+    "bp",
+    "campaigns",
+    "feeds",
+    "overview",
+    "playbooks",
+    "segments",
+    "tasks",
+]
