@@ -204,3 +204,24 @@ def test_best_segments_fall_back_to_the_largest_without_results(app_ctx):
     segments = make_segments(2)
     largest = max(segments, key=lambda s: s.size)
     assert planning.best_segments("tecnologia", 1) == [largest.id]
+
+
+def test_an_approval_whose_publishing_cannot_start_stays_pending(app_ctx, portal, sandbox, monkeypatch):
+    from adflux.services import task_queue
+    from adflux.services.errors import ServiceUnavailable
+
+    publish_feed(portal, feed_jobs(1))
+    playbooks.create_playbook(
+        data={"name": "Revisar", "platforms": ["meta"], "budget_total": 800_000, "requires_approval": True}
+    )
+    runs.run_feed(feed_id=registry.create_feed(data={"name": "Portal", "location": portal.url}).id)
+    [pending] = approvals.list_pending().items
+
+    def down(*args, **kwargs):
+        raise task_queue.QueueUnavailable("broker down")
+
+    monkeypatch.setattr(task_queue, "send", down)
+    with pytest.raises(ServiceUnavailable):
+        approvals.approve(campaign_id=pending.id)
+    db.session.refresh(pending)
+    assert (pending.status, pending.approval_status) == ("draft", "pending")

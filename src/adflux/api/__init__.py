@@ -14,9 +14,11 @@ from adflux.api import (
     auth,
     campaigns,
     candidates,
+    feeds,
     health,
     input_guards,
     jobs,
+    playbooks,
     reports,
     response_cache,
     segments,
@@ -45,6 +47,9 @@ def init_app(app: Flask) -> None:
         smorest_api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.URL_PREFIX}")
     smorest_api.register_blueprint(health.blp, url_prefix=f"/api/v1{health.URL_PREFIX}")
     smorest_api.register_blueprint(alerts.blp, url_prefix=f"/api/v1{alerts.URL_PREFIX}")
+    smorest_api.register_blueprint(feeds.blp, url_prefix=f"/api/v1{feeds.URL_PREFIX}")
+    smorest_api.register_blueprint(playbooks.blp, url_prefix=f"/api/v1{playbooks.URL_PREFIX}")
+    smorest_api.register_blueprint(playbooks.approvals_blp, url_prefix="/api/v1/approvals")
     health.init_probes(app)  # /healthz and /readyz, outside /api: probes carry no token
     register_error_handlers(app)
     auth.init_app(app)  # default deny: every /api/ request is authenticated and authorised

@@ -81,6 +81,17 @@ class CampaignSchema(FastDumpSchema):
     budget_total = fields.Int()
     budget_daily = fields.Int(allow_none=True)
     target_cpa = fields.Int(allow_none=True)
+    playbook_id = fields.Int(
+        allow_none=True, metadata={"description": "The playbook that made it (None: by hand)"}
+    )
+    approval_status = fields.Str(
+        allow_none=True, metadata={"description": "pending, approved or rejected (None: no approval asked)"}
+    )
+    approval_note = fields.Str(allow_none=True, metadata={"description": "Why it was rejected"})
+    automation_hold = fields.Str(
+        allow_none=True,
+        metadata={"description": "job_closed: paused as its job closed (resumes if reopened)"},
+    )
     start_date = fields.Date()
     end_date = fields.Date(allow_none=True)
     segment_ids = fields.Method("_segment_ids", dump_only=True)
@@ -94,7 +105,7 @@ class CampaignSchema(FastDumpSchema):
 
 class CampaignSummarySchema(CampaignSchema):
     class Meta:
-        exclude = ("segment_ids",)
+        exclude = ("segment_ids", "playbook_id", "approval_status", "approval_note", "automation_hold")
 
 
 class CampaignListArgsSchema(PageArgsSchema):

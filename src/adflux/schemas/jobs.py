@@ -39,6 +39,13 @@ class JobOpeningSchema(FastDumpSchema):
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
     closed_at = fields.DateTime(dump_only=True, allow_none=True)
+    close_reason = fields.Str(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "manual, feed_gone, feed_closed or expired"},
+    )
+    feed_id = fields.Int(dump_only=True, allow_none=True, metadata={"description": "The feed that lists it"})
+    expires_at = fields.DateTime(dump_only=True, allow_none=True)
 
     @validates_schema
     def _salary_range(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -12,7 +12,7 @@ from adflux.extensions import db
 from adflux.models import Campaign, TaskRun
 from adflux.services import audit
 from adflux.services.campaigns import archive_campaign, publish_campaign
-from adflux.services.errors import InvalidTransition, NotFound, ValidationFailed
+from adflux.services.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from adflux.services.pagination import Page, paginate
 
 
@@ -32,14 +32,29 @@ def _pending(campaign_id: int) -> Campaign:
 
 
 def approve(*, campaign_id: int) -> TaskRun:
-    """Approve and publish; returns the publishing run."""
+    """Approve and publish; returns the publishing run. If publishing cannot start (the queue is
+    down), the campaign is still awaiting approval, not approved and unpublished."""
     campaign = _pending(campaign_id)
     campaign.approval_status = "approved"
     audit.record(
         "campaign.approve", entity_type="campaign", entity_id=campaign.id, after={"approval": "approved"}
     )
     db.session.commit()
-    return publish_campaign(campaign_id=campaign_id)
+    try:
+        return publish_campaign(campaign_id=campaign_id)
+    except DomainError:
+        db.session.rollback()
+        again = db.session.get(Campaign, campaign_id)
+        if again is not None and again.status == "draft":
+            again.approval_status = "pending"
+            audit.record(
+                "campaign.approve_undone",
+                entity_type="campaign",
+                entity_id=campaign_id,
+                after={"approval": "pending", "reason": "publishing could not start"},
+            )
+            db.session.commit()
+        raise
 
 
 def reject(*, campaign_id: int, reason: str) -> Campaign:

@@ -48,6 +48,12 @@ LIVE = ("active", "partially_active", "partially_paused", "paused")
 DELIVERING = ("active", "partially_active", "partially_paused")
 HOLD_JOB_CLOSED = "job_closed"
 MIN_REPLACEMENT_BUDGET = 10_000
+_CLOSE_REASONS = {
+    "feed_gone": "cerrada en el feed (ya no aparece)",
+    "feed_closed": "cerrada en el feed (cubierta o cerrada)",
+    "expired": "cerrada en el feed (vencida)",
+    "manual": "oferta cerrada a mano",
+}
 
 
 def follow_job(*, job_id: int, kind: str, run_id: int | None = None) -> dict[str, Any]:
@@ -203,7 +209,7 @@ def _spent(campaign_id: int) -> int:
 def _closed(job: JobOpening, run_id: int | None) -> dict[str, Any]:
     if job.status != "closed":
         return {"outcome": "skipped", "reason": "the opening is open again"}
-    reason = f"cerrada en el feed {_when()} ({job.close_reason or 'cerrada'})"
+    reason = _CLOSE_REASONS.get(job.close_reason or "", "oferta cerrada") + f" {_when()}"
     paused, archived, failed = [], [], []
     for campaign in _campaigns(job.id, (*DELIVERING, "draft")):
         try:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
 from sqlalchemy import or_, select
 
+from adflux.constants import TASK_FOLLOW_JOB
 from adflux.extensions import db
 from adflux.models import JobOpening
 from adflux.models.base import utcnow
-from adflux.services import audit
+from adflux.services import audit, task_queue
 from adflux.services.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from adflux.services.pagination import Page, paginate
+
+logger = logging.getLogger(__name__)
 
 AUDITED_FIELDS = (
     "external_ref",
@@ -28,6 +32,7 @@ AUDITED_FIELDS = (
     "experience_years_min",
     "apply_url",
     "status",
+    "close_reason",
 )
 
 
@@ -111,13 +116,16 @@ def update_job(*, job_id: int, changes: dict[str, Any]) -> JobOpening:
 
 
 def close_job(*, job_id: int) -> JobOpening:
-    """Close a job opening (no more advertising); closing twice is a conflict."""
+    """Close a job opening and stop its advertising: its live campaigns are paused on every
+    platform by the campaign loop (a background task; the sweep catches a lost one).
+    Closing twice is a conflict."""
     job = get_job(job_id=job_id)
     if job.status == "closed":
         raise InvalidTransition(f"Job opening {job_id} is already closed")
     before = audit.snapshot(job, AUDITED_FIELDS)
     job.status = "closed"
     job.closed_at = utcnow()
+    job.close_reason = "manual"
     audit.record(
         "job.close",
         entity_type="job",
@@ -126,6 +134,12 @@ def close_job(*, job_id: int) -> JobOpening:
         after=audit.snapshot(job, AUDITED_FIELDS),
     )
     db.session.commit()
+    try:
+        task_queue.send(TASK_FOLLOW_JOB, job.id, "closed", None, queue="automation")
+    except task_queue.QueueUnavailable:
+        logger.error(
+            "job %s closed but the queue is down: the automation sweep will pause its campaigns", job.id
+        )
     return job
 
 

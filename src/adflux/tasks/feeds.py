@@ -14,10 +14,10 @@ from adflux.services.task_queue import QueueUnavailable, send
 
 
 @shared_task(name=TASK_RUN_FEED)
-def run_feed(feed_id: int, trigger: str = "schedule") -> dict[str, Any]:
+def run_feed(feed_id: int, trigger: str = "schedule", run_id: int | None = None) -> dict[str, Any]:
     """Read one feed and apply what changed (a run already in progress wins)."""
     try:
-        run = runs.run_feed(feed_id=feed_id, trigger=trigger)
+        run = runs.run_feed(feed_id=feed_id, trigger=trigger, run_id=run_id)
     except Conflict as exc:
         return {"feed_id": feed_id, "skipped": exc.message}
     return {"feed_id": feed_id, "run_id": run.id, "status": run.status}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import select
 
@@ -15,6 +16,7 @@ from adflux.services.errors import Conflict, NotFound, ServiceUnavailable, Valid
 from adflux.services.feeds.fetching import is_url
 from adflux.services.feeds.fields import check_mapping
 from adflux.services.feeds.records import FEED_FORMATS
+from adflux.services.feeds.runs import queue_run
 from adflux.services.pagination import Page, paginate
 
 FIELDS = ("name", "location", "format", "mapping", "interval_minutes", "enabled", "max_shrink")
@@ -46,7 +48,7 @@ def create_feed(*, data: dict[str, Any]) -> JobFeed:
 def update_feed(*, feed_id: int, changes: dict[str, Any]) -> JobFeed:
     feed = get_feed(feed_id=feed_id)
     before = _snapshot(feed)
-    clean = _checked({**before, **changes})
+    clean = _checked({**{name: getattr(feed, name) for name in FIELDS}, **changes})
     _unique_name(clean["name"], feed.id)
     moved = (
         clean["location"] != feed.location
@@ -70,14 +72,28 @@ def delete_feed(*, feed_id: int) -> None:
     db.session.commit()
 
 
-def start_run(*, feed_id: int) -> dict[str, Any]:
-    """Queue a run of the feed now (the worker records it as a feed run)."""
+def start_run(*, feed_id: int) -> FeedRun:
+    """Queue a run of the feed now; the returned run (queued) is the one the worker fills in."""
     feed = get_feed(feed_id=feed_id)
+    run = queue_run(feed)
+    run_id = run.id
     try:
-        task_queue.send(TASK_RUN_FEED, feed.id, "manual", queue="automation")
+        task_queue.send(TASK_RUN_FEED, feed.id, "manual", run_id, queue="automation")
     except task_queue.QueueUnavailable as exc:
+        failed = db.session.get(FeedRun, run_id)
+        if failed is not None:
+            failed.status, failed.error = "failed", "The task queue is unavailable; the feed was not read"
+            db.session.commit()
         raise ServiceUnavailable("The task queue is unavailable; the feed was not read") from exc
-    return {"feed_id": feed.id, "queued": True}
+    db.session.expire_all()
+    return get_run(run_id=run_id)
+
+
+def get_run(*, run_id: int) -> FeedRun:
+    run = db.session.get(FeedRun, run_id)
+    if run is None:
+        raise NotFound(f"Feed run {run_id} does not exist")
+    return run
 
 
 def list_runs(*, feed_id: int | None = None, page: int = 1, page_size: int = 20) -> Page[FeedRun]:
@@ -89,7 +105,20 @@ def list_runs(*, feed_id: int | None = None, page: int = 1, page_size: int = 20)
 
 
 def _snapshot(feed: JobFeed) -> dict[str, Any]:
-    return {name: getattr(feed, name) for name in FIELDS}
+    """The feed as the audit trail records it: a location's password and query (often a token) masked."""
+    shown = {name: getattr(feed, name) for name in FIELDS}
+    shown["location"] = masked_location(feed.location)
+    return shown
+
+
+def masked_location(location: str) -> str:
+    """An address without its user info and query string (where feed tokens usually sit)."""
+    if not is_url(location):
+        return location
+    parts = urlsplit(location)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "…" if parts.query else "", ""))
 
 
 def _unique_name(name: str, own_id: int | None) -> None:

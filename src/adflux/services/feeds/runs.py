@@ -37,20 +37,37 @@ class FeedShrank(DomainError):
     code = "feed_shrank"
 
 
-def run_feed(*, feed_id: int, trigger: str = "schedule") -> FeedRun:
+def queue_run(feed: JobFeed) -> FeedRun:
+    """A run asked for now (by a person): recorded as queued, so it can be followed by its id."""
+    run = FeedRun(feed_id=feed.id, started_at=utcnow(), status="queued", trigger="manual", errors=[])
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+def run_feed(*, feed_id: int, trigger: str = "schedule", run_id: int | None = None) -> FeedRun:
     """Read the feed once and apply what changed; two runs of one feed never overlap."""
     feed = db.session.get(JobFeed, feed_id)
     if feed is None:
         raise NotFound(f"Job feed {feed_id} does not exist")
+    queued = db.session.get(FeedRun, run_id) if run_id is not None else None
+    if queued is not None and queued.status != "queued":
+        return queued  # a redelivered task: that run already happened
     with try_lock("feed", feed_id) as got:
         if not got:
+            if queued is not None:
+                queued.status, queued.finished_at = "skipped", utcnow()
+                queued.error = "Another run of this feed was in progress"
+                db.session.commit()
             raise Conflict(f"Job feed {feed.name!r} is being read right now")
-        return _run(feed, trigger)
+        return _run(feed, trigger, queued)
 
 
-def _run(feed: JobFeed, trigger: str) -> FeedRun:
-    run = FeedRun(feed_id=feed.id, started_at=utcnow(), status="running", trigger=trigger, errors=[])
-    db.session.add(run)
+def _run(feed: JobFeed, trigger: str, run: FeedRun | None) -> FeedRun:
+    if run is None:
+        run = FeedRun(feed_id=feed.id, trigger=trigger, errors=[])
+        db.session.add(run)
+    run.started_at, run.status = utcnow(), "running"
     db.session.commit()
     settings = current_settings()
     try:

@@ -15,13 +15,14 @@ from typing import Any
 from sqlalchemy import select
 
 from adflux.extensions import db
-from adflux.models import JobOpening, Playbook, Segment, SegmentationModel
+from adflux.models import Campaign, JobOpening, Playbook, Segment, SegmentationModel
 from adflux.services.local_dates import today
 from adflux.services.playbooks.policy import formula_budget, matches
 from adflux.services.playbooks.registry import get_playbook, list_playbooks
 from adflux.services.reports import performance_report
 
 LOOK_BACK_DAYS = 90
+FINISHED = ("completed", "archived", "partially_archived", "failed")
 
 
 @dataclass
@@ -108,11 +109,16 @@ def best_segments(category: str, k: int) -> list[int]:
 
 
 def dry_run(*, playbook_id: int | None = None, limit: int = 50) -> dict[str, Any]:
-    """Which open openings without a live campaign each playbook would take, and what it would spend."""
+    """Which open openings with no live campaign each playbook would take (what the loop would
+    launch if they were new in the feed), and what it would spend. Nothing is created."""
     playbooks = list_playbooks()
     only = get_playbook(playbook_id=playbook_id) if playbook_id is not None else None
+    followed = select(Campaign.job_id).where(Campaign.status.not_in(FINISHED))
     jobs = db.session.scalars(
-        select(JobOpening).where(JobOpening.status == "open").order_by(JobOpening.id.desc()).limit(5000)
+        select(JobOpening)
+        .where(JobOpening.status == "open", JobOpening.id.not_in(followed))
+        .order_by(JobOpening.id.desc())
+        .limit(5000)
     )
     taken: list[dict[str, Any]] = []
     per_playbook: dict[int, dict[str, Any]] = {
