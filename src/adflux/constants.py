@@ -168,6 +168,8 @@ ALERT_RULE_NAMES: tuple[str, ...] = (
     "segmentation_drift",
     "metrics_sync_failing",
     "campaign_action_incomplete",
+    "job_feed_failing",
+    "campaign_awaiting_approval",
 )
 
 # The platform accounts AdFlux uses when an admin configured none: ids in each platform's own

@@ -225,3 +225,22 @@ def test_an_approval_whose_publishing_cannot_start_stays_pending(app_ctx, portal
         approvals.approve(campaign_id=pending.id)
     db.session.refresh(pending)
     assert (pending.status, pending.approval_status) == ("draft", "pending")
+
+
+def test_approvers_hear_of_a_waiting_campaign_through_an_alert(app_ctx, portal, sandbox):
+    from adflux.models import Alert
+    from adflux.services import alerting
+
+    publish_feed(portal, feed_jobs(1))
+    playbooks.create_playbook(
+        data={"name": "Revisar", "platforms": ["meta"], "budget_total": 800_000, "requires_approval": True}
+    )
+    runs.run_feed(feed_id=registry.create_feed(data={"name": "Portal", "location": portal.url}).id)
+    [pending] = approvals.list_pending().items
+    alerting.evaluate()
+    alert = db.session.scalar(select(Alert).where(Alert.rule == "campaign_awaiting_approval"))
+    assert alert.status == "open" and alert.key == f"campaign:{pending.id}" and "$ 800.000" in alert.message
+    approvals.approve(campaign_id=pending.id)
+    alerting.evaluate()
+    db.session.refresh(alert)
+    assert alert.status == "resolved"

@@ -163,3 +163,26 @@ def test_bad_feed_definitions_are_refused_at_save_time(app_ctx):
     with pytest.raises(ValidationFailed) as bad_mapping:
         registry.create_feed(data={"name": "Local", "location": "/tmp/f.xml", "mapping": {"titulo": "a"}})
     assert bad_mapping.value.errors == {"mapping": ["unknown field: titulo"]}
+
+
+def test_a_failing_feed_raises_an_alert_that_resolves_when_it_reads_well(app_ctx, portal):
+    from adflux.models import Alert
+    from adflux.services import alerting
+
+    def open_alerts():
+        return db.session.scalars(
+            select(Alert.key).where(Alert.rule == "job_feed_failing", Alert.status == "open")
+        ).all()
+
+    jobs = feed_jobs(10)
+    publish_feed(portal, jobs)
+    feed = _feed(portal)
+    runs.run_feed(feed_id=feed.id)
+    publish_feed(portal, jobs[:1])
+    runs.run_feed(feed_id=feed.id)
+    alerting.evaluate()
+    assert open_alerts() == [f"feed:{feed.id}"]
+    publish_feed(portal, jobs)  # back to what the last good run read: a 304
+    assert runs.run_feed(feed_id=feed.id).status == "unchanged"
+    alerting.evaluate()
+    assert open_alerts() == []

@@ -202,6 +202,28 @@ RULES: tuple[AlertRule, ...] = (
         for_="0m",
         audience="marketing",
     ),
+    AlertRule(
+        name="job_feed_failing",
+        severity="warning",
+        summary="A job feed could not be read",
+        description=(
+            "The feed was unreachable, broken or suddenly much smaller: nothing was closed or "
+            "created from it; its openings and campaigns stay as they were until it reads well."
+        ),
+        threshold_setting=None,
+        promql="adflux_job_feeds_failing > 0",
+        for_="0m",
+    ),
+    AlertRule(
+        name="campaign_awaiting_approval",
+        severity="info",
+        summary="A campaign made by a playbook waits for approval",
+        description="Approve or reject it (dashboard Automatización → Aprobaciones, or adflux approvals).",
+        threshold_setting=None,
+        promql="adflux_campaigns_awaiting_approval > 0",
+        for_="0m",
+        audience="marketing",
+    ),
 )
 
 RULES_BY_NAME: dict[str, AlertRule] = {rule.name: rule for rule in RULES}

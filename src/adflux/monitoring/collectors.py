@@ -130,7 +130,17 @@ def _campaigns(settings: Settings) -> list[Metric]:
         if row.spend_pesos > 0:
             cpa.add_metric([str(row.campaign_id)], kpis.cpa_at_least(row.spend_pesos, row.applications))
         target.add_metric([str(row.campaign_id)], row.target_cpa)
-    return [counts, incomplete, sync_failures, spend, applications, cpa, target]
+    feeds = GaugeMetricFamily(
+        "adflux_job_feeds_failing",
+        "Enabled job feeds whose last run failed (unreachable, broken or suddenly much smaller).",
+        value=len(facts.failing_feeds()),
+    )
+    awaiting = GaugeMetricFamily(
+        "adflux_campaigns_awaiting_approval",
+        "Campaigns a playbook made that wait for a manager's approval.",
+        value=len(facts.campaigns_awaiting_approval()),
+    )
+    return [counts, incomplete, sync_failures, spend, applications, cpa, target, feeds, awaiting]
 
 
 def _platforms(settings: Settings) -> list[Metric]:

@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, select, text
 
 from adflux import kpis
 from adflux.extensions import db
-from adflux.models import Alert, Campaign, TaskRun
+from adflux.models import Alert, Campaign, FeedRun, JobFeed, TaskRun
 from adflux.models import Campaign as C
 from adflux.models import MetricDaily as D
 from adflux.models import PlatformAccount as A
@@ -325,6 +325,37 @@ def campaigns_with_incomplete_actions() -> list[tuple[int, str, str]]:
             .order_by(Campaign.id)
         ).all()
     return [(row[0], row[1], str(row[2])) for row in rows]
+
+
+def failing_feeds() -> list[tuple[int, str, str | None]]:
+    """(id, name, last error) of enabled job feeds whose last run failed."""
+    with db.engine.connect() as conn:
+        feeds = conn.execute(
+            select(JobFeed.id, JobFeed.name)
+            .where(JobFeed.enabled.is_(True), JobFeed.last_status == "failed")
+            .order_by(JobFeed.id)
+        ).all()
+        out = []
+        for feed_id, name in feeds:
+            error = conn.execute(
+                select(FeedRun.error)
+                .where(FeedRun.feed_id == feed_id, FeedRun.status == "failed")
+                .order_by(FeedRun.id.desc())
+                .limit(1)
+            ).scalar()
+            out.append((feed_id, name, error))
+    return out
+
+
+def campaigns_awaiting_approval() -> list[tuple[int, str, int]]:
+    """(id, name, total budget) of campaigns a playbook made that wait for a manager's approval."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            select(Campaign.id, Campaign.name, Campaign.budget_total)
+            .where(Campaign.approval_status == "pending")
+            .order_by(Campaign.id)
+        ).all()
+    return [(row[0], row[1], int(row[2])) for row in rows]
 
 
 def task_run_counts(*, since: datetime) -> dict[str, int]:

@@ -344,6 +344,31 @@ def _action_incomplete(ctx: Context) -> list[Firing]:
     ]
 
 
+def _feed_failing(ctx: Context) -> list[Firing]:
+    return [
+        Firing(
+            key=f"feed:{feed_id}",
+            message=f"Job feed {name!r} could not be read: {error or 'see its last run'}"[:500],
+            details={"feed_id": feed_id},
+        )
+        for feed_id, name, error in facts.failing_feeds()
+    ]
+
+
+def _awaiting_approval(ctx: Context) -> list[Firing]:
+    return [
+        Firing(
+            key=f"campaign:{campaign_id}",
+            message=(
+                f"Campaign {name!r} ({_pesos(budget)}) waits for approval: "
+                f"adflux approvals approve {campaign_id}, or reject it with a reason"
+            ),
+            details={"campaign_id": campaign_id},
+        )
+        for campaign_id, name, budget in facts.campaigns_awaiting_approval()
+    ]
+
+
 CHECKS: dict[str, Callable[[Context], list[Firing]]] = {
     "high_error_rate": _error_rate,
     "high_latency": _latency,
@@ -360,4 +385,6 @@ CHECKS: dict[str, Callable[[Context], list[Firing]]] = {
     "segmentation_drift": _drift,
     "metrics_sync_failing": _sync_failing,
     "campaign_action_incomplete": _action_incomplete,
+    "job_feed_failing": _feed_failing,
+    "campaign_awaiting_approval": _awaiting_approval,
 }
