@@ -34,17 +34,32 @@ def test_demo_runs_end_to_end_and_leaves_a_database_to_explore(tmp_path):
     assert (tmp_path / "instance" / "adflux.db").exists()
     with app.app_context():
         assert db.session.scalar(select(SegmentationModel.status)) == "active"
-        campaign = db.session.scalars(select(Campaign)).one()
-        assert campaign.status == "active"
-        assert {pc.status for pc in db.session.scalars(select(PlatformCampaign))} == {"active"}
+        campaign = db.session.get(Campaign, summary["campaign_id"])
+        assert campaign.status == "active" and {pc.status for pc in campaign.platform_campaigns} == {"active"}
+        followed = db.session.scalars(select(Campaign).where(Campaign.playbook_id.is_not(None))).all()
+        assert db.session.scalar(select(func.count()).select_from(PlatformCampaign)) == 3 + 2 * len(followed)
         assert db.session.scalar(select(func.count(MetricDaily.date.distinct()))) >= 7
+    # The automation part: the feed changed between two runs and the campaigns followed.
+    first, second = summary["feed"]["runs"]
+    assert first["status"] == second["status"] == "succeeded" and first["new"] == 12
+    assert (second["new"], second["changed"], second["closed"]) == (2, 1, 1)
+    statuses = [row["status"] for row in summary["feed"]["campaigns"]]
+    assert statuses.count("pausada") == 1 and statuses.count("finalizada") == 1
+    assert len(statuses) == len(followed) and statuses.count("activa") == len(statuses) - 2
+    decisions = " | ".join(row["decision"] for row in summary["feed"]["campaigns"])
+    assert "cerrada en el feed (cubierta o cerrada)" in decisions and "reemplaza la campaña" in decisions
     # The database is there for the other commands, and a second run starts over cleanly.
     shown = _run(app, "--json", "campaign", "show", str(summary["campaign_id"]))
     assert json.loads(shown.output)["status"] == "active"
     again = _run(app, "--json", "demo", "--candidates", "1000", "--jobs", "30", "--days", "3")
     assert again.exit_code == 0, again.output
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Campaign)) == 1
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Campaign).where(Campaign.playbook_id.is_(None))
+            )
+            == 1
+        )
         db.engine.dispose()
 
 
@@ -62,6 +77,7 @@ def test_a_second_demo_never_erases_what_a_person_made_unless_told_and_then_back
     app = create_app(Settings.from_env({}, env="testing", instance_path=str(tmp_path / "instance")))
     first = _run(app, "--json", "demo", "--candidates", "1000", "--jobs", "30", "--days", "3")
     assert first.exit_code == 0, first.output
+    summary_campaigns = json.loads(first.output)["feed"]["campaigns"]
     with app.app_context():
         auth_service.create_user(email="gerente@portal.example", password="una-clave-larga", role="admin")
 
@@ -74,14 +90,20 @@ def test_a_second_demo_never_erases_what_a_person_made_unless_told_and_then_back
     assert "candidates" not in refused.output  # what the demo left is not what stops it
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 1
-        assert db.session.scalar(select(func.count()).select_from(Campaign)) == 1
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Campaign).where(Campaign.playbook_id.is_(None))
+            )
+            == 1
+        )
         assert backups.list_backups() == []
 
     reset = _run(app, "demo", "--reset", "--candidates", "1000", "--jobs", "30", "--days", "3")
     assert reset.exit_code == 0, reset.output
     with app.app_context():
         saved = backups.list_backups()
-        assert len(saved) == 1 and saved[0].tables["users"] == 1 and saved[0].tables["campaigns"] == 1
+        assert len(saved) == 1 and saved[0].tables["users"] == 1
+        assert saved[0].tables["campaigns"] == 1 + len(summary_campaigns)
         # The sandbox's objects of the erased campaigns are kept beside the database backup.
         assert Path(saved[0].path + ".sandbox.db").stat().st_size > 0
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
@@ -105,7 +127,10 @@ def test_after_the_demo_another_process_stops_its_campaign_and_new_ids_never_rep
         assert paused.exit_code == 0, paused.output
         assert json.loads(paused.output)["status"] == "paused"
         with app.app_context():
-            job_id = db.session.scalar(select(Campaign.job_id))
+            job_id = db.session.get(Campaign, campaign_id).job_id
+            meta_before = db.session.scalar(
+                select(func.count()).select_from(PlatformCampaign).where(PlatformCampaign.platform == "meta")
+            )
         created = _run(
             app, "--json", "create-campaign", "--job-id", str(job_id), "--platforms", "meta", "--publish"
         )
@@ -114,7 +139,7 @@ def test_after_the_demo_another_process_stops_its_campaign_and_new_ids_never_rep
             meta_ids = db.session.scalars(
                 select(PlatformCampaign.external_campaign_id).where(PlatformCampaign.platform == "meta")
             ).all()
-            assert len(meta_ids) == 2 and len(set(meta_ids)) == 2
+            assert len(meta_ids) == meta_before + 1 and len(set(meta_ids)) == len(meta_ids)
             db.engine.dispose()
     finally:
         running = embedded.set_in_process_sandbox(None)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import inspect
 
 from adflux.cli import CliContext, pass_cli
-from adflux.cli.output import console, print_json
+from adflux.cli.output import console, cop, print_json, print_table
 from adflux.cli.reports import print_report
 from adflux.constants import PLATFORMS
 
@@ -37,7 +38,9 @@ def demo(
     \b
     What it touches:
     - the configured database (default: instance/adflux.db): it adds simulated candidates and
-      job openings, a segmentation model and one campaign with its metrics;
+      job openings, a segmentation model and one campaign with its metrics; then a job feed
+      (a simulated portal served on 127.0.0.1 for the demo, left disabled) and a playbook whose
+      campaigns follow the feed's openings;
     - the platform sandbox: on the embedded default its store, instance/sandbox.db, which it
       empties and sets to the demo's clock (only after emptying the database as above);
     - instance/demo-data.json: what it left, so the next demo knows what it may erase.
@@ -80,6 +83,7 @@ def demo(
         return print_json({**result.__dict__, "elapsed_s": round(elapsed, 1)})
     print_report(result.by_platform, title=f"Campaña {result.campaign_id}: resultados por plataforma")
     print_report(result.by_segment, title="Resultados por segmento")
+    _print_feed_campaigns(result.feed.get("campaigns", []))
     console.print(f"\n[green]Demo completa en {elapsed:.1f} s.[/] Siguientes pasos:")
     console.print(f"  adflux campaign show {result.campaign_id}       # estado y IDs en cada plataforma")
     console.print("  adflux view-segments                # los segmentos de candidatos")
@@ -87,6 +91,20 @@ def demo(
         f"  adflux report --group-by day,platform --campaign-id {result.campaign_id} --until {result.until}"
     )
     console.print("  adflux serve                        # el tablero en http://127.0.0.1:5000/")
+
+
+def _print_feed_campaigns(rows: list[dict[str, Any]]) -> None:
+    print_table(
+        "Campañas que siguieron al feed",
+        [
+            ("Campaña", "campaign_id"),
+            ("Oferta", lambda r: f"{r['job']} ({r['city']})"),
+            ("Estado", "status"),
+            ("Presupuesto", lambda r: cop(r["budget_total"])),
+            ("Decisión", "decision"),
+        ],
+        rows,
+    )
 
 
 def _platforms(raw: str) -> tuple[str, ...]:

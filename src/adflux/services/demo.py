@@ -20,6 +20,7 @@ from adflux.extensions import db
 from adflux.models import Campaign, JobOpening, Segment, SegmentationModel
 from adflux.services import campaigns as campaigns_service
 from adflux.services import local_dates, metrics_sync, reports
+from adflux.services.demo_feed import run_feed_demo
 from adflux.services.errors import ValidationFailed
 from adflux.services.seeding import seed_database
 from adflux.services.segmentation import train_segmentation
@@ -47,6 +48,8 @@ class DemoResult:
     until: date | None = None
     by_platform: dict[str, Any] = field(default_factory=dict)
     by_segment: dict[str, Any] = field(default_factory=dict)
+    # The automation part: the feed's runs and the campaigns that followed them.
+    feed: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -104,6 +107,10 @@ def run_demo(
     result.by_platform = _performance(campaign, until, by="platform")
     result.by_segment = _performance(campaign, until, by="segment")
     lap("report")
+
+    say("Automatización: un feed simulado del portal (por loopback) y un playbook crean las campañas")
+    result.feed = run_feed_demo(seed=seed, first_row=jobs, say=say).__dict__
+    lap("feed")
     return result
 
 

@@ -33,6 +33,8 @@ CONTENT_TABLES: tuple[str, ...] = (
     "campaigns",
     "platform_campaigns",
     "audit_events",
+    "job_feeds",
+    "playbooks",
 )
 MARK_FILE = "demo-data.json"
 
