@@ -83,6 +83,7 @@ def main(ctx: click.Context, api_url: str | None, token: str | None, as_json: bo
 
 def _register() -> None:
     from adflux.cli import (
+        automation,
         campaigns,
         data,
         db,
@@ -97,7 +98,21 @@ def _register() -> None:
         users,
     )
 
-    for module in (jobs, data, db, serve, campaigns, users, reports, demo, ops, sandbox, segments, security):
+    for module in (
+        jobs,
+        data,
+        db,
+        serve,
+        campaigns,
+        users,
+        reports,
+        demo,
+        ops,
+        sandbox,
+        segments,
+        security,
+        automation,
+    ):
         module.register(main)
 
 

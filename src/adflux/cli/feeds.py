@@ -1,0 +1,281 @@
+"""Job feeds from the command line: add, list, read now, runs, remove (all through the API)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+import click
+
+from adflux.cli import CliContext, pass_cli
+from adflux.cli.output import console, number, page_caption, print_json, print_table
+
+BOGOTA = ZoneInfo("America/Bogota")
+FEED_FORMATS = ("xml", "json", "jsonl", "csv")
+RUN_STATUS_ES = {
+    "queued": "en cola",
+    "running": "en curso",
+    "succeeded": "completada",
+    "unchanged": "sin cambios",
+    "failed": "fallida",
+    "skipped": "omitida",
+}
+TRIGGER_ES = {"manual": "manual", "schedule": "programada"}
+COUNTS_ES = (
+    ("Listadas", "listed"),
+    ("Nuevas", "new"),
+    ("Cambiadas", "changed"),
+    ("Sin cambios", "unchanged"),
+    ("Cerradas", "closed"),
+    ("Reabiertas", "reopened"),
+    ("Rechazadas", "rejected"),
+)
+SHOWN_REJECTIONS = 10
+POLL_SECONDS = 0.5
+
+
+def bogota_time(value: str | None) -> str:
+    """An API timestamp (ISO, UTC) as Bogotá wall time: 2026-12-06 07:05."""
+    if not value:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return f"{moment.astimezone(BOGOTA):%Y-%m-%d %H:%M}"
+
+
+def yes_no(value: Any) -> str:
+    return "sí" if value else "no"
+
+
+def run_status(code: str | None) -> str:
+    return RUN_STATUS_ES.get(code or "", code or "—")
+
+
+def shown_location(location: str) -> str:
+    """An address without its user info and query string (where feed tokens usually sit)."""
+    if not location.startswith(("http://", "https://")):
+        return location
+    parts = urlsplit(location)
+    netloc = f"{parts.hostname or ''}:{parts.port}" if parts.port else parts.hostname or ""
+    return urlunsplit((parts.scheme, netloc, parts.path, "…" if parts.query else "", ""))
+
+
+def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        field, sep, name = pair.partition("=")
+        if not sep or not field.strip() or not name.strip():
+            raise click.ClickException(
+                f"--map espera campo=nombre_en_el_feed, p. ej. title=puesto (no {pair!r})"
+            )
+        mapping[field.strip()] = name.strip()
+    return mapping
+
+
+def _location(cli: CliContext, location: str) -> str:
+    """In-process, a relative file path is taken from the current directory (made absolute)."""
+    if cli.api_url or "://" in location:
+        return location
+    return str(Path(location).expanduser().resolve())
+
+
+@click.group("feeds")
+def feeds_group() -> None:
+    """Job feeds: add, list, run (read now), runs, remove."""
+
+
+@feeds_group.command("add")
+@click.option("--name", required=True, help="A name for the feed (unique).")
+@click.option("--location", required=True, help="An http(s):// address or a file path.")
+@click.option("--format", "fmt", type=click.Choice(FEED_FORMATS), help="Default: guessed from the name.")
+@click.option("--interval", "interval_minutes", type=click.IntRange(1, 10080), help="Minutes between reads.")
+@click.option(
+    "--map",
+    "pairs",
+    multiple=True,
+    metavar="FIELD=FEEDNAME",
+    help="The feed's name for an AdFlux field, e.g. --map title=puesto (repeatable).",
+)
+@click.option(
+    "--max-shrink",
+    type=click.FloatRange(0, 1, min_open=True),
+    help="A read listing this share fewer openings than the last one closes nothing (default 0.5).",
+)
+@click.option("--disabled", is_flag=True, help="Register it switched off (not read on schedule).")
+@pass_cli
+def add(cli: CliContext, **opts: Any) -> None:
+    """Register a job feed (XML, JSON, JSON lines or CSV; URL or file)."""
+    body: dict[str, Any] = {
+        "name": opts["name"],
+        "location": _location(cli, opts["location"]),
+        "mapping": _mapping(opts["pairs"]),
+        "enabled": not opts["disabled"],
+    }
+    for key, option in (
+        ("format", "fmt"),
+        ("interval_minutes", "interval_minutes"),
+        ("max_shrink", "max_shrink"),
+    ):
+        if opts[option] is not None:
+            body[key] = opts[option]
+    feed = cli.client.post("/feeds", json=body)
+    if cli.as_json:
+        return print_json(feed)
+    console.print(
+        f"[bold]Feed {feed['id']}[/] · {feed['name']} · {feed['format']} · "
+        f"cada {number(feed['interval_minutes'])} min · {'activo' if feed['enabled'] else 'inactivo'}"
+    )
+    console.print(f"Léalo ahora con [bold]adflux feeds run {feed['id']}[/].")
+
+
+@feeds_group.command("list")
+@pass_cli
+def list_feeds(cli: CliContext) -> None:
+    """The job feeds and their last read."""
+    feeds = cli.client.get("/feeds")
+    if cli.as_json:
+        return print_json(feeds)
+    print_table(
+        "Feeds de ofertas",
+        [
+            ("ID", "id"),
+            ("Nombre", "name"),
+            ("Ubicación", lambda r: shown_location(r["location"])),
+            ("Formato", "format"),
+            ("Cada (min)", lambda r: number(r["interval_minutes"])),
+            ("Activo", lambda r: yes_no(r["enabled"])),
+            ("Última lectura (Bogotá)", lambda r: bogota_time(r.get("last_run_at"))),
+            ("Estado", lambda r: run_status(r.get("last_status"))),
+            ("Ofertas", lambda r: number(r.get("last_count"))),
+        ],
+        feeds,
+    )
+
+
+def follow_run(cli: CliContext, run: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Poll a queued or running feed run until it finishes (or the timeout passes)."""
+    deadline = time.monotonic() + timeout
+    with (
+        console.status(f"Leyendo el feed {run['feed_id']}…", spinner="dots")
+        if not cli.as_json
+        else nullcontext()
+    ):
+        while run["status"] in ("queued", "running"):
+            if time.monotonic() >= deadline:
+                raise click.ClickException(
+                    f"la lectura {run['id']} sigue {run_status(run['status'])} tras {timeout:g} s; "
+                    f"consúltela con: adflux feeds runs --feed-id {run['feed_id']}"
+                )
+            time.sleep(POLL_SECONDS)
+            run = cli.client.get(f"/feeds/runs/{run['id']}")
+    return run
+
+
+def _count(key: str) -> Callable[[dict[str, Any]], str]:
+    return lambda row: number(row.get(key))
+
+
+def show_run(run: dict[str, Any]) -> None:
+    console.print(
+        f"[bold]Lectura {run['id']}[/] del feed {run['feed_id']} · "
+        f"estado [bold]{run_status(run['status'])}[/] · {bogota_time(run.get('finished_at'))} (Bogotá)"
+    )
+    if run["status"] in ("failed", "skipped"):
+        return
+    print_table(
+        "Ofertas",
+        [("", "label"), ("Cantidad", "value")],
+        [{"label": label, "value": number(run.get(key))} for label, key in COUNTS_ES],
+    )
+    rejected = run.get("errors") or []
+    if rejected:
+        shown = min(len(rejected), SHOWN_REJECTIONS)
+        print_table(
+            f"Filas rechazadas (primeras {shown} de {number(run['rejected'])})",
+            [
+                ("Fila", _where),
+                ("Referencia", lambda r: r.get("external_ref") or "—"),
+                ("Motivo", "reason"),
+            ],
+            rejected[:SHOWN_REJECTIONS],
+        )
+
+
+def _where(row: dict[str, Any]) -> str:
+    if "line" in row:
+        return f"línea {row['line']}"
+    if "record" in row:
+        return f"registro {row['record']}"
+    return "—"
+
+
+@feeds_group.command("run")
+@click.argument("feed_id", type=click.IntRange(min=1))
+@click.option("--timeout", type=click.FloatRange(min=1), default=300, show_default=True, help="Seconds.")
+@pass_cli
+def run_now(cli: CliContext, feed_id: int, timeout: float) -> None:
+    """Read a feed now and print what it found (exit 1 if the read failed)."""
+    run = follow_run(cli, cli.client.post(f"/feeds/{feed_id}/run"), timeout)
+    if cli.as_json:
+        print_json(run)
+    else:
+        show_run(run)
+    if run["status"] == "failed":
+        raise click.ClickException(f"la lectura {run['id']} falló: {_one_line(run.get('error'))}")
+    if run["status"] == "skipped":
+        raise click.ClickException(f"la lectura {run['id']} se omitió: {_one_line(run.get('error'))}")
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "sin detalle").split())[:500]
+
+
+@feeds_group.command("runs")
+@click.option("--feed-id", type=click.IntRange(min=1), help="Only this feed's runs.")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--page-size", type=click.IntRange(1, 200), default=20, show_default=True)
+@pass_cli
+def runs(cli: CliContext, **filters: Any) -> None:
+    """Feed runs, newest first."""
+    page = cli.client.get("/feeds/runs", **filters)
+    if cli.as_json:
+        return print_json(page)
+    print_table(
+        "Lecturas de feeds",
+        [
+            ("ID", "id"),
+            ("Feed", "feed_id"),
+            ("Estado", lambda r: run_status(r["status"])),
+            ("Origen", lambda r: TRIGGER_ES.get(r["trigger"], r["trigger"])),
+            ("Inicio (Bogotá)", lambda r: bogota_time(r.get("started_at"))),
+            *[(label, _count(key)) for label, key in COUNTS_ES],
+            ("Error", lambda r: _one_line(r["error"])[:120] if r.get("error") else ""),
+        ],
+        page["items"],
+        caption=page_caption(page),
+    )
+
+
+@feeds_group.command("remove")
+@click.argument("feed_id", type=click.IntRange(min=1))
+@pass_cli
+def remove(cli: CliContext, feed_id: int) -> None:
+    """Remove a feed (its openings stay)."""
+    cli.client.request("DELETE", f"/feeds/{feed_id}")
+    if cli.as_json:
+        return print_json({"id": feed_id, "deleted": True})
+    console.print(f"Feed {feed_id} eliminado; sus ofertas se conservan.")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(feeds_group)

@@ -1,0 +1,282 @@
+"""Playbooks from the command line: add, list, test (dry run), enable, disable, remove (via the API)."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+import click
+
+from adflux.cli import CliContext, pass_cli
+from adflux.cli.campaigns import _csv_list
+from adflux.cli.feeds import yes_no
+from adflux.cli.output import console, cop, number, print_json, print_table
+from adflux.constants import JOB_CATEGORY_LABELS, MODALITY_LABELS, PLATFORM_LABELS, PLATFORMS
+
+LIST_CONDITIONS_ES = (
+    ("categories", "Categoría"),
+    ("cities", "Ciudad"),
+    ("departments", "Departamento"),
+    ("companies", "Empresa"),
+    ("modalities", "Modalidad"),
+    ("keywords", "Palabras clave"),
+)
+SHOWN_OPENINGS = 20
+
+
+def _fold(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join(plain.lower().replace("_", " ").split())
+
+
+_CATEGORY_LABELS = {_fold(code): label for code, label in JOB_CATEGORY_LABELS.items()} | {
+    _fold(label): label for label in JOB_CATEGORY_LABELS.values()
+}
+
+
+def _list_values(name: str, values: list[str]) -> str:
+    if name == "categories":
+        return ", ".join(_CATEGORY_LABELS.get(_fold(v), v) for v in values)
+    if name == "modalities":
+        return ", ".join(MODALITY_LABELS.get(_fold(v), v) for v in values)
+    if name == "keywords":
+        return ", ".join(f"«{v}»" for v in values)
+    return ", ".join(values)
+
+
+def _years(n: int) -> str:
+    return f"{n} año" if n == 1 else f"{n} años"
+
+
+def conditions_text(conditions: dict[str, Any]) -> str:
+    """'Categoría: Salud · Ciudad: Bogotá · Salario desde $ 2.000.000' (none: every opening)."""
+    parts = [
+        f"{label}: {_list_values(name, conditions[name])}"
+        for name, label in LIST_CONDITIONS_ES
+        if conditions.get(name)
+    ]
+    if conditions.get("salary_min") is not None:
+        parts.append(f"Salario desde {cop(conditions['salary_min'])}")
+    if conditions.get("salary_max") is not None:
+        parts.append(f"Salario hasta {cop(conditions['salary_max'])}")
+    if conditions.get("experience_min") is not None:
+        parts.append(f"Experiencia de al menos {_years(conditions['experience_min'])}")
+    if conditions.get("experience_max") is not None:
+        parts.append(f"Experiencia de máximo {_years(conditions['experience_max'])}")
+    return " · ".join(parts) if parts else "Todas las ofertas"
+
+
+def _platforms(codes: list[str]) -> str:
+    return ", ".join(PLATFORM_LABELS.get(p, p) for p in codes)
+
+
+def _budget(playbook: dict[str, Any]) -> str:
+    if playbook.get("budget_formula"):
+        return f"fórmula: {playbook['budget_formula']}"
+    return cop(playbook.get("budget_total"))
+
+
+def _flight(days: int | None) -> str:
+    if not days:
+        return "hasta que cierre"
+    return "1 día" if days == 1 else f"{days} días"
+
+
+def _audience(playbook: dict[str, Any]) -> str:
+    if playbook.get("segment_ids"):
+        return "segmentos " + ", ".join(map(str, playbook["segment_ids"]))
+    if playbook.get("best_segments"):
+        return f"los {playbook['best_segments']} mejores segmentos de la categoría"
+    return "audiencia amplia"
+
+
+def _conditions(opts: dict[str, Any]) -> dict[str, Any]:
+    conditions: dict[str, Any] = {}
+    for name, option in (
+        ("categories", "category"),
+        ("cities", "city"),
+        ("departments", "department"),
+        ("companies", "company"),
+        ("modalities", "modality"),
+        ("keywords", "keyword"),
+    ):
+        if opts[option]:
+            conditions[name] = list(opts[option])
+    for name in ("salary_min", "salary_max", "experience_min", "experience_max"):
+        if opts[name] is not None:
+            conditions[name] = opts[name]
+    return conditions
+
+
+def _body(opts: dict[str, Any]) -> dict[str, Any]:
+    if (opts["budget"] is None) == (opts["budget_formula"] is None):
+        raise click.ClickException("indique --budget COP o --budget-formula (uno de los dos)")
+    if opts["segment_ids"] and opts["best_segments"]:
+        raise click.ClickException("indique --segment-ids o --best-segments, no ambos")
+    platforms = _csv_list(opts["platforms"])
+    unknown = [p for p in platforms if p not in PLATFORMS]
+    if unknown or not platforms:
+        raise click.ClickException(
+            f"plataformas desconocidas: {', '.join(unknown) or '(ninguna)'}; use {', '.join(PLATFORMS)}"
+        )
+    body: dict[str, Any] = {
+        "name": opts["name"],
+        "platforms": platforms,
+        "conditions": _conditions(opts),
+        "segment_ids": _csv_list(opts["segment_ids"], int),
+        "best_segments": opts["best_segments"],
+        "budget_total": opts["budget"],
+        "budget_formula": opts["budget_formula"],
+        "budget_daily": opts["daily_budget"],
+        "flight_days": opts["flight_days"],
+        "target_cpa": opts["target_cpa"],
+        "objective": opts["objective"],
+        "requires_approval": opts["approval"],
+        "enabled": not opts["disabled"],
+    }
+    if opts["position"] is not None:
+        body["position"] = opts["position"]
+    return body
+
+
+def show_playbooks(
+    playbooks: list[dict[str, Any]], title: str = "Playbooks (en el orden en que se prueban)"
+) -> None:
+    print_table(
+        title,
+        [
+            ("Pos.", "position"),
+            ("ID", "id"),
+            ("Nombre", "name"),
+            ("Activo", lambda r: yes_no(r["enabled"])),
+            ("Condiciones", lambda r: conditions_text(r.get("conditions") or {})),
+            ("Plataformas", lambda r: _platforms(r["platforms"])),
+            ("Presupuesto", _budget),
+            ("Diario", lambda r: cop(r.get("budget_daily"))),
+            ("Duración", lambda r: _flight(r.get("flight_days"))),
+            ("Audiencia", _audience),
+            ("Aprobación", lambda r: yes_no(r.get("requires_approval"))),
+        ],
+        playbooks,
+    )
+
+
+@click.group("playbooks")
+def playbooks_group() -> None:
+    """Playbooks (which openings get which campaigns): add, list, test, enable, disable, remove."""
+
+
+@playbooks_group.command("add")
+@click.option("--name", required=True, help="A name for the playbook (unique).")
+@click.option("--platforms", required=True, help=f"Comma-separated: {','.join(PLATFORMS)}")
+@click.option("--category", help="Only openings of this category (repeatable).", multiple=True)
+@click.option("--city", help="Only openings in this city (repeatable).", multiple=True)
+@click.option("--department", help="Only openings in this department (repeatable).", multiple=True)
+@click.option("--company", help="Only openings of this company (repeatable).", multiple=True)
+@click.option("--modality", help="presencial, remoto or hibrido (repeatable).", multiple=True)
+@click.option(
+    "--keyword", help="Only openings whose title or description has it (repeatable).", multiple=True
+)
+@click.option("--salary-min", type=click.IntRange(min=0), help="Paying at least this much, COP.")
+@click.option("--salary-max", type=click.IntRange(min=0), help="Paying at most this much, COP.")
+@click.option("--experience-min", type=click.IntRange(min=0), help="Asking at least these years.")
+@click.option("--experience-max", type=click.IntRange(min=0), help="Asking at most these years.")
+@click.option("--segment-ids", help="Comma-separated segment ids.")
+@click.option("--best-segments", type=click.IntRange(1, 20), help="The best K segments for the category.")
+@click.option("--budget", type=click.IntRange(min=1), help="Total budget per opening, COP.")
+@click.option("--budget-formula", help='E.g. "salary_max * 0.5" (salary_min, salary_max, salary, ...).')
+@click.option("--daily-budget", type=click.IntRange(min=1), help="Daily budget, COP.")
+@click.option("--flight-days", type=click.IntRange(1, 365), help="Days to run (default: until it closes).")
+@click.option("--target-cpa", type=click.IntRange(min=1), help="Target cost per application, COP.")
+@click.option("--objective", type=click.Choice(["traffic", "leads"]), default="traffic", show_default=True)
+@click.option("--approval", is_flag=True, help="A manager approves each campaign before it is published.")
+@click.option("--position", type=click.IntRange(min=0), help="Lower is tried first.")
+@click.option("--disabled", is_flag=True, help="Save it switched off.")
+@pass_cli
+def add(cli: CliContext, **opts: Any) -> None:
+    """Save a playbook: conditions on the opening, and the campaign it gets."""
+    playbook = cli.client.post("/playbooks", json=_body(opts))
+    if cli.as_json:
+        return print_json(playbook)
+    show_playbooks([playbook], title=f"Playbook {playbook['id']} guardado")
+    console.print(f"Simule lo que haría con [bold]adflux playbooks test {playbook['id']}[/].")
+
+
+@playbooks_group.command("list")
+@pass_cli
+def list_playbooks(cli: CliContext) -> None:
+    """Playbooks in the order they are tried (the first that matches an opening wins)."""
+    playbooks = cli.client.get("/playbooks")
+    if cli.as_json:
+        return print_json(playbooks)
+    show_playbooks(playbooks)
+
+
+@playbooks_group.command("test")
+@click.argument("playbook_id", type=click.IntRange(min=1), required=False)
+@click.option("--limit", type=click.IntRange(1, 500), default=SHOWN_OPENINGS, show_default=True)
+@pass_cli
+def test(cli: CliContext, playbook_id: int | None, limit: int) -> None:
+    """Dry run: which open openings each playbook would take and what it would spend (creates nothing)."""
+    result = cli.client.get("/playbooks/dry-run", playbook_id=playbook_id, limit=limit)
+    if cli.as_json:
+        return print_json(result)
+    print_table(
+        "Simulación por playbook (no se crea nada)",
+        [
+            ("ID", "playbook_id"),
+            ("Playbook", "name"),
+            ("Ofertas", lambda r: number(r["openings"])),
+            ("Omitidas", lambda r: number(r["skipped"])),
+            ("Presupuesto total", lambda r: cop(r["budget_total"])),
+        ],
+        result["playbooks"],
+    )
+    openings = result["openings"]
+    if not openings:
+        return console.print("Ningún playbook activo toma ofertas abiertas sin campaña.")
+    print_table(
+        f"Primeras {len(openings)} ofertas",
+        [
+            ("Oferta", "job_id"),
+            ("Título", "title"),
+            ("Ciudad", "city"),
+            ("Playbook", "playbook_name"),
+            ("Plataformas", lambda r: _platforms(r.get("platforms") or [])),
+            ("Presupuesto", lambda r: "—" if r.get("skip") else cop(r.get("budget_total"))),
+            ("Omitida porque", lambda r: r.get("skip") or ""),
+        ],
+        openings,
+    )
+
+
+def _switch(name: str, enabled: bool, word: str) -> None:
+    @playbooks_group.command(name)
+    @click.argument("playbook_id", type=click.IntRange(min=1))
+    @pass_cli
+    def command(cli: CliContext, playbook_id: int) -> None:
+        playbook = cli.client.patch(f"/playbooks/{playbook_id}", json={"enabled": enabled})
+        if cli.as_json:
+            return print_json(playbook)
+        console.print(f"Playbook {playbook['id']} «{playbook['name']}» {word}.")
+
+    command.__doc__ = f"{name.capitalize()} a playbook."
+
+
+_switch("enable", True, "activado")
+_switch("disable", False, "desactivado")
+
+
+@playbooks_group.command("remove")
+@click.argument("playbook_id", type=click.IntRange(min=1))
+@pass_cli
+def remove(cli: CliContext, playbook_id: int) -> None:
+    """Delete a playbook (its campaigns stay)."""
+    cli.client.request("DELETE", f"/playbooks/{playbook_id}")
+    if cli.as_json:
+        return print_json({"id": playbook_id, "deleted": True})
+    console.print(f"Playbook {playbook_id} eliminado; sus campañas se conservan.")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(playbooks_group)
