@@ -244,3 +244,31 @@ def test_approvers_hear_of_a_waiting_campaign_through_an_alert(app_ctx, portal, 
     alerting.evaluate()
     db.session.refresh(alert)
     assert alert.status == "resolved"
+
+
+def test_the_sweep_pauses_what_a_lost_follow_up_left_delivering(app_ctx, portal, sandbox):
+    jobs = feed_jobs(2)
+    playbooks.create_playbook(data={"name": "Todo", "platforms": ["snapchat"], "budget_total": 500_000})
+    publish_feed(portal, jobs)
+    runs.run_feed(feed_id=registry.create_feed(data={"name": "Portal", "location": portal.url}).id)
+    [campaign] = _campaigns(jobs[0]["external_ref"])
+    job = db.session.get(JobOpening, campaign.job_id)
+    job.status, job.close_reason = "closed", "feed_gone"  # closed, but its follow-up never arrived
+    db.session.commit()
+    assert feed_campaigns.sweep()["closed_followups"] == 1
+    db.session.refresh(campaign)
+    assert campaign.status == "paused" and set(_platform_states(campaign).values()) == {"paused"}
+    assert feed_campaigns.sweep()["closed_followups"] == 0
+
+
+def test_only_enabled_feeds_whose_interval_passed_are_due(app_ctx, portal):
+    publish_feed(portal, feed_jobs(1))
+    due = registry.create_feed(data={"name": "Cada 15", "location": portal.url})
+    off = registry.create_feed(data={"name": "Apagado", "location": portal.url, "enabled": False})
+    assert runs.due_feeds() == [due.id]
+    runs.run_feed(feed_id=due.id)
+    assert runs.due_feeds() == []
+    feed = registry.get_feed(feed_id=due.id)
+    feed.last_run_at = feed.last_run_at - timedelta(minutes=15)
+    db.session.commit()
+    assert runs.due_feeds() == [due.id] and off.id not in runs.due_feeds()
