@@ -84,12 +84,18 @@ def demo(
     print_report(result.by_platform, title=f"Campaña {result.campaign_id}: resultados por plataforma")
     print_report(result.by_segment, title="Resultados por segmento")
     _print_feed_campaigns(result.feed.get("campaigns", []))
+    _print_next_steps(result, elapsed)
+
+
+def _print_next_steps(result: Any, elapsed: float) -> None:
     console.print(f"\n[green]Demo completa en {elapsed:.1f} s.[/] Siguientes pasos:")
     console.print(f"  adflux campaign show {result.campaign_id}       # estado y IDs en cada plataforma")
     console.print("  adflux view-segments                # los segmentos de candidatos")
     console.print(
         f"  adflux report --group-by day,platform --campaign-id {result.campaign_id} --until {result.until}"
     )
+    console.print("  adflux feeds runs                   # las lecturas del feed simulado y lo que encontraron")
+    console.print("  adflux playbooks list               # el playbook que creó las campañas del feed")
     console.print("  adflux serve                        # el tablero en http://127.0.0.1:5000/")
 
 
