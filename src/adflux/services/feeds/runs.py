@@ -25,6 +25,7 @@ from adflux.services.feeds import diffing
 from adflux.services.feeds.fetching import FeedUnreachable, fetch
 from adflux.services.feeds.records import read_records
 from adflux.services.locks import try_lock
+from adflux.services.playbooks.planning import followed_events
 from adflux.settings import current_settings
 
 logger = logging.getLogger(__name__)
@@ -166,10 +167,12 @@ def _fail(feed: JobFeed, run: FeedRun, reason: str) -> FeedRun:
 
 
 def _hand_over(run: FeedRun, events: list[diffing.JobEvent]) -> None:
-    """One campaign-loop task per opening that moved (a lost message is caught by the sweep)."""
+    """One campaign-loop task per opening that moved and has something to follow: a new one a
+    playbook takes, or one with campaigns (a lost message is caught by the sweep)."""
+    todo = followed_events(events)
     sent = 0
     try:
-        for event in events:
+        for event in todo:
             task_queue.send(TASK_FOLLOW_JOB, event.job_id, event.kind, run.id, queue="automation")
             sent += 1
     except task_queue.QueueUnavailable:
@@ -177,7 +180,7 @@ def _hand_over(run: FeedRun, events: list[diffing.JobEvent]) -> None:
             "feed run %s: the queue took %d of %d follow-ups; the sweep sends the rest",
             run.id,
             sent,
-            len(events),
+            len(todo),
         )
 
 

@@ -108,6 +108,31 @@ def best_segments(category: str, k: int) -> list[int]:
     return sorted(segments, key=rank)[:k]
 
 
+def followed_events(events: list[Any]) -> list[Any]:
+    """The feed events the campaign loop has work for: new (or reopened without campaigns)
+    openings that an enabled playbook takes, and openings that have campaigns. Matching is done
+    here in memory, so a 100,000-opening feed with no playbook for most of it sends few tasks."""
+    if not events:
+        return []
+    ids = [e.job_id for e in events]
+    with_campaigns: set[int] = set()
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        with_campaigns.update(db.session.scalars(select(Campaign.job_id).where(Campaign.job_id.in_(chunk))))
+    playbooks = [p for p in list_playbooks() if p.enabled]
+    unfollowed = [
+        e.job_id for e in events if e.kind in ("new", "reopened") and e.job_id not in with_campaigns
+    ]
+    taken: set[int] = set()
+    if playbooks and unfollowed:
+        for start in range(0, len(unfollowed), 1000):
+            chunk = unfollowed[start : start + 1000]
+            for job in db.session.scalars(select(JobOpening).where(JobOpening.id.in_(chunk))):
+                if any(matches(p.conditions or {}, job) for p in playbooks):
+                    taken.add(job.id)
+    return [e for e in events if e.job_id in with_campaigns or e.job_id in taken]
+
+
 def dry_run(*, playbook_id: int | None = None, limit: int = 50) -> dict[str, Any]:
     """Which open openings with no live campaign each playbook would take (what the loop would
     launch if they were new in the feed), and what it would spend. Nothing is created."""
