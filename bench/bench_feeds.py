@@ -116,8 +116,16 @@ def child(path_name: str, feed_file: str, instance: str) -> None:
         counts = (adflux_diff if path_name == "adflux" else simple_diff)(feed_id, Path(feed_file))
         seconds = time.perf_counter() - started
         db.session.rollback()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"path": path_name, "seconds": seconds, "peak_mb": peak_mb, **counts}))
+    print(json.dumps({"path": path_name, "seconds": seconds, "peak_mb": peak_rss_mb(), **counts}))
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory (VmHWM). Not ru_maxrss: Linux carries that across
+    fork and exec, so a child would report its parent's peak when the parent was bigger."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def adflux_diff(feed_id: int, path: Path) -> dict[str, int]:

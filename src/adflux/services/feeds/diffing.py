@@ -38,6 +38,13 @@ MATERIAL_FIELDS = (
 )
 FEED_CLOSE_REASONS = ("feed_gone", "feed_closed", "expired")
 _SCHEMA = JobOpeningSchema(unknown=EXCLUDE)
+# What a column gets when a feed row leaves it out (the model's defaults).
+_DEFAULTS: dict[str, Any] = {
+    "country": "CO",
+    "salary_currency": "COP",
+    "description": "",
+    "experience_years_min": 0,
+}
 
 
 @dataclass
@@ -202,8 +209,15 @@ def apply(feed_id: int, diff: Diff, *, now: datetime | None = None) -> list[JobE
             _row(feed_id, record, data, now) | {"status": "open", "created_at": now}
             for record, data in diff.new
         ]
+        # Core, every row with the same keys and no RETURNING: one multi-row INSERT per chunk
+        # (the ORM's bulk path sends a statement per few rows when the rows' keys differ).
+        columns = sorted({key for row in rows for key in row})
         for start in range(0, len(rows), CHUNK):
-            db.session.execute(insert(JobOpening), rows[start : start + CHUNK])
+            chunk = [
+                {key: row.get(key, _DEFAULTS.get(key)) for key in columns}
+                for row in rows[start : start + CHUNK]
+            ]
+            db.session.execute(insert(JobOpening.__table__), chunk)
         ids = _ids([record.external_ref or "" for record, _ in diff.new])
         events += [JobEvent(ids[record.external_ref or ""], "new") for record, _ in diff.new]
     if diff.changed:
