@@ -293,11 +293,10 @@ def campaigns_part(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         set_sandbox_limits,
         start_sandbox,
         stop,
-        tree_shape,
     )
 
     from adflux.extensions import db
-    from adflux.models import Campaign, PlatformCampaign
+    from adflux.models import Campaign
     from adflux.services.feeds import registry
     from adflux.services.playbooks import registry as playbooks
     from adflux.simulation.jobs import generate_jobs
@@ -325,14 +324,9 @@ def campaigns_part(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             feed = registry.create_feed(data={"name": "Nuevas", "location": server.url, "max_shrink": 1.0})
             from adflux.services.feeds.runs import run_feed
 
-            run_feed(feed_id=feed.id)  # one opening: learn the shape of one tree per platform
             followed = select(Campaign.id).where(Campaign.playbook_id.is_not(None))
-            _settled(followed, 1, time.monotonic() + 120)
-            shape = tree_shape(control)
-            control.post("/__sandbox/reset")
+            shape = learn_shape(feed.id, followed, control)
             set_sandbox_limits(control, limits_f, burst, args.latency_ms)
-            db.session.execute(Campaign.__table__.delete().where(Campaign.id.in_(followed)))
-            db.session.commit()
 
             jobs = generate_jobs(args.campaigns, seed=77, start=60_000_000)
             server.publish(render_xml(jobs))
@@ -344,18 +338,7 @@ def campaigns_part(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             ok = _settled(followed, args.campaigns, time.monotonic() + args.time_limit)
             wall = time.perf_counter() - t0
             ids = list(db.session.scalars(followed))
-            last = dict(db.session.execute(
-                select(PlatformCampaign.platform, func.max(PlatformCampaign.published_at))
-                .where(PlatformCampaign.campaign_id.in_(ids)).group_by(PlatformCampaign.platform)
-            ).all())  # fmt: skip
-            stats = control.get("/__sandbox/stats").json()
-            usage = {}
-            for name in PLATFORMS:
-                busy = (last[name] - t0_utc).total_seconds() if last.get(name) else wall
-                calls = stats["requests"].get(name, 0)
-                share = round(calls / busy / limits_f[name], 3)
-                usage[name] = {"calls": calls, "busy_s": round(busy, 1), "share_of_limit": share,
-                               "throttled": stats["throttled"].get(name, 0)}  # fmt: skip
+            usage = platform_usage(ids, PLATFORMS, control, limits_f, t0_utc, wall)
             audit = audit_platforms(control, ids, shape)
             report.update(
                 feed_run_new=run.new, settled=ok, campaigns_made=len(ids), wall_s=round(wall, 1),
@@ -370,6 +353,51 @@ def campaigns_part(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         stop(sandbox)
         redis.Redis.from_url(broker).flushdb()
     return report
+
+
+def learn_shape(feed_id: int, followed: Any, control: Any) -> dict[str, dict[str, int]]:
+    """Publish the feed's one opening to learn one tree's objects per platform, then forget it."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_publishing import tree_shape
+
+    from adflux.extensions import db
+    from adflux.models import Campaign
+    from adflux.services.feeds.runs import run_feed
+
+    run_feed(feed_id=feed_id)
+    _settled(followed, 1, time.monotonic() + 120)
+    shape = tree_shape(control)
+    control.post("/__sandbox/reset")
+    db.session.execute(Campaign.__table__.delete().where(Campaign.id.in_(followed)))
+    db.session.commit()
+    return shape
+
+
+def platform_usage(
+    ids: list[int],
+    platforms: tuple[str, ...],
+    control: Any,
+    limits: dict[str, float],
+    t0_utc: Any,
+    wall: float,
+) -> dict[str, Any]:
+    """Calls each platform took while busy (until its last tree went live), as a share of its limit."""
+    from adflux.extensions import db
+    from adflux.models import PlatformCampaign
+
+    last = dict(db.session.execute(
+        select(PlatformCampaign.platform, func.max(PlatformCampaign.published_at))
+        .where(PlatformCampaign.campaign_id.in_(ids)).group_by(PlatformCampaign.platform)
+    ).all())  # fmt: skip
+    stats = control.get("/__sandbox/stats").json()
+    usage = {}
+    for name in platforms:
+        busy = (last[name] - t0_utc).total_seconds() if last.get(name) else wall
+        calls = stats["requests"].get(name, 0)
+        share = round(calls / busy / limits[name], 3)
+        usage[name] = {"calls": calls, "busy_s": round(busy, 1), "share_of_limit": share,
+                       "throttled": stats["throttled"].get(name, 0)}  # fmt: skip
+    return usage
 
 
 def closure(feed_id: int, jobs: list[dict[str, Any]], server: Any, control: Any) -> dict[str, Any]:
