@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from adflux import __version__, api, extensions, monitoring, pool, tasks, web
+from adflux import __version__, api, extensions, monitoring, pool, security_headers, tasks, web
 from adflux.settings import EXTENSION_KEY, Settings
 
 
@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions[EXTENSION_KEY] = settings
 
     monitoring.init_app(app)
+    security_headers.init_app(app)
     extensions.db.init_app(app)
     _check_connections(app, settings)
     extensions.migrate.init_app(
