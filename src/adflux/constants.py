@@ -141,6 +141,7 @@ QUEUES: tuple[str, ...] = ("default", "publishing", "sync", "training", "mainten
 TASK_PUBLISH_PLATFORM_CAMPAIGN = "adflux.tasks.publishing.publish_platform_campaign"
 TASK_SYNC_METRICS = "adflux.tasks.metrics.sync_metrics"
 TASK_TRAIN_SEGMENTATION = "adflux.tasks.segmentation.train_segmentation"
+TASK_IMPORT_FILE = "adflux.tasks.imports.import_file"
 
 # Reports group by these dimensions; imports read these formats.
 REPORT_DIMENSIONS: tuple[str, ...] = ("campaign", "platform", "segment", "category", "day")
