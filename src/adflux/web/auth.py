@@ -91,8 +91,8 @@ def current_session_user() -> Principal | None:
         if stamp is not None and not sessions.expired(stamp):
             # None when deactivated, deleted, signed out elsewhere or the password/role changed.
             principal = sessions.load_session_user(stamp)
-        if principal is None and session:
-            session.clear()
+        if principal is None and SESSION_USER in session:
+            session.clear()  # ended, expired or from before sessions carried their times: sign in again
         elif (
             principal is not None
             and stamp is not None
