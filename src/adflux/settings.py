@@ -112,6 +112,9 @@ class Settings:
     metrics_enabled: bool = True
     # When set, /metrics wants "Authorization: Bearer <token>" (Prometheus `authorization:`).
     metrics_token: str | None = None
+    # Where gunicorn keeps each server's Prometheus files (read by gunicorn.conf.py, before the app
+    # exists): <metrics_dir>/adflux-prometheus-<pid>; unset = the temp folder.
+    metrics_dir: str | None = None
     # When set, /readyz wants "Authorization: Bearer <token>" (probes that can send a header).
     readyz_token: str | None = None
     # Comma-separated addresses or networks (CIDR) that may read /metrics and /readyz without
