@@ -42,7 +42,7 @@ def test_an_enrolled_admin_needs_the_current_code_and_it_works_once(app, cli):
     secret = _enrol(cli, "admin@portal.co")
     browser = app.test_client()
     without = _try(browser, "admin@portal.co")
-    assert without.status_code == 401 and "authenticator" in without.get_data(as_text=True)
+    assert without.status_code == 401 and "aplicación de autenticación" in without.get_data(as_text=True)
     assert (
         _try(
             browser,

@@ -28,6 +28,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import Forbidden
@@ -61,9 +63,9 @@ DEVICE_DAYS = 90
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Correo electrónico", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Contraseña", validators=[DataRequired(), Length(max=256)])
-    code = StringField("Código de verificación (si lo usa)", validators=[Optional(), Length(max=12)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    code = StringField(_l("Verification code (if you use one)"), validators=[Optional(), Length(max=12)])
     next = HiddenField()
 
 
@@ -167,6 +169,18 @@ def _open_session(user: Any) -> None:
     session[SESSION_SEEN] = stamp.seen_at
 
 
+def _sign_in_message(exc: Unauthenticated) -> str:
+    """What the sign-in page says, in the page's language (the same for a wrong e-mail or password)."""
+    if isinstance(exc, sign_in.SecondFactorNeeded):
+        return _("Enter the current code from your authenticator app.")
+    if isinstance(exc, sign_in.SecondFactorNotEnrolled):
+        return _(
+            "Your role signs in with two-step verification: an admin must turn it on for you first "
+            "(adflux users totp-enable)."
+        )
+    return _("Wrong e-mail or password.")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | BaseResponse:
     """The sign-in form."""
@@ -184,12 +198,14 @@ def login() -> str | BaseResponse:
                 trusted_device=device,
             )
         except TooManyAttempts as exc:
-            form.password.errors = [exc.message]
+            form.password.errors = [
+                _("Too many failed sign-ins; try again in %(seconds)s s.", seconds=exc.retry_after)
+            ]
             page = render_template("auth/login.html", form=form)
             return Response(page, status=429, headers={"Retry-After": str(exc.retry_after)})
         except Unauthenticated as exc:
             field = form.code if isinstance(exc, sign_in.SecondFactorNeeded) else form.password
-            field.errors = [exc.message]
+            field.errors = [_sign_in_message(exc)]
             return render_template("auth/login.html", form=form), exc.status  # type: ignore[return-value]
         _open_session(user)
         logger.info("User %s signed in", user.id)
@@ -219,7 +235,7 @@ def logout() -> BaseResponse:
     if principal is not None and principal.id is not None:
         sessions.sign_out_everywhere(user_id=principal.id)
     session.clear()
-    flash("Sesión cerrada.")
+    flash(_("Signed out."))
     return redirect(url_for("auth.login"))
 
 
