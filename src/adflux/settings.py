@@ -105,6 +105,9 @@ class Settings:
     # JSON bodies: nesting deeper or bodies larger than these are refused (400) before parsing.
     max_json_depth: int = 64
     max_json_bytes: int = 1024 * 1024
+    # Reverse proxies in front that append the client to X-Forwarded-For (nginx: 1). The sign-in
+    # limiter, logs and allowed-address checks then see the client, not the proxy. 0 = none.
+    proxy_hops: int = 0
     # Uploaded import files wait here for their background task (default instance/imports).
     import_dir: str | None = None
     # ---- operations: logs, metrics, health, alerts, backups, retention ----------------------
@@ -271,6 +274,8 @@ def _validate_security(settings: Settings) -> None:
         raise SettingsError("ADFLUX_SIGN_IN_FREE_ATTEMPTS must be at least 1")
     if settings.sign_in_max_delay_account_seconds < 1 or settings.sign_in_max_delay_address_seconds < 1:
         raise SettingsError("ADFLUX_SIGN_IN_MAX_DELAY_*_SECONDS must be at least 1")
+    if not 0 <= settings.proxy_hops <= 5:
+        raise SettingsError("ADFLUX_PROXY_HOPS must be between 0 and 5")
     if settings.api_rate_limit_per_minute < 0:
         raise SettingsError("ADFLUX_API_RATE_LIMIT_PER_MINUTE must be 0 (off) or more")
     if not 2 <= settings.max_json_depth <= 500:

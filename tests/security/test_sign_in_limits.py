@@ -131,3 +131,20 @@ def test_24_parallel_guesses_get_exactly_five_checked_across_processes_with_redi
     shared = settings.replace(rate_limit_redis_url=TEST_REDIS_URL)
     assert isinstance(rate_limits.store(shared), rate_limits.RedisStore)
     assert _parallel_claims(shared) == 5
+
+
+def test_behind_a_proxy_the_client_address_is_counted_not_the_proxys(app, settings, monkeypatch):
+    from adflux.app import create_app
+
+    Clock(monkeypatch)
+    proxied = create_app(settings.replace(proxy_hops=1))
+    create_user(app, "ana@portal.co", "viewer")
+    create_user(app, "luis@portal.co", "viewer")
+    attacker = proxied.test_client()
+    attacker.environ_base.update(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.66")
+    for n in range(5):  # guesses spread over two accounts: only the address key fills up
+        assert _try(attacker, ("ana", "luis")[n % 2] + "@portal.co", "no es la clave").status_code == 401
+    assert _try(attacker, "ana@portal.co", "no es la clave").status_code == 429
+    colleague = proxied.test_client()  # behind the same proxy, from another client address
+    colleague.environ_base.update(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.20")
+    assert _try(colleague, "luis@portal.co", PASSWORD).status_code == 302
