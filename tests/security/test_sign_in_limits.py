@@ -148,3 +148,15 @@ def test_behind_a_proxy_the_client_address_is_counted_not_the_proxys(app, settin
     colleague = proxied.test_client()  # behind the same proxy, from another client address
     colleague.environ_base.update(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.20")
     assert _try(colleague, "luis@portal.co", PASSWORD).status_code == 302
+
+
+def test_sign_in_and_the_api_keep_working_when_the_counter_store_is_down(app, settings):
+    from adflux.app import create_app
+    from conftest import issue_test_token
+
+    unreachable = create_app(settings.replace(rate_limit_redis_url="redis://127.0.0.1:1/0"))
+    create_user(app, "ana@portal.co", "viewer")
+    assert _try(unreachable.test_client(), "ana@portal.co", PASSWORD).status_code == 302
+    _, token = issue_test_token(unreachable, "viewer")
+    answer = unreachable.test_client().get("/api/v1/jobs", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200

@@ -14,16 +14,20 @@ Every sign-in attempt is counted, before the password is checked, against two ke
 A too-early try is refused (429 with Retry-After) without checking the password and without
 counting; a success forgets the account's (or device's) failures and takes its own attempt
 back from the address. The counting is one atomic step per key (see rate_limits), so parallel
-guesses cannot slip past the count.
+guesses cannot slip past the count. If the counter store (Redis) is down, attempts go through
+uncounted and a warning is logged: sign-in does not fail with the store.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from adflux.services import rate_limits
 from adflux.services.errors import DomainError
 from adflux.settings import Settings, current_settings
+
+logger = logging.getLogger(__name__)
 
 # Failures are forgotten this long after the last attempt on a key.
 MEMORY_MS = 3600 * 1000
@@ -63,6 +67,15 @@ def keys_for(
 def claim_attempt(keys: AttemptKeys, settings: Settings | None = None) -> None:
     """Count an attempt on both keys, or raise TooManyAttempts (nothing counted) if it is too early."""
     settings = settings or current_settings()
+    try:
+        _claim(keys, settings)
+    except TooManyAttempts:
+        raise
+    except Exception as exc:  # the counter store is down: sign-in must not go down with it
+        logger.warning("Sign-in attempt not counted (counter store unavailable: %s)", exc)
+
+
+def _claim(keys: AttemptKeys, settings: Settings) -> None:
     store = rate_limits.store(settings)
     free, now = settings.sign_in_free_attempts, rate_limits.now_ms()
     address_cap = settings.sign_in_max_delay_address_seconds * 1000
@@ -77,6 +90,9 @@ def claim_attempt(keys: AttemptKeys, settings: Settings | None = None) -> None:
 
 def attempt_succeeded(keys: AttemptKeys, settings: Settings | None = None) -> None:
     """The password was right: the account's failures are forgotten, the address gets its try back."""
-    store = rate_limits.store(settings or current_settings())
-    store.reset(keys.account)
-    store.refund(keys.address)
+    try:
+        store = rate_limits.store(settings or current_settings())
+        store.reset(keys.account)
+        store.refund(keys.address)
+    except Exception as exc:
+        logger.warning("Sign-in success not recorded (counter store unavailable: %s)", exc)
