@@ -102,3 +102,83 @@ def test_viewers_cannot_import(client_as, role):
         content_type="multipart/form-data",
     )
     assert response.status_code == 403
+
+
+# ---- with a real Celery worker on Redis -----------------------------------------------------
+
+
+@pytest.fixture
+def redis_worker_app(app, settings, tmp_path):
+    """An app whose tasks go to Redis, and one real worker (its own process) on the default queue."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import TEST_DATABASE_URL, require_service
+
+    broker = os.environ.get("TEST_REDIS_URL")
+    if not broker or not (TEST_DATABASE_URL or "").startswith("postgres"):
+        require_service("Redis and PostgreSQL", "set TEST_REDIS_URL and TEST_DATABASE_URL")
+    import redis
+
+    redis.Redis.from_url(broker).delete("default")  # no stale messages for this queue
+    log = tmp_path / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": TEST_DATABASE_URL or "",
+        "CELERY_BROKER_URL": broker,
+        "ADFLUX_INSTANCE_PATH": str(tmp_path),
+        "ADFLUX_IMPORT_DIR": settings.import_path,  # shared with the web side, as in production
+        "ADFLUX_ENV": "development",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "adflux.worker", "worker", "-Q", "default", "--pool", "solo",
+         "-n", "imports@%h", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"],
+        env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while "ready." not in log.read_text(errors="replace"):
+            assert worker.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.2)
+        yield create_app(settings.replace(celery_broker_url=broker)), log
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        app.extensions["celery"].set_default()
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_real_worker_imports_what_the_request_only_stored(app, redis_worker_app):
+    import time
+
+    queued, log = redis_worker_app
+    _, token = issue_test_token(queued, "manager")
+    headers = {"Authorization": f"Bearer {token}"}
+    api = queued.test_client()
+    response = api.post(
+        "/api/v1/jobs/import",
+        data={"file": (io.BytesIO(_csv(400, bad_every=100)), "jobs.csv")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 202
+    status_url = response.get_json()["status_url"]
+    deadline = time.monotonic() + 60
+    run = api.get(status_url, headers=headers).get_json()
+    while run["status"] not in ("succeeded", "failed"):
+        assert time.monotonic() < deadline, log.read_text()[-3000:]
+        time.sleep(0.3)
+        run = api.get(status_url, headers=headers).get_json()
+    assert run["status"] == "succeeded", run
+    assert (run["result"]["created"], run["result"]["failed"]) == (396, 4)
+    assert _jobs(app) == 396
+    assert "adflux.tasks.imports.import_file" in log.read_text()  # done by the worker process
