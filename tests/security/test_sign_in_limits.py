@@ -160,3 +160,19 @@ def test_sign_in_and_the_api_keep_working_when_the_counter_store_is_down(app, se
     _, token = issue_test_token(unreachable, "viewer")
     answer = unreachable.test_client().get("/api/v1/jobs", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200
+
+
+def test_an_attacker_behind_the_same_address_cannot_lock_out_a_trusted_browser(app, monkeypatch):
+    """Everyone behind one proxy or NAT (no ADFLUX_PROXY_HOPS): the address key fills up to 15
+    minutes, yet the admin's browser that signed in before is counted on its own key only."""
+    clock = Clock(monkeypatch)
+    create_user(app, "admin@portal.co", "admin")
+    laptop = _browser(app, "192.0.2.80")
+    assert _try(laptop, "admin@portal.co", PASSWORD).status_code == 302
+    attacker = _browser(app, "192.0.2.80")
+    for _ in range(14):
+        clock.advance(600)  # waits out each delay, so every guess is checked
+        assert _try(attacker, "admin@portal.co", "adivinanza").status_code == 401
+    refused = _try(attacker, "admin@portal.co", "adivinanza")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 60
+    assert _try(laptop, "admin@portal.co", PASSWORD).status_code == 302

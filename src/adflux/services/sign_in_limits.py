@@ -8,8 +8,9 @@ Every sign-in attempt is counted, before the password is checked, against two ke
 * the **account**, for browsers that never signed in to it: the same doubling, but capped at
   ADFLUX_SIGN_IN_MAX_DELAY_ACCOUNT_SECONDS (30 s), so guesses spread over many addresses are
   slowed while the real user waits seconds, not a lockout. A browser that signed in to the
-  account before carries a *trusted device* cookie and is counted on its own key instead: other
-  people's guesses never slow it at all.
+  account before carries a *trusted device* cookie and is counted on its own key only (not on
+  the address or the account): other people's guesses, even from the same address or proxy,
+  never slow it at all.
 
 A too-early try is refused (429 with Retry-After) without checking the password and without
 counting; a success forgets the account's (or device's) failures and takes its own attempt
@@ -46,9 +47,10 @@ class TooManyAttempts(DomainError):
 
 @dataclass(frozen=True)
 class AttemptKeys:
-    """Where one attempt is counted: the address key and the account (or trusted device) key."""
+    """Where one attempt is counted: the address key (None for a trusted device) and the account
+    (or trusted device) key."""
 
-    address: str
+    address: str | None
     account: str
     account_cap_ms: int
 
@@ -58,10 +60,13 @@ def keys_for(
 ) -> AttemptKeys:
     """The keys of an attempt; `trusted_device` is the device id of a valid cookie for this account."""
     if trusted_device:
-        account, cap = f"signin:device:{trusted_device}", settings.sign_in_max_delay_address_seconds
-    else:
-        account, cap = f"signin:account:{email}", settings.sign_in_max_delay_account_seconds
-    return AttemptKeys(f"signin:address:{address or 'unknown'}", account, cap * 1000)
+        # Only the device's own guesses count against it: not its address (a shared NAT or proxy
+        # an attacker also uses) and not the account's other browsers.
+        return AttemptKeys(
+            None, f"signin:device:{trusted_device}", settings.sign_in_max_delay_address_seconds * 1000
+        )
+    cap = settings.sign_in_max_delay_account_seconds
+    return AttemptKeys(f"signin:address:{address or 'unknown'}", f"signin:account:{email}", cap * 1000)
 
 
 def claim_attempt(keys: AttemptKeys, settings: Settings | None = None) -> None:
@@ -79,12 +84,14 @@ def _claim(keys: AttemptKeys, settings: Settings) -> None:
     store = rate_limits.store(settings)
     free, now = settings.sign_in_free_attempts, rate_limits.now_ms()
     address_cap = settings.sign_in_max_delay_address_seconds * 1000
-    wait = store.claim(keys.address, free, address_cap, now, MEMORY_MS)
-    if wait:
-        raise TooManyAttempts(rate_limits.Verdict.wait(wait).retry_after)
+    if keys.address is not None:
+        wait = store.claim(keys.address, free, address_cap, now, MEMORY_MS)
+        if wait:
+            raise TooManyAttempts(rate_limits.Verdict.wait(wait).retry_after)
     wait = store.claim(keys.account, free, keys.account_cap_ms, now, MEMORY_MS)
     if wait:
-        store.refund(keys.address)  # refused before any check: not a guess
+        if keys.address is not None:
+            store.refund(keys.address)  # refused before any check: not a guess
         raise TooManyAttempts(rate_limits.Verdict.wait(wait).retry_after)
 
 
@@ -93,6 +100,7 @@ def attempt_succeeded(keys: AttemptKeys, settings: Settings | None = None) -> No
     try:
         store = rate_limits.store(settings or current_settings())
         store.reset(keys.account)
-        store.refund(keys.address)
+        if keys.address is not None:
+            store.refund(keys.address)
     except Exception as exc:
         logger.warning("Sign-in success not recorded (counter store unavailable: %s)", exc)
