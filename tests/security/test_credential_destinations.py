@@ -163,3 +163,33 @@ def test_platform_calls_never_follow_a_redirect_to_another_host(listeners):
         transport.close()
     assert response.status_code == 302
     assert bouncer.leaked(SECRET) and elsewhere.seen == []
+
+
+def test_an_old_row_pointing_elsewhere_gets_no_credentials_in_production(settings, listeners, app):
+    """A row saved before the host rule (or edited in the database) is refused at use, not sent to."""
+    from adflux.extensions import db
+    from adflux.models import PlatformAccount
+    from adflux.services import platform_access, secrets
+    from adflux.services.errors import ServiceUnavailable
+
+    listener = Listener()
+    listeners.append(listener)
+    production = create_app(settings.replace(env="production", secret_key="x" * 40, encryption_key="k" * 40))
+    with production.app_context():
+        db.session.add(
+            PlatformAccount(
+                platform="meta",
+                name="Meta (old row)",
+                external_account_id="act_old",
+                base_url=listener.url,
+                credentials_encrypted=secrets.encrypt_credentials({"access_token": SECRET}),
+                is_sandbox=False,
+                active=True,
+                priority=0,
+            )
+        )
+        db.session.commit()
+        with pytest.raises(ServiceUnavailable, match="not the official meta API"):
+            platform_access.account_for("meta")
+        db.session.remove()
+    assert listener.seen == []
