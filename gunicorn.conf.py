@@ -3,14 +3,16 @@
 Metrics with several workers: each worker is its own process with its own counters, so they are
 kept in files under PROMETHEUS_MULTIPROC_DIR and `/metrics` (answered by any one worker) adds
 them up. That directory must be set *before* Python imports prometheus_client (this file runs
-first), must be empty when the server starts (`on_starting`), and must forget a worker's live
-gauges when the worker exits (`child_exit`). See docs/TECHNICAL_DOCS.md, "Metrics".
+first), is one per server (so two servers on a host never mix or wipe each other's files), holds
+no earlier run's files when the server starts (`on_starting`), and forgets a worker's live gauges
+when the worker exits (`child_exit`). See docs/TECHNICAL_DOCS.md, "Metrics".
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -44,15 +46,52 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 control_socket_disable = True
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-os.environ.setdefault(MULTIPROC_ENV, str(Path(tempfile.gettempdir()) / "adflux-prometheus"))
+# One folder per server: <ADFLUX_METRICS_DIR or the temp folder>/adflux-prometheus-<master pid>,
+# so two servers on one host never add up (or wipe) each other's files. An explicit
+# PROMETHEUS_MULTIPROC_DIR is used as is, and refused at start if another live server writes there.
+METRICS_BASE = os.environ.get("ADFLUX_METRICS_DIR") or tempfile.gettempdir()
+OWN_DIR = str(Path(METRICS_BASE) / f"adflux-prometheus-{os.getpid()}")
+os.environ.setdefault(MULTIPROC_ENV, OWN_DIR)
+_PID_FILE = re.compile(r"_(\d+)\.db$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
 
 
 def on_starting(server: Any) -> None:
-    """Start from an empty metrics directory: files left by an earlier run would be added in."""
+    """Start from a metrics folder holding no earlier run's files (they would be added in).
+
+    Only files of processes that are gone are deleted: a folder another running server writes to
+    is refused, never wiped.
+    """
     path = Path(os.environ[MULTIPROC_ENV])
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    live = set()
+    for file in path.glob("*.db"):
+        match = _PID_FILE.search(file.name)
+        pid = int(match.group(1)) if match else None
+        if pid is not None and pid != os.getpid() and _alive(pid):
+            live.add(pid)
+        else:
+            file.unlink(missing_ok=True)
+    if live:
+        raise RuntimeError(
+            f"{MULTIPROC_ENV}={path} is in use by running processes {sorted(live)}: "
+            "give each server its own folder (or unset it for one per server)"
+        )
+
+
+def on_exit(server: Any) -> None:
+    """Remove this server's own metrics folder (not one the operator chose)."""
+    if os.environ.get(MULTIPROC_ENV) == OWN_DIR:
+        shutil.rmtree(OWN_DIR, ignore_errors=True)
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -219,7 +219,13 @@ def main() -> int:
     instance = Path(tempfile.mkdtemp(prefix="adflux-bench-fuzz-"))
     database_url = f"sqlite:///{instance / 'fuzz.db'}" if args.sqlite else _scratch_database()
     settings = Settings.from_env(
-        {}, env="testing", database_url=database_url, instance_path=str(instance), secret_key="bench-fuzz-key"
+        {},
+        env="testing",
+        database_url=database_url,
+        instance_path=str(instance),
+        secret_key="bench-fuzz-key",
+        # Tens of thousands of cases on one token: the per-token limit would answer 429 to most.
+        api_rate_limit_per_minute=0,
     )
     app = create_app(settings)
     token = _seed(app)

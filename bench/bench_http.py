@@ -334,6 +334,9 @@ def server_environment(instance: Path, port: int, *, workers: int, threads: int)
             "DATABASE_URL": DATABASE_URL,
             "LOG_LEVEL": "INFO",
             "LOG_FORMAT": "json",
+            # One token drives thousands of requests a second: the per-token limit (on by default,
+            # 1,200 a minute) would answer 429 and measure the limiter, not the endpoints.
+            "ADFLUX_API_RATE_LIMIT_PER_MINUTE": "0",
             # Our own metrics directory: gunicorn.conf.py empties it on start.
             "PROMETHEUS_MULTIPROC_DIR": str(instance / f"prometheus-{port}"),
             "GUNICORN_BIND": f"127.0.0.1:{port}",

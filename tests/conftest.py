@@ -74,6 +74,16 @@ def _session_celery(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    """Every test starts with empty sign-in and API counters (the in-process store is global)."""
+    from adflux.services import rate_limits
+
+    rate_limits.forget_stores()
+    yield
+    rate_limits.forget_stores()
+
+
+@pytest.fixture(autouse=True)
 def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "app" not in request.fixturenames:

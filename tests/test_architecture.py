@@ -41,6 +41,7 @@ ALLOWED: dict[str, set[str]] = {
     "pool": set(),
     "settings": {"constants"},
     "error_responses": set(),
+    "security_headers": {"settings"},
     "schemas": {"constants"},
     "extensions": {"schemas"},
     "models": BOTTOM | {"extensions"},
@@ -53,7 +54,18 @@ ALLOWED: dict[str, set[str]] = {
     "tasks": FACE_DEPENDENCIES,
     "cli": FACE_DEPENDENCIES | {"app", "embedded"},
     "embedded": {"sandbox", "services", "settings"},
-    "app": {"adflux", "settings", "pool", "extensions", "api", "web", "tasks", "monitoring", "embedded"},
+    "app": {
+        "adflux",
+        "settings",
+        "pool",
+        "extensions",
+        "api",
+        "web",
+        "tasks",
+        "monitoring",
+        "embedded",
+        "security_headers",
+    },
     "worker": {"app", "ml", "services"},
 }
 # Engines (and the sandbox) run without the web app or the database.

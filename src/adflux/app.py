@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from adflux import __version__, api, extensions, monitoring, pool, tasks, web
+from adflux import __version__, api, extensions, monitoring, pool, security_headers, tasks, web
 from adflux.settings import EXTENSION_KEY, Settings
 
 
@@ -23,8 +24,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     # UTF-8 JSON, not \u escapes for every "á" and "ñ" of Spanish text: smaller bodies, less work.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION_KEY] = settings
+    if settings.proxy_hops:
+        # The client's address from X-Forwarded-For, as appended by our own proxies only.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     monitoring.init_app(app)
+    security_headers.init_app(app)
     extensions.db.init_app(app)
     _check_connections(app, settings)
     extensions.migrate.init_app(

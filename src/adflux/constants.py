@@ -5,6 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 PLATFORMS: tuple[str, ...] = ("meta", "google", "x", "tiktok", "snapchat")
+# The hosts of each platform's official API: the only base URLs a production account may use.
+OFFICIAL_API_HOSTS: dict[str, tuple[str, ...]] = {
+    "meta": ("graph.facebook.com",),
+    "google": ("googleads.googleapis.com",),
+    "x": ("ads-api.x.com", "ads-api.twitter.com"),
+    "tiktok": ("business-api.tiktok.com",),
+    "snapchat": ("adsapi.snapchat.com",),
+}
 PLATFORM_LABELS: dict[str, str] = {
     "meta": "Meta",
     "google": "Google Ads",
@@ -135,6 +143,7 @@ TASK_SYNC_METRICS = "adflux.tasks.metrics.sync_metrics"
 TASK_TRAIN_SEGMENTATION = "adflux.tasks.segmentation.train_segmentation"
 TASK_RUN_FEED = "adflux.tasks.feeds.run_feed"
 TASK_FOLLOW_JOB = "adflux.tasks.feeds.follow_job"
+TASK_IMPORT_FILE = "adflux.tasks.imports.import_file"
 
 # Reports group by these dimensions; imports read these formats.
 REPORT_DIMENSIONS: tuple[str, ...] = ("campaign", "platform", "segment", "category", "day")

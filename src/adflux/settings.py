@@ -8,6 +8,7 @@ instead of at the first request.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -84,11 +85,44 @@ class Settings:
     segmentation_k_min: int = 2
     segmentation_k_max: int = 12
     segmentation_silhouette_tolerance: float = 0.01
+    # ---- security: sessions, sign-in, request limits --------------------------------------
+    # A dashboard session ends this many hours after sign-in, and after this many idle minutes.
+    session_lifetime_hours: float = 12.0
+    session_idle_minutes: int = 60  # 0 = no idle timeout
+    # Admins and managers must sign in with a TOTP code (enrol with `adflux users totp-enable`).
+    require_totp: bool = False
+    # Sign-in guessing: failures allowed before each further try must wait (a delay that doubles).
+    sign_in_free_attempts: int = 5
+    # Longest wait per address (an attacker's address can wait long) and per account (short:
+    # a real user is slowed, never locked out).
+    sign_in_max_delay_address_seconds: int = 900
+    sign_in_max_delay_account_seconds: int = 30
+    # API calls per token per minute (429 with Retry-After past it); 0 = no limit.
+    api_rate_limit_per_minute: int = 1200
+    # Where rate-limit counters live, shared by every process: a Redis URL. Unset = the Celery
+    # broker when it is Redis, else counters per process (the embedded default).
+    rate_limit_redis_url: str | None = None
+    # JSON bodies: nesting deeper or bodies larger than these are refused (400) before parsing.
+    max_json_depth: int = 64
+    max_json_bytes: int = 1024 * 1024
+    # Reverse proxies in front that append the client to X-Forwarded-For (nginx: 1). The sign-in
+    # limiter, logs and allowed-address checks then see the client, not the proxy. 0 = none.
+    proxy_hops: int = 0
+    # Uploaded import files wait here for their background task (default instance/imports).
+    import_dir: str | None = None
     # ---- operations: logs, metrics, health, alerts, backups, retention ----------------------
     access_log: bool = True
     metrics_enabled: bool = True
     # When set, /metrics wants "Authorization: Bearer <token>" (Prometheus `authorization:`).
     metrics_token: str | None = None
+    # Where gunicorn keeps each server's Prometheus files (read by gunicorn.conf.py, before the app
+    # exists): <metrics_dir>/adflux-prometheus-<pid>; unset = the temp folder.
+    metrics_dir: str | None = None
+    # When set, /readyz wants "Authorization: Bearer <token>" (probes that can send a header).
+    readyz_token: str | None = None
+    # Comma-separated addresses or networks (CIDR) that may read /metrics and /readyz without
+    # a token, e.g. "127.0.0.1,10.0.0.0/8". Unset with no token = anonymous (the default).
+    ops_allowed_addresses: str = ""
     # A Celery worker serves its own /metrics on this port (multiprocess mode); None = off.
     worker_metrics_port: int | None = None
     worker_metrics_addr: str = "0.0.0.0"
@@ -152,6 +186,10 @@ class Settings:
         return self.backup_dir or str(Path(self.instance_path) / "backups")
 
     @property
+    def import_path(self) -> str:
+        return self.import_dir or str(Path(self.instance_path) / "imports")
+
+    @property
     def effective_log_format(self) -> str:
         if self.log_format == "auto":
             return "json" if self.is_production else "text"
@@ -193,6 +231,7 @@ class Settings:
         if not 2 <= self.segmentation_k_min <= self.segmentation_k_max:
             raise SettingsError("ADFLUX_SEGMENTATION_K_MIN must be >= 2 and <= ADFLUX_SEGMENTATION_K_MAX")
         parse_rate_limits(self.sandbox_rate_limits)
+        _validate_security(self)
         _validate_operations(self)
 
 
@@ -227,6 +266,40 @@ def parse_api_version_sunsets(raw: str) -> dict[tuple[str, str], date]:
                 f"ADFLUX_API_VERSION_SUNSETS: {item!r} is not platform:version=YYYY-MM-DD"
             ) from None
     return out
+
+
+def _validate_security(settings: Settings) -> None:
+    """Refuse session and limit values that would switch a defence off by accident."""
+    if not 0 < settings.session_lifetime_hours <= 24 * 31:
+        raise SettingsError("ADFLUX_SESSION_LIFETIME_HOURS must be more than 0 and at most 744 (31 days)")
+    if settings.session_idle_minutes < 0:
+        raise SettingsError("ADFLUX_SESSION_IDLE_MINUTES must be 0 (off) or more")
+    if settings.sign_in_free_attempts < 1:
+        raise SettingsError("ADFLUX_SIGN_IN_FREE_ATTEMPTS must be at least 1")
+    if settings.sign_in_max_delay_account_seconds < 1 or settings.sign_in_max_delay_address_seconds < 1:
+        raise SettingsError("ADFLUX_SIGN_IN_MAX_DELAY_*_SECONDS must be at least 1")
+    if not 0 <= settings.proxy_hops <= 5:
+        raise SettingsError("ADFLUX_PROXY_HOPS must be between 0 and 5")
+    if settings.api_rate_limit_per_minute < 0:
+        raise SettingsError("ADFLUX_API_RATE_LIMIT_PER_MINUTE must be 0 (off) or more")
+    if not 2 <= settings.max_json_depth <= 500:
+        raise SettingsError("ADFLUX_MAX_JSON_DEPTH must be between 2 and 500")
+    if settings.max_json_bytes < 1024:
+        raise SettingsError("ADFLUX_MAX_JSON_BYTES must be at least 1024")
+    parse_networks(settings.ops_allowed_addresses)
+
+
+def parse_networks(raw: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """``"127.0.0.1,10.0.0.0/8"`` as networks; SettingsError if an item is not an address."""
+    networks = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise SettingsError(
+                f"ADFLUX_OPS_ALLOWED_ADDRESSES: {item!r} is not an address or network"
+            ) from None
+    return networks
 
 
 def _validate_operations(settings: Settings) -> None:

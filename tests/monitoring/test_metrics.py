@@ -335,9 +335,12 @@ def test_multiprocess_mode_adds_up_every_worker(tmp_path):
 def test_gunicorn_config_clears_the_metrics_dir_on_start(tmp_path, monkeypatch):
     import runpy
 
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     stale = tmp_path / "prom"
     stale.mkdir()
-    (stale / "counter_123.db").write_bytes(b"old")
+    (stale / f"counter_{int(gone.stdout)}.db").write_bytes(b"old")  # left by a process that is gone
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(stale))
     conf = runpy.run_path(str(REPO / "gunicorn.conf.py"))
     conf["on_starting"](None)

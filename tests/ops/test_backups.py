@@ -6,6 +6,8 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
+import stat
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -337,3 +339,37 @@ def test_postgres_restore_refuses_data_unless_forced(scratch_databases, tmp_path
         assert result.tables["segmentation_models"] == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def _modes(info) -> tuple[int, int, int]:
+    path = Path(info.path)
+    return tuple(  # type: ignore[return-value]
+        stat.S_IMODE(p.stat().st_mode) for p in (path.parent, path, path.with_name(path.name + ".json"))
+    )
+
+
+def test_backups_are_0600_in_a_0700_folder_even_with_a_permissive_umask(tmp_path):
+    folder = tmp_path / "b"
+    folder.mkdir(mode=0o755)  # an existing folder others could read
+    app = _app(f"sqlite:///{tmp_path / 'live.db'}", tmp_path, backup_dir=str(folder))
+    old = os.umask(0o022)
+    try:
+        with app.app_context():
+            db.create_all()
+            info = backups.create_backup()
+            db.engine.dispose()
+    finally:
+        os.umask(old)
+    assert _modes(info) == (0o700, 0o600, 0o600)
+
+
+@pytest.mark.postgres
+def test_postgres_backups_are_0600_in_a_0700_folder(scratch_databases, tmp_path):
+    if not shutil.which("pg_dump"):
+        require_service("pg_dump", "install postgresql-client")
+    app = _app(scratch_databases[0], tmp_path / "a", backup_dir=str(tmp_path / "backups"))
+    with app.app_context():
+        db.create_all()
+        info = backups.create_backup()
+        db.engine.dispose()
+    assert _modes(info) == (0o700, 0o600, 0o600)

@@ -80,8 +80,8 @@ def test_a_wrong_password_or_unknown_email_gets_the_same_answer(app, browser):
     wrong = _login(browser, "ana@portal.co", "otra clave cualquiera")
     unknown = _login(browser, "nadie@portal.co")
     assert wrong.status_code == unknown.status_code == 401
-    assert "Wrong e-mail or password" in wrong.get_data(as_text=True)
-    assert "Wrong e-mail or password" in unknown.get_data(as_text=True)
+    assert "Correo o contraseña incorrectos." in wrong.get_data(as_text=True)
+    assert "Correo o contraseña incorrectos." in unknown.get_data(as_text=True)
 
 
 def test_a_deactivated_user_cannot_sign_in(app, browser):
@@ -155,37 +155,3 @@ def test_production_cookies_are_secure_and_the_default_secret_key_is_refused(tmp
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
-
-
-def test_repeated_wrong_passwords_lock_the_account_for_a_while(app, browser):
-    from datetime import timedelta
-
-    from sqlalchemy import update
-
-    from adflux.extensions import db
-    from adflux.models import AuditEvent
-    from adflux.models.base import utcnow
-    from adflux.services.auth import MAX_FAILED_SIGN_INS, SIGN_IN_LOCKOUT
-
-    _make_user(app, "ana@portal.co")
-    for _ in range(MAX_FAILED_SIGN_INS):
-        assert _login(browser, "ana@portal.co", "no es la clave").status_code == 401
-    locked = _login(browser, "ana@portal.co")  # even the right password is refused now
-    assert locked.status_code == 429 and "Too many failed sign-ins" in locked.get_data(as_text=True)
-
-    with app.app_context():  # the window passes
-        db.session.execute(update(AuditEvent).values(at=utcnow() - SIGN_IN_LOCKOUT - timedelta(seconds=1)))
-        db.session.commit()
-    assert _login(browser, "ana@portal.co").status_code == 302
-
-
-def test_a_successful_sign_in_resets_the_failure_count(app, browser):
-    from adflux.services.auth import MAX_FAILED_SIGN_INS
-
-    _make_user(app, "ana@portal.co")
-    for _ in range(MAX_FAILED_SIGN_INS - 1):
-        _login(browser, "ana@portal.co", "no es la clave")
-    assert _login(browser, "ana@portal.co").status_code == 302
-    for _ in range(MAX_FAILED_SIGN_INS - 1):
-        assert _login(browser, "ana@portal.co", "no es la clave").status_code == 401
-    assert _login(browser, "ana@portal.co").status_code == 302

@@ -341,3 +341,23 @@ def test_an_admin_pauses_a_campaign_and_finds_it_in_the_audit_trail(
     page.wait_for_url(f"{live_server}/campaigns/{seeded.campaign_id}")
 
     assert page.problems == []
+
+
+def test_swagger_ui_starts_under_the_strict_content_security_policy(page: Any, live_server: str) -> None:
+    response = page.goto(f"{live_server}/api/v1/docs")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "AdFlux API" in page.locator(".swagger-ui .info .title").inner_text()
+    assert page.locator(".opblock").count() > 20  # every operation drawn from openapi.json
+    assert page.problems == []  # no CSP violation, no failed request
+
+
+def test_another_site_cannot_frame_the_dashboard(page: Any, live_server: str) -> None:
+    blocked: list[str] = []
+    page.on("console", lambda m: blocked.append(m.text) if "frame-ancestors" in m.text else None)
+    page.set_content(f'<iframe id="victim" src="{live_server}/login"></iframe>')
+    page.wait_for_timeout(1500)
+    framed = page.frame_locator("#victim").locator("input[name=password]")
+    assert framed.count() == 0  # the sign-in form never renders inside another page
+    assert blocked, "Chromium reports the refused framing"
+    page.problems.clear()  # the refusal itself is logged as an error: that is the point

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import flask_swagger_ui
-from flask import Flask, Response, send_from_directory
+from flask import Flask, Response, send_from_directory, url_for
+from markupsafe import escape
 
 from adflux.api import (
     accounts,
@@ -56,6 +57,37 @@ def init_app(app: Flask) -> None:
     input_guards.init_app(app)  # input no field can hold (NUL characters) is a 422, not a 500
     response_cache.init_app(app, current_settings(app).response_cache_entries)
 
+    # flask-smorest's page starts Swagger UI with an inline script, which the Content-Security-Policy
+    # forbids: the same page with its start-up in a file (web/static/js/swagger-init.js).
+    app.view_functions["api-docs.openapi_swagger_ui"] = swagger_ui_page
+
     @app.get("/api/v1/docs/assets/<path:filename>")
     def swagger_assets(filename: str) -> Response:
         return send_from_directory(SWAGGER_ASSETS, filename, max_age=86400)
+
+
+SWAGGER_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>{title}</title>
+  <link href="/api/v1/docs/assets/swagger-ui.css" rel="stylesheet" type="text/css">
+</head>
+<body>
+  <div id="swagger-ui-container" data-spec-url="{spec_url}"></div>
+  <script src="/api/v1/docs/assets/swagger-ui-standalone-preset.js"></script>
+  <script src="/api/v1/docs/assets/swagger-ui-bundle.js"></script>
+  <script src="{init_url}"></script>
+</body>
+</html>
+"""
+
+
+def swagger_ui_page() -> Response:
+    """Swagger UI for /api/v1/openapi.json, without inline script."""
+    page = SWAGGER_PAGE.format(
+        title=escape("AdFlux API"),
+        spec_url=escape(url_for("api-docs.openapi_json")),
+        init_url=escape(url_for("web.static", filename="js/swagger-init.js")),
+    )
+    return Response(page, mimetype="text/html")

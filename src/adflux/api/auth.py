@@ -6,6 +6,9 @@ enforces the declaration; an endpoint without one is treated as admin-only, so f
 decorator fails closed. The declaration also documents the operation in OpenAPI (security
 requirement plus 401/403 responses).
 
+Each API token may make ADFLUX_API_RATE_LIMIT_PER_MINUTE calls a minute (counted in Redis, so
+across every process); past it the answer is 429 with Retry-After.
+
 The CLI's in-process client is trusted as a local admin (it already has the database): it wraps
 the app in `cli.client.LocalAdminMiddleware`, which sets a WSGI environ key that no HTTP caller
 can set.
@@ -24,6 +27,7 @@ from adflux.constants import LOCAL_ADMIN_ENVIRON_KEY, ROLES
 from adflux.error_responses import error_response
 from adflux.schemas.common import ApiErrorSchema
 from adflux.services import auth as auth_service
+from adflux.services import rate_limits
 from adflux.services.auth import Principal
 from adflux.services.errors import Unauthenticated
 
@@ -54,6 +58,13 @@ def requires(role: str) -> Callable[[F], F]:
         if 401 not in responses:
             documented = _doc.alt_response(
                 401, schema=ApiErrorSchema, description="No valid API token was sent"
+            )(documented)
+        if 429 not in responses:
+            documented = _doc.alt_response(
+                429,
+                schema=ApiErrorSchema,
+                description="Over ADFLUX_API_RATE_LIMIT_PER_MINUTE calls for this token (see Retry-After)",
+                headers={"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
             )(documented)
         if role != "viewer" and 403 not in responses:
             documented = _doc.alt_response(
@@ -153,6 +164,17 @@ def _authenticate_api_request() -> Response | None:
     if principal is None:
         return _unauthorized("Authentication required: send 'Authorization: Bearer <API token>'")
     g.current_user = principal
+    if principal.token_id is not None:
+        verdict = rate_limits.check_token_rate(principal.token_id)
+        if not verdict.allowed:
+            logger.warning(
+                "Token %s is over its rate limit (%s %s)", principal.token_id, request.method, request.path
+            )
+            response = error_response(
+                429, f"Too many requests for this token; retry in {verdict.retry_after} s"
+            )
+            response.headers["Retry-After"] = str(verdict.retry_after)
+            return response
     if not principal.has_role(role):
         logger.info("Refused %s %s: role %s below %s", request.method, request.path, principal.role, role)
         return error_response(403, f"This action needs the {role} role")

@@ -8,11 +8,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from adflux.api.auth import requires
+from adflux.api.tasks import accepted
 from adflux.schemas.candidates import CandidateListArgsSchema, CandidatePageSchema, CandidateSchema
-from adflux.schemas.common import ApiErrorSchema
-from adflux.schemas.imports import ImportFileSchema, ImportFormSchema, ImportReportSchema
+from adflux.schemas.common import ApiErrorSchema, TaskAcceptedSchema
+from adflux.schemas.imports import ImportFileSchema, ImportFormSchema
 from adflux.services import candidates as candidates_service
-from adflux.services import imports as imports_service
+from adflux.services import import_uploads
 
 URL_PREFIX = "/candidates"
 blp = Blueprint("candidates", __name__, description="Candidate profiles")
@@ -52,12 +53,17 @@ class CandidatesImport(MethodView):
     @requires("manager")
     @blp.arguments(ImportFileSchema(), location="files")
     @blp.arguments(ImportFormSchema(), location="form")
-    @blp.response(200, ImportReportSchema)
-    @blp.alt_response(400, schema=ApiErrorSchema, description="The file is not what it claims to be")
-    def post(self, files: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]:
-        """Import candidates from CSV, JSON or XML; idempotent by external_ref, bad rows reported."""
+    @blp.response(202, TaskAcceptedSchema)
+    @blp.alt_response(503, schema=ApiErrorSchema, description="Task queue unavailable")
+    def post(self, files: dict[str, Any], form: dict[str, Any]) -> Any:
+        """Import candidates from CSV, JSON or XML in the background: 202 with the task id.
+
+        The file is stored and imported by a task; /api/v1/tasks/<task_id> shows its progress and,
+        when done, the report (created, updated, failed and each rejected row's reason). Idempotent
+        by external_ref.
+        """
         upload = files["file"]
-        report = imports_service.import_candidates(
-            content=upload.read(), fmt=form.get("format"), filename=upload.filename
+        run = import_uploads.start_import(
+            kind="candidates", stream=upload.stream, filename=upload.filename, fmt=form.get("format")
         )
-        return report.as_dict()
+        return accepted(run)

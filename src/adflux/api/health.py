@@ -9,8 +9,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from adflux.api.auth import requires
+from adflux.monitoring import ops_access
 from adflux.schemas.health import StatusArgsSchema, StatusSchema
 from adflux.services import health as health_service
+from adflux.settings import current_settings
 
 URL_PREFIX = "/status"
 blp = Blueprint("status", __name__, description="Service health at a glance")
@@ -37,7 +39,12 @@ def readyz() -> Response:
     """Ready: the database and broker answer (200), or not (503), with each check's latency.
 
     Anonymous callers (probes) get statuses and latencies only; details are in /api/v1/status.
+    With ADFLUX_READYZ_TOKEN or ADFLUX_OPS_ALLOWED_ADDRESSES set, only those callers get an answer.
     """
+    settings = current_settings()
+    refused = ops_access.refusal(settings, settings.readyz_token)
+    if refused is not None:
+        return refused
     report = health_service.readiness()
     body = {
         "status": report.status,

@@ -10,10 +10,11 @@ from flask_smorest import Blueprint
 from adflux.api.auth import requires
 from adflux.api.reads import reads_only
 from adflux.api.response_cache import cached_read
-from adflux.schemas.common import ApiErrorSchema
-from adflux.schemas.imports import ImportFileSchema, ImportFormSchema, ImportReportSchema
+from adflux.api.tasks import accepted
+from adflux.schemas.common import ApiErrorSchema, TaskAcceptedSchema
+from adflux.schemas.imports import ImportFileSchema, ImportFormSchema
 from adflux.schemas.jobs import JobListArgsSchema, JobOpeningSchema, JobPageSchema, JobUpdateSchema
-from adflux.services import imports as imports_service
+from adflux.services import import_uploads
 from adflux.services import jobs as jobs_service
 
 URL_PREFIX = "/jobs"
@@ -80,12 +81,17 @@ class JobsImport(MethodView):
     @requires("manager")
     @blp.arguments(ImportFileSchema(), location="files")
     @blp.arguments(ImportFormSchema(), location="form")
-    @blp.response(200, ImportReportSchema)
-    @blp.alt_response(400, schema=ApiErrorSchema, description="The file is not what it claims to be")
-    def post(self, files: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]:
-        """Import job openings from CSV, JSON or XML; idempotent by external_ref, bad rows reported."""
+    @blp.response(202, TaskAcceptedSchema)
+    @blp.alt_response(503, schema=ApiErrorSchema, description="Task queue unavailable")
+    def post(self, files: dict[str, Any], form: dict[str, Any]) -> Any:
+        """Import job openings from CSV, JSON or XML in the background: 202 with the task id.
+
+        The file is stored and imported by a task; /api/v1/tasks/<task_id> shows its progress and,
+        when done, the report (created, updated, failed and each rejected row's reason). Idempotent
+        by external_ref.
+        """
         upload = files["file"]
-        report = imports_service.import_jobs(
-            content=upload.read(), fmt=form.get("format"), filename=upload.filename
+        run = import_uploads.start_import(
+            kind="jobs", stream=upload.stream, filename=upload.filename, fmt=form.get("format")
         )
-        return report.as_dict()
+        return accepted(run)

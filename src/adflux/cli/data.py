@@ -62,7 +62,13 @@ def _summary(result: Any) -> str:
 
 
 def _import(cli: CliContext, kind: str, file: Path, fmt: str | None) -> None:
-    report = cli.client.upload(f"/{kind}/import", file, fmt=fmt)
+    from adflux.cli.campaigns import wait_for_task
+
+    task = cli.client.upload(f"/{kind}/import", file, fmt=fmt)  # 202: imported by a background task
+    run = wait_for_task(cli, task, "Importando")
+    if run["status"] != "succeeded" or not run.get("result"):
+        raise click.ClickException(run.get("error") or "The import failed without a report")
+    report = run["result"]
     if cli.as_json:
         print_json(report)
     else:

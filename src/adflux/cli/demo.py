@@ -94,7 +94,9 @@ def _print_next_steps(result: Any, elapsed: float) -> None:
     console.print(
         f"  adflux report --group-by day,platform --campaign-id {result.campaign_id} --until {result.until}"
     )
-    console.print("  adflux feeds runs                   # las lecturas del feed simulado y lo que encontraron")
+    console.print(
+        "  adflux feeds runs                   # las lecturas del feed simulado y lo que encontraron"
+    )
     console.print("  adflux playbooks list               # el playbook que creó las campañas del feed")
     console.print("  adflux serve                        # el tablero en http://127.0.0.1:5000/")
 

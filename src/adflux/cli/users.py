@@ -122,6 +122,39 @@ def deactivate(cli: CliContext, user: str) -> None:
     console.print(f"{updated['email']} is deactivated")
 
 
+@users_group.command("totp-enable")
+@click.argument("user")
+@pass_cli
+def totp_enable(cli: CliContext, user: str) -> None:
+    """Turn on two-step sign-in for USER (id or e-mail); prints the secret once (on this machine)."""
+    from adflux.services import totp
+
+    if cli.api_url:
+        raise click.ClickException("totp-enable runs on the server itself (without --api-url)")
+    user_id = _user_id(cli, user)
+    with cli.app.app_context():
+        secret, uri = totp.enable_for(user_id=user_id)
+    if cli.as_json:
+        return print_json({"user_id": user_id, "secret": secret, "otpauth_uri": uri})
+    console.print(f"Secret (shown once; add it to an authenticator app): {secret}")
+    console.print(f"URI: {uri}")
+
+
+@users_group.command("totp-disable")
+@click.argument("user")
+@pass_cli
+def totp_disable(cli: CliContext, user: str) -> None:
+    """Turn off two-step sign-in for USER (id or e-mail)."""
+    from adflux.services import totp
+
+    if cli.api_url:
+        raise click.ClickException("totp-disable runs on the server itself (without --api-url)")
+    user_id = _user_id(cli, user)
+    with cli.app.app_context():
+        totp.disable_for(user_id=user_id)
+    console.print(f"Two-step sign-in is off for user {user_id}")
+
+
 @click.group("tokens")
 def tokens_group() -> None:
     """API tokens for scripts and the remote CLI (--token / ADFLUX_API_TOKEN)."""

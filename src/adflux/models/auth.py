@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from adflux.constants import TOKEN_SCHEME
@@ -22,6 +22,13 @@ class User(TimestampMixin, Model):
     role: Mapped[str] = mapped_column(String(12), default="viewer")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Every dashboard session carries the generation it was opened in; raising it (sign-out,
+    # password, role or active change) ends every session of the user at once.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Two-factor sign-in: the TOTP secret, encrypted like platform credentials; None = not enrolled.
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    # The last TOTP time step accepted: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 

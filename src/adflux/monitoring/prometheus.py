@@ -16,7 +16,6 @@ Two kinds of metric live here:
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 import threading
@@ -40,7 +39,7 @@ from prometheus_client.registry import Collector
 # The platform layer's counters live in the default registry: importing them makes them exist
 # (and exported) before the first platform call.
 import adflux.platforms.instrumentation  # noqa: F401
-from adflux.monitoring import request_stats
+from adflux.monitoring import ops_access, request_stats
 from adflux.monitoring.collectors import scrape_collectors
 from adflux.settings import Settings, current_settings
 
@@ -376,10 +375,9 @@ def scrape_registry(app: Flask) -> _Union:
 def metrics_view() -> Response:
     """Prometheus text exposition of every AdFlux metric."""
     settings = current_settings()
-    if settings.metrics_token:
-        sent = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(sent.encode(), f"Bearer {settings.metrics_token}".encode()):
-            return Response("metrics token required\n", status=401, mimetype="text/plain")
+    refused = ops_access.refusal(settings, settings.metrics_token)
+    if refused is not None:
+        return refused
     resources.maybe_sample(force=True)
     body = generate_latest(scrape_registry(current_app))
     return Response(body, content_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})

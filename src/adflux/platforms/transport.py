@@ -89,8 +89,10 @@ class Transport:
         self.config = config or TransportConfig()
         self.limiter = limiter
         self._owns_client = self.config.client is None
+        # Never follow redirects: a 3xx from (or pretending to be) a platform must not carry the
+        # account's credentials to another host. Also passed per request, for injected clients.
         self.client = self.config.client or httpx.Client(
-            timeout=self.config.timeout, verify=shared_ssl_context()
+            timeout=self.config.timeout, verify=shared_ssl_context(), follow_redirects=False
         )
         self.headers = dict(headers or {})
         self.auth = auth
@@ -145,6 +147,7 @@ class Transport:
             files=files,
             headers={**self.headers, **(headers or {})},
             auth=request_auth if request_auth is not None else httpx.USE_CLIENT_DEFAULT,
+            follow_redirects=False,
         )
         classifier = classify or self.classify
         attempt = 0

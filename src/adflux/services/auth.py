@@ -16,16 +16,15 @@ from typing import Any
 
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
 from adflux.constants import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, MIN_PASSWORD_LENGTH, ROLES, TOKEN_SCHEME
 from adflux.extensions import db
-from adflux.models import ApiToken, AuditEvent, User
+from adflux.models import ApiToken, User
 from adflux.models.base import utcnow
 from adflux.services import audit
 from adflux.services.errors import (
     Conflict,
-    DomainError,
     NotFound,
     PermissionDenied,
     Unauthenticated,
@@ -40,25 +39,8 @@ ROLE_RANK: dict[str, int] = {role: rank for rank, role in enumerate(ROLES)}
 # Writing last_used_at on every request would turn every read into a write; once a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
-# Password guessing: after this many failed sign-ins in the window (since the last success), the
-# account refuses sign-in until the window has passed. Shared by every process (it reads the audit
-# trail), unlike an in-memory counter per gunicorn worker.
-MAX_FAILED_SIGN_INS = 5
-SIGN_IN_LOCKOUT = timedelta(minutes=15)
-
 USER_AUDIT_FIELDS = ("email", "name", "role", "active")
 TOKEN_AUDIT_FIELDS = ("name", "prefix", "user_id", "expires_at", "revoked_at")
-
-# Checked against when the e-mail is unknown, so a failed sign-in takes as long either way and does
-# not reveal which addresses have accounts.
-_DUMMY_PASSWORD_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
-
-
-class TooManyAttempts(DomainError):
-    """Too many failed sign-ins for one account: wait, then try again."""
-
-    status = 429
-    code = "too_many_requests"
 
 
 @dataclass(frozen=True)
@@ -124,47 +106,9 @@ def check_password_strength(password: str) -> None:
         raise ValidationFailed("The password is too long", errors={"password": ["256 characters at most."]})
 
 
-def authenticate_password(*, email: str, password: str) -> User:
-    """The active user with this e-mail and password, or Unauthenticated (same message either way)."""
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    if user is not None and _recent_failed_sign_ins(user) >= MAX_FAILED_SIGN_INS:
-        check_password_hash(_DUMMY_PASSWORD_HASH, password)  # the same cost as a real check
-        logger.warning("Sign-in refused for user %s: too many failed attempts", user.id)
-        raise TooManyAttempts("Too many failed sign-ins; try again in 15 minutes")
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_PASSWORD_HASH
-    valid = check_password_hash(stored, password)
-    if user is None or not user.password_hash or not valid or not user.active:
-        audit.record(
-            "auth.login_failed",
-            entity_type="user",
-            entity_id=user.id if user is not None else None,
-            after={
-                "reason": "inactive" if user is not None and valid and user.active is False else "invalid"
-            },
-        )
-        db.session.commit()
-        logger.warning("Failed sign-in (user known: %s)", user is not None)
-        raise Unauthenticated("Wrong e-mail or password")
-    user.last_login_at = utcnow()
-    audit.record("auth.login", entity_type="user", entity_id=user.id)
-    db.session.commit()
-    return user
-
-
-def _recent_failed_sign_ins(user: User) -> int:
-    since = utcnow() - SIGN_IN_LOCKOUT
-    if user.last_login_at is not None and user.last_login_at > since:
-        since = user.last_login_at  # a success starts the count again
-    return db.session.execute(
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(
-            AuditEvent.entity_type == "user",
-            AuditEvent.entity_id == str(user.id),
-            AuditEvent.action == "auth.login_failed",
-            AuditEvent.at > since,
-        )
-    ).scalar_one()  # COUNT(*) always answers one row
+def end_sessions(user: User) -> None:
+    """End every dashboard session of `user` at once (the caller commits); see services.sessions."""
+    user.session_generation = (user.session_generation or 0) + 1
 
 
 # ---- users --------------------------------------------------------------------------------
@@ -238,6 +182,9 @@ def update_user(*, user_id: int, changes: dict[str, Any], actor: Principal | Non
         raise Conflict("This is the last active admin; make another admin first")
     if actor is not None and actor.id == user.id and changes.get("active") is False:
         raise Conflict("You cannot deactivate yourself")
+    ends_sessions = any(
+        name in changes and changes[name] != getattr(user, name) for name in ("role", "active")
+    )
     for name in ("name", "role", "active"):
         if name in changes:
             setattr(user, name, changes[name])
@@ -245,6 +192,8 @@ def update_user(*, user_id: int, changes: dict[str, Any], actor: Principal | Non
     if password is not None:
         check_password_strength(password)
         user.password_hash = hash_password(password)
+    if ends_sessions or password is not None:
+        end_sessions(user)  # a new password, role or deactivation: every open session ends
     after = _user_snapshot(user, password=password)
     audit.record("user.update", entity_type="user", entity_id=user.id, before=before, after=after)
     db.session.commit()
@@ -451,16 +400,3 @@ def _touch(token: ApiToken, now: datetime) -> None:
     if last is None or now - last >= LAST_USED_RESOLUTION:
         token.last_used_at = now
         db.session.commit()
-
-
-def session_fingerprint(user: User) -> str:
-    """Changes when the password does, so changing it signs out every other session."""
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
-
-
-def load_session_user(*, user_id: int, fingerprint: str | None) -> Principal | None:
-    """A session's principal; None once the user is gone, deactivated or changed password."""
-    user = db.session.get(User, user_id)
-    if user is None or not user.active or fingerprint != session_fingerprint(user):
-        return None
-    return principal_for(user, auth="session")

@@ -34,6 +34,9 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "adflux-"
 SUFFIXES = {"sqlite": ".sqlite3", "postgresql": ".dump"}
+# A backup holds every user, token hash and encrypted credential: the service account's alone.
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
 # Tables whose rows do not make a database "non-empty" (bookkeeping, not data).
@@ -120,8 +123,7 @@ def create_backup(*, label: str | None = None, apply_retention_policy: bool = Tr
     """Back up the database to the backup folder; then delete backups past retention."""
     settings = current_settings()
     dialect = _dialect()
-    folder = backup_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(backup_dir(settings))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     safe_label = "".join(c for c in (label or "") if c.isalnum() or c in "-_")[:40]
     stem = f"{PREFIX}{stamp}" + (f"-{safe_label}" if safe_label else "")
@@ -133,10 +135,12 @@ def create_backup(*, label: str | None = None, apply_retention_policy: bool = Tr
     partial = path.with_name(path.name + ".partial")
     counts = table_row_counts()
     try:
+        _create_private(partial)  # 0600 before the first byte of data is written into it
         if dialect == "sqlite":
             _sqlite_backup(_sqlite_path(), partial)
         else:
             _pg_dump(db.engine.url, partial)
+        os.chmod(partial, PRIVATE_FILE)
         digest = _sha256(partial)
         partial.rename(path)
     finally:
@@ -244,13 +248,27 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def private_folder(folder: Path) -> Path:
+    """`folder`, created if needed, readable by the service account only (0700)."""
+    folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER)
+    os.chmod(folder, PRIVATE_FOLDER)
+    return folder
+
+
+def _create_private(path: Path) -> None:
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE))
+    os.chmod(path, PRIVATE_FILE)  # O_CREAT's mode is filtered by the umask; chmod is not
+
+
 def _sidecar(path: Path) -> Path:
     return path.with_name(path.name + ".json")
 
 
 def _write_sidecar(path: Path, info: BackupInfo) -> None:
     data = info.as_dict() | {"created_at": info.created_at.isoformat()}
-    _sidecar(path).write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+    sidecar = _sidecar(path)
+    _create_private(sidecar)
+    sidecar.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
 
 
 def read_backup(path: Path) -> BackupInfo:

@@ -12,7 +12,7 @@ import io
 import json
 import logging
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,14 +97,28 @@ _JOBS = _Kind(JobOpening, JobOpeningSchema(unknown=EXCLUDE), "job")
 _CANDIDATES = _Kind(Candidate, CandidateSchema(unknown=EXCLUDE), "candidate")
 
 
-def import_jobs(*, content: bytes, fmt: str | None = None, filename: str | None = None) -> ImportReport:
+Progress = Callable[[str, float], None]
+
+
+def _no_progress(stage: str, percent: float) -> None:
+    return None
+
+
+def import_jobs(
+    *, content: bytes, fmt: str | None = None, filename: str | None = None, progress: Progress = _no_progress
+) -> ImportReport:
     """Import job openings from a file's bytes."""
-    return _import(_JOBS, content=content, fmt=fmt, filename=filename)
+    return _import(_JOBS, content=content, fmt=fmt, filename=filename, progress=progress)
 
 
-def import_candidates(*, content: bytes, fmt: str | None = None, filename: str | None = None) -> ImportReport:
+def import_candidates(
+    *, content: bytes, fmt: str | None = None, filename: str | None = None, progress: Progress = _no_progress
+) -> ImportReport:
     """Import candidates from a file's bytes."""
-    return _import(_CANDIDATES, content=content, fmt=fmt, filename=filename)
+    return _import(_CANDIDATES, content=content, fmt=fmt, filename=filename, progress=progress)
+
+
+IMPORTERS: dict[str, Callable[..., ImportReport]] = {"jobs": import_jobs, "candidates": import_candidates}
 
 
 def detect_format(content: bytes, fmt: str | None, filename: str | None) -> str:
@@ -124,13 +138,19 @@ def detect_format(content: bytes, fmt: str | None, filename: str | None) -> str:
     return {b"[": "json", b"{": "jsonl", b"<": "xml"}.get(head, "csv")
 
 
-def _import(kind: _Kind, *, content: bytes, fmt: str | None, filename: str | None) -> ImportReport:
+def _import(
+    kind: _Kind, *, content: bytes, fmt: str | None, filename: str | None, progress: Progress
+) -> ImportReport:
     fmt = detect_format(content, fmt, filename)
     text = _decode(content)
+    progress("parse", 5)
     records = list(_parse(text, fmt))  # parse the whole file first: a broken file writes nothing
     report = ImportReport()
     valid: dict[str, dict[str, Any]] = {}
-    for where, raw in records:
+    step = max(1, len(records) // 20)
+    for number, (where, raw) in enumerate(records):
+        if number % step == 0:
+            progress("validate", 10 + 70 * number / max(1, len(records)))
         if not isinstance(raw, dict):
             _fail(report, where, None, raw if isinstance(raw, str) else "not an object")
             continue
@@ -150,6 +170,7 @@ def _import(kind: _Kind, *, content: bytes, fmt: str | None, filename: str | Non
             _fail(report, where, ref, f"duplicate external_ref {ref!r} in the same file (first one kept)")
             continue
         valid[ref] = data
+    progress("write", 80)
     _write(kind, valid, report)
     return report
 

@@ -55,6 +55,12 @@ class SyncResult:
         }
 
 
+def retry_delay(result: dict[str, Any], default: float) -> float:
+    """Seconds before retrying the failed platforms: the longest Retry-After they sent, else `default`."""
+    hints = [float(info.get("retry_after") or 0) for info in (result.get("platforms") or {}).values()]
+    return min(max([default, *hints]), 24 * 3600.0)
+
+
 def failure_reason(result: dict[str, Any]) -> str | None:
     """Why a sync result is a failure: the platforms that failed and how (None when none did)."""
     failed = result.get("failed_platforms") or []
@@ -132,6 +138,9 @@ def _sync(
                     db.session.rollback()
                     info["error"] = str(exc).removeprefix(f"{platform}: ")  # the platform is the key
                     info["error_class"] = type(exc).__name__
+                    hint = getattr(exc, "retry_after", None)
+                    if hint:  # a wait the transport did not sleep: the task retries after it
+                        info["retry_after"] = max(float(hint), float(info.get("retry_after", 0)))
                     info.setdefault("failed_campaigns", []).append(pc.campaign_id)
                     logger.warning("metrics sync %s campaign %s failed: %s", platform, pc.campaign_id, exc)
                 done += 1

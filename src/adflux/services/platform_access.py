@@ -20,8 +20,8 @@ from adflux.platforms.adapters import get_adapter
 from adflux.platforms.base import PlatformAdapter
 from adflux.platforms.transport import TransportConfig
 from adflux.platforms.types import AccountConfig
-from adflux.services import secrets
-from adflux.services.errors import ServiceUnavailable
+from adflux.services import platform_accounts, secrets
+from adflux.services.errors import ServiceUnavailable, ValidationFailed
 from adflux.settings import current_settings, parse_rate_limits
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ def account_for(platform: str) -> tuple[AccountConfig, int | None]:
             ),
             None,
         )
+    _check_destination(row)
     return (
         AccountConfig(
             account_id=row.external_account_id,
@@ -74,6 +75,21 @@ def account_for(platform: str) -> tuple[AccountConfig, int | None]:
         ),
         row.id,
     )
+
+
+def _check_destination(row: PlatformAccount) -> None:
+    """Credentials never leave for a host the account may no longer use (rows saved before the
+    production host rule, or edited in the database): refuse instead of sending them."""
+    try:
+        platform_accounts.check_base_url(row.platform, row.base_url)
+    except ValidationFailed as exc:
+        logger.error(
+            "Platform account %s: credentials not sent to %s (%s)", row.id, row.base_url, exc.message
+        )
+        raise ServiceUnavailable(
+            f"Platform account {row.id} points at {row.base_url}, not the official {row.platform} API: "
+            "save it again with an official https URL"
+        ) from exc
 
 
 def _decrypt(blob: str | None) -> dict[str, str]:

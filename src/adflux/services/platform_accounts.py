@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from adflux.constants import OFFICIAL_API_HOSTS
 from adflux.extensions import db
 from adflux.models import PlatformAccount, PlatformCampaign
 from adflux.services import audit, secrets
-from adflux.services.errors import Conflict, NotFound
+from adflux.services.errors import Conflict, NotFound, ValidationFailed
 from adflux.services.pagination import Page, paginate
+from adflux.settings import current_settings
 
 logger = logging.getLogger(__name__)
+
+# Changing any of these changes where the stored credentials would be sent.
+DESTINATION_FIELDS = ("base_url", "platform")
+
+
+class CredentialsRequired(ValidationFailed):
+    """A change of destination without the credentials: the stored ones never follow a new host."""
+
+    status = 400
+    code = "credentials_required"
+
 
 AUDITED_FIELDS = (
     "platform",
@@ -54,6 +69,7 @@ def create_account(*, data: dict[str, Any]) -> PlatformAccount:
     """Create an account; its credentials are encrypted before they reach the session."""
     data = dict(data)
     credentials = data.pop("credentials", None) or {}
+    check_base_url(data["platform"], data.get("base_url"))
     _check_unique(data["platform"], data["external_account_id"])
     account = PlatformAccount(**data)
     account.credentials_encrypted = secrets.encrypt_credentials(credentials) if credentials else None
@@ -79,6 +95,17 @@ def update_account(*, account_id: int, changes: dict[str, Any]) -> PlatformAccou
     before = _snapshot(account, old_credentials)
     new_credentials = changes.pop("credentials", None)
     platform = changes.get("platform", account.platform)
+    moved = [
+        name for name in DESTINATION_FIELDS if name in changes and changes[name] != getattr(account, name)
+    ]
+    if moved:
+        check_base_url(platform, changes.get("base_url", account.base_url))
+        if new_credentials is None and account.credentials_encrypted:
+            raise CredentialsRequired(
+                f"Changing {' and '.join(moved)} changes where the credentials are sent: "
+                "send the credentials again in the same request",
+                errors={"credentials": ["Required when base_url or platform changes."]},
+            )
     external_id = changes.get("external_account_id", account.external_account_id)
     if (platform, external_id) != (account.platform, account.external_account_id):
         _check_unique(platform, external_id)
@@ -101,6 +128,35 @@ def update_account(*, account_id: int, changes: dict[str, Any]) -> PlatformAccou
     )
     db.session.commit()
     return account
+
+
+def check_base_url(platform: str, base_url: str | None) -> None:
+    """Production: https on the platform's official API host only; elsewhere also loopback."""
+    if base_url is None:
+        return
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    official = OFFICIAL_API_HOSTS.get(platform, ())
+    if parts.scheme == "https" and host in official:
+        return
+    production = current_settings().is_production
+    if not production and _is_loopback(host):
+        return
+    allowed = ", ".join(f"https://{h}" for h in official)
+    where = "" if production else " or a loopback address (outside production)"
+    raise ValidationFailed(
+        f"{base_url} is not an official {platform} API address",
+        errors={"base_url": [f"Use {allowed}{where}."]},
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def delete_account(*, account_id: int) -> None:

@@ -33,6 +33,23 @@ from adflux.services.targeting import job_context, wishes_for_segment
 logger = logging.getLogger(__name__)
 
 Outcome = Literal["done", "failed", "retry", "busy", "skipped"]
+# A platform's Retry-After is honoured at most this far ahead (a longer hint is a platform bug).
+MAX_RETRY_AFTER_SECONDS = 24 * 3600
+
+
+class RetryLater(Exception):
+    """The platform asked for a wait longer than a worker should sleep: retry at that time instead.
+
+    The transport waits out short hints itself (up to RetryPolicy.max_wait, 120 s); a longer one
+    comes here, the platform campaign goes back to pending, and the task schedules its retry
+    `seconds` from now (Celery countdown) rather than holding a worker asleep.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry in {seconds:.0f} s (the platform's Retry-After)")
+        self.seconds = min(float(seconds), MAX_RETRY_AFTER_SECONDS)
+
+
 # Consented members uploaded per segment audience on each publish (platforms take 10k per call).
 AUDIENCE_UPLOAD_LIMIT = 10_000
 
@@ -68,7 +85,10 @@ def publish_platform_campaign(*, platform_campaign_id: int, final_attempt: bool 
                 logger.info("published %s campaign %s (%s)", pc.platform, pc.campaign_id, result.campaign_id)
                 return "done"
         except RetryableError as exc:
-            return _fail(pc, exc, "retryable", final=final_attempt)
+            outcome = _fail(pc, exc, "retryable", final=final_attempt)
+            if outcome == "retry" and exc.retry_after:
+                raise RetryLater(exc.retry_after) from exc
+            return outcome
         except AuthError as exc:
             return _fail(pc, exc, "auth", final=True)
         except PlatformValidationError as exc:

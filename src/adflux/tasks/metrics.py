@@ -21,5 +21,7 @@ def sync_metrics(self: Task, platforms: list[str] | None = None) -> Any:
     result = run_tracked(self, "metrics.sync", work, failure=metrics_sync.failure_reason)
     failed = (result or {}).get("failed_platforms") or []
     if failed and self.request.retries < self.max_retries and not self.request.is_eager:
-        raise self.retry(kwargs={"platforms": failed}, countdown=60 * 2**self.request.retries)
+        # At the platforms' own Retry-After when they sent one longer than the usual backoff.
+        countdown = metrics_sync.retry_delay(result or {}, default=60 * 2**self.request.retries)
+        raise self.retry(kwargs={"platforms": failed}, countdown=countdown)
     return result

@@ -19,9 +19,13 @@ def publish_platform_campaign(
 ) -> dict[str, Any]:
     """Publish one platform campaign (idempotent: safe to redeliver), then settle its campaign."""
     final = self.request.retries >= MAX_RETRIES
-    outcome = publishing.publish_platform_campaign(
-        platform_campaign_id=platform_campaign_id, final_attempt=final
-    )
+    try:
+        outcome = publishing.publish_platform_campaign(
+            platform_campaign_id=platform_campaign_id, final_attempt=final
+        )
+    except publishing.RetryLater as later:
+        # The platform said when: come back then (a scheduled retry), do not sleep in a worker.
+        raise self.retry(countdown=later.seconds) from later
     if outcome == "retry":
         # Exponential backoff with a cap; the platform's own hints were honoured inside the transport.
         raise self.retry(countdown=min(300, 5 * 2**self.request.retries))
