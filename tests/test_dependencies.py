@@ -31,6 +31,22 @@ LOCK_FILE = Path(__file__).resolve().parents[1] / "requirements.lock"
 # A known vulnerability may stay in the lock only with a reason here: its id -> why it does not
 # apply to AdFlux, or what we are waiting for. Reviewed whenever the lock file changes.
 EXPLAINED: dict[str, str] = {}
+# Pins that cannot be audited from this CI, accepted by a person with the reason. Keyed by the exact
+# pin, so upgrading (or any change to) a pin drops its acceptance and the audit asks again; an entry
+# whose pin left the lock file fails the test, so the list never outlives what it excuses. Every
+# entry here is named in the test's output, so the audit never reads as complete when it is not.
+_UNTESTED = (
+    "not the newest release, and its upgrade is not yet tested; PyPI's per-release JSON answers 404 here"
+)
+ACCEPTED_UNAUDITED: dict[str, str] = {
+    "numpy==2.4.6": "the newest release for Python 3.11 (2.5.x requires Python >= 3.12)",
+    "scipy==1.17.1": _UNTESTED,
+    "httpx==0.28.1": _UNTESTED,
+    "jsonschema_rs==0.60.3": _UNTESTED,
+    "packaging==26.3": _UNTESTED,
+    "python-dateutil==2.9.0.post0": _UNTESTED + " (4.0 is a new major version)",
+    "redis==8.1.0": _UNTESTED,
+}
 PROBE_URL = "https://pypi.org/pypi/pip/24.0/json"
 
 
@@ -84,9 +100,16 @@ def test_locked_dependencies_have_no_unexplained_known_vulnerabilities(tmp_path)
     audit_verdict(total=len(dependencies), not_audited=skipped, found=found, in_ci=IN_CI)
 
 
-def audit_verdict(*, total: int, not_audited: list[str], found: list[str], in_ci: bool) -> None:
-    """Fail on any unexplained vulnerability; then on any pin not audited (CI) or skip loudly (elsewhere)."""
+def audit_verdict(
+    *, total: int, not_audited: list[str], found: list[str], in_ci: bool, accepted: list[str] = ()
+) -> None:
+    """Fail on any unexplained vulnerability; then on any pin not audited (CI) or skip loudly (elsewhere).
+
+    `accepted`: pins not audited that ACCEPTED_UNAUDITED excuses, printed so the gap stays visible.
+    """
     assert not found, "known vulnerabilities in locked dependencies:\n" + "\n".join(found)
+    if accepted:
+        print(f"NOT AUDITED, accepted with a reason ({len(accepted)} of {total}): " + "; ".join(accepted))
     if not not_audited:
         return
     message = (
@@ -134,11 +157,17 @@ def _audit_from_project_json(why_not_pip_audit: str) -> None:
             found=[],
             in_ci=IN_CI,
         )
-    audited, not_audited, found = 0, [], []
+    stale = sorted(set(ACCEPTED_UNAUDITED) - {f"{name}=={version}" for name, version in pins})
+    assert not stale, f"ACCEPTED_UNAUDITED names pins no longer in the lock file: {stale}"
+    audited, not_audited, accepted, found = 0, [], [], []
     for (name, version), document in zip(pins, documents, strict=True):
         latest = document and document["info"]["version"]
         if latest != version:
-            not_audited.append(f"{name} {version} (latest {latest})")
+            reason = ACCEPTED_UNAUDITED.get(f"{name}=={version}")
+            if reason:
+                accepted.append(f"{name} {version} (latest {latest}: {reason})")
+            else:
+                not_audited.append(f"{name} {version} (latest {latest})")
             continue
         audited += 1
         for vulnerability in document.get("vulnerabilities") or []:
@@ -147,7 +176,7 @@ def _audit_from_project_json(why_not_pip_audit: str) -> None:
                 fixed = ", ".join(vulnerability.get("fixed_in") or ["-"])
                 found.append(f"{name} {version}: {vulnerability['id']} (fixed in {fixed})")
     print(f"audited {audited} of {len(pins)} pins from PyPI's project JSON; not audited: {not_audited}")
-    audit_verdict(total=len(pins), not_audited=not_audited, found=found, in_ci=IN_CI)
+    audit_verdict(total=len(pins), not_audited=not_audited, found=found, in_ci=IN_CI, accepted=accepted)
 
 
 def test_an_incomplete_audit_fails_in_ci_and_names_every_package():
@@ -171,6 +200,16 @@ def test_an_incomplete_audit_outside_ci_is_skipped_with_the_list_not_passed():
 def test_a_known_vulnerability_fails_even_when_the_audit_is_incomplete():
     with pytest.raises(AssertionError, match="PYSEC-1"):
         audit_verdict(total=2, not_audited=["numpy"], found=["flask 3.1.3: PYSEC-1"], in_ci=False)
+
+
+def test_an_accepted_unaudited_pin_is_named_but_does_not_fail(capsys):
+    audit_verdict(total=2, not_audited=[], found=[], in_ci=True, accepted=["numpy 2.4.6 (latest 2.5.5: why)"])
+    assert "NOT AUDITED, accepted with a reason (1 of 2): numpy 2.4.6" in capsys.readouterr().out
+
+
+def test_accepted_pins_are_exact_pins_of_the_lock_file():
+    pins = {f"{name}=={version}" for name, version in _locked_pins()}
+    assert set(ACCEPTED_UNAUDITED) <= pins
 
 
 def test_a_complete_clean_audit_passes():
