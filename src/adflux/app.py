@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from adflux import __version__, api, extensions, monitoring, pool, security_headers, tasks, web
 from adflux.settings import EXTENSION_KEY, Settings
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -32,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     monitoring.init_app(app)
     security_headers.init_app(app)
     extensions.db.init_app(app)
+    _end_sessions_quietly(app)
     _check_connections(app, settings)
     extensions.migrate.init_app(
         app, extensions.db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True
@@ -49,6 +54,24 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def _end_sessions_quietly(app: Flask) -> None:
+    """End each request's database session even when its connection died under it.
+
+    Flask-SQLAlchemy's own teardown rolls the session back; on a connection the server has just
+    terminated (a PostgreSQL restart) that rollback raises, after the answer (a 503) was decided,
+    and nothing could handle it. Registered after Flask-SQLAlchemy, so it runs first (teardowns
+    run in reverse order) and leaves nothing for the other to roll back.
+    """
+
+    @app.teardown_appcontext
+    def end_session(exc: BaseException | None) -> None:
+        try:
+            extensions.db.session.remove()
+        except DatabaseUnavailable as error:
+            logger.warning("database session ended on a dead connection: %s", str(error).splitlines()[0])
+            extensions.db.session.registry.clear()
 
 
 def _check_connections(app: Flask, settings: Settings) -> None:

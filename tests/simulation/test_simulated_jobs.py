@@ -18,6 +18,11 @@ MODEL_COLUMNS = {c.name for c in JobOpening.__table__.columns} - {
     "created_at",
     "updated_at",
     "closed_at",
+    # Set by a job feed's run (or a close), never by the simulated data set.
+    "close_reason",
+    "feed_id",
+    "content_hash",
+    "expires_at",
 }
 
 

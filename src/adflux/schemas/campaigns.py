@@ -105,7 +105,7 @@ class CampaignSchema(FastDumpSchema):
 
 class CampaignSummarySchema(CampaignSchema):
     class Meta:
-        exclude = ("segment_ids", "playbook_id", "approval_status", "approval_note", "automation_hold")
+        exclude = ("segment_ids",)
 
 
 class CampaignListArgsSchema(PageArgsSchema):
