@@ -146,6 +146,8 @@ class Settings:
     # Job feeds: the largest feed read (bytes), and how long a campaign whose job closed stays
     # paused (a reopened job resumes it) before it is completed.
     feed_max_bytes: int = 1 << 30
+    # The only folder file feeds may be read from in production (unset: no file feeds there).
+    feed_dir: str | None = None
     feed_close_grace_hours: int = 72
     # When API versions stop working, e.g. "meta:v21.0=2026-09-01,google:v19=2026-02-01".
     api_version_sunsets: str = ""

@@ -50,13 +50,17 @@ def fetch(
     known_sha256: str | None,
     max_bytes: int,
     timeout_s: float = 60.0,
+    follow_redirects: bool = True,
 ) -> Fetched:
-    """The feed's current content on disk, or `path=None` if it is what was read last time."""
-    fetched = (
-        _download(location, etag, last_modified, max_bytes, timeout_s)
-        if is_url(location)
-        else _copy(location, max_bytes)
-    )
+    """The feed's current content on disk, or `path=None` if it is what was read last time.
+
+    `follow_redirects=False` (production): a redirect fails the run, naming where it pointed, so
+    a checked address cannot hand the fetch to an unchecked one.
+    """
+    if is_url(location):
+        fetched = _download(location, etag, last_modified, max_bytes, timeout_s, follow_redirects)
+    else:
+        fetched = _copy(location, max_bytes)
     if fetched.path is not None and known_sha256 and fetched.sha256 == known_sha256:
         fetched.discard()  # same bytes as last time (a server without validators, or a file)
         fetched.path = None
@@ -64,7 +68,7 @@ def fetch(
 
 
 def _download(
-    url: str, etag: str | None, last_modified: str | None, max_bytes: int, timeout_s: float
+    url: str, etag: str | None, last_modified: str | None, max_bytes: int, timeout_s: float, follow: bool
 ) -> Fetched:
     headers = {"User-Agent": "AdFlux feed reader", "Accept-Encoding": "gzip"}
     if etag:
@@ -72,9 +76,14 @@ def _download(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     try:
-        with httpx.stream("GET", url, headers=headers, timeout=timeout_s, follow_redirects=True) as response:
+        with httpx.stream(
+            "GET", url, headers=headers, timeout=timeout_s, follow_redirects=follow
+        ) as response:
             if response.status_code == 304:
                 return Fetched(None, etag=etag, last_modified=last_modified)
+            if response.is_redirect:
+                where = response.headers.get("Location", "?")
+                raise FeedUnreachable(f"The feed redirects to {where}; register that address instead")
             if response.status_code != 200:
                 raise FeedUnreachable(f"The feed answered HTTP {response.status_code}")
             path, digest, size = _spool(response.iter_bytes(CHUNK), max_bytes)

@@ -13,11 +13,13 @@ from adflux.extensions import db
 from adflux.models import FeedRun, JobFeed
 from adflux.services import audit, task_queue
 from adflux.services.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from adflux.services.feeds.destinations import location_problem
 from adflux.services.feeds.fetching import is_url
 from adflux.services.feeds.fields import check_mapping
 from adflux.services.feeds.records import FEED_FORMATS
 from adflux.services.feeds.runs import queue_run
 from adflux.services.pagination import Page, paginate
+from adflux.settings import current_settings
 
 FIELDS = ("name", "location", "format", "mapping", "interval_minutes", "enabled", "max_shrink")
 
@@ -141,6 +143,13 @@ def _checked(data: dict[str, Any]) -> dict[str, Any]:
         errors["location"] = ["only http://, https:// or a file path"]
     elif not is_url(location) and not Path(location.removeprefix("file://")).is_absolute():
         errors["location"] = ["a file path must be absolute"]
+    if location and "location" not in errors:
+        settings = current_settings()
+        problem = location_problem(
+            location, production=settings.env == "production", feed_dir=settings.feed_dir
+        )
+        if problem:
+            errors["location"] = [problem]
     fmt = str(clean.get("format") or "").strip().lower() or _guess_format(location)
     if fmt not in FEED_FORMATS:
         errors["format"] = [f"one of {', '.join(FEED_FORMATS)}"]

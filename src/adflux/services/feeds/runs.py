@@ -22,6 +22,7 @@ from adflux.models.base import utcnow
 from adflux.services import audit, task_queue
 from adflux.services.errors import Conflict, DomainError, NotFound
 from adflux.services.feeds import diffing
+from adflux.services.feeds.destinations import location_problem
 from adflux.services.feeds.fetching import FeedUnreachable, fetch
 from adflux.services.feeds.records import read_records
 from adflux.services.locks import try_lock
@@ -71,6 +72,10 @@ def _run(feed: JobFeed, trigger: str, run: FeedRun | None) -> FeedRun:
     run.started_at, run.status = utcnow(), "running"
     db.session.commit()
     settings = current_settings()
+    production = settings.env == "production"
+    problem = location_problem(feed.location, production=production, feed_dir=settings.feed_dir)
+    if problem:
+        return _fail(feed, run, f"The feed's address is not allowed: {problem}")
     try:
         fetched = fetch(
             feed.location,
@@ -78,6 +83,7 @@ def _run(feed: JobFeed, trigger: str, run: FeedRun | None) -> FeedRun:
             last_modified=feed.last_modified,
             known_sha256=feed.content_sha256,
             max_bytes=settings.feed_max_bytes,
+            follow_redirects=not production,
         )
     except FeedUnreachable as exc:
         return _fail(feed, run, exc.message)
