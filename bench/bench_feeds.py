@@ -238,9 +238,12 @@ def diff_part(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
 
 
 def start_workers(
-    broker: str, base_url: str, limits: dict[str, float], logs: Path
+    broker: str, base_url: str, limits: dict[str, float], logs: Path, *, split: bool = False
 ) -> list[subprocess.Popen[bytes]]:
+    """Two worker processes on both queues; with `split`, two on publishing and a third on
+    automation, so creating campaigns never holds the publishing threads' interpreter lock."""
     processes, threads = 2, 16
+    queues = ["publishing", "publishing", "automation"] if split else ["automation,publishing"] * 2
     client = ",".join(f"{name}={limit * 0.9 / processes:.4g}" for name, limit in limits.items())
     env = {
         **os.environ, "DATABASE_URL": DATABASE_URL, "CELERY_BROKER_URL": broker,
@@ -249,10 +252,10 @@ def start_workers(
         "ADFLUX_ENV": "development", "ADFLUX_METRICS_ENABLED": "false", "LOG_LEVEL": "INFO",
     }  # fmt: skip
     workers = []
-    for index in range(processes):
+    for index, queue in enumerate(queues):
         log = logs / f"worker{index}.log"
         workers.append(subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "adflux.worker", "worker", "-Q", "automation,publishing",
+            [sys.executable, "-m", "celery", "-A", "adflux.worker", "worker", "-Q", queue,
              "--pool", "threads", "-c", str(threads), "-n", f"feeds{index}@%h",
              "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"],
             env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
@@ -312,13 +315,16 @@ def campaigns_part(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     rates = ",".join(f"{k}={v}" for k, v in limits.items())
     app = make_app(folder, celery_broker_url=broker, platform_base_url=base_url, sandbox_rate_limits=rates)
     workers: list[subprocess.Popen[bytes]] = []
-    report: dict[str, Any] = {"campaigns": args.campaigns, "limits": limits_f, "latency_ms": args.latency_ms}
+    report: dict[str, Any] = {
+        "campaigns": args.campaigns, "limits": limits_f, "latency_ms": args.latency_ms,
+        "split_queues": args.split_queues,
+    }  # fmt: skip
     try:
         with app.app_context():
             playbooks.create_playbook(
                 data={"name": "Todas", "platforms": list(PLATFORMS), "budget_total": 600_000}
             )
-            workers = start_workers(broker, base_url, limits_f, folder)
+            workers = start_workers(broker, base_url, limits_f, folder, split=args.split_queues)
             set_sandbox_limits(control, limits_f, burst, args.latency_ms)
             server = PortalFeedServer(render_xml(generate_jobs(1, seed=77, start=50_000_000)))
             feed = registry.create_feed(data={"name": "Nuevas", "location": server.url, "max_shrink": 1.0})
@@ -436,6 +442,8 @@ def main() -> None:
     parser.add_argument("--limits", default="meta=50,google=20,tiktok=45")
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--time-limit", type=float, default=900.0)
+    parser.add_argument("--split-queues", action="store_true", help="a worker of its own for automation")
+    parser.add_argument("--skip-diff", action="store_true", help="only the campaigns part")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.child:
@@ -444,7 +452,13 @@ def main() -> None:
     recreate_database()
     report: dict[str, Any] = {"load_average_start": load_average(), "cpus": os.cpu_count()}
     try:
-        report["diff"] = diff_part(args, folder)
+        if not args.skip_diff:
+            report["diff"] = diff_part(args, folder)
+        else:
+            make_app(folder).app_context().push()
+            from adflux.extensions import db
+
+            db.create_all()
         if args.campaigns:
             report["campaigns"] = campaigns_part(args, folder)
     finally:
