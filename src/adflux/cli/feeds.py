@@ -8,13 +8,13 @@ from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import click
 
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.output import console, number, page_caption, print_json, print_table
+from adflux.services.feeds.destinations import masked_location
 
 BOGOTA = ZoneInfo("America/Bogota")
 FEED_FORMATS = ("xml", "json", "jsonl", "csv")
@@ -59,15 +59,6 @@ def yes_no(value: Any) -> str:
 
 def run_status(code: str | None) -> str:
     return RUN_STATUS_ES.get(code or "", code or "—")
-
-
-def shown_location(location: str) -> str:
-    """An address without its user info and query string (where feed tokens usually sit)."""
-    if not location.startswith(("http://", "https://")):
-        return location
-    parts = urlsplit(location)
-    netloc = f"{parts.hostname or ''}:{parts.port}" if parts.port else parts.hostname or ""
-    return urlunsplit((parts.scheme, netloc, parts.path, "…" if parts.query else "", ""))
 
 
 def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -150,7 +141,7 @@ def list_feeds(cli: CliContext) -> None:
         [
             ("ID", "id"),
             ("Nombre", "name"),
-            ("Ubicación", lambda r: shown_location(r["location"])),
+            ("Ubicación", lambda r: masked_location(r["location"])),
             ("Formato", "format"),
             ("Cada (min)", lambda r: number(r["interval_minutes"])),
             ("Activo", lambda r: yes_no(r["enabled"])),

@@ -4,8 +4,6 @@ goes wherever alerts go (e-mail, webhook) and shows in the dashboard."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from adflux.extensions import db
@@ -74,11 +72,3 @@ def reject(*, campaign_id: int, reason: str) -> Campaign:
     )
     db.session.commit()
     return archive_campaign(campaign_id=campaign_id)
-
-
-def pending_summary() -> list[dict[str, Any]]:
-    """(id, name, budget) of every campaign awaiting approval: what the alert names."""
-    rows = db.session.execute(
-        select(Campaign.id, Campaign.name, Campaign.budget_total).where(Campaign.approval_status == "pending")
-    )
-    return [{"id": i, "name": n, "budget_total": b} for i, n, b in rows]

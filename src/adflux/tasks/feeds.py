@@ -10,7 +10,6 @@ from adflux.constants import TASK_FOLLOW_JOB, TASK_RUN_FEED
 from adflux.services import feed_campaigns
 from adflux.services.errors import Conflict
 from adflux.services.feeds import runs
-from adflux.services.task_queue import QueueUnavailable, send
 
 
 @shared_task(name=TASK_RUN_FEED)
@@ -32,11 +31,4 @@ def follow_job(job_id: int, kind: str, run_id: int | None = None) -> dict[str, A
 @shared_task(bind=True, name="adflux.tasks.feeds.run_due_feeds", ignore_result=True)
 def run_due_feeds(self: Task) -> dict[str, Any]:
     """Every minute: queue the feeds whose interval has passed, and sweep what events missed."""
-    queued = 0
-    for feed_id in runs.due_feeds():
-        try:
-            send(TASK_RUN_FEED, feed_id, "schedule", queue="automation")
-            queued += 1
-        except QueueUnavailable:
-            break
-    return {"queued": queued, **feed_campaigns.sweep()}
+    return {"queued": runs.queue_due_feeds(), **feed_campaigns.sweep()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 
 def location_problem(location: str, *, production: bool, feed_dir: str | None) -> str | None:
@@ -42,3 +42,13 @@ def _url_problem(url: str) -> str | None:
     if private:
         return f"the host {host!r} resolves to a private or local address ({private[0]})"
     return None
+
+
+def masked_location(location: str) -> str:
+    """A feed's address as people and the audit trail see it: no user or password, and the query
+    string (where feed tokens usually sit) shown as "?…"."""
+    parts = urlsplit(location)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return location
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", "")) + ("?…" if parts.query else "")

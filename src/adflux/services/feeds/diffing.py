@@ -115,21 +115,16 @@ def compute(feed_id: int, records: Iterable[FeedRecord], *, now: datetime | None
 
 
 def _classify(diff: Diff, record: FeedRecord, row: Existing, now: datetime) -> None:
-    ends = record.closed or (record.expires_at is not None and record.expires_at <= now)
-    reason = "feed_closed" if record.closed else "expired"
     if row.fingerprint == record.fingerprint:
         diff.unchanged += 1
-        if ends and row.status == "open":
-            diff.closing.append((row.id, reason))
-        elif not ends and row.status == "closed" and row.close_reason in FEED_CLOSE_REASONS:
-            diff.reopening.append(row.id)
-        return
-    data = _valid(diff, record)
-    if data is None:
-        return
-    diff.changed.append((row.id, record, data))
+    else:
+        data = _valid(diff, record)
+        if data is None:
+            return  # a refused record changes nothing, its status included
+        diff.changed.append((row.id, record, data))
+    ends = record.closed or (record.expires_at is not None and record.expires_at <= now)
     if ends and row.status == "open":
-        diff.closing.append((row.id, reason))
+        diff.closing.append((row.id, "feed_closed" if record.closed else "expired"))
     elif not ends and row.status == "closed" and row.close_reason in FEED_CLOSE_REASONS:
         diff.reopening.append(row.id)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import select
 
@@ -13,7 +12,7 @@ from adflux.extensions import db
 from adflux.models import FeedRun, JobFeed
 from adflux.services import audit, task_queue
 from adflux.services.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
-from adflux.services.feeds.destinations import location_problem
+from adflux.services.feeds.destinations import location_problem, masked_location
 from adflux.services.feeds.fetching import is_url
 from adflux.services.feeds.fields import check_mapping
 from adflux.services.feeds.records import FEED_FORMATS
@@ -111,16 +110,6 @@ def _snapshot(feed: JobFeed) -> dict[str, Any]:
     shown = {name: getattr(feed, name) for name in FIELDS}
     shown["location"] = masked_location(feed.location)
     return shown
-
-
-def masked_location(location: str) -> str:
-    """An address without its user info and query string (where feed tokens usually sit)."""
-    if not is_url(location):
-        return location
-    parts = urlsplit(location)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "…" if parts.query else "", ""))
 
 
 def _unique_name(name: str, own_id: int | None) -> None:

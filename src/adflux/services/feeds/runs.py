@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from adflux.constants import TASK_FOLLOW_JOB
+from adflux.constants import TASK_FOLLOW_JOB, TASK_RUN_FEED
 from adflux.extensions import db
 from adflux.models import FeedRun, JobFeed
 from adflux.models.base import utcnow
@@ -188,6 +188,21 @@ def _hand_over(run: FeedRun, events: list[diffing.JobEvent]) -> None:
             sent,
             len(todo),
         )
+
+
+def queue_due_feeds() -> int:
+    """Queue a run of every feed that is due; how many were queued (stops if the queue is down)."""
+    queued = 0
+    for feed_id in due_feeds():
+        try:
+            task_queue.send(TASK_RUN_FEED, feed_id, "schedule", queue="automation")
+        except task_queue.QueueUnavailable:
+            logger.error(
+                "queue down: %d due feeds queued, the rest wait for the next minute", queued
+            )
+            break
+        queued += 1
+    return queued
 
 
 def due_feeds() -> list[int]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,6 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from adflux.services.errors import Conflict, DomainError, ServiceUnavailable, ValidationFailed
 from adflux.services.feeds import registry as feeds_service
+from adflux.services.feeds.destinations import masked_location
 from adflux.web.auth import current_session_user, login_required
 from adflux.web.views.approvals import pending_count
 from adflux.web.views.blueprint import bp, page_number
@@ -61,16 +61,6 @@ def interval_label(minutes: int) -> str:
     return ngettext("every minute", "every %(num)s minutes", minutes)
 
 
-def display_location(location: str) -> str:
-    """A feed's address without what may be a secret: no user or password, no query string."""
-    parts = urlsplit(location)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return location
-    host = parts.netloc.rpartition("@")[2]
-    shown = urlunsplit((parts.scheme, host, parts.path, "", ""))
-    return shown + ("?…" if parts.query else "")
-
-
 def _whole_number(text: str) -> int | None:
     try:
         return int(text) if text.isascii() else None
@@ -91,7 +81,7 @@ def _render(form: dict[str, str], errors: dict[str, list[str]], status: int = 20
         feeds=feeds,
         feed_names={feed.id: feed.name for feed in feeds},
         intervals={feed.id: interval_label(feed.interval_minutes) for feed in feeds},
-        locations={feed.id: display_location(feed.location) for feed in feeds},
+        locations={feed.id: masked_location(feed.location) for feed in feeds},
         runs=runs,
         run_errors_shown=RUN_ERRORS_SHOWN,
         can_act=_can_act(),
