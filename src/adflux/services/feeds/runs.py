@@ -197,9 +197,7 @@ def queue_due_feeds() -> int:
         try:
             task_queue.send(TASK_RUN_FEED, feed_id, "schedule", queue="automation")
         except task_queue.QueueUnavailable:
-            logger.error(
-                "queue down: %d due feeds queued, the rest wait for the next minute", queued
-            )
+            logger.error("queue down: %d due feeds queued, the rest wait for the next minute", queued)
             break
         queued += 1
     return queued
