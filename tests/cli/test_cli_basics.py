@@ -78,7 +78,7 @@ def test_campaign_tables_name_statuses_in_spanish_and_json_keeps_the_codes(cli, 
     assert created.exit_code == 0, created.output
     campaign_id = json.loads(created.output)["id"]
     listed = cli("view-campaigns")
-    assert "borrador" in listed.output and "meta: pendiente" in listed.output
+    assert "borrador" in listed.output and "Meta: pendiente" in listed.output
     assert "draft" not in listed.output
     shown = cli("campaign", "show", str(campaign_id))
     assert "estado borrador" in shown.output

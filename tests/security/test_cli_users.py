@@ -117,9 +117,22 @@ def test_the_remote_cli_without_a_token_is_refused(cli, server_url):
     assert result.exit_code == 1 and result.output.startswith("Error: Authentication required")
 
 
-def test_creating_a_token_in_process_needs_a_user(cli):
-    result = cli("tokens", "create", "--name", "x")
-    assert result.exit_code == 1 and "user_id" in result.output
+def test_a_token_made_on_the_server_is_the_only_admins_as_the_readme_shows(cli):
+    nobody = cli("tokens", "create", "--name", "ci")
+    assert nobody.exit_code == 1
+    assert nobody.output.strip() == "Error: no hay administradores: cree uno con `adflux users create-admin`"
+
+    cli("users", "create", "--email", "jefa@portal.co", "--role", "admin", "--no-password")
+    cli("users", "create", "--email", "ana@portal.co", "--role", "manager", "--no-password")
+    created = cli("--json", "tokens", "create", "--name", "ci")
+    assert created.exit_code == 0, created.output
+    admin = json.loads(cli("--json", "users", "list", "--role", "administrador").output)["items"][0]
+    assert json.loads(created.output)["user_id"] == admin["id"]
+
+    cli("users", "create", "--email", "otro@portal.co", "--role", "admin", "--no-password")
+    ambiguous = cli("tokens", "create", "--name", "ci")
+    assert ambiguous.exit_code == 1 and "--user" in ambiguous.output
+    assert len(ambiguous.output.strip().splitlines()) == 1
 
 
 def test_audit_lists_who_changed_what(cli):

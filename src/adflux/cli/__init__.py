@@ -50,8 +50,25 @@ class CliContext:
 pass_cli = click.make_pass_decorator(CliContext)
 
 
+def _json_first(args: list[str]) -> list[str]:
+    end = args.index("--") if "--" in args else len(args)
+    if "--json" not in args[:end]:
+        return args
+    rest = [arg for arg in args[:end] if arg != "--json"]
+    return ["--json", *rest, *args[end:]]
+
+
 class AdfluxGroup(click.Group):
-    """Turns every expected failure into a one-line message and a non-zero exit code."""
+    """Turns every expected failure into a one-line message and a non-zero exit code.
+
+    `--json` is the group's option but people type it after the verb too
+    (`adflux view-jobs --json`): wherever it stands (before a `--`), it is moved to the front.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:
+            args = _json_first(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

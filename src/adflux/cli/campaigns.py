@@ -9,8 +9,9 @@ import click
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
 from adflux.cli import CliContext, pass_cli
+from adflux.cli.choices import OBJECTIVE, statuses
 from adflux.cli.output import console, cop, page_caption, print_json, print_table, status_name
-from adflux.constants import CAMPAIGN_STATUSES, PLATFORMS
+from adflux.constants import CAMPAIGN_STATUSES, PLATFORM_LABELS, PLATFORMS
 
 
 def _csv_list(value: str | None, cast: type = str) -> list[Any]:
@@ -106,7 +107,7 @@ def show_campaign(campaign: dict[str, Any]) -> None:
 @click.option("--start", "start_date", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD (default today).")
 @click.option("--end", "end_date", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD.")
 @click.option("--target-cpa", type=click.IntRange(min=1), help="Target cost per application, COP.")
-@click.option("--objective", type=click.Choice(["traffic", "leads"]), default="traffic", show_default=True)
+@click.option("--objective", type=OBJECTIVE, default="traffic", show_default=True)
 @click.option("--weights", help="Budget weights, e.g. meta=2,google=1 (default: even).")
 @click.option("--name", help="Campaign name (default: job title and city).")
 @click.option("--publish", is_flag=True, help="Publish right away and follow the progress.")
@@ -143,7 +144,7 @@ def create_campaign(cli: CliContext, **opts: Any) -> None:
 
 
 @click.command("view-campaigns")
-@click.option("--status", type=click.Choice(CAMPAIGN_STATUSES))
+@click.option("--status", type=statuses(CAMPAIGN_STATUSES))
 @click.option("--job-id", type=click.IntRange(min=1))
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--page-size", type=click.IntRange(1, 200), default=20, show_default=True)
@@ -163,13 +164,15 @@ def view_campaigns(cli: CliContext, **filters: Any) -> None:
             (
                 "Plataformas",
                 lambda r: ", ".join(
-                    f"{p['platform']}: {status_name(p['status'])}" for p in r["platform_campaigns"]
+                    f"{PLATFORM_LABELS.get(p['platform'], p['platform'])}: {status_name(p['status'])}"
+                    for p in r["platform_campaigns"]
                 ),
             ),
             ("Inicio", "start_date"),
         ],
         page["items"],
         caption=page_caption(page),
+        hide_first=("Inicio", "Plataformas"),
     )
 
 

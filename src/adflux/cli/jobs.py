@@ -7,7 +7,9 @@ from typing import Any
 import click
 
 from adflux.cli import CliContext, pass_cli
+from adflux.cli.choices import CATEGORY, EDUCATION, MODALITY, statuses
 from adflux.cli.output import cop, page_caption, print_json, print_table, status_name
+from adflux.constants import EDUCATION_LABELS, JOB_CATEGORY_LABELS, JOB_STATUSES, MODALITY_LABELS
 
 
 def _salary(row: dict[str, Any]) -> str:
@@ -17,10 +19,10 @@ def _salary(row: dict[str, Any]) -> str:
 
 
 @click.command("view-jobs")
-@click.option("--status", type=click.Choice(["open", "closed"]))
+@click.option("--status", type=statuses(JOB_STATUSES))
 @click.option("--city")
-@click.option("--category")
-@click.option("--modality", type=click.Choice(["presencial", "remoto", "hibrido"]))
+@click.option("--category", type=CATEGORY)
+@click.option("--modality", type=MODALITY)
 @click.option("-q", "--search", "q", help="Text search in title, company and description.")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--page-size", type=click.IntRange(1, 200), default=20, show_default=True)
@@ -37,21 +39,22 @@ def view_jobs(cli: CliContext, **filters: Any) -> None:
             ("Título", "title"),
             ("Empresa", "company"),
             ("Ciudad", "city"),
-            ("Categoría", "category"),
-            ("Modalidad", "modality"),
+            ("Categoría", lambda r: JOB_CATEGORY_LABELS.get(r["category"], r["category"])),
+            ("Modalidad", lambda r: MODALITY_LABELS.get(r["modality"], r["modality"])),
             ("Salario", _salary),
             ("Estado", lambda r: status_name(r["status"])),
         ],
         page["items"],
         caption=page_caption(page),
+        hide_first=("Modalidad", "Empresa", "Categoría"),
     )
 
 
 @click.command("view-candidates")
 @click.option("--segment-id", type=click.IntRange(min=1), help="Only the members of this segment.")
 @click.option("--city")
-@click.option("--education-level")
-@click.option("--category", "desired_category")
+@click.option("--education-level", type=EDUCATION)
+@click.option("--category", "desired_category", type=CATEGORY)
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--page-size", type=click.IntRange(1, 200), default=20, show_default=True)
 @pass_cli
@@ -66,14 +69,18 @@ def view_candidates(cli: CliContext, **filters: Any) -> None:
             ("ID", "id"),
             ("Ref", "external_ref"),
             ("Ciudad", "city"),
-            ("Educación", "education_level"),
+            ("Educación", lambda r: EDUCATION_LABELS.get(r["education_level"], r["education_level"])),
             ("Exp. (años)", "years_experience"),
-            ("Categoría deseada", "desired_category"),
-            ("Modalidad", "desired_modality"),
+            (
+                "Categoría deseada",
+                lambda r: JOB_CATEGORY_LABELS.get(r["desired_category"], r["desired_category"]),
+            ),
+            ("Modalidad", lambda r: MODALITY_LABELS.get(r["desired_modality"], r["desired_modality"])),
             ("Salario esperado", lambda r: cop(r.get("expected_salary"))),
         ],
         page["items"],
         caption=page_caption(page),
+        hide_first=("Modalidad", "Ref", "Categoría deseada"),
     )
 
 

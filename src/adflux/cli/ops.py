@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from adflux.cli import CliContext, pass_cli
+from adflux.cli.choices import SEVERITY
 from adflux.cli.output import console, page_caption, print_json, print_table
 
 _STATUS_STYLE = {"ok": "green", "degraded": "yellow", "unknown": "yellow", "fail": "bold red"}
@@ -94,7 +95,7 @@ def _print_status(summary: dict[str, Any]) -> None:
 @click.group("alerts", invoke_without_command=True)
 @click.option("--all", "show_all", is_flag=True, help="Resolved alerts too (history), not only open ones.")
 @click.option("--rule", help="Only this rule (see `adflux alerts rules`).")
-@click.option("--severity", type=click.Choice(["info", "warning", "critical"]))
+@click.option("--severity", type=SEVERITY)
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--page-size", type=click.IntRange(1, 200), default=20, show_default=True)
 @click.pass_context

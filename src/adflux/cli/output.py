@@ -26,6 +26,7 @@ _AMOUNT = r"[-+]?(\$ ?)?[\d.,]+( ?%)?"
 _FIGURE = re.compile(rf"^(—|{_AMOUNT}( – {_AMOUNT})?)$")
 _TEXT_MIN = 8  # characters of a text column worth keeping beside whole figures
 _GAP = 2  # between columns: one column's right padding and the (blank) separator
+_EDGES = 2  # the table's blank left and right edges
 
 
 def print_json(data: Any) -> None:
@@ -38,19 +39,28 @@ def print_table(
     rows: Iterable[dict[str, Any]],
     *,
     caption: str | None = None,
+    hide_first: Sequence[str] = (),
 ) -> None:
     """One rich table; each column is (header, key or function of the row).
 
-    Figures are right-aligned and kept whole; text columns wrap at words, so a table still reads
-    in an 80-column terminal.
+    Figures are right-aligned and kept whole; text columns wrap between words, never inside one.
+    When the longest words of every column do not fit the terminal side by side, the columns
+    named in ``hide_first`` are left out, in that order, until they do (the caption says which);
+    only a terminal too narrow even then folds words.
     """
-    cells: list[list[str]] = []
-    for row in rows:
-        line = []
-        for _, getter in columns:
-            value = getter(row) if callable(getter) else row.get(getter)
-            line.append("" if value is None else str(value))
-        cells.append(line)
+    cells = [_row_cells(columns, row) for row in rows]
+    shown = list(range(len(columns)))
+    hidden: list[str] = []
+    for header in hide_first:
+        if _words_width(columns, cells, shown) <= console.width:
+            break
+        index = next((i for i in shown if columns[i][0] == header), None)
+        if index is not None:
+            shown.remove(index)
+            hidden.append(header)
+    if hidden:
+        note = f"sin {', '.join(hidden)} por el ancho de la terminal (--json lo muestra todo)"
+        caption = f"{caption} · {note}" if caption else note
     table = Table(
         title=title,
         caption=caption,
@@ -59,6 +69,39 @@ def print_table(
         padding=(0, 1, 0, 0),
         pad_edge=False,
     )
+    visible = [columns[i] for i in shown]
+    lines = [[line[i] for i in shown] for line in cells]
+    _add_columns(table, visible, lines)
+    for line in lines:
+        table.add_row(*line)
+    console.print(table)
+
+
+def _row_cells(columns: Sequence[tuple[str, Any]], row: dict[str, Any]) -> list[str]:
+    line = []
+    for _, getter in columns:
+        value = getter(row) if callable(getter) else row.get(getter)
+        line.append("" if value is None else str(value))
+    return line
+
+
+def _longest_word(texts: Iterable[str]) -> int:
+    return max((len(word) for text in texts for word in text.split()), default=0)
+
+
+def _words_width(columns: Sequence[tuple[str, Any]], cells: list[list[str]], shown: list[int]) -> int:
+    """The narrowest the shown columns can be without a word split (figures whole)."""
+    widths = []
+    for index in shown:
+        values = [line[index] for line in cells if line[index]]
+        if values and all(_FIGURE.match(value) for value in values):
+            widths.append(max(len(word) for word in [*columns[index][0].split(), *values]))
+        else:
+            widths.append(_longest_word([columns[index][0], *values]))
+    return sum(widths) + _GAP * (len(shown) - 1) + _EDGES
+
+
+def _add_columns(table: Table, columns: Sequence[tuple[str, Any]], cells: list[list[str]]) -> None:
     figure_widths: dict[int, int] = {}
     for index, (header, _) in enumerate(columns):
         values = [line[index] for line in cells if line[index]]
@@ -81,10 +124,10 @@ def print_table(
             width = figure_widths[index] if keep_whole else None
             table.add_column(heading, justify="right", width=width, overflow="fold")
         else:
-            table.add_column(header, overflow="fold")
-    for line in cells:
-        table.add_row(*line)
-    console.print(table)
+            # At least its longest word wide, so rich wraps between words (when they all fit).
+            longest = _longest_word([header, *(line[index] for line in cells)])
+            fits = _words_width(columns, cells, list(range(len(columns)))) <= console.width
+            table.add_column(header, overflow="fold", min_width=longest if fits else None)
 
 
 def number(value: float | None) -> str:

@@ -9,6 +9,7 @@ import click
 
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.campaigns import _csv_list
+from adflux.cli.choices import OBJECTIVE
 from adflux.cli.feeds import yes_no
 from adflux.cli.output import console, cop, number, print_json, print_table
 from adflux.constants import JOB_CATEGORY_LABELS, MODALITY_LABELS, PLATFORM_LABELS, PLATFORMS
@@ -188,7 +189,7 @@ def playbooks_group() -> None:
 @click.option("--daily-budget", type=click.IntRange(min=1), help="Daily budget, COP.")
 @click.option("--flight-days", type=click.IntRange(1, 365), help="Days to run (default: until it closes).")
 @click.option("--target-cpa", type=click.IntRange(min=1), help="Target cost per application, COP.")
-@click.option("--objective", type=click.Choice(["traffic", "leads"]), default="traffic", show_default=True)
+@click.option("--objective", type=OBJECTIVE, default="traffic", show_default=True)
 @click.option("--approval", is_flag=True, help="A manager approves each campaign before it is published.")
 @click.option("--position", type=click.IntRange(min=0), help="Lower is tried first.")
 @click.option("--disabled", is_flag=True, help="Save it switched off.")

@@ -10,6 +10,7 @@ import click
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.campaigns import wait_for_task
 from adflux.cli.output import console, cop, number, percent, print_json, print_table
+from adflux.constants import JOB_CATEGORY_LABELS, PLATFORM_LABELS
 
 METRIC_COLUMNS: list[tuple[str, Any]] = [
     # Short headers, so a report by two dimensions still fits an 80-column terminal.
@@ -23,9 +24,9 @@ METRIC_COLUMNS: list[tuple[str, Any]] = [
 ]
 DIMENSION_COLUMNS: dict[str, tuple[str, Any]] = {
     "campaign": ("Campaña", lambda r: f"{r['campaign']} · {r.get('campaign_name') or ''}"),
-    "platform": ("Plataforma", "platform"),
+    "platform": ("Plataforma", lambda r: PLATFORM_LABELS.get(r["platform"], r["platform"])),
     "segment": ("Segmento", lambda r: r.get("segment_name") or "—"),
-    "category": ("Categoría", "category"),
+    "category": ("Categoría", lambda r: JOB_CATEGORY_LABELS.get(r["category"], r["category"])),
     "day": ("Día", "day"),
 }
 
@@ -98,7 +99,7 @@ def print_report(data: dict[str, Any], *, title: str) -> None:
 
         columns.append((header, cell))
     rows = [*data["rows"], {**data["totals"], "_total": True}]
-    print_table(title, [*columns, *METRIC_COLUMNS], rows)
+    print_table(title, [*columns, *METRIC_COLUMNS], rows, hide_first=("CPC", "Clics", "CTR"))
 
 
 def register(group: click.Group) -> None:

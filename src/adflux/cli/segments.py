@@ -8,6 +8,7 @@ import click
 
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.campaigns import wait_for_task
+from adflux.cli.choices import statuses
 from adflux.cli.output import (
     console,
     cop,
@@ -19,6 +20,7 @@ from adflux.cli.output import (
     score,
     status_name,
 )
+from adflux.constants import SEGMENTATION_MODEL_STATUSES
 
 
 def _percent(share: float | None) -> str:
@@ -53,6 +55,7 @@ def view_segments(cli: CliContext, **args: Any) -> None:
         ],
         page["items"],
         caption=page_caption(page),
+        hide_first=("Habilidades", "Salario mediano", "Ciudades"),
     )
 
 
@@ -92,7 +95,7 @@ models_group = click.Group("models", help="Segmentation model versions: list, sh
 
 
 @models_group.command("list")
-@click.option("--status", type=click.Choice(["candidate", "active", "retired"]))
+@click.option("--status", type=statuses(SEGMENTATION_MODEL_STATUSES))
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--page-size", type=click.IntRange(1, 200), default=20, show_default=True)
 @pass_cli

@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from adflux.cli import CliContext, pass_cli
+from adflux.cli.choices import ROLE
 from adflux.cli.output import console, page_caption, print_json, print_table
-from adflux.constants import ROLES
 
 ROLE_LABELS = {"viewer": "lector", "manager": "gestor", "admin": "administrador"}
 
@@ -52,7 +52,7 @@ def create_admin(cli: CliContext, email: str, name: str, password_stdin: bool, n
 @users_group.command("create")
 @click.option("--email", required=True)
 @click.option("--name", default="")
-@click.option("--role", type=click.Choice(ROLES), default="viewer", show_default=True)
+@click.option("--role", type=ROLE, default="viewer", show_default=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--no-password", is_flag=True, help="No dashboard password: API tokens only.")
 @pass_cli
@@ -72,7 +72,7 @@ def _create(cli: CliContext, *, email: str, name: str, role: str, password: str 
 
 
 @users_group.command("list")
-@click.option("--role", type=click.Choice(ROLES))
+@click.option("--role", type=ROLE)
 @click.option("--active/--inactive", default=None, help="Only active (or deactivated) users.")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--page-size", type=click.IntRange(1, 200), default=50, show_default=True)
@@ -101,7 +101,7 @@ def list_users(cli: CliContext, **filters: Any) -> None:
 
 @users_group.command("set-role")
 @click.argument("user")
-@click.argument("role", type=click.Choice(ROLES))
+@click.argument("role", type=ROLE)
 @pass_cli
 def set_role(cli: CliContext, user: str, role: str) -> None:
     """Give USER (id or e-mail) the role ROLE."""
@@ -162,7 +162,10 @@ def tokens_group() -> None:
 
 @tokens_group.command("create")
 @click.option("--name", required=True, help="What the token is for, e.g. 'ci' or 'laptop'.")
-@click.option("--user", help="Whose token (id or e-mail); default: yourself. Required in-process.")
+@click.option(
+    "--user",
+    help="Whose token (id or e-mail). Default: yourself with --api-url; on the server, the only admin.",
+)
 @click.option(
     "--expires-in-days", type=click.IntRange(1, 730), default=90, show_default=True, help="Lifetime."
 )
@@ -172,6 +175,8 @@ def create_token(cli: CliContext, name: str, user: str | None, expires_in_days: 
     body: dict[str, Any] = {"name": name, "expires_in_days": expires_in_days}
     if user:
         body["user_id"] = _user_id(cli, user)
+    elif not cli.api_url:
+        body["user_id"] = _only_admin(cli)
     created = cli.client.post("/tokens", json=body)
     if cli.as_json:
         return print_json(created)
@@ -181,6 +186,16 @@ def create_token(cli: CliContext, name: str, user: str | None, expires_in_days: 
         "Store it now: it is not shown again.",
         err=True,
     )
+
+
+def _only_admin(cli: CliContext) -> int:
+    """On the server the command line is nobody: a token is the only active administrator's."""
+    admins = cli.client.get("/users", role="admin", active="true", page_size=2)["items"]
+    if len(admins) == 1:
+        return int(admins[0]["id"])
+    if not admins:
+        raise click.ClickException("no hay administradores: cree uno con `adflux users create-admin`")
+    raise click.ClickException("hay varios administradores: diga de quién es el token con --user CORREO")
 
 
 @tokens_group.command("list")

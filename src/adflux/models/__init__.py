@@ -9,6 +9,7 @@ from adflux.models.metrics import CampaignMetricDaily, DailyMetricTotal, MetricD
 from adflux.models.ops import Alert, AuditEvent, RequestStat, TaskRun
 from adflux.models.platforms import PlatformAccount, PlatformObject
 from adflux.models.segmentation import CandidateSegment, Segment, SegmentationModel
+from adflux.models.text_folding import folded
 from adflux.models.versions import DataVersion, install_triggers_on_create
 
 install_triggers_on_create()
@@ -40,4 +41,5 @@ __all__ = [
     "TaskRun",
     "User",
     "campaign_segments",
+    "folded",
 ]

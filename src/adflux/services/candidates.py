@@ -12,6 +12,7 @@ from adflux.models import Candidate, CandidateSegment, Segment
 from adflux.services import audit
 from adflux.services.errors import Conflict, NotFound
 from adflux.services.pagination import Page, paginate
+from adflux.services.text_search import city_names
 
 
 def list_candidates(
@@ -34,7 +35,7 @@ def list_candidates(
             (CandidateSegment.candidate_id == Candidate.id) & (CandidateSegment.model_id == segment.model_id),
         ).where(CandidateSegment.segment_id == segment_id)
     if city:
-        stmt = stmt.where(Candidate.city == city)
+        stmt = stmt.where(Candidate.city.in_(city_names(city)))
     if education_level:
         stmt = stmt.where(Candidate.education_level == education_level)
     if desired_category:

@@ -6,7 +6,7 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from adflux.constants import TASK_FOLLOW_JOB
 from adflux.extensions import db
@@ -15,6 +15,7 @@ from adflux.models.base import utcnow
 from adflux.services import audit, task_queue
 from adflux.services.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from adflux.services.pagination import Page, paginate
+from adflux.services.text_search import city_names, text_matches
 
 logger = logging.getLogger(__name__)
 
@@ -51,20 +52,13 @@ def list_jobs(
     if status:
         stmt = stmt.where(JobOpening.status == status)
     if city:
-        stmt = stmt.where(JobOpening.city == city)
+        stmt = stmt.where(JobOpening.city.in_(city_names(city)))
     if category:
         stmt = stmt.where(JobOpening.category == category)
     if modality:
         stmt = stmt.where(JobOpening.modality == modality)
-    if q:
-        pattern = f"%{_escape_like(q)}%"
-        stmt = stmt.where(
-            or_(
-                JobOpening.title.ilike(pattern, escape="\\"),
-                JobOpening.company.ilike(pattern, escape="\\"),
-                JobOpening.description.ilike(pattern, escape="\\"),
-            )
-        )
+    if q and q.strip():
+        stmt = stmt.where(text_matches((JobOpening.title, JobOpening.company, JobOpening.description), q))
     return paginate(stmt.order_by(JobOpening.id.desc()), page=page, page_size=page_size)
 
 
@@ -141,7 +135,3 @@ def close_job(*, job_id: int) -> JobOpening:
             "job %s closed but the queue is down: the automation sweep will pause its campaigns", job.id
         )
     return job
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

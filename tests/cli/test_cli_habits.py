@@ -1,0 +1,135 @@
+"""The command line as people type it: --json anywhere, Spanish names for codes, searches that
+ignore accents and case, and tables that never split a word in an 80-column terminal."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from rich.console import Console
+
+from adflux.services import jobs as jobs_service
+from factories import make_candidate, make_job
+
+
+def _ids(result) -> list[int]:  # type: ignore[no-untyped-def]
+    assert result.exit_code == 0, result.output
+    return [item["id"] for item in json.loads(result.output)["items"]]
+
+
+def test_json_may_come_before_or_after_the_verb(cli, app_ctx):
+    make_job(city="Cali", department="Valle del Cauca")
+    before = cli("--json", "view-jobs", "--city", "Cali")
+    after = cli("view-jobs", "--city", "Cali", "--json")
+    assert before.exit_code == after.exit_code == 0
+    assert json.loads(before.output) == json.loads(after.output)
+    assert json.loads(after.output)["total"] == 1
+
+
+def test_a_city_matches_without_accents_case_or_the_d_c(cli, app_ctx):
+    bogota = make_job(city="Bogotá D.C.", department="Bogotá D.C.").id
+    medellin = make_job(city="Medellín", department="Antioquia").id
+    make_job(city="Cali", department="Valle del Cauca")
+    for typed in ("Bogotá", "bogota", "BOGOTÁ D.C.", "Bogota D.C."):
+        assert _ids(cli("--json", "view-jobs", "--city", typed)) == [bogota], typed
+    for typed in ("medellin", "Medellín", "MEDELLIN"):
+        assert _ids(cli("--json", "view-jobs", "--city", typed)) == [medellin], typed
+    assert _ids(cli("--json", "view-jobs", "--city", "Pasto")) == []
+
+
+def test_candidates_city_filter_is_as_forgiving(cli, app_ctx):
+    make_candidate(city="Bogotá D.C.", department="Bogotá D.C.")
+    other = make_candidate(city="Medellín", department="Antioquia").id
+    assert _ids(cli("--json", "view-candidates", "--city", "medellin")) == [other]
+
+
+def test_text_search_ignores_accents_case_and_gender_endings(cli, app_ctx):
+    nurse = make_job(title="Enfermero jefe de urgencias").id
+    aide = make_job(title="Auxiliar de enfermería").id
+    sales = make_job(title="Vendedora de mostrador", company="Almacenes Éxito").id
+    assert _ids(cli("--json", "view-jobs", "-q", "enfermera")) == [aide, nurse]  # newest first
+    assert _ids(cli("--json", "view-jobs", "-q", "ENFERMERIA")) == [aide]
+    assert _ids(cli("--json", "view-jobs", "-q", "vendedor exito")) == [sales]
+    assert _ids(cli("--json", "view-jobs", "-q", "enfermero vendedor")) == []  # every word must match
+    assert _ids(cli("--json", "view-jobs", "-q", "100%_x")) == []  # LIKE wildcards are literal
+    assert _ids(cli("--json", "view-jobs", "-q", "\U000f4f14")) == []  # nothing a fold keeps
+
+
+@pytest.mark.parametrize(
+    ("option", "typed", "code"),
+    [
+        ("--modality", "híbrido", "hibrido"),
+        ("--modality", "HIBRIDO", "hibrido"),
+        ("--category", "Logística y transporte", "logistica_transporte"),
+        ("--category", "logistica_transporte", "logistica_transporte"),
+        ("--status", "cerrada", "closed"),
+        ("--status", "closed", "closed"),
+    ],
+)
+def test_options_take_the_spanish_name_or_the_code(cli, app_ctx, option, typed, code):
+    job = make_job(modality="hibrido", category="logistica_transporte")
+    jobs_service.close_job(job_id=job.id)
+    make_job(modality="remoto", category="salud")
+    assert _ids(cli("--json", "view-jobs", option, typed)) == [job.id]
+
+
+def test_campaign_status_takes_the_name_tables_show(cli, app_ctx):
+    job = make_job()
+    created = cli(
+        "--json", "create-campaign", "--job-id", str(job.id), "--platforms", "meta", "--budget", "3000000"
+    )
+    assert created.exit_code == 0, created.output
+    campaign_id = json.loads(created.output)["id"]
+    assert _ids(cli("--json", "view-campaigns", "--status", "borrador")) == [campaign_id]
+    assert _ids(cli("--json", "view-campaigns", "--status", "Parcialmente activa")) == []
+
+
+def test_a_wrong_choice_is_one_spanish_line_listing_the_names(cli):
+    result = cli("view-jobs", "--modality", "flotante")
+    assert result.exit_code == 2
+    assert "«flotante» no es una opción; use una de: Presencial, Remoto, Híbrido" in result.output
+
+
+LONG_JOBS = [
+    dict(title="Coordinador de logística y transporte", company="Transportes del Norte S.A.S.",
+         city="Barranquilla", department="Atlántico", category="logistica_transporte"),
+    dict(title="Auxiliar de enfermería", company="Clínica Santa María de los Ángeles",
+         city="Bogotá D.C.", department="Bogotá D.C.", category="salud", modality="presencial"),
+    dict(title="Especialista en ciberseguridad", company="Bancolombia",
+         city="Medellín", department="Antioquia"),
+]  # fmt: skip
+
+
+def _words_whole(output: str, texts: list[str]) -> list[str]:
+    tokens = set(re.findall(r"[^\s│]+", output))
+    return [word for text in texts for word in text.split() if word not in tokens]
+
+
+@pytest.fixture
+def terminal_80(monkeypatch):  # type: ignore[no-untyped-def]
+    from adflux.cli import output
+
+    monkeypatch.setattr(output, "console", Console(width=80, color_system=None))
+
+
+def test_job_table_at_80_columns_splits_no_word(cli, app_ctx, terminal_80):
+    for job in LONG_JOBS:
+        make_job(**job)
+    table = cli("view-jobs")
+    assert table.exit_code == 0
+    assert max(len(line) for line in table.output.splitlines()) <= 80
+    shown = [job[key] for job in LONG_JOBS for key in ("title", "city")]
+    assert _words_whole(table.output, [*shown, "abierta", "$ 6.000.000 – $ 9.000.000"]) == []
+    assert "sin Modalidad, Empresa, Categoría" in table.output  # what did not fit is named
+    wide = cli("view-jobs", "--city", "barranquilla")
+    assert "Logística y" in wide.output and "logistica_transporte" not in wide.output  # labels, not codes
+
+
+def test_candidate_table_at_80_columns_splits_no_word(cli, app_ctx, terminal_80):
+    make_candidate(city="Barranquilla", department="Atlántico", education_level="especializacion",
+                   desired_category="contabilidad_finanzas")  # fmt: skip
+    table = cli("view-candidates")
+    assert table.exit_code == 0
+    assert max(len(line) for line in table.output.splitlines()) <= 80
+    assert _words_whole(table.output, ["Barranquilla", "Especialización"]) == []
