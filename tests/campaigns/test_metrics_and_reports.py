@@ -100,10 +100,17 @@ def test_report_api_csv_segments_and_overview(client, app_ctx, sandbox):
     metrics_sync.sync_metrics(until=sandbox.state.today)
     report = client.get(f"/api/v1/reports/performance?group_by=campaign,platform&until={until}").get_json()
     assert report["rows"][0]["campaign_name"] == campaign["name"]
-    csv_response = client.get(f"/api/v1/reports/performance.csv?group_by=platform&until={until}")
-    assert csv_response.mimetype == "text/csv"
-    lines = csv_response.get_data(as_text=True).strip().splitlines()
+    plain = client.get(f"/api/v1/reports/performance.csv?group_by=platform&until={until}&style=plain")
+    assert plain.mimetype == "text/csv"
+    lines = plain.get_data(as_text=True).strip().splitlines()
     assert lines[0].startswith("platform,impressions") and lines[-1].startswith("TOTAL")
+    excel = client.get(f"/api/v1/reports/performance.csv?group_by=platform&until={until}").get_data()
+    assert excel.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 (accents) only with a BOM
+    excel_lines = excel.decode("utf-8-sig").strip().splitlines()
+    assert excel_lines[0].startswith("Plataforma;Impresiones;Alcance")
+    assert {line.split(";")[0] for line in excel_lines[1:-1]} == {"Meta", "Google Ads"}
+    assert excel_lines[-1].startswith("TOTAL;")
+    assert len(excel_lines) == len(lines)
     segments = client.get(f"/api/v1/reports/segments?until={until}").get_json()
     cpas = [r["cpa"] for r in segments["rows"] if r["cpa"] is not None]
     assert cpas == sorted(cpas) and segments["rows"][0]["rank"] == 1

@@ -17,9 +17,10 @@ from adflux.schemas.reports import (
     OverviewSchema,
     RangeArgsSchema,
     ReportArgsSchema,
+    ReportCsvArgsSchema,
     ReportSchema,
 )
-from adflux.services import metrics_sync
+from adflux.services import metrics_sync, report_exports
 from adflux.services import reports as reports_service
 
 URL_PREFIX = "/reports"
@@ -40,13 +41,19 @@ class PerformanceReport(MethodView):
 @blp.route("/performance.csv")
 class PerformanceReportCsv(MethodView):
     @requires("viewer")
-    @blp.arguments(ReportArgsSchema(), location="query")
+    @blp.arguments(ReportCsvArgsSchema(), location="query")
     @blp.response(200, description="The same report as CSV", content_type="text/csv")
     def get(self, args: dict[str, Any]) -> Response:
-        """The performance report as a CSV download."""
+        """The performance report as a CSV download.
+
+        `style=excel` (default) opens right in Excel set to Colombian Spanish: BOM, `;`, decimal
+        commas, whole pesos, labels, Spanish headers (`lang=en` for English ones);
+        `style=plain` is for scripts: `,`, dot decimals, codes and the API's field names.
+        """
+        style, language = args.pop("style"), args.pop("lang")
         report = reports_service.performance_report(**args)
         return Response(
-            reports_service.report_csv(report),
+            report_exports.report_csv(report, style=style, language=language),
             mimetype="text/csv",
             headers={"Content-Disposition": "attachment; filename=adflux-performance.csv"},
         )

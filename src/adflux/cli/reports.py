@@ -66,17 +66,19 @@ def sync_metrics(cli: CliContext) -> None:
     "--csv",
     "csv_file",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write CSV here.",
+    help="Write CSV here (for Excel in Colombian Spanish: ';', decimal comma, BOM).",
 )
+@click.option("--plain", is_flag=True, help="With --csv: a plain CSV for scripts (',', dot decimals, codes).")
 @pass_cli
-def report(cli: CliContext, group_by: str, csv_file: Path | None, **filters: Any) -> None:
+def report(cli: CliContext, group_by: str, csv_file: Path | None, plain: bool, **filters: Any) -> None:
     """Performance by campaign, platform, segment, job category and day."""
     params = {
         k: (v.date().isoformat() if hasattr(v, "date") else v) for k, v in filters.items() if v is not None
     }
     params["group_by"] = group_by
     if csv_file:
-        csv_text = cli.client.get("/reports/performance.csv", **params)
+        style = "plain" if plain else "excel"
+        csv_text = cli.client.get("/reports/performance.csv", **params, style=style)
         csv_file.write_text(csv_text, encoding="utf-8")
         console.print(f"CSV escrito en {csv_file}")
         return

@@ -24,6 +24,17 @@ class ReportArgsSchema(Schema):
     category = fields.Str(validate=validate.OneOf(JOB_CATEGORIES))
 
 
+class ReportCsvArgsSchema(ReportArgsSchema):
+    style = fields.Str(
+        load_default="excel",
+        validate=validate.OneOf(("excel", "plain")),
+        metadata={"description": "excel: for Excel in es-CO (BOM, ';', decimal comma); plain: for scripts"},
+    )
+    lang = fields.Str(
+        load_default="es", validate=validate.OneOf(("es", "en")), metadata={"description": "Header language"}
+    )
+
+
 class RangeArgsSchema(Schema):
     since = fields.Date()
     until = fields.Date()

@@ -8,9 +8,7 @@ the per-campaign rollup.
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -177,31 +175,6 @@ def _label(rows: list[dict[str, Any]], dims: list[str]) -> None:
         )
         for r in rows:
             r["segment_name"] = names.get(r["segment"], "Audiencia amplia" if r["segment"] is None else None)
-
-
-def report_csv(report: dict[str, Any]) -> str:
-    """The report as CSV (one line per row, then a totals line)."""
-    dims = report["group_by"]
-    labels = [c for c in ("campaign_name", "segment_name") if report["rows"] and c in report["rows"][0]]
-    metrics = ["impressions", "reach", "engagements", "clicks", "spend", "applications", "ctr", "cpc", "cpa"]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([*dims, *labels, *metrics])
-    for row in report["rows"]:
-        writer.writerow(
-            [row.get(d) for d in dims] + [row.get(c) for c in labels] + [_csv(row.get(m)) for m in metrics]
-        )
-    totals = report["totals"]
-    writer.writerow(["TOTAL"] + [""] * (len(dims) + len(labels) - 1) + [_csv(totals.get(m)) for m in metrics])
-    return out.getvalue()
-
-
-def _csv(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6f}".rstrip("0").rstrip(".")
-    return value
 
 
 def segment_comparison(*, since: date | None = None, until: date | None = None) -> dict[str, Any]:
