@@ -133,3 +133,25 @@ def test_candidate_table_at_80_columns_splits_no_word(cli, app_ctx, terminal_80)
     assert table.exit_code == 0
     assert max(len(line) for line in table.output.splitlines()) <= 80
     assert _words_whole(table.output, ["Barranquilla", "Especialización"]) == []
+
+
+def test_nested_field_errors_read_as_words_not_python(cli, app_ctx):
+    job = make_job()
+    result = cli(
+        "create-campaign", "--job-id", str(job.id), "--platforms", "meta,facebook", "--budget", "100000"
+    )
+    assert result.exit_code != 0
+    line = result.output.strip()
+    assert len(line.splitlines()) == 1
+    assert "platforms, item 2: Must be one of" in line
+    assert "{" not in line and "[" not in line
+
+
+def test_times_are_bogota_wall_time_everywhere(cli, app_ctx):
+    from adflux.cli.output import bogota_time
+
+    assert bogota_time("2026-12-06T14:05:00+00:00") == "2026-12-06 09:05"
+    assert bogota_time(None) == "—"
+    make_job(title="Cajero")
+    audit = cli("audit").output
+    assert "Cuándo (Bogotá)" in audit and "UTC" not in audit

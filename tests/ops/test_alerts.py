@@ -314,11 +314,11 @@ def test_api_rules_and_evaluate_needs_admin(client_as):
 
 
 def test_cli_alerts_lists_open_and_history(app_ctx, cli):
-    assert "No open alerts." in cli("alerts").output
+    assert "No hay alertas abiertas." in cli("alerts").output
     make_model(drift=0.7)
     alerting.evaluate(rules=("segmentation_drift",), notify=False)
     output = cli("alerts").output
-    assert "segmentation_drift" in output and "Open alerts" in output
+    assert "segmentation_drift" in output and "Alertas abiertas" in output
     assert "segmentation_drift" in cli("alerts", "--all").output
     assert "high_error_rate" in cli("alerts", "rules").output
     assert "opened 0" in cli("alerts", "evaluate").output

@@ -9,8 +9,7 @@ import click
 
 from adflux.cli import CliContext, feeds, pass_cli, playbooks
 from adflux.cli.campaigns import show_campaign, wait_for_task
-from adflux.cli.feeds import bogota_time
-from adflux.cli.output import console, cop, page_caption, print_json, print_table
+from adflux.cli.output import bogota_time, console, cop, page_caption, print_json, print_table
 from adflux.constants import PLATFORM_LABELS
 
 

@@ -20,13 +20,30 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.errors = status, code, message, errors or {}
 
     def one_line(self) -> str:
-        detail = ""
-        if isinstance(self.errors, dict) and self.errors:
-            parts = [
-                f"{k}: {'; '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in self.errors.items()
-            ]
-            detail = " (" + ", ".join(parts)[:300] + ")"
+        """The message and each field's problem in plain words, on one line.
+
+        Nested errors name their place the way people count: ``{"platforms": {"1": [...]}}`` reads
+        "platforms, item 2: ...", never as a Python structure.
+        """
+        parts = list(_field_problems(self.errors)) if isinstance(self.errors, dict) else []
+        detail = " (" + "; ".join(parts)[:300] + ")" if parts else ""
         return f"{self.message}{detail}"
+
+
+def _field_problems(errors: Any, where: str = "") -> list[str]:
+    if isinstance(errors, dict):
+        found: list[str] = []
+        for key, value in errors.items():
+            name = f"item {int(key) + 1}" if str(key).isdigit() else ("" if key == "_schema" else str(key))
+            found.extend(_field_problems(value, ", ".join(part for part in (where, name) if part)))
+        return found
+    if isinstance(errors, list):
+        text = " ".join(str(item) for item in errors if not isinstance(item, (dict, list)))
+        nested = [
+            p for item in errors if isinstance(item, (dict, list)) for p in _field_problems(item, where)
+        ]
+        return ([f"{where}: {text}" if where else text] if text else []) + nested
+    return [f"{where}: {errors}" if where else str(errors)]
 
 
 class LocalAdminMiddleware:

@@ -5,18 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 
 from adflux.cli import CliContext, pass_cli
-from adflux.cli.output import console, number, page_caption, print_json, print_table
+from adflux.cli.output import bogota_time, console, number, page_caption, print_json, print_table
 from adflux.services.feeds.destinations import masked_location
 
-BOGOTA = ZoneInfo("America/Bogota")
 FEED_FORMATS = ("xml", "json", "jsonl", "csv")
 RUN_STATUS_ES = {
     "queued": "en cola",
@@ -38,19 +35,6 @@ COUNTS_ES = (
 )
 SHOWN_REJECTIONS = 10
 POLL_SECONDS = 0.5
-
-
-def bogota_time(value: str | None) -> str:
-    """An API timestamp (ISO, UTC) as Bogotá wall time: 2026-12-06 07:05."""
-    if not value:
-        return "—"
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return f"{moment.astimezone(BOGOTA):%Y-%m-%d %H:%M}"
 
 
 def yes_no(value: Any) -> str:

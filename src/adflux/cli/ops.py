@@ -9,7 +9,7 @@ from rich.table import Table
 
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.choices import SEVERITY
-from adflux.cli.output import console, page_caption, print_json, print_table
+from adflux.cli.output import bogota_time, console, page_caption, print_json, print_table, status_name
 
 _STATUS_STYLE = {"ok": "green", "degraded": "yellow", "unknown": "yellow", "fail": "bold red"}
 
@@ -119,19 +119,19 @@ def alerts(
     if cli.as_json:
         return print_json(result)
     if not result["items"]:
-        console.print("No alerts." if show_all else "No open alerts.")
+        console.print("No hay alertas." if show_all else "No hay alertas abiertas.")
         return
     print_table(
-        "Alerts" if show_all else "Open alerts",
+        "Alertas" if show_all else "Alertas abiertas",
         [
             ("ID", "id"),
-            ("Severity", lambda r: _severity(r["severity"])),
-            ("Rule", "rule"),
-            ("Key", "key"),
-            ("Status", "status"),
-            ("Opened (UTC)", lambda r: _when(r["opened_at"])),
-            ("Resolved (UTC)", lambda r: _when(r.get("resolved_at"))),
-            ("Message", "message"),
+            ("Gravedad", lambda r: _severity(r["severity"])),
+            ("Regla", "rule"),
+            ("Clave", "key"),
+            ("Estado", lambda r: status_name(r["status"])),
+            ("Abierta (Bogotá)", lambda r: bogota_time(r["opened_at"])),
+            ("Resuelta (Bogotá)", lambda r: bogota_time(r.get("resolved_at"))),
+            ("Mensaje", "message"),
         ],
         result["items"],
         caption=page_caption(result),
@@ -139,11 +139,11 @@ def alerts(
 
 
 def _severity(value: str) -> str:
-    return {"critical": "[bold red]critical[/]", "warning": "[yellow]warning[/]"}.get(value, value)
-
-
-def _when(value: str | None) -> str:
-    return value[:16].replace("T", " ") if value else ""
+    return {
+        "critical": "[bold red]crítica[/]",
+        "warning": "[yellow]advertencia[/]",
+        "info": "informativa",
+    }.get(value, value)
 
 
 @alerts.command("rules")

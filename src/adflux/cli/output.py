@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from babel.numbers import format_decimal, format_percent
@@ -19,6 +21,7 @@ from adflux.constants import STATUS_NAMES_ES
 console = Console()
 # The command line speaks to Colombian marketing teams: numbers as the dashboard writes them in es-CO.
 LOCALE = "es_CO"
+BOGOTA = ZoneInfo("America/Bogota")
 
 # A cell that is a figure: a count, pesos, a percentage, a score or an id ("—" when missing).
 # Such columns are right-aligned and never broken across lines ("$ 3.676.0 / 65" reads wrong).
@@ -167,3 +170,16 @@ def status_name(code: str | None) -> str:
 
 def page_caption(page: dict[str, Any]) -> str:
     return f"página {page['page']} de {page['pages']} · {number(page['total'])} en total"
+
+
+def bogota_time(value: str | None) -> str:
+    """An API timestamp (ISO, UTC) as Bogotá wall time: 2026-12-06 07:05."""
+    if not value:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return f"{moment.astimezone(BOGOTA):%Y-%m-%d %H:%M}"

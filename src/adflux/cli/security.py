@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from adflux.cli import CliContext, pass_cli
-from adflux.cli.output import console, page_caption, print_json, print_table
+from adflux.cli.output import bogota_time, console, page_caption, print_json, print_table
 
 
 @click.command("audit")
@@ -28,7 +28,7 @@ def audit(cli: CliContext, **filters: Any) -> None:
     print_table(
         "Auditoría",
         [
-            ("Cuándo (UTC)", lambda r: r["at"][:19].replace("T", " ")),
+            ("Cuándo (Bogotá)", lambda r: bogota_time(r["at"])),
             ("Quién", "actor"),
             ("Acción", "action"),
             ("Objeto", lambda r: f"{r['entity_type']} {r['entity_id'] or ''}".strip()),

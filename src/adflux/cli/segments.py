@@ -10,6 +10,7 @@ from adflux.cli import CliContext, pass_cli
 from adflux.cli.campaigns import wait_for_task
 from adflux.cli.choices import statuses
 from adflux.cli.output import (
+    bogota_time,
     console,
     cop,
     number,
@@ -114,7 +115,7 @@ def list_models(cli: CliContext, **args: Any) -> None:
             ("Davies–Bouldin", lambda r: score(r["davies_bouldin"])),
             ("ARI personas", lambda r: score(r["persona_ari"])),
             ("Candidatos", lambda r: number(r["training_size"])),
-            ("Creado (UTC)", lambda r: (r.get("created_at") or "")[:16].replace("T", " ")),
+            ("Creado (Bogotá)", lambda r: bogota_time(r.get("created_at"))),
             ("Notas", "notes"),
         ],
         page["items"],

@@ -9,7 +9,7 @@ import click
 
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.choices import ROLE
-from adflux.cli.output import console, page_caption, print_json, print_table
+from adflux.cli.output import bogota_time, console, page_caption, print_json, print_table
 
 ROLE_LABELS = {"viewer": "lector", "manager": "gestor", "admin": "administrador"}
 
@@ -92,7 +92,7 @@ def list_users(cli: CliContext, **filters: Any) -> None:
             ("Nombre", "name"),
             ("Rol", lambda r: ROLE_LABELS.get(r["role"], r["role"])),
             ("Activo", lambda r: "sí" if r["active"] else "no"),
-            ("Último ingreso", "last_login_at"),
+            ("Último ingreso (Bogotá)", lambda r: bogota_time(r.get("last_login_at"))),
         ],
         page["items"],
         caption=page_caption(page),
@@ -182,8 +182,8 @@ def create_token(cli: CliContext, name: str, user: str | None, expires_in_days: 
         return print_json(created)
     click.echo(created["token"])
     click.echo(
-        f"Token {created['id']} for user {created['user_id']} expires {created['expires_at']}. "
-        "Store it now: it is not shown again.",
+        f"Token {created['id']} del usuario {created['user_id']}; vence el "
+        f"{bogota_time(created['expires_at'])} (hora de Bogotá). Guárdelo ya: no se vuelve a mostrar.",
         err=True,
     )
 
@@ -219,9 +219,9 @@ def list_tokens(cli: CliContext, user: str | None, include_revoked: bool) -> Non
             ("Nombre", "name"),
             ("Usuario", "user_id"),
             ("Token", "masked"),
-            ("Expira", "expires_at"),
-            ("Último uso", "last_used_at"),
-            ("Revocado", "revoked_at"),
+            ("Expira (Bogotá)", lambda r: bogota_time(r.get("expires_at"))),
+            ("Último uso", lambda r: bogota_time(r.get("last_used_at"))),
+            ("Revocado", lambda r: bogota_time(r.get("revoked_at"))),
         ],
         page["items"],
         caption=page_caption(page),

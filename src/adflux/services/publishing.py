@@ -102,7 +102,7 @@ def publish_platform_campaign(*, platform_campaign_id: int, final_attempt: bool 
 def _fail(pc: PlatformCampaign, exc: Exception, error_class: str, *, final: bool) -> Outcome:
     db.session.rollback()
     pc = db.session.get(PlatformCampaign, pc.id)  # type: ignore[assignment]
-    pc.last_error = str(exc)[:2000]
+    pc.last_error = str(exc).removeprefix(f"{pc.platform}: ")[:2000]  # the row already names the platform
     pc.error_class = error_class
     pc.status = "failed" if final else "pending"
     db.session.commit()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from adflux.constants import PLATFORM_LABELS
 from adflux.extensions import db
 from adflux.models import Campaign, PlatformCampaign
 from adflux.platforms.errors import PlatformError
@@ -94,7 +95,10 @@ def _set_delivery(campaign: Campaign, delivery: Delivery) -> Campaign:
         db.session.commit()  # keep each platform's last error
         raise ServiceUnavailable(
             f"Could not {delivery.action} the campaign on any platform: "
-            + "; ".join(f"{platform}: {message}" for platform, message in failures.items())
+            + "; ".join(
+                f"{PLATFORM_LABELS.get(platform, platform)}: {message.removeprefix(f'{platform}: ')}"
+                for platform, message in failures.items()
+            )
         )
     campaign.status = delivery.partial if failures else delivery.done
     campaign.pending_action = delivery.action if failures else None
