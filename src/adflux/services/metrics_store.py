@@ -40,14 +40,19 @@ COPY_TYPES = ("int4", "date", "int4", "int4", "text", "int4", *(["int8"] * len(M
 
 
 def upsert_metrics(
-    rows: Sequence[dict[str, Any]] | Sequence[tuple[Any, ...]], *, refresh_rollups: bool = True
+    rows: Sequence[dict[str, Any]] | Sequence[tuple[Any, ...]],
+    *,
+    refresh_rollups: bool = True,
+    day_totals: bool = True,
 ) -> int:
     """Insert or replace daily rows keyed by (ad_group_id, date); returns how many were received.
 
     Rows are dicts with ROW_COLUMNS keys, or tuples in ROW_COLUMNS order. The caller commits.
     A row whose figures did not change is left alone (no new row version, same synced_at), and
     the rollups are refreshed only for the (campaign, day) pairs that did change: a sync re-reads
-    a lookback window that is mostly unchanged.
+    a lookback window that is mostly unchanged. ``day_totals=False`` leaves the day/platform
+    totals to the caller (the metrics sync refreshes them once, for its whole window, at the end:
+    per upsert they cost a scan of every campaign's rollup rows of those days).
     """
     if not rows:
         return 0
@@ -59,7 +64,7 @@ def upsert_metrics(
         _sqlite_upsert(tuples)
         changed = {(t[3], t[1]) for t in tuples}
     if refresh_rollups:
-        refresh_rollups_for(changed)
+        refresh_rollups_for(changed, day_totals=day_totals)
     return len(tuples)
 
 
@@ -134,15 +139,16 @@ def _sqlite_upsert(rows: list[tuple[Any, ...]]) -> None:
     db.session.execute(stmt, [{**dict(zip(ROW_COLUMNS, r, strict=True)), "synced_at": now} for r in rows])
 
 
-def refresh_rollups_for(pairs: Iterable[tuple[int, date]]) -> None:
-    """Rebuild the rollup rows of the given (campaign_id, day) pairs from the raw rows."""
+def refresh_rollups_for(pairs: Iterable[tuple[int, date]], *, day_totals: bool = True) -> None:
+    """Rebuild the rollup rows of the given (campaign_id, day) pairs from the raw rows (and the
+    day totals of those days, unless the caller does that once for many calls)."""
     pairs = sorted(set(pairs))
     if not pairs:
         return
-    days = sorted({d for _, d in pairs})
+    days = sorted({d for _, d in pairs}) if day_totals else []
     if db.engine.dialect.name == "postgresql":
         _refresh_campaign_rollups_pg(pairs)
-        _refresh_day_totals(days)
+        refresh_day_totals(days)
         return
     for start in range(0, len(pairs), 500):
         chunk = pairs[start : start + 500]
@@ -159,7 +165,7 @@ def refresh_rollups_for(pairs: Iterable[tuple[int, date]]) -> None:
                 ["campaign_id", "platform", "date", *METRIC_COLUMNS], source
             )
         )
-    _refresh_day_totals(days)
+    refresh_day_totals(days)
 
 
 def _refresh_campaign_rollups_pg(pairs: list[tuple[int, date]]) -> None:
@@ -187,7 +193,9 @@ def _refresh_campaign_rollups_pg(pairs: list[tuple[int, date]]) -> None:
     )
 
 
-def _refresh_day_totals(days: list[date]) -> None:
+def refresh_day_totals(days: Sequence[date]) -> None:
+    """Rebuild the day/platform totals of these days from the campaign rollups."""
+    days = sorted(set(days))
     for start in range(0, len(days), 500):
         chunk = days[start : start + 500]
         db.session.execute(delete(DailyMetricTotal).where(DailyMetricTotal.date.in_(chunk)))
@@ -221,4 +229,4 @@ def rebuild_all_rollups() -> None:
         )
     )
     days = [d for (d,) in db.session.execute(select(CampaignMetricDaily.date).distinct())]
-    _refresh_day_totals(days)
+    refresh_day_totals(days)

@@ -26,7 +26,7 @@ from adflux.services import task_runs
 from adflux.services.errors import Conflict
 from adflux.services.local_dates import today
 from adflux.services.locks import try_lock
-from adflux.services.metrics_store import upsert_metrics
+from adflux.services.metrics_store import refresh_day_totals, upsert_metrics
 from adflux.services.platform_access import adapter_for
 from adflux.services.publishing import ad_group_ref
 from adflux.settings import current_settings
@@ -126,6 +126,7 @@ def _sync(
         by_platform[pc.platform].append(pc)
     result = SyncResult(platform_campaigns=len(targets))
     done = 0
+    window: set[date] = set()
     for platform, pcs in by_platform.items():
         info: dict[str, Any] = {"platform_campaigns": len(pcs), "rows": 0}
         result.platforms[platform] = info
@@ -133,7 +134,7 @@ def _sync(
         with adapter:
             for pc in pcs:
                 try:
-                    info["rows"] += _sync_one(adapter, pc, until=until, lookback=lookback)
+                    info["rows"] += _sync_one(adapter, pc, until=until, lookback=lookback, window=window)
                 except PlatformError as exc:
                     db.session.rollback()
                     info["error"] = str(exc).removeprefix(f"{platform}: ")  # the platform is the key
@@ -147,15 +148,21 @@ def _sync(
                 if progress:
                     progress(f"{platform}: {done}/{len(targets)}", 100.0 * done / max(1, len(targets)))
         result.rows += info["rows"]
+    # The day totals of every day read, once: a campaign's rollups are refreshed as it is synced,
+    # the totals across all campaigns would cost a scan of those days' rollups per campaign. Days
+    # read but unchanged are included, so a sync that died before this line is healed by the next.
+    refresh_day_totals(sorted(window))
+    db.session.commit()
     return result
 
 
-def _sync_one(adapter: Any, pc: PlatformCampaign, *, until: date, lookback: int) -> int:
+def _sync_one(adapter: Any, pc: PlatformCampaign, *, until: date, lookback: int, window: set[date]) -> int:
     start = pc.campaign.start_date
     if pc.last_synced_at is not None:
         start = max(start, pc.last_synced_at.date() - timedelta(days=lookback))
     if start > until:
         return 0
+    window.update(start + timedelta(days=n) for n in range((until - start).days + 1))
     insights = adapter.fetch_insights(PublishResult.from_dict(pc.external_ids), start, until)
     groups_by_ref = {ad_group_ref(g): g for g in pc.ad_groups}
     groups_by_external = {g.external_id: g for g in pc.ad_groups if g.external_id}
@@ -181,7 +188,7 @@ def _sync_one(adapter: Any, pc: PlatformCampaign, *, until: date, lookback: int)
                 row.applications,
             )
         )
-    written = upsert_metrics(rows)
+    written = upsert_metrics(rows, day_totals=False)
     pc.last_synced_at = utcnow()
     db.session.commit()
     return written
