@@ -32,3 +32,89 @@ def test_an_empty_first_page_is_a_total_of_zero_in_one_statement(client, app_ctx
     body = client.get("/api/v1/jobs?city=Nowhere").get_json()
     assert body["total"] == 0 and body["items"] == [] and body["pages"] == 1
     assert len(job_statements) == 1
+
+
+def _candidates(count: int) -> None:
+    from sqlalchemy import insert
+
+    from adflux.extensions import db
+    from adflux.models import Candidate
+
+    db.session.execute(
+        insert(Candidate),
+        [
+            {
+                "external_ref": f"PG-{n}",
+                "birth_year": 1990,
+                "city": "Cali" if n % 2 else "Medellín",
+                "department": "Valle del Cauca" if n % 2 else "Antioquia",
+                "education_level": "profesional",
+                "years_experience": 3,
+                "desired_category": "ventas",
+                "desired_modality": "presencial",
+                "expected_salary": 2_000_000,
+                "skills": [],
+                "languages": [],
+                "marketing_consent": False,
+            }
+            for n in range(count)
+        ],
+    )
+    db.session.commit()
+
+
+def test_a_cursor_walks_every_candidate_once_in_order(client, app_ctx):
+    _candidates(23)
+    seen: list[int] = []
+    body = client.get("/api/v1/candidates?page_size=10&city=cali").get_json()
+    assert body["page"] == 1 and body["total"] == 11 and body["total_estimated"] is False
+    while True:
+        seen.extend(item["id"] for item in body["items"])
+        if not body["next_cursor"]:
+            break
+        body = client.get(
+            f"/api/v1/candidates?page_size=10&city=cali&cursor={body['next_cursor']}"
+        ).get_json()
+        assert body["page"] is None and body["total"] == 11
+    assert seen == sorted(seen) and len(seen) == len(set(seen)) == 11
+
+
+def test_audit_and_tasks_page_newest_first_by_cursor(client, app_ctx):
+    from adflux.services import task_runs
+
+    runs = [task_runs.create_task_run(kind="bench.cursor").id for _ in range(5)]
+    first = client.get("/api/v1/tasks?kind=bench.cursor&page_size=2").get_json()
+    ids = [item["id"] for item in first["items"]]
+    cursor = first["next_cursor"]
+    while cursor:
+        body = client.get(f"/api/v1/tasks?kind=bench.cursor&page_size=2&cursor={cursor}").get_json()
+        ids.extend(item["id"] for item in body["items"])
+        cursor = body["next_cursor"]
+    assert sorted(ids) == sorted(runs) and len(ids) == 5
+    audit = client.get("/api/v1/audit-events?page_size=1").get_json()
+    if audit["next_cursor"]:
+        after = client.get(f"/api/v1/audit-events?page_size=1&cursor={audit['next_cursor']}").get_json()
+        assert after["items"][0]["id"] != audit["items"][0]["id"]
+
+
+@pytest.mark.parametrize("cursor", ["nope", "W10", "WzEsMl0", "eyJhIjoxfQ", "%00", "WyJhYmMiXQ", "W3RydWVd"])
+def test_a_forged_cursor_is_a_422_naming_it(client, app_ctx, cursor):
+    response = client.get(f"/api/v1/candidates?cursor={cursor}")
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert "cursor" in response.get_json()["errors"]
+
+
+def test_past_ten_thousand_rows_the_total_is_the_planners_estimate(client, app_ctx, monkeypatch):
+    from adflux.extensions import db
+    from adflux.services import pagination
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite counts exactly: it holds the embedded default's demo-sized data")
+    monkeypatch.setattr(pagination, "COUNT_CAP", 30)
+    _candidates(200)
+    db.session.execute(db.text("ANALYZE candidates"))
+    body = client.get("/api/v1/candidates?page_size=5").get_json()
+    assert body["total_estimated"] is True and body["total"] > 30
+    assert 100 <= body["total"] <= 400  # the planner's estimate of 200 rows, not a count
+    few = client.get("/api/v1/candidates?page_size=5&city=Pasto").get_json()
+    assert few["total_estimated"] is False and few["total"] == 0

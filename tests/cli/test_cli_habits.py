@@ -155,3 +155,27 @@ def test_times_are_bogota_wall_time_everywhere(cli, app_ctx):
     make_job(title="Cajero")
     audit = cli("audit").output
     assert "Cuándo (Bogotá)" in audit and "UTC" not in audit
+
+
+def test_candidates_page_on_by_the_cursor_the_caption_shows(cli, app_ctx):
+    made = [make_candidate().id for _ in range(5)]
+    first = cli("view-candidates", "--page-size", "2")
+    cursor = re.search(r"--cursor (\S+)", first.output).group(1)
+    second = json.loads(cli("--json", "view-candidates", "--page-size", "2", "--cursor", cursor).output)
+    assert [item["id"] for item in second["items"]] == made[2:4] and second["page"] is None
+    assert "siguiente tramo" in cli("view-candidates", "--page-size", "2", "--cursor", cursor).output
+
+
+def test_audit_times_typed_without_a_zone_are_bogota(cli, app_ctx):
+    make_job(title="Cajero")
+    # An event made now (after 19:00 UTC the Bogotá date is still today) is after Bogotá's
+    # yesterday and before Bogotá's tomorrow, whatever the hour in UTC.
+    from adflux.services.local_dates import today
+
+    day = today()
+    found = json.loads(cli("--json", "audit", "--since", str(day)).output)
+    assert found["total"] >= 1
+    later = json.loads(cli("--json", "audit", "--since", f"{day}T23:59:59").output)
+    assert later["total"] == 0
+    bad = cli("audit", "--since", "ayer")
+    assert bad.exit_code == 2 and "no es una fecha" in bad.output

@@ -56,6 +56,9 @@ def view_jobs(cli: CliContext, **filters: Any) -> None:
 @click.option("--education-level", type=EDUCATION)
 @click.option("--category", "desired_category", type=CATEGORY)
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--cursor", help="Continue after a previous page (its caption shows --cursor): fast at any depth."
+)
 @click.option("--page-size", type=click.IntRange(1, 200), default=20, show_default=True)
 @pass_cli
 def view_candidates(cli: CliContext, **filters: Any) -> None:

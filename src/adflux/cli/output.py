@@ -169,7 +169,14 @@ def status_name(code: str | None) -> str:
 
 
 def page_caption(page: dict[str, Any]) -> str:
-    return f"página {page['page']} de {page['pages']} · {number(page['total'])} en total"
+    """Where this page is: "página 2 de 5 · 93 en total", "≈ 10.000.000 en total (estimado)"."""
+    total = number(page["total"])
+    total = f"≈ {total} en total (estimado)" if page.get("total_estimated") else f"{total} en total"
+    where = f"página {page['page']} de {number(page['pages'])}" if page.get("page") else "siguiente tramo"
+    caption = f"{where} · {total}"
+    if page.get("next_cursor"):
+        caption += f" · más: --cursor {page['next_cursor']}"
+    return caption
 
 
 def bogota_time(value: str | None) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import click
 
 from adflux.cli import CliContext, pass_cli
-from adflux.cli.output import bogota_time, console, page_caption, print_json, print_table
+from adflux.cli.output import BOGOTA, bogota_time, console, page_caption, print_json, print_table
 
 
 @click.command("audit")
@@ -15,13 +16,17 @@ from adflux.cli.output import bogota_time, console, page_caption, print_json, pr
 @click.option("--entity-id")
 @click.option("--actor", help="An e-mail, or local:<name> for commands run on the server.")
 @click.option("--action", help='Exact, or a prefix ending in * (e.g. "campaign.*").')
-@click.option("--since", help="ISO date or time (UTC unless it says otherwise).")
-@click.option("--until", help="ISO date or time (UTC unless it says otherwise).")
+@click.option("--since", help="ISO date or time (Bogotá time unless it says otherwise).")
+@click.option("--until", help="ISO date or time (Bogotá time unless it says otherwise).")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--page-size", type=click.IntRange(1, 200), default=50, show_default=True)
+@click.option("--cursor", help="Continue after a previous page (its caption shows --cursor).")
 @pass_cli
 def audit(cli: CliContext, **filters: Any) -> None:
     """Who changed what and when, newest first (admins)."""
+    for bound in ("since", "until"):
+        if filters.get(bound):
+            filters[bound] = _bogota_iso(filters[bound], bound)
     page = cli.client.get("/audit-events", **filters)
     if cli.as_json:
         return print_json(page)
@@ -93,3 +98,15 @@ def rotate_key(cli: CliContext) -> None:
 def register(group: click.Group) -> None:
     group.add_command(audit)
     group.add_command(accounts_group)
+
+
+def _bogota_iso(text: str, option: str) -> str:
+    """A date or time as typed, in Bogotá unless it names its zone, as the API's ISO time."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"«{text}» no es una fecha ni una hora ISO (2026-12-06 o 2026-12-06T08:00)",
+                                 param_hint=f"--{option}") from None  # fmt: skip
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=BOGOTA)
+    return moment.isoformat()

@@ -6,7 +6,7 @@ from datetime import UTC
 
 from marshmallow import Schema, fields, validate
 
-from adflux.schemas.common import PageArgsSchema, page_schema
+from adflux.schemas.common import CursorArgsSchema, page_schema
 
 
 class AuditEventSchema(Schema):
@@ -22,7 +22,7 @@ class AuditEventSchema(Schema):
     request_id = fields.Str(allow_none=True)
 
 
-class AuditEventListArgsSchema(PageArgsSchema):
+class AuditEventListArgsSchema(CursorArgsSchema):
     entity_type = fields.Str(validate=validate.Length(max=40))
     entity_id = fields.Str(validate=validate.Length(max=64))
     actor = fields.Str(validate=validate.Length(max=120), metadata={"description": "E-mail or local:<name>"})

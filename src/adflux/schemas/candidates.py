@@ -7,7 +7,7 @@ from datetime import UTC, date
 from marshmallow import Schema, fields, validate
 
 from adflux.constants import EDUCATION_LEVELS, JOB_CATEGORIES, MODALITIES
-from adflux.schemas.common import PageArgsSchema, page_schema
+from adflux.schemas.common import CursorArgsSchema, page_schema
 
 _SKILL = fields.Str(validate=validate.Length(min=1, max=60))
 
@@ -36,7 +36,7 @@ class CandidateSchema(Schema):
     updated_at = fields.DateTime(dump_only=True)
 
 
-class CandidateListArgsSchema(PageArgsSchema):
+class CandidateListArgsSchema(CursorArgsSchema):
     city = fields.Str(validate=validate.Length(max=80))
     education_level = fields.Str(validate=validate.OneOf(EDUCATION_LEVELS))
     desired_category = fields.Str(validate=validate.OneOf(JOB_CATEGORIES))

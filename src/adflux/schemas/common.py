@@ -157,22 +157,37 @@ class PageArgsSchema(Schema):
     page_size = fields.Int(load_default=20, validate=validate.Range(min=1, max=200))
 
 
+class CursorArgsSchema(PageArgsSchema):
+    """Large lists also page by keyset: pass the previous page's next_cursor (page is then ignored)."""
+
+    cursor = fields.Str(
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "next_cursor of the previous page: fast at any depth"},
+    )
+
+
 class PageMetaSchema(Schema):
     total = fields.Int(required=True)
-    page = fields.Int(required=True)
+    total_estimated = fields.Bool(required=True)
+    page = fields.Int(required=True, allow_none=True)
     page_size = fields.Int(required=True)
     pages = fields.Int(required=True)
+    next_cursor = fields.Str(required=True, allow_none=True)
 
 
 def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
-    """A paginated envelope {items, total, page, page_size, pages} around `item_schema`."""
+    """A paginated envelope around `item_schema`: items, total (exact up to 10,000 rows, else the
+    planner's estimate: total_estimated), page (null when paged by cursor), page_size, pages and
+    next_cursor (lists that page by keyset; null at the end)."""
     return Schema.from_dict(
         {
             "items": fields.List(fields.Nested(item_schema), required=True),
             "total": fields.Int(required=True),
-            "page": fields.Int(required=True),
+            "total_estimated": fields.Bool(required=True),
+            "page": fields.Int(required=True, allow_none=True),
             "page_size": fields.Int(required=True),
             "pages": fields.Int(required=True),
+            "next_cursor": fields.Str(required=True, allow_none=True),
         },
         name=name,
     )

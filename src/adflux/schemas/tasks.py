@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from adflux.constants import TASK_STATUSES
-from adflux.schemas.common import PageArgsSchema, page_schema
+from adflux.schemas.common import CursorArgsSchema, page_schema
 
 
 class TaskRunSchema(Schema):
@@ -24,7 +24,7 @@ class TaskRunSchema(Schema):
     finished_at = fields.DateTime(allow_none=True)
 
 
-class TaskListArgsSchema(PageArgsSchema):
+class TaskListArgsSchema(CursorArgsSchema):
     kind = fields.Str(validate=validate.Length(max=50))
     status = fields.Str(validate=validate.OneOf(TASK_STATUSES))
 

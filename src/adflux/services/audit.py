@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from adflux.extensions import db
 from adflux.models import AuditEvent
-from adflux.services.pagination import Page, paginate
+from adflux.services.pagination import Keyset, Page, paginate
 
 
 def record(
@@ -61,6 +61,7 @@ def list_events(
     action: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    cursor: str | None = None,
 ) -> Page[AuditEvent]:
     """Audit events, newest first; `action` may end in * to match a prefix (e.g. "campaign.*")."""
     stmt = select(AuditEvent)
@@ -79,4 +80,5 @@ def list_events(
         stmt = stmt.where(AuditEvent.at >= since)
     if until:
         stmt = stmt.where(AuditEvent.at < until)
-    return paginate(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()), page=page, page_size=page_size)
+    newest_first = Keyset((AuditEvent.at, AuditEvent.id), descending=True)
+    return paginate(stmt, page=page, page_size=page_size, keyset=newest_first, cursor=cursor)

@@ -11,7 +11,7 @@ from adflux.extensions import db
 from adflux.models import Candidate, CandidateSegment, Segment
 from adflux.services import audit
 from adflux.services.errors import Conflict, NotFound
-from adflux.services.pagination import Page, paginate
+from adflux.services.pagination import Keyset, Page, paginate
 from adflux.services.text_search import city_names
 
 
@@ -23,6 +23,7 @@ def list_candidates(
     education_level: str | None = None,
     desired_category: str | None = None,
     segment_id: int | None = None,
+    cursor: str | None = None,
 ) -> Page[Candidate]:
     """Candidates matching the filters; `segment_id` lists the members of one segment."""
     stmt = select(Candidate)
@@ -40,7 +41,7 @@ def list_candidates(
         stmt = stmt.where(Candidate.education_level == education_level)
     if desired_category:
         stmt = stmt.where(Candidate.desired_category == desired_category)
-    return paginate(stmt.order_by(Candidate.id), page=page, page_size=page_size)
+    return paginate(stmt, page=page, page_size=page_size, keyset=Keyset((Candidate.id,)), cursor=cursor)
 
 
 def get_candidate(*, candidate_id: int) -> Candidate:

@@ -14,7 +14,7 @@ from adflux.models import TaskRun
 from adflux.models.base import utcnow
 from adflux.services import task_queue
 from adflux.services.errors import NotFound, ServiceUnavailable
-from adflux.services.pagination import Page, paginate
+from adflux.services.pagination import Keyset, Page, paginate
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,12 @@ def get_task_run(*, task_id: str) -> TaskRun:
 
 
 def list_task_runs(
-    *, page: int = 1, page_size: int = 20, kind: str | None = None, status: str | None = None
+    *,
+    page: int = 1,
+    page_size: int = 20,
+    kind: str | None = None,
+    status: str | None = None,
+    cursor: str | None = None,
 ) -> Page[TaskRun]:
     """Task runs, newest first."""
     stmt = select(TaskRun)
@@ -114,4 +119,5 @@ def list_task_runs(
         stmt = stmt.where(TaskRun.kind == kind)
     if status:
         stmt = stmt.where(TaskRun.status == status)
-    return paginate(stmt.order_by(TaskRun.created_at.desc(), TaskRun.id), page=page, page_size=page_size)
+    newest_first = Keyset((TaskRun.created_at, TaskRun.id), descending=True)
+    return paginate(stmt, page=page, page_size=page_size, keyset=newest_first, cursor=cursor)
