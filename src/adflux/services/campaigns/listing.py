@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 from types import SimpleNamespace
@@ -70,7 +71,7 @@ def list_campaigns(
     if by_platform_campaign:
         for item in _summaries(statements.ad_groups, list(by_platform_campaign)):
             by_platform_campaign[item.platform_campaign_id].append(item)
-    return Page(items=campaigns, total=rows.total, page=rows.page, page_size=rows.page_size)
+    return dataclasses.replace(rows, items=campaigns)
 
 
 class CampaignSummary(SimpleNamespace):
