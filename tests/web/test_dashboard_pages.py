@@ -233,7 +233,7 @@ def test_task_progress_is_polled_as_json(app, viewer):
             "status": "pending",
             "status_label": "Pendiente",
             "progress": 50.0,
-            "stage": "meta: 1/2",
+            "stage": "Meta: 1 de 2",
             "error": None,
             "finished": False,
             "finished_at": None,

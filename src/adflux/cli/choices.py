@@ -17,7 +17,7 @@ from adflux.constants import (
     MODALITY_LABELS,
     STATUS_NAMES_ES,
 )
-from adflux.models.text_folding import fold
+from adflux.services.text_search import fold
 
 
 def _key(text: str) -> str:

@@ -18,6 +18,7 @@ from adflux.models.text_folding import fold
 from adflux.simulation.geography import CITIES
 
 _MIN_STEM = 4
+__all__ = ["city_names", "fold", "search_terms", "stem", "text_matches"]
 
 
 def _city_key(name: str) -> str:

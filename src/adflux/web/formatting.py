@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
 from babel.numbers import format_currency, format_decimal, format_percent
 from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from adflux.constants import PLATFORM_LABELS
 
 EMPTY = "—"
 
@@ -141,6 +145,46 @@ def status_label(status: str | None) -> str:
     return str(label) if label is not None else status
 
 
+# Stages background work reports (services store them as these codes and patterns).
+STAGE_LABELS = {
+    "done": _l("done"),
+    "parse": _l("reading the file"),
+    "validate": _l("checking the rows"),
+    "write": _l("saving"),
+    "backup": _l("backing up"),
+    "retention": _l("removing old data"),
+    "reading": _l("reading the candidates"),
+    "features": _l("preparing the features"),
+    "k_search": _l("choosing the number of segments"),
+    "fit": _l("training"),
+    "registering": _l("saving the model"),
+}
+_PLATFORMS_DONE = re.compile(r"^(\d+) of (\d+) platforms done$")
+_PLATFORM_STEP = re.compile(r"^(\w+): (\d+)/(\d+)$")
+
+
+def stage_label(stage: str | None) -> str:
+    """A task's stage as people read it, in their language ("2 de 3 plataformas listas")."""
+    if not stage:
+        return ""
+    if stage in STAGE_LABELS:
+        return str(STAGE_LABELS[stage])
+    if match := _PLATFORMS_DONE.match(stage):
+        return _("%(done)s of %(total)s platforms done", done=match[1], total=match[2])
+    if match := _PLATFORM_STEP.match(stage):
+        name = PLATFORM_LABELS.get(match[1], match[1])
+        return _("%(platform)s: %(done)s of %(total)s", platform=name, done=match[2], total=match[3])
+    return stage
+
+
+ROLE_LABELS = {"viewer": _l("viewer"), "manager": _l("manager"), "admin": _l("administrator")}
+
+
+def role_label(role: str | None) -> str:
+    """A user's role as people read it ("administrador")."""
+    return str(ROLE_LABELS.get(role or "", role or EMPTY))
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and label tables with Jinja."""
     app.jinja_env.filters.update(
@@ -152,6 +196,8 @@ def init_app(app: Flask) -> None:
         local_date=local_date,
         local_datetime=local_datetime,
         status_label=status_label,
+        stage_label=stage_label,
+        role_label=role_label,
     )
     app.jinja_env.globals.update(
         ACTION_LABELS=ACTION_LABELS,

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from adflux.constants import TASK_STATUSES
 from adflux.services import dashboard, task_runs
 from adflux.web.auth import login_required
-from adflux.web.formatting import local_datetime, status_label
+from adflux.web.formatting import local_datetime, stage_label, status_label
 from adflux.web.views.blueprint import PAGE_SIZE, bp, page_number
 
 
@@ -36,7 +36,7 @@ def task_progress() -> BaseResponse:
                     "status": run.status,
                     "status_label": status_label(run.status),
                     "progress": round(run.progress or 0.0, 1),
-                    "stage": run.stage,
+                    "stage": stage_label(run.stage),
                     "error": run.error,
                     "finished": run.status in ("succeeded", "failed"),
                     "finished_at": local_datetime(run.finished_at) if run.finished_at else None,
