@@ -234,3 +234,16 @@ def test_reports_dump_the_same_either_way(client, app_ctx, sandbox):
     overview = reports.overview(until=until)
     assert OverviewSchema().dump(overview) == slow_dump(OverviewSchema(), overview)
     assert ReportSchema()._fast_plan_or_none() is not None  # the report takes the fast path
+
+
+def test_top_campaigns_are_ranked_in_the_database_like_the_full_report(client, app_ctx, sandbox):
+    segments = make_segments(2)
+    ids = [_published_campaign(client, segments=segments)["id"] for _ in range(3)]
+    until = sandbox.advance_days(5)
+    metrics_sync.sync_metrics(until=until)
+    full = reports.performance_report(group_by=["campaign"], until=until)["rows"]
+    expected = sorted(full, key=lambda r: (-r["spend_micros"], r["campaign"]))[:2]
+    top = reports.top_campaigns(until=until, limit=2)
+    assert [r["campaign"] for r in top] == [r["campaign"] for r in expected]
+    assert [r["spend"] for r in top] == [r["spend"] for r in expected]
+    assert all(r["campaign_name"] for r in top) and {r["campaign"] for r in top} <= set(ids)

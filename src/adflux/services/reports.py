@@ -224,6 +224,28 @@ def overview(*, since: date | None = None, until: date | None = None) -> dict[st
     }
 
 
+def top_campaigns(
+    *, since: date | None = None, until: date | None = None, limit: int = 10
+) -> list[dict[str, Any]]:
+    """The campaigns that spent most over a date range, ranked in the database.
+
+    Only the `limit` rows shown are returned and named: the overview used to build the report of
+    every campaign (and look up every campaign's name) to keep ten.
+    """
+    window = DateRange.checked(since, until)
+    spend = cast(func.sum(CampaignMetricDaily.spend_micros), BigInteger)
+    ranked = (
+        select(CampaignMetricDaily.campaign_id.label("campaign"), *_sums(CampaignMetricDaily))
+        .where(CampaignMetricDaily.date.between(window.since, window.until))
+        .group_by(CampaignMetricDaily.campaign_id)
+        .order_by(spend.desc(), CampaignMetricDaily.campaign_id)
+        .limit(limit)
+    )
+    rows = [dict(r._mapping) for r in db.session.execute(ranked)]
+    _label(rows, ["campaign"])
+    return [derive(r) for r in rows]
+
+
 def campaign_timeseries(
     *, campaign_id: int, since: date | None = None, until: date | None = None
 ) -> dict[str, Any]:

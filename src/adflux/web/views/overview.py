@@ -25,8 +25,7 @@ def index() -> str:
     """KPIs and daily trends across every campaign over a date range."""
     since, until = _date_range()
     report = reports_service.overview(since=since, until=until)
-    by_campaign = reports_service.performance_report(group_by=("campaign",), since=since, until=until)
-    top = sorted(by_campaign["rows"], key=lambda r: r["spend"], reverse=True)[:10]
+    top = reports_service.top_campaigns(since=since, until=until, limit=10)
     chart_specs = {
         "trend-spend": charts.daily_trend(report["trend"], report["since"], report["until"], "spend", "cop"),
         "trend-applications": charts.daily_trend(
