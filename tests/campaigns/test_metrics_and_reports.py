@@ -247,3 +247,37 @@ def test_top_campaigns_are_ranked_in_the_database_like_the_full_report(client, a
     assert [r["campaign"] for r in top] == [r["campaign"] for r in expected]
     assert [r["spend"] for r in top] == [r["spend"] for r in expected]
     assert all(r["campaign_name"] for r in top) and {r["campaign"] for r in top} <= set(ids)
+
+
+def test_segment_reports_read_the_segment_totals_and_match_the_raw_rows(client, app_ctx, sandbox):
+    from sqlalchemy import event
+
+    segments = make_segments(2)
+    _published_campaign(client, segments=segments)
+    _published_campaign(client, platforms=("meta", "tiktok"), segments=segments[:1])
+    until = sandbox.advance_days(6)
+    metrics_sync.sync_metrics(until=until)
+    raw = db.session.scalars(select(MetricDaily)).all()
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    keys = {"segment": lambda r: r.segment_id, "platform": lambda r: r.platform, "day": lambda r: r.date}
+    for group_by in (["segment"], ["segment", "platform"], ["day", "segment"]):
+        expected: dict[tuple, int] = {}
+        for row in raw:
+            key = tuple(keys[d](row) for d in group_by)
+            expected[key] = expected.get(key, 0) + row.clicks
+        statements.clear()
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            report = reports.performance_report(group_by=group_by, until=until)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        assert "segment_metrics_daily" in statements[0] and "metrics_daily m" not in statements[0]
+        assert {tuple(r[d] for d in group_by): r["clicks"] for r in report["rows"]} == expected
+    one = reports.performance_report(group_by=["platform"], until=until, segment_id=segments[0].id)
+    assert one["totals"]["clicks"] == sum(r.clicks for r in raw if r.segment_id == segments[0].id)
+    by_campaign = reports.performance_report(group_by=["campaign", "segment"], until=until)
+    assert by_campaign["totals"]["clicks"] == sum(r.clicks for r in raw)  # raw rows still answer this

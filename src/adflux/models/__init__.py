@@ -5,7 +5,7 @@ from adflux.models.campaigns import AdCreative, AdGroup, Campaign, PlatformCampa
 from adflux.models.candidates import Candidate, CandidatePersona
 from adflux.models.feeds import FeedRun, JobFeed, Playbook
 from adflux.models.jobs import JobOpening
-from adflux.models.metrics import CampaignMetricDaily, DailyMetricTotal, MetricDaily
+from adflux.models.metrics import CampaignMetricDaily, DailyMetricTotal, MetricDaily, SegmentMetricDaily
 from adflux.models.ops import Alert, AuditEvent, RequestStat, TaskRun
 from adflux.models.platforms import PlatformAccount, PlatformObject
 from adflux.models.segmentation import CandidateSegment, Segment, SegmentationModel
@@ -37,6 +37,7 @@ __all__ = [
     "Playbook",
     "RequestStat",
     "Segment",
+    "SegmentMetricDaily",
     "SegmentationModel",
     "TaskRun",
     "User",

@@ -96,3 +96,24 @@ class DailyMetricTotal(Model):
     spend_micros: Mapped[int] = mapped_column(BigInteger, default=0)
     applications: Mapped[int] = mapped_column(BigInteger, default=0)
     campaigns: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SegmentMetricDaily(Model):
+    """Rollup per day, platform and segment across all campaigns: the segment reports.
+
+    ``segment_key`` is the segment's id, or 0 for ad groups aimed at the broad audience (no
+    segment): a primary key cannot hold NULL. Refreshed once per sync for the days it read, from
+    the raw rows (the only table that knows ad groups' segments).
+    """
+
+    __tablename__ = "segment_metrics_daily"
+
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    segment_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
+    reach: Mapped[int] = mapped_column(BigInteger, default=0)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    engagements: Mapped[int | None] = mapped_column(BigInteger)
+    spend_micros: Mapped[int] = mapped_column(BigInteger, default=0)
+    applications: Mapped[int] = mapped_column(BigInteger, default=0)

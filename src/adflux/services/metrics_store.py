@@ -18,7 +18,14 @@ from sqlalchemy import delete, func, insert, or_, select, text, tuple_
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from adflux.extensions import db
-from adflux.models import AdGroup, CampaignMetricDaily, DailyMetricTotal, MetricDaily, PlatformCampaign
+from adflux.models import (
+    AdGroup,
+    CampaignMetricDaily,
+    DailyMetricTotal,
+    MetricDaily,
+    PlatformCampaign,
+    SegmentMetricDaily,
+)
 from adflux.models.base import utcnow
 from adflux.services.errors import ServiceUnavailable, ValidationFailed
 
@@ -194,8 +201,32 @@ def _refresh_campaign_rollups_pg(pairs: list[tuple[int, date]]) -> None:
 
 
 def refresh_day_totals(days: Sequence[date]) -> None:
-    """Rebuild the day/platform totals of these days from the campaign rollups."""
+    """Rebuild the rollups across campaigns of these days: the day/platform totals (from the
+    campaign rollups) and the segment totals (from the raw rows)."""
     days = sorted(set(days))
+    _refresh_platform_totals(days)
+    _refresh_segment_totals(days)
+
+
+def _refresh_segment_totals(days: list[date]) -> None:
+    key = func.coalesce(MetricDaily.segment_id, 0)
+    for start in range(0, len(days), 100):
+        chunk = days[start : start + 100]
+        db.session.execute(delete(SegmentMetricDaily).where(SegmentMetricDaily.date.in_(chunk)))
+        sums = [func.sum(getattr(MetricDaily, c)) for c in METRIC_COLUMNS]
+        source = (
+            select(MetricDaily.date, MetricDaily.platform, key, *sums)
+            .where(MetricDaily.date.in_(chunk))
+            .group_by(MetricDaily.date, MetricDaily.platform, key)
+        )
+        db.session.execute(
+            insert(SegmentMetricDaily).from_select(
+                ["date", "platform", "segment_key", *METRIC_COLUMNS], source
+            )
+        )
+
+
+def _refresh_platform_totals(days: list[date]) -> None:
     for start in range(0, len(days), 500):
         chunk = days[start : start + 500]
         db.session.execute(delete(DailyMetricTotal).where(DailyMetricTotal.date.in_(chunk)))
@@ -218,6 +249,7 @@ def refresh_day_totals(days: Sequence[date]) -> None:
 def rebuild_all_rollups() -> None:
     """Recompute both rollups from scratch (after a restore or a manual fix)."""
     db.session.execute(delete(DailyMetricTotal))
+    db.session.execute(delete(SegmentMetricDaily))
     db.session.execute(delete(CampaignMetricDaily))
     sums = [func.sum(getattr(MetricDaily, c)) for c in METRIC_COLUMNS]
     db.session.execute(

@@ -1,7 +1,8 @@
 """Performance reports: what every peso bought, by campaign, platform, segment, job category and day.
 
 CTR, CPC and CPA are derived from the summed counts (never averaged from per-row ratios), and
-are None where their denominator is zero. Segment reports read the raw per-ad-group rows;
+are None where their denominator is zero. Reports by segment (and platform or day) over every
+campaign read the segment totals, by segment and campaign or category the raw per-ad-group rows;
 reports by platform and/or day over every campaign read the day/platform totals; the rest read
 the per-campaign rollup.
 """
@@ -19,7 +20,15 @@ from sqlalchemy import BigInteger, Select, bindparam, cast, func, select
 from adflux import kpis
 from adflux.constants import REPORT_DIMENSIONS
 from adflux.extensions import db
-from adflux.models import Campaign, CampaignMetricDaily, DailyMetricTotal, JobOpening, MetricDaily, Segment
+from adflux.models import (
+    Campaign,
+    CampaignMetricDaily,
+    DailyMetricTotal,
+    JobOpening,
+    MetricDaily,
+    Segment,
+    SegmentMetricDaily,
+)
 from adflux.services.errors import NotFound, ValidationFailed
 from adflux.services.local_dates import today
 
@@ -129,7 +138,7 @@ def _statement(dims: tuple[str, ...], source: Any, params: frozenset[str]) -> Se
     if "platform" in params:
         stmt = stmt.where(source.platform == bindparam("platform"))
     if "segment_id" in params:
-        stmt = stmt.where(MetricDaily.segment_id == bindparam("segment_id"))
+        stmt = stmt.where(_segment_column(source) == bindparam("segment_id"))
     if "category" in params:
         stmt = stmt.where(JobOpening.category == bindparam("category"))
     if dims:
@@ -138,19 +147,27 @@ def _statement(dims: tuple[str, ...], source: Any, params: frozenset[str]) -> Se
 
 
 def _source(dims: list[str], *, campaign_id: int | None, segment_id: int | None, category: str | None) -> Any:
-    """The smallest table that can answer: the raw per-ad-group rows only for segments, the
-    day/platform totals (a few rows a day) when neither campaigns nor categories matter, the
-    per-campaign rollup otherwise. All three hold the same sums (the sync keeps them so)."""
+    """The smallest table that can answer: the segment totals for segments by platform and day,
+    the raw per-ad-group rows only for segments by campaign or category, the day/platform totals
+    (a few rows a day) when neither campaigns, categories nor segments matter, the per-campaign
+    rollup otherwise. All hold the same sums (the sync keeps them so)."""
+    across_campaigns = set(dims) <= {"segment", "platform", "day"} and campaign_id is None and not category
     if "segment" in dims or segment_id is not None:
-        return MetricDaily
+        return SegmentMetricDaily if across_campaigns else MetricDaily
     if set(dims) <= {"platform", "day"} and campaign_id is None and not category:
         return DailyMetricTotal
     return CampaignMetricDaily
 
 
+def _segment_column(source: Any) -> Any:
+    if source is SegmentMetricDaily:  # 0 is the broad audience there (no segment)
+        return func.nullif(SegmentMetricDaily.segment_key, 0)
+    return MetricDaily.segment_id
+
+
 def _dimension_column(dim: str, source: Any) -> Any:
     if dim == "segment":
-        return MetricDaily.segment_id
+        return _segment_column(source)
     if dim == "category":
         return JobOpening.category
     return getattr(source, {"campaign": "campaign_id", "day": "date"}.get(dim, dim))
