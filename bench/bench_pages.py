@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--profile", help="after the rounds, cProfile one request of this path")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()}")
     bench_metrics.QUIET_MAX_WAIT = 0.0
@@ -105,6 +106,13 @@ def main() -> None:
             timings["/ (after)"].append(get("/"))
             for path in others:
                 timings[path].append(get(path))
+        if args.profile:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.runcall(get, args.profile)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         with app.app_context():
             window = {"since": today - timedelta(days=29), "until": today}
             same = [r["campaign"] for r in old_top(**window, limit=10)] == [

@@ -97,7 +97,8 @@ def _data_versions_upgrade_and_downgrade(database_url: str, instance: str) -> No
         upgrade_database()
         with db.engine.begin() as conn:
             first = _tokens(conn)
-            assert set(first) == {"job_openings"}  # cached answers work before the first write
+            # cached answers (and the kept campaign ranking) work before the first write
+            assert set(first) == {"job_openings", "daily_metric_totals"}
             conn.execute(text("UPDATE job_openings SET title = 'Otro'"))
         with db.engine.begin() as conn:
             assert _tokens(conn)["job_openings"] != first["job_openings"]

@@ -281,3 +281,29 @@ def test_segment_reports_read_the_segment_totals_and_match_the_raw_rows(client, 
     assert one["totals"]["clicks"] == sum(r.clicks for r in raw if r.segment_id == segments[0].id)
     by_campaign = reports.performance_report(group_by=["campaign", "segment"], until=until)
     assert by_campaign["totals"]["clicks"] == sum(r.clicks for r in raw)  # raw rows still answer this
+
+
+def test_the_ranking_is_kept_until_the_next_sync_rewrites_the_day_totals(client, app_ctx, sandbox):
+    from sqlalchemy import event
+
+    segments = make_segments(1)
+    _published_campaign(client, segments=segments)
+    until = sandbox.advance_days(3)
+    metrics_sync.sync_metrics(until=until)
+    first = reports.top_campaigns(until=until)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        again = reports.top_campaigns(until=until)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert again == first
+    assert not any("GROUP BY" in s and "campaign_metrics_daily" in s for s in statements)  # kept
+    spent_before = first[0]["spend"]
+    until = sandbox.advance_days(2)
+    metrics_sync.sync_metrics(until=until)
+    assert reports.top_campaigns(until=until)[0]["spend"] > spent_before  # a sync: ranked again

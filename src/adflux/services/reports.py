@@ -29,6 +29,7 @@ from adflux.models import (
     Segment,
     SegmentMetricDaily,
 )
+from adflux.services import data_versions
 from adflux.services.errors import NotFound, ValidationFailed
 from adflux.services.local_dates import today
 
@@ -247,9 +248,35 @@ def top_campaigns(
     """The campaigns that spent most over a date range, ranked in the database.
 
     Only the `limit` rows shown are returned and named: the overview used to build the report of
-    every campaign (and look up every campaign's name) to keep ten.
+    every campaign (and look up every campaign's name) to keep ten. The ranking is kept, per
+    process, for as long as the day totals' data-version token is unchanged (they are rewritten
+    once per metrics sync, as the overview's KPIs are); names are looked up on every call.
     """
     window = DateRange.checked(since, until)
+    token = _totals_token()
+    key = (window.since, window.until, limit, token)
+    ranked = _RANKINGS.get(key) if token else None
+    if ranked is None:
+        ranked = _rank_campaigns(window, limit)
+        if token and _totals_token() == token:  # no sync finished while it was being ranked
+            _RANKINGS[key] = ranked
+            while len(_RANKINGS) > _RANKINGS_KEPT:
+                _RANKINGS.pop(next(iter(_RANKINGS)))
+    rows = [dict(row) for row in ranked]
+    _label(rows, ["campaign"])
+    return [derive(r) for r in rows]
+
+
+_RANKINGS: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+_RANKINGS_KEPT = 32
+
+
+def _totals_token() -> str | None:
+    tokens = data_versions.read_tokens(("daily_metric_totals",))
+    return tokens.get("daily_metric_totals") if tokens else None
+
+
+def _rank_campaigns(window: DateRange, limit: int) -> list[dict[str, Any]]:
     spend = cast(func.sum(CampaignMetricDaily.spend_micros), BigInteger)
     ranked = (
         select(CampaignMetricDaily.campaign_id.label("campaign"), *_sums(CampaignMetricDaily))
@@ -258,9 +285,7 @@ def top_campaigns(
         .order_by(spend.desc(), CampaignMetricDaily.campaign_id)
         .limit(limit)
     )
-    rows = [dict(r._mapping) for r in db.session.execute(ranked)]
-    _label(rows, ["campaign"])
-    return [derive(r) for r in rows]
+    return [dict(r._mapping) for r in db.session.execute(ranked)]
 
 
 def campaign_timeseries(

@@ -1,15 +1,19 @@
-"""add segment metric totals
+"""add segment metric totals, and a data version on the day totals
 
 Revision ID: 0018
 Revises: 0010
 Create Date: 2026-12-06 15:20:00
 
 Segment reports read raw metrics_daily (~1 s at 8M rows); this rollup per day, platform and
-segment is refreshed once per sync. Filled here from the rows already synced.
+segment is refreshed once per sync. Filled here from the rows already synced. The day totals,
+also rewritten once per sync, get a data-version token: the overview's campaign ranking is kept
+per token (see services/reports.top_campaigns).
 """
 
 import sqlalchemy as sa
 from alembic import op
+
+from adflux.models.versions import create_statements, drop_statements, initial_token_statement
 
 revision = "0018"
 down_revision = "0010"
@@ -38,7 +42,16 @@ def upgrade():
         "SUM(engagements), SUM(spend_micros), SUM(applications) FROM metrics_daily "
         "GROUP BY date, platform, COALESCE(segment_id, 0)"
     )
+    dialect = op.get_bind().dialect.name
+    for statement in create_statements(dialect, "daily_metric_totals"):
+        op.execute(statement)
+    first = initial_token_statement(dialect, "daily_metric_totals")
+    if first:
+        op.execute(first)
 
 
 def downgrade():
+    for statement in drop_statements(op.get_bind().dialect.name, "daily_metric_totals"):
+        op.execute(statement)
+    op.execute("DELETE FROM data_versions WHERE name = 'daily_metric_totals'")
     op.drop_table("segment_metrics_daily")
