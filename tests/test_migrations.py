@@ -116,3 +116,48 @@ def test_data_versions_migrate_up_and_down_on_sqlite(tmp_path):
 @pytest.mark.postgres
 def test_data_versions_migrate_up_and_down_on_postgres(empty_postgres_database, tmp_path):
     _data_versions_upgrade_and_downgrade(empty_postgres_database, str(tmp_path))
+
+
+@pytest.mark.postgres
+def test_metrics_daily_becomes_monthly_partitions_and_back_with_its_rows(empty_postgres_database, tmp_path):
+    from flask_migrate import downgrade
+
+    app = create_app(
+        Settings.from_env(
+            {}, env="testing", database_url=empty_postgres_database, instance_path=str(tmp_path)
+        )
+    )
+    with app.app_context():
+        upgrade_database(revision="0018")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO metrics_daily SELECT 1, d, 1, 1, 'meta', NULL, 10, 8, 1, NULL, 1000, 0, "
+                    "now() "
+                    "FROM generate_series(DATE '2026-10-20', DATE '2026-12-05', INTERVAL '1 day') AS d"
+                )
+            )
+        upgrade_database(revision="0019")
+
+        def shape() -> tuple[str, int, list[str]]:
+            with db.engine.connect() as conn:
+                kind = conn.execute(
+                    text("SELECT relkind FROM pg_class WHERE relname = 'metrics_daily'")
+                ).scalar()
+                rows = conn.execute(text("SELECT count(*) FROM metrics_daily")).scalar()
+                parts = conn.execute(
+                    text(
+                        "SELECT relname FROM pg_class WHERE relname LIKE 'metrics\\_daily\\_y%' "
+                        "AND relkind = 'r' ORDER BY 1"
+                    )
+                ).scalars()
+                return kind, rows, list(parts)
+
+        assert shape() == (
+            "p",
+            47,
+            ["metrics_daily_y2026m10", "metrics_daily_y2026m11", "metrics_daily_y2026m12"],
+        )
+        downgrade(revision="0018")
+        assert shape() == ("r", 47, [])
+        db.engine.dispose()

@@ -167,6 +167,7 @@ class Settings:
     alert_retention_days: int = 90
     audit_retention_days: int = 365
     request_stats_retention_days: int = 14
+    metrics_retention_days: int = 0  # 0 keeps daily metrics forever; else whole months past it go
 
     # ---- derived values -------------------------------------------------------------------
     @property
@@ -318,6 +319,8 @@ def _validate_operations(settings: Settings) -> None:
         raise SettingsError("ADFLUX_ALERT_WINDOW_MINUTES must be at least 1")
     if settings.backup_keep < 1:
         raise SettingsError("ADFLUX_BACKUP_KEEP must be at least 1 (the newest backup is never deleted)")
+    if settings.metrics_retention_days < 0:
+        raise SettingsError("ADFLUX_METRICS_RETENTION_DAYS must be 0 (keep forever) or more")
     for name in ("task_run_retention_days", "alert_retention_days", "audit_retention_days"):
         if getattr(settings, name) < 1:
             raise SettingsError(f"ADFLUX_{name.upper()} must be at least 1 day")

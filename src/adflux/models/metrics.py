@@ -41,6 +41,9 @@ class MetricDaily(Model):
     __table_args__ = (
         Index("ix_metrics_daily_campaign_id_date", "campaign_id", "date"),
         Index("ix_metrics_daily_date", "date"),
+        # PostgreSQL: one partition per month (services/metric_partitions.py makes them as rows
+        # arrive; retention drops whole months). Other databases: one plain table.
+        {"postgresql_partition_by": "RANGE (date)"},
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Delete, Select, delete, func, select
@@ -29,14 +29,16 @@ from adflux.models import (
     Candidate,
     CandidatePersona,
     CandidateSegment,
+    DailyMetricTotal,
     JobOpening,
     MetricDaily,
     PlatformCampaign,
     RequestStat,
+    SegmentMetricDaily,
     TaskRun,
     campaign_segments,
 )
-from adflux.services import audit
+from adflux.services import audit, metric_partitions
 from adflux.services.metrics_store import refresh_rollups_for
 from adflux.settings import current_settings
 
@@ -98,6 +100,9 @@ def prune(*, dry_run: bool = False, simulated: bool = True, now: datetime | None
     try:
         for name, model, conditions in retention_targets:
             report.retention[name] = _prune_rows(model, conditions, dry_run=dry_run)
+        if settings.metrics_retention_days:
+            oldest_kept = (now - timedelta(days=settings.metrics_retention_days)).date()
+            report.retention["metrics_daily"] = _prune_metrics(oldest_kept, dry_run=dry_run)
         if simulated:
             report.simulated = _prune_simulated(dry_run=dry_run)
         if dry_run:
@@ -111,6 +116,27 @@ def prune(*, dry_run: bool = False, simulated: bool = True, now: datetime | None
         raise
     logger.info("pruned %d rows: %s", report.total, {**report.retention, **report.simulated})
     return report
+
+
+def _prune_metrics(oldest_kept: date, *, dry_run: bool) -> int:
+    """Daily metrics (and their rollups) before `oldest_kept`: on PostgreSQL whole monthly
+    partitions, dropped (a month is kept until all of it is past retention); elsewhere rows."""
+    before = oldest_kept
+    if db.engine.dialect.name == "postgresql":
+        whole = [
+            month for month, _ in metric_partitions.months() if metric_partitions.next_month(month) <= before
+        ]
+        before = metric_partitions.next_month(whole[-1]) if whole else date.min
+    rows = _count(select(MetricDaily).where(MetricDaily.date < before)) if before > date.min else 0
+    if dry_run or not rows:
+        return rows
+    if db.engine.dialect.name == "postgresql":
+        metric_partitions.drop_months_before(before)
+    else:
+        _deleted(delete(MetricDaily).where(MetricDaily.date < before))
+    for rollup in (CampaignMetricDaily, DailyMetricTotal, SegmentMetricDaily):
+        _deleted(delete(rollup).where(rollup.date < before))
+    return rows
 
 
 def _prune_rows(model: Any, conditions: tuple[Any, ...], *, dry_run: bool) -> int:

@@ -27,6 +27,7 @@ from adflux.models import (
     SegmentMetricDaily,
 )
 from adflux.models.base import utcnow
+from adflux.services import metric_partitions
 from adflux.services.errors import ServiceUnavailable, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def upsert_metrics(
     tuples = [tuple(r[c] for c in ROW_COLUMNS) if isinstance(r, dict) else tuple(r) for r in rows]
     check_references(tuples)
     if db.engine.dialect.name == "postgresql":
+        metric_partitions.ensure_months({t[1] for t in tuples})
         changed = _copy_upsert(tuples)
     else:
         _sqlite_upsert(tuples)
