@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from adflux.constants import PLATFORMS
 
 PROFILES: tuple[str, ...] = ("joven_digital", "operativo", "profesional", "comercial", "amplio")
+
+
+WEEKDAY: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0, 0.85, 0.85)
 
 
 class ScenarioError(ValueError):
@@ -52,7 +55,7 @@ class Scenario:
     lag: tuple[float, ...]  # share of applications credited 0, 1, 2... days after the click
     noise: float  # log-normal sd of a day's multiplicative noise
     quality_spread: float  # log-normal sd of an ad group's hidden quality (fixed for its life)
-    weekday: tuple[float, ...] = field(default=(1.0, 1.0, 1.0, 1.0, 1.0, 0.85, 0.85))  # Mon..Sun
+    weekday: tuple[float, ...] = WEEKDAY  # traffic multiplier Mon..Sun
 
     @property
     def lag_cdf(self) -> tuple[float, ...]:
@@ -137,9 +140,7 @@ def scenario_from_json(data: Any) -> Scenario:
         lag=lag,
         noise=_number(data, "noise", "scenario"),
         quality_spread=_number(data, "quality_spread", "scenario"),
-        weekday=_sequence(
-            data.get("weekday", list(Scenario.__dataclass_fields__["weekday"].default)), "weekday", 7
-        ),
+        weekday=_sequence(data.get("weekday", list(WEEKDAY)), "weekday", 7),
     )
 
 
