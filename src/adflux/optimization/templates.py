@@ -7,7 +7,7 @@ from adflux.optimization.rules import Action, Condition, Rule
 TEMPLATES = ("stop_loss", "scale_winners", "revive", "end_of_flight")
 
 
-def template(name: str, target_cpa: float, *, cpa_mode: str = "lag_aware") -> Rule:
+def template(name: str, target_cpa: float, *, cpa_mode: str = "lag_aware", confidence: float = 0.8) -> Rule:
     """The named template for a campaign whose target CPA is ``target_cpa`` pesos."""
     if name == "stop_loss":
         # Pause an ad group that has spent two target CPAs in a week at 1.5x the target or worse.
@@ -20,6 +20,7 @@ def template(name: str, target_cpa: float, *, cpa_mode: str = "lag_aware") -> Ru
             action=Action("pause"),
             cooldown_days=1,
             cpa_mode=cpa_mode,
+            confidence=confidence,
         )
     if name == "scale_winners":
         return Rule(
@@ -32,6 +33,7 @@ def template(name: str, target_cpa: float, *, cpa_mode: str = "lag_aware") -> Ru
             cooldown_days=3,
             max_change_per_day=0.3,
             cpa_mode=cpa_mode,
+            confidence=confidence,
         )
     if name == "revive":
         # Resume what was paused when the applications that arrived late bring its CPA under target.
@@ -41,6 +43,7 @@ def template(name: str, target_cpa: float, *, cpa_mode: str = "lag_aware") -> Ru
             action=Action("resume"),
             cooldown_days=2,
             cpa_mode=cpa_mode,
+            confidence=confidence,
         )
     if name == "end_of_flight":
         return Rule(
@@ -50,5 +53,6 @@ def template(name: str, target_cpa: float, *, cpa_mode: str = "lag_aware") -> Ru
             level="campaign",
             cooldown_days=1,
             cpa_mode=cpa_mode,
+            confidence=confidence,
         )
     raise ValueError(f"unknown template {name!r} (one of {', '.join(TEMPLATES)})")
