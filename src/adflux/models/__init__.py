@@ -7,6 +7,7 @@ from adflux.models.feeds import FeedRun, JobFeed, Playbook
 from adflux.models.jobs import JobOpening
 from adflux.models.metrics import CampaignMetricDaily, DailyMetricTotal, MetricDaily
 from adflux.models.ops import Alert, AuditEvent, RequestStat, TaskRun
+from adflux.models.optimization import CampaignPacing, OptimizationDecision, Rule
 from adflux.models.platforms import PlatformAccount, PlatformObject
 from adflux.models.segmentation import CandidateSegment, Segment, SegmentationModel
 from adflux.models.versions import DataVersion, install_triggers_on_create
@@ -21,6 +22,7 @@ __all__ = [
     "AuditEvent",
     "Campaign",
     "CampaignMetricDaily",
+    "CampaignPacing",
     "Candidate",
     "CandidatePersona",
     "CandidateSegment",
@@ -30,11 +32,13 @@ __all__ = [
     "JobFeed",
     "JobOpening",
     "MetricDaily",
+    "OptimizationDecision",
     "PlatformAccount",
     "PlatformCampaign",
     "PlatformObject",
     "Playbook",
     "RequestStat",
+    "Rule",
     "Segment",
     "SegmentationModel",
     "TaskRun",
