@@ -15,7 +15,9 @@ from datetime import date, timedelta
 
 import numpy as np
 
-PACING_MODES = ("even", "front_loaded")
+from adflux.constants import PACING_MODES
+
+__all__ = ["PACING_MODES", "PacingPlan", "flight_weights", "plan_pacing"]
 LANDING_TOLERANCE = 0.05
 
 

@@ -16,18 +16,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from adflux.constants import RULE_ACTIONS, RULE_CPA_MODES, RULE_LEVELS, RULE_METRICS
 from adflux.optimization.lag import Array, corrected_cpa, maturity_age, raw_cpa
 
-METRICS = ("spend", "applications", "cpa", "ctr", "cpc", "frequency", "pacing", "days_left")
+METRICS = RULE_METRICS
 OPERATORS: dict[str, Callable[[Array, float], Array]] = {
     ">": operator.gt,
     ">=": operator.ge,
     "<": operator.lt,
     "<=": operator.le,
 }
-ACTIONS = ("pause", "resume", "budget", "notify")
-LEVELS = ("campaign", "platform_campaign", "ad_group")
-CPA_MODES = ("lag_aware", "matured", "raw")
+ACTIONS = RULE_ACTIONS
+LEVELS = RULE_LEVELS
+CPA_MODES = RULE_CPA_MODES
 
 
 @dataclass(frozen=True)

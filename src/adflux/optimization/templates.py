@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from adflux.constants import RULE_TEMPLATES
 from adflux.optimization.rules import Action, Condition, Rule
 
-TEMPLATES = ("stop_loss", "scale_winners", "revive", "end_of_flight")
+TEMPLATES = RULE_TEMPLATES
 
 
 def template(name: str, target_cpa: float, *, cpa_mode: str = "lag_aware", confidence: float = 0.8) -> Rule:

@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import or_, select
 
+from adflux.constants import TASK_EVALUATE_OPTIMIZATION
 from adflux.extensions import db
 from adflux.models import Campaign, OptimizationDecision, Rule
 from adflux.models.base import utcnow
 from adflux.optimization.rules import Decision, Panel, decide, evaluate
-from adflux.services import audit, local_dates
+from adflux.services import audit, local_dates, task_queue
 from adflux.services.rules import actuators
 from adflux.services.rules.panels import Entities, campaign_panel, portfolio_lag_cdf
 from adflux.services.rules.specs import rule_of
@@ -66,11 +67,15 @@ def evaluate_campaign(*, campaign_id: int, today: date | None = None) -> list[Op
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or campaign.status not in LIVE:
         return []
-    rules = db.session.execute(
-        select(Rule)
-        .where(Rule.enabled.is_(True), or_(Rule.campaign_id == campaign_id, Rule.campaign_id.is_(None)))
-        .order_by(Rule.id)
-    ).scalars()
+    rules = list(
+        db.session.execute(
+            select(Rule)
+            .where(Rule.enabled.is_(True), or_(Rule.campaign_id == campaign_id, Rule.campaign_id.is_(None)))
+            .order_by(Rule.id)
+        ).scalars()
+    )
+    if not rules:
+        return []
     cdf = portfolio_lag_cdf(today=today)
     logged = []
     for stored in rules:
@@ -154,6 +159,11 @@ def _act(rule: Rule, campaign: Campaign, entities: Entities, decision: Decision)
     return row
 
 
+def queue_after_sync() -> None:
+    """Queue rules and pacing to run on the numbers a metrics sync just wrote."""
+    task_queue.send(TASK_EVALUATE_OPTIMIZATION, queue="automation")
+
+
 def evaluate_all(*, today: date | None = None) -> int:
     """After a metrics sync: evaluate every live campaign, one transaction each; decisions taken."""
     ids = db.session.execute(select(Campaign.id).where(Campaign.status.in_(LIVE))).scalars().all()
@@ -184,3 +194,32 @@ def decisions_of(
     if since is not None:
         query = query.where(OptimizationDecision.decided_at >= since - timedelta(0))
     return list(db.session.execute(query).scalars())
+
+
+def run_after_sync(*, today: date | None = None) -> dict[str, int]:
+    """Pacing first (so rules see today's plan), then rules, on every live campaign."""
+    from adflux.models import CampaignPacing
+    from adflux.services.rules.pacing import apply_pacing
+
+    paced = (
+        db.session.execute(
+            select(CampaignPacing.campaign_id)
+            .join(Campaign, Campaign.id == CampaignPacing.campaign_id)
+            .where(CampaignPacing.enabled.is_(True), Campaign.status.in_(LIVE))
+        )
+        .scalars()
+        .all()
+    )
+    budget_changes = 0
+    for campaign_id in paced:
+        try:
+            budget_changes += len(apply_pacing(campaign_id=campaign_id, today=today))
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            logger.exception("pacing campaign %s failed", campaign_id)
+    return {
+        "paced": len(paced),
+        "pacing_changes": budget_changes,
+        "rule_decisions": evaluate_all(today=today),
+    }
