@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from adflux.extensions import Model
@@ -58,6 +58,7 @@ class OptimizationDecision(Model):
     platform_campaign_id: Mapped[int | None] = mapped_column(Integer)
     ad_group_id: Mapped[int | None] = mapped_column(Integer)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    day: Mapped[date] = mapped_column(Date)  # the local (Bogotá) day it was taken for: cooldowns count these
     action: Mapped[str] = mapped_column(String(20))  # pause | resume | budget | notify
     status: Mapped[str] = mapped_column(String(20))  # applied | failed | recorded
     budget_before: Mapped[int | None] = mapped_column(BigInteger)

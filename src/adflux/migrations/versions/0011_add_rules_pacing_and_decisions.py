@@ -56,6 +56,7 @@ def upgrade():
         sa.Column('platform_campaign_id', sa.Integer(), nullable=True),
         sa.Column('ad_group_id', sa.Integer(), nullable=True),
         sa.Column('decided_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('day', sa.Date(), nullable=False),
         sa.Column('action', sa.String(length=20), nullable=False),
         sa.Column('status', sa.String(length=20), nullable=False),
         sa.Column('budget_before', sa.BigInteger(), nullable=True),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import or_, select
@@ -18,7 +17,6 @@ from adflux.services import audit, local_dates, task_queue
 from adflux.services.rules import actuators
 from adflux.services.rules.panels import Entities, campaign_panel, portfolio_lag_cdf
 from adflux.services.rules.specs import rule_of
-from adflux.settings import current_settings
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +42,10 @@ def _last_actions(campaign_id: int, entities: Entities, today: date) -> tuple[np
             zip(entities.ad_group_ids, entities.platform_campaign_ids, strict=True)
         ):
             if row.ad_group_id == group and row.platform_campaign_id == pc:
-                since[i] = (today - _local_date(row.decided_at)).days
+                since[i] = (today - row.day).days
                 if row.action in ("pause", "resume") and row.status != "failed":
                     active[i] = row.action == "resume"
     return since, active
-
-
-def _local_date(moment: datetime) -> date:
-    return moment.astimezone(ZoneInfo(current_settings().timezone)).date()
 
 
 def _extras(campaign: Campaign, today: date, size: int) -> dict[str, np.ndarray]:
@@ -102,12 +96,14 @@ def evaluate_campaign(*, campaign_id: int, today: date | None = None) -> list[Op
             budgets=np.array(entities.budgets),
             days_since_action=since,
         )
-        logged += [_act(stored, campaign, entities, decision) for decision in decisions]
+        logged += [_act(stored, campaign, entities, decision, today) for decision in decisions]
         stored.last_evaluated_at = utcnow()
     return logged
 
 
-def _act(rule: Rule, campaign: Campaign, entities: Entities, decision: Decision) -> OptimizationDecision:
+def _act(
+    rule: Rule, campaign: Campaign, entities: Entities, decision: Decision, today: date
+) -> OptimizationDecision:
     i = decision.entity
     ad_group_id, pc_id = entities.ad_group_ids[i], entities.platform_campaign_ids[i]
     reason = f"regla «{rule.name}»"
@@ -127,6 +123,7 @@ def _act(rule: Rule, campaign: Campaign, entities: Entities, decision: Decision)
     else:
         outcome = actuators.Outcome("recorded")
     row = OptimizationDecision(
+        day=today,
         rule_id=rule.id,
         source="rule",
         campaign_id=campaign.id,

@@ -137,6 +137,7 @@ def apply_pacing(*, campaign_id: int, today: date | None = None) -> list[Optimiz
             actor="pacing",
         )
         row = OptimizationDecision(
+            day=today or local_dates.today(),
             source="pacing",
             campaign_id=campaign_id,
             platform_campaign_id=pc.id,

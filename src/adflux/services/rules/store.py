@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -112,6 +112,7 @@ class CampaignBacktest:
     days: int
     result: BacktestResult
     entity_ids: list[dict[str, int | None]]
+    first_day: date  # the date of the panel's first column (decisions count days from it)
 
 
 def backtest_rule(
@@ -137,9 +138,8 @@ def backtest_rule(
         raise ValidationFailed("Give a rule or a rule spec to backtest")
     today = today or local_dates.today()
     windows = max(c.window for c in engine_rule.conditions)
-    panel, entities = campaign_panel(
-        campaign_id, today=today, days=days + windows + 1, level=engine_rule.level
-    )
+    history = days + windows + 1
+    panel, entities = campaign_panel(campaign_id, today=today, days=history, level=engine_rule.level)
     if not entities.budgets:
         raise ValidationFailed("The campaign has no ad groups with history to replay")
     try:
@@ -152,4 +152,4 @@ def backtest_rule(
         {"ad_group_id": g, "platform_campaign_id": p}
         for g, p in zip(entities.ad_group_ids, entities.platform_campaign_ids, strict=True)
     ]
-    return CampaignBacktest(campaign_id, days, result, ids)
+    return CampaignBacktest(campaign_id, days, result, ids, today - timedelta(days=history))
