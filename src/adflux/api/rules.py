@@ -18,6 +18,8 @@ from adflux.schemas.optimization import (
     DecisionSchema,
     PacingConfigSchema,
     PacingSchema,
+    RulePreviewArgsSchema,
+    RulePreviewSchema,
     RuleSchema,
     RuleSwitchSchema,
 )
@@ -109,6 +111,17 @@ class RuleBacktest(MethodView):
                 for d in result.decisions
             ],
         }
+
+
+@blp.route("/<int:rule_id>/test")
+class RuleTest(MethodView):
+    @requires("viewer")
+    @blp.arguments(RulePreviewArgsSchema(), location="query")
+    @blp.response(200, RulePreviewSchema(many=True))
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, args: dict[str, Any], rule_id: int) -> Any:
+        """What the rule would do on the campaign today, with the numbers behind it (nothing is done)."""
+        return evaluation.preview(rule_id=rule_id, campaign_id=args["campaign_id"])
 
 
 @pacing_blp.route("/<int:campaign_id>")

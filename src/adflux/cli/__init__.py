@@ -91,6 +91,7 @@ def _register() -> None:
         jobs,
         ops,
         reports,
+        rules,
         sandbox,
         security,
         segments,
@@ -112,6 +113,7 @@ def _register() -> None:
         segments,
         security,
         automation,
+        rules,
     ):
         module.register(main)
 

@@ -72,6 +72,19 @@ class ReplayedDecisionSchema(Schema):
     evidence = fields.Dict(keys=fields.Str(), values=fields.Float(allow_none=True))
 
 
+class RulePreviewArgsSchema(Schema):
+    campaign_id = fields.Int(required=True, validate=_ID)
+
+
+class RulePreviewSchema(Schema):
+    ad_group_id = fields.Int(allow_none=True)
+    platform_campaign_id = fields.Int(allow_none=True)
+    action = fields.Str()
+    budget_before = fields.Int()
+    budget_after = fields.Int()
+    evidence = fields.Dict(keys=fields.Str(), values=fields.Float(allow_none=True))
+
+
 class BacktestSchema(Schema):
     rule_id = fields.Int()
     campaign_id = fields.Int()

@@ -14,6 +14,7 @@ from adflux.models import Campaign, OptimizationDecision, Rule
 from adflux.models.base import utcnow
 from adflux.optimization.rules import Decision, Panel, decide, evaluate
 from adflux.services import audit, local_dates, task_queue
+from adflux.services.errors import NotFound
 from adflux.services.rules import actuators
 from adflux.services.rules.panels import Entities, campaign_panel, portfolio_lag_cdf
 from adflux.services.rules.specs import rule_of
@@ -220,3 +221,46 @@ def run_after_sync(*, today: date | None = None) -> dict[str, int]:
         "pacing_changes": budget_changes,
         "rule_decisions": evaluate_all(today=today),
     }
+
+
+def preview(*, rule_id: int, campaign_id: int, today: date | None = None) -> list[dict[str, object]]:
+    """What the rule would do on the campaign today, without doing it (``adflux rules test``)."""
+    today = today or local_dates.today()
+    stored = db.session.get(Rule, rule_id)
+    campaign = db.session.get(Campaign, campaign_id)
+    if stored is None or campaign is None:
+        raise NotFound(f"Rule {rule_id} not found" if stored is None else f"Campaign {campaign_id} not found")
+    engine_rule = rule_of(stored.name, stored.level, stored.spec)
+    panel, entities = campaign_panel(
+        campaign_id, today=today, days=_history_days(stored.spec), level=stored.level
+    )
+    if not entities.budgets:
+        return []
+    panel = Panel(
+        panel.spend,
+        panel.impressions,
+        panel.clicks,
+        panel.reach,
+        panel.applications,
+        panel.ages,
+        _extras(campaign, today, len(entities.budgets)),
+    )
+    since, active = _last_actions(campaign_id, entities, today)
+    decisions = decide(
+        engine_rule,
+        evaluate(engine_rule, panel, portfolio_lag_cdf(today=today)),
+        active=active,
+        budgets=np.array(entities.budgets),
+        days_since_action=since,
+    )
+    return [
+        {
+            "ad_group_id": entities.ad_group_ids[d.entity],
+            "platform_campaign_id": entities.platform_campaign_ids[d.entity],
+            "action": d.kind,
+            "budget_before": d.budget_before,
+            "budget_after": d.budget_after,
+            "evidence": {k: (v if np.isfinite(v) else None) for k, v in d.evidence.items()},
+        }
+        for d in decisions
+    ]
