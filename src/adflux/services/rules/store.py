@@ -113,6 +113,11 @@ class CampaignBacktest:
     result: BacktestResult
     entity_ids: list[dict[str, int | None]]
     first_day: date  # the date of the panel's first column (decisions count days from it)
+    campaign_name: str = ""
+
+    def decision_day(self, column: int) -> date:
+        """The date of a replayed decision."""
+        return self.first_day + timedelta(days=column)
 
 
 def backtest_rule(
@@ -127,7 +132,8 @@ def backtest_rule(
     """Replay a stored rule (or an unsaved spec) on the campaign's last ``days`` days, lag matured."""
     if not 1 <= days <= MAX_BACKTEST_DAYS:
         raise ValidationFailed(f"A backtest covers 1 to {MAX_BACKTEST_DAYS} days")
-    if db.session.get(Campaign, campaign_id) is None:
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
         raise NotFound(f"Campaign {campaign_id} not found")
     if rule_id is not None:
         stored = get_rule(rule_id)
@@ -152,4 +158,4 @@ def backtest_rule(
         {"ad_group_id": g, "platform_campaign_id": p}
         for g, p in zip(entities.ad_group_ids, entities.platform_campaign_ids, strict=True)
     ]
-    return CampaignBacktest(campaign_id, days, result, ids, today - timedelta(days=history))
+    return CampaignBacktest(campaign_id, days, result, ids, today - timedelta(days=history), campaign.name)
