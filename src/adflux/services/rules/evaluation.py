@@ -90,6 +90,8 @@ def evaluate_campaign(*, campaign_id: int, today: date | None = None) -> list[Op
             _extras(campaign, today, len(entities.budgets)),
         )
         since, active = _last_actions(campaign_id, entities, today)
+        if stored.level == "campaign":
+            active[:] = campaign.status in ("active", "partially_active")
         decisions = decide(
             engine_rule,
             evaluate(engine_rule, panel, cdf),
