@@ -144,6 +144,46 @@ TASK_TRAIN_SEGMENTATION = "adflux.tasks.segmentation.train_segmentation"
 TASK_RUN_FEED = "adflux.tasks.feeds.run_feed"
 TASK_FOLLOW_JOB = "adflux.tasks.feeds.follow_job"
 TASK_IMPORT_FILE = "adflux.tasks.imports.import_file"
+RULE_METRICS: tuple[str, ...] = (
+    "spend",
+    "applications",
+    "cpa",
+    "ctr",
+    "cpc",
+    "frequency",
+    "pacing",
+    "days_left",
+)
+RULE_OPERATORS: tuple[str, ...] = (">", ">=", "<", "<=")
+RULE_ACTIONS: tuple[str, ...] = ("pause", "resume", "budget", "notify")
+RULE_LEVELS: tuple[str, ...] = ("campaign", "platform_campaign", "ad_group")
+RULE_CPA_MODES: tuple[str, ...] = ("lag_aware", "matured", "raw")
+RULE_TEMPLATES: tuple[str, ...] = ("stop_loss", "scale_winners", "revive", "end_of_flight")
+PACING_MODES: tuple[str, ...] = ("even", "front_loaded")
+RULE_METRIC_LABELS: dict[str, str] = {
+    "spend": "Gasto",
+    "applications": "Postulaciones",
+    "cpa": "CPA",
+    "ctr": "CTR",
+    "cpc": "CPC",
+    "frequency": "Frecuencia",
+    "pacing": "Ritmo de gasto",
+    "days_left": "Días restantes",
+}
+RULE_ACTION_LABELS: dict[str, str] = {
+    "pause": "Pausar",
+    "resume": "Reanudar",
+    "budget": "Cambiar presupuesto diario",
+    "notify": "Notificar",
+}
+PACING_WARNING_LABELS: dict[str, str] = {
+    "cannot_land": "No alcanzará el presupuesto total (audiencia pequeña o plataforma que no entrega)",
+    "no_end_date": "Sin fecha de fin: se aplica un tope mensual",
+    "ahead": "Gastando por encima del plan",
+    "behind": "Gastando por debajo del plan",
+    "ended": "La campaña terminó su vuelo",
+}
+TASK_EVALUATE_OPTIMIZATION = "adflux.tasks.optimization.evaluate_optimization"
 
 # Reports group by these dimensions; imports read these formats.
 REPORT_DIMENSIONS: tuple[str, ...] = ("campaign", "platform", "segment", "category", "day")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from adflux.sandbox.scenario import DEFAULT, load_scenario
 from adflux.sandbox.server import SandboxServer, serve_sandbox, start_sandbox_in_thread
 from adflux.services.platform_access import EMBEDDED_SANDBOX_KEY
 from adflux.settings import current_settings
@@ -84,6 +85,18 @@ def fresh_sandbox(start_date: date) -> SandboxServer | None:
     if previous is not None:
         previous.stop()
     return server
+
+
+def use_scenario(path: str | None, seed: int = 0) -> str:
+    """Simulate the market of the scenario file at ``path`` (None: the default); its name.
+
+    Raises ValueError with a one-line message when the file is unreadable or malformed.
+    """
+    from adflux.sandbox.simulator import use_market
+
+    scenario = DEFAULT if path is None else load_scenario(path)
+    use_market(scenario, seed)
+    return scenario.name
 
 
 def serve(host: str, port: int, *, latency_ms: float = 0, seed: int = 0, store: str | None = None) -> None:

@@ -237,7 +237,13 @@ def test_the_ledger_helper_and_endpoint_agree_and_a_paused_campaign_stops_accrui
 
         assert http.get("/__sandbox/ledger").json()["ledger"] == server.spend_ledger()
     assert paused["spend_micros"] > 0
-    assert server.spend_ledger("meta")["meta"][campaign_id] == paused
+    later = server.spend_ledger("meta")["meta"][campaign_id]
+    # Nothing more is bought once paused; applications credited late to the paid days still arrive
+    # (the market's attribution lag), so only they may grow.
+    assert {k: v for k, v in later.items() if k != "applications"} == {
+        k: v for k, v in paused.items() if k != "applications"
+    }
+    assert later["applications"] >= paused["applications"]
 
 
 def test_reset_empties_the_store_for_every_server_and_ids_go_on(start_server):

@@ -22,6 +22,7 @@ from adflux.api import (
     playbooks,
     reports,
     response_cache,
+    rules,
     segments,
     tasks,
     tokens,
@@ -51,6 +52,8 @@ def init_app(app: Flask) -> None:
     smorest_api.register_blueprint(feeds.blp, url_prefix=f"/api/v1{feeds.URL_PREFIX}")
     smorest_api.register_blueprint(playbooks.blp, url_prefix=f"/api/v1{playbooks.URL_PREFIX}")
     smorest_api.register_blueprint(playbooks.approvals_blp, url_prefix="/api/v1/approvals")
+    smorest_api.register_blueprint(rules.blp, url_prefix=f"/api/v1{rules.URL_PREFIX}")
+    smorest_api.register_blueprint(rules.pacing_blp, url_prefix="/api/v1/pacing")
     health.init_probes(app)  # /healthz and /readyz, outside /api: probes carry no token
     register_error_handlers(app)
     auth.init_app(app)  # default deny: every /api/ request is authenticated and authorised

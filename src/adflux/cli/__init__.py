@@ -108,6 +108,7 @@ def _register() -> None:
         jobs,
         ops,
         reports,
+        rules,
         sandbox,
         security,
         segments,
@@ -129,6 +130,7 @@ def _register() -> None:
         segments,
         security,
         automation,
+        rules,
     ):
         module.register(main)
 

@@ -24,7 +24,17 @@ import click
     help="The sandbox's own SQLite file: objects, clock, ids and reports survive restarts and are "
     "shared with every sandbox process on the same file. Default: none, everything in memory.",
 )
-def sandbox(host: str, port: int, latency_ms: float, seed: int, store_path: str | None) -> None:
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help='Market scenario file (JSON; see docs/TECHNICAL_DOCS.md, "Market scenarios"): the hidden '
+    "truth the simulator plays. Default: the built-in scenario.",
+)
+def sandbox(
+    host: str, port: int, latency_ms: float, seed: int, store_path: str | None, scenario_path: str | None
+) -> None:
     """Emulate the Meta, Google Ads, X, TikTok and Snapchat APIs (control endpoints under /__sandbox/).
 
     Without --store the sandbox forgets everything when it stops; with --store PATH it remembers,
@@ -32,10 +42,15 @@ def sandbox(host: str, port: int, latency_ms: float, seed: int, store_path: str 
     """
     from adflux import embedded
 
+    try:
+        scenario = embedded.use_scenario(scenario_path, seed)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(
         f"Platform sandbox on http://{host}:{port}/ — point AdFlux at it with ADFLUX_PLATFORM_BASE_URL"
     )
+    click.echo(f"Market scenario: {scenario} (seed {seed})")
     if store_path:
         click.echo(f"Sandbox state kept in {store_path}")
     embedded.serve(host, port, latency_ms=latency_ms, seed=seed, store=store_path)

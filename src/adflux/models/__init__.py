@@ -7,6 +7,7 @@ from adflux.models.feeds import FeedRun, JobFeed, Playbook
 from adflux.models.jobs import JobOpening
 from adflux.models.metrics import CampaignMetricDaily, DailyMetricTotal, MetricDaily, SegmentMetricDaily
 from adflux.models.ops import Alert, AuditEvent, RequestStat, TaskRun
+from adflux.models.optimization import CampaignPacing, OptimizationDecision, Rule
 from adflux.models.platforms import PlatformAccount, PlatformObject
 from adflux.models.segmentation import CandidateSegment, Segment, SegmentationModel
 from adflux.models.text_folding import folded
@@ -22,6 +23,7 @@ __all__ = [
     "AuditEvent",
     "Campaign",
     "CampaignMetricDaily",
+    "CampaignPacing",
     "Candidate",
     "CandidatePersona",
     "CandidateSegment",
@@ -31,11 +33,13 @@ __all__ = [
     "JobFeed",
     "JobOpening",
     "MetricDaily",
+    "OptimizationDecision",
     "PlatformAccount",
     "PlatformCampaign",
     "PlatformObject",
     "Playbook",
     "RequestStat",
+    "Rule",
     "Segment",
     "SegmentMetricDaily",
     "SegmentationModel",

@@ -1,20 +1,41 @@
 """The deterministic performance simulator: budget -> impressions -> clicks -> applications.
 
-The affinities below (platform x audience profile, profile x job category, platform x category)
-are the sandbox's hidden truth: AdFlux never sees them and has to discover from the metrics
-which platform and segment work for which jobs. Same inputs always give the same numbers.
+It reads what an ad group targets and advertises (its audience profile and job category) and asks
+the market (:mod:`adflux.sandbox.market`) under the active scenario (:mod:`adflux.sandbox.scenario`)
+what a day delivers: the scenario's affinities, saturation, lag and noise are the sandbox's hidden
+truth, which AdFlux never sees. Applications are reported as credited by the day of the report
+(platforms restate recent days as late applications arrive). Same scenario, seed and inputs
+always give the same numbers.
 """
 
 from __future__ import annotations
 
-import hashlib
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from adflux.constants import JOB_CATEGORIES
+from adflux.sandbox.market import GroupTraits, deliver, stable_unit
+from adflux.sandbox.scenario import DEFAULT, Scenario
 from adflux.sandbox.units import Unit
+
+# The market every sandbox in this process simulates (set once at start-up by `adflux sandbox`).
+_market: dict[str, object] = {"scenario": DEFAULT, "seed": 0}
+
+
+def use_market(scenario: Scenario, seed: int = 0) -> None:
+    """Make ``scenario`` with ``seed`` the market this process's sandbox simulates."""
+    _market["scenario"] = scenario
+    _market["seed"] = seed
+
+
+def current_market() -> tuple[Scenario, int]:
+    """The active scenario and seed."""
+    scenario, seed = _market["scenario"], _market["seed"]
+    assert isinstance(scenario, Scenario) and isinstance(seed, int)
+    return scenario, seed
+
 
 # Audience profiles the simulator recognises from what an ad group targets.
 PROFILE_KEYWORDS: dict[str, tuple[str, ...]] = {
@@ -83,48 +104,9 @@ CATEGORY_KEYWORDS: dict[str, tuple[str, ...]] = {
     "legal": ("abogad", "juridic", "legal", "derecho"),
 }
 
-# Cost per thousand impressions in COP (Google search is bought per click instead).
-CPM = {"meta": 9_000, "google": 0, "x": 14_000, "tiktok": 7_000, "snapchat": 8_000}
-GOOGLE_CPC = 1_400
-BASE_CTR = {"meta": 0.011, "google": 0.045, "x": 0.008, "tiktok": 0.009, "snapchat": 0.007}
-BASE_CVR = {"meta": 0.06, "google": 0.09, "x": 0.03, "tiktok": 0.045, "snapchat": 0.035}
-ENGAGEMENT_RATE = {"meta": 0.004, "google": 0.0, "x": 0.012, "tiktok": 0.02, "snapchat": 0.015}
-
-PLATFORM_PROFILE: dict[str, dict[str, float]] = {
-    "meta": {"joven_digital": 0.9, "operativo": 1.35, "profesional": 0.95, "comercial": 1.3, "amplio": 1.0},
-    "google": {"joven_digital": 1.1, "operativo": 0.85, "profesional": 1.4, "comercial": 1.0, "amplio": 1.0},
-    "x": {"joven_digital": 1.3, "operativo": 0.6, "profesional": 1.1, "comercial": 0.8, "amplio": 0.9},
-    "tiktok": {"joven_digital": 1.6, "operativo": 1.1, "profesional": 0.6, "comercial": 1.2, "amplio": 1.0},
-    "snapchat": {"joven_digital": 1.4, "operativo": 0.9, "profesional": 0.5, "comercial": 1.0, "amplio": 0.8},
-}
-PROFILE_FIT: dict[str, dict[str, float]] = {
-    "joven_digital": {"tecnologia": 1.8, "mercadeo_publicidad": 1.5, "servicio_cliente": 1.1, "legal": 0.5},
-    "operativo": {
-        "logistica_transporte": 1.9,
-        "produccion_operarios": 1.9,
-        "construccion": 1.6,
-        "tecnologia": 0.4,
-    },
-    "profesional": {
-        "contabilidad_finanzas": 1.7,
-        "salud": 1.5,
-        "ingenieria": 1.6,
-        "legal": 1.6,
-        "educacion": 1.4,
-    },
-    "comercial": {"ventas": 1.9, "servicio_cliente": 1.6, "hoteleria_turismo": 1.5, "ingenieria": 0.6},
-    "amplio": {},
-}
-
 
 def _fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-
-
-def _unit_hash(*parts: object) -> float:
-    """A stable pseudo-random number in [0, 1) from the parts."""
-    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 def profile_of(unit: Unit) -> str:
@@ -143,11 +125,32 @@ def category_of(unit: Unit) -> str | None:
     return best if scores[best] else None
 
 
-def platform_category(platform: str, category: str | None) -> float:
-    """Hidden platform x category affinity, 0.8-1.25."""
+def platform_category(
+    platform: str, category: str | None, scenario: Scenario = DEFAULT, seed: int = 0
+) -> float:
+    """Hidden platform x category affinity, within the scenario's spread."""
     if category is None:
         return 1.0
-    return 0.8 + 0.45 * _unit_hash("platform-category", platform, JOB_CATEGORIES.index(category))
+    low, high = scenario.platform_category_spread
+    return low + (high - low) * stable_unit(
+        "platform-category", seed, platform, JOB_CATEGORIES.index(category)
+    )
+
+
+def traits_of(unit: Unit, scenario: Scenario = DEFAULT, seed: int = 0) -> GroupTraits:
+    """What the market needs to know about an ad group."""
+    profile = profile_of(unit)
+    category = category_of(unit)
+    return GroupTraits(
+        key=unit.group_id,
+        platform=unit.platform,
+        profile=profile,
+        category=category,
+        fit=scenario.profile_fit[profile].get(category or "", 1.0),
+        platform_fit=platform_category(unit.platform, category, scenario, seed),
+        leads=unit.objective == "leads",
+        custom_audience=unit.custom_audience,
+    )
 
 
 @dataclass(frozen=True)
@@ -166,45 +169,29 @@ class DayMetrics:
         return cls(0, 0, 0, 0, 0, 0)
 
 
-def _round(value: float, *key: object) -> int:
-    """Round using a stable random threshold, so small expected values still average right."""
-    whole = int(value)
-    return whole + (1 if value - whole > _unit_hash("round", *key) else 0)
+def simulate_day(
+    unit: Unit, day: date, budget_left: float | None = None, as_of: date | None = None
+) -> DayMetrics:
+    """Metrics for one active day; ``budget_left`` caps spend in pesos.
 
-
-def simulate_day(unit: Unit, day: date, budget_left: float | None = None) -> DayMetrics:
-    """Metrics for one active day; ``budget_left`` caps spend in pesos."""
-    platform = unit.platform
-    noise = 0.85 + 0.3 * _unit_hash(platform, unit.group_id, day)
-    weekend = 0.85 if day.weekday() >= 5 else 1.0
-    pacing = 0.92 + 0.08 * _unit_hash("pace", unit.group_id, day)
-    spend = unit.daily_budget * pacing * weekend
+    Applications are those credited by the report of ``as_of`` (None: every one, matured).
+    """
+    scenario, seed = current_market()
+    budget = float(unit.daily_budget)
     if budget_left is not None:
-        spend = min(spend, max(0, budget_left))
-    if spend <= 0:
+        budget = min(budget, max(0.0, budget_left))
+    if budget <= 0:
         return DayMetrics.zero()
-    profile = profile_of(unit)
-    category = category_of(unit)
-    reach_affinity = PLATFORM_PROFILE[platform][profile]
-    fit = PROFILE_FIT[profile].get(category or "", 1.0)
-    platform_fit = platform_category(platform, category)
-    ctr = BASE_CTR[platform] * reach_affinity * (0.7 + 0.3 * fit) * platform_fit * noise
-    cvr = BASE_CVR[platform] * fit * platform_fit * (1.3 if unit.objective == "leads" else 1.0)
-    if unit.custom_audience:
-        # Candidates who already know the portal convert better.
-        cvr *= 1.6
-    key = (unit.group_id, day)
-    if platform == "google":
-        clicks = _round(spend / (GOOGLE_CPC / (reach_affinity * noise)), "clicks", *key)
-        impressions = max(clicks, _round(clicks / min(0.5, ctr), "imp", *key))
-    else:
-        impressions = _round(spend / CPM[platform] * 1000 * noise, "imp", *key)
-        clicks = min(impressions, _round(impressions * ctr, "clicks", *key))
-    frequency = 1.15 + 0.6 * _unit_hash("freq", *key)
-    reach = min(impressions, _round(impressions / frequency, "reach", *key))
-    engagements = clicks + _round(impressions * ENGAGEMENT_RATE[platform] * reach_affinity, "eng", *key)
-    applications = min(clicks, _round(clicks * cvr, "apps", *key))
-    return DayMetrics(impressions, reach, clicks, engagements, round(spend * 1_000_000), applications)
+    delivery = deliver(scenario, seed, traits_of(unit, scenario, seed), day, budget)
+    applications = delivery.applications if as_of is None else delivery.reported((as_of - day).days)
+    return DayMetrics(
+        delivery.impressions,
+        delivery.reach,
+        delivery.clicks,
+        delivery.engagements,
+        round(delivery.spend * 1_000_000),
+        min(delivery.clicks, applications),
+    )
 
 
 def unit_days(
@@ -224,7 +211,7 @@ def unit_days(
     while day <= last:
         if unit.active_on(day):
             left = None if cap_share is None else (cap_share * 1_000_000 - spent) / 1_000_000
-            metrics = simulate_day(unit, day, left)
+            metrics = simulate_day(unit, day, left, as_of=today)
             spent += metrics.spend_micros
             if day >= since:
                 rows[day] = metrics

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from adflux.web.views import alerts, approvals, audit, campaigns, feeds, overview, playbooks, segments, tasks
+from adflux.web.views import (
+    alerts,
+    approvals,
+    audit,
+    campaigns,
+    feeds,
+    overview,
+    playbooks,
+    rules,
+    segments,
+    tasks,
+)
 from adflux.web.views.blueprint import bp
 
 __all__ = [
@@ -14,6 +25,7 @@ __all__ = [
     "feeds",
     "overview",
     "playbooks",
+    "rules",
     "segments",
     "tasks",
 ]

@@ -1,0 +1,232 @@
+"""Rules (add, list, test, backtest, enable, disable) and pacing from the command line, via the API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from adflux.cli import CliContext, pass_cli
+from adflux.cli.output import console, cop, number, print_json, print_table
+from adflux.constants import (
+    PACING_MODES,
+    PACING_WARNING_LABELS,
+    RULE_ACTION_LABELS,
+    RULE_METRIC_LABELS,
+    RULE_TEMPLATES,
+)
+
+CPA_MODE_ES = {
+    "lag_aware": "con rezago corregido",
+    "matured": "solo días maduros",
+    "raw": "tal como se reporta",
+}
+LEVEL_ES = {"campaign": "campaña", "platform_campaign": "plataforma", "ad_group": "grupo de anuncios"}
+
+
+def _number_es(value: float) -> str:
+    return number(value) if abs(value) >= 100 else f"{value:g}".replace(".", ",")
+
+
+def rule_text(spec: dict[str, Any]) -> str:
+    """'CPA > $ 30.000 (7 días) y Gasto ≥ $ 40.000 (7 días) → Pausar'."""
+    joiner = " y " if spec.get("combine", "all") == "all" else " o "
+    parts = []
+    for c in spec.get("conditions", []):
+        money = c["metric"] in ("spend", "cpa", "cpc")
+        value = cop(c["value"]) if money else _number_es(c["value"])
+        parts.append(
+            f"{RULE_METRIC_LABELS.get(c['metric'], c['metric'])} {c['op']} {value} ({c['window']} días)"
+        )
+    action = spec.get("action", {})
+    label = RULE_ACTION_LABELS.get(action.get("kind"), action.get("kind"))
+    if action.get("percent") is not None:
+        label += f" {action['percent']:+g} %"
+    elif action.get("amount") is not None:
+        label += f" {'+' if action['amount'] >= 0 else '−'}{cop(abs(action['amount']))}"
+    return f"{joiner.join(parts)} → {label}"
+
+
+def show_rules(rules: list[dict[str, Any]], title: str = "Reglas") -> None:
+    print_table(
+        title,
+        [
+            ("ID", "id"),
+            ("Regla", "name"),
+            ("Campaña", lambda r: r.get("campaign_id") or "todas"),
+            ("Nivel", lambda r: LEVEL_ES.get(r["level"], r["level"])),
+            ("Condiciones → acción", lambda r: rule_text(r["spec"])),
+            ("CPA", lambda r: CPA_MODE_ES.get(r["spec"].get("cpa_mode"), "")),
+            ("Activa", lambda r: "sí" if r["enabled"] else "no"),
+        ],
+        rules,
+    )
+
+
+@click.group("rules")
+def rules_group() -> None:
+    """Automated actions on the numbers (lag-aware); backtest before enabling."""
+
+
+@rules_group.command("add")
+@click.option("--name", required=True, help="A name for the rule.")
+@click.option(
+    "--campaign", "campaign_id", type=click.IntRange(min=1), help="Only this campaign (default: all)."
+)
+@click.option("--template", type=click.Choice(RULE_TEMPLATES), help="Sized from the campaign's target CPA.")
+@click.option("--spec", help='JSON rule: {"conditions": [...], "action": {...}, ...} (docs: TECHNICAL_DOCS).')
+@click.option("--level", type=click.Choice(["campaign", "platform_campaign", "ad_group"]))
+@pass_cli
+def add(
+    cli: CliContext,
+    name: str,
+    campaign_id: int | None,
+    template: str | None,
+    spec: str | None,
+    level: str | None,
+) -> None:
+    """Save a rule (disabled: backtest it, then enable it)."""
+    body: dict[str, Any] = {"name": name, "campaign_id": campaign_id, "template": template}
+    if spec:
+        try:
+            body["spec"] = json.loads(spec)
+        except json.JSONDecodeError as error:
+            raise click.ClickException(f"--spec is not JSON: {error.msg}") from None
+    if level:
+        body["level"] = level
+    rule = cli.client.post("/rules", json={k: v for k, v in body.items() if v is not None})
+    if cli.as_json:
+        return print_json(rule)
+    show_rules([rule], title=f"Regla {rule['id']} guardada (inactiva)")
+    console.print(
+        f"Pruébela con [bold]adflux rules backtest {rule['id']} --campaign ID[/] y actívela con "
+        f"[bold]adflux rules enable {rule['id']}[/]."
+    )
+
+
+@rules_group.command("list")
+@pass_cli
+def list_rules(cli: CliContext) -> None:
+    """Every rule, enabled or not."""
+    rules = cli.client.get("/rules")
+    if cli.as_json:
+        return print_json(rules)
+    show_rules(rules)
+
+
+def _evidence(evidence: dict[str, Any]) -> str:
+    parts = []
+    for key in ("cpa", "cpa_low", "cpa_high", "spend", "applications_expected"):
+        if evidence.get(key) is not None:
+            value = (
+                cop(evidence[key]) if key != "applications_expected" else _number_es(round(evidence[key], 1))
+            )
+            parts.append(f"{key}: {value}")
+    return " · ".join(parts)
+
+
+@rules_group.command("test")
+@click.argument("rule_id", type=click.IntRange(min=1))
+@click.option("--campaign", "campaign_id", type=click.IntRange(min=1), required=True)
+@pass_cli
+def test(cli: CliContext, rule_id: int, campaign_id: int) -> None:
+    """What the rule would do on the campaign today (nothing is done)."""
+    decisions = cli.client.get(f"/rules/{rule_id}/test", campaign_id=campaign_id)
+    if cli.as_json:
+        return print_json(decisions)
+    if not decisions:
+        return console.print("Hoy la regla no haría nada en esta campaña.")
+    print_table(
+        "Lo que haría hoy (no se hace nada)",
+        [
+            ("Grupo", lambda r: r.get("ad_group_id") or "—"),
+            ("Acción", lambda r: RULE_ACTION_LABELS.get(r["action"], r["action"])),
+            ("Presupuesto", lambda r: f"{cop(r['budget_before'])} → {cop(r['budget_after'])}"),
+            ("Cifras", lambda r: _evidence(r["evidence"])),
+        ],
+        decisions,
+    )
+
+
+@rules_group.command("backtest")
+@click.argument("rule_id", type=click.IntRange(min=1))
+@click.option("--campaign", "campaign_id", type=click.IntRange(min=1), required=True)
+@click.option("--days", type=click.IntRange(1, 90), default=28, show_default=True)
+@pass_cli
+def backtest(cli: CliContext, rule_id: int, campaign_id: int, days: int) -> None:
+    """Replay the rule on the campaign's last N days, applications matured as the lag says."""
+    result = cli.client.get(f"/rules/{rule_id}/backtest", campaign_id=campaign_id, days=days)
+    if cli.as_json:
+        return print_json(result)
+    console.print(
+        f"Últimos {days} días: gasto {cop(result['spend'])}, "
+        f"{_number_es(result['applications'])} postulaciones (maduras), "
+        f"CPA {cop(result['cpa_before'])} → con la regla {cop(result['cpa_after'])}."
+    )
+    console.print(
+        f"Habría ahorrado {cop(result['spend_saved'])} y perdido "
+        f"{_number_es(round(result['applications_lost'], 1))} postulaciones."
+    )
+    if result["decisions"]:
+        print_table(
+            "Decisiones que habría tomado",
+            [
+                ("Día", "date"),
+                ("Grupo", lambda r: r.get("ad_group_id") or "—"),
+                ("Acción", lambda r: RULE_ACTION_LABELS.get(r["action"], r["action"])),
+                ("Cifras", lambda r: _evidence(r["evidence"])),
+            ],
+            result["decisions"],
+        )
+
+
+def _switch(name: str, enabled: bool) -> None:
+    @rules_group.command(name)
+    @click.argument("rule_id", type=click.IntRange(min=1))
+    @pass_cli
+    def command(cli: CliContext, rule_id: int) -> None:
+        rule = cli.client.patch(f"/rules/{rule_id}", json={"enabled": enabled})
+        if cli.as_json:
+            return print_json(rule)
+        console.print(f"Regla {rule_id} «{rule['name']}» {'activada' if enabled else 'desactivada'}.")
+
+    command.__doc__ = "Enable a rule (it acts after every metrics sync)." if enabled else "Disable a rule."
+
+
+_switch("enable", True)
+_switch("disable", False)
+
+
+@click.command("pacing")
+@click.argument("campaign_id", type=click.IntRange(min=1))
+@click.option("--mode", type=click.Choice(PACING_MODES), help="Turn pacing on: even or front-loaded.")
+@click.option(
+    "--monthly-cap", type=click.IntRange(min=1), help="Without an end date: the most per month, COP."
+)
+@click.option("--off", is_flag=True, help="Turn pacing off.")
+@pass_cli
+def pacing(cli: CliContext, campaign_id: int, mode: str | None, monthly_cap: int | None, off: bool) -> None:
+    """A campaign's pacing: planned vs spent, today's daily budget and warnings; --mode/--off change it."""
+    if mode or off or monthly_cap:
+        body = {"mode": mode or "even", "enabled": not off, "monthly_cap": monthly_cap}
+        state = cli.client.request("PUT", f"/pacing/{campaign_id}", json=body)
+    else:
+        state = cli.client.get(f"/pacing/{campaign_id}")
+    if cli.as_json:
+        return print_json(state)
+    mode_es = "uniforme" if state["mode"] == "even" else "concentrado al inicio"
+    console.print(f"Campaña {campaign_id} · ritmo {mode_es} · {'activo' if state['enabled'] else 'inactivo'}")
+    console.print(
+        f"Gastado {cop(state['spent'])} de {cop(state['budget_total'])} (plan a la fecha "
+        f"{cop(state['planned_to_date'])}); quedan {cop(state['remaining'])} "
+        f"en {number(state['days_left'])} días."
+    )
+    console.print(f"Presupuesto diario de hoy: {cop(state['daily_budget'])}")
+    for warning in state["warnings"]:
+        console.print(f"[yellow]Aviso:[/] {PACING_WARNING_LABELS.get(warning, warning)}")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(rules_group)
+    group.add_command(pacing)

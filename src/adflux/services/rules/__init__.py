@@ -1,0 +1,1 @@
+"""Rules (automated actions) and pacing: storing them, evaluating them on the metrics, acting."""
