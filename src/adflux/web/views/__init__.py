@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
-from adflux.web.views import alerts, approvals, audit, campaigns, feeds, overview, playbooks, segments, tasks
+from adflux.web.views import (
+    admin,
+    alerts,
+    approvals,
+    audit,
+    campaign_builder,
+    campaigns,
+    feeds,
+    jobs,
+    overview,
+    platform_accounts,
+    playbooks,
+    segments,
+    tasks,
+)
 from adflux.web.views.blueprint import bp
 
 __all__ = [
+    "admin",
     "alerts",
     "approvals",
     "audit",
     "bp",
+    "campaign_builder",
     "campaigns",
     "feeds",
+    "jobs",
     "overview",
+    "platform_accounts",
     "playbooks",
     "segments",
     "tasks",
