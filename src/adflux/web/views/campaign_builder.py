@@ -73,10 +73,7 @@ def campaign_review(campaign_id: int) -> str:
     """A draft before publishing: each platform's ad mock-up, compliance, and the spend per platform."""
     campaign = campaigns_service.get_campaign(campaign_id=campaign_id)
     preview = campaigns_service.preview_campaign(campaign_id=campaign_id)
-    platforms = [
-        {**item, "summary": compliance_summary(item["platform"], item["ad_groups"])}
-        for item in preview["platforms"]
-    ]
+    platforms = [{**item, "summary": compliance_summary(item["ad_groups"])} for item in preview["platforms"]]
     return render_template(
         "campaigns/review.html",
         campaign=campaign,

@@ -116,9 +116,7 @@ def campaign_detail(campaign_id: int) -> str:
         can_act=can_act,
         can_edit=can_act and campaign_changes_available(),
         preview={p["platform"]: p for p in preview["platforms"]},
-        compliance={
-            p["platform"]: compliance_summary(p["platform"], p["ad_groups"]) for p in preview["platforms"]
-        },
+        compliance={p["platform"]: compliance_summary(p["ad_groups"]) for p in preview["platforms"]},
         comparison=comparison,
         charts=chart_specs,
         since=since,
