@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -24,6 +23,7 @@ from adflux.web.auth import current_session_user, login_required
 from adflux.web.compliance_text import compliance_summary
 from adflux.web.formatting import shown_status, status_label
 from adflux.web.views.blueprint import PAGE_SIZE, bp, page_number
+from adflux.web.views.campaign_changes import changes_available
 from adflux.web.views.overview import last_day
 
 logger = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def campaign_detail(campaign_id: int) -> str:
         campaign=campaign,
         pacing=campaign_pacing(campaign),
         can_act=can_act,
-        can_edit=can_act and campaign_changes_available(),
+        can_edit=can_act and changes_available(),
         preview={p["platform"]: p for p in preview["platforms"]},
         compliance={p["platform"]: compliance_summary(p["ad_groups"]) for p in preview["platforms"]},
         comparison=comparison,
@@ -137,11 +137,6 @@ def _flash_publishing(campaign_id: int) -> None:
     shown = shown_status(campaign)
     category = "error" if shown in ("failed", "partially_active") else "success"
     flash(_("Publishing finished: the campaign is %(status)s.", status=status_label(shown)), category)
-
-
-def campaign_changes_available() -> bool:
-    """Whether the live-campaign change service is installed (it comes with another issue)."""
-    return importlib.util.find_spec("adflux.services.campaigns.changes") is not None
 
 
 def _platform_ids(platform_campaign: Any) -> list[tuple[str, str]]:
