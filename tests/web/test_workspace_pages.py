@@ -231,3 +231,31 @@ def test_a_manager_changes_a_live_campaign_and_every_platform_follows(app, manag
         assert sum(shares) == 3_000_000
     bad = manager.post(f"/campaigns/{campaign_id}/edit", data={"csrf_token": token, "budget_total": "mucho"})
     assert bad.status_code == 400 and "número entero de pesos" in bad.get_data(as_text=True)
+
+
+def test_segments_use_the_campaigns_ids_say_their_traits_with_shares_and_explain_metrics(app, web_as):
+    with app.app_context():
+        segments = make_segments(2)
+        model = segments[0].model
+        model.silhouette, model.davies_bouldin, model.calinski_harabasz = 0.41, 0.9, 1500.0
+        db.session.commit()
+        ids = [s.id for s in segments]
+        campaign_id = campaigns_service.create_campaign(
+            job_id=make_job().id, platforms=["meta"], budget_total=1_000_000, segment_ids=ids
+        ).id
+    viewer = web_as("viewer")
+    html = viewer.get("/segments").get_data(as_text=True)
+    assert f"#{ids[0]} Segmento 0" in html and f"#{ids[1]} Segmento 1" in html
+    assert "Bogotá (60 %)" in html and "tecnologia (90 %)" in html
+    assert "más bajo significa que los segmentos se traslapan menos" in html
+    assert "/segments/train" not in html  # only admins train or activate
+    assert f"#{ids[0]} Segmento 0" in viewer.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
+    assert viewer.post("/segments/activate", data={"version": "1"}).status_code in (400, 403)
+    admin = web_as("admin")
+    assert "/segments/train" in admin.get("/segments").get_data(as_text=True)
+    token = csrf_token(admin, "/segments")
+    response = admin.post("/segments/activate", data={"csrf_token": token, "version": "1"})
+    # Version 1 is already the active one: said in a message, not a crash.
+    assert response.status_code == 302
+    assert "flash-error" in admin.get(response.headers["Location"]).get_data(as_text=True)
+    assert admin.post("/segments/activate", data={"csrf_token": token, "version": "99"}).status_code == 404
