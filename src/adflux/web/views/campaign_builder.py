@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -26,7 +27,7 @@ from adflux.web.views.blueprint import bp
 
 logger = logging.getLogger(__name__)
 
-OBJECTIVE_LABELS = {"traffic": "Traffic", "leads": "Applications"}
+OBJECTIVE_LABELS = {"traffic": _l("visits to the opening"), "leads": _l("applications")}
 # The builder offers at most this many open openings in its list (the jobs page finds the rest).
 JOB_CHOICES = 200
 
@@ -79,7 +80,7 @@ def campaign_review(campaign_id: int) -> str:
         campaign=campaign,
         platforms=platforms,
         platform_labels=PLATFORM_LABELS,
-        objective_labels={k: _(v) for k, v in OBJECTIVE_LABELS.items()},
+        objective_labels=OBJECTIVE_LABELS,
     )
 
 
@@ -175,5 +176,5 @@ def _builder_context(form: MultiDict[str, str], errors: dict[str, str], twin: An
         "platform_labels": PLATFORM_LABELS,
         "segments": segments,
         "segment_results": results,
-        "objectives": {k: _(v) for k, v in OBJECTIVE_LABELS.items()},
+        "objectives": OBJECTIVE_LABELS,
     }
