@@ -259,3 +259,16 @@ def test_segments_use_the_campaigns_ids_say_their_traits_with_shares_and_explain
     assert response.status_code == 302
     assert "flash-error" in admin.get(response.headers["Location"]).get_data(as_text=True)
     assert admin.post("/segments/activate", data={"csrf_token": token, "version": "99"}).status_code == 404
+
+
+def test_the_overview_kpis_say_their_change_against_the_previous_period(app, viewer):
+    with app.app_context():
+        campaign = campaigns_service.create_campaign(
+            job_id=make_job().id, platforms=["meta"], budget_total=5_000_000
+        )
+        add_metrics(campaign.id, days=14)
+    html = viewer.get("/?days=7").get_data(as_text=True)
+    # Spend per day grows by 1.000 pesos: 7 days of 45.000–51.000 (336.000) against 38.000–44.000
+    # (287.000): +17 %.
+    assert "+17 % frente al periodo anterior" in html
+    assert html.count("frente al periodo anterior") == 7

@@ -27,6 +27,11 @@ def index() -> str:
     report = reports_service.overview(since=since, until=until)
     by_campaign = reports_service.performance_report(group_by=("campaign",), since=since, until=until)
     top = sorted(by_campaign["rows"], key=lambda r: r["spend"], reverse=True)[:10]
+    # The KPIs' change against the period of the same length just before (rollups: ~1 ms).
+    length = until - since
+    previous = reports_service.overview(
+        since=since - length - timedelta(days=1), until=since - timedelta(days=1)
+    )
     chart_specs = {
         "trend-spend": charts.daily_trend(report["trend"], report["since"], report["until"], "spend", "cop"),
         "trend-applications": charts.daily_trend(
@@ -40,6 +45,7 @@ def index() -> str:
     return render_template(
         "overview.html",
         report=report,
+        previous=previous["totals"],
         top_campaigns=top,
         status_counts=dashboard.campaign_status_counts(),
         charts=chart_specs,
