@@ -21,6 +21,8 @@ from adflux.services.text_search import text_matches
 
 # The orders a campaign list can take: name -> the column it sorts by (ties: newest first).
 SORTS = ("newest", "name", "start_date", "budget", "spend", "applications", "cpa", "status")
+# Orders by results: only these sum every campaign's rollup rows before paging.
+RESULT_SORTS = frozenset({"spend", "applications", "cpa"})
 
 
 def get_campaign(*, campaign_id: int) -> Campaign:
@@ -60,7 +62,8 @@ def list_campaigns(
     collections) for the ~120 objects of a page cost ~3 ms of CPU per request, most of the list.
     """
     statements = _listing_statements(db.session.get_bind().dialect.name)
-    stmt = statements.page
+    by_results = sort in RESULT_SORTS
+    stmt = statements.page_with_results if by_results else statements.page
     if status:
         stmt = stmt.where(Campaign.status == status)
     if job_id:
@@ -68,6 +71,14 @@ def list_campaigns(
     if q and q.strip():
         stmt = stmt.where(text_matches((Campaign.name, JobOpening.title, JobOpening.company), q))
     rows = paginate(_ordered(stmt, sort, descending), page=page, page_size=page_size, as_dicts=True)
+    if not by_results and rows.items:
+        # The page's own results only: an index range per campaign, not the whole rollup table.
+        ids = [values["id"] for values in rows.items]
+        found = {r.campaign_id: r for r in db.session.execute(statements.results, {"ids": ids})}
+        for values in rows.items:
+            result = found.get(values["id"])
+            values["spend_micros"] = int(result.spend_micros) if result else 0
+            values["applications"] = int(result.applications) if result else 0
     campaigns = []
     for values in rows.items:
         values["spend"] = round(values.pop("spend_micros") / 1_000_000)
@@ -97,7 +108,8 @@ def _ordered(stmt: Select[Any], sort: str, descending: bool) -> Select[Any]:
     if sort not in SORTS:
         raise ValidationFailed(f"Unknown order {sort!r}", errors={"sort": [f"one of {', '.join(SORTS)}"]})
     columns = stmt.selected_columns
-    spend, applications = columns.spend_micros, columns.applications
+    spend = columns.get("spend_micros")
+    applications = columns.get("applications")
     keys: dict[str, Any] = {
         "newest": Campaign.id,
         "name": Campaign.name,
@@ -106,7 +118,7 @@ def _ordered(stmt: Select[Any], sort: str, descending: bool) -> Select[Any]:
         "spend": spend,
         "applications": applications,
         # No application yet sorts as the dearest CPA.
-        "cpa": func.coalesce(spend / func.nullif(applications, 0), 10**18),
+        "cpa": func.coalesce(spend / func.nullif(applications, 0), 10**18) if spend is not None else None,
         "status": Campaign.status,
     }
     key = keys[sort]
@@ -119,6 +131,8 @@ class CampaignSummary(SimpleNamespace):
 
 class _ListingStatements(NamedTuple):
     page: Select[Any]
+    page_with_results: Select[Any]
+    results: Select[Any]
     platform_campaigns: Select[Any]
     ad_groups: Select[Any]
 
@@ -153,17 +167,20 @@ def _listing_statements(dialect: str) -> _ListingStatements:
         .group_by(CampaignMetricDaily.campaign_id)
         .subquery()
     )
-    page = (
-        select(
-            *_plain_columns(Campaign),
-            JobOpening.title,
-            JobOpening.company,
-            JobOpening.city,
-            func.coalesce(results.c.spend_micros, 0).label("spend_micros"),
-            func.coalesce(results.c.applications, 0).label("applications"),
-        )
-        .join(JobOpening, JobOpening.id == Campaign.job_id)
-        .outerjoin(results, results.c.campaign_id == Campaign.id)
+    page = select(*_plain_columns(Campaign), JobOpening.title, JobOpening.company, JobOpening.city).join(
+        JobOpening, JobOpening.id == Campaign.job_id
+    )
+    page_with_results = page.add_columns(
+        func.coalesce(results.c.spend_micros, 0).label("spend_micros"),
+        func.coalesce(results.c.applications, 0).label("applications"),
+    ).outerjoin(results, results.c.campaign_id == Campaign.id)
+    sums: list[Any] = [
+        CampaignMetricDaily.campaign_id,
+        func.sum(CampaignMetricDaily.spend_micros).label("spend_micros"),
+        func.sum(CampaignMetricDaily.applications).label("applications"),
+    ]
+    page_results = (
+        select(*sums).where(by_ids(CampaignMetricDaily.campaign_id)).group_by(CampaignMetricDaily.campaign_id)
     )
     platform_campaigns = (
         select(*_plain_columns(PlatformCampaign, without=("targeting", "compliance_report")))
@@ -175,7 +192,7 @@ def _listing_statements(dialect: str) -> _ListingStatements:
         .where(by_ids(AdGroup.platform_campaign_id))
         .order_by(AdGroup.id)
     )
-    return _ListingStatements(page, platform_campaigns, ad_groups)
+    return _ListingStatements(page, page_with_results, page_results, platform_campaigns, ad_groups)
 
 
 def _summaries(stmt: Select[Any], ids: list[int]) -> list[CampaignSummary]:
