@@ -272,3 +272,27 @@ def test_the_overview_kpis_say_their_change_against_the_previous_period(app, vie
     # (287.000): +17 %.
     assert "+17 % frente al periodo anterior" in html
     assert html.count("frente al periodo anterior") == 7
+
+
+def test_hostile_strings_are_escaped_on_the_workspace_pages(app, web_as):
+    hostile = '<script>alert("x")</script>'
+    with app.app_context():
+        job = make_job(title=hostile, company=hostile)
+        segments = make_segments(1)
+        segments[0].name = hostile
+        db.session.commit()
+        campaign_id = campaigns_service.create_campaign(
+            job_id=job.id, platforms=["meta", "x"], budget_total=2_000_000, segment_ids=[segments[0].id]
+        ).id
+        job_id = job.id
+    admin = web_as("admin")
+    for path in (
+        "/jobs",
+        f"/campaigns/new?job_id={job_id}",
+        f"/campaigns/{campaign_id}/review",
+        f"/campaigns/{campaign_id}",
+        "/campaigns?q=alert",
+        "/segments",
+    ):
+        html = admin.get(path).get_data(as_text=True)
+        assert hostile not in html and "&lt;script&gt;" in html, path
