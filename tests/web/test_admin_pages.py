@@ -116,9 +116,13 @@ def test_a_platform_account_is_added_masked_and_deactivated(app, web_as):
     assert "Meta Colombia" in html and "access_token" in html and "muy-secreto" not in html
     with app.app_context():
         account_id = db.session.scalar(select(PlatformAccount.id))
+    admin.post(
+        f"/admin/accounts/{account_id}", data={"csrf_token": token, "name": "Meta CO", "priority": "9"}
+    )
     admin.post(f"/admin/accounts/{account_id}", data={"csrf_token": token, "active": "0"})
     with app.app_context():
-        assert db.session.get(PlatformAccount, account_id).active is False
+        account = db.session.get(PlatformAccount, account_id)
+        assert account.active is False and account.name == "Meta CO" and account.priority == 9
     bad = admin.post(
         "/admin/accounts",
         data={"csrf_token": token, "platform": "myspace", "name": "", "external_account_id": "1"},
