@@ -101,7 +101,8 @@ def test_the_campaign_page_shows_platforms_creatives_compliance_and_charts(app, 
     assert {d["key"] for d in specs["campaign-spend"]["datasets"]} == {"meta", "google"}
     assert "Meta" in html and "Google Ads" in html
     assert headline.replace("&", "&amp;") in html
-    assert "note-" in html  # the compliance report lists what each platform's rules changed
+    # Compliance: one plain line per platform, the changes folded beneath it, no platform codes.
+    assert html.count('class="compliance-line') == 2 and "special_ad_categories" not in html
     # A viewer sees no action buttons.
     assert "/actions/publish" not in html
 
@@ -136,13 +137,18 @@ def test_hostile_strings_are_escaped_everywhere(app, viewer):
 def test_a_manager_publishes_from_the_campaign_page_and_sees_the_task(app, manager, sandbox):
     with app.app_context():
         campaign_id = _campaign(platforms=("meta",), segments=1).id
+    # Publishing goes through the review page, which confirms what will be spent where.
     page = manager.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
-    assert f"/campaigns/{campaign_id}/actions/publish" in page
-    token = csrf_token(manager, f"/campaigns/{campaign_id}")
+    assert f"/campaigns/{campaign_id}/review" in page and "/actions/publish" not in page
+    review = manager.get(f"/campaigns/{campaign_id}/review").get_data(as_text=True)
+    assert f"/campaigns/{campaign_id}/actions/publish" in review
+    token = csrf_token(manager, f"/campaigns/{campaign_id}/review")
     response = manager.post(f"/campaigns/{campaign_id}/actions/publish", data={"csrf_token": token})
     assert response.status_code == 302
     html = manager.get(response.headers["Location"]).get_data(as_text=True)
     assert "flash-success" in html and "task-progress" in html
+    # The eager path has finished by now: the banner says so rather than "started".
+    assert "La publicación terminó" in html
     with app.app_context():
         assert db.session.get(Campaign, campaign_id).status == "active"
     # Now live: pause is offered, publish is not.

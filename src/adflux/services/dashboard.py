@@ -27,7 +27,15 @@ from adflux.services import segmentation
 from adflux.services.campaign_states import ACTIONS
 
 # The campaign actions the dashboard offers, in the order their buttons appear.
-DASHBOARD_ACTIONS: tuple[str, ...] = ("publish", "pause", "resume", "retry_failed", "retry_action")
+DASHBOARD_ACTIONS: tuple[str, ...] = (
+    "publish",
+    "pause",
+    "resume",
+    "retry_failed",
+    "retry_action",
+    "complete",
+    "archive",
+)
 K_SEARCH_FIELDS: tuple[str, ...] = ("silhouette", "davies_bouldin", "calinski_harabasz", "inertia")
 
 

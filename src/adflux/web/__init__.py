@@ -9,6 +9,7 @@ from flask_babel import get_locale
 
 from adflux.services import dashboard
 from adflux.web import auth, formatting, i18n
+from adflux.web.segment_traits import segment_traits
 from adflux.web.views import bp
 
 
@@ -16,6 +17,7 @@ def init_app(app: Flask) -> None:
     """Register the dashboard pages, languages and template helpers."""
     i18n.init_app(app)
     formatting.init_app(app)
+    app.jinja_env.filters["segment_traits"] = segment_traits
     app.register_blueprint(bp)
     auth.init_app(app)  # /login, /logout, CSRF for forms, login_required(role)
 

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from adflux.constants import PLATFORM_LABELS
+from adflux.services.local_dates import today
 
 EMPTY = "—"
 
@@ -30,6 +31,8 @@ STATUS_LABELS: dict[str, Any] = {
     "completed": _l("Completed"),
     "archived": _l("Archived"),
     "pending": _l("Pending"),
+    # shown, never stored: an active campaign whose start date is still ahead
+    "scheduled": _l("Scheduled"),
     # task runs
     "running": _l("Running"),
     "succeeded": _l("Succeeded"),
@@ -46,12 +49,21 @@ ACTION_LABELS: dict[str, Any] = {
     "resume": _l("Resume"),
     "retry_failed": _l("Retry failed platforms"),
     "retry_action": _l("Retry on the remaining platforms"),
+    "complete": _l("End"),
+    "archive": _l("Archive"),
 }
 
 TASK_KIND_LABELS: dict[str, Any] = {
     "campaign.publish": _l("Campaign publishing"),
     "metrics.sync": _l("Metrics sync"),
     "segmentation.train": _l("Segmentation training"),
+}
+
+# A creative's call to action as the button on the ad reads.
+CTA_LABELS: dict[str, Any] = {
+    "APPLY_NOW": _l("Apply now"),
+    "LEARN_MORE": _l("Learn more"),
+    "SIGN_UP": _l("Sign up"),
 }
 
 COMPLIANCE_ACTION_LABELS: dict[str, Any] = {
@@ -185,6 +197,19 @@ def role_label(role: str | None) -> str:
     return str(ROLE_LABELS.get(role or "", role or EMPTY))
 
 
+def cta_label(code: str | None) -> str:
+    """A call-to-action code as the button reads ("APPLY_NOW" -> "Postularme")."""
+    label = CTA_LABELS.get(code or "")
+    return str(label) if label is not None else (code or "").replace("_", " ").capitalize()
+
+
+def shown_status(campaign: Any) -> str:
+    """The status a person should read: "scheduled" for a live campaign that starts later."""
+    if campaign.status in ("active", "partially_active") and campaign.start_date > today():
+        return "scheduled"
+    return str(campaign.status)
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and label tables with Jinja."""
     app.jinja_env.filters.update(
@@ -198,6 +223,8 @@ def init_app(app: Flask) -> None:
         status_label=status_label,
         stage_label=stage_label,
         role_label=role_label,
+        shown_status=shown_status,
+        cta_label=cta_label,
     )
     app.jinja_env.globals.update(
         ACTION_LABELS=ACTION_LABELS,

@@ -8,15 +8,22 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, Select, any_, bindparam, select
+from sqlalchemy import Integer, Select, any_, bindparam, func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import selectinload
 
 from adflux.extensions import db
-from adflux.models import AdGroup, Campaign, JobOpening, PlatformCampaign
-from adflux.services.errors import NotFound
+from adflux.kpis import cpa
+from adflux.models import AdGroup, Campaign, CampaignMetricDaily, JobOpening, PlatformCampaign
+from adflux.services.errors import NotFound, ValidationFailed
 from adflux.services.pagination import Page, paginate
+from adflux.services.text_search import text_matches
+
+# The orders a campaign list can take: name -> the column it sorts by (ties: newest first).
+SORTS = ("newest", "name", "start_date", "budget", "spend", "applications", "cpa", "status")
+# Orders by results: only these sum every campaign's rollup rows before paging.
+RESULT_SORTS = frozenset({"spend", "applications", "cpa"})
 
 
 def get_campaign(*, campaign_id: int) -> Campaign:
@@ -36,9 +43,19 @@ def get_campaign(*, campaign_id: int) -> Campaign:
 
 
 def list_campaigns(
-    *, page: int = 1, page_size: int = 20, status: str | None = None, job_id: int | None = None
+    *,
+    page: int = 1,
+    page_size: int = 20,
+    status: str | None = None,
+    job_id: int | None = None,
+    q: str | None = None,
+    sort: str = "newest",
+    descending: bool = True,
 ) -> Page[CampaignSummary]:
-    """Campaigns, newest first, optionally by status or job, as read-only summaries.
+    """Campaigns, newest first (or by `sort`), by status, job or words, as read-only summaries.
+
+    Each summary carries its spend (whole pesos), applications and CPA so far; `q` matches
+    the campaign's name or its job's title or company, accent- and case-blind.
 
     A summary carries the campaign's columns, its job's title, company and city (`.job`), and
     its platform campaigns with their ad groups, without the targeting and compliance JSON no
@@ -46,14 +63,27 @@ def list_campaigns(
     collections) for the ~120 objects of a page cost ~3 ms of CPU per request, most of the list.
     """
     statements = _listing_statements(db.session.get_bind().dialect.name)
-    stmt = statements.page
+    by_results = sort in RESULT_SORTS
+    stmt = statements.page_with_results if by_results else statements.page
     if status:
         stmt = stmt.where(Campaign.status == status)
     if job_id:
         stmt = stmt.where(Campaign.job_id == job_id)
-    rows = paginate(stmt.order_by(Campaign.id.desc()), page=page, page_size=page_size, as_dicts=True)
+    if q and q.strip():
+        stmt = stmt.where(text_matches((Campaign.name, JobOpening.title, JobOpening.company), q))
+    rows = paginate(_ordered(stmt, sort, descending), page=page, page_size=page_size, as_dicts=True)
+    if not by_results and rows.items:
+        # The page's own results only: an index range per campaign, not the whole rollup table.
+        ids = [values["id"] for values in rows.items]
+        found = {r.campaign_id: r for r in db.session.execute(statements.results, {"ids": ids})}
+        for values in rows.items:
+            result = found.get(values["id"])
+            values["spend_micros"] = int(result.spend_micros) if result else 0
+            values["applications"] = int(result.applications) if result else 0
     campaigns = []
     for values in rows.items:
+        values["spend"] = round(values.pop("spend_micros") / 1_000_000)
+        values["cpa"] = cpa(values["spend"], values["applications"])
         job = CampaignSummary(
             id=values["job_id"],
             title=values.pop("title"),
@@ -74,12 +104,36 @@ def list_campaigns(
     return dataclasses.replace(rows, items=campaigns)
 
 
+def _ordered(stmt: Select[Any], sort: str, descending: bool) -> Select[Any]:
+    """`stmt` in the order asked for, ties broken newest first; an unknown order is refused."""
+    if sort not in SORTS:
+        raise ValidationFailed(f"Unknown order {sort!r}", errors={"sort": [f"one of {', '.join(SORTS)}"]})
+    columns = stmt.selected_columns
+    spend = columns.get("spend_micros")
+    applications = columns.get("applications")
+    keys: dict[str, Any] = {
+        "newest": Campaign.id,
+        "name": Campaign.name,
+        "start_date": Campaign.start_date,
+        "budget": Campaign.budget_total,
+        "spend": spend,
+        "applications": applications,
+        # No application yet sorts as the dearest CPA.
+        "cpa": func.coalesce(spend / func.nullif(applications, 0), 10**18) if spend is not None else None,
+        "status": Campaign.status,
+    }
+    key = keys[sort]
+    return stmt.order_by(key.desc() if descending else key.asc(), Campaign.id.desc())
+
+
 class CampaignSummary(SimpleNamespace):
     """A plain record of a listed object: its columns as attributes (see list_campaigns)."""
 
 
 class _ListingStatements(NamedTuple):
     page: Select[Any]
+    page_with_results: Select[Any]
+    results: Select[Any]
     platform_campaigns: Select[Any]
     ad_groups: Select[Any]
 
@@ -105,8 +159,29 @@ def _listing_statements(dialect: str) -> _ListingStatements:
         def by_ids(column: Any) -> Any:
             return column.in_(ids)
 
+    results = (
+        select(
+            CampaignMetricDaily.campaign_id,
+            func.sum(CampaignMetricDaily.spend_micros).label("spend_micros"),
+            func.sum(CampaignMetricDaily.applications).label("applications"),
+        )
+        .group_by(CampaignMetricDaily.campaign_id)
+        .subquery()
+    )
     page = select(*_plain_columns(Campaign), JobOpening.title, JobOpening.company, JobOpening.city).join(
         JobOpening, JobOpening.id == Campaign.job_id
+    )
+    page_with_results = page.add_columns(
+        func.coalesce(results.c.spend_micros, 0).label("spend_micros"),
+        func.coalesce(results.c.applications, 0).label("applications"),
+    ).outerjoin(results, results.c.campaign_id == Campaign.id)
+    sums: list[Any] = [
+        CampaignMetricDaily.campaign_id,
+        func.sum(CampaignMetricDaily.spend_micros).label("spend_micros"),
+        func.sum(CampaignMetricDaily.applications).label("applications"),
+    ]
+    page_results = (
+        select(*sums).where(by_ids(CampaignMetricDaily.campaign_id)).group_by(CampaignMetricDaily.campaign_id)
     )
     platform_campaigns = (
         select(*_plain_columns(PlatformCampaign, without=("targeting", "compliance_report")))
@@ -118,7 +193,7 @@ def _listing_statements(dialect: str) -> _ListingStatements:
         .where(by_ids(AdGroup.platform_campaign_id))
         .order_by(AdGroup.id)
     )
-    return _ListingStatements(page, platform_campaigns, ad_groups)
+    return _ListingStatements(page, page_with_results, page_results, platform_campaigns, ad_groups)
 
 
 def _summaries(stmt: Select[Any], ids: list[int]) -> list[CampaignSummary]:
@@ -135,3 +210,25 @@ def _plain_columns(model: type[Any], *, without: Sequence[str] = ()) -> list[Any
         for attr in sa_inspect(model).column_attrs
         if attr.key not in without
     ]
+
+
+def campaigns_of_jobs(job_ids: Sequence[int]) -> dict[int, list[CampaignSummary]]:
+    """Each job's campaigns (id, name, status, dates), newest first, for a page of jobs."""
+    found: dict[int, list[CampaignSummary]] = {job_id: [] for job_id in job_ids}
+    if not job_ids:
+        return found
+    rows = db.session.execute(
+        select(
+            Campaign.id,
+            Campaign.job_id,
+            Campaign.name,
+            Campaign.status,
+            Campaign.start_date,
+            Campaign.end_date,
+        )
+        .where(Campaign.job_id.in_(list(job_ids)))
+        .order_by(Campaign.id.desc())
+    )
+    for row in rows:
+        found[row.job_id].append(CampaignSummary(**row._asdict()))
+    return found

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from adflux.web.views import (
+    admin,
     alerts,
     approvals,
     audit,
+    campaign_builder,
+    campaign_changes,
     campaigns,
     feeds,
+    jobs,
     overview,
+    platform_accounts,
     playbooks,
     rules,
     segments,
@@ -17,13 +22,18 @@ from adflux.web.views import (
 from adflux.web.views.blueprint import bp
 
 __all__ = [
+    "admin",
     "alerts",
     "approvals",
     "audit",
     "bp",
+    "campaign_builder",
+    "campaign_changes",
     "campaigns",
     "feeds",
+    "jobs",
     "overview",
+    "platform_accounts",
     "playbooks",
     "rules",
     "segments",

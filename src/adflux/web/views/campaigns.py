@@ -9,17 +9,21 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
 from adflux.constants import CAMPAIGN_STATUSES, PLATFORM_LABELS
 from adflux.services import campaigns as campaigns_service
 from adflux.services import dashboard
 from adflux.services import reports as reports_service
+from adflux.services.campaigns.spend_control import campaign_pacing
 from adflux.services.errors import DomainError, InvalidTransition, NotFound, ServiceUnavailable
 from adflux.web import charts
 from adflux.web.auth import current_session_user, login_required
-from adflux.web.formatting import status_label
+from adflux.web.compliance_text import compliance_summary
+from adflux.web.formatting import shown_status, status_label
 from adflux.web.views.blueprint import PAGE_SIZE, bp, page_number
+from adflux.web.views.campaign_changes import changes_available
 from adflux.web.views.overview import last_day
 
 logger = logging.getLogger(__name__)
@@ -33,21 +37,46 @@ ACTIONS: dict[str, tuple[Callable[..., Any], bool]] = {
     "resume": (campaigns_service.resume_campaign, False),
     "retry_failed": (campaigns_service.retry_failed, True),
     "retry_action": (campaigns_service.retry_action, False),
+    "complete": (campaigns_service.complete_campaign, False),
+    "archive": (campaigns_service.archive_campaign, False),
+}
+SORT_LABELS = {
+    "newest": _l("Newest"),
+    "name": _l("Name"),
+    "start_date": _l("Start date"),
+    "budget": _l("Budget"),
+    "spend": _l("Spend"),
+    "applications": _l("Applications"),
+    "cpa": _l("CPA"),
+    "status": _l("Status"),
 }
 
 
 @bp.get("/campaigns")
 @login_required("viewer")
 def campaign_list() -> str:
-    """Campaigns, newest first, filtered by status."""
+    """Campaigns with spend, applications and CPA: by status, searched by words, sorted."""
     status = request.args.get("status") or None
     if status not in (None, *CAMPAIGN_STATUSES):
         abort(404)
-    page = campaigns_service.list_campaigns(status=status, page=page_number(), page_size=PAGE_SIZE)
+    q = (request.args.get("q") or "").strip()[:120]
+    sort = request.args.get("sort") or "newest"
+    if sort not in SORT_LABELS:
+        sort = "newest"
+    descending = request.args.get("dir", "desc") != "asc"
+    page = campaigns_service.list_campaigns(
+        status=status, q=q or None, sort=sort, descending=descending, page=page_number(), page_size=PAGE_SIZE
+    )
+    principal = current_session_user()
     return render_template(
         "campaigns/list.html",
         page=page,
         status=status,
+        q=q,
+        sort=sort,
+        direction="desc" if descending else "asc",
+        sort_labels=SORT_LABELS,
+        can_create=principal is not None and principal.has_role("manager"),
         status_counts=dashboard.campaign_status_counts(),
         platform_labels=PLATFORM_LABELS,
     )
@@ -83,7 +112,11 @@ def campaign_detail(campaign_id: int) -> str:
     return render_template(
         "campaigns/detail.html",
         campaign=campaign,
+        pacing=campaign_pacing(campaign),
+        can_act=can_act,
+        can_edit=can_act and changes_available(),
         preview={p["platform"]: p for p in preview["platforms"]},
+        compliance={p["platform"]: compliance_summary(p["ad_groups"]) for p in preview["platforms"]},
         comparison=comparison,
         charts=chart_specs,
         since=since,
@@ -93,6 +126,17 @@ def campaign_detail(campaign_id: int) -> str:
         platform_ids={pc.id: _platform_ids(pc) for pc in campaign.platform_campaigns},
         platform_labels=PLATFORM_LABELS,
     )
+
+
+def _flash_publishing(campaign_id: int) -> None:
+    """Say truthfully where publishing is: still running, or already done (the eager path)."""
+    campaign = campaigns_service.get_campaign(campaign_id=campaign_id)
+    if campaign.status == "publishing":
+        flash(_("Publishing started; progress is shown below."), "success")
+        return
+    shown = shown_status(campaign)
+    category = "error" if shown in ("failed", "partially_active") else "success"
+    flash(_("Publishing finished: the campaign is %(status)s.", status=status_label(shown)), category)
 
 
 def _platform_ids(platform_campaign: Any) -> list[tuple[str, str]]:
@@ -131,7 +175,7 @@ def campaign_action(campaign_id: int, action: str) -> BaseResponse:
         flash(_("Could not do that: %(reason)s", reason=exc.message), "error")
     else:
         if starts_task:
-            flash(_("Publishing started; progress is shown below."), "success")
+            _flash_publishing(campaign_id)
         else:
             flash(_("Done: the campaign is now %(status)s.", status=status_label(result.status)), "success")
     return redirect(url_for("web.campaign_detail", campaign_id=campaign_id))

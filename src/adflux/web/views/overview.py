@@ -26,6 +26,11 @@ def index() -> str:
     since, until = _date_range()
     report = reports_service.overview(since=since, until=until)
     top = reports_service.top_campaigns(since=since, until=until, limit=10)
+    # The KPIs' change against the period of the same length just before (rollups: ~1 ms).
+    length = until - since
+    previous = reports_service.overview(
+        since=since - length - timedelta(days=1), until=since - timedelta(days=1)
+    )
     chart_specs = {
         "trend-spend": charts.daily_trend(report["trend"], report["since"], report["until"], "spend", "cop"),
         "trend-applications": charts.daily_trend(
@@ -39,6 +44,7 @@ def index() -> str:
     return render_template(
         "overview.html",
         report=report,
+        previous=previous["totals"],
         top_campaigns=top,
         status_counts=dashboard.campaign_status_counts(),
         charts=chart_specs,
