@@ -110,6 +110,7 @@ def test_instances_are_counted_and_a_killed_worker_is_reported_down(redis_app, b
         assert set(below) == {"queue:default", "queue:training", "queue:maintenance", "queue:automation"}
         assert below["queue:default"] == "0 workers consuming default (minimum 1)"
         assert _open("service_down") == {}
+        _page_shows_workers(redis_app)
 
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=15)
@@ -145,3 +146,24 @@ def test_embedded_mode_has_no_instances_to_count(app_ctx, app):
     assert set(result.skipped) == {"instances_below_minimum", "service_down", "database_down"}
     body = app.test_client().get("/metrics").get_data(as_text=True)
     assert "adflux_instances" not in body
+
+
+def _page_shows_workers(app: Flask) -> None:
+    """The system-health page lists the queues with their workers and the beat's last evaluation."""
+    import re
+
+    from web.conftest import create_user, sign_in
+
+    create_user(app, "admin-colas@portal.test", "admin")
+    client = app.test_client()
+    sign_in(client, "admin-colas@portal.test")
+    page = client.get("/system-health").get_data(as_text=True)
+    rows = dict(
+        re.findall(r'data-queue="(\w+)">.*?<td class="num">[^<]*</td><td class="num">(\d+)</td>', page, re.S)
+    )
+    assert rows == {"default": "0", "publishing": "1", "sync": "1", "training": "0", "maintenance": "0",
+                    "automation": "0"}  # fmt: skip
+    assert "Aún no hay evaluaciones de alertas registradas." in page  # partial runs do not count
+    instances.mark_evaluated(app.extensions["adflux_settings"])  # what a full (beat) evaluation notes
+    page = client.get("/system-health").get_data(as_text=True)
+    assert "Última evaluación de alertas" in page

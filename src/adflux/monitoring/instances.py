@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 WEB_KEY = "adflux:instances:web"
 WORKERS_SEEN_KEY = "adflux:instances:workers-seen"
+EVALUATED_KEY = "adflux:alerts:last-evaluated"
 BEAT_SECONDS = 15.0
 STALE_SECONDS = 60.0
 # A worker not seen for this long is forgotten (scaled down on purpose) and stops alerting.
@@ -119,3 +120,21 @@ def lost_workers(settings: Settings, answering: list[str], *, now: float | None 
 def clear_worker_cache() -> None:
     """Forget the cached worker answer (tests; after scaling)."""
     _worker_cache.clear()
+
+
+def mark_evaluated(settings: Settings, *, at: float | None = None) -> None:
+    """Note that a full alert evaluation ran (beat sends one a minute: its sign of life)."""
+    client = redis_client(settings)
+    if client is None:
+        return
+    try:
+        client.set(EVALUATED_KEY, str(time.time() if at is None else at))
+    except Exception as exc:
+        logger.debug("could not note the evaluation: %s", type(exc).__name__)
+
+
+def last_evaluated(settings: Settings) -> float | None:
+    """When the last full alert evaluation ran (epoch seconds); None if never or no Redis broker."""
+    client = redis_client(settings)
+    raw = client.get(EVALUATED_KEY) if client is not None else None
+    return float(raw) if raw else None

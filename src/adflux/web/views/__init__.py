@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from adflux.web.views import alerts, approvals, audit, campaigns, feeds, overview, playbooks, segments, tasks
+from adflux.web.views import (
+    alerts,
+    approvals,
+    audit,
+    campaigns,
+    feeds,
+    overview,
+    playbooks,
+    segments,
+    system_health,
+    tasks,
+)
 from adflux.web.views.blueprint import bp
 
 __all__ = [
@@ -15,5 +26,6 @@ __all__ = [
     "overview",
     "playbooks",
     "segments",
+    "system_health",
     "tasks",
 ]
