@@ -31,11 +31,11 @@ log() { printf '%s deploy[%s]: %s\n' "$(date -u +%FT%TZ)" "$stack" "$*"; }
 
 smoke() {
   local base="http://127.0.0.1:$port"
-  for _ in $(seq 1 30); do
+  for _ in $(seq 1 "${SMOKE_TRIES:-30}"); do
     if curl -fsS --max-time 5 "$base/healthz" >/dev/null && curl -fsS --max-time 10 "$base/readyz" >/dev/null; then
       return 0
     fi
-    sleep 4
+    sleep "${SMOKE_DELAY:-4}"
   done
   return 1
 }
