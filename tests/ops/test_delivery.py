@@ -27,13 +27,10 @@ case "$*" in
 esac
 exit 0
 """
-FAKE_CURL = (
-    """#!/usr/bin/env bash
+FAKE_CURL = f"""#!/usr/bin/env bash
 echo "curl $*" >> "$CALLS"
-[ "$(cat "$RUNNING" 2>/dev/null)" != "%s" ]
+[ "$(cat "$RUNNING" 2>/dev/null)" != "{BAD}" ]
 """
-    % BAD
-)
 
 
 def _tool_or_skip(name: str) -> str:
