@@ -6,7 +6,7 @@ from adflux.models.candidates import Candidate, CandidatePersona
 from adflux.models.feeds import FeedRun, JobFeed, Playbook
 from adflux.models.jobs import JobOpening
 from adflux.models.metrics import CampaignMetricDaily, DailyMetricTotal, MetricDaily
-from adflux.models.ops import Alert, AuditEvent, RequestStat, TaskRun
+from adflux.models.ops import Alert, AuditEvent, Feedback, RequestStat, TaskRun
 from adflux.models.platforms import PlatformAccount, PlatformObject
 from adflux.models.segmentation import CandidateSegment, Segment, SegmentationModel
 from adflux.models.versions import DataVersion, install_triggers_on_create
@@ -27,6 +27,7 @@ __all__ = [
     "DailyMetricTotal",
     "DataVersion",
     "FeedRun",
+    "Feedback",
     "JobFeed",
     "JobOpening",
     "MetricDaily",
