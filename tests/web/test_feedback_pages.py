@@ -78,3 +78,15 @@ def test_the_weekly_report_counts_this_weeks_suggestions_only(app_ctx):
     last_week = weekly_report(week_of=local_dates.today() - timedelta(days=7))
     assert last_week["feedback"]["total"] == 1
     assert week_bounds(date(2026, 12, 6)) == (date(2026, 11, 30), date(2026, 12, 6))
+
+
+def test_the_weekly_report_through_the_api_and_the_cli(app_ctx, client_as, cli):
+    feedback_service.submit_feedback(kind="problem", message="No encuentro el botón de pausar")
+    body = client_as("viewer").get("/api/v1/reports/weekly").get_json()
+    assert body["feedback"] == {"total": 1, "by_kind": {"idea": 0, "problem": 1, "other": 0}}
+    monday, sunday = week_bounds(local_dates.today())
+    assert (body["week_start"], body["week_end"]) == (monday.isoformat(), sunday.isoformat())
+    bad = client_as("viewer").get("/api/v1/reports/weekly?week_of=ayer")
+    assert bad.status_code == 422 and "week_of" in str(bad.get_json()["errors"])
+    output = cli("weekly-report").output
+    assert "Sugerencias" in output and "1 (ideas 0, problemas 1, otras 0)" in output
