@@ -112,8 +112,9 @@ RULES: tuple[AlertRule, ...] = (
         ),
         threshold_setting="alert_min_workers_per_queue",
         promql=(
-            'adflux_instances{{kind="web"}} < {alert_min_web_processes} '
-            'or adflux_instances{{kind="worker"}} < {alert_min_workers_per_queue}'
+            # Every web target reports the same counts: max keeps one series per kind and queue.
+            'max by (kind, queue) (adflux_instances{{kind="web"}}) < {alert_min_web_processes} '
+            'or max by (kind, queue) (adflux_instances{{kind="worker"}}) < {alert_min_workers_per_queue}'
         ),
         for_="3m",
     ),
