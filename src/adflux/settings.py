@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, get_type_hints
 
 from flask import current_app
 
-from adflux.constants import PLATFORMS
+from adflux.constants import ALERT_SEVERITIES, PLATFORMS
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -159,6 +159,19 @@ class Settings:
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = True
+    # SMS through an HTTP gateway with Twilio's REST shape (POST {url}/2010-04-01/Accounts/{sid}/
+    # Messages.json, form fields To/From/Body, basic auth sid:token); any gateway speaking it works.
+    alert_sms_to: str = ""  # comma-separated numbers in E.164, e.g. "+573001234567"
+    alert_sms_from: str | None = None
+    alert_sms_url: str = "https://api.twilio.com"
+    alert_sms_account_sid: str | None = None
+    alert_sms_auth_token: str | None = None
+    # Which severities go to which channel (comma-separated): SMS wakes people, so critical only.
+    alert_sms_severities: str = "critical"
+    alert_email_severities: str = "critical,warning,info"
+    # Fewer live instances than this opens an alert (web processes; workers consuming each queue).
+    alert_min_web_processes: int = 1
+    alert_min_workers_per_queue: int = 1
     backup_keep: int = 7  # the newest N backups are always kept
     backup_retention_days: int = 30  # older backups beyond the newest N are deleted
     backup_cron: str = "30 2 * * *"
@@ -326,7 +339,25 @@ def _validate_operations(settings: Settings) -> None:
             raise SettingsError(f"ADFLUX_{name.upper()} must be at least 1 day")
     if settings.alert_email_to and not (settings.smtp_host and settings.alert_email_from):
         raise SettingsError("ADFLUX_ALERT_EMAIL_TO needs ADFLUX_SMTP_HOST and ADFLUX_ALERT_EMAIL_FROM")
+    if settings.alert_sms_to and not (
+        settings.alert_sms_from and settings.alert_sms_account_sid and settings.alert_sms_auth_token
+    ):
+        raise SettingsError(
+            "ADFLUX_ALERT_SMS_TO needs ADFLUX_ALERT_SMS_FROM, ADFLUX_ALERT_SMS_ACCOUNT_SID and "
+            "ADFLUX_ALERT_SMS_AUTH_TOKEN"
+        )
+    for name in ("alert_sms_severities", "alert_email_severities"):
+        unknown = set(parse_severities(getattr(settings, name))) - set(ALERT_SEVERITIES)
+        if unknown:
+            raise SettingsError(f"ADFLUX_{name.upper()}: unknown severity {sorted(unknown)[0]!r}")
+    if settings.alert_min_web_processes < 0 or settings.alert_min_workers_per_queue < 0:
+        raise SettingsError("ADFLUX_ALERT_MIN_WEB_PROCESSES, ADFLUX_ALERT_MIN_WORKERS_PER_QUEUE: 0 or more")
     parse_api_version_sunsets(settings.api_version_sunsets)
+
+
+def parse_severities(raw: str) -> tuple[str, ...]:
+    """``"critical,warning"`` as a tuple of severity names (lower case, blanks dropped)."""
+    return tuple(part.strip().lower() for part in raw.split(",") if part.strip())
 
 
 def parse_rate_limits(raw: str) -> dict[str, float]:

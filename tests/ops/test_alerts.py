@@ -364,6 +364,14 @@ def test_promtool_accepts_the_rules_and_the_example_config(tmp_path):
         text=True,
     )
     assert config.returncode == 0, config.stdout + config.stderr
+    # The operator rules (service down, instances, database down and CPU) evaluated by Prometheus's
+    # own engine over made-up series: they fire when they should and not before.
+    unit = subprocess.run(
+        ["promtool", "test", "rules", str(REPO / "deploy/prometheus/alerts_test.yml")],
+        capture_output=True,
+        text=True,
+    )
+    assert unit.returncode == 0 and "SUCCESS" in unit.stdout, unit.stdout + unit.stderr
 
 
 def test_platform_throttling_from_publications_stopped_by_rate_limits(app_ctx, ops_settings, monkeypatch):

@@ -19,9 +19,12 @@ from adflux.schemas.reports import (
     ReportArgsSchema,
     ReportCsvArgsSchema,
     ReportSchema,
+    WeeklyArgsSchema,
+    WeeklyReportSchema,
 )
 from adflux.services import metrics_sync, report_exports
 from adflux.services import reports as reports_service
+from adflux.services.weekly_report import weekly_report
 
 URL_PREFIX = "/reports"
 blp = Blueprint("reports", __name__, description="Performance reports")
@@ -57,6 +60,16 @@ class PerformanceReportCsv(MethodView):
             mimetype="text/csv",
             headers={"Content-Disposition": "attachment; filename=adflux-performance.csv"},
         )
+
+
+@blp.route("/weekly")
+class WeeklyReport(MethodView):
+    @requires("viewer")
+    @blp.arguments(WeeklyArgsSchema(), location="query")
+    @blp.response(200, WeeklyReportSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """One Bogotá week: spend, applications, campaigns, alerts, failed tasks and suggestions."""
+        return weekly_report(**args)
 
 
 @blp.route("/segments")

@@ -88,6 +88,38 @@ def report(cli: CliContext, group_by: str, csv_file: Path | None, plain: bool, *
     print_report(data, title=f"Rendimiento {data['since']} → {data['until']}")
 
 
+@click.command("weekly-report")
+@click.option(
+    "--week-of", type=click.DateTime(["%Y-%m-%d"]), help="Any day of the week (default: this week)."
+)
+@pass_cli
+def weekly_report(cli: CliContext, week_of: Any) -> None:
+    """This week's (or another week's) results, alerts, failed tasks and suggestions."""
+    params = {"week_of": week_of.date().isoformat()} if week_of else {}
+    data = cli.client.get("/reports/weekly", **params)
+    if cli.as_json:
+        return print_json(data)
+    alerts = data["alerts_opened"]
+    kinds = data["feedback"]["by_kind"]
+    rows = [
+        ("Inversión", cop(data["spend"])),
+        ("Postulaciones", number(data["applications"])),
+        ("Campañas creadas", number(data["campaigns_created"])),
+        ("Alertas abiertas", ", ".join(f"{k} {v}" for k, v in sorted(alerts.items())) or "0"),
+        ("Tareas fallidas", number(data["tasks_failed"])),
+        (
+            "Sugerencias",
+            f"{data['feedback']['total']} (ideas {kinds.get('idea', 0)}, "
+            f"problemas {kinds.get('problem', 0)}, otras {kinds.get('other', 0)})",
+        ),
+    ]
+    print_table(
+        f"Semana {data['week_start']} → {data['week_end']}",
+        [("Qué", "what"), ("Cuánto", "value")],
+        [{"what": what, "value": value} for what, value in rows],
+    )
+
+
 def print_report(data: dict[str, Any], *, title: str) -> None:
     """A report table with a totals line."""
     columns: list[tuple[str, Any]] = []
@@ -107,3 +139,4 @@ def print_report(data: dict[str, Any], *, title: str) -> None:
 def register(group: click.Group) -> None:
     group.add_command(sync_metrics)
     group.add_command(report)
+    group.add_command(weekly_report)

@@ -6,7 +6,7 @@ from adflux.models.candidates import Candidate, CandidatePersona
 from adflux.models.feeds import FeedRun, JobFeed, Playbook
 from adflux.models.jobs import JobOpening
 from adflux.models.metrics import CampaignMetricDaily, DailyMetricTotal, MetricDaily, SegmentMetricDaily
-from adflux.models.ops import Alert, AuditEvent, RequestStat, TaskRun
+from adflux.models.ops import Alert, AuditEvent, Feedback, RequestStat, TaskRun
 from adflux.models.optimization import CampaignPacing, OptimizationDecision, Rule
 from adflux.models.platforms import PlatformAccount, PlatformObject
 from adflux.models.segmentation import CandidateSegment, Segment, SegmentationModel
@@ -30,6 +30,7 @@ __all__ = [
     "DailyMetricTotal",
     "DataVersion",
     "FeedRun",
+    "Feedback",
     "JobFeed",
     "JobOpening",
     "MetricDaily",

@@ -109,3 +109,19 @@ class RequestStat(Model):
     requests: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)  # 5xx answers
     duration_seconds: Mapped[float] = mapped_column(Float, default=0.0)  # sum over the requests
+
+
+class Feedback(Model):
+    """A suggestion sent from the dashboard's "Sugerencias" form, read by admins."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # idea | problem | other
+    message: Mapped[str] = mapped_column(Text)
+    page: Mapped[str | None] = mapped_column(String(200))  # where the person was when writing
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(12), default="new")  # new | read
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (Index("ix_feedback_created_at", "created_at"),)

@@ -91,6 +91,43 @@ RULES: tuple[AlertRule, ...] = (
         for_="3m",
     ),
     AlertRule(
+        name="service_down",
+        severity="critical",
+        summary="An AdFlux web process or worker is down",
+        description=(
+            "Prometheus cannot scrape a web or worker target (up == 0); built in, a worker that "
+            "answered within the last day no longer answers. Restart it or remove it on purpose."
+        ),
+        threshold_setting=None,
+        promql='up{{job=~"adflux-web|adflux-worker"}} == 0',
+        for_="2m",
+    ),
+    AlertRule(
+        name="instances_below_minimum",
+        severity="critical",
+        summary="Fewer AdFlux instances than the configured minimum",
+        description=(
+            "Live web processes below {alert_min_web_processes}, or workers consuming a queue "
+            "below {alert_min_workers_per_queue}: capacity is gone before anything else fails."
+        ),
+        threshold_setting="alert_min_workers_per_queue",
+        promql=(
+            # Every web target reports the same counts: max keeps one series per kind and queue.
+            'max by (kind, queue) (adflux_instances{{kind="web"}}) < {alert_min_web_processes} '
+            'or max by (kind, queue) (adflux_instances{{kind="worker"}}) < {alert_min_workers_per_queue}'
+        ),
+        for_="3m",
+    ),
+    AlertRule(
+        name="database_down",
+        severity="critical",
+        summary="PostgreSQL is not answering",
+        description="postgres_exporter cannot reach the database (pg_up == 0); nothing can be read or saved.",
+        threshold_setting=None,
+        promql="pg_up == 0",
+        for_="1m",
+    ),
+    AlertRule(
         name="broker_unavailable",
         severity="critical",
         summary="The Celery broker (Redis) is not answering",
@@ -112,9 +149,9 @@ RULES: tuple[AlertRule, ...] = (
         severity="warning",
         summary="Database host CPU above {alert_cpu_ratio_pct} %",
         description=(
-            "PostgreSQL does not report CPU itself: on the same host AdFlux reads the load average; "
-            'Prometheus reads node_exporter on the database host (job "postgres-node"). Managed '
-            "databases (Cloud SQL, RDS) expose CPU in their own monitoring."
+            "PostgreSQL (and so postgres_exporter) does not report CPU: built in, on the same host "
+            "AdFlux reads the load average; Prometheus reads node_exporter beside PostgreSQL in the "
+            'deploy stack (job "postgres-node"). Managed databases expose CPU in their own monitoring.'
         ),
         threshold_setting="alert_cpu_ratio",
         promql=(
@@ -246,6 +283,8 @@ def _promql_values(settings: Settings) -> dict[str, Any]:
             "alert_drift_threshold",
             "alert_sync_failures",
             "alert_min_requests",
+            "alert_min_web_processes",
+            "alert_min_workers_per_queue",
             "alert_window_minutes",
         )
     }

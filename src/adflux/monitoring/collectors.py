@@ -18,7 +18,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from adflux import kpis
 from adflux.constants import QUEUES
-from adflux.monitoring import facts
+from adflux.monitoring import facts, instances
 from adflux.monitoring.broker import queue_lengths, redis_client
 from adflux.settings import Settings, current_settings, parse_api_version_sunsets
 
@@ -201,8 +201,24 @@ def _disks(settings: Settings) -> list[Metric]:
     return [free, size]
 
 
+def _instances(settings: Settings) -> list[Metric]:
+    web = instances.web_processes(settings)
+    if web is None:
+        return []  # embedded mode: one process does everything
+    count = GaugeMetricFamily(
+        "adflux_instances",
+        "Live AdFlux instances: web processes (heartbeat) and Celery workers consuming each queue.",
+        labels=["kind", "queue"],
+    )
+    count.add_metric(["web", ""], len(web))
+    for queue, workers in instances.workers_by_queue(settings, QUEUES).items():
+        count.add_metric(["worker", queue], len(workers))
+    return [count]
+
+
 PARTS: dict[str, Part] = {
     "queues": _queues,
+    "instances": _instances,
     "models": _models,
     "campaigns": _campaigns,
     "platforms": _platforms,

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import json
 import logging
+import logging.handlers
 import re
 import sys
 import time
@@ -231,7 +232,9 @@ def configure_logging(settings: Settings) -> None:
     if handler is None:
         if settings.log_file:
             Path(settings.log_file).parent.mkdir(parents=True, exist_ok=True)
-            handler = logging.FileHandler(settings.log_file, encoding="utf-8")
+            # Watched: after logrotate moves the file away (deploy/logrotate/adflux) the next
+            # record reopens LOG_FILE, so nothing keeps writing into the rotated file.
+            handler = logging.handlers.WatchedFileHandler(settings.log_file, encoding="utf-8")
         else:
             handler = logging.StreamHandler(sys.stderr)
         vars(handler)["_adflux"] = True  # marks ours (Handler declares no such attribute)

@@ -39,7 +39,7 @@ from prometheus_client.registry import Collector
 # The platform layer's counters live in the default registry: importing them makes them exist
 # (and exported) before the first platform call.
 import adflux.platforms.instrumentation  # noqa: F401
-from adflux.monitoring import ops_access, request_stats
+from adflux.monitoring import instances, ops_access, request_stats
 from adflux.monitoring.collectors import scrape_collectors
 from adflux.settings import Settings, current_settings
 
@@ -203,6 +203,7 @@ def _record_request(response: Response) -> Response:
     if route not in PROBE_ROUTES:  # probes would dilute the alert window's error rate and latency
         request_stats.record(response, method=method, route=route, status=status, seconds=elapsed)
     resources.maybe_sample()
+    instances.web_heartbeat(response)
     return response
 
 

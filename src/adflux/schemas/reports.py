@@ -96,3 +96,23 @@ class CampaignSeriesSchema(Schema):
         keys=fields.Str(), values=fields.List(fields.Nested(TrendPointSchema)), required=True
     )
     totals = fields.Dict(keys=fields.Str(), values=fields.Nested(MetricsSchema), required=True)
+
+
+class WeeklyArgsSchema(Schema):
+    week_of = fields.Date(metadata={"description": "Any day of the week wanted (default: this week, Bogotá)"})
+
+
+class FeedbackCountsSchema(Schema):
+    total = fields.Int(required=True)
+    by_kind = fields.Dict(keys=fields.Str(), values=fields.Int(), required=True)
+
+
+class WeeklyReportSchema(Schema):
+    week_start = fields.Date(required=True, metadata={"description": "Monday"})
+    week_end = fields.Date(required=True, metadata={"description": "Sunday"})
+    spend = fields.Int(required=True, metadata={"description": "COP, whole pesos"})
+    applications = fields.Int(required=True)
+    campaigns_created = fields.Int(required=True)
+    alerts_opened = fields.Dict(keys=fields.Str(), values=fields.Int(), required=True)
+    tasks_failed = fields.Int(required=True)
+    feedback = fields.Nested(FeedbackCountsSchema, required=True)

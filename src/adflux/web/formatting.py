@@ -41,6 +41,11 @@ STATUS_LABELS: dict[str, Any] = {
     "retired": _l("Retired"),
     "open": _l("Open"),
     "resolved": _l("Resolved"),
+    # health checks (the system-health page)
+    "ok": _l("OK"),
+    "degraded": _l("Degraded"),
+    "fail": _l("Failing"),
+    "unknown": _l("Unknown"),
 }
 
 ACTION_LABELS: dict[str, Any] = {

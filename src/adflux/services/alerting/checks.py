@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adflux import kpis
 from adflux.constants import QUEUES
-from adflux.monitoring import facts, request_stats
+from adflux.monitoring import facts, instances, request_stats
 from adflux.monitoring.broker import queue_lengths, redis_client
 from adflux.services import health
 from adflux.settings import Settings, parse_api_version_sunsets
@@ -117,6 +117,48 @@ def _no_worker(ctx: Context) -> list[Firing]:
     if workers:
         return []
     return [Firing(key="", value=0, message="No Celery worker answered a ping; background work is stalled")]
+
+
+def _service_down(ctx: Context) -> list[Firing]:
+    answering = health.ping_workers(timeout=min(ctx.settings.health_timeout_seconds, 2.0))
+    if answering is None or redis_client(ctx.settings) is None:
+        raise NotApplicable("embedded mode: no separate workers")
+    lost = instances.lost_workers(ctx.settings, answering, now=ctx.now.timestamp())
+    return [
+        Firing(
+            key=f"worker:{name}",
+            message=f"Worker {name} stopped answering (last seen {_utc(seen):%Y-%m-%d %H:%M} UTC)",
+            details={"last_seen": seen},
+        )
+        for name, seen in sorted(lost.items())
+    ]
+
+
+def _utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
+def _instances_below_minimum(ctx: Context) -> list[Firing]:
+    s = ctx.settings
+    web = instances.web_processes(s, now=ctx.now.timestamp())
+    if web is None:
+        raise NotApplicable("embedded mode: one process does everything")
+    counts = {"web": len(web)} | {
+        f"queue:{queue}": len(workers)
+        for queue, workers in instances.workers_by_queue(s, QUEUES, fresh=True).items()
+    }
+    firings = []
+    for key, n in counts.items():
+        limit = s.alert_min_web_processes if key == "web" else s.alert_min_workers_per_queue
+        if n < limit:
+            what = "web processes" if key == "web" else f"workers consuming {key.split(':', 1)[1]}"
+            firings.append(Firing(key=key, value=n, threshold=limit, message=f"{n} {what} (minimum {limit})"))
+    return firings
+
+
+def _database_down(ctx: Context) -> list[Firing]:
+    # Without the database the evaluator cannot record an alert: Prometheus watches pg_up.
+    raise NotApplicable("watched by Prometheus through postgres_exporter (pg_up)")
 
 
 def _broker(ctx: Context) -> list[Firing]:
@@ -375,6 +417,9 @@ CHECKS: dict[str, Callable[[Context], list[Firing]]] = {
     "queue_backlog": _queue_backlog,
     "no_worker_alive": _no_worker,
     "broker_unavailable": _broker,
+    "service_down": _service_down,
+    "instances_below_minimum": _instances_below_minimum,
+    "database_down": _database_down,
     "db_connection_saturation": _db_connections,
     "database_cpu_high": _database_cpu,
     "disk_space_low": _disk_space,

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adflux.extensions import db
 from adflux.models import Alert
+from adflux.monitoring import instances
 from adflux.monitoring.alert_rules import RULES, AlertRule, render
 from adflux.services.alerting.checks import CHECKS, Context, Firing, NotApplicable
 from adflux.services.alerting.notifications import notify_pending
@@ -74,6 +75,8 @@ def evaluate(
             logger.warning("alert rule %s could not be evaluated: %s", rule.name, result.errors[rule.name])
             continue
         _apply(rule, firings, ctx, result)
+    if rules is None:
+        instances.mark_evaluated(ctx.settings, at=ctx.now.timestamp())
     if notify:
         notified = notify_pending(ctx.settings)
         result.notified += notified.sent

@@ -1,7 +1,9 @@
-"""Alert notifications: e-mail and webhook, once when an alert opens and once when it resolves.
+"""Alert notifications: webhook, e-mail and SMS, once when an alert opens and once when it resolves.
 
 Sent after the evaluator's transaction commits, so the database is the record of what was
 opened; a notification that fails is retried on the next run (up to MAX_NOTIFY_ATTEMPTS).
+The webhook gets every alert; e-mail and SMS only the severities configured for each
+(ADFLUX_ALERT_EMAIL_SEVERITIES, ADFLUX_ALERT_SMS_SEVERITIES: by default SMS for critical only).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from sqlalchemy import select
 from adflux.extensions import db
 from adflux.models import Alert
 from adflux.monitoring.alert_rules import RULES_BY_NAME, render
-from adflux.settings import Settings
+from adflux.services.alerting.sms import send_sms
+from adflux.settings import Settings, parse_severities
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +41,7 @@ class Notified(NamedTuple):
 
 def notify_pending(settings: Settings) -> Notified:
     """Send what is due: newly opened alerts not yet notified, and resolutions not yet announced."""
-    if not (settings.alert_webhook_url or settings.alert_email_to):
+    if not (settings.alert_webhook_url or settings.alert_email_to or settings.alert_sms_to):
         return Notified()
     opened = db.session.scalars(
         select(Alert).where(Alert.status == "open", Alert.notified_at.is_(None)).order_by(Alert.id)
@@ -106,13 +109,28 @@ def alert_payload(alert: Alert, kind: str, settings: Settings) -> dict[str, Any]
 
 
 def send_notification(alert: Alert, kind: str, settings: Settings) -> bool:
-    """Notify by webhook and e-mail (those configured); True if every configured channel took it."""
+    """Notify on each configured channel that takes this severity; True if every one took it."""
     ok = True
-    if settings.alert_webhook_url:
-        ok &= _send_webhook(alert_payload(alert, kind, settings), settings.alert_webhook_url)
-    if settings.alert_email_to:
+    channels = channels_for(alert.severity, settings)
+    if "webhook" in channels:
+        ok &= _send_webhook(alert_payload(alert, kind, settings), settings.alert_webhook_url or "")
+    if "email" in channels:
         ok &= _send_email(alert, kind, settings)
+    if "sms" in channels:
+        ok &= send_sms(alert, kind, settings)
     return ok
+
+
+def channels_for(severity: str, settings: Settings) -> list[str]:
+    """The configured channels an alert of `severity` goes to: who gets SMS vs e-mail."""
+    channels = []
+    if settings.alert_webhook_url:
+        channels.append("webhook")
+    if settings.alert_email_to and severity in parse_severities(settings.alert_email_severities):
+        channels.append("email")
+    if settings.alert_sms_to and severity in parse_severities(settings.alert_sms_severities):
+        channels.append("sms")
+    return channels
 
 
 def _send_webhook(payload: dict[str, Any], url: str) -> bool:

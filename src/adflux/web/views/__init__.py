@@ -10,6 +10,7 @@ from adflux.web.views import (
     campaign_builder,
     campaign_changes,
     campaigns,
+    feedback,
     feeds,
     jobs,
     overview,
@@ -17,6 +18,7 @@ from adflux.web.views import (
     playbooks,
     rules,
     segments,
+    system_health,
     tasks,
 )
 from adflux.web.views.blueprint import bp
@@ -30,6 +32,7 @@ __all__ = [
     "campaign_builder",
     "campaign_changes",
     "campaigns",
+    "feedback",
     "feeds",
     "jobs",
     "overview",
@@ -37,5 +40,6 @@ __all__ = [
     "playbooks",
     "rules",
     "segments",
+    "system_health",
     "tasks",
 ]
