@@ -85,6 +85,8 @@ class TikTokObjects(TikTokProtocol):
             "location_ids",
             "billing_event",
             "optimization_goal",
+            "pacing",
+            "promotion_type",
         )
         campaign = self._get("campaign", body["advertiser_id"], body["campaign_id"])
         if (
@@ -177,9 +179,8 @@ class TikTokObjects(TikTokProtocol):
                     "advertiser_id": group["advertiser_id"],
                     "adgroup_id": group["id"],
                     "campaign_id": group["campaign_id"],
-                    "operation_status": body.get(
-                        "operation_status", creative.get("operation_status", "ENABLE")
-                    ),
+                    # Per creative, as the real API reads it (a top-level value is ignored).
+                    "operation_status": creative.get("operation_status", "ENABLE"),
                     **{key: value for key, value in creative.items() if key != "operation_status"},
                 },
             )
