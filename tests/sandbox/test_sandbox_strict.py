@@ -144,3 +144,23 @@ def test_x_campaigns_have_no_flight_and_audience_users_are_one_person_each(http)
     assert refused.status_code == 400 and refused.json()["errors"][0]["parameter"] == "start_time"
     assert created.status_code == 200
     assert lumped.status_code == 400 and lumped.json()["errors"][0]["parameter"] == "email"
+
+
+def test_meta_refuses_unknown_fields_and_parameters(http):
+    base = {"access_token": "t"}
+    good = http.get("/v26.0/act_1/campaigns", params={**base, "fields": "id,name,objective"})
+    unknown = http.get("/v26.0/act_1/campaigns", params={**base, "fields": "id,not_a_field"})
+    campaign = {
+        "name": "c",
+        "objective": "OUTCOME_TRAFFIC",
+        "special_ad_categories": "[]",
+        "status": "PAUSED",
+    }
+    bogus = http.post("/v26.0/act_1/campaigns", data={**base, **campaign, "bogus_param": "1"})
+
+    assert good.status_code == 200
+    assert unknown.status_code == 400
+    assert unknown.json()["error"]["message"] == (
+        "(#100) Tried accessing nonexisting field (not_a_field) on node type (Campaign)"
+    )
+    assert bogus.status_code == 400 and "bogus_param" in bogus.json()["error"]["message"]

@@ -52,6 +52,7 @@ class MetaObjects(MetaGraph):
 
     @route("GET", rf"{V}/act_(?P<account>\d+)/(?P<edge>campaigns|adsets|ads|adcreatives|customaudiences)")
     def list_account_edge(self, request: Request, account: str, edge: str) -> Response:
+        self._check_fields(request, edge)
         kind = {
             "campaigns": "campaign",
             "adsets": "adset",
