@@ -156,6 +156,12 @@ def _model_problems(model: Any, body: dict[str, Any], where: str) -> list[str]:
 
 
 def check_meta(path: str, form: dict[str, str]) -> list[str] | None:
+    if re.fullmatch(r"/v[\d.]+/\d+", path):  # an update of one object: a field of one of the object types
+        known = set().union(*(_enum_values(obj.Field) for obj in META_OBJECTS.values()))
+        problems = [f"update: {key} is not a field of any ad object" for key in form if key not in known]
+        if "status" in form and form["status"] not in _enum_values(Campaign.Status):
+            problems.append(f"update: status={form['status']} is not a status value")
+        return problems
     edge = path.rstrip("/").rsplit("/", 1)[-1]
     obj = META_OBJECTS.get(edge)
     if obj is None or not path.split("/")[-2].startswith("act_"):
@@ -192,6 +198,7 @@ PLATFORM_OF: list[tuple[str, str]] = [
     ("/12/accounts/", "x"),
     ("/v1/", "snapchat"),
     ("/act_", "meta"),
+    ("/v26.0/", "meta"),
 ]
 
 
