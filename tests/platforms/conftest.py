@@ -5,7 +5,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from datetime import date
+from typing import Any
 
+import httpx
 import pytest
 
 from adflux.platforms import (
@@ -21,6 +23,7 @@ from adflux.platforms import (
 from adflux.platforms.transport import RetryPolicy, TransportConfig
 from adflux.sandbox import SandboxServer, start_sandbox_in_thread
 from adflux.sandbox.x import SANDBOX_CREDENTIALS
+from contracts.official import Recorded, Verdict, judge
 
 START = date(2025, 3, 3)
 ACCOUNTS = {
@@ -141,3 +144,47 @@ def adapter_for(
     yield build
     for adapter in made:
         adapter.close()
+
+
+# -- wire contract: every request an adapter sends here is checked against the official definitions --
+
+RECORDED: list[Recorded] = []
+VERDICT = Verdict()
+
+
+@pytest.fixture(autouse=True)
+def wire_contract(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Recorded]]:
+    """Record what httpx sends during the test; afterwards each body must pass the official checks."""
+    sent: list[Recorded] = []
+    real_send = httpx.Client.send
+
+    def send(client: httpx.Client, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        sent.append(
+            Recorded(
+                request.method, str(request.url), request.headers.get("content-type", ""), request.read()
+            )
+        )
+        return real_send(client, request, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "send", send)
+    yield sent
+    verdict = judge(sent)
+    RECORDED.extend(sent)
+    VERDICT.checked += verdict.checked
+    VERDICT.refused += verdict.refused
+    VERDICT.unchecked += verdict.unchecked
+    assert not verdict.refused, "request bodies the platforms' own definitions refuse:\n" + "\n".join(
+        verdict.refused
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The figure for bench/README.md: request bodies checked against official definitions."""
+    if RECORDED:
+        writes = sum(1 for r in RECORDED if r.method not in ("GET", "DELETE"))
+        terminalreporter.write_line(
+            f"wire contract: {len(RECORDED)} requests recorded, {writes} writes, "
+            f"{VERDICT.checked} checked, {len(VERDICT.refused)} refused, "
+            f"{len(VERDICT.unchecked)} reads/deletes or uncovered; uncovered writes: "
+            f"{sorted({u for u in VERDICT.unchecked if not u.startswith(('GET', 'DELETE'))})}"
+        )

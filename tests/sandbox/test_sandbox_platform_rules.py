@@ -219,6 +219,8 @@ def test_tiktok_ids_have_19_digits_and_special_industries_forbid_gender(http):
             "budget": 20000,
             "billing_event": "CPC",
             "optimization_goal": "CLICK",
+            "pacing": "PACING_MODE_SMOOTH",
+            "promotion_type": "WEBSITE",
         },
     )
 

@@ -68,10 +68,11 @@ def _campaign(spec: CampaignSpec, name: str, budget_rn: str, campaign_rn: str) -
             "targetPartnerSearchNetwork": False,
         },
         "containsEuPoliticalAdvertising": "DOES_NOT_CONTAIN_EU_POLITICAL_ADVERTISING",
-        "startDate": spec.start_date.isoformat(),
+        # API v20+ replaced startDate/endDate with startDateTime/endDateTime ("yyyy-MM-dd HH:mm:ss").
+        "startDateTime": f"{spec.start_date.isoformat()} 00:00:00",
     }
     if spec.end_date:
-        campaign["endDate"] = spec.end_date.isoformat()
+        campaign["endDateTime"] = f"{spec.end_date.isoformat()} 23:59:59"
     return campaign
 
 

@@ -219,11 +219,18 @@ class MetaAdapter(TreeAdapter):
                 return str(row["id"])
         return None
 
+    def _objective(self, spec: CampaignSpec) -> str:
+        """Leads needs a pixel (OUTCOME_LEADS refuses LINK_CLICKS); without one, publish as traffic."""
+        if spec.objective == "leads" and not self.account.extra.get("pixel_id"):
+            logger.warning("meta: leads objective without a pixel_id on the account; publishing as traffic")
+            return "traffic"
+        return spec.objective
+
     def _create_campaign(self, spec: CampaignSpec, name: str, plans: dict[str, CompliancePlan]) -> str:
         first = next(iter(plans.values())).targeting
         data = {
             "name": name,
-            "objective": OBJECTIVES[spec.objective],
+            "objective": OBJECTIVES[self._objective(spec)],
             "status": "PAUSED",
             "buying_type": "AUCTION",
             "special_ad_categories": list(first.special_ad_categories),
@@ -249,7 +256,7 @@ class MetaAdapter(TreeAdapter):
             "status": "PAUSED",
         }
         pixel_id = self.account.extra.get("pixel_id")
-        if spec.objective == "leads" and pixel_id:
+        if self._objective(spec) == "leads":
             data["optimization_goal"] = "OFFSITE_CONVERSIONS"
             data["promoted_object"] = {"pixel_id": str(pixel_id), "custom_event_type": "SUBMIT_APPLICATION"}
         if spec.end_date:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -56,8 +57,16 @@ def classify_snapchat(response: httpx.Response, now: float) -> PlatformError | N
     return FatalError(message, **kwargs)
 
 
+# Fields Snap sets itself: returned by GET, not part of what a PUT carries.
+READ_ONLY_FIELDS = frozenset(
+    {"created_at", "updated_at", "review_status", "review_status_reasons", "delivery_status"}
+)
+ACCOUNT_TZ = ZoneInfo("America/Bogota")
+
+
 def _midnight(day: date) -> str:
-    return datetime.combine(day, datetime.min.time(), UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    """Midnight of ``day`` in the ad account's time zone: Snap cuts DAY stats at the account's midnight."""
+    return datetime.combine(day, datetime.min.time(), ACCOUNT_TZ).isoformat(timespec="milliseconds")
 
 
 @register
@@ -233,24 +242,17 @@ class SnapchatAdapter(TreeAdapter):
         value = STATUS_MAP[status]
         if status == "active":
             for ref, squad_id in result.ad_groups.items():
-                self._call(
-                    "PUT",
-                    f"adsquads/{squad_id}/ads",
-                    "update_ad",
-                    json={"ads": [{"id": result.ads[ref], "status": value}]},
-                )
-                self._call(
-                    "PUT",
-                    f"campaigns/{result.campaign_id}/adsquads",
-                    "update_adsquad",
-                    json={"adsquads": [{"id": squad_id, "status": value}]},
-                )
-        self._call(
-            "PUT",
-            f"adaccounts/{account}/campaigns",
-            "update_campaign",
-            json={"campaigns": [{"id": result.campaign_id, "status": value}]},
-        )
+                self._put_whole("ads", result.ads[ref], f"adsquads/{squad_id}/ads", value)
+                self._put_whole("adsquads", squad_id, f"campaigns/{result.campaign_id}/adsquads", value)
+        self._put_whole("campaigns", result.campaign_id, f"adaccounts/{account}/campaigns", value)
+
+    def _put_whole(self, key: str, object_id: str, path: str, status: str) -> None:
+        """Snap's PUT replaces the entity: read it whole, change the status, send it all back."""
+        answer = self._call("GET", f"{key}/{object_id}", f"get_{key[:-1]}")
+        entity = {
+            name: value for name, value in answer[key][0][key[:-1]].items() if name not in READ_ONLY_FIELDS
+        }
+        self._call("PUT", path, f"update_{key[:-1]}", json={key: [{**entity, "status": status}]})
 
     # -- reporting -------------------------------------------------------------------------
 

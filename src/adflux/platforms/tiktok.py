@@ -171,7 +171,6 @@ class TikTokAdapter(TreeAdapter):
         group_id = tree.result.ad_groups[group.ref]
         body = {
             "adgroup_id": group_id,
-            "operation_status": "DISABLE",
             "creatives": [self._creative(tree.spec, name)],
         }
         return Step(
@@ -191,6 +190,7 @@ class TikTokAdapter(TreeAdapter):
         body: dict[str, Any] = {
             "campaign_id": campaign_id,
             "adgroup_name": name,
+            "promotion_type": "WEBSITE",
             "placement_type": "PLACEMENT_TYPE_NORMAL",
             "placements": ["PLACEMENT_TIKTOK"],
             "location_ids": locations,
@@ -204,6 +204,7 @@ class TikTokAdapter(TreeAdapter):
             "optimization_goal": "CLICK",
             "billing_event": "CPC",
             "bid_type": "BID_TYPE_NO_BID",
+            "pacing": "PACING_MODE_SMOOTH",
             "operation_status": "DISABLE",
         }
         if spec.end_date:
@@ -217,6 +218,8 @@ class TikTokAdapter(TreeAdapter):
         body: dict[str, Any] = {
             "ad_name": ad_name,
             "ad_format": "SINGLE_IMAGE",
+            # TikTok reads operation_status per creative (default ENABLE), not on the ad/create body.
+            "operation_status": "DISABLE",
             "ad_text": creative.primary_text[:100],
             "landing_page_url": creative.link_url,
             "call_to_action": creative.call_to_action,
@@ -266,7 +269,7 @@ class TikTokAdapter(TreeAdapter):
                 "metrics": ["spend", "impressions", "clicks", "reach", "conversion", "engagements"],
                 "start_date": since.isoformat(),
                 "end_date": until.isoformat(),
-                "filters": [
+                "filtering": [
                     {
                         "field_name": "campaign_ids",
                         "filter_type": "IN",

@@ -157,8 +157,6 @@ class XAdsAdapter(TreeAdapter):
             "daily_budget_amount_local_micro": to_micros(daily),
             "total_budget_amount_local_micro": to_micros(spec.budget_total),
             "entity_status": "PAUSED",
-            "start_time": f"{spec.start_date.isoformat()}T00:00:00Z",
-            **({"end_time": f"{spec.end_date.isoformat()}T23:59:59Z"} if spec.end_date else {}),
         }
         return Step(
             "campaign",
@@ -180,7 +178,9 @@ class XAdsAdapter(TreeAdapter):
             "placements": "ALL_ON_TWITTER",
             "bid_strategy": "AUTO",
             "entity_status": "PAUSED",
+            # The flight lives on the line item: the current API's campaign has no start_time/end_time.
             "start_time": f"{tree.spec.start_date.isoformat()}T00:00:00Z",
+            **({"end_time": f"{tree.spec.end_date.isoformat()}T23:59:59Z"} if tree.spec.end_date else {}),
         }
         return Step(
             f"line item {group.ref}",
@@ -345,7 +345,8 @@ class XAdsAdapter(TreeAdapter):
                 "POST",
                 self._acc(f"/custom_audiences/{audience}/users"),
                 "add_audience_users",
-                json=[{"operation_type": "Update", "params": {"users": [{"email": chunk}]}}],
+                # One element per person: each user object holds that person's identifiers.
+                json=[{"operation_type": "Update", "params": {"users": [{"email": [h]} for h in chunk]}}],
             )
             received += int(answer["data"].get("success_count", len(chunk)))
         return received, 0

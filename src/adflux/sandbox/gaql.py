@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from adflux.sandbox.definitions import gaql_unknown
 from adflux.sandbox.http import ApiError
 
 _QUERY = re.compile(
@@ -99,6 +100,14 @@ def parse(text: str) -> Query:
         query.limit = int(found["limit"])
     if found["where"]:
         query.conditions = [_condition(part) for part in _split_and(found["where"])]
+    unknown = gaql_unknown(query.select + [cond.field for cond in query.conditions])
+    if unknown:
+        # As Google answers: a QueryError naming the field the API does not define.
+        raise ApiError(
+            "validation",
+            f"Error in SELECT clause: unrecognized field '{unknown[0]}'.",
+            extra={"error_code": {"queryError": "UNRECOGNIZED_FIELD"}},
+        )
     return query
 
 

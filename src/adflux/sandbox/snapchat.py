@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from adflux.sandbox.api import PlatformApi, decode_cursor, encode_cursor, url_with, utc_day
 from adflux.sandbox.http import ApiError, Request, Response, json_response, route
@@ -22,6 +23,22 @@ COLLECTIONS = {
     "ads": "ad",
     "creatives": "creative",
     "segments": "segment",
+}
+ACCOUNT_TZ = ZoneInfo("America/Bogota")  # the sandbox's ad accounts live in Bogotá (see /v1/adaccounts)
+# What a PUT must carry: Snap replaces the whole entity (docs: "Update a Campaign/Ad Squad/Ad").
+WHOLE_ENTITY = {
+    "campaign": ("id", "name", "ad_account_id", "status", "start_time"),
+    "adsquad": (
+        "id",
+        "campaign_id",
+        "name",
+        "type",
+        "targeting",
+        "billing_event",
+        "optimization_goal",
+        "status",
+    ),
+    "ad": ("id", "ad_squad_id", "creative_id", "name", "type", "status"),
 }
 
 
@@ -111,6 +128,10 @@ class SnapchatApi(PlatformApi):
         updated = []
         for item in items:
             obj = self._get(kind, str(item.get("id")))
+            missing = [name for name in WHOLE_ENTITY[kind] if item.get(name) in (None, "")]
+            if missing:
+                # Snap's PUT replaces the entity: a partial body is refused, not merged.
+                raise _invalid(f"{kind} update must carry the whole entity; missing: {', '.join(missing)}")
             status = item.get("status", obj.get("status"))
             if status not in ("ACTIVE", "PAUSED"):
                 raise _invalid("status must be ACTIVE or PAUSED")
@@ -177,6 +198,10 @@ class SnapchatApi(PlatformApi):
     @route("PUT", rf"/v1/adaccounts/(?P<account>{UUID})/campaigns")
     def update_campaigns(self, request: Request, account: str) -> Response:
         return self._wrap("campaigns", self._update("campaign", self._items(request, "campaigns")))
+
+    @route("GET", rf"/v1/(?P<collection>campaigns|adsquads|ads|creatives|segments)/(?P<object_id>{UUID})")
+    def get_one(self, request: Request, collection: str, object_id: str) -> Response:
+        return self._wrap(collection, [self._get(COLLECTIONS[collection], object_id)])
 
     @route("DELETE", rf"/v1/campaigns/(?P<campaign_id>{UUID})")
     def delete_campaign(self, request: Request, campaign_id: str) -> Response:
@@ -314,9 +339,12 @@ class SnapchatApi(PlatformApi):
         squad = self._get("adsquad", squad_id)
         if request.arg("granularity") != "DAY":
             raise _invalid("The sandbox emulates granularity=DAY")
-        start, end = utc_day(request.arg("start_time")), utc_day(request.arg("end_time"))
+        start, end = _account_day(request.arg("start_time")), _account_day(request.arg("end_time"))
         if start is None or end is None or end <= start:
-            raise _invalid("start_time and end_time are required, aligned to the day", "E1004")
+            raise _invalid(
+                "start_time and end_time are required, aligned to midnight in the account's time zone",
+                "E1004",
+            )
         fields = (request.arg("fields") or "impressions,swipes,spend").split(",")
         units = [u for u in self.state.units_of(self.platform) if u.campaign_id == squad["campaign_id"]]
         days = campaign_days(units, start, end - timedelta(days=1), self.state.today).get(squad_id, {})
@@ -405,4 +433,13 @@ def _public(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def _iso(day: date) -> str:
-    return datetime.combine(day, datetime.min.time(), UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return datetime.combine(day, datetime.min.time(), ACCOUNT_TZ).isoformat(timespec="milliseconds")
+
+
+def _account_day(value: str | None) -> date | None:
+    """The account-local date of a timestamp that falls on the account's midnight, else None."""
+    try:
+        moment = datetime.fromisoformat((value or "").replace("Z", "+00:00")).astimezone(ACCOUNT_TZ)
+    except ValueError:
+        return None
+    return moment.date() if moment.time() == time.min else None

@@ -39,8 +39,8 @@ class GoogleDelivery(GoogleProtocol):
                         campaign_id=campaign["id"],
                         group_id=group["id"],
                         daily_budget=0,
-                        start=parse_day(campaign.get("startDate")),
-                        end=parse_day(campaign.get("endDate")),
+                        start=parse_day(campaign.get("startDateTime")),
+                        end=parse_day(campaign.get("endDateTime")),
                     )
                 )
                 unit.daily_budget = daily // max(1, len(live_groups))
@@ -61,8 +61,8 @@ class GoogleDelivery(GoogleProtocol):
 
 
 def parse_day(value: str | None) -> date | None:
-    """A campaign's ``startDate``/``endDate`` (YYYY-MM-DD), or None."""
+    """A campaign's ``startDateTime``/``endDateTime`` ("YYYY-MM-DD HH:MM:SS"), or None."""
     try:
-        return date.fromisoformat(value) if value else None
+        return date.fromisoformat(value[:10]) if value else None
     except ValueError:
         return None

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from adflux.sandbox.definitions import google_mutate_unknown
 from adflux.sandbox.google.delivery import GoogleDelivery
-from adflux.sandbox.google.protocol import CID, V, camel, failure_type
+from adflux.sandbox.google.protocol import CID, V, camel, failure_type, invalid_json_payload
 from adflux.sandbox.google.validation import GoogleValidation, NamesInRequest, OperationError
 from adflux.sandbox.http import ApiError, Request, Response, json_response, route
 
@@ -27,6 +28,9 @@ class GoogleMutate(GoogleValidation, GoogleDelivery):
     @route("POST", rf"{V}/customers/{CID}/googleAds:mutate")
     def mutate(self, request: Request, version: str, cid: str) -> Response:
         body = request.json()
+        unknown = google_mutate_unknown(body)
+        if unknown:
+            return invalid_json_payload(unknown)
         operations = body.get("mutateOperations") or []
         if not operations:
             raise ApiError(

@@ -12,6 +12,32 @@ V = r"/(?P<version>v\d+)"
 CID = r"(?P<cid>\d{10})"
 
 
+SUPPORTED_VERSIONS = ("v23", "v24", "v25", "v26")  # the versions Google serves today
+
+
+def invalid_json_payload(problems: list[str]) -> Response:
+    """Google's answer to a JSON body with unknown names: google.rpc.BadRequest, not a GoogleAdsFailure."""
+    return json_response(
+        {
+            "error": {
+                "code": 400,
+                "message": "Invalid JSON payload received. " + problems[0],
+                "status": "INVALID_ARGUMENT",
+                "details": [
+                    {
+                        "@type": "type.googleapis.com/google.rpc.BadRequest",
+                        "fieldViolations": [
+                            {"description": f"Invalid JSON payload received. {problem}"}
+                            for problem in problems
+                        ],
+                    }
+                ],
+            }
+        },
+        status=400,
+    )
+
+
 class GoogleProtocol(PlatformApi):
     """/vNN/customers/...: the REST conventions the endpoint mixins build on."""
 
@@ -21,12 +47,15 @@ class GoogleProtocol(PlatformApi):
     # -- hooks -------------------------------------------------------------------------------
 
     def authenticate(self, request: Request) -> None:
+        version = request.path.split("/")[1]
+        if version not in SUPPORTED_VERSIONS:
+            raise ApiError("not_found", f"API version {version} is not supported (sunset).", status=404)
         if not request.headers.get("developer-token"):
             raise ApiError(
                 "auth",
                 "The developer token is not on the allowlist / missing.",
                 status=401,
-                extra={"error_code": {"authenticationError": "DEVELOPER_TOKEN_PARAMETER_MISSING"}},
+                extra={"error_code": {"requestError": "DEVELOPER_TOKEN_PARAMETER_MISSING"}},
             )
         state = self.state.token_state(self.platform, self.token(request))
         if state != "valid":

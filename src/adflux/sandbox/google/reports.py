@@ -102,8 +102,8 @@ class GoogleReports(GoogleProtocol):
                 "type",
                 "advertisingChannelType",
                 "amountMicros",
-                "startDate",
-                "endDate",
+                "startDateTime",
+                "endDateTime",
             ):
                 if key in item:
                     row[f"{prefix}.{_snake(key)}"] = item[key]

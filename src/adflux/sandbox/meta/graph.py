@@ -9,10 +9,33 @@ from datetime import date
 from typing import Any
 
 from adflux.sandbox.api import PlatformApi, decode_cursor, encode_cursor, loads_maybe, url_with
+from adflux.sandbox.definitions import meta_unknown
 from adflux.sandbox.http import ApiError, Request, Response, json_response
 from adflux.sandbox.meta.validation import invalid
 
 V = r"/v\d+\.\d+"
+
+# Graph parameters that are not object fields (auth, envelope and format options).
+TRANSPORT_PARAMS = frozenset(
+    {
+        "access_token",
+        "appsecret_proof",
+        "method",
+        "format",
+        "pretty",
+        "suppress_http_code",
+        "locale",
+        "execution_options",
+        "include_headers",
+    }
+)
+NODE_TYPES = {
+    "campaigns": "Campaign",
+    "adsets": "AdSet",
+    "ads": "Ad",
+    "adcreatives": "AdCreative",
+    "customaudiences": "CustomAudience",
+}
 
 
 class MetaGraph(PlatformApi):
@@ -150,6 +173,10 @@ class MetaGraph(PlatformApi):
 
     def _require(self, request: Request, *names: str) -> dict[str, str]:
         params = request.params()
+        edge = request.path.rstrip("/").rsplit("/", 1)[-1]
+        unknown = meta_unknown(edge, [key for key in params if key not in TRANSPORT_PARAMS])
+        if unknown and request.method == "POST":
+            raise invalid(f"(#100) Param {unknown[0]} is not a valid {edge} parameter", "Invalid parameter")
         for name in names:
             if not params.get(name):
                 raise invalid(f"The parameter {name} is required", "Missing parameter")
@@ -167,6 +194,18 @@ class MetaGraph(PlatformApi):
         if offset > 0:
             paging["previous"] = url_with(request, before=encode_cursor(max(0, offset - limit)))
         return json_response({"data": chunk, "paging": paging})
+
+    def _check_fields(self, request: Request, edge: str) -> None:
+        """Graph refuses fields= names the node type does not have (as the real API does)."""
+        names = [
+            name.strip().split("{")[0] for name in (request.arg("fields") or "").split(",") if name.strip()
+        ]
+        unknown = meta_unknown(edge, names)
+        if unknown:
+            raise invalid(
+                f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type ({NODE_TYPES[edge]})",
+                "Invalid field",
+            )
 
     def _shape(self, obj: dict[str, Any], request: Request, default: str = "id") -> dict[str, Any]:
         wanted = (request.arg("fields") or default).split(",")

@@ -20,6 +20,14 @@ from adflux.sandbox.meta.validation import (
 )
 from adflux.sandbox.state import Unit
 
+EDGE_OF_KIND = {
+    "campaign": "campaigns",
+    "adset": "adsets",
+    "ad": "ads",
+    "creative": "adcreatives",
+    "audience": "customaudiences",
+}
+
 
 class MetaObjects(MetaGraph):
     """Create, list, read, update and delete the objects an ad account holds."""
@@ -52,6 +60,7 @@ class MetaObjects(MetaGraph):
 
     @route("GET", rf"{V}/act_(?P<account>\d+)/(?P<edge>campaigns|adsets|ads|adcreatives|customaudiences)")
     def list_account_edge(self, request: Request, account: str, edge: str) -> Response:
+        self._check_fields(request, edge)
         kind = {
             "campaigns": "campaign",
             "adsets": "adset",
@@ -234,6 +243,7 @@ class MetaObjects(MetaGraph):
         found = self.state.find_any(self.platform, object_id)
         if found is None or found[1].get("status") == "DELETED":
             raise ApiError("not_found", f"Object with ID '{object_id}' does not exist", status=404)
+        self._check_fields(request, EDGE_OF_KIND.get(found[0], ""))
         return json_response(self._shape(found[1], request, "id,name,status"))
 
     @route("POST", rf"{V}/(?P<object_id>\d+)")

@@ -109,7 +109,21 @@ def check_adset(
     check_targeting(campaign, targeting, audience)
     if params["optimization_goal"] == "OFFSITE_CONVERSIONS" and not params.get("promoted_object"):
         raise invalid("promoted_object with a pixel_id is required for OFFSITE_CONVERSIONS")
+    goals = GOALS_BY_OBJECTIVE.get(campaign.get("objective", ""))
+    if goals and params["optimization_goal"] not in goals:
+        raise invalid(
+            f"Performance goal {params['optimization_goal']} is not available for {campaign['objective']}",
+            "Invalid optimization goal",
+            subcode=2_490_408,
+        )
     return budget, targeting
+
+
+# The optimization goals Meta accepts per ODAX objective (the subset the sandbox emulates).
+GOALS_BY_OBJECTIVE = {
+    "OUTCOME_TRAFFIC": ("LINK_CLICKS", "LANDING_PAGE_VIEWS", "IMPRESSIONS", "REACH"),
+    "OUTCOME_LEADS": ("OFFSITE_CONVERSIONS", "LEAD_GENERATION", "QUALITY_LEAD", "CONVERSATIONS"),
+}
 
 
 def check_targeting(campaign: dict[str, Any], targeting: dict[str, Any], audience: AudienceLookup) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from adflux.sandbox.http import Request, Response, route
+from adflux.sandbox.http import ApiError, Request, Response, route
 from adflux.sandbox.state import Unit
-from adflux.sandbox.tiktok.protocol import P, TikTokProtocol, invalid, parse_day
+from adflux.sandbox.tiktok.protocol import CODE_DUPLICATED, P, TikTokProtocol, invalid, parse_day
 
 ADULT_AGE_GROUPS = {"AGE_18_24", "AGE_25_34", "AGE_35_44", "AGE_45_54", "AGE_55_100"}
 OBJECTIVES = {
@@ -27,6 +27,12 @@ class TikTokObjects(TikTokProtocol):
         if body["objective_type"] not in OBJECTIVES:
             raise invalid(f"objective_type: Invalid value {body['objective_type']}")
         advertiser = str(body["advertiser_id"])
+        if body.get("request_id") and any(
+            obj.get("request_id") == str(body["request_id"]) and obj["advertiser_id"] == advertiser
+            for obj in self.state.all(self.platform, "campaign")
+        ):
+            # The same request_id twice is one request: refused, nothing created a second time.
+            raise ApiError("validation", "Duplicated request. Please check request_id.", code=CODE_DUPLICATED)
         if any(
             obj["campaign_name"] == body["campaign_name"]
             and obj["advertiser_id"] == advertiser
@@ -50,7 +56,7 @@ class TikTokObjects(TikTokProtocol):
                 "budget": float(body.get("budget") or 0),
                 "operation_status": body.get("operation_status", "ENABLE"),
                 "special_industries": special,
-                "request_id": body.get("request_id"),
+                "request_id": str(body["request_id"]) if body.get("request_id") else None,
             },
         )
         return self._ok({"campaign_id": campaign["id"]})
@@ -85,6 +91,8 @@ class TikTokObjects(TikTokProtocol):
             "location_ids",
             "billing_event",
             "optimization_goal",
+            "pacing",
+            "promotion_type",
         )
         campaign = self._get("campaign", body["advertiser_id"], body["campaign_id"])
         if (
@@ -177,9 +185,8 @@ class TikTokObjects(TikTokProtocol):
                     "advertiser_id": group["advertiser_id"],
                     "adgroup_id": group["id"],
                     "campaign_id": group["campaign_id"],
-                    "operation_status": body.get(
-                        "operation_status", creative.get("operation_status", "ENABLE")
-                    ),
+                    # Per creative, as the real API reads it (a top-level value is ignored).
+                    "operation_status": creative.get("operation_status", "ENABLE"),
                     **{key: value for key, value in creative.items() if key != "operation_status"},
                 },
             )

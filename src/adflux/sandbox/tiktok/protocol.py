@@ -9,10 +9,12 @@ from datetime import date, datetime
 from typing import Any
 
 from adflux.sandbox.api import PlatformApi
+from adflux.sandbox.definitions import tiktok_unknown
 from adflux.sandbox.http import ApiError, Request, Response, json_response
 
 P = r"/open_api/v1\.3"
 CODE_PARAM = 40002
+CODE_DUPLICATED = 40050  # ERROR_CODE_DUPLICATED_REQUEST in TikTok's SDK constants
 CODE_THROTTLE = 40100
 CODE_EXPIRED = 40102
 CODE_EMPTY_TOKEN = 40104
@@ -75,6 +77,10 @@ class TikTokProtocol(PlatformApi):
             if request.method == "POST"
             else {key: maybe_json(values[0]) for key, values in request.query.items()}
         )
+        if request.method == "POST":
+            unknown = tiktok_unknown(request.path.split("/open_api/v1.3/")[-1], body)
+            if unknown:
+                raise invalid(f"{unknown[0]}: Unknown field.")
         for name in required:
             if body.get(name) in (None, "", []):
                 raise invalid(f"{name}: Missing data for required field.")

@@ -61,7 +61,7 @@ class TikTokReports(TikTokProtocol):
         body = task["body"]
         since, until = date.fromisoformat(body["start_date"]), date.fromisoformat(body["end_date"])
         wanted_campaigns = set()
-        for item in body.get("filters") or []:
+        for item in body.get("filtering") or []:
             if item.get("field_name") == "campaign_ids":
                 wanted_campaigns |= set(map(str, maybe_json(item["filter_value"])))
         units = [

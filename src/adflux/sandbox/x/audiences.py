@@ -7,6 +7,8 @@ import re
 from adflux.sandbox.http import Request, Response, route
 from adflux.sandbox.x.protocol import ACC, XProtocol, invalid, public
 
+MAX_IDS_PER_USER = 10  # identifiers of ONE person (several e-mails of the same user)
+
 
 class XAudiences(XProtocol):
     """/12/accounts/<id>/custom_audiences and its /users."""
@@ -32,7 +34,13 @@ class XAudiences(XProtocol):
         for operation in request.json():
             if operation.get("operation_type") not in ("Update", "Delete"):
                 raise invalid("operation_type must be Update or Delete", "operation_type")
-            for user in operation.get("params", {}).get("users", []):
+            users = operation.get("params", {}).get("users", [])
+            if len(users) > 2_500:
+                raise invalid("at most 2500 users per operation", "users")
+            for user in users:
+                if len(user.get("email", [])) > MAX_IDS_PER_USER:
+                    # Each element is one person: thousands of hashes in one element is a malformed upload.
+                    raise invalid(f"at most {MAX_IDS_PER_USER} email values per user", "email")
                 for digest in user.get("email", []):
                     if not re.fullmatch(r"[0-9a-f]{64}", digest):
                         raise invalid("email values must be SHA-256 hex digests", "email")

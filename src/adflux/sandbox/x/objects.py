@@ -27,6 +27,9 @@ class XObjects(XProtocol):
     @route("POST", rf"{ACC}/campaigns")
     def create_campaign(self, request: Request, account: str) -> Response:
         params = self._params(request, "name", "funding_instrument_id")
+        for gone in ("start_time", "end_time"):
+            if gone in params:  # moved to the line item in v11; the API refuses it on the campaign
+                raise invalid(f"{gone} is not a campaign parameter", gone)
         self._get("funding_instrument", account, params["funding_instrument_id"])
         daily = int(params.get("daily_budget_amount_local_micro") or 0)
         if daily <= 0:
@@ -47,8 +50,6 @@ class XObjects(XProtocol):
                 "currency": "COP",
                 "total_budget_amount_local_micro": int(params.get("total_budget_amount_local_micro") or 0)
                 or None,
-                "start_time": params.get("start_time"),
-                "end_time": params.get("end_time"),
             },
         )
         return self._ok(public(campaign), request)

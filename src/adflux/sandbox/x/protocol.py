@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from adflux.sandbox.api import PlatformApi, decode_cursor, encode_cursor
+from adflux.sandbox.definitions import x_unknown
 from adflux.sandbox.http import ApiError, Request, Response, json_response
 from adflux.sandbox.state import SandboxState
 from adflux.sandbox.x.oauth import SANDBOX_CREDENTIALS, oauth_params, signature_valid
@@ -117,6 +118,11 @@ class XProtocol(PlatformApi):
             params.update(
                 {key: value for key, value in request.json().items() if not isinstance(value, list | dict)}
             )
+        if request.method in ("POST", "PUT"):
+            found = re.search(r"/accounts/[^/]+/([a-z_]+)(?:/[0-9a-z]+)?$", request.path)
+            unknown = x_unknown(found.group(1), list(params)) if found else []
+            if unknown:  # twitter-ads resource PROPERTIES, stored as data
+                raise invalid(f"{unknown[0]} is not a parameter of this endpoint", unknown[0])
         for name in required:
             if not params.get(name):
                 raise invalid(f"{name} is missing", name)
