@@ -47,7 +47,7 @@ def test_demo_runs_end_to_end_and_leaves_a_database_to_explore(tmp_path):
     assert statuses.count("pausada") == 1 and statuses.count("finalizada") == 1
     assert len(statuses) == len(followed) and statuses.count("activa") == len(statuses) - 2
     decisions = " | ".join(row["decision"] for row in summary["feed"]["campaigns"])
-    assert "cerrada en el feed (cubierta o cerrada)" in decisions and "reemplaza la campaña" in decisions
+    assert "cerrada en el feed (cubierta o cerrada)" in decisions and "anuncios y segmentación actualizados" in decisions
     # The database is there for the other commands, and a second run starts over cleanly.
     shown = _run(app, "--json", "campaign", "show", str(summary["campaign_id"]))
     assert json.loads(shown.output)["status"] == "active"

@@ -94,7 +94,7 @@ def test_budgets_and_end_date_change_in_place_and_twice_is_once(platform, sandbo
     assert (result.campaign_id, result.ad_groups, result.ads) == ids_before
 
 
-@pytest.mark.parametrize("platform", ["meta", "tiktok", "snapchat"])
+@pytest.mark.parametrize("platform", PLATFORMS)
 def test_new_copy_reaches_the_existing_ads_and_a_repeat_makes_no_second_creative(
     platform, sandbox, adapter_for, make_spec
 ):
@@ -104,16 +104,28 @@ def test_new_copy_reaches_the_existing_ads_and_a_repeat_makes_no_second_creative
     change = CampaignChange(key="pc-1", revision=2, creative=NEW_COPY)
 
     apply_change(adapter, result, change)
-    creatives_after_one = len(sandbox.state.all(platform, "creative"))
+    kind = "tweet" if platform == "x" else "creative"
+    creatives_after_one = len(sandbox.state.all(platform, kind))
     again = apply_change(adapter, replace(result), change)
+    assert len(sandbox.state.all(platform, kind)) == creatives_after_one
+    assert "create_creative" not in again and "create_post" not in again
+    if platform == "x":  # a post cannot be edited: the line items promote the new post instead
+        for item_id in result.ad_groups.values():
+            live = [p for p in sandbox.state.all("x", "promoted_tweet") if p["line_item_id"] == item_id]
+            assert [p["tweet_id"] for p in live if not p.get("deleted")] == [result.creative_id]
+        post = sandbox.state.get("x", "tweet", result.creative_id)
+        assert NEW_COPY.link_url in post["full_text"]
+        return
     assert result.ads == ads_before  # same ads, same history
-    assert len(sandbox.state.all(platform, "creative")) == creatives_after_one
-    assert "create_creative" not in again
     for ad_id in result.ads.values():
-        ad = sandbox.state.get(platform, "ad", ad_id)
+        ad = sandbox.state.get(platform, "ad_group_ad" if platform == "google" else "ad", ad_id)
         if platform == "meta":
             creative = sandbox.state.get("meta", "creative", ad["creative"]["id"])
             assert creative["object_story_spec"]["link_data"]["message"] == NEW_COPY.primary_text
+        elif platform == "google":
+            assert ad["ad"]["finalUrls"] == [NEW_COPY.link_url]
+            headlines = [h["text"] for h in ad["ad"]["responsiveSearchAd"]["headlines"]]
+            assert NEW_COPY.headline in headlines
         elif platform == "tiktok":
             assert ad["ad_text"] == NEW_COPY.primary_text
             assert ad["landing_page_url"] == NEW_COPY.link_url

@@ -15,12 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from adflux.platforms.base import PlatformAdapter, object_name
 from adflux.platforms.errors import PlatformValidationError
+from adflux.platforms.google_mutate import _responsive_search_ad as google_ad_copy
 from adflux.platforms.money import meta_amount, tiktok_amount, to_micros
-from adflux.platforms.types import CreativeSpec, PublishResult
+from adflux.platforms.types import CreativeSpec, JobContext, PublishResult
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class CampaignChange:
     ad_group_budgets: dict[str, int] = field(default_factory=dict)  # ad-group ref -> daily pesos
     end_date: date | None = None
     creative: CreativeSpec | None = None
+    job: JobContext | None = None  # the opening the copy is for (Google builds headlines from it)
 
     def is_empty(self) -> bool:
         return not (
@@ -150,11 +153,28 @@ def _google(adapter: Any, result: PublishResult, change: CampaignChange) -> list
                 }
             }
         )
+    if change.creative:
+        ad = google_ad_copy(_spec_for_google(adapter, result, change))
+        for ad_id in result.ads.values():
+            operations.append(
+                {
+                    "adOperation": {
+                        "update": {"resourceName": f"customers/{adapter.cid}/ads/{ad_id}", **ad},
+                        "updateMask": "final_urls,responsive_search_ad",
+                    }
+                }
+            )
     if not operations:
         return []
     # One atomic request: every field changes, or none does.
     adapter._mutate(operations, "update_campaign")
     return ["update_campaign"]
+
+
+def _spec_for_google(adapter: Any, result: PublishResult, change: CampaignChange) -> Any:
+    """The parts of a CampaignSpec a responsive search ad is built from (copy and job title)."""
+    job = change.job or JobContext(title=change.creative.headline if change.creative else "", category="")
+    return SimpleNamespace(creative=change.creative, job=job)
 
 
 # -- TikTok: campaign/update, adgroup/budget/update, adgroup/update, ad/update ----------------------
@@ -215,10 +235,48 @@ def _x(adapter: Any, result: PublishResult, change: CampaignChange) -> list[str]
         params["total_budget_amount_local_micro"] = to_micros(change.budget_total)
     if change.end_date:
         params["end_time"] = f"{change.end_date.isoformat()}T23:59:59Z"
-    if not params:
-        return []
-    adapter._call("PUT", adapter._acc(f"/campaigns/{result.campaign_id}"), "update_campaign", params=params)
-    return ["update_campaign"]
+    sent: list[str] = []
+    if params:
+        path = adapter._acc(f"/campaigns/{result.campaign_id}")
+        adapter._call("PUT", path, "update_campaign", params=params)
+        sent.append("update_campaign")
+    if change.creative:
+        sent += _x_new_post(adapter, result, change)
+    return sent
+
+
+def _x_new_post(adapter: Any, result: PublishResult, change: CampaignChange) -> list[str]:
+    """A post cannot be edited: promote a new one on each line item, then stop promoting the old."""
+    sent: list[str] = []
+    name = object_name(change.key, "post", f"r{change.revision}")
+    post_id = adapter._find(
+        adapter._acc("/tweets"), name, "find_post", tweet_type="PUBLISHED", timeline_type="NULLCAST"
+    )
+    if post_id is None:
+        params = {
+            "text": adapter._post_text(_spec_for_creative(result, change)),
+            "nullcast": "true",
+            "name": name,
+        }
+        answer = adapter._call("POST", adapter._acc("/tweet"), "create_post", params=params)
+        post_id = str(answer["data"]["id_str"])
+        sent.append("create_post")
+    for ref, item_id in result.ad_groups.items():
+        promoted = adapter._all(adapter._acc("/promoted_tweets"), "list_promoted", line_item_ids=item_id)
+        current = [row for row in promoted if str(row["tweet_id"]) == post_id]
+        if current:
+            result.ads[ref] = str(current[0]["id"])
+        else:
+            params = {"line_item_id": item_id, "tweet_ids": post_id}
+            answer = adapter._call("POST", adapter._acc("/promoted_tweets"), "promote_post", params=params)
+            result.ads[ref] = str(answer["data"][0]["id"])
+            sent.append("promote_post")
+        for row in promoted:
+            if str(row["tweet_id"]) != post_id and not row.get("deleted"):
+                adapter._call("DELETE", adapter._acc(f"/promoted_tweets/{row['id']}"), "unpromote_post")
+                sent.append("unpromote_post")
+    result.creative_id = post_id
+    return sent
 
 
 # -- Snapchat: PUT carries the whole entity -------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from adflux.sandbox.http import Request, Response, route
 from adflux.sandbox.x.objects import XObjects
-from adflux.sandbox.x.protocol import ACC, invalid
+from adflux.sandbox.x.protocol import ACC, invalid, public
 
 UPDATABLE = {
     "campaign": {
@@ -54,3 +54,12 @@ class XUpdates(XObjects):
                 )
             obj["total_budget_amount_local_micro"] = total
         return super().update(request, account, collection, object_id)
+
+    @route("DELETE", rf"{ACC}/promoted_tweets/(?P<object_id>[0-9a-z]+)")
+    def unpromote(self, request: Request, account: str, object_id: str) -> Response:
+        promoted = self._get("promoted_tweet", account, object_id)
+        promoted["deleted"], promoted["entity_status"] = True, "PAUSED"
+        item = self.state.get(self.platform, "line_item", promoted["line_item_id"]) or {}
+        if item:
+            self._refresh_campaign(item["campaign_id"])
+        return self._ok(public(promoted), request)

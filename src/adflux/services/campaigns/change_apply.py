@@ -21,6 +21,7 @@ from adflux.services import audit
 from adflux.services.locks import try_lock
 from adflux.services.platform_access import adapter_for
 from adflux.services.publishing import ad_group_ref
+from adflux.services.targeting import job_context
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ def desired_change(pc: PlatformCampaign) -> CampaignChange:
         )
         if creative is not None
         else None,
+        job=job_context(pc.campaign.job) if creative is not None else None,
     )
 
 

@@ -17,7 +17,8 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import scoped_session
 
 from adflux.constants import TASK_APPLY_PLATFORM_CHANGE
 from adflux.models import AdGroup, Campaign, MetricDaily, PlatformCampaign
@@ -29,6 +30,9 @@ from adflux.services.errors import InvalidTransition, NotFound, ValidationFailed
 from adflux.services.local_dates import today
 
 logger = logging.getLogger(__name__)
+
+# A plain Session, or Flask-SQLAlchemy's scoped `db.session`.
+Session = OrmSession | scoped_session[Any]
 
 # Platform campaigns whose objects exist at the platform (the rest publish the desired state).
 LIVE = ("active", "paused")
