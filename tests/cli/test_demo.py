@@ -49,7 +49,7 @@ def test_demo_runs_end_to_end_and_leaves_a_database_to_explore(tmp_path):
     assert len(statuses) == len(followed) and statuses.count("activa") == len(statuses) - 1
     decisions = " | ".join(row["decision"] for row in summary["feed"]["campaigns"])
     assert "cerrada en el feed (cubierta o cerrada)" in decisions
-    assert "anuncios y segmentación actualizados" in decisions
+    assert "anuncios actualizados en cada plataforma" in decisions
     # The database is there for the other commands, and a second run starts over cleanly.
     shown = _run(app, "--json", "campaign", "show", str(summary["campaign_id"]))
     assert json.loads(shown.output)["status"] == "active"

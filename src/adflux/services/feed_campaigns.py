@@ -171,7 +171,7 @@ def _changed(job: JobOpening, run_id: int | None) -> dict[str, Any]:
             "updated",
             job,
             campaign.id,
-            f"{reason}; anuncios y segmentación actualizados en cada plataforma",
+            f"{reason}; anuncios actualizados en cada plataforma",
             changed=result.changed,
             platforms=sorted(result.queued),
         )

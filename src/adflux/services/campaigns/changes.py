@@ -151,10 +151,15 @@ def set_daily_budget(
 
 
 def refresh_creatives(session: Session, campaign_id: int, *, actor: str) -> ChangeResult:
-    """Regenerate copy and targeting from the job as it is now and push what differs in place."""
+    """Regenerate copy and targeting from the job as it is now; push the new copy in place.
+
+    New targeting is recorded (compliance-checked) but not yet sent to live platforms; the
+    result names those platforms under ``targeting_recorded_not_sent``.
+    """
     campaign = _campaign(session, campaign_id)
     touched: dict[int, set[str]] = {}
     before: dict[str, Any] = {}
+    retargeted: list[str] = []
     for pc in campaign.platform_campaigns:
         fields: set[str] = set()
         creative = pc.creatives[0] if pc.creatives else None
@@ -170,13 +175,17 @@ def refresh_creatives(session: Session, campaign_id: int, *, actor: str) -> Chan
                 fields.add("creative")
         targeting, report = _compliance(pc, campaign)
         if targeting != pc.targeting:
+            # Recorded (and used by any later publish), but not yet sent in place: no update path
+            # for targeting exists yet, so no platform state may claim it was applied.
             pc.targeting, pc.compliance_report = targeting, report
-            fields.add("targeting")
+            retargeted.append(pc.platform)
         touched[pc.id] = fields
-    result = ChangeResult(
-        campaign_id=campaign.id,
-        changed={pc.platform: sorted(touched[pc.id]) for pc in campaign.platform_campaigns if touched[pc.id]},
-    )
+    changed: dict[str, Any] = {
+        pc.platform: sorted(touched[pc.id]) for pc in campaign.platform_campaigns if touched[pc.id]
+    }
+    if retargeted:
+        changed["targeting_recorded_not_sent"] = sorted(retargeted)
+    result = ChangeResult(campaign_id=campaign.id, changed=changed)
     if result.unchanged:
         session.rollback()
         return result
