@@ -156,3 +156,26 @@ def test_refreshed_copy_replaces_the_creative_behind_the_same_ads(client, app_ct
     assert "Analista de datos senior" in creative["object_story_spec"]["link_data"]["name"]
     tiktok_ad = sandbox.state.get("tiktok", "ad", next(iter(ads_before["tiktok"].values())))
     assert "Analista de datos senior" in tiktok_ad["ad_text"]
+
+
+def test_an_update_whose_message_was_lost_is_resent_by_the_sweep(client, app_ctx, sandbox):
+    from adflux.services import task_queue
+    from adflux.services.campaigns import change_apply
+
+    campaign = _published(client, ["tiktok"])
+    original = task_queue.send
+    task_queue.send = lambda *args, **kwargs: None  # the broker took nothing
+    try:
+        changes.change_campaign(db.session, campaign.id, actor="ana@example.co", budget_total=4_000_000)
+    finally:
+        task_queue.send = original
+    pc = _pcs(campaign.id)["tiktok"]
+    assert pc.update_status == "pending"
+    assert change_apply.resend_stalled_updates(idle_minutes=10) == 0  # not idle long enough yet
+    pc.updated_at = pc.updated_at - timedelta(minutes=11)
+    db.session.commit()
+    assert change_apply.resend_stalled_updates(idle_minutes=10) == 1
+    pc = _pcs(campaign.id)["tiktok"]
+    assert pc.update_status == "applied"
+    tiktok = sandbox.state.get("tiktok", "campaign", pc.external_campaign_id)
+    assert int(tiktok["budget"]) == pc.budget_total

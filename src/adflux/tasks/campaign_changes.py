@@ -24,3 +24,9 @@ def apply_platform_change(
     if outcome in ("retry", "busy"):
         raise self.retry(countdown=min(300, 5 * 2**self.request.retries))
     return {"platform_campaign_id": platform_campaign_id, "revision": revision, "outcome": outcome}
+
+
+@shared_task(name="adflux.tasks.campaign_changes.resend_stalled_updates")
+def resend_stalled_updates() -> dict[str, Any]:
+    """Resend in-place updates left pending (beat, every few minutes)."""
+    return {"resent": change_apply.resend_stalled_updates()}

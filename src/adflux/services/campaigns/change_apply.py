@@ -9,15 +9,19 @@ revision already applied does nothing.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Literal
 
+from sqlalchemy import select
+
+from adflux.constants import TASK_APPLY_PLATFORM_CHANGE
 from adflux.extensions import db
 from adflux.models import PlatformCampaign
 from adflux.models.base import utcnow
 from adflux.platforms.errors import AuthError, PlatformError, RetryableError
 from adflux.platforms.types import CreativeSpec, PublishResult
 from adflux.platforms.updates import CampaignChange, apply_change
-from adflux.services import audit
+from adflux.services import audit, task_queue
 from adflux.services.locks import try_lock
 from adflux.services.platform_access import adapter_for
 from adflux.services.publishing import ad_group_ref
@@ -116,3 +120,23 @@ def _failed(pc: PlatformCampaign, exc: Exception, *, final: bool) -> Outcome:
     db.session.commit()
     logger.warning("updating %s campaign %s: %s", pc.platform, pc.campaign_id, exc)
     return "failed" if final else "retry"
+
+
+def resend_stalled_updates(*, idle_minutes: int = 10) -> int:
+    """Re-enqueue updates left pending longer than `idle_minutes` (a lost message, a failed send,
+    retries given up while another worker held the lock); applying is idempotent, so a duplicate
+    message costs one lookup."""
+    now = utcnow()
+    stalled = db.session.scalars(
+        select(PlatformCampaign)
+        .where(
+            PlatformCampaign.update_status == "pending",
+            PlatformCampaign.updated_at < now - timedelta(minutes=idle_minutes),
+        )
+        .order_by(PlatformCampaign.id)
+    ).all()
+    for pc in stalled:
+        task_queue.send(TASK_APPLY_PLATFORM_CHANGE, pc.id, pc.update_revision, queue="publishing")
+        pc.updated_at = now  # not again before another idle period
+    db.session.commit()
+    return len(stalled)
