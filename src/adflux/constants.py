@@ -139,6 +139,7 @@ STATUS_NAMES_ES: dict[str, str] = {
 # import tasks/; the app registers these names when it wires Celery in).
 QUEUES: tuple[str, ...] = ("default", "publishing", "sync", "training", "maintenance", "automation")
 TASK_PUBLISH_PLATFORM_CAMPAIGN = "adflux.tasks.publishing.publish_platform_campaign"
+TASK_APPLY_PLATFORM_CHANGE = "adflux.tasks.campaign_changes.apply_platform_change"
 TASK_SYNC_METRICS = "adflux.tasks.metrics.sync_metrics"
 TASK_TRAIN_SEGMENTATION = "adflux.tasks.segmentation.train_segmentation"
 TASK_RUN_FEED = "adflux.tasks.feeds.run_feed"

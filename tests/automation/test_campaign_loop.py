@@ -68,7 +68,7 @@ def test_feed_to_campaigns_and_back(app_ctx, portal, sandbox):
     again = feed_campaigns.follow_job(job_id=job_id, kind="new")
     assert again["outcome"] == "skipped" and len(_campaigns(target["external_ref"])) == 1
 
-    # The salary changes: the campaign is replaced by one with the new salary in its ads.
+    # The salary changes: the same campaign gets the new salary in its ads, in place on each platform.
     changed = [dict(j) for j in jobs]
     index = jobs.index(target)
     changed[index] = {
@@ -76,16 +76,23 @@ def test_feed_to_campaigns_and_back(app_ctx, portal, sandbox):
         "salary_min": target["salary_min"] + 1_000_000,
         "salary_max": target["salary_max"] + 1_000_000,
     }
+    ads_before = {pc.platform: dict(pc.external_ids["ads"]) for pc in campaign.platform_campaigns}
     publish_feed(portal, changed)
     runs.run_feed(feed_id=feed.id)
-    old, new = _campaigns(target["external_ref"])
-    assert old.status == "completed" and new.status == "active"
+    [new] = _campaigns(target["external_ref"])
+    db.session.refresh(new)
+    assert new.id == campaign.id and new.status == "active"
     new_salary = f"{changed[index]['salary_min']:,}".replace(",", ".")
-    assert any(
-        new_salary in (c.primary_text + (c.description or ""))
-        for pc in new.platform_campaigns
-        for c in pc.creatives
-    )
+    for pc in new.platform_campaigns:
+        db.session.refresh(pc)
+        assert pc.update_status == "applied" and pc.external_ids["ads"] == ads_before[pc.platform]
+        assert any(new_salary in (c.primary_text + (c.description or "")) for c in pc.creatives)
+    meta = next(pc for pc in new.platform_campaigns if pc.platform == "meta")
+    meta_ad = sandbox.state.get("meta", "ad", next(iter(meta.external_ids["ads"].values())))
+    creative = sandbox.state.get("meta", "creative", meta_ad["creative"]["id"])
+    assert new_salary in creative["object_story_spec"]["link_data"]["message"]
+    updated = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "automation.updated"))
+    assert updated.after["reason"].startswith("la oferta cambió en el feed ")
 
     spent = _spend(sandbox, new)
     sandbox.advance_days(1)

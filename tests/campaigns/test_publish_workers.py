@@ -25,6 +25,7 @@ from adflux.extensions import db
 from adflux.models import Campaign, PlatformCampaign
 from adflux.sandbox.server import SandboxServer, start_sandbox_in_thread
 from adflux.services import campaigns as campaigns_service
+from adflux.services.campaigns import changes
 from adflux.settings import Settings
 from conftest import TEST_DATABASE_URL, require_service
 from factories import make_job, make_segments
@@ -210,3 +211,47 @@ def test_several_workers_publish_many_campaigns_without_duplicates(worker_app, s
         raise AssertionError(f"statuses {_statuses(ids)}; not active: {problems[:5]}") from None
     for platform in platforms:
         assert slow_sandbox.object_counts(platform).get("campaign") == len(ids), platform
+
+
+# -- in-place changes (services/campaigns/changes.py) through the same workers ----------------------
+
+
+def _change_pcs(campaign_id: int) -> dict[str, PlatformCampaign]:
+    db.session.expire_all()
+    rows = db.session.scalars(select(PlatformCampaign).where(PlatformCampaign.campaign_id == campaign_id))
+    return {pc.platform: pc for pc in rows}
+
+
+def test_a_worker_applies_the_change_once_even_when_killed_mid_update(worker_app, start_worker, slow_sandbox):
+    platforms = ["meta", "tiktok", "snapchat"]
+    job = make_job()
+    campaign = campaigns_service.create_campaign(job_id=job.id, platforms=platforms, budget_total=3_000_000)
+    first = start_worker("first")
+    campaigns_service.publish_campaign(campaign_id=campaign.id)
+    _wait_for(lambda: _statuses([campaign.id])[campaign.id] == "active", 90, "the publish")
+
+    # Slow Meta so the worker is surely inside the update when it dies.
+    slow_sandbox.set_faults("meta", latency_ms=700)
+    job.title = "Técnico de mantenimiento senior"
+    db.session.commit()
+    result = changes.refresh_creatives(db.session, campaign.id, actor="ana@example.co")
+    assert set(result.queued) == set(platforms)
+    _wait_for(lambda: slow_sandbox.object_counts("meta").get("creative", 0) == 2, 60, "the new Meta creative")
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+
+    slow_sandbox.set_faults("meta", latency_ms=10)
+    start_worker("second")
+    _wait_for(
+        lambda: {pc.update_status for pc in _change_pcs(campaign.id).values()} == {"applied"},
+        90,
+        "every update",
+    )
+    pcs = _change_pcs(campaign.id)
+    assert slow_sandbox.object_counts("meta").get("creative") == 2  # the old one and exactly one new
+    assert slow_sandbox.object_counts("snapchat").get("creative") == 2
+    for ad_id in pcs["meta"].external_ids["ads"].values():
+        ad = slow_sandbox.state.get("meta", "ad", ad_id)
+        creative = slow_sandbox.state.get("meta", "creative", ad["creative"]["id"])
+        assert "senior" in creative["object_story_spec"]["link_data"]["name"]
+    assert all(pc.applied_revision == pc.update_revision == 1 for pc in pcs.values())

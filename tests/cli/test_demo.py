@@ -44,10 +44,12 @@ def test_demo_runs_end_to_end_and_leaves_a_database_to_explore(tmp_path):
     assert first["status"] == second["status"] == "succeeded" and first["new"] == 12
     assert (second["new"], second["changed"], second["closed"]) == (2, 1, 1)
     statuses = [row["status"] for row in summary["feed"]["campaigns"]]
-    assert statuses.count("pausada") == 1 and statuses.count("finalizada") == 1
-    assert len(statuses) == len(followed) and statuses.count("activa") == len(statuses) - 2
+    # The changed opening keeps its campaign (updated in place); the filled one is paused.
+    assert statuses.count("pausada") == 1 and statuses.count("finalizada") == 0
+    assert len(statuses) == len(followed) and statuses.count("activa") == len(statuses) - 1
     decisions = " | ".join(row["decision"] for row in summary["feed"]["campaigns"])
-    assert "cerrada en el feed (cubierta o cerrada)" in decisions and "reemplaza la campaña" in decisions
+    assert "cerrada en el feed (cubierta o cerrada)" in decisions
+    assert "anuncios actualizados en cada plataforma" in decisions
     # The database is there for the other commands, and a second run starts over cleanly.
     shown = _run(app, "--json", "campaign", "show", str(summary["campaign_id"]))
     assert json.loads(shown.output)["status"] == "active"

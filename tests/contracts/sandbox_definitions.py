@@ -34,6 +34,7 @@ GOOGLE_OPERATIONS = (
     "ad_group_operation",
     "ad_group_criterion_operation",
     "ad_group_ad_operation",
+    "ad_operation",  # an ad's copy changed in place (changes.refresh_creatives)
 )
 GAQL_RESOURCES = (
     "campaign",

@@ -115,7 +115,8 @@ def test_snapchat_puts_must_carry_the_whole_entity_and_objects_read_by_id(http):
 
     assert one["name"] == "c" and one["ad_account_id"] == SNAP_ACCOUNT
     assert partial.status_code == 400 and "whole entity" in partial.json()["debug_message"]
-    assert whole.status_code == 200 and whole.json()["campaigns"][0]["campaign"]["status"] == "ACTIVE"
+    assert whole.status_code == 200, whole.text
+    assert whole.json()["campaigns"][0]["campaign"]["status"] == "ACTIVE"
 
 
 def test_x_campaigns_have_no_flight_and_audience_users_are_one_person_each(http):

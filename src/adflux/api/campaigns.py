@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from adflux.api.auth import requires
 from adflux.api.reads import reads_only
 from adflux.api.tasks import accepted
+from adflux.extensions import db
+from adflux.schemas.campaign_changes import CampaignChangeResultSchema, CampaignChangeSchema
 from adflux.schemas.campaigns import (
     CampaignCreateSchema,
     CampaignListArgsSchema,
@@ -19,8 +23,16 @@ from adflux.schemas.campaigns import (
 )
 from adflux.schemas.common import ApiErrorSchema, TaskAcceptedSchema
 from adflux.services import campaigns as campaigns_service
+from adflux.services.campaigns import changes
 
 URL_PREFIX = "/campaigns"
+
+
+def current_actor() -> str:
+    user = g.get("current_user")
+    return str(getattr(user, "email", None) or "api")
+
+
 blp = Blueprint("campaigns", __name__, description="Advertising campaigns")
 
 
@@ -52,6 +64,21 @@ class CampaignDetail(MethodView):
     def get(self, campaign_id: int) -> Any:
         """Get a campaign with each platform's status, external ids, attempts and last error."""
         return campaigns_service.get_campaign(campaign_id=campaign_id)
+
+    @requires("manager")
+    @blp.arguments(CampaignChangeSchema())
+    @blp.response(200, CampaignChangeResultSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="Completed or archived")
+    @blp.alt_response(422, schema=ApiErrorSchema, description="Below what was spent, a past end date...")
+    def patch(self, data: dict[str, Any], campaign_id: int) -> Any:
+        """Change a campaign's budget, daily budget, end date, CPA target or platform weights.
+
+        The new values are recorded at once and sent in place to every platform it is live on;
+        each platform campaign's update_status says pending, applied or failed.
+        """
+        result = changes.change_campaign(db.session, campaign_id, actor=current_actor(), **data)
+        return {**asdict(result), "unchanged": result.unchanged}
 
 
 @blp.route("/<int:campaign_id>/preview")

@@ -101,6 +101,7 @@ def main(ctx: click.Context, api_url: str | None, token: str | None, as_json: bo
 def _register() -> None:
     from adflux.cli import (
         automation,
+        campaign_changes,
         campaigns,
         data,
         db,
@@ -122,6 +123,7 @@ def _register() -> None:
         db,
         serve,
         campaigns,
+        campaign_changes,
         users,
         reports,
         demo,

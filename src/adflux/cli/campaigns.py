@@ -63,6 +63,7 @@ def wait_for_task(cli: CliContext, task: dict[str, Any], label: str) -> dict[str
     return run
 
 
+UPDATE_STATES_ES = {"pending": "pendiente", "applied": "aplicada", "failed": "fallida"}
 ACTION_NAMES_ES = {"pause": "pausar", "resume": "reanudar", "complete": "finalizar", "archive": "archivar"}
 
 
@@ -80,6 +81,7 @@ def show_campaign(campaign: dict[str, Any]) -> None:
             ("ID externo", "external_campaign_id"),
             ("Intentos", "attempts"),
             ("Último error", "last_error"),
+            ("Actualización", lambda r: UPDATE_STATES_ES.get(r.get("update_status") or "", "—")),
         ],
         _platform_rows(campaign),
     )

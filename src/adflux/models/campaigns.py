@@ -100,6 +100,16 @@ class PlatformCampaign(TimestampMixin, Model):
     error_class: Mapped[str | None] = mapped_column(String(20))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # In-place updates (services/campaigns/changes.py): the desired state is the row itself;
+    # update_revision counts changes asked for, applied_revision the last one the platform took.
+    # update_status: None (never changed), "pending", "applied" or "failed" (update_error says why).
+    update_status: Mapped[str | None] = mapped_column(String(20))
+    update_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    applied_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    update_fields: Mapped[list[str] | None] = mapped_column(JSONType)
+    update_error: Mapped[str | None] = mapped_column(Text)
+    update_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    updated_on_platform_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     campaign: Mapped[Campaign] = relationship(back_populates="platform_campaigns")
     ad_groups: Mapped[list[AdGroup]] = relationship(

@@ -65,6 +65,13 @@ class PlatformCampaignSchema(FastDumpSchema):
     last_error = fields.Str(allow_none=True)
     error_class = fields.Str(allow_none=True)
     published_at = fields.DateTime(allow_none=True)
+    update_status = fields.Str(
+        allow_none=True,
+        metadata={"description": "In-place update: pending, applied or failed (None: never changed)"},
+    )
+    update_error = fields.Str(allow_none=True)
+    update_revision = fields.Int()
+    applied_revision = fields.Int()
     ad_groups = fields.List(fields.Nested(AdGroupSchema))
 
 

@@ -2,7 +2,7 @@
 
 The feed lists new openings; a playbook (openings that publish a salary → Meta and Google) makes
 and publishes their campaigns. Then the feed changes — a salary goes up, an opening is filled,
-two openings are new — and a second run follows: the changed opening's campaign is replaced, the
+two openings are new — and a second run follows: the changed opening's campaign gets new ads in place, the
 filled one's is paused on every platform, the new ones get campaigns. The feed is left disabled
 (its loopback server ends with the demo).
 """

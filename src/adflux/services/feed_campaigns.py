@@ -2,9 +2,9 @@
 
 - new: the first playbook that takes it makes a campaign, previewed for compliance at creation,
   then published or left for a manager's approval;
-- changed (title, salary, city, ...): every live campaign of the opening is replaced by one with
-  new creatives and targeting, with what is left of its budget (the old one is completed on every
-  platform, so its results stay and nothing is counted twice);
+- changed (title, salary, city, ...): every live campaign of the opening gets its creatives and
+  targeting regenerated and updated in place on every platform (`campaigns.changes`): the same
+  campaigns, ads, budget and history, only the copy and targeting change;
 - closed, filled or expired: its live campaigns are paused on every platform at once, and
   completed once the opening has stayed closed for the grace period; drafts awaiting approval
   are archived;
@@ -21,11 +21,11 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from adflux.constants import TASK_FOLLOW_JOB
 from adflux.extensions import db
-from adflux.models import Campaign, CampaignMetricDaily, JobOpening
+from adflux.models import Campaign, JobOpening
 from adflux.models.base import utcnow
 from adflux.services import audit, task_queue
 from adflux.services.campaigns import (
@@ -36,8 +36,9 @@ from adflux.services.campaigns import (
     publish_campaign,
     resume_campaign,
 )
+from adflux.services.campaigns.changes import refresh_creatives
 from adflux.services.errors import DomainError
-from adflux.services.local_dates import local_stamp, today
+from adflux.services.local_dates import local_stamp
 from adflux.services.locks import hold_lock
 from adflux.services.playbooks.planning import CampaignPlan, plan_for
 from adflux.settings import current_settings
@@ -47,7 +48,6 @@ logger = logging.getLogger(__name__)
 LIVE = ("active", "partially_active", "partially_paused", "paused")
 DELIVERING = ("active", "partially_active", "partially_paused")
 HOLD_JOB_CLOSED = "job_closed"
-MIN_REPLACEMENT_BUDGET = 10_000
 _CLOSE_REASONS = {
     "feed_gone": "cerrada en el feed (ya no aparece)",
     "feed_closed": "cerrada en el feed (cubierta o cerrada)",
@@ -159,48 +159,23 @@ def _launch(job: JobOpening, plan: CampaignPlan, reason: str, *, approved: bool 
 def _changed(job: JobOpening, run_id: int | None) -> dict[str, Any]:
     if job.status != "open":
         return {"outcome": "skipped", "reason": "the opening is closed"}
-    replaced: list[int] = []
-    for campaign in _campaigns(job.id, (*LIVE, "draft")):
-        new_id = _replace(job, campaign)
-        if new_id is not None:
-            replaced.append(new_id)
-    return {"outcome": "replaced", "campaign_ids": replaced}
-
-
-def _replace(job: JobOpening, old: Campaign) -> int | None:
-    spent = _spent(old.id)
-    remaining = old.budget_total - spent
+    updated: list[int] = []
     reason = f"la oferta cambió en el feed {_when()}"
-    plan = CampaignPlan(
-        job_id=job.id,
-        playbook_id=old.playbook_id,
-        platforms=[pc.platform for pc in old.platform_campaigns],
-        segment_ids=[s.id for s in old.segments],
-        budget_total=remaining,
-        budget_daily=min(old.budget_daily, remaining) if old.budget_daily else None,
-        end_date=old.end_date if old.end_date and old.end_date >= today() else None,
-        target_cpa=old.target_cpa,
-        objective=old.objective,
-        requires_approval=old.approval_status is not None,
-    )
-    old_id, was_draft, was_approved = old.id, old.status == "draft", old.approval_status == "approved"
-    (archive_campaign if was_draft else complete_campaign)(campaign_id=old_id)
-    if remaining < MIN_REPLACEMENT_BUDGET * len(plan.platforms):
-        _decide("ended", job, old_id, f"{reason}; queda {remaining} COP de presupuesto, no se reemplaza")
-        return None
-    outcome = _launch(
-        job, plan, f"{reason}; reemplaza la campaña {old_id}", approved=was_approved or not was_draft
-    )
-    return outcome.get("campaign_id")
-
-
-def _spent(campaign_id: int) -> int:
-    micros = db.session.scalar(
-        select(func.coalesce(func.sum(CampaignMetricDaily.spend_micros), 0)).where(
-            CampaignMetricDaily.campaign_id == campaign_id
+    for campaign in _campaigns(job.id, (*LIVE, "draft")):
+        # The same campaign (its ids, history and budget) gets the new copy and targeting in place.
+        result = refresh_creatives(db.session, campaign.id, actor="automation")
+        if result.unchanged:
+            continue
+        updated.append(campaign.id)
+        _decide(
+            "updated",
+            job,
+            campaign.id,
+            f"{reason}; anuncios actualizados en cada plataforma",
+            changed=result.changed,
+            platforms=sorted(result.queued),
         )
-    )
-    return int(micros or 0) // 1_000_000
+    return {"outcome": "updated", "campaign_ids": updated}
 
 
 # -- closed and reopened ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from adflux.tasks import (  # noqa: F401
     base,
+    campaign_changes,
     feeds,
     imports,
     maintenance,

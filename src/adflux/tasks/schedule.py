@@ -30,6 +30,11 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         },
         # Cheap and safe to run often; on the maintenance queue so a publishing backlog never
         # delays it, and expiring before the next run.
+        "resend-stalled-updates": {
+            "task": "adflux.tasks.campaign_changes.resend_stalled_updates",
+            "schedule": timedelta(minutes=5),
+            "options": {"queue": "maintenance", "expires": 240},
+        },
         "resend-stalled-publishes": {
             "task": "adflux.tasks.publishing.resend_stalled_publishes",
             "schedule": timedelta(seconds=settings.publish_sweep_interval_seconds),

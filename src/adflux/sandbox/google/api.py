@@ -6,10 +6,11 @@ from adflux.sandbox.google.customer_match import GoogleCustomerMatch
 from adflux.sandbox.google.mutate import GoogleMutate
 from adflux.sandbox.google.protocol import V
 from adflux.sandbox.google.reports import GoogleReports
+from adflux.sandbox.google.updates import GoogleUpdates
 from adflux.sandbox.http import Request, Response, json_response, route
 
 
-class GoogleApi(GoogleMutate, GoogleReports, GoogleCustomerMatch):
+class GoogleApi(GoogleUpdates, GoogleMutate, GoogleReports, GoogleCustomerMatch):
     """/vNN/customers/{cid}/googleAds:{mutate,search,searchStream}, userLists, offlineUserDataJobs."""
 
     @route("GET", rf"{V}/customers:listAccessibleCustomers")

@@ -9,10 +9,11 @@ from adflux.sandbox.meta.audiences import MetaAudiences
 from adflux.sandbox.meta.graph import V
 from adflux.sandbox.meta.insights import MetaInsights
 from adflux.sandbox.meta.objects import MetaObjects
+from adflux.sandbox.meta.updates import MetaUpdates
 from adflux.sandbox.state import SandboxState
 
 
-class MetaApi(MetaObjects, MetaInsights, MetaAudiences):
+class MetaApi(MetaUpdates, MetaObjects, MetaInsights, MetaAudiences):
     """Graph API: /vNN.0/act_<id>/{campaigns,adsets,adcreatives,ads,insights,customaudiences}."""
 
     def __init__(self, state: SandboxState) -> None:

@@ -7,9 +7,10 @@ from adflux.sandbox.tiktok.audiences import TikTokAudiences
 from adflux.sandbox.tiktok.objects import TikTokObjects
 from adflux.sandbox.tiktok.protocol import P
 from adflux.sandbox.tiktok.reports import TikTokReports
+from adflux.sandbox.tiktok.updates import TikTokUpdates
 
 
-class TikTokApi(TikTokObjects, TikTokReports, TikTokAudiences):
+class TikTokApi(TikTokUpdates, TikTokObjects, TikTokReports, TikTokAudiences):
     """business-api.tiktok.com/open_api/v1.3/..."""
 
     @route("GET", rf"{P}/advertiser/info/")

@@ -9,9 +9,10 @@ from adflux.sandbox.x.audiences import XAudiences
 from adflux.sandbox.x.objects import XObjects
 from adflux.sandbox.x.protocol import ACC, public
 from adflux.sandbox.x.stats import XStats
+from adflux.sandbox.x.updates import XUpdates
 
 
-class XApi(XObjects, XAudiences, XStats):
+class XApi(XUpdates, XObjects, XAudiences, XStats):
     """ads-api.x.com/12/... with OAuth 1.0a."""
 
     @route("GET", ACC)
