@@ -160,6 +160,21 @@ def drift(cli: CliContext, refresh: bool) -> None:
         [("Variable", "feature"), ("PSI", lambda r: score(r["psi"])), ("Estado", "status")],
         rows,
     )
+    _show_share_shifts(report)
+
+
+def _show_share_shifts(report: dict[str, Any]) -> None:
+    segments = report.get("segments") or {}
+    names = report.get("shifted_segment_names") or []
+    if not segments or "shifts" not in segments:
+        return
+    limit = 100 * float(segments.get("share_shift_threshold", 0.03))
+    if not names:
+        console.print(f"Ningún segmento cambió su participación más de {limit:.0f} puntos.")
+        return
+    shifts = [100 * segments["shifts"][index] for index in report.get("shifted_segments", [])]
+    moved = ", ".join(f"{name} ({shift:+.1f} pts)" for name, shift in zip(names, shifts, strict=False))
+    console.print(f"[bold]Segmentos que cambiaron más de {limit:.0f} puntos:[/] {moved}")
 
 
 def _show_model(model: dict[str, Any]) -> None:
