@@ -71,6 +71,13 @@ def test_retraining_unchanged_data_keeps_the_segments_and_promotes_the_new_versi
     db.session.refresh(first)
     assert first.status == "retired"
     assert first.drift["score"] < 0.01  # recorded on the model that was active
+    # Like with like: both versions scored on the same fixed sample; the active one's score there
+    # is exactly what it recorded when it was trained (same candidates, same pipeline).
+    fixed = second.metrics["evaluation_sample"]
+    assert fixed["size"] == first.metrics["evaluation_sample"]["size"] == N_CANDIDATES
+    assert fixed["against_version"] == 1
+    assert fixed["active_silhouette"] == first.metrics["evaluation_sample"]["silhouette"]
+    assert "on the evaluation sample" in second.notes
 
 
 def test_a_worse_model_stays_a_candidate_unless_forced(seeded: Flask) -> None:
@@ -91,6 +98,11 @@ def test_activation_rule_uses_the_configured_tolerance() -> None:
     assert decide(new_silhouette=0.1, active=active, tolerance=0.01, force=True).activate
     assert decide(new_silhouette=0.1, active=None, tolerance=0.01, force=False).activate
     assert not decide(new_silhouette=float("nan"), active=active, tolerance=0.01, force=False).activate
+    # The active version re-scored on the same sample is what counts, not its recorded figure.
+    same_rows = decide(
+        new_silhouette=0.38, active=active, tolerance=0.01, force=False, active_silhouette=0.385
+    )
+    assert same_rows.activate and "on the evaluation sample" in same_rows.reason
 
 
 def test_rolling_back_reassigns_every_candidate(seeded: Flask) -> None:
