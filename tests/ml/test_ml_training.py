@@ -9,7 +9,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances, silhouette_score
 
 from adflux.ml.evaluation import adjusted_rand, aligned_adjusted_rand, majority_mapping
-from adflux.ml.k_search import _silhouette, choose_k
+from adflux.ml.k_search import WELL_FORMED_FRACTION, _silhouette, choose_k
 from adflux.ml.pipeline import build_features
 from adflux.ml.training import TrainingResult, train_segmenter
 
@@ -23,7 +23,13 @@ def test_choose_k_records_every_metric_for_every_k(frame: pd.DataFrame) -> None:
     for row in search.results:
         for metric in METRICS:
             assert np.isfinite(row[metric]), (row["k"], metric)
-    assert search.best_k == max(search.results, key=lambda r: r["silhouette"])["k"]
+    # The largest k whose every cluster is well formed (its own silhouette >= fraction x best).
+    threshold = WELL_FORMED_FRACTION * max(r["silhouette"] for r in search.results)
+    well_formed = [r["k"] for r in search.results if r["min_cluster_silhouette"] >= threshold]
+    assert search.best_k == max(well_formed) and search.selection["well_formed"] == well_formed
+    assert search.selection["by_silhouette_alone"] == max(search.results, key=lambda r: r["silhouette"])["k"]
+    for row in search.results:
+        assert row["min_cluster_silhouette"] <= row["silhouette"]
     assert len(search.fit_sample) == 2000 and len(search.silhouette_sample) == 500
     assert set(search.silhouette_sample) <= set(search.fit_sample)
 

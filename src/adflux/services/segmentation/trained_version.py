@@ -81,6 +81,7 @@ def complete_model(
         {
             **({"evaluation_sample": fixed_sample} if fixed_sample else {}),
             "k_search": result.k_search,
+            "k_selection": result.k_selection,
             "chosen": result.metrics,
             "sample_sizes": _sample_sizes(result),
             "weights": dict(ml_pipeline.DEFAULT_WEIGHTS),
