@@ -9,9 +9,11 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances, silhouette_score
 
 from adflux.ml.evaluation import adjusted_rand, aligned_adjusted_rand, majority_mapping
+from adflux.ml.features import candidate_frame
 from adflux.ml.k_search import WELL_FORMED_FRACTION, _silhouette, choose_k
 from adflux.ml.pipeline import build_features
 from adflux.ml.training import TrainingResult, train_segmenter
+from adflux.simulation import PRESETS, generate_candidates
 
 METRICS = ("silhouette", "davies_bouldin", "calinski_harabasz", "inertia")
 
@@ -150,3 +152,14 @@ def test_majority_mapping_names_the_persona_behind_each_segment(
 ) -> None:
     mapping = majority_mapping(candidates["persona_index"], trained.labels)
     assert sorted(mapping.values()) == list(range(6))
+
+
+@pytest.mark.parametrize(("preset", "k", "min_ari"), [("mild", 8, 0.95), ("colombia", 6, 0.85)])
+def test_the_k_search_holds_on_skewed_bases(preset: str, k: int, min_ari: float) -> None:
+    batch = generate_candidates(12_000, seed=123, mix=PRESETS[preset])
+    frame = candidate_frame(batch.to_arrow(include_persona=False), reference_year=2026)
+    result = train_segmenter(frame, k_min=2, k_max=12, random_state=0)
+    # The overall silhouette alone picks the coarse split of the big groups here.
+    assert result.k_selection["by_silhouette_alone"] == 2
+    assert result.k == k
+    assert adjusted_rand(batch.persona_index, result.labels) >= min_ari
