@@ -16,6 +16,7 @@ def test_train_view_list_activate_and_drift_from_the_command_line(cli, app: Flas
     trained = cli("train-segments", "--k-min", "7", "--k-max", "9")
     assert trained.exit_code == 0, trained.output
     assert "Modelo v1" in trained.output and "Búsqueda de k" in trained.output
+    assert "todos los segmentos bien formados" in trained.output
 
     segments = cli("view-segments")
     assert segments.exit_code == 0 and "Segmentos del modelo v1" in segments.output

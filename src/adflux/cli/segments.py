@@ -193,9 +193,17 @@ def _show_model(model: dict[str, Any]) -> None:
             ("Davies–Bouldin", lambda r: score(r.get("davies_bouldin"))),
             ("Calinski–Harabasz", lambda r: score(r.get("calinski_harabasz"), 0)),
             ("Inercia", lambda r: score(r.get("inertia"), 0)),
+            ("Peor segmento", lambda r: score(r.get("min_cluster_silhouette"))),
         ],
         (model.get("metrics") or {}).get("k_search", []),
     )
+    selection = (model.get("metrics") or {}).get("k_selection") or {}
+    if selection.get("threshold") is not None:
+        console.print(
+            f"k={chosen}: el mayor k con todos los segmentos bien formados (silueta de cada segmento "
+            f">= {score(selection['threshold'])}); la silueta sola habría elegido "
+            f"k={selection.get('by_silhouette_alone')}."
+        )
 
 
 def register(group: click.Group) -> None:
