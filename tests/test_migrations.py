@@ -161,3 +161,41 @@ def test_metrics_daily_becomes_monthly_partitions_and_back_with_its_rows(empty_p
         downgrade(revision="0018")
         assert shape() == ("r", 47, [])
         db.engine.dispose()
+
+
+def _artifact_uris_become_relative(database_url: str, instance: str) -> None:
+    from flask_migrate import downgrade
+
+    from adflux.models import SegmentationModel
+
+    app = create_app(Settings.from_env({}, env="testing", database_url=database_url, instance_path=instance))
+    name = "segmentation-v00001-0123456789ab.skops"
+    with app.app_context():
+        upgrade_database()
+        db.session.add_all(
+            [
+                SegmentationModel(
+                    version=1, k=2, artifact_uri=f"file:///old/store/{name}", artifact_sha256="0" * 64
+                ),
+                SegmentationModel(
+                    version=2, k=2, artifact_uri="s3://bucket/m.skops", artifact_sha256="0" * 64
+                ),
+            ]
+        )
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0010")  # a database whose versions were recorded with absolute URIs
+        upgrade_database()
+        with db.engine.connect() as conn:
+            uris = dict(conn.execute(text("SELECT version, artifact_uri FROM segmentation_models")).all())
+        assert uris == {1: name, 2: "s3://bucket/m.skops"}
+        db.engine.dispose()
+
+
+def test_artifact_uris_become_relative_to_the_store_on_sqlite(tmp_path):
+    _artifact_uris_become_relative(f"sqlite:///{tmp_path / 'a.db'}", str(tmp_path))
+
+
+@pytest.mark.postgres
+def test_artifact_uris_become_relative_to_the_store_on_postgres(empty_postgres_database, tmp_path):
+    _artifact_uris_become_relative(empty_postgres_database, str(tmp_path))

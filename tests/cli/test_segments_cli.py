@@ -16,6 +16,7 @@ def test_train_view_list_activate_and_drift_from_the_command_line(cli, app: Flas
     trained = cli("train-segments", "--k-min", "7", "--k-max", "9")
     assert trained.exit_code == 0, trained.output
     assert "Modelo v1" in trained.output and "Búsqueda de k" in trained.output
+    assert "todos los segmentos bien formados" in trained.output
 
     segments = cli("view-segments")
     assert segments.exit_code == 0 and "Segmentos del modelo v1" in segments.output
@@ -46,3 +47,37 @@ def test_train_segments_reports_a_failed_training(cli, app: Flask) -> None:  # t
     result = cli("train-segments")
     assert result.exit_code == 1
     assert "training failed" in result.output and "candidates" in result.output
+
+
+def test_seed_takes_a_persona_mix_and_refuses_a_bad_one(cli, app: Flask) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from adflux.extensions import db
+    from adflux.models import CandidatePersona
+
+    bad = cli("seed", "--candidates", "10", "--jobs", "0", "--persona-mix", "skewed")
+    assert bad.exit_code != 0 and "persona mix must be one of even, mild, colombia" in bad.output
+    seeded = cli(
+        "--json",
+        "seed",
+        "--candidates",
+        "2000",
+        "--jobs",
+        "0",
+        "--persona-mix",
+        "colombia",
+        "--overlap",
+        "0.2",
+    )
+    assert seeded.exit_code == 0, seeded.output
+    assert json.loads(seeded.output)["candidates_inserted"] == 2000
+    with app.app_context():
+        counts = dict(
+            db.session.execute(
+                select(CandidatePersona.persona, func.count()).group_by(CandidatePersona.persona)
+            ).all()
+        )
+    assert sum(counts.values()) == 2000
+    assert (
+        max(counts, key=counts.__getitem__) == "operario_produccion" and counts["operario_produccion"] > 700
+    )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from adflux.ml.drift import compute_drift, psi, reference_profile, status
+from adflux.ml.drift import MODERATE_PSI, compute_drift, psi, reference_profile, share_shift_status, status
 from adflux.ml.features import candidate_frame
 from adflux.ml.training import TrainingResult
 
@@ -71,3 +71,39 @@ def test_psi_basics() -> None:
     assert psi([0.9, 0.1], [0.1, 0.9]) > 1
     assert np.isfinite(psi([1.0, 0.0], [0.0, 1.0]))
     assert [status(v) for v in (0.05, 0.1, 0.3)] == ["stable", "moderate", "significant"]
+
+
+def test_a_segment_share_shift_beyond_three_points_is_drift_and_names_the_segment(
+    make_candidates: Callable[..., pd.DataFrame],
+    frame: pd.DataFrame,
+    trained: TrainingResult,
+    reference_year: int,
+) -> None:
+    reference = reference_profile(frame, trained.labels, k=trained.k)
+    fresh = make_candidates(3000, seed=99)
+    # One persona (the young customer-service one) arrives in extra numbers: +7 % of the base.
+    extra = make_candidates(2400, seed=5)
+    extra = extra[extra["persona_index"] == 5].head(200)
+    current = candidate_frame(pd.concat([fresh, extra], ignore_index=True), reference_year=reference_year)
+    labels = trained.pipeline.predict(current)
+    report = compute_drift(reference, current, labels)
+    segments = report["segments"]
+    grown = int(np.argmax(segments["shifts"]))
+    assert segments["max_share_shift"] > 0.03
+    assert segments["psi"] < MODERATE_PSI, "the PSI alone would call this stable"
+    assert report["status"] in {"moderate", "significant"}
+    assert grown in report["shifted_segments"] and report["shifted_segments"] == segments["shifted_segments"]
+    assert all(abs(segments["shifts"][i]) > 0.03 for i in report["shifted_segments"])
+    # The same data with a looser threshold is stable again.
+    loose = compute_drift(reference, current, labels, share_shift_threshold=0.2)
+    assert loose["shifted_segments"] == [] and loose["status"] == "stable"
+
+
+def test_share_shift_status_reading() -> None:
+    assert [share_shift_status(v) for v in (0.02, 0.03, 0.031, 0.09, 0.1)] == [
+        "stable",
+        "stable",
+        "moderate",
+        "moderate",
+        "significant",
+    ]

@@ -21,6 +21,7 @@ from adflux.ml.registry import (
     UntrustedArtifactError,
     loads_artifact,
     open_model_store,
+    portable_uri,
     sha256_hex,
 )
 from adflux.ml.training import TrainingResult
@@ -42,10 +43,9 @@ def test_saved_artifact_loads_back_and_predicts_the_same(
 ) -> None:
     store = open_model_store(str(tmp_path / "models"))
     stored = store.save(1, artifact)
-    assert stored.uri.startswith("file://") and stored.uri.endswith(
-        f"segmentation-v00001-{stored.sha256[:12]}.skops"
-    )
-    assert stored.sha256 == sha256_hex(Path(stored.uri.removeprefix("file://")).read_bytes())
+    # Stored relative to the store: the artifact's file name.
+    assert stored.uri == f"segmentation-v00001-{stored.sha256[:12]}.skops"
+    assert stored.sha256 == sha256_hex((tmp_path / "models" / stored.uri).read_bytes())
     loaded = store.load(stored.uri, sha256=stored.sha256)
     predicted = loaded.pipeline.predict(frame)
     # Bit-for-bit the same model: the same predictions as the pipeline that was saved.
@@ -63,7 +63,7 @@ def test_saved_artifact_loads_back_and_predicts_the_same(
 def test_a_tampered_artifact_is_refused(tmp_path: Path, artifact: ModelArtifact) -> None:
     store = LocalModelStore(tmp_path)
     stored = store.save(2, artifact)
-    path = Path(stored.uri.removeprefix("file://"))
+    path = tmp_path / stored.uri
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
@@ -111,6 +111,27 @@ def test_store_only_reads_its_own_folder(tmp_path: Path) -> None:
         store.read_bytes(outside.as_uri())
     with pytest.raises(ArtifactError, match="not found"):
         store.read_bytes((tmp_path / "models" / "missing.skops").as_uri())
+    for name in ("../secret.skops", "sub/x.skops", "..", str(outside)):
+        with pytest.raises(ArtifactError, match="outside the model store"):
+            store.read_bytes(name)
+
+
+def test_moving_the_store_keeps_every_version_loadable(
+    tmp_path: Path, artifact: ModelArtifact, frame: pd.DataFrame
+) -> None:
+    old = LocalModelStore(tmp_path / "old")
+    relative = old.save(1, artifact)
+    legacy = old.save(2, artifact)
+    # A version recorded before artifacts were store-relative: its absolute file:// URI.
+    legacy_uri = (tmp_path / "old" / legacy.uri).as_uri()
+    assert portable_uri(legacy_uri) == legacy.uri and portable_uri("s3://b/m.skops") == "s3://b/m.skops"
+    (tmp_path / "old").rename(tmp_path / "restored")
+    moved = open_model_store(str(tmp_path / "restored"))
+    expected = artifact.pipeline.predict(frame.head(50))
+    for uri, sha in ((relative.uri, relative.sha256), (legacy_uri, legacy.sha256)):
+        np.testing.assert_array_equal(moved.load(uri, sha256=sha).pipeline.predict(frame.head(50)), expected)
+    with pytest.raises(ArtifactError, match="not found"):
+        old.load(relative.uri, sha256=relative.sha256)
 
 
 def test_cache_loads_each_version_once_and_evicts_the_oldest(artifact: ModelArtifact) -> None:

@@ -9,9 +9,11 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances, silhouette_score
 
 from adflux.ml.evaluation import adjusted_rand, aligned_adjusted_rand, majority_mapping
-from adflux.ml.k_search import _silhouette, choose_k
+from adflux.ml.features import candidate_frame
+from adflux.ml.k_search import WELL_FORMED_FRACTION, _silhouette, choose_k
 from adflux.ml.pipeline import build_features
 from adflux.ml.training import TrainingResult, train_segmenter
+from adflux.simulation import PRESETS, generate_candidates
 
 METRICS = ("silhouette", "davies_bouldin", "calinski_harabasz", "inertia")
 
@@ -23,7 +25,13 @@ def test_choose_k_records_every_metric_for_every_k(frame: pd.DataFrame) -> None:
     for row in search.results:
         for metric in METRICS:
             assert np.isfinite(row[metric]), (row["k"], metric)
-    assert search.best_k == max(search.results, key=lambda r: r["silhouette"])["k"]
+    # The largest k whose every cluster is well formed (its own silhouette >= fraction x best).
+    threshold = WELL_FORMED_FRACTION * max(r["silhouette"] for r in search.results)
+    well_formed = [r["k"] for r in search.results if r["min_cluster_silhouette"] >= threshold]
+    assert search.best_k == max(well_formed) and search.selection["well_formed"] == well_formed
+    assert search.selection["by_silhouette_alone"] == max(search.results, key=lambda r: r["silhouette"])["k"]
+    for row in search.results:
+        assert row["min_cluster_silhouette"] <= row["silhouette"]
     assert len(search.fit_sample) == 2000 and len(search.silhouette_sample) == 500
     assert set(search.silhouette_sample) <= set(search.fit_sample)
 
@@ -144,3 +152,14 @@ def test_majority_mapping_names_the_persona_behind_each_segment(
 ) -> None:
     mapping = majority_mapping(candidates["persona_index"], trained.labels)
     assert sorted(mapping.values()) == list(range(6))
+
+
+@pytest.mark.parametrize(("preset", "k", "min_ari"), [("mild", 8, 0.95), ("colombia", 6, 0.85)])
+def test_the_k_search_holds_on_skewed_bases(preset: str, k: int, min_ari: float) -> None:
+    batch = generate_candidates(12_000, seed=123, mix=PRESETS[preset])
+    frame = candidate_frame(batch.to_arrow(include_persona=False), reference_year=2026)
+    result = train_segmenter(frame, k_min=2, k_max=12, random_state=0)
+    # The overall silhouette alone picks the coarse split of the big groups here.
+    assert result.k_selection["by_silhouette_alone"] == 2
+    assert result.k == k
+    assert adjusted_rand(batch.persona_index, result.labels) >= min_ari

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from flask import Flask
 from sqlalchemy import delete, func, select
 
 from adflux.extensions import db
-from adflux.ml.registry import model_cache, sha256_hex
+from adflux.ml.registry import LocalModelStore, model_cache, sha256_hex
 from adflux.models import Candidate, CandidatePersona, CandidateSegment, SegmentationModel
 from adflux.monitoring.facts import drift_score, model_facts
 from adflux.services import candidates as candidates_service
@@ -18,6 +18,8 @@ from adflux.services import segmentation, segmentation_data
 from adflux.services.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from adflux.services.locks import try_lock
 from adflux.services.seeding import seed_database
+from adflux.services.segmentation import versions as segmentation_versions
+from adflux.settings import EXTENSION_KEY
 
 N_CANDIDATES = 1500
 K_MAX = 9  # the simulation has eight personas
@@ -28,6 +30,12 @@ K8 = {"k_min": 8, "k_max": 8}  # for tests about something else than the k searc
 def seeded(app_ctx: Flask) -> Flask:
     seed_database(candidates=N_CANDIDATES, jobs=0, seed=11)
     return app_ctx
+
+
+def _artifact_path(model: SegmentationModel) -> Path:
+    store = segmentation_versions.model_store()
+    assert isinstance(store, LocalModelStore)
+    return store.root / model.artifact_uri
 
 
 def _assignments(model: SegmentationModel) -> int:
@@ -48,7 +56,7 @@ def test_training_registers_an_active_version_with_segments_assignments_and_arti
     assert model.library_versions["scikit-learn"]
     assert model.reference_profile["n"] == N_CANDIDATES
     assert len(model.metrics["pca"]["points"]) == N_CANDIDATES  # fewer than PCA_POINTS
-    path = Path(urlparse(model.artifact_uri).path)
+    path = _artifact_path(model)
     assert sha256_hex(path.read_bytes()) == model.artifact_sha256
     assert stages[0] == "reading" and stages[-1] == "done"
 
@@ -63,6 +71,13 @@ def test_retraining_unchanged_data_keeps_the_segments_and_promotes_the_new_versi
     db.session.refresh(first)
     assert first.status == "retired"
     assert first.drift["score"] < 0.01  # recorded on the model that was active
+    # Like with like: both versions scored on the same fixed sample; the active one's score there
+    # is exactly what it recorded when it was trained (same candidates, same pipeline).
+    fixed = second.metrics["evaluation_sample"]
+    assert fixed["size"] == first.metrics["evaluation_sample"]["size"] == N_CANDIDATES
+    assert fixed["against_version"] == 1
+    assert fixed["active_silhouette"] == first.metrics["evaluation_sample"]["silhouette"]
+    assert "on the evaluation sample" in second.notes
 
 
 def test_a_worse_model_stays_a_candidate_unless_forced(seeded: Flask) -> None:
@@ -83,6 +98,11 @@ def test_activation_rule_uses_the_configured_tolerance() -> None:
     assert decide(new_silhouette=0.1, active=active, tolerance=0.01, force=True).activate
     assert decide(new_silhouette=0.1, active=None, tolerance=0.01, force=False).activate
     assert not decide(new_silhouette=float("nan"), active=active, tolerance=0.01, force=False).activate
+    # The active version re-scored on the same sample is what counts, not its recorded figure.
+    same_rows = decide(
+        new_silhouette=0.38, active=active, tolerance=0.01, force=False, active_silhouette=0.385
+    )
+    assert same_rows.activate and "on the evaluation sample" in same_rows.reason
 
 
 def test_rolling_back_reassigns_every_candidate(seeded: Flask) -> None:
@@ -127,7 +147,7 @@ def test_a_new_candidate_gets_a_segment_at_once(seeded: Flask) -> None:
 def test_a_tampered_artifact_is_refused_when_loaded(seeded: Flask) -> None:
     model = segmentation.train_segmentation(**K8)
     segmentation.train_segmentation(k_min=3, k_max=3, force=True)
-    path = Path(urlparse(model.artifact_uri).path)
+    path = _artifact_path(model)
     data = bytearray(path.read_bytes())
     data[100] ^= 0xFF
     path.write_bytes(bytes(data))
@@ -135,6 +155,24 @@ def test_a_tampered_artifact_is_refused_when_loaded(seeded: Flask) -> None:
     with pytest.raises(ServiceUnavailable, match="sha256"):
         segmentation.activate_model(version=1)
     assert segmentation.active_model().version == 2
+
+
+def test_moving_the_model_store_keeps_every_version_loadable(seeded: Flask, tmp_path: Path) -> None:
+    first = segmentation.train_segmentation(**K8)
+    segmentation.train_segmentation(k_min=3, k_max=3, force=True)
+    assert "/" not in first.artifact_uri  # recorded relative to the store
+    old_root = _artifact_path(first).parent
+    old_root.rename(tmp_path / "restored-models")
+    settings = seeded.extensions[EXTENSION_KEY]
+    seeded.extensions[EXTENSION_KEY] = replace(settings, model_store=str(tmp_path / "restored-models"))
+    try:
+        model_cache.clear()
+        assert segmentation.activate_model(version=1).version == 1
+        assert _assignments(first) == N_CANDIDATES
+        assert _artifact_path(first).parent == (tmp_path / "restored-models").resolve()
+    finally:
+        seeded.extensions[EXTENSION_KEY] = settings
+        model_cache.clear()
 
 
 def test_drift_is_recorded_on_the_active_model_for_alerting(seeded: Flask) -> None:

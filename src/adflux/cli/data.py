@@ -17,14 +17,37 @@ from adflux.cli.output import console, print_json, print_table
 @click.option("--jobs", type=click.IntRange(min=0), default=200, show_default=True)
 @click.option("--seed", "seed_value", type=int, default=42, show_default=True, help="Random seed.")
 @click.option("--replace", is_flag=True, help="Delete earlier simulated rows first.")
+@click.option(
+    "--persona-mix",
+    default="even",
+    show_default=True,
+    help="Preset (even, mild, colombia) or eight comma-separated persona weights.",
+)
+@click.option("--overlap", type=click.FloatRange(0, 1), help="Blend personas toward the average (0-1).")
+@click.option("--noise", type=click.FloatRange(0, 1), help="Share of candidates off their persona (0-1).")
 @pass_cli
-def seed(cli: CliContext, candidates: int, jobs: int, seed_value: int, replace: bool) -> None:
+def seed(
+    cli: CliContext,
+    candidates: int,
+    jobs: int,
+    seed_value: int,
+    replace: bool,
+    persona_mix: str,
+    overlap: float | None,
+    noise: float | None,
+) -> None:
     """Fill the database with simulated Colombian job openings and candidates."""
-    from adflux.services.seeding import seed_database
+    from adflux.services.seeding import parse_persona_mix, seed_database
 
+    try:
+        mix = parse_persona_mix(persona_mix, overlap=overlap, noise=noise)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--persona-mix") from None
     with cli.app.app_context():
         if cli.as_json:
-            result = seed_database(candidates=candidates, jobs=jobs, seed=seed_value, replace=replace)
+            result = seed_database(
+                candidates=candidates, jobs=jobs, seed=seed_value, replace=replace, mix=mix
+            )
             return print_json(_as_dict(result))
         with Progress(
             TextColumn("[bold]Sembrando datos"),
@@ -39,7 +62,12 @@ def seed(cli: CliContext, candidates: int, jobs: int, seed_value: int, replace: 
                 bar.update(task, completed=done, total=total)
 
             result = seed_database(
-                candidates=candidates, jobs=jobs, seed=seed_value, replace=replace, progress=progress
+                candidates=candidates,
+                jobs=jobs,
+                seed=seed_value,
+                replace=replace,
+                progress=progress,
+                mix=mix,
             )
     console.print(f"[green]Listo:[/] {_summary(result)}")
 

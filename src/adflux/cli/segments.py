@@ -164,6 +164,21 @@ def drift(cli: CliContext, refresh: bool) -> None:
         [("Variable", "feature"), ("PSI", lambda r: score(r["psi"])), ("Estado", "status")],
         rows,
     )
+    _show_share_shifts(report)
+
+
+def _show_share_shifts(report: dict[str, Any]) -> None:
+    segments = report.get("segments") or {}
+    names = report.get("shifted_segment_names") or []
+    if not segments or "shifts" not in segments:
+        return
+    limit = 100 * float(segments.get("share_shift_threshold", 0.03))
+    if not names:
+        console.print(f"Ningún segmento cambió su participación más de {limit:.0f} puntos.")
+        return
+    shifts = [100 * segments["shifts"][index] for index in report.get("shifted_segments", [])]
+    moved = ", ".join(f"{name} ({shift:+.1f} pts)" for name, shift in zip(names, shifts, strict=False))
+    console.print(f"[bold]Segmentos que cambiaron más de {limit:.0f} puntos:[/] {moved}")
 
 
 def _show_model(model: dict[str, Any]) -> None:
@@ -182,9 +197,17 @@ def _show_model(model: dict[str, Any]) -> None:
             ("Davies–Bouldin", lambda r: score(r.get("davies_bouldin"))),
             ("Calinski–Harabasz", lambda r: score(r.get("calinski_harabasz"), 0)),
             ("Inercia", lambda r: score(r.get("inertia"), 0)),
+            ("Peor segmento", lambda r: score(r.get("min_cluster_silhouette"))),
         ],
         (model.get("metrics") or {}).get("k_search", []),
     )
+    selection = (model.get("metrics") or {}).get("k_selection") or {}
+    if selection.get("threshold") is not None:
+        console.print(
+            f"k={chosen}: el mayor k con todos los segmentos bien formados (silueta de cada segmento "
+            f">= {score(selection['threshold'])}); la silueta sola habría elegido "
+            f"k={selection.get('by_silhouette_alone')}."
+        )
 
 
 def register(group: click.Group) -> None:

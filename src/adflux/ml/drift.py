@@ -6,7 +6,10 @@ with the model version. `compute_drift` bins current data the same way and repor
 population stability index (PSI) per feature, the shift in segment shares and an overall score.
 
 PSI reading (the usual credit-scoring convention): < 0.1 stable, 0.1–0.25 moderate, > 0.25
-significant.
+significant. Segment shares are read directly too: a segment whose share of candidates moved by
+more than `share_shift_threshold` (default 3 points) is drift even when the PSI over all shares
+stays small (one segment growing by 4 points among eight barely moves the PSI) — at least
+"moderate", "significant" beyond three times the threshold; the report names those segments.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ DEFAULT_SAMPLE_SIZE = 200_000
 MAX_CATEGORIES = 50
 MODERATE_PSI = 0.1
 SIGNIFICANT_PSI = 0.25
+SHARE_SHIFT_THRESHOLD = 0.03
+_STATUSES = ("stable", "moderate", "significant")
 # Shares are floored before taking logs: an empty bin on one side must not make PSI infinite.
 _EPSILON = 1e-4
 OTHER = "__other__"
@@ -74,9 +79,18 @@ def reference_profile(
 
 
 def compute_drift(
-    reference: dict[str, Any], frame: pd.DataFrame, labels: np.ndarray | None = None
+    reference: dict[str, Any],
+    frame: pd.DataFrame,
+    labels: np.ndarray | None = None,
+    *,
+    share_shift_threshold: float = SHARE_SHIFT_THRESHOLD,
 ) -> dict[str, Any]:
-    """PSI per feature and for segment shares between `reference` and current data, plus a score."""
+    """PSI per feature and for segment shares between `reference` and current data, plus a score.
+
+    The status is the worst of the score's PSI reading and the segment-share reading
+    (`share_shift_status`); `shifted_segments` lists the cluster indexes whose share moved by more
+    than `share_shift_threshold`.
+    """
     if reference.get("format") != PROFILE_FORMAT:
         raise ValueError(f"unsupported reference profile format {reference.get('format')!r}")
     features: dict[str, dict[str, Any]] = {}
@@ -97,24 +111,20 @@ def compute_drift(
         "features": features,
     }
     scores = [f["psi"] for f in features.values()]
+    share_status = "stable"
+    shifted: list[int] = []
     if labels is not None and "segments" in reference:
-        ref_shares = reference["segments"]
-        cur_shares = _segment_shares(labels, len(ref_shares))
-        segment_psi = psi(ref_shares, cur_shares)
-        report["segments"] = {
-            "reference": ref_shares,
-            "current": cur_shares,
-            "psi": segment_psi,
-            "max_share_shift": round(max(abs(c - r) for r, c in zip(ref_shares, cur_shares, strict=True)), 6),
-            "status": status(segment_psi),
-        }
-        scores.append(segment_psi)
+        report["segments"] = _segment_report(reference["segments"], labels, share_shift_threshold)
+        scores.append(report["segments"]["psi"])
+        share_status = report["segments"]["share_shift_status"]
+        shifted = report["segments"]["shifted_segments"]
     # The worst feature decides: one feature moving a lot matters even if the others are calm.
     score = float(max(scores)) if scores else 0.0
     report["score"] = round(score, 6)
     report["mean_psi"] = round(float(np.mean(scores)), 6) if scores else 0.0
-    report["status"] = status(score)
+    report["status"] = max(status(score), share_status, key=_STATUSES.index)
     report["drifted_features"] = sorted(name for name, f in features.items() if f["psi"] >= MODERATE_PSI)
+    report["shifted_segments"] = shifted
     return report
 
 
@@ -135,7 +145,34 @@ def status(value: float) -> str:
     return "stable"
 
 
+def share_shift_status(shift: float, threshold: float = SHARE_SHIFT_THRESHOLD) -> str:
+    """ "stable" up to `threshold`, "moderate" beyond it, "significant" beyond three times it."""
+    if shift > 3 * threshold:
+        return "significant"
+    if shift > threshold:
+        return "moderate"
+    return "stable"
+
+
 # ---- helpers ------------------------------------------------------------------------------------
+def _segment_report(ref_shares: list[float], labels: np.ndarray, threshold: float) -> dict[str, Any]:
+    cur_shares = _segment_shares(labels, len(ref_shares))
+    shifts = [round(c - r, 6) for r, c in zip(ref_shares, cur_shares, strict=True)]
+    largest = max((abs(shift) for shift in shifts), default=0.0)
+    segment_psi = psi(ref_shares, cur_shares)
+    return {
+        "reference": ref_shares,
+        "current": cur_shares,
+        "shifts": shifts,
+        "psi": segment_psi,
+        "max_share_shift": round(largest, 6),
+        "share_shift_threshold": threshold,
+        "shifted_segments": [index for index, shift in enumerate(shifts) if abs(shift) > threshold],
+        "share_shift_status": share_shift_status(largest, threshold),
+        "status": max(status(segment_psi), share_shift_status(largest, threshold), key=_STATUSES.index),
+    }
+
+
 def _feature_report(reference: list[float], current: list[float]) -> dict[str, Any]:
     value = psi(reference, current)
     return {"psi": value, "status": status(value)}

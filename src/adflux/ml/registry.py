@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 import threading
 from abc import ABC, abstractmethod
@@ -115,6 +116,22 @@ def artifact_name(version: int, sha256: str) -> str:
     return f"segmentation-v{version:05d}-{sha256[:12]}.skops"
 
 
+ARTIFACT_NAME = re.compile(r"^segmentation-v\d{5,}-[0-9a-f]{12}\.skops$")
+
+
+def portable_uri(uri: str) -> str:
+    """The store-relative form of a local artifact URI (its file name); other URIs unchanged.
+
+    Versions trained before artifacts were stored relative to the model store recorded absolute
+    `file://` URIs; migration 0013 rewrites them with this so moving the store keeps them loadable.
+    """
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("", "file"):
+        return uri
+    name = Path(unquote(parsed.path) if parsed.scheme == "file" else uri).name
+    return name if ARTIFACT_NAME.match(name) else uri
+
+
 # ---- stores -------------------------------------------------------------------------------------
 class ModelStore(ABC):
     """Where artifacts live. Subclasses move bytes; this class does naming, hashing and checks."""
@@ -152,7 +169,13 @@ class ModelStore(ABC):
 
 
 class LocalModelStore(ModelStore):
-    """A folder on a local (or mounted) file system; URIs are `file://` URLs."""
+    """A folder on a local (or mounted) file system.
+
+    URIs are relative to the store: an artifact's file name. Moving the folder (or restoring a
+    backup elsewhere) and pointing `ADFLUX_MODEL_STORE` at the new place keeps every version
+    loadable. An absolute `file://` URI (recorded before) is read by its artifact file name in
+    this store; any other name or path is refused.
+    """
 
     schemes = ("", "file")
 
@@ -173,7 +196,7 @@ class LocalModelStore(ModelStore):
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return target.as_uri()
+        return name
 
     def read_bytes(self, uri: str) -> bytes:
         path = self._path(uri)
@@ -195,11 +218,16 @@ class LocalModelStore(ModelStore):
     def _path(self, uri: str) -> Path:
         parsed = urlparse(uri)
         path = Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(uri)
+        if not path.is_absolute() and len(path.parts) == 1 and path.name not in ("", ".", ".."):
+            return self.root / path.name
         resolved = path.expanduser().resolve()
+        if self.root == resolved.parent:
+            return resolved
+        # An absolute URI from an older version or another store folder: the same artifact name here.
+        if ARTIFACT_NAME.match(path.name):
+            return self.root / path.name
         # Only files inside the store: a URI from the database must not reach elsewhere.
-        if self.root != resolved.parent:
-            raise ArtifactError(f"{uri} is outside the model store {self.root}")
-        return resolved
+        raise ArtifactError(f"{uri} is outside the model store {self.root}")
 
     def __repr__(self) -> str:
         return f"LocalModelStore({str(self.root)!r})"

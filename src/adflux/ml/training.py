@@ -63,6 +63,7 @@ class TrainingResult:
     n_features_out: int
     library_versions: dict[str, str]
     timings: dict[str, float] = field(default_factory=dict)
+    k_selection: dict[str, Any] = field(default_factory=dict)  # how k was chosen (`k_search._best_k`)
 
     @property
     def sizes(self) -> np.ndarray:
@@ -246,4 +247,5 @@ def _training_result(
         n_features_out=int(X.shape[1]),
         library_versions=library_versions(),
         timings={name: round(seconds, 4) for name, seconds in stages.timings.items()},
+        k_selection=search.selection,
     )

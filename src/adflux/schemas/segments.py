@@ -109,10 +109,21 @@ class DriftSchema(Schema):
     computed_at = fields.Str()
     score = fields.Float(metadata={"description": "Largest PSI over features and segment shares"})
     mean_psi = fields.Float()
-    status = fields.Str(metadata={"description": "stable < 0.1 <= moderate < 0.25 <= significant"})
+    status = fields.Str(
+        metadata={
+            "description": "Worst of the PSI reading (stable < 0.1 <= moderate < 0.25 <= significant) and "
+            "the segment-share reading (a share moved > 3 points: moderate; > 9 points: significant)"
+        }
+    )
     drifted_features = fields.List(fields.Str())
+    shifted_segments = fields.List(
+        fields.Int(), metadata={"description": "Cluster indexes whose share moved"}
+    )
+    shifted_segment_names = fields.List(fields.Str(), metadata={"description": "Their names"})
     features = fields.Dict(metadata={"description": "Per feature: {psi, status}"})
-    segments = fields.Dict(metadata={"description": "Segment shares then and now, their PSI"})
+    segments = fields.Dict(
+        metadata={"description": "Segment shares then and now, shifts, PSI, shifted segments"}
+    )
     n_reference = fields.Int(allow_none=True)
     n_current = fields.Int()
 

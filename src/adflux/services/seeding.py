@@ -34,7 +34,8 @@ from sqlalchemy import Connection, insert, text
 from adflux.constants import EDUCATION_LEVELS, JOB_CATEGORIES, MODALITIES
 from adflux.extensions import db
 from adflux.models import Candidate, CandidatePersona, JobOpening
-from adflux.simulation import PERSONA_NAMES, CandidateBatch, generate_candidates, generate_jobs
+from adflux.simulation import PERSONA_NAMES, CandidateBatch, PersonaMix, generate_candidates, generate_jobs
+from adflux.simulation import parse_mix as parse_persona_mix  # noqa: F401 - for the CLI
 from adflux.simulation.candidates import CANDIDATE_COLUMNS, CANDIDATE_REF_PREFIX
 from adflux.simulation.geography import CITY_DEPARTMENTS, CITY_NAMES
 from adflux.simulation.jobs import JOB_COLUMNS, JOB_REF_PREFIX
@@ -81,16 +82,18 @@ def seed_database(
     progress: Progress | None = None,
     replace: bool = False,
     as_of: datetime | None = None,
+    mix: PersonaMix | None = None,
 ) -> SeedResult:
     """Insert simulated candidates (with personas) and job openings in one transaction.
 
     Must run inside a Flask app context. `as_of` is the simulation's "today" (default: the
-    start of the current UTC day), so last activity looks recent in a live database.
+    start of the current UTC day), so last activity looks recent in a live database. `mix` sets
+    the persona shares, overlap and noise (`simulation.mixes`; default: the even mix).
     """
     if candidates < 0 or jobs < 0:
         raise ValueError("candidates and jobs must be >= 0")
     as_of = as_of or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    run = _Run(candidates=candidates, jobs=jobs, seed=seed, as_of=as_of, progress=progress)
+    run = _Run(candidates=candidates, jobs=jobs, seed=seed, as_of=as_of, progress=progress, mix=mix)
     started = time.perf_counter()
     dialect = db.engine.dialect.name
     if dialect == "postgresql":
@@ -122,6 +125,7 @@ class _Run:
     seed: int
     as_of: datetime
     progress: Progress | None
+    mix: PersonaMix | None = None
     done: int = 0
 
     @property
@@ -458,7 +462,7 @@ def _candidate_chunks(
     present[numbers - 1] = True
     for start in range(0, run.candidates, chunk):
         size = min(chunk, run.candidates - start)
-        batch = generate_candidates(size, seed=run.seed, start=start, as_of=run.as_of)
+        batch = generate_candidates(size, seed=run.seed, start=start, as_of=run.as_of, mix=run.mix)
         skip = present[start : start + size]
         if skip.any():
             batch = batch.take(~skip)

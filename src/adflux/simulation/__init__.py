@@ -13,6 +13,7 @@ from adflux.simulation.candidates import (
 )
 from adflux.simulation.geography import CITIES, CITY_DEPARTMENT, CITY_NAMES
 from adflux.simulation.jobs import generate_jobs
+from adflux.simulation.mixes import PRESETS, PersonaMix, parse_mix
 from adflux.simulation.personas import FAMILIES, LANGUAGES, PERSONA_NAMES, PERSONAS, SKILLS, Persona
 
 __all__ = [
@@ -25,9 +26,12 @@ __all__ = [
     "LANGUAGES",
     "PERSONAS",
     "PERSONA_NAMES",
+    "PRESETS",
     "SKILLS",
     "CandidateBatch",
     "Persona",
+    "PersonaMix",
     "generate_candidates",
     "generate_jobs",
+    "parse_mix",
 ]

@@ -16,7 +16,8 @@ import pyarrow.compute as pc
 from adflux.constants import EDUCATION_LEVELS, JOB_CATEGORIES, MODALITIES
 from adflux.simulation.geography import CITY_DEPARTMENTS, CITY_NAMES
 from adflux.simulation.market import MAXIMUM_EXPECTED_SALARY, MINIMUM_WAGE, SALARY_ROUNDING
-from adflux.simulation.personas import LANGUAGES, PERSONA_NAMES, SKILLS, TABLES
+from adflux.simulation.mixes import PersonaMix, mixed_tables
+from adflux.simulation.personas import LANGUAGES, PERSONA_NAMES, SKILLS, PersonaTables
 from adflux.simulation.streams import BLOCK_SIZE, CANDIDATE_STREAM, block_rng, blocks_for
 
 logger = logging.getLogger(__name__)
@@ -221,15 +222,19 @@ class CandidateBatch:
 
 
 def generate_candidates(
-    n: int, *, seed: int, start: int = 0, as_of: datetime | None = None
+    n: int, *, seed: int, start: int = 0, as_of: datetime | None = None, mix: PersonaMix | None = None
 ) -> CandidateBatch:
     """Rows [start, start + n) of the simulated candidate population for `seed`.
 
     `as_of` is the simulation's "today" (birth years and last activity are relative to it);
-    it defaults to the fixed `DEFAULT_AS_OF` so a seed means the same rows on any day.
+    it defaults to the fixed `DEFAULT_AS_OF` so a seed means the same rows on any day. `mix`
+    sets persona shares, overlap and noise (`simulation.mixes`); the default mix gives the very
+    rows it always gave.
     """
     as_of = _utc(as_of or DEFAULT_AS_OF)
-    blocks = [_generate_block(seed, b, as_of) for b in blocks_for(start, n)]
+    mix = mix or PersonaMix()
+    tables = mixed_tables(mix)
+    blocks = [_generate_block(seed, b, as_of, tables, mix.noise) for b in blocks_for(start, n)]
     if not blocks:
         return _empty_batch(as_of)
     whole = CandidateBatch.concat(blocks)
@@ -237,26 +242,39 @@ def generate_candidates(
     return whole.take(slice(offset, offset + n))
 
 
-def _generate_block(seed: int, block: int, as_of: datetime) -> CandidateBatch:
+def _generate_block(
+    seed: int, block: int, as_of: datetime, t: PersonaTables, noise: float = 0.0
+) -> CandidateBatch:
     """All BLOCK_SIZE rows of one block, drawn in a fixed order from the block's own generator.
 
     The order of the draws is part of what a seed means: reordering them changes every row.
+    Noise draws come last, and only with noise, so noise-free mixes keep their rows.
     """
     rng = block_rng(seed, CANDIDATE_STREAM, block)
     m = BLOCK_SIZE
-    t = TABLES
     persona = np.searchsorted(np.cumsum(t.weights), rng.random(m), side="right")
     persona = np.minimum(persona, len(t.weights) - 1).astype(np.int8)
-    age, experience = _draw_age_and_experience(rng, persona)
+    age, experience = _draw_age_and_experience(rng, persona, t)
     education = _sample_rows(t.education_cdf, persona, rng.random(m))
-    salary = _draw_salary(rng, persona, experience)
+    salary = _draw_salary(rng, persona, experience, t)
     city = _sample_rows(t.city_cdf, persona, rng.random(m))
     category = _sample_rows(t.category_cdf, persona, rng.random(m))
     modality = _sample_rows(t.modality_cdf, persona, rng.random(m))
     skills_mask = _pack_mask(rng.random((m, len(SKILLS))) < t.skill_probabilities[persona])
-    languages_mask = _draw_languages(rng, persona)
+    languages_mask = _draw_languages(rng, persona, t)
     last_active = _draw_last_active(rng, m, as_of)
     consent = rng.random(m) < MARKETING_CONSENT_RATE
+    if noise > 0:
+        # Candidates who do not fit their persona: their categorical answers from a random one.
+        noisy = rng.random(m) < noise
+        other = rng.integers(0, len(t.weights), m).astype(np.int8)
+        for codes, cdf in (
+            (education, t.education_cdf),
+            (city, t.city_cdf),
+            (category, t.category_cdf),
+            (modality, t.modality_cdf),
+        ):
+            codes[noisy] = _sample_rows(cdf, other, rng.random(m))[noisy]
     return CandidateBatch(
         row_index=np.arange(block * m, (block + 1) * m, dtype=np.int64),
         persona_index=persona,
@@ -275,9 +293,10 @@ def _generate_block(seed: int, block: int, as_of: datetime) -> CandidateBatch:
     )
 
 
-def _draw_age_and_experience(rng: np.random.Generator, persona: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _draw_age_and_experience(
+    rng: np.random.Generator, persona: np.ndarray, t: PersonaTables
+) -> tuple[np.ndarray, np.ndarray]:
     """Ages around the persona's, and years of experience correlated with them (floats, whole)."""
-    t = TABLES
     m = len(persona)
     age = np.rint(t.age_mean[persona] + t.age_sd[persona] * rng.standard_normal(m))
     age = np.clip(age, MIN_AGE, MAX_AGE)
@@ -289,9 +308,10 @@ def _draw_age_and_experience(rng: np.random.Generator, persona: np.ndarray) -> t
     return age, np.clip(experience, 0, np.maximum(age - 16, 0))
 
 
-def _draw_salary(rng: np.random.Generator, persona: np.ndarray, experience: np.ndarray) -> np.ndarray:
+def _draw_salary(
+    rng: np.random.Generator, persona: np.ndarray, experience: np.ndarray, t: PersonaTables
+) -> np.ndarray:
     """Expected monthly salaries: log-normal around the persona's, more with more experience."""
-    t = TABLES
     log_salary = (
         t.log_salary_median[persona]
         + t.salary_sigma[persona] * rng.standard_normal(len(persona))
@@ -302,12 +322,12 @@ def _draw_salary(rng: np.random.Generator, persona: np.ndarray, experience: np.n
     return np.clip(salary, MINIMUM_WAGE, MAXIMUM_EXPECTED_SALARY)
 
 
-def _draw_languages(rng: np.random.Generator, persona: np.ndarray) -> np.ndarray:
+def _draw_languages(rng: np.random.Generator, persona: np.ndarray, t: PersonaTables) -> np.ndarray:
     """Language bit masks over LANGUAGES: Spanish for all, English by persona, two rare ones."""
     lang = rng.random((len(persona), 3))
     return (
         np.uint8(1)  # Spanish: everyone
-        | ((lang[:, 0] < TABLES.english[persona]).astype(np.uint8) << 1)
+        | ((lang[:, 0] < t.english[persona]).astype(np.uint8) << 1)
         | ((lang[:, 1] < _RARE_LANGUAGE_RATE).astype(np.uint8) << 2)
         | ((lang[:, 2] < _RARE_LANGUAGE_RATE).astype(np.uint8) << 3)
     ).astype(np.uint8)

@@ -40,24 +40,38 @@ class ActivationDecision:
 
 
 def decide_activation(
-    *, new_silhouette: float | None, active: SegmentationModel | None, tolerance: float, force: bool
+    *,
+    new_silhouette: float | None,
+    active: SegmentationModel | None,
+    tolerance: float,
+    force: bool,
+    active_silhouette: float | None = None,
 ) -> ActivationDecision:
-    """The promotion rule: forced, first model, or silhouette within `tolerance` of the active one."""
+    """The promotion rule: forced, first model, or silhouette within `tolerance` of the active one.
+
+    `new_silhouette` and `active_silhouette` are both measured on the fixed evaluation sample
+    (the same candidates, `ml.evaluation.evaluation_rows`) so like is compared with like; without
+    `active_silhouette` (its artifact unreadable) the active version's recorded silhouette is used.
+    """
     if force:
         return ActivationDecision(True, "forced")
     if active is None:
         return ActivationDecision(True, "no active model")
     if new_silhouette is None or not np.isfinite(new_silhouette):
         return ActivationDecision(False, "the new model has no silhouette")
-    if active.silhouette is None or new_silhouette >= active.silhouette - tolerance:
+    basis = "on the evaluation sample"
+    if active_silhouette is None or not np.isfinite(active_silhouette):
+        active_silhouette, basis = active.silhouette, "recorded"
+    if active_silhouette is None or new_silhouette >= active_silhouette - tolerance:
         return ActivationDecision(
             True,
             f"silhouette {new_silhouette:.4f} >= active v{active.version} "
-            f"{active.silhouette or 0:.4f} - {tolerance}",
+            f"{active_silhouette or 0:.4f} - {tolerance} ({basis})",
         )
     return ActivationDecision(
         False,
-        f"silhouette {new_silhouette:.4f} < active v{active.version} {active.silhouette:.4f} - {tolerance}",
+        f"silhouette {new_silhouette:.4f} < active v{active.version} {active_silhouette:.4f} - {tolerance}"
+        f" ({basis})",
     )
 
 

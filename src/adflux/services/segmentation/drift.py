@@ -48,11 +48,18 @@ def check_drift() -> dict[str, Any]:
     frame = ml_features.candidate_frame(candidates.table, reference_year=reference_year(model))
     labels = artifact.pipeline.predict(frame)
     report = ml_drift.compute_drift(model.reference_profile, frame, labels)
+    report["shifted_segment_names"] = shifted_segment_names(model, report.get("shifted_segments", []))
     report = json_safe({**report, "model_version": model.version, "computed_at": utcnow().isoformat()})
     model.drift = report
     db.session.commit()
     logger.info("drift of v%d: score %.4f (%s)", model.version, report["score"], report["status"])
     return report
+
+
+def shifted_segment_names(model: SegmentationModel, indexes: list[int]) -> list[str]:
+    """The names of the segments (by cluster index) whose share moved beyond the threshold."""
+    names = {segment.cluster_index: segment.name for segment in model.segments}
+    return [names.get(index, f"#{index}") for index in indexes]
 
 
 def drift_at_training(

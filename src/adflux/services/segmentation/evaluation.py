@@ -11,11 +11,16 @@ import numpy as np
 from adflux._lazy import lazy_module
 from adflux.extensions import db
 from adflux.models import SegmentationModel
+from adflux.services.segmentation.versions import load_artifact, reference_year
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from adflux.ml.training import TrainingResult
+    from adflux.services.segmentation_data import CandidateColumns
 
 ml_evaluation = lazy_module("adflux.ml.evaluation")
+ml_features = lazy_module("adflux.ml.features")
 data = lazy_module("adflux.services.segmentation_data")
 
 
@@ -56,4 +61,35 @@ def evaluate(
     if previous is not None and old is not None and len(old[0]):
         ari, shared = ml_evaluation.aligned_adjusted_rand(ids, result.labels, old[0], old[1])
         out["stability"] = {"ari": round(ari, 6), "candidates": shared, "against_version": previous.version}
+    return out
+
+
+def fixed_sample_scores(
+    candidates: CandidateColumns,
+    frame: pd.DataFrame,
+    result: TrainingResult,
+    previous: SegmentationModel | None,
+) -> dict[str, Any]:
+    """The new and the active version's silhouettes on the same fixed evaluation sample.
+
+    The sample is chosen by a hash of candidate id (`ml.evaluation.evaluation_rows`), so every
+    version is scored on the same candidates whatever its training seed; each version reads them
+    through its own pipeline. An active version whose artifact cannot be loaded gets no score.
+    """
+    rows = ml_evaluation.evaluation_rows(candidates.ids)
+    out: dict[str, Any] = {
+        "size": len(rows),
+        "chosen_by": "smallest hash of candidate id",
+        "silhouette": round(ml_evaluation.pipeline_silhouette(result.pipeline, frame.iloc[rows]), 6),
+    }
+    if previous is not None:
+        out["against_version"] = previous.version
+        try:
+            active = load_artifact(previous)
+        except Exception as exc:
+            out["active_error"] = str(exc)[:200]
+            return out
+        table = candidates.table.take(rows)
+        active_frame = ml_features.candidate_frame(table, reference_year=reference_year(previous))
+        out["active_silhouette"] = round(ml_evaluation.pipeline_silhouette(active.pipeline, active_frame), 6)
     return out

@@ -76,9 +76,12 @@ def complete_model(
     model.artifact_uri, model.artifact_sha256 = stored.uri, stored.sha256
     model.reference_profile = json_safe(reference)
     model.persona_ari = evaluation.get("persona", {}).get("ari")
+    fixed_sample = (model.metrics or {}).get("evaluation_sample")
     model.metrics = json_safe(
         {
+            **({"evaluation_sample": fixed_sample} if fixed_sample else {}),
             "k_search": result.k_search,
+            "k_selection": result.k_selection,
             "chosen": result.metrics,
             "sample_sizes": _sample_sizes(result),
             "weights": dict(ml_pipeline.DEFAULT_WEIGHTS),

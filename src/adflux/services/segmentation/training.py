@@ -288,11 +288,16 @@ def _register(training: _Training, window_read: Future[dict[str, Any]] | None) -
     model = new_model(training.result, version, window, training.trained_at, training.reference_year)
     db.session.add(model)
     db.session.flush()
+    fixed = evaluation.fixed_sample_scores(
+        training.candidates, training.frame, training.result, training.previous
+    )
+    model.metrics = {**model.metrics, "evaluation_sample": fixed}
     decision = decide_activation(
-        new_silhouette=model.silhouette,
+        new_silhouette=fixed["silhouette"],
         active=training.previous,
         tolerance=training.request.settings.segmentation_silhouette_tolerance,
         force=training.request.force,
+        active_silhouette=fixed.get("active_silhouette"),
     )
     model.notes = f"{'activated' if decision.activate else 'not activated'}: {decision.reason}"
     copying = (
