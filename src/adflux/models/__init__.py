@@ -10,6 +10,7 @@ from adflux.models.ops import Alert, AuditEvent, RequestStat, TaskRun
 from adflux.models.platforms import PlatformAccount, PlatformObject
 from adflux.models.segmentation import CandidateSegment, Segment, SegmentationModel
 from adflux.models.text_folding import folded
+from adflux.models.tracking import ApplicationEvent, Click, ConversionUpload, TrackingLink
 from adflux.models.versions import DataVersion, install_triggers_on_create
 
 install_triggers_on_create()
@@ -19,12 +20,15 @@ __all__ = [
     "AdGroup",
     "Alert",
     "ApiToken",
+    "ApplicationEvent",
     "AuditEvent",
     "Campaign",
     "CampaignMetricDaily",
     "Candidate",
     "CandidatePersona",
     "CandidateSegment",
+    "Click",
+    "ConversionUpload",
     "DailyMetricTotal",
     "DataVersion",
     "FeedRun",
@@ -39,6 +43,7 @@ __all__ = [
     "Segment",
     "SegmentationModel",
     "TaskRun",
+    "TrackingLink",
     "User",
     "campaign_segments",
     "folded",
