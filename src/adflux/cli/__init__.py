@@ -112,6 +112,7 @@ def _register() -> None:
         security,
         segments,
         serve,
+        tracking,
         users,
     )
 
@@ -129,6 +130,7 @@ def _register() -> None:
         segments,
         security,
         automation,
+        tracking,
     ):
         module.register(main)
 
