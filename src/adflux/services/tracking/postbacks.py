@@ -7,12 +7,13 @@ SHA-256-hashed e-mail/phone with a consent flag; raw identifiers are refused, ne
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from adflux.extensions import db
@@ -24,6 +25,11 @@ from adflux.settings import current_settings
 MAX_BATCH = 5000
 LATEST_DAYS = 30  # events may arrive this many days after the application (older ones are refused)
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_COLUMNS = (
+    *("event_id", "job_reference", "occurred_at", "received_at", "click_id", "utm", "email_hash"),
+    *("phone_hash", "consent", "attribution", "attributed_click_id", "campaign_id", "platform"),
+    *("ad_group_id", "segment_id", "day"),
+)
 _SKEW = timedelta(minutes=5)  # a portal clock a little ahead is not an error
 _UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content")
 
@@ -111,6 +117,21 @@ def parse_body(body: Any) -> list[dict[str, Any]]:
     return [parse_event(body, "event", now)]
 
 
+def _insert(rows: list[dict[str, Any]]) -> None:
+    """Insert attributed rows: COPY on PostgreSQL (several times faster), else executemany."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(ApplicationEvent.__table__.insert(), rows)
+        return
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY application_events ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            values = [row[name] for name in _COLUMNS]
+            if values[5] is not None:
+                values[5] = json.dumps(values[5])
+            copy.write_row(values)
+
+
 def ingest(rows: list[dict[str, Any]]) -> IngestResult:
     """Attribute and store parsed events; events already stored (same event id) are acknowledged only."""
     try:
@@ -130,7 +151,7 @@ def _ingest(rows: list[dict[str, Any]]) -> IngestResult:
     window = current_settings().tracking_attribution_window_days
     attributed = attribute(fresh, window_days=window) if fresh else []
     if attributed:
-        db.session.execute(insert(ApplicationEvent), attributed)
+        _insert(attributed)
     db.session.commit()
     counted = sum(1 for row in attributed if row["attribution"] != "unattributed")
     return IngestResult(
