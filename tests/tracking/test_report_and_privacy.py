@@ -131,3 +131,18 @@ def test_erasure_by_cli(cli: Callable[..., Any], link: dict[str, Any], tracking_
     assert result.exit_code == 0, result.output
     assert "borrados de 1 postulaciones" in result.output
     assert cli("tracking", "erase").exit_code != 0
+
+
+def test_the_beat_prunes_tracking_data_and_flushes_buffered_clicks(
+    link: dict[str, Any], tracking_app: Flask
+) -> None:
+    from adflux.tasks.schedule import beat_schedule
+    from adflux.tasks.tracking import flush_clicks, prune_tracking
+
+    with tracking_app.app_context():
+        old = datetime.now(UTC) - timedelta(days=181)
+        _ingest(link["job_reference"], {"id": "old", "received_at": old})
+        schedule = beat_schedule(tracking_app.extensions["adflux_settings"])
+    assert schedule["flush-buffered-clicks"]["task"] == flush_clicks.name
+    assert prune_tracking.apply().get() == {"clicks": 0, "events": 1}
+    assert flush_clicks.apply().get() == {"written": 0}
