@@ -178,6 +178,9 @@ class Settings:
     tracking_retention_days: int = 180
     # Where clicks wait while the database is down (default: the rate-limit Redis / Celery broker).
     tracking_buffer_redis_url: str | None = None
+    # With a Redis buffer, every click goes there first and a thread per process writes them in
+    # batches each second (fast redirects); off = each click is written at once (Redis only on failure).
+    tracking_click_write_behind: bool = True
     # Clicks counted per visitor address a minute (more are still redirected, not counted); 0 = all.
     tracking_clicks_per_address_per_minute: int = 120
 

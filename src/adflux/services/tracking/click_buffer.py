@@ -91,6 +91,11 @@ _buffers: dict[str, ClickBuffer] = {}
 _lock = threading.Lock()
 
 
+def is_shared(settings: Settings) -> bool:
+    """Whether clicks can wait in a buffer every process shares (Redis), so writing can be deferred."""
+    return bool(settings.tracking_buffer_redis_url or rate_limits.redis_url(settings))
+
+
 def buffer_for(settings: Settings) -> ClickBuffer:
     """The buffer these settings name: Redis when one is configured, else a file."""
     url = settings.tracking_buffer_redis_url or rate_limits.redis_url(settings)

@@ -11,12 +11,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 
@@ -89,6 +92,18 @@ def record_click(*, code: str, args: Mapping[str, str], address: str | None, use
     """Record one click on link `code` and return the URL to redirect the visitor to."""
     target = _target(code)
     row = click_row(target, args, visitor_key(address, user_agent), datetime.now(UTC))
+    destination = with_params(target.destination_url, {**utm_values(target), CLICK_ID_PARAM: row["click_id"]})
+    settings = current_settings()
+    if settings.tracking_click_write_behind and click_buffer.is_shared(settings):
+        try:
+            _buffer([row])
+        except Exception as error:  # Redis is down too: write the click directly below
+            logger.warning("click buffer unavailable (%s); writing directly", type(error).__name__)
+        else:
+            _start_flusher()
+            return with_params(
+                target.destination_url, {**utm_values(target), CLICK_ID_PARAM: row["click_id"]}
+            )
     try:
         db.session.execute(insert(Click), [row])
         db.session.commit()
@@ -99,7 +114,35 @@ def record_click(*, code: str, args: Mapping[str, str], address: str | None, use
     else:
         if _buffered.is_set():
             flush_buffered_clicks()
-    return with_params(target.destination_url, {**utm_values(target), CLICK_ID_PARAM: row["click_id"]})
+    return destination
+
+
+_flusher_pid: int | None = None
+_flusher_lock = threading.Lock()
+FLUSH_EVERY_SECONDS = 1.0
+
+
+def _start_flusher() -> None:
+    """One thread per process writes the shared buffer to the database every second (write-behind)."""
+    global _flusher_pid
+    if _flusher_pid == os.getpid():
+        return
+    with _flusher_lock:
+        if _flusher_pid == os.getpid():
+            return
+        _flusher_pid = os.getpid()  # a forked worker starts its own
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        threading.Thread(target=_flush_forever, args=(app,), name="click-flusher", daemon=True).start()
+
+
+def _flush_forever(app: Any) -> None:
+    while True:
+        time.sleep(FLUSH_EVERY_SECONDS)
+        try:
+            with app.app_context():
+                flush_buffered_clicks()
+        except Exception:  # the buffer or the database is down: try again next second
+            logger.warning("click flush failed; retrying", exc_info=True)
 
 
 def landing_url(code: str) -> str:
