@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 
 from adflux.api.auth import public, requires
 from adflux.error_responses import error_response
+from adflux.schemas.common import ApiErrorSchema
 from adflux.services import rate_limits
 from adflux.services.errors import NotFound, ServiceUnavailable, Unauthenticated, ValidationFailed
 from adflux.services.tracking import clicks, first_hand, postbacks, privacy, signatures
@@ -24,6 +25,10 @@ blp = Blueprint("tracking", __name__, description="First-hand applications: post
 @blp.route("/postbacks")
 class Postbacks(MethodView):
     @public
+    @blp.alt_response(200, description="Received, stored, duplicates, attributed and unattributed counts")
+    @blp.alt_response(400, schema=ApiErrorSchema, description="Malformed event (the message names the field)")
+    @blp.alt_response(401, schema=ApiErrorSchema, description="Unsigned, wrongly signed, stale or replayed")
+    @blp.alt_response(413, schema=ApiErrorSchema, description="Body over ADFLUX_MAX_JSON_BYTES")
     def post(self) -> Response:
         """Application events from the portal, one or {"events": [...]}; signed with X-AdFlux-Signature.
 
@@ -49,6 +54,7 @@ class Postbacks(MethodView):
 @blp.route("/report")
 class Report(MethodView):
     @requires("viewer")
+    @blp.alt_response(200, description="Rows per campaign and platform, and the unattributed count")
     def get(self) -> Any:
         """First-hand applications and CPA beside the platforms' figures, per campaign and platform."""
         campaign = request.args.get("campaign_id", type=int)
@@ -58,6 +64,8 @@ class Report(MethodView):
 @blp.route("/erasures")
 class Erasures(MethodView):
     @requires("admin")
+    @blp.alt_response(200, description="How many application events lost the candidate's identifiers")
+    @blp.alt_response(400, schema=ApiErrorSchema, description="Neither a usable e-mail nor phone")
     def post(self) -> Response:
         """Erase a candidate's identifiers from first-hand data ({"email": ..., "phone": ...}); audited."""
         data = request.get_json(silent=True)
