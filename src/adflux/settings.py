@@ -182,6 +182,23 @@ class Settings:
     request_stats_retention_days: int = 14
     metrics_retention_days: int = 0  # 0 keeps daily metrics forever; else whole months past it go
 
+    # ---- first-hand measurement: tracking links and the portal's application postbacks ------
+    # The portal signs its postbacks with this shared secret (HMAC-SHA256); unset = postbacks refused.
+    tracking_postback_secret: str | None = None
+    # A signature older (or newer) than this many seconds is refused; each is accepted once.
+    tracking_postback_tolerance_seconds: int = 300
+    # An application counts for the click that led to it when it follows within this many days.
+    tracking_attribution_window_days: int = 30
+    # Raw clicks and application events older than this are pruned (Ley 1581: keep only what is needed).
+    tracking_retention_days: int = 180
+    # Where clicks wait while the database is down (default: the rate-limit Redis / Celery broker).
+    tracking_buffer_redis_url: str | None = None
+    # With a Redis buffer, every click goes there first and a thread per process writes them in
+    # batches each second (fast redirects); off = each click is written at once (Redis only on failure).
+    tracking_click_write_behind: bool = True
+    # Clicks counted per visitor address a minute (more are still redirected, not counted); 0 = all.
+    tracking_clicks_per_address_per_minute: int = 120
+
     # ---- derived values -------------------------------------------------------------------
     @property
     def is_production(self) -> bool:

@@ -37,7 +37,10 @@ def test_every_api_operation_declares_a_role(app):
 
 def test_only_the_api_description_is_public(app):
     public = {rule for rule, _, _, role in _operations(app) if role == PUBLIC}
-    assert public <= {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/assets/<path:filename>"}
+    # The portal's postbacks carry no token: an HMAC signature of the body authenticates them
+    # (tests/tracking: unsigned, wrongly signed, stale and replayed bodies are 401).
+    signed = {"/api/v1/tracking/postbacks"}
+    assert public <= {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/assets/<path:filename>", *signed}
 
 
 def test_writes_need_at_least_manager_and_admin_areas_need_admin(app):
@@ -97,8 +100,12 @@ def test_openapi_marks_every_protected_operation_with_bearer_security(app, anon_
         for method, operation in item.items():
             if method == "parameters":
                 continue
-            operations += 1
             role = roles[(path, method)]
+            if role == PUBLIC:  # the signed postback: documented, authenticated by its HMAC signature
+                assert (path, method) == ("/api/v1/tracking/postbacks", "post")
+                assert operation.get("security") == [] and "401" in operation["responses"]
+                continue
+            operations += 1
             assert operation.get("security") == [{"bearerAuth": []}], (method, path)
             assert operation["x-required-role"] == role
             assert "401" in operation["responses"], (method, path)
@@ -146,6 +153,7 @@ def test_the_api_description_and_docs_are_public(anon_client):
 OPEN_OUTSIDE_API = frozenset(
     {"static", "web.static", "web.favicon", "healthz", "readyz", "metrics"}
     | {"auth.login", "auth.logout", "web.set_language"}
+    | {"tracking_redirect"}  # /r/<code>: the ads' tracking link, for anyone who clicks an ad
 )
 
 

@@ -26,6 +26,7 @@ from adflux.api import (
     segments,
     tasks,
     tokens,
+    tracking,
     users,
 )
 from adflux.api.converters import DatabaseIntConverter
@@ -54,6 +55,8 @@ def init_app(app: Flask) -> None:
     smorest_api.register_blueprint(playbooks.approvals_blp, url_prefix="/api/v1/approvals")
     smorest_api.register_blueprint(rules.blp, url_prefix=f"/api/v1{rules.URL_PREFIX}")
     smorest_api.register_blueprint(rules.pacing_blp, url_prefix="/api/v1/pacing")
+    smorest_api.register_blueprint(tracking.blp, url_prefix=f"/api/v1{tracking.URL_PREFIX}")
+    tracking.init_redirect(app)  # /r/<code>, outside /api: public, no token
     health.init_probes(app)  # /healthz and /readyz, outside /api: probes carry no token
     register_error_handlers(app)
     auth.init_app(app)  # default deny: every /api/ request is authenticated and authorised

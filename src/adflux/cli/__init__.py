@@ -114,6 +114,7 @@ def _register() -> None:
         security,
         segments,
         serve,
+        tracking,
         users,
     )
 
@@ -133,6 +134,7 @@ def _register() -> None:
         security,
         automation,
         rules,
+        tracking,
     ):
         module.register(main)
 

@@ -11,6 +11,7 @@ from adflux.models.optimization import CampaignPacing, OptimizationDecision, Rul
 from adflux.models.platforms import PlatformAccount, PlatformObject
 from adflux.models.segmentation import CandidateSegment, Segment, SegmentationModel
 from adflux.models.text_folding import folded
+from adflux.models.tracking import ApplicationEvent, Click, ConversionUpload, TrackingLink
 from adflux.models.versions import DataVersion, install_triggers_on_create
 
 install_triggers_on_create()
@@ -20,6 +21,7 @@ __all__ = [
     "AdGroup",
     "Alert",
     "ApiToken",
+    "ApplicationEvent",
     "AuditEvent",
     "Campaign",
     "CampaignMetricDaily",
@@ -27,6 +29,8 @@ __all__ = [
     "Candidate",
     "CandidatePersona",
     "CandidateSegment",
+    "Click",
+    "ConversionUpload",
     "DailyMetricTotal",
     "DataVersion",
     "FeedRun",
@@ -45,6 +49,7 @@ __all__ = [
     "SegmentMetricDaily",
     "SegmentationModel",
     "TaskRun",
+    "TrackingLink",
     "User",
     "campaign_segments",
     "folded",

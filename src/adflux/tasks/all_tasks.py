@@ -10,4 +10,5 @@ from adflux.tasks import (  # noqa: F401
     optimization,
     publishing,
     segmentation,
+    tracking,
 )

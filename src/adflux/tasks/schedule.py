@@ -65,6 +65,16 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "schedule": _cron(settings.prune_cron),
             "options": {"queue": "maintenance"},
         },
+        "flush-buffered-clicks": {
+            "task": "adflux.tasks.tracking.flush_clicks",
+            "schedule": timedelta(minutes=1),
+            "options": {"queue": "maintenance", "expires": 55},
+        },
+        "prune-tracking-data": {
+            "task": "adflux.tasks.tracking.prune_tracking",
+            "schedule": _cron(settings.prune_cron),
+            "options": {"queue": "maintenance"},
+        },
         "retrain-segmentation": {
             "task": "adflux.tasks.segmentation.retrain_segmentation",
             "schedule": _cron(settings.retrain_cron),

@@ -1,7 +1,7 @@
 """add segment metric totals, and a data version on the day totals
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0017
 Create Date: 2026-12-06 15:20:00
 
 Segment reports read raw metrics_daily (~1 s at 8M rows); this rollup per day, platform and
@@ -16,7 +16,7 @@ from alembic import op
 from adflux.models.versions import create_statements, drop_statements, initial_token_statement
 
 revision = "0018"
-down_revision = "0014"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,456 @@
+"""First-hand measurement (issue 23): the tracking redirect under gunicorn, 1,000,000 postback events
+ingested and attributed, and no click lost across a PostgreSQL outage.
+
+All on 127.0.0.1, on the helper's own database (``adflux_h23``, recreated) and Redis db 7:
+
+1. ``redirect``: gunicorn (sync workers, the repository's gunicorn.conf.py, production settings) serving
+   AdFlux, and in the same run a bare Flask app under the same gunicorn settings answering a 302 from
+   a dict; ``wrk -t2 -c<c> -d<s>s --latency`` alternates bare and AdFlux for ``--rounds`` rounds.
+   Clicks written are counted in the database and compared with wrk's completed requests.
+2. ``ingest``: a generator (the ground truth) makes clicks on 40 ad groups and 1,000,000 application
+   events (70 % carry a click id, 15 % UTM values only, 15 % nothing, 2 % an unknown job), up to
+   30 days late; they go through the postback parser and ``postbacks.ingest`` in batches of 5,000.
+   Then SQL compares every stored attribution with the truth.
+3. ``outage``: AdFlux reaches PostgreSQL through a TCP proxy on 127.0.0.1 (a child process of this
+   script); wrk drives clicks; the proxy is stopped for ``--outage`` seconds and started again (the
+   shared PostgreSQL server is never touched). Clicks buffer in Redis db 7 and are flushed; rows in
+   ``clicks`` must equal the redirects wrk received.
+
+Run: .venv/bin/python bench/bench_tracking.py [redirect] [ingest] [outage] [--events 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+VENV_BIN = REPO / ".venv" / "bin"
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/adflux_h23")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+
+
+def load() -> str:
+    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def bare_redirect_app() -> Any:
+    """A bare Flask app: a 302 from a dict, no database, no middleware (the baseline)."""
+    from flask import Flask, redirect
+
+    app = Flask("bare")
+    targets = {"bench": "https://empleos.example.co/ofertas/1"}
+
+    @app.get("/r/<code>")
+    def bare(code: str) -> Any:
+        return redirect(targets[code] + "?afcid=x", 302)
+
+    @app.get("/healthz")
+    def health() -> str:
+        return "ok"
+
+    return app
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(instance: Path, port: int, database_url: str, workers: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ADFLUX_", "PROMETHEUS_", "GUNICORN_"))}
+    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "SECRET_KEY"):
+        env.pop(name, None)
+    env.update(
+        {
+            "ADFLUX_ENV": "production",
+            "SECRET_KEY": "bench-tracking-secret-key-2b7e1d9a4c",
+            "ADFLUX_ENCRYPTION_KEY": "bench-tracking-encryption-passphrase-71c3",
+            "ADFLUX_INSTANCE_PATH": str(instance),
+            "DATABASE_URL": database_url,
+            "ADFLUX_TRACKING_BUFFER_REDIS_URL": REDIS_URL,
+            # wrk is one address: the per-address click limit would stop counting after 120 a minute.
+            "ADFLUX_TRACKING_CLICKS_PER_ADDRESS_PER_MINUTE": "0",
+            "LOG_FORMAT": "json",
+            "LOG_FILE": str(instance / f"adflux-{port}.log"),
+            "PROMETHEUS_MULTIPROC_DIR": str(instance / f"prometheus-{port}"),
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "GUNICORN_WORKERS": str(workers),
+        }
+    )
+    return env
+
+
+class Gunicorn:
+    def __init__(self, instance: Path, app: str, database_url: str, workers: int) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [str(VENV_BIN / "gunicorn"), "-c", str(REPO / "gunicorn.conf.py")]
+        if not app.startswith("adflux."):
+            command += ["--pythonpath", str(Path(__file__).parent)]
+        self.log = (instance / f"gunicorn-{self.port}.log").open("w")
+        self.proc = subprocess.Popen(
+            [*command, app],
+            env=server_env(instance, self.port, database_url, workers),
+            cwd=REPO,
+            stdout=self.log,
+            stderr=self.log,
+            start_new_session=True,
+        )
+        import httpx
+
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: see {self.log.name}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("gunicorn did not start")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, 15)
+            self.proc.wait(timeout=40)
+
+
+def wrk(url: str, *, connections: int, seconds: int) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+        "rate": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan"),
+        "bad": int(bad.group(1)) if bad else 0,
+        "socket_errors": sum(int(g) for g in errors.groups()) if errors else 0,
+    }
+
+
+def fresh_schema() -> Any:
+    """An app on the bench database with an empty schema and Redis db 7's click buffer emptied."""
+    import redis
+
+    from adflux.app import create_app
+    from adflux.extensions import db
+    from adflux.settings import Settings
+
+    settings = Settings.from_env(
+        {}, database_url=DATABASE_URL, tracking_buffer_redis_url=REDIS_URL, secret_key="bench-tracking-x"
+    )
+    app = create_app(settings.replace(instance_path=tempfile.mkdtemp(prefix="bench-tracking-")))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    redis.Redis.from_url(REDIS_URL).delete("adflux:tracking:clicks")
+    return app
+
+
+def make_link(app: Any) -> str:
+    """A job and one tracking link on it (Meta, ad group 7 of campaign 41)."""
+    from adflux.extensions import db
+    from adflux.models import JobOpening
+    from adflux.services.tracking import links
+
+    with app.app_context():
+        job = JobOpening(
+            external_ref="BENCH-JOB-0",
+            title="Analista de datos",
+            company="Bench S.A.S.",
+            city="Bogotá",
+            department="Bogotá D.C.",
+            category="tecnologia",
+            modality="hibrido",
+            education_required="profesional",
+            apply_url="https://empleos.example.co/ofertas/1",
+        )
+        db.session.add(job)
+        db.session.commit()
+        link = links.create_link(
+            campaign_id=41,
+            platform="meta",
+            ad_group_id=7,
+            segment_id=3,
+            destination_url=job.apply_url,
+            job_reference=job.external_ref,
+        )
+        return link.code
+
+
+def count_clicks(app: Any) -> int:
+    from sqlalchemy import func, select
+
+    from adflux.extensions import db
+    from adflux.models import Click
+
+    with app.app_context():
+        return int(db.session.scalar(select(func.count()).select_from(Click)) or 0)
+
+
+def bench_redirect(args: argparse.Namespace, instance: Path) -> dict[str, Any]:
+    app = fresh_schema()
+    code = make_link(app)
+    bare = Gunicorn(instance, "bench_tracking:bare_redirect_app()", DATABASE_URL, args.workers)
+    tracked = Gunicorn(instance, "adflux.app:create_app()", DATABASE_URL, args.workers)
+    rounds = []
+    try:
+        for _ in range(2):  # warm both (link cache, connection pools)
+            wrk(bare.url + "/r/bench", connections=4, seconds=1)
+            wrk(tracked.url + f"/r/{code}?fbclid=IwAR0", connections=4, seconds=1)
+        warm = count_clicks(app)
+        for n in range(args.rounds):
+            b = wrk(bare.url + "/r/bench", connections=args.connections, seconds=args.seconds)
+            t = wrk(
+                tracked.url + f"/r/{code}?fbclid=IwAR0", connections=args.connections, seconds=args.seconds
+            )
+            rounds.append(
+                {"round": n + 1, "bare": b, "adflux": t, "ratio": t["rate"] / b["rate"], "load": load()}
+            )
+            print(json.dumps(rounds[-1]), flush=True)
+        time.sleep(1)
+        written = count_clicks(app) - warm
+    finally:
+        bare.stop()
+        tracked.stop()
+    completed = sum(r["adflux"]["requests"] for r in rounds)
+    return {"rounds": rounds, "clicks_written": written, "redirects_completed": completed}
+
+
+def proxy_main(listen: int, target: int) -> None:
+    """A TCP proxy 127.0.0.1:listen -> 127.0.0.1:target (run as a child process; killing it = an outage)."""
+    import asyncio
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(Exception):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", target)
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    async def serve() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", listen, reuse_address=True)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(serve())
+
+
+def start_proxy(port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, __file__, "--proxy", str(port), "5432"])
+    for _ in range(50):
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return proc
+        time.sleep(0.1)
+    raise RuntimeError("proxy did not start")
+
+
+def bench_outage(args: argparse.Namespace, instance: Path) -> dict[str, Any]:
+    import threading
+
+    app = fresh_schema()
+    code = make_link(app)
+    port = free_port()
+    proxy = start_proxy(port)
+    proxied = DATABASE_URL.replace("127.0.0.1:5432", f"127.0.0.1:{port}")
+    server = Gunicorn(instance, "adflux.app:create_app()", proxied, args.workers)
+    result: dict[str, Any] = {}
+    try:
+        wrk(server.url + f"/r/{code}", connections=4, seconds=1)
+        before = count_clicks(app)
+        runner = threading.Thread(
+            target=lambda: result.update(wrk(server.url + f"/r/{code}?gclid=G", connections=16, seconds=20))
+        )
+        runner.start()
+        time.sleep(5)
+        proxy.terminate()
+        proxy.wait()
+        down_at = time.monotonic()
+        time.sleep(args.outage)
+        proxy = start_proxy(port)
+        result["outage_seconds"] = round(time.monotonic() - down_at, 1)
+        runner.join()
+        time.sleep(2)
+        with app.app_context():
+            from adflux.services.tracking import clicks
+
+            result["flushed_after"] = clicks.flush_buffered_clicks()
+        result["clicks_written"] = count_clicks(app) - before
+        result["redirects"] = result["requests"] - result["bad"]
+        result["lost"] = max(0, result["redirects"] - result["clicks_written"])
+        result["load"] = load()
+    finally:
+        server.stop()
+        proxy.terminate()
+    return result
+
+
+PLATFORMS = ("meta", "google", "tiktok", "snapchat", "x")
+
+
+def generate(
+    events: int, clicks: int, seed: int = 23
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict]:
+    """Clicks, postback events and the truth: event id -> (attribution, click, campaign, platform, group)."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    click_rows = []
+    for i in range(clicks):
+        group = rng.randrange(40)
+        at = now - timedelta(seconds=rng.randrange(3600, 29 * 86400))
+        click_rows.append(
+            {
+                "click_id": f"{i:032x}",
+                "link_code": "bench",
+                "campaign_id": 100 + group // 8,
+                "platform": PLATFORMS[group % 5],
+                "ad_group_id": 1000 + group,
+                "segment_id": group % 4,
+                "at": at,
+            }
+        )
+    out, truth = [], {}
+    for n in range(events):
+        event: dict[str, Any] = {"event_id": f"ev-{n}", "job_reference": f"BENCH-JOB-{n % 50}"}
+        kind = rng.random()
+        moment = now - timedelta(seconds=rng.randrange(60, 29 * 86400))
+        if kind < 0.70:
+            click = click_rows[rng.randrange(clicks)]
+            moment = click["at"] + (now - click["at"]) * rng.random()
+            event["click_id"] = click["click_id"]
+            truth[event["event_id"]] = (
+                "attributed",
+                click["click_id"],
+                click["campaign_id"],
+                click["platform"],
+                click["ad_group_id"],
+            )
+        elif kind < 0.85:
+            group = rng.randrange(40)
+            event["utm"] = {
+                "utm_source": PLATFORMS[group % 5],
+                "utm_campaign": f"adflux-{100 + group // 8}",
+                "utm_content": f"adgroup-{1000 + group}",
+            }
+            truth[event["event_id"]] = ("utm", None, 100 + group // 8, PLATFORMS[group % 5], 1000 + group)
+        else:
+            truth[event["event_id"]] = ("unattributed", None, None, None, None)
+        if rng.random() < 0.02:
+            event["job_reference"] = f"UNKNOWN-{n}"
+            truth[event["event_id"]] = ("unattributed", None, None, None, None)
+        if rng.random() < 0.3:
+            event["email_sha256"], event["consent"] = f"{n:064x}", True
+        event["occurred_at"] = moment.isoformat()
+        out.append(event)
+    return click_rows, out, truth
+
+
+def bench_ingest(args: argparse.Namespace) -> dict[str, Any]:
+    from sqlalchemy import insert, select
+
+    from adflux.extensions import db
+    from adflux.models import ApplicationEvent, Click, JobOpening
+    from adflux.services.tracking import postbacks
+
+    app = fresh_schema()
+    click_rows, events, truth = generate(args.events, max(1000, args.events // 5))
+    with app.app_context():
+        for i in range(50):
+            db.session.add(
+                JobOpening(
+                    external_ref=f"BENCH-JOB-{i}",
+                    title="Cargo",
+                    company="Bench",
+                    city="Cali",
+                    department="Valle",
+                    category="tecnologia",
+                    modality="remoto",
+                    education_required="profesional",
+                    apply_url="https://empleos.example.co/ofertas/b",
+                )
+            )
+        for start in range(0, len(click_rows), 20_000):
+            db.session.execute(insert(Click), click_rows[start : start + 20_000])
+        db.session.commit()
+        print(f"seeded {len(click_rows)} clicks; ingesting {len(events)} events ({load()})", flush=True)
+        started = time.perf_counter()
+        for start in range(0, len(events), postbacks.MAX_BATCH):
+            postbacks.ingest(postbacks.parse_body({"events": events[start : start + postbacks.MAX_BATCH]}))
+        seconds = time.perf_counter() - started
+        columns = (
+            ApplicationEvent.event_id,
+            ApplicationEvent.attribution,
+            ApplicationEvent.attributed_click_id,
+            ApplicationEvent.campaign_id,
+            ApplicationEvent.platform,
+            ApplicationEvent.ad_group_id,
+        )
+        stored = {row[0]: tuple(row[1:]) for row in db.session.execute(select(*columns))}
+    with_click = [eid for eid, t in truth.items() if t[0] == "attributed"]
+    return {
+        "events": len(events),
+        "rows_stored": len(stored),
+        "seconds": round(seconds, 1),
+        "events_per_second": round(len(events) / seconds),
+        "events_with_click_id_matching_truth": sum(stored.get(e) == truth[e] for e in with_click),
+        "events_with_click_id": len(with_click),
+        "all_matching_truth": sum(stored.get(e) == t for e, t in truth.items()),
+        "load": load(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("parts", nargs="*", default=["redirect", "ingest", "outage"])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument("--outage", type=float, default=6.0)
+    parser.add_argument("--proxy", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.proxy:
+        return proxy_main(*args.proxy)
+    sys.path.insert(0, str(REPO / "src"))
+    instance = Path(tempfile.mkdtemp(prefix="bench-tracking-"))
+    results: dict[str, Any] = {"start": load()}
+    for part in args.parts:
+        results[part] = {
+            "redirect": lambda: bench_redirect(args, instance),
+            "ingest": lambda: bench_ingest(args),
+            "outage": lambda: bench_outage(args, instance),
+        }[part]()
+        print(json.dumps({part: results[part]}, default=str), flush=True)
+
+
+if __name__ == "__main__":
+    main()

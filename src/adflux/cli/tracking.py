@@ -1,0 +1,128 @@
+"""`adflux tracking`: first-hand applications — links, buffered clicks, the report, retention, erasure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from adflux.cli import CliContext, pass_cli
+from adflux.cli.output import console, cop, number, print_json, print_table
+
+PLATFORM_NAMES = {
+    "meta": "Meta",
+    "google": "Google Ads",
+    "tiktok": "TikTok",
+    "snapchat": "Snapchat",
+    "x": "X",
+}
+
+
+@click.group("tracking")
+def tracking_group() -> None:
+    """Postulaciones medidas por AdFlux: enlaces, clics, informe, retención y borrado (Ley 1581)."""
+
+
+@tracking_group.command("links")
+@click.argument("campaign_id", type=int)
+@click.option("--mode", type=click.Choice(["redirect", "utm"]), default="redirect", show_default=True)
+@click.option(
+    "--base-url", default="http://127.0.0.1:5000", show_default=True, help="Where /r/<code> is served."
+)
+@pass_cli
+def tracking_links(cli: CliContext, campaign_id: int, mode: str, base_url: str) -> None:
+    """Make (once) and list the tracking link of every ad group of a campaign."""
+    from adflux.services.tracking import links
+
+    with cli.app.app_context():
+        made = links.ensure_campaign_links(campaign_id=campaign_id, mode=mode)
+        rows = [
+            {
+                "platform": PLATFORM_NAMES.get(link.platform, link.platform),
+                "ad_group_id": link.ad_group_id,
+                "code": link.code,
+                "url": links.ad_url(link, base_url=base_url),
+            }
+            for link in made
+        ]
+    if cli.as_json:
+        return print_json(rows)
+    print_table(
+        f"Enlaces de seguimiento de la campaña {campaign_id}",
+        [("Plataforma", "platform"), ("Grupo", "ad_group_id"), ("Enlace", "url")],
+        rows,
+    )
+
+
+@tracking_group.command("flush")
+@pass_cli
+def tracking_flush(cli: CliContext) -> None:
+    """Write the clicks buffered while the database was down."""
+    from adflux.services.tracking import clicks
+
+    with cli.app.app_context():
+        written = clicks.flush_buffered_clicks()
+    if cli.as_json:
+        return print_json({"written": written})
+    console.print(f"Clics escritos desde el búfer: {number(written)}")
+
+
+@tracking_group.command("report")
+@click.option("--campaign", "campaign_id", type=int, help="Solo esta campaña.")
+@pass_cli
+def tracking_report(cli: CliContext, campaign_id: int | None) -> None:
+    """Postulaciones y CPA propios junto a los que informan las plataformas, con la diferencia."""
+    from adflux.services.tracking import first_hand
+
+    with cli.app.app_context():
+        report = first_hand.first_hand_report(campaign_id=campaign_id)
+    if cli.as_json:
+        return print_json(report)
+    columns: list[tuple[str, Any]] = [
+        ("Campaña", "campaign_id"),
+        ("Plataforma", lambda r: PLATFORM_NAMES.get(r["platform"], r["platform"])),
+        ("Inversión", lambda r: cop(r["spend"])),
+        ("Postulaciones (plataforma)", lambda r: number(r["applications_platform"])),
+        ("Postulaciones (propias)", lambda r: number(r["applications_first_hand"])),
+        ("Diferencia", lambda r: number(r["applications_gap"])),
+        ("CPA (plataforma)", lambda r: cop(r["cpa_platform"])),
+        ("CPA (propio)", lambda r: cop(r["cpa_first_hand"])),
+    ]
+    caption = f"sin atribuir: {number(report['unattributed'])}"
+    print_table("Postulaciones medidas por AdFlux", columns, report["rows"], caption=caption)
+
+
+@tracking_group.command("prune")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    help="Retención en días (por omisión ADFLUX_TRACKING_RETENTION_DAYS).",
+)
+@pass_cli
+def tracking_prune(cli: CliContext, days: int | None) -> None:
+    """Delete raw clicks and application events older than the retention."""
+    from adflux.services.tracking import privacy
+
+    with cli.app.app_context():
+        result = privacy.prune(retention_days=days)
+    if cli.as_json:
+        return print_json(result.__dict__)
+    console.print(f"Borrados: {number(result.clicks)} clics y {number(result.events)} postulaciones")
+
+
+@tracking_group.command("erase")
+@click.option("--email", help="Correo del candidato (o su SHA-256).")
+@click.option("--phone", help="Teléfono del candidato (o su SHA-256).")
+@pass_cli
+def tracking_erase(cli: CliContext, email: str | None, phone: str | None) -> None:
+    """Erase a candidate's identifiers from first-hand data on request (Ley 1581); audited."""
+    if not email and not phone:
+        raise click.UsageError("Indique --email o --phone")
+    result = cli.client.post("/tracking/erasures", json={"email": email, "phone": phone})
+    if cli.as_json:
+        return print_json(result)
+    console.print(f"Identificadores borrados de {number(result['application_events'])} postulaciones")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(tracking_group)
