@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 
 from adflux.extensions import db
@@ -13,8 +11,6 @@ from adflux.models import AuditEvent, OptimizationDecision
 from adflux.services import metrics_sync
 from adflux.services.rules import evaluation, pacing, store
 from factories import make_job, make_segments
-
-HAS_CHANGES = importlib.util.find_spec("adflux.services.campaigns.changes") is not None
 
 
 def _synced_campaign(client, sandbox, *, days: int = 21) -> tuple[dict, date]:
@@ -82,25 +78,7 @@ def test_an_enabled_rule_acts_after_the_sync_logs_its_numbers_and_respects_its_c
     assert evaluation.run_after_sync(today=today)["rule_decisions"] == 0  # cooldown
 
 
-@pytest.mark.skipif(HAS_CHANGES, reason="the in-place budget path is installed")
-def test_without_the_in_place_update_path_a_budget_decision_is_logged_as_failed(client, app_ctx, sandbox):
-    campaign, today = _synced_campaign(client, sandbox, days=5)
-    spec = {
-        "conditions": [{"metric": "spend", "op": ">", "value": 1, "window": 3}],
-        "action": {"kind": "budget", "percent": 10},
-    }
-    rule_id = client.post(
-        "/api/v1/rules", json={"name": "Sube", "campaign_id": campaign["id"], "spec": spec}
-    ).get_json()["id"]
-    client.patch(f"/api/v1/rules/{rule_id}", json={"enabled": True})
-    evaluation.run_after_sync(today=today)
-    rows = db.session.scalars(select(OptimizationDecision)).all()
-    assert rows and all(r.status == "failed" and "in-place update path" in (r.message or "") for r in rows)
-    assert all(r.budget_after == round(r.budget_before * 1.1) for r in rows)
-
-
 def test_budget_decisions_reach_the_platform_through_the_in_place_path(client, app_ctx, sandbox):
-    pytest.importorskip("adflux.services.campaigns.changes")
     campaign, today = _synced_campaign(client, sandbox, days=5)
     spec = {
         "conditions": [{"metric": "spend", "op": ">", "value": 1, "window": 3}],

@@ -4,7 +4,6 @@ and bad input answered with the form again (never a traceback or a half-made cam
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from datetime import timedelta
 
@@ -193,21 +192,7 @@ def test_duplicate_then_archive_from_the_campaign_page(app, manager):
         assert db.session.get(Campaign, campaign_id).status == "archived"
 
 
-def test_without_the_change_service_there_is_no_edit_form(app, manager):
-    if importlib.util.find_spec("adflux.services.campaigns.changes") is not None:
-        pytest.skip("the change service is installed: see the edit tests")
-    with app.app_context():
-        campaign_id = campaigns_service.create_campaign(
-            job_id=make_job().id, platforms=["meta"], budget_total=1_000_000
-        ).id
-    assert manager.get(f"/campaigns/{campaign_id}/edit").status_code == 404
-    assert f"/campaigns/{campaign_id}/edit" not in manager.get(f"/campaigns/{campaign_id}").get_data(
-        as_text=True
-    )
-
-
 def test_a_manager_changes_a_live_campaign_and_every_platform_follows(app, manager, sandbox):
-    pytest.importorskip("adflux.services.campaigns.changes")
     from adflux.models import PlatformCampaign
 
     with app.app_context():

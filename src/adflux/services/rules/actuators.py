@@ -9,7 +9,6 @@ notification channels.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 
@@ -17,8 +16,6 @@ from adflux.services.campaigns import delivery
 from adflux.services.errors import DomainError
 
 logger = logging.getLogger(__name__)
-
-CHANGES_MODULE = "adflux.services.campaigns.changes"
 
 
 @dataclass(frozen=True)
@@ -33,11 +30,8 @@ def set_daily_budget(
     *, platform_campaign_id: int, ad_group_id: int | None, daily_budget: int, reason: str, actor: str
 ) -> Outcome:
     """Change a daily budget at the platform through the idempotent update path."""
-    try:
-        changes = importlib.import_module(CHANGES_MODULE)
-    except ImportError:
-        return Outcome("failed", "budget changes need the in-place update path (services.campaigns.changes)")
     from adflux.extensions import db
+    from adflux.services.campaigns import changes  # imported here: it imports the rules' neighbours
 
     try:
         changes.set_daily_budget(

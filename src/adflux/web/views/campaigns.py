@@ -23,7 +23,6 @@ from adflux.web.auth import current_session_user, login_required
 from adflux.web.compliance_text import compliance_summary
 from adflux.web.formatting import shown_status, status_label
 from adflux.web.views.blueprint import PAGE_SIZE, bp, page_number
-from adflux.web.views.campaign_changes import changes_available
 from adflux.web.views.overview import last_day
 
 logger = logging.getLogger(__name__)
@@ -114,7 +113,7 @@ def campaign_detail(campaign_id: int) -> str:
         campaign=campaign,
         pacing=campaign_pacing(campaign),
         can_act=can_act,
-        can_edit=can_act and changes_available(),
+        can_edit=can_act,
         preview={p["platform"]: p for p in preview["platforms"]},
         compliance={p["platform"]: compliance_summary(p["ad_groups"]) for p in preview["platforms"]},
         comparison=comparison,
