@@ -92,24 +92,32 @@ def _longest_word(texts: Iterable[str]) -> int:
     return max((len(word) for text in texts for word in text.split()), default=0)
 
 
+def _figure_width(header: str, cells: list[list[str]], index: int) -> int | None:
+    """A figures-only column's width (header words and whole figures), or None for text."""
+    values = [line[index] for line in cells if line[index]]
+    if values and all(_FIGURE.match(value) for value in values):
+        return max(len(word) for word in [*header.split(), *values])
+    return None
+
+
 def _words_width(columns: Sequence[tuple[str, Any]], cells: list[list[str]], shown: list[int]) -> int:
     """The narrowest the shown columns can be without a word split (figures whole)."""
     widths = []
     for index in shown:
-        values = [line[index] for line in cells if line[index]]
-        if values and all(_FIGURE.match(value) for value in values):
-            widths.append(max(len(word) for word in [*columns[index][0].split(), *values]))
-        else:
-            widths.append(_longest_word([columns[index][0], *values]))
+        header = columns[index][0]
+        figure = _figure_width(header, cells, index)
+        widths.append(
+            figure if figure is not None else _longest_word([header, *(line[index] for line in cells)])
+        )
     return sum(widths) + _GAP * (len(shown) - 1) + _EDGES
 
 
 def _add_columns(table: Table, columns: Sequence[tuple[str, Any]], cells: list[list[str]]) -> None:
-    figure_widths: dict[int, int] = {}
-    for index, (header, _) in enumerate(columns):
-        values = [line[index] for line in cells if line[index]]
-        if values and all(_FIGURE.match(value) for value in values):
-            figure_widths[index] = max(len(word) for word in [*header.split(), *values])
+    figure_widths = {
+        index: width
+        for index, (header, _) in enumerate(columns)
+        if (width := _figure_width(header, cells, index)) is not None
+    }
     # Figures stay whole when they fit beside a few characters of each text column (text wraps
     # at words); in a terminal too narrow even for that, every column folds instead of the
     # table being cut off at the edge.
@@ -120,6 +128,8 @@ def _add_columns(table: Table, columns: Sequence[tuple[str, Any]], cells: list[l
         if index not in figure_widths
     )
     keep_whole = needed <= console.width
+    # Text columns at least their longest word wide, so rich wraps between words (when all fit).
+    words_fit = _words_width(columns, cells, list(range(len(columns)))) <= console.width
     for index, (header, _) in enumerate(columns):
         if index in figure_widths:
             # The header is its own Text so it may wrap at words above figures that may not.
@@ -127,10 +137,8 @@ def _add_columns(table: Table, columns: Sequence[tuple[str, Any]], cells: list[l
             width = figure_widths[index] if keep_whole else None
             table.add_column(heading, justify="right", width=width, overflow="fold")
         else:
-            # At least its longest word wide, so rich wraps between words (when they all fit).
             longest = _longest_word([header, *(line[index] for line in cells)])
-            fits = _words_width(columns, cells, list(range(len(columns)))) <= console.width
-            table.add_column(header, overflow="fold", min_width=longest if fits else None)
+            table.add_column(header, overflow="fold", min_width=longest if words_fit else None)
 
 
 def number(value: float | None) -> str:

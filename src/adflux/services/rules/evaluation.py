@@ -74,34 +74,42 @@ def evaluate_campaign(*, campaign_id: int, today: date | None = None) -> list[Op
     cdf = portfolio_lag_cdf(today=today)
     logged = []
     for stored in rules:
-        engine_rule = rule_of(stored.name, stored.level, stored.spec)
-        panel, entities = campaign_panel(
-            campaign_id, today=today, days=_history_days(stored.spec), level=stored.level
-        )
-        if not entities.budgets:
-            continue
-        panel = Panel(
-            panel.spend,
-            panel.impressions,
-            panel.clicks,
-            panel.reach,
-            panel.applications,
-            panel.ages,
-            _extras(campaign, today, len(entities.budgets)),
-        )
-        since, active = _last_actions(campaign_id, entities, today)
-        if stored.level == "campaign":
-            active[:] = campaign.status in ("active", "partially_active")
-        decisions = decide(
-            engine_rule,
-            evaluate(engine_rule, panel, cdf),
-            active=active,
-            budgets=np.array(entities.budgets),
-            days_since_action=since,
-        )
+        entities, decisions = _decisions(stored, campaign, today, cdf)
         logged += [_act(stored, campaign, entities, decision, today) for decision in decisions]
         stored.last_evaluated_at = utcnow()
     return logged
+
+
+def _decisions(
+    stored: Rule, campaign: Campaign, today: date, cdf: np.ndarray
+) -> tuple[Entities, list[Decision]]:
+    """What one rule decides on one campaign today: its panel, lag-corrected, through the engine."""
+    engine_rule = rule_of(stored.name, stored.level, stored.spec)
+    panel, entities = campaign_panel(
+        campaign.id, today=today, days=_history_days(stored.spec), level=stored.level
+    )
+    if not entities.budgets:
+        return entities, []
+    panel = Panel(
+        panel.spend,
+        panel.impressions,
+        panel.clicks,
+        panel.reach,
+        panel.applications,
+        panel.ages,
+        _extras(campaign, today, len(entities.budgets)),
+    )
+    since, active = _last_actions(campaign.id, entities, today)
+    if stored.level == "campaign":
+        active[:] = campaign.status in ("active", "partially_active")
+    decisions = decide(
+        engine_rule,
+        evaluate(engine_rule, panel, cdf),
+        active=active,
+        budgets=np.array(entities.budgets),
+        days_since_action=since,
+    )
+    return entities, decisions
 
 
 def _act(
@@ -232,29 +240,7 @@ def preview(*, rule_id: int, campaign_id: int, today: date | None = None) -> lis
     campaign = db.session.get(Campaign, campaign_id)
     if stored is None or campaign is None:
         raise NotFound(f"Rule {rule_id} not found" if stored is None else f"Campaign {campaign_id} not found")
-    engine_rule = rule_of(stored.name, stored.level, stored.spec)
-    panel, entities = campaign_panel(
-        campaign_id, today=today, days=_history_days(stored.spec), level=stored.level
-    )
-    if not entities.budgets:
-        return []
-    panel = Panel(
-        panel.spend,
-        panel.impressions,
-        panel.clicks,
-        panel.reach,
-        panel.applications,
-        panel.ages,
-        _extras(campaign, today, len(entities.budgets)),
-    )
-    since, active = _last_actions(campaign_id, entities, today)
-    decisions = decide(
-        engine_rule,
-        evaluate(engine_rule, panel, portfolio_lag_cdf(today=today)),
-        active=active,
-        budgets=np.array(entities.budgets),
-        days_since_action=since,
-    )
+    entities, decisions = _decisions(stored, campaign, today, portfolio_lag_cdf(today=today))
     return [
         {
             "ad_group_id": entities.ad_group_ids[d.entity],
