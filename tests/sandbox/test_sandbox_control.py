@@ -61,6 +61,16 @@ def test_dropped_response_closes_the_connection_after_committing(http):
     assert http.get("/__sandbox/stats").json()["dropped"] == {"meta": 1}
 
 
+def test_injected_errors_are_counted_per_platform(http):
+    http.post("/__sandbox/faults", json={"platform": "meta", "error_next": 2})
+
+    statuses = [_meta_create(http).status_code for _ in range(3)]
+
+    assert statuses[:2] == [500, 500] and statuses[2] == 200
+    assert http.get("/__sandbox/stats").json()["injected_errors"] == {"meta": 2}
+    assert http.get("/__sandbox/objects", params={"platform": "meta"}).json()["counts"] == {"campaign": 1}
+
+
 def test_meta_throttle_is_a_400_with_code_80004_and_usage_headers(http):
     http.post("/__sandbox/faults", json={"platform": "meta", "throttle_next": 1, "throttle_retry_after": 180})
 

@@ -146,6 +146,7 @@ class Control:
                 "requests": dict(self.state.requests),
                 "throttled": dict(self.state.throttled),
                 "dropped": dict(self.state.dropped),
+                "injected_errors": dict(self.state.injected_errors),
             }
 
     def post_reports(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:

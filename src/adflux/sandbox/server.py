@@ -101,8 +101,10 @@ class SandboxApp:
                 raise api.throttle_error(faults.throttle_retry_after, request)
             if faults.error_next > 0:
                 faults.error_next -= 1
+                self.state.injected_errors[api.platform] += 1
                 raise api.transient_error()
             if faults.error_rate and self.state.rng.random() < faults.error_rate:
+                self.state.injected_errors[api.platform] += 1
                 raise api.transient_error()
 
     def _should_drop(self, platform: str, request: Request, response: Response) -> bool:

@@ -122,6 +122,7 @@ class SandboxState:
         self.requests: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
         self.dropped: Counter[str] = Counter()
+        self.injected_errors: Counter[str] = Counter()
         self.files: dict[str, bytes] = {}  # downloadable report files by name
         self.jobs: dict[str, dict[str, Any]] = {}  # async report jobs by id
         self.report_polls = 1  # polls before an async report completes
@@ -334,5 +335,6 @@ class SandboxState:
             self.requests.clear()
             self.throttled.clear()
             self.dropped.clear()
+            self.injected_errors.clear()
             self.files.clear()
             self.jobs.clear()
