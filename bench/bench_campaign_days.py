@@ -19,6 +19,7 @@ counting: both ways return the same rows.
 
 Usage:
     .venv/bin/python bench/bench_campaign_days.py [--campaigns 1000] [--days 365] [--rounds 30]
+        [--scale portal|national]
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=1_000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--scale", choices=sorted(bench_metrics.SCALES), help="a named data set")
     args = parser.parse_args()
+    bench_metrics.apply_scale(args)
     print(f"load average at start: {os.getloadavg()}")
     bench_metrics.QUIET_MAX_WAIT = 0.0  # never wait for a quiet machine: same-run ratio instead
     bench_metrics.recreate_database()

@@ -27,7 +27,8 @@ platform campaigns each, ~9 ad groups per platform campaign, one creative each),
 
 Usage:
     .venv/bin/python bench/bench_metrics.py [--quick] [--rows 1000000] [--orm-rows 100000]
-        [--repeat 3] [--sync-campaigns 300] [--campaigns 1000] [--days 365] [--samples 50] [--json]
+        [--repeat 3] [--sync-campaigns 300] [--campaigns 1000] [--days 365] [--scale portal|national]
+        [--samples 50] [--json]
 """
 
 from __future__ import annotations
@@ -68,6 +69,15 @@ DATABASE_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{BENCH_DATABASE}"
 PLATFORMS = ("meta", "google", "tiktok")
 AD_GROUPS_PER_CAMPAIGN = 27.4 / 3  # 27,400 ad groups for 1,000 campaigns: 10,001,000 rows a year
 SEED = 42
+# --scale: the data sets of issue 25. "national" is 10,000 campaigns x 3 platforms x ~9 ad groups
+# x 365 days = ~100M metric rows (about 15 GB with indexes, and most of an hour to build here).
+SCALES = {"portal": (1_000, 365), "national": (10_000, 365)}
+
+
+def apply_scale(args: Any) -> None:
+    """Set args.campaigns and args.days from args.scale, when given."""
+    if getattr(args, "scale", None):
+        args.campaigns, args.days = SCALES[args.scale]
 
 
 # -- a shared machine ------------------------------------------------------------------------------
@@ -659,11 +669,13 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=1000, help="campaigns in (b)")
     parser.add_argument("--days", type=int, default=365, help="days of metrics per ad group in (b)")
     parser.add_argument("--samples", type=int, default=50, help="timed calls per dashboard query")
+    parser.add_argument("--scale", choices=sorted(SCALES), help="campaigns and days of a named data set")
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--skip-reads", action="store_true", help="skip (b), the 10M-row table")
     parser.add_argument("--quick", action="store_true", help="a sanity run in well under a minute")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    apply_scale(args)
     if args.quick:
         args.rows, args.orm_rows, args.repeat, args.sync_campaigns = 100_000, 5_000, 1, 20
         args.campaigns, args.days, args.samples = 100, 120, 15
