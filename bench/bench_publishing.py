@@ -26,13 +26,13 @@ The run stops by itself after --time-limit seconds (workers and sandbox are term
 Usage:
     .venv/bin/python bench/bench_publishing.py [--quick] [--campaigns 1000] [--baseline 20]
         [--workers 2] [--pool threads] [--concurrency 16] [--latency-ms 50]
-        [--limits meta=50,google=20,tiktok=45] [--error-rate 0.02] [--drop-every 2]
+        [--limits meta=50,google=20,tiktok=45] [--error-rate 0.02] [--drop-rate 0.01]
         [--rounds 2] [--time-limit 900] [--json]
 
 Faults are injected in every round, for the baseline and the workers alike: a share of the calls
-answered with the platform's transient 5xx (`--error-rate`) and, per platform, one write every
-`--drop-every` seconds answered by a dropped connection after it committed (the sandbox's
-`drop_after_commit`), the case that makes duplicates when a client retries blindly.
+answered with the platform's transient 5xx (`--error-rate`) and a share of the writes answered by
+a dropped connection after they committed (`--drop-rate`, the sandbox's drop-after-commit at
+random), the case that makes duplicates when a client retries blindly.
 The audit must still find 0 duplicates and 0 lost.
 """
 
@@ -47,12 +47,9 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -526,13 +523,9 @@ def run_rounds(
     for _ in range(args.rounds):
         control.post("/__sandbox/reset")
         set_sandbox_limits(control, limits, burst, args.latency_ms, fault_knobs(args))
-        with dropped_writes(base_url, args.drop_every):
-            sequential = run_sequential(settings, job_id, args.baseline, control)
+        sequential = run_sequential(settings, job_id, args.baseline, control)
         sequential["extrapolated_minutes_for_all"] = sequential["seconds_per_campaign"] * args.campaigns / 60
-        with dropped_writes(base_url, args.drop_every):
-            celery = run_workers(
-                args, settings, job_id, control, base_url, limits, burst, shape, logs, deadline
-            )
+        celery = run_workers(args, settings, job_id, control, base_url, limits, burst, shape, logs, deadline)
         speedup = celery["campaigns_per_minute"] / sequential["campaigns_per_minute"]
         rounds.append(
             {
@@ -548,31 +541,9 @@ def run_rounds(
 
 
 def fault_knobs(args: argparse.Namespace) -> dict[str, float]:
-    """The faults every platform gets for the run: a share of transient 5xx answers, and the next
-    write answered by a dropped connection after it committed (the worst case for duplicates)."""
-    return {"error_rate": args.error_rate, "drop_after_commit": 1 if args.drop_every > 0 else 0}
-
-
-@contextmanager
-def dropped_writes(base_url: str, every_s: float) -> Iterator[None]:
-    """Re-arm one dropped-after-commit write per platform every `every_s` seconds, so the drops are
-    spread over the run instead of hitting one campaign's consecutive writes."""
-    stop_event = threading.Event()
-
-    def rearm() -> None:
-        with httpx.Client(base_url=base_url, timeout=10) as client:
-            while not stop_event.wait(every_s):
-                client.post("/__sandbox/faults", json={"drop_after_commit": 1})
-
-    thread = threading.Thread(target=rearm, daemon=True)
-    if every_s > 0:
-        thread.start()
-    try:
-        yield
-    finally:
-        stop_event.set()
-        if thread.is_alive():
-            thread.join()
+    """The faults every platform gets for the run: a share of transient 5xx answers, and a share of
+    writes answered by a dropped connection after they committed (the worst case for duplicates)."""
+    return {"error_rate": args.error_rate, "drop_rate": args.drop_rate}
 
 
 # -- main ---------------------------------------------------------------------------------------
@@ -597,7 +568,7 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=1800.0, help="seconds; the run stops by itself")
     parser.add_argument("--error-rate", type=float, default=0.02, help="share of calls answered 5xx")
     parser.add_argument(
-        "--drop-every", type=float, default=2.0, help="seconds between writes committed, then cut off"
+        "--drop-rate", type=float, default=0.01, help="share of writes committed, then cut off"
     )
     parser.add_argument("--rounds", type=int, default=2, help="baseline and workers, alternated")
     parser.add_argument("--redis-db", type=int, default=14)

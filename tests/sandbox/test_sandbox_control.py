@@ -61,6 +61,17 @@ def test_dropped_response_closes_the_connection_after_committing(http):
     assert http.get("/__sandbox/stats").json()["dropped"] == {"meta": 1}
 
 
+def test_a_drop_rate_drops_that_share_of_writes_after_committing(http):
+    http.post("/__sandbox/faults", json={"platform": "meta", "drop_rate": 1.0})
+    with pytest.raises(httpx.RemoteProtocolError):
+        _meta_create(http)
+    http.post("/__sandbox/faults", json={"platform": "meta", "drop_rate": 0.0})
+
+    assert _meta_create(http).status_code == 200
+    assert http.get("/__sandbox/objects", params={"platform": "meta"}).json()["counts"] == {"campaign": 2}
+    assert http.get("/__sandbox/stats").json()["dropped"] == {"meta": 1}
+
+
 def test_injected_errors_are_counted_per_platform(http):
     http.post("/__sandbox/faults", json={"platform": "meta", "error_next": 2})
 

@@ -109,11 +109,16 @@ class SandboxApp:
 
     def _should_drop(self, platform: str, request: Request, response: Response) -> bool:
         faults = self.state.faults[platform]
-        if request.method == "GET" or response.status >= 400 or faults.drop_after_commit <= 0:
+        if request.method == "GET" or response.status >= 400:
+            return False
+        if faults.drop_after_commit <= 0 and not faults.drop_rate:
             return False
         if faults.drop_match and faults.drop_match not in request.path + "?" + str(request.body[:2000]):
             return False
-        faults.drop_after_commit -= 1
+        if faults.drop_after_commit > 0:
+            faults.drop_after_commit -= 1
+        elif self.state.rng.random() >= faults.drop_rate:
+            return False
         self.state.dropped[platform] += 1
         return True
 

@@ -42,6 +42,7 @@ class Faults:
     throttle_next: int = 0  # the next N calls are throttled
     throttle_retry_after: float = 1.0  # seconds the forced throttle asks for
     drop_after_commit: int = 0  # the next N matching writes commit, then the connection drops
+    drop_rate: float = 0.0  # probability that a write commits, then the connection drops
     drop_match: str = ""  # only writes whose path contains this substring
 
 
