@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from adflux.sandbox import SandboxServer, start_sandbox_in_thread
+from sandbox_oauth import obtain
 
 SANDBOX_START = date(2025, 3, 3)
 
@@ -16,6 +17,7 @@ SANDBOX_START = date(2025, 3, 3)
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[SandboxServer]:
     server = start_sandbox_in_thread(start_date=SANDBOX_START)
+    obtain(server.base_url)  # tokens from the sandbox's own token endpoints (it refuses any other)
     yield server
     server.stop()
 

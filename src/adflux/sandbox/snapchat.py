@@ -58,9 +58,8 @@ class SnapchatApi(PlatformApi):
     def authenticate(self, request: Request) -> None:
         state = self.state.token_state(self.platform, self.token(request))
         if state != "valid":
-            raise ApiError(
-                "auth", "Unauthorized: the access token is missing or expired", status=401, code="E1002"
-            )
+            message = {"missing": "missing", "expired": "expired"}.get(state, "invalid")
+            raise ApiError("auth", f"Unauthorized: the access token is {message}", status=401, code="E1002")
 
     def throttle_error(self, wait: float, request: Request) -> ApiError:
         return ApiError(

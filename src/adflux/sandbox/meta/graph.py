@@ -70,6 +70,10 @@ class MetaGraph(PlatformApi):
                 status=400,
                 code=2500,
             )
+        if state == "invalid":
+            raise ApiError(
+                "auth", "Invalid OAuth access token - Cannot parse access token", status=400, code=190
+            )
         if state == "expired":
             raise ApiError(
                 "auth",

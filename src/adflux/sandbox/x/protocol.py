@@ -40,22 +40,18 @@ class XProtocol(PlatformApi):
         return oauth_params(request).get("oauth_token")
 
     def authenticate(self, request: Request) -> None:
+        # X's edge answers authentication failures with the platform-wide numeric codes.
         params = oauth_params(request)
+        if not params:
+            raise ApiError("auth", "Bad Authentication data.", status=400, code=215)
         consumer_secret = self.apps.get(params.get("oauth_consumer_key", ""))
         token_secret = self.tokens.get(params.get("oauth_token", ""))
-        if consumer_secret is None or token_secret is None:
-            raise ApiError(
-                "auth", "This request is not properly authenticated", status=401, code="UNAUTHORIZED_ACCESS"
-            )
+        if consumer_secret is None:
+            raise ApiError("auth", "Could not authenticate you.", status=401, code=32)
+        if token_secret is None or self.state.token_state(self.platform, params["oauth_token"]) != "valid":
+            raise ApiError("auth", "Invalid or expired token.", status=401, code=89)
         if not signature_valid(request, params, consumer_secret, token_secret):
-            raise ApiError("auth", "The OAuth signature is invalid", status=401, code="UNAUTHORIZED_ACCESS")
-        if self.state.token_state(self.platform, params["oauth_token"]) != "valid":
-            raise ApiError(
-                "auth",
-                "This request is not properly authenticated: token expired or revoked",
-                status=401,
-                code="UNAUTHORIZED_ACCESS",
-            )
+            raise ApiError("auth", "Could not authenticate you.", status=401, code=32)
 
     def rate_key(self, request: Request) -> str:
         return self.token(request) or "anonymous"
