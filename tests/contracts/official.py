@@ -224,9 +224,15 @@ def check(recorded: Recorded) -> list[str] | None:
     return checkers[platform]() if platform in checkers else None
 
 
+# Not ad-API calls: the sandbox's control endpoints and the platforms' OAuth token endpoints.
+_NOT_ADS_API = re.compile(r"^/(__sandbox/|token$|login/oauth2/|open_api/v1\.3/oauth2/|v\d+\.\d+/oauth/)")
+
+
 def judge(requests: list[Recorded]) -> Verdict:
     verdict = Verdict()
     for recorded in requests:
+        if _NOT_ADS_API.match(urlsplit(recorded.url).path):
+            continue
         problems = check(recorded)
         if problems is None:
             verdict.unchecked.append(f"{recorded.method} {urlsplit(recorded.url).path}")
