@@ -6,6 +6,7 @@ from typing import Any
 
 from adflux.sandbox.http import Request, Response, json_response, route
 from adflux.sandbox.meta.audiences import MetaAudiences
+from adflux.sandbox.meta.batch import MetaBatch
 from adflux.sandbox.meta.graph import V
 from adflux.sandbox.meta.insights import MetaInsights
 from adflux.sandbox.meta.objects import MetaObjects
@@ -13,7 +14,7 @@ from adflux.sandbox.meta.updates import MetaUpdates
 from adflux.sandbox.state import SandboxState
 
 
-class MetaApi(MetaUpdates, MetaObjects, MetaInsights, MetaAudiences):
+class MetaApi(MetaUpdates, MetaObjects, MetaInsights, MetaAudiences, MetaBatch):
     """Graph API: /vNN.0/act_<id>/{campaigns,adsets,adcreatives,ads,insights,customaudiences}."""
 
     def __init__(self, state: SandboxState) -> None:

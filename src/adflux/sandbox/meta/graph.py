@@ -42,7 +42,7 @@ class MetaGraph(PlatformApi):
     """Graph API conventions under /vNN.0/; the endpoint mixins build on it."""
 
     platform = "meta"
-    prefix = re.compile(rf"^{V}/")
+    prefix = re.compile(rf"^{V}(/|$)")  # the version root itself takes batch requests
 
     # -- hooks -----------------------------------------------------------------------------
 
