@@ -34,3 +34,9 @@ def sandbox(sandbox_server: SandboxServer) -> SandboxServer:
 def http(sandbox: SandboxServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=sandbox.base_url, timeout=5) as client:
         yield client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def issued_tokens(sandbox_server: SandboxServer) -> dict[str, str]:
+    """Every sandbox test may use the issued tokens, also those that start sandboxes of their own."""
+    return obtain(sandbox_server.base_url)
