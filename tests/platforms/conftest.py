@@ -22,7 +22,7 @@ from adflux.platforms import (
 )
 from adflux.platforms.transport import RetryPolicy, TransportConfig
 from adflux.sandbox import SandboxServer, start_sandbox_in_thread
-from contracts.official import Recorded, Verdict, judge
+from contracts.official import Recorded, Verdict, ads_api, judge
 from sandbox_oauth import issued_credentials
 
 START = date(2025, 3, 3)
@@ -195,7 +195,7 @@ def wire_contract(
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """The figure for bench/README.md: request bodies checked against official definitions."""
     if RECORDED:
-        writes = sum(1 for r in RECORDED if r.method not in ("GET", "DELETE"))
+        writes = sum(1 for r in RECORDED if r.method not in ("GET", "DELETE") and ads_api(r))
         terminalreporter.write_line(
             f"wire contract: {len(RECORDED)} requests recorded, {writes} writes, "
             f"{VERDICT.checked} checked, {len(VERDICT.refused)} refused, "
