@@ -124,3 +124,16 @@ def test_a_code_is_not_an_access_token_and_tokens_do_not_cross_platforms(http):
 
     assert as_token.status_code == 401
     assert meta_token_on_tiktok["code"] == 40105
+
+
+def test_meta_debug_token_tells_an_issued_token_its_expiry_and_a_made_up_one_invalid(http):
+    issued = http.get(
+        "/v26.0/debug_token", params={"input_token": ISSUED["meta"], "access_token": ISSUED["meta"]}
+    )
+    made_up = http.get("/v26.0/debug_token", params={"input_token": MADE_UP, "access_token": ISSUED["meta"]})
+
+    data = issued.json()["data"]
+    assert data["is_valid"] and data["type"] == "USER"
+    assert 59 * 86400 < data["expires_at"] - time.time() <= 60 * 86400  # a long-lived token's 60 days
+    refused = made_up.json()["data"]
+    assert not refused["is_valid"] and refused["error"]["code"] == 190 and "subcode" not in refused["error"]

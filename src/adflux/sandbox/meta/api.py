@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adflux.sandbox import tokens
 from adflux.sandbox.http import Request, Response, json_response, route
 from adflux.sandbox.meta.audiences import MetaAudiences
 from adflux.sandbox.meta.batch import MetaBatch
@@ -24,18 +25,23 @@ class MetaApi(MetaUpdates, MetaObjects, MetaInsights, MetaAudiences, MetaBatch):
     @route("GET", rf"{V}/debug_token")
     def debug_token(self, request: Request) -> Response:
         token = request.arg("input_token") or ""
-        valid = self.state.token_state(self.platform, token) == "valid"
+        state = self.state.token_state(self.platform, token)
+        valid = state == "valid"
+        # A token the sandbox issued is a user's, with its own expiry; a registered one a system user's.
+        issued = tokens.claims("meta", token) or tokens.claims("meta", token, "short")
         data: dict[str, Any] = {
-            "app_id": "1000000000",
-            "type": "SYSTEM_USER",
+            "app_id": "1000000000000001" if issued else "1000000000",
+            "type": "USER" if issued else "SYSTEM_USER",
             "application": "AdFlux",
             "is_valid": valid,
-            "expires_at": 0,
+            "expires_at": issued["e"] if issued else 0,
             "data_access_expires_at": 0,
             "scopes": ["ads_management", "ads_read", "business_management"],
         }
-        if not valid:
+        if state == "expired":
             data["error"] = {"code": 190, "message": "Session has expired", "subcode": 463}
+        elif not valid:
+            data["error"] = {"code": 190, "message": "Invalid OAuth access token - Cannot parse access token"}
         return json_response({"data": data})
 
     @route("GET", rf"{V}/act_(?P<account>\d+)")
