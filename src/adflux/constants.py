@@ -223,13 +223,21 @@ ALERT_RULE_NAMES: tuple[str, ...] = (
 )
 
 # The platform accounts AdFlux uses when an admin configured none: ids in each platform's own
-# format and the sandbox's tokens (the sandbox accepts any non-expired token; the X sandbox
-# verifies OAuth 1.0a signatures, so it has its own key pair, which the sandbox reads from here).
+# format and the tokens registered for the sandbox's test accounts (the sandbox accepts only these
+# and the tokens its OAuth endpoints issue; the X sandbox verifies OAuth 1.0a signatures against
+# its own key pair, which the sandbox reads from here).
 SANDBOX_X_CREDENTIALS: dict[str, str] = {
     "consumer_key": "sandbox-consumer-key",
     "consumer_secret": "sandbox-consumer-secret",
     "access_token": "sandbox-access-token",
     "access_token_secret": "sandbox-access-token-secret",
+}
+# The sandbox's Google OAuth client and the refresh token registered for its test account: the
+# Google adapter exchanges it for access tokens at the sandbox's token endpoint.
+SANDBOX_GOOGLE_OAUTH: dict[str, str] = {
+    "client_id": "100000000001-sandbox.apps.googleusercontent.com",
+    "client_secret": "sandbox-google-client-secret",
+    "refresh_token": "1//sandbox-google-refresh-token",
 }
 SANDBOX_ACCOUNTS: dict[str, dict[str, Any]] = {
     "meta": {
@@ -239,7 +247,11 @@ SANDBOX_ACCOUNTS: dict[str, dict[str, Any]] = {
     },
     "google": {
         "account_id": "1234567890",
-        "credentials": {"access_token": "sandbox-google-token", "developer_token": "sandbox-dev-token"},
+        "credentials": {
+            "access_token": "sandbox-google-token",
+            "developer_token": "sandbox-dev-token",
+            **SANDBOX_GOOGLE_OAUTH,
+        },
     },
     "x": {"account_id": "18ce54d4x5t", "credentials": SANDBOX_X_CREDENTIALS},
     "tiktok": {"account_id": "7000000000000000001", "credentials": {"access_token": "sandbox-tiktok-token"}},

@@ -32,6 +32,7 @@ from twitter_ads.campaign import Campaign as XCampaign
 from twitter_ads.campaign import LineItem, TargetingCriteria
 from twitter_ads.creative import PromotedTweet
 
+from contracts.official_edges import check_edges
 from contracts.snapchat_schema import check_snapchat
 
 GOOGLE_VERSION = "v24"  # the newest version google-ads 34.0.0 ships; the adapter calls v26
@@ -55,6 +56,9 @@ TIKTOK_MODELS = {
     "ad/status/update/": tiktok_models.AdStatusUpdateBody,
     "report/task/create/": tiktok_models.ReportTaskCreateBody,
     "dmp/custom_audience/create/": tiktok_models.CustomAudienceCreateBody,
+    "campaign/update/": tiktok_models.CampaignUpdateBody,
+    "adgroup/update/": tiktok_models.AdgroupUpdateBody,
+    "ad/update/": tiktok_models.AdUpdateBody,
 }
 META_OBJECTS: dict[str, Any] = {
     "campaigns": Campaign,
@@ -214,6 +218,9 @@ def check(recorded: Recorded) -> list[str] | None:
         body: Any = json.loads(text or "null")
     else:
         body = dict(parse_qsl(text or url.query))
+    edges = check_edges(recorded.method, path, body)
+    if edges is not None:
+        return edges
     checkers: dict[str, Callable[[], list[str] | None]] = {
         "google": lambda: check_google(path, body),
         "tiktok": lambda: check_tiktok(path, body),
@@ -224,9 +231,20 @@ def check(recorded: Recorded) -> list[str] | None:
     return checkers[platform]() if platform in checkers else None
 
 
+# Not ad-API calls: the sandbox's control endpoints and the platforms' OAuth token endpoints.
+_NOT_ADS_API = re.compile(r"^/(__sandbox/|token$|login/oauth2/|open_api/v1\.3/oauth2/|v\d+\.\d+/oauth/)")
+
+
+def ads_api(recorded: Recorded) -> bool:
+    """Whether a request went to a platform's ad API (not the sandbox's knobs or an OAuth endpoint)."""
+    return not _NOT_ADS_API.match(urlsplit(recorded.url).path)
+
+
 def judge(requests: list[Recorded]) -> Verdict:
     verdict = Verdict()
     for recorded in requests:
+        if not ads_api(recorded):
+            continue
         problems = check(recorded)
         if problems is None:
             verdict.unchecked.append(f"{recorded.method} {urlsplit(recorded.url).path}")

@@ -10,6 +10,7 @@ import pytest
 
 from adflux.platforms.x import OAuth1Auth
 from adflux.sandbox.x import SANDBOX_CREDENTIALS
+from sandbox_oauth import ISSUED
 
 META_CAMPAIGN = {
     "name": "c",
@@ -20,7 +21,8 @@ META_CAMPAIGN = {
 }
 
 
-def _meta_create(http: httpx.Client, token: str = "t") -> httpx.Response:
+def _meta_create(http: httpx.Client, token: str | None = None) -> httpx.Response:
+    token = ISSUED["meta"] if token is None else token
     return http.post("/v26.0/act_42/campaigns", data=META_CAMPAIGN, params={"access_token": token})
 
 
@@ -96,9 +98,9 @@ def test_meta_throttle_is_a_400_with_code_80004_and_usage_headers(http):
 
 def test_configured_rate_limit_throttles_each_platform_in_its_own_shape(http):
     http.post("/__sandbox/rate_limits", json={"platform": "*", "per_second": 0.001, "burst": 1})
-    headers = {"developer-token": "d", "Authorization": "Bearer t"}
+    headers = {"developer-token": "d", "Authorization": f"Bearer {ISSUED['google']}"}
     calls = {
-        "meta": lambda: http.get("/v26.0/act_1/campaigns", params={"access_token": "t"}),
+        "meta": lambda: http.get("/v26.0/act_1/campaigns", params={"access_token": ISSUED["meta"]}),
         "google": lambda: http.post(
             "/v26/customers/1234567890/googleAds:searchStream",
             headers=headers,
@@ -114,9 +116,11 @@ def test_configured_rate_limit_throttles_each_platform_in_its_own_shape(http):
             ),
         ),
         "tiktok": lambda: http.get(
-            "/open_api/v1.3/campaign/get/", params={"advertiser_id": "1"}, headers={"Access-Token": "t"}
+            "/open_api/v1.3/campaign/get/",
+            params={"advertiser_id": "1"},
+            headers={"Access-Token": ISSUED["tiktok"]},
         ),
-        "snapchat": lambda: http.get("/v1/me", headers={"Authorization": "Bearer t"}),
+        "snapchat": lambda: http.get("/v1/me", headers={"Authorization": f"Bearer {ISSUED['snapchat']}"}),
     }
     for call in calls.values():
         assert call().status_code == 200
@@ -154,7 +158,7 @@ def test_x_rejects_a_bad_oauth_signature(http):
     response = http.get("/12/accounts/abc", auth=auth)
 
     assert response.status_code == 401
-    assert response.json()["errors"][0]["code"] == "UNAUTHORIZED_ACCESS"
+    assert response.json()["errors"][0] == {"code": 32, "message": "Could not authenticate you."}
 
 
 def test_unknown_paths_and_control_endpoints_are_404(http):

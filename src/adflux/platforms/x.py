@@ -64,6 +64,10 @@ class OAuth1Auth(httpx.Auth):
         yield request
 
 
+# X's edge codes: 32 could not authenticate you, 89 invalid or expired token, 215 bad auth data.
+AUTH_CODES = frozenset({32, 89, 215})
+
+
 def classify_x(response: httpx.Response, now: float) -> PlatformError | None:
     """Sort an X Ads response into success or an error class."""
     if response.status_code < 400:
@@ -85,7 +89,7 @@ def classify_x(response: httpx.Response, now: float) -> PlatformError | None:
         )
         retry_after = max(0.0, float(reset) - now) if reset else None
         return ThrottledError(message, retry_after=retry_after, **kwargs)
-    if response.status_code == 401:
+    if response.status_code == 401 or kwargs["code"] in AUTH_CODES:
         return AuthError(message, **kwargs)
     if response.status_code >= 500:
         return RetryableError(message, **kwargs)

@@ -18,6 +18,7 @@ from adflux.sandbox.control import Control
 from adflux.sandbox.google import GoogleApi
 from adflux.sandbox.http import ApiError, Request, Response, json_response
 from adflux.sandbox.meta import MetaApi
+from adflux.sandbox.oauth_server import OAuthServer
 from adflux.sandbox.snapchat_updates import SnapchatUpdates
 from adflux.sandbox.state import SandboxState
 from adflux.sandbox.store import StoreBusy
@@ -33,6 +34,7 @@ class SandboxApp:
     def __init__(self, state: SandboxState) -> None:
         self.state = state
         self.control = Control(state)
+        self.oauth = OAuthServer()
         # Order matters: TikTok and Snap paths are checked before Meta's and Google's patterns.
         self.apis: list[PlatformApi] = [
             TikTokApi(state),
@@ -57,6 +59,8 @@ class SandboxApp:
                 return json_response({"error": "no such file"}, 404)
             kind = "application/gzip" if request.path.endswith(".gz") else "text/csv"
             return Response(200, data, {"Content-Type": kind})
+        if self.oauth.matches(request.path):
+            return self.oauth.handle(request)
         for api in self.apis:
             if api.matches(request.path):
                 return self._platform(api, request)

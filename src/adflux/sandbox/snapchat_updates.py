@@ -11,7 +11,8 @@ from typing import Any
 
 from adflux.sandbox.api import utc_day
 from adflux.sandbox.http import Request, Response, route
-from adflux.sandbox.snapchat import COLLECTIONS, MIN_DAILY_MICRO, UUID, SnapchatApi, _invalid
+from adflux.sandbox.snapchat import COLLECTIONS, MIN_DAILY_MICRO, UUID, _invalid
+from adflux.sandbox.snapchat_stats import SnapchatStats
 
 REQUIRED = {
     "campaign": {"name", "ad_account_id", "status", "start_time"},
@@ -39,7 +40,7 @@ OPTIONAL = {
 SERVER_SET = {"id", "created_at", "updated_at", "review_status", "review_status_reasons", "delivery_status"}
 
 
-class SnapchatUpdates(SnapchatApi):
+class SnapchatUpdates(SnapchatStats):
     """adsapi.snapchat.com/v1/...: the Snap API plus GET-by-id and whole-entity PUTs."""
 
     @route("GET", rf"/v1/(?P<collection>campaigns|adsquads|ads|creatives)/(?P<object_id>{UUID})")

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from adflux.constants import PLATFORMS
+from adflux.sandbox import tokens
 from adflux.sandbox.ids import IdFactory
 from adflux.sandbox.mirror import StoreMirror
 from adflux.sandbox.store import SandboxStore
@@ -294,9 +295,10 @@ class SandboxState:
 
     # -- tokens ------------------------------------------------------------------------------
     def token_state(self, platform: str, token: str | None) -> str:
-        """ "missing", "expired" or "valid"."""
-        if not token:
-            return "missing"
+        """ "missing", "invalid" (not issued by the sandbox nor registered), "expired" or "valid"."""
+        state = tokens.check(platform, token)
+        if state != "valid":
+            return state
         with self.lock:
             if self.expire_all[platform] or token in self.expired_tokens[platform]:
                 return "expired"

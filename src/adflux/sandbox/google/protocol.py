@@ -66,7 +66,10 @@ class GoogleProtocol(PlatformApi):
                 status=401,
                 extra={
                     "error_code": {
-                        "authenticationError": "OAUTH_TOKEN_EXPIRED" if state == "expired" else "NOT_ADS_USER"
+                        "authenticationError": {
+                            "expired": "OAUTH_TOKEN_EXPIRED",
+                            "invalid": "OAUTH_TOKEN_INVALID",
+                        }.get(state, "OAUTH_TOKEN_HEADER_INVALID")
                     }
                 },
             )

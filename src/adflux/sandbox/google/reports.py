@@ -85,8 +85,14 @@ class GoogleReports(GoogleProtocol):
                 flat_rows.append({**base, **_metric_fields(total)})
         if query.limit is not None:
             flat_rows = flat_rows[: query.limit]
+        # Google always returns the resource name of the FROM resource and of every resource a
+        # selected field belongs to (not listed in the field mask).
+        prefixes = {resource} | {
+            name.rsplit(".", 1)[0] for name in query.select if not name.startswith(("metrics.", "segments."))
+        }
+        names = [f"{prefix}.resource_name" for prefix in sorted(prefixes)] + list(query.select)
         return [
-            _nest({name: row.get(name) for name in query.select if row.get(name) is not None})
+            _nest({name: row.get(name) for name in dict.fromkeys(names) if row.get(name) is not None})
             for row in flat_rows
         ]
 

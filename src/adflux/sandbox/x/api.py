@@ -29,6 +29,12 @@ class XApi(XUpdates, XObjects, XAudiences, XStats):
             request,
         )
 
+    @route("GET", rf"{ACC}/(?P<collection>campaigns|line_items)/(?P<object_id>[0-9a-z]+)")
+    def get_one(self, request: Request, account: str, collection: str, object_id: str) -> Response:
+        """One campaign or line item by id (what the official client's ``load`` reads)."""
+        kind = {"campaigns": "campaign", "line_items": "line_item"}[collection]
+        return self._ok(public(self._get(kind, account, object_id)), request)
+
     @route("GET", rf"{ACC}/funding_instruments")
     def funding_instruments(self, request: Request, account: str) -> Response:
         existing = [
@@ -52,7 +58,7 @@ class XApi(XUpdates, XObjects, XAudiences, XStats):
             [public(obj) for obj in existing], request, next_cursor=None, total_count=len(existing)
         )
 
-    @route("GET", r"/12/targeting_criteria/locations")
+    @route("GET", r"/(?:11|12)/targeting_criteria/locations")
     def locations(self, request: Request) -> Response:
         query = (request.arg("q") or "").strip()
         if not query:

@@ -1,6 +1,7 @@
 """X in-place updates: ``PUT accounts/:id/campaigns/:id`` and ``.../line_items/:id`` take only their fields.
 
-A parameter X does not know for that object is ``INVALID_PARAMETER``; a campaign's total budget
+A parameter X does not know for that object is ``INVALID_PARAMETER``, and so is a change to one
+that cannot change (the same value again, or a field X sets itself, is ignored); a campaign's total budget
 cannot go below its daily budget (X's own rule). Total budgets reach the simulator's caps.
 """
 
@@ -29,6 +30,40 @@ UPDATABLE = {
 }
 
 
+# What X sets itself (twitter-ads' read-only properties): the official client sends them back on
+# every save() of an object it read, and X ignores them.
+SERVER_SET = {
+    "campaign": {
+        "id",
+        "created_at",
+        "updated_at",
+        "deleted",
+        "currency",
+        "effective_status",
+        "reasons_not_servable",
+        "servable",
+    },
+    "line_item": {
+        "id",
+        "created_at",
+        "updated_at",
+        "deleted",
+        "currency",
+        "creative_source",
+        "target_cpa_local_micro",
+    },
+}
+
+
+def _same(current: object, sent: str) -> bool:
+    """Whether a sent parameter repeats the object's current value (as X's form encoding spells it)."""
+    if isinstance(current, bool):
+        return sent == str(current).lower()
+    if isinstance(current, list):
+        return sent in {",".join(map(str, current)), str(current[0]) if current else ""}
+    return current is not None and str(current) == sent
+
+
 class XUpdates(XObjects):
     """PUT campaigns and line items with X's per-object parameter rules."""
 
@@ -37,7 +72,11 @@ class XUpdates(XObjects):
         kind = collection[:-1]
         obj = self._get(kind, account, object_id)
         params = self._params(request)
-        unknown = sorted(set(params) - UPDATABLE[kind])
+        unknown = sorted(
+            key
+            for key, value in params.items()
+            if key not in UPDATABLE[kind] and key not in SERVER_SET[kind] and not _same(obj.get(key), value)
+        )
         if unknown:
             raise invalid(f"{unknown[0]} is not a valid parameter for this endpoint", unknown[0])
         if "total_budget_amount_local_micro" in params:
