@@ -235,16 +235,26 @@ SANDBOX_ACCOUNTS: dict[str, dict[str, Any]] = {
     "meta": {
         "account_id": "act_1000000001",
         "credentials": {"access_token": "sandbox-meta-token"},
-        "extra": {"page_id": "100000000000001"},
+        "extra": {"page_id": "100000000000001", "pixel_id": "1000000000000042"},
     },
     "google": {
         "account_id": "1234567890",
         "credentials": {"access_token": "sandbox-google-token", "developer_token": "sandbox-dev-token"},
+        "extra": {"conversion_action_id": "900000001"},
     },
-    "x": {"account_id": "18ce54d4x5t", "credentials": SANDBOX_X_CREDENTIALS},
-    "tiktok": {"account_id": "7000000000000000001", "credentials": {"access_token": "sandbox-tiktok-token"}},
+    "x": {
+        "account_id": "18ce54d4x5t",
+        "credentials": SANDBOX_X_CREDENTIALS,
+        "extra": {"pixel_id": "o8z6j", "event_tag_id": "tw-o8z6j-o8z2x"},
+    },
+    "tiktok": {
+        "account_id": "7000000000000000001",
+        "credentials": {"access_token": "sandbox-tiktok-token"},
+        "extra": {"pixel_code": "CSANDBOXPIXEL0000001"},
+    },
     "snapchat": {
         "account_id": "8b1a4c4e-6a3f-4d5e-9b1f-0a2b3c4d5e6f",
         "credentials": {"access_token": "sandbox-snap-token"},
+        "extra": {"pixel_id": "5c2b1a0f-0e1d-4c3b-8a79-6f5e4d3c2b1a"},
     },
 }
