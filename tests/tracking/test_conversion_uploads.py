@@ -128,3 +128,24 @@ def test_an_erased_candidate_is_never_sent(
         assert report.queued == 0 and report.sent == {}
         assert _uploads() == []
     assert _meta_events(sandbox) == []
+
+
+def test_the_api_and_cli_show_and_send_conversions(
+    anon_client: FlaskClient,
+    client_as: Any,
+    cli: Any,
+    link: dict[str, Any],
+    tracking_app: Flask,
+    sandbox: SandboxServer,
+) -> None:
+    _apply(anon_client, link, "ev-api", consent=True)
+    assert client_as("viewer").post("/api/v1/tracking/conversions").status_code == 403
+    sent = client_as("manager").post("/api/v1/tracking/conversions")
+    assert sent.status_code == 200 and sent.get_json()["sent"] == {"meta": 1}
+    assert client_as("viewer").get("/api/v1/tracking/conversions").get_json() == {"meta": {"sent": 1}}
+    _apply(anon_client, link, "ev-cli", consent=True)
+    result = cli("tracking", "conversions", "--send")
+    assert result.exit_code == 0, result.output
+    assert "En cola: 1; enviadas: 1" in result.output
+    assert "Meta" in result.output and "Enviadas" in result.output
+    assert len(_meta_events(sandbox)) == 2

@@ -15,7 +15,7 @@ from adflux.error_responses import error_response
 from adflux.schemas.common import ApiErrorSchema
 from adflux.services import rate_limits
 from adflux.services.errors import NotFound, ServiceUnavailable, Unauthenticated, ValidationFailed
-from adflux.services.tracking import clicks, first_hand, postbacks, privacy, signatures
+from adflux.services.tracking import clicks, conversions, first_hand, postbacks, privacy, signatures
 from adflux.settings import current_settings
 
 URL_PREFIX = "/tracking"
@@ -59,6 +59,21 @@ class Report(MethodView):
         """First-hand applications and CPA beside the platforms' figures, per campaign and platform."""
         campaign = request.args.get("campaign_id", type=int)
         return first_hand.first_hand_report(campaign_id=campaign)
+
+
+@blp.route("/conversions")
+class Conversions(MethodView):
+    @requires("viewer")
+    @blp.alt_response(200, description="Conversion uploads per platform and status")
+    def get(self) -> Any:
+        """Applications sent (or waiting to be sent) to each platform's conversions API."""
+        return conversions.upload_counts()
+
+    @requires("manager")
+    @blp.alt_response(200, description="Queued, sent, skipped and failed per platform")
+    def post(self) -> Any:
+        """Queue and send pending conversions now (the beat does it every minute)."""
+        return conversions.send_pending().__dict__
 
 
 @blp.route("/erasures")
