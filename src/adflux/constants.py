@@ -159,6 +159,9 @@ RULE_OPERATORS: tuple[str, ...] = (">", ">=", "<", "<=")
 RULE_ACTIONS: tuple[str, ...] = ("pause", "resume", "budget", "notify")
 RULE_LEVELS: tuple[str, ...] = ("campaign", "platform_campaign", "ad_group")
 RULE_CPA_MODES: tuple[str, ...] = ("lag_aware", "matured", "raw")
+# Which applications a rule counts: as each platform reports them (the default, what every rule
+# did before first-hand measurement) or first-hand, from the portal's attributed postbacks.
+APPLICATIONS_SOURCES: tuple[str, ...] = ("platform", "first_hand")
 RULE_TEMPLATES: tuple[str, ...] = ("stop_loss", "scale_winners", "revive", "end_of_flight")
 PACING_MODES: tuple[str, ...] = ("even", "front_loaded")
 RULE_METRIC_LABELS: dict[str, str] = {
