@@ -10,6 +10,7 @@ from flask import Flask, Response, jsonify, redirect, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from adflux.api import tracking_fast_path
 from adflux.api.auth import public, requires
 from adflux.error_responses import error_response
 from adflux.schemas.common import ApiErrorSchema
@@ -97,7 +98,9 @@ class Erasures(MethodView):
 
 
 def init_redirect(app: Flask) -> None:
-    """The public tracking redirect: record the click, then 302 to the job's page."""
+    """The public tracking redirect: record the click, then 302 to the job's page (known links with
+    a shared buffer are answered by the WSGI fast path in front of Flask, see tracking_fast_path)."""
+    tracking_fast_path.install(app)
 
     @app.get("/r/<code>")
     def tracking_redirect(code: str) -> Response:
