@@ -78,6 +78,11 @@ def tracking_report(cli: CliContext, campaign_id: int | None) -> None:
         report = first_hand.first_hand_report(campaign_id=campaign_id)
     if cli.as_json:
         return print_json(report)
+    print_first_hand(report)
+
+
+def print_first_hand(report: dict[str, Any], title: str = "Postulaciones medidas por AdFlux") -> None:
+    """The first-hand report as a table: both counts, the gap and both CPAs per campaign and platform."""
     columns: list[tuple[str, Any]] = [
         ("Campaña", "campaign_id"),
         ("Plataforma", lambda r: PLATFORM_NAMES.get(r["platform"], r["platform"])),
@@ -89,7 +94,7 @@ def tracking_report(cli: CliContext, campaign_id: int | None) -> None:
         ("CPA (propio)", lambda r: cop(r["cpa_first_hand"])),
     ]
     caption = f"sin atribuir: {number(report['unattributed'])}"
-    print_table("Postulaciones medidas por AdFlux", columns, report["rows"], caption=caption)
+    print_table(title, columns, report["rows"], caption=caption)
 
 
 @tracking_group.command("conversions")
