@@ -149,3 +149,17 @@ def test_the_api_and_cli_show_and_send_conversions(
     assert "En cola: 1; enviadas: 1" in result.output
     assert "Meta" in result.output and "Enviadas" in result.output
     assert len(_meta_events(sandbox)) == 2
+
+
+def test_the_beat_sends_conversions_every_minute_through_the_task(
+    anon_client: FlaskClient, link: dict[str, Any], tracking_app: Flask, sandbox: SandboxServer
+) -> None:
+    from adflux.tasks.schedule import beat_schedule
+    from adflux.tasks.tracking import send_conversions
+
+    _apply(anon_client, link, "ev-beat", consent=True)
+    with tracking_app.app_context():
+        entry = beat_schedule(tracking_app.extensions["adflux_settings"])["send-conversions"]
+    assert entry["task"] == send_conversions.name and entry["options"]["queue"] == "maintenance"
+    assert send_conversions.apply().get()["sent"] == {"meta": 1}
+    assert len(_meta_events(sandbox)) == 1

@@ -24,6 +24,7 @@ from adflux.models import ApplicationEvent, Click, ConversionUpload
 from adflux.platforms.conversions import Conversion, send_conversions
 from adflux.platforms.errors import PlatformError
 from adflux.services import platform_access
+from adflux.services.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def _send_platform(platform: str, report: SendReport, now: datetime) -> int:
         adapter, _ = platform_access.adapter_for(platform)
         with adapter:
             result = send_conversions(adapter, conversions, now=now)
-    except PlatformError as error:
+    except (PlatformError, ServiceUnavailable) as error:  # refused, or no platform reachable
         _fail(list(by_event.values()), str(error))
         report.failed[platform] = str(error)
         logger.warning("conversions to %s failed: %s", platform, error)
