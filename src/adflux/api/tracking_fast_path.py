@@ -15,7 +15,6 @@ from urllib.parse import parse_qsl
 from flask import Flask
 
 from adflux.monitoring.prometheus import HTTP_REQUESTS
-from adflux.security_headers import security_headers
 from adflux.services import rate_limits
 from adflux.services.tracking import click_buffer, clicks
 from adflux.settings import current_settings
@@ -36,7 +35,9 @@ class TrackingFastPath:
         self.enabled = settings.tracking_click_write_behind and click_buffer.is_shared(settings)
         self.secret = settings.secret_key.encode()
         self.limit = settings.tracking_clicks_per_address_per_minute
-        self.headers = [*security_headers(settings.is_production).items(), ("Cache-Control", "no-store")]
+        # The headers security_headers.init_app adds to every Flask response (it runs before the API).
+        shared: dict[str, str] = app.extensions.get("adflux_security_headers", {})
+        self.headers = [*shared.items(), ("Cache-Control", "no-store")]
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO", "")
