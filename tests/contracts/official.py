@@ -22,6 +22,7 @@ from facebook_business.adobjects.adset import AdSet
 from facebook_business.adobjects.campaign import Campaign
 from facebook_business.adobjects.customaudience import CustomAudience
 from google.ads.googleads.v24.services.types import (
+    conversion_upload_service,
     google_ads_service,
     offline_user_data_job_service,
     user_list_service,
@@ -32,6 +33,7 @@ from twitter_ads.campaign import Campaign as XCampaign
 from twitter_ads.campaign import LineItem, TargetingCriteria
 from twitter_ads.creative import PromotedTweet
 
+from contracts.conversion_schemas import check_meta_events, check_snapchat_events, check_x_conversions
 from contracts.official_edges import check_edges
 from contracts.snapchat_schema import check_snapchat
 
@@ -46,6 +48,7 @@ GOOGLE_MESSAGES = {
         offline_user_data_job_service.AddOfflineUserDataJobOperationsRequest
     ),
     r"offlineUserDataJobs/\d+:run$": offline_user_data_job_service.RunOfflineUserDataJobRequest,
+    r"customers/\d+:uploadClickConversions$": conversion_upload_service.UploadClickConversionsRequest,
 }
 TIKTOK_MODELS = {
     "campaign/create/": tiktok_models.CampaignCreateBody,
@@ -59,6 +62,7 @@ TIKTOK_MODELS = {
     "campaign/update/": tiktok_models.CampaignUpdateBody,
     "adgroup/update/": tiktok_models.AdgroupUpdateBody,
     "ad/update/": tiktok_models.AdUpdateBody,
+    "pixel/batch/": tiktok_models.PixelBatchBody,
 }
 META_OBJECTS: dict[str, Any] = {
     "campaigns": Campaign,
@@ -160,6 +164,8 @@ def _model_problems(model: Any, body: dict[str, Any], where: str) -> list[str]:
 
 
 def check_meta(path: str, form: dict[str, str]) -> list[str] | None:
+    if re.fullmatch(r"/v[\d.]+/\d+/events", path):  # Conversions API
+        return check_meta_events(form)
     if re.fullmatch(r"/v[\d.]+/\d+", path):  # an update of one object: a field of one of the object types
         known = set().union(*(_enum_values(obj.Field) for obj in META_OBJECTS.values()))
         problems = [f"update: {key} is not a field of any ad object" for key in form if key not in known]
@@ -200,6 +206,8 @@ PLATFORM_OF: list[tuple[str, str]] = [
     ("/open_api/v1.3/", "tiktok"),
     ("/customers", "google"),
     ("/12/accounts/", "x"),
+    ("/12/measurement/conversions/", "x-conversions"),
+    ("/v3/", "snapchat-conversions"),
     ("/v1/", "snapchat"),
     ("/act_", "meta"),
     ("/v26.0/", "meta"),
@@ -227,6 +235,8 @@ def check(recorded: Recorded) -> list[str] | None:
         "meta": lambda: check_meta(path, body),
         "x": lambda: check_x(recorded.method, path, body if isinstance(body, dict) else {}),
         "snapchat": lambda: check_snapchat(recorded.method, path, body),
+        "snapchat-conversions": lambda: check_snapchat_events(body),
+        "x-conversions": lambda: check_x_conversions(body),
     }
     return checkers[platform]() if platform in checkers else None
 

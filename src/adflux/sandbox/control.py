@@ -9,6 +9,7 @@ from typing import Any
 
 from adflux.constants import PLATFORMS
 from adflux.sandbox import oauth_server, tokens
+from adflux.sandbox.conversions import conversion_counts
 from adflux.sandbox.http import Request, Response, json_response
 from adflux.sandbox.simulator import campaign_totals
 from adflux.sandbox.state import Faults, SandboxState
@@ -46,6 +47,10 @@ class Control:
 
     def get_health(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "today": self.state.today.isoformat(), "platforms": list(PLATFORMS)}
+
+    def get_conversions(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        """Conversions the platforms received: unique (after deduplication) and every event sent."""
+        return conversion_counts(self.state)
 
     def get_clock(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
         return {"today": self.state.today.isoformat()}

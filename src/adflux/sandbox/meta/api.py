@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adflux.sandbox import tokens
+from adflux.sandbox.conversions import MetaConversions
 from adflux.sandbox.http import Request, Response, json_response, route
 from adflux.sandbox.meta.audiences import MetaAudiences
 from adflux.sandbox.meta.batch import MetaBatch
@@ -15,7 +16,7 @@ from adflux.sandbox.meta.updates import MetaUpdates
 from adflux.sandbox.state import SandboxState
 
 
-class MetaApi(MetaUpdates, MetaObjects, MetaInsights, MetaAudiences, MetaBatch):
+class MetaApi(MetaUpdates, MetaObjects, MetaInsights, MetaAudiences, MetaBatch, MetaConversions):
     """Graph API: /vNN.0/act_<id>/{campaigns,adsets,adcreatives,ads,insights,customaudiences}."""
 
     def __init__(self, state: SandboxState) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from adflux.sandbox.conversions import XConversions
 from adflux.sandbox.http import Request, Response, route
 from adflux.sandbox.x.audiences import XAudiences
 from adflux.sandbox.x.objects import XObjects
@@ -12,7 +13,7 @@ from adflux.sandbox.x.stats import XStats
 from adflux.sandbox.x.updates import XUpdates
 
 
-class XApi(XUpdates, XObjects, XAudiences, XStats):
+class XApi(XUpdates, XObjects, XAudiences, XStats, XConversions):
     """ads-api.x.com/12/... with OAuth 1.0a."""
 
     @route("GET", ACC)

@@ -17,7 +17,7 @@ from adflux.services import audit, local_dates, task_queue
 from adflux.services.errors import NotFound
 from adflux.services.rules import actuators
 from adflux.services.rules.panels import Entities, campaign_panel, portfolio_lag_cdf
-from adflux.services.rules.specs import rule_of
+from adflux.services.rules.specs import applications_source, rule_of
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,11 @@ def _decisions(
     """What one rule decides on one campaign today: its panel, lag-corrected, through the engine."""
     engine_rule = rule_of(stored.name, stored.level, stored.spec)
     panel, entities = campaign_panel(
-        campaign.id, today=today, days=_history_days(stored.spec), level=stored.level
+        campaign.id,
+        today=today,
+        days=_history_days(stored.spec),
+        level=stored.level,
+        applications=applications_source(stored.spec),
     )
     if not entities.budgets:
         return entities, []
