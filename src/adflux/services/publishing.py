@@ -146,7 +146,7 @@ def _fail(pc: PlatformCampaign, exc: Exception, error_class: str, *, final: bool
 def _record(pc: PlatformCampaign, result: PublishResult) -> None:
     pc.external_campaign_id = result.campaign_id
     pc.external_ids = result.to_dict()
-    for group in pc.ad_groups:
+    for group in pc.live_groups:
         group.external_id = result.ad_groups.get(ad_group_ref(group))
     for creative in pc.creatives:
         creative.external_id = result.creative_id
@@ -166,7 +166,7 @@ def build_spec(pc: PlatformCampaign, adapter: PlatformAdapter) -> CampaignSpec:
     job = campaign.job
     segments = {s.id: s for s in campaign.segments}
     groups = []
-    for group in pc.ad_groups:
+    for group in pc.live_groups:
         segment = segments.get(group.segment_id) if group.segment_id else None
         audience_id = _segment_audience(segment, adapter) if segment else None
         groups.append(

@@ -21,12 +21,13 @@ from adflux.models import PlatformCampaign
 from adflux.models.base import utcnow
 from adflux.platforms.base import PlatformAdapter
 from adflux.platforms.errors import AuthError, PlatformError, RetryableError
+from adflux.platforms.group_changes import add_groups, remove_groups
 from adflux.platforms.types import CreativeSpec, PublishResult, TargetingSpec
 from adflux.platforms.updates import CampaignChange, apply_change
 from adflux.services import audit, task_queue
 from adflux.services.locks import try_lock
 from adflux.services.platform_access import adapter_for
-from adflux.services.publishing import LIVE, ad_group_ref, existing_audience
+from adflux.services.publishing import LIVE, ad_group_ref, build_spec, existing_audience
 from adflux.services.targeting import job_context, wishes_for_segment
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def desired_change(pc: PlatformCampaign) -> CampaignChange:
         revision=pc.update_revision,
         budget_total=pc.budget_total if "budget_total" in fields else None,
         budget_daily=pc.budget_daily if "budget_daily" in fields else None,
-        ad_group_budgets={ad_group_ref(g): g.budget_daily or 0 for g in pc.ad_groups}
+        ad_group_budgets={ad_group_ref(g): g.budget_daily or 0 for g in pc.live_groups}
         if "budget_daily" in fields
         else {},
         end_date=pc.campaign.end_date if "end_date" in fields else None,
@@ -70,7 +71,7 @@ def _wishes(pc: PlatformCampaign) -> dict[str, TargetingSpec]:
         ad_group_ref(group): wishes_for_segment(
             segments.get(group.segment_id) if group.segment_id else None, job
         )
-        for group in pc.ad_groups
+        for group in pc.live_groups
     }
 
 
@@ -106,13 +107,15 @@ def apply_platform_change(*, platform_campaign_id: int, final_attempt: bool = Fa
             logger.info("platform campaign %s is %s: its publish carries the change", pc.id, pc.status)
             return "busy" if pc.status == "publishing" else "skipped"
         revision, change = pc.update_revision, desired_change(pc)
+        regroup = "segments" in (pc.update_fields or [])
         pc.update_attempts += 1
         db.session.commit()
         adapter, _ = adapter_for(pc.platform)
         result = PublishResult.from_dict(pc.external_ids or {})
         try:
             with adapter:
-                sent = apply_change(adapter, result, _with_audiences(change, adapter))
+                sent = _regroup(pc, adapter, result) if regroup else []
+                sent += apply_change(adapter, result, _with_audiences(change, adapter))
         except RetryableError as exc:
             return _failed(pc, exc, final=final_attempt)
         except (AuthError, PlatformError) as exc:
@@ -121,9 +124,21 @@ def apply_platform_change(*, platform_campaign_id: int, final_attempt: bool = Fa
         return "done"
 
 
+def _regroup(pc: PlatformCampaign, adapter: PlatformAdapter, result: PublishResult) -> list[str]:
+    """Ad groups for segments added since the last update created, and the removed ones paused."""
+    live = {ad_group_ref(group) for group in pc.live_groups}
+    gone = [ref for ref in result.ad_groups if ref not in live]
+    sent = remove_groups(adapter, result, gone)
+    if live - set(result.ad_groups):
+        sent += add_groups(adapter, result, build_spec(pc, adapter), live=pc.status == "active")
+    return sent
+
+
 def _applied(pc: PlatformCampaign, revision: int, result: PublishResult, sent: list[str]) -> None:
     db.session.refresh(pc)
     pc.external_ids = result.to_dict()
+    for group in pc.live_groups:
+        group.external_id = result.ad_groups.get(ad_group_ref(group), group.external_id)
     for creative in pc.creatives:
         creative.external_id = result.creative_id
     pc.applied_revision = max(pc.applied_revision, revision)

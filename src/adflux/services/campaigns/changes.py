@@ -132,23 +132,23 @@ def set_daily_budget(
             "The daily budget must be positive and not above the platform's total budget",
             errors={"daily_budget": [f"between 1 and {pc.budget_total}"]},
         )
-    before = {"ad_groups": {g.id: g.budget_daily for g in pc.ad_groups}}
+    before = {"ad_groups": {g.id: g.budget_daily for g in pc.live_groups}}
     if ad_group_id is None:
         changed = _set_group_dailies(pc, daily_budget)
         pc.budget_daily = daily_budget
     else:
-        group = next((g for g in pc.ad_groups if g.id == ad_group_id), None)
+        group = next((g for g in pc.live_groups if g.id == ad_group_id), None)
         if group is None:
             session.rollback()
             raise NotFound(f"Ad group {ad_group_id} is not part of platform campaign {platform_campaign_id}")
         changed = group.budget_daily != daily_budget
         group.budget_daily = daily_budget
-        pc.budget_daily = sum(g.budget_daily or 0 for g in pc.ad_groups)
+        pc.budget_daily = sum(g.budget_daily or 0 for g in pc.live_groups)
     result = ChangeResult(campaign_id=campaign.id)
     if not changed:
         session.rollback()
         return result
-    result.changed = {"ad_groups": {str(g.id): g.budget_daily for g in pc.ad_groups}}
+    result.changed = {"ad_groups": {str(g.id): g.budget_daily for g in pc.live_groups}}
     return _commit_and_queue(session, campaign, [pc], {pc.id: {"budget_daily"}}, result, actor=actor,
                              before=before, action="platform_campaign.daily_budget",
                              reason=reason)  # fmt: skip
@@ -286,7 +286,7 @@ def _validate(
 
 def _set_group_dailies(pc: PlatformCampaign, daily: int) -> bool:
     """Share ``daily`` over the ad groups in their current proportions; True if any changed."""
-    groups: list[AdGroup] = list(pc.ad_groups)
+    groups: list[AdGroup] = list(pc.live_groups)
     if not groups:
         return False
     shares = split_budget(daily, [max(g.budget_daily or 0, 1) for g in groups])
