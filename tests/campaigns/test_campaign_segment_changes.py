@@ -85,3 +85,33 @@ def test_bad_segment_changes_are_refused_and_change_nothing(client, app_ctx, san
     pc = _pcs(campaign_id)["meta"]
     assert pc.update_revision == 0 and [g.segment_id for g in pc.live_groups] == [first.id]
     assert segment_changes.change_segments(db.session, campaign_id, actor="a").unchanged
+
+
+def test_patch_and_cli_add_and_remove_segments_with_truthful_states(client, app_ctx, sandbox, cli):
+    first, second, third = make_segments(3)
+    campaign_id = _published(client, ["meta", "tiktok"], [first.id])
+
+    answer = client.patch(f"/api/v1/campaigns/{campaign_id}", json={"add_segment_ids": [second.id]})
+    assert answer.status_code == 200, answer.get_json()
+    assert set(answer.get_json()["queued"]) == {"meta", "tiktok"}
+    detail = client.get(f"/api/v1/campaigns/{campaign_id}").get_json()
+    assert {pc["update_status"] for pc in detail["platform_campaigns"]} == {"applied"}
+    bad = client.patch(f"/api/v1/campaigns/{campaign_id}", json={"remove_segment_ids": [third.id]})
+    assert bad.status_code == 422 and bad.get_json()["message"]
+    assert (
+        client.patch(f"/api/v1/campaigns/{campaign_id}", json={"add_segment_ids": ["x"]}).status_code == 422
+    )
+
+    done = cli("update-campaign", str(campaign_id), "--add-segments", str(third.id),
+               "--remove-segments", str(first.id))  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "actualización enviada a: meta, tiktok" in done.output
+    pcs = _pcs(campaign_id)
+    for platform, pc in pcs.items():
+        assert sorted(g.segment_id for g in pc.live_groups) == [second.id, third.id], platform
+        assert pc.update_status == "applied"
+        old = pc.external_ids["extra"]["removed_groups"][f"s{first.id}"]
+        assert _status(sandbox, platform, old) != ON[platform]
+    wrong = cli("update-campaign", str(campaign_id), "--add-segments", "tres")
+    assert wrong.exit_code != 0 and "Traceback" not in wrong.output
+    assert "--add-segments espera ids" in wrong.output
