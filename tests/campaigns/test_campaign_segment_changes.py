@@ -115,3 +115,26 @@ def test_patch_and_cli_add_and_remove_segments_with_truthful_states(client, app_
     wrong = cli("update-campaign", str(campaign_id), "--add-segments", "tres")
     assert wrong.exit_code != 0 and "Traceback" not in wrong.output
     assert "--add-segments espera ids" in wrong.output
+
+
+def test_an_ad_group_added_after_new_copy_carries_the_new_copy(client, app_ctx, sandbox):
+    first, second = make_segments(2)
+    campaign_id = _published(client, ["meta", "snapchat", "x"], [first.id])
+    job = db.session.get(Campaign, campaign_id).job
+    job.title = "Analista de datos senior"
+    db.session.commit()
+    from adflux.services.campaigns import changes
+
+    changes.refresh_creatives(db.session, campaign_id, actor="feed")
+    segment_changes.change_segments(db.session, campaign_id, actor="ana@example.co", add=[second.id])
+    pcs = _pcs(campaign_id)
+    for platform, pc in pcs.items():
+        assert pc.update_status == "applied", (platform, pc.update_error)
+        ads = pc.external_ids["ads"]
+        if platform == "meta":
+            creatives = {sandbox.state.get("meta", "ad", a)["creative"]["id"] for a in ads.values()}
+        elif platform == "snapchat":
+            creatives = {sandbox.state.get("snapchat", "ad", a)["creative_id"] for a in ads.values()}
+        else:
+            creatives = {sandbox.state.get("x", "promoted_tweet", a)["tweet_id"] for a in ads.values()}
+        assert creatives == {pc.external_ids["creative_id"]}, platform  # every ad: the current copy

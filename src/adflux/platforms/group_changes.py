@@ -46,6 +46,7 @@ def add_groups(adapter: Any, result: PublishResult, spec: CampaignSpec, *, live:
         for ref in missing:
             added.ad_groups[ref] = published.ad_groups[ref]
             added.ads[ref] = published.ads[ref]
+        _current_creative(adapter, result, published, added, missing)
     if adapter.platform == "google":  # created ENABLED under the campaign; a restored one was paused
         for ref in [ref for ref in added.ad_groups if ref not in missing]:
             _set_google_group(adapter, added.ad_groups[ref], "ENABLED")
@@ -54,6 +55,30 @@ def add_groups(adapter: Any, result: PublishResult, spec: CampaignSpec, *, live:
     result.ad_groups.update(added.ad_groups)
     result.ads.update(added.ads)
     return ["add_ad_group"] * len(new)
+
+
+def _current_creative(
+    adapter: Any, result: PublishResult, published: PublishResult, added: PublishResult, refs: list[str]
+) -> None:
+    """New ads point at the creative the campaign's ads use now (copy changed in place since the
+    publish made a newer creative or post than the one publishing finds by its original name)."""
+    current = result.creative_id
+    if not current or current == published.creative_id:
+        return
+    for ref in refs:
+        ad_id = added.ads[ref]
+        if adapter.platform == "meta":
+            adapter._post(ad_id, "update_ad", {"creative": {"creative_id": current}})
+        elif adapter.platform == "snapchat":
+            ad = adapter._read_whole("ads", ad_id)
+            ad["creative_id"] = current
+            path = f"adsquads/{added.ad_groups[ref]}/ads"
+            adapter._call("PUT", path, "update_ad", json={"ads": [ad]})
+        elif adapter.platform == "x":
+            params = {"line_item_id": added.ad_groups[ref], "tweet_ids": current}
+            answer = adapter._call("POST", adapter._acc("/promoted_tweets"), "promote_post", params=params)
+            adapter._call("DELETE", adapter._acc(f"/promoted_tweets/{ad_id}"), "unpromote_post")
+            added.ads[ref] = str(answer["data"][0]["id"])
 
 
 def remove_groups(adapter: Any, result: PublishResult, refs: list[str]) -> list[str]:

@@ -253,11 +253,15 @@ class SnapchatAdapter(TreeAdapter):
 
     def _put_whole(self, key: str, object_id: str, path: str, status: str) -> None:
         """Snap's PUT replaces the entity: read it whole, change the status, send it all back."""
+        entity = self._read_whole(key, object_id)
+        self._call("PUT", path, f"update_{key[:-1]}", json={key: [{**entity, "status": status}]})
+
+    def _read_whole(self, key: str, object_id: str) -> dict[str, Any]:
+        """One entity as GET returns it, minus what Snap sets itself: what a whole PUT carries back."""
         answer = self._call("GET", f"{key}/{object_id}", f"get_{key[:-1]}")
-        entity = {
+        return {
             name: value for name, value in answer[key][0][key[:-1]].items() if name not in READ_ONLY_FIELDS
         }
-        self._call("PUT", path, f"update_{key[:-1]}", json={key: [{**entity, "status": status}]})
 
     # -- reporting -------------------------------------------------------------------------
 

@@ -85,10 +85,8 @@ def _tiktok(
 def _snapchat(
     adapter: Any, result: PublishResult, plans: dict[str, CompliancePlan], job: JobContext
 ) -> list[str]:
-    from adflux.platforms.updates import _snap_read  # the one whole-entity read (no import cycle)
-
     for ref, plan in plans.items():
-        squad = _snap_read(adapter, f"adsquads/{result.ad_groups[ref]}", "adsquads")
+        squad = adapter._read_whole("adsquads", result.ad_groups[ref])
         squad["targeting"] = adapter._snap_targeting(plan)
         path = f"campaigns/{result.campaign_id}/adsquads"
         adapter._call("PUT", path, "update_adsquad_targeting", json={"adsquads": [squad]})

@@ -181,6 +181,7 @@ def resend_stalled_updates(*, idle_minutes: int = 10) -> int:
         select(PlatformCampaign)
         .where(
             PlatformCampaign.update_status == "pending",
+            PlatformCampaign.status.in_(LIVE),  # the others' next publish carries the change
             PlatformCampaign.updated_at < now - timedelta(minutes=idle_minutes),
         )
         .order_by(PlatformCampaign.id)
