@@ -32,6 +32,7 @@ from twitter_ads.audience import CustomAudience as XCustomAudience
 from twitter_ads.campaign import Campaign as XCampaign
 from twitter_ads.campaign import LineItem, TargetingCriteria
 from twitter_ads.creative import PromotedTweet
+from twitter_ads.resource import Batch
 
 from contracts.conversion_schemas import check_meta_events, check_snapchat_events, check_x_conversions
 from contracts.official_edges import check_edges
@@ -189,6 +190,26 @@ def check_meta(path: str, form: dict[str, str]) -> list[str] | None:
     return problems
 
 
+def check_x_batch(path: str, body: Any) -> list[str] | None:
+    """twitter-ads' Batch.batch_save body: [{"operation_type", "params"}], params of the resource."""
+    match = re.search(r"/batch/accounts/[^/]+/([a-z_]+)$", path)
+    resource = X_RESOURCES.get(match.group(1)) if match else None
+    if resource is None or not isinstance(body, list):
+        return None
+    entity_id = f"{Batch._ENTITY_MAP[resource.__name__].lower()}_id"  # what batch_save adds
+    allowed = set(resource.PROPERTIES) | WIRE_NAMES.get(resource, set()) | {entity_id}
+    problems = []
+    for entry in body:
+        if entry.get("operation_type") not in ("Create", "Update", "Delete"):
+            problems.append(f"batch: operation_type {entry.get('operation_type')!r} unknown")
+        problems += [
+            f"batch {match.group(1)}: {key} is not a {resource.__name__} property"
+            for key in entry.get("params", {})
+            if key not in allowed
+        ]
+    return problems
+
+
 def check_x(method: str, path: str, params: dict[str, str]) -> list[str] | None:
     match = re.search(r"/accounts/[^/]+/([a-z_]+)(?:/[0-9a-z]+)?$", path)
     resource = X_RESOURCES.get(match.group(1)) if match else None
@@ -208,6 +229,7 @@ PLATFORM_OF: list[tuple[str, str]] = [
     ("/12/accounts/", "x"),
     ("/12/measurement/conversions/", "x-conversions"),
     ("/v3/", "snapchat-conversions"),
+    ("/12/batch/accounts/", "x"),
     ("/v1/", "snapchat"),
     ("/act_", "meta"),
     ("/v26.0/", "meta"),
@@ -233,7 +255,11 @@ def check(recorded: Recorded) -> list[str] | None:
         "google": lambda: check_google(path, body),
         "tiktok": lambda: check_tiktok(path, body),
         "meta": lambda: check_meta(path, body),
-        "x": lambda: check_x(recorded.method, path, body if isinstance(body, dict) else {}),
+        "x": lambda: (
+            check_x_batch(path, body)
+            if "/batch/" in path
+            else check_x(recorded.method, path, body if isinstance(body, dict) else {})
+        ),
         "snapchat": lambda: check_snapchat(recorded.method, path, body),
         "snapchat-conversions": lambda: check_snapchat_events(body),
         "x-conversions": lambda: check_x_conversions(body),

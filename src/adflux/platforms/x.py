@@ -241,12 +241,28 @@ class XAdsAdapter(TreeAdapter):
 
     def _ensure_targeting(self, line_item_id: str, plan: CompliancePlan) -> None:
         """Targeting criteria for a line item, skipping those that already exist."""
-        have = {
-            (row["targeting_type"], row["targeting_value"])
-            for row in self._all(
-                self._acc("/targeting_criteria"), "list_targeting", line_item_ids=line_item_id
+        have = {(row["targeting_type"], row["targeting_value"]) for row in self._criteria(line_item_id)}
+        for targeting_type, value in self._wanted_targeting(plan):
+            if (targeting_type, value) in have:
+                continue
+            self._call(
+                "POST",
+                self._acc("/targeting_criteria"),
+                "create_targeting",
+                params={
+                    "line_item_id": line_item_id,
+                    "targeting_type": targeting_type,
+                    "targeting_value": value,
+                },
             )
-        }
+
+    def _criteria(self, line_item_id: str) -> list[dict[str, Any]]:
+        """The line item's targeting criteria as X lists them (deleted ones left out)."""
+        rows = self._all(self._acc("/targeting_criteria"), "list_targeting", line_item_ids=line_item_id)
+        return [row for row in rows if not row.get("deleted")]
+
+    def _wanted_targeting(self, plan: CompliancePlan) -> list[tuple[str, str]]:
+        """(targeting_type, targeting_value) pairs for a compliance plan (locations looked up)."""
         wanted: list[tuple[str, str]] = []
         targeting = plan.targeting
         places = [(city.name, "CITIES") for city in targeting.cities] or [
@@ -264,19 +280,7 @@ class XAdsAdapter(TreeAdapter):
         wanted += [("BROAD_KEYWORD", interest) for interest in targeting.interests]
         if targeting.custom_audience_id:
             wanted.append(("CUSTOM_AUDIENCE", targeting.custom_audience_id))
-        for targeting_type, value in wanted:
-            if (targeting_type, value) in have:
-                continue
-            self._call(
-                "POST",
-                self._acc("/targeting_criteria"),
-                "create_targeting",
-                params={
-                    "line_item_id": line_item_id,
-                    "targeting_type": targeting_type,
-                    "targeting_value": value,
-                },
-            )
+        return wanted
 
     # -- lifecycle -------------------------------------------------------------------------
 
