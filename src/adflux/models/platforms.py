@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from adflux.extensions import Model
-from adflux.models.base import TimestampMixin, UTCDateTime, utcnow
+from adflux.models.base import JSONType, TimestampMixin, UTCDateTime, utcnow
 
 
 class PlatformAccount(TimestampMixin, Model):
@@ -28,6 +28,8 @@ class PlatformAccount(TimestampMixin, Model):
     is_sandbox: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     priority: Mapped[int] = mapped_column(Integer, default=0)
+    # The platform's other identifiers (not secrets): Meta page_id, Google login_customer_id, ...
+    identifiers: Mapped[dict[str, str] | None] = mapped_column(JSONType)
 
     __table_args__ = (UniqueConstraint("platform", "external_account_id"),)
 
