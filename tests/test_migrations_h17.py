@@ -1,4 +1,5 @@
-"""Migration h17a (platform accounts' identifiers) up and down with a row in place, on both databases."""
+"""Migrations h17a (platform accounts' identifiers) and h17b (media uploads) up and down with rows
+in place, on both databases."""
 
 from __future__ import annotations
 
@@ -35,6 +36,16 @@ def _account_identifiers_up_and_down(database_url: str, instance: str) -> None:
         with db.engine.begin() as conn:
             assert conn.execute(text("SELECT identifiers FROM platform_accounts")).scalar() is None
             conn.execute(text("""UPDATE platform_accounts SET identifiers = '{"page_id": "123456"}'"""))
+            conn.execute(
+                text(
+                    "INSERT INTO media_uploads (platform, account_ref, content_hash, media, created_at) "
+                    """VALUES ('tiktok', '7001', 'ab', '{"image_ids": ["i-1"]}', :t)"""
+                ),
+                {"t": now},
+            )
+        downgrade(revision="h17a")
+        with db.engine.begin() as conn:
+            assert "media_uploads" not in inspect(conn).get_table_names()
         downgrade(revision="0019")
         with db.engine.begin() as conn:
             columns = {c["name"] for c in inspect(conn).get_columns("platform_accounts")}
