@@ -243,7 +243,10 @@ def check(recorded: Recorded) -> list[str] | None:
     if recorded.method == "GET" or recorded.method == "DELETE":
         return None
     platform = next((name for marker, name in PLATFORM_OF if marker in path), None)
-    text = recorded.body.decode() if recorded.body else ""
+    try:
+        text = recorded.body.decode() if recorded.body else ""
+    except UnicodeDecodeError:
+        return None  # an image upload (multipart with binary parts): no library defines its schema
     if "json" in recorded.content_type:
         body: Any = json.loads(text or "null")
     else:

@@ -80,10 +80,21 @@ WRITABLE: dict[str, set[str]] = {
         "campaign_id",  # echoed back from a GET on whole-entity updates
     },
     "segments": {"id", "ad_account_id", "name", "description", "source_type", "retention_in_days"},
+    "media": {"name", "type", "ad_account_id"},  # Media: create, then upload the file
 }
 ENUMS = {
     "status": {"ACTIVE", "PAUSED"},
-    "type": {"SNAP_ADS", "REMOTE_WEBPAGE", "WEB_VIEW", "SNAP_AD", "APP_INSTALL", "DEEP_LINK", "COLLECTION"},
+    "type": {
+        "SNAP_ADS",
+        "REMOTE_WEBPAGE",
+        "WEB_VIEW",
+        "SNAP_AD",
+        "APP_INSTALL",
+        "DEEP_LINK",
+        "COLLECTION",
+        "IMAGE",
+        "VIDEO",
+    },
     "billing_event": {"IMPRESSION"},
     "source_type": {"FIRST_PARTY", "ENGAGEMENT", "PIXEL", "MOBILE"},
 }
@@ -107,7 +118,7 @@ REQUIRED_ON_PUT = {
 def check_snapchat(method: str, path: str, body: Any) -> list[str] | None:
     if re.search(r"/segments/[^/]+/users$", path):
         return _users(body)
-    match = re.search(r"/(campaigns|adsquads|creatives|ads|segments)$", path)
+    match = re.search(r"/(campaigns|adsquads|creatives|ads|segments|media)$", path)
     if match is None or not isinstance(body, dict):
         return None
     key = match.group(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -19,6 +20,7 @@ from adflux.platforms import (
     PlatformAdapter,
     TargetingSpec,
     get_adapter,
+    images,
 )
 from adflux.platforms.transport import RetryPolicy, TransportConfig
 from adflux.sandbox import SandboxServer, start_sandbox_in_thread
@@ -65,6 +67,20 @@ def make_account(platform: str, sandbox: SandboxServer, **overrides: object) -> 
     return AccountConfig(**values)  # type: ignore[arg-type]
 
 
+@functools.cache
+def ad_image() -> bytes:
+    """The job's vertical ad image (1080×1920 fits every platform that takes one)."""
+    card = images.ImageCard(
+        "Desarrollador Python",
+        "Acme S.A.S.",
+        "Bogotá",
+        "$ 6.000.000",
+        "¡Postúlate hoy!",
+        "empleos.example.co",
+    )
+    return images.render(card, "vertical")
+
+
 def make_spec(key: str = "pc-1", *, daily: int = 50_000, discriminatory: bool = False) -> CampaignSpec:
     text = "Únete a nuestro equipo de desarrollo de software en Bogotá."
     if discriminatory:
@@ -96,6 +112,7 @@ def make_spec(key: str = "pc-1", *, daily: int = 50_000, discriminatory: bool = 
             primary_text=text,
             description="Contrato a término indefinido",
             link_url="https://empleos.example.co/ofertas/1",
+            image=ad_image(),
         ),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any, ClassVar
 
@@ -113,6 +114,17 @@ def fake():
     adapter = FakeTree()
     yield adapter
     adapter.close()
+
+
+@pytest.fixture(name="make_spec")
+def make_spec_without_image(make_spec: Any) -> Any:
+    """The standard spec with no image: this fake tree has no media API to upload to."""
+
+    def make(*args: Any, **kwargs: Any) -> Any:
+        spec = make_spec(*args, **kwargs)
+        return replace(spec, creative=replace(spec.creative, image=None))
+
+    return make
 
 
 def test_a_new_tree_is_created_top_down_after_one_campaign_lookup(fake, make_spec):

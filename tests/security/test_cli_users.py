@@ -159,7 +159,7 @@ def test_platform_accounts_are_listed_masked_and_keys_rotate(cli, app, monkeypat
             data={
                 "platform": "meta",
                 "name": "Meta",
-                "external_account_id": "act_1",
+                "external_account_id": "act_100000001",
                 "credentials": {"access_token": secret},
             }
         )

@@ -142,7 +142,7 @@ def test_outside_production_loopback_is_accepted_but_other_hosts_are_not(client)
     ):
         response = client.post(
             "/api/v1/platform-accounts",
-            json={**_account(base_url), "external_account_id": f"act_{status}_{len(base_url)}"},
+            json={**_account(base_url), "external_account_id": f"act_{status}{len(base_url):04d}"},
         )
         assert response.status_code == status, (base_url, response.get_json())
 

@@ -9,12 +9,14 @@ from flask_smorest import Blueprint
 
 from adflux.api.auth import requires
 from adflux.schemas.accounts import (
+    ConnectionResultSchema,
     PlatformAccountListArgsSchema,
     PlatformAccountPageSchema,
     PlatformAccountSchema,
     PlatformAccountUpdateSchema,
 )
 from adflux.schemas.common import ApiErrorSchema
+from adflux.services import connection_check
 from adflux.services import platform_accounts as accounts_service
 
 URL_PREFIX = "/platform-accounts"
@@ -67,3 +69,16 @@ class AccountDetail(MethodView):
     def delete(self, account_id: int) -> None:
         """Delete an account no campaign used."""
         accounts_service.delete_account(account_id=account_id)
+
+
+@blp.route("/<int:account_id>/test")
+class AccountTest(MethodView):
+    @requires("admin")
+    @blp.response(200, ConnectionResultSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def post(self, account_id: int) -> Any:
+        """Test the connection: the platform's cheapest authenticated read of the account, in words.
+
+        200 whatever the platform said (`ok` tells); the answer names what is wrong or missing.
+        """
+        return connection_check.check_connection(account_id=account_id).as_dict()

@@ -96,6 +96,9 @@ def rotate_key(cli: CliContext) -> None:
 
 
 def register(group: click.Group) -> None:
+    from adflux.cli import platform_accounts
+
+    platform_accounts.attach(accounts_group)
     group.add_command(audit)
     group.add_command(accounts_group)
 

@@ -8,7 +8,7 @@ from adflux.models.jobs import JobOpening
 from adflux.models.metrics import CampaignMetricDaily, DailyMetricTotal, MetricDaily, SegmentMetricDaily
 from adflux.models.ops import Alert, AuditEvent, Feedback, RequestStat, TaskRun
 from adflux.models.optimization import CampaignPacing, OptimizationDecision, Rule
-from adflux.models.platforms import PlatformAccount, PlatformObject
+from adflux.models.platforms import MediaUpload, PlatformAccount, PlatformObject
 from adflux.models.segmentation import CandidateSegment, Segment, SegmentationModel
 from adflux.models.text_folding import folded
 from adflux.models.tracking import ApplicationEvent, Click, ConversionUpload, TrackingLink
@@ -37,6 +37,7 @@ __all__ = [
     "Feedback",
     "JobFeed",
     "JobOpening",
+    "MediaUpload",
     "MetricDaily",
     "OptimizationDecision",
     "PlatformAccount",

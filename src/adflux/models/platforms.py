@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from adflux.extensions import Model
-from adflux.models.base import TimestampMixin, UTCDateTime, utcnow
+from adflux.models.base import JSONType, TimestampMixin, UTCDateTime, utcnow
 
 
 class PlatformAccount(TimestampMixin, Model):
@@ -28,6 +28,8 @@ class PlatformAccount(TimestampMixin, Model):
     is_sandbox: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     priority: Mapped[int] = mapped_column(Integer, default=0)
+    # The platform's other identifiers (not secrets): Meta page_id, Google login_customer_id, ...
+    identifiers: Mapped[dict[str, str] | None] = mapped_column(JSONType)
 
     __table_args__ = (UniqueConstraint("platform", "external_account_id"),)
 
@@ -55,3 +57,19 @@ class PlatformObject(Model):
         UniqueConstraint("platform", "account_ref", "external_id"),
         Index("ix_platform_objects_platform_campaign_id", "platform_campaign_id"),
     )
+
+
+class MediaUpload(Model):
+    """An image already uploaded to one platform account, by its content: never uploaded twice."""
+
+    __tablename__ = "media_uploads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    account_ref: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the image bytes
+    # What the ad reads: {"image_hash": ...}, {"image_ids": [...]}, {"snap_media_id": ...}
+    media: Mapped[dict[str, object]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("platform", "account_ref", "content_hash"),)

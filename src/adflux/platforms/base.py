@@ -23,6 +23,7 @@ import httpx
 from adflux.platforms.audiences import prepare_hashes
 from adflux.platforms.compliance import CompliancePlan, plan_targeting
 from adflux.platforms.errors import AmbiguousOutcomeError, AuthError, PlatformError, RetryableError
+from adflux.platforms.media import attach as attach_media
 from adflux.platforms.ratelimit import limiter_for
 from adflux.platforms.transport import Transport, TransportConfig
 from adflux.platforms.types import (
@@ -325,7 +326,10 @@ class TreeAdapter(PlatformAdapter):
 
     def publish(self, spec: CampaignSpec) -> PublishResult:
         """Create campaign, ad groups, creative and ads, all PAUSED; reuse any found by name."""
+        spec, uploaded = attach_media(self, spec)  # the image first: no image ad goes out without it
         tree = Tree(spec, self.plan(spec), PublishResult(platform=self.platform, campaign_id=""))
+        if uploaded:
+            tree.result.extra["media"] = uploaded
         campaign = self._campaign_step(tree, object_name(spec.key, spec.name))
         tree.result.campaign_id, tree.campaign_reused = self._take(tree, campaign)
         known_groups = self._known(self._existing_groups(tree)) if tree.campaign_reused else {}

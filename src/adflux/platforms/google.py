@@ -115,8 +115,9 @@ class GoogleAdsAdapter(PlatformAdapter):
             "Authorization": f"Bearer {credentials.get('access_token', '')}",
             "developer-token": credentials.get("developer_token", ""),
         }
-        if credentials.get("login_customer_id"):
-            headers["login-customer-id"] = credentials["login_customer_id"].replace("-", "")
+        manager = self.account.extra.get("login_customer_id") or credentials.get("login_customer_id")
+        if manager:
+            headers["login-customer-id"] = str(manager).replace("-", "")
         return headers
 
     def auth(self) -> httpx.Auth | None:

@@ -268,7 +268,10 @@ class MetaAdapter(TreeAdapter):
     def _create_creative(self, spec: CampaignSpec, name: str) -> str:
         page_id = self.account.extra.get("page_id")
         if not page_id:
-            raise FatalError("Meta account config needs extra['page_id'] for ad creatives", platform="meta")
+            raise FatalError(
+                "The Meta account has no Facebook page id (page_id): set it on the platform account",
+                platform="meta",
+            )
         creative = spec.creative
         link_data: dict[str, Any] = {
             "link": creative.link_url,
@@ -280,7 +283,10 @@ class MetaAdapter(TreeAdapter):
             link_data["description"] = creative.description
         if creative.extra.get("image_hash"):
             link_data["image_hash"] = creative.extra["image_hash"]
-        data = {"name": name, "object_story_spec": {"page_id": str(page_id), "link_data": link_data}}
+        story: dict[str, Any] = {"page_id": str(page_id), "link_data": link_data}
+        if self.account.extra.get("instagram_actor_id"):
+            story["instagram_actor_id"] = str(self.account.extra["instagram_actor_id"])
+        data = {"name": name, "object_story_spec": story}
         return str(self._post(f"{self.act}/adcreatives", "create_creative", data)["id"])
 
     def _targeting(self, plan: CompliancePlan) -> dict[str, Any]:

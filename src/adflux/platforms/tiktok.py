@@ -237,7 +237,7 @@ class TikTokAdapter(TreeAdapter):
             body["image_ids"] = list(creative.extra["image_ids"])
         if self.account.extra.get("identity_id"):
             body["identity_id"] = self.account.extra["identity_id"]
-            body["identity_type"] = "CUSTOMIZED_USER"
+            body["identity_type"] = self.account.extra.get("identity_type") or "CUSTOMIZED_USER"
         return body
 
     # -- lifecycle -------------------------------------------------------------------------

@@ -75,6 +75,9 @@ class CreativeSpec:
     description: str | None = None
     # Platform-specific extras, e.g. {"headlines": [...], "descriptions": [...]} for Google.
     extra: dict[str, Any] = field(default_factory=dict)
+    # The ad image (PNG) in the platform's size; uploaded through the platform's media API when
+    # `extra` does not already name it (platforms/media.py).
+    image: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

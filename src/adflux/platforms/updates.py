@@ -14,7 +14,7 @@ the ads keep their ids and history.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -136,8 +136,10 @@ class _CreativeOnly:
 
 
 def _spec_for_creative(result: PublishResult, change: CampaignChange) -> Any:
+    """The new copy with the image the campaign was published with (its media ids)."""
     assert change.creative is not None
-    return _CreativeOnly(change.creative)
+    media = result.extra.get("media") or {}
+    return _CreativeOnly(replace(change.creative, extra={**media, **change.creative.extra}))
 
 
 # -- Google: googleAds:mutate update operations with an updateMask ----------------------------------

@@ -19,7 +19,7 @@ from adflux.sandbox.google import GoogleApi
 from adflux.sandbox.http import ApiError, Request, Response, json_response
 from adflux.sandbox.meta import MetaApi
 from adflux.sandbox.oauth_server import OAuthServer
-from adflux.sandbox.snapchat_updates import SnapchatUpdates
+from adflux.sandbox.snapchat_media import SnapchatMedia
 from adflux.sandbox.state import SandboxState
 from adflux.sandbox.store import StoreBusy
 from adflux.sandbox.tiktok import TikTokApi
@@ -38,7 +38,7 @@ class SandboxApp:
         # Order matters: TikTok and Snap paths are checked before Meta's and Google's patterns.
         self.apis: list[PlatformApi] = [
             TikTokApi(state),
-            SnapchatUpdates(state),
+            SnapchatMedia(state),
             GoogleApi(state),
             XApi(state),
             MetaApi(state),

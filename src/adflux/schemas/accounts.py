@@ -29,6 +29,18 @@ class PlatformAccountSchema(Schema):
     )
     api_version = fields.Str(allow_none=True, load_default=None, validate=validate.Length(max=20))
     credentials = _CREDENTIALS
+    identifiers = fields.Dict(
+        keys=fields.Str(validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$")),
+        values=fields.Str(allow_none=True, validate=validate.Length(max=120)),
+        validate=validate.Length(max=12),
+        load_default=None,
+        metadata={
+            "description": "The platform's other ids (not secrets): Meta page_id, pixel_id, "
+            "instagram_actor_id; Google login_customer_id; TikTok identity_id, identity_type, "
+            "display_name; Snapchat organization_id, public_profile_id, brand_name; X "
+            "funding_instrument_id, as_user_id. On update, given keys replace, an empty value removes."
+        },
+    )
     credentials_masked = fields.Dict(dump_only=True)
     credentials_status = fields.Str(
         dump_only=True, metadata={"description": "none, set or unreadable (wrong key)"}
@@ -54,3 +66,27 @@ class PlatformAccountListArgsSchema(PageArgsSchema):
 
 
 PlatformAccountPageSchema = page_schema(PlatformAccountSchema, "PlatformAccountPage")
+
+
+class ConnectionResultSchema(Schema):
+    """What a test connection found: facts, problems and warnings in words, a one-line summary."""
+
+    account_id = fields.Int()
+    platform = fields.Str()
+    ok = fields.Bool(metadata={"description": "Reachable, credentials taken, account active, all set"})
+    reachable = fields.Bool()
+    auth_ok = fields.Bool(allow_none=True)
+    account_found = fields.Bool(allow_none=True)
+    name = fields.Str(allow_none=True)
+    status = fields.Str(
+        allow_none=True, metadata={"description": "active, pending, disabled, closed or unknown"}
+    )
+    status_label = fields.Str(allow_none=True)
+    raw_status = fields.Str(allow_none=True, metadata={"description": "The platform's own status value"})
+    currency = fields.Str(allow_none=True)
+    timezone = fields.Str(allow_none=True)
+    missing = fields.List(fields.Str())
+    problems = fields.List(fields.Str())
+    warnings = fields.List(fields.Str())
+    summary = fields.Str()
+    latency_ms = fields.Float(allow_none=True)

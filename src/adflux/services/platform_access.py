@@ -64,16 +64,20 @@ def account_for(platform: str) -> tuple[AccountConfig, int | None]:
             ),
             None,
         )
+    return config_of(row), row.id
+
+
+def config_of(row: PlatformAccount) -> AccountConfig:
+    """The adapter config of one configured account (its destination checked first)."""
     _check_destination(row)
-    return (
-        AccountConfig(
-            account_id=row.external_account_id,
-            credentials=_decrypt(row.credentials_encrypted),
-            base_url=row.base_url or default_base_url(),
-            api_version=row.api_version,
-            rate_limit_per_second=row.rate_limit_per_second,
-        ),
-        row.id,
+    return AccountConfig(
+        account_id=row.external_account_id,
+        credentials=_decrypt(row.credentials_encrypted),
+        base_url=row.base_url or default_base_url(),
+        api_version=row.api_version,
+        rate_limit_per_second=row.rate_limit_per_second,
+        # page_id, login_customer_id, identity_id, ...: what the adapters read as extras.
+        extra=dict(row.identifiers or {}),
     )
 
 

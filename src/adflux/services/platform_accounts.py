@@ -12,7 +12,7 @@ from sqlalchemy import select
 from adflux.constants import OFFICIAL_API_HOSTS
 from adflux.extensions import db
 from adflux.models import PlatformAccount, PlatformCampaign
-from adflux.services import audit, secrets
+from adflux.services import account_identifiers, audit, secrets
 from adflux.services.errors import Conflict, NotFound, ValidationFailed
 from adflux.services.pagination import Page, paginate
 from adflux.settings import current_settings
@@ -41,6 +41,7 @@ AUDITED_FIELDS = (
     "is_sandbox",
     "active",
     "priority",
+    "identifiers",
 )
 
 
@@ -70,6 +71,10 @@ def create_account(*, data: dict[str, Any]) -> PlatformAccount:
     data = dict(data)
     credentials = data.pop("credentials", None) or {}
     check_base_url(data["platform"], data.get("base_url"))
+    data["external_account_id"] = account_identifiers.clean_account_id(
+        data["platform"], data["external_account_id"]
+    )
+    data["identifiers"] = account_identifiers.clean_identifiers(data["platform"], data.get("identifiers"))
     _check_unique(data["platform"], data["external_account_id"])
     account = PlatformAccount(**data)
     account.credentials_encrypted = secrets.encrypt_credentials(credentials) if credentials else None
@@ -106,6 +111,7 @@ def update_account(*, account_id: int, changes: dict[str, Any]) -> PlatformAccou
                 "send the credentials again in the same request",
                 errors={"credentials": ["Required when base_url or platform changes."]},
             )
+    _clean_ids(account, changes, platform)
     external_id = changes.get("external_account_id", account.external_account_id)
     if (platform, external_id) != (account.platform, account.external_account_id):
         _check_unique(platform, external_id)
@@ -128,6 +134,18 @@ def update_account(*, account_id: int, changes: dict[str, Any]) -> PlatformAccou
     )
     db.session.commit()
     return account
+
+
+def _clean_ids(account: PlatformAccount, changes: dict[str, Any], platform: str) -> None:
+    """The account id and identifiers in `changes` checked for `platform`; given identifier keys
+    replace the stored ones, an empty value removes its key."""
+    if "external_account_id" in changes or platform != account.platform:
+        changes["external_account_id"] = account_identifiers.clean_account_id(
+            platform, changes.get("external_account_id", account.external_account_id)
+        )
+    if "identifiers" in changes or platform != account.platform:
+        merged = {**(account.identifiers or {}), **(changes.get("identifiers") or {})}
+        changes["identifiers"] = account_identifiers.clean_identifiers(platform, merged)
 
 
 def check_base_url(platform: str, base_url: str | None) -> None:

@@ -25,8 +25,9 @@ from adflux.platforms.errors import (
     PlatformValidationError,
     RetryableError,
 )
+from adflux.platforms.media import MEDIA_KEYS
 from adflux.platforms.types import AdGroupSpec, CampaignSpec, CreativeSpec, PublishResult
-from adflux.services import platform_links, task_queue
+from adflux.services import creative_images, media_uploads, platform_links, task_queue
 from adflux.services.locks import audience_key, hold_lock, try_lock
 from adflux.services.platform_access import adapter_for
 from adflux.services.targeting import job_context, wishes_for_segment
@@ -81,6 +82,10 @@ def publish_platform_campaign(*, platform_campaign_id: int, final_attempt: bool 
                 revision = pc.update_revision
                 spec = build_spec(pc, adapter)
                 result = adapter.publish(spec)
+                if spec.creative.image and result.extra.get("media"):
+                    media_uploads.remember(
+                        pc.platform, adapter.account.account_id, spec.creative.image, result.extra["media"]
+                    )
                 platform_links.claim(pc, result, account_ref=adapter.account.account_id)
                 _record(pc, result)
                 db.session.commit()  # ids first: a crash after this point is found, not recreated
@@ -179,6 +184,8 @@ def build_spec(pc: PlatformCampaign, adapter: PlatformAdapter) -> CampaignSpec:
             )
         )
     creative = pc.creatives[0]
+    image = _image(pc) if pc.platform in MEDIA_KEYS else None
+    uploaded = media_uploads.known(pc.platform, adapter.account.account_id, image) if image else None
     return CampaignSpec(
         key=pc.idempotency_key,
         name=campaign.name,
@@ -195,9 +202,15 @@ def build_spec(pc: PlatformCampaign, adapter: PlatformAdapter) -> CampaignSpec:
             link_url=creative.link_url,
             call_to_action=creative.call_to_action,
             description=creative.description,
-            extra=dict(creative.extra or {}),
+            extra={**(creative.extra or {}), **(uploaded or {})},
+            image=image,
         ),
     )
+
+
+def _image(pc: PlatformCampaign) -> bytes:
+    """The job's ad image in the platform's size (the adapter uploads it unless already uploaded)."""
+    return creative_images.image_for(pc.campaign.job, pc.platform)
 
 
 def _segment_audience(segment: Segment, adapter: PlatformAdapter) -> str | None:

@@ -56,6 +56,8 @@ class GoogleReports(GoogleProtocol):
 
     def _run(self, cid: str, query: gaql.Query) -> list[dict[str, Any]]:
         resource = query.resource
+        if resource == "customer":
+            return [_nest({name: value for name, value in _customer(cid).items() if name in query.select})]
         sources = {
             "campaign": "campaign",
             "ad_group": "ad_group",
@@ -189,6 +191,19 @@ class GoogleReports(GoogleProtocol):
             for day, metrics in per_group.get(group_id, {}).items():
                 totals[day] = _add(totals.get(day, DayMetrics.zero()), metrics)
         return totals
+
+
+def _customer(cid: str) -> dict[str, Any]:
+    """The customer the sandbox account is (the test-connection read: SELECT ... FROM customer)."""
+    return {
+        "customer.resource_name": f"customers/{cid}",
+        "customer.id": cid,
+        "customer.descriptive_name": f"Sandbox {cid}",
+        "customer.currency_code": "COP",
+        "customer.time_zone": "America/Bogota",
+        "customer.status": "ENABLED",
+        "customer.manager": False,
+    }
 
 
 def _snake(name: str) -> str:

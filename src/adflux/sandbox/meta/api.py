@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 from typing import Any
 
-from adflux.sandbox import tokens
+from adflux.sandbox import media, tokens
 from adflux.sandbox.conversions import MetaConversions
 from adflux.sandbox.http import Request, Response, json_response, route
 from adflux.sandbox.meta.audiences import MetaAudiences
@@ -13,6 +16,7 @@ from adflux.sandbox.meta.graph import V
 from adflux.sandbox.meta.insights import MetaInsights
 from adflux.sandbox.meta.objects import MetaObjects
 from adflux.sandbox.meta.updates import MetaUpdates
+from adflux.sandbox.meta.validation import invalid
 from adflux.sandbox.state import SandboxState
 
 
@@ -56,3 +60,31 @@ class MetaApi(MetaUpdates, MetaObjects, MetaInsights, MetaAudiences, MetaBatch, 
             "timezone_name": "America/Bogota",
         }
         return json_response(self._shape(obj, request, "id,account_id"))
+
+    @route("POST", rf"{V}/act_(?P<account>\d+)/adimages")
+    def upload_image(self, request: Request, account: str) -> Response:
+        """AdImage from base64 `bytes`: its hash names it (the same bytes give the same hash)."""
+        encoded = request.arg("bytes")
+        if not encoded:
+            raise invalid("(#100) The parameter bytes is required")
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise invalid("(#100) Param bytes must be a valid base64 string") from None
+        problem = media.problem(self.platform, data)
+        if problem:
+            raise invalid(problem, "Image Not Suitable", subcode=1487242)
+        facts = media.image_facts(data) or ("", 0, 0)
+        digest = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        name = request.arg("name") or f"{digest}.{facts[0]}"
+        image = {
+            "id": f"{account}:{digest}",
+            "hash": digest,
+            "name": name,
+            "account_id": account,
+            "width": facts[1],
+            "height": facts[2],
+            "url": f"{request.host_url}/media/meta/{digest}",
+        }
+        self.state.add(self.platform, "adimage", image)
+        return json_response({"images": {name: {"hash": digest, "url": image["url"]}}})

@@ -179,6 +179,8 @@ class TikTokObjects(TikTokProtocol):
                     raise invalid(f"creatives.{name}: Missing data for required field.")
             if len(creative["ad_text"]) > 100:
                 raise invalid("creatives.ad_text: Length must be at most 100 characters.")
+            if creative.get("ad_format", "SINGLE_IMAGE") == "SINGLE_IMAGE":
+                self._check_images(group["advertiser_id"], creative.get("image_ids") or [])
             ad = self._new(
                 "ad",
                 {
@@ -196,6 +198,15 @@ class TikTokObjects(TikTokProtocol):
                 unit.texts.append(creative["ad_text"])
         self._refresh(group)
         return self._ok({"ad_ids": ids})
+
+    def _check_images(self, advertiser: str, image_ids: list[str]) -> None:
+        """A SINGLE_IMAGE ad needs one image this advertiser uploaded (file/image/ad/upload)."""
+        if not image_ids:
+            raise invalid("creatives.image_ids: Missing data for required field (SINGLE_IMAGE).")
+        for image_id in image_ids:
+            image = self.state.get(self.platform, "image", str(image_id))
+            if image is None or image["advertiser_id"] != advertiser:
+                raise invalid(f"creatives.image_ids: image {image_id} does not exist.")
 
     @route("GET", rf"{P}/ad/get/")
     def list_ads(self, request: Request) -> Response:

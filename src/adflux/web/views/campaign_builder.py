@@ -8,7 +8,7 @@ import logging
 from datetime import date
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from adflux.constants import CAMPAIGN_OBJECTIVES, PLATFORM_LABELS, PLATFORMS
 from adflux.services import campaigns as campaigns_service
+from adflux.services import creative_images
 from adflux.services import jobs as jobs_service
 from adflux.services import reports as reports_service
 from adflux.services import segmentation as segmentation_service
@@ -82,6 +83,19 @@ def campaign_review(campaign_id: int) -> str:
         platform_labels=PLATFORM_LABELS,
         objective_labels=OBJECTIVE_LABELS,
     )
+
+
+@bp.get("/campaigns/<int:campaign_id>/creative/<platform>.png")
+@login_required("viewer")
+def campaign_creative_image(campaign_id: int, platform: str) -> Response:
+    """The campaign's ad image in the size `platform` shows it (square feed, vertical full screen)."""
+    campaign = campaigns_service.get_campaign(campaign_id=campaign_id)
+    if platform not in PLATFORMS:
+        abort(404)
+    data = creative_images.image_for(campaign.job, platform)
+    response = Response(data, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 @bp.post("/campaigns/<int:campaign_id>/duplicate")

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from adflux.constants import PLATFORM_LABELS, PLATFORMS
 from adflux.schemas.accounts import PlatformAccountSchema, PlatformAccountUpdateSchema
+from adflux.services import account_identifiers, connection_check
 from adflux.services import platform_accounts as accounts_service
 from adflux.services.errors import DomainError, NotFound
 from adflux.web.auth import login_required
@@ -37,7 +38,7 @@ def admin_account_create() -> BaseResponse | tuple[str, int]:
     except ValidationError as exc:
         return _page(errors=_field_errors(exc.messages)), 400
     except DomainError as exc:
-        return _page(errors={"form": exc.message}), 400
+        return _page(errors={"form": exc.message, **_field_errors(dict(exc.errors))}), 400
     flash(_("Account added."), "success")
     return redirect(url_for("web.admin_accounts"))
 
@@ -51,6 +52,11 @@ def admin_account_update(account_id: int) -> BaseResponse | tuple[str, int]:
         changes["active"] = request.form["active"] == "1"
     else:
         changes = {k: v for k, v in _form_data(with_platform=False).items() if k in ("name", "priority")}
+        identifiers = {
+            key[len("id_") :]: value.strip() for key, value in request.form.items() if key.startswith("id_")
+        }
+        if identifiers:
+            changes["identifiers"] = identifiers
     if not changes:
         abort(400)
     try:
@@ -61,12 +67,23 @@ def admin_account_update(account_id: int) -> BaseResponse | tuple[str, int]:
     except ValidationError as exc:
         return _page(errors=_field_errors(exc.messages)), 400
     except DomainError as exc:
-        return _page(errors={"form": exc.message}), 400
+        return _page(errors={"form": exc.message, **_field_errors(dict(exc.errors))}), 400
     flash(_("Saved: %(name)s.", name=account.name), "success")
     return redirect(url_for("web.admin_accounts"))
 
 
-def _page(errors: dict[str, str] | None = None) -> str:
+@bp.post("/admin/accounts/<int:account_id>/test")
+@login_required("admin")
+def admin_account_test(account_id: int) -> str:
+    """Test the connection and show what the platform said beside the account."""
+    try:
+        result = connection_check.check_connection(account_id=account_id)
+    except NotFound:
+        abort(404)
+    return _page(tested=result.as_dict())
+
+
+def _page(errors: dict[str, str] | None = None, tested: dict[str, Any] | None = None) -> str:
     page = accounts_service.list_accounts(page=page_number(), page_size=PAGE_SIZE)
     return render_template(
         "admin/accounts.html",
@@ -74,8 +91,11 @@ def _page(errors: dict[str, str] | None = None) -> str:
         accounts=[accounts_service.shown(a) for a in page.items],
         platforms=PLATFORMS,
         platform_labels=PLATFORM_LABELS,
+        identifier_specs=account_identifiers.IDENTIFIERS,
+        account_id_specs=account_identifiers.ACCOUNT_IDS,
         errors=errors or {},
         form=request.form,
+        tested=tested,
     )
 
 
@@ -89,10 +109,13 @@ def _form_data(*, with_platform: bool) -> dict[str, Any]:
     credentials = _credentials(request.form.get("credentials") or "")
     if credentials:
         data["credentials"] = credentials
+    identifiers = _credentials(request.form.get("identifiers") or "")
+    if identifiers:
+        data["identifiers"] = identifiers
     return data if with_platform else {k: v for k, v in data.items() if k != "is_sandbox"}
 
 
-def _credentials(text: str) -> dict[str, str]:
+def _credentials(text: str) -> dict[str, str]:  # also the identifiers' lines
     """`name = value` lines (blank lines ignored); a line without '=' becomes a field error."""
     found: dict[str, str] = {}
     for line in text.splitlines():
@@ -105,6 +128,9 @@ def _credentials(text: str) -> dict[str, str]:
 def _field_errors(messages: Any) -> dict[str, str]:
     if not isinstance(messages, dict):
         return {"form": str(messages)}
+    if isinstance(messages.get("identifiers"), dict):  # one line per identifier, named by its key
+        nested = messages.pop("identifiers")
+        messages = {**messages, **{f"identifiers.{k}": v for k, v in nested.items()}}
     return {
         str(field): "; ".join(map(str, m)) if isinstance(m, list) else _("invalid")
         for field, m in messages.items()

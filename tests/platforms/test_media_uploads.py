@@ -1,0 +1,105 @@
+"""Image ads carry an uploaded image: Meta adimages → image_hash, TikTok file/image/ad/upload →
+image_ids, Snapchat media + upload → top_snap_media_id. The sandbox stores the media, checks type,
+dimensions and size as the platforms do, and refuses TikTok and Snapchat ads without an image."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import pytest
+
+from adflux.platforms import FatalError, PlatformValidationError
+from adflux.platforms.images import ImageCard, render
+from adflux.sandbox.media import image_facts
+from platforms.conftest import ad_image
+
+TIKTOK_TOKEN = "tiktok-token"  # the adapters' test account (platforms/conftest.py)
+
+SQUARE = render(
+    ImageCard("Cajero", "Banco Andino", "Cali", None, "¡Postúlate hoy!", "empleos.example.co"), "square"
+)
+
+
+@pytest.mark.parametrize(("platform", "kind", "key"), [
+    ("meta", "adimage", "image_hash"),
+    ("tiktok", "image", "image_ids"),
+    ("snapchat", "media", "snap_media_id"),
+])  # fmt: skip
+def test_the_image_is_uploaded_before_the_ad_and_the_ad_uses_it(
+    adapter_for: Any, make_spec: Any, sandbox: Any, platform: str, kind: str, key: str
+) -> None:
+    result = adapter_for(platform).publish(make_spec())
+    media = result.extra["media"]
+    assert list(media) == [key]
+    stored = sandbox.state.all(platform, kind)
+    assert len(stored) == 1
+    if platform == "snapchat":
+        assert stored[0]["media_status"] == "READY" and stored[0]["file_size_in_bytes"] == len(ad_image())
+        creative = sandbox.state.get(platform, "creative", result.creative_id)
+        assert creative["top_snap_media_id"] == media[key] == stored[0]["id"]
+    elif platform == "tiktok":
+        assert (stored[0]["width"], stored[0]["height"]) == (1080, 1920)
+        ads = sandbox.state.all(platform, "ad")
+        assert ads and all(ad["image_ids"] == media[key] for ad in ads)
+    else:
+        creatives = sandbox.state.all(platform, "creative")
+        assert creatives[0]["object_story_spec"]["link_data"]["image_hash"] == media[key]
+    # Publishing again (a crashed worker's retry) finds the image: no second upload.
+    adapter_for(platform).publish(make_spec())
+    assert len(sandbox.state.all(platform, kind)) == 1
+
+
+def test_a_known_image_is_not_uploaded_again(
+    adapter_for: Any, make_spec: Any, sandbox: Any, wire_contract: Any
+) -> None:
+    first = adapter_for("tiktok").publish(make_spec("pc-a"))
+    spec = make_spec("pc-b")
+    spec = replace(spec, creative=replace(spec.creative, extra=dict(first.extra["media"])))
+    before = len(wire_contract)
+    second = adapter_for("tiktok").publish(spec)
+    assert second.extra["media"] == first.extra["media"]
+    assert not any("file/image/ad/upload" in r.url for r in wire_contract[before:])
+
+
+@pytest.mark.parametrize("platform", ["tiktok", "snapchat"])
+def test_an_image_ad_without_an_image_never_goes_out(
+    adapter_for: Any, make_spec: Any, sandbox: Any, platform: str
+) -> None:
+    spec = make_spec()
+    with pytest.raises(FatalError, match="need an image"):
+        adapter_for(platform).publish(replace(spec, creative=replace(spec.creative, image=None)))
+    assert sandbox.object_counts(platform).get("campaign", 0) == 0
+
+
+@pytest.mark.sends_refused_requests
+def test_the_sandbox_refuses_what_the_platforms_refuse(
+    adapter_for: Any, make_spec: Any, sandbox: Any
+) -> None:
+    # Snapchat's Top Snap must be 1080x1920: a square image is refused at upload.
+    spec = make_spec()
+    square = replace(spec, creative=replace(spec.creative, image=SQUARE))
+    with pytest.raises(PlatformValidationError, match="1080x1920"):
+        adapter_for("snapchat").publish(square)
+    # Not an image at all.
+    with pytest.raises(PlatformValidationError, match="not a JPEG or PNG"):
+        adapter_for("meta").publish(replace(spec, creative=replace(spec.creative, image=b"GIF89a....")))
+    # A TikTok SINGLE_IMAGE ad naming no image, or one never uploaded, is refused by the API itself.
+    group = adapter_for("tiktok").publish(make_spec()).ad_groups["broad"]
+    for image_ids, words in (([], "Missing data"), (["ad-site-i18n-sg/never-uploaded"], "does not exist")):
+        creative = {"ad_name": "x", "ad_text": "x", "landing_page_url": "https://e.co"}
+        body = {
+            "advertiser_id": "7000000000000000001",
+            "adgroup_id": group,
+            "creatives": [{**creative, "ad_format": "SINGLE_IMAGE", "image_ids": image_ids}],
+        }
+        answer = httpx.post(
+            sandbox.base_url + "/open_api/v1.3/ad/create/", headers={"Access-Token": TIKTOK_TOKEN}, json=body
+        ).json()
+        assert answer["code"] == 40002 and "image_ids" in answer["message"] and words in answer["message"]
+
+
+def test_the_rendered_sizes_are_the_platforms_own() -> None:
+    assert image_facts(ad_image()) == ("png", 1080, 1920)
+    assert image_facts(SQUARE) == ("png", 1080, 1080)
