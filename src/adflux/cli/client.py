@@ -115,6 +115,9 @@ class ApiClient:
     def patch(self, path: str, json: Any = None) -> Any:
         return self.request("PATCH", path, json=json)
 
+    def put(self, path: str, json: Any = None) -> Any:
+        return self.request("PUT", path, json=json)
+
     def upload(self, path: str, file: Path, *, fmt: str | None = None) -> Any:
         with file.open("rb") as handle:
             files = {"file": (file.name, handle, "application/octet-stream")}

@@ -53,6 +53,8 @@ class Campaign(TimestampMixin, Model):
     # retry finishes. None when every platform is where the campaign's status says.
     pending_action: Mapped[str | None] = mapped_column(String(20))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Who answers for it and is told when it needs attention (None: whoever created it).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Made by a playbook from the job feed (None: by hand).
     playbook_id: Mapped[int | None] = mapped_column(ForeignKey("playbooks.id", ondelete="SET NULL"))
     # pending | approved | rejected (None: no approval asked); the note says why it was rejected.

@@ -102,6 +102,9 @@ class CampaignSchema(FastDumpSchema):
     start_date = fields.Date()
     end_date = fields.Date(allow_none=True)
     segment_ids = fields.Method("_segment_ids", dump_only=True)
+    owner_id = fields.Method(
+        "_owner_id", dump_only=True, metadata={"description": "Who is told when it needs attention"}
+    )
     platform_campaigns = fields.List(fields.Nested(PlatformCampaignSchema))
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -109,10 +112,23 @@ class CampaignSchema(FastDumpSchema):
     def _segment_ids(self, campaign: Any) -> list[int]:
         return [s.id for s in campaign.segments]
 
+    def _owner_id(self, campaign: Any) -> int | None:
+        # The owner set, else whoever created it (services.campaigns.owners.owner_id_of).
+        owner = getattr(campaign, "owner_id", None)
+        return owner if owner is not None else getattr(campaign, "created_by_id", None)
+
 
 class CampaignSummarySchema(CampaignSchema):
     class Meta:
         exclude = ("segment_ids",)
+
+
+class CampaignOwnerSchema(Schema):
+    owner = fields.Str(
+        required=True,
+        validate=validate.Length(min=1, max=254),
+        metadata={"description": "The new owner: a manager's or admin's user id or e-mail"},
+    )
 
 
 class CampaignListArgsSchema(PageArgsSchema):
