@@ -150,7 +150,7 @@ def test_at_390px_the_menu_folds_behind_a_button_that_opens_with_the_keyboard(
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     focused = page.evaluate(FOCUS_RING)
-    assert focused["text"] == "Ofertas de empleo" and focused["outline"] != "none" and focused["width"] >= 2
+    assert focused["text"] == "Vacantes" and focused["outline"] != "none" and focused["width"] >= 2
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server}/jobs")
     page.keyboard.press("Tab")
@@ -182,6 +182,8 @@ def test_the_skip_link_comes_first_and_every_focus_is_visible(
     for _ in range(40):
         page.keyboard.press("Tab")
         ring = page.evaluate(FOCUS_RING)
+        if ring["tag"] == "BODY":  # past the last stop: focus left the page for the browser's own UI
+            break
         if ring["outline"] == "none" or ring["width"] < 2:
             invisible.append(ring)
     assert invisible == []
@@ -211,7 +213,7 @@ def test_each_chart_offers_its_data_as_a_table(
     page.goto(f"{live_server}/campaigns/{admin.campaign_id}")
     spend = page.locator("figure.chart:has(#campaign-spend) details.chart-data")
     spend.locator("summary").click()
-    head = spend.locator("thead th").all_inner_texts()
-    assert len(head) == 4 and {"Meta", "Google Ads", "TikTok"} <= set(head), head
+    head = [th.strip() for th in spend.locator("thead th").all_text_contents()]
+    assert head == ["Día", "Google Ads", "Meta", "TikTok"], head
     assert spend.locator("tbody td").first.inner_text().startswith("$ ")
     context.close()

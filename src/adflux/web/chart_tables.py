@@ -32,7 +32,8 @@ def chart_table(spec: dict[str, Any]) -> Table:
     if spec.get("type") in ("scatter", "bubble"):
         return _points_table(spec, datasets)
     axes = spec.get("axes") or {}
-    head = [str(axes.get("x") or _("Label")), *[str(d.get("label", "")) for d in datasets]]
+    first = spec.get("label_head") or axes.get("x") or _("Label")
+    head = [str(first), *[str(d.get("label", "")) for d in datasets]]
     rows = [
         [str(label), *[_value(write, _at(d.get("data"), i)) for d in datasets]]
         for i, label in enumerate(spec.get("labels") or [])
