@@ -63,6 +63,11 @@ class Campaign(TimestampMixin, Model):
     # Set when automation paused it because its job closed (a reopened job resumes only these).
     automation_hold: Mapped[str | None] = mapped_column(String(20))
 
+    @property
+    def effective_owner_id(self) -> int | None:
+        """The owner set, else whoever created the campaign."""
+        return self.owner_id if self.owner_id is not None else self.created_by_id
+
     job: Mapped[JobOpening] = relationship()
     segments: Mapped[list[Segment]] = relationship(secondary=campaign_segments, order_by=Segment.id)
     platform_campaigns: Mapped[list[PlatformCampaign]] = relationship(

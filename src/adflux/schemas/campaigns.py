@@ -102,8 +102,11 @@ class CampaignSchema(FastDumpSchema):
     start_date = fields.Date()
     end_date = fields.Date(allow_none=True)
     segment_ids = fields.Method("_segment_ids", dump_only=True)
-    owner_id = fields.Method(
-        "_owner_id", dump_only=True, metadata={"description": "Who is told when it needs attention"}
+    owner_id = fields.Int(
+        attribute="effective_owner_id",
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "Who is told when it needs attention (the creator unless changed)"},
     )
     platform_campaigns = fields.List(fields.Nested(PlatformCampaignSchema))
     created_at = fields.DateTime()
@@ -111,11 +114,6 @@ class CampaignSchema(FastDumpSchema):
 
     def _segment_ids(self, campaign: Any) -> list[int]:
         return [s.id for s in campaign.segments]
-
-    def _owner_id(self, campaign: Any) -> int | None:
-        # The owner set, else whoever created it (services.campaigns.owners.owner_id_of).
-        owner = getattr(campaign, "owner_id", None)
-        return owner if owner is not None else getattr(campaign, "created_by_id", None)
 
 
 class CampaignSummarySchema(CampaignSchema):

@@ -14,7 +14,7 @@ OWNER_ROLES = ("manager", "admin")
 
 def owner_id_of(campaign: Campaign) -> int | None:
     """The owner's user id: the one set, else whoever created the campaign."""
-    return campaign.owner_id if campaign.owner_id is not None else campaign.created_by_id
+    return campaign.effective_owner_id
 
 
 def owner_of(campaign: Campaign) -> User | None:
