@@ -23,7 +23,7 @@ PACKAGE = SRC / "adflux"
 FACES = {"api", "cli", "web", "tasks"}
 ENGINES = {"ml", "platforms", "simulation", "feeds", "optimization"}
 # Shared bottom pieces any layer may take (no Flask app state, no services).
-BOTTOM = {"constants", "kpis", "_lazy"}
+BOTTOM = {"constants", "kpis", "_lazy", "catalogue"}
 FACE_DEPENDENCIES = BOTTOM | {
     "services",
     "schemas",
@@ -38,6 +38,8 @@ ALLOWED: dict[str, set[str]] = {
     "constants": set(),
     "kpis": set(),
     "_lazy": set(),
+    # The one message catalogue (gettext): every face and service speaks through it.
+    "catalogue": set(),
     "pool": set(),
     "settings": {"constants"},
     "error_responses": set(),

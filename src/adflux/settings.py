@@ -169,6 +169,13 @@ class Settings:
     # Which severities go to which channel (comma-separated): SMS wakes people, so critical only.
     alert_sms_severities: str = "critical"
     alert_email_severities: str = "critical,warning,info"
+    # Campaign owners are told (e-mail to the owner, and this Slack incoming webhook) when a
+    # campaign needs them: publish failed, paused by a rule, budget spent, job closed.
+    slack_webhook_url: str | None = None
+    owner_notifications: bool = True
+    # The weekly report, e-mailed to every active manager (and these extra addresses) by beat.
+    weekly_report_cron: str = "0 13 * * 1"  # Mondays 08:00 in Bogotá (13:00 UTC)
+    weekly_report_to: str = ""  # comma-separated extra addresses
     # Fewer live instances than this opens an alert (web processes; workers consuming each queue).
     alert_min_web_processes: int = 1
     alert_min_workers_per_queue: int = 1

@@ -101,4 +101,4 @@ def test_roles_validation_and_empty_state(client_as: Callable[..., FlaskClient],
     too_few = manager.post("/api/v1/segmentation/train", json={})
     assert too_few.status_code == 202
     run = manager.get(too_few.json["status_url"]).json
-    assert run["status"] == "failed" and "candidates" in run["error"]
+    assert run["status"] == "failed" and "candidatos" in run["error"]

@@ -68,7 +68,7 @@ def test_segments_of_a_retired_model_are_refused(client, app_ctx):
     old = make_segments(1, status="retired", version=1)
     make_segments(1, status="active", version=2)
     response = _create(client, job.id, segment_ids=[old[0].id])
-    assert response.status_code == 422 and "active" in response.get_json()["message"]
+    assert response.status_code == 422 and "activo" in response.get_json()["message"]
 
 
 def test_publish_creates_one_tree_per_platform_and_goes_active(client, app_ctx, sandbox):

@@ -111,7 +111,7 @@ def test_add_list_run_and_remove_a_feed(cli, tmp_path: Path) -> None:  # type: i
     assert removed.exit_code == 0 and "eliminado" in removed.output
     assert _json(cli, "feeds", "list") == []
     assert _json(cli, "view-jobs")["total"] == 2  # its openings stay
-    assert "does not exist" in _one_line_error(cli("feeds", "run", str(feed["id"])))
+    assert "no existe" in _one_line_error(cli("feeds", "run", str(feed["id"])))
 
 
 def test_bad_feeds_are_one_line_errors(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -125,7 +125,7 @@ def test_bad_feeds_are_one_line_errors(cli, tmp_path: Path) -> None:  # type: ig
     no_pair = cli("feeds", "add", "--name", "Malo", "--location", path, "--map", "title")
     assert "campo=nombre_en_el_feed" in _one_line_error(no_pair)
     assert _json(cli, "feeds", "list") == []
-    assert "does not exist" in _one_line_error(cli("feeds", "remove", "99"))
+    assert "no existe" in _one_line_error(cli("feeds", "remove", "99"))
     off = _json(cli, "feeds", "add", "--name", "Apagado", "--location", path, "--disabled", "--format", "xml")
     assert off["enabled"] is False and "no" in cli("feeds", "list").output
 
@@ -221,7 +221,7 @@ def test_playbooks_add_list_test_enable_disable_remove(cli, tmp_path: Path) -> N
 
     assert "eliminado" in cli("playbooks", "remove", str(rest["id"])).output
     assert [p["name"] for p in _json(cli, "playbooks", "list")] == ["Salud Bogotá"]
-    assert "does not exist" in _one_line_error(cli("playbooks", "enable", str(rest["id"])))
+    assert "no existe" in _one_line_error(cli("playbooks", "enable", str(rest["id"])))
 
 
 def test_bad_playbooks_are_one_line_errors(cli) -> None:  # type: ignore[no-untyped-def]
@@ -231,7 +231,7 @@ def test_bad_playbooks_are_one_line_errors(cli) -> None:  # type: ignore[no-unty
     formula = cli(*base, "--budget-formula", "salario * 2")
     assert "unknown name 'salario'" in _one_line_error(formula)
     nothing_computes = cli(*base, "--budget-formula", "salary_max - salary_max")
-    assert "budget formula" in _one_line_error(nothing_computes)
+    assert "fórmula del presupuesto" in _one_line_error(nothing_computes)
     assert "--budget" in _one_line_error(cli(*base))
     both = cli(*base, "--budget", "500000", "--budget-formula", "salary")
     assert "--budget" in _one_line_error(both)
@@ -277,5 +277,5 @@ def test_approvals_list_reject_and_approve(cli, tmp_path: Path, sandbox: Sandbox
     campaign = _json(cli, "campaign", "show", str(second))
     assert (campaign["status"], campaign["approval_status"]) == ("active", "approved")
     assert campaign["platform_campaigns"][0]["external_campaign_id"]
-    assert "not awaiting approval" in _one_line_error(cli("approvals", "approve", str(second)))
+    assert "no está esperando aprobación" in _one_line_error(cli("approvals", "approve", str(second)))
     assert [c["id"] for c in _json(cli, "approvals")["items"]] == [pending["items"][2]["id"]]

@@ -26,7 +26,7 @@ def test_view_jobs_json_is_machine_readable(cli, app_ctx):
 def test_view_candidates_with_unknown_segment_is_a_one_line_error(cli):
     result = cli("view-candidates", "--segment-id", "77")
     assert result.exit_code != 0
-    assert result.output.strip() == "Error: Segment 77 does not exist"
+    assert result.output.strip() == "Error: El segmento 77 no existe"
 
 
 def test_view_candidates_lists_them(cli, app_ctx):
@@ -60,7 +60,7 @@ def test_import_of_a_broken_file_is_a_one_line_error(cli, tmp_path):
 def test_remote_api_that_is_down_is_a_one_line_error(cli):
     result = cli("--api-url", "http://127.0.0.1:9", "view-jobs")
     assert result.exit_code == 1
-    assert result.output.startswith("Error: Cannot reach the AdFlux API")
+    assert result.output.startswith("Error: No se puede conectar con la API de AdFlux")
 
 
 def test_campaign_tables_name_statuses_in_spanish_and_json_keeps_the_codes(cli, app_ctx):

@@ -29,7 +29,7 @@ def test_train_view_list_activate_and_drift_from_the_command_line(cli, app: Flas
     rolled = cli("models", "activate", "1")
     assert rolled.exit_code == 0 and "Modelo v1 activo" in rolled.output
     again = cli("models", "activate", "1")
-    assert again.exit_code == 1 and "already active" in again.output
+    assert again.exit_code == 1 and "ya está activa" in again.output
 
     drift = cli("drift", "--refresh")
     assert drift.exit_code == 0 and "PSI por variable" in drift.output
@@ -46,7 +46,7 @@ def test_train_view_list_activate_and_drift_from_the_command_line(cli, app: Flas
 def test_train_segments_reports_a_failed_training(cli, app: Flask) -> None:  # type: ignore[no-untyped-def]
     result = cli("train-segments")
     assert result.exit_code == 1
-    assert "training failed" in result.output and "candidates" in result.output
+    assert "training failed" in result.output and "candidatos" in result.output
 
 
 def test_seed_takes_a_persona_mix_and_refuses_a_bad_one(cli, app: Flask) -> None:  # type: ignore[no-untyped-def]

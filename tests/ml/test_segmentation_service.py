@@ -190,13 +190,13 @@ def test_drift_is_recorded_on_the_active_model_for_alerting(seeded: Flask) -> No
 
 
 def test_training_needs_enough_candidates_and_one_trainer_at_a_time(app_ctx: Flask) -> None:
-    with pytest.raises(ValidationFailed, match="at least"):
+    with pytest.raises(ValidationFailed, match="al menos"):
         segmentation.train_segmentation()
-    with pytest.raises(ValidationFailed, match="k range"):
+    with pytest.raises(ValidationFailed, match="rango de k"):
         segmentation.train_segmentation(k_min=5, k_max=3)
     with try_lock("training", 1) as held:
         assert held
-        with pytest.raises(Conflict, match="already running"):
+        with pytest.raises(Conflict, match="Ya hay un entrenamiento"):
             segmentation.train_segmentation()
 
 
@@ -220,7 +220,7 @@ def test_activation_waits_for_a_running_training(seeded: Flask) -> None:
     segmentation.train_segmentation(k_min=3, k_max=3, force=True)
     with try_lock("training", 1) as held:
         assert held
-        with pytest.raises(Conflict, match="training is running"):
+        with pytest.raises(Conflict, match="entrenamiento de segmentación en curso"):
             segmentation.activate_model(version=1)
 
 

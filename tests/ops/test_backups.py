@@ -186,7 +186,7 @@ def test_restore_refuses_a_database_with_data_unless_forced(tmp_path):
         make_model()
         info = backups.create_backup()
         make_model()  # a change after the backup
-        with pytest.raises(Conflict, match="not empty"):
+        with pytest.raises(Conflict, match="no está vacía"):
             backups.restore_backup(path=info.path)
         result = backups.restore_backup(path=info.path, force=True)
         assert result.replaced_rows == 2 and result.tables["segmentation_models"] == 1
@@ -200,7 +200,7 @@ def test_a_tampered_backup_is_refused(tmp_path):
         info = backups.create_backup()
         with open(info.path, "ab") as handle:
             handle.write(b"tampered")
-        with pytest.raises(ValidationFailed, match="checksum"):
+        with pytest.raises(ValidationFailed, match="suma de verificación"):
             backups.restore_backup(path=info.path, force=True)
         db.engine.dispose()
 
@@ -253,7 +253,7 @@ def test_cli_backup_list_and_restore(tmp_path, monkeypatch):
     listed = run("db", "backups")
     assert path.name[:20] in listed.output
     refused = run("db", "restore", str(path))
-    assert refused.exit_code == 1 and "not empty" in refused.output and "--force" in refused.output
+    assert refused.exit_code == 1 and "no está vacía" in refused.output and "--force" in refused.output
     restored = run("db", "restore", str(path), "--force")
     assert restored.exit_code == 0 and "Restored" in restored.output
     with app.app_context():

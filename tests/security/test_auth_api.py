@@ -64,7 +64,7 @@ def test_a_revoked_token_stops_working_at_once(client, anon_client, app):
         token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == user_id))
     assert client.delete(f"/api/v1/tokens/{token_id}").status_code == 204
     refused = anon_client.get("/api/v1/jobs", headers=_bearer(token))
-    assert refused.status_code == 401 and "revoked" in refused.get_json()["message"]
+    assert refused.status_code == 401 and "revocado" in refused.get_json()["message"]
 
 
 def test_an_expired_token_is_refused(anon_client, app):
@@ -74,7 +74,7 @@ def test_an_expired_token_is_refused(anon_client, app):
         row.expires_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
     response = anon_client.get("/api/v1/jobs", headers=_bearer(token))
-    assert response.status_code == 401 and "expired" in response.get_json()["message"]
+    assert response.status_code == 401 and "venció" in response.get_json()["message"]
 
 
 def test_deactivating_a_user_disables_their_tokens(client, anon_client, app):

@@ -109,7 +109,7 @@ def test_tokens_create_list_revoke_and_use_remotely(cli, server_url):
 
     assert cli("tokens", "revoke", str(items[0]["id"])).exit_code == 0
     refused = cli("--api-url", server_url, "--token", token, "view-jobs")
-    assert refused.exit_code == 1 and refused.output.startswith("Error: This API token has been revoked")
+    assert refused.exit_code == 1 and refused.output.startswith("Error: Este token de API fue revocado")
 
 
 def test_the_remote_cli_without_a_token_is_refused(cli, server_url):

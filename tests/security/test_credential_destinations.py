@@ -189,7 +189,7 @@ def test_an_old_row_pointing_elsewhere_gets_no_credentials_in_production(setting
             )
         )
         db.session.commit()
-        with pytest.raises(ServiceUnavailable, match="not the official meta API"):
+        with pytest.raises(ServiceUnavailable, match="no a la API oficial de meta"):
             platform_access.account_for("meta")
         db.session.remove()
     assert listener.seen == []

@@ -93,7 +93,7 @@ def test_a_change_made_elsewhere_is_seen_within_the_cache_lifetime(anon_client, 
     # ...and refused once it has ended.
     clock.advance(0.2)
     refused = anon_client.get("/api/v1/me", headers=_bearer(token))
-    assert refused.status_code == 401 and "revoked" in refused.get_json()["message"]
+    assert refused.status_code == 401 and "revocado" in refused.get_json()["message"]
 
 
 def test_a_role_change_in_this_process_applies_at_once(anon_client, app, clock):
@@ -128,7 +128,7 @@ def test_a_cached_token_stops_working_when_it_expires(anon_client, app, clock, m
     assert anon_client.get("/api/v1/me", headers=_bearer(token)).status_code == 200
     clock.advance(40)  # 70 s: past the token's 60, far short of the cache's 3,600
     refused = anon_client.get("/api/v1/me", headers=_bearer(token))
-    assert refused.status_code == 401 and "expired" in refused.get_json()["message"]
+    assert refused.status_code == 401 and "venció" in refused.get_json()["message"]
 
 
 def test_invalid_tokens_are_not_cached(anon_client, app, clock):

@@ -51,7 +51,7 @@ def test_a_click_is_recorded_with_the_platform_click_id_and_redirected(
 def test_an_unknown_link_is_a_404(anon_client: FlaskClient, tracking_app: Flask) -> None:
     response = anon_client.get("/r/nope1234")
     assert response.status_code == 404
-    assert response.get_json()["message"] == "Unknown tracking link"
+    assert response.get_json()["message"] == "Enlace de seguimiento desconocido"
 
 
 def test_clicks_during_a_database_failure_are_buffered_then_written(
@@ -150,7 +150,7 @@ def test_unsigned_wrongly_signed_stale_and_replayed_postbacks_are_401(
     first = anon_client.post("/api/v1/tracking/postbacks", data=raw, headers={signatures.HEADER: header})
     replay = anon_client.post("/api/v1/tracking/postbacks", data=raw, headers={signatures.HEADER: header})
     assert first.status_code == 200 and replay.status_code == 401
-    assert "replay" in replay.get_json()["message"]
+    assert "repetición" in replay.get_json()["message"]
     with tracking_app.app_context():
         assert _count(ApplicationEvent) == 1
 

@@ -16,13 +16,14 @@ from adflux.schemas.campaign_changes import CampaignChangeResultSchema, Campaign
 from adflux.schemas.campaigns import (
     CampaignCreateSchema,
     CampaignListArgsSchema,
+    CampaignOwnerSchema,
     CampaignPageSchema,
     CampaignSchema,
     PreviewSchema,
 )
 from adflux.schemas.common import ApiErrorSchema, TaskAcceptedSchema
 from adflux.services import campaigns as campaigns_service
-from adflux.services.campaigns import changes, segment_changes
+from adflux.services.campaigns import changes, owners, segment_changes
 
 URL_PREFIX = "/campaigns"
 
@@ -126,6 +127,18 @@ class CampaignRetry(MethodView):
     def post(self, campaign_id: int) -> Any:
         """Republish only the platforms that failed."""
         return accepted(campaigns_service.retry_failed(campaign_id=campaign_id))
+
+
+@blp.route("/<int:campaign_id>/owner")
+class CampaignOwner(MethodView):
+    @requires("manager")
+    @blp.arguments(CampaignOwnerSchema())
+    @blp.response(200, CampaignSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema, description="Unknown campaign or user")
+    @blp.alt_response(422, schema=ApiErrorSchema, description="Not an active manager or admin")
+    def put(self, data: dict[str, Any], campaign_id: int) -> Any:
+        """Give the campaign to another owner (told when it fails, pauses, spends out or its job closes)."""
+        return owners.set_owner(campaign_id=campaign_id, owner=data["owner"])
 
 
 @blp.route("/<int:campaign_id>/pause")

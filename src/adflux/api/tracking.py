@@ -115,8 +115,8 @@ def init_redirect(app: Flask) -> None:
             target = clicks.record_click(
                 code=code, args=request.args, address=address, user_agent=request.user_agent.string
             )
-        except NotFound:
-            return error_response(404, "Unknown tracking link")
+        except NotFound as error:
+            return error_response(404, error.message)
         except ServiceUnavailable as error:
             return error_response(503, error.message)
         response = redirect(target, 302)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ import click
 from flask import Flask
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
+from adflux.catalogue import LOCALE_ALIASES, normalise_locale
+from adflux.catalogue import gettext as _
 from adflux.cli.client import ApiClient, ApiError
 from adflux.services.errors import DomainError
 from adflux.settings import Settings, SettingsError
@@ -78,20 +81,29 @@ class AdfluxGroup(click.Group):
         except DomainError as exc:
             raise click.ClickException(exc.message) from None
         except SettingsError as exc:
-            raise click.ClickException(f"configuration: {exc}") from None
+            raise click.ClickException(_("configuration: %(error)s", error=exc)) from None
         except DatabaseUnavailable as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise click.ClickException(f"database unavailable: {reason}") from None
+            raise click.ClickException(_("database unavailable: %(reason)s", reason=reason)) from None
 
 
 @click.group(cls=AdfluxGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--api-url", envvar="ADFLUX_API_URL", help="Use a remote AdFlux server instead of in-process.")
 @click.option("--token", envvar="ADFLUX_API_TOKEN", help="API token for the server.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of tables.")
+@click.option(
+    "--lang",
+    envvar="ADFLUX_LANG",
+    type=click.Choice(sorted(LOCALE_ALIASES), case_sensitive=False),
+    help="Language of messages: es (Spanish, the default) or en.",
+)
 @click.version_option(package_name="adflux")
 @click.pass_context
-def main(ctx: click.Context, api_url: str | None, token: str | None, as_json: bool) -> None:
+def main(ctx: click.Context, api_url: str | None, token: str | None, as_json: bool, lang: str | None) -> None:
     """AdFlux: advertise job openings on Meta, Google Ads, X, TikTok and Snapchat."""
+    if lang:
+        # One setting for every message: the catalogue, and the API through Accept-Language.
+        os.environ["ADFLUX_LANG"] = normalise_locale(lang) or "es_CO"
     if isinstance(ctx.obj, CliContext):  # tests hand in a context bound to their app
         ctx.obj.api_url, ctx.obj.token, ctx.obj.as_json = api_url, token, as_json
     else:

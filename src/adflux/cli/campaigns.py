@@ -217,6 +217,16 @@ def preview(cli: CliContext, campaign_id: int) -> None:
                     )
 
 
+@campaign_group.command("set-owner")
+@click.argument("campaign_id", type=click.IntRange(min=1))
+@click.argument("owner")
+@pass_cli
+def set_owner(cli: CliContext, campaign_id: int, owner: str) -> None:
+    """Give a campaign to a manager (user id or e-mail), who is told when it needs attention."""
+    campaign = cli.client.put(f"/campaigns/{campaign_id}/owner", json={"owner": owner})
+    print_json(campaign) if cli.as_json else show_campaign(campaign)
+
+
 def _simple_action(name: str, verb: str) -> None:
     @campaign_group.command(name)
     @click.argument("campaign_id", type=click.IntRange(min=1))

@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 from flask import Flask
 
+from adflux.catalogue import current_locale
+from adflux.catalogue import gettext as _
 from adflux.constants import LOCAL_ADMIN_ENVIRON_KEY
 
 
@@ -34,7 +36,11 @@ def _field_problems(errors: Any, where: str = "") -> list[str]:
     if isinstance(errors, dict):
         found: list[str] = []
         for key, value in errors.items():
-            name = f"item {int(key) + 1}" if str(key).isdigit() else ("" if key == "_schema" else str(key))
+            name = (
+                _("item %(n)s", n=int(key) + 1)
+                if str(key).isdigit()
+                else ("" if key == "_schema" else str(key))
+            )
             found.extend(_field_problems(value, ", ".join(part for part in (where, name) if part)))
         return found
     if isinstance(errors, list):
@@ -71,7 +77,9 @@ class ApiClient:
     def __init__(
         self, *, app: Flask | None = None, base_url: str | None = None, token: str | None = None
     ) -> None:
-        headers = {"Accept": "application/json", "User-Agent": "adflux-cli"}
+        # The API answers in the CLI's language (ADFLUX_LANG / --lang): its messages come back ready.
+        language = "en" if current_locale() == "en" else "es-CO, es;q=0.9"
+        headers = {"Accept": "application/json", "User-Agent": "adflux-cli", "Accept-Language": language}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if base_url:
@@ -88,7 +96,7 @@ class ApiClient:
         try:
             response = self._http.request(method, f"/api/v1{path}", **kwargs)
         except httpx.HTTPError as exc:
-            raise ApiError(0, "unreachable", f"Cannot reach the AdFlux API: {exc}") from exc
+            raise ApiError(0, "unreachable", _("Cannot reach the AdFlux API: %(error)s", error=exc)) from exc
         if response.status_code >= 400:
             try:
                 body = response.json()
@@ -114,6 +122,9 @@ class ApiClient:
 
     def patch(self, path: str, json: Any = None) -> Any:
         return self.request("PATCH", path, json=json)
+
+    def put(self, path: str, json: Any = None) -> Any:
+        return self.request("PUT", path, json=json)
 
     def upload(self, path: str, file: Path, *, fmt: str | None = None) -> Any:
         with file.open("rb") as handle:

@@ -8,6 +8,7 @@ from adflux.models.jobs import JobOpening
 from adflux.models.metrics import CampaignMetricDaily, DailyMetricTotal, MetricDaily, SegmentMetricDaily
 from adflux.models.ops import Alert, AuditEvent, Feedback, RequestStat, TaskRun
 from adflux.models.optimization import CampaignPacing, OptimizationDecision, Rule
+from adflux.models.owner_notifications import OwnerNotification
 from adflux.models.platforms import MediaUpload, PlatformAccount, PlatformObject
 from adflux.models.segmentation import CandidateSegment, Segment, SegmentationModel
 from adflux.models.text_folding import folded
@@ -40,6 +41,7 @@ __all__ = [
     "MediaUpload",
     "MetricDaily",
     "OptimizationDecision",
+    "OwnerNotification",
     "PlatformAccount",
     "PlatformCampaign",
     "PlatformObject",

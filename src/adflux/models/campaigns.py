@@ -53,6 +53,8 @@ class Campaign(TimestampMixin, Model):
     # retry finishes. None when every platform is where the campaign's status says.
     pending_action: Mapped[str | None] = mapped_column(String(20))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Who answers for it and is told when it needs attention (None: whoever created it).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Made by a playbook from the job feed (None: by hand).
     playbook_id: Mapped[int | None] = mapped_column(ForeignKey("playbooks.id", ondelete="SET NULL"))
     # pending | approved | rejected (None: no approval asked); the note says why it was rejected.
@@ -60,6 +62,11 @@ class Campaign(TimestampMixin, Model):
     approval_note: Mapped[str | None] = mapped_column(String(500))
     # Set when automation paused it because its job closed (a reopened job resumes only these).
     automation_hold: Mapped[str | None] = mapped_column(String(20))
+
+    @property
+    def effective_owner_id(self) -> int | None:
+        """The owner set, else whoever created the campaign."""
+        return self.owner_id if self.owner_id is not None else self.created_by_id
 
     job: Mapped[JobOpening] = relationship()
     segments: Mapped[list[Segment]] = relationship(secondary=campaign_segments, order_by=Segment.id)

@@ -102,6 +102,12 @@ class CampaignSchema(FastDumpSchema):
     start_date = fields.Date()
     end_date = fields.Date(allow_none=True)
     segment_ids = fields.Method("_segment_ids", dump_only=True)
+    owner_id = fields.Int(
+        attribute="effective_owner_id",
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "Who is told when it needs attention (the creator unless changed)"},
+    )
     platform_campaigns = fields.List(fields.Nested(PlatformCampaignSchema))
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -113,6 +119,14 @@ class CampaignSchema(FastDumpSchema):
 class CampaignSummarySchema(CampaignSchema):
     class Meta:
         exclude = ("segment_ids",)
+
+
+class CampaignOwnerSchema(Schema):
+    owner = fields.Str(
+        required=True,
+        validate=validate.Length(min=1, max=254),
+        metadata={"description": "The new owner: a manager's or admin's user id or e-mail"},
+    )
 
 
 class CampaignListArgsSchema(PageArgsSchema):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.models import Campaign, TaskRun
 from adflux.services import audit
@@ -23,9 +24,11 @@ def list_pending(*, page: int = 1, page_size: int = 20) -> Page[Campaign]:
 def _pending(campaign_id: int) -> Campaign:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound(f"Campaign {campaign_id} does not exist")
+        raise NotFound(_("Campaign %(campaign_id)s does not exist", campaign_id=campaign_id))
     if campaign.approval_status != "pending":
-        raise InvalidTransition(f"Campaign {campaign_id} is not awaiting approval")
+        raise InvalidTransition(
+            _("Campaign %(campaign_id)s is not awaiting approval", campaign_id=campaign_id)
+        )
     return campaign
 
 
@@ -60,7 +63,7 @@ def reject(*, campaign_id: int, reason: str) -> Campaign:
     reason = (reason or "").strip()
     if not 3 <= len(reason) <= 500:
         raise ValidationFailed(
-            "Say why the campaign is rejected (3 to 500 characters)", errors={"reason": ["required"]}
+            _("Say why the campaign is rejected (3 to 500 characters)"), errors={"reason": ["required"]}
         )
     campaign = _pending(campaign_id)
     campaign.approval_status, campaign.approval_note = "rejected", reason

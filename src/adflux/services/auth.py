@@ -18,6 +18,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from adflux.catalogue import gettext as _
 from adflux.constants import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, MIN_PASSWORD_LENGTH, ROLES, TOKEN_SCHEME
 from adflux.extensions import db
 from adflux.models import ApiToken, User
@@ -99,11 +100,13 @@ def check_password_strength(password: str) -> None:
     """Refuse passwords too short or too long to be reasonable."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
-            "The password is too short",
+            _("The password is too short"),
             errors={"password": [f"Use at least {MIN_PASSWORD_LENGTH} characters."]},
         )
     if len(password) > 256:
-        raise ValidationFailed("The password is too long", errors={"password": ["256 characters at most."]})
+        raise ValidationFailed(
+            _("The password is too long"), errors={"password": ["256 characters at most."]}
+        )
 
 
 def end_sessions(user: User) -> None:
@@ -142,7 +145,7 @@ def get_user(*, user_id: int) -> User:
     """One user, or NotFound."""
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound(f"User {user_id} does not exist")
+        raise NotFound(_("User %(user_id)s does not exist", user_id=user_id))
     return user
 
 
@@ -151,7 +154,7 @@ def create_user(*, email: str, role: str = "viewer", name: str = "", password: s
     _check_role(role)
     email = normalise_email(email)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict(f"A user with e-mail {email} already exists")
+        raise Conflict(_("A user with e-mail %(email)s already exists", email=email))
     if password is not None:
         check_password_strength(password)
     user = User(
@@ -179,9 +182,9 @@ def update_user(*, user_id: int, changes: dict[str, Any], actor: Principal | Non
         _check_role(changes["role"])
     demoted = changes.get("role", user.role) != "admin" or changes.get("active", user.active) is False
     if user.role == "admin" and user.active and demoted and _active_admins() <= 1:
-        raise Conflict("This is the last active admin; make another admin first")
+        raise Conflict(_("This is the last active admin; make another admin first"))
     if actor is not None and actor.id == user.id and changes.get("active") is False:
-        raise Conflict("You cannot deactivate yourself")
+        raise Conflict(_("You cannot deactivate yourself"))
     ends_sessions = any(
         name in changes and changes[name] != getattr(user, name) for name in ("role", "active")
     )
@@ -237,14 +240,14 @@ def issue_token(
 ) -> IssuedToken:
     """Create a token for `user_id`; only admins may create tokens for someone else."""
     if actor is not None and not actor.is_admin and actor.id != user_id:
-        raise PermissionDenied("You may only create tokens for yourself")
+        raise PermissionDenied(_("You may only create tokens for yourself"))
     user = get_user(user_id=user_id)
     if not user.active:
-        raise Conflict(f"User {user_id} is deactivated")
+        raise Conflict(_("User %(user_id)s is deactivated", user_id=user_id))
     days = DEFAULT_TOKEN_DAYS if expires_in_days is None else expires_in_days
     if not 1 <= days <= MAX_TOKEN_DAYS:
         raise ValidationFailed(
-            "Invalid expiry", errors={"expires_in_days": [f"Between 1 and {MAX_TOKEN_DAYS} days."]}
+            _("Invalid expiry"), errors={"expires_in_days": [f"Between 1 and {MAX_TOKEN_DAYS} days."]}
         )
     prefix = secrets.token_hex(4)
     secret = f"{TOKEN_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
@@ -293,7 +296,7 @@ def revoke_token(*, token_id: int, actor: Principal) -> ApiToken:
     """Revoke a token at once; others' tokens look like missing ones to non-admins."""
     token = db.session.get(ApiToken, token_id)
     if token is None or (not actor.is_admin and token.user_id != actor.id):
-        raise NotFound(f"Token {token_id} does not exist")
+        raise NotFound(_("Token %(token_id)s does not exist", token_id=token_id))
     if token.revoked_at is not None:
         return token
     before = audit.snapshot(token, TOKEN_AUDIT_FIELDS)
@@ -368,7 +371,7 @@ event.listen(Session, "after_rollback", _on_rollback)
 def authenticate_token(*, token: str) -> Principal:
     """The principal behind a bearer token, or Unauthenticated."""
     if not token.startswith(f"{TOKEN_SCHEME}_") or len(token) > 200:
-        raise Unauthenticated("Invalid API token")
+        raise Unauthenticated(_("Invalid API token"))
     token_hash = hash_token(token)
     cached = _token_cache.get(token_hash)
     if cached is not None:
@@ -379,15 +382,15 @@ def authenticate_token(*, token: str) -> Principal:
         .where(ApiToken.token_hash == token_hash)
     ).first()
     if row is None:
-        raise Unauthenticated("Invalid API token")
+        raise Unauthenticated(_("Invalid API token"))
     api_token, user = row
     now = utcnow()
     if api_token.revoked_at is not None:
-        raise Unauthenticated("This API token has been revoked")
+        raise Unauthenticated(_("This API token has been revoked"))
     if api_token.expires_at is not None and api_token.expires_at <= now:
-        raise Unauthenticated("This API token has expired")
+        raise Unauthenticated(_("This API token has expired"))
     if not user.active:
-        raise Unauthenticated("This user is deactivated")
+        raise Unauthenticated(_("This user is deactivated"))
     principal = principal_for(user, auth="token", token_id=api_token.id)
     expires_at = api_token.expires_at
     _touch(api_token, now)

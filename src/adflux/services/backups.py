@@ -25,6 +25,7 @@ from sqlalchemy import func, inspect, select, table, text
 from sqlalchemy.engine import URL
 
 from adflux import __version__
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.monitoring.logs import redact_text
 from adflux.services.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
@@ -88,7 +89,7 @@ def backup_dir(settings: Settings | None = None) -> Path:
 def _dialect() -> str:
     name = db.engine.dialect.name
     if name not in SUFFIXES:
-        raise ValidationFailed(f"Backups support SQLite and PostgreSQL, not {name}")
+        raise ValidationFailed(_("Backups support SQLite and PostgreSQL, not %(name)s", name=name))
     return name
 
 
@@ -166,7 +167,7 @@ def create_backup(*, label: str | None = None, apply_retention_policy: bool = Tr
 def _sqlite_path() -> Path:
     database = db.engine.url.database
     if not database or database == ":memory:":
-        raise ValidationFailed("An in-memory SQLite database cannot be backed up")
+        raise ValidationFailed(_("An in-memory SQLite database cannot be backed up"))
     return Path(database)
 
 
@@ -178,7 +179,7 @@ def _sqlite_backup(source: Path, target: Path) -> None:
         src.backup(dst)
         check = dst.execute("PRAGMA integrity_check").fetchone()[0]
         if check != "ok":
-            raise ServiceUnavailable(f"The backup copy failed its integrity check: {check}")
+            raise ServiceUnavailable(_("The backup copy failed its integrity check: %(check)s", check=check))
     finally:
         dst.close()
         src.close()
@@ -216,8 +217,11 @@ def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
         raise ServiceUnavailable(
-            f"{name} is not installed; install the PostgreSQL client (apt-get install postgresql-client) "
-            "matching the server's major version"
+            _(
+                "%(name)s is not installed; install the PostgreSQL client (apt-get "
+                "install postgresql-client) matching the server's major version",
+                name=name,
+            )
         )
     return path
 
@@ -226,10 +230,18 @@ def _run(args: list[str], env: dict[str, str]) -> None:
     try:
         completed = subprocess.run(args, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
     except subprocess.TimeoutExpired as exc:
-        raise ServiceUnavailable(f"{Path(args[0]).name} did not finish in {COMMAND_TIMEOUT} s") from exc
+        raise ServiceUnavailable(
+            _(
+                "%(name)s did not finish in %(command_timeout)s s",
+                name=Path(args[0]).name,
+                command_timeout=COMMAND_TIMEOUT,
+            )
+        ) from exc
     if completed.returncode != 0:
         message = redact_text(completed.stderr.strip() or f"exit status {completed.returncode}")
-        raise ServiceUnavailable(f"{Path(args[0]).name} failed: {message[:1000]}")
+        raise ServiceUnavailable(
+            _("%(name)s failed: %(value)s", name=Path(args[0]).name, value=message[:1000])
+        )
 
 
 def _pg_dump(url: URL, target: Path) -> None:
@@ -274,7 +286,7 @@ def _write_sidecar(path: Path, info: BackupInfo) -> None:
 def read_backup(path: Path) -> BackupInfo:
     """A backup's description from its sidecar (or from the file itself when there is none)."""
     if not path.is_file():
-        raise NotFound(f"No backup file at {path}")
+        raise NotFound(_("No backup file at %(path)s", path=path))
     sidecar = _sidecar(path)
     if sidecar.is_file():
         data = json.loads(sidecar.read_text(encoding="utf-8"))
@@ -299,7 +311,9 @@ def _sniff(path: Path) -> str:
         return "sqlite"
     if head.startswith(PGDUMP_MAGIC):
         return "postgresql"
-    raise ValidationFailed(f"{path.name} is neither a SQLite database nor a pg_dump custom-format archive")
+    raise ValidationFailed(
+        _("%(name)s is neither a SQLite database nor a pg_dump custom-format archive", name=path.name)
+    )
 
 
 def list_backups(settings: Settings | None = None) -> list[BackupInfo]:
@@ -342,15 +356,28 @@ def restore_backup(*, path: str, force: bool = False) -> RestoreResult:
     kind = _sniff(file)
     dialect = _dialect()
     if kind != dialect:
-        raise ValidationFailed(f"{file.name} is a {kind} backup; this database is {dialect}")
+        raise ValidationFailed(
+            _(
+                "%(name)s is a %(kind)s backup; this database is %(dialect)s",
+                name=file.name,
+                kind=kind,
+                dialect=dialect,
+            )
+        )
     if info.sha256 and _sha256(file) != info.sha256:
-        raise ValidationFailed(f"{file.name} does not match the checksum recorded when it was made")
+        raise ValidationFailed(
+            _("%(name)s does not match the checksum recorded when it was made", name=file.name)
+        )
     before = table_row_counts()
     rows = _data_rows(before)
     if rows and not force:
         raise Conflict(
-            f"The database is not empty ({rows} rows in {sum(1 for n in before.values() if n)} tables); "
-            "restoring would overwrite it. Back it up first, then restore with --force."
+            _(
+                "The database is not empty (%(rows)s rows in %(value)s tables); restoring would "
+                "overwrite it. Back it up first, then restore with --force.",
+                rows=rows,
+                value=sum(1 for n in before.values() if n),
+            )
         )
     # Nothing may hold a connection (or a cached schema) into the database being replaced.
     db.session.remove()

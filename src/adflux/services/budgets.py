@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from adflux.catalogue import gettext as _
 from adflux.services.errors import ValidationFailed
 
 
 def split_budget(total: int, weights: Sequence[float]) -> list[int]:
     """Split `total` pesos by `weights` with the largest-remainder method; parts sum to `total`."""
     if total < 0:
-        raise ValidationFailed("A budget cannot be negative")
+        raise ValidationFailed(_("A budget cannot be negative"))
     if not weights or any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise ValidationFailed("Budget weights must be non-negative and not all zero")
+        raise ValidationFailed(_("Budget weights must be non-negative and not all zero"))
     scale = sum(weights)
     exact = [total * w / scale for w in weights]
     parts = [int(x) for x in exact]

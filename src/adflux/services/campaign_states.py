@@ -11,6 +11,7 @@ an action that reaches only some platforms ──▶ partially_paused | partiall
 
 from __future__ import annotations
 
+from adflux.catalogue import gettext as _
 from adflux.services.errors import InvalidTransition
 
 # An action that reached only some platforms leaves the campaign in its partial status.
@@ -82,7 +83,14 @@ def check_transition(current: str, target: str, *, campaign_id: int | None = Non
     """Raise InvalidTransition (409) unless `current` → `target` is allowed."""
     if not can_transition(current, target):
         subject = f"Campaign {campaign_id}" if campaign_id is not None else "The campaign"
-        raise InvalidTransition(f"{subject} cannot go from {current} to {target}")
+        raise InvalidTransition(
+            _(
+                "%(subject)s cannot go from %(current)s to %(target)s",
+                subject=subject,
+                current=current,
+                target=target,
+            )
+        )
 
 
 def check_action(action: str, current: str, *, campaign_id: int | None = None) -> None:
@@ -91,8 +99,13 @@ def check_action(action: str, current: str, *, campaign_id: int | None = None) -
     if current not in allowed:
         subject = f"Campaign {campaign_id}" if campaign_id is not None else "The campaign"
         raise InvalidTransition(
-            f"{subject} is {current} and cannot be {_ACTION_WORDS[action]} "
-            f"(allowed from: {', '.join(sorted(allowed))})"
+            _(
+                "%(subject)s is %(current)s and cannot be %(value)s (allowed from: %(value2)s)",
+                subject=subject,
+                current=current,
+                value=_ACTION_WORDS[action],
+                value2=", ".join(sorted(allowed)),
+            )
         )
 
 

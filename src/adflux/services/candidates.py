@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.models import Candidate, CandidateSegment, Segment
 from adflux.services import audit
@@ -30,7 +31,7 @@ def list_candidates(
     if segment_id is not None:
         segment = db.session.get(Segment, segment_id)
         if segment is None:
-            raise NotFound(f"Segment {segment_id} does not exist")
+            raise NotFound(_("Segment %(segment_id)s does not exist", segment_id=segment_id))
         stmt = stmt.join(
             CandidateSegment,
             (CandidateSegment.candidate_id == Candidate.id) & (CandidateSegment.model_id == segment.model_id),
@@ -48,7 +49,7 @@ def get_candidate(*, candidate_id: int) -> Candidate:
     """One candidate, or NotFound."""
     candidate = db.session.get(Candidate, candidate_id)
     if candidate is None:
-        raise NotFound(f"Candidate {candidate_id} does not exist")
+        raise NotFound(_("Candidate %(candidate_id)s does not exist", candidate_id=candidate_id))
     return candidate
 
 

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
+from adflux.catalogue import gettext as _
 from adflux.constants import STATUS_NAMES_ES
 from adflux.extensions import db
 from adflux.models import Campaign, JobOpening, Segment, SegmentationModel
@@ -182,7 +183,7 @@ def pick_job_and_segments(model: SegmentationModel, *, how_many: int = 2) -> tup
         db.session.scalars(select(Segment).where(Segment.model_id == model.id).order_by(Segment.size.desc()))
     )
     if len(segments) < 1:
-        raise ValidationFailed("The segmentation model has no segments")
+        raise ValidationFailed(_("The segmentation model has no segments"))
 
     def top_category(segment: Segment) -> str | None:
         entries = (segment.profile or {}).get("top_categories") or []

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.models import Feedback, User
 from adflux.services.errors import NotFound, ValidationFailed
@@ -30,7 +31,7 @@ def submit_feedback(
     elif len(text) > MAX_MESSAGE:
         errors["message"] = [f"At most {MAX_MESSAGE:,} characters."]
     if errors:
-        raise ValidationFailed("The suggestion could not be saved.", errors=errors)
+        raise ValidationFailed(_("The suggestion could not be saved."), errors=errors)
     item = Feedback(kind=kind, message=text, page=(page or "")[:200] or None, user_id=user_id)
     db.session.add(item)
     db.session.commit()
@@ -58,7 +59,7 @@ def mark_read(*, feedback_id: int) -> Feedback:
     """Mark a suggestion as read."""
     item = db.session.get(Feedback, feedback_id)
     if item is None:
-        raise NotFound(f"Suggestion {feedback_id} does not exist.")
+        raise NotFound(_("Suggestion %(feedback_id)s does not exist.", feedback_id=feedback_id))
     item.status = "read"
     db.session.commit()
     return item

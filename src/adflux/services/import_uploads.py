@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 from typing import IO, Any
 
+from adflux.catalogue import gettext as _
 from adflux.constants import TASK_IMPORT_FILE
 from adflux.models import TaskRun
 from adflux.services import imports, task_runs
@@ -59,7 +60,7 @@ def run_import(*, run_id: str, progress: imports.Progress) -> dict[str, Any]:
     params = dict(run.params or {})
     path = upload_folder() / Path(str(params.get("file", ""))).name
     if not path.is_file():
-        raise NotFound("The uploaded file is gone (already imported, or the import folder is not shared)")
+        raise NotFound(_("The uploaded file is gone (already imported, or the import folder is not shared)"))
     try:
         importer = imports.IMPORTERS[str(params["kind"])]
         report = importer(

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from adflux.catalogue import gettext as _
 from adflux.constants import TASK_FOLLOW_JOB
 from adflux.extensions import db
 from adflux.models import JobOpening
@@ -66,7 +67,7 @@ def get_job(*, job_id: int) -> JobOpening:
     """One job opening, or NotFound."""
     job = db.session.get(JobOpening, job_id)
     if job is None:
-        raise NotFound(f"Job opening {job_id} does not exist")
+        raise NotFound(_("Job opening %(job_id)s does not exist", job_id=job_id))
     return job
 
 
@@ -87,12 +88,12 @@ def update_job(*, job_id: int, changes: dict[str, Any]) -> JobOpening:
     """Apply validated changes to an open job opening."""
     job = get_job(job_id=job_id)
     if job.status == "closed":
-        raise InvalidTransition(f"Job opening {job_id} is closed and cannot be edited")
+        raise InvalidTransition(_("Job opening %(job_id)s is closed and cannot be edited", job_id=job_id))
     low = changes.get("salary_min", job.salary_min)
     high = changes.get("salary_max", job.salary_max)
     if low is not None and high is not None and low > high:
         raise ValidationFailed(
-            "salary_min must not exceed salary_max",
+            _("salary_min must not exceed salary_max"),
             errors={"salary_max": ["salary_min must not exceed salary_max"]},
         )
     before = audit.snapshot(job, AUDITED_FIELDS)
@@ -115,7 +116,7 @@ def close_job(*, job_id: int) -> JobOpening:
     Closing twice is a conflict."""
     job = get_job(job_id=job_id)
     if job.status == "closed":
-        raise InvalidTransition(f"Job opening {job_id} is already closed")
+        raise InvalidTransition(_("Job opening %(job_id)s is already closed", job_id=job_id))
     before = audit.snapshot(job, AUDITED_FIELDS)
     job.status = "closed"
     job.closed_at = utcnow()

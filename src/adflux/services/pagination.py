@@ -21,6 +21,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
 from sqlalchemy.types import Date, DateTime
 
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.services.errors import ValidationFailed
 
@@ -84,7 +85,7 @@ class Keyset:
             return [_typed(column, value) for column, value in zip(self.columns, raw, strict=True)]
         except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
             raise ValidationFailed(
-                "This cursor is not one a list returned", errors={"cursor": ["Use next_cursor as given."]}
+                _("This cursor is not one a list returned"), errors={"cursor": ["Use next_cursor as given."]}
             ) from None
 
 

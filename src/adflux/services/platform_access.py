@@ -13,6 +13,7 @@ from collections.abc import Callable
 from flask import current_app
 from sqlalchemy import select
 
+from adflux.catalogue import gettext as _
 from adflux.constants import SANDBOX_ACCOUNTS
 from adflux.extensions import db
 from adflux.models import PlatformAccount
@@ -37,7 +38,7 @@ def default_base_url() -> str:
         return configured
     embedded: Callable[[], str] | None = current_app.extensions.get(EMBEDDED_SANDBOX_KEY)
     if embedded is None:
-        raise ServiceUnavailable("No platform base URL is configured (set ADFLUX_PLATFORM_BASE_URL)")
+        raise ServiceUnavailable(_("No platform base URL is configured (set ADFLUX_PLATFORM_BASE_URL)"))
     return embedded()
 
 
@@ -91,8 +92,13 @@ def _check_destination(row: PlatformAccount) -> None:
             "Platform account %s: credentials not sent to %s (%s)", row.id, row.base_url, exc.message
         )
         raise ServiceUnavailable(
-            f"Platform account {row.id} points at {row.base_url}, not the official {row.platform} API: "
-            "save it again with an official https URL"
+            _(
+                "Platform account %(id)s points at %(base_url)s, not the official "
+                "%(platform)s API: save it again with an official https URL",
+                id=row.id,
+                base_url=row.base_url,
+                platform=row.platform,
+            )
         ) from exc
 
 

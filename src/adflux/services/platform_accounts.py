@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from adflux.catalogue import gettext as _
 from adflux.constants import OFFICIAL_API_HOSTS
 from adflux.extensions import db
 from adflux.models import PlatformAccount, PlatformCampaign
@@ -62,7 +63,7 @@ def get_account(*, account_id: int) -> PlatformAccount:
     """One account, or NotFound."""
     account = db.session.get(PlatformAccount, account_id)
     if account is None:
-        raise NotFound(f"Platform account {account_id} does not exist")
+        raise NotFound(_("Platform account %(account_id)s does not exist", account_id=account_id))
     return account
 
 
@@ -163,7 +164,7 @@ def check_base_url(platform: str, base_url: str | None) -> None:
     allowed = ", ".join(f"https://{h}" for h in official)
     where = "" if production else " or a loopback address (outside production)"
     raise ValidationFailed(
-        f"{base_url} is not an official {platform} API address",
+        _("%(base_url)s is not an official %(platform)s API address", base_url=base_url, platform=platform),
         errors={"base_url": [f"Use {allowed}{where}."]},
     )
 
@@ -185,8 +186,11 @@ def delete_account(*, account_id: int) -> None:
     )
     if used is not None:
         raise Conflict(
-            f"Platform account {account_id} was used to publish campaigns; "
-            "deactivate it (active=false) instead"
+            _(
+                "Platform account %(account_id)s was used to publish campaigns; "
+                "deactivate it (active=false) instead",
+                account_id=account_id,
+            )
         )
     audit.record(
         "platform_account.delete",

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Select, bindparam, cast, func, select
 
 from adflux import kpis
+from adflux.catalogue import gettext as _
 from adflux.constants import REPORT_DIMENSIONS
 from adflux.extensions import db
 from adflux.models import (
@@ -49,10 +50,11 @@ class DateRange:
         until = until or today()
         since = since or until - timedelta(days=default_days - 1)
         if since > until:
-            raise ValidationFailed("since must not be after until", errors={"since": ["after until"]})
+            raise ValidationFailed(_("since must not be after until"), errors={"since": ["after until"]})
         if (until - since).days > MAX_RANGE_DAYS:
             raise ValidationFailed(
-                f"A report covers at most {MAX_RANGE_DAYS} days", errors={"since": ["too early"]}
+                _("A report covers at most %(max_range_days)s days", max_range_days=MAX_RANGE_DAYS),
+                errors={"since": ["too early"]},
             )
         return cls(since, until)
 
@@ -96,7 +98,8 @@ def performance_report(
     unknown = [d for d in dims if d not in DIMENSIONS]
     if unknown:
         raise ValidationFailed(
-            f"Unknown grouping: {', '.join(unknown)}", errors={"group_by": [f"use {', '.join(DIMENSIONS)}"]}
+            _("Unknown grouping: %(value)s", value=", ".join(unknown)),
+            errors={"group_by": [f"use {', '.join(DIMENSIONS)}"]},
         )
     window = DateRange.checked(since, until)
     source = _source(dims, campaign_id=campaign_id, segment_id=segment_id, category=category)
@@ -209,7 +212,7 @@ def platform_comparison(
 ) -> dict[str, Any]:
     """One campaign's platforms side by side."""
     if db.session.get(Campaign, campaign_id) is None:
-        raise NotFound(f"Campaign {campaign_id} does not exist")
+        raise NotFound(_("Campaign %(campaign_id)s does not exist", campaign_id=campaign_id))
     campaign = db.session.get(Campaign, campaign_id)
     since = since or campaign.start_date  # type: ignore[union-attr]
     return performance_report(group_by=("platform",), since=since, until=until, campaign_id=campaign_id)
@@ -294,7 +297,7 @@ def campaign_timeseries(
     """One campaign per platform per day (from the campaign rollup): the campaign page's charts."""
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound(f"Campaign {campaign_id} does not exist")
+        raise NotFound(_("Campaign %(campaign_id)s does not exist", campaign_id=campaign_id))
     window = DateRange.checked(since or campaign.start_date, until, default_days=90)
     stmt = (
         select(

@@ -8,6 +8,7 @@ import secrets
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.models import User
 from adflux.models.base import utcnow
@@ -64,7 +65,7 @@ def authenticate_password(
     if user is None or not user.password_hash or not valid or not user.active:
         reason = "inactive" if user is not None and valid and user.active is False else "invalid"
         _failed_sign_in(user, reason)
-        raise Unauthenticated("Wrong e-mail or password")
+        raise Unauthenticated(_("Wrong e-mail or password"))
     _check_second_factor(user, code)
     sign_in_limits.attempt_succeeded(keys)
     user.last_login_at = utcnow()

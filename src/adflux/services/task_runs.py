@@ -9,6 +9,7 @@ from typing import Any
 from flask import g, has_request_context
 from sqlalchemy import select
 
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.models import TaskRun
 from adflux.models.base import utcnow
@@ -47,7 +48,7 @@ def enqueue(task_name: str, run: TaskRun, *args: Any, queue: str | None = None) 
         logger.error("Broker unavailable, task %s (%s) not sent: %s", run_id, run.kind, exc)
         db.session.rollback()
         fail_task_run(task_id=run_id, error="The task queue is unavailable; nothing was started.")
-        raise ServiceUnavailable("The task queue is unavailable; try again shortly") from exc
+        raise ServiceUnavailable(_("The task queue is unavailable; try again shortly")) from exc
     db.session.expire_all()
     return get_task_run(task_id=run_id)
 
@@ -101,7 +102,7 @@ def get_task_run(*, task_id: str) -> TaskRun:
     """One task run, or NotFound."""
     run = db.session.get(TaskRun, task_id)
     if run is None:
-        raise NotFound(f"Task {task_id} does not exist")
+        raise NotFound(_("Task %(task_id)s does not exist", task_id=task_id))
     return run
 
 

@@ -7,6 +7,7 @@ from adflux.tasks import (  # noqa: F401
     imports,
     maintenance,
     metrics,
+    notifications,
     optimization,
     publishing,
     segmentation,

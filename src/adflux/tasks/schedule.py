@@ -55,6 +55,16 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "schedule": timedelta(minutes=1),
             "options": {"queue": "automation", "expires": 55},
         },
+        "notify-campaign-owners": {
+            "task": "adflux.tasks.notifications.notify_owners",
+            "schedule": timedelta(minutes=1),
+            "options": {"queue": "maintenance", "expires": 55},
+        },
+        "email-weekly-report": {
+            "task": "adflux.tasks.notifications.email_weekly_report",
+            "schedule": _cron(settings.weekly_report_cron),
+            "options": {"queue": "maintenance"},
+        },
         "backup-database": {
             "task": "adflux.tasks.maintenance.backup_database",
             "schedule": _cron(settings.backup_cron),

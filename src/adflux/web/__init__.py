@@ -9,6 +9,7 @@ from flask_babel import get_locale
 
 from adflux.services import dashboard
 from adflux.web import auth, formatting, i18n
+from adflux.web.chart_tables import chart_table
 from adflux.web.segment_traits import segment_traits
 from adflux.web.views import bp
 
@@ -18,6 +19,7 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)
     formatting.init_app(app)
     app.jinja_env.filters["segment_traits"] = segment_traits
+    app.jinja_env.filters["chart_table"] = chart_table
     app.register_blueprint(bp)
     auth.init_app(app)  # /login, /logout, CSRF for forms, login_required(role)
 

@@ -54,6 +54,7 @@ def daily_trend(trend: Sequence[dict[str, Any]], since: date, until: date, metri
         "labels": day_labels(days),
         "datasets": [{"label": metric_label(metric), "data": [_value(by_day.get(d), metric) for d in days]}],
         "format": fmt,
+        "label_head": _("Day"),
     }
 
 
@@ -72,7 +73,13 @@ def platform_series(
                 "data": [_value(by_day.get(d), metric) for d in days],
             }
         )
-    return {"type": "line", "labels": day_labels(days), "datasets": datasets, "format": fmt}
+    return {
+        "type": "line",
+        "labels": day_labels(days),
+        "datasets": datasets,
+        "format": fmt,
+        "label_head": _("Day"),
+    }
 
 
 def by_platform(rows: Sequence[dict[str, Any]], metric: str, fmt: str) -> Spec:
@@ -88,6 +95,7 @@ def by_platform(rows: Sequence[dict[str, Any]], metric: str, fmt: str) -> Spec:
             }
         ],
         "format": fmt,
+        "label_head": _("Platform"),
     }
 
 

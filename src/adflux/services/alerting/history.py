@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.models import Alert
 from adflux.monitoring.alert_rules import rules_as_dicts
@@ -47,7 +48,7 @@ def get_alert(*, alert_id: int) -> Alert:
     """One alert, or NotFound."""
     alert = db.session.get(Alert, alert_id)
     if alert is None:
-        raise NotFound(f"Alert {alert_id} does not exist")
+        raise NotFound(_("Alert %(alert_id)s does not exist", alert_id=alert_id))
     return alert
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import scoped_session
 
+from adflux.catalogue import gettext as _
 from adflux.constants import TASK_APPLY_PLATFORM_CHANGE
 from adflux.models import AdGroup, Campaign, MetricDaily, PlatformCampaign
 from adflux.services import audit, task_queue
@@ -123,13 +124,18 @@ def set_daily_budget(
     pc = session.get(PlatformCampaign, platform_campaign_id, with_for_update=True, populate_existing=True)
     if pc is None:
         session.rollback()
-        raise NotFound(f"Platform campaign {platform_campaign_id} does not exist")
+        raise NotFound(
+            _(
+                "Platform campaign %(platform_campaign_id)s does not exist",
+                platform_campaign_id=platform_campaign_id,
+            )
+        )
     campaign = pc.campaign
     _check_open(session, campaign)
     if not 0 < daily_budget <= pc.budget_total:
         session.rollback()
         raise ValidationFailed(
-            "The daily budget must be positive and not above the platform's total budget",
+            _("The daily budget must be positive and not above the platform's total budget"),
             errors={"daily_budget": [f"between 1 and {pc.budget_total}"]},
         )
     before = {"ad_groups": {g.id: g.budget_daily for g in pc.live_groups}}
@@ -140,7 +146,13 @@ def set_daily_budget(
         group = next((g for g in pc.live_groups if g.id == ad_group_id), None)
         if group is None:
             session.rollback()
-            raise NotFound(f"Ad group {ad_group_id} is not part of platform campaign {platform_campaign_id}")
+            raise NotFound(
+                _(
+                    "Ad group %(ad_group_id)s is not part of platform campaign %(platform_campaign_id)s",
+                    ad_group_id=ad_group_id,
+                    platform_campaign_id=platform_campaign_id,
+                )
+            )
         changed = group.budget_daily != daily_budget
         group.budget_daily = daily_budget
         pc.budget_daily = sum(g.budget_daily or 0 for g in pc.live_groups)
@@ -210,7 +222,7 @@ def _campaign(session: Session, campaign_id: int) -> Campaign:
     campaign = session.get(Campaign, campaign_id, with_for_update=True)
     if campaign is None:
         session.rollback()
-        raise NotFound(f"Campaign {campaign_id} does not exist")
+        raise NotFound(_("Campaign %(campaign_id)s does not exist", campaign_id=campaign_id))
     _check_open(session, campaign)
     return campaign
 
@@ -236,7 +248,13 @@ def _locked(session: Session, campaign: Campaign) -> list[PlatformCampaign]:
 def _check_open(session: Session, campaign: Campaign) -> None:
     if campaign.status in CLOSED:
         session.rollback()
-        raise InvalidTransition(f"Campaign {campaign.id} is {campaign.status}; it can no longer change")
+        raise InvalidTransition(
+            _(
+                "Campaign %(id)s is %(status)s; it can no longer change",
+                id=campaign.id,
+                status=campaign.status,
+            )
+        )
 
 
 def spent_pesos(session: Session, campaign_id: int) -> int:
@@ -281,7 +299,7 @@ def _validate(
             ]
     if errors:
         session.rollback()
-        raise ValidationFailed("The campaign change is invalid", errors=errors)
+        raise ValidationFailed(_("The campaign change is invalid"), errors=errors)
 
 
 def _set_group_dailies(pc: PlatformCampaign, daily: int) -> bool:

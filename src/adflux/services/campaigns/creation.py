@@ -13,6 +13,7 @@ from typing import Any
 from flask import g, has_request_context
 from sqlalchemy import select
 
+from adflux.catalogue import gettext as _
 from adflux.constants import PLATFORMS
 from adflux.extensions import db
 from adflux.models import (
@@ -84,7 +85,13 @@ def create_campaign(
     for platform, weight, total, daily in zip(platforms, weight_list, totals, dailies, strict=True):
         if total < MIN_PLATFORM_BUDGET:
             raise ValidationFailed(
-                f"{platform} would get {total} COP; each platform needs at least {MIN_PLATFORM_BUDGET} COP",
+                _(
+                    "%(platform)s would get %(total)s COP; each platform needs at least "
+                    "%(min_platform_budget)s COP",
+                    platform=platform,
+                    total=total,
+                    min_platform_budget=MIN_PLATFORM_BUDGET,
+                ),
                 errors={"budget_total": [f"too small for {len(platforms)} platforms"]},
             )
         _add_platform_campaign(
@@ -99,7 +106,13 @@ def create_campaign(
 def _open_job(job_id: int) -> JobOpening:
     job = get_job(job_id=job_id)
     if job.status != "open":
-        raise InvalidTransition(f"Job opening {job_id} is {job.status}; only open jobs can be advertised")
+        raise InvalidTransition(
+            _(
+                "Job opening %(job_id)s is %(status)s; only open jobs can be advertised",
+                job_id=job_id,
+                status=job.status,
+            )
+        )
     return job
 
 
@@ -150,7 +163,7 @@ def _check_platforms(platforms: Sequence[str]) -> list[str]:
             },
         )
     if len(set(cleaned)) != len(cleaned):
-        raise ValidationFailed("A platform is listed twice", errors={"platforms": ["duplicates"]})
+        raise ValidationFailed(_("A platform is listed twice"), errors={"platforms": ["duplicates"]})
     return cleaned
 
 
@@ -158,18 +171,19 @@ def _check_segments(segment_ids: Sequence[int]) -> list[Segment]:
     if not segment_ids:
         return []
     if len(set(segment_ids)) != len(segment_ids):
-        raise ValidationFailed("A segment is listed twice", errors={"segment_ids": ["duplicates"]})
+        raise ValidationFailed(_("A segment is listed twice"), errors={"segment_ids": ["duplicates"]})
     found = {s.id: s for s in db.session.scalars(select(Segment).where(Segment.id.in_(segment_ids)))}
     missing = [sid for sid in segment_ids if sid not in found]
     if missing:
         raise ValidationFailed(
-            f"Unknown segment(s): {', '.join(map(str, missing))}", errors={"segment_ids": ["unknown ids"]}
+            _("Unknown segment(s): %(value)s", value=", ".join(map(str, missing))),
+            errors={"segment_ids": ["unknown ids"]},
         )
     models = {found[sid].model_id for sid in segment_ids}
     active = db.session.scalar(select(SegmentationModel.id).where(SegmentationModel.status == "active"))
     if models != {active}:
         raise ValidationFailed(
-            "Segments must belong to the active segmentation model",
+            _("Segments must belong to the active segmentation model"),
             errors={"segment_ids": ["not in the active model"]},
         )
     return [found[sid] for sid in segment_ids]
@@ -195,7 +209,7 @@ def _check_money_and_dates(
     if target_cpa is not None and target_cpa <= 0:
         errors["target_cpa"] = ["must be positive"]
     if errors:
-        raise ValidationFailed("The campaign's budget or dates are invalid", errors=errors)
+        raise ValidationFailed(_("The campaign's budget or dates are invalid"), errors=errors)
 
 
 def _weights(platforms: list[str], weights: dict[str, float] | None) -> list[float]:
@@ -208,7 +222,7 @@ def _weights(platforms: list[str], weights: dict[str, float] | None) -> list[flo
         or sum(weights.get(p, 0) for p in platforms) <= 0
     ):
         raise ValidationFailed(
-            "Budget weights must be non-negative, name only the chosen platforms and not all be zero",
+            _("Budget weights must be non-negative, name only the chosen platforms and not all be zero"),
             errors={"weights": [f"unexpected: {', '.join(extra)}" if extra else "invalid"]},
         )
     return [float(weights.get(p, 0)) for p in platforms]

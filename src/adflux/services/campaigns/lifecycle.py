@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from adflux.catalogue import gettext as _
 from adflux.constants import TASK_PUBLISH_PLATFORM_CAMPAIGN
 from adflux.extensions import db
 from adflux.models import Campaign, PlatformCampaign, TaskRun
@@ -37,7 +38,9 @@ def retry_failed(*, campaign_id: int) -> TaskRun:
     failed = [pc for pc in campaign.platform_campaigns if pc.status == "failed"]
     if not failed:
         db.session.rollback()
-        raise InvalidTransition(f"Campaign {campaign_id} has no failed platform to retry")
+        raise InvalidTransition(
+            _("Campaign %(campaign_id)s has no failed platform to retry", campaign_id=campaign_id)
+        )
     return _start_publishing(campaign, failed, action="retry_failed")
 
 
@@ -57,7 +60,7 @@ def _locked(campaign_id: int) -> Campaign:
     campaign = db.session.get(Campaign, campaign_id, with_for_update=True)
     if campaign is None:
         db.session.rollback()
-        raise NotFound(f"Campaign {campaign_id} does not exist")
+        raise NotFound(_("Campaign %(campaign_id)s does not exist", campaign_id=campaign_id))
     return campaign
 
 
@@ -99,7 +102,9 @@ def _start_publishing(campaign: Campaign, targets: list[PlatformCampaign], *, ac
             task_runs.fail_task_run(
                 task_id=run_id, error="The task queue is unavailable; nothing was started."
             )
-            raise ServiceUnavailable("The task queue is unavailable; the campaign was not published") from exc
+            raise ServiceUnavailable(
+                _("The task queue is unavailable; the campaign was not published")
+            ) from exc
         # Some tasks were sent: the rest stay pending and the stalled-publish sweeper resends them.
         logger.error(
             "broker failed after %d of %d publish tasks for campaign %s", sent, len(target_ids), campaign_id

@@ -13,6 +13,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import selectinload
 
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.kpis import cpa
 from adflux.models import AdGroup, Campaign, CampaignMetricDaily, JobOpening, PlatformCampaign
@@ -38,7 +39,7 @@ def get_campaign(*, campaign_id: int) -> Campaign:
         ],
     )
     if campaign is None:
-        raise NotFound(f"Campaign {campaign_id} does not exist")
+        raise NotFound(_("Campaign %(campaign_id)s does not exist", campaign_id=campaign_id))
     return campaign
 
 

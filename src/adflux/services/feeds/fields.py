@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from adflux.catalogue import gettext as _
 from adflux.constants import EDUCATION_LABELS, JOB_CATEGORY_LABELS, MODALITIES
 from adflux.services.errors import ValidationFailed
 from adflux.simulation.geography import CITIES
@@ -104,7 +105,7 @@ def check_mapping(mapping: dict[str, Any]) -> dict[str, str]:
     bad = sorted(k for k, v in mapping.items() if not isinstance(v, str) or not v.strip())
     if unknown or bad:
         raise ValidationFailed(
-            "The mapping names fields AdFlux does not have, or gives no feed name",
+            _("The mapping names fields AdFlux does not have, or gives no feed name"),
             errors={"mapping": [f"unknown field: {k}" for k in unknown] + [f"empty name: {k}" for k in bad]},
         )
     return {k: v.strip() for k, v in mapping.items()}

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from adflux.catalogue import gettext as _
 from adflux.constants import TASK_RUN_FEED
 from adflux.extensions import db
 from adflux.models import FeedRun, JobFeed
@@ -30,7 +31,7 @@ def list_feeds() -> list[JobFeed]:
 def get_feed(*, feed_id: int) -> JobFeed:
     feed = db.session.get(JobFeed, feed_id)
     if feed is None:
-        raise NotFound(f"Job feed {feed_id} does not exist")
+        raise NotFound(_("Job feed %(feed_id)s does not exist", feed_id=feed_id))
     return feed
 
 
@@ -85,7 +86,7 @@ def start_run(*, feed_id: int) -> FeedRun:
         if failed is not None:
             failed.status, failed.error = "failed", "The task queue is unavailable; the feed was not read"
             db.session.commit()
-        raise ServiceUnavailable("The task queue is unavailable; the feed was not read") from exc
+        raise ServiceUnavailable(_("The task queue is unavailable; the feed was not read")) from exc
     db.session.expire_all()
     return get_run(run_id=run_id)
 
@@ -93,7 +94,7 @@ def start_run(*, feed_id: int) -> FeedRun:
 def get_run(*, run_id: int) -> FeedRun:
     run = db.session.get(FeedRun, run_id)
     if run is None:
-        raise NotFound(f"Feed run {run_id} does not exist")
+        raise NotFound(_("Feed run %(run_id)s does not exist", run_id=run_id))
     return run
 
 
@@ -150,7 +151,7 @@ def _checked(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(shrink, (int, float)) or not 0 < shrink <= 1:
         errors["max_shrink"] = ["a fraction in (0, 1], e.g. 0.5"]
     if errors:
-        raise ValidationFailed("The feed is invalid", errors=errors)
+        raise ValidationFailed(_("The feed is invalid"), errors=errors)
     clean["mapping"] = check_mapping(clean.get("mapping") or {})
     return clean
 

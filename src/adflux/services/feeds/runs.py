@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from adflux.catalogue import gettext as _
 from adflux.constants import TASK_FOLLOW_JOB, TASK_RUN_FEED
 from adflux.extensions import db
 from adflux.models import FeedRun, JobFeed
@@ -51,7 +52,7 @@ def run_feed(*, feed_id: int, trigger: str = "schedule", run_id: int | None = No
     """Read the feed once and apply what changed; two runs of one feed never overlap."""
     feed = db.session.get(JobFeed, feed_id)
     if feed is None:
-        raise NotFound(f"Job feed {feed_id} does not exist")
+        raise NotFound(_("Job feed %(feed_id)s does not exist", feed_id=feed_id))
     queued = db.session.get(FeedRun, run_id) if run_id is not None else None
     if queued is not None and queued.status != "queued":
         return queued  # a redelivered task: that run already happened

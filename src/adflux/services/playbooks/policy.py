@@ -12,6 +12,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
+from adflux.catalogue import gettext as _
 from adflux.constants import MODALITIES
 from adflux.models import JobOpening
 from adflux.services.errors import ValidationFailed
@@ -61,7 +62,7 @@ def check_conditions(conditions: dict[str, Any]) -> dict[str, Any]:
         if fold(modality) not in MODALITIES:
             errors.setdefault("conditions", []).append(f"unknown modality {modality!r}")
     if errors:
-        raise ValidationFailed("The playbook's conditions are invalid", errors=errors)
+        raise ValidationFailed(_("The playbook's conditions are invalid"), errors=errors)
     return clean
 
 
@@ -115,11 +116,14 @@ def check_formula(formula: str) -> str:
         value = _evaluate(formula, _SAMPLE)
     except ValueError as exc:
         raise ValidationFailed(
-            f"The budget formula cannot be used: {exc}", errors={"budget_formula": [str(exc)]}
+            _("The budget formula cannot be used: %(exc)s", exc=exc), errors={"budget_formula": [str(exc)]}
         ) from None
     if value <= 0:
         raise ValidationFailed(
-            "The budget formula gives no positive budget for a sample opening (salary 2.000.000–3.000.000)",
+            _(
+                "The budget formula gives no positive budget for a sample opening "
+                "(salary 2.000.000–3.000.000)"
+            ),
             errors={"budget_formula": ["not positive"]},
         )
     return formula

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from adflux.catalogue import gettext as _
 from adflux.constants import CAMPAIGN_OBJECTIVES, PLATFORMS
 from adflux.extensions import db
 from adflux.models import Playbook, Segment
@@ -40,7 +41,7 @@ def list_playbooks() -> list[Playbook]:
 def get_playbook(*, playbook_id: int) -> Playbook:
     playbook = db.session.get(Playbook, playbook_id)
     if playbook is None:
-        raise NotFound(f"Playbook {playbook_id} does not exist")
+        raise NotFound(_("Playbook %(playbook_id)s does not exist", playbook_id=playbook_id))
     return playbook
 
 
@@ -117,7 +118,7 @@ def _checked(data: dict[str, Any]) -> dict[str, Any]:
     if flight is not None and not 1 <= flight <= 365:
         errors["flight_days"] = ["1 to 365 days, or empty for 'until the job closes'"]
     if errors:
-        raise ValidationFailed("The playbook is invalid", errors=errors)
+        raise ValidationFailed(_("The playbook is invalid"), errors=errors)
     clean["conditions"] = check_conditions(clean.get("conditions") or {})
     if clean.get("budget_formula"):
         clean["budget_formula"] = check_formula(clean["budget_formula"])

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.models import Campaign, CampaignPacing, MetricDaily, OptimizationDecision, PlatformCampaign
 from adflux.optimization.pacing import PACING_MODES, PacingPlan, plan_pacing
@@ -57,7 +58,7 @@ def pacing_state(*, campaign_id: int, today: date | None = None) -> PacingState:
     today = today or local_dates.today()
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound(f"Campaign {campaign_id} not found")
+        raise NotFound(_("Campaign %(campaign_id)s not found", campaign_id=campaign_id))
     settings = db.session.get(CampaignPacing, campaign_id)
     mode = settings.mode if settings else "even"
     daily_now = sum(pc.budget_daily or 0 for pc in _platform_campaigns(campaign_id)) or (
@@ -98,9 +99,9 @@ def configure_pacing(
     if mode not in PACING_MODES:
         raise ValidationFailed(f"Unknown pacing mode {mode!r} (one of {', '.join(PACING_MODES)})")
     if monthly_cap is not None and monthly_cap <= 0:
-        raise ValidationFailed("The monthly cap is a positive amount of pesos")
+        raise ValidationFailed(_("The monthly cap is a positive amount of pesos"))
     if db.session.get(Campaign, campaign_id) is None:
-        raise NotFound(f"Campaign {campaign_id} not found")
+        raise NotFound(_("Campaign %(campaign_id)s not found", campaign_id=campaign_id))
     settings = db.session.get(CampaignPacing, campaign_id) or CampaignPacing(campaign_id=campaign_id)
     before = {"mode": settings.mode, "enabled": settings.enabled, "monthly_cap": settings.monthly_cap}
     settings.mode, settings.enabled, settings.monthly_cap = mode, enabled, monthly_cap

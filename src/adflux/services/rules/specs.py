@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adflux.catalogue import gettext as _
 from adflux.constants import APPLICATIONS_SOURCES
 from adflux.optimization.rules import Action, Condition, Rule
 from adflux.optimization.templates import TEMPLATES, template
@@ -51,11 +52,11 @@ def rule_of(name: str, level: str, spec: dict[str, Any]) -> Rule:
     """The engine rule for a stored spec (raises ValidationFailed saying what is wrong)."""
     unknown = set(spec) - SPEC_KEYS
     if unknown:
-        raise ValidationFailed(f"Unknown rule fields: {', '.join(sorted(unknown))}")
+        raise ValidationFailed(_("Unknown rule fields: %(value)s", value=", ".join(sorted(unknown))))
     if applications_source(spec) not in APPLICATIONS_SOURCES:
         raise ValidationFailed(
-            f"applications_source must be one of {', '.join(APPLICATIONS_SOURCES)}",
-            errors={"applications_source": ["unknown source"]},
+            _("applications_source must be one of %(value)s", value=", ".join(APPLICATIONS_SOURCES)),
+            errors={"applications_source": [_("unknown source")]},
         )
     try:
         conditions = tuple(
@@ -80,7 +81,7 @@ def rule_of(name: str, level: str, spec: dict[str, Any]) -> Rule:
             confidence=float(spec.get("confidence", 0.8)),
         )
     except (KeyError, TypeError, ValueError) as error:
-        raise ValidationFailed(f"Invalid rule: {error}") from None
+        raise ValidationFailed(_("Invalid rule: %(error)s", error=error)) from None
 
 
 def template_spec(name: str, target_cpa: int | None) -> tuple[str, dict[str, Any]]:
@@ -88,6 +89,6 @@ def template_spec(name: str, target_cpa: int | None) -> tuple[str, dict[str, Any
     if name not in TEMPLATES:
         raise ValidationFailed(f"Unknown template {name!r} (one of {', '.join(TEMPLATES)})")
     if not target_cpa and name != "end_of_flight":
-        raise ValidationFailed(f"The {name} template needs a campaign with a target CPA")
+        raise ValidationFailed(_("The %(name)s template needs a campaign with a target CPA", name=name))
     rule = template(name, float(target_cpa or 1))
     return rule.level, spec_of(rule)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.models import Campaign, Rule
 from adflux.optimization.backtest import BacktestResult, backtest
@@ -35,18 +36,18 @@ def add_rule(
     applications it counts ("platform", the default, or "first_hand")."""
     name = (name or "").strip()
     if not name or len(name) > 120:
-        raise ValidationFailed("A rule needs a name of 1 to 120 characters")
+        raise ValidationFailed(_("A rule needs a name of 1 to 120 characters"))
     campaign = None
     if campaign_id is not None:
         campaign = db.session.get(Campaign, campaign_id)
         if campaign is None:
-            raise NotFound(f"Campaign {campaign_id} not found")
+            raise NotFound(_("Campaign %(campaign_id)s not found", campaign_id=campaign_id))
     if template:
         if campaign is None:
-            raise ValidationFailed("A template is sized from a campaign's target CPA: give the campaign")
+            raise ValidationFailed(_("A template is sized from a campaign's target CPA: give the campaign"))
         level, spec = template_spec(template, campaign.target_cpa)
     if spec is None:
-        raise ValidationFailed("Give a template or a rule spec")
+        raise ValidationFailed(_("Give a template or a rule spec"))
     if applications_source is not None:
         spec = {**spec, "applications_source": applications_source}
     level = level or "ad_group"
@@ -54,7 +55,7 @@ def add_rule(
         raise ValidationFailed(f"Unknown level {level!r} (one of {', '.join(LEVELS)})")
     engine_rule = rule_of(name, level, spec)
     if engine_rule.cooldown_days < 1:
-        raise ValidationFailed("A rule's cooldown is at least one day (it is evaluated after every sync)")
+        raise ValidationFailed(_("A rule's cooldown is at least one day (it is evaluated after every sync)"))
     rule = Rule(
         name=name,
         campaign_id=campaign_id,
@@ -80,7 +81,7 @@ def get_rule(rule_id: int) -> Rule:
     """One rule (NotFound if there is none)."""
     rule = db.session.get(Rule, rule_id)
     if rule is None:
-        raise NotFound(f"Rule {rule_id} not found")
+        raise NotFound(_("Rule %(rule_id)s not found", rule_id=rule_id))
     return rule
 
 
@@ -135,10 +136,12 @@ def backtest_rule(
 ) -> CampaignBacktest:
     """Replay a stored rule (or an unsaved spec) on the campaign's last ``days`` days, lag matured."""
     if not 1 <= days <= MAX_BACKTEST_DAYS:
-        raise ValidationFailed(f"A backtest covers 1 to {MAX_BACKTEST_DAYS} days")
+        raise ValidationFailed(
+            _("A backtest covers 1 to %(max_backtest_days)s days", max_backtest_days=MAX_BACKTEST_DAYS)
+        )
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound(f"Campaign {campaign_id} not found")
+        raise NotFound(_("Campaign %(campaign_id)s not found", campaign_id=campaign_id))
     if rule_id is not None:
         stored = get_rule(rule_id)
         engine_rule = rule_of(stored.name, stored.level, stored.spec)
@@ -147,7 +150,7 @@ def backtest_rule(
         engine_rule = rule_of("backtest", level, spec)
         source = applications_source(spec)
     else:
-        raise ValidationFailed("Give a rule or a rule spec to backtest")
+        raise ValidationFailed(_("Give a rule or a rule spec to backtest"))
     today = today or local_dates.today()
     windows = max(c.window for c in engine_rule.conditions)
     history = days + windows + 1
@@ -155,13 +158,13 @@ def backtest_rule(
         campaign_id, today=today, days=history, level=engine_rule.level, applications=source
     )
     if not entities.budgets:
-        raise ValidationFailed("The campaign has no ad groups with history to replay")
+        raise ValidationFailed(_("The campaign has no ad groups with history to replay"))
     try:
         result = backtest(
             engine_rule, panel, portfolio_lag_cdf(today=today), days, np.array(entities.budgets)
         )
     except ValueError as error:  # e.g. pacing conditions, which have no history to replay
-        raise ValidationFailed(f"Cannot backtest this rule: {error}") from None
+        raise ValidationFailed(_("Cannot backtest this rule: %(error)s", error=error)) from None
     ids = [
         {"ad_group_id": g, "platform_campaign_id": p}
         for g, p in zip(entities.ad_group_ids, entities.platform_campaign_ids, strict=True)

@@ -11,6 +11,7 @@ import numpy as np
 from sqlalchemy import select
 
 from adflux._lazy import lazy_module
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.models import SegmentationModel
 from adflux.models.base import utcnow
@@ -81,14 +82,14 @@ def activate_model(*, version: int) -> SegmentationModel:
     # otherwise retire the version activated here.
     with writers_lock() as acquired:
         if not acquired:
-            raise Conflict("A segmentation training is running; activate when it has finished")
+            raise Conflict(_("A segmentation training is running; activate when it has finished"))
         return _activate_version(version)
 
 
 def _activate_version(version: int) -> SegmentationModel:
     model = model_by_version(version)
     if model.status == "active":
-        raise Conflict(f"Model version {version} is already active")
+        raise Conflict(_("Model version %(version)s is already active", version=version))
     artifact = load_artifact(model)
     candidates = data.read_candidate_columns()
     frame = ml_features.candidate_frame(candidates.table, reference_year=reference_year(model))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from adflux._lazy import lazy_module
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.models import Candidate, CandidateSegment, Segment, SegmentationModel
 from adflux.services.errors import Conflict, NotFound
@@ -28,7 +29,7 @@ def assign_candidate(*, candidate_id: int) -> CandidateSegment:
     if assignment is not None:
         return assignment
     if db.session.get(Candidate, candidate_id) is None:
-        raise NotFound(f"Candidate {candidate_id} does not exist")
+        raise NotFound(_("Candidate %(candidate_id)s does not exist", candidate_id=candidate_id))
     artifact = load_artifact(model)
     rows = data.read_candidate_rows([candidate_id])
     frame = ml_features.candidate_frame(rows.table, reference_year=reference_year(model))
@@ -75,4 +76,10 @@ def _segment_by_cluster(model: SegmentationModel, cluster: int) -> Segment:
     for segment in model.segments:
         if segment.cluster_index == cluster:
             return segment
-    raise Conflict(f"Model version {model.version} has no segment for cluster {cluster}")
+    raise Conflict(
+        _(
+            "Model version %(version)s has no segment for cluster %(cluster)s",
+            version=model.version,
+            cluster=cluster,
+        )
+    )

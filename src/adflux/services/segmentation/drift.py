@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from adflux._lazy import lazy_module
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.models import SegmentationModel
 from adflux.models.base import utcnow
@@ -40,10 +41,12 @@ def check_drift() -> dict[str, Any]:
     """Compare today's candidates with the active model's training data and record the report."""
     model = require_active_model()
     if not model.reference_profile:
-        raise Conflict(f"Model version {model.version} has no reference profile to compare with")
+        raise Conflict(
+            _("Model version %(version)s has no reference profile to compare with", version=model.version)
+        )
     candidates = data.read_candidate_columns()
     if len(candidates) == 0:
-        raise Conflict("There are no candidates to compare with the training data")
+        raise Conflict(_("There are no candidates to compare with the training data"))
     artifact = load_artifact(model)
     frame = ml_features.candidate_frame(candidates.table, reference_year=reference_year(model))
     labels = artifact.pipeline.predict(frame)

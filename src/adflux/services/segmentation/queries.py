@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.models import Candidate, CandidateSegment, Segment, SegmentationModel
 from adflux.services.errors import NotFound
@@ -38,7 +39,7 @@ def get_segment(*, segment_id: int) -> Segment:
     """One segment, or NotFound."""
     segment = db.session.get(Segment, segment_id)
     if segment is None:
-        raise NotFound(f"Segment {segment_id} does not exist")
+        raise NotFound(_("Segment %(segment_id)s does not exist", segment_id=segment_id))
     return segment
 
 

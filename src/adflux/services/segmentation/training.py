@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sqlalchemy import func, select
 
 from adflux._lazy import lazy_module
+from adflux.catalogue import gettext as _
 from adflux.constants import TASK_TRAIN_SEGMENTATION
 from adflux.extensions import db
 from adflux.models import SegmentationModel, TaskRun
@@ -80,7 +81,7 @@ def train_segmentation(
     request = _Request(settings, k_min, k_max, force=force, seed=seed, report=report, n_threads=n_threads)
     with writers_lock() as acquired:
         if not acquired:
-            raise Conflict("A segmentation training is already running")
+            raise Conflict(_("A segmentation training is already running"))
         return _train_locked(request)
 
 
@@ -99,7 +100,14 @@ def _k_range(k_min: int | None, k_max: int | None) -> tuple[int, int]:
     k_min = settings.segmentation_k_min if k_min is None else k_min
     k_max = settings.segmentation_k_max if k_max is None else k_max
     if not 2 <= k_min <= k_max <= MAX_K:
-        raise ValidationFailed(f"k range must satisfy 2 <= k_min <= k_max <= {MAX_K} (got {k_min}..{k_max})")
+        raise ValidationFailed(
+            _(
+                "k range must satisfy 2 <= k_min <= k_max <= %(max_k)s (got %(k_min)s..%(k_max)s)",
+                max_k=MAX_K,
+                k_min=k_min,
+                k_max=k_max,
+            )
+        )
     return k_min, k_max
 
 
@@ -202,7 +210,13 @@ def _read_candidates(k_max: int) -> CandidateColumns:
     candidates = data.read_candidate_columns()
     needed = max(MIN_CANDIDATES, k_max + 1)
     if len(candidates) < needed:
-        raise ValidationFailed(f"Segmentation needs at least {needed} candidates, not {len(candidates)}")
+        raise ValidationFailed(
+            _(
+                "Segmentation needs at least %(needed)s candidates, not %(value)s",
+                needed=needed,
+                value=len(candidates),
+            )
+        )
     return candidates
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import select
 
 from adflux._lazy import lazy_module
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.models import SegmentationModel
 from adflux.services.errors import NotFound, ServiceUnavailable
@@ -52,7 +53,7 @@ def require_active_model() -> SegmentationModel:
     """The active model version, or NotFound."""
     model = active_model()
     if model is None:
-        raise NotFound("There is no active segmentation model yet; train one first")
+        raise NotFound(_("There is no active segmentation model yet; train one first"))
     return model
 
 
@@ -60,7 +61,7 @@ def model_by_version(version: int) -> SegmentationModel:
     """One model version, or NotFound."""
     model = db.session.scalar(select(SegmentationModel).where(SegmentationModel.version == version))
     if model is None:
-        raise NotFound(f"Segmentation model version {version} does not exist")
+        raise NotFound(_("Segmentation model version %(version)s does not exist", version=version))
     return model
 
 
@@ -78,7 +79,11 @@ def load_artifact(model: SegmentationModel) -> ModelArtifact:
         except ml_registry.ArtifactError as exc:
             logger.error("segmentation artifact v%d unusable: %s", model.version, exc)
             raise ServiceUnavailable(
-                f"The artifact of model version {model.version} cannot be used: {exc}"
+                _(
+                    "The artifact of model version %(version)s cannot be used: %(exc)s",
+                    version=model.version,
+                    exc=exc,
+                )
             ) from exc
 
     return ml_registry.model_cache.get((model.version, model.artifact_sha256), load)

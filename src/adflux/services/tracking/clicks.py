@@ -22,6 +22,7 @@ from flask import current_app
 from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.models import Click, TrackingLink
 from adflux.services.errors import NotFound, ServiceUnavailable
@@ -47,9 +48,9 @@ def _target(code: str) -> LinkTarget:
         link = db.session.scalar(select(TrackingLink).where(TrackingLink.code == code))
     except OperationalError as error:
         db.session.rollback()
-        raise ServiceUnavailable("The tracking link cannot be read right now") from error
+        raise ServiceUnavailable(_("The tracking link cannot be read right now")) from error
     if link is None:
-        raise NotFound("Unknown tracking link")
+        raise NotFound(_("Unknown tracking link"))
     found = LinkTarget(
         code=link.code,
         campaign_id=link.campaign_id,

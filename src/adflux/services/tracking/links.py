@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import select
 
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.models import AdGroup, Campaign, JobOpening, PlatformCampaign, TrackingLink
 from adflux.services.errors import NotFound, ValidationFailed
@@ -37,10 +38,12 @@ def _new_code() -> str:
 def ensure_campaign_links(*, campaign_id: int, mode: str = "redirect") -> list[TrackingLink]:
     """One tracking link per ad group of the campaign (made once; existing ones are kept)."""
     if mode not in MODES:
-        raise ValidationFailed(f"mode must be one of {', '.join(MODES)}", errors={"mode": ["unknown mode"]})
+        raise ValidationFailed(
+            _("mode must be one of %(value)s", value=", ".join(MODES)), errors={"mode": ["unknown mode"]}
+        )
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound(f"Campaign {campaign_id} not found")
+        raise NotFound(_("Campaign %(campaign_id)s not found", campaign_id=campaign_id))
     job = db.session.get(JobOpening, campaign.job_id)
     destination = (job.apply_url if job is not None else None) or "https://example.invalid/"
     reference = job.external_ref if job is not None else None
@@ -86,10 +89,12 @@ def create_link(
 ) -> TrackingLink:
     """A tracking link for explicit values (imports, tests and the bench)."""
     if mode not in MODES:
-        raise ValidationFailed(f"mode must be one of {', '.join(MODES)}", errors={"mode": ["unknown mode"]})
+        raise ValidationFailed(
+            _("mode must be one of %(value)s", value=", ".join(MODES)), errors={"mode": ["unknown mode"]}
+        )
     if not destination_url.startswith(("https://", "http://")):
         raise ValidationFailed(
-            "destination_url must be an http(s) URL", errors={"destination_url": ["not an http(s) URL"]}
+            _("destination_url must be an http(s) URL"), errors={"destination_url": ["not an http(s) URL"]}
         )
     link = TrackingLink(
         code=_new_code(),

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.models import ApplicationEvent, Click, ConversionUpload
 from adflux.services import audit
@@ -35,7 +36,7 @@ def prune(*, retention_days: int | None = None, now: datetime | None = None) -> 
     """Delete clicks and application events older than the retention (default: the setting)."""
     days = current_settings().tracking_retention_days if retention_days is None else retention_days
     if days < 1:
-        raise ValidationFailed("retention must be at least 1 day", errors={"retention_days": ["below 1"]})
+        raise ValidationFailed(_("retention must be at least 1 day"), errors={"retention_days": ["below 1"]})
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
     clicks = _count(db.session.execute(delete(Click).where(Click.at < cutoff)))
     events = _count(db.session.execute(delete(ApplicationEvent).where(ApplicationEvent.received_at < cutoff)))
@@ -55,11 +56,11 @@ def identifier_hash(value: str, *, kind: str) -> str:
     if kind == "email":
         normal = value.lower()
         if "@" not in normal:
-            raise ValidationFailed("not an e-mail address", errors={"email": ["not an e-mail address"]})
+            raise ValidationFailed(_("not an e-mail address"), errors={"email": ["not an e-mail address"]})
     else:
         normal = re.sub(r"\D", "", value)
         if len(normal) < 7:
-            raise ValidationFailed("not a phone number", errors={"phone": ["not a phone number"]})
+            raise ValidationFailed(_("not a phone number"), errors={"phone": ["not a phone number"]})
         if len(normal) == 10:
             normal = "57" + normal  # a Colombian mobile number without its country code
     return hashlib.sha256(normal.encode()).hexdigest()
@@ -73,7 +74,7 @@ def erase(*, email: str | None = None, phone: str | None = None) -> int:
     if phone:
         hashes.append(identifier_hash(phone, kind="phone"))
     if not hashes:
-        raise ValidationFailed("give an e-mail or a phone to erase", errors={"email": ["required"]})
+        raise ValidationFailed(_("give an e-mail or a phone to erase"), errors={"email": ["required"]})
     match = or_(ApplicationEvent.email_hash.in_(hashes), ApplicationEvent.phone_hash.in_(hashes))
     ids = list(db.session.scalars(select(ApplicationEvent.id).where(match)))
     if ids:

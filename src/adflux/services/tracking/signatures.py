@@ -8,6 +8,7 @@ import hmac
 import threading
 import time
 
+from adflux.catalogue import gettext as _
 from adflux.services import rate_limits
 from adflux.services.errors import Unauthenticated
 from adflux.settings import Settings, current_settings
@@ -26,20 +27,20 @@ def verify(header: str | None, body: bytes) -> None:
     """Raise Unauthenticated unless `header` signs `body` now, for the first time."""
     settings = current_settings()
     if not settings.tracking_postback_secret:
-        raise Unauthenticated("Postbacks are off: ADFLUX_TRACKING_POSTBACK_SECRET is not set")
+        raise Unauthenticated(_("Postbacks are off: ADFLUX_TRACKING_POSTBACK_SECRET is not set"))
     if not header:
-        raise Unauthenticated(f"Missing {HEADER} header")
+        raise Unauthenticated(_("Missing %(header)s header", header=HEADER))
     parts = dict(item.partition("=")[::2] for item in header.split(","))
     stamp, given = parts.get("t", ""), parts.get("v1", "")
     if not stamp.isdigit() or not given:
-        raise Unauthenticated(f"{HEADER} must read t=<unix seconds>,v1=<hex HMAC-SHA256>")
+        raise Unauthenticated(_("%(header)s must read t=<unix seconds>,v1=<hex HMAC-SHA256>", header=HEADER))
     if abs(time.time() - int(stamp)) > settings.tracking_postback_tolerance_seconds:
-        raise Unauthenticated("The signature is too old or from the future (replay refused)")
+        raise Unauthenticated(_("The signature is too old or from the future (replay refused)"))
     expected = sign(settings.tracking_postback_secret, body, int(stamp)).partition("v1=")[2]
     if not hmac.compare_digest(expected, given):
-        raise Unauthenticated("The signature does not match the body")
+        raise Unauthenticated(_("The signature does not match the body"))
     if not _first_use(settings, given):
-        raise Unauthenticated("This signature was already used (replay refused)")
+        raise Unauthenticated(_("This signature was already used (replay refused)"))
 
 
 _seen: dict[str, float] = {}
