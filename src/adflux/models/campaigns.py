@@ -141,6 +141,10 @@ class AdGroup(Model):
     external_id: Mapped[str | None] = mapped_column(String(128))
     budget_daily: Mapped[int | None] = mapped_column(BigInteger)
     targeting: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # The ad group's own desired delivery, under its campaign's: "active" or "paused" (by a rule or
+    # by hand). Sent through the in-place update path; the platform campaign's update_status says
+    # whether the platform has it yet.
+    status: Mapped[str] = mapped_column(String(20), default="active", server_default="active")
 
     platform_campaign: Mapped[PlatformCampaign] = relationship(back_populates="ad_groups")
 

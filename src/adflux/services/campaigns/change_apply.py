@@ -18,10 +18,12 @@ from adflux.constants import TASK_APPLY_PLATFORM_CHANGE
 from adflux.extensions import db
 from adflux.models import PlatformCampaign
 from adflux.models.base import utcnow
+from adflux.platforms.ad_group_states import set_ad_group_states
 from adflux.platforms.errors import AuthError, PlatformError, RetryableError
 from adflux.platforms.types import CreativeSpec, PublishResult
 from adflux.platforms.updates import CampaignChange, apply_change
 from adflux.services import audit, task_queue
+from adflux.services.campaigns.ad_group_status import FIELD, desired_states
 from adflux.services.locks import try_lock
 from adflux.services.platform_access import adapter_for
 from adflux.services.publishing import ad_group_ref
@@ -71,6 +73,7 @@ def apply_platform_change(*, platform_campaign_id: int, final_attempt: bool = Fa
         if pc.applied_revision >= pc.update_revision or pc.update_status == "applied":
             return "skipped"  # redelivered, or a later task already sent this revision
         revision, change = pc.update_revision, desired_change(pc)
+        states = desired_states(pc) if FIELD in (pc.update_fields or []) else {}
         pc.update_attempts += 1
         db.session.commit()
         adapter, _ = adapter_for(pc.platform)
@@ -78,6 +81,8 @@ def apply_platform_change(*, platform_campaign_id: int, final_attempt: bool = Fa
         try:
             with adapter:
                 sent = apply_change(adapter, result, change)
+                if states:
+                    sent += set_ad_group_states(adapter, result, states)
         except RetryableError as exc:
             return _failed(pc, exc, final=final_attempt)
         except (AuthError, PlatformError) as exc:
