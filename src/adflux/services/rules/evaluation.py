@@ -15,7 +15,7 @@ from adflux.models.base import utcnow
 from adflux.optimization.rules import Decision, Panel, decide, evaluate
 from adflux.services import audit, local_dates, task_queue
 from adflux.services.errors import NotFound
-from adflux.services.rules import actuators
+from adflux.services.rules import actuators, notices
 from adflux.services.rules.panels import Entities, campaign_panel, portfolio_lag_cdf
 from adflux.services.rules.specs import rule_of
 
@@ -148,7 +148,14 @@ def _act(
             reason=reason,
         )
     else:
-        outcome = actuators.Outcome("recorded")
+        outcome = notices.send_notice(
+            rule_name=rule.name,
+            campaign=campaign,
+            ad_group_id=ad_group_id,
+            platform_campaign_id=pc_id,
+            evidence=decision.evidence,
+            window=max([int(c.get("window", 7)) for c in rule.spec.get("conditions", [])] or [7]),
+        )
     row = OptimizationDecision(
         day=today,
         rule_id=rule.id,
