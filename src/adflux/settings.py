@@ -80,7 +80,9 @@ class Settings:
     sandbox_rate_limits: str = ""
     encryption_key: str | None = None
     metrics_sync_interval_minutes: int = 60
-    metrics_lookback_days: int = 7
+    # Days a sync re-reads (platforms restate late applications): past the longest attribution
+    # lag the scenarios model (15 days) plus the day a sync straddles; see TECHNICAL_DOCS.
+    metrics_lookback_days: int = 16
     retrain_cron: str = "0 3 1 * *"
     segmentation_k_min: int = 2
     segmentation_k_max: int = 12
