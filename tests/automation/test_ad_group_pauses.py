@@ -90,12 +90,11 @@ def test_a_pause_rule_pauses_each_ad_group_on_its_platform_and_a_campaign_resume
     assert set(db.session.scalars(select(AdGroup.status))) == {"active"}
 
 
-def test_a_platform_that_refuses_leaves_the_pause_pending_then_failed_and_says_so(client, app_ctx, sandbox):
+def test_a_platform_that_refuses_the_pause_leaves_it_failed_and_says_so(client, app_ctx, sandbox):
     campaign, today = _synced_campaign(client, sandbox)
-    sandbox.set_faults("tiktok", error_next=50)
+    sandbox.expire_tokens("tiktok")  # TikTok refuses every call until the token is renewed
     _rule(client, campaign["id"], "pause")
     evaluation.run_after_sync(today=today)
-    sandbox.set_faults("tiktok", error_next=0)
     pcs = {pc.platform: pc for pc in db.session.scalars(select(PlatformCampaign))}
     assert pcs["meta"].update_status == "applied"
     assert pcs["tiktok"].update_status == "failed" and pcs["tiktok"].update_error
@@ -105,3 +104,25 @@ def test_a_platform_that_refuses_leaves_the_pause_pending_then_failed_and_says_s
     detail = client.get(f"/api/v1/campaigns/{campaign['id']}").get_json()
     tiktok = next(pc for pc in detail["platform_campaigns"] if pc["platform"] == "tiktok")
     assert tiktok["update_status"] == "failed" and {g["status"] for g in tiktok["ad_groups"]} == {"paused"}
+
+
+def test_a_platform_campaign_rule_pauses_every_ad_group_of_that_platform(client, app_ctx, sandbox):
+    campaign, today = _synced_campaign(client, sandbox)
+    spec = {
+        "conditions": [{"metric": "spend", "op": ">", "value": 1, "window": 3}],
+        "action": {"kind": "pause"},
+    }
+    body = {
+        "name": "Por plataforma",
+        "campaign_id": campaign["id"],
+        "level": "platform_campaign",
+        "spec": spec,
+    }
+    rule = client.post("/api/v1/rules", json=body)
+    assert rule.status_code == 201, rule.get_json()
+    client.patch(f"/api/v1/rules/{rule.get_json()['id']}", json={"enabled": True})
+
+    assert evaluation.run_after_sync(today=today)["rule_decisions"] == 2  # one per platform
+    assert set(_on_platform(sandbox, campaign["id"]).values()) == {False}
+    decisions = db.session.scalars(select(OptimizationDecision)).all()
+    assert {(d.ad_group_id, d.status) for d in decisions} == {(None, "applied")}
