@@ -126,3 +126,24 @@ def test_a_platform_campaign_rule_pauses_every_ad_group_of_that_platform(client,
     assert set(_on_platform(sandbox, campaign["id"]).values()) == {False}
     decisions = db.session.scalars(select(OptimizationDecision)).all()
     assert {(d.ad_group_id, d.status) for d in decisions} == {(None, "applied")}
+
+
+def test_an_ad_group_paused_before_publishing_is_published_paused(client, app_ctx, sandbox):
+    from adflux.services.campaigns.ad_group_status import set_ad_group_status
+
+    body = {
+        "job_id": make_job().id,
+        "platforms": ["meta", "tiktok"],
+        "budget_total": 6_000_000,
+        "segment_ids": [s.id for s in make_segments(2)],
+    }
+    campaign = client.post("/api/v1/campaigns", json=body).get_json()
+    first = db.session.scalars(select(AdGroup).order_by(AdGroup.id)).first()
+    assert first is not None
+    result = set_ad_group_status(
+        db.session, status="paused", reason="prueba", actor="ana", ad_group_ids=[first.id]
+    )
+    assert result.changed and not result.queued  # nothing at the platform yet: publishing sends it
+    assert client.post(f"/api/v1/campaigns/{campaign['id']}/publish").status_code == 202
+    on = _on_platform(sandbox, campaign["id"])
+    assert on[first.id] is False and sum(on.values()) == len(on) - 1
