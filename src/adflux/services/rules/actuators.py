@@ -1,12 +1,10 @@
 """The one seam through which rules and pacing act on the platforms.
 
 Budget changes go through ``services.campaigns.changes.set_daily_budget`` (the idempotent in-place
-update path, which records the desired budget and propagates it); it is imported lazily so this
-module works, and says so, where that path is not installed. Campaign pause and resume go through
-the campaigns' delivery path; an ad group's through the in-place update path
+update path, which records the desired budget and propagates it). Campaign pause and resume go
+through the campaigns' delivery path; an ad group's through the in-place update path
 (``services.campaigns.ad_group_status``), sent to its platform by a retried background task.
-Notifications are an audit record plus the alerting machinery's
-notification channels.
+Notifications (``notify``) are sent by ``services.rules.notices`` on the alert channels.
 """
 
 from __future__ import annotations
