@@ -15,11 +15,16 @@ What it does, all on 127.0.0.1 and all bounded in time:
 4. Runs ``wrk -t2 -c50 -d15s --latency`` with the bearer token against each endpoint, plus a
    same-run baseline: a bare Flask app (same gunicorn settings) serving a hello-world and a plain
    SQLAlchemy Core query of the same 20 job rows.
+   The headline (stage ``ratio``): with the response cache off, both servers up at once, each
+   round runs the hello-world right before each endpoint, and the figure is the endpoint's req/s
+   as a share of that hello-world's, per round, with the load average beside it. Nothing waits
+   for a quiet machine: the ratio is what this machine's load gives both.
 5. Finds, per endpoint, the largest number of connections that keeps p99 < 100 ms with no errors.
 6. Soaks (5 minutes; ``--quick``: 30 s) with a mix of the three endpoints, counting socket
    errors, non-2xx responses, 5xx lines in the access log, and worker restarts or timeouts.
 
-Run:  .venv/bin/python bench/bench_http.py [--quick] [--profile] [--json out.json]
+Run:  .venv/bin/python bench/bench_http.py [--quick] [--stages ratio,...] [--rounds N] [--profile]
+          [--json out.json]
 The scratch database, gunicorn processes and temporary files are removed at the end.
 """
 
@@ -58,8 +63,10 @@ P99_LIMIT_MS = 100.0
 ENDPOINTS = {
     "jobs": "/api/v1/jobs",
     "campaigns": "/api/v1/campaigns",
+    "candidates": "/api/v1/candidates",
     "report": "/api/v1/reports/performance",
 }
+CANDIDATES = 20_000
 BASELINE_ENDPOINTS = {"hello": "/hello", "jobs_core": "/jobs_core"}
 SOAK_SCRIPT = BENCH_DIR / "wrk_mix.lua"
 LOAD_LEVELS = (5, 10, 25, 50, 100, 150, 200, 300, 400)
@@ -156,21 +163,6 @@ def cpu_busy(seconds: float = 2.0) -> float:
     return (busy1 - busy0) / max(1, total1 - total0)
 
 
-# Before each measurement, wait (up to QUIET_MAX_WAIT s) until the machine is this idle: it is
-# shared, and another process's burst would be measured as our latency. 0 disables waiting.
-QUIET_BUSY = 0.25
-QUIET_MAX_WAIT = 0.0
-
-
-def wait_for_quiet() -> float:
-    """Wait for a quiet machine (see QUIET_BUSY); returns the busy share when measuring starts."""
-    deadline = time.monotonic() + QUIET_MAX_WAIT
-    busy = cpu_busy(1.0)
-    while busy > QUIET_BUSY and time.monotonic() < deadline:
-        busy = cpu_busy(2.0)
-    return round(busy, 2)
-
-
 # ---- database ----------------------------------------------------------------------------------
 
 
@@ -236,7 +228,7 @@ def seed(instance: Path, *, reuse: bool = False) -> dict[str, Any]:
     rng = random.Random(SEED)
     with app.app_context():
         db.create_all()
-        seed_database(candidates=0, jobs=JOBS, seed=SEED)
+        seed_database(candidates=CANDIDATES, jobs=JOBS, seed=SEED)
         admin = auth_service.create_user(email="bench-admin@adflux.local", role="admin", name="bench")
         token = auth_service.issue_token(user_id=admin.id, name="bench_http", expires_in_days=7).secret
         open_jobs = db.session.scalars(
@@ -282,6 +274,7 @@ def seed(instance: Path, *, reuse: bool = False) -> dict[str, Any]:
     return {
         "token": token,
         "jobs": JOBS,
+        "candidates": CANDIDATES,
         "campaigns": len(open_jobs),
         "metric_rows": metric_rows,
         "postgresql": server_version,
@@ -397,7 +390,7 @@ class Gunicorn:
     def _wait_ready(self) -> None:
         import httpx
 
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # five workers importing the app on a loaded machine
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn {self.name} exited: {self.log_path.read_text()[-2000:]}")
@@ -406,7 +399,9 @@ class Gunicorn:
                     return
             time.sleep(0.3)
         self.stop()
-        raise RuntimeError(f"gunicorn {self.name} did not answer /healthz in 60 s")
+        raise RuntimeError(
+            f"gunicorn {self.name} did not answer /healthz: {self.log_path.read_text()[-2000:]}"
+        )
 
     def cpu_seconds(self) -> float:
         """CPU of the master, its live workers and every worker it has reaped (recycled ones)."""
@@ -538,7 +533,7 @@ def run_wrk(
     if script is not None:
         command += ["-s", str(script)]
     command.append(server.url + path)
-    busy_before = wait_for_quiet()
+    busy_before = round(cpu_busy(0.5), 2)  # measured, never waited for: the figure is what this load gives
     load_before = load_average()[0]
     server_cpu0, pg_cpu0 = server.cpu_seconds(), postgres_backends_cpu()
     machine0 = _cpu_times()
@@ -730,6 +725,44 @@ def measure_at_c50(
     return out
 
 
+def measure_ratio(
+    baseline: Gunicorn, server: Gunicorn, token: str, endpoints: dict[str, str], *, duration: int, rounds: int
+) -> dict[str, Any]:
+    """The headline: each endpoint's req/s at c50 as a share of the bare hello-world's, both servers
+    up at once under the same gunicorn settings, the hello-world run right before each endpoint run
+    in every round (so both meet the same machine), the ratio taken per round."""
+    out: dict[str, Any] = {name: {"rounds": []} for name in endpoints}
+    for path in endpoints.values():  # warm both
+        run_wrk(server, path, token, connections=50, duration=2)
+    run_wrk(baseline, "/hello", None, connections=50, duration=2)
+    for number in range(1, rounds + 1):
+        for name, path in endpoints.items():
+            hello = run_wrk(baseline, "/hello", None, connections=50, duration=duration)
+            mine = run_wrk(server, path, token, connections=50, duration=duration)
+            ratio = mine["rps"] / max(1.0, hello["rps"])
+            out[name]["rounds"].append(
+                {
+                    "ratio": round(ratio, 3),
+                    "rps": mine["rps"],
+                    "hello_rps": hello["rps"],
+                    "p99_ms": mine["p99_ms"],
+                    "errors": mine["errors"] + hello["errors"],
+                    "load": mine["load_before"],
+                }
+            )
+            print(
+                f"  round {number} {name:<10} {ratio:.2f}x hello ({mine['rps']:,.0f} vs {hello['rps']:,.0f} "
+                f"req/s), p99 {mine['p99_ms']} ms, errors {mine['errors']}, load {mine['load_before']}",
+                flush=True,
+            )
+    for result in out.values():
+        ratios = sorted(r["ratio"] for r in result["rounds"])
+        p99s = sorted(r["p99_ms"] or 0.0 for r in result["rounds"])
+        result["median_ratio"] = ratios[len(ratios) // 2]
+        result["median_p99_ms"] = p99s[len(p99s) // 2]
+    return out
+
+
 def find_max_load(
     server: Gunicorn, token: str, endpoints: dict[str, str], *, duration: int
 ) -> dict[str, Any]:
@@ -779,7 +812,7 @@ def _interrupt(*_: Any) -> None:
     raise KeyboardInterrupt
 
 
-STAGES = ("baseline", "sync", "gthread", "nocache", "churn", "load", "soak")
+STAGES = ("ratio", "baseline", "sync", "gthread", "nocache", "churn", "load", "soak")
 
 
 def main() -> None:
@@ -795,18 +828,12 @@ def main() -> None:
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
     parser.add_argument("--json", type=Path, help="write every result to this file")
     parser.add_argument("--served-source", help="serve adflux from this src directory instead")
-    parser.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=120,
-        help="before each wrk run, wait up to this many seconds for the machine to be quiet",
-    )
+    parser.add_argument("--rounds", type=int, default=None, help="alternations in the ratio stage")
     args = parser.parse_args()
     # SIGTERM unwinds like Ctrl-C, so gunicorn, the database and temporary files are cleaned up.
     signal.signal(signal.SIGTERM, _interrupt)
-    global SERVED_SOURCE, QUIET_MAX_WAIT
+    global SERVED_SOURCE
     SERVED_SOURCE = args.served_source
-    QUIET_MAX_WAIT = args.wait_quiet
 
     stages = set(args.stages.split(",")) if args.stages else set()
     endpoints = {k: ENDPOINTS[k] for k in args.endpoints.split(",")}
@@ -839,6 +866,29 @@ def main() -> None:
                 print(f"---- {name}")
                 print("\n".join(prof["top_tottime"]))
         results["c50"] = {}
+        if "ratio" in stages:
+            with (
+                serving(
+                    instance,
+                    name="baseline",
+                    worker_class="sync",
+                    workers=workers,
+                    threads=1,
+                    app="bench_http:baseline_app()",
+                ) as hello_server,
+                serving(
+                    instance,
+                    name="adflux",
+                    worker_class="sync",
+                    workers=workers,
+                    threads=1,
+                    extra_env={"ADFLUX_RESPONSE_CACHE_ENTRIES": "0"},
+                ) as server,
+            ):
+                check_endpoints(server.url, token)
+                results["ratio"] = measure_ratio(
+                    hello_server, server, token, endpoints, duration=duration, rounds=args.rounds or repeat
+                )
         if "baseline" in stages:
             with serving(
                 instance,
@@ -920,6 +970,13 @@ def print_markdown(results: dict[str, Any]) -> None:
         f"load average at start {results['load_average_start']}, at end {results.get('load_average_end')}."
     )
     print()
+    if "ratio" in results:
+        print("| endpoint (cache off) | share of hello-world req/s at c50, per round | median | p99 ms |")
+        print("|---|---|---|---|")
+        for name, r in results["ratio"].items():
+            shares = ", ".join(f"{x['ratio']:.2f}" for x in r["rounds"])
+            print(f"| {name} | {shares} | **{r['median_ratio']:.2f}** | {r['median_p99_ms']} |")
+        print()
     print("| server | endpoint | req/s | p50 / p99 ms | errors |")
     print("|---|---|---|---|---|")
     for server, endpoints in results["c50"].items():

@@ -4,13 +4,18 @@ Creates its own scratch database (`adflux_bench_metrics`) on 127.0.0.1 as user p
 the schema with `db.create_all()` and the rows the metrics refer to (a job, campaigns, three
 platform campaigns each, ~9 ad groups per platform campaign, one creative each), then in one run:
 
-(a) Ingestion. 1,000,000 daily rows (ad group x day), built as Python tuples before the clock
-    starts, written by `metrics_store.upsert_metrics(rows, refresh_rollups=False)` (COPY into a
-    staging table + one INSERT ... ON CONFLICT DO UPDATE) into an empty table, then again with
-    the same keys (every row conflicts: the sync's lookback re-read). The rollup refresh for the
-    (campaign, day) pairs touched (`refresh_rollups_for`) is timed separately. Beside it, the ORM
-    way: `session.add_all(MetricDaily(...))` + commit, on the first --orm-rows rows (default
-    100,000), extrapolated linearly to 1,000,000.
+(headline) The sync's writes as it makes them: one platform campaign's lookback window (~72 rows)
+    per `upsert_metrics(rows, day_totals=False)` call with the rollup refresh and a commit, then
+    the day totals once, alternated round by round with the ORM way (`session.merge` per row,
+    the same rollup refresh and commit); rows counted after.
+(a) Bulk ingestion (a backfill, not the sync). 1,000,000 daily rows (ad group x day), built as
+    Python tuples before the clock starts, written by
+    `metrics_store.upsert_metrics(rows, refresh_rollups=False)` (COPY into a staging table + one
+    INSERT ... ON CONFLICT DO UPDATE) into an empty table, then again with the same keys (every
+    row conflicts). The rollup refresh for the (campaign, day) pairs touched
+    (`refresh_rollups_for`) is timed separately. Beside it, the ORM way:
+    `session.add_all(MetricDaily(...))` + commit, on the first --orm-rows rows (default 100,000),
+    extrapolated linearly to 1,000,000.
 (b) Reads at scale. ~10,000,000 rows (1,000 campaigns x 3 platforms x ~9.1 ad groups x 365 days,
     INSERT ... SELECT generate_series), `rebuild_all_rollups()`, VACUUM ANALYZE, then p50/p95
     of what the dashboard runs, each call in a fresh session like a request:
@@ -22,7 +27,8 @@ platform campaigns each, ~9 ad groups per platform campaign, one creative each),
 
 Usage:
     .venv/bin/python bench/bench_metrics.py [--quick] [--rows 1000000] [--orm-rows 100000]
-        [--repeat 3] [--campaigns 1000] [--days 365] [--samples 50] [--json]
+        [--repeat 3] [--sync-campaigns 300] [--campaigns 1000] [--days 365] [--scale portal|national]
+        [--samples 50] [--json]
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from adflux.services import local_dates, metric_partitions, reports
 from adflux.services.metrics_store import (
     METRIC_COLUMNS,
     rebuild_all_rollups,
+    refresh_day_totals,
     refresh_rollups_for,
     upsert_metrics,
 )
@@ -62,6 +69,15 @@ DATABASE_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{BENCH_DATABASE}"
 PLATFORMS = ("meta", "google", "tiktok")
 AD_GROUPS_PER_CAMPAIGN = 27.4 / 3  # 27,400 ad groups for 1,000 campaigns: 10,001,000 rows a year
 SEED = 42
+# --scale: the data sets of issue 25. "national" is 10,000 campaigns x 3 platforms x ~9 ad groups
+# x 365 days = ~100M metric rows (about 15 GB with indexes, and most of an hour to build here).
+SCALES = {"portal": (1_000, 365), "national": (10_000, 365)}
+
+
+def apply_scale(args: Any) -> None:
+    """Set args.campaigns and args.days from args.scale, when given."""
+    if getattr(args, "scale", None):
+        args.campaigns, args.days = SCALES[args.scale]
 
 
 # -- a shared machine ------------------------------------------------------------------------------
@@ -69,7 +85,7 @@ SEED = 42
 # Before each timed step, wait (up to QUIET_MAX_WAIT s) until at most this share of the CPUs is
 # busy: the machine is shared, and someone else's burst would be measured as our time.
 QUIET_BUSY = 0.25
-QUIET_MAX_WAIT = 60.0
+QUIET_MAX_WAIT = 0.0  # never waits any more (issue 25): the load average is printed instead
 busy_before: list[float] = []  # the busy share seen before each timed step, for the report
 
 
@@ -311,6 +327,80 @@ def ingest(rows: list[tuple[Any, ...]], restated: list[tuple[Any, ...]], repeat:
         "median_s": {key: statistics.median(values) for key, values in runs.items()},
         "rows_per_s": {key: len(rows) / statistics.median(values) for key, values in runs.items()},
     }
+
+
+SYNC_WINDOW_DAYS = 8  # the sync's 7-day lookback plus today
+
+
+def sync_path(groups: list[tuple[int, int, int, str]], today: date, count: int) -> dict[str, Any]:
+    """The headline: the writes as the metrics sync makes them, against the ORM way, alternated.
+
+    The sync writes one platform campaign at a time: its ad groups x the lookback window (~72 rows)
+    through `upsert_metrics(rows, day_totals=False)` (COPY, upsert, the campaign rollup refreshed)
+    and a commit, then the day totals once for the window. The ORM way writes the same kind of
+    batch with `session.merge` per row (a SELECT by key, then INSERT or UPDATE), the same rollup
+    refresh and a commit. Each round takes the next two platform campaigns, one each way.
+    """
+    by_pc: dict[int, list[tuple[int, int, int, str]]] = {}
+    for group in groups:
+        by_pc.setdefault(group[1], []).append(group)
+    chosen = random.Random(SEED).sample(sorted(by_pc), min(len(by_pc), 2 * count))
+    window = [today - timedelta(days=n) for n in range(SYNC_WINDOW_DAYS - 1, -1, -1)]
+    rng = random.Random(SEED + 2)
+    columns = ("ad_group_id", "date", "platform_campaign_id", "campaign_id", "platform", "segment_id",
+               *METRIC_COLUMNS)  # fmt: skip
+    times: dict[str, list[float]] = {"sync": [], "orm": []}
+    written = {"sync": 0, "orm": 0}
+    for index, pc_id in enumerate(chosen):
+        rows = _window_rows(by_pc[pc_id], window, rng)
+        way = "sync" if index % 2 == 0 else "orm"
+        start = time.perf_counter()
+        if way == "sync":
+            upsert_metrics(rows, day_totals=False)
+        else:
+            for row in rows:
+                db.session.merge(MetricDaily(**dict(zip(columns, row, strict=True))))
+            db.session.flush()
+            refresh_rollups_for({(row[3], row[1]) for row in rows}, day_totals=False)
+        db.session.commit()
+        db.session.expunge_all()
+        times[way].append(time.perf_counter() - start)
+        written[way] += len(rows)
+    start = time.perf_counter()
+    refresh_day_totals(window)
+    db.session.commit()
+    totals_s = time.perf_counter() - start
+    stored = db.session.scalar(
+        select(func.count()).select_from(MetricDaily).where(MetricDaily.platform_campaign_id.in_(chosen))
+    )
+    if stored != written["sync"] + written["orm"]:
+        raise AssertionError(f"{stored} rows stored, {written} written")
+    per_pc = {way: statistics.median(values) for way, values in times.items()}
+    return {
+        "platform_campaigns_each_way": len(times["sync"]),
+        "rows_each_way": written,
+        "rows_counted": stored,
+        "median_ms_per_platform_campaign": {way: 1000 * v for way, v in per_pc.items()},
+        "rows_per_s": {way: written[way] / sum(times[way]) for way in times},
+        "ratio": per_pc["orm"] / per_pc["sync"],
+        "day_totals_once_s": totals_s,
+        "load_average": os.getloadavg(),
+    }
+
+
+def _window_rows(
+    groups: list[tuple[int, int, int, str]], window: list[date], rng: random.Random
+) -> list[tuple[Any, ...]]:
+    rows = []
+    for group_id, pc_id, campaign_id, name in groups:
+        for day in window:
+            impressions = rng.randint(200, 2000)
+            clicks = impressions * rng.randint(5, 35) // 1000
+            rows.append(
+                (group_id, day, pc_id, campaign_id, name, None, impressions, impressions * 4 // 5, clicks,
+                 None if name == "google" else clicks * 3, clicks * 850_000, clicks // 12)
+            )  # fmt: skip
+    return rows
 
 
 def orm_add_all(rows: list[tuple[Any, ...]]) -> dict[str, Any]:
@@ -569,26 +659,26 @@ def reads(today: date, campaign_ids: list[int], samples: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    global QUIET_MAX_WAIT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows upserted in (a)")
     parser.add_argument("--orm-rows", type=int, default=100_000, help="rows for ORM add_all (extrapolated)")
+    parser.add_argument(
+        "--sync-campaigns", type=int, default=300, help="platform campaigns written each way, alternated"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each upsert (median reported)")
     parser.add_argument("--campaigns", type=int, default=1000, help="campaigns in (b)")
     parser.add_argument("--days", type=int, default=365, help="days of metrics per ad group in (b)")
     parser.add_argument("--samples", type=int, default=50, help="timed calls per dashboard query")
-    parser.add_argument(
-        "--wait-quiet", type=float, default=60.0, help="max seconds to wait for a quiet machine per step"
-    )
+    parser.add_argument("--scale", choices=sorted(SCALES), help="campaigns and days of a named data set")
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--skip-reads", action="store_true", help="skip (b), the 10M-row table")
     parser.add_argument("--quick", action="store_true", help="a sanity run in well under a minute")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    apply_scale(args)
     if args.quick:
-        args.rows, args.orm_rows, args.repeat = 100_000, 5_000, 1
-        args.campaigns, args.days, args.samples, args.wait_quiet = 100, 120, 15, 0.0
-    QUIET_MAX_WAIT = args.wait_quiet
+        args.rows, args.orm_rows, args.repeat, args.sync_campaigns = 100_000, 5_000, 1, 20
+        args.campaigns, args.days, args.samples = 100, 120, 15
 
     started = time.monotonic()
     report: dict[str, Any] = {"machine": machine()}
@@ -605,6 +695,8 @@ def main() -> None:
             groups = build_dimensions(args.campaigns, first_day)
             report["dimensions"] = {"campaigns": args.campaigns, "ad_groups": len(groups)}
             if not args.skip_ingest:
+                report["sync_path"] = sync_path(groups, today, args.sync_campaigns)
+                truncate_metrics()
                 rows = metric_rows(groups, first_day, args.rows, SEED)
                 restated = metric_rows(groups, first_day, args.rows, SEED + 1)
                 report["ingest"] = ingest(rows, restated, args.repeat)
@@ -644,6 +736,26 @@ def print_report(report: dict[str, Any]) -> None:
         f"{m['load_average_at_end'][0]:.1f} at end; CPU busy (others) before each timed step: "
         f"{m.get('cpu_busy_before_each_step')}"
     )
+    if "sync_path" in report:
+        sp = report["sync_path"]
+        ms = sp["median_ms_per_platform_campaign"]
+        print(
+            f"\n(headline) the sync's writes, {sp['platform_campaigns_each_way']} platform campaigns "
+            f"each way, alternated (load average {sp['load_average'][0]:.1f}):"
+        )
+        print(
+            f"  sync path (upsert_metrics + rollup refresh + commit): {ms['sync']:.1f} ms per platform "
+            f"campaign, {sp['rows_per_s']['sync']:,.0f} rows/s"
+        )
+        print(
+            f"  ORM merge per row + the same refresh + commit:        {ms['orm']:.1f} ms per platform "
+            f"campaign, {sp['rows_per_s']['orm']:,.0f} rows/s"
+        )
+        print(
+            f"  ratio ORM / sync path: {sp['ratio']:.1f}x; day totals once for the window "
+            f"{1000 * sp['day_totals_once_s']:.0f} ms; rows counted {sp['rows_counted']:,} = "
+            f"written {sum(sp['rows_each_way'].values()):,}"
+        )
     if "ingest" in report:
         ing = report["ingest"]
         print(f"\n(a) upsert_metrics of {ing['rows']:,} rows (median of {len(ing['runs_s']['empty'])}):")

@@ -26,12 +26,13 @@ from collections.abc import Callable
 
 import httpx
 
+from adflux.constants import SANDBOX_ACCOUNTS
 from adflux.platforms import AccountConfig, get_adapter
 from adflux.platforms.meta import MetaAdapter
 from adflux.platforms.ratelimit import TokenBucket
 from adflux.platforms.transport import RetryPolicy, Transport, TransportConfig
 
-TOKEN = "bench-token"
+TOKEN = SANDBOX_ACCOUNTS["meta"]["credentials"]["access_token"]  # registered with the sandbox
 
 
 def bench_overhead(base_url: str, calls: int) -> dict[str, dict[str, float]]:

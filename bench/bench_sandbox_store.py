@@ -30,12 +30,13 @@ from urllib.parse import urlencode
 
 import httpx
 
+from adflux.constants import SANDBOX_ACCOUNTS
 from adflux.sandbox import SandboxState, start_sandbox_in_thread
 from adflux.sandbox.http import Request
 from adflux.sandbox.server import SandboxApp
 
 START = date(2025, 3, 3)
-TOKEN = {"access_token": "bench"}
+TOKEN = {"access_token": SANDBOX_ACCOUNTS["meta"]["credentials"]["access_token"]}  # registered
 CAMPAIGN = {
     "objective": "OUTCOME_TRAFFIC",
     "status": "PAUSED",

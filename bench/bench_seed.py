@@ -1,12 +1,16 @@
 """Seeding benchmark: 1,000,000 simulated candidates into PostgreSQL, COPY path vs plain ORM.
 
-Creates its own scratch database (`adflux_bench_seed`) on 127.0.0.1 as user postgres, builds
-the schema with `db.create_all()`, then in one run:
+Creates its own scratch database (`adflux_bench_seed`) on 127.0.0.1, owned by an ordinary
+role (`adflux_bench_app`, not a superuser, so the foreign-key triggers run as in production),
+builds the schema with `db.create_all()` as that role, then `--repeat` rounds, each alternating:
 
 1. `seed_database(candidates=N)` (generation + COPY + personas + index rebuild, one
-   transaction) `--repeat` times on an emptied table: wall time, rows/s, peak RSS.
-2. The plain ORM way for the same rows: `session.add_all(Candidate(...) + CandidatePersona(...))`
+   transaction) on an emptied table: wall time, rows/s, CPU, peak RSS;
+2. the plain ORM way for the same rows: `session.add_all(Candidate(...) + CandidatePersona(...))`
    and one commit, on the first `--orm-rows` rows (default 100,000), extrapolated linearly to N.
+
+After each, the rows in `candidates` and `candidate_personas` are counted (not the service's
+return value); a shortfall stops the run. The figure is the ratio per round, with the load average.
 
 Usage:
     .venv/bin/python bench/bench_seed.py [--candidates 1000000] [--orm-rows 100000] [--repeat 3] [--json]
@@ -37,6 +41,7 @@ from adflux.simulation import generate_candidates
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 BENCH_DATABASE = "adflux_bench_seed"
+APP_ROLE = "adflux_bench_app"  # an ordinary role, as in production
 SEED = 42
 
 logger = logging.getLogger("bench_seed")
@@ -77,7 +82,9 @@ def run(candidates: int, orm_rows: int, repeat: int) -> dict[str, Any]:
     settings = Settings.from_env(
         {},
         env="testing",
-        database_url=f"postgresql+psycopg://postgres@127.0.0.1:5432/{BENCH_DATABASE}",
+        # As deployed: an ordinary role that owns the database, so the foreign-key triggers run
+        # (a superuser's seed skips them with session_replication_role).
+        database_url=f"postgresql+psycopg://{APP_ROLE}@127.0.0.1:5432/{BENCH_DATABASE}",
         instance_path=str(Path("/tmp/adflux-bench-seed")),
         secret_key="bench",
     )
@@ -89,79 +96,103 @@ def run(candidates: int, orm_rows: int, repeat: int) -> dict[str, Any]:
     with app.app_context():
         db.create_all()
         server_version = db.session.execute(db.text("SHOW server_version")).scalar_one()
+        superuser = db.session.execute(
+            db.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        ).scalar_one()
         db.session.remove()
         rss_before = _peak_rss_mib()
-
-        copy_times: list[float] = []
-        server_cpu: list[float] = []
-        client_cpu: list[float] = []
-        loads: list[float] = []
-        phase_runs: list[list[str]] = []
+        rounds = []
+        # The service and the ORM way alternate every round, each on an emptied table.
         for attempt in range(repeat):
-            _truncate()
-            load_before = os.getloadavg()[0]
-            phases.messages.clear()
-            server_before, client_before = _server_cpu(), _client_cpu()
-            started = time.perf_counter()
-            result = seed_database(candidates=candidates, jobs=0, seed=SEED)
-            elapsed = time.perf_counter() - started
-            server_cpu.append(_server_cpu() - server_before)
-            client_cpu.append(_client_cpu() - client_before)
-            assert result.candidates_inserted == candidates, result
-            copy_times.append(elapsed)
-            phase_runs.append([m for m in phases.messages if "took" in m or "rebuilt" in m])
+            copy = _copy_round(candidates, phases)
+            orm = _orm_round(orm_rows)
+            extrapolated = orm["seconds"] * candidates / orm_rows
+            rounds.append({"copy": copy, "orm": orm, "ratio": round(extrapolated / copy["seconds"], 1)})
             logger.info(
-                "seed run %d: %.2f s (%.0f rows/s), CPU server %.2f s / client %.2f s, load before %.2f",
+                "round %d: service %.2f s (%d rows counted), ORM %d rows %.2f s (%d counted) -> %.1f s "
+                "for all; ratio %.1fx; load %.2f",
                 attempt + 1,
-                elapsed,
-                candidates / elapsed,
-                server_cpu[-1],
-                client_cpu[-1],
-                load_before,
+                copy["seconds"],
+                copy["rows_counted"],
+                orm_rows,
+                orm["seconds"],
+                orm["rows_counted"],
+                extrapolated,
+                rounds[-1]["ratio"],
+                copy["load_before"],
             )
-            loads.append(round(load_before, 2))
         rss_after_copy = _peak_rss_mib()
-
-        _truncate()
-        started = time.perf_counter()
-        batch = generate_candidates(orm_rows, seed=SEED)
-        records = batch.to_records()
-        generated = time.perf_counter() - started
-        people = [Candidate(**record) for record in records]
-        db.session.add_all(people)
-        db.session.flush()  # the ORM way to learn the ids the personas need
-        db.session.add_all(
-            CandidatePersona(candidate_id=person.id, persona=name, persona_index=int(index))
-            for person, name, index in zip(people, batch.persona, batch.persona_index, strict=True)
-        )
-        db.session.commit()
-        orm_elapsed = time.perf_counter() - started
-        db.session.remove()
-        logger.info("ORM add_all of %d rows: %.2f s (generation %.2f s)", orm_rows, orm_elapsed, generated)
         _truncate()
 
-    copy_median = statistics.median(copy_times)
-    orm_rate = orm_rows / orm_elapsed
+    copy_median = statistics.median(r["copy"]["seconds"] for r in rounds)
+    orm_median = statistics.median(r["orm"]["seconds"] for r in rounds)
     return {
         "candidates": candidates,
-        "copy_seconds": [round(t, 2) for t in copy_times],
+        "role": {"name": APP_ROLE, "superuser": superuser},
+        "rounds": rounds,
+        "ratios": [r["ratio"] for r in rounds],
         "copy_median_seconds": round(copy_median, 2),
         "copy_rows_per_second": round(candidates / copy_median),
-        "copy_phases": phase_runs,
-        # CPU seconds do not stretch when other work shares the machine; wall time does.
-        "copy_server_cpu_seconds": [round(t, 2) for t in server_cpu],
-        "copy_client_cpu_seconds": [round(t, 2) for t in client_cpu],
-        "load_average_before_runs": loads,
         "peak_rss_mib_before_seeding": round(rss_before),
         "peak_rss_mib_after_seeding": round(rss_after_copy),
         "orm_rows": orm_rows,
-        "orm_seconds": round(orm_elapsed, 2),
-        "orm_generation_seconds": round(generated, 2),
-        "orm_rows_per_second": round(orm_rate),
-        "orm_extrapolated_seconds": round(candidates / orm_rate, 1),
-        "speedup": round((candidates / orm_rate) / copy_median, 1),
+        "orm_median_seconds": round(orm_median, 2),
+        "orm_extrapolated_seconds": round(orm_median * candidates / orm_rows, 1),
         "machine": _machine(server_version),
     }
+
+
+def _copy_round(candidates: int, phases: _PhaseLog) -> dict[str, Any]:
+    """`seed_database` as the CLI runs it, on an emptied table; the rows it left, counted."""
+    _truncate()
+    load_before = os.getloadavg()[0]
+    phases.messages.clear()
+    server_before, client_before = _server_cpu(), _client_cpu()
+    started = time.perf_counter()
+    seed_database(candidates=candidates, jobs=0, seed=SEED)
+    elapsed = time.perf_counter() - started
+    counted = _count_rows()
+    if counted != {"candidates": candidates, "candidate_personas": candidates}:
+        raise SystemExit(f"the seed left {counted}, not {candidates:,} of each")
+    return {
+        "seconds": round(elapsed, 2),
+        "rows_per_second": round(candidates / elapsed),
+        "rows_counted": counted["candidates"],
+        # CPU seconds do not stretch when other work shares the machine; wall time does.
+        "server_cpu_seconds": round(_server_cpu() - server_before, 2),
+        "client_cpu_seconds": round(_client_cpu() - client_before, 2),
+        "load_before": round(load_before, 2),
+        "phases": [m for m in phases.messages if "took" in m or "rebuilt" in m],
+    }
+
+
+def _orm_round(orm_rows: int) -> dict[str, Any]:
+    """The plain ORM way for the first `orm_rows` rows: add_all, flush for ids, personas, commit."""
+    _truncate()
+    started = time.perf_counter()
+    batch = generate_candidates(orm_rows, seed=SEED)
+    people = [Candidate(**record) for record in batch.to_records()]
+    db.session.add_all(people)
+    db.session.flush()  # the ORM way to learn the ids the personas need
+    db.session.add_all(
+        CandidatePersona(candidate_id=person.id, persona=name, persona_index=int(index))
+        for person, name, index in zip(people, batch.persona, batch.persona_index, strict=True)
+    )
+    db.session.commit()
+    elapsed = time.perf_counter() - started
+    db.session.remove()
+    counted = _count_rows()
+    if counted != {"candidates": orm_rows, "candidate_personas": orm_rows}:
+        raise SystemExit(f"the ORM way left {counted}, not {orm_rows:,} of each")
+    return {"seconds": round(elapsed, 2), "rows_counted": counted["candidates"]}
+
+
+def _count_rows() -> dict[str, int]:
+    with db.engine.connect() as conn:
+        return {
+            table: int(conn.execute(db.text(f"SELECT count(*) FROM {table}")).scalar_one())
+            for table in ("candidates", "candidate_personas")
+        }
 
 
 def _truncate() -> None:
@@ -169,7 +200,8 @@ def _truncate() -> None:
         conn.execute(
             db.text("TRUNCATE candidates, candidate_personas, job_openings RESTART IDENTITY CASCADE")
         )
-        conn.execute(db.text("CHECKPOINT"))  # start every run from the same WAL state
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute("CHECKPOINT")  # start every run from the same WAL state (the admin's right)
 
 
 def _server_cpu() -> float:
@@ -234,7 +266,10 @@ def _machine(server_version: str) -> dict[str, Any]:
 def _recreate_database() -> None:
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone()
+        if not exists:
+            conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER")
+        conn.execute(f"CREATE DATABASE {BENCH_DATABASE} OWNER {APP_ROLE}")
 
 
 def _drop_database() -> None:
@@ -245,19 +280,25 @@ def _drop_database() -> None:
 def _print(r: dict[str, Any]) -> None:
     m = r["machine"]
     print(f"machine: {m['nproc']} × {m['cpu']}, {m['ram_gib']} GiB RAM, PostgreSQL {m['postgresql']}")
-    print(f"seed_database, {r['candidates']:,} candidates: {r['copy_seconds']} s")
-    print(f"  median {r['copy_median_seconds']} s = {r['copy_rows_per_second']:,} rows/s")
-    print(f"  CPU seconds: server {r['copy_server_cpu_seconds']}, client {r['copy_client_cpu_seconds']}")
-    print(f"  load average before each run: {r['load_average_before_runs']}")
-    for phases in r["copy_phases"]:
-        print("  phases:", "; ".join(phases))
-    rss_before, rss_after = r["peak_rss_mib_before_seeding"], r["peak_rss_mib_after_seeding"]
-    print(f"  peak RSS {rss_after} MiB (before seeding {rss_before} MiB)")
+    role = r["role"]
+    print(f"role: {role['name']} (superuser: {role['superuser']}); {r['candidates']:,} candidates")
+    print(f"same-run ratio per round (ORM extrapolated / service): {r['ratios']}")
+    for number, one in enumerate(r["rounds"], 1):
+        copy, orm = one["copy"], one["orm"]
+        print(
+            f"  round {number} (load {copy['load_before']}): service {copy['seconds']} s = "
+            f"{copy['rows_per_second']:,} rows/s, {copy['rows_counted']:,} rows counted, CPU server "
+            f"{copy['server_cpu_seconds']} s / client {copy['client_cpu_seconds']} s; ORM "
+            f"{r['orm_rows']:,} rows {orm['seconds']} s ({orm['rows_counted']:,} counted)"
+        )
+        print("    phases:", "; ".join(copy["phases"]))
     print(
-        f"ORM add_all, {r['orm_rows']:,} rows: {r['orm_seconds']} s = {r['orm_rows_per_second']:,} rows/s"
-        f" -> {r['candidates']:,} rows ≈ {r['orm_extrapolated_seconds']} s (extrapolated)"
+        f"median: service {r['copy_median_seconds']} s ({r['copy_rows_per_second']:,} rows/s); ORM "
+        f"{r['orm_median_seconds']} s for {r['orm_rows']:,} rows"
+        f" -> ≈ {r['orm_extrapolated_seconds']} s for all"
     )
-    print(f"COPY path is {r['speedup']}× faster")
+    rss_before, rss_after = r["peak_rss_mib_before_seeding"], r["peak_rss_mib_after_seeding"]
+    print(f"peak RSS {rss_after} MiB (before seeding {rss_before} MiB)")
     print(f"load average at end: {m['load_average_at_end']}")
 
 

@@ -15,6 +15,7 @@ the result by counting: the day totals equal the sums of the campaign rollups, r
 
 Usage:
     .venv/bin/python bench/bench_sync_step.py [--campaigns 10000] [--days 30] [--rounds 40]
+        [--scale portal|national]
 """
 
 from __future__ import annotations
@@ -76,7 +77,9 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=30, help="days of history per ad group")
     parser.add_argument("--rounds", type=int, default=40, help="platform campaigns timed each way")
+    parser.add_argument("--scale", choices=sorted(bench_metrics.SCALES), help="a named data set")
     args = parser.parse_args()
+    bench_metrics.apply_scale(args)
     print(f"load average at start: {os.getloadavg()}")
     bench_metrics.QUIET_MAX_WAIT = 0.0  # never wait for a quiet machine: same-run ratio instead
     bench_metrics.recreate_database()

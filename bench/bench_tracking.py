@@ -68,7 +68,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_env(instance: Path, port: int, database_url: str, workers: int) -> dict[str, str]:
+def server_env(
+    instance: Path, port: int, database_url: str, workers: int, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ADFLUX_", "PROMETHEUS_", "GUNICORN_"))}
     for name in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "SECRET_KEY"):
         env.pop(name, None)
@@ -87,13 +89,16 @@ def server_env(instance: Path, port: int, database_url: str, workers: int) -> di
             "PROMETHEUS_MULTIPROC_DIR": str(instance / f"prometheus-{port}"),
             "GUNICORN_BIND": f"127.0.0.1:{port}",
             "GUNICORN_WORKERS": str(workers),
+            **(extra or {}),
         }
     )
     return env
 
 
 class Gunicorn:
-    def __init__(self, instance: Path, app: str, database_url: str, workers: int) -> None:
+    def __init__(
+        self, instance: Path, app: str, database_url: str, workers: int, extra: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [str(VENV_BIN / "gunicorn"), "-c", str(REPO / "gunicorn.conf.py")]
@@ -102,7 +107,7 @@ class Gunicorn:
         self.log = (instance / f"gunicorn-{self.port}.log").open("w")
         self.proc = subprocess.Popen(
             [*command, app],
-            env=server_env(instance, self.port, database_url, workers),
+            env=server_env(instance, self.port, database_url, workers, extra),
             cwd=REPO,
             stdout=self.log,
             stderr=self.log,
@@ -110,7 +115,7 @@ class Gunicorn:
         )
         import httpx
 
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 240  # a loaded machine boots workers slowly
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: see {self.log.name}")
@@ -210,29 +215,39 @@ def count_clicks(app: Any) -> int:
 def bench_redirect(args: argparse.Namespace, instance: Path) -> dict[str, Any]:
     app = fresh_schema()
     code = make_link(app)
-    bare = Gunicorn(instance, "bench_tracking:bare_redirect_app()", DATABASE_URL, args.workers)
-    tracked = Gunicorn(instance, "adflux.app:create_app()", DATABASE_URL, args.workers)
+    started: list[Gunicorn] = []
+
+    def start(app_path: str, extra: dict[str, str] | None = None) -> Gunicorn:
+        started.append(Gunicorn(instance, app_path, DATABASE_URL, args.workers, extra))
+        return started[-1]
+
     rounds = []
     try:
-        for _ in range(2):  # warm both (link cache, connection pools)
-            wrk(bare.url + "/r/bench", connections=4, seconds=1)
-            wrk(tracked.url + f"/r/{code}?fbclid=IwAR0", connections=4, seconds=1)
+        batch_env = {"ADFLUX_TRACKING_CLICK_BATCH_MS": str(args.batch_ms)}
+        servers = {
+            "bare": (start("bench_tracking:bare_redirect_app()"), "/r/bench"),
+            "adflux": (start("adflux.app:create_app()"), f"/r/{code}?fbclid=IwAR0"),
+            "adflux_batched": (start("adflux.app:create_app()", batch_env), f"/r/{code}?fbclid=IwAR1"),
+        }
+        for _ in range(2):  # warm all (link cache, connection pools)
+            for server, path in servers.values():
+                wrk(server.url + path, connections=4, seconds=1)
         warm = count_clicks(app)
         for n in range(args.rounds):
-            b = wrk(bare.url + "/r/bench", connections=args.connections, seconds=args.seconds)
-            t = wrk(
-                tracked.url + f"/r/{code}?fbclid=IwAR0", connections=args.connections, seconds=args.seconds
-            )
-            rounds.append(
-                {"round": n + 1, "bare": b, "adflux": t, "ratio": t["rate"] / b["rate"], "load": load()}
-            )
-            print(json.dumps(rounds[-1]), flush=True)
-        time.sleep(1)
+            row: dict[str, Any] = {"round": n + 1}
+            for name, (server, path) in servers.items():
+                row[name] = wrk(server.url + path, connections=args.connections, seconds=args.seconds)
+            row["ratio"] = row["adflux"]["rate"] / row["bare"]["rate"]
+            row["ratio_batched"] = row["adflux_batched"]["rate"] / row["bare"]["rate"]
+            row["load"] = load()
+            rounds.append(row)
+            print(json.dumps(row), flush=True)
+        time.sleep(3)  # the write-behind flushers run every second
         written = count_clicks(app) - warm
     finally:
-        bare.stop()
-        tracked.stop()
-    completed = sum(r["adflux"]["requests"] for r in rounds)
+        for server in started:
+            server.stop()
+    completed = sum(r["adflux"]["requests"] + r["adflux_batched"]["requests"] for r in rounds)
     return {"rounds": rounds, "clicks_written": written, "redirects_completed": completed}
 
 
@@ -435,6 +450,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument(
+        "--batch-ms", type=int, default=20, help="ADFLUX_TRACKING_CLICK_BATCH_MS (batched run)"
+    )
     parser.add_argument("--outage", type=float, default=6.0)
     parser.add_argument("--proxy", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -199,3 +199,31 @@ def test_artifact_uris_become_relative_to_the_store_on_sqlite(tmp_path):
 @pytest.mark.postgres
 def test_artifact_uris_become_relative_to_the_store_on_postgres(empty_postgres_database, tmp_path):
     _artifact_uris_become_relative(empty_postgres_database, str(tmp_path))
+
+
+def _ad_group_status_round_trip(database_url: str, instance: str) -> None:
+    from flask_migrate import downgrade
+
+    app = create_app(Settings.from_env({}, env="testing", database_url=database_url, instance_path=instance))
+    with app.app_context():
+        upgrade_database(revision="0021")
+
+        def columns() -> set[str]:
+            with db.engine.connect() as conn:
+                return {column["name"] for column in inspect(conn).get_columns("ad_groups")}
+
+        assert "status" in columns()
+        downgrade(revision="0020")
+        assert "status" not in columns()
+        upgrade_database(revision="0021")
+        assert "status" in columns()
+        db.engine.dispose()
+
+
+def test_ad_group_status_migrates_up_and_down_on_sqlite(tmp_path):
+    _ad_group_status_round_trip(f"sqlite:///{tmp_path / 'g.db'}", str(tmp_path))
+
+
+@pytest.mark.postgres
+def test_ad_group_status_migrates_up_and_down_on_postgres(empty_postgres_database, tmp_path):
+    _ad_group_status_round_trip(empty_postgres_database, str(tmp_path))

@@ -28,11 +28,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     # UTF-8 JSON, not \u escapes for every "á" and "ñ" of Spanish text: smaller bodies, less work.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION_KEY] = settings
-    if settings.proxy_hops:
-        # The client's address from X-Forwarded-For, as appended by our own proxies only.
-        hops = settings.proxy_hops
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
-
     monitoring.init_app(app)
     security_headers.init_app(app)
     extensions.db.init_app(app)
@@ -50,6 +45,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         from adflux import embedded
 
         embedded.init_app(app)
+    if settings.proxy_hops:
+        # The client's address from X-Forwarded-For, as appended by our own proxies only (outermost,
+        # so the tracking redirect's WSGI fast path sees the client's address too).
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app
 
 

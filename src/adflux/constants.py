@@ -159,6 +159,9 @@ RULE_OPERATORS: tuple[str, ...] = (">", ">=", "<", "<=")
 RULE_ACTIONS: tuple[str, ...] = ("pause", "resume", "budget", "notify")
 RULE_LEVELS: tuple[str, ...] = ("campaign", "platform_campaign", "ad_group")
 RULE_CPA_MODES: tuple[str, ...] = ("lag_aware", "matured", "raw")
+# Which applications a rule counts: as each platform reports them (the default, what every rule
+# did before first-hand measurement) or first-hand, from the portal's attributed postbacks.
+APPLICATIONS_SOURCES: tuple[str, ...] = ("platform", "first_hand")
 RULE_TEMPLATES: tuple[str, ...] = ("stop_loss", "scale_winners", "revive", "end_of_flight")
 PACING_MODES: tuple[str, ...] = ("even", "front_loaded")
 RULE_METRIC_LABELS: dict[str, str] = {
@@ -224,28 +227,50 @@ ALERT_RULE_NAMES: tuple[str, ...] = (
 )
 
 # The platform accounts AdFlux uses when an admin configured none: ids in each platform's own
-# format and the sandbox's tokens (the sandbox accepts any non-expired token; the X sandbox
-# verifies OAuth 1.0a signatures, so it has its own key pair, which the sandbox reads from here).
+# format and the tokens registered for the sandbox's test accounts (the sandbox accepts only these
+# and the tokens its OAuth endpoints issue; the X sandbox verifies OAuth 1.0a signatures against
+# its own key pair, which the sandbox reads from here).
 SANDBOX_X_CREDENTIALS: dict[str, str] = {
     "consumer_key": "sandbox-consumer-key",
     "consumer_secret": "sandbox-consumer-secret",
     "access_token": "sandbox-access-token",
     "access_token_secret": "sandbox-access-token-secret",
 }
+# The sandbox's Google OAuth client and the refresh token registered for its test account: the
+# Google adapter exchanges it for access tokens at the sandbox's token endpoint.
+SANDBOX_GOOGLE_OAUTH: dict[str, str] = {
+    "client_id": "100000000001-sandbox.apps.googleusercontent.com",
+    "client_secret": "sandbox-google-client-secret",
+    "refresh_token": "1//sandbox-google-refresh-token",
+}
 SANDBOX_ACCOUNTS: dict[str, dict[str, Any]] = {
     "meta": {
         "account_id": "act_1000000001",
         "credentials": {"access_token": "sandbox-meta-token"},
-        "extra": {"page_id": "100000000000001"},
+        "extra": {"page_id": "100000000000001", "pixel_id": "1000000000000042"},
     },
     "google": {
         "account_id": "1234567890",
-        "credentials": {"access_token": "sandbox-google-token", "developer_token": "sandbox-dev-token"},
+        "credentials": {
+            "access_token": "sandbox-google-token",
+            "developer_token": "sandbox-dev-token",
+            **SANDBOX_GOOGLE_OAUTH,
+        },
+        "extra": {"conversion_action_id": "900000001"},
     },
-    "x": {"account_id": "18ce54d4x5t", "credentials": SANDBOX_X_CREDENTIALS},
-    "tiktok": {"account_id": "7000000000000000001", "credentials": {"access_token": "sandbox-tiktok-token"}},
+    "x": {
+        "account_id": "18ce54d4x5t",
+        "credentials": SANDBOX_X_CREDENTIALS,
+        "extra": {"pixel_id": "o8z6j", "event_tag_id": "tw-o8z6j-o8z2x"},
+    },
+    "tiktok": {
+        "account_id": "7000000000000000001",
+        "credentials": {"access_token": "sandbox-tiktok-token"},
+        "extra": {"pixel_code": "CSANDBOXPIXEL0000001"},
+    },
     "snapchat": {
         "account_id": "8b1a4c4e-6a3f-4d5e-9b1f-0a2b3c4d5e6f",
         "credentials": {"access_token": "sandbox-snap-token"},
+        "extra": {"pixel_id": "5c2b1a0f-0e1d-4c3b-8a79-6f5e4d3c2b1a"},
     },
 }

@@ -50,9 +50,13 @@ def security_headers(production: bool) -> dict[str, str]:
     return headers
 
 
+EXTENSION_KEY = "adflux_security_headers"
+
+
 def init_app(app: Flask) -> None:
     """Add the headers to every response (dashboard, API, Swagger UI, static files, errors)."""
     headers = security_headers(current_settings(app).is_production)
+    app.extensions[EXTENSION_KEY] = headers  # for WSGI answers made before Flask (tracking fast path)
 
     @app.after_request
     def _add_security_headers(response: Response) -> Response:

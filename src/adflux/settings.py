@@ -200,6 +200,10 @@ class Settings:
     # With a Redis buffer, every click goes there first and a thread per process writes them in
     # batches each second (fast redirects); off = each click is written at once (Redis only on failure).
     tracking_click_write_behind: bool = True
+    # With write-behind, the redirect's fast path may gather a process's clicks for this many
+    # milliseconds and push them to Redis in one command (several times the clicks per second); a
+    # worker killed outright (not stopped) loses at most that window. 0 = one push per click.
+    tracking_click_batch_ms: int = 0
     # Clicks counted per visitor address a minute (more are still redirected, not counted); 0 = all.
     tracking_clicks_per_address_per_minute: int = 120
 

@@ -181,3 +181,41 @@ def test_an_update_whose_message_was_lost_is_resent_by_the_sweep(client, app_ctx
     assert pc.update_status == "applied"
     tiktok = sandbox.state.get("tiktok", "campaign", pc.external_campaign_id)
     assert int(tiktok["budget"]) == pc.budget_total
+
+
+def test_a_moved_opening_retargets_every_platform_in_place_and_compliantly(client, app_ctx, sandbox):
+    campaign = _published(client, PLATFORMS)
+    ids_before = {
+        p: (pc.external_campaign_id, dict(pc.external_ids["ad_groups"]))
+        for p, pc in _pcs(campaign.id).items()
+    }
+    job = db.session.get(Campaign, campaign.id).job
+    job.city, job.department = "Medellín", "Antioquia"
+    db.session.commit()
+
+    result = changes.refresh_creatives(db.session, campaign.id, actor="feed")
+    assert all("targeting" in result.changed[p] for p in PLATFORMS)
+    pcs = _pcs(campaign.id)
+    assert {pc.update_status for pc in pcs.values()} == {"applied"}
+    for platform, pc in pcs.items():
+        assert (pc.external_campaign_id, pc.external_ids["ad_groups"]) == ids_before[platform]  # in place
+        assert [c["name"] for c in next(iter(pc.targeting.values()))["cities"]] == ["Medellín"]
+    adset = sandbox.state.get("meta", "adset", pcs["meta"].ad_groups[0].external_id)["targeting"]
+    assert [loc["name"] for loc in adset["geo_locations"]["custom_locations"]] == ["Medellín"]
+    assert (adset["age_min"], adset["age_max"]) == (18, 65) and "genders" not in adset  # employment rules
+    tiktok = sandbox.state.get("tiktok", "adgroup", pcs["tiktok"].ad_groups[0].external_id)
+    assert tiktok["location_ids"] == ["3674962"]  # Medellín's GeoNames id
+    squad = sandbox.state.get("snapchat", "adsquad", pcs["snapchat"].ad_groups[0].external_id)
+    assert squad["targeting"]["locations"][0]["circles"][0]["latitude"] == 6.2442
+    live = [c for c in sandbox.state.all("google", "campaign_criterion") if c.get("status") != "REMOVED"]
+    assert [
+        round(c["proximity"]["geoPoint"]["latitudeInMicroDegrees"] / 1e6, 4) for c in live if "proximity" in c
+    ] == [6.2442]
+    item = pcs["x"].ad_groups[0].external_id
+    criteria = [c for c in sandbox.state.all("x", "targeting_criterion") if c["line_item_id"] == item]
+    x_places = [c for c in criteria if not c.get("deleted") and c["targeting_type"] == "LOCATION"]
+    assert len(x_places) == 1
+
+    assert changes.refresh_creatives(
+        db.session, campaign.id, actor="feed"
+    ).unchanged  # the same again: nothing

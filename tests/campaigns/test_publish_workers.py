@@ -1,4 +1,4 @@
-"""Exactly-once publishing with real Celery workers on Redis, against the sandbox over HTTP.
+"""Exactly-once publishing and changes with real Celery workers on Redis, against the sandbox over HTTP.
 
 A worker is SIGKILLed in the middle of a publish and a new one started: the broker redelivers
 the task (acks late + a short visibility timeout) and the platform still ends up with exactly one
@@ -8,24 +8,27 @@ campaign tree. Several workers publishing many campaigns at once create no dupli
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import redis
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from adflux.app import create_app
 from adflux.extensions import db
-from adflux.models import Campaign, PlatformCampaign
+from adflux.models import AuditEvent, Campaign, PlatformCampaign
 from adflux.sandbox.server import SandboxServer, start_sandbox_in_thread
 from adflux.services import campaigns as campaigns_service
 from adflux.services.campaigns import changes
+from adflux.services.local_dates import today
 from adflux.settings import Settings
 from conftest import TEST_DATABASE_URL, require_service
 from factories import make_job, make_segments
@@ -75,6 +78,17 @@ def worker_app(app: Flask, broker: str, slow_sandbox: SandboxServer) -> Iterator
         db.session.remove()
     # Give the eager test app its Celery back for the tests that follow.
     app.extensions["celery"].set_default()
+
+
+@pytest.fixture(autouse=True)
+def keep_worker_logs() -> Iterator[None]:
+    """The workers' logs, copied where a failed run can still be read (ADFLUX_TEST_ARTIFACTS)."""
+    yield
+    target = Path(os.environ.get("ADFLUX_TEST_ARTIFACTS", "artifacts"))
+    target.mkdir(parents=True, exist_ok=True)
+    for log in WORKER_LOGS:
+        if log.exists():
+            shutil.copy(log, target / f"publish-workers-{log.parent.name}-{log.name}")
 
 
 @pytest.fixture
@@ -255,3 +269,75 @@ def test_a_worker_applies_the_change_once_even_when_killed_mid_update(worker_app
         creative = slow_sandbox.state.get("meta", "creative", ad["creative"]["id"])
         assert "senior" in creative["object_story_spec"]["link_data"]["name"]
     assert all(pc.applied_revision == pc.update_revision == 1 for pc in pcs.values())
+
+
+# -- a change made while the campaign is still publishing lands once ---------------------------------
+
+
+def _applied_events(pc_ids: list[int]) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.action == "platform_campaign.update_applied",
+            AuditEvent.entity_type == "platform_campaign",
+            AuditEvent.entity_id.in_([str(pc_id) for pc_id in pc_ids]),
+        )
+    )
+
+
+def test_a_change_during_the_publish_follows_it_and_lands_once(worker_app, start_worker, slow_sandbox):
+    platforms = ["meta", "tiktok"]
+    campaign = campaigns_service.create_campaign(
+        job_id=make_job().id, platforms=platforms, budget_total=3_000_000
+    )
+    for platform in platforms:
+        slow_sandbox.set_faults(platform, latency_ms=300)  # every call slow: the publish takes seconds
+    start_worker("publisher", concurrency=2)
+    campaigns_service.publish_campaign(campaign_id=campaign.id)
+    _wait_for(
+        lambda: all(slow_sandbox.object_counts(p).get("campaign", 0) == 1 for p in platforms),
+        120,
+        "both publishes under way",
+    )
+    pcs = _change_pcs(campaign.id)
+    assert {pc.status for pc in pcs.values()} == {"publishing"}  # the spec was read before the change
+
+    end = today() + timedelta(days=25)
+    result = changes.change_campaign(
+        db.session, campaign.id, actor="ana@example.co", budget_total=4_000_000, end_date=end
+    )
+    assert set(result.queued) == set(platforms)  # queued behind the publish, not dropped
+    _wait_for(
+        lambda: (
+            {(pc.status, pc.update_status) for pc in _change_pcs(campaign.id).values()}
+            == {("active", "applied")}
+        ),
+        120,
+        "the publish, then the change",
+    )
+    pcs = _change_pcs(campaign.id)
+    meta = slow_sandbox.state.get("meta", "campaign", pcs["meta"].external_campaign_id)
+    assert int(meta["spend_cap"]) == pcs["meta"].budget_total == 2_000_000
+    adsets = [slow_sandbox.state.get("meta", "adset", g.external_id) for g in pcs["meta"].ad_groups]
+    assert {a["end_time"][:10] for a in adsets} == {end.isoformat()}
+    tiktok = slow_sandbox.state.get("tiktok", "campaign", pcs["tiktok"].external_campaign_id)
+    assert int(tiktok["budget"]) == pcs["tiktok"].budget_total == 2_000_000
+    assert all(pc.applied_revision == pc.update_revision == 1 for pc in pcs.values())
+    assert _applied_events([pc.id for pc in pcs.values()]) == 2  # once per platform, not twice
+    assert slow_sandbox.object_counts("meta").get("campaign") == 1  # nothing re-created either
+
+
+def test_a_change_before_the_worker_starts_is_carried_by_the_publish(worker_app, start_worker, slow_sandbox):
+    campaign = campaigns_service.create_campaign(
+        job_id=make_job().id, platforms=["meta"], budget_total=3_000_000
+    )
+    campaigns_service.publish_campaign(campaign_id=campaign.id)  # queued; no worker yet
+    result = changes.change_campaign(db.session, campaign.id, actor="ana@example.co", budget_total=5_000_000)
+    assert result.queued == {}  # nothing at the platform yet: the publish reads the new budget
+    start_worker("late")
+    _wait_for(lambda: _statuses([campaign.id])[campaign.id] == "active", 90, "the publish")
+    pc = db.session.scalars(select(PlatformCampaign).where(PlatformCampaign.campaign_id == campaign.id)).one()
+    meta = slow_sandbox.state.get("meta", "campaign", pc.external_campaign_id)
+    assert int(meta["spend_cap"]) == 5_000_000
+    assert pc.update_revision == 0 and _applied_events([pc.id]) == 0  # sent once, by the publish

@@ -31,6 +31,15 @@ def test_demo_runs_end_to_end_and_leaves_a_database_to_explore(tmp_path):
     assert set(by_platform) == {"meta", "google", "tiktok"}
     assert all(row["impressions"] > 0 and row["spend"] > 0 for row in by_platform.values())
     assert len(summary["by_segment"]["rows"]) == 2
+    # First-hand: clicks on the tracking links, the portal's postbacks, conversions to the platforms.
+    tracking = summary["tracking"]
+    own = {row["platform"]: row for row in tracking["report"]["rows"]}
+    assert set(own) == {"meta", "google", "tiktok"}
+    assert all(0 <= r["applications_first_hand"] <= r["applications_platform"] for r in own.values())
+    assert sum(r["applications_first_hand"] for r in own.values()) > 0
+    assert tracking["clicks"] > 0 and tracking["ingest"]["stored"] == tracking["postbacks"]
+    assert tracking["report"]["unattributed"] >= 1
+    assert sum(tracking["conversions"]["sent"].values()) > 0 and not tracking["conversions"]["failed"]
     assert (tmp_path / "instance" / "adflux.db").exists()
     with app.app_context():
         assert db.session.scalar(select(SegmentationModel.status)) == "active"

@@ -22,6 +22,7 @@ from facebook_business.adobjects.adset import AdSet
 from facebook_business.adobjects.campaign import Campaign
 from facebook_business.adobjects.customaudience import CustomAudience
 from google.ads.googleads.v24.services.types import (
+    conversion_upload_service,
     google_ads_service,
     offline_user_data_job_service,
     user_list_service,
@@ -31,7 +32,10 @@ from twitter_ads.audience import CustomAudience as XCustomAudience
 from twitter_ads.campaign import Campaign as XCampaign
 from twitter_ads.campaign import LineItem, TargetingCriteria
 from twitter_ads.creative import PromotedTweet
+from twitter_ads.resource import Batch
 
+from contracts.conversion_schemas import check_meta_events, check_snapchat_events, check_x_conversions
+from contracts.official_edges import check_edges
 from contracts.snapchat_schema import check_snapchat
 
 GOOGLE_VERSION = "v24"  # the newest version google-ads 34.0.0 ships; the adapter calls v26
@@ -45,6 +49,7 @@ GOOGLE_MESSAGES = {
         offline_user_data_job_service.AddOfflineUserDataJobOperationsRequest
     ),
     r"offlineUserDataJobs/\d+:run$": offline_user_data_job_service.RunOfflineUserDataJobRequest,
+    r"customers/\d+:uploadClickConversions$": conversion_upload_service.UploadClickConversionsRequest,
 }
 TIKTOK_MODELS = {
     "campaign/create/": tiktok_models.CampaignCreateBody,
@@ -55,6 +60,10 @@ TIKTOK_MODELS = {
     "ad/status/update/": tiktok_models.AdStatusUpdateBody,
     "report/task/create/": tiktok_models.ReportTaskCreateBody,
     "dmp/custom_audience/create/": tiktok_models.CustomAudienceCreateBody,
+    "campaign/update/": tiktok_models.CampaignUpdateBody,
+    "adgroup/update/": tiktok_models.AdgroupUpdateBody,
+    "ad/update/": tiktok_models.AdUpdateBody,
+    "pixel/batch/": tiktok_models.PixelBatchBody,
 }
 META_OBJECTS: dict[str, Any] = {
     "campaigns": Campaign,
@@ -156,6 +165,8 @@ def _model_problems(model: Any, body: dict[str, Any], where: str) -> list[str]:
 
 
 def check_meta(path: str, form: dict[str, str]) -> list[str] | None:
+    if re.fullmatch(r"/v[\d.]+/\d+/events", path):  # Conversions API
+        return check_meta_events(form)
     if re.fullmatch(r"/v[\d.]+/\d+", path):  # an update of one object: a field of one of the object types
         known = set().union(*(_enum_values(obj.Field) for obj in META_OBJECTS.values()))
         problems = [f"update: {key} is not a field of any ad object" for key in form if key not in known]
@@ -179,6 +190,26 @@ def check_meta(path: str, form: dict[str, str]) -> list[str] | None:
     return problems
 
 
+def check_x_batch(path: str, body: Any) -> list[str] | None:
+    """twitter-ads' Batch.batch_save body: [{"operation_type", "params"}], params of the resource."""
+    match = re.search(r"/batch/accounts/[^/]+/([a-z_]+)$", path)
+    resource = X_RESOURCES.get(match.group(1)) if match else None
+    if resource is None or not isinstance(body, list):
+        return None
+    entity_id = f"{Batch._ENTITY_MAP[resource.__name__].lower()}_id"  # what batch_save adds
+    allowed = set(resource.PROPERTIES) | WIRE_NAMES.get(resource, set()) | {entity_id}
+    problems = []
+    for entry in body:
+        if entry.get("operation_type") not in ("Create", "Update", "Delete"):
+            problems.append(f"batch: operation_type {entry.get('operation_type')!r} unknown")
+        problems += [
+            f"batch {match.group(1)}: {key} is not a {resource.__name__} property"
+            for key in entry.get("params", {})
+            if key not in allowed
+        ]
+    return problems
+
+
 def check_x(method: str, path: str, params: dict[str, str]) -> list[str] | None:
     match = re.search(r"/accounts/[^/]+/([a-z_]+)(?:/[0-9a-z]+)?$", path)
     resource = X_RESOURCES.get(match.group(1)) if match else None
@@ -196,6 +227,9 @@ PLATFORM_OF: list[tuple[str, str]] = [
     ("/open_api/v1.3/", "tiktok"),
     ("/customers", "google"),
     ("/12/accounts/", "x"),
+    ("/12/measurement/conversions/", "x-conversions"),
+    ("/v3/", "snapchat-conversions"),
+    ("/12/batch/accounts/", "x"),
     ("/v1/", "snapchat"),
     ("/act_", "meta"),
     ("/v26.0/", "meta"),
@@ -214,19 +248,39 @@ def check(recorded: Recorded) -> list[str] | None:
         body: Any = json.loads(text or "null")
     else:
         body = dict(parse_qsl(text or url.query))
+    edges = check_edges(recorded.method, path, body)
+    if edges is not None:
+        return edges
     checkers: dict[str, Callable[[], list[str] | None]] = {
         "google": lambda: check_google(path, body),
         "tiktok": lambda: check_tiktok(path, body),
         "meta": lambda: check_meta(path, body),
-        "x": lambda: check_x(recorded.method, path, body if isinstance(body, dict) else {}),
+        "x": lambda: (
+            check_x_batch(path, body)
+            if "/batch/" in path
+            else check_x(recorded.method, path, body if isinstance(body, dict) else {})
+        ),
         "snapchat": lambda: check_snapchat(recorded.method, path, body),
+        "snapchat-conversions": lambda: check_snapchat_events(body),
+        "x-conversions": lambda: check_x_conversions(body),
     }
     return checkers[platform]() if platform in checkers else None
+
+
+# Not ad-API calls: the sandbox's control endpoints and the platforms' OAuth token endpoints.
+_NOT_ADS_API = re.compile(r"^/(__sandbox/|token$|login/oauth2/|open_api/v1\.3/oauth2/|v\d+\.\d+/oauth/)")
+
+
+def ads_api(recorded: Recorded) -> bool:
+    """Whether a request went to a platform's ad API (not the sandbox's knobs or an OAuth endpoint)."""
+    return not _NOT_ADS_API.match(urlsplit(recorded.url).path)
 
 
 def judge(requests: list[Recorded]) -> Verdict:
     verdict = Verdict()
     for recorded in requests:
+        if not ads_api(recorded):
+            continue
         problems = check(recorded)
         if problems is None:
             verdict.unchecked.append(f"{recorded.method} {urlsplit(recorded.url).path}")

@@ -39,6 +39,7 @@ GOOGLE_OPERATIONS = (
 GAQL_RESOURCES = (
     "campaign",
     "campaign_budget",
+    "campaign_criterion",  # a campaign's locations, read before they change in place
     "ad_group",
     "ad_group_ad",
     "ad_group_criterion",

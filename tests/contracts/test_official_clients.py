@@ -17,11 +17,13 @@ from facebook_business.api import FacebookAdsApi, FacebookSession
 from facebook_business.exceptions import FacebookRequestError
 
 from adflux.sandbox import SandboxServer, start_sandbox_in_thread
+from sandbox_oauth import ISSUED, obtain
 
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxServer]:
     server = start_sandbox_in_thread(start_date=date(2025, 3, 3))
+    obtain(server.base_url)  # the tokens the clients use come from the sandbox's token endpoints
     yield server
     server.stop()
 
@@ -30,7 +32,7 @@ def sandbox() -> Iterator[SandboxServer]:
 def meta_api(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> FacebookAdsApi:
     sandbox.state.reset()
     monkeypatch.setattr(FacebookSession, "GRAPH", sandbox.base_url)  # the base URL, nothing else
-    return FacebookAdsApi(FacebookSession(access_token="sandbox-token"), api_version="v26.0")
+    return FacebookAdsApi(FacebookSession(access_token=ISSUED["meta"]), api_version="v26.0")
 
 
 def test_facebook_business_create_read_list_pause_insights_and_errors(meta_api: FacebookAdsApi) -> None:
@@ -77,18 +79,18 @@ def test_tiktok_sdk_create_list_pause_and_duplicate_request(sandbox: SandboxServ
             operation_status="DISABLE",
             request_id=request_id,
         )
-        return api.campaign_create("sandbox-token", body=body)
+        return api.campaign_create(ISSUED["tiktok"], body=body)
 
     ids = [create(f"c{index}", str(index))["data"]["campaign_id"] for index in range(3)]
-    first = api.campaign_get("77", "sandbox-token", page=1, page_size=2)["data"]
-    second = api.campaign_get("77", "sandbox-token", page=2, page_size=2)["data"]
+    first = api.campaign_get("77", ISSUED["tiktok"], page=1, page_size=2)["data"]
+    second = api.campaign_get("77", ISSUED["tiktok"], page=2, page_size=2)["data"]
     api.campaign_status_update(
-        "sandbox-token",
+        ISSUED["tiktok"],
         body=CampaignStatusUpdateBody(advertiser_id="77", campaign_ids=[ids[0]], operation_status="ENABLE"),
     )
     statuses = {
         row["campaign_id"]: row["operation_status"]
-        for row in api.campaign_get("77", "sandbox-token", page_size=10)["data"]["list"]
+        for row in api.campaign_get("77", ISSUED["tiktok"], page_size=10)["data"]["list"]
     }
     duplicate = _code_of(lambda: create("c9", "1"))
 

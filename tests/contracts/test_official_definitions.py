@@ -82,3 +82,20 @@ def test_snapchat_partial_put_is_refused() -> None:
         "campaigns: PUT without name",
         "campaigns: PUT without start_time",
     ]
+
+
+def test_x_targeting_batch_is_checked_entry_by_entry() -> None:
+    batch = "http://127.0.0.1:1/12/batch/accounts/abc/targeting_criteria"
+    good = [
+        {
+            "operation_type": "Create",
+            "params": {"line_item_id": "l1", "targeting_type": "LOCATION", "targeting_value": "v"},
+        },
+        {"operation_type": "Delete", "params": {"targeting_criterion_id": "t1"}},
+    ]
+    assert check(_json("POST", batch, good)) == []
+    bad = [{"operation_type": "Replace", "params": {"line_item_id": "l1", "colour": "red"}}]
+    assert check(_json("POST", batch, bad)) == [
+        "batch: operation_type 'Replace' unknown",
+        "batch targeting_criteria: colour is not a TargetingCriteria property",
+    ]

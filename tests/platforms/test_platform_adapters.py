@@ -41,13 +41,6 @@ GROUP_CREATE = {
     "tiktok": "adgroup/create",
     "snapchat": "/adsquads",
 }
-TOKENS = {
-    "meta": "meta-token",
-    "google": "google-token",
-    "x": "sandbox-access-token",
-    "tiktok": "tiktok-token",
-    "snapchat": "snap-token",
-}
 
 
 def _sample(name: str, labels: dict[str, str]) -> float:
@@ -124,7 +117,7 @@ def test_no_duplicates_after_response_dropped_once_committed(
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_expired_token_surfaces_as_auth_error(platform, sandbox, adapter_for, make_spec):
     adapter = adapter_for(platform)
-    sandbox.expire_tokens(platform, TOKENS[platform])
+    sandbox.expire_tokens(platform, adapter.account.credentials["access_token"])
     before = _sample("adflux_platform_api_errors_total", {"platform": platform, "error_class": "auth"})
 
     with pytest.raises(AuthError):

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from adflux.sandbox import SandboxServer, start_sandbox_in_thread
+from sandbox_oauth import obtain
 
 SANDBOX_START = date(2025, 3, 3)
 
@@ -16,6 +17,7 @@ SANDBOX_START = date(2025, 3, 3)
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[SandboxServer]:
     server = start_sandbox_in_thread(start_date=SANDBOX_START)
+    obtain(server.base_url)  # tokens from the sandbox's own token endpoints (it refuses any other)
     yield server
     server.stop()
 
@@ -32,3 +34,9 @@ def sandbox(sandbox_server: SandboxServer) -> SandboxServer:
 def http(sandbox: SandboxServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=sandbox.base_url, timeout=5) as client:
         yield client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def issued_tokens(sandbox_server: SandboxServer) -> dict[str, str]:
+    """Every sandbox test may use the issued tokens, also those that start sandboxes of their own."""
+    return obtain(sandbox_server.base_url)

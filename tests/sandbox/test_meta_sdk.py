@@ -13,13 +13,14 @@ from facebook_business.exceptions import FacebookRequestError
 from facebook_business.session import FacebookSession
 
 from adflux.sandbox import SandboxServer
+from sandbox_oauth import ISSUED
 
 
 @pytest.fixture
 def account(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> AdAccount:
     # GRAPH must be set on the class: the SDK builds URLs from it on every call.
     monkeypatch.setattr(FacebookSession, "GRAPH", sandbox.base_url)
-    api = FacebookAdsApi.init(access_token="sdk-token", crash_log=False, api_version="v26.0")
+    api = FacebookAdsApi.init(access_token=ISSUED["meta"], crash_log=False, api_version="v26.0")
     return AdAccount("act_777", api=api)
 
 

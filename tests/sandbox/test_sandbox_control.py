@@ -10,6 +10,7 @@ import pytest
 
 from adflux.platforms.x import OAuth1Auth
 from adflux.sandbox.x import SANDBOX_CREDENTIALS
+from sandbox_oauth import ISSUED
 
 META_CAMPAIGN = {
     "name": "c",
@@ -20,7 +21,8 @@ META_CAMPAIGN = {
 }
 
 
-def _meta_create(http: httpx.Client, token: str = "t") -> httpx.Response:
+def _meta_create(http: httpx.Client, token: str | None = None) -> httpx.Response:
+    token = ISSUED["meta"] if token is None else token
     return http.post("/v26.0/act_42/campaigns", data=META_CAMPAIGN, params={"access_token": token})
 
 
@@ -61,6 +63,27 @@ def test_dropped_response_closes_the_connection_after_committing(http):
     assert http.get("/__sandbox/stats").json()["dropped"] == {"meta": 1}
 
 
+def test_a_drop_rate_drops_that_share_of_writes_after_committing(http):
+    http.post("/__sandbox/faults", json={"platform": "meta", "drop_rate": 1.0})
+    with pytest.raises(httpx.RemoteProtocolError):
+        _meta_create(http)
+    http.post("/__sandbox/faults", json={"platform": "meta", "drop_rate": 0.0})
+
+    assert _meta_create(http).status_code == 200
+    assert http.get("/__sandbox/objects", params={"platform": "meta"}).json()["counts"] == {"campaign": 2}
+    assert http.get("/__sandbox/stats").json()["dropped"] == {"meta": 1}
+
+
+def test_injected_errors_are_counted_per_platform(http):
+    http.post("/__sandbox/faults", json={"platform": "meta", "error_next": 2})
+
+    statuses = [_meta_create(http).status_code for _ in range(3)]
+
+    assert statuses[:2] == [500, 500] and statuses[2] == 200
+    assert http.get("/__sandbox/stats").json()["injected_errors"] == {"meta": 2}
+    assert http.get("/__sandbox/objects", params={"platform": "meta"}).json()["counts"] == {"campaign": 1}
+
+
 def test_meta_throttle_is_a_400_with_code_80004_and_usage_headers(http):
     http.post("/__sandbox/faults", json={"platform": "meta", "throttle_next": 1, "throttle_retry_after": 180})
 
@@ -75,9 +98,9 @@ def test_meta_throttle_is_a_400_with_code_80004_and_usage_headers(http):
 
 def test_configured_rate_limit_throttles_each_platform_in_its_own_shape(http):
     http.post("/__sandbox/rate_limits", json={"platform": "*", "per_second": 0.001, "burst": 1})
-    headers = {"developer-token": "d", "Authorization": "Bearer t"}
+    headers = {"developer-token": "d", "Authorization": f"Bearer {ISSUED['google']}"}
     calls = {
-        "meta": lambda: http.get("/v26.0/act_1/campaigns", params={"access_token": "t"}),
+        "meta": lambda: http.get("/v26.0/act_1/campaigns", params={"access_token": ISSUED["meta"]}),
         "google": lambda: http.post(
             "/v26/customers/1234567890/googleAds:searchStream",
             headers=headers,
@@ -93,9 +116,11 @@ def test_configured_rate_limit_throttles_each_platform_in_its_own_shape(http):
             ),
         ),
         "tiktok": lambda: http.get(
-            "/open_api/v1.3/campaign/get/", params={"advertiser_id": "1"}, headers={"Access-Token": "t"}
+            "/open_api/v1.3/campaign/get/",
+            params={"advertiser_id": "1"},
+            headers={"Access-Token": ISSUED["tiktok"]},
         ),
-        "snapchat": lambda: http.get("/v1/me", headers={"Authorization": "Bearer t"}),
+        "snapchat": lambda: http.get("/v1/me", headers={"Authorization": f"Bearer {ISSUED['snapchat']}"}),
     }
     for call in calls.values():
         assert call().status_code == 200
@@ -133,7 +158,7 @@ def test_x_rejects_a_bad_oauth_signature(http):
     response = http.get("/12/accounts/abc", auth=auth)
 
     assert response.status_code == 401
-    assert response.json()["errors"][0]["code"] == "UNAUTHORIZED_ACCESS"
+    assert response.json()["errors"][0] == {"code": 32, "message": "Could not authenticate you."}
 
 
 def test_unknown_paths_and_control_endpoints_are_404(http):

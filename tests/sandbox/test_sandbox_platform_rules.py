@@ -7,8 +7,12 @@ import re
 
 import httpx
 
-META = {"access_token": "t"}
-GOOGLE_HEADERS = {"developer-token": "d", "Authorization": "Bearer t"}
+from sandbox_oauth import Issued
+
+META = Issued("meta", {"access_token": "{token}"})
+GOOGLE_HEADERS = Issued("google", {"developer-token": "d", "Authorization": "Bearer {token}"})
+TIKTOK = Issued("tiktok", {"Access-Token": "{token}"})
+SNAPCHAT = Issued("snapchat", {"Authorization": "Bearer {token}"})
 CID = "1234567890"
 
 
@@ -188,7 +192,7 @@ def test_google_gaql_filters_by_name(http):
 
 def _tiktok(http: httpx.Client, endpoint: str, body: dict) -> dict:
     return http.post(
-        f"/open_api/v1.3/{endpoint}", headers={"Access-Token": "t"}, json={"advertiser_id": "77", **body}
+        f"/open_api/v1.3/{endpoint}", headers=TIKTOK, json={"advertiser_id": "77", **body}
     ).json()
 
 
@@ -233,7 +237,7 @@ def test_tiktok_pages_with_page_info(http):
 
     page = http.get(
         "/open_api/v1.3/campaign/get/",
-        headers={"Access-Token": "t"},
+        headers=TIKTOK,
         params={"advertiser_id": "77", "page": 2, "page_size": 2},
     ).json()["data"]
 
@@ -243,7 +247,7 @@ def test_tiktok_pages_with_page_info(http):
 
 def test_snapchat_ids_are_uuids_and_pages_follow_next_link(http):
     account = "8f4b2e65-4f3d-4a8e-9a55-3f9b2c1d0e7a"
-    headers = {"Authorization": "Bearer t"}
+    headers = SNAPCHAT
     for index in range(3):
         created = http.post(
             f"/v1/adaccounts/{account}/campaigns",

@@ -18,9 +18,10 @@ import pytest
 
 from adflux.sandbox import SandboxServer, start_sandbox_in_thread
 from adflux.sandbox import store as sandbox_store
+from sandbox_oauth import ISSUED, Issued
 
 START = date(2025, 3, 3)
-META = {"access_token": "t"}
+META = Issued("meta", {"access_token": "{token}"})
 StartServer = Callable[[], SandboxServer]
 
 
@@ -290,7 +291,7 @@ form = {"objective": "OUTCOME_TRAFFIC", "status": "PAUSED", "special_ad_categori
         "special_ad_category_country": '["CO"]'}
 with httpx.Client(base_url=server.base_url, timeout=10) as http:
     for index in range(int(sys.argv[3])):
-        answer = http.post("/v26.0/act_42/campaigns", params={"access_token": "t"},
+        answer = http.post("/v26.0/act_42/campaigns", params={"access_token": sys.argv[4]},
                            data={**form, "name": f"{sys.argv[2]}-{index}"})
         print(answer.json()["id"])
 server.stop()
@@ -301,7 +302,7 @@ def test_separate_os_processes_on_one_store_share_objects_and_ids(start_server, 
     parent = start_server()
     children = [
         subprocess.Popen(
-            [sys.executable, "-c", CHILD_PROCESS, store_path, f"child{n}", "30"],
+            [sys.executable, "-c", CHILD_PROCESS, store_path, f"child{n}", "30", ISSUED["meta"]],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

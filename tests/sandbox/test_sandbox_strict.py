@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from adflux.platforms.x import OAuth1Auth
 from adflux.sandbox.x import SANDBOX_CREDENTIALS
+from sandbox_oauth import ISSUED, Issued
 
-GOOGLE_HEADERS = {"developer-token": "d", "Authorization": "Bearer t"}
+GOOGLE_HEADERS = Issued("google", {"developer-token": "d", "Authorization": "Bearer {token}"})
+TIKTOK = Issued("tiktok", {"Access-Token": "{token}"})
+SNAPCHAT = Issued("snapchat", {"Authorization": "Bearer {token}"})
 CID = "1234567890"
 SNAP_ACCOUNT = "8f4b2e65-4f3d-4a8e-9a55-3f9b2c1d0e7a"
 BUDGET = {"campaignBudgetOperation": {"create": {"resourceName": f"customers/{CID}/campaignBudgets/-1"}}}
@@ -45,7 +48,7 @@ def test_google_refuses_unknown_gaql_fields_sunset_versions_and_a_missing_develo
     )
     no_token = http.post(
         f"/v26{search}",
-        headers={"Authorization": "Bearer t"},
+        headers={"Authorization": f"Bearer {ISSUED['google']}"},
         json={"query": "SELECT campaign.id FROM campaign"},
     )
 
@@ -62,7 +65,7 @@ def test_google_refuses_unknown_gaql_fields_sunset_versions_and_a_missing_develo
 
 def _tiktok(http, endpoint: str, body: dict) -> dict:
     return http.post(
-        f"/open_api/v1.3/{endpoint}", headers={"Access-Token": "t"}, json={"advertiser_id": "77", **body}
+        f"/open_api/v1.3/{endpoint}", headers=TIKTOK, json={"advertiser_id": "77", **body}
     ).json()
 
 
@@ -84,9 +87,7 @@ def test_tiktok_refuses_unknown_fields_and_deduplicates_request_ids(http):
             "filters": [],
         },
     )
-    listed = http.get(
-        "/open_api/v1.3/campaign/get/", params={"advertiser_id": "77"}, headers={"Access-Token": "t"}
-    ).json()
+    listed = http.get("/open_api/v1.3/campaign/get/", params={"advertiser_id": "77"}, headers=TIKTOK).json()
 
     assert first["code"] == 0
     assert again["code"] == 40050 and "request_id" in again["message"]
@@ -96,7 +97,7 @@ def test_tiktok_refuses_unknown_fields_and_deduplicates_request_ids(http):
 
 
 def test_snapchat_puts_must_carry_the_whole_entity_and_objects_read_by_id(http):
-    headers = {"Authorization": "Bearer t"}
+    headers = SNAPCHAT
     item = {"name": "c", "status": "PAUSED", "start_time": "2025-03-03T00:00:00.000-05:00"}
     created = http.post(
         f"/v1/adaccounts/{SNAP_ACCOUNT}/campaigns", headers=headers, json={"campaigns": [item]}
@@ -148,7 +149,7 @@ def test_x_campaigns_have_no_flight_and_audience_users_are_one_person_each(http)
 
 
 def test_meta_refuses_unknown_fields_and_parameters(http):
-    base = {"access_token": "t"}
+    base = {"access_token": ISSUED["meta"]}
     good = http.get("/v26.0/act_1/campaigns", params={**base, "fields": "id,name,objective"})
     unknown = http.get("/v26.0/act_1/campaigns", params={**base, "fields": "id,not_a_field"})
     campaign = {

@@ -31,6 +31,7 @@ def test_rules_page_lists_a_rule_in_spanish_and_a_manager_enables_it(app, manage
     html = manager.get("/rules").get_data(as_text=True)
     assert "Freno de pérdidas" in html and "Pausar" in html and "CPA &gt; $ 13.500 (7 días)" in html
     assert "con rezago corregido" in html
+    assert "Postulaciones que cuenta" in html and "Las que informa cada plataforma" in html
     token = csrf_token(manager, "/rules")
     response = manager.post(f"/rules/{rule_id}/enabled", data={"enabled": "1", "csrf_token": token})
     assert response.status_code == 302
@@ -62,3 +63,15 @@ def test_decision_log_shows_the_numbers_behind_each_decision(app, viewer):
     html = viewer.get("/rules/decisions").get_data(as_text=True)
     assert "Aviso diario" in html and "Notificar" in html and "Registrada" in html and "Inversión $ " in html
     assert viewer.get("/rules/999/backtest").status_code == 404
+
+
+def test_rules_page_says_when_a_rule_counts_first_hand_applications(app, viewer):
+    with app.app_context():
+        store.add_rule(
+            name="Propias",
+            level="ad_group",
+            spec={"conditions": [{"metric": "spend", "op": ">", "value": 1}], "action": {"kind": "notify"}},
+            applications_source="first_hand",
+        )
+    html = viewer.get("/rules").get_data(as_text=True)
+    assert 'data-count="first_hand"' in html and "Propias (las que reporta el portal)" in html

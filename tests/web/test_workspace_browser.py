@@ -148,3 +148,39 @@ def test_an_admin_invites_a_person_and_creates_a_token_once_shown(
     page.click("nav.tabs >> text=Cuentas de plataforma")
     assert page.locator("h1").inner_text() == "Cuentas de plataforma"
     assert page.problems == []
+
+
+def test_a_manager_swaps_a_live_campaigns_segment_and_sees_every_platform_follow(
+    page: Any, live_server: str, workspace: SandboxServer, artifacts_dir: Path
+) -> None:
+    _sign_in(page, live_server)
+    _build(page, live_server, ["meta", "tiktok"], "3000000")  # the first segment ticked
+    page.check("input[name=confirmed]")
+    page.click("#confirmation button:has-text('Publicar')")
+    page.wait_for_url(re.compile(r".*/campaigns/\d+$"))
+    assert "Activa" in page.locator("h1").inner_text()
+    groups_before = {p: len(workspace.state.all(p, k)) for p, k in (("meta", "adset"), ("tiktok", "adgroup"))}
+
+    page.click("a.button:has-text('Cambiar')")
+    page.wait_for_url(re.compile(r".*/campaigns/\d+/edit$"))
+    boxes = page.locator("table.segments-pick input[name=segment_ids]")
+    assert boxes.count() == 2 and boxes.nth(0).is_checked() and not boxes.nth(1).is_checked()
+    boxes.nth(1).check()
+    boxes.nth(0).uncheck()
+    _screenshot(page, artifacts_dir, "campaign-edit-segments")
+    page.click("button:has-text('Enviar el cambio')")
+    page.wait_for_url(re.compile(r".*/campaigns/\d+$"))
+    assert page.locator(".flash-success").count() == 1
+    states = page.locator("table.platforms td.update-state")
+    assert states.count() == 2
+    assert all("aplicada" in states.nth(i).inner_text() for i in range(2)), states.all_inner_texts()
+    # A new ad group on each platform, switched on; the old one paused, not deleted.
+    for platform, kind, field, on in (("meta", "adset", "status", "ACTIVE"),
+                                      ("tiktok", "adgroup", "operation_status", "ENABLE")):  # fmt: skip
+        rows = workspace.state.all(platform, kind)
+        assert len(rows) == groups_before[platform] + 1
+        assert sorted(row[field] == on for row in rows) == [False, True]
+    page.goto(page.url + "/edit")
+    boxes = page.locator("table.segments-pick input[name=segment_ids]")
+    assert not boxes.nth(0).is_checked() and boxes.nth(1).is_checked()
+    assert page.problems == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from flask import g
@@ -23,7 +22,7 @@ from adflux.schemas.campaigns import (
 )
 from adflux.schemas.common import ApiErrorSchema, TaskAcceptedSchema
 from adflux.services import campaigns as campaigns_service
-from adflux.services.campaigns import changes
+from adflux.services.campaigns import changes, segment_changes
 
 URL_PREFIX = "/campaigns"
 
@@ -72,13 +71,27 @@ class CampaignDetail(MethodView):
     @blp.alt_response(409, schema=ApiErrorSchema, description="Completed or archived")
     @blp.alt_response(422, schema=ApiErrorSchema, description="Below what was spent, a past end date...")
     def patch(self, data: dict[str, Any], campaign_id: int) -> Any:
-        """Change a campaign's budget, daily budget, end date, CPA target or platform weights.
+        """Change a campaign's budget, daily budget, end date, CPA target, platform weights or segments.
 
         The new values are recorded at once and sent in place to every platform it is live on;
         each platform campaign's update_status says pending, applied or failed.
         """
-        result = changes.change_campaign(db.session, campaign_id, actor=current_actor(), **data)
-        return {**asdict(result), "unchanged": result.unchanged}
+        add, remove = data.pop("add_segment_ids", []), data.pop("remove_segment_ids", [])
+        results = []
+        if data:
+            results.append(changes.change_campaign(db.session, campaign_id, actor=current_actor(), **data))
+        if add or remove:
+            results.append(
+                segment_changes.change_segments(
+                    db.session, campaign_id, actor=current_actor(), add=add, remove=remove
+                )
+            )
+        changed: dict[str, Any] = {}
+        queued: dict[str, int] = {}
+        for result in results:
+            changed.update(result.changed)
+            queued.update(result.queued)  # the later revision per platform
+        return {"campaign_id": campaign_id, "changed": changed, "queued": queued, "unchanged": not changed}
 
 
 @blp.route("/<int:campaign_id>/preview")

@@ -10,12 +10,13 @@ from flask import Flask, Response, jsonify, redirect, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from adflux.api import tracking_fast_path
 from adflux.api.auth import public, requires
 from adflux.error_responses import error_response
 from adflux.schemas.common import ApiErrorSchema
 from adflux.services import rate_limits
 from adflux.services.errors import NotFound, ServiceUnavailable, Unauthenticated, ValidationFailed
-from adflux.services.tracking import clicks, first_hand, postbacks, privacy, signatures
+from adflux.services.tracking import clicks, conversions, first_hand, postbacks, privacy, signatures
 from adflux.settings import current_settings
 
 URL_PREFIX = "/tracking"
@@ -61,6 +62,21 @@ class Report(MethodView):
         return first_hand.first_hand_report(campaign_id=campaign)
 
 
+@blp.route("/conversions")
+class Conversions(MethodView):
+    @requires("viewer")
+    @blp.alt_response(200, description="Conversion uploads per platform and status")
+    def get(self) -> Any:
+        """Applications sent (or waiting to be sent) to each platform's conversions API."""
+        return conversions.upload_counts()
+
+    @requires("manager")
+    @blp.alt_response(200, description="Queued, sent, skipped and failed per platform")
+    def post(self) -> Any:
+        """Queue and send pending conversions now (the beat does it every minute)."""
+        return conversions.send_pending().__dict__
+
+
 @blp.route("/erasures")
 class Erasures(MethodView):
     @requires("admin")
@@ -82,7 +98,9 @@ class Erasures(MethodView):
 
 
 def init_redirect(app: Flask) -> None:
-    """The public tracking redirect: record the click, then 302 to the job's page."""
+    """The public tracking redirect: record the click, then 302 to the job's page (known links with
+    a shared buffer are answered by the WSGI fast path in front of Flask, see tracking_fast_path)."""
+    tracking_fast_path.install(app)
 
     @app.get("/r/<code>")
     def tracking_redirect(code: str) -> Response:

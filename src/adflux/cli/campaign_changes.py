@@ -1,4 +1,4 @@
-"""`adflux update-campaign`: change a live campaign's budget, end date or weights in place."""
+"""`adflux update-campaign`: change a live campaign's budget, end date, weights or segments in place."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from adflux.cli.output import console, print_json
 @click.option("--end-date", type=click.DateTime(["%Y-%m-%d"]), help="Nueva fecha de fin, AAAA-MM-DD.")
 @click.option("--target-cpa", type=click.IntRange(min=1), help="Nuevo costo objetivo por postulación, COP.")
 @click.option("--weights", help="Pesos del presupuesto por plataforma, p. ej. meta=2,google=1.")
+@click.option("--add-segments", help="Segmentos que se agregan, por id: 3,5 (un grupo de anuncios nuevo).")
+@click.option("--remove-segments", help="Segmentos que se quitan, por id: 2 (sus grupos se pausan).")
 @pass_cli
 def update_campaign(cli: CliContext, campaign_id: int, **opts: Any) -> None:
     """Cambia una campaña publicada y lo aplica en cada plataforma sin reemplazarla."""
@@ -31,9 +33,13 @@ def update_campaign(cli: CliContext, campaign_id: int, **opts: Any) -> None:
     weights = _weights(opts["weights"])
     if weights:
         body["platform_weights"] = weights
+    for option, key in (("add_segments", "add_segment_ids"), ("remove_segments", "remove_segment_ids")):
+        if opts[option]:
+            body[key] = _ids(opts[option], option)
     if not body:
         raise click.UsageError(
-            "Indique al menos un cambio: --budget, --daily-budget, --end-date, --target-cpa o --weights"
+            "Indique al menos un cambio: --budget, --daily-budget, --end-date, --target-cpa, --weights, "
+            "--add-segments o --remove-segments"
         )
     result = cli.client.patch(f"/campaigns/{campaign_id}", json=body)
     campaign = cli.client.get(f"/campaigns/{campaign_id}")
@@ -50,6 +56,15 @@ def update_campaign(cli: CliContext, campaign_id: int, **opts: Any) -> None:
     if failed:
         console.print(f"[red]La actualización falló en: {', '.join(failed)}[/]")
         raise SystemExit(1)
+
+
+def _ids(text: str, option: str) -> list[int]:
+    """``3,5`` -> [3, 5]; anything else is a one-line usage error."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts or not all(part.isdigit() and int(part) > 0 for part in parts):
+        flag = "--" + option.replace("_", "-")
+        raise click.UsageError(f"{flag} espera ids de segmento separados por comas, p. ej. 3,5")
+    return [int(part) for part in parts]
 
 
 def register(group: click.Group) -> None:

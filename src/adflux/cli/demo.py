@@ -11,8 +11,9 @@ import click
 from sqlalchemy import inspect
 
 from adflux.cli import CliContext, pass_cli
-from adflux.cli.output import console, cop, print_json, print_table
+from adflux.cli.output import console, cop, number, print_json, print_table
 from adflux.cli.reports import print_report
+from adflux.cli.tracking import PLATFORM_NAMES, print_first_hand
 from adflux.constants import PLATFORMS
 
 
@@ -83,6 +84,18 @@ def demo(
         return print_json({**result.__dict__, "elapsed_s": round(elapsed, 1)})
     print_report(result.by_platform, title=f"Campaña {result.campaign_id}: resultados por plataforma")
     print_report(result.by_segment, title="Resultados por segmento")
+    if result.tracking:
+        print_first_hand(
+            result.tracking["report"], title="Postulaciones propias (AdFlux) y de las plataformas"
+        )
+        sent = result.tracking["conversions"]["sent"]
+        console.print(
+            "Conversiones enviadas a las plataformas: "
+            + (
+                ", ".join(f"{PLATFORM_NAMES.get(p, p)} {number(n)}" for p, n in sorted(sent.items()))
+                or "ninguna"
+            )
+        )
     _print_feed_campaigns(result.feed.get("campaigns", []))
     _print_next_steps(result, elapsed)
 

@@ -10,6 +10,7 @@ import click
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.output import console, cop, number, print_json, print_table
 from adflux.constants import (
+    APPLICATIONS_SOURCES,
     PACING_MODES,
     PACING_WARNING_LABELS,
     RULE_ACTION_LABELS,
@@ -22,6 +23,7 @@ CPA_MODE_ES = {
     "matured": "solo días maduros",
     "raw": "tal como se reporta",
 }
+COUNT_ES = {"platform": "de la plataforma", "first_hand": "propias (AdFlux)"}
 LEVEL_ES = {"campaign": "campaña", "platform_campaign": "plataforma", "ad_group": "grupo de anuncios"}
 
 
@@ -36,9 +38,8 @@ def rule_text(spec: dict[str, Any]) -> str:
     for c in spec.get("conditions", []):
         money = c["metric"] in ("spend", "cpa", "cpc")
         value = cop(c["value"]) if money else _number_es(c["value"])
-        parts.append(
-            f"{RULE_METRIC_LABELS.get(c['metric'], c['metric'])} {c['op']} {value} ({c['window']} días)"
-        )
+        label = RULE_METRIC_LABELS.get(c["metric"], c["metric"])
+        parts.append(f"{label} {c['op']} {value} ({c.get('window', 7)} días)")
     action = spec.get("action", {})
     label = RULE_ACTION_LABELS.get(action.get("kind"), action.get("kind"))
     if action.get("percent") is not None:
@@ -58,6 +59,7 @@ def show_rules(rules: list[dict[str, Any]], title: str = "Reglas") -> None:
             ("Nivel", lambda r: LEVEL_ES.get(r["level"], r["level"])),
             ("Condiciones → acción", lambda r: rule_text(r["spec"])),
             ("CPA", lambda r: CPA_MODE_ES.get(r["spec"].get("cpa_mode"), "")),
+            ("Postulaciones", lambda r: COUNT_ES[r["spec"].get("applications_source") or "platform"]),
             ("Activa", lambda r: "sí" if r["enabled"] else "no"),
         ],
         rules,
@@ -77,6 +79,13 @@ def rules_group() -> None:
 @click.option("--template", type=click.Choice(RULE_TEMPLATES), help="Sized from the campaign's target CPA.")
 @click.option("--spec", help='JSON rule: {"conditions": [...], "action": {...}, ...} (docs: TECHNICAL_DOCS).')
 @click.option("--level", type=click.Choice(["campaign", "platform_campaign", "ad_group"]))
+@click.option(
+    "--count",
+    "applications_source",
+    type=click.Choice(APPLICATIONS_SOURCES),
+    help="Postulaciones que cuenta la regla: platform (por omisión, las que informa cada plataforma) "
+    "o first_hand (las que el portal reporta a AdFlux).",
+)
 @pass_cli
 def add(
     cli: CliContext,
@@ -85,9 +94,15 @@ def add(
     template: str | None,
     spec: str | None,
     level: str | None,
+    applications_source: str | None,
 ) -> None:
     """Save a rule (disabled: backtest it, then enable it)."""
-    body: dict[str, Any] = {"name": name, "campaign_id": campaign_id, "template": template}
+    body: dict[str, Any] = {
+        "name": name,
+        "campaign_id": campaign_id,
+        "template": template,
+        "applications_source": applications_source,
+    }
     if spec:
         try:
             body["spec"] = json.loads(spec)

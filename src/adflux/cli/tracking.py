@@ -78,6 +78,11 @@ def tracking_report(cli: CliContext, campaign_id: int | None) -> None:
         report = first_hand.first_hand_report(campaign_id=campaign_id)
     if cli.as_json:
         return print_json(report)
+    print_first_hand(report)
+
+
+def print_first_hand(report: dict[str, Any], title: str = "Postulaciones medidas por AdFlux") -> None:
+    """The first-hand report as a table: both counts, the gap and both CPAs per campaign and platform."""
     columns: list[tuple[str, Any]] = [
         ("Campaña", "campaign_id"),
         ("Plataforma", lambda r: PLATFORM_NAMES.get(r["platform"], r["platform"])),
@@ -89,7 +94,37 @@ def tracking_report(cli: CliContext, campaign_id: int | None) -> None:
         ("CPA (propio)", lambda r: cop(r["cpa_first_hand"])),
     ]
     caption = f"sin atribuir: {number(report['unattributed'])}"
-    print_table("Postulaciones medidas por AdFlux", columns, report["rows"], caption=caption)
+    print_table(title, columns, report["rows"], caption=caption)
+
+
+@tracking_group.command("conversions")
+@click.option(
+    "--send", is_flag=True, help="Enviar ahora las pendientes (el programador lo hace cada minuto)."
+)
+@pass_cli
+def tracking_conversions(cli: CliContext, send: bool) -> None:
+    """Postulaciones enviadas a la API de conversiones de cada plataforma, por estado."""
+    if send:
+        sent = cli.client.post("/tracking/conversions", json={})
+        if not cli.as_json:
+            console.print(
+                f"En cola: {number(sent['queued'])}; enviadas: {number(sum(sent['sent'].values()))}"
+            )
+            for platform, error in sent["failed"].items():
+                console.print(f"{PLATFORM_NAMES.get(platform, platform)}: {error}")
+    counts = cli.client.get("/tracking/conversions")
+    if cli.as_json:
+        return print_json(counts)
+    states = ("pending", "sending", "sent", "skipped", "failed")
+    labels = ("Pendientes", "Enviando", "Enviadas", "Omitidas", "Fallidas")
+    columns: list[tuple[str, Any]] = [
+        ("Plataforma", lambda r: PLATFORM_NAMES.get(r["platform"], r["platform"]))
+    ]
+    columns += [
+        (label, lambda r, s=state: number(r.get(s, 0))) for label, state in zip(labels, states, strict=True)
+    ]
+    rows = [{"platform": platform, **by_status} for platform, by_status in sorted(counts.items())]
+    print_table("Conversiones enviadas a las plataformas", columns, rows)
 
 
 @tracking_group.command("prune")

@@ -119,6 +119,11 @@ class PlatformCampaign(TimestampMixin, Model):
         back_populates="platform_campaign", order_by="AdCreative.id", cascade="all, delete-orphan"
     )
 
+    @property
+    def live_groups(self) -> list[AdGroup]:
+        """The ad groups still aimed at the campaign's segments (not removed)."""
+        return [group for group in self.ad_groups if group.active]
+
     __table_args__ = (
         UniqueConstraint("campaign_id", "platform"),
         Index("ix_platform_campaigns_status", "status"),
@@ -141,12 +146,17 @@ class AdGroup(Model):
     external_id: Mapped[str | None] = mapped_column(String(128))
     budget_daily: Mapped[int | None] = mapped_column(BigInteger)
     targeting: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    # The ad group's own desired delivery, under its campaign's: "active" or "paused" (by a rule or
-    # by hand). Sent through the in-place update path; the platform campaign's update_status says
-    # whether the platform has it yet.
+    # "active"; "paused": paused on its own (by a rule or by hand; sent through the in-place update
+    # path, the platform campaign's update_status says whether the platform has it yet); or
+    # "removed": its segment was taken off the campaign (paused at the platform, kept for its
+    # history and metrics).
     status: Mapped[str] = mapped_column(String(20), default="active", server_default="active")
 
     platform_campaign: Mapped[PlatformCampaign] = relationship(back_populates="ad_groups")
+
+    @property
+    def active(self) -> bool:
+        return self.status != "removed"
 
     __table_args__ = (Index("ix_ad_groups_platform_campaign_id", "platform_campaign_id"),)
 

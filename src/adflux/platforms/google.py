@@ -22,6 +22,7 @@ from adflux.platforms.errors import (
     ThrottledError,
 )
 from adflux.platforms.google_mutate import tree_operations
+from adflux.platforms.google_oauth import GOOGLE_TOKEN_URI, GoogleOAuth, can_refresh
 from adflux.platforms.types import CampaignSpec, HealthReport, InsightRow, PublishResult
 
 logger = logging.getLogger(__name__)
@@ -117,6 +118,16 @@ class GoogleAdsAdapter(PlatformAdapter):
         if credentials.get("login_customer_id"):
             headers["login-customer-id"] = credentials["login_customer_id"].replace("-", "")
         return headers
+
+    def auth(self) -> httpx.Auth | None:
+        """OAuth refresh when the account has a client and refresh token (else the access token as is)."""
+        credentials = self.account.credentials
+        if not can_refresh(credentials):
+            return None
+        custom = self.account.base_url and self.base_url != self.default_base_url
+        # The sandbox (or any stand-in base URL) serves its token endpoint on the same host.
+        token_uri = credentials.get("token_uri") or (f"{self.base_url}/token" if custom else GOOGLE_TOKEN_URI)
+        return GoogleOAuth(credentials, token_uri, clock=lambda: self.config.clock())
 
     def _customer(self, suffix: str) -> str:
         return f"{self.api_version}/customers/{self.cid}{suffix}"

@@ -176,6 +176,23 @@ class SnapchatAdapter(TreeAdapter):
     def _squad(
         self, spec: CampaignSpec, name: str, daily: int, campaign_id: str, plan: CompliancePlan
     ) -> dict[str, Any]:
+        return {
+            "campaign_id": campaign_id,
+            "name": name,
+            "type": "SNAP_ADS",
+            "placement_v2": {"config": "AUTOMATIC"},
+            "optimization_goal": "SWIPES",
+            "billing_event": "IMPRESSION",
+            "auto_bid": True,
+            "daily_budget_micro": to_micros(daily),
+            "status": "PAUSED",
+            "start_time": _midnight(spec.start_date),
+            "targeting": self._snap_targeting(plan),
+        }
+
+    @staticmethod
+    def _snap_targeting(plan: CompliancePlan) -> dict[str, Any]:
+        """An ad squad's ``targeting`` object (a whole-entity PUT carries it back changed)."""
         targeting = plan.targeting
         snap_targeting: dict[str, Any] = {
             "geos": [{"country_code": targeting.country.lower()}],
@@ -200,19 +217,7 @@ class SnapchatAdapter(TreeAdapter):
             snap_targeting["segments"] = [
                 {"segment_id": [targeting.custom_audience_id], "operation": "INCLUDE"}
             ]
-        return {
-            "campaign_id": campaign_id,
-            "name": name,
-            "type": "SNAP_ADS",
-            "placement_v2": {"config": "AUTOMATIC"},
-            "optimization_goal": "SWIPES",
-            "billing_event": "IMPRESSION",
-            "auto_bid": True,
-            "daily_budget_micro": to_micros(daily),
-            "status": "PAUSED",
-            "start_time": _midnight(spec.start_date),
-            "targeting": snap_targeting,
-        }
+        return snap_targeting
 
     def _creative(self, spec: CampaignSpec, name: str) -> dict[str, Any]:
         creative = spec.creative
@@ -248,11 +253,15 @@ class SnapchatAdapter(TreeAdapter):
 
     def _put_whole(self, key: str, object_id: str, path: str, status: str) -> None:
         """Snap's PUT replaces the entity: read it whole, change the status, send it all back."""
+        entity = self._read_whole(key, object_id)
+        self._call("PUT", path, f"update_{key[:-1]}", json={key: [{**entity, "status": status}]})
+
+    def _read_whole(self, key: str, object_id: str) -> dict[str, Any]:
+        """One entity as GET returns it, minus what Snap sets itself: what a whole PUT carries back."""
         answer = self._call("GET", f"{key}/{object_id}", f"get_{key[:-1]}")
-        entity = {
+        return {
             name: value for name, value in answer[key][0][key[:-1]].items() if name not in READ_ONLY_FIELDS
         }
-        self._call("PUT", path, f"update_{key[:-1]}", json={key: [{**entity, "status": status}]})
 
     # -- reporting -------------------------------------------------------------------------
 

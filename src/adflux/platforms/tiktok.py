@@ -183,20 +183,13 @@ class TikTokAdapter(TreeAdapter):
     def _adgroup_body(
         self, spec: CampaignSpec, name: str, daily: int, campaign_id: str, plan: CompliancePlan
     ) -> dict[str, Any]:
-        targeting = plan.targeting
-        locations = [str(city.geonames_id) for city in targeting.cities] or [
-            str(COUNTRY_GEONAMES_ID.get(targeting.country, ""))
-        ]
         body: dict[str, Any] = {
             "campaign_id": campaign_id,
             "adgroup_name": name,
             "promotion_type": "WEBSITE",
             "placement_type": "PLACEMENT_TYPE_NORMAL",
             "placements": ["PLACEMENT_TIKTOK"],
-            "location_ids": locations,
-            "age_groups": ADULT_AGE_GROUPS,
-            "gender": "GENDER_UNLIMITED",
-            "languages": list(targeting.languages),
+            **self._targeting_fields(plan),
             "budget_mode": "BUDGET_MODE_DAY",
             "budget": tiktok_amount(daily),
             "schedule_type": "SCHEDULE_START_END" if spec.end_date else "SCHEDULE_FROM_NOW",
@@ -209,9 +202,24 @@ class TikTokAdapter(TreeAdapter):
         }
         if spec.end_date:
             body["schedule_end_time"] = f"{spec.end_date.isoformat()} 23:59:59"
-        if targeting.custom_audience_id:
-            body["audience_ids"] = [targeting.custom_audience_id]
         return body
+
+    @staticmethod
+    def _targeting_fields(plan: CompliancePlan) -> dict[str, Any]:
+        """An ad group's targeting fields (the ones adgroup/update takes back, too)."""
+        targeting = plan.targeting
+        locations = [str(city.geonames_id) for city in targeting.cities] or [
+            str(COUNTRY_GEONAMES_ID.get(targeting.country, ""))
+        ]
+        fields: dict[str, Any] = {
+            "location_ids": locations,
+            "age_groups": ADULT_AGE_GROUPS,
+            "gender": "GENDER_UNLIMITED",
+            "languages": list(targeting.languages),
+        }
+        if targeting.custom_audience_id:
+            fields["audience_ids"] = [targeting.custom_audience_id]
+        return fields
 
     def _creative(self, spec: CampaignSpec, ad_name: str) -> dict[str, Any]:
         creative = spec.creative

@@ -1,4 +1,5 @@
-"""Changing a live campaign in place: budgets, end date and ad copy, in each platform's own update API.
+"""Changing a live campaign in place: budgets, end date, ad copy and targeting, in each platform's
+own update API (targeting: :mod:`adflux.platforms.targeting_updates`).
 
 :class:`CampaignChange` is the desired state (absolute values, never deltas), so applying the
 same change twice, or again after a lost response, leaves the platform exactly as once.
@@ -22,7 +23,8 @@ from adflux.platforms.base import PlatformAdapter, object_name
 from adflux.platforms.errors import PlatformValidationError
 from adflux.platforms.google_mutate import _responsive_search_ad as google_ad_copy
 from adflux.platforms.money import meta_amount, tiktok_amount, to_micros
-from adflux.platforms.types import CreativeSpec, JobContext, PublishResult
+from adflux.platforms.targeting_updates import apply_targeting
+from adflux.platforms.types import CreativeSpec, JobContext, PublishResult, TargetingSpec
 
 
 @dataclass(frozen=True)
@@ -37,10 +39,17 @@ class CampaignChange:
     end_date: date | None = None
     creative: CreativeSpec | None = None
     job: JobContext | None = None  # the opening the copy is for (Google builds headlines from it)
+    # ad-group ref -> what its segment would like to target (compliance decides what is sent)
+    targeting: dict[str, TargetingSpec] = field(default_factory=dict)
 
     def is_empty(self) -> bool:
         return not (
-            self.budget_total or self.budget_daily or self.ad_group_budgets or self.end_date or self.creative
+            self.budget_total
+            or self.budget_daily
+            or self.ad_group_budgets
+            or self.end_date
+            or self.creative
+            or self.targeting
         )
 
     def campaign_daily(self) -> int | None:
@@ -65,7 +74,12 @@ def apply_change(adapter: PlatformAdapter, result: PublishResult, change: Campai
     """Send ``change`` to the platform through its update API; the operations sent, in order."""
     if adapter.platform not in UPDATERS:
         raise PlatformValidationError(f"{adapter.platform} has no update path", platform=adapter.platform)
-    return UPDATERS[adapter.platform](adapter, result, change)
+    sent = UPDATERS[adapter.platform](adapter, result, change)
+    if change.targeting:
+        if change.job is None:
+            raise PlatformValidationError("a targeting change needs its job", platform=adapter.platform)
+        sent += apply_targeting(adapter, result, change.targeting, change.job)
+    return sent
 
 
 def _group_ids(result: PublishResult, change: CampaignChange) -> list[tuple[str, int]]:

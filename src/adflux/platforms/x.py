@@ -64,6 +64,10 @@ class OAuth1Auth(httpx.Auth):
         yield request
 
 
+# X's edge codes: 32 could not authenticate you, 89 invalid or expired token, 215 bad auth data.
+AUTH_CODES = frozenset({32, 89, 215})
+
+
 def classify_x(response: httpx.Response, now: float) -> PlatformError | None:
     """Sort an X Ads response into success or an error class."""
     if response.status_code < 400:
@@ -85,7 +89,7 @@ def classify_x(response: httpx.Response, now: float) -> PlatformError | None:
         )
         retry_after = max(0.0, float(reset) - now) if reset else None
         return ThrottledError(message, retry_after=retry_after, **kwargs)
-    if response.status_code == 401:
+    if response.status_code == 401 or kwargs["code"] in AUTH_CODES:
         return AuthError(message, **kwargs)
     if response.status_code >= 500:
         return RetryableError(message, **kwargs)
@@ -237,12 +241,28 @@ class XAdsAdapter(TreeAdapter):
 
     def _ensure_targeting(self, line_item_id: str, plan: CompliancePlan) -> None:
         """Targeting criteria for a line item, skipping those that already exist."""
-        have = {
-            (row["targeting_type"], row["targeting_value"])
-            for row in self._all(
-                self._acc("/targeting_criteria"), "list_targeting", line_item_ids=line_item_id
+        have = {(row["targeting_type"], row["targeting_value"]) for row in self._criteria(line_item_id)}
+        for targeting_type, value in self._wanted_targeting(plan):
+            if (targeting_type, value) in have:
+                continue
+            self._call(
+                "POST",
+                self._acc("/targeting_criteria"),
+                "create_targeting",
+                params={
+                    "line_item_id": line_item_id,
+                    "targeting_type": targeting_type,
+                    "targeting_value": value,
+                },
             )
-        }
+
+    def _criteria(self, line_item_id: str) -> list[dict[str, Any]]:
+        """The line item's targeting criteria as X lists them (deleted ones left out)."""
+        rows = self._all(self._acc("/targeting_criteria"), "list_targeting", line_item_ids=line_item_id)
+        return [row for row in rows if not row.get("deleted")]
+
+    def _wanted_targeting(self, plan: CompliancePlan) -> list[tuple[str, str]]:
+        """(targeting_type, targeting_value) pairs for a compliance plan (locations looked up)."""
         wanted: list[tuple[str, str]] = []
         targeting = plan.targeting
         places = [(city.name, "CITIES") for city in targeting.cities] or [
@@ -260,19 +280,7 @@ class XAdsAdapter(TreeAdapter):
         wanted += [("BROAD_KEYWORD", interest) for interest in targeting.interests]
         if targeting.custom_audience_id:
             wanted.append(("CUSTOM_AUDIENCE", targeting.custom_audience_id))
-        for targeting_type, value in wanted:
-            if (targeting_type, value) in have:
-                continue
-            self._call(
-                "POST",
-                self._acc("/targeting_criteria"),
-                "create_targeting",
-                params={
-                    "line_item_id": line_item_id,
-                    "targeting_type": targeting_type,
-                    "targeting_value": value,
-                },
-            )
+        return wanted
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -8,6 +8,8 @@ from datetime import date
 from typing import Any
 
 from adflux.constants import PLATFORMS
+from adflux.sandbox import oauth_server, tokens
+from adflux.sandbox.conversions import conversion_counts
 from adflux.sandbox.http import Request, Response, json_response
 from adflux.sandbox.simulator import campaign_totals
 from adflux.sandbox.state import Faults, SandboxState
@@ -45,6 +47,10 @@ class Control:
 
     def get_health(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "today": self.state.today.isoformat(), "platforms": list(PLATFORMS)}
+
+    def get_conversions(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        """Conversions the platforms received: unique (after deduplication) and every event sent."""
+        return conversion_counts(self.state)
 
     def get_clock(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
         return {"today": self.state.today.isoformat()}
@@ -109,6 +115,20 @@ class Control:
                 self.state.expire_all[platform] = False
         return {"restored": True}
 
+    def post_tokens_authorize(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        """The consent a person gives in the platform's browser flow: an authorization code."""
+        return oauth_server.authorize(str(body.get("platform")))
+
+    def post_tokens_issue(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        """An access token issued at once (``lifetime`` seconds, default the platform's own)."""
+        platform = _platforms(body.get("platform"))
+        if len(platform) != 1:
+            raise ValueError("pass one platform")
+        lifetime = body.get("lifetime")
+        return {
+            "access_token": tokens.issue(platform[0], "access", None if lifetime is None else int(lifetime))
+        }
+
     def get_objects(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
         platform = request.query.get("platform", [""])[0]
         if platform not in PLATFORMS:
@@ -146,6 +166,7 @@ class Control:
                 "requests": dict(self.state.requests),
                 "throttled": dict(self.state.throttled),
                 "dropped": dict(self.state.dropped),
+                "injected_errors": dict(self.state.injected_errors),
             }
 
     def post_reports(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from adflux.sandbox.control import Control
 from adflux.sandbox.google import GoogleApi
 from adflux.sandbox.http import ApiError, Request, Response, json_response
 from adflux.sandbox.meta import MetaApi
+from adflux.sandbox.oauth_server import OAuthServer
 from adflux.sandbox.snapchat_updates import SnapchatUpdates
 from adflux.sandbox.state import SandboxState
 from adflux.sandbox.store import StoreBusy
@@ -33,6 +34,7 @@ class SandboxApp:
     def __init__(self, state: SandboxState) -> None:
         self.state = state
         self.control = Control(state)
+        self.oauth = OAuthServer()
         # Order matters: TikTok and Snap paths are checked before Meta's and Google's patterns.
         self.apis: list[PlatformApi] = [
             TikTokApi(state),
@@ -57,6 +59,8 @@ class SandboxApp:
                 return json_response({"error": "no such file"}, 404)
             kind = "application/gzip" if request.path.endswith(".gz") else "text/csv"
             return Response(200, data, {"Content-Type": kind})
+        if self.oauth.matches(request.path):
+            return self.oauth.handle(request)
         for api in self.apis:
             if api.matches(request.path):
                 return self._platform(api, request)
@@ -101,17 +105,24 @@ class SandboxApp:
                 raise api.throttle_error(faults.throttle_retry_after, request)
             if faults.error_next > 0:
                 faults.error_next -= 1
+                self.state.injected_errors[api.platform] += 1
                 raise api.transient_error()
             if faults.error_rate and self.state.rng.random() < faults.error_rate:
+                self.state.injected_errors[api.platform] += 1
                 raise api.transient_error()
 
     def _should_drop(self, platform: str, request: Request, response: Response) -> bool:
         faults = self.state.faults[platform]
-        if request.method == "GET" or response.status >= 400 or faults.drop_after_commit <= 0:
+        if request.method == "GET" or response.status >= 400:
+            return False
+        if faults.drop_after_commit <= 0 and not faults.drop_rate:
             return False
         if faults.drop_match and faults.drop_match not in request.path + "?" + str(request.body[:2000]):
             return False
-        faults.drop_after_commit -= 1
+        if faults.drop_after_commit > 0:
+            faults.drop_after_commit -= 1
+        elif self.state.rng.random() >= faults.drop_rate:
+            return False
         self.state.dropped[platform] += 1
         return True
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from adflux.sandbox.api import PlatformApi, decode_cursor, encode_cursor, url_with, utc_day
 from adflux.sandbox.http import ApiError, Request, Response, json_response, route
-from adflux.sandbox.simulator import campaign_days
 from adflux.sandbox.state import SandboxState, Unit
 
 logger = logging.getLogger(__name__)
@@ -58,9 +57,8 @@ class SnapchatApi(PlatformApi):
     def authenticate(self, request: Request) -> None:
         state = self.state.token_state(self.platform, self.token(request))
         if state != "valid":
-            raise ApiError(
-                "auth", "Unauthorized: the access token is missing or expired", status=401, code="E1002"
-            )
+            message = {"missing": "missing", "expired": "expired"}.get(state, "invalid")
+            raise ApiError("auth", f"Unauthorized: the access token is {message}", status=401, code="E1002")
 
     def throttle_error(self, wait: float, request: Request) -> ApiError:
         return ApiError(
@@ -331,60 +329,6 @@ class SnapchatApi(PlatformApi):
                 squad["id"],
                 campaign.get("status") == "ACTIVE" and squad.get("status") == "ACTIVE" and live,
             )
-
-    # -- stats ------------------------------------------------------------------------------------
-
-    @route("GET", rf"/v1/adsquads/(?P<squad_id>{UUID})/stats")
-    def stats(self, request: Request, squad_id: str) -> Response:
-        squad = self._get("adsquad", squad_id)
-        if request.arg("granularity") != "DAY":
-            raise _invalid("The sandbox emulates granularity=DAY")
-        start, end = _account_day(request.arg("start_time")), _account_day(request.arg("end_time"))
-        if start is None or end is None or end <= start:
-            raise _invalid(
-                "start_time and end_time are required, aligned to midnight in the account's time zone",
-                "E1004",
-            )
-        fields = (request.arg("fields") or "impressions,swipes,spend").split(",")
-        units = [u for u in self.state.units_of(self.platform) if u.campaign_id == squad["campaign_id"]]
-        days = campaign_days(units, start, end - timedelta(days=1), self.state.today).get(squad_id, {})
-        series = []
-        day = start
-        while day < end:
-            m = days.get(day)
-            values = {
-                "impressions": m.impressions if m else 0,
-                "swipes": m.clicks if m else 0,
-                "spend": m.spend_micros if m else 0,
-                "uniques": m.reach if m else 0,
-                "conversion_sign_ups": m.applications if m else 0,
-                "screen_time_millis": (m.engagements * 2100) if m else 0,
-                "quartile_1": m.engagements if m else 0,
-            }
-            series.append(
-                {
-                    "start_time": _iso(day),
-                    "end_time": _iso(day + timedelta(days=1)),
-                    "stats": {name: values.get(name, 0) for name in fields},
-                }
-            )
-            day += timedelta(days=1)
-        stat = {
-            "id": squad_id,
-            "type": "AD_SQUAD",
-            "granularity": "DAY",
-            "start_time": _iso(start),
-            "end_time": _iso(end),
-            "finalized_data_end_time": _iso(self.state.today),
-            "timeseries": series,
-        }
-        return json_response(
-            {
-                "request_status": "SUCCESS",
-                "request_id": self.state.ids.token(),
-                "timeseries_stats": [{"sub_request_status": "SUCCESS", "timeseries_stat": stat}],
-            }
-        )
 
     # -- audiences -------------------------------------------------------------------------------
 

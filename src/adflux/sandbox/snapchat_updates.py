@@ -7,11 +7,14 @@ Budget and end-date changes reach the market simulator's units at once.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from adflux.sandbox.api import utc_day
+from adflux.sandbox.conversions import SnapchatConversions
 from adflux.sandbox.http import Request, Response, route
-from adflux.sandbox.snapchat import COLLECTIONS, MIN_DAILY_MICRO, UUID, SnapchatApi, _invalid
+from adflux.sandbox.snapchat import COLLECTIONS, MIN_DAILY_MICRO, UUID, _invalid
+from adflux.sandbox.snapchat_stats import SnapchatStats
 
 REQUIRED = {
     "campaign": {"name", "ad_account_id", "status", "start_time"},
@@ -39,8 +42,11 @@ OPTIONAL = {
 SERVER_SET = {"id", "created_at", "updated_at", "review_status", "review_status_reasons", "delivery_status"}
 
 
-class SnapchatUpdates(SnapchatApi):
-    """adsapi.snapchat.com/v1/...: the Snap API plus GET-by-id and whole-entity PUTs."""
+class SnapchatUpdates(SnapchatStats, SnapchatConversions):
+    """adsapi.snapchat.com/v1/...: the Snap API plus GET-by-id and whole-entity PUTs, and the
+    Conversions API (tr.snapchat.com/v3/<pixel>/events)."""
+
+    prefix = re.compile(r"^/(v1/|v3/[0-9a-f-]{36}/events$)")
 
     @route("GET", rf"/v1/(?P<collection>campaigns|adsquads|ads|creatives)/(?P<object_id>{UUID})")
     def get_one(self, request: Request, collection: str, object_id: str) -> Response:

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from adflux.constants import PLATFORMS
+from adflux.sandbox import tokens
 from adflux.sandbox.ids import IdFactory
 from adflux.sandbox.mirror import StoreMirror
 from adflux.sandbox.store import SandboxStore
@@ -42,6 +43,7 @@ class Faults:
     throttle_next: int = 0  # the next N calls are throttled
     throttle_retry_after: float = 1.0  # seconds the forced throttle asks for
     drop_after_commit: int = 0  # the next N matching writes commit, then the connection drops
+    drop_rate: float = 0.0  # probability that a write commits, then the connection drops
     drop_match: str = ""  # only writes whose path contains this substring
 
 
@@ -122,6 +124,7 @@ class SandboxState:
         self.requests: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
         self.dropped: Counter[str] = Counter()
+        self.injected_errors: Counter[str] = Counter()
         self.files: dict[str, bytes] = {}  # downloadable report files by name
         self.jobs: dict[str, dict[str, Any]] = {}  # async report jobs by id
         self.report_polls = 1  # polls before an async report completes
@@ -292,9 +295,10 @@ class SandboxState:
 
     # -- tokens ------------------------------------------------------------------------------
     def token_state(self, platform: str, token: str | None) -> str:
-        """ "missing", "expired" or "valid"."""
-        if not token:
-            return "missing"
+        """ "missing", "invalid" (not issued by the sandbox nor registered), "expired" or "valid"."""
+        state = tokens.check(platform, token)
+        if state != "valid":
+            return state
         with self.lock:
             if self.expire_all[platform] or token in self.expired_tokens[platform]:
                 return "expired"
@@ -334,5 +338,6 @@ class SandboxState:
             self.requests.clear()
             self.throttled.clear()
             self.dropped.clear()
+            self.injected_errors.clear()
             self.files.clear()
             self.jobs.clear()

@@ -25,6 +25,16 @@ class CampaignChangeSchema(Schema):
         values=fields.Float(validate=validate.Range(min=0, min_inclusive=False, max=1000)),
         metadata={"description": "New budget weight per platform (the others keep theirs)"},
     )
+    add_segment_ids = fields.List(
+        fields.Int(validate=validate.Range(min=1)),
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "Segments to add: a new ad group on every platform, switched on"},
+    )
+    remove_segment_ids = fields.List(
+        fields.Int(validate=validate.Range(min=1)),
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "Segments to remove: their ad groups paused on every platform (kept)"},
+    )
 
     @validates_schema
     def _something(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from adflux.constants import (
+    APPLICATIONS_SOURCES,
     PACING_MODES,
     RULE_ACTIONS,
     RULE_CPA_MODES,
@@ -38,6 +39,12 @@ class RuleSpecSchema(Schema):
     max_change_per_day = fields.Float(load_default=0.5, validate=validate.Range(min=0.01, max=1))
     cpa_mode = fields.Str(load_default="lag_aware", validate=validate.OneOf(RULE_CPA_MODES))
     confidence = fields.Float(load_default=0.8, validate=validate.Range(min=0.5, max=0.99))
+    applications_source = fields.Str(
+        load_default="platform",
+        dump_default="platform",
+        validate=validate.OneOf(APPLICATIONS_SOURCES),
+        metadata={"description": "Applications counted: platform-reported (default) or first_hand postbacks"},
+    )
 
 
 class RuleSchema(Schema):
@@ -47,6 +54,11 @@ class RuleSchema(Schema):
     template = fields.Str(allow_none=True, validate=validate.OneOf(RULE_TEMPLATES))
     level = fields.Str(validate=validate.OneOf(RULE_LEVELS))
     spec = fields.Nested(RuleSpecSchema, allow_none=True)
+    applications_source = fields.Str(
+        load_only=True,
+        validate=validate.OneOf(APPLICATIONS_SOURCES),
+        metadata={"description": "Sets spec.applications_source (also for a template's rule)"},
+    )
     enabled = fields.Bool(dump_only=True)
     created_by = fields.Str(dump_only=True, allow_none=True)
     last_evaluated_at = fields.DateTime(dump_only=True, allow_none=True)

@@ -1,7 +1,8 @@
 """The main job, end to end on whatever database is configured (SQLite by default).
 
 simulated data → segments → a campaign for a job on several platforms and segments → publish
-to the platform sandbox → advance the sandbox clock → sync metrics → a report.
+to the platform sandbox → advance the sandbox clock → sync metrics → a report → clicks on the
+tracking links and the portal's postbacks → first-hand CPA beside the platforms' → conversions.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from adflux.models import Campaign, JobOpening, Segment, SegmentationModel
 from adflux.services import campaigns as campaigns_service
 from adflux.services import local_dates, metrics_sync, reports
 from adflux.services.demo_feed import run_feed_demo
+from adflux.services.demo_tracking import run_tracking_demo
 from adflux.services.errors import ValidationFailed
 from adflux.services.seeding import seed_database
 from adflux.services.segmentation import train_segmentation
@@ -50,6 +52,8 @@ class DemoResult:
     by_segment: dict[str, Any] = field(default_factory=dict)
     # The automation part: the feed's runs and the campaigns that followed them.
     feed: dict[str, Any] = field(default_factory=dict)
+    # First-hand measurement: clicks, postbacks, the first-hand report and conversions sent.
+    tracking: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -107,6 +111,16 @@ def run_demo(
     result.by_platform = _performance(campaign, until, by="platform")
     result.by_segment = _performance(campaign, until, by="segment")
     lap("report")
+
+    say("Medición propia: clics en los enlaces de seguimiento, postulaciones del portal y conversiones")
+    tracking = run_tracking_demo(campaign_id=campaign.id, seed=seed)
+    result.tracking = tracking.__dict__
+    lap("tracking")
+    say(
+        f"{_n(tracking.clicks)} clics, {_n(tracking.postbacks)} postulaciones recibidas "
+        f"({_n(tracking.ingest['attributed'])} atribuidas); "
+        f"{_n(sum(tracking.conversions['sent'].values()))} enviadas a las plataformas"
+    )
 
     say("Automatización: un feed simulado del portal (por loopback) y un playbook crean las campañas")
     result.feed = run_feed_demo(seed=seed, first_row=jobs, say=say).__dict__

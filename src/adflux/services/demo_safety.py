@@ -35,6 +35,8 @@ CONTENT_TABLES: tuple[str, ...] = (
     "audit_events",
     "job_feeds",
     "playbooks",
+    "tracking_links",
+    "application_events",  # the portal's postbacks: first-hand data a demo must never erase
 )
 MARK_FILE = "demo-data.json"
 

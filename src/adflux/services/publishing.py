@@ -13,11 +13,12 @@ from typing import Literal
 
 from sqlalchemy import select
 
+from adflux.constants import TASK_APPLY_PLATFORM_CHANGE
 from adflux.extensions import db
 from adflux.models import Campaign, Candidate, CandidateSegment, PlatformCampaign, Segment
 from adflux.models.base import utcnow
 from adflux.platforms.ad_group_states import without_paused
-from adflux.platforms.base import PlatformAdapter
+from adflux.platforms.base import AUDIENCE_LABEL, PlatformAdapter, object_name
 from adflux.platforms.errors import (
     AuthError,
     FatalError,
@@ -26,7 +27,7 @@ from adflux.platforms.errors import (
     RetryableError,
 )
 from adflux.platforms.types import AdGroupSpec, CampaignSpec, CreativeSpec, PublishResult
-from adflux.services import platform_links
+from adflux.services import platform_links, task_queue
 from adflux.services.locks import audience_key, hold_lock, try_lock
 from adflux.services.platform_access import adapter_for
 from adflux.services.targeting import job_context, wishes_for_segment
@@ -53,6 +54,8 @@ class RetryLater(Exception):
 
 # Consented members uploaded per segment audience on each publish (platforms take 10k per call).
 AUDIENCE_UPLOAD_LIMIT = 10_000
+# Platform campaigns whose tree exists at the platform.
+LIVE = ("active", "paused")
 
 
 def publish_platform_campaign(*, platform_campaign_id: int, final_attempt: bool = False) -> Outcome:
@@ -74,20 +77,25 @@ def publish_platform_campaign(*, platform_campaign_id: int, final_attempt: bool 
         try:
             with adapter:
                 pc.account_id = account_id
+                # Read (fresh: the commit above expired it) before the state it is the revision of:
+                # a change committed while the spec is read is sent again after, never lost.
+                revision = pc.update_revision
                 spec = build_spec(pc, adapter)
                 result = adapter.publish(spec)
                 platform_links.claim(pc, result, account_ref=adapter.account.account_id)
                 _record(pc, result)
                 db.session.commit()  # ids first: a crash after this point is found, not recreated
                 # An ad group paused on its own before the tree went live stays paused.
-                paused = {ad_group_ref(g) for g in pc.ad_groups if g.status == "paused"}
+                paused = {ad_group_ref(g) for g in pc.ad_groups if g.status in ("paused", "removed")}
                 tree = without_paused(result, paused)
                 adapter.activate(tree)
                 result.status = tree.status
                 pc.external_ids = result.to_dict()
                 pc.status, pc.published_at, pc.last_error, pc.error_class = "active", utcnow(), None, None
+                _carried(pc, revision)
                 db.session.commit()
                 logger.info("published %s campaign %s (%s)", pc.platform, pc.campaign_id, result.campaign_id)
+                _follow_up(pc)
                 return "done"
         except RetryableError as exc:
             outcome = _fail(pc, exc, "retryable", final=final_attempt)
@@ -104,6 +112,31 @@ def publish_platform_campaign(*, platform_campaign_id: int, final_attempt: bool 
             return _fail(pc, exc, "duplicate_id", final=True)
 
 
+def _carried(pc: PlatformCampaign, revision: int) -> None:
+    """The publish sent the desired state as of ``revision``: any change up to it has landed."""
+    db.session.flush()  # our new status first (and its row lock): refresh would discard it
+    db.session.refresh(pc)  # a change may have committed (and queued itself) during the publish
+    pc.applied_revision = max(pc.applied_revision, revision)
+    if pc.update_status == "pending" and pc.applied_revision >= pc.update_revision:
+        pc.update_status, pc.update_error, pc.update_fields = "applied", None, None
+
+
+def _follow_up(pc: PlatformCampaign) -> None:
+    """A change made during the publish that the publish did not carry: send it now, once."""
+    if pc.update_status != "pending" or pc.applied_revision >= pc.update_revision:
+        return
+    try:
+        task_queue.send(TASK_APPLY_PLATFORM_CHANGE, pc.id, pc.update_revision, queue="publishing")
+    except task_queue.QueueUnavailable:
+        logger.warning("could not queue the change that followed publishing %s", pc.id)  # the sweep will
+
+
+def existing_audience(adapter: PlatformAdapter, segment_id: int) -> str | None:
+    """The segment's consented audience at the platform, if a publish created one (a lookup only)."""
+    found = adapter._find_audience(object_name(f"adflux-segment-{segment_id}", AUDIENCE_LABEL))
+    return adapter._audience_id(found) if found else None
+
+
 def _fail(pc: PlatformCampaign, exc: Exception, error_class: str, *, final: bool) -> Outcome:
     db.session.rollback()
     pc = db.session.get(PlatformCampaign, pc.id)  # type: ignore[assignment]
@@ -118,7 +151,7 @@ def _fail(pc: PlatformCampaign, exc: Exception, error_class: str, *, final: bool
 def _record(pc: PlatformCampaign, result: PublishResult) -> None:
     pc.external_campaign_id = result.campaign_id
     pc.external_ids = result.to_dict()
-    for group in pc.ad_groups:
+    for group in pc.live_groups:
         group.external_id = result.ad_groups.get(ad_group_ref(group))
     for creative in pc.creatives:
         creative.external_id = result.creative_id
@@ -138,7 +171,7 @@ def build_spec(pc: PlatformCampaign, adapter: PlatformAdapter) -> CampaignSpec:
     job = campaign.job
     segments = {s.id: s for s in campaign.segments}
     groups = []
-    for group in pc.ad_groups:
+    for group in pc.live_groups:
         segment = segments.get(group.segment_id) if group.segment_id else None
         audience_id = _segment_audience(segment, adapter) if segment else None
         groups.append(

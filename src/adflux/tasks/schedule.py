@@ -70,6 +70,11 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "schedule": timedelta(minutes=1),
             "options": {"queue": "maintenance", "expires": 55},
         },
+        "send-conversions": {
+            "task": "adflux.tasks.tracking.send_conversions",
+            "schedule": timedelta(minutes=1),
+            "options": {"queue": "maintenance", "expires": 55},
+        },
         "prune-tracking-data": {
             "task": "adflux.tasks.tracking.prune_tracking",
             "schedule": _cron(settings.prune_cron),

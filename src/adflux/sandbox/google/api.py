@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from adflux.sandbox.conversions import GoogleConversions
 from adflux.sandbox.google.customer_match import GoogleCustomerMatch
 from adflux.sandbox.google.mutate import GoogleMutate
 from adflux.sandbox.google.protocol import V
@@ -10,7 +11,7 @@ from adflux.sandbox.google.updates import GoogleUpdates
 from adflux.sandbox.http import Request, Response, json_response, route
 
 
-class GoogleApi(GoogleUpdates, GoogleMutate, GoogleReports, GoogleCustomerMatch):
+class GoogleApi(GoogleUpdates, GoogleMutate, GoogleReports, GoogleCustomerMatch, GoogleConversions):
     """/vNN/customers/{cid}/googleAds:{mutate,search,searchStream}, userLists, offlineUserDataJobs."""
 
     @route("GET", rf"{V}/customers:listAccessibleCustomers")

@@ -31,7 +31,8 @@ class GoogleDelivery(GoogleProtocol):
             live_groups = [group for group in groups if group.get("status") != "REMOVED"] or groups
             for group in groups:
                 ads = ads_by_group.get(group["resourceName"], [])
-                criteria = criteria_by_group.get(group["resourceName"], [])
+                listed = criteria_by_group.get(group["resourceName"], [])
+                criteria = [c for c in listed if c.get("status") != "REMOVED"]
                 unit = self.state.unit(self.platform, group["id"]) or self.state.put_unit(
                     Unit(
                         platform=self.platform,

@@ -66,7 +66,10 @@ class GoogleProtocol(PlatformApi):
                 status=401,
                 extra={
                     "error_code": {
-                        "authenticationError": "OAUTH_TOKEN_EXPIRED" if state == "expired" else "NOT_ADS_USER"
+                        "authenticationError": {
+                            "expired": "OAUTH_TOKEN_EXPIRED",
+                            "invalid": "OAUTH_TOKEN_INVALID",
+                        }.get(state, "OAUTH_TOKEN_HEADER_INVALID")
                     }
                 },
             )
@@ -142,7 +145,13 @@ class GoogleProtocol(PlatformApi):
         return [obj for obj in self.state.all(self.platform, kind) if obj["_cid"] == cid]
 
     def _by_name(self, kind: str, resource_name: str) -> dict[str, Any] | None:
-        return self.state.get(self.platform, kind, resource_name.rsplit("/", 1)[-1])
+        last = resource_name.rsplit("/", 1)[-1]
+        found = self.state.get(self.platform, kind, last)
+        if found is None and "~" in last:  # criteria are named <parent id>~<id>
+            found = self.state.get(self.platform, kind, last.split("~", 1)[1])
+            if found is not None and found.get("resourceName") != resource_name:
+                return None
+        return found
 
 
 def failure_type(version: str) -> str:

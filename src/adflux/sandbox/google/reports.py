@@ -11,6 +11,19 @@ from adflux.sandbox.google.protocol import CID, GoogleProtocol, V, camel
 from adflux.sandbox.http import ApiError, Request, Response, json_response, route
 from adflux.sandbox.simulator import DayMetrics, campaign_days
 
+# What a criterion row can show, per criterion resource (paths below the resource).
+CRITERIA = {
+    "campaign_criterion": (
+        "location.geo_target_constant",
+        "proximity.radius",
+        "proximity.geo_point.latitude_in_micro_degrees",
+        "proximity.geo_point.longitude_in_micro_degrees",
+        "language.language_constant",
+        "status",
+    ),
+    "ad_group_criterion": ("status", "keyword.text", "keyword.match_type", "user_list.user_list"),
+}
+
 
 class GoogleReports(GoogleProtocol):
     """GAQL queries on campaigns, ad groups, ads, user lists and budgets, optionally by day."""
@@ -49,6 +62,8 @@ class GoogleReports(GoogleProtocol):
             "ad_group_ad": "ad_group_ad",
             "user_list": "user_list",
             "campaign_budget": "campaign_budget",
+            "campaign_criterion": "campaign_criterion",
+            "ad_group_criterion": "ad_group_criterion",
         }
         if resource not in sources:
             raise ApiError(
@@ -85,8 +100,14 @@ class GoogleReports(GoogleProtocol):
                 flat_rows.append({**base, **_metric_fields(total)})
         if query.limit is not None:
             flat_rows = flat_rows[: query.limit]
+        # Google always returns the resource name of the FROM resource and of every resource a
+        # selected field belongs to (not listed in the field mask).
+        prefixes = {resource} | {
+            name.rsplit(".", 1)[0] for name in query.select if not name.startswith(("metrics.", "segments."))
+        }
+        names = [f"{prefix}.resource_name" for prefix in sorted(prefixes)] + list(query.select)
         return [
-            _nest({name: row.get(name) for name in query.select if row.get(name) is not None})
+            _nest({name: row.get(name) for name in dict.fromkeys(names) if row.get(name) is not None})
             for row in flat_rows
         ]
 
@@ -108,6 +129,8 @@ class GoogleReports(GoogleProtocol):
                 if key in item:
                     row[f"{prefix}.{_snake(key)}"] = item[key]
 
+        if resource in CRITERIA:
+            return self._flatten_criterion(resource, obj)
         if resource == "ad_group_ad":
             row["ad_group_ad.resource_name"] = obj["resourceName"]
             row["ad_group_ad.status"] = obj.get("status")
@@ -125,6 +148,26 @@ class GoogleReports(GoogleProtocol):
             put(resource, obj)
         if resource == "user_list":
             row["user_list.size_for_search"] = str(len(obj.get("_hashes", ())))
+        return row
+
+    def _flatten_criterion(self, resource: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """A campaign or ad-group criterion's row: its id, what it targets, and its parents."""
+        row: dict[str, Any] = {
+            f"{resource}.resource_name": obj["resourceName"],
+            f"{resource}.criterion_id": obj["id"],
+        }
+        for path in CRITERIA[resource]:
+            value: Any = obj
+            for part in path.split("."):
+                value = value.get(camel(part)) if isinstance(value, dict) else None
+            if value is not None:
+                row[f"{resource}.{path}"] = value
+        group = self._by_name("ad_group", obj["adGroup"]) if "adGroup" in obj else None
+        if group:
+            row["ad_group.resource_name"], row["ad_group.id"] = group["resourceName"], group["id"]
+        campaign = self._by_name("campaign", obj.get("campaign") or (group or {}).get("campaign", ""))
+        if campaign:
+            row["campaign.resource_name"], row["campaign.id"] = campaign["resourceName"], campaign["id"]
         return row
 
     def _metrics(

@@ -42,7 +42,7 @@ class MetaGraph(PlatformApi):
     """Graph API conventions under /vNN.0/; the endpoint mixins build on it."""
 
     platform = "meta"
-    prefix = re.compile(rf"^{V}/")
+    prefix = re.compile(rf"^{V}(/|$)")  # the version root itself takes batch requests
 
     # -- hooks -----------------------------------------------------------------------------
 
@@ -69,6 +69,10 @@ class MetaGraph(PlatformApi):
                 "An active access token must be used to query information about the current user.",
                 status=400,
                 code=2500,
+            )
+        if state == "invalid":
+            raise ApiError(
+                "auth", "Invalid OAuth access token - Cannot parse access token", status=400, code=190
             )
         if state == "expired":
             raise ApiError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from adflux.sandbox.conversions import TikTokConversions
 from adflux.sandbox.http import Request, Response, route
 from adflux.sandbox.tiktok.audiences import TikTokAudiences
 from adflux.sandbox.tiktok.objects import TikTokObjects
@@ -10,7 +11,7 @@ from adflux.sandbox.tiktok.reports import TikTokReports
 from adflux.sandbox.tiktok.updates import TikTokUpdates
 
 
-class TikTokApi(TikTokUpdates, TikTokObjects, TikTokReports, TikTokAudiences):
+class TikTokApi(TikTokUpdates, TikTokObjects, TikTokReports, TikTokAudiences, TikTokConversions):
     """business-api.tiktok.com/open_api/v1.3/..."""
 
     @route("GET", rf"{P}/advertiser/info/")

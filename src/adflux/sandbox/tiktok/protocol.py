@@ -18,6 +18,7 @@ CODE_DUPLICATED = 40050  # ERROR_CODE_DUPLICATED_REQUEST in TikTok's SDK constan
 CODE_THROTTLE = 40100
 CODE_EXPIRED = 40102
 CODE_EMPTY_TOKEN = 40104
+CODE_INVALID_TOKEN = 40105
 CODE_SYSTEM = 50000
 
 
@@ -43,6 +44,8 @@ class TikTokProtocol(PlatformApi):
             raise ApiError("auth", "Access token is null, please check your request.", code=CODE_EMPTY_TOKEN)
         if state == "expired":
             raise ApiError("auth", "Access token has expired, please refresh it.", code=CODE_EXPIRED)
+        if state == "invalid":
+            raise ApiError("auth", "Access token is incorrect or has been revoked.", code=CODE_INVALID_TOKEN)
 
     def rate_key(self, request: Request) -> str:
         return self.token(request) or "anonymous"

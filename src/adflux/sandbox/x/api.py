@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from adflux.sandbox.conversions import XConversions
 from adflux.sandbox.http import Request, Response, route
 from adflux.sandbox.x.audiences import XAudiences
 from adflux.sandbox.x.objects import XObjects
@@ -12,7 +13,7 @@ from adflux.sandbox.x.stats import XStats
 from adflux.sandbox.x.updates import XUpdates
 
 
-class XApi(XUpdates, XObjects, XAudiences, XStats):
+class XApi(XUpdates, XObjects, XAudiences, XStats, XConversions):
     """ads-api.x.com/12/... with OAuth 1.0a."""
 
     @route("GET", ACC)
@@ -28,6 +29,12 @@ class XApi(XUpdates, XObjects, XAudiences, XStats):
             },
             request,
         )
+
+    @route("GET", rf"{ACC}/(?P<collection>campaigns|line_items)/(?P<object_id>[0-9a-z]+)")
+    def get_one(self, request: Request, account: str, collection: str, object_id: str) -> Response:
+        """One campaign or line item by id (what the official client's ``load`` reads)."""
+        kind = {"campaigns": "campaign", "line_items": "line_item"}[collection]
+        return self._ok(public(self._get(kind, account, object_id)), request)
 
     @route("GET", rf"{ACC}/funding_instruments")
     def funding_instruments(self, request: Request, account: str) -> Response:
@@ -52,7 +59,7 @@ class XApi(XUpdates, XObjects, XAudiences, XStats):
             [public(obj) for obj in existing], request, next_cursor=None, total_count=len(existing)
         )
 
-    @route("GET", r"/12/targeting_criteria/locations")
+    @route("GET", r"/(?:11|12)/targeting_criteria/locations")
     def locations(self, request: Request) -> Response:
         query = (request.arg("q") or "").strip()
         if not query:

@@ -157,7 +157,7 @@ class XObjects(XProtocol):
             criteria = [
                 c
                 for c in self.state.all(self.platform, "targeting_criterion")
-                if c["line_item_id"] == item["id"]
+                if c["line_item_id"] == item["id"] and not c.get("deleted")
             ]
             unit.interests = tuple(
                 c["targeting_value"] for c in criteria if c["targeting_type"] == "BROAD_KEYWORD"

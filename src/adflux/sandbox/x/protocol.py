@@ -13,7 +13,8 @@ from adflux.sandbox.http import ApiError, Request, Response, json_response
 from adflux.sandbox.state import SandboxState
 from adflux.sandbox.x.oauth import SANDBOX_CREDENTIALS, oauth_params, signature_valid
 
-ACC = r"/12/accounts/(?P<account>[0-9a-z]+)"
+ACC = r"/(?:11|12)/accounts/(?P<account>[0-9a-z]+)"
+SUPPORTED_VERSIONS = ("11", "12")  # what ads-api.x.com serves today
 
 
 def invalid(message: str, parameter: str | None = None) -> ApiError:
@@ -24,10 +25,14 @@ def invalid(message: str, parameter: str | None = None) -> ApiError:
 
 
 class XProtocol(PlatformApi):
-    """ads-api.x.com/12/...: the conventions the endpoint mixins build on."""
+    """ads-api.x.com/12/...: the conventions the endpoint mixins build on.
+
+    X still serves version 11 beside 12 (its versions page gives 11 no end-of-life date, and the
+    official ``twitter-ads`` client pins /11/), so both are served alike; older ones are gone.
+    """
 
     platform = "x"
-    prefix = re.compile(r"^/12/")
+    prefix = re.compile(r"^/\d+/")
 
     def __init__(self, state: SandboxState) -> None:
         super().__init__(state)
@@ -40,22 +45,26 @@ class XProtocol(PlatformApi):
         return oauth_params(request).get("oauth_token")
 
     def authenticate(self, request: Request) -> None:
+        version = request.path.split("/")[1]
+        if version not in SUPPORTED_VERSIONS:
+            raise ApiError(
+                "not_found",
+                f"Version {version} of the Ads API is no longer available",
+                status=404,
+                code="NOT_FOUND",
+            )
+        # X's edge answers authentication failures with the platform-wide numeric codes.
         params = oauth_params(request)
+        if not params:
+            raise ApiError("auth", "Bad Authentication data.", status=400, code=215)
         consumer_secret = self.apps.get(params.get("oauth_consumer_key", ""))
         token_secret = self.tokens.get(params.get("oauth_token", ""))
-        if consumer_secret is None or token_secret is None:
-            raise ApiError(
-                "auth", "This request is not properly authenticated", status=401, code="UNAUTHORIZED_ACCESS"
-            )
+        if consumer_secret is None:
+            raise ApiError("auth", "Could not authenticate you.", status=401, code=32)
+        if token_secret is None or self.state.token_state(self.platform, params["oauth_token"]) != "valid":
+            raise ApiError("auth", "Invalid or expired token.", status=401, code=89)
         if not signature_valid(request, params, consumer_secret, token_secret):
-            raise ApiError("auth", "The OAuth signature is invalid", status=401, code="UNAUTHORIZED_ACCESS")
-        if self.state.token_state(self.platform, params["oauth_token"]) != "valid":
-            raise ApiError(
-                "auth",
-                "This request is not properly authenticated: token expired or revoked",
-                status=401,
-                code="UNAUTHORIZED_ACCESS",
-            )
+            raise ApiError("auth", "Could not authenticate you.", status=401, code=32)
 
     def rate_key(self, request: Request) -> str:
         return self.token(request) or "anonymous"

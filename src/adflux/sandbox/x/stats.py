@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from adflux.sandbox.api import utc_day
-from adflux.sandbox.http import Request, Response, route
+from adflux.sandbox.http import Request, Response, json_response, route
 from adflux.sandbox.simulator import campaign_days
 from adflux.sandbox.x.protocol import XProtocol, invalid
 
@@ -16,7 +16,7 @@ from adflux.sandbox.x.protocol import XProtocol, invalid
 class XStats(XProtocol):
     """/12/stats/jobs/accounts/<id>: create a job, poll it, download its file from /__files/."""
 
-    @route("POST", r"/12/stats/jobs/accounts/(?P<account>[0-9a-z]+)")
+    @route("POST", r"/(?:11|12)/stats/jobs/accounts/(?P<account>[0-9a-z]+)")
     def create_job(self, request: Request, account: str) -> Response:
         params = self._params(
             request,
@@ -54,7 +54,7 @@ class XStats(XProtocol):
         )
         return self._ok(_public_job(job), request)
 
-    @route("GET", r"/12/stats/jobs/accounts/(?P<account>[0-9a-z]+)")
+    @route("GET", r"/(?:11|12)/stats/jobs/accounts/(?P<account>[0-9a-z]+)")
     def check_jobs(self, request: Request, account: str) -> Response:
         wanted = set((request.arg("job_ids") or "").split(",")) - {""}
         jobs = [
@@ -69,6 +69,25 @@ class XStats(XProtocol):
                 self.state.put_file(name, gzip.compress(json.dumps(self._job_payload(job)).encode()))
                 job["status"], job["url"] = "SUCCESS", f"{request.host_url}/__files/{name}"
         return self._ok([_public_job(job) for job in jobs], request, next_cursor=None)
+
+    @route("GET", r"/(?:11|12)/stats/accounts/(?P<account>[0-9a-z]+)")
+    def sync_stats(self, request: Request, account: str) -> Response:
+        """Synchronous stats: the same series as a job's file, at most 7 days, answered at once."""
+        params = self._params(
+            request, "entity", "entity_ids", "start_time", "end_time", "granularity", "metric_groups"
+        )
+        if params["entity"] != "LINE_ITEM":
+            raise invalid("The sandbox emulates entity=LINE_ITEM", "entity")
+        start, end = utc_day(params["start_time"]), utc_day(params["end_time"])
+        if start is None or end is None or end <= start or (end - start).days > 7:
+            raise invalid("start_time and end_time must span 1 to 7 days for synchronous stats", "start_time")
+        ids = params["entity_ids"].split(",")
+        if len(ids) > 20:
+            raise invalid("entity_ids accepts at most 20 ids", "entity_ids")
+        for item_id in ids:
+            self._get("line_item", account, item_id)
+        job = {**params, "entity_ids": ids, "placement": request.arg("placement") or "ALL_ON_TWITTER"}
+        return json_response(self._job_payload(job))
 
     def _job_payload(self, job: dict[str, Any]) -> dict[str, Any]:
         start, end = utc_day(job["start_time"]), utc_day(job["end_time"])

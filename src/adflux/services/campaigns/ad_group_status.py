@@ -42,6 +42,10 @@ def set_ad_group_status(
     else:
         query = query.where(AdGroup.platform_campaign_id == platform_campaign_id)
     groups = list(session.scalars(query.order_by(AdGroup.id).with_for_update(of=AdGroup)))
+    if ad_group_ids is not None and any(g.status == "removed" for g in groups):
+        session.rollback()
+        raise ValidationFailed("The ad group's segment was removed from the campaign; it stays paused")
+    groups = [g for g in groups if g.status != "removed"]
     missing = sorted(set(ad_group_ids or []) - {g.id for g in groups})
     if missing or not groups:
         session.rollback()
@@ -72,10 +76,12 @@ def set_ad_group_status(
 
 
 def paused_refs(pc: PlatformCampaign) -> set[str]:
-    """Our refs of the platform campaign's ad groups paused on their own."""
-    return {ad_group_ref(g) for g in pc.ad_groups if g.status == "paused"}
+    """Our refs of the platform campaign's ad groups a campaign-level activation must not switch on:
+    those paused on their own and those whose segment was removed."""
+    return {ad_group_ref(g) for g in pc.ad_groups if g.status in ("paused", "removed")}
 
 
 def desired_states(pc: PlatformCampaign) -> dict[str, str]:
-    """Every ad group's desired state by our ref (what an ``ad_group_status`` update sends)."""
-    return {ad_group_ref(g): g.status for g in pc.ad_groups}
+    """Every ad group's desired state by our ref (what an ``ad_group_status`` update sends; a
+    removed group is kept paused by the segment changes' own path)."""
+    return {ad_group_ref(g): g.status for g in pc.ad_groups if g.status in STATES}

@@ -9,6 +9,7 @@ revision already applied does nothing.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import Literal
 
@@ -19,15 +20,17 @@ from adflux.extensions import db
 from adflux.models import PlatformCampaign
 from adflux.models.base import utcnow
 from adflux.platforms.ad_group_states import set_ad_group_states
+from adflux.platforms.base import PlatformAdapter
 from adflux.platforms.errors import AuthError, PlatformError, RetryableError
-from adflux.platforms.types import CreativeSpec, PublishResult
+from adflux.platforms.group_changes import add_groups, remove_groups
+from adflux.platforms.types import CreativeSpec, PublishResult, TargetingSpec
 from adflux.platforms.updates import CampaignChange, apply_change
 from adflux.services import audit, task_queue
 from adflux.services.campaigns.ad_group_status import FIELD, desired_states
 from adflux.services.locks import try_lock
 from adflux.services.platform_access import adapter_for
-from adflux.services.publishing import ad_group_ref
-from adflux.services.targeting import job_context
+from adflux.services.publishing import LIVE, ad_group_ref, build_spec, existing_audience
+from adflux.services.targeting import job_context, wishes_for_segment
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +46,7 @@ def desired_change(pc: PlatformCampaign) -> CampaignChange:
         revision=pc.update_revision,
         budget_total=pc.budget_total if "budget_total" in fields else None,
         budget_daily=pc.budget_daily if "budget_daily" in fields else None,
-        ad_group_budgets={ad_group_ref(g): g.budget_daily or 0 for g in pc.ad_groups}
+        ad_group_budgets={ad_group_ref(g): g.budget_daily or 0 for g in pc.live_groups}
         if "budget_daily" in fields
         else {},
         end_date=pc.campaign.end_date if "end_date" in fields else None,
@@ -57,30 +60,65 @@ def desired_change(pc: PlatformCampaign) -> CampaignChange:
         )
         if creative is not None
         else None,
-        job=job_context(pc.campaign.job) if creative is not None else None,
+        job=job_context(pc.campaign.job) if creative is not None or "targeting" in fields else None,
+        targeting=_wishes(pc) if "targeting" in fields else {},
     )
+
+
+def _wishes(pc: PlatformCampaign) -> dict[str, TargetingSpec]:
+    """Each ad group's wishes, from its segment and the job as they are now (audiences added later)."""
+    job = pc.campaign.job
+    segments = {segment.id: segment for segment in pc.campaign.segments}
+    return {
+        ad_group_ref(group): wishes_for_segment(
+            segments.get(group.segment_id) if group.segment_id else None, job
+        )
+        for group in pc.live_groups
+    }
+
+
+def _with_audiences(change: CampaignChange, adapter: PlatformAdapter) -> CampaignChange:
+    """The segments' consented audiences that already exist at the platform, kept in the targeting
+    (a targeting update replaces the whole object: an audience left out would be dropped)."""
+    if not change.targeting:
+        return change
+    targeting = {
+        ref: replace(wish, custom_audience_id=existing_audience(adapter, int(ref[1:])))
+        if ref.startswith("s")
+        else wish
+        for ref, wish in change.targeting.items()
+    }
+    return replace(change, targeting=targeting)
 
 
 def apply_platform_change(*, platform_campaign_id: int, final_attempt: bool = False) -> Outcome:
     """Send the pending change of one platform campaign through its platform's update API."""
     with try_lock("publish", platform_campaign_id) as acquired:
         if not acquired:
+            logger.info("platform campaign %s is held by a publish or update; later", platform_campaign_id)
             return "busy"
         pc = db.session.get(PlatformCampaign, platform_campaign_id)
         if pc is None:
             return "skipped"
         db.session.refresh(pc)
         if pc.applied_revision >= pc.update_revision or pc.update_status == "applied":
-            return "skipped"  # redelivered, or a later task already sent this revision
+            return "skipped"  # redelivered, a later task already sent it, or the publish carried it
+        if pc.status not in LIVE:
+            # Still publishing (its worker died holding nothing: the publish sweep retries it), or
+            # not published yet: the publish sends the desired state and marks this revision.
+            logger.info("platform campaign %s is %s: its publish carries the change", pc.id, pc.status)
+            return "busy" if pc.status == "publishing" else "skipped"
         revision, change = pc.update_revision, desired_change(pc)
         states = desired_states(pc) if FIELD in (pc.update_fields or []) else {}
+        regroup = "segments" in (pc.update_fields or [])
         pc.update_attempts += 1
         db.session.commit()
         adapter, _ = adapter_for(pc.platform)
         result = PublishResult.from_dict(pc.external_ids or {})
         try:
             with adapter:
-                sent = apply_change(adapter, result, change)
+                sent = _regroup(pc, adapter, result) if regroup else []
+                sent += apply_change(adapter, result, _with_audiences(change, adapter))
                 if states:
                     sent += set_ad_group_states(adapter, result, states)
         except RetryableError as exc:
@@ -91,9 +129,21 @@ def apply_platform_change(*, platform_campaign_id: int, final_attempt: bool = Fa
         return "done"
 
 
+def _regroup(pc: PlatformCampaign, adapter: PlatformAdapter, result: PublishResult) -> list[str]:
+    """Ad groups for segments added since the last update created, and the removed ones paused."""
+    live = {ad_group_ref(group) for group in pc.live_groups}
+    gone = [ref for ref in result.ad_groups if ref not in live]
+    sent = remove_groups(adapter, result, gone)
+    if live - set(result.ad_groups):
+        sent += add_groups(adapter, result, build_spec(pc, adapter), live=pc.status == "active")
+    return sent
+
+
 def _applied(pc: PlatformCampaign, revision: int, result: PublishResult, sent: list[str]) -> None:
     db.session.refresh(pc)
     pc.external_ids = result.to_dict()
+    for group in pc.live_groups:
+        group.external_id = result.ad_groups.get(ad_group_ref(group), group.external_id)
     for creative in pc.creatives:
         creative.external_id = result.creative_id
     pc.applied_revision = max(pc.applied_revision, revision)
@@ -136,6 +186,7 @@ def resend_stalled_updates(*, idle_minutes: int = 10) -> int:
         select(PlatformCampaign)
         .where(
             PlatformCampaign.update_status == "pending",
+            PlatformCampaign.status.in_(LIVE),  # the others' next publish carries the change
             PlatformCampaign.updated_at < now - timedelta(minutes=idle_minutes),
         )
         .order_by(PlatformCampaign.id)

@@ -36,6 +36,10 @@ Session = OrmSession | scoped_session[Any]
 
 # Platform campaigns whose objects exist at the platform (the rest publish the desired state).
 LIVE = ("active", "paused")
+# Being published right now: the publish may have read the desired state before this change, so
+# the change is queued too; it waits for the publish lock and is sent only if the publish did not
+# already carry its revision (``change_apply`` / ``publishing.publish_platform_campaign``).
+FOLLOWS_PUBLISH = ("publishing",)
 CLOSED = ("completed", "archived", "partially_archived", "partially_completed")
 CHANGE_QUEUE = "publishing"
 
@@ -66,7 +70,7 @@ def change_campaign(
 ) -> ChangeResult:
     """Validate and record a campaign's new budget/end date/CPA/weights; queue the platform updates."""
     campaign = _campaign(session, campaign_id)
-    pcs = list(campaign.platform_campaigns)
+    pcs = _locked(session, campaign)
     total = campaign.budget_total if budget_total is None else budget_total
     daily = campaign.budget_daily if budget_daily is None else budget_daily
     _validate(session, campaign, pcs, total, daily, end_date, target_cpa, platform_weights)
@@ -116,7 +120,7 @@ def set_daily_budget(
     actor: str,
 ) -> ChangeResult:
     """Set one ad group's (or a whole platform campaign's) daily budget, e.g. from a pacing rule."""
-    pc = session.get(PlatformCampaign, platform_campaign_id, with_for_update=True)
+    pc = session.get(PlatformCampaign, platform_campaign_id, with_for_update=True, populate_existing=True)
     if pc is None:
         session.rollback()
         raise NotFound(f"Platform campaign {platform_campaign_id} does not exist")
@@ -128,39 +132,38 @@ def set_daily_budget(
             "The daily budget must be positive and not above the platform's total budget",
             errors={"daily_budget": [f"between 1 and {pc.budget_total}"]},
         )
-    before = {"ad_groups": {g.id: g.budget_daily for g in pc.ad_groups}}
+    before = {"ad_groups": {g.id: g.budget_daily for g in pc.live_groups}}
     if ad_group_id is None:
         changed = _set_group_dailies(pc, daily_budget)
         pc.budget_daily = daily_budget
     else:
-        group = next((g for g in pc.ad_groups if g.id == ad_group_id), None)
+        group = next((g for g in pc.live_groups if g.id == ad_group_id), None)
         if group is None:
             session.rollback()
             raise NotFound(f"Ad group {ad_group_id} is not part of platform campaign {platform_campaign_id}")
         changed = group.budget_daily != daily_budget
         group.budget_daily = daily_budget
-        pc.budget_daily = sum(g.budget_daily or 0 for g in pc.ad_groups)
+        pc.budget_daily = sum(g.budget_daily or 0 for g in pc.live_groups)
     result = ChangeResult(campaign_id=campaign.id)
     if not changed:
         session.rollback()
         return result
-    result.changed = {"ad_groups": {str(g.id): g.budget_daily for g in pc.ad_groups}}
+    result.changed = {"ad_groups": {str(g.id): g.budget_daily for g in pc.live_groups}}
     return _commit_and_queue(session, campaign, [pc], {pc.id: {"budget_daily"}}, result, actor=actor,
                              before=before, action="platform_campaign.daily_budget",
                              reason=reason)  # fmt: skip
 
 
 def refresh_creatives(session: Session, campaign_id: int, *, actor: str) -> ChangeResult:
-    """Regenerate copy and targeting from the job as it is now; push the new copy in place.
+    """Regenerate copy and targeting from the job as it is now; push both in place.
 
-    New targeting is recorded (compliance-checked) but not yet sent to live platforms; the
-    result names those platforms under ``targeting_recorded_not_sent``.
+    Targeting is compliance-checked here (what is stored and shown) and again by the worker that
+    sends it, from the same wishes, so what reaches the platform is what the report says.
     """
     campaign = _campaign(session, campaign_id)
     touched: dict[int, set[str]] = {}
     before: dict[str, Any] = {}
-    retargeted: list[str] = []
-    for pc in campaign.platform_campaigns:
+    for pc in _locked(session, campaign):
         fields: set[str] = set()
         creative = pc.creatives[0] if pc.creatives else None
         fresh = generate_creative(campaign.job, platform=pc.platform, campaign_id=campaign.id)
@@ -175,16 +178,13 @@ def refresh_creatives(session: Session, campaign_id: int, *, actor: str) -> Chan
                 fields.add("creative")
         targeting, report = _compliance(pc, campaign)
         if targeting != pc.targeting:
-            # Recorded (and used by any later publish), but not yet sent in place: no update path
-            # for targeting exists yet, so no platform state may claim it was applied.
+            before.setdefault(f"{pc.platform}_targeting", pc.targeting)
             pc.targeting, pc.compliance_report = targeting, report
-            retargeted.append(pc.platform)
+            fields.add("targeting")
         touched[pc.id] = fields
     changed: dict[str, Any] = {
         pc.platform: sorted(touched[pc.id]) for pc in campaign.platform_campaigns if touched[pc.id]
     }
-    if retargeted:
-        changed["targeting_recorded_not_sent"] = sorted(retargeted)
     result = ChangeResult(campaign_id=campaign.id, changed=changed)
     if result.unchanged:
         session.rollback()
@@ -213,6 +213,24 @@ def _campaign(session: Session, campaign_id: int) -> Campaign:
         raise NotFound(f"Campaign {campaign_id} does not exist")
     _check_open(session, campaign)
     return campaign
+
+
+def _locked(session: Session, campaign: Campaign) -> list[PlatformCampaign]:
+    """The campaign's platform campaigns, row-locked and read fresh.
+
+    A publish marks its row "publishing" (an UPDATE, so the same row lock) before it reads the
+    desired state: a change either sees "publishing" (and queues itself behind the publish) or
+    commits before the publish reads anything (and the publish carries it). Never neither.
+    """
+    return list(
+        session.scalars(
+            select(PlatformCampaign)
+            .where(PlatformCampaign.campaign_id == campaign.id)
+            .order_by(PlatformCampaign.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 def _check_open(session: Session, campaign: Campaign) -> None:
@@ -268,7 +286,7 @@ def _validate(
 
 def _set_group_dailies(pc: PlatformCampaign, daily: int) -> bool:
     """Share ``daily`` over the ad groups in their current proportions; True if any changed."""
-    groups: list[AdGroup] = list(pc.ad_groups)
+    groups: list[AdGroup] = list(pc.live_groups)
     if not groups:
         return False
     shares = split_budget(daily, [max(g.budget_daily or 0, 1) for g in groups])
@@ -293,8 +311,8 @@ def _commit_and_queue(
     to_send: list[tuple[int, int]] = []
     for pc in pcs:
         fields = touched.get(pc.id) or set()
-        if not fields or pc.status not in LIVE:
-            continue  # not at the platform yet: publishing sends the desired state as it is
+        if not fields or pc.status not in LIVE + FOLLOWS_PUBLISH:
+            continue  # not at the platform yet: the coming publish reads the desired state as it is
         pc.update_revision += 1
         pc.update_status, pc.update_error = "pending", None
         pc.update_fields = sorted(set(pc.update_fields or []) | fields)

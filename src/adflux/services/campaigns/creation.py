@@ -238,7 +238,7 @@ def _compliance(pc: PlatformCampaign, campaign: Campaign) -> tuple[dict[str, Any
     segments = {s.id: s for s in campaign.segments}
     targeting: dict[str, Any] = {}
     report: dict[str, Any] = {}
-    for group in pc.ad_groups:
+    for group in pc.live_groups:
         wishes = wishes_for_segment(segments.get(group.segment_id) if group.segment_id else None, job)
         plan = plan_targeting(pc.platform, job_context(job), wishes)
         ref = ad_group_ref(group)

@@ -17,7 +17,7 @@ from adflux.services import audit, local_dates, task_queue
 from adflux.services.errors import NotFound
 from adflux.services.rules import actuators, notices
 from adflux.services.rules.panels import Entities, campaign_panel, portfolio_lag_cdf
-from adflux.services.rules.specs import rule_of
+from adflux.services.rules.specs import applications_source, rule_of
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +49,8 @@ def _days_since_action(campaign_id: int, entities: Entities, today: date) -> np.
 def _delivering(campaign: Campaign, entities: Entities) -> np.ndarray:
     """Per entity: is it switched on (an ad group, or any ad group of a platform campaign)."""
     groups = [(g, pc) for pc in campaign.platform_campaigns for g in pc.ad_groups]
-    on_groups = {g.id for g, _ in groups if g.status != "paused"}
-    on_pcs = {pc.id for g, pc in groups if g.status != "paused"}
+    on_groups = {g.id for g, _ in groups if g.status == "active"}
+    on_pcs = {pc.id for g, pc in groups if g.status == "active"}
     if entities.level == "ad_group":
         return np.array([group in on_groups for group in entities.ad_group_ids], bool)
     return np.array([pc in on_pcs for pc in entities.platform_campaign_ids], bool)
@@ -93,7 +93,11 @@ def _decisions(
     """What one rule decides on one campaign today: its panel, lag-corrected, through the engine."""
     engine_rule = rule_of(stored.name, stored.level, stored.spec)
     panel, entities = campaign_panel(
-        campaign.id, today=today, days=_history_days(stored.spec), level=stored.level
+        campaign.id,
+        today=today,
+        days=_history_days(stored.spec),
+        level=stored.level,
+        applications=applications_source(stored.spec),
     )
     if not entities.budgets:
         return entities, []
@@ -118,6 +122,9 @@ def _decisions(
         budgets=np.array(entities.budgets),
         days_since_action=since,
     )
+    if stored.level == "ad_group":  # a group whose segment was removed is not the rules' to resume
+        removed = {g.id for pc in campaign.platform_campaigns for g in pc.ad_groups if g.status == "removed"}
+        decisions = [d for d in decisions if entities.ad_group_ids[d.entity] not in removed]
     return entities, decisions
 
 

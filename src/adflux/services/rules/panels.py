@@ -9,7 +9,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from adflux.extensions import db
-from adflux.models import AdGroup, MetricDaily, PlatformCampaign
+from adflux.models import AdGroup, ApplicationEvent, MetricDaily, PlatformCampaign
 from adflux.optimization.lag import DEFAULT_HORIZON, estimate_lag_cdf
 from adflux.optimization.rules import Panel
 
@@ -37,9 +37,11 @@ def _ad_groups(campaign_id: int) -> list[tuple[AdGroup, PlatformCampaign]]:
 
 
 def campaign_panel(
-    campaign_id: int, *, today: date, days: int, level: str = "ad_group"
+    campaign_id: int, *, today: date, days: int, level: str = "ad_group", applications: str = "platform"
 ) -> tuple[Panel, Entities]:
-    """The campaign's last ``days`` complete days as reported, one row per entity at ``level``."""
+    """The campaign's last ``days`` complete days, one row per entity at ``level``: spend and delivery
+    as the platforms report them; applications as reported ("platform") or as the portal's attributed
+    postbacks say ("first_hand")."""
     groups = _ad_groups(campaign_id)
     first = today - timedelta(days=days)
     index = {group.id: i for i, (group, _pc) in enumerate(groups)}
@@ -60,6 +62,8 @@ def campaign_panel(
         arrays["clicks"][i, j] = row.clicks
         arrays["reach"][i, j] = row.reach
         arrays["applications"][i, j] = row.applications
+    if applications == "first_hand":
+        arrays["applications"] = _first_hand(campaign_id, index, first, today, shape)
     ages = np.arange(days, 0, -1)
     budgets = [int(group.budget_daily or pc.budget_daily or 0) for group, pc in groups]
     entities = Entities("ad_group", [g.id for g, _ in groups], [pc.id for _, pc in groups], budgets)
@@ -74,6 +78,27 @@ def campaign_panel(
     if level == "ad_group" or not groups:
         return panel, entities
     return _rolled_up(panel, entities, level, [pc for _, pc in groups])
+
+
+def _first_hand(
+    campaign_id: int, index: dict[int, int], first: date, today: date, shape: tuple[int, int]
+) -> np.ndarray:
+    """Attributed applications (click or UTM) per ad group and Bogotá day, from the postbacks."""
+    counts = np.zeros(shape)
+    rows = db.session.execute(
+        select(ApplicationEvent.ad_group_id, ApplicationEvent.day, func.count())
+        .where(
+            ApplicationEvent.campaign_id == campaign_id,
+            ApplicationEvent.day >= first,
+            ApplicationEvent.day < today,
+        )
+        .group_by(ApplicationEvent.ad_group_id, ApplicationEvent.day)
+    )
+    for group_id, day, count in rows:
+        i = index.get(group_id) if group_id is not None else None
+        if i is not None and day is not None:
+            counts[i, (day - first).days] = count
+    return counts
 
 
 def _rolled_up(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adflux.constants import APPLICATIONS_SOURCES
 from adflux.optimization.rules import Action, Condition, Rule
 from adflux.optimization.templates import TEMPLATES, template
 from adflux.services.errors import ValidationFailed
@@ -16,7 +17,14 @@ SPEC_KEYS = {
     "max_change_per_day",
     "cpa_mode",
     "confidence",
+    "applications_source",
 }
+DEFAULT_APPLICATIONS_SOURCE = "platform"
+
+
+def applications_source(spec: dict[str, Any]) -> str:
+    """Which applications the rule counts: "platform" (default) or "first_hand"."""
+    return str(spec.get("applications_source") or DEFAULT_APPLICATIONS_SOURCE)
 
 
 def spec_of(rule: Rule) -> dict[str, Any]:
@@ -44,6 +52,11 @@ def rule_of(name: str, level: str, spec: dict[str, Any]) -> Rule:
     unknown = set(spec) - SPEC_KEYS
     if unknown:
         raise ValidationFailed(f"Unknown rule fields: {', '.join(sorted(unknown))}")
+    if applications_source(spec) not in APPLICATIONS_SOURCES:
+        raise ValidationFailed(
+            f"applications_source must be one of {', '.join(APPLICATIONS_SOURCES)}",
+            errors={"applications_source": ["unknown source"]},
+        )
     try:
         conditions = tuple(
             Condition(str(c["metric"]), str(c["op"]), float(c["value"]), int(c.get("window", 7)))

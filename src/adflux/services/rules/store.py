@@ -16,7 +16,7 @@ from adflux.optimization.rules import LEVELS
 from adflux.services import audit, local_dates
 from adflux.services.errors import NotFound, ValidationFailed
 from adflux.services.rules.panels import campaign_panel, portfolio_lag_cdf
-from adflux.services.rules.specs import rule_of, template_spec
+from adflux.services.rules.specs import applications_source, rule_of, template_spec
 
 MAX_BACKTEST_DAYS = 90
 
@@ -28,9 +28,11 @@ def add_rule(
     template: str | None = None,
     level: str | None = None,
     spec: dict[str, Any] | None = None,
+    applications_source: str | None = None,
     actor: str | None = None,
 ) -> Rule:
-    """Store a new rule, disabled (backtest it, then enable it)."""
+    """Store a new rule, disabled (backtest it, then enable it); `applications_source` says which
+    applications it counts ("platform", the default, or "first_hand")."""
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise ValidationFailed("A rule needs a name of 1 to 120 characters")
@@ -45,6 +47,8 @@ def add_rule(
         level, spec = template_spec(template, campaign.target_cpa)
     if spec is None:
         raise ValidationFailed("Give a template or a rule spec")
+    if applications_source is not None:
+        spec = {**spec, "applications_source": applications_source}
     level = level or "ad_group"
     if level not in LEVELS:
         raise ValidationFailed(f"Unknown level {level!r} (one of {', '.join(LEVELS)})")
@@ -138,14 +142,18 @@ def backtest_rule(
     if rule_id is not None:
         stored = get_rule(rule_id)
         engine_rule = rule_of(stored.name, stored.level, stored.spec)
+        source = applications_source(stored.spec)
     elif spec is not None:
         engine_rule = rule_of("backtest", level, spec)
+        source = applications_source(spec)
     else:
         raise ValidationFailed("Give a rule or a rule spec to backtest")
     today = today or local_dates.today()
     windows = max(c.window for c in engine_rule.conditions)
     history = days + windows + 1
-    panel, entities = campaign_panel(campaign_id, today=today, days=history, level=engine_rule.level)
+    panel, entities = campaign_panel(
+        campaign_id, today=today, days=history, level=engine_rule.level, applications=source
+    )
     if not entities.budgets:
         raise ValidationFailed("The campaign has no ad groups with history to replay")
     try:

@@ -11,8 +11,8 @@ Each event is counted once (event ids are unique).
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -24,7 +24,22 @@ from adflux.settings import current_settings
 _CHUNK = 2000
 
 
+def any_of(sql: str, values: list[Any]) -> list[tuple[Any, ...]] | None:
+    """On PostgreSQL, rows of `sql` with one array parameter (`... = ANY(%s)`): one bind for
+    thousands of values, instead of an IN list SQLAlchemy and the driver must render and split.
+    None on other databases (the caller falls back to chunked IN lists)."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        return None
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(sql, [values])
+    return list(cursor.fetchall())
+
+
 def _known_jobs(references: set[str]) -> set[str]:
+    rows = any_of("SELECT external_ref FROM job_openings WHERE external_ref = ANY(%s)", sorted(references))
+    if rows is not None:
+        return {row[0] for row in rows}
     found: set[str] = set()
     refs = sorted(references)
     for start in range(0, len(refs), _CHUNK):
@@ -46,11 +61,27 @@ def _clicks(click_ids: set[str]) -> dict[str, Any]:
     )
     found: dict[str, Any] = {}
     ids = sorted(click_ids)
+    rows = any_of(
+        "SELECT click_id, campaign_id, platform, ad_group_id, segment_id, at FROM clicks"
+        " WHERE click_id = ANY(%s)",
+        ids,
+    )
+    if rows is not None:
+        return {row[0]: _ClickRow(*row) for row in rows}
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         for row in db.session.execute(select(*columns).where(Click.click_id.in_(chunk))):
             found[row.click_id] = row
     return found
+
+
+class _ClickRow(NamedTuple):
+    click_id: str
+    campaign_id: int
+    platform: str
+    ad_group_id: int | None
+    segment_id: int | None
+    at: datetime
 
 
 def _utm_target(utm: dict[str, str] | None) -> tuple[int, str, int | None] | None:

@@ -14,7 +14,6 @@ import logging
 import os
 import threading
 import time
-import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -26,9 +25,9 @@ from sqlalchemy.exc import OperationalError
 from adflux.extensions import db
 from adflux.models import Click, TrackingLink
 from adflux.services.errors import NotFound, ServiceUnavailable
-from adflux.services.tracking import click_buffer
+from adflux.services.tracking import click_batches, click_buffer
 from adflux.services.tracking.links import CLICK_ID_PARAM, LinkTarget, utm_values, with_params
-from adflux.settings import current_settings
+from adflux.settings import Settings, current_settings
 
 logger = logging.getLogger(__name__)
 
@@ -64,17 +63,39 @@ def _target(code: str) -> LinkTarget:
     return found
 
 
-def visitor_key(address: str | None, user_agent: str | None) -> str:
+def cached_target(code: str) -> LinkTarget | None:
+    """The link `code` if this process has already read it (no database, no app context)."""
+    return _targets.get(code)
+
+
+def visitor_key(address: str | None, user_agent: str | None, *, secret: bytes | None = None) -> str:
     """A keyed hash of who clicked (address and browser): it names no one outside AdFlux."""
-    secret = current_settings().secret_key.encode()
+    secret = secret if secret is not None else current_settings().secret_key.encode()
     message = f"{address or ''}|{user_agent or ''}".encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+_random_pool = bytearray()
+_random_pid = 0  # a forked worker must never reuse its parent's pool (the ids would repeat)
+_random_lock = threading.Lock()
+
+
+def new_click_id() -> str:
+    """32 random hex digits, from the OS's CSPRNG read 4 KiB at a time (one syscall per 256 clicks)."""
+    global _random_pool, _random_pid
+    with _random_lock:
+        if len(_random_pool) < 16 or _random_pid != os.getpid():
+            _random_pool = bytearray(os.urandom(4096))
+            _random_pid = os.getpid()
+        chunk = bytes(_random_pool[-16:])
+        del _random_pool[-16:]
+    return chunk.hex()
 
 
 def click_row(target: LinkTarget, args: Mapping[str, str], visitor: str, at: datetime) -> dict[str, Any]:
     param = next((name for name in PLATFORM_CLICK_PARAMS if args.get(name)), None)
     return {
-        "click_id": uuid.uuid4().hex,
+        "click_id": new_click_id(),
         "link_code": target.code,
         "campaign_id": target.campaign_id,
         "platform": target.platform,
@@ -100,10 +121,8 @@ def record_click(*, code: str, args: Mapping[str, str], address: str | None, use
         except Exception as error:  # Redis is down too: write the click directly below
             logger.warning("click buffer unavailable (%s); writing directly", type(error).__name__)
         else:
-            _start_flusher()
-            return with_params(
-                target.destination_url, {**utm_values(target), CLICK_ID_PARAM: row["click_id"]}
-            )
+            _start_flusher(current_app._get_current_object())  # type: ignore[attr-defined]
+            return destination
     try:
         db.session.execute(insert(Click), [row])
         db.session.commit()
@@ -122,7 +141,23 @@ _flusher_lock = threading.Lock()
 FLUSH_EVERY_SECONDS = 1.0
 
 
-def _start_flusher() -> None:
+def buffer_click(
+    app: Any, settings: Settings, target: LinkTarget, args: Mapping[str, str], visitor: str
+) -> str:
+    """The fast path's click: into the shared buffer (no database, no app context); the redirect URL.
+    Raises when the buffer cannot take it (the caller then records the click the slow way)."""
+    row = click_row(target, args, visitor, datetime.now(UTC))
+    stored = {**row, "at": row["at"].isoformat()}
+    buffer = click_buffer.buffer_for(settings)
+    if settings.tracking_click_batch_ms > 0:
+        click_batches.batcher_for(buffer, settings.tracking_click_batch_ms).add(stored)
+    else:
+        buffer.push([stored])
+    _start_flusher(app)
+    return with_params(target.destination_url, {**utm_values(target), CLICK_ID_PARAM: row["click_id"]})
+
+
+def _start_flusher(app: Any) -> None:
     """One thread per process writes the shared buffer to the database every second (write-behind)."""
     global _flusher_pid
     if _flusher_pid == os.getpid():
@@ -131,7 +166,6 @@ def _start_flusher() -> None:
         if _flusher_pid == os.getpid():
             return
         _flusher_pid = os.getpid()  # a forked worker starts its own
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
         threading.Thread(target=_flush_forever, args=(app,), name="click-flusher", daemon=True).start()
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from adflux.extensions import db
 from adflux.models import ApplicationEvent
 from adflux.services.errors import ValidationFailed
-from adflux.services.tracking.attribution import attribute
+from adflux.services.tracking.attribution import any_of, attribute
 from adflux.settings import current_settings
 
 MAX_BATCH = 5000
@@ -144,9 +144,13 @@ def ingest(rows: list[dict[str, Any]]) -> IngestResult:
 def _ingest(rows: list[dict[str, Any]]) -> IngestResult:
     unique = list({row["event_id"]: row for row in rows}.values())
     ids = [row["event_id"] for row in unique]
-    known = set(
-        db.session.scalars(select(ApplicationEvent.event_id).where(ApplicationEvent.event_id.in_(ids)))
-    )
+    stored = any_of("SELECT event_id FROM application_events WHERE event_id = ANY(%s)", ids)
+    if stored is not None:
+        known = {row[0] for row in stored}
+    else:
+        known = set(
+            db.session.scalars(select(ApplicationEvent.event_id).where(ApplicationEvent.event_id.in_(ids)))
+        )
     fresh = [row for row in unique if row["event_id"] not in known]
     window = current_settings().tracking_attribution_window_days
     attributed = attribute(fresh, window_days=window) if fresh else []

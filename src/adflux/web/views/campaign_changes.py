@@ -1,5 +1,5 @@
-"""Changing a live campaign from the dashboard: budget, daily budget, end date, target CPA and
-platform weights, handed to the change service (which propagates them to every platform through
+"""Changing a live campaign from the dashboard: budget, daily budget, end date, target CPA,
+platform weights and segments, handed to the change service (which propagates them to every platform through
 the idempotent path and records each platform's state)."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from werkzeug.wrappers import Response as BaseResponse
 from adflux.constants import PLATFORM_LABELS
 from adflux.extensions import db
 from adflux.services import campaigns as campaigns_service
-from adflux.services.campaigns import changes
+from adflux.services import segmentation as segmentation_service
+from adflux.services.campaigns import changes, segment_changes
 from adflux.services.errors import DomainError, NotFound, ValidationFailed
 from adflux.web.auth import current_session_user, login_required
 from adflux.web.views.blueprint import bp
@@ -40,22 +41,33 @@ def campaign_edit(campaign_id: int) -> str | BaseResponse | tuple[str, int]:
             try:
                 user = current_session_user()
                 actor = user.email if user is not None else "dashboard"
-                changes.change_campaign(db.session, campaign_id, actor=actor, **values)
+                add, remove = values.pop("add", []), values.pop("remove", [])
+                if values:
+                    changes.change_campaign(db.session, campaign_id, actor=actor, **values)
+                if add or remove:
+                    segment_changes.change_segments(
+                        db.session, campaign_id, actor=actor, add=add, remove=remove
+                    )
             except NotFound:
                 raise
             except ValidationFailed as exc:
-                errors = {f: "; ".join(m) for f, m in (exc.errors or {}).items()} or {"form": exc.message}
+                errors = {_field(f): "; ".join(m) for f, m in (exc.errors or {}).items()} or {
+                    "form": exc.message
+                }
             except DomainError as exc:
                 errors = {"form": exc.message}
             else:
                 flash(_("Changes sent to every platform; each platform's state is shown below."), "success")
                 return redirect(url_for("web.campaign_detail", campaign_id=campaign_id))
+    model = segmentation_service.active_model()
     page = render_template(
         "campaigns/edit.html",
         campaign=campaign,
         errors=errors,
         form=request.form,
         platform_labels=PLATFORM_LABELS,
+        segments=list(model.segments) if model is not None else [],
+        current_segments=[segment.id for segment in campaign.segments],
     )
     return (page, 400) if errors else page
 
@@ -90,6 +102,25 @@ def _read(campaign: Any) -> tuple[dict[str, Any], dict[str, str]]:
             errors[f"weight_{pc.platform}"] = _("Write a number.")
     if weights != {pc.platform: pc.budget_weight for pc in campaign.platform_campaigns}:
         values["platform_weights"] = weights
+    _read_segments(campaign, values, errors)
     if not values and not errors:
         errors["form"] = _("Nothing changed.")
     return values, errors
+
+
+def _read_segments(campaign: Any, values: dict[str, Any], errors: dict[str, str]) -> None:
+    """The segments ticked, as the ones to add and to remove (nothing if the list was not shown)."""
+    if not request.form.get("segments_shown"):
+        return
+    chosen = {int(s) for s in request.form.getlist("segment_ids") if s.isdigit()}
+    current = {segment.id for segment in campaign.segments}
+    if chosen == current:
+        return
+    if not chosen:
+        errors["segments"] = _("Keep at least one segment.")
+    values["add"], values["remove"] = sorted(chosen - current), sorted(current - chosen)
+
+
+def _field(name: str) -> str:
+    """The form field a service error is about (the segment lists are one field here)."""
+    return "segments" if "segment" in name else name

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from adflux.services.errors import DomainError
 from adflux.services.rules import evaluation, pacing, store
+from adflux.services.rules.specs import applications_source
 from adflux.web.auth import current_session_user, login_required
 from adflux.web.formatting import cop, decimal
 from adflux.web.views.approvals import pending_count
@@ -35,6 +36,10 @@ ACTION_LABELS: dict[str, Any] = {
     "resume": _l("Resume"),
     "budget": _l("Change daily budget"),
     "notify": _l("Notify"),
+}
+COUNT_LABELS: dict[str, Any] = {
+    "platform": _l("As each platform reports them"),
+    "first_hand": _l("First-hand (the portal's postbacks)"),
 }
 CPA_MODE_LABELS: dict[str, Any] = {
     "lag_aware": _l("lag-corrected, with its uncertainty"),
@@ -67,7 +72,7 @@ def rule_text(spec: dict[str, Any]) -> str:
                 metric=METRIC_LABELS.get(c["metric"], c["metric"]),
                 op=c["op"],
                 value=value,
-                days=c["window"],
+                days=c.get("window", 7),
             )
         )
     joiner = _(" and ") if spec.get("combine", "all") == "all" else _(" or ")
@@ -113,6 +118,7 @@ def rule_list() -> str:
         rules=rules,
         texts={r.id: rule_text(r.spec) for r in rules},
         cpa_modes={r.id: CPA_MODE_LABELS.get(r.spec.get("cpa_mode", "lag_aware")) for r in rules},
+        counts={r.id: COUNT_LABELS[applications_source(r.spec)] for r in rules},
         can_act=_can_act(),
         pending_approvals=pending_count(),
     )
