@@ -49,7 +49,8 @@ ALLOWED: dict[str, set[str]] = {
     "models": BOTTOM | {"extensions"},
     "sandbox": {"constants"},
     **{engine: set(BOTTOM) for engine in ENGINES},
-    "monitoring": BOTTOM | {"settings", "extensions", "models", "platforms"},
+    # optimization: the pacing alert and metric judge spend with the engine pacing itself uses.
+    "monitoring": BOTTOM | {"settings", "extensions", "models", "platforms", "optimization"},
     "services": BOTTOM | {"adflux", "settings", "extensions", "models", "schemas", "monitoring", *ENGINES},
     "api": FACE_DEPENDENCIES,
     "web": FACE_DEPENDENCIES,

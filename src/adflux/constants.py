@@ -218,6 +218,7 @@ ALERT_RULE_NAMES: tuple[str, ...] = (
     "token_expiring",
     "api_version_sunset",
     "campaign_cpa_above_target",
+    "campaign_pacing_off",
     "segmentation_drift",
     "metrics_sync_failing",
     "campaign_action_incomplete",

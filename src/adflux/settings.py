@@ -80,7 +80,9 @@ class Settings:
     sandbox_rate_limits: str = ""
     encryption_key: str | None = None
     metrics_sync_interval_minutes: int = 60
-    metrics_lookback_days: int = 7
+    # Days a sync re-reads (platforms restate late applications): past the longest attribution
+    # lag the scenarios model (15 days) plus the day a sync straddles; see TECHNICAL_DOCS.
+    metrics_lookback_days: int = 16
     retrain_cron: str = "0 3 1 * *"
     segmentation_k_min: int = 2
     segmentation_k_max: int = 12
@@ -140,6 +142,8 @@ class Settings:
     alert_token_expiry_days: int = 7
     alert_api_sunset_days: int = 30
     alert_cpa_window_days: int = 7
+    # campaign_pacing_off: spend so far more than this share above or below the plan to date.
+    alert_pacing_tolerance: float = 0.10
     alert_drift_threshold: float = 0.25  # population stability index; > 0.25 is a major shift
     alert_sync_failures: int = 3  # consecutive failed metrics syncs before an alert
     alert_disk_free_ratio: float = 0.10  # alert when less than this share of a data disk is free
@@ -277,6 +281,7 @@ class Settings:
         parse_rate_limits(self.sandbox_rate_limits)
         _validate_security(self)
         _validate_operations(self)
+        _validate_campaign_alerts(self)
 
 
 # Environment variable names that do not follow the ADFLUX_<FIELD> pattern.
@@ -344,6 +349,11 @@ def parse_networks(raw: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Netwo
                 f"ADFLUX_OPS_ALLOWED_ADDRESSES: {item!r} is not an address or network"
             ) from None
     return networks
+
+
+def _validate_campaign_alerts(settings: Settings) -> None:
+    if not 0 < settings.alert_pacing_tolerance < 1:
+        raise SettingsError("ADFLUX_ALERT_PACING_TOLERANCE must be a fraction in (0, 1), e.g. 0.10")
 
 
 def _validate_operations(settings: Settings) -> None:

@@ -42,6 +42,18 @@ def _platform_rows(campaign: dict[str, Any]) -> list[dict[str, Any]]:
     return campaign.get("platform_campaigns", [])
 
 
+def _ad_group_rows(campaign: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per ad group, with whether its platform has its state yet."""
+    rows = []
+    for pc in _platform_rows(campaign):
+        sent = UPDATE_STATES_ES.get(pc.get("update_status") or "", "aplicada")
+        for group in pc.get("ad_groups", []):
+            rows.append(
+                {**group, "platform": pc["platform"], "status": group.get("status", "active"), "sent": sent}
+            )
+    return rows
+
+
 def wait_for_task(cli: CliContext, task: dict[str, Any], label: str) -> dict[str, Any]:
     """Follow a task's progress until it finishes (a bar for people, silence for --json)."""
     run = cli.client.get(f"/tasks/{task['task_id']}")
@@ -85,6 +97,19 @@ def show_campaign(campaign: dict[str, Any]) -> None:
         ],
         _platform_rows(campaign),
     )
+    groups = _ad_group_rows(campaign)
+    if groups:
+        print_table(
+            "Grupos de anuncios",
+            [
+                ("Plataforma", "platform"),
+                ("Grupo", "name"),
+                ("Estado", lambda r: status_name(r["status"])),
+                ("Presupuesto diario", lambda r: cop(r["budget_daily"]) if r.get("budget_daily") else "—"),
+                ("En la plataforma", "sent"),
+            ],
+            groups,
+        )
     pending = campaign.get("pending_action")
     if pending:
         console.print(

@@ -153,8 +153,10 @@ class AdGroup(Model):
     external_id: Mapped[str | None] = mapped_column(String(128))
     budget_daily: Mapped[int | None] = mapped_column(BigInteger)
     targeting: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    # "active", or "removed": its segment was taken off the campaign (paused at the platform,
-    # kept for its history and metrics).
+    # "active"; "paused": paused on its own (by a rule or by hand; sent through the in-place update
+    # path, the platform campaign's update_status says whether the platform has it yet); or
+    # "removed": its segment was taken off the campaign (paused at the platform, kept for its
+    # history and metrics).
     status: Mapped[str] = mapped_column(String(20), default="active", server_default="active")
 
     platform_campaign: Mapped[PlatformCampaign] = relationship(back_populates="ad_groups")

@@ -212,6 +212,20 @@ RULES: tuple[AlertRule, ...] = (
         audience="marketing",
     ),
     AlertRule(
+        name="campaign_pacing_off",
+        severity="warning",
+        summary="A campaign's spend is more than {alert_pacing_tolerance_pct} % off its plan",
+        description=(
+            "Spend so far against what an even (or the chosen) pacing plan meant to spend by now, for "
+            "live campaigns with an end date or with pacing on; also when the audiences cannot absorb "
+            "what is left. Resolves when the campaign is back on pace."
+        ),
+        threshold_setting="alert_pacing_tolerance",
+        promql="abs(adflux_campaign_pacing_ratio - 1) > {alert_pacing_tolerance}",
+        for_="1h",
+        audience="marketing",
+    ),
+    AlertRule(
         name="segmentation_drift",
         severity="warning",
         summary="Candidates have drifted from the active segmentation model (PSI > {alert_drift_threshold})",
@@ -280,6 +294,7 @@ def _promql_values(settings: Settings) -> dict[str, Any]:
             "alert_token_expiry_days",
             "alert_api_sunset_days",
             "alert_cpa_window_days",
+            "alert_pacing_tolerance",
             "alert_drift_threshold",
             "alert_sync_failures",
             "alert_min_requests",
@@ -290,7 +305,13 @@ def _promql_values(settings: Settings) -> dict[str, Any]:
     }
     # Floats as people write them: 2 not 2.0, 0.05 not 5e-02.
     values = {k: _number(v) if isinstance(v, float) else v for k, v in values.items()}
-    for name in ("alert_error_rate", "alert_db_connection_ratio", "alert_cpu_ratio", "alert_disk_free_ratio"):
+    for name in (
+        "alert_error_rate",
+        "alert_db_connection_ratio",
+        "alert_cpu_ratio",
+        "alert_disk_free_ratio",
+        "alert_pacing_tolerance",
+    ):
         values[f"{name}_pct"] = _number(getattr(settings, name) * 100)
     values["alert_throttle_headroom_pct"] = _number(settings.alert_throttle_headroom * 100)
     values["window"] = f"{settings.alert_window_minutes}m"

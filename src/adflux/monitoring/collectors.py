@@ -12,13 +12,14 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from adflux import kpis
 from adflux.constants import QUEUES
-from adflux.monitoring import facts, instances
+from adflux.monitoring import facts, instances, pacing_facts
 from adflux.monitoring.broker import queue_lengths, redis_client
 from adflux.settings import Settings, current_settings, parse_api_version_sunsets
 
@@ -216,11 +217,26 @@ def _instances(settings: Settings) -> list[Metric]:
     return [count]
 
 
+def _pacing(settings: Settings) -> list[Metric]:
+    pacing = GaugeMetricFamily(
+        "adflux_campaign_pacing_ratio",
+        "Spend so far over what the campaign's pacing plan meant to spend by now (1 = on plan), for"
+        " live campaigns with an end date or with pacing on.",
+        labels=["campaign_id"],
+    )
+    local_today = datetime.now(ZoneInfo(settings.timezone)).date()
+    for pace in pacing_facts.campaign_paces(today=local_today):
+        if "ended" not in pace.warnings and pace.planned_to_date > 0:
+            pacing.add_metric([str(pace.campaign_id)], round(pace.pace, 4))
+    return [pacing]
+
+
 PARTS: dict[str, Part] = {
     "queues": _queues,
     "instances": _instances,
     "models": _models,
     "campaigns": _campaigns,
+    "pacing": _pacing,
     "platforms": _platforms,
     "database": _database,
     "disks": _disks,

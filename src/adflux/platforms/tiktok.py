@@ -246,12 +246,14 @@ class TikTokAdapter(TreeAdapter):
         """ENABLE bottom-up; DISABLE/DELETE at the campaign is enough."""
         self._raise_for_status(status)
         value = {"active": "ENABLE", "paused": "DISABLE", "archived": "DELETE"}[status]
-        if status == "active":
+        # (No ids: every ad group is paused on its own, and the campaign alone is switched.)
+        if status == "active" and result.ads:
             self._post(
                 "ad/status/update/",
                 "update_ads",
                 {"ad_ids": list(result.ads.values()), "operation_status": value},
             )
+        if status == "active" and result.ad_groups:
             self._post(
                 "adgroup/status/update/",
                 "update_adgroups",

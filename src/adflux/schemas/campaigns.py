@@ -50,6 +50,12 @@ class AdGroupSchema(FastDumpSchema):
     segment_id = fields.Int(allow_none=True)
     external_id = fields.Str(allow_none=True)
     budget_daily = fields.Int(allow_none=True)
+    status = fields.Str(
+        metadata={
+            "description": "The ad group's own delivery: active or paused (by a rule or by hand); "
+            "its platform campaign's update_status says whether the platform has it yet"
+        }
+    )
 
 
 class PlatformCampaignSchema(FastDumpSchema):

@@ -17,6 +17,7 @@ from adflux.constants import TASK_APPLY_PLATFORM_CHANGE
 from adflux.extensions import db
 from adflux.models import Campaign, Candidate, CandidateSegment, PlatformCampaign, Segment
 from adflux.models.base import utcnow
+from adflux.platforms.ad_group_states import without_paused
 from adflux.platforms.base import AUDIENCE_LABEL, PlatformAdapter, object_name
 from adflux.platforms.errors import (
     AuthError,
@@ -89,7 +90,11 @@ def publish_platform_campaign(*, platform_campaign_id: int, final_attempt: bool 
                 platform_links.claim(pc, result, account_ref=adapter.account.account_id)
                 _record(pc, result)
                 db.session.commit()  # ids first: a crash after this point is found, not recreated
-                adapter.activate(result)
+                # An ad group paused on its own before the tree went live stays paused.
+                paused = {ad_group_ref(g) for g in pc.ad_groups if g.status in ("paused", "removed")}
+                tree = without_paused(result, paused)
+                adapter.activate(tree)
+                result.status = tree.status
                 pc.external_ids = result.to_dict()
                 pc.status, pc.published_at, pc.last_error, pc.error_class = "active", utcnow(), None, None
                 _carried(pc, revision)

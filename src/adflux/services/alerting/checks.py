@@ -12,13 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from adflux import kpis
 from adflux.constants import QUEUES
-from adflux.monitoring import facts, instances, request_stats
+from adflux.monitoring import facts, instances, pacing_facts, request_stats
 from adflux.monitoring.broker import queue_lengths, redis_client
 from adflux.services import health
 from adflux.settings import Settings, parse_api_version_sunsets
+
+# A flight's first day says little about its pace (a platform's first-day ramp-up is normal).
+MIN_PACING_DAYS = 2
 
 
 @dataclass(frozen=True)
@@ -335,6 +339,44 @@ def _campaign_cpa(ctx: Context) -> list[Firing]:
     return out
 
 
+def _pacing_off(ctx: Context) -> list[Firing]:
+    """Live campaigns whose spend is off their plan beyond the tolerance, or that cannot land."""
+    tolerance = ctx.settings.alert_pacing_tolerance
+    today = ctx.now.astimezone(ZoneInfo(ctx.settings.timezone)).date()
+    out = []
+    for row in pacing_facts.campaign_paces(today=today):
+        if "ended" in row.warnings or row.days_elapsed < MIN_PACING_DAYS:
+            continue
+        off = abs(row.pace - 1) > tolerance
+        cannot_land = "cannot_land" in row.warnings
+        if not (off or cannot_land):
+            continue
+        said = "por encima" if row.pace > 1 else "por debajo"
+        message = (
+            f"Campaña «{row.name}»: gastó {_pesos(row.spent)} de {_pesos(row.planned_to_date)} "
+            f"planeados a la fecha ({row.pace:.0%} del plan, {said}; tolerancia ±{tolerance:.0%})"
+        )
+        if cannot_land:
+            message += "; no alcanzará su presupuesto total: la audiencia no absorbe lo que queda"
+        out.append(
+            Firing(
+                key=f"campaign:{row.campaign_id}",
+                value=round(row.pace, 4),
+                threshold=tolerance,
+                message=message,
+                details={
+                    "campaign_id": row.campaign_id,
+                    "spent": row.spent,
+                    "planned_to_date": row.planned_to_date,
+                    "days_left": row.days_left,
+                    "warnings": list(row.warnings),
+                    "paced": row.paced,
+                },
+            )
+        )
+    return out
+
+
 def _pesos(amount: float) -> str:
     # Colombian style: $ 1.234.567
     return "$ " + f"{round(amount):,}".replace(",", ".")
@@ -427,6 +469,7 @@ CHECKS: dict[str, Callable[[Context], list[Firing]]] = {
     "token_expiring": _token_expiring,
     "api_version_sunset": _api_sunset,
     "campaign_cpa_above_target": _campaign_cpa,
+    "campaign_pacing_off": _pacing_off,
     "segmentation_drift": _drift,
     "metrics_sync_failing": _sync_failing,
     "campaign_action_incomplete": _action_incomplete,

@@ -113,7 +113,7 @@ def send_notification(alert: Alert, kind: str, settings: Settings) -> bool:
     ok = True
     channels = channels_for(alert.severity, settings)
     if "webhook" in channels:
-        ok &= _send_webhook(alert_payload(alert, kind, settings), settings.alert_webhook_url or "")
+        ok &= send_webhook(alert_payload(alert, kind, settings), settings.alert_webhook_url or "")
     if "email" in channels:
         ok &= _send_email(alert, kind, settings)
     if "sms" in channels:
@@ -133,7 +133,8 @@ def channels_for(severity: str, settings: Settings) -> list[str]:
     return channels
 
 
-def _send_webhook(payload: dict[str, Any], url: str) -> bool:
+def send_webhook(payload: dict[str, Any], url: str) -> bool:
+    """POST one JSON payload to the webhook; True if it answered 2xx."""
     try:
         response = httpx.post(url, json=payload, timeout=WEBHOOK_TIMEOUT)
         response.raise_for_status()
@@ -146,11 +147,7 @@ def _send_webhook(payload: dict[str, Any], url: str) -> bool:
 
 def _send_email(alert: Alert, kind: str, settings: Settings) -> bool:
     recipients = [a.strip() for a in settings.alert_email_to.split(",") if a.strip()]
-    message = EmailMessage()
     state = "RESOLVED" if kind == "resolved" else alert.severity.upper()
-    message["Subject"] = f"[AdFlux] {state}: {alert.rule} {alert.key}".strip()
-    message["From"] = settings.alert_email_from or "adflux@localhost"
-    message["To"] = ", ".join(recipients)
     rule = RULES_BY_NAME.get(alert.rule)
     lines = [
         alert.message,
@@ -164,7 +161,17 @@ def _send_email(alert: Alert, kind: str, settings: Settings) -> bool:
     if rule:
         lines += ["", render(rule, settings)["description"]]
     lines += ["", "History: adflux alerts --all, or GET /api/v1/alerts"]
-    message.set_content("\n".join(lines))
+    subject = f"[AdFlux] {state}: {alert.rule} {alert.key}".strip()
+    return send_email(subject, "\n".join(lines), recipients, settings)
+
+
+def send_email(subject: str, body: str, recipients: list[str], settings: Settings) -> bool:
+    """One plain-text e-mail through the configured SMTP server; True if the server took it."""
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = settings.alert_email_from or "adflux@localhost"
+    message["To"] = ", ".join(recipients)
+    message.set_content(body)
     try:
         with smtplib.SMTP(
             settings.smtp_host or "localhost", settings.smtp_port, timeout=SMTP_TIMEOUT

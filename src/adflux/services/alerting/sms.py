@@ -42,11 +42,16 @@ def sms_body(alert: Alert, kind: str) -> str:
 
 def send_sms(alert: Alert, kind: str, settings: Settings) -> bool:
     """Text every configured number; True only if the gateway accepted each message."""
+    return send_text(sms_body(alert, kind), settings)
+
+
+def send_text(body: str, settings: Settings) -> bool:
+    """Text ``body`` (cut to one segment) to every configured number; True if each was accepted."""
     recipients = sms_recipients(settings)
     if not recipients:
         return True
     auth = (settings.alert_sms_account_sid or "", settings.alert_sms_auth_token or "")
-    body = sms_body(alert, kind)
+    body = body if len(body) <= SMS_MAX_CHARS else body[: SMS_MAX_CHARS - 1] + "…"
     ok = True
     with httpx.Client(timeout=SMS_TIMEOUT, auth=auth) as client:
         for number in recipients:

@@ -19,12 +19,14 @@ from adflux.constants import TASK_APPLY_PLATFORM_CHANGE
 from adflux.extensions import db
 from adflux.models import PlatformCampaign
 from adflux.models.base import utcnow
+from adflux.platforms.ad_group_states import set_ad_group_states
 from adflux.platforms.base import PlatformAdapter
 from adflux.platforms.errors import AuthError, PlatformError, RetryableError
 from adflux.platforms.group_changes import add_groups, remove_groups
 from adflux.platforms.types import CreativeSpec, PublishResult, TargetingSpec
 from adflux.platforms.updates import CampaignChange, apply_change
 from adflux.services import audit, task_queue
+from adflux.services.campaigns.ad_group_status import FIELD, desired_states
 from adflux.services.locks import try_lock
 from adflux.services.platform_access import adapter_for
 from adflux.services.publishing import LIVE, ad_group_ref, build_spec, existing_audience
@@ -107,6 +109,7 @@ def apply_platform_change(*, platform_campaign_id: int, final_attempt: bool = Fa
             logger.info("platform campaign %s is %s: its publish carries the change", pc.id, pc.status)
             return "busy" if pc.status == "publishing" else "skipped"
         revision, change = pc.update_revision, desired_change(pc)
+        states = desired_states(pc) if FIELD in (pc.update_fields or []) else {}
         regroup = "segments" in (pc.update_fields or [])
         pc.update_attempts += 1
         db.session.commit()
@@ -116,6 +119,8 @@ def apply_platform_change(*, platform_campaign_id: int, final_attempt: bool = Fa
             with adapter:
                 sent = _regroup(pc, adapter, result) if regroup else []
                 sent += apply_change(adapter, result, _with_audiences(change, adapter))
+                if states:
+                    sent += set_ad_group_states(adapter, result, states)
         except RetryableError as exc:
             return _failed(pc, exc, final=final_attempt)
         except (AuthError, PlatformError) as exc:

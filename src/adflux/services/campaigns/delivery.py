@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from adflux.constants import PLATFORM_LABELS
 from adflux.extensions import db
 from adflux.models import Campaign, PlatformCampaign
+from adflux.platforms.ad_group_states import without_paused
 from adflux.platforms.errors import PlatformError
 from adflux.platforms.types import PublishResult
 from adflux.services import audit
+from adflux.services.campaigns.ad_group_status import paused_refs
 from adflux.services.campaigns.audit_fields import snapshot
 from adflux.services.campaigns.lifecycle import locked_for
 from adflux.services.errors import InvalidTransition, ServiceUnavailable
@@ -128,7 +130,10 @@ def _apply(pc: PlatformCampaign, delivery: Delivery) -> str | None:
     if pc.external_campaign_id:
         adapter, _ = adapter_for(pc.platform)
         try:
-            adapter.set_status(PublishResult.from_dict(pc.external_ids), delivery.target)
+            tree = PublishResult.from_dict(pc.external_ids)
+            if delivery.target == "active":  # what a rule paused alone stays paused
+                tree = without_paused(tree, paused_refs(pc))
+            adapter.set_status(tree, delivery.target)
         except PlatformError as exc:
             message = str(exc).removeprefix(f"{pc.platform}: ")
             pc.last_error = f"{delivery.action}: {message}"

@@ -1,10 +1,10 @@
 """The one seam through which rules and pacing act on the platforms.
 
 Budget changes go through ``services.campaigns.changes.set_daily_budget`` (the idempotent in-place
-update path, which records the desired budget and propagates it); it is imported lazily so this
-module works, and says so, where that path is not installed. Campaign pause and resume go through
-the campaigns' delivery path. Notifications are an audit record plus the alerting machinery's
-notification channels.
+update path, which records the desired budget and propagates it). Campaign pause and resume go
+through the campaigns' delivery path; an ad group's through the in-place update path
+(``services.campaigns.ad_group_status``), sent to its platform by a retried background task.
+Notifications (``notify``) are sent by ``services.rules.notices`` on the alert channels.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from adflux.services.campaigns import delivery
+from adflux.services.campaigns import ad_group_status, delivery
 from adflux.services.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -47,14 +47,45 @@ def set_daily_budget(
     return Outcome("applied")
 
 
-def pause_or_resume(*, campaign_id: int, kind: str, level: str) -> Outcome:
-    """Pause or resume; at campaign level through the delivery path, below it recorded only."""
-    if level != "campaign":
-        # No platform path pauses a single ad group yet: the decision is logged and notified.
-        message = f"{kind} below campaign level is recorded and notified, not sent to the platform"
-        return Outcome("recorded", message)
+def pause_or_resume(
+    *,
+    campaign_id: int,
+    kind: str,
+    level: str,
+    ad_group_id: int | None = None,
+    platform_campaign_id: int | None = None,
+    reason: str = "rules",
+) -> Outcome:
+    """Pause or resume: a campaign through the delivery path; an ad group (or every ad group of a
+    platform campaign) through the in-place update path, which sends it to the platform in the
+    background (retried, audited; the platform campaign's update status says when it landed)."""
     try:
-        (delivery.pause_campaign if kind == "pause" else delivery.resume_campaign)(campaign_id=campaign_id)
+        if level == "campaign":
+            (delivery.pause_campaign if kind == "pause" else delivery.resume_campaign)(
+                campaign_id=campaign_id
+            )
+            return Outcome("applied")
+        return _ad_groups(kind, ad_group_id, platform_campaign_id, reason)
     except DomainError as error:
         return Outcome("failed", error.message)
+
+
+def _ad_groups(kind: str, ad_group_id: int | None, platform_campaign_id: int | None, reason: str) -> Outcome:
+    from adflux.extensions import db
+    from adflux.models import AdGroup
+
+    status = "paused" if kind == "pause" else "active"
+    if ad_group_id is not None:
+        group = db.session.get(AdGroup, ad_group_id)
+        if group is not None and group.status == status:
+            return Outcome("applied", f"the ad group was already {status}")
+        result = ad_group_status.set_ad_group_status(
+            db.session, status=status, reason=reason, actor="rules", ad_group_ids=[ad_group_id]
+        )
+    else:
+        result = ad_group_status.set_ad_group_status(
+            db.session, status=status, reason=reason, actor="rules", platform_campaign_id=platform_campaign_id
+        )
+    if result.changed and not result.queued:
+        return Outcome("recorded", "the platform campaign is not live: it takes the state when published")
     return Outcome("applied")

@@ -15,7 +15,7 @@ from adflux.models.base import utcnow
 from adflux.optimization.rules import Decision, Panel, decide, evaluate
 from adflux.services import audit, local_dates, task_queue
 from adflux.services.errors import NotFound
-from adflux.services.rules import actuators
+from adflux.services.rules import actuators, notices
 from adflux.services.rules.panels import Entities, campaign_panel, portfolio_lag_cdf
 from adflux.services.rules.specs import applications_source, rule_of
 
@@ -29,10 +29,9 @@ def _history_days(spec: dict) -> int:
     return max([int(c.get("window", 7)) for c in spec.get("conditions", [])] + [7]) + 1
 
 
-def _last_actions(campaign_id: int, entities: Entities, today: date) -> tuple[np.ndarray, np.ndarray]:
-    """Per entity: days since its last decision, and whether the last pause/resume left it active."""
+def _days_since_action(campaign_id: int, entities: Entities, today: date) -> np.ndarray:
+    """Per entity: days since a rule last decided on it (cooldowns count these)."""
     since = np.full(len(entities.ad_group_ids), 10_000)
-    active = np.ones(len(entities.ad_group_ids), bool)
     rows = db.session.execute(
         select(OptimizationDecision)
         .where(OptimizationDecision.campaign_id == campaign_id, OptimizationDecision.source == "rule")
@@ -44,9 +43,17 @@ def _last_actions(campaign_id: int, entities: Entities, today: date) -> tuple[np
         ):
             if row.ad_group_id == group and row.platform_campaign_id == pc:
                 since[i] = (today - row.day).days
-                if row.action in ("pause", "resume") and row.status != "failed":
-                    active[i] = row.action == "resume"
-    return since, active
+    return since
+
+
+def _delivering(campaign: Campaign, entities: Entities) -> np.ndarray:
+    """Per entity: is it switched on (an ad group, or any ad group of a platform campaign)."""
+    groups = [(g, pc) for pc in campaign.platform_campaigns for g in pc.ad_groups]
+    on_groups = {g.id for g, _ in groups if g.status == "active"}
+    on_pcs = {pc.id for g, pc in groups if g.status == "active"}
+    if entities.level == "ad_group":
+        return np.array([group in on_groups for group in entities.ad_group_ids], bool)
+    return np.array([pc in on_pcs for pc in entities.platform_campaign_ids], bool)
 
 
 def _extras(campaign: Campaign, today: date, size: int) -> dict[str, np.ndarray]:
@@ -103,9 +110,11 @@ def _decisions(
         panel.ages,
         _extras(campaign, today, len(entities.budgets)),
     )
-    since, active = _last_actions(campaign.id, entities, today)
+    since = _days_since_action(campaign.id, entities, today)
     if stored.level == "campaign":
-        active[:] = campaign.status in ("active", "partially_active")
+        active = np.full(len(entities.budgets), campaign.status in ("active", "partially_active"))
+    else:
+        active = _delivering(campaign, entities)
     decisions = decide(
         engine_rule,
         evaluate(engine_rule, panel, cdf),
@@ -113,6 +122,9 @@ def _decisions(
         budgets=np.array(entities.budgets),
         days_since_action=since,
     )
+    if stored.level == "ad_group":  # a group whose segment was removed is not the rules' to resume
+        removed = {g.id for pc in campaign.platform_campaigns for g in pc.ad_groups if g.status == "removed"}
+        decisions = [d for d in decisions if entities.ad_group_ids[d.entity] not in removed]
     return entities, decisions
 
 
@@ -134,9 +146,23 @@ def _act(
                 actor=ACTOR,
             )
     elif decision.kind in ("pause", "resume"):
-        outcome = actuators.pause_or_resume(campaign_id=campaign.id, kind=decision.kind, level=rule.level)
+        outcome = actuators.pause_or_resume(
+            campaign_id=campaign.id,
+            kind=decision.kind,
+            level=rule.level,
+            ad_group_id=ad_group_id,
+            platform_campaign_id=pc_id,
+            reason=reason,
+        )
     else:
-        outcome = actuators.Outcome("recorded")
+        outcome = notices.send_notice(
+            rule_name=rule.name,
+            campaign=campaign,
+            ad_group_id=ad_group_id,
+            platform_campaign_id=pc_id,
+            evidence=decision.evidence,
+            window=max([int(c.get("window", 7)) for c in rule.spec.get("conditions", [])] or [7]),
+        )
     row = OptimizationDecision(
         day=today,
         rule_id=rule.id,
