@@ -34,6 +34,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,9 @@ import psycopg
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 ROLE = "adflux_bench_h26"
+# Granted every table but owning none: its assignments are checked row by row by the triggers
+# (the path every non-superuser took before the owner's drop-and-validate write).
+PLAIN_ROLE = "adflux_bench_h26_plain"
 BIG = "adflux_h26_prod_big"
 SMALL = "adflux_h26_prod_small"
 SEED = 42
@@ -57,6 +61,9 @@ def main() -> None:
     parser.add_argument("--mix", default="colombia")
     parser.add_argument("--keep", action="store_true", help="keep (and reuse) the databases and role")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument(
+        "--checked", action="store_true", help="also train once at N as a role that does not own the tables"
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -80,6 +87,9 @@ def main() -> None:
                     _baseline_run() if kind == "baseline" else _cli_run(BIG if kind == "big" else SMALL, r)
                 )
                 _show(runs[-1])
+        if args.checked:
+            runs.append(_cli_run(BIG, args.rounds, role=PLAIN_ROLE))
+            _show(runs[-1])
     finally:
         if not args.keep:
             _drop()
@@ -90,8 +100,9 @@ def main() -> None:
 # ---- set-up ---------------------------------------------------------------------------------
 def _role() -> None:
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ROLE,)).fetchone():
-            conn.execute(f"CREATE ROLE {ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
+        for role in (ROLE, PLAIN_ROLE):
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+                conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
 
 
 def _url(database: str, role: str = ROLE, driver: str = "postgresql+psycopg") -> str:
@@ -120,6 +131,9 @@ def _prepare(database: str, candidates: int, mix: str, keep: bool) -> dict[str, 
         [*seed, "--persona-mix", mix], env=_env(database, "postgres"), check=True, capture_output=True
     )
     seconds = time.perf_counter() - started
+    with psycopg.connect(_url(database, ROLE, "postgresql"), autocommit=True) as conn:
+        conn.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {PLAIN_ROLE}")
+        conn.execute(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {PLAIN_ROLE}")
     with psycopg.connect(_url(database, "postgres", "postgresql"), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
     return {"candidates": _count(database, "candidates"), "seed_seconds": round(seconds, 1), "mix": mix}
@@ -137,40 +151,43 @@ def _drop() -> None:
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         for name in (BIG, SMALL):
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"DROP ROLE IF EXISTS {ROLE}")
+        for role in (PLAIN_ROLE, ROLE):
+            conn.execute(f"DROP ROLE IF EXISTS {role}")
 
 
 # ---- runs -----------------------------------------------------------------------------------
 def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MiB) and stdout of one fresh process."""
-    load = os.getloadavg()[0]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    out = process.stdout.read() if process.stdout else ""
-    err = process.stderr.read() if process.stderr else ""
-    process.returncode = os.waitstatus_to_exitcode(status)
+    """Wall seconds, peak RSS (MiB) and stdout of one fresh process (output to files: no pipe stall)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{err[-3000:]}{out[-1000:]}")
-    del load
-    return seconds, usage.ru_maxrss / 1024, out
+        raise RuntimeError(
+            f"{' '.join(command)} failed ({process.returncode}):\n{stderr[-3000:]}{stdout[-1000:]}"
+        )
+    return seconds, usage.ru_maxrss / 1024, stdout
 
 
-def _cli_run(database: str, round_: int) -> dict[str, Any]:
-    with psycopg.connect(_url(database, ROLE, "postgresql")) as conn:
+def _cli_run(database: str, round_: int, role: str = ROLE) -> dict[str, Any]:
+    with psycopg.connect(_url(database, role, "postgresql")) as conn:
         superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
     assert not superuser, "the measured role must not be a superuser"
     load = os.getloadavg()[0]
     command = [ADFLUX, "--json", "train-segments", "--k-min", "2", "--k-max", "12", "--force"]
-    seconds, rss, out = _timed([*command, "--seed", str(round_)], _env(database))
+    seconds, rss, out = _timed([*command, "--seed", str(round_)], _env(database, role))
     model = json.loads(out)["model"]
     rows = _count(database, "candidate_segments", f"WHERE model_id = {int(model['id'])}")
     candidates = _count(database, "candidates")
     assert rows == candidates, f"{rows} assignments for {candidates} candidates"
     metrics = model.get("metrics") or {}
     return {
-        "kind": "adflux-cli",
+        "kind": "adflux-cli" if role == ROLE else "adflux-cli-checked",
         "database": database,
         "candidates": candidates,
         "assignment_rows": rows,
