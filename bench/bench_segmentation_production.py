@@ -65,12 +65,21 @@ def main() -> None:
         "--checked", action="store_true", help="also train once at N as a role that does not own the tables"
     )
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--write-only",
+        type=int,
+        metavar="ROUNDS",
+        help="only time the assignment write at N (kept databases), as the owner and as a plain role",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(_baseline(args.child)))
         return
     _role()
+    if args.write_only:
+        _write_rounds(args.write_only)
+        return
     seeding = {
         name: _prepare(name, n, args.mix, args.keep)
         for name, n in ((SMALL, args.small), (BIG, args.candidates))
@@ -244,6 +253,39 @@ def _baseline(database: str) -> dict[str, Any]:
         scores[k] = float(silhouette_score(X[rows], labels[rows]))
     best = max(scores, key=lambda k: scores[k])
     return {"candidates": len(candidates), "k": best, "silhouette": round(scores[best], 4)}
+
+
+def _write_rounds(rounds: int) -> None:
+    """The write step alone, in a transaction rolled back: owner (keys dropped and validated)
+    against a plain role (every row checked), alternating; same ids, same labels."""
+    import numpy as np
+
+    from adflux.services.assignment_copy import copy_assignments, write_mode
+
+    with psycopg.connect(_url(BIG, ROLE, "postgresql")) as conn:
+        ids = np.array([r[0] for r in conn.execute("SELECT id FROM candidates ORDER BY id")], dtype=np.int64)
+        model_id, low, high = conn.execute(
+            "SELECT model_id, min(id), max(id) FROM segments GROUP BY model_id ORDER BY model_id LIMIT 1"
+        ).fetchone()
+    labels = np.random.default_rng(0).integers(low, high + 1, size=len(ids))
+    for r in range(rounds):
+        for role in (ROLE, PLAIN_ROLE) if r % 2 == 0 else (PLAIN_ROLE, ROLE):
+            with psycopg.connect(_url(BIG, role, "postgresql")) as conn:
+                conn.execute("DELETE FROM candidate_segments WHERE model_id = %s", (model_id,))
+                with conn.cursor() as cur:
+                    mode = write_mode(cur)
+                load = os.getloadavg()[0]
+                started = time.perf_counter()
+                copy_assignments(conn, model_id, ids, labels)
+                seconds = time.perf_counter() - started
+                rows = conn.execute(
+                    "SELECT count(*) FROM candidate_segments WHERE model_id = %s", (model_id,)
+                ).fetchone()[0]
+                conn.rollback()
+            print(
+                f"write as {role:<24} ({mode:<7}) {rows:>8} rows  {seconds:7.2f} s  load {load:.2f}",
+                flush=True,
+            )
 
 
 # ---- report ---------------------------------------------------------------------------------
