@@ -2,9 +2,12 @@
 
 For each preset and size: the k search over k_min..k_max as shipped, then k forced to the number
 of personas (8), alternating, on the same generated base; rows are counted (every candidate gets
-one label) and the load average is printed beside each figure (the machine is shared).
+one label) and the load average is printed beside each figure (the machine is shared). With
+`--stability`, the k search runs again with another random state on the same base and the ARI
+between the two retrains' segments is printed (1.0: the same partition).
 
     .venv/bin/python bench/bench_segmentation_mixes.py [--sizes 20000 200000] [--presets even mild colombia]
+        [--stability] [--skip-forced]
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=123)
     parser.add_argument("--k-min", type=int, default=2)
     parser.add_argument("--k-max", type=int, default=12)
+    parser.add_argument("--stability", action="store_true", help="retrain with random_state 1; ARI between")
+    parser.add_argument("--skip-forced", action="store_true", help="skip the k forced to 8 fit")
     args = parser.parse_args()
-    print("preset     n        search k  ARI    forced k=8 ARI  search s  load avg")
+    print("preset     n        search k  ARI    forced k=8 ARI  retrain ARI  search s  load avg")
     for n in args.sizes:
         for name in args.presets:
             batch = generate_candidates(n, seed=args.seed, mix=PRESETS[name])
@@ -35,16 +40,24 @@ def main() -> None:
             started = time.perf_counter()
             search = train_segmenter(frame, k_min=args.k_min, k_max=args.k_max, random_state=0)
             seconds = time.perf_counter() - started
-            forced = train_segmenter(
-                frame, k_min=len(PERSONA_NAMES), k_max=len(PERSONA_NAMES), random_state=0
-            )
-            assert len(search.labels) == len(forced.labels) == n, "every candidate gets one label"
+            assert len(search.labels) == n, "every candidate gets one label"
+            forced_ari = retrain_ari = float("nan")
+            if not args.skip_forced:
+                k = len(PERSONA_NAMES)
+                forced = train_segmenter(frame, k_min=k, k_max=k, random_state=0)
+                assert len(forced.labels) == n, "every candidate gets one label"
+                forced_ari = adjusted_rand(batch.persona_index, forced.labels)
+            if args.stability:
+                again = train_segmenter(frame, k_min=args.k_min, k_max=args.k_max, random_state=1)
+                assert len(again.labels) == n, "every candidate gets one label"
+                retrain_ari = adjusted_rand(search.labels, again.labels)
             load = os.getloadavg()[0]
             print(
                 f"{name:<10} {n:<8} {search.k:<9} {adjusted_rand(batch.persona_index, search.labels):<6.3f} "
-                f"{adjusted_rand(batch.persona_index, forced.labels):<15.3f} {seconds:<9.1f} {load:.2f}"
+                f"{forced_ari:<15.3f} {retrain_ari:<12.3f} {seconds:<9.1f} {load:.2f}",
+                flush=True,
             )
-            del batch, frame, search, forced
+            del batch, frame, search
 
 
 if __name__ == "__main__":

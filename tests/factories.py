@@ -92,7 +92,7 @@ def make_segments(n: int = 2, *, status: str = "active", version: int = 1) -> li
     for i in range(n):
         model.segments.append(
             Segment(
-                cluster_index=i, name=f"Segmento {i}", size=100 * (i + 1), share=0.5, profile=profiles[i % 2]
+                cluster_index=i, name=f"Segmento {i}", size=1000 * (i + 1), share=0.5, profile=profiles[i % 2]
             )
         )
     db.session.add(model)

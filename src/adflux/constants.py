@@ -20,6 +20,33 @@ PLATFORM_LABELS: dict[str, str] = {
     "tiktok": "TikTok",
     "snapchat": "Snapchat",
 }
+# The smallest custom (customer-list) audience each platform delivers to, in matched people:
+# X "can only be targeted if it matches at least 100 users" (developer.x.com, custom audiences);
+# Google: 100 active users on every network since Dec 2024 (Audience manager help); Meta: 100
+# matched people for a customer list [3p]; TikTok: "1,000 total matched users ... to use it in an
+# ad group" (ads.tiktok.com/help); Snapchat: 1,000 matched Snapchatters (Snap Audience Match) [3p].
+# A segment with fewer members than this can never reach it, whatever the match rate.
+MIN_CUSTOM_AUDIENCE: dict[str, int] = {
+    "meta": 100,
+    "google": 100,
+    "x": 100,
+    "tiktok": 1_000,
+    "snapchat": 1_000,
+}
+
+
+def too_small_for(size: int, platforms: tuple[str, ...] | list[str] = PLATFORMS) -> list[str]:
+    """The platforms (of `platforms`) whose minimum custom audience is larger than `size`."""
+    return [p for p in platforms if size < MIN_CUSTOM_AUDIENCE.get(p, 0)]
+
+
+def audience_shortfall(size: int, platform: str) -> str:
+    """Why a segment of `size` candidates is not offered on `platform`, in Spanish."""
+    return (
+        f"{size:,} candidatos; {PLATFORM_LABELS.get(platform, platform)} exige al menos "
+        f"{MIN_CUSTOM_AUDIENCE[platform]:,} personas en una audiencia personalizada"
+    ).replace(",", ".")
+
 
 # The Colombian education ladder, lowest to highest; the position is the ordinal feature.
 EDUCATION_LEVELS: tuple[str, ...] = (

@@ -23,12 +23,14 @@ def _run(app, *args):
 
 def test_demo_runs_end_to_end_and_leaves_a_database_to_explore(tmp_path):
     app = create_app(Settings.from_env({}, env="testing", instance_path=str(tmp_path / "instance")))
-    result = _run(app, "--json", "demo", "--candidates", "1500", "--jobs", "40", "--days", "7")
+    # Platforms whose minimum custom audience (100) the segments of 1,500 candidates reach.
+    sizes = ("--candidates", "1500", "--jobs", "40", "--days", "7")
+    result = _run(app, "--json", "demo", *sizes, "--platforms", "meta,google,x")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert len(summary["platforms"]) == 3 and len(summary["segment_names"]) == 2
     by_platform = {row["platform"]: row for row in summary["by_platform"]["rows"]}
-    assert set(by_platform) == {"meta", "google", "tiktok"}
+    assert set(by_platform) == {"meta", "google", "x"}
     assert all(row["impressions"] > 0 and row["spend"] > 0 for row in by_platform.values())
     assert len(summary["by_segment"]["rows"]) == 2
     # First-hand: clicks on the tracking links, the portal's postbacks, conversions to the platforms.
@@ -64,6 +66,8 @@ def test_demo_runs_end_to_end_and_leaves_a_database_to_explore(tmp_path):
     assert json.loads(shown.output)["status"] == "active"
     again = _run(app, "--json", "demo", "--candidates", "1000", "--jobs", "30", "--days", "3")
     assert again.exit_code == 0, again.output
+    # On TikTok (1,000 at least) no segment of 1,000 candidates is offered: a broad audience.
+    assert json.loads(again.output)["segment_names"] == []
     with app.app_context():
         assert (
             db.session.scalar(

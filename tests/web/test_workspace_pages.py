@@ -281,3 +281,22 @@ def test_hostile_strings_are_escaped_on_the_workspace_pages(app, web_as):
     ):
         html = admin.get(path).get_data(as_text=True)
         assert hostile not in html and "&lt;script&gt;" in html, path
+
+
+def test_the_builder_says_where_a_small_segment_is_not_offered_and_refuses_it_there(app, manager):
+    with app.app_context():
+        job_id = make_job(title="Cajero", city="Cali").id
+        tiny, small = make_segments(2)
+        tiny.size, small.size = 60, 640
+        db.session.commit()
+        tiny_id, small_id = str(tiny.id), str(small.id)
+    page = manager.get(f"/campaigns/new?job_id={job_id}").get_data(as_text=True)
+    row = page.split(f'value="{small_id}"')[1].split("</th>")[0]
+    assert "No se ofrece en TikTok: necesita al menos 1.000 personas" in row and "Meta" not in row
+    # Below every platform's minimum: not offered at all.
+    assert re.search(rf'value="{tiny_id}"\s+disabled', page)
+    refused = manager.post("/campaigns/new", data=_form(manager, job_id, segment_ids=[small_id]))
+    assert refused.status_code == 400 and _count_campaigns(app) == 0
+    assert "no está disponible en TikTok: 640 candidatos" in refused.get_data(as_text=True)
+    fine = _form(manager, job_id, segment_ids=[small_id], platforms=["meta", "google", "x"])
+    assert manager.post("/campaigns/new", data=fine).status_code == 302

@@ -21,7 +21,7 @@ from adflux.cli.output import (
     score,
     status_name,
 )
-from adflux.constants import SEGMENTATION_MODEL_STATUSES
+from adflux.constants import PLATFORM_LABELS, SEGMENTATION_MODEL_STATUSES
 
 
 def _percent(share: float | None) -> str:
@@ -53,11 +53,28 @@ def view_segments(cli: CliContext, **args: Any) -> None:
             ("Ciudades", lambda r: _top(r["profile"].get("top_cities"))),
             ("Salario mediano", lambda r: cop(r["profile"].get("median_expected_salary"))),
             ("Habilidades", lambda r: _top(r["profile"].get("top_skills"), 3)),
+            ("No disponible en", _unavailable),
         ],
         page["items"],
         caption=page_caption(page),
         hide_first=("Habilidades", "Salario mediano", "Ciudades"),
     )
+    _explain_unavailable(page["items"])
+
+
+def _unavailable(row: dict[str, Any]) -> str:
+    return ", ".join(PLATFORM_LABELS.get(u["platform"], u["platform"]) for u in row["unavailable_platforms"])
+
+
+def _explain_unavailable(rows: list[dict[str, Any]]) -> None:
+    """One line per platform minimum that leaves a segment out, so the table's column reads."""
+    minimums = {u["platform"]: u["minimum"] for row in rows for u in row.get("unavailable_platforms", [])}
+    if minimums:
+        needs = ", ".join(f"{PLATFORM_LABELS.get(p, p)} {number(m)}" for p, m in minimums.items())
+        console.print(
+            "Un segmento más pequeño que la audiencia personalizada mínima de una plataforma no se "
+            f"ofrece en ella (mínimos: {needs} personas)."
+        )
 
 
 @click.command("train-segments")

@@ -6,11 +6,23 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from adflux.constants import SEGMENTATION_MODEL_STATUSES
+from adflux.constants import (
+    MIN_CUSTOM_AUDIENCE,
+    SEGMENTATION_MODEL_STATUSES,
+    audience_shortfall,
+    too_small_for,
+)
 from adflux.schemas.candidates import CandidatePageSchema
 from adflux.schemas.common import PageArgsSchema, page_schema
 
 _K = fields.Int(validate=validate.Range(min=2, max=50))
+
+
+def _unavailable(segment: Any) -> list[dict[str, Any]]:
+    return [
+        {"platform": p, "minimum": MIN_CUSTOM_AUDIENCE[p], "reason": audience_shortfall(segment.size, p)}
+        for p in too_small_for(segment.size)
+    ]
 
 
 class SegmentSchema(Schema):
@@ -25,6 +37,14 @@ class SegmentSchema(Schema):
     profile = fields.Dict(metadata={"description": "Top cities, education, categories, skills, medians"})
     pca_x = fields.Float()
     pca_y = fields.Float()
+    unavailable_platforms = fields.Function(
+        _unavailable,
+        dump_only=True,
+        metadata={
+            "description": "Platforms whose minimum custom audience is larger than the segment: "
+            "{platform, minimum, reason (Spanish)}; campaigns there refuse the segment"
+        },
+    )
 
 
 class SegmentListArgsSchema(PageArgsSchema):

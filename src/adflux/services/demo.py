@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
@@ -27,6 +27,7 @@ from adflux.services.demo_tracking import run_tracking_demo
 from adflux.services.errors import ValidationFailed
 from adflux.services.seeding import seed_database
 from adflux.services.segmentation import train_segmentation
+from adflux.services.segmentation.reach import reachable_segments
 
 logger = logging.getLogger(__name__)
 
@@ -88,11 +89,12 @@ def run_demo(
     silhouette = f"{model.silhouette:.3f}".replace(".", ",")
     say(f"Modelo v{model.version}: k={model.k}, silueta {silhouette}")
 
-    job, segments = pick_job_and_segments(model)
+    job, segments = pick_job_and_segments(model, platforms=platforms)
     result.job_title = job.title
     result.segment_names = [s.name for s in segments]
     say(f"Campaña para «{job.title}» en {job.city} → {', '.join(platforms)}")
-    say(f"Segmentos: {'; '.join(result.segment_names)}")
+    broad = "audiencia amplia (ningún segmento alcanza el mínimo de todas las plataformas)"
+    say(f"Segmentos: {'; '.join(result.segment_names) or broad}")
     # The flight starts `days` ago on a sandbox whose clock starts then too, so after the
     # simulated weeks the results end today instead of in the future.
     start = local_dates.today() - timedelta(days=days)
@@ -176,14 +178,18 @@ def _n(value: int) -> str:
     return f"{value:,}".replace(",", ".")
 
 
-def pick_job_and_segments(model: SegmentationModel, *, how_many: int = 2) -> tuple[JobOpening, list[Segment]]:
+def pick_job_and_segments(
+    model: SegmentationModel, *, how_many: int = 2, platforms: Sequence[str] = ()
+) -> tuple[JobOpening, list[Segment]]:
     """An open job whose category is the most common desire among the largest segments, and two
-    segments that want it most."""
-    segments = list(
+    segments that want it most (among those every one of `platforms` accepts as an audience)."""
+    ordered = list(
         db.session.scalars(select(Segment).where(Segment.model_id == model.id).order_by(Segment.size.desc()))
     )
-    if len(segments) < 1:
+    if len(ordered) < 1:
         raise ValidationFailed(_("The segmentation model has no segments"))
+    # None large enough for every platform: the campaign reaches a broad audience instead.
+    segments = reachable_segments(ordered, platforms)
 
     def top_category(segment: Segment) -> str | None:
         entries = (segment.profile or {}).get("top_categories") or []

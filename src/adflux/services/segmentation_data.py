@@ -9,7 +9,6 @@ default, thousands of candidates) a Core select into pandas and an executemany.
 from __future__ import annotations
 
 import logging
-import struct
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, cast
@@ -25,6 +24,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from adflux.extensions import db
 from adflux.ml.features import SOURCE_COLUMNS
 from adflux.models import Candidate, CandidatePersona, CandidateSegment
+from adflux.services.assignment_copy import copy_assignments
 
 logger = logging.getLogger(__name__)
 
@@ -42,22 +42,6 @@ _CSV_TYPES: dict[str, pa.DataType] = {
     "skills": pa.string(),  # JSON text; features.candidate_frame splits it without a parser
 }
 _SQLITE_CHUNK = 20_000
-# PostgreSQL binary COPY: signature, flags, header extension length; trailer: -1 as int16.
-_PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
-_PGCOPY_TRAILER = struct.pack(">h", -1)
-# One assignment row in binary COPY: 3 fields of (length, big-endian value).
-_ASSIGNMENT_ROW = np.dtype(
-    [
-        ("fields", ">i2"),
-        ("model_len", ">i4"),
-        ("model_id", ">i4"),
-        ("candidate_len", ">i4"),
-        ("candidate_id", ">i8"),
-        ("segment_len", ">i4"),
-        ("segment_id", ">i4"),
-    ]
-)
-_COPY_CHUNK_ROWS = 250_000
 # Tables of ~250k candidates and more (10k pages) are read as parallel COPY streams.
 PARALLEL_READ_STREAMS = 2
 PARALLEL_READ_MIN_PAGES = 10_000
@@ -176,8 +160,8 @@ def replace_assignments(
     if is_postgresql():
         connection = _driver_connection(db.session.connection().connection)
         if background is not None:
-            return background.submit(_copy_assignments, connection, model_id, candidate_ids, segment_ids)
-        _copy_assignments(connection, model_id, candidate_ids, segment_ids)
+            return background.submit(copy_assignments, connection, model_id, candidate_ids, segment_ids)
+        copy_assignments(connection, model_id, candidate_ids, segment_ids)
         return None
     table = CandidateSegment.__table__
     connection = db.session.connection()
@@ -303,71 +287,6 @@ def _driver_connection(pooled: PoolProxiedConnection) -> Any:
     if driver is None:  # never for a connection in use; None once one is invalidated
         raise RuntimeError("the pooled database connection has no driver connection")
     return driver
-
-
-def _copy_assignments(raw: Any, model_id: int, candidate_ids: np.ndarray, segment_ids: np.ndarray) -> None:
-    """Binary COPY into candidate_segments on the session's own psycopg connection (same transaction)."""
-    rows = np.empty(len(candidate_ids), dtype=_ASSIGNMENT_ROW)
-    rows["fields"], rows["model_len"], rows["candidate_len"], rows["segment_len"] = 3, 4, 8, 4
-    rows["model_id"] = model_id
-    rows["candidate_id"] = candidate_ids
-    rows["segment_id"] = segment_ids
-    with raw.cursor() as cur:
-        skip_fk_checks = _is_superuser(cur)
-        if skip_fk_checks:
-            # Each row's foreign-key trigger would look up and KEY SHARE-lock its candidate: a
-            # million row locks dirty the whole candidates table (~20 s of a ~23 s write here).
-            # The model and segment rows were inserted in this very transaction; candidates are
-            # kept from changing until commit, and those deleted since they were read are dropped
-            # below, so every row kept still has its candidate. pg_restore --disable-triggers and
-            # the seeding service do the same; superusers only, other roles pay for the checks.
-            cur.execute("LOCK TABLE candidates IN SHARE MODE")
-            unchanged = _same_candidates(cur, candidate_ids)
-            cur.execute("SET LOCAL session_replication_role = replica")
-        with cur.copy(
-            "COPY candidate_segments (model_id, candidate_id, segment_id) FROM STDIN (FORMAT BINARY)"
-        ) as copy:
-            copy.write(_PGCOPY_HEADER)
-            for start in range(0, len(rows), _COPY_CHUNK_ROWS):
-                copy.write(rows[start : start + _COPY_CHUNK_ROWS].tobytes())
-            copy.write(_PGCOPY_TRAILER)
-        if skip_fk_checks:
-            cur.execute("SET LOCAL session_replication_role = origin")
-            if not unchanged:
-                # Both sides in id order: a merge anti-join (~0.4 s at 1M here); the planner, with
-                # no statistics on rows this transaction wrote, would pick 1M index probes (~0.8 s).
-                cur.execute("SET LOCAL enable_nestloop = off")
-                cur.execute(
-                    "DELETE FROM candidate_segments s WHERE s.model_id = %s"
-                    " AND NOT EXISTS (SELECT 1 FROM candidates c WHERE c.id = s.candidate_id)",
-                    (model_id,),
-                )
-                cur.execute("RESET enable_nestloop")
-                if cur.rowcount:
-                    logger.info("dropped %d assignments of candidates deleted during training", cur.rowcount)
-
-
-def _same_candidates(cur: Any, candidate_ids: np.ndarray) -> bool:
-    """Whether the candidates in the ids' range are still exactly those read (count and id sum).
-
-    Cheap (~0.05 s at 1M) where matching every id costs ~0.4 s. A deletion changes the count or
-    the sum unless a transaction still open during the read inserted candidates inside the range
-    whose ids add up to exactly those deleted; the full check runs whenever either differs.
-    """
-    if len(candidate_ids) == 0:
-        return True
-    low, high = int(candidate_ids.min()), int(candidate_ids.max())
-    cur.execute(
-        "SELECT count(*), coalesce(sum(id), 0) FROM candidates WHERE id BETWEEN %s AND %s", (low, high)
-    )
-    count, total = cur.fetchone()
-    return int(count) == len(candidate_ids) and int(total) == int(candidate_ids.sum())
-
-
-def _is_superuser(cur: Any) -> bool:
-    cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-    row = cur.fetchone()
-    return bool(row and row[0])
 
 
 # ---- SQLite -----------------------------------------------------------------------------------

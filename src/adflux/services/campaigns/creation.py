@@ -34,6 +34,7 @@ from adflux.services.errors import InvalidTransition, ValidationFailed
 from adflux.services.jobs import get_job
 from adflux.services.local_dates import today
 from adflux.services.publishing import ad_group_ref
+from adflux.services.segmentation.reach import check_reach
 from adflux.services.targeting import job_context, wishes_for_segment
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ def create_campaign(
     job = _open_job(job_id)
     platforms = _check_platforms(platforms)
     segments = _check_segments(segment_ids)
+    check_reach(segments, platforms)
     start = start_date or today()
     _check_money_and_dates(platforms, budget_total, budget_daily, start, end_date, target_cpa)
     weight_list = _weights(platforms, weights)

@@ -8,6 +8,7 @@ with no results yet, the largest segments go first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from adflux.services.local_dates import today
 from adflux.services.playbooks.policy import formula_budget, matches
 from adflux.services.playbooks.registry import get_playbook, list_playbooks
 from adflux.services.reports import performance_report
+from adflux.services.segmentation.reach import reachable_segments
 
 LOOK_BACK_DAYS = 90
 FINISHED = ("completed", "archived", "partially_archived", "failed")
@@ -78,19 +80,21 @@ def plan_with(playbook: Playbook, job: JobOpening) -> CampaignPlan:
     if plan.budget_daily is not None and plan.budget_daily > plan.budget_total:
         plan.budget_daily = plan.budget_total
     plan.segment_ids = list(playbook.segment_ids or []) or best_segments(
-        job.category, playbook.best_segments or 0
+        job.category, playbook.best_segments or 0, platforms=plan.platforms
     )
     return plan
 
 
-def best_segments(category: str, k: int) -> list[int]:
-    """The k segments of the active model that did best on openings of this category."""
+def best_segments(category: str, k: int, *, platforms: Sequence[str] = ()) -> list[int]:
+    """The k segments of the active model that did best on openings of this category, among
+    those large enough for every one of `platforms` (smaller ones are not offered there)."""
     if k <= 0:
         return []
     model_id = db.session.scalar(select(SegmentationModel.id).where(SegmentationModel.status == "active"))
     if model_id is None:
         return []
-    segments = {s.id: s for s in db.session.scalars(select(Segment).where(Segment.model_id == model_id))}
+    found = db.session.scalars(select(Segment).where(Segment.model_id == model_id))
+    segments = {s.id: s for s in reachable_segments(found, platforms)}
     report = performance_report(
         group_by=("segment",),
         category=category,

@@ -14,7 +14,13 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
-from adflux.constants import CAMPAIGN_OBJECTIVES, PLATFORM_LABELS, PLATFORMS
+from adflux.constants import (
+    CAMPAIGN_OBJECTIVES,
+    MIN_CUSTOM_AUDIENCE,
+    PLATFORM_LABELS,
+    PLATFORMS,
+    too_small_for,
+)
 from adflux.services import campaigns as campaigns_service
 from adflux.services import creative_images
 from adflux.services import jobs as jobs_service
@@ -190,5 +196,7 @@ def _builder_context(form: MultiDict[str, str], errors: dict[str, str], twin: An
         "platform_labels": PLATFORM_LABELS,
         "segments": segments,
         "segment_results": results,
+        "segment_too_small": {s.id: too_small_for(s.size) for s in segments},
+        "min_audience": MIN_CUSTOM_AUDIENCE,
         "objectives": OBJECTIVE_LABELS,
     }
