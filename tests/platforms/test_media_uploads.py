@@ -13,9 +13,7 @@ import pytest
 from adflux.platforms import FatalError, PlatformValidationError
 from adflux.platforms.images import ImageCard, render
 from adflux.sandbox.media import image_facts
-from platforms.conftest import ad_image
-
-TIKTOK_TOKEN = "tiktok-token"  # the adapters' test account (platforms/conftest.py)
+from platforms.conftest import ad_image, credentials_for
 
 SQUARE = render(
     ImageCard("Cajero", "Banco Andino", "Cali", None, "¡Postúlate hoy!", "empleos.example.co"), "square"
@@ -95,7 +93,9 @@ def test_the_sandbox_refuses_what_the_platforms_refuse(
             "creatives": [{**creative, "ad_format": "SINGLE_IMAGE", "image_ids": image_ids}],
         }
         answer = httpx.post(
-            sandbox.base_url + "/open_api/v1.3/ad/create/", headers={"Access-Token": TIKTOK_TOKEN}, json=body
+            sandbox.base_url + "/open_api/v1.3/ad/create/",
+            headers={"Access-Token": credentials_for("tiktok", sandbox)["access_token"]},
+            json=body,
         ).json()
         assert answer["code"] == 40002 and "image_ids" in answer["message"] and words in answer["message"]
 
