@@ -147,3 +147,29 @@ def test_an_ad_group_paused_before_publishing_is_published_paused(client, app_ct
     assert client.post(f"/api/v1/campaigns/{campaign['id']}/publish").status_code == 202
     on = _on_platform(sandbox, campaign["id"])
     assert on[first.id] is False and sum(on.values()) == len(on) - 1
+
+
+def test_a_resume_rule_leaves_a_group_whose_segment_was_removed_paused(client, app_ctx, sandbox):
+    campaign, today = _synced_campaign(client, sandbox)
+    groups = [g["id"] for pc in campaign["platform_campaigns"] for g in pc["ad_groups"]]
+    removed_segment = campaign["platform_campaigns"][0]["ad_groups"][0]["segment_id"]
+    answer = client.patch(
+        f"/api/v1/campaigns/{campaign['id']}", json={"remove_segment_ids": [removed_segment]}
+    )
+    assert answer.status_code in (200, 202), answer.get_json()
+    removed = {g.id for g in db.session.scalars(select(AdGroup).where(AdGroup.status == "removed"))}
+    assert removed and removed < set(groups)
+    assert not any(on for group, on in _on_platform(sandbox, campaign["id"]).items() if group in removed)
+    _rule(client, campaign["id"], "resume")
+
+    evaluation.run_after_sync(today=today)
+
+    resumed = {
+        d.ad_group_id for d in db.session.scalars(select(OptimizationDecision)) if d.action == "resume"
+    }
+    assert not resumed & removed
+    on = _on_platform(sandbox, campaign["id"])
+    assert not any(on[group] for group in removed)
+    assert {g.status for g in db.session.scalars(select(AdGroup).where(AdGroup.id.in_(removed)))} == {
+        "removed"
+    }
