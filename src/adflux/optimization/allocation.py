@@ -9,8 +9,8 @@ limits: every active ad group keeps at least ``min_share`` of the pool (so it ke
 ad group's budget moves by more than ``max_move`` of the pool in a day, and an ad group that could
 not spend its budget lately gets no more than it spent plus a margin.
 
-With probability ``explore`` a day is an exploration day (shares drawn at random above the
-minimum), so every budget level keeps a known chance of being tried; the propensity of each ad
+With probability ``explore`` a day is an exploration day (shares drawn at random within the same
+limits), so every budget level the limits allow keeps a known chance of being tried; the propensity of each ad
 group's level (the bin its share falls in, :data:`LEVEL_EDGES`) is estimated by repeating the
 draw, which is what off-policy evaluation (:mod:`adflux.optimization.off_policy`) needs.
 """
@@ -30,6 +30,7 @@ Array = NDArray[np.float64]
 # Ad group share relative to an even split: level bins [edge_k, edge_k+1).
 LEVEL_EDGES = np.array([0.0, 0.35, 0.6, 0.85, 1.15, 1.5, 2.0, 3.0, np.inf])
 PROPENSITY_DRAWS = 200
+EXPLORE_DRAWS = 2000
 CAPACITY_MARGIN = 1.25  # an under-delivering ad group gets at most its recent spend times this
 
 
@@ -57,10 +58,13 @@ class Allocation:
 
 
 def level_of(budgets: Array, active: NDArray[np.bool_]) -> NDArray[np.int64]:
-    """Bin of each active ad group's share relative to an even split of the active ones."""
-    pool = budgets[active].sum()
+    """Bin of each active ad group's share relative to an even split of the active ones.
+
+    ``budgets`` may be (splits, groups): each row is binned on its own pool.
+    """
+    pool = np.where(active, budgets, 0.0).sum(axis=-1, keepdims=True)
     even = pool / max(int(active.sum()), 1)
-    relative = np.where(active, budgets / max(even, 1e-9), 0.0)
+    relative = np.where(active, budgets / np.maximum(even, 1e-9), 0.0)
     return np.asarray(np.clip(np.searchsorted(LEVEL_EDGES, relative, side="right") - 1, 0, 7), np.int64)
 
 
@@ -112,32 +116,35 @@ def best_split(pool: float, thetas: Array, betas: Array, low: Array, high: Array
     return np.asarray(budgets + np.where(total > 0, gap * room / np.maximum(total, 1e-9), 0.0), float)
 
 
-def _explore_split(pool: float, active: NDArray[np.bool_], limits: Limits, rng: np.random.Generator) -> Array:
-    n = int(active.sum())
-    floor = min(limits.min_share, 1 / max(n, 1))
-    shares = np.zeros(len(active))
-    shares[active] = floor + (1 - n * floor) * rng.dirichlet(np.ones(n))
-    return shares * pool
+def explore_splits(
+    pool: float, box: tuple[Array, Array], active: NDArray[np.bool_], rng: np.random.Generator, count: int
+) -> Array:
+    """``count`` random splits within the day's limits: the minimum, then Dirichlet shares of the rest.
+
+    A share above its upper limit is cut to it and the excess goes to the ad groups with room, in
+    proportion to their random shares (a few rounds suffice).
+    """
+    low, high = box
+    n = len(active)
+    shares = np.zeros((count, n))
+    shares[:, active] = rng.dirichlet(np.ones(int(active.sum())), size=count)
+    splits = low + (pool - low.sum()) * shares
+    for _ in range(8):
+        excess = np.maximum(splits - high, 0.0)
+        if excess.sum() <= 1e-6:
+            break
+        splits = np.minimum(splits, high)
+        room = np.where(splits < high, shares, 0.0)
+        total = room.sum(axis=1, keepdims=True)
+        splits = splits + excess.sum(axis=1, keepdims=True) * room / np.maximum(total, 1e-12)
+    return np.asarray(splits, float)
 
 
-def _draws(
-    pool: float,
-    posteriors: Sequence[Posterior],
-    box: tuple[Array, Array],
-    active: NDArray[np.bool_],
-    limits: Limits,
-    rng: np.random.Generator,
-    count: int,
-) -> tuple[Array, NDArray[np.bool_]]:
-    """``count`` independent splits from the allocator's randomness, and which were exploration."""
-    samples = [p.samples(rng, count) for p in posteriors]
-    thetas = np.stack([s[0] for s in samples], axis=1)
-    betas = np.stack([s[1] for s in samples], axis=1)
-    splits = best_split(pool, thetas, betas, *box)
-    explored = rng.random(count) < limits.explore
-    for row in np.flatnonzero(explored):
-        splits[row] = _explore_split(pool, active, limits, rng)
-    return splits, explored
+def _level_probabilities(splits: Array, active: NDArray[np.bool_]) -> Array:
+    """(groups, levels): how often each ad group's split fell in each level."""
+    levels = level_of(splits, active)
+    bins = len(LEVEL_EDGES) - 1
+    return np.stack([(levels == k).mean(axis=0) for k in range(bins)], axis=1)
 
 
 def allocate(
@@ -151,17 +158,25 @@ def allocate(
 ) -> Allocation:
     """Today's split of ``pool`` pesos, and each ad group's propensity for its level.
 
-    The first draw is today's split; the next PROPENSITY_DRAWS replay the same randomness to
-    estimate how likely each ad group's level was (as the Open Bandit Pipeline does for Thompson
-    sampling).
+    Today's split is one draw of the allocator's randomness (an exploration split with probability
+    ``explore``, else a Thompson draw). The propensity of each ad group's level replays that
+    randomness: PROPENSITY_DRAWS Thompson draws and EXPLORE_DRAWS exploration splits, mixed by
+    ``explore`` (as the Open Bandit Pipeline estimates Thompson sampling's action probabilities).
     """
     active = np.asarray(active, bool)
     box = bounds(pool, np.asarray(previous, float), active, limits, capacity)
-    splits, explored = _draws(pool, posteriors, box, active, limits, rng, PROPENSITY_DRAWS + 1)
-    levels = level_of(splits[0], active)
-    replay = np.stack([level_of(split, active) for split in splits[1:]])
-    counts = np.stack([(replay == k).sum(axis=0) for k in range(len(LEVEL_EDGES) - 1)], axis=1)
-    # Smoothing keeps a level never drawn in the replay at a small, non-zero propensity.
-    probabilities = (counts + 1 / counts.shape[1]) / (PROPENSITY_DRAWS + 1)
-    propensities = probabilities[np.arange(len(active)), levels]
-    return Allocation(np.round(splits[0]), levels, propensities, bool(explored[0]))
+    samples = [p.samples(rng, PROPENSITY_DRAWS + 1) for p in posteriors]
+    thetas = np.stack([t for t, _b in samples], axis=1)
+    betas = np.stack([b for _t, b in samples], axis=1)
+    thompson = best_split(pool, thetas, betas, *box)
+    explored = limits.explore > 0 and bool(rng.random() < limits.explore)
+    exploring = explore_splits(pool, box, active, rng, EXPLORE_DRAWS + 1) if limits.explore > 0 else thompson
+    today = exploring[0] if explored else thompson[0]
+    levels = level_of(today, active)
+    probabilities = (1 - limits.explore) * _level_probabilities(thompson[1:], active)
+    if limits.explore > 0:
+        probabilities += limits.explore * _level_probabilities(exploring[1:], active)
+    # A level the replay never drew still happened today: keep it at half a draw's probability.
+    floor = 0.5 / (PROPENSITY_DRAWS + EXPLORE_DRAWS)
+    propensities = np.maximum(probabilities[np.arange(len(active)), levels], floor)
+    return Allocation(np.round(today), levels, np.minimum(propensities, 1.0), explored)
