@@ -82,6 +82,9 @@ class Settings:
     metrics_sync_interval_minutes: int = 60
     metrics_lookback_days: int = 7
     retrain_cron: str = "0 3 1 * *"
+    # Budget allocation once a day (06:30 in Bogotá), before the day's spend; forecasts retrained weekly.
+    allocation_cron: str = "30 11 * * *"
+    forecast_retrain_cron: str = "0 4 * * 1"
     segmentation_k_min: int = 2
     segmentation_k_max: int = 12
     segmentation_silhouette_tolerance: float = 0.01
