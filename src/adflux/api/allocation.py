@@ -14,8 +14,10 @@ from adflux.schemas.allocation import (
     AllocationRunSchema,
     AllocationSettingsSchema,
     ComparisonSchema,
+    ForecastModelSchema,
     ForecastRequestSchema,
     ForecastSchema,
+    ForecastTrainingSchema,
 )
 from adflux.schemas.common import ApiErrorSchema
 from adflux.services.allocation import comparison, daily, settings
@@ -35,7 +37,7 @@ class CampaignAllocation(MethodView):
         return settings.get_settings(campaign_id=campaign_id)
 
     @requires("manager")
-    @blp.arguments(AllocationSettingsSchema(partial=True))
+    @blp.arguments(AllocationSettingsSchema())
     @blp.response(200, AllocationSettingsSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)
     def put(self, data: dict[str, Any], campaign_id: int) -> Any:
@@ -84,3 +86,22 @@ class Forecast(MethodView):
         from adflux.services import forecasts
 
         return forecasts.forecast(**data)
+
+
+@forecast_blp.route("/models")
+class ForecastModels(MethodView):
+    @requires("viewer")
+    @forecast_blp.response(200, ForecastModelSchema(many=True))
+    def get(self) -> Any:
+        """Every forecast version, newest first, with its figures on held-out campaigns."""
+        from adflux.services import forecasts
+
+        return forecasts.versions()
+
+    @requires("admin")
+    @forecast_blp.response(200, ForecastTrainingSchema)
+    def post(self) -> Any:
+        """Train a new version on the portal's finished campaigns (active if no worse than the active one)."""
+        from adflux.services import forecasts
+
+        return forecasts.retrain()

@@ -100,6 +100,7 @@ def main(ctx: click.Context, api_url: str | None, token: str | None, as_json: bo
 
 def _register() -> None:
     from adflux.cli import (
+        allocation,
         automation,
         campaign_changes,
         campaigns,
@@ -134,6 +135,7 @@ def _register() -> None:
         security,
         automation,
         rules,
+        allocation,
         tracking,
     ):
         module.register(main)

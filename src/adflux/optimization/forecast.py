@@ -13,8 +13,10 @@ and the minimum leaf size.
 Quantile models alone cover less than they promise on campaigns they were not trained on, so the
 interval is **conformalised** (Romano et al., 2019): a quarter of the training campaigns is held
 back, and the interval is widened by the quantile of how far those campaigns fell outside it. The
-model predicts log(1 + applications); the CPA and its interval follow from the planned budget
-(pacing lands campaigns on their budget). Plain numpy + scikit-learn, no Flask or database.
+model predicts the log cost per application, log((budget + 1) / (applications + 1)), which varies
+far less with the budget than applications do (so small histories still give sensible trees);
+applications and their interval follow from the planned budget (pacing lands campaigns on it).
+Plain numpy + scikit-learn, no Flask or database.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 from adflux.constants import PLATFORMS
 
@@ -34,6 +37,7 @@ Array = NDArray[np.float64]
 COVERAGE = 0.8
 CALIBRATION_SHARE = 0.25
 MIN_CAMPAIGNS = 40
+THREADS = 2  # a few thousand campaigns at most: more threads only contend on a shared machine
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ class ForecastModel:
     high: HistGradientBoostingRegressor
     categories: list[str]
     cities: list[str]
-    margin: float  # widening of the interval in log(1 + applications)
+    margin: float  # widening of the interval in log cost per application
     metrics: dict[str, Any]
 
     def features(self, plans: Sequence[PlannedCampaign]) -> Array:
@@ -95,25 +99,29 @@ class ForecastModel:
     def predict(self, plans: Sequence[PlannedCampaign]) -> list[Outcome]:
         """Forecasts for the plans."""
         x = self.features(plans)
-        mid = self.mid.predict(x)
-        low = np.minimum(self.low.predict(x), mid) - self.margin
-        high = np.maximum(self.high.predict(x), mid) + self.margin
+        with threadpool_limits(limits=THREADS):
+            mid = self.mid.predict(x)
+            low = np.minimum(self.low.predict(x), mid) - self.margin
+            high = np.maximum(self.high.predict(x), mid) + self.margin
         out = []
         for p, lo, m, hi in zip(plans, low, mid, high, strict=True):
-            apps = [max(0.0, float(np.expm1(v))) for v in (lo, m, hi)]
+            # The models predict log((budget + 1) / (applications + 1)): a cost, flat across budgets.
+            apps = [max(0.0, (p.budget_total + 1) / float(np.exp(v)) - 1) for v in (hi, m, lo)]
             cpas = [p.budget_total / a if a > 0 else None for a in apps]
             out.append(Outcome(apps[1], apps[0], apps[2], cpas[1], cpas[2], cpas[0]))
         return out
 
 
-def _model(quantile: float, categorical: list[bool], seed: int) -> HistGradientBoostingRegressor:
+def _model(
+    quantile: float, categorical: list[bool], seed: int, rows: int = 400
+) -> HistGradientBoostingRegressor:
     return HistGradientBoostingRegressor(
         loss="quantile",
         quantile=quantile,
         categorical_features=categorical,
         max_iter=200,
         learning_rate=0.06,
-        min_samples_leaf=15,
+        min_samples_leaf=int(np.clip(rows // 20, 5, 20)),
         l2_regularization=1.0,
         random_state=seed,
     )
@@ -125,7 +133,8 @@ def train(plans: Sequence[PlannedCampaign], applications: Sequence[float], *, se
         raise ValueError(
             f"a forecast needs the history of at least {MIN_CAMPAIGNS} campaigns, not {len(plans)}"
         )
-    y = np.log1p(np.maximum(np.asarray(applications, float), 0.0))
+    budgets = np.array([p.budget_total for p in plans], float)
+    y = np.log((budgets + 1) / (np.maximum(np.asarray(applications, float), 0.0) + 1))
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(plans))
     cut = int(len(plans) * (1 - CALIBRATION_SHARE))
@@ -142,10 +151,13 @@ def train(plans: Sequence[PlannedCampaign], applications: Sequence[float], *, se
     x = model.features(plans)
     categorical = [True, True] + [False] * (x.shape[1] - 2)
     alpha = (1 - COVERAGE) / 2
-    model.low, model.mid, model.high = (_model(q, categorical, seed) for q in (alpha, 0.5, 1 - alpha))
-    for estimator in (model.low, model.mid, model.high):
-        estimator.fit(x[fit], y[fit])
-    low, high = model.low.predict(x[calibrate]), model.high.predict(x[calibrate])
+    model.low, model.mid, model.high = (
+        _model(q, categorical, seed, len(fit)) for q in (alpha, 0.5, 1 - alpha)
+    )
+    with threadpool_limits(limits=THREADS):
+        for estimator in (model.low, model.mid, model.high):
+            estimator.fit(x[fit], y[fit])
+        low, high = model.low.predict(x[calibrate]), model.high.predict(x[calibrate])
     scores = np.maximum(low - y[calibrate], y[calibrate] - high)
     level = min(1.0, COVERAGE * (1 + 1 / len(calibrate)))
     model.margin = float(np.quantile(scores, level))

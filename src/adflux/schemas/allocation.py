@@ -89,3 +89,23 @@ class ForecastSchema(Schema):
     cpa_low = fields.Float(allow_none=True)
     cpa_high = fields.Float(allow_none=True)
     model_version = fields.Int()
+
+
+class ForecastModelSchema(Schema):
+    version = fields.Int()
+    status = fields.Str()
+    metrics = fields.Dict()
+    training_size = fields.Int()
+    created_at = fields.DateTime()
+    activated_at = fields.DateTime(allow_none=True)
+
+
+class ForecastTrainingSchema(Schema):
+    trained = fields.Bool()
+    version = fields.Int()
+    active = fields.Bool()
+    campaigns = fields.Int()
+    reason = fields.Str()
+    coverage = fields.Float()
+    mape_cpa = fields.Float()
+    baseline_mape_cpa = fields.Float()
