@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
-from adflux.models import AllocationEntry
 from adflux.services import campaigns as campaigns_service
 from adflux.services.allocation import comparison, daily, settings
 from adflux.services.allocation.history import campaign_groups
@@ -32,7 +31,7 @@ STATUS_LABELS: dict[str, Any] = {
 }
 
 
-def move_text(entry: AllocationEntry, labels: dict[int, str]) -> str:
+def move_text(entry: Any, labels: dict[int, str]) -> str:
     """One move in the reader's language: 'TikTok · Operativos: +$ 40.000/día, CPA $ 5.100 frente a ...'."""
     delta = entry.budget_after - entry.budget_before
     if not delta:
@@ -51,7 +50,7 @@ def move_text(entry: AllocationEntry, labels: dict[int, str]) -> str:
     return _("%(group)s: −%(delta)s/day, CPA %(cpa)s vs %(other_cpa)s on %(other)s", **values)
 
 
-def campaign_moves(campaign: Any, limit: int = 8) -> tuple[list[AllocationEntry], dict[int, str]]:
+def campaign_moves(campaign: Any, limit: int = 8) -> tuple[list[Any], dict[int, str]]:
     """The campaign's latest moves (budget changed) and its ad groups' labels, for the campaign page."""
     entries = [e for e in daily.log(campaign_id=campaign.id, limit=200) if e.budget_after != e.budget_before]
     return entries[:limit], {g.ad_group_id: g.label for g in campaign_groups(campaign)}
