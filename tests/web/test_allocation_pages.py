@@ -56,3 +56,21 @@ def test_a_manager_switches_allocation_off_and_bad_limits_are_refused(app, manag
     assert "No se pudo cambiar la asignación" in manager.get(path).get_data(as_text=True)
     with app.app_context():
         assert settings.get_settings(campaign_id=campaign_id).enabled is False
+
+
+def test_the_review_page_shows_the_forecast_once_a_model_exists(app, manager):
+    from adflux.services import forecasts
+    from automation.test_forecasts import TODAY, _history
+
+    with app.app_context():
+        campaign = campaigns_service.create_campaign(
+            job_id=make_job().id, platforms=["meta", "tiktok"], budget_total=3_000_000
+        )
+        campaign_id = campaign.id
+    page = manager.get(f"/campaigns/{campaign_id}/review").get_data(as_text=True)
+    assert "Aún no hay pronóstico" in page
+    with app.app_context():
+        _history()
+        assert forecasts.retrain(today=TODAY)["trained"]
+    page = manager.get(f"/campaigns/{campaign_id}/review").get_data(as_text=True)
+    assert "Postulaciones: " in page and "intervalo del 80 %" in page and "modelo de pronóstico v1" in page

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from adflux.constants import CAMPAIGN_OBJECTIVES, PLATFORM_LABELS, PLATFORMS
 from adflux.services import campaigns as campaigns_service
+from adflux.services import forecasts
 from adflux.services import jobs as jobs_service
 from adflux.services import reports as reports_service
 from adflux.services import segmentation as segmentation_service
@@ -78,10 +79,27 @@ def campaign_review(campaign_id: int) -> str:
     return render_template(
         "campaigns/review.html",
         campaign=campaign,
+        forecast=_forecast(campaign),
         platforms=platforms,
         platform_labels=PLATFORM_LABELS,
         objective_labels=OBJECTIVE_LABELS,
     )
+
+
+def _forecast(campaign: Any) -> dict[str, Any] | None:
+    """Applications and CPA the active forecast model expects for this plan (None without a model)."""
+    days = ((campaign.end_date - campaign.start_date).days + 1) if campaign.end_date else 30
+    try:
+        return forecasts.forecast(
+            category=campaign.job.category,
+            city=campaign.job.city,
+            platforms=sorted({pc.platform for pc in campaign.platform_campaigns}) or ["meta"],
+            segments=max(len(campaign.segments), 1),
+            budget_total=campaign.budget_total,
+            days=max(days, 1),
+        )
+    except DomainError:
+        return None
 
 
 @bp.post("/campaigns/<int:campaign_id>/duplicate")
