@@ -18,6 +18,13 @@ distribution the rules use is estimated from history alone (a previous month of 
 campaigns, one snapshot) — the engine never reads the scenario. An ad group is "good" when its
 noise-free matured CPA at its even daily budget (from the scenario: the truth) is under the target.
 
+5. **allocator**: pacing + the budget allocator (Thompson sampling on response curves, priors
+   pooled from a previous month of history; `bench/optimisation_allocator.py`).
+6. **oracle**: pacing + the split that maximises the scenario's noise-free applications (knows
+   the truth; no minimum share, no limit on moves).
+
+"Even split" in the allocation figures is **pacing** (equal spend to the allocator's).
+
 Usage:
     .venv/bin/python bench/bench_optimisation.py --scenario bench/scenarios/long_lag.json --seed 1
         [--scenario ...] [--campaigns 50] [--days 30] [--json]
@@ -36,7 +43,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
+from optimisation_allocator import fly_allocator, fly_split, history_priors, oracle_split
 
+from adflux.optimization.allocation import Limits
 from adflux.optimization.lag import estimate_lag_cdf
 from adflux.optimization.pacing import plan_pacing
 from adflux.optimization.rules import Panel, Rule, decide, evaluate
@@ -46,7 +55,8 @@ from adflux.sandbox.scenario import DEFAULT_PATH, PROFILES, Scenario, load_scena
 from adflux.sandbox.simulator import platform_category
 
 START = date(2026, 3, 2)  # a Monday
-POLICIES = ("today", "pacing", "lag_aware", "raw_cpa")
+POLICIES = ("today", "pacing", "lag_aware", "raw_cpa", "allocator", "oracle")
+LIMITS = [Limits()]
 
 
 @dataclass
@@ -198,6 +208,30 @@ def lag_from_history(scenario: Scenario, seed: int, campaigns: list[SimCampaign]
     return estimate_lag_cdf(np.array(spend), np.array(apps), np.array(ages), horizon=min(21, days - 1))
 
 
+def _fly(
+    scenario: Scenario,
+    seed: int,
+    campaigns: list[SimCampaign],
+    policy: str,
+    days: int,
+    cdf: np.ndarray,
+    priors: dict,
+) -> list[Any]:
+    if policy == "allocator":
+        return [
+            fly_allocator(scenario, seed, i, c, days, START, cdf, priors, LIMITS[0])
+            for i, c in enumerate(campaigns)
+        ]
+    if policy == "oracle":
+        return [
+            fly_split(
+                scenario, seed, c, days, START, lambda d, p, c=c: oracle_split(scenario, seed, c.groups, d, p)
+            )
+            for c in campaigns
+        ]
+    return [run_campaign(scenario, seed, c, policy, days, cdf) for c in campaigns]
+
+
 def run(scenario: Scenario, seed: int, count: int, days: int) -> dict[str, Any]:
     """Every policy on every campaign; the figures the README reports."""
     campaigns = build_campaigns(scenario, seed, count, days)
@@ -205,9 +239,11 @@ def run(scenario: Scenario, seed: int, count: int, days: int) -> dict[str, Any]:
     results: dict[str, Any] = {"scenario": scenario.name, "seed": seed, "campaigns": count, "days": days}
     results["lag_cdf_estimated"] = [round(float(x), 3) for x in cdf[1:9]]
     results["lag_cdf_true"] = [round(x, 3) for x in scenario.lag_cdf[:8]]
+    priors = history_priors(scenario, seed, campaigns, days)
+    flights: dict[str, list[Any]] = {}
     for policy in POLICIES:
         began = time.perf_counter()
-        outcomes = [run_campaign(scenario, seed, c, policy, days, cdf) for c in campaigns]
+        outcomes = flights[policy] = _fly(scenario, seed, campaigns, policy, days, cdf, priors)
         landing = np.array([o.spend / c.total for o, c in zip(outcomes, campaigns, strict=True)])
         spend = sum(o.spend for o in outcomes)
         applications = sum(o.applications for o in outcomes)
@@ -230,6 +266,14 @@ def run(scenario: Scenario, seed: int, count: int, days: int) -> dict[str, Any]:
         }
     results["good_groups"] = int(sum(c.good.sum() for c in campaigns))
     results["groups"] = sum(len(c.groups) for c in campaigns)
+    per_peso = {policy: results[policy]["applications_per_million"] for policy in POLICIES}
+    results["allocation"] = {
+        "vs_even_split": round(per_peso["allocator"] / per_peso["pacing"], 3),
+        "vs_today": round(per_peso["allocator"] / per_peso["today"], 3),
+        "vs_rules": round(per_peso["allocator"] / per_peso["lag_aware"], 3),
+        "vs_oracle": round(per_peso["allocator"] / per_peso["oracle"], 3),
+        "oracle_vs_even_split": round(per_peso["oracle"] / per_peso["pacing"], 3),
+    }
     return results
 
 
@@ -257,6 +301,12 @@ def report(results: dict[str, Any]) -> str:
     lag, raw = results["lag_aware"]["paused_good"], results["raw_cpa"]["paused_good"]
     fewer = 1 - lag / raw if raw else float("nan")
     lines.append(f"\nGood ad groups paused: lag-aware {lag} vs raw-CPA {raw} → {fewer:.0%} fewer.")
+    a = results["allocation"]
+    lines.append(
+        f"Allocator (apps per peso, same run): {a['vs_even_split']}× even split (pacing), "
+        f"{a['vs_today']}× today, {a['vs_rules']}× lag-aware rules, {a['vs_oracle']:.1%} of the oracle "
+        f"(oracle {a['oracle_vs_even_split']}× even split)."
+    )
     return "\n".join(lines)
 
 
@@ -267,9 +317,13 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=50)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--confidence", type=float, default=0.8, help="of the lag-aware CPA interval")
+    parser.add_argument("--min-share", type=float, default=Limits().min_share, help="allocator limit")
+    parser.add_argument("--max-move", type=float, default=Limits().max_move, help="allocator limit")
+    parser.add_argument("--explore", type=float, default=Limits().explore, help="allocator exploration")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     CONFIDENCE[0] = args.confidence
+    LIMITS[0] = Limits(args.min_share, args.max_move, args.explore)
     for path in args.scenario or [str(DEFAULT_PATH)]:
         try:
             scenario = load_scenario(path)

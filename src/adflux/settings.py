@@ -84,6 +84,9 @@ class Settings:
     # lag the scenarios model (15 days) plus the day a sync straddles; see TECHNICAL_DOCS.
     metrics_lookback_days: int = 16
     retrain_cron: str = "0 3 1 * *"
+    # Budget allocation once a day (06:30 in Bogotá), before the day's spend; forecasts retrained weekly.
+    allocation_cron: str = "30 11 * * *"
+    forecast_retrain_cron: str = "0 4 * * 1"
     segmentation_k_min: int = 2
     segmentation_k_max: int = 12
     segmentation_silhouette_tolerance: float = 0.01

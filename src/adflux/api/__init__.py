@@ -11,6 +11,7 @@ from markupsafe import escape
 from adflux.api import (
     accounts,
     alerts,
+    allocation,
     audit,
     auth,
     campaigns,
@@ -55,6 +56,8 @@ def init_app(app: Flask) -> None:
     smorest_api.register_blueprint(playbooks.approvals_blp, url_prefix="/api/v1/approvals")
     smorest_api.register_blueprint(rules.blp, url_prefix=f"/api/v1{rules.URL_PREFIX}")
     smorest_api.register_blueprint(rules.pacing_blp, url_prefix="/api/v1/pacing")
+    smorest_api.register_blueprint(allocation.blp, url_prefix=f"/api/v1{allocation.URL_PREFIX}")
+    smorest_api.register_blueprint(allocation.forecast_blp, url_prefix="/api/v1/forecasts")
     smorest_api.register_blueprint(tracking.blp, url_prefix=f"/api/v1{tracking.URL_PREFIX}")
     tracking.init_redirect(app)  # /r/<code>, outside /api: public, no token
     health.init_probes(app)  # /healthz and /readyz, outside /api: probes carry no token

@@ -112,6 +112,7 @@ def main(ctx: click.Context, api_url: str | None, token: str | None, as_json: bo
 
 def _register() -> None:
     from adflux.cli import (
+        allocation,
         automation,
         campaign_changes,
         campaigns,
@@ -146,6 +147,7 @@ def _register() -> None:
         security,
         automation,
         rules,
+        allocation,
         tracking,
     ):
         module.register(main)

@@ -1,5 +1,6 @@
 """All models, importable from one place (and registered on `db.metadata` for Alembic)."""
 
+from adflux.models.allocation import AllocationEntry, CampaignAllocation, ForecastModel
 from adflux.models.auth import ApiToken, User
 from adflux.models.campaigns import AdCreative, AdGroup, Campaign, PlatformCampaign, campaign_segments
 from adflux.models.candidates import Candidate, CandidatePersona
@@ -21,10 +22,12 @@ __all__ = [
     "AdCreative",
     "AdGroup",
     "Alert",
+    "AllocationEntry",
     "ApiToken",
     "ApplicationEvent",
     "AuditEvent",
     "Campaign",
+    "CampaignAllocation",
     "CampaignMetricDaily",
     "CampaignPacing",
     "Candidate",
@@ -36,6 +39,7 @@ __all__ = [
     "DataVersion",
     "FeedRun",
     "Feedback",
+    "ForecastModel",
     "JobFeed",
     "JobOpening",
     "MediaUpload",

@@ -94,6 +94,15 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "task": "adflux.tasks.segmentation.retrain_segmentation",
             "schedule": _cron(settings.retrain_cron),
         },
+        "allocate-budgets": {
+            "task": "adflux.tasks.optimization.allocate_budgets",
+            "schedule": _cron(settings.allocation_cron),
+            "options": {"queue": "automation"},
+        },
+        "retrain-forecasts": {
+            "task": "adflux.tasks.optimization.retrain_forecasts",
+            "schedule": _cron(settings.forecast_retrain_cron),
+        },
         "check-segmentation-drift": {
             "task": "adflux.tasks.segmentation.check_drift",
             "schedule": timedelta(days=1),

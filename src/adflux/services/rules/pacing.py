@@ -119,9 +119,11 @@ def configure_pacing(
 
 def apply_pacing(*, campaign_id: int, today: date | None = None) -> list[OptimizationDecision]:
     """Set each platform campaign's daily budget to its share of today's plan (the caller commits)."""
+    from adflux.services.allocation.settings import is_enabled as allocated
+
     state = pacing_state(campaign_id=campaign_id, today=today)
-    if not state.enabled:
-        return []
+    if not state.enabled or allocated(campaign_id):
+        return []  # an allocated campaign's ad groups share the plan's budget through the allocator
     pcs = [pc for pc in _platform_campaigns(campaign_id) if pc.status in ("active", "paused")]
     weights = sum(pc.budget_weight for pc in pcs) or 1.0
     decisions = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from adflux.web.views import (
     admin,
     alerts,
+    allocation,
     approvals,
     audit,
     campaign_builder,
@@ -26,6 +27,7 @@ from adflux.web.views.blueprint import bp
 __all__ = [
     "admin",
     "alerts",
+    "allocation",
     "approvals",
     "audit",
     "bp",

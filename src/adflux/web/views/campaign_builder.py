@@ -22,7 +22,7 @@ from adflux.constants import (
     too_small_for,
 )
 from adflux.services import campaigns as campaigns_service
-from adflux.services import creative_images
+from adflux.services import creative_images, forecasts
 from adflux.services import jobs as jobs_service
 from adflux.services import reports as reports_service
 from adflux.services import segmentation as segmentation_service
@@ -85,6 +85,7 @@ def campaign_review(campaign_id: int) -> str:
     return render_template(
         "campaigns/review.html",
         campaign=campaign,
+        forecast=_forecast(campaign),
         platforms=platforms,
         platform_labels=PLATFORM_LABELS,
         objective_labels=OBJECTIVE_LABELS,
@@ -102,6 +103,22 @@ def campaign_creative_image(campaign_id: int, platform: str) -> Response:
     response = Response(data, mimetype="image/png")
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
+
+
+def _forecast(campaign: Any) -> dict[str, Any] | None:
+    """Applications and CPA the active forecast model expects for this plan (None without a model)."""
+    days = ((campaign.end_date - campaign.start_date).days + 1) if campaign.end_date else 30
+    try:
+        return forecasts.forecast(
+            category=campaign.job.category,
+            city=campaign.job.city,
+            platforms=sorted({pc.platform for pc in campaign.platform_campaigns}) or ["meta"],
+            segments=max(len(campaign.segments), 1),
+            budget_total=campaign.budget_total,
+            days=max(days, 1),
+        )
+    except DomainError:
+        return None
 
 
 @bp.post("/campaigns/<int:campaign_id>/duplicate")

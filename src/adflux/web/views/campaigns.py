@@ -16,12 +16,14 @@ from adflux.constants import CAMPAIGN_STATUSES, PLATFORM_LABELS
 from adflux.services import campaigns as campaigns_service
 from adflux.services import dashboard
 from adflux.services import reports as reports_service
+from adflux.services.allocation import settings as allocation_settings
 from adflux.services.campaigns.spend_control import campaign_pacing
 from adflux.services.errors import DomainError, InvalidTransition, NotFound, ServiceUnavailable
 from adflux.web import charts
 from adflux.web.auth import current_session_user, login_required
 from adflux.web.compliance_text import compliance_summary
 from adflux.web.formatting import shown_status, status_label
+from adflux.web.views.allocation import campaign_moves, move_text
 from adflux.web.views.blueprint import PAGE_SIZE, bp, page_number
 from adflux.web.views.overview import last_day
 
@@ -108,9 +110,14 @@ def campaign_detail(campaign_id: int) -> str:
             }
     principal = current_session_user()
     can_act = principal is not None and principal.has_role("manager")
+    moves, move_labels = campaign_moves(campaign)
     return render_template(
         "campaigns/detail.html",
         campaign=campaign,
+        allocation_moves=moves,
+        allocation_labels=move_labels,
+        allocation_on=allocation_settings.is_enabled(campaign.id),
+        move_text=move_text,
         pacing=campaign_pacing(campaign),
         can_act=can_act,
         can_edit=can_act,

@@ -1,0 +1,239 @@
+"""Budget allocation (show, enable, disable, run, moves, compare) and forecasts from the command line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from adflux.cli import CliContext, pass_cli
+from adflux.cli.output import console, cop, number, percent, print_json, print_table
+from adflux.constants import PLATFORM_LABELS, PLATFORMS
+
+POLICY_ES = {
+    "even": "Reparto parejo (hoy)",
+    "weights": "Pesos por plataforma",
+    "frozen": "Reparto de la última semana, fijo",
+}
+STATUS_ES = {"applied": "aplicado", "failed": "falló", "unchanged": "sin cambio", "pending": "pendiente"}
+SKIPPED_ES = {
+    "disabled": "la asignación está apagada en esta campaña",
+    "not_live": "la campaña no está activa",
+    "too_few_ad_groups": "la campaña tiene menos de dos grupos de anuncios",
+    "already_allocated": "ya se asignó hoy",
+    "no_budget": "no hay presupuesto diario que repartir",
+}
+
+
+def _settings_line(state: dict[str, Any]) -> str:
+    return (
+        f"Campaña {state['campaign_id']} · asignación {'activa' if state['enabled'] else 'apagada'} · "
+        f"mínimo por grupo {percent(state['min_share'], 0)} · movimiento máximo diario "
+        f"{percent(state['max_move'], 0)} · exploración {percent(state['explore'], 0)}"
+    )
+
+
+def show_moves(entries: list[dict[str, Any]]) -> None:
+    print_table(
+        "Movimientos de presupuesto",
+        [
+            ("Día", "day"),
+            ("Plataforma", lambda e: PLATFORM_LABELS.get(e["platform"], e["platform"])),
+            ("Grupo", "ad_group_id"),
+            ("Antes", lambda e: cop(e["budget_before"])),
+            ("Después", lambda e: cop(e["budget_after"])),
+            ("Propensión", lambda e: percent(e["propensity"], 1)),
+            ("Estado", lambda e: STATUS_ES.get(e["status"], e["status"])),
+            ("Explicación", lambda e: e.get("message") or ""),
+        ],
+        entries,
+    )
+
+
+@click.group("allocation")
+def allocation_group() -> None:
+    """Budget allocation between a campaign's ad groups, toward the applications each peso buys."""
+
+
+@allocation_group.command("show")
+@click.argument("campaign_id", type=click.IntRange(min=1))
+@pass_cli
+def show(cli: CliContext, campaign_id: int) -> None:
+    """The campaign's allocation settings and its latest moves."""
+    state = cli.client.get(f"/allocation/{campaign_id}")
+    entries = cli.client.get(f"/allocation/{campaign_id}/moves")
+    if cli.as_json:
+        return print_json({"settings": state, "moves": entries})
+    console.print(_settings_line(state))
+    show_moves(entries[:20])
+
+
+def _switch(name: str, enabled: bool) -> None:
+    @allocation_group.command(name)
+    @click.argument("campaign_id", type=click.IntRange(min=1))
+    @click.option(
+        "--min-share", type=click.FloatRange(0, 0.5), help="Least share of the daily budget per ad group."
+    )
+    @click.option(
+        "--max-move", type=click.FloatRange(0.01, 1), help="Most share of the daily budget moved per day."
+    )
+    @click.option(
+        "--explore", type=click.FloatRange(0, 0.2), help="Chance of a random split within the limits."
+    )
+    @pass_cli
+    def command(cli: CliContext, campaign_id: int, **limits: float | None) -> None:
+        body: dict[str, Any] = {"enabled": enabled, **{k: v for k, v in limits.items() if v is not None}}
+        state = cli.client.request("PUT", f"/allocation/{campaign_id}", json=body)
+        if cli.as_json:
+            return print_json(state)
+        console.print(_settings_line(state))
+
+    command.__doc__ = (
+        "Switch the allocator on for a campaign (optionally with limits)."
+        if enabled
+        else "Switch the allocator off: the budget stays split as it is."
+    )
+
+
+_switch("enable", True)
+_switch("disable", False)
+
+
+@allocation_group.command("run")
+@click.argument("campaign_id", type=click.IntRange(min=1))
+@pass_cli
+def run(cli: CliContext, campaign_id: int) -> None:
+    """Allocate today now (once a day; the beat does it every morning)."""
+    result = cli.client.post(f"/allocation/{campaign_id}/run")
+    if cli.as_json:
+        return print_json(result)
+    if result["skipped"] and result["skipped"] != "already_allocated":
+        raise click.ClickException(f"No se asignó: {SKIPPED_ES.get(result['skipped'], result['skipped'])}.")
+    if result["skipped"]:
+        console.print(f"Campaña {campaign_id}: {SKIPPED_ES['already_allocated']}.")
+    moved = [e for e in result["entries"] if e.get("message")]
+    console.print(f"Campaña {campaign_id} · {number(len(moved))} movimientos")
+    for entry in moved:
+        console.print(f"  {entry['message']}")
+
+
+@allocation_group.command("moves")
+@click.argument("campaign_id", type=click.IntRange(min=1))
+@pass_cli
+def moves(cli: CliContext, campaign_id: int) -> None:
+    """The allocation log: every ad group's budget each day, its propensity and the explanation."""
+    entries = cli.client.get(f"/allocation/{campaign_id}/moves")
+    if cli.as_json:
+        return print_json(entries)
+    show_moves(entries)
+
+
+@allocation_group.command("compare")
+@click.argument("campaign_id", type=click.IntRange(min=1))
+@pass_cli
+def compare(cli: CliContext, campaign_id: int) -> None:
+    """What other splits would have bought on the allocated days (off-policy estimate, 95 % interval)."""
+    result = cli.client.get(f"/allocation/{campaign_id}/comparison")
+    if cli.as_json:
+        return print_json(result)
+    if not result["logged"]:
+        raise click.ClickException("Esta campaña aún no tiene días asignados que comparar.")
+    logged = result["logged"]
+    console.print(
+        f"Campaña {campaign_id} · {number(result['days'])} días · el asignador consiguió "
+        f"{number(logged['value'])} postulaciones ({number(logged['low'])}–{number(logged['high'])})"
+    )
+    print_table(
+        "Políticas (estimación doblemente robusta; IPS como control)",
+        [
+            ("Política", lambda p: POLICY_ES.get(p["policy"], p["policy"])),
+            ("Postulaciones", lambda p: number(p["dr"]["value"])),
+            ("Intervalo 95 %", lambda p: f"{number(p['dr']['low'])}–{number(p['dr']['high'])}"),
+            ("IPS", lambda p: number(p["ips"]["value"])),
+            ("Días coincidentes", lambda p: number(p["ips"]["matched"])),
+        ],
+        result["policies"],
+    )
+
+
+@click.group("forecast", invoke_without_command=True)
+@click.option("--category", help="Job category code (e.g. logistica_transporte).")
+@click.option("--city", help="City of the job.")
+@click.option(
+    "--platform", "platforms", multiple=True, type=click.Choice(PLATFORMS), help="Repeat per platform."
+)
+@click.option("--segments", type=click.IntRange(1, 20), default=1, show_default=True)
+@click.option("--budget", type=click.IntRange(min=1), help="Total budget, COP.")
+@click.option("--days", type=click.IntRange(1, 366), help="Flight length in days.")
+@click.pass_context
+def forecast(ctx: click.Context, **plan: Any) -> None:
+    """Forecast applications and CPA (80 % interval) for a planned campaign; `forecast train|versions`."""
+    if ctx.invoked_subcommand is not None:
+        return
+    missing = [f"--{k}" for k in ("category", "city", "budget", "days") if not plan[k]]
+    if missing or not plan["platforms"]:
+        raise click.UsageError(
+            f"Missing {', '.join(missing + ([] if plan['platforms'] else ['--platform']))}"
+        )
+    cli: CliContext = ctx.find_object(CliContext)  # type: ignore[assignment]
+    body = {
+        "category": plan["category"],
+        "city": plan["city"],
+        "platforms": list(plan["platforms"]),
+        "segments": plan["segments"],
+        "budget_total": plan["budget"],
+        "days": plan["days"],
+    }
+    result = cli.client.post("/forecasts", json=body)
+    if cli.as_json:
+        return print_json(result)
+    console.print(
+        f"Postulaciones: {number(result['applications'])} "
+        f"(80 %: {number(result['applications_low'])}–{number(result['applications_high'])})"
+    )
+    if result["cpa"] is not None:
+        console.print(f"CPA: {cop(result['cpa'])} (80 %: {cop(result['cpa_low'])}–{cop(result['cpa_high'])})")
+    console.print(f"Modelo de pronóstico v{result['model_version']}")
+
+
+@forecast.command("train")
+@pass_cli
+def train(cli: CliContext) -> None:
+    """Train a new forecast version on the portal's finished campaigns."""
+    result = cli.client.post("/forecasts/models")
+    if cli.as_json:
+        return print_json(result)
+    if not result["trained"]:
+        raise click.ClickException(
+            f"Historia insuficiente: {number(result['campaigns'])} campañas terminadas (se necesitan 50)."
+        )
+    console.print(
+        f"Versión {result['version']} {'activa' if result['active'] else 'candidata'} · cobertura "
+        f"{percent(result['coverage'], 0)} · error de CPA {percent(result['mape_cpa'], 0)} (promedio por "
+        f"categoría: {percent(result['baseline_mape_cpa'], 0)})"
+    )
+
+
+@forecast.command("versions")
+@pass_cli
+def versions(cli: CliContext) -> None:
+    """Every forecast version with its figures on held-out campaigns."""
+    rows = cli.client.get("/forecasts/models")
+    if cli.as_json:
+        return print_json(rows)
+    print_table(
+        "Versiones del pronóstico",
+        [
+            ("Versión", "version"),
+            ("Estado", "status"),
+            ("Cobertura 80 %", lambda r: percent(r["metrics"].get("coverage"), 0)),
+            ("Error CPA", lambda r: percent(r["metrics"].get("mape_cpa"), 0)),
+            ("Campañas", "training_size"),
+        ],
+        rows,
+    )
+
+
+def register(group: click.Group) -> None:
+    group.add_command(allocation_group)
+    group.add_command(forecast)

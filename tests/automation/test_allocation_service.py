@@ -1,0 +1,126 @@
+"""Budget allocation end to end: a campaign published to the sandbox, its metrics synced, budgets moved."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from adflux.extensions import db
+from adflux.models import AdGroup, AllocationEntry, AuditEvent, OptimizationDecision
+from adflux.services import metrics_sync
+from adflux.services.allocation import comparison, daily, settings
+from adflux.services.rules import pacing
+from factories import make_job, make_segments
+
+
+def _synced_campaign(client, sandbox, *, days: int = 14):
+    job = make_job()
+    segments = make_segments(2)
+    body = {
+        "job_id": job.id,
+        "platforms": ["meta", "tiktok"],
+        "budget_total": 6_000_000,
+        "budget_daily": 200_000,
+        "target_cpa": 20_000,
+        "segment_ids": [s.id for s in segments],
+    }
+    campaign = client.post("/api/v1/campaigns", json=body).get_json()
+    assert client.post(f"/api/v1/campaigns/{campaign['id']}/publish").status_code == 202
+    until = sandbox.advance_days(days)
+    assert metrics_sync.sync_metrics(until=until).rows > 0
+    return campaign["id"], until
+
+
+def _budgets(campaign_id: int) -> dict[int, int]:
+    rows = db.session.scalars(select(AllocationEntry).where(AllocationEntry.campaign_id == campaign_id))
+    return {row.ad_group_id: row.budget_after for row in rows}
+
+
+def test_allocation_is_off_until_a_manager_switches_it_on(client, app_ctx, sandbox):
+    campaign_id, today = _synced_campaign(client, sandbox, days=5)
+    assert client.get(f"/api/v1/allocation/{campaign_id}").get_json()["enabled"] is False
+    assert daily.allocate_campaign(campaign_id=campaign_id, today=today).skipped == "disabled"
+    assert daily.run_daily(today=today) == {"campaigns": 0, "allocated": 0, "moves": 0}
+    bad = client.put(f"/api/v1/allocation/{campaign_id}", json={"min_share": 0.9})
+    assert bad.status_code == 422 and "min_share" in str(bad.get_json())
+    assert client.put("/api/v1/allocation/999999", json={"enabled": True}).status_code == 404
+    on = client.put(f"/api/v1/allocation/{campaign_id}", json={"enabled": True, "max_move": 0.3})
+    assert on.status_code == 200 and on.get_json() == {
+        "campaign_id": campaign_id,
+        "enabled": True,
+        "min_share": 0.02,
+        "max_move": 0.3,
+        "explore": 0.03,
+    }
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "allocation.configure"))
+    assert event is not None and event.after["enabled"] is True
+
+
+def test_a_day_of_allocation_moves_budgets_on_the_platform_logs_propensities_and_runs_once(
+    client, app_ctx, sandbox
+):
+    campaign_id, today = _synced_campaign(client, sandbox)
+    settings.configure(campaign_id=campaign_id, enabled=True, max_move=0.3, explore=0.0)
+    before = {g.id: g.budget_daily for g in db.session.scalars(select(AdGroup))}
+    summary = daily.run_daily(today=today)
+    assert summary["campaigns"] == 1 and summary["allocated"] == 1 and summary["moves"] >= 1
+    entries = daily.log(campaign_id=campaign_id)
+    assert len(entries) == 4  # every ad group logged, moved or not
+    assert all(0 < e.propensity <= 1 and e.day == today for e in entries)
+    pool = entries[0].pool
+    assert sum(e.budget_after for e in entries) == pool or any(e.status == "unchanged" for e in entries)
+    assert all(e.budget_after >= 0.02 * pool - 1 for e in entries)
+    assert all(abs(e.budget_after - e.budget_before) <= 0.3 * pool + 1 for e in entries)
+    moved = [e for e in entries if e.status == "applied"]
+    assert moved and all(e.message and "/día, CPA $ " in e.message for e in moved)
+    db.session.expire_all()
+    for entry in moved:  # the platform path carried the new budget to the ad group
+        assert (
+            db.session.get(AdGroup, entry.ad_group_id).budget_daily
+            == entry.budget_after
+            != before[entry.ad_group_id]
+        )
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "allocation.apply")) is not None
+    # Once a day: running again the same day changes nothing and adds no rows.
+    again = daily.allocate_campaign(campaign_id=campaign_id, today=today)
+    assert again.skipped == "already_allocated" and len(again.entries) == 4
+    assert len(_budgets(campaign_id)) == 4
+    api = client.get(f"/api/v1/allocation/{campaign_id}/moves").get_json()
+    assert len(api) == 4 and {"propensity", "share_level", "message", "evidence"} <= set(api[0])
+
+
+def test_pacing_leaves_an_allocated_campaign_to_the_allocator(client, app_ctx, sandbox):
+    campaign_id, today = _synced_campaign(client, sandbox, days=7)
+    pacing.configure_pacing(campaign_id=campaign_id, mode="even")
+    settings.configure(campaign_id=campaign_id, enabled=True)
+    assert pacing.apply_pacing(campaign_id=campaign_id, today=today) == []
+    day = daily.allocate_campaign(campaign_id=campaign_id, today=today)
+    plan = pacing.pacing_state(campaign_id=campaign_id, today=today).plan
+    assert day.skipped is None and day.entries[0].pool == plan.daily_budget
+    assert db.session.scalars(select(OptimizationDecision)).all() == []
+
+
+def test_the_policy_comparison_estimates_other_splits_from_the_log(client, app_ctx, sandbox):
+    campaign_id, today = _synced_campaign(client, sandbox, days=7)
+    settings.configure(campaign_id=campaign_id, enabled=True, explore=0.1)
+    for offset in range(5):
+        day = today + timedelta(days=offset)
+        assert daily.allocate_campaign(campaign_id=campaign_id, today=day).skipped is None
+        until = sandbox.advance_days(1)
+        metrics_sync.sync_metrics(until=until)
+    result = comparison.compare_policies(campaign_id=campaign_id, today=today + timedelta(days=5))
+    assert result.days == 5 and result.entries == 20
+    assert result.logged is not None and result.logged.value >= 0
+    assert [p.policy for p in result.policies] == ["even", "weights", "frozen"]
+    for estimate in result.policies:
+        assert estimate.dr.low <= estimate.dr.value <= estimate.dr.high
+        assert estimate.ips.matched <= 20
+    api = client.get(f"/api/v1/allocation/{campaign_id}/comparison")
+    assert api.status_code == 200 and set(api.get_json()) == {
+        "campaign_id",
+        "days",
+        "entries",
+        "logged",
+        "policies",
+    }
