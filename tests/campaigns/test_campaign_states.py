@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from adflux.constants import CAMPAIGN_STATUSES
+from adflux.constants import CAMPAIGN_STATUSES, STATUS_NAMES_ES
 from adflux.services.campaign_states import (
     ACTIONS,
     TRANSITIONS,
@@ -52,7 +52,8 @@ def test_each_pair_of_states_is_allowed_exactly_when_specified(current, target):
     if (current, target) in ALLOWED:
         check_transition(current, target)
     else:
-        with pytest.raises(InvalidTransition, match=f"from {current} to {target}"):
+        words = f"de {STATUS_NAMES_ES[current]} a {STATUS_NAMES_ES[target]}"  # Spanish first
+        with pytest.raises(InvalidTransition, match=words):
             check_transition(current, target)
 
 
@@ -61,7 +62,9 @@ def test_actions_are_refused_outside_their_states_with_a_clear_message(action, c
     if current in ACTIONS[action]:
         check_action(action, current, campaign_id=7)
     else:
-        with pytest.raises(InvalidTransition, match=f"Campaign 7 is {current}"):
+        with pytest.raises(
+            InvalidTransition, match=f"La campaña 7 está en estado «{STATUS_NAMES_ES[current]}»"
+        ):
             check_action(action, current, campaign_id=7)
 
 

@@ -203,7 +203,7 @@ def test_several_workers_publish_many_campaigns_without_duplicates(worker_app, s
     for campaign_id in ids:
         campaigns_service.publish_campaign(campaign_id=campaign_id)
         # A double click, and a redelivered message: neither may create anything twice.
-        with pytest.raises(Exception, match="cannot be published"):
+        with pytest.raises(Exception, match="no se puede publicar"):
             campaigns_service.publish_campaign(campaign_id=campaign_id)
     pcs = db.session.scalars(select(PlatformCampaign).where(PlatformCampaign.campaign_id == ids[0])).all()
     from adflux.tasks.publishing import publish_platform_campaign

@@ -11,7 +11,9 @@ an action that reaches only some platforms ──▶ partially_paused | partiall
 
 from __future__ import annotations
 
+from adflux.catalogue import current_locale
 from adflux.catalogue import gettext as _
+from adflux.constants import STATUS_NAMES_ES
 from adflux.services.errors import InvalidTransition
 
 # An action that reached only some platforms leaves the campaign in its partial status.
@@ -63,15 +65,30 @@ ACTIONS: dict[str, frozenset[str]] = {
     ),
 }
 
-_ACTION_WORDS = {
-    "publish": "published",
-    "retry_failed": "retried",
-    "pause": "paused",
-    "resume": "resumed",
-    "complete": "completed",
-    "archive": "archived",
-    "retry_action": "retried",
-}
+def _action_words() -> dict[str, str]:
+    """What each action does, as the refusal says it ("cannot be published" / "no se puede publicar")."""
+    return {
+        "publish": _("be published"),
+        "retry_failed": _("be retried"),
+        "pause": _("be paused"),
+        "resume": _("be resumed"),
+        "complete": _("be completed"),
+        "archive": _("be archived"),
+        "retry_action": _("be retried"),
+    }
+
+
+def _status(code: str) -> str:
+    """A status as the reader says it: its Spanish name in Spanish, the code's words otherwise."""
+    if current_locale().startswith("es"):
+        return STATUS_NAMES_ES.get(code, code)
+    return code.replace("_", " ")
+
+
+def _subject(campaign_id: int | None) -> str:
+    if campaign_id is None:
+        return _("The campaign")
+    return _("Campaign %(campaign_id)s", campaign_id=campaign_id)
 
 
 def can_transition(current: str, target: str) -> bool:
@@ -82,13 +99,12 @@ def can_transition(current: str, target: str) -> bool:
 def check_transition(current: str, target: str, *, campaign_id: int | None = None) -> None:
     """Raise InvalidTransition (409) unless `current` → `target` is allowed."""
     if not can_transition(current, target):
-        subject = f"Campaign {campaign_id}" if campaign_id is not None else "The campaign"
         raise InvalidTransition(
             _(
                 "%(subject)s cannot go from %(current)s to %(target)s",
-                subject=subject,
-                current=current,
-                target=target,
+                subject=_subject(campaign_id),
+                current=_status(current),
+                target=_status(target),
             )
         )
 
@@ -97,14 +113,13 @@ def check_action(action: str, current: str, *, campaign_id: int | None = None) -
     """Raise InvalidTransition (409) unless `action` may be taken in state `current`."""
     allowed = ACTIONS[action]
     if current not in allowed:
-        subject = f"Campaign {campaign_id}" if campaign_id is not None else "The campaign"
         raise InvalidTransition(
             _(
-                "%(subject)s is %(current)s and cannot be %(value)s (allowed from: %(value2)s)",
-                subject=subject,
-                current=current,
-                value=_ACTION_WORDS[action],
-                value2=", ".join(sorted(allowed)),
+                "%(subject)s is %(current)s and cannot %(value)s (allowed from: %(value2)s)",
+                subject=_subject(campaign_id),
+                current=_status(current),
+                value=_action_words()[action],
+                value2=", ".join(_status(code) for code in sorted(allowed)),
             )
         )
 
