@@ -119,6 +119,6 @@ def test_bad_rules_are_refused_with_a_json_message(client, app_ctx):
     )
     assert bad_metric.status_code == 422 and "metric" in str(bad_metric.get_json()["errors"])
     no_campaign = client.post("/api/v1/rules", json={"name": "x", "template": "stop_loss"})
-    assert no_campaign.status_code in (400, 422) and "campaign" in no_campaign.get_json()["message"]
+    assert no_campaign.status_code in (400, 422) and "campaña" in no_campaign.get_json()["message"]
     assert client.get("/api/v1/rules/999/backtest?campaign_id=1").status_code == 404
     assert client.get("/api/v1/pacing/999").status_code == 404
