@@ -83,6 +83,8 @@ def list_campaigns(
             values["applications"] = int(result.applications) if result else 0
     campaigns = []
     for values in rows.items:
+        owner = values.get("owner_id")
+        values["effective_owner_id"] = owner if owner is not None else values.get("created_by_id")
         values["spend"] = round(values.pop("spend_micros") / 1_000_000)
         values["cpa"] = cpa(values["spend"], values["applications"])
         job = CampaignSummary(
