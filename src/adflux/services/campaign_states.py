@@ -65,6 +65,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     ),
 }
 
+
 def _action_words() -> dict[str, str]:
     """What each action does, as the refusal says it ("cannot be published" / "no se puede publicar")."""
     return {
