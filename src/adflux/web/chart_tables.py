@@ -7,18 +7,20 @@ values are written with the dashboard's own filters (pesos, counts, percentages,
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask_babel import gettext as _
 
-from adflux.web.formatting import EMPTY, cop, decimal, number, percent
+from adflux.web.formatting import EMPTY, cop, decimal, locale_name, number, percent
 
 Table = dict[str, Any]  # {"head": [str, ...], "rows": [[str, ...], ...]}
 
 
 def _writer(kind: str | None) -> Callable[[Any], str]:
-    writers: dict[str, Callable[[Any], str]] = {"cop": cop, "number": number, "percent": percent}
-    return writers.get(kind or "", decimal)
+    """The filter for `kind`, with the reader's language looked up once for the whole table."""
+    writers: dict[str, Callable[..., str]] = {"cop": cop, "number": number, "percent": percent}
+    return partial(writers.get(kind or "", decimal), locale=locale_name())
 
 
 def _value(write: Callable[[Any], str], value: Any) -> str:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
+from babel import Locale
 from babel.numbers import format_currency, format_decimal, format_percent
 from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
@@ -102,11 +104,42 @@ def _locale() -> str:
     return str(get_locale() or "es_CO")
 
 
-def cop(pesos: float | None) -> str:
+def locale_name() -> str:
+    """The reader's language now (to write many values in it without asking each time)."""
+    return _locale()
+
+
+@lru_cache(maxsize=16)
+def _babel_locale(name: str) -> Locale:
+    """Babel's Locale for `name`, parsed once (Babel parses a string locale on every call)."""
+    return Locale.parse(name)
+
+
+@lru_cache(maxsize=16)
+def _integer_style(locale: str) -> tuple[str, str]:
+    """The locale's currency prefix and grouping separator for whole numbers, read once from Babel
+    (a chart's data table writes thousands of them: Babel parses locale and pattern every call)."""
+    money = format_currency(1234, "COP", format="¤ #,##0", locale=locale, currency_digits=False)
+    grouped = format_decimal(1234, locale=locale)
+    return money[: money.index("1")], grouped[1:-3]
+
+
+def _grouped(value: int, locale: str) -> str:
+    _prefix, separator = _integer_style(locale)
+    text = f"{abs(value):,}"
+    return ("-" if value < 0 else "") + (text if separator == "," else text.replace(",", separator))
+
+
+def cop(pesos: float | None, *, locale: str | None = None) -> str:
     """Whole Colombian pesos: "$ 1.234.567" in es-CO, "COP 1,234,567" in English."""
     if pesos is None:
         return EMPTY
-    return format_currency(round(pesos), "COP", format="¤ #,##0", locale=_locale(), currency_digits=False)
+    locale = locale or _locale()
+    whole = round(pesos)
+    grouped = _grouped(whole, locale)
+    return (
+        ("-" + _integer_style(locale)[0] + grouped[1:]) if whole < 0 else _integer_style(locale)[0] + grouped
+    )
 
 
 def cop_precise(pesos: float | None) -> str:
@@ -115,29 +148,34 @@ def cop_precise(pesos: float | None) -> str:
         return EMPTY
     if abs(pesos) >= 1000:
         return cop(pesos)
-    return format_currency(pesos, "COP", format="¤ #,##0.00", locale=_locale(), currency_digits=False)
+    return format_currency(
+        pesos, "COP", format="¤ #,##0.00", locale=_babel_locale(_locale()), currency_digits=False
+    )
 
 
-def number(value: float | None) -> str:
+def number(value: float | None, *, locale: str | None = None) -> str:
     """A count with the locale's grouping ("1.234.567")."""
     if value is None:
         return EMPTY
-    return format_decimal(value, locale=_locale())
+    locale = locale or _locale()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _grouped(value, locale)
+    return format_decimal(value, locale=_babel_locale(locale))
 
 
-def percent(ratio: float | None, digits: int = 2) -> str:
+def percent(ratio: float | None, digits: int = 2, *, locale: str | None = None) -> str:
     """A ratio as a percentage ("1,23 %")."""
     if ratio is None:
         return EMPTY
     pattern = "#,##0." + "0" * digits + " %" if digits else "#,##0 %"
-    return format_percent(ratio, format=pattern, locale=_locale())
+    return format_percent(ratio, format=pattern, locale=_babel_locale(locale or _locale()))
 
 
-def decimal(value: float | None, digits: int = 3) -> str:
+def decimal(value: float | None, digits: int = 3, *, locale: str | None = None) -> str:
     """A score such as a silhouette, to `digits` decimals."""
     if value is None:
         return EMPTY
-    return format_decimal(value, format="#,##0." + "0" * digits, locale=_locale())
+    return format_decimal(value, format="#,##0." + "0" * digits, locale=_babel_locale(locale or _locale()))
 
 
 def local_date(value: date | None, style: str = "medium") -> str:
