@@ -307,3 +307,33 @@ def test_the_ranking_is_kept_until_the_next_sync_rewrites_the_day_totals(client,
     until = sandbox.advance_days(2)
     metrics_sync.sync_metrics(until=until)
     assert reports.top_campaigns(until=until)[0]["spend"] > spent_before  # a sync: ranked again
+
+
+def test_each_campaigns_totals_follow_its_rollup_and_order_the_list_by_spend(client, app_ctx, sandbox):
+    from adflux.models import CampaignMetricTotal
+
+    segments = make_segments(2)
+    first = _published_campaign(client, segments=segments)
+    second = _published_campaign(client, platforms=("meta", "tiktok"), segments=segments)
+    until = sandbox.advance_days(6)
+    metrics_sync.sync_metrics(until=until)
+    metrics_sync.sync_metrics(until=sandbox.advance_days(3))  # restated days: the totals follow
+
+    totals = {t.campaign_id: t for t in db.session.scalars(select(CampaignMetricTotal))}
+    assert set(totals) == {first["id"], second["id"]}
+    for campaign_id, total in totals.items():
+        for column in ("impressions", "clicks", "spend_micros", "applications"):
+            own = select(func.sum(getattr(CampaignMetricDaily, column))).where(
+                CampaignMetricDaily.campaign_id == campaign_id
+            )
+            assert getattr(total, column) == db.session.scalar(own) > 0
+    listed = client.get("/api/v1/campaigns?sort=spend").get_json()["items"]
+    by_spend = sorted(totals, key=lambda c: totals[c].spend_micros, reverse=True)
+    assert [c["id"] for c in listed] == by_spend
+    from adflux.services.campaigns import listing
+
+    for descending in (True, False):  # both ways, so the order cannot be the newest-first one by chance
+        page = listing.list_campaigns(sort="spend", descending=descending)
+        expected = by_spend if descending else by_spend[::-1]
+        assert [c.id for c in page.items] == expected
+        assert [c.spend for c in page.items] == [round(totals[c].spend_micros / 1_000_000) for c in expected]

@@ -6,7 +6,13 @@ from adflux.models.campaigns import AdCreative, AdGroup, Campaign, PlatformCampa
 from adflux.models.candidates import Candidate, CandidatePersona
 from adflux.models.feeds import FeedRun, JobFeed, Playbook
 from adflux.models.jobs import JobOpening
-from adflux.models.metrics import CampaignMetricDaily, DailyMetricTotal, MetricDaily, SegmentMetricDaily
+from adflux.models.metrics import (
+    CampaignMetricDaily,
+    CampaignMetricTotal,
+    DailyMetricTotal,
+    MetricDaily,
+    SegmentMetricDaily,
+)
 from adflux.models.ops import Alert, AuditEvent, Feedback, RequestStat, TaskRun
 from adflux.models.optimization import CampaignPacing, OptimizationDecision, Rule
 from adflux.models.owner_notifications import OwnerNotification
@@ -29,6 +35,7 @@ __all__ = [
     "Campaign",
     "CampaignAllocation",
     "CampaignMetricDaily",
+    "CampaignMetricTotal",
     "CampaignPacing",
     "Candidate",
     "CandidatePersona",

@@ -102,6 +102,22 @@ class CampaignMetricDaily(Model):
     )
 
 
+class CampaignMetricTotal(Model):
+    """Each campaign's sums over every day it has: the campaign list's spend, applications and CPA,
+    and its orders by them, read one row per campaign instead of summing its rollup rows. Refreshed
+    with the campaign rollup, for the campaigns each sync touched."""
+
+    __tablename__ = "campaign_metric_totals"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
+    reach: Mapped[int] = mapped_column(BigInteger, default=0)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    engagements: Mapped[int | None] = mapped_column(BigInteger)
+    spend_micros: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    applications: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class DailyMetricTotal(Model):
     """Rollup per day and platform across all campaigns: the overview's KPIs and trend."""
 

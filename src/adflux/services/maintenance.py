@@ -39,7 +39,7 @@ from adflux.models import (
     campaign_segments,
 )
 from adflux.services import audit, metric_partitions
-from adflux.services.metrics_store import refresh_rollups_for
+from adflux.services.metrics_store import refresh_campaign_totals, refresh_rollups_for
 from adflux.settings import current_settings
 
 logger = logging.getLogger(__name__)
@@ -136,6 +136,7 @@ def _prune_metrics(oldest_kept: date, *, dry_run: bool) -> int:
         _deleted(delete(MetricDaily).where(MetricDaily.date < before))
     for rollup in (CampaignMetricDaily, DailyMetricTotal, SegmentMetricDaily):
         _deleted(delete(rollup).where(rollup.date < before))
+    refresh_campaign_totals()  # the campaigns' sums over the days that are left
     return rows
 
 

@@ -16,7 +16,13 @@ from sqlalchemy.orm import selectinload
 from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.kpis import cpa
-from adflux.models import AdGroup, Campaign, CampaignMetricDaily, JobOpening, PlatformCampaign
+from adflux.models import (
+    AdGroup,
+    Campaign,
+    CampaignMetricTotal,
+    JobOpening,
+    PlatformCampaign,
+)
 from adflux.services.errors import NotFound, ValidationFailed
 from adflux.services.pagination import Page, paginate
 from adflux.services.text_search import text_matches
@@ -162,15 +168,11 @@ def _listing_statements(dialect: str) -> _ListingStatements:
         def by_ids(column: Any) -> Any:
             return column.in_(ids)
 
-    results = (
-        select(
-            CampaignMetricDaily.campaign_id,
-            func.sum(CampaignMetricDaily.spend_micros).label("spend_micros"),
-            func.sum(CampaignMetricDaily.applications).label("applications"),
-        )
-        .group_by(CampaignMetricDaily.campaign_id)
-        .subquery()
-    )
+    # Each campaign's sums kept by the sync (one row per campaign): ordering by spend,
+    # applications or CPA no longer sums every campaign's rollup rows per request.
+    results = select(
+        CampaignMetricTotal.campaign_id, CampaignMetricTotal.spend_micros, CampaignMetricTotal.applications
+    ).subquery()
     page = select(*_plain_columns(Campaign), JobOpening.title, JobOpening.company, JobOpening.city).join(
         JobOpening, JobOpening.id == Campaign.job_id
     )
@@ -178,14 +180,12 @@ def _listing_statements(dialect: str) -> _ListingStatements:
         func.coalesce(results.c.spend_micros, 0).label("spend_micros"),
         func.coalesce(results.c.applications, 0).label("applications"),
     ).outerjoin(results, results.c.campaign_id == Campaign.id)
-    sums: list[Any] = [
-        CampaignMetricDaily.campaign_id,
-        func.sum(CampaignMetricDaily.spend_micros).label("spend_micros"),
-        func.sum(CampaignMetricDaily.applications).label("applications"),
+    totals: list[Any] = [
+        CampaignMetricTotal.campaign_id,
+        CampaignMetricTotal.spend_micros,
+        CampaignMetricTotal.applications,
     ]
-    page_results = (
-        select(*sums).where(by_ids(CampaignMetricDaily.campaign_id)).group_by(CampaignMetricDaily.campaign_id)
-    )
+    page_results = select(*totals).where(by_ids(CampaignMetricTotal.campaign_id))
     platform_campaigns = (
         select(*_plain_columns(PlatformCampaign, without=("targeting", "compliance_report")))
         .where(by_ids(PlatformCampaign.campaign_id))
