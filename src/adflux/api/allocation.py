@@ -77,7 +77,7 @@ class PolicyComparison(MethodView):
 
 @forecast_blp.route("")
 class Forecast(MethodView):
-    @requires("viewer")
+    @requires("manager")
     @forecast_blp.arguments(ForecastRequestSchema())
     @forecast_blp.response(200, ForecastSchema)
     @forecast_blp.alt_response(409, schema=ApiErrorSchema, description="No forecast model trained yet")
