@@ -499,7 +499,7 @@ def run_workers(
         "worker_cpu_ms_per_platform_campaign": 1000 * cpu_workers / max(1, done),
         "rate_limits": usage,
         "sandbox_latency_ms": {name: faults[name]["latency_ms"] for name in PLATFORMS},
-        "faults_seen": {kind: sum(stats.get(kind, {}).values()) for kind in ("injected_errors", "dropped")},
+        "faults_seen": _faults_seen({}, stats),
         "duplicates": audit["duplicates"],
         "lost": audit["lost"],
         "audit": audit,

@@ -136,10 +136,8 @@ def cop(pesos: float | None, *, locale: str | None = None) -> str:
         return EMPTY
     locale = locale or _locale()
     whole = round(pesos)
-    grouped = _grouped(whole, locale)
-    return (
-        ("-" + _integer_style(locale)[0] + grouped[1:]) if whole < 0 else _integer_style(locale)[0] + grouped
-    )
+    prefix, grouped = _integer_style(locale)[0], _grouped(whole, locale)
+    return f"-{prefix}{grouped[1:]}" if whole < 0 else prefix + grouped
 
 
 def cop_precise(pesos: float | None) -> str:

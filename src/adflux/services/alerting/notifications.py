@@ -9,8 +9,6 @@ The webhook gets every alert; e-mail and SMS only the severities configured for 
 from __future__ import annotations
 
 import logging
-import smtplib
-import ssl
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, NamedTuple
@@ -22,6 +20,7 @@ from sqlalchemy import select
 from adflux.extensions import db
 from adflux.models import Alert
 from adflux.monitoring.alert_rules import RULES_BY_NAME, render
+from adflux.services.alerting.mailer import send_mail
 from adflux.services.alerting.sms import send_sms
 from adflux.settings import Settings, parse_severities
 
@@ -29,7 +28,6 @@ logger = logging.getLogger(__name__)
 
 MAX_NOTIFY_ATTEMPTS = 5
 WEBHOOK_TIMEOUT = 5.0
-SMTP_TIMEOUT = 10.0
 
 
 class Notified(NamedTuple):
@@ -169,21 +167,6 @@ def send_email(subject: str, body: str, recipients: list[str], settings: Setting
     """One plain-text e-mail through the configured SMTP server; True if the server took it."""
     message = EmailMessage()
     message["Subject"] = subject
-    message["From"] = settings.alert_email_from or "adflux@localhost"
     message["To"] = ", ".join(recipients)
     message.set_content(body)
-    try:
-        with smtplib.SMTP(
-            settings.smtp_host or "localhost", settings.smtp_port, timeout=SMTP_TIMEOUT
-        ) as smtp:
-            smtp.ehlo()
-            if settings.smtp_starttls and smtp.has_extn("starttls"):
-                smtp.starttls(context=ssl.create_default_context())
-                smtp.ehlo()
-            if settings.smtp_user:
-                smtp.login(settings.smtp_user, settings.smtp_password or "")
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException) as exc:
-        logger.warning("alert e-mail via %s failed: %s", settings.smtp_host, type(exc).__name__)
-        return False
-    return True
+    return send_mail(message, settings)
