@@ -22,6 +22,7 @@ from facebook_business.adobjects.adset import AdSet
 from facebook_business.adobjects.campaign import Campaign
 from facebook_business.adobjects.customaudience import CustomAudience
 from google.ads.googleads.v24.services.types import (
+    asset_service,
     conversion_upload_service,
     google_ads_service,
     offline_user_data_job_service,
@@ -44,6 +45,7 @@ GOOGLE_MESSAGES = {
     r"googleAds:searchStream$": google_ads_service.SearchGoogleAdsStreamRequest,
     r"googleAds:search$": google_ads_service.SearchGoogleAdsRequest,
     r"userLists:mutate$": user_list_service.MutateUserListsRequest,
+    r"assets:mutate$": asset_service.MutateAssetsRequest,
     r"offlineUserDataJobs:create$": offline_user_data_job_service.CreateOfflineUserDataJobRequest,
     r"offlineUserDataJobs/\d+:addOperations$": (
         offline_user_data_job_service.AddOfflineUserDataJobOperationsRequest

@@ -14,7 +14,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from google.ads.googleads.v24.services.types import google_ads_service
+from google.ads.googleads.v24.services.types import asset_service, google_ads_service
 
 from contracts.official import (
     META_OBJECTS,
@@ -35,6 +35,7 @@ GOOGLE_OPERATIONS = (
     "ad_group_criterion_operation",
     "ad_group_ad_operation",
     "ad_operation",  # an ad's copy changed in place (changes.refresh_creatives)
+    "ad_group_asset_operation",  # the job's image linked to each ad group (AD_IMAGE)
 )
 GAQL_RESOURCES = (
     "campaign",
@@ -45,6 +46,8 @@ GAQL_RESOURCES = (
     "ad_group_criterion",
     "customer",
     "user_list",
+    "asset",  # image assets, found by name before an upload
+    "ad_group_asset",
     "metrics",
     "segments",
 )
@@ -78,6 +81,14 @@ def google_mutate() -> dict[str, Any]:
     return {"request": root, "operations": ops, "messages": schema}
 
 
+def google_asset_mutate() -> dict[str, Any]:
+    """AssetService's MutateAssetsRequest, every message reachable from it."""
+    request = asset_service.MutateAssetsRequest.pb().DESCRIPTOR
+    schema: dict[str, dict[str, str | None]] = {}
+    _message_schema(request, schema)
+    return {"request": request.full_name, "messages": schema}
+
+
 def gaql_fields() -> list[str]:
     row = google_ads_service.GoogleAdsRow.pb().DESCRIPTOR
     paths: list[str] = []
@@ -109,6 +120,7 @@ def tiktok() -> dict[str, dict[str, list[str]]]:
 def generate() -> dict[str, Any]:
     return {
         "GOOGLE_MUTATE": google_mutate(),
+        "GOOGLE_ASSET_MUTATE": google_asset_mutate(),
         "GAQL_FIELDS": gaql_fields(),
         "TIKTOK_BODIES": tiktok(),
         "META_FIELDS": {edge: sorted(_enum_values(obj.Field)) for edge, obj in META_OBJECTS.items()},

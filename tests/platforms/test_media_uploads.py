@@ -4,6 +4,7 @@ dimensions and size as the platforms do, and refuses TikTok and Snapchat ads wit
 
 from __future__ import annotations
 
+import base64
 from dataclasses import replace
 from typing import Any
 
@@ -103,3 +104,80 @@ def test_the_sandbox_refuses_what_the_platforms_refuse(
 def test_the_rendered_sizes_are_the_platforms_own() -> None:
     assert image_facts(ad_image()) == ("png", 1080, 1920)
     assert image_facts(SQUARE) == ("png", 1080, 1080)
+
+
+def _square_spec(make_spec: Any, key: str = "pc-1") -> Any:
+    spec = make_spec(key)
+    return replace(spec, creative=replace(spec.creative, image=SQUARE))
+
+
+def test_google_uploads_an_image_asset_and_links_it_to_every_ad_group(
+    adapter_for: Any, make_spec: Any, sandbox: Any, wire_contract: Any
+) -> None:
+    result = adapter_for("google").publish(_square_spec(make_spec))
+    (asset,) = sandbox.state.all("google", "asset")
+    assert result.extra["media"] == {"image_asset": asset["resourceName"]}
+    assert asset["type"] == "IMAGE" and asset["imageAsset"]["mimeType"] == "IMAGE_PNG"
+    assert asset["imageAsset"]["fullSize"] == {"widthPixels": "1080", "heightPixels": "1080"}
+    assert asset["imageAsset"]["fileSize"] == str(len(SQUARE))
+    links = sandbox.state.all("google", "ad_group_asset")
+    assert sorted(link["adGroup"].rsplit("/", 1)[-1] for link in links) == sorted(result.ad_groups.values())
+    assert {(link["asset"], link["fieldType"]) for link in links} == {(asset["resourceName"], "AD_IMAGE")}
+    uploads = [r for r in wire_contract if r.url.endswith("/assets:mutate")]
+    assert len(uploads) == 1 and b'"imageAsset"' in uploads[0].body
+    # A retry after a crash finds the asset by name and the tree by name: nothing uploaded twice.
+    adapter_for("google").publish(_square_spec(make_spec))
+    assert len(sandbox.state.all("google", "asset")) == 1
+    assert len([r for r in wire_contract if r.url.endswith("/assets:mutate")]) == 1
+
+
+def test_google_takes_a_known_asset_without_uploading(
+    adapter_for: Any, make_spec: Any, sandbox: Any, wire_contract: Any
+) -> None:
+    first = adapter_for("google").publish(_square_spec(make_spec, "pc-a"))
+    spec = _square_spec(make_spec, "pc-b")
+    spec = replace(spec, creative=replace(spec.creative, extra=dict(first.extra["media"])))
+    before = len(wire_contract)
+    second = adapter_for("google").publish(spec)
+    assert second.extra["media"] == first.extra["media"]
+    assert not any(r.url.endswith("/assets:mutate") for r in wire_contract[before:])
+    assert len(sandbox.state.all("google", "ad_group_asset")) == 4
+
+
+def test_a_vertical_image_is_left_off_googles_search_ad(
+    adapter_for: Any, make_spec: Any, sandbox: Any
+) -> None:
+    result = adapter_for("google").publish(make_spec())  # 1080x1920: not a shape AD_IMAGE shows
+    assert "media" not in result.extra and result.campaign_id
+    assert sandbox.state.all("google", "asset") == [] == sandbox.state.all("google", "ad_group_asset")
+
+
+@pytest.mark.sends_refused_requests
+def test_the_google_sandbox_refuses_bad_image_assets(adapter_for: Any, sandbox: Any) -> None:
+    url = sandbox.base_url + "/v26/customers/1234567890/assets:mutate"
+    google = credentials_for("google", sandbox)
+    headers = {
+        "Authorization": f"Bearer {google['access_token']}",
+        "developer-token": google["developer_token"],
+    }
+
+    def upload(data: bytes, **extra: Any) -> httpx.Response:
+        asset = {"name": "x", "imageAsset": {"data": base64.b64encode(data).decode(), **extra}}
+        return httpx.post(url, headers=headers, json={"operations": [{"create": asset}]})
+
+    gif = upload(b"GIF89a....")
+    assert gif.status_code == 400
+    assert gif.json()["error"]["details"][0]["errors"][0]["errorCode"] == {"imageError": "FORMAT_NOT_ALLOWED"}
+    unknown = upload(SQUARE, bogusField=1)
+    assert unknown.status_code == 400 and 'Unknown name "bogusField"' in unknown.json()["error"]["message"]
+    # A vertical image is stored, but cannot be an AD_IMAGE: the link is refused (whole mutate).
+    tall = upload(ad_image()).json()["results"][0]["resourceName"]
+    link = {"adGroup": "customers/1234567890/adGroups/1", "asset": tall, "fieldType": "AD_IMAGE"}
+    refused = httpx.post(
+        sandbox.base_url + "/v26/customers/1234567890/googleAds:mutate",
+        headers=headers,
+        json={"mutateOperations": [{"adGroupAssetOperation": {"create": link}}]},
+    )
+    assert refused.status_code == 400
+    errors = refused.json()["error"]["details"][0]["errors"]
+    assert errors[0]["errorCode"] == {"imageError": "ASPECT_RATIO_NOT_ALLOWED"}

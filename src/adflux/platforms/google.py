@@ -23,6 +23,7 @@ from adflux.platforms.errors import (
 )
 from adflux.platforms.google_mutate import tree_operations
 from adflux.platforms.google_oauth import GOOGLE_TOKEN_URI, GoogleOAuth, can_refresh
+from adflux.platforms.media import attach as attach_media
 from adflux.platforms.types import CampaignSpec, HealthReport, InsightRow, PublishResult
 
 logger = logging.getLogger(__name__)
@@ -157,11 +158,15 @@ class GoogleAdsAdapter(PlatformAdapter):
     # -- publishing ------------------------------------------------------------------------
 
     def publish(self, spec: CampaignSpec) -> PublishResult:
-        """Everything in one atomic mutate; after an ambiguous failure, find the campaign by name."""
+        """The image asset first, then everything in one atomic mutate; after an ambiguous failure,
+        find the campaign by name."""
+        spec, uploaded = attach_media(self, spec)
         plans = self.plan(spec)
         name = object_name(spec.key, spec.name)
         found = self._find_tree(spec, name)
         if found is not None:
+            if uploaded:
+                found.extra["media"] = uploaded
             return self._published(found, plans)
         created, _ = self._ensure(
             "campaign tree",
@@ -171,6 +176,8 @@ class GoogleAdsAdapter(PlatformAdapter):
             taken=_duplicate_name,
             failure="could not confirm the campaign tree was created",
         )
+        if uploaded:
+            created.extra["media"] = uploaded
         return self._published(created, plans)
 
     def _create_tree(self, spec: CampaignSpec, name: str, plans: dict[str, CompliancePlan]) -> PublishResult:

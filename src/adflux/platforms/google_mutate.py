@@ -138,6 +138,10 @@ def _ad_group(
     if targeting.custom_audience_id:
         user_list = {"userList": f"customers/{cid}/userLists/{targeting.custom_audience_id}"}
         operations.append(create("adGroupCriterionOperation", {"adGroup": group_rn, "userList": user_list}))
+    image = spec.creative.extra.get("image_asset")
+    if image:  # the job's image asset, shown beside the ad as an image extension
+        link = {"adGroup": group_rn, "asset": image, "fieldType": "AD_IMAGE", "status": "ENABLED"}
+        operations.append(create("adGroupAssetOperation", link))
     return operations
 
 

@@ -3,23 +3,52 @@
 Meta: POST act_<id>/adimages (base64 ``bytes``) → ``image_hash``. TikTok: POST
 file/image/ad/upload/ (multipart, MD5 ``image_signature``) → ``image_ids``. Snapchat: POST
 adaccounts/<id>/media, then media/<id>/upload (multipart) → the Top Snap's ``snap_media_id``.
-TikTok and Snapchat image ads cannot go out without one; Meta's link ad takes it when there is one.
+Google: POST customers/<cid>/assets:mutate (an IMAGE ``Asset``, base64 ``imageAsset.data``) → the
+asset's resource name, linked to each ad group as an AD_IMAGE ``AdGroupAsset`` in the tree. X: POST
+2/media/upload (multipart) → ``media_key``, kept in the account's media library, shown by a website
+card whose ``card_uri`` the promoted post carries.
+TikTok and Snapchat image ads cannot go out without one; Meta's link ad, Google's search ad and X's
+post take it when there is one.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import io
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from PIL import Image
+
 from adflux.platforms.errors import FatalError
 from adflux.platforms.types import CampaignSpec
 
+logger = logging.getLogger(__name__)
+
 # The creative extra each platform's ad reads its image from.
-MEDIA_KEYS = {"meta": "image_hash", "tiktok": "image_ids", "snapchat": "snap_media_id"}
+MEDIA_KEYS = {
+    "meta": "image_hash",
+    "tiktok": "image_ids",
+    "snapchat": "snap_media_id",
+    "google": "image_asset",
+    "x": "media_key",
+}
 REQUIRED = {"tiktok", "snapchat"}
+# Width/height ratios a platform shows (Google's AD_IMAGE and X's website card: square or 1.91:1).
+SHAPES = {"google": (1.0, 1.91), "x": (1.0, 1.91)}
+
+
+def fits(platform: str, data: bytes) -> bool:
+    """Whether the image has a shape `platform` shows (1 % tolerance, as the platforms allow)."""
+    ratios = SHAPES.get(platform)
+    if ratios is None:
+        return True
+    with Image.open(io.BytesIO(data)) as image:
+        width, height = image.size
+    return any(abs(width / height - ratio) <= ratio * 0.01 for ratio in ratios)
 
 
 def attach(adapter: Any, spec: CampaignSpec) -> tuple[CampaignSpec, dict[str, Any]]:
@@ -30,6 +59,11 @@ def attach(adapter: Any, spec: CampaignSpec) -> tuple[CampaignSpec, dict[str, An
     creative = spec.creative
     if creative.extra.get(key):
         return spec, {key: creative.extra[key]}
+    if creative.image is not None and not fits(adapter.platform, creative.image):
+        # Optional there: the ad goes out as text rather than not at all (publishing renders each
+        # platform's own size, so only a caller handing over another platform's image gets here).
+        logger.warning("%s: the creative's image is not a shape it shows; sent without it", adapter.platform)
+        return spec, {}
     if creative.image is None:
         if adapter.platform in REQUIRED:
             raise FatalError(
@@ -94,8 +128,31 @@ def _snapchat(adapter: Any, data: bytes, name: str) -> dict[str, Any]:
     return {"snap_media_id": media_id}
 
 
+def _google(adapter: Any, data: bytes, name: str) -> dict[str, Any]:
+    """Found by name first (a publish that crashed after the upload reuses it), else created."""
+    found = adapter.search(
+        f"SELECT asset.resource_name, asset.name FROM asset WHERE asset.name = {_gaql_string(name)}",
+        "find_image_asset",
+    )
+    if found:
+        return {"image_asset": found[0]["asset"]["resourceName"]}
+    asset = {"name": name, "type": "IMAGE", "imageAsset": {"data": base64.b64encode(data).decode()}}
+    answer = adapter.transport.request(
+        "POST",
+        adapter._customer("/assets:mutate"),
+        operation="upload_image",
+        json={"operations": [{"create": asset}]},
+    ).json()
+    return {"image_asset": answer["results"][0]["resourceName"]}
+
+
+def _gaql_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 UPLOADS: dict[str, Callable[[Any, bytes, str], dict[str, Any]]] = {
     "meta": _meta,
     "tiktok": _tiktok,
     "snapchat": _snapchat,
+    "google": _google,
 }

@@ -30,6 +30,12 @@ def google_mutate_unknown(body: dict[str, Any]) -> list[str]:
     return problems
 
 
+def google_asset_mutate_unknown(body: dict[str, Any]) -> list[str]:
+    """Unknown JSON names in an AssetService ``assets:mutate`` body (MutateAssetsRequest)."""
+    assets = definitions()["GOOGLE_ASSET_MUTATE"]
+    return _walk(assets["messages"], assets["request"], body, "request")
+
+
 def _walk(messages: dict[str, Any], message: str, value: Any, where: str) -> list[str]:
     if isinstance(value, list):
         return [problem for item in value for problem in _walk(messages, message, item, where)]

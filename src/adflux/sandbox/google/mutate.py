@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from adflux.sandbox.definitions import google_mutate_unknown
+from adflux.sandbox.google.assets import GoogleAssets
 from adflux.sandbox.google.delivery import GoogleDelivery
 from adflux.sandbox.google.protocol import CID, V, camel, failure_type, invalid_json_payload
 from adflux.sandbox.google.validation import GoogleValidation, NamesInRequest, OperationError
@@ -18,11 +19,12 @@ RESULT_KEYS = {
     "adGroupAdOperation": ("ad_group_ad", "adGroupAds", "adGroupAdResult"),
     "adGroupCriterionOperation": ("ad_group_criterion", "adGroupCriteria", "adGroupCriterionResult"),
     "campaignCriterionOperation": ("campaign_criterion", "campaignCriteria", "campaignCriterionResult"),
+    "adGroupAssetOperation": ("ad_group_asset", "adGroupAssets", "adGroupAssetResult"),
 }
 Commit = Callable[[], dict[str, Any]]
 
 
-class GoogleMutate(GoogleValidation, GoogleDelivery):
+class GoogleMutate(GoogleAssets, GoogleValidation, GoogleDelivery):
     """Validates every operation first, then commits them all (or, with partialFailure, the valid ones)."""
 
     @route("POST", rf"{V}/customers/{CID}/googleAds:mutate")
@@ -159,4 +161,7 @@ class GoogleMutate(GoogleValidation, GoogleDelivery):
         elif kind in ("ad_group_criterion", "campaign_criterion"):
             prefix = (create.get("adGroup") or create["campaign"]).rsplit("/", 1)[-1] + "~"
         new_id = self.state.ids.google()
+        if kind == "ad_group_asset":  # named <ad group id>~<asset id>~<field type>
+            group, asset = (create[key].rsplit("/", 1)[-1] for key in ("adGroup", "asset"))
+            return new_id, f"customers/{cid}/{collection}/{group}~{asset}~{create['fieldType']}"
         return new_id, f"customers/{cid}/{collection}/{prefix}{new_id}"

@@ -66,6 +66,7 @@ class GoogleReports(GoogleProtocol):
             "campaign_budget": "campaign_budget",
             "campaign_criterion": "campaign_criterion",
             "ad_group_criterion": "ad_group_criterion",
+            "asset": "asset",
         }
         if resource not in sources:
             raise ApiError(
@@ -146,7 +147,7 @@ class GoogleReports(GoogleProtocol):
             put("ad_group", obj)
             campaign = self._by_name("campaign", obj["campaign"]) or {}
             put("campaign", campaign)
-        elif resource in ("campaign", "user_list", "campaign_budget"):
+        elif resource in ("campaign", "user_list", "campaign_budget", "asset"):
             put(resource, obj)
         if resource == "user_list":
             row["user_list.size_for_search"] = str(len(obj.get("_hashes", ())))
