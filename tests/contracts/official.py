@@ -32,7 +32,8 @@ from google.protobuf import json_format
 from twitter_ads.audience import CustomAudience as XCustomAudience
 from twitter_ads.campaign import Campaign as XCampaign
 from twitter_ads.campaign import LineItem, TargetingCriteria
-from twitter_ads.creative import PromotedTweet
+from twitter_ads.creative import Card as XCard
+from twitter_ads.creative import MediaLibrary, PromotedTweet
 from twitter_ads.resource import Batch
 
 from contracts.conversion_schemas import check_meta_events, check_snapchat_events, check_x_conversions
@@ -90,6 +91,8 @@ X_RESOURCES = {
     "promoted_tweets": PromotedTweet,
     "custom_audiences": XCustomAudience,
     "targeting_criteria": TargetingCriteria,
+    "cards": XCard,  # website cards: name + components (MEDIA, DETAILS)
+    "media_library": MediaLibrary,
 }
 # Names the SDK itself puts on the wire for a property (PromotedTweet.save sends tweet_id as tweet_ids).
 WIRE_NAMES: dict[Any, set[str]] = {PromotedTweet: {"tweet_ids"}, TargetingCriteria: {"account_id"}}

@@ -146,6 +146,28 @@ def _google(adapter: Any, data: bytes, name: str) -> dict[str, Any]:
     return {"image_asset": answer["results"][0]["resourceName"]}
 
 
+def _x(adapter: Any, data: bytes, name: str) -> dict[str, Any]:
+    """Found in the account's media library by name first, else uploaded and added to it (an
+    upload alone expires after a day; the library keeps it for the card)."""
+    library = adapter._acc("/media_library")
+    for row in adapter._all(library, "list_media_library", media_type="IMAGE"):
+        if row.get("name") == name:
+            return {"media_key": str(row["media_key"])}
+    answer = adapter.transport.request(
+        "POST",
+        adapter.media_upload_url,
+        operation="upload_image",
+        data={"media_category": "tweet_image", "media_type": "image/png"},
+        files={"media": (name, data, "image/png")},
+        idempotent=True,  # a second upload is an unused copy that expires in a day
+    ).json()
+    key = str(answer["data"]["media_key"])
+    adapter._call(
+        "POST", library, "add_media_library", params={"media_key": key, "name": name, "file_name": name}
+    )
+    return {"media_key": key}
+
+
 def _gaql_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
@@ -155,4 +177,5 @@ UPLOADS: dict[str, Callable[[Any, bytes, str], dict[str, Any]]] = {
     "tiktok": _tiktok,
     "snapchat": _snapchat,
     "google": _google,
+    "x": _x,
 }

@@ -26,6 +26,7 @@ from adflux.platforms.errors import (
 )
 from adflux.platforms.money import to_micros
 from adflux.platforms.types import AdGroupSpec, CampaignSpec, HealthReport, InsightRow, PublishResult
+from adflux.platforms.x_cards import website_card
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ OBJECTIVES = {"traffic": "WEBSITE_CLICKS", "leads": "WEBSITE_CONVERSIONS"}
 STATUS_MAP = {"active": "ACTIVE", "paused": "PAUSED"}
 AUDIENCE_CHUNK = 2_500
 COUNTRY_NAMES = {"CO": "Colombia"}
+MEDIA_UPLOAD_URL = "https://api.x.com/2/media/upload"
 
 
 class OAuth1Auth(httpx.Auth):
@@ -116,6 +118,15 @@ class XAdsAdapter(TreeAdapter):
             credentials.get("access_token_secret", ""),
         )
 
+    @property
+    def media_upload_url(self) -> str:
+        """X's media upload lives on api.x.com, not the ads host (a stand-in base URL serves both)."""
+        configured = self.account.extra.get("media_upload_url")
+        if configured:
+            return str(configured)
+        custom = self.account.base_url and self.base_url != self.default_base_url
+        return f"{self.base_url}/2/media/upload" if custom else MEDIA_UPLOAD_URL
+
     def _acc(self, suffix: str = "") -> str:
         return f"{self.api_version}/accounts/{self.account.account_id}{suffix}"
 
@@ -198,11 +209,13 @@ class XAdsAdapter(TreeAdapter):
     def _creative_step(self, tree: Tree) -> Step:
         name = object_name(tree.spec.key, "post")
         as_user = self.account.extra.get("as_user_id")
+        card_uri = website_card(self, tree.spec)  # the image and the link, when there is an image
         params = {
-            "text": self._post_text(tree.spec),
+            "text": self._post_text(tree.spec, with_link=card_uri is None),
             "nullcast": "true",
             "name": name,
             **({"as_user_id": as_user} if as_user else {}),
+            **({"card_uri": card_uri} if card_uri else {}),
         }
         return Step(
             "promoted-only post",
@@ -234,9 +247,12 @@ class XAdsAdapter(TreeAdapter):
         return str(self._call("POST", self._acc(suffix), operation, params=params)["data"]["id"])
 
     @staticmethod
-    def _post_text(spec: CampaignSpec) -> str:
+    def _post_text(spec: CampaignSpec, *, with_link: bool = True) -> str:
+        """Headline and text; the link too unless a website card carries it."""
         creative = spec.creative
         text = f"{creative.headline}\n{creative.primary_text}"
+        if not with_link:
+            return text[:280]
         return f"{text[: 280 - len(creative.link_url) - 1]}\n{creative.link_url}"
 
     def _ensure_targeting(self, line_item_id: str, plan: CompliancePlan) -> None:

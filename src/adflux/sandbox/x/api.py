@@ -7,13 +7,14 @@ import hashlib
 from adflux.sandbox.conversions import XConversions
 from adflux.sandbox.http import Request, Response, route
 from adflux.sandbox.x.audiences import XAudiences
+from adflux.sandbox.x.media import XMedia
 from adflux.sandbox.x.objects import XObjects
 from adflux.sandbox.x.protocol import ACC, public
 from adflux.sandbox.x.stats import XStats
 from adflux.sandbox.x.updates import XUpdates
 
 
-class XApi(XUpdates, XObjects, XAudiences, XStats, XConversions):
+class XApi(XUpdates, XObjects, XMedia, XAudiences, XStats, XConversions):
     """ads-api.x.com/12/... with OAuth 1.0a."""
 
     @route("GET", ACC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from adflux.sandbox.api import utc_day
 from adflux.sandbox.http import Request, Response, route
 from adflux.sandbox.state import Unit
+from adflux.sandbox.x.media import card_by_uri
 from adflux.sandbox.x.protocol import ACC, XProtocol, invalid, public
 
 ENTITY_STATUSES = ("ACTIVE", "PAUSED", "DRAFT")
@@ -209,6 +210,9 @@ class XObjects(XProtocol):
         params = self._params(request, "text")
         if len(params["text"]) > 280:
             raise invalid("Tweet text is over 280 characters", "text")
+        card_uri = params.get("card_uri")
+        if card_uri and card_by_uri(self.state, account, card_uri) is None:
+            raise invalid(f"card_uri {card_uri} is not a card of this account", "card_uri")
         tweet = self._new(
             "tweet",
             account,

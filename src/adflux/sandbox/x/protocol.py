@@ -46,7 +46,8 @@ class XProtocol(PlatformApi):
 
     def authenticate(self, request: Request) -> None:
         version = request.path.split("/")[1]
-        if version not in SUPPORTED_VERSIONS:
+        # api.x.com/2/media/upload: the one v2 endpoint served (ads media for cards).
+        if version not in SUPPORTED_VERSIONS and request.path != "/2/media/upload":
             raise ApiError(
                 "not_found",
                 f"Version {version} of the Ads API is no longer available",
