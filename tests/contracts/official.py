@@ -37,6 +37,7 @@ from twitter_ads.creative import MediaLibrary, PromotedTweet
 from twitter_ads.resource import Batch
 
 from contracts.conversion_schemas import check_meta_events, check_snapchat_events, check_x_conversions
+from contracts.doc_schemas import check_documented
 from contracts.official_edges import check_edges
 from contracts.snapchat_schema import check_snapchat
 
@@ -238,6 +239,7 @@ PLATFORM_OF: list[tuple[str, str]] = [
     ("/v1/", "snapchat"),
     ("/act_", "meta"),
     ("/v26.0/", "meta"),
+    ("/2/media/upload", "x"),
 ]
 
 
@@ -248,6 +250,11 @@ def check(recorded: Recorded) -> list[str] | None:
     if recorded.method == "GET" or recorded.method == "DELETE":
         return None
     platform = next((name for marker, name in PLATFORM_OF if marker in path), None)
+    documented = check_documented(
+        recorded.method, path, recorded.content_type, recorded.body, _parsed(recorded)
+    )
+    if documented is not None:
+        return documented
     try:
         text = recorded.body.decode() if recorded.body else ""
     except UnicodeDecodeError:
@@ -275,13 +282,27 @@ def check(recorded: Recorded) -> list[str] | None:
     return checkers[platform]() if platform in checkers else None
 
 
+def _parsed(recorded: Recorded) -> Any:
+    """The body as JSON or form parameters (the query string for a bodiless X call); None if binary."""
+    url = urlsplit(recorded.url)
+    try:
+        text = recorded.body.decode() if recorded.body else ""
+    except UnicodeDecodeError:
+        return None
+    if "json" in recorded.content_type:
+        return json.loads(text or "null")
+    return dict(parse_qsl(text or url.query))
+
+
 # Not ad-API calls: the sandbox's control endpoints and the platforms' OAuth token endpoints.
 _NOT_ADS_API = re.compile(r"^/(__sandbox/|token$|login/oauth2/|open_api/v1\.3/oauth2/|v\d+\.\d+/oauth/)")
 
 
 def ads_api(recorded: Recorded) -> bool:
-    """Whether a request went to a platform's ad API (not the sandbox's knobs or an OAuth endpoint)."""
-    return not _NOT_ADS_API.match(urlsplit(recorded.url).path)
+    """Whether a request went to a platform's ad API (not the sandbox's knobs, an OAuth endpoint, or
+    the made-up platform the transport's own unit tests talk to)."""
+    path = urlsplit(recorded.url).path
+    return not _NOT_ADS_API.match(path) and any(marker in path for marker, _ in PLATFORM_OF)
 
 
 def judge(requests: list[Recorded]) -> Verdict:
