@@ -19,6 +19,7 @@ from facebook_business.exceptions import FacebookRequestError
 from twitter_ads.campaign import Campaign as XCampaign
 from twitter_ads.campaign import LineItem
 from twitter_ads.client import Client
+from twitter_ads.creative import PromotedTweet
 from twitter_ads.enum import ENTITY_STATUS, GRANULARITY, METRIC_GROUP, OBJECTIVE, PLACEMENT, PRODUCT
 from twitter_ads.error import BadRequest, NotAuthorized, NotFound
 
@@ -152,6 +153,11 @@ def test_twitter_ads_client_at_its_pinned_version_11_creates_reads_lists_pauses_
     item.bid_strategy, item.entity_status = "AUTO", ENTITY_STATUS.PAUSED
     item.start_time = datetime(2025, 3, 3, 5)
     item.save()
+    # A promoted-only post on the line item (twitter-ads 11 has no Tweet class: its own Request).
+    post = {"text": "Cajero en Bogotá", "nullcast": "true", "name": "[adflux:x] post"}
+    tweet = twitter_ads.http.Request(x_client, "post", f"/11/accounts/{X_ACCOUNT}/tweet", params=post)
+    tweet_id = tweet.perform().body["data"]["id_str"]
+    promoted = list(PromotedTweet.attach(account, line_item_id=item.id, tweet_ids=[tweet_id]))
 
     loaded = XCampaign.load(account, campaign.id)
     listed = [row.name for row in account.campaigns()]
@@ -159,6 +165,9 @@ def test_twitter_ads_client_at_its_pinned_version_11_creates_reads_lists_pauses_
     loaded.entity_status = ENTITY_STATUS.ACTIVE
     loaded.save()  # the client sends back every property it read, X's own read-only ones included
     reloaded = XCampaign.load(account, campaign.id)
+    item.entity_status = ENTITY_STATUS.ACTIVE
+    item.save()
+    sandbox.advance_days(3)  # three days of delivery for the promoted post
     window = {"start_time": datetime(2025, 3, 3), "end_time": datetime(2025, 3, 6)}
     groups = [METRIC_GROUP.ENGAGEMENT, METRIC_GROUP.BILLING]
     sync = LineItem.all_stats(account, [item.id], groups, granularity=GRANULARITY.DAY, **window)
@@ -172,7 +181,10 @@ def test_twitter_ads_client_at_its_pinned_version_11_creates_reads_lists_pauses_
         ["[adflux:x] Cajero"],
     )
     assert reloaded.entity_status == "ACTIVE"
-    assert sync[0]["id"] == item.id and len(sync[0]["id_data"][0]["metrics"]["impressions"]) == 3
+    assert [(row.line_item_id, row.tweet_id) for row in promoted] == [(item.id, tweet_id)]
+    impressions = sync[0]["id_data"][0]["metrics"]["impressions"]
+    assert sync[0]["id"] == item.id and len(impressions) == 3
+    assert sum(impressions) > 0  # the promoted post was delivered: the stats are not all zeros
     assert done.status == "SUCCESS" and data["data"] == sync and data["time_series_length"] == 3
 
 
