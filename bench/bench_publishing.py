@@ -57,6 +57,7 @@ from typing import Any
 import httpx
 import redis
 from flask import Flask
+from publishing_media import EXTRA_LIMITS, MEDIA_KINDS, media_audit, media_line, tree_only
 from sqlalchemy import create_engine, func, select, text
 
 from adflux.app import create_app
@@ -199,11 +200,14 @@ def machine() -> dict[str, Any]:
 # -- data ---------------------------------------------------------------------------------------
 
 
-def make_job() -> int:
+def make_job(index: int = 0) -> int:
+    """An opening; each index has its own title, so its own ad image."""
+    titles = ("Desarrollador Python", "Analista de datos", "Auxiliar de bodega", "Cajero", "Enfermera jefe")
+    title = titles[index % len(titles)] + (f" {index // len(titles) + 1}" if index >= len(titles) else "")
     job = jobs_service.create_job(
         data={
             "external_ref": f"BENCH-PUB-{time.time_ns()}",
-            "title": "Desarrollador Python",
+            "title": title,
             "description": "Backend con Flask, PostgreSQL y Celery.",
             "company": "Acme Colombia S.A.S.",
             "city": "Bogotá",
@@ -220,10 +224,14 @@ def make_job() -> int:
     return job.id
 
 
-def create_campaigns(job_id: int, count: int, label: str) -> list[int]:
+def create_campaigns(job_ids: list[int], count: int, label: str) -> list[int]:
+    """`count` campaigns spread over the openings (each opening has its own image per platform)."""
     return [
         campaigns_service.create_campaign(
-            job_id=job_id, platforms=list(PLATFORMS), budget_total=3_000_000, name=f"{label} {i}"
+            job_id=job_ids[i % len(job_ids)],
+            platforms=list(PLATFORMS),
+            budget_total=3_000_000,
+            name=f"{label} {i}",
         ).id
         for i in range(count)
     ]
@@ -251,13 +259,16 @@ def audit_platforms(
         ).where(PlatformCampaign.campaign_id.in_(campaign_ids))
     ).all()
     result: dict[str, Any] = {"duplicates": 0, "lost": 0, "platforms": {}}
+    openings = len(set(db.session.scalars(select(Campaign.job_id).where(Campaign.id.in_(campaign_ids)))))
     for name in PLATFORMS:
         mine = [r for r in rows if r.platform == name]
         listing = control.get("/__sandbox/objects", params={"platform": name}).json()
         counts: dict[str, int] = listing["counts"]
-        expected = {kind: per_tree * len(mine) for kind, per_tree in shape[name].items()}
+        expected = {kind: per_tree * len(mine) for kind, per_tree in tree_only(shape)[name].items()}
         extra = sum(max(0, counts.get(kind, 0) - want) for kind, want in expected.items())
-        extra += sum(n for kind, n in counts.items() if kind not in expected)
+        extra += sum(
+            n for kind, n in counts.items() if kind not in expected and kind not in MEDIA_KINDS[name]
+        )
         names = Counter(
             (obj["kind"], obj["name"].split("]", 1)[0]) for obj in listing["objects"] if obj.get("name")
         )
@@ -275,6 +286,7 @@ def audit_platforms(
             "duplicates": duplicates,
             "not_active": not_active,
             "active_but_missing_at_platform": missing,
+            "media": media_audit(name, counts, openings),
         }
     statuses = Counter(db.session.scalars(select(Campaign.status).where(Campaign.id.in_(campaign_ids))).all())
     result["campaign_statuses"] = dict(statuses)
@@ -284,7 +296,9 @@ def audit_platforms(
 # -- 1. the simple approach ---------------------------------------------------------------------
 
 
-def run_sequential(settings: Settings, job_id: int, count: int, control: httpx.Client) -> dict[str, Any]:
+def run_sequential(
+    settings: Settings, job_id: list[int], count: int, control: httpx.Client
+) -> dict[str, Any]:
     """Publish `count` campaigns one after another in this process, Celery eager (no workers)."""
     app = create_app(settings.replace(celery_broker_url=None))
     with app.app_context():
@@ -380,7 +394,7 @@ def _publish(app: Flask, campaign_id: int) -> None:
 def run_workers(
     args: argparse.Namespace,
     settings: Settings,
-    job_id: int,
+    job_id: list[int],
     control: httpx.Client,
     base_url: str,
     limits: dict[str, float],
@@ -400,6 +414,7 @@ def run_workers(
             ids = create_campaigns(job_id, args.campaigns, "Lote")
             creation_s = time.perf_counter() - start
             control.post("/__sandbox/reset")  # empty platforms; counters from zero
+            forget_media(settings)  # so every image is uploaded again, and counted
             set_sandbox_limits(control, limits, burst, args.latency_ms, fault_knobs(args))
             workers, processes = start_workers(args, base_url, broker, limits, logs)
             cpu_before = sum(process_tree_cpu(w.pid) for w in workers)
@@ -509,7 +524,7 @@ def run_workers(
 def run_rounds(
     args: argparse.Namespace,
     settings: Settings,
-    job_id: int,
+    job_id: list[int],
     control: httpx.Client,
     base_url: str,
     limits: dict[str, float],
@@ -522,6 +537,7 @@ def run_rounds(
     deadline = time.monotonic() + args.time_limit
     for _ in range(args.rounds):
         control.post("/__sandbox/reset")
+        forget_media(settings)  # the reset platform no longer has the images uploaded before
         set_sandbox_limits(control, limits, burst, args.latency_ms, fault_knobs(args))
         sequential = run_sequential(settings, job_id, args.baseline, control)
         sequential["extrapolated_minutes_for_all"] = sequential["seconds_per_campaign"] * args.campaigns / 60
@@ -540,6 +556,14 @@ def run_rounds(
     return rounds
 
 
+def forget_media(settings: Settings) -> None:
+    """Empty media_uploads: after a sandbox reset, every image is uploaded again (and counted)."""
+    with create_app(settings).app_context():
+        db.session.execute(text("DELETE FROM media_uploads"))
+        db.session.commit()
+        db.session.remove()
+
+
 def fault_knobs(args: argparse.Namespace) -> dict[str, float]:
     """The faults every platform gets for the run: a share of transient 5xx answers, and a share of
     writes answered by a dropped connection after they committed (the worst case for duplicates)."""
@@ -547,6 +571,19 @@ def fault_knobs(args: argparse.Namespace) -> dict[str, float]:
 
 
 # -- main ---------------------------------------------------------------------------------------
+
+
+def _configure(args: argparse.Namespace) -> None:
+    """The scratch database and the platforms from the command line (module-wide settings)."""
+    global BENCH_DATABASE, DATABASE_URL, PLATFORMS
+    BENCH_DATABASE = args.database
+    DATABASE_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{BENCH_DATABASE}"
+    PLATFORMS = tuple(name.strip() for name in args.platforms.split(",") if name.strip())
+    given = {item.partition("=")[0].strip() for item in args.limits.split(",")}
+    extra = [
+        f"{name}={EXTRA_LIMITS[name]:g}" for name in PLATFORMS if name not in given and name in EXTRA_LIMITS
+    ]
+    args.limits = ",".join([args.limits, *extra])
 
 
 def main() -> None:
@@ -572,12 +609,18 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=2, help="baseline and workers, alternated")
     parser.add_argument("--redis-db", type=int, default=14)
+    parser.add_argument("--database", default=BENCH_DATABASE, help="scratch PostgreSQL database (dropped)")
+    parser.add_argument(
+        "--platforms", default=",".join(PLATFORMS), help="platforms each campaign publishes on"
+    )
+    parser.add_argument("--jobs", type=int, default=5, help="openings (one ad image each per platform)")
     parser.add_argument("--quick", action="store_true", help="a sanity run in well under a minute")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.quick:
         args.campaigns, args.baseline, args.rounds = 30, 2, 1
         args.time_limit = min(args.time_limit, 120.0)
+    _configure(args)
     limits = parse_limits(args.limits)
     # The platform lets a short burst through (0.2 s of calls, at least one per worker process).
     processes = args.workers * (args.concurrency if args.pool == "prefork" else 1)
@@ -606,7 +649,7 @@ def main() -> None:
         setup = create_app(settings)
         with setup.app_context():
             db.create_all()
-            job_id = make_job()
+            job_id = [make_job(index) for index in range(args.jobs)]
             # One tree per platform, to learn the shape of a tree (objects per kind).
             set_sandbox_limits(control, limits, burst, args.latency_ms)
             probe = create_campaigns(job_id, 1, "Forma")
@@ -690,6 +733,7 @@ def _print_celery(cel: dict[str, Any]) -> None:
         )
     statuses = cel["audit"]["campaign_statuses"]
     print(f"  duplicates {cel['duplicates']}, lost {cel['lost']} (counted at the sandbox)")
+    print(media_line(cel["audit"]))
     print(f"  campaign statuses {statuses}")
 
 
