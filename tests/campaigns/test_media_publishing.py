@@ -51,3 +51,24 @@ def test_the_image_is_a_real_png_of_the_platforms_size(client, app_ctx, sandbox)
     job = make_job()
     assert image_facts(image_for(job, "tiktok")) == ("png", 1080, 1920)
     assert image_facts(image_for(job, "meta")) == ("png", 1080, 1080)
+
+
+def test_google_and_x_show_the_jobs_square_image(client, app_ctx, sandbox):
+    job = make_job(title="Cajero", city="Cali", department="Valle del Cauca")
+    body = {"job_id": job.id, "platforms": ["google", "x"], "budget_total": 3_000_000}
+    campaign = client.post("/api/v1/campaigns", json=body).get_json()
+    assert client.post(f"/api/v1/campaigns/{campaign['id']}/publish").status_code == 202
+    detail = client.get(f"/api/v1/campaigns/{campaign['id']}").get_json()
+    assert detail["status"] == "active", detail
+    (asset,) = sandbox.state.all("google", "asset")
+    assert asset["imageAsset"]["fullSize"] == {"widthPixels": "1080", "heightPixels": "1080"}
+    links = sandbox.state.all("google", "ad_group_asset")
+    assert links and {link["asset"] for link in links} == {asset["resourceName"]}
+    (upload,) = sandbox.state.all("x", "upload")
+    assert (upload["image"]["w"], upload["image"]["h"]) == (1080, 1080)
+    (card,) = sandbox.state.all("x", "card")
+    post = next(pc for pc in detail["platform_campaigns"] if pc["platform"] == "x")
+    tweet = sandbox.state.get("x", "tweet", post["external_ids"]["creative_id"])
+    assert tweet["card_uri"] == card["card_uri"]
+    rows = db.session.scalars(select(MediaUpload.platform).order_by(MediaUpload.platform)).all()
+    assert rows == ["google", "x"]

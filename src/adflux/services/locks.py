@@ -21,7 +21,16 @@ from adflux.services.errors import ServiceUnavailable
 _local_locks: dict[tuple[int, int], threading.Lock] = {}
 _local_guard = threading.Lock()
 
-NAMESPACES = {"publish": 1, "sync": 2, "training": 3, "settle": 4, "audience": 5, "feed": 6, "job": 7}
+NAMESPACES = {
+    "publish": 1,
+    "sync": 2,
+    "training": 3,
+    "settle": 4,
+    "audience": 5,
+    "feed": 6,
+    "job": 7,
+    "media": 8,
+}
 
 
 def _local_lock(ns: int, key: int) -> threading.Lock:
@@ -95,3 +104,8 @@ def try_lock(namespace: str, key: int) -> Iterator[bool]:
 def audience_key(platform: str, segment_id: int) -> int:
     """The lock key of one segment's audience on one platform."""
     return segment_id * len(PLATFORMS) + PLATFORMS.index(platform)
+
+
+def media_lock_key(platform: str, content_hash: str) -> int:
+    """The lock key of one image on one platform (a rare collision only makes two uploads wait)."""
+    return int(content_hash[:6], 16) * len(PLATFORMS) + PLATFORMS.index(platform)

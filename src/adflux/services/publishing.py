@@ -9,6 +9,7 @@ the external ids written to the database before the tree is activated.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Literal
 
 from sqlalchemy import select
@@ -27,9 +28,10 @@ from adflux.platforms.errors import (
     RetryableError,
 )
 from adflux.platforms.media import MEDIA_KEYS
+from adflux.platforms.media import attach as attach_media
 from adflux.platforms.types import AdGroupSpec, CampaignSpec, CreativeSpec, PublishResult
 from adflux.services import creative_images, media_uploads, platform_links, task_queue
-from adflux.services.locks import audience_key, hold_lock, try_lock
+from adflux.services.locks import audience_key, hold_lock, media_lock_key, try_lock
 from adflux.services.platform_access import adapter_for
 from adflux.services.targeting import job_context, wishes_for_segment
 
@@ -81,7 +83,7 @@ def publish_platform_campaign(*, platform_campaign_id: int, final_attempt: bool 
                 # Read (fresh: the commit above expired it) before the state it is the revision of:
                 # a change committed while the spec is read is sent again after, never lost.
                 revision = pc.update_revision
-                spec = build_spec(pc, adapter)
+                spec = upload_media_once(build_spec(pc, adapter), adapter)
                 result = adapter.publish(spec)
                 if spec.creative.image and result.extra.get("media"):
                     media_uploads.remember(
@@ -211,6 +213,25 @@ def build_spec(pc: PlatformCampaign, adapter: PlatformAdapter) -> CampaignSpec:
             image=image,
         ),
     )
+
+
+def upload_media_once(spec: CampaignSpec, adapter: PlatformAdapter) -> CampaignSpec:
+    """Upload the spec's image unless the account has it, one worker per image at a time: workers
+    publishing campaigns of the same opening at once wait for the first upload and reuse it."""
+    key = MEDIA_KEYS.get(adapter.platform)
+    creative = spec.creative
+    if key is None or creative.image is None or creative.extra.get(key):
+        return spec
+    account = adapter.account.account_id
+    with hold_lock("media", media_lock_key(adapter.platform, media_uploads.content_hash(creative.image))):
+        uploaded = media_uploads.known(adapter.platform, account, creative.image)
+        if uploaded is None:
+            spec, uploaded = attach_media(adapter, spec)
+            if uploaded:
+                media_uploads.remember(adapter.platform, account, creative.image, uploaded)
+                db.session.commit()  # visible to the next worker before the lock is released
+            return spec
+    return replace(spec, creative=replace(creative, extra={**creative.extra, **uploaded}))
 
 
 def _image(pc: PlatformCampaign) -> bytes:
