@@ -71,7 +71,9 @@ def attach(adapter: Any, spec: CampaignSpec) -> tuple[CampaignSpec, dict[str, An
                 platform=adapter.platform,
             )
         return spec, {}
-    name = f"{spec.key}-{hashlib.sha256(creative.image).hexdigest()[:16]}.png"
+    # Named by content alone: a publish of another campaign of the same opening, after an upload
+    # whose answer was lost, finds it by name instead of uploading it again.
+    name = f"adflux-{hashlib.sha256(creative.image).hexdigest()[:16]}.png"
     media = UPLOADS[adapter.platform](adapter, creative.image, name)
     return replace(spec, creative=replace(creative, extra={**creative.extra, **media})), media
 
