@@ -5,7 +5,7 @@ All on 127.0.0.1, on the helper's own database (``adflux_h23``, recreated) and R
 
 1. ``redirect``: gunicorn as deployed for tracking (the repository's gunicorn.conf.py with
    deploy/tracker.env: gthread, keep-alive; production settings) serving AdFlux, and in the same run a
-   bare Flask app under the same gunicorn settings answering a 302 from a dict;
+   bare Flask app and a bare WSGI callable under the same gunicorn settings answering a 302;
    ``wrk -t2 -c<c> -d<s>s --latency`` alternates bare and AdFlux for ``--rounds`` rounds. Clicks
    stored are counted in the database and compared with the 302s wrk received.
 2. ``ingest``: a generator (the ground truth) makes clicks on 40 ad groups and 1,000,000 application
@@ -59,6 +59,20 @@ def bare_redirect_app() -> Any:
     @app.get("/healthz")
     def health() -> str:
         return "ok"
+
+    return app
+
+
+def bare_wsgi_app() -> Any:
+    """The floor: a plain WSGI callable answering the same 302 (no framework, nothing recorded)."""
+    location = "https://empleos.example.co/ofertas/1?afcid=x"
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            start_response("200 OK", [("Content-Length", "2")])
+            return [b"ok"]
+        start_response("302 FOUND", [("Location", location), ("Content-Length", "0")])
+        return [b""]
 
     return app
 
@@ -245,6 +259,7 @@ def bench_redirect(args: argparse.Namespace, instance: Path) -> dict[str, Any]:
     try:
         servers = {
             "bare": (start("bench_tracking:bare_redirect_app()"), "/r/bench"),
+            "bare_wsgi": (start("bench_tracking:bare_wsgi_app()"), "/r/bench"),
             "adflux": (start("adflux.app:create_app()"), f"/r/{code}?fbclid=IwAR0"),
         }
         if args.batch_ms:
@@ -263,6 +278,7 @@ def bench_redirect(args: argparse.Namespace, instance: Path) -> dict[str, Any]:
                 row[name] = {**wrk(server.url + path, connections=args.connections, seconds=args.seconds)}
                 row[name]["load"] = load()
                 row[f"ratio_{name}"] = round(row[name]["rate"] / row["bare"]["rate"], 3)
+            row["ratio_adflux_to_bare_wsgi"] = round(row["adflux"]["rate"] / row["bare_wsgi"]["rate"], 3)
             rounds.append(row)
             print(json.dumps(row), flush=True)
         time.sleep(3)  # the write-behind flushers run every second
@@ -270,7 +286,7 @@ def bench_redirect(args: argparse.Namespace, instance: Path) -> dict[str, Any]:
     finally:
         for server in started:
             server.stop()
-    names = [name for name in servers if name != "bare"]
+    names = [name for name in servers if name.startswith("adflux")]
     received = sum(r[name]["requests"] - r[name]["bad"] for r in rounds for name in names)
     return {
         "clicks_in_database": written,
