@@ -19,18 +19,27 @@ from pathlib import Path
 from typing import Any
 
 # Every knob below can be overridden with the usual GUNICORN_* / command-line options.
+# GUNICORN_PROFILE=tracker is the tracking server (deploy/tracker.env, adflux-tracker.service,
+# compose's `tracker`): the reverse proxy sends it /r/<code> and the postbacks, the web server the rest.
+PROFILE = os.environ.get("GUNICORN_PROFILE", "web")
+_TRACKER = PROFILE == "tracker"
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", str(min(2 * multiprocessing.cpu_count() + 1, 9))))
-# Sync workers: every AdFlux request is short (platform calls run in Celery workers, platform
+_CPUS = multiprocessing.cpu_count()
+workers = int(os.environ.get("GUNICORN_WORKERS", str(_CPUS if _TRACKER else min(2 * _CPUS + 1, 9))))
+# Web: sync workers. Every AdFlux request is short (platform calls run in Celery workers, platform
 # health answers are cached), and the reverse proxy in front (docs: Deployment) buffers slow
 # clients. Measured on 2 vCPUs they beat gthread workers (2 threads) on every endpoint, in
 # throughput and in tail latency: job list 1,204 against 960 req/s at c50, campaign list p99 392
 # against 1,460 ms (bench/README.md, "HTTP under load"). GUNICORN_THREADS > 1 selects gthread.
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Tracker: gthread, one worker per CPU with 16 threads and keep-alive connections. A known link is
+# answered in plain WSGI (api/tracking_fast_path.py) whose only wait is the Redis push of the click;
+# threads overlap those waits and share one push (services/tracking/click_push.py), and keep-alive
+# spares a TCP handshake per click (bench/README.md, issue 23: the redirect).
+threads = int(os.environ.get("GUNICORN_THREADS", "16" if _TRACKER else "1"))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread" if threads > 1 else "sync")
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
-keepalive = 5
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75" if _TRACKER else "5"))
 # Recycle workers now and then so a slow leak cannot grow without bound. Not too often: a worker
 # boots in ~1.5 s of CPU (imports, create_app), taken from the requests being served. At 5,000
 # requests a busy 2-core machine (5 workers, ~1,000 requests/s) rebooted a worker every ~5 s,

@@ -1,19 +1,20 @@
 """First-hand measurement (issue 23): the tracking redirect under gunicorn, 1,000,000 postback events
 ingested and attributed, and no click lost across a PostgreSQL outage.
 
-All on 127.0.0.1, on the helper's own database (``adflux_h23``, recreated) and Redis db 7:
+All on 127.0.0.1, on the helper's own database (``adflux_h23``, recreated) and Redis db 5:
 
-1. ``redirect``: gunicorn (sync workers, the repository's gunicorn.conf.py, production settings) serving
-   AdFlux, and in the same run a bare Flask app under the same gunicorn settings answering a 302 from
-   a dict; ``wrk -t2 -c<c> -d<s>s --latency`` alternates bare and AdFlux for ``--rounds`` rounds.
-   Clicks written are counted in the database and compared with wrk's completed requests.
+1. ``redirect``: gunicorn as deployed for tracking (the repository's gunicorn.conf.py with
+   deploy/tracker.env: gthread, keep-alive; production settings) serving AdFlux, and in the same run a
+   bare Flask app and a bare WSGI callable under the same gunicorn settings answering a 302;
+   ``wrk -t2 -c<c> -d<s>s --latency`` alternates bare and AdFlux for ``--rounds`` rounds. Clicks
+   stored are counted in the database and compared with the 302s wrk received.
 2. ``ingest``: a generator (the ground truth) makes clicks on 40 ad groups and 1,000,000 application
    events (70 % carry a click id, 15 % UTM values only, 15 % nothing, 2 % an unknown job), up to
    30 days late; they go through the postback parser and ``postbacks.ingest`` in batches of 5,000.
    Then SQL compares every stored attribution with the truth.
 3. ``outage``: AdFlux reaches PostgreSQL through a TCP proxy on 127.0.0.1 (a child process of this
    script); wrk drives clicks; the proxy is stopped for ``--outage`` seconds and started again (the
-   shared PostgreSQL server is never touched). Clicks buffer in Redis db 7 and are flushed; rows in
+   shared PostgreSQL server is never touched). Clicks buffer in Redis db 5 and are flushed; rows in
    ``clicks`` must equal the redirects wrk received.
 
 Run: .venv/bin/python bench/bench_tracking.py [redirect] [ingest] [outage] [--events 1000000]
@@ -35,9 +36,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-VENV_BIN = REPO / ".venv" / "bin"
+VENV_BIN = Path(sys.executable).parent
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/adflux_h23")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
 
 
 def load() -> str:
@@ -62,14 +63,38 @@ def bare_redirect_app() -> Any:
     return app
 
 
+def bare_wsgi_app() -> Any:
+    """The floor: a plain WSGI callable answering the same 302 (no framework, nothing recorded)."""
+    location = "https://empleos.example.co/ofertas/1?afcid=x"
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            start_response("200 OK", [("Content-Length", "2")])
+            return [b"ok"]
+        start_response("302 FOUND", [("Location", location), ("Content-Length", "0")])
+        return [b""]
+
+    return app
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
+def deployed_env(profile: str) -> dict[str, str]:
+    """The gunicorn settings a deployed server gets: ``tracker`` reads deploy/tracker.env (as the
+    systemd unit and compose do), ``web`` is gunicorn.conf.py's defaults."""
+    if profile != "tracker":
+        return {}
+    lines = (REPO / "deploy" / "tracker.env").read_text("utf-8").splitlines()
+    pairs = (line.split("=", 1) for line in lines if "=" in line and not line.lstrip().startswith("#"))
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
 def server_env(
-    instance: Path, port: int, database_url: str, workers: int, extra: dict[str, str] | None = None
+    instance: Path, port: int, database_url: str, workers: int | None, extra: dict[str, str] | None = None
 ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ADFLUX_", "PROMETHEUS_", "GUNICORN_"))}
     for name in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "SECRET_KEY"):
@@ -88,16 +113,22 @@ def server_env(
             "LOG_FILE": str(instance / f"adflux-{port}.log"),
             "PROMETHEUS_MULTIPROC_DIR": str(instance / f"prometheus-{port}"),
             "GUNICORN_BIND": f"127.0.0.1:{port}",
-            "GUNICORN_WORKERS": str(workers),
             **(extra or {}),
         }
     )
+    if workers:
+        env["GUNICORN_WORKERS"] = str(workers)
     return env
 
 
 class Gunicorn:
     def __init__(
-        self, instance: Path, app: str, database_url: str, workers: int, extra: dict[str, str] | None = None
+        self,
+        instance: Path,
+        app: str,
+        database_url: str,
+        workers: int | None,
+        extra: dict[str, str] | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -153,7 +184,7 @@ def wrk(url: str, *, connections: int, seconds: int) -> dict[str, float]:
 
 
 def fresh_schema() -> Any:
-    """An app on the bench database with an empty schema and Redis db 7's click buffer emptied."""
+    """An app on the bench database with an empty schema and Redis db 5's click buffer emptied."""
     import redis
 
     from adflux.app import create_app
@@ -213,33 +244,41 @@ def count_clicks(app: Any) -> int:
 
 
 def bench_redirect(args: argparse.Namespace, instance: Path) -> dict[str, Any]:
+    """The bare Flask 302 and AdFlux, both under the deployed tracker settings, alternated per round."""
     app = fresh_schema()
     code = make_link(app)
+    deployed = deployed_env(args.profile)
     started: list[Gunicorn] = []
 
     def start(app_path: str, extra: dict[str, str] | None = None) -> Gunicorn:
-        started.append(Gunicorn(instance, app_path, DATABASE_URL, args.workers, extra))
+        env = {**deployed, **(extra or {})}
+        started.append(Gunicorn(instance, app_path, DATABASE_URL, args.workers, env))
         return started[-1]
 
     rounds = []
     try:
-        batch_env = {"ADFLUX_TRACKING_CLICK_BATCH_MS": str(args.batch_ms)}
         servers = {
             "bare": (start("bench_tracking:bare_redirect_app()"), "/r/bench"),
+            "bare_wsgi": (start("bench_tracking:bare_wsgi_app()"), "/r/bench"),
             "adflux": (start("adflux.app:create_app()"), f"/r/{code}?fbclid=IwAR0"),
-            "adflux_batched": (start("adflux.app:create_app()", batch_env), f"/r/{code}?fbclid=IwAR1"),
         }
+        if args.batch_ms:
+            batch_env = {"ADFLUX_TRACKING_CLICK_BATCH_MS": str(args.batch_ms)}
+            batched = start("adflux.app:create_app()", batch_env)
+            servers["adflux_batched"] = (batched, f"/r/{code}?fbclid=IwAR1")
+        print(json.dumps({"servers": {"profile": args.profile, **deployed}, "load": load()}), flush=True)
         for _ in range(2):  # warm all (link cache, connection pools)
             for server, path in servers.values():
                 wrk(server.url + path, connections=4, seconds=1)
+        time.sleep(2)  # the warm-up's clicks reach the database before the count
         warm = count_clicks(app)
         for n in range(args.rounds):
             row: dict[str, Any] = {"round": n + 1}
             for name, (server, path) in servers.items():
-                row[name] = wrk(server.url + path, connections=args.connections, seconds=args.seconds)
-            row["ratio"] = row["adflux"]["rate"] / row["bare"]["rate"]
-            row["ratio_batched"] = row["adflux_batched"]["rate"] / row["bare"]["rate"]
-            row["load"] = load()
+                row[name] = {**wrk(server.url + path, connections=args.connections, seconds=args.seconds)}
+                row[name]["load"] = load()
+                row[f"ratio_{name}"] = round(row[name]["rate"] / row["bare"]["rate"], 3)
+            row["ratio_adflux_to_bare_wsgi"] = round(row["adflux"]["rate"] / row["bare_wsgi"]["rate"], 3)
             rounds.append(row)
             print(json.dumps(row), flush=True)
         time.sleep(3)  # the write-behind flushers run every second
@@ -247,8 +286,15 @@ def bench_redirect(args: argparse.Namespace, instance: Path) -> dict[str, Any]:
     finally:
         for server in started:
             server.stop()
-    completed = sum(r["adflux"]["requests"] + r["adflux_batched"]["requests"] for r in rounds)
-    return {"rounds": rounds, "clicks_written": written, "redirects_completed": completed}
+    names = [name for name in servers if name.startswith("adflux")]
+    received = sum(r[name]["requests"] - r[name]["bad"] for r in rounds for name in names)
+    return {
+        "clicks_in_database": written,
+        "302s_received_by_wrk": received,
+        "missing": max(0, received - written),
+        "answered_after_wrk_stopped": max(0, written - received),
+        "load": load(),
+    }
 
 
 def proxy_main(listen: int, target: int) -> None:
@@ -291,7 +337,7 @@ def bench_outage(args: argparse.Namespace, instance: Path) -> dict[str, Any]:
     port = free_port()
     proxy = start_proxy(port)
     proxied = DATABASE_URL.replace("127.0.0.1:5432", f"127.0.0.1:{port}")
-    server = Gunicorn(instance, "adflux.app:create_app()", proxied, args.workers)
+    server = Gunicorn(instance, "adflux.app:create_app()", proxied, args.workers, deployed_env(args.profile))
     result: dict[str, Any] = {}
     try:
         wrk(server.url + f"/r/{code}", connections=4, seconds=1)
@@ -449,9 +495,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=None, help="override the deployed worker count")
+    parser.add_argument("--profile", default="tracker", choices=("tracker", "web"), help="gunicorn settings")
     parser.add_argument(
-        "--batch-ms", type=int, default=20, help="ADFLUX_TRACKING_CLICK_BATCH_MS (batched run)"
+        "--batch-ms", type=int, default=0, help="also run a server with ADFLUX_TRACKING_CLICK_BATCH_MS"
     )
     parser.add_argument("--outage", type=float, default=6.0)
     parser.add_argument("--proxy", nargs=2, type=int, help=argparse.SUPPRESS)

@@ -15,8 +15,9 @@ PLATFORM = LabelledChoice(PLATFORM_LABELS)
 
 IDENTIFIERS_HELP = (
     "Identificador de la plataforma, NOMBRE=VALOR (repetible). Meta: page_id, pixel_id, "
-    "instagram_actor_id; Google: login_customer_id; TikTok: identity_id, identity_type, display_name; "
-    "Snapchat: organization_id, public_profile_id, brand_name; X: funding_instrument_id, as_user_id."
+    "instagram_actor_id; Google: login_customer_id, conversion_action_id; TikTok: identity_id, "
+    "identity_type, display_name, pixel_code; Snapchat: organization_id, public_profile_id, brand_name, "
+    "pixel_id; X: funding_instrument_id, as_user_id, pixel_id, event_tag_id."
 )
 CREDENTIALS_HELP = (
     "Credencial NOMBRE=VALOR (repetible; se guarda cifrada y reemplaza las guardadas), p. ej. "

@@ -36,9 +36,11 @@ class PlatformAccountSchema(Schema):
         load_default=None,
         metadata={
             "description": "The platform's other ids (not secrets): Meta page_id, pixel_id, "
-            "instagram_actor_id; Google login_customer_id; TikTok identity_id, identity_type, "
-            "display_name; Snapchat organization_id, public_profile_id, brand_name; X "
-            "funding_instrument_id, as_user_id. On update, given keys replace, an empty value removes."
+            "instagram_actor_id; Google login_customer_id, conversion_action_id; TikTok identity_id, "
+            "identity_type, display_name, pixel_code; Snapchat organization_id, public_profile_id, "
+            "brand_name, pixel_id; X funding_instrument_id, as_user_id, pixel_id, event_tag_id. The "
+            "conversion ids are what uploading conversions needs. On update, given keys replace, an "
+            "empty value removes."
         },
     )
     credentials_masked = fields.Dict(dump_only=True)

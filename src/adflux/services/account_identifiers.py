@@ -46,6 +46,17 @@ def _lower(value: str) -> str:
     return value.strip().lower()
 
 
+_ACTION_NAME = re.compile(r"customers/(\d{10}|\d{3}-\d{3}-\d{4})/conversionActions/(\d{1,20})")
+
+
+def _conversion_action(value: str) -> str:
+    """A Google conversion action's id, also from its resource name (the uploader rebuilds that
+    with the account's customer id)."""
+    value = value.strip()
+    named = _ACTION_NAME.fullmatch(value)
+    return named.group(2) if named else value
+
+
 _NUMBER = _l("digits only (5 to 20)")
 _UUID_SHAPE = _l("a UUID such as 8b1a4c4e-6a3f-4d5e-9b1f-0a2b3c4d5e6f")
 
@@ -86,7 +97,7 @@ ACCOUNT_IDS: dict[str, Identifier] = {
 IDENTIFIERS: dict[str, tuple[Identifier, ...]] = {
     "meta": (
         Identifier("page_id", _l("Facebook page id"), DIGITS, _NUMBER, required=True),
-        Identifier("pixel_id", _l("Pixel id (for the leads objective)"), DIGITS, _NUMBER),
+        Identifier("pixel_id", _l("Pixel id (leads objective and conversions)"), DIGITS, _NUMBER),
         Identifier("instagram_actor_id", _l("Instagram account id"), DIGITS, _NUMBER),
     ),
     "google": (
@@ -96,6 +107,13 @@ IDENTIFIERS: dict[str, tuple[Identifier, ...]] = {
             r"\d{10}",
             _l("10 digits (dashes allowed)"),
             normalise=_dashless,
+        ),
+        Identifier(
+            "conversion_action_id",
+            _l("Conversion action id (for conversions)"),
+            r"\d{1,20}",
+            _l("its digits, or customers/<customer id>/conversionActions/<id>"),
+            normalise=_conversion_action,
         ),
     ),
     "tiktok": (
@@ -114,6 +132,13 @@ IDENTIFIERS: dict[str, tuple[Identifier, ...]] = {
             normalise=lambda v: v.strip().upper(),
         ),
         Identifier("display_name", _l("Name shown on the ads"), r".{1,40}", _l("1 to 40 characters")),
+        Identifier(
+            "pixel_code",
+            _l("Pixel code (for conversions)"),
+            r"[A-Z0-9]{10,32}",
+            _l("capital letters and digits (10 to 32)"),
+            normalise=lambda v: v.strip().upper(),
+        ),
     ),
     "snapchat": (
         Identifier(
@@ -121,6 +146,7 @@ IDENTIFIERS: dict[str, tuple[Identifier, ...]] = {
         ),
         Identifier("public_profile_id", _l("Public profile id"), UUID, _UUID_SHAPE, normalise=_lower),
         Identifier("brand_name", _l("Brand name shown on the ads"), r".{1,25}", _l("1 to 25 characters")),
+        Identifier("pixel_id", _l("Pixel id (for conversions)"), UUID, _UUID_SHAPE, normalise=_lower),
     ),
     "x": (
         Identifier(
@@ -136,6 +162,20 @@ IDENTIFIERS: dict[str, tuple[Identifier, ...]] = {
             r"\d{1,20}",
             _l("digits only"),
             required=True,
+        ),
+        Identifier(
+            "pixel_id",
+            _l("Pixel id (for conversions)"),
+            r"[a-z0-9]{4,12}",
+            _l("lowercase letters and digits (4 to 12)"),
+            normalise=_lower,
+        ),
+        Identifier(
+            "event_tag_id",
+            _l("Conversion event tag id (for conversions)"),
+            r"tw-[a-z0-9]{4,12}-[a-z0-9]{4,12}",
+            _l("tw-<pixel id>-<event id>, such as tw-o8z6j-o8z2x"),
+            normalise=_lower,
         ),
     ),
 }
@@ -191,6 +231,9 @@ def clean_identifiers(platform: str, values: dict[str, Any] | None) -> dict[str,
             problems[key] = [_("%(label)s: %(shape)s.", label=spec.label, shape=spec.shape)]
             continue
         cleaned[key] = value
+    tag, pixel = cleaned.get("event_tag_id"), cleaned.get("pixel_id")
+    if platform == "x" and tag and pixel and not tag.startswith(f"tw-{pixel}-"):
+        problems["event_tag_id"] = [_("The event tag must be the pixel's (tw-%(pixel)s-…).", pixel=pixel)]
     if problems:
         raise ValidationFailed(
             _("Some %(platform)s identifiers are not valid", platform=_platform(platform)),

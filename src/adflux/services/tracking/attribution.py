@@ -84,7 +84,7 @@ class _ClickRow(NamedTuple):
     at: datetime
 
 
-def _utm_target(utm: dict[str, str] | None) -> tuple[int, str, int | None] | None:
+def utm_target(utm: dict[str, str] | None) -> tuple[int, str, int | None] | None:
     if not utm:
         return None
     campaign = utm.get("utm_campaign", "")
@@ -116,7 +116,7 @@ def attribute(rows: list[dict[str, Any]], *, window_days: int) -> list[dict[str,
         }
         if row["job_reference"] in jobs:
             click = clicks.get(row.get("click_id") or "")
-            utm = _utm_target(row.get("utm"))
+            utm = utm_target(row.get("utm"))
             if click is not None and click.at <= row["occurred_at"] <= click.at + window:
                 result.update(
                     attribution="attributed",

@@ -32,6 +32,7 @@ class RedisClickBuffer:
     def __init__(self, url: str) -> None:
         import redis
 
+        self.url = url
         self.client = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
 
     def push(self, rows: list[dict[str, Any]]) -> None:

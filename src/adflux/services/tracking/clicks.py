@@ -8,6 +8,7 @@ visitor is redirected either way: a click is never lost and never waits for the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -26,7 +27,7 @@ from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.models import Click, TrackingLink
 from adflux.services.errors import NotFound, ServiceUnavailable
-from adflux.services.tracking import click_batches, click_buffer
+from adflux.services.tracking import click_batches, click_buffer, click_push, click_writes
 from adflux.services.tracking.links import CLICK_ID_PARAM, LinkTarget, utm_values, with_params
 from adflux.settings import Settings, current_settings
 
@@ -114,7 +115,7 @@ def record_click(*, code: str, args: Mapping[str, str], address: str | None, use
     """Record one click on link `code` and return the URL to redirect the visitor to."""
     target = _target(code)
     row = click_row(target, args, visitor_key(address, user_agent), datetime.now(UTC))
-    destination = with_params(target.destination_url, {**utm_values(target), CLICK_ID_PARAM: row["click_id"]})
+    destination = redirect_url(target, row["click_id"])
     settings = current_settings()
     if settings.tracking_click_write_behind and click_buffer.is_shared(settings):
         try:
@@ -153,9 +154,24 @@ def buffer_click(
     if settings.tracking_click_batch_ms > 0:
         click_batches.batcher_for(buffer, settings.tracking_click_batch_ms).add(stored)
     else:
-        buffer.push([stored])
+        click_push.pusher_for(buffer).push(stored)  # in Redis before the 302 leaves
     _start_flusher(app)
-    return with_params(target.destination_url, {**utm_values(target), CLICK_ID_PARAM: row["click_id"]})
+    return redirect_url(target, row["click_id"])
+
+
+_PLACEHOLDER = "0afc1d0afc1d0afc1d0afc1d0afc1d00"  # 32 hex digits, kept as is by urlencode
+_templates: dict[str, tuple[str, str]] = {}
+
+
+def redirect_url(target: LinkTarget, click_id: str) -> str:
+    """Where link `target` sends the visitor of click `click_id`: the destination with the UTM
+    values and the click id (built once per link; then a click costs two string joins)."""
+    template = _templates.get(target.code)
+    if template is None:
+        url = with_params(target.destination_url, {**utm_values(target), CLICK_ID_PARAM: _PLACEHOLDER})
+        head, _, tail = url.partition(_PLACEHOLDER)
+        template = _templates[target.code] = (head, tail)
+    return template[0] + click_id + template[1]
 
 
 def _start_flusher(app: Any) -> None:
@@ -203,23 +219,22 @@ def flush_buffered_clicks() -> int:
             return written
         try:
             written += _write_buffered(rows)
-        except OperationalError:
-            db.session.rollback()
+        except Exception as error:  # nothing taken is dropped: back to the buffer, then say why
+            with contextlib.suppress(Exception):
+                db.session.rollback()
             buffer.give_back(rows)
-            return written
+            if isinstance(error, OperationalError):  # the database is down: the next flush retries
+                return written
+            raise
 
 
 def _write_buffered(rows: list[dict[str, Any]]) -> int:
-    rows = [{**row, "at": datetime.fromisoformat(row["at"])} for row in rows]
-    ids = [row["click_id"] for row in rows]
-    known = set(db.session.scalars(select(Click.click_id).where(Click.click_id.in_(ids))))
-    fresh = [row for row in rows if row["click_id"] not in known]  # a retried batch adds nothing twice
-    if fresh:
-        db.session.execute(insert(Click), fresh)
+    written = click_writes.write(rows)  # a retried batch adds nothing twice
     db.session.commit()
-    return len(fresh)
+    return written
 
 
 def forget_link_cache() -> None:
     """Drop the per-process link cache (tests; links are otherwise immutable)."""
     _targets.clear()
+    _templates.clear()

@@ -7,7 +7,6 @@ SHA-256-hashed e-mail/phone with a consent flag; raw identifiers are refused, ne
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,17 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from adflux.extensions import db
 from adflux.models import ApplicationEvent
 from adflux.services.errors import ValidationFailed
-from adflux.services.tracking.attribution import any_of, attribute
+from adflux.services.tracking import attribution_sql
+from adflux.services.tracking.attribution import attribute
 from adflux.settings import current_settings
 
 MAX_BATCH = 5000
 LATEST_DAYS = 30  # events may arrive this many days after the application (older ones are refused)
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_COLUMNS = (
-    *("event_id", "job_reference", "occurred_at", "received_at", "click_id", "utm", "email_hash"),
-    *("phone_hash", "consent", "attribution", "attributed_click_id", "campaign_id", "platform"),
-    *("ad_group_id", "segment_id", "day"),
-)
 _SKEW = timedelta(minutes=5)  # a portal clock a little ahead is not an error
 _UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content")
 
@@ -117,21 +112,6 @@ def parse_body(body: Any) -> list[dict[str, Any]]:
     return [parse_event(body, "event", now)]
 
 
-def _insert(rows: list[dict[str, Any]]) -> None:
-    """Insert attributed rows: COPY on PostgreSQL (several times faster), else executemany."""
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        connection.execute(ApplicationEvent.__table__.insert(), rows)
-        return
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY application_events ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-        for row in rows:
-            values = [row[name] for name in _COLUMNS]
-            if values[5] is not None:
-                values[5] = json.dumps(values[5])
-            copy.write_row(values)
-
-
 def ingest(rows: list[dict[str, Any]]) -> IngestResult:
     """Attribute and store parsed events; events already stored (same event id) are acknowledged only."""
     try:
@@ -143,25 +123,31 @@ def ingest(rows: list[dict[str, Any]]) -> IngestResult:
 
 def _ingest(rows: list[dict[str, Any]]) -> IngestResult:
     unique = list({row["event_id"]: row for row in rows}.values())
-    ids = [row["event_id"] for row in unique]
-    stored = any_of("SELECT event_id FROM application_events WHERE event_id = ANY(%s)", ids)
-    if stored is not None:
-        known = {row[0] for row in stored}
+    settings = current_settings()
+    window = settings.tracking_attribution_window_days
+    if db.session.connection().dialect.name == "postgresql":  # set-based: COPY, one INSERT … SELECT
+        stored = attribution_sql.store(unique, window_days=window, zone=settings.timezone)
     else:
-        known = set(
-            db.session.scalars(select(ApplicationEvent.event_id).where(ApplicationEvent.event_id.in_(ids)))
-        )
-    fresh = [row for row in unique if row["event_id"] not in known]
-    window = current_settings().tracking_attribution_window_days
-    attributed = attribute(fresh, window_days=window) if fresh else []
-    if attributed:
-        _insert(attributed)
+        stored = [row["attribution"] for row in _ingest_rows(unique, window)]
     db.session.commit()
-    counted = sum(1 for row in attributed if row["attribution"] != "unattributed")
+    counted = sum(1 for how in stored if how != "unattributed")
     return IngestResult(
         received=len(rows),
-        stored=len(attributed),
-        duplicates=len(rows) - len(attributed),
+        stored=len(stored),
+        duplicates=len(rows) - len(stored),
         attributed=counted,
-        unattributed=len(attributed) - counted,
+        unattributed=len(stored) - counted,
     )
+
+
+def _ingest_rows(unique: list[dict[str, Any]], window: int) -> list[dict[str, Any]]:
+    """Other databases: attributed in Python (attribution.attribute) and inserted; the rows stored."""
+    ids = [row["event_id"] for row in unique]
+    known = set(
+        db.session.scalars(select(ApplicationEvent.event_id).where(ApplicationEvent.event_id.in_(ids)))
+    )
+    fresh = [row for row in unique if row["event_id"] not in known]
+    attributed = attribute(fresh, window_days=window) if fresh else []
+    if attributed:
+        db.session.connection().execute(ApplicationEvent.__table__.insert(), attributed)
+    return attributed
