@@ -38,7 +38,8 @@ from typing import Any
 from sqlalchemy import create_engine, func, select, text
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-BENCH_DATABASE = "adflux_bench_feeds"
+# ADFLUX_BENCH_DATABASE: another scratch database name, so two people can run it at once.
+BENCH_DATABASE = os.environ.get("ADFLUX_BENCH_DATABASE", "adflux_bench_feeds")
 DATABASE_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{BENCH_DATABASE}"
 COMPARED = ("title", "company", "city", "category", "salary_min", "salary_max", "apply_url", "description")
 
@@ -237,17 +238,32 @@ def diff_part(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
 # -- 4. new openings → campaigns through workers; a filled one → paused -------------------------
 
 
+def client_limits(limits: dict[str, float], share: float, limiter: str, processes: int = 2) -> str:
+    """The workers' ADFLUX_SANDBOX_RATE_LIMITS: `share` of each platform's limit, for the whole
+    account (shared through Redis) or split between the publishing processes (each its own)."""
+    split = processes if limiter == "process" else 1
+    return ",".join(f"{name}={limit * share / split:.4g}" for name, limit in limits.items())
+
+
 def start_workers(
-    broker: str, base_url: str, limits: dict[str, float], logs: Path, *, split: bool = False
+    broker: str,
+    base_url: str,
+    limits: dict[str, float],
+    logs: Path,
+    *,
+    split: bool = False,
+    limiter: str = "account",
+    share: float = 0.9,
 ) -> list[subprocess.Popen[bytes]]:
     """Two worker processes on both queues; with `split`, two on publishing and a third on
     automation, so creating campaigns never holds the publishing threads' interpreter lock."""
     processes, threads = 2, 16
     queues = ["publishing", "publishing", "automation"] if split else ["automation,publishing"] * 2
-    client = ",".join(f"{name}={limit * 0.9 / processes:.4g}" for name, limit in limits.items())
+    client = client_limits(limits, share, limiter, processes)
     env = {
         **os.environ, "DATABASE_URL": DATABASE_URL, "CELERY_BROKER_URL": broker,
         "ADFLUX_PLATFORM_BASE_URL": base_url, "ADFLUX_SANDBOX_RATE_LIMITS": client,
+        "ADFLUX_PLATFORM_RATE_LIMIT_SCOPE": limiter, "ADFLUX_RATE_LIMIT_REDIS_URL": broker,
         "ADFLUX_DATABASE_POOL_SIZE": str(2 * threads + 2), "ADFLUX_INSTANCE_PATH": str(logs),
         "ADFLUX_ENV": "development", "ADFLUX_METRICS_ENABLED": "false", "LOG_LEVEL": "INFO",
     }  # fmt: skip
@@ -286,7 +302,31 @@ def _settled(ids_query: Any, total: int, deadline: float) -> bool:
     return False
 
 
-def campaigns_part(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+def campaigns_rounds(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    """--campaign-rounds rounds, each publishing --campaigns new openings once per limiter in
+    --limiters (the order alternated round by round); the same-run ratio of campaigns/min."""
+    modes = args.limiters.split(",")
+    rounds: list[dict[str, Any]] = []
+    for index in range(args.campaign_rounds):
+        order = modes if index % 2 == 0 else modes[::-1]
+        result = {}
+        for mode in order:
+            run = campaigns_part(args, folder, limiter=mode, round_no=len(rounds) * len(modes) + len(result))
+            result[mode] = run
+            shares = {name: usage["share_of_limit"] for name, usage in run["platforms"].items()}
+            print(f"round {index + 1} {mode}: {run['campaigns_per_minute']} campaigns/min, share of limit"
+                  f" {shares}, duplicates {run['duplicates']}, lost {run['lost']},"
+                  f" load {run['load_average']}", flush=True)  # fmt: skip
+        if len(modes) == 2:
+            first, second = (result[mode]["campaigns_per_minute"] for mode in modes)
+            result["ratio"] = round(second / first, 3) if first else None
+        rounds.append(result)
+    return {"limiters": modes, "client_share": args.client_share, "rounds": rounds}
+
+
+def campaigns_part(
+    args: argparse.Namespace, folder: Path, *, limiter: str = "account", round_no: int = 0
+) -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).parent))
     import httpx
     import redis
@@ -299,7 +339,7 @@ def campaigns_part(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     )
 
     from adflux.extensions import db
-    from adflux.models import Campaign
+    from adflux.models import Campaign, JobOpening
     from adflux.services.feeds import registry
     from adflux.services.playbooks import registry as playbooks
     from adflux.simulation.jobs import generate_jobs
@@ -308,33 +348,48 @@ def campaigns_part(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     limits = dict(item.split("=") for item in args.limits.split(","))
     limits_f = {k: float(v) for k, v in limits.items()}
     burst = {name: max(2.0, round(limit / 5)) for name, limit in limits_f.items()}
-    broker = "redis://127.0.0.1:6379/13"
+    broker = f"redis://127.0.0.1:6379/{args.redis_db}"
     redis.Redis.from_url(broker).flushdb()
     sandbox, base_url = start_sandbox(args.latency_ms)
     control = httpx.Client(base_url=base_url, timeout=30)
-    rates = ",".join(f"{k}={v}" for k, v in limits.items())
-    app = make_app(folder, celery_broker_url=broker, platform_base_url=base_url, sandbox_rate_limits=rates)
+    rates = client_limits(limits_f, args.client_share, limiter)
+    app = make_app(
+        folder, celery_broker_url=broker, platform_base_url=base_url, sandbox_rate_limits=rates,
+        platform_rate_limit_scope=limiter, rate_limit_redis_url=broker,
+    )  # fmt: skip
     workers: list[subprocess.Popen[bytes]] = []
     report: dict[str, Any] = {
         "campaigns": args.campaigns, "limits": limits_f, "latency_ms": args.latency_ms,
-        "split_queues": args.split_queues,
+        "split_queues": args.split_queues, "limiter": limiter, "client_limits": rates,
+        "load_average_start": load_average(),
     }  # fmt: skip
     try:
         with app.app_context():
-            playbooks.create_playbook(
-                data={"name": "Todas", "platforms": list(PLATFORMS), "budget_total": 600_000}
-            )
-            workers = start_workers(broker, base_url, limits_f, folder, split=args.split_queues)
+            if round_no == 0:
+                playbooks.create_playbook(
+                    data={"name": "Todas", "platforms": list(PLATFORMS), "budget_total": 600_000}
+                )
+            workers = start_workers(
+                broker, base_url, limits_f, folder, split=args.split_queues, limiter=limiter,
+                share=args.client_share,
+            )  # fmt: skip
             set_sandbox_limits(control, limits_f, burst, args.latency_ms)
-            server = PortalFeedServer(render_xml(generate_jobs(1, seed=77, start=50_000_000)))
-            feed = registry.create_feed(data={"name": "Nuevas", "location": server.url, "max_shrink": 1.0})
+            first = 50_000_000 + round_no * 10_000_000  # each round's openings are new
+            server = PortalFeedServer(render_xml(generate_jobs(1, seed=77, start=first)))
+            feed = registry.create_feed(
+                data={"name": f"Nuevas {round_no}", "location": server.url, "max_shrink": 1.0}
+            )
             from adflux.services.feeds.runs import run_feed
 
-            followed = select(Campaign.id).where(Campaign.playbook_id.is_not(None))
+            followed = (
+                select(Campaign.id)
+                .join(JobOpening, JobOpening.id == Campaign.job_id)
+                .where(JobOpening.feed_id == feed.id, Campaign.playbook_id.is_not(None))
+            )
             shape = learn_shape(feed.id, followed, control)
             set_sandbox_limits(control, limits_f, burst, args.latency_ms)
 
-            jobs = generate_jobs(args.campaigns, seed=77, start=60_000_000)
+            jobs = generate_jobs(args.campaigns, seed=77, start=first + 1_000_000)
             server.publish(render_xml(jobs))
             t0 = time.perf_counter()
             from datetime import UTC, datetime
@@ -352,7 +407,12 @@ def campaigns_part(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                 duplicates=audit["duplicates"], lost=audit["lost"], statuses=audit["campaign_statuses"],
             )  # fmt: skip
             report["closure"] = closure(feed.id, jobs, server, control)
+            report["load_average"] = load_average()
             server.stop()
+            # A new sandbox numbers its objects from the same start: the next round must not find
+            # this round's ids already linked to campaigns.
+            db.session.execute(Campaign.__table__.delete().where(Campaign.id.in_(followed)))
+            db.session.commit()
     finally:
         for proc in workers:
             stop(proc)
@@ -443,6 +503,14 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--time-limit", type=float, default=900.0)
     parser.add_argument("--split-queues", action="store_true", help="a worker of its own for automation")
+    parser.add_argument(
+        "--limiters", default="process,account",
+        help="client limiters to compare, alternated: process (a bucket per worker process, the rate"
+        " split between them) and/or account (one bucket per account shared through Redis)",
+    )  # fmt: skip
+    parser.add_argument("--campaign-rounds", type=int, default=1, help="rounds of --campaigns per limiter")
+    parser.add_argument("--client-share", type=float, default=0.9, help="client limit / platform's limit")
+    parser.add_argument("--redis-db", type=int, default=13, help="Redis db (flushed): broker and limits")
     parser.add_argument("--skip-diff", action="store_true", help="only the campaigns part")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -460,7 +528,7 @@ def main() -> None:
 
             db.create_all()
         if args.campaigns:
-            report["campaigns"] = campaigns_part(args, folder)
+            report["campaigns"] = campaigns_rounds(args, folder)
     finally:
         drop_database()
     report["load_average_end"] = load_average()

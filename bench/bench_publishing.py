@@ -7,8 +7,9 @@ Everything runs on 127.0.0.1 and is created and removed by this script:
 - the platform sandbox in its own process (so it does not share anyone's GIL) with a simulated
   latency on every call (default 50 ms) and a rate limit per platform,
 - Celery workers (`celery -A adflux.worker worker -Q publishing`) as subprocesses, whose sandbox
-  accounts get a client-side limit of (platform limit / number of worker processes) through
-  ADFLUX_SANDBOX_RATE_LIMITS: the token bucket is per process, so each process takes its share.
+  accounts get a client-side limit (ADFLUX_SANDBOX_RATE_LIMITS) of --client-share of each
+  platform's limit: with `--limiter account` (the default) one budget per account shared by every
+  worker through Redis; with `--limiter process` each process's own bucket at its share of it.
 
 Then, in one run:
 
@@ -27,7 +28,7 @@ Usage:
     .venv/bin/python bench/bench_publishing.py [--quick] [--campaigns 1000] [--baseline 20]
         [--workers 2] [--pool threads] [--concurrency 16] [--latency-ms 50]
         [--limits meta=50,google=20,tiktok=45] [--error-rate 0.02] [--drop-rate 0.01]
-        [--rounds 2] [--time-limit 900] [--json]
+        [--rounds 2] [--limiter account|process] [--client-share 0.9] [--time-limit 900] [--json]
 
 Faults are injected in every round, for the baseline and the workers alike: a share of the calls
 answered with the platform's transient 5xx (`--error-rate`) and a share of the writes answered by
@@ -68,7 +69,8 @@ from adflux.services import jobs as jobs_service
 from adflux.settings import Settings
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-BENCH_DATABASE = "adflux_bench_pub"
+# ADFLUX_BENCH_DATABASE: another scratch database name, so two people can run it at once.
+BENCH_DATABASE = os.environ.get("ADFLUX_BENCH_DATABASE", "adflux_bench_pub")
 DATABASE_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{BENCH_DATABASE}"
 PLATFORMS = ("meta", "google", "tiktok")
 DEFAULT_LIMITS = "meta=50,google=20,tiktok=45"
@@ -346,7 +348,9 @@ def start_workers(
     args: argparse.Namespace, base_url: str, broker: str, limits: dict[str, float], logs: Path
 ) -> tuple[list[subprocess.Popen[bytes]], int]:
     processes = args.workers * (args.concurrency if args.pool == "prefork" else 1)
-    share = args.client_share / processes
+    # --limiter account: one budget per account shared through Redis by every process (the
+    # default); process: each process's own bucket, given its share of the rate.
+    share = args.client_share / (processes if args.limiter == "process" else 1)
     client_limits = ",".join(f"{name}={limits[name] * share:.4g}" for name in PLATFORMS)
     threads = args.concurrency if args.pool == "threads" else 1
     env = {
@@ -355,6 +359,8 @@ def start_workers(
         "CELERY_BROKER_URL": broker,
         "ADFLUX_PLATFORM_BASE_URL": base_url,
         "ADFLUX_SANDBOX_RATE_LIMITS": client_limits,
+        "ADFLUX_PLATFORM_RATE_LIMIT_SCOPE": args.limiter,
+        "ADFLUX_RATE_LIMIT_REDIS_URL": broker,
         # Each task holds a session connection and an advisory-lock connection.
         "ADFLUX_DATABASE_POOL_SIZE": str(2 * threads + 2),
         "ADFLUX_INSTANCE_PATH": str(logs),
@@ -500,8 +506,10 @@ def run_workers(
         "concurrency": args.concurrency,
         "worker_processes": processes,
         "client_share_of_limit": args.client_share,
+        "limiter": args.limiter,
         "client_limit_per_process": {
-            name: limits[name] * args.client_share / processes for name in PLATFORMS
+            name: limits[name] * args.client_share / (processes if args.limiter == "process" else 1)
+            for name in PLATFORMS
         },
         "creation_s": creation_s,
         "enqueue_s": enqueue_s,
@@ -602,6 +610,10 @@ def main() -> None:
         default=0.9,
         help="client-side limit as a share of the platform's (split across worker processes)",
     )
+    parser.add_argument(
+        "--limiter", choices=("account", "process"), default="account",
+        help="client rate limit: one budget per account shared by the workers, or one per process",
+    )  # fmt: skip
     parser.add_argument("--time-limit", type=float, default=1800.0, help="seconds; the run stops by itself")
     parser.add_argument("--error-rate", type=float, default=0.02, help="share of calls answered 5xx")
     parser.add_argument(

@@ -74,10 +74,17 @@ class Settings:
     backup_dir: str | None = None
     # Platform layer: None = the in-process sandbox; otherwise the sandbox/real base URL.
     platform_base_url: str | None = None
-    # Client-side calls per second for the built-in sandbox accounts, per platform and per
-    # process, e.g. "meta=40,google=15" (empty = no client-side limit). Configured accounts use
-    # their own PlatformAccount.rate_limit_per_second.
+    # Client-side calls per second for the built-in sandbox accounts, per platform, e.g.
+    # "meta=40,google=15" (empty = no client-side limit). Configured accounts use their own
+    # PlatformAccount.rate_limit_per_second. See platform_rate_limit_scope for whose budget it is.
     sandbox_rate_limits: str = ""
+    # "account": one budget per platform account shared by every process and machine (in the
+    # Redis of rate_limit_redis_url, else the broker when it is Redis; per process without Redis).
+    # "process": each process paces itself at the whole rate (give each process its share).
+    platform_rate_limit_scope: str = "account"
+    # While that Redis does not answer, each process paces itself at this share of the rate
+    # (1 / the number of processes that publish keeps the account under its limit).
+    platform_rate_limit_fallback_share: float = 0.5
     encryption_key: str | None = None
     metrics_sync_interval_minutes: int = 60
     # Days a sync re-reads (platforms restate late applications): past the longest attribution
@@ -282,6 +289,10 @@ class Settings:
         if not 2 <= self.segmentation_k_min <= self.segmentation_k_max:
             raise SettingsError("ADFLUX_SEGMENTATION_K_MIN must be >= 2 and <= ADFLUX_SEGMENTATION_K_MAX")
         parse_rate_limits(self.sandbox_rate_limits)
+        if self.platform_rate_limit_scope not in ("account", "process"):
+            raise SettingsError("ADFLUX_PLATFORM_RATE_LIMIT_SCOPE must be account or process")
+        if not 0 < self.platform_rate_limit_fallback_share <= 1:
+            raise SettingsError("ADFLUX_PLATFORM_RATE_LIMIT_FALLBACK_SHARE must be a fraction in (0, 1]")
         _validate_security(self)
         _validate_operations(self)
         _validate_campaign_alerts(self)

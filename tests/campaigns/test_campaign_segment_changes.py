@@ -138,3 +138,29 @@ def test_an_ad_group_added_after_new_copy_carries_the_new_copy(client, app_ctx, 
         else:
             creatives = {sandbox.state.get("x", "promoted_tweet", a)["tweet_id"] for a in ads.values()}
         assert creatives == {pc.external_ids["creative_id"]}, platform  # every ad: the current copy
+
+
+@pytest.mark.parametrize(
+    ("fault", "drops"),
+    [({"drop_after_commit": 1}, 1), ({"drop_after_commit": 2}, 2), ({"drop_rate": 1.0}, 2)],
+)
+def test_google_adopts_ad_groups_whose_create_answer_was_lost(client, app_ctx, sandbox, fault, drops):
+    """The add-ad-groups mutate commits at Google but its answer is lost (for one segment added, or
+    for each of two): the groups are found by name with a GAQL search and adopted, never made twice."""
+    first, second, third = make_segments(3)
+    campaign_id = _published(client, ["google"], [first.id])
+    assert sandbox.object_counts("google").get("ad_group") == 1
+    # Only the create of new groups carries ads: the mutates that switch them on are answered.
+    sandbox.set_faults("google", drop_match="adGroupAdOperation", **fault)
+    added = [second.id, third.id][:drops]
+    for segment_id in added:  # one change per segment: each create's answer is lost
+        segment_changes.change_segments(db.session, campaign_id, actor="ana@example.co", add=[segment_id])
+    pc = _pcs(campaign_id)["google"]
+    assert pc.update_status == "applied", pc.update_error
+    assert sandbox.state.dropped["google"] == drops  # the answers really were lost
+    groups = pc.external_ids["ad_groups"]
+    assert sandbox.object_counts("google").get("ad_group") == 1 + len(added)  # 0 duplicates
+    assert sandbox.object_counts("google").get("ad_group_ad") == 1 + len(added)
+    for segment_id in added:
+        group = sandbox.state.get("google", "ad_group", groups[f"s{segment_id}"])
+        assert group["status"] == "ENABLED" and f":s{segment_id}]" in group["name"]

@@ -23,8 +23,8 @@ import httpx
 from adflux.platforms.audiences import prepare_hashes
 from adflux.platforms.compliance import CompliancePlan, plan_targeting
 from adflux.platforms.errors import AmbiguousOutcomeError, AuthError, PlatformError, RetryableError
+from adflux.platforms.limiters import limiter_for
 from adflux.platforms.media import attach as attach_media
-from adflux.platforms.ratelimit import limiter_for
 from adflux.platforms.transport import Transport, TransportConfig
 from adflux.platforms.types import (
     AccountConfig,
@@ -85,6 +85,8 @@ class PlatformAdapter(ABC):
                 account.rate_limit_per_second,
                 account.rate_limit_burst,
                 sleep=self.config.sleep,
+                shared_url=account.rate_limit_shared_url,
+                fallback_share=account.rate_limit_fallback_share,
             )
         self.transport = Transport(
             platform=self.platform,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adflux.platforms.base import name_prefix, object_name
 from adflux.platforms.compliance import plan_targeting
 from adflux.platforms.google_mutate import _ad_group, _responsive_search_ad
 from adflux.platforms.types import CampaignSpec, PublishResult
@@ -121,21 +122,64 @@ def _set_google_group(adapter: Any, group_id: str, status: str) -> None:
 def _google_create(
     adapter: Any, result: PublishResult, spec: CampaignSpec, refs: list[str], added: PublishResult
 ) -> None:
-    """New ad groups (with their ad and keywords) under the existing campaign, in one atomic mutate."""
+    """New ad groups (with their ad and keywords) under the existing campaign, in one atomic mutate.
+
+    The groups are looked up by their ``[adflux:...]`` names first and after a lost answer (GAQL
+    search), so a mutate that committed before its answer was lost, or a task that died after it,
+    is adopted instead of creating the groups twice.
+    """
+    groups = [group for group in spec.ad_groups if group.ref in refs]
+    found, _ = adapter._ensure(
+        "ad groups",
+        lambda: _google_find(adapter, result, spec, refs),
+        lambda: _google_mutate(adapter, result, spec, groups),
+        look_first=True,
+        failure="could not confirm the new ad groups were created",
+    )
+    for ref, (group_id, ad_id) in found.items():
+        added.ad_groups[ref] = group_id
+        added.ads[ref] = ad_id
+
+
+def _google_mutate(
+    adapter: Any, result: PublishResult, spec: CampaignSpec, groups: list[Any]
+) -> dict[str, tuple[str, str]]:
     campaign_rn = f"customers/{adapter.cid}/campaigns/{result.campaign_id}"
     ad = _responsive_search_ad(spec)
     operations: list[dict[str, Any]] = []
-    groups = [group for group in spec.ad_groups if group.ref in refs]
     for index, group in enumerate(groups):
         group_rn = f"customers/{adapter.cid}/adGroups/{-(index + 1)}"
         plan = plan_targeting("google", spec.job, group.targeting)
         operations += _ad_group(adapter.cid, spec, group, group_rn, campaign_rn, ad, plan)
+    group_ids: dict[str, str] = {}
+    ad_ids: dict[str, str] = {}
     order = iter(group.ref for group in groups)
     ad_order = iter(group.ref for group in groups)
     for response in adapter._mutate(operations, "add_ad_groups"):
         ((key, value),) = response.items()
         last = value["resourceName"].rsplit("/", 1)[-1]
         if key == "adGroupResult":
-            added.ad_groups[next(order)] = last
+            group_ids[next(order)] = last
         elif key == "adGroupAdResult":
-            added.ads[next(ad_order)] = last.split("~", 1)[1]
+            ad_ids[next(ad_order)] = last.split("~", 1)[1]
+    return {ref: (group_ids[ref], ad_ids[ref]) for ref in group_ids}
+
+
+def _google_find(
+    adapter: Any, result: PublishResult, spec: CampaignSpec, refs: list[str]
+) -> dict[str, tuple[str, str]] | None:
+    """The groups of ``refs`` already under the campaign, by name, with their ads; None if absent.
+
+    The mutate is atomic, so either all of them exist or none does."""
+    by_prefix = {object_name(spec.key, "", ref): ref for ref in refs}
+    rows = adapter.search(
+        "SELECT ad_group.id, ad_group.name, ad_group_ad.ad.id FROM ad_group_ad "
+        f"WHERE campaign.id = {int(result.campaign_id)} AND ad_group.status != 'REMOVED'",
+        "find_ad_groups",
+    )
+    found: dict[str, tuple[str, str]] = {}
+    for row in rows:
+        ref = by_prefix.get(name_prefix(row["adGroup"]["name"]))
+        if ref:
+            found[ref] = (str(row["adGroup"]["id"]), str(row["adGroupAd"]["ad"]["id"]))
+    return found if found and set(found) == set(refs) else None

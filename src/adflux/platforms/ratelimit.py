@@ -1,4 +1,5 @@
-"""A thread-safe token bucket per ad account, shared by every adapter using that account."""
+"""A thread-safe token bucket per ad account in one process, shared by every adapter using that account
+(platforms/limiters.py picks it or the bucket shared by every process through Redis)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,19 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 logger = logging.getLogger(__name__)
+
+
+class Limiter(Protocol):
+    """What the transport needs of a limiter: this process's bucket or the shared one."""
+
+    rate: float
+
+    def acquire(self) -> float: ...
+    def pause(self, seconds: float) -> None: ...
+    def headroom(self) -> float: ...
 
 
 class TokenBucket:
@@ -70,26 +82,3 @@ class TokenBucket:
             if now < self._paused_until:
                 return 0.0
             return max(0.0, self._tokens) / self.burst
-
-
-_limiters: dict[tuple[str, str, str], TokenBucket] = {}
-_limiters_lock = threading.Lock()
-
-
-def limiter_for(
-    platform: str,
-    account_id: str,
-    base_url: str,
-    rate: float,
-    burst: float | None = None,
-    *,
-    sleep: Callable[[float], None] = time.sleep,
-) -> TokenBucket:
-    """Return the process-wide bucket for one account, creating it on first use."""
-    key = (platform, account_id, base_url)
-    with _limiters_lock:
-        bucket = _limiters.get(key)
-        if bucket is None or bucket.rate != rate or (burst is not None and bucket.burst != burst):
-            bucket = TokenBucket(rate, burst, sleep=sleep)
-            _limiters[key] = bucket
-        return bucket

@@ -25,7 +25,7 @@ from adflux.platforms.errors import (
     ThrottledError,
 )
 from adflux.platforms.instrumentation import API_CALLS, API_ERRORS, THROTTLES
-from adflux.platforms.ratelimit import TokenBucket
+from adflux.platforms.ratelimit import Limiter
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class Transport:
         base_url: str,
         classify: Classifier,
         config: TransportConfig | None = None,
-        limiter: TokenBucket | None = None,
+        limiter: Limiter | None = None,
         headers: dict[str, str] | None = None,
         auth: httpx.Auth | None = None,
     ) -> None:

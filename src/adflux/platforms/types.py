@@ -20,6 +20,10 @@ class AccountConfig:
     # Calls per second allowed by our client-side limiter (None = no client-side limit).
     rate_limit_per_second: float | None = None
     rate_limit_burst: float | None = None
+    # A Redis URL: the rate is one budget for the account shared by every process (else per process).
+    rate_limit_shared_url: str | None = None
+    # While that Redis does not answer, this process paces itself at this share of the rate.
+    rate_limit_fallback_share: float = 0.5
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -21,9 +22,9 @@ from adflux.platforms.adapters import get_adapter
 from adflux.platforms.base import PlatformAdapter
 from adflux.platforms.transport import TransportConfig
 from adflux.platforms.types import AccountConfig
-from adflux.services import platform_accounts, secrets
+from adflux.services import platform_accounts, rate_limits, secrets
 from adflux.services.errors import ServiceUnavailable, ValidationFailed
-from adflux.settings import current_settings, parse_rate_limits
+from adflux.settings import Settings, current_settings, parse_rate_limits
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +62,21 @@ def account_for(platform: str) -> tuple[AccountConfig, int | None]:
                 # Burst 1: the client smooths its calls and the platform's burst absorbs jitter.
                 rate_limit_per_second=rate,
                 rate_limit_burst=1 if rate else None,
+                **shared_limit(current_settings()),
                 extra=dict(sandbox.get("extra", {})),
             ),
             None,
         )
     return config_of(row), row.id
+
+
+def shared_limit(settings: Settings) -> dict[str, Any]:
+    """Where the account's one rate budget lives for every process (none: this process's own)."""
+    scope = settings.platform_rate_limit_scope
+    return {
+        "rate_limit_shared_url": rate_limits.redis_url(settings) if scope == "account" else None,
+        "rate_limit_fallback_share": settings.platform_rate_limit_fallback_share,
+    }
 
 
 def config_of(row: PlatformAccount) -> AccountConfig:
@@ -77,6 +88,7 @@ def config_of(row: PlatformAccount) -> AccountConfig:
         base_url=row.base_url or default_base_url(),
         api_version=row.api_version,
         rate_limit_per_second=row.rate_limit_per_second,
+        **shared_limit(current_settings()),
         # page_id, login_customer_id, identity_id, ...: what the adapters read as extras.
         extra=dict(row.identifiers or {}),
     )
