@@ -8,7 +8,10 @@ own (Flask-Babel's choice, or the request's Accept-Language), else `ADFLUX_LANG`
 
 from __future__ import annotations
 
+import ast
+import io
 import os
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -66,3 +69,30 @@ def ngettext(singular: str, plural: str, count: int, /, locale: str | None = Non
 
 
 _ = gettext
+
+
+def N_(message: str, /) -> str:
+    """Marks `message` for the catalogue without translating it yet (help texts, tables of texts):
+    whatever shows it later puts it through `gettext`, in the language of that moment."""
+    return message
+
+
+def extract_command_help(
+    fileobj: Any, keywords: Any, comment_tags: Any, options: Any
+) -> Iterator[tuple[Any, ...]]:
+    """pybabel extractor for the CLI: the usual Python messages, plus each click command's docstring
+    (click shows it as the command's help, through the catalogue: see adflux.cli.language)."""
+    from babel.messages.extract import extract_python
+
+    source = fileobj.read()
+    yield from extract_python(io.BytesIO(source), keywords, comment_tags, options)
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and any(_is_command(d) for d in node.decorator_list):
+            doc = ast.get_docstring(node, clean=True)
+            if doc:
+                yield node.lineno, None, doc, []
+
+
+def _is_command(decorator: ast.expr) -> bool:
+    func = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return isinstance(func, ast.Attribute) and func.attr in ("command", "group")
