@@ -40,12 +40,18 @@ def translations(locale: str) -> NullTranslations:
 
 
 def current_locale() -> str:
-    """The language to speak now: the request's, else ADFLUX_LANG, else Spanish (Colombia)."""
+    """The language to speak now: the request's, else ADFLUX_LANG, else Spanish (Colombia).
+
+    Marshmallow's messages come here too (adflux.schemas.messages): in a request of another app in
+    this process (the embedded platform sandbox) they stay English, as the platforms answer."""
     from flask import has_request_context
 
     if has_request_context():
-        from flask import request
+        from flask import current_app, request
         from flask_babel import get_locale
+
+        if "babel" not in current_app.extensions:
+            return "en"  # another app in this process (the platform sandbox) speaks as the platforms do
 
         asked = (
             request.accept_languages.best_match(["es", "en"]) if request.path.startswith("/api/") else None

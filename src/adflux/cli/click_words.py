@@ -6,6 +6,16 @@ from __future__ import annotations
 
 from adflux.catalogue import N_, ngettext
 
+# Words Click fills into its messages ("Missing {param_type}", "is not a valid {number_type}").
+FILLED_IN = {
+    N_("option"),
+    N_("argument"),
+    N_("parameter"),
+    N_("integer"),
+    N_("float"),
+    N_("integer range"),
+    N_("float range"),
+}
 CLICK_MESSAGES = (
     N_("%(prog)s, version %(version)s"),
     N_("(dynamic)"),

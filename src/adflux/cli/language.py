@@ -27,6 +27,7 @@ import click.utils
 
 from adflux.catalogue import current_locale, translations
 from adflux.catalogue import gettext as _
+from adflux.cli.click_words import FILLED_IN
 
 CLICK_MODULES: tuple[ModuleType, ...] = (
     click.core,
@@ -42,8 +43,16 @@ CLICK_MODULES: tuple[ModuleType, ...] = (
 HELP_ATTRIBUTES = ("help", "short_help", "epilog")
 
 
+class _Filling(str):
+    """A Click message in today's language whose `format` also translates the words Click fills in."""
+
+    def format(self, *args: Any, **kwargs: Any) -> str:
+        words = {k: _(v) if isinstance(v, str) and v in FILLED_IN else v for k, v in kwargs.items()}
+        return super().format(*args, **words)
+
+
 def _click_gettext(message: str) -> str:
-    return translations(current_locale()).gettext(message)
+    return _Filling(translations(current_locale()).gettext(message))
 
 
 def _click_ngettext(singular: str, plural: str, count: int) -> str:

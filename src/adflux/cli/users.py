@@ -22,7 +22,7 @@ def _read_password(password_stdin: bool, no_password: bool) -> str | None:
     if password_stdin:
         # One line, without its newline: `printf '%s' "$PASSWORD" | adflux users create-admin ...`.
         return sys.stdin.readline().rstrip("\r\n")
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
 
 
 def _user_id(cli: CliContext, user: str) -> int:
