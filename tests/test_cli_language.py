@@ -59,7 +59,9 @@ def test_view_jobs_help_follows_lang_and_adflux_lang(terminal, monkeypatch):
     assert spanish.exit_code == 0
     assert spanish.output.startswith("Uso: adflux view-jobs [OPTIONS]")
     assert "Listar las ofertas de empleo." in spanish.output
-    assert "  -q, --search TEXT               Búsqueda de texto en cargo, empresa y\n" in spanish.output  # 80 col.
+    assert (
+        "  -q, --search TEXT               Búsqueda de texto en cargo, empresa y\n" in spanish.output
+    )  # 80 col.
     english = terminal("--lang", "en", "view-jobs", "--help")
     assert "List job openings." in english.output and "Text search in title, company" in english.output
     monkeypatch.setenv("ADFLUX_LANG", "en")

@@ -56,7 +56,7 @@ def test_create_admin_prompts_for_the_password_twice(cli, app):
     )
     assert result.exit_code == 0, result.output
     # Asked for it, then for its confirmation (click's confirmation_prompt), without echoing it.
-    assert result.output.count("Password: ") == 1
+    assert result.output.count("Contraseña: ") == 1
     assert result.output.count("Repita para confirmar: ") == 1
     assert result.output.index("Contraseña: ") < result.output.index("Repita para confirmar: ")
     assert "una clave segura" not in result.output
@@ -70,14 +70,14 @@ def test_create_admin_refuses_a_confirmation_that_differs(cli, app):
         "users", "create-admin", "--email", "a@portal.co", input="una clave segura\nuna clave distinta\n"
     )
     assert result.exit_code != 0
-    assert "do not match" in result.output
+    assert "no coinciden" in result.output
     assert _users(app) == []
 
 
 def test_a_too_short_password_is_a_one_line_error(cli):
     result = cli("users", "create-admin", "--email", "a@portal.co", "--password-stdin", input="corta\n")
     assert result.exit_code == 1
-    assert result.output.startswith("Error: The request is invalid") and "password" in result.output
+    assert result.output.startswith("Error: La solicitud no es válida") and "password" in result.output
 
 
 def test_users_list_set_role_and_deactivate(cli):

@@ -163,7 +163,7 @@ def _authenticate_api_request() -> Response | None:
     except Unauthenticated as exc:
         return _unauthorized(exc.message, invalid_token=True)
     if principal is None:
-        return _unauthorized("Authentication required: send 'Authorization: Bearer <API token>'")
+        return _unauthorized(_("Authentication required: send 'Authorization: Bearer <API token>'"))
     g.current_user = principal
     if principal.token_id is not None:
         verdict = rate_limits.check_token_rate(principal.token_id)

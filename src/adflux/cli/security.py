@@ -110,10 +110,10 @@ def _bogota_iso(text: str, option: str) -> str:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter(_((
-            "«%(text)s» is not an ISO date or time (2026-12-06 or 2026-12-06T08:00)"
-        ), text=text),
-                                 param_hint=f"--{option}") from None  # fmt: skip
+        raise click.BadParameter(
+            _("«%(text)s» is not an ISO date or time (2026-12-06 or 2026-12-06T08:00)", text=text),
+            param_hint=f"--{option}",
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=BOGOTA)
     return moment.isoformat()
