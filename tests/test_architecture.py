@@ -44,7 +44,7 @@ ALLOWED: dict[str, set[str]] = {
     "settings": {"constants"},
     "error_responses": set(),
     "security_headers": {"settings"},
-    "schemas": {"constants"},
+    "schemas": {"constants", "catalogue"},
     "extensions": {"schemas"},
     "models": BOTTOM | {"extensions"},
     "sandbox": {"constants"},

@@ -8,7 +8,10 @@ own (Flask-Babel's choice, or the request's Accept-Language), else `ADFLUX_LANG`
 
 from __future__ import annotations
 
+import ast
+import io
 import os
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,12 +40,18 @@ def translations(locale: str) -> NullTranslations:
 
 
 def current_locale() -> str:
-    """The language to speak now: the request's, else ADFLUX_LANG, else Spanish (Colombia)."""
+    """The language to speak now: the request's, else ADFLUX_LANG, else Spanish (Colombia).
+
+    Marshmallow's messages come here too (adflux.schemas.messages): in a request of another app in
+    this process (the embedded platform sandbox) they stay English, as the platforms answer."""
     from flask import has_request_context
 
     if has_request_context():
-        from flask import request
+        from flask import current_app, request
         from flask_babel import get_locale
+
+        if "babel" not in current_app.extensions:
+            return "en"  # another app in this process (the platform sandbox) speaks as the platforms do
 
         asked = (
             request.accept_languages.best_match(["es", "en"]) if request.path.startswith("/api/") else None
@@ -66,3 +75,30 @@ def ngettext(singular: str, plural: str, count: int, /, locale: str | None = Non
 
 
 _ = gettext
+
+
+def N_(message: str, /) -> str:
+    """Marks `message` for the catalogue without translating it yet (help texts, tables of texts):
+    whatever shows it later puts it through `gettext`, in the language of that moment."""
+    return message
+
+
+def extract_command_help(
+    fileobj: Any, keywords: Any, comment_tags: Any, options: Any
+) -> Iterator[tuple[Any, ...]]:
+    """pybabel extractor for the CLI: the usual Python messages, plus each click command's docstring
+    (click shows it as the command's help, through the catalogue: see adflux.cli.language)."""
+    from babel.messages.extract import extract_python
+
+    source = fileobj.read()
+    yield from extract_python(io.BytesIO(source), keywords, comment_tags, options)
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and any(_is_command(d) for d in node.decorator_list):
+            doc = ast.get_docstring(node, clean=True)
+            if doc:
+                yield node.lineno, None, doc, []
+
+
+def _is_command(decorator: ast.expr) -> bool:
+    func = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return isinstance(func, ast.Attribute) and func.attr in ("command", "group")

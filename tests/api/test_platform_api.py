@@ -38,7 +38,7 @@ def test_unexpected_errors_are_500_without_a_traceback(app, client, monkeypatch)
     response = client.get("/api/v1/jobs")
     assert response.status_code == 500
     body = response.get_json()
-    assert body == {"code": "internal_error", "message": "Internal server error", "errors": {}}
+    assert body == {"code": "internal_error", "message": "Error interno del servidor", "errors": {}}
     assert "secret internals" not in response.get_data(as_text=True)
 
 

@@ -45,7 +45,7 @@ def test_import_jobs_reports_rejected_rows_and_exits_2(cli, tmp_path, app_ctx):
     file.write_text(json.dumps([job_data(), job_data(category="nope")]))
     result = cli("import-jobs", str(file))
     assert result.exit_code == 2
-    assert "1 created" in result.output and "1 rejected" in result.output and "record 2" in result.output
+    assert "creados: 1" in result.output and "rechazados: 1" in result.output and "record 2" in result.output
 
 
 def test_import_of_a_broken_file_is_a_one_line_error(cli, tmp_path):

@@ -143,7 +143,7 @@ def test_nested_field_errors_read_as_words_not_python(cli, app_ctx):
     assert result.exit_code != 0
     line = result.output.strip()
     assert len(line.splitlines()) == 1
-    assert "platforms, elemento 2: Must be one of" in line
+    assert "platforms, elemento 2: Debe ser uno de estos" in line
     assert "{" not in line and "[" not in line
 
 

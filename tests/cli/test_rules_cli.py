@@ -43,7 +43,7 @@ def test_add_list_enable_disable_a_rule_in_spanish(cli, client, app_ctx) -> None
 
 def test_bad_rules_are_one_line_errors(cli, client, app_ctx) -> None:  # type: ignore[no-untyped-def]
     bad_json = cli("rules", "add", "--name", "x", "--spec", "{nope")
-    assert bad_json.exit_code != 0 and "--spec is not JSON" in bad_json.output
+    assert bad_json.exit_code != 0 and "--spec no es JSON" in bad_json.output
     spec = json.dumps(
         {"conditions": [{"metric": "roas", "op": ">", "value": 1}], "action": {"kind": "pause"}}
     )

@@ -46,7 +46,7 @@ def test_train_view_list_activate_and_drift_from_the_command_line(cli, app: Flas
 def test_train_segments_reports_a_failed_training(cli, app: Flask) -> None:  # type: ignore[no-untyped-def]
     result = cli("train-segments")
     assert result.exit_code == 1
-    assert "training failed" in result.output and "candidatos" in result.output
+    assert "el entrenamiento falló" in result.output and "candidatos" in result.output
 
 
 def test_seed_takes_a_persona_mix_and_refuses_a_bad_one(cli, app: Flask) -> None:  # type: ignore[no-untyped-def]

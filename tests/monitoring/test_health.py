@@ -154,7 +154,7 @@ def test_cli_status_prints_a_table(cli):
     result = cli("status")
     assert result.exit_code == 0, result.output
     assert "database" in result.output and "platform:meta" in result.output
-    assert "Workers: embedded mode" in result.output
+    assert "Workers: modo embebido" in result.output
 
 
 def test_cli_status_json_and_exit_code_when_not_ready(cli, monkeypatch):

@@ -152,7 +152,7 @@ def test_unhandled_error_is_logged_once_with_stack_trace_and_hidden_from_client(
     response = app.test_client().get("/api/v1/explode")
     assert response.status_code == 500
     body = response.get_json()
-    assert body == {"code": "internal_error", "message": "Internal server error", "errors": {}}
+    assert body == {"code": "internal_error", "message": "Error interno del servidor", "errors": {}}
     errors = [r for r in json_logs.records() if r["level"] == "ERROR"]
     assert len(errors) == 1
     assert "RuntimeError: internal detail" in errors[0]["exc_info"]

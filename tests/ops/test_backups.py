@@ -248,7 +248,7 @@ def test_cli_backup_list_and_restore(tmp_path, monkeypatch):
         return CliRunner().invoke(main, list(args), obj=context, catch_exceptions=False)
 
     made = run("db", "backup", "--label", "before-upgrade")
-    assert made.exit_code == 0 and "Backup written" in made.output
+    assert made.exit_code == 0 and "Copia de seguridad escrita" in made.output
     [path] = list((tmp_path / "b").glob("adflux-*-before-upgrade.sqlite3"))
     listed = run("db", "backups")
     assert path.name[:20] in listed.output

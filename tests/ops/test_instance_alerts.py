@@ -118,7 +118,7 @@ def test_instances_are_counted_and_a_killed_worker_is_reported_down(redis_app, b
         down = _open("service_down")
         assert len(down) == 1
         key, message = next(iter(down.items()))
-        assert key.startswith("worker:instancetest@") and "stopped answering" in message
+        assert key.startswith("worker:instancetest@") and "dejó de responder" in message
         assert "queue:publishing" in _open("instances_below_minimum")
 
         proc = _start_worker(tmp_path, broker, "instancetest")

@@ -56,9 +56,9 @@ def test_create_admin_prompts_for_the_password_twice(cli, app):
     )
     assert result.exit_code == 0, result.output
     # Asked for it, then for its confirmation (click's confirmation_prompt), without echoing it.
-    assert result.output.count("Password: ") == 1
-    assert result.output.count("Repeat for confirmation: ") == 1
-    assert result.output.index("Password: ") < result.output.index("Repeat for confirmation: ")
+    assert result.output.count("Contraseña: ") == 1
+    assert result.output.count("Repita para confirmar: ") == 1
+    assert result.output.index("Contraseña: ") < result.output.index("Repita para confirmar: ")
     assert "una clave segura" not in result.output
     [(email, role, password_hash)] = _users(app)
     assert (email, role) == ("a@portal.co", "admin")
@@ -70,14 +70,14 @@ def test_create_admin_refuses_a_confirmation_that_differs(cli, app):
         "users", "create-admin", "--email", "a@portal.co", input="una clave segura\nuna clave distinta\n"
     )
     assert result.exit_code != 0
-    assert "do not match" in result.output
+    assert "no coinciden" in result.output
     assert _users(app) == []
 
 
 def test_a_too_short_password_is_a_one_line_error(cli):
     result = cli("users", "create-admin", "--email", "a@portal.co", "--password-stdin", input="corta\n")
     assert result.exit_code == 1
-    assert result.output.startswith("Error: The request is invalid") and "password" in result.output
+    assert result.output.startswith("Error: La solicitud no es válida") and "password" in result.output
 
 
 def test_users_list_set_role_and_deactivate(cli):
@@ -114,7 +114,7 @@ def test_tokens_create_list_revoke_and_use_remotely(cli, server_url):
 
 def test_the_remote_cli_without_a_token_is_refused(cli, server_url):
     result = cli("--api-url", server_url, "view-jobs")
-    assert result.exit_code == 1 and result.output.startswith("Error: Authentication required")
+    assert result.exit_code == 1 and result.output.startswith("Error: Se requiere autenticación")
 
 
 def test_a_token_made_on_the_server_is_the_only_admins_as_the_readme_shows(cli):

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from flask import Flask, Response, current_app, g, request
 from flask_smorest import Blueprint
 
+from adflux.catalogue import gettext as _
 from adflux.constants import LOCAL_ADMIN_ENVIRON_KEY, ROLES
 from adflux.error_responses import error_response
 from adflux.schemas.common import ApiErrorSchema
@@ -125,7 +126,7 @@ def current_principal() -> Principal:
     """The authenticated caller of this request."""
     principal = g.get("current_user")
     if principal is None:
-        raise Unauthenticated("Authentication required")
+        raise Unauthenticated(_("Authentication required"))
     return principal
 
 
@@ -141,9 +142,9 @@ def _unauthorized(message: str, *, invalid_token: bool = False) -> Response:
 def _identify() -> Principal | None:
     header = request.headers.get("Authorization")
     if header:
-        scheme, _, token = header.partition(" ")
+        scheme, _space, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("Send the API token as 'Authorization: Bearer <token>'")
+            raise Unauthenticated(_("Send the API token as 'Authorization: Bearer <token>'"))
         return auth_service.authenticate_token(token=token.strip())
     local_name = request.environ.get(LOCAL_ADMIN_ENVIRON_KEY)
     if local_name:
@@ -162,7 +163,7 @@ def _authenticate_api_request() -> Response | None:
     except Unauthenticated as exc:
         return _unauthorized(exc.message, invalid_token=True)
     if principal is None:
-        return _unauthorized("Authentication required: send 'Authorization: Bearer <API token>'")
+        return _unauthorized(_("Authentication required: send 'Authorization: Bearer <API token>'"))
     g.current_user = principal
     if principal.token_id is not None:
         verdict = rate_limits.check_token_rate(principal.token_id)

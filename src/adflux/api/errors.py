@@ -9,7 +9,9 @@ from flask import Flask, Response, request
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, ServiceUnavailable
 
+from adflux.catalogue import gettext as _
 from adflux.error_responses import error_response, wants_json
+from adflux.schemas.messages import said
 from adflux.services.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -20,8 +22,8 @@ def _validation_messages(error: HTTPException) -> Any:
     data = getattr(error, "data", None) or {}
     messages = data.get("messages")
     if isinstance(messages, dict) and len(messages) == 1:
-        return next(iter(messages.values()))
-    return messages
+        return said(next(iter(messages.values())))
+    return said(messages)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -40,7 +42,7 @@ def register_error_handlers(app: Flask) -> None:
         logger.error("Database unavailable on %s %s: %s", request.method, request.path, reason)
         if not wants_json():
             return ServiceUnavailable()
-        response = error_response(503, "The database is unavailable; try again shortly")
+        response = error_response(503, _("The database is unavailable; try again shortly"))
         response.headers["Retry-After"] = "5"
         return response
 
@@ -57,7 +59,7 @@ def register_error_handlers(app: Flask) -> None:
             message = data["message"]
         errors = _validation_messages(error) if status in (400, 422) else None
         if status == 422 and errors:
-            message = "The request is invalid; see errors for each field."
+            message = _("The request is invalid; see errors for each field.")
         response = error_response(status, message, errors=errors)
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)
@@ -69,4 +71,4 @@ def register_error_handlers(app: Flask) -> None:
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         if not wants_json():
             return InternalServerError()
-        return error_response(500, "Internal server error", code="internal_error")
+        return error_response(500, _("Internal server error"), code="internal_error")

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from adflux.api.auth import current_principal, requires
+from adflux.catalogue import gettext as _
 from adflux.schemas.auth import TokenCreatedSchema, TokenCreateSchema, TokenListArgsSchema, TokenPageSchema
 from adflux.schemas.common import ApiErrorSchema
 from adflux.services import auth as auth_service
@@ -37,7 +38,7 @@ class TokenList(MethodView):
         actor = current_principal()
         user_id = data.get("user_id") or actor.id
         if user_id is None:  # the local CLI is nobody: it must say whose token it wants
-            raise ValidationFailed("Say whose token this is", errors={"user_id": ["Required here."]})
+            raise ValidationFailed(_("Say whose token this is"), errors={"user_id": ["Required here."]})
         return auth_service.issue_token(
             user_id=user_id, name=data["name"], expires_in_days=data["expires_in_days"], actor=actor
         )

@@ -11,9 +11,10 @@ import click
 from flask import Flask
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
-from adflux.catalogue import LOCALE_ALIASES, normalise_locale
+from adflux.catalogue import LOCALE_ALIASES, N_, normalise_locale
 from adflux.catalogue import gettext as _
 from adflux.cli.client import ApiClient, ApiError
+from adflux.cli.language import speak_the_catalogue
 from adflux.services.errors import DomainError
 from adflux.settings import Settings, SettingsError
 
@@ -87,23 +88,31 @@ class AdfluxGroup(click.Group):
             raise click.ClickException(_("database unavailable: %(reason)s", reason=reason)) from None
 
 
+def _set_language(lang: str | None) -> str | None:
+    if lang:
+        # One setting for every message: the catalogue, and the API through Accept-Language.
+        os.environ["ADFLUX_LANG"] = normalise_locale(lang) or "es_CO"
+    return lang
+
+
 @click.group(cls=AdfluxGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--api-url", envvar="ADFLUX_API_URL", help="Use a remote AdFlux server instead of in-process.")
-@click.option("--token", envvar="ADFLUX_API_TOKEN", help="API token for the server.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of tables.")
+@click.option(
+    "--api-url", envvar="ADFLUX_API_URL", help=N_("Use a remote AdFlux server instead of in-process.")
+)
+@click.option("--token", envvar="ADFLUX_API_TOKEN", help=N_("API token for the server."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON for scripts instead of tables."))
 @click.option(
     "--lang",
     envvar="ADFLUX_LANG",
     type=click.Choice(sorted(LOCALE_ALIASES), case_sensitive=False),
-    help="Language of messages: es (Spanish, the default) or en.",
+    help=N_("Language of messages: es (Spanish, the default) or en."),
+    is_eager=True,  # before --help, so the help is in the language asked for
+    callback=lambda _ctx, _param, lang: _set_language(lang),
 )
-@click.version_option(package_name="adflux")
+@click.version_option(package_name="adflux", help=N_("Show the version and exit."))
 @click.pass_context
 def main(ctx: click.Context, api_url: str | None, token: str | None, as_json: bool, lang: str | None) -> None:
     """AdFlux: advertise job openings on Meta, Google Ads, X, TikTok and Snapchat."""
-    if lang:
-        # One setting for every message: the catalogue, and the API through Accept-Language.
-        os.environ["ADFLUX_LANG"] = normalise_locale(lang) or "es_CO"
     if isinstance(ctx.obj, CliContext):  # tests hand in a context bound to their app
         ctx.obj.api_url, ctx.obj.token, ctx.obj.as_json = api_url, token, as_json
     else:
@@ -151,6 +160,7 @@ def _register() -> None:
         tracking,
     ):
         module.register(main)
+    speak_the_catalogue(main)
 
 
 _register()

@@ -6,6 +6,8 @@ from typing import Any
 
 import click
 
+from adflux.catalogue import N_
+from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.output import console, cop, number, percent, print_json, print_table
 from adflux.constants import PLATFORM_LABELS, PLATFORMS
@@ -68,17 +70,17 @@ def show(cli: CliContext, campaign_id: int) -> None:
     show_moves(entries[:20])
 
 
-def _switch(name: str, enabled: bool) -> None:
-    @allocation_group.command(name)
+def _switch(name: str, enabled: bool, help: str) -> None:
+    @allocation_group.command(name, help=help)
     @click.argument("campaign_id", type=click.IntRange(min=1))
     @click.option(
-        "--min-share", type=click.FloatRange(0, 0.5), help="Least share of the daily budget per ad group."
+        "--min-share", type=click.FloatRange(0, 0.5), help=N_("Least share of the daily budget per ad group.")
     )
     @click.option(
-        "--max-move", type=click.FloatRange(0.01, 1), help="Most share of the daily budget moved per day."
+        "--max-move", type=click.FloatRange(0.01, 1), help=N_("Most share of the daily budget moved per day.")
     )
     @click.option(
-        "--explore", type=click.FloatRange(0, 0.2), help="Chance of a random split within the limits."
+        "--explore", type=click.FloatRange(0, 0.2), help=N_("Chance of a random split within the limits.")
     )
     @pass_cli
     def command(cli: CliContext, campaign_id: int, **limits: float | None) -> None:
@@ -88,15 +90,9 @@ def _switch(name: str, enabled: bool) -> None:
             return print_json(state)
         console.print(_settings_line(state))
 
-    command.__doc__ = (
-        "Switch the allocator on for a campaign (optionally with limits)."
-        if enabled
-        else "Switch the allocator off: the budget stays split as it is."
-    )
 
-
-_switch("enable", True)
-_switch("disable", False)
+_switch("enable", True, N_("Switch the allocator on for a campaign (optionally with limits)."))
+_switch("disable", False, N_("Switch the allocator off: the budget stays split as it is."))
 
 
 @allocation_group.command("run")
@@ -108,11 +104,25 @@ def run(cli: CliContext, campaign_id: int) -> None:
     if cli.as_json:
         return print_json(result)
     if result["skipped"] and result["skipped"] != "already_allocated":
-        raise click.ClickException(f"No se asignó: {SKIPPED_ES.get(result['skipped'], result['skipped'])}.")
+        raise click.ClickException(
+            _("Not allocated: %(skipped)s.", skipped=SKIPPED_ES.get(result["skipped"], result["skipped"]))
+        )
     if result["skipped"]:
-        console.print(f"Campaña {campaign_id}: {SKIPPED_ES['already_allocated']}.")
+        console.print(
+            _(
+                "Campaign %(campaign_id)s: %(already_allocated)s.",
+                campaign_id=campaign_id,
+                already_allocated=SKIPPED_ES["already_allocated"],
+            )
+        )
     moved = [e for e in result["entries"] if e.get("message")]
-    console.print(f"Campaña {campaign_id} · {number(len(moved))} movimientos")
+    console.print(
+        _(
+            "Campaign %(campaign_id)s · %(moved)s moves",
+            campaign_id=campaign_id,
+            moved=number(len(moved)),
+        )
+    )
     for entry in moved:
         console.print(f"  {entry['message']}")
 
@@ -132,16 +142,23 @@ def moves(cli: CliContext, campaign_id: int) -> None:
 @click.argument("campaign_id", type=click.IntRange(min=1))
 @pass_cli
 def compare(cli: CliContext, campaign_id: int) -> None:
-    """What other splits would have bought on the allocated days (off-policy estimate, 95 % interval)."""
+    """What other splits would have bought on the allocated days (off-policy estimate; interval: 95 %)."""
     result = cli.client.get(f"/allocation/{campaign_id}/comparison")
     if cli.as_json:
         return print_json(result)
     if not result["logged"]:
-        raise click.ClickException("Esta campaña aún no tiene días asignados que comparar.")
+        raise click.ClickException(_("This campaign has no allocated days to compare yet."))
     logged = result["logged"]
     console.print(
-        f"Campaña {campaign_id} · {number(result['days'])} días · el asignador consiguió "
-        f"{number(logged['value'])} postulaciones ({number(logged['low'])}–{number(logged['high'])})"
+        _(
+            "Campaign %(campaign_id)s · %(days)s days · the allocator got %(number)s applications "
+            "(%(low)s–%(high)s)",
+            campaign_id=campaign_id,
+            days=number(result["days"]),
+            number=number(logged["value"]),
+            low=number(logged["low"]),
+            high=number(logged["high"]),
+        )
     )
     print_table(
         "Políticas (estimación doblemente robusta; IPS como control)",
@@ -157,23 +174,23 @@ def compare(cli: CliContext, campaign_id: int) -> None:
 
 
 @click.group("forecast", invoke_without_command=True)
-@click.option("--category", help="Job category code (e.g. logistica_transporte).")
-@click.option("--city", help="City of the job.")
+@click.option("--category", help=N_("Job category code (e.g. logistica_transporte)."))
+@click.option("--city", help=N_("City of the job."))
 @click.option(
-    "--platform", "platforms", multiple=True, type=click.Choice(PLATFORMS), help="Repeat per platform."
+    "--platform", "platforms", multiple=True, type=click.Choice(PLATFORMS), help=N_("Repeat per platform.")
 )
 @click.option("--segments", type=click.IntRange(1, 20), default=1, show_default=True)
-@click.option("--budget", type=click.IntRange(min=1), help="Total budget, COP.")
-@click.option("--days", type=click.IntRange(1, 366), help="Flight length in days.")
+@click.option("--budget", type=click.IntRange(min=1), help=N_("Total budget, COP."))
+@click.option("--days", type=click.IntRange(1, 366), help=N_("Flight length in days."))
 @click.pass_context
 def forecast(ctx: click.Context, **plan: Any) -> None:
-    """Forecast applications and CPA (80 % interval) for a planned campaign; `forecast train|versions`."""
+    """Forecast applications and CPA (interval: 80 %) for a planned campaign; `forecast train|versions`."""
     if ctx.invoked_subcommand is not None:
         return
     missing = [f"--{k}" for k in ("category", "city", "budget", "days") if not plan[k]]
     if missing or not plan["platforms"]:
         raise click.UsageError(
-            f"Missing {', '.join(missing + ([] if plan['platforms'] else ['--platform']))}"
+            _("Missing %(join)s", join=", ".join(missing + ([] if plan["platforms"] else ["--platform"])))
         )
     cli: CliContext = ctx.find_object(CliContext)  # type: ignore[assignment]
     body = {
@@ -188,12 +205,23 @@ def forecast(ctx: click.Context, **plan: Any) -> None:
     if cli.as_json:
         return print_json(result)
     console.print(
-        f"Postulaciones: {number(result['applications'])} "
-        f"(80 %: {number(result['applications_low'])}–{number(result['applications_high'])})"
+        _(
+            "Applications: %(applications)s (80 %%: %(applications_low)s–%(applications_high)s)",
+            applications=number(result["applications"]),
+            applications_low=number(result["applications_low"]),
+            applications_high=number(result["applications_high"]),
+        )
     )
     if result["cpa"] is not None:
-        console.print(f"CPA: {cop(result['cpa'])} (80 %: {cop(result['cpa_low'])}–{cop(result['cpa_high'])})")
-    console.print(f"Modelo de pronóstico v{result['model_version']}")
+        console.print(
+            _(
+                "CPA: %(cpa)s (80 %%: %(cpa_low)s–%(cpa_high)s)",
+                cpa=cop(result["cpa"]),
+                cpa_low=cop(result["cpa_low"]),
+                cpa_high=cop(result["cpa_high"]),
+            )
+        )
+    console.print(_("Forecast model v%(model_version)s", model_version=result["model_version"]))
 
 
 @forecast.command("train")
@@ -205,12 +233,21 @@ def train(cli: CliContext) -> None:
         return print_json(result)
     if not result["trained"]:
         raise click.ClickException(
-            f"Historia insuficiente: {number(result['campaigns'])} campañas terminadas (se necesitan 50)."
+            _(
+                "Not enough history: %(campaigns)s finished campaigns (50 are needed).",
+                campaigns=number(result["campaigns"]),
+            )
         )
     console.print(
-        f"Versión {result['version']} {'activa' if result['active'] else 'candidata'} · cobertura "
-        f"{percent(result['coverage'], 0)} · error de CPA {percent(result['mape_cpa'], 0)} (promedio por "
-        f"categoría: {percent(result['baseline_mape_cpa'], 0)})"
+        _(
+            "Version %(version)s %(value)s · coverage %(coverage)s · CPA error %(mape_cpa)s (category "
+            "average: %(baseline_mape_cpa)s)",
+            version=result["version"],
+            value=_("active") if result["active"] else _("candidate"),
+            coverage=percent(result["coverage"], 0),
+            mape_cpa=percent(result["mape_cpa"], 0),
+            baseline_mape_cpa=percent(result["baseline_mape_cpa"], 0),
+        )
     )
 
 

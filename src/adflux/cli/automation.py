@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from adflux.catalogue import N_
+from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, feeds, pass_cli, playbooks
 from adflux.cli.campaigns import show_campaign, wait_for_task
 from adflux.cli.output import bogota_time, console, cop, page_caption, print_json, print_table
@@ -47,8 +49,10 @@ def approvals_group(ctx: click.Context, page: int, page_size: int) -> None:
     )
     if result["items"]:
         console.print(
-            "Apruebe con [bold]adflux approvals approve ID[/] o rechace con "
-            '[bold]adflux approvals reject ID --reason "…"[/].'
+            _(
+                "Approve with [bold]adflux approvals approve ID[/] or reject with [bold]adflux "
+                'approvals reject ID --reason "…"[/].'
+            )
         )
 
 
@@ -58,7 +62,7 @@ def approvals_group(ctx: click.Context, page: int, page_size: int) -> None:
 def approve(cli: CliContext, campaign_id: int) -> None:
     """Approve a campaign and follow its publishing."""
     task = cli.client.post(f"/approvals/{campaign_id}/approve")
-    run = wait_for_task(cli, task, "Publicando")
+    run = wait_for_task(cli, task, _("Publishing"))
     campaign = cli.client.get(f"/campaigns/{campaign_id}")
     if cli.as_json:
         print_json({"task": run, "campaign": campaign})
@@ -67,13 +71,15 @@ def approve(cli: CliContext, campaign_id: int) -> None:
     if run["status"] == "failed" or campaign["status"] == "failed":
         error = " ".join(str(run.get("error") or "").split())[:300]
         raise click.ClickException(
-            f"la campaña {campaign_id} quedó aprobada pero no se publicó" + (f": {error}" if error else "")
+            _("campaign %(id)s was approved but not published: %(error)s", id=campaign_id, error=error)
+            if error
+            else _("campaign %(id)s was approved but not published", id=campaign_id)
         )
 
 
 @approvals_group.command("reject")
 @click.argument("campaign_id", type=click.IntRange(min=1))
-@click.option("--reason", required=True, help="Why (3 to 500 characters); the draft is archived.")
+@click.option("--reason", required=True, help=N_("Why (3 to 500 characters); the draft is archived."))
 @pass_cli
 def reject(cli: CliContext, campaign_id: int, reason: str) -> None:
     """Reject a campaign with a reason: it is archived and never published."""
@@ -81,7 +87,11 @@ def reject(cli: CliContext, campaign_id: int, reason: str) -> None:
     if cli.as_json:
         return print_json(campaign)
     console.print(
-        f"Campaña {campaign['id']} rechazada y archivada: {campaign.get('approval_note') or reason}"
+        _(
+            "Campaign %(id)s rejected and archived: %(value)s",
+            id=campaign["id"],
+            value=campaign.get("approval_note") or reason,
+        )
     )
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 import click
 
+from adflux.catalogue import N_
+from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.campaigns import _weights, show_campaign
 from adflux.cli.output import console, print_json
@@ -13,18 +15,16 @@ from adflux.cli.output import console, print_json
 
 @click.command("update-campaign")
 @click.argument("campaign_id", type=click.IntRange(min=1))
-@click.option("--budget", "budget_total", type=click.IntRange(min=1), help="Nuevo presupuesto total, COP.")
-@click.option(
-    "--daily-budget", "budget_daily", type=click.IntRange(min=1), help="Nuevo presupuesto diario, COP."
-)
-@click.option("--end-date", type=click.DateTime(["%Y-%m-%d"]), help="Nueva fecha de fin, AAAA-MM-DD.")
-@click.option("--target-cpa", type=click.IntRange(min=1), help="Nuevo costo objetivo por postulación, COP.")
-@click.option("--weights", help="Pesos del presupuesto por plataforma, p. ej. meta=2,google=1.")
-@click.option("--add-segments", help="Segmentos que se agregan, por id: 3,5 (un grupo de anuncios nuevo).")
-@click.option("--remove-segments", help="Segmentos que se quitan, por id: 2 (sus grupos se pausan).")
+@click.option("--budget", "budget_total", type=click.IntRange(min=1), help=N_("New total budget, COP."))
+@click.option("--daily-budget", "budget_daily", type=click.IntRange(min=1), help=N_("New daily budget, COP."))
+@click.option("--end-date", type=click.DateTime(["%Y-%m-%d"]), help=N_("New end date, YYYY-MM-DD."))
+@click.option("--target-cpa", type=click.IntRange(min=1), help=N_("New target cost per application, COP."))
+@click.option("--weights", help=N_("Budget weights per platform, e.g. meta=2,google=1."))
+@click.option("--add-segments", help=N_("Segments to add, by id: 3,5 (a new ad group each)."))
+@click.option("--remove-segments", help=N_("Segments to remove, by id: 2 (their ad groups are paused)."))
 @pass_cli
 def update_campaign(cli: CliContext, campaign_id: int, **opts: Any) -> None:
-    """Cambia una campaña publicada y lo aplica en cada plataforma sin reemplazarla."""
+    """Change a published campaign and apply it on each platform without replacing it."""
     body: dict[str, Any] = {
         key: opts[key] for key in ("budget_total", "budget_daily", "target_cpa") if opts[key] is not None
     }
@@ -38,8 +38,10 @@ def update_campaign(cli: CliContext, campaign_id: int, **opts: Any) -> None:
             body[key] = _ids(opts[option], option)
     if not body:
         raise click.UsageError(
-            "Indique al menos un cambio: --budget, --daily-budget, --end-date, --target-cpa, --weights, "
-            "--add-segments o --remove-segments"
+            _(
+                "Give at least one change: --budget, --daily-budget, --end-date, --target-cpa, "
+                "--weights, --add-segments or --remove-segments"
+            )
         )
     result = cli.client.patch(f"/campaigns/{campaign_id}", json=body)
     campaign = cli.client.get(f"/campaigns/{campaign_id}")
@@ -47,14 +49,25 @@ def update_campaign(cli: CliContext, campaign_id: int, **opts: Any) -> None:
         print_json({"change": result, "campaign": campaign})
         return
     if result["unchanged"]:
-        console.print(f"La campaña {campaign_id} ya tenía esos valores: no se envió nada a las plataformas.")
+        console.print(
+            _(
+                "Campaign %(campaign_id)s already had those values: nothing was sent to the platforms.",
+                campaign_id=campaign_id,
+            )
+        )
     else:
         platforms = ", ".join(sorted(result["queued"])) or "ninguna (aún no publicada)"
-        console.print(f"Campaña {campaign_id} cambiada; actualización enviada a: {platforms}")
+        console.print(
+            _(
+                "Campaign %(campaign_id)s changed; update sent to: %(platforms)s",
+                campaign_id=campaign_id,
+                platforms=platforms,
+            )
+        )
     show_campaign(campaign)
     failed = [pc["platform"] for pc in campaign["platform_campaigns"] if pc.get("update_status") == "failed"]
     if failed:
-        console.print(f"[red]La actualización falló en: {', '.join(failed)}[/]")
+        console.print(_("[red]The update failed on: %(failed)s[/]", failed=", ".join(failed)))
         raise SystemExit(1)
 
 
@@ -63,7 +76,7 @@ def _ids(text: str, option: str) -> list[int]:
     parts = [part.strip() for part in text.split(",") if part.strip()]
     if not parts or not all(part.isdigit() and int(part) > 0 for part in parts):
         flag = "--" + option.replace("_", "-")
-        raise click.UsageError(f"{flag} espera ids de segmento separados por comas, p. ej. 3,5")
+        raise click.UsageError(_("%(flag)s expects comma-separated segment ids, e.g. 3,5", flag=flag))
     return [int(part) for part in parts]
 
 

@@ -8,10 +8,12 @@ from typing import Any
 import click
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
+from adflux.catalogue import N_
+from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.choices import OBJECTIVE, statuses
 from adflux.cli.output import console, cop, page_caption, print_json, print_table, status_name
-from adflux.constants import CAMPAIGN_STATUSES, PLATFORM_LABELS, PLATFORMS
+from adflux.constants import CAMPAIGN_STATUSES, PLATFORM_LABELS
 
 
 def _csv_list(value: str | None, cast: type = str) -> list[Any]:
@@ -20,7 +22,9 @@ def _csv_list(value: str | None, cast: type = str) -> list[Any]:
     try:
         return [cast(part.strip()) for part in value.split(",") if part.strip()]
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a comma-separated list of {cast.__name__}") from None
+        raise click.BadParameter(
+            _("%(value)r is not a comma-separated list of %(name)s", value=value, name=cast.__name__)
+        ) from None
 
 
 def _weights(value: str | None) -> dict[str, float] | None:
@@ -28,12 +32,12 @@ def _weights(value: str | None) -> dict[str, float] | None:
         return None
     weights: dict[str, float] = {}
     for part in value.split(","):
-        name, _, weight = part.partition("=")
+        name, _equals, weight = part.partition("=")
         try:
             weights[name.strip()] = float(weight)
         except ValueError:
             raise click.BadParameter(
-                f"use platform=weight pairs, e.g. meta=2,google=1 (got {part!r})"
+                _("use platform=weight pairs, e.g. meta=2,google=1 (got %(part)r)", part=part)
             ) from None
     return weights
 
@@ -81,8 +85,13 @@ ACTION_NAMES_ES = {"pause": "pausar", "resume": "reanudar", "complete": "finaliz
 
 def show_campaign(campaign: dict[str, Any]) -> None:
     console.print(
-        f"[bold]Campaña {campaign['id']}[/] · {campaign['name']} · "
-        f"estado [bold]{status_name(campaign['status'])}[/] · presupuesto {cop(campaign['budget_total'])}"
+        _(
+            "[bold]Campaign %(id)s[/] · %(name)s · status [bold]%(status)s[/] · budget %(budget_total)s",
+            id=campaign["id"],
+            name=campaign["name"],
+            status=status_name(campaign["status"]),
+            budget_total=cop(campaign["budget_total"]),
+        )
     )
     print_table(
         "Plataformas",
@@ -113,31 +122,37 @@ def show_campaign(campaign: dict[str, Any]) -> None:
     pending = campaign.get("pending_action")
     if pending:
         console.print(
-            f"[yellow]La acción «{ACTION_NAMES_ES.get(pending, pending)}» no llegó a todas las"
-            f" plataformas;[/] termínela con: adflux campaign retry-action {campaign['id']}"
+            _(
+                "[yellow]The action «%(pending)s» did not reach every platform;[/] finish it with: "
+                "adflux campaign retry-action %(id)s",
+                pending=ACTION_NAMES_ES.get(pending, pending),
+                id=campaign["id"],
+            )
         )
 
 
 @click.command("create-campaign")
 @click.option("--job-id", type=click.IntRange(min=1), required=True)
-@click.option("--platforms", required=True, help=f"Comma-separated: {','.join(PLATFORMS)}")
-@click.option("--segment-ids", help="Comma-separated segment ids (default: broad audience).")
+@click.option("--platforms", required=True, help=N_("Comma-separated: meta,google,x,tiktok,snapchat"))
+@click.option("--segment-ids", help=N_("Comma-separated segment ids (default: broad audience)."))
 @click.option(
     "--budget",
     "budget_total",
     type=click.IntRange(min=1),
     default=1_000_000,
     show_default=True,
-    help="Total budget, COP.",
+    help=N_("Total budget, COP."),
 )
-@click.option("--daily-budget", "budget_daily", type=click.IntRange(min=1), help="Daily budget, COP.")
-@click.option("--start", "start_date", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD (default today).")
-@click.option("--end", "end_date", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD.")
-@click.option("--target-cpa", type=click.IntRange(min=1), help="Target cost per application, COP.")
+@click.option("--daily-budget", "budget_daily", type=click.IntRange(min=1), help=N_("Daily budget, COP."))
+@click.option(
+    "--start", "start_date", type=click.DateTime(["%Y-%m-%d"]), help=N_("YYYY-MM-DD (default today).")
+)
+@click.option("--end", "end_date", type=click.DateTime(["%Y-%m-%d"]), help=N_("YYYY-MM-DD."))
+@click.option("--target-cpa", type=click.IntRange(min=1), help=N_("Target cost per application, COP."))
 @click.option("--objective", type=OBJECTIVE, default="traffic", show_default=True)
-@click.option("--weights", help="Budget weights, e.g. meta=2,google=1 (default: even).")
-@click.option("--name", help="Campaign name (default: job title and city).")
-@click.option("--publish", is_flag=True, help="Publish right away and follow the progress.")
+@click.option("--weights", help=N_("Budget weights, e.g. meta=2,google=1 (default: even)."))
+@click.option("--name", help=N_("Campaign name (default: job title and city)."))
+@click.option("--publish", is_flag=True, help=N_("Publish right away and follow the progress."))
 @pass_cli
 def create_campaign(cli: CliContext, **opts: Any) -> None:
     """Create a campaign for a job on the chosen platforms and segments."""
@@ -158,15 +173,18 @@ def create_campaign(cli: CliContext, **opts: Any) -> None:
     campaign = cli.client.post("/campaigns", json=body)
     if opts["publish"]:
         task = cli.client.post(f"/campaigns/{campaign['id']}/publish")
-        wait_for_task(cli, task, "Publicando")
+        wait_for_task(cli, task, _("Publishing"))
         campaign = cli.client.get(f"/campaigns/{campaign['id']}")
     if cli.as_json:
         return print_json(campaign)
     show_campaign(campaign)
     if not opts["publish"]:
         console.print(
-            f"Revisa la vista previa con [bold]adflux campaign preview {campaign['id']}[/] y publica con "
-            f"[bold]adflux campaign publish {campaign['id']}[/]."
+            _(
+                "Check the preview with [bold]adflux campaign preview %(id)s[/] and publish with "
+                "[bold]adflux campaign publish %(id)s[/].",
+                id=campaign["id"],
+            )
         )
 
 
@@ -233,7 +251,13 @@ def preview(cli: CliContext, campaign_id: int) -> None:
         )
         for group in platform["ad_groups"]:
             notes = group["compliance"]
-            console.print(f"  • {group['name']} ({cop(group['budget_daily'])}/día)")
+            console.print(
+                _(
+                    "  • %(name)s (%(budget_daily)s/day)",
+                    name=group["name"],
+                    budget_daily=cop(group["budget_daily"]),
+                )
+            )
             for note in notes:
                 if note.get("action") in ("dropped", "widened"):
                     console.print(
@@ -252,8 +276,8 @@ def set_owner(cli: CliContext, campaign_id: int, owner: str) -> None:
     print_json(campaign) if cli.as_json else show_campaign(campaign)
 
 
-def _simple_action(name: str, verb: str) -> None:
-    @campaign_group.command(name)
+def _simple_action(name: str, help: str) -> None:
+    @campaign_group.command(name, help=help)
     @click.argument("campaign_id", type=click.IntRange(min=1))
     @pass_cli
     def command(cli: CliContext, campaign_id: int) -> None:
@@ -262,40 +286,49 @@ def _simple_action(name: str, verb: str) -> None:
         if campaign.get("pending_action"):  # reached only some platforms: not a success
             raise SystemExit(1)
 
-    command.__doc__ = f"{verb} a campaign."
 
-
-_simple_action("pause", "Pause")
-_simple_action("resume", "Resume")
-_simple_action("complete", "Complete (end the flight of)")
-_simple_action("archive", "Archive")
+_simple_action("pause", N_("Pause a campaign."))
+_simple_action("resume", N_("Resume a campaign."))
+_simple_action("complete", N_("Complete (end the flight of) a campaign."))
+_simple_action("archive", N_("Archive a campaign."))
 _simple_action(
-    "retry-action", "Finish the pause, resume, complete or archive that reached only some platforms of"
+    "retry-action",
+    N_("Finish the pause, resume, complete or archive that reached only some platforms of a campaign."),
 )
 
 
-def _background_action(name: str, path: str, verb: str) -> None:
-    @campaign_group.command(name)
+def _background_action(name: str, path: str, help: str) -> None:
+    @campaign_group.command(name, help=help)
     @click.argument("campaign_id", type=click.IntRange(min=1))
-    @click.option("--no-wait", is_flag=True, help="Return at once with the task id.")
+    @click.option("--no-wait", is_flag=True, help=N_("Return at once with the task id."))
     @pass_cli
     def command(cli: CliContext, campaign_id: int, no_wait: bool) -> None:
         task = cli.client.post(f"/campaigns/{campaign_id}/{path}")
         if no_wait:
-            return print_json(task) if cli.as_json else console.print(f"task {task['task_id']}")
-        run = wait_for_task(cli, task, "Publicando")
+            return (
+                print_json(task)
+                if cli.as_json
+                else console.print(_("task %(task_id)s", task_id=task["task_id"]))
+            )
+        run = wait_for_task(cli, task, _("Publishing"))
         campaign = cli.client.get(f"/campaigns/{campaign_id}")
         if cli.as_json:
             return print_json({"task": run, "campaign": campaign})
         show_campaign(campaign)
         if campaign["status"] == "failed":
-            raise click.ClickException(f"campaign {campaign_id} failed to publish on every platform")
+            raise click.ClickException(
+                _("campaign %(campaign_id)s failed to publish on every platform", campaign_id=campaign_id)
+            )
 
-    command.__doc__ = f"{verb} in the background and follow the progress."
 
-
-_background_action("publish", "publish", "Publish a draft campaign")
-_background_action("retry-failed", "retry-failed", "Republish only the failed platforms")
+_background_action(
+    "publish", "publish", N_("Publish a draft campaign in the background and follow the progress.")
+)
+_background_action(
+    "retry-failed",
+    "retry-failed",
+    N_("Republish only the failed platforms in the background and follow the progress."),
+)
 
 
 def register(group: click.Group) -> None:

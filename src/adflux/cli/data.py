@@ -8,6 +8,8 @@ from typing import Any
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from adflux.catalogue import N_
+from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.output import console, print_json, print_table
 
@@ -15,16 +17,16 @@ from adflux.cli.output import console, print_json, print_table
 @click.command("seed")
 @click.option("--candidates", type=click.IntRange(min=0), default=5000, show_default=True)
 @click.option("--jobs", type=click.IntRange(min=0), default=200, show_default=True)
-@click.option("--seed", "seed_value", type=int, default=42, show_default=True, help="Random seed.")
-@click.option("--replace", is_flag=True, help="Delete earlier simulated rows first.")
+@click.option("--seed", "seed_value", type=int, default=42, show_default=True, help=N_("Random seed."))
+@click.option("--replace", is_flag=True, help=N_("Delete earlier simulated rows first."))
 @click.option(
     "--persona-mix",
     default="even",
     show_default=True,
-    help="Preset (even, mild, colombia) or eight comma-separated persona weights.",
+    help=N_("Preset (even, mild, colombia) or eight comma-separated persona weights."),
 )
-@click.option("--overlap", type=click.FloatRange(0, 1), help="Blend personas toward the average (0-1).")
-@click.option("--noise", type=click.FloatRange(0, 1), help="Share of candidates off their persona (0-1).")
+@click.option("--overlap", type=click.FloatRange(0, 1), help=N_("Blend personas toward the average (0-1)."))
+@click.option("--noise", type=click.FloatRange(0, 1), help=N_("Share of candidates off their persona (0-1)."))
 @pass_cli
 def seed(
     cli: CliContext,
@@ -69,7 +71,7 @@ def seed(
                 progress=progress,
                 mix=mix,
             )
-    console.print(f"[green]Listo:[/] {_summary(result)}")
+    console.print(_("[green]Done:[/] %(result)s", result=_summary(result)))
 
 
 def _as_dict(result: Any) -> dict[str, Any]:
@@ -93,7 +95,7 @@ def _import(cli: CliContext, kind: str, file: Path, fmt: str | None) -> None:
     from adflux.cli.campaigns import wait_for_task
 
     task = cli.client.upload(f"/{kind}/import", file, fmt=fmt)  # 202: imported by a background task
-    run = wait_for_task(cli, task, "Importando")
+    run = wait_for_task(cli, task, _("Importing"))
     if run["status"] != "succeeded" or not run.get("result"):
         raise click.ClickException(run.get("error") or "The import failed without a report")
     report = run["result"]
@@ -101,8 +103,12 @@ def _import(cli: CliContext, kind: str, file: Path, fmt: str | None) -> None:
         print_json(report)
     else:
         console.print(
-            f"[green]{report['created']} created[/], [cyan]{report['updated']} updated[/], "
-            f"[red]{report['failed']} rejected[/]"
+            _(
+                "[green]%(created)s created[/], [cyan]%(updated)s updated[/], [red]%(failed)s rejected[/]",
+                created=report["created"],
+                updated=report["updated"],
+                failed=report["failed"],
+            )
         )
         if report["errors"]:
             print_table(
@@ -124,7 +130,7 @@ _FORMAT = click.Choice(["csv", "json", "jsonl", "ndjson", "xml"])
 
 @click.command("import-jobs")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=_FORMAT, help="Override detection from the file name.")
+@click.option("--format", "fmt", type=_FORMAT, help=N_("Override detection from the file name."))
 @pass_cli
 def import_jobs(cli: CliContext, file: Path, fmt: str | None) -> None:
     """Import job openings from a CSV, JSON or XML feed (idempotent by external_ref)."""
@@ -133,7 +139,7 @@ def import_jobs(cli: CliContext, file: Path, fmt: str | None) -> None:
 
 @click.command("import-candidates")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=_FORMAT, help="Override detection from the file name.")
+@click.option("--format", "fmt", type=_FORMAT, help=N_("Override detection from the file name."))
 @pass_cli
 def import_candidates(cli: CliContext, file: Path, fmt: str | None) -> None:
     """Import candidates from a CSV or JSON file (idempotent by external_ref)."""

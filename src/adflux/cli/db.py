@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.output import console
 
@@ -22,7 +23,7 @@ def upgrade(cli: CliContext, revision: str) -> None:
 
     with cli.app.app_context():
         current = upgrade_database(revision=revision)
-    console.print(f"Database at revision [bold]{current}[/]")
+    console.print(_("Database at revision [bold]%(current)s[/]", current=current))
 
 
 @db_group.command("current")

@@ -10,6 +10,8 @@ from typing import Any
 import click
 from sqlalchemy import inspect
 
+from adflux.catalogue import N_
+from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.output import console, cop, number, print_json, print_table
 from adflux.cli.reports import print_report
@@ -22,13 +24,17 @@ from adflux.constants import PLATFORMS
 @click.option("--jobs", type=click.IntRange(min=10), default=200, show_default=True)
 @click.option("--seed", "seed_value", type=int, default=42, show_default=True)
 @click.option(
-    "--days", type=click.IntRange(1, 90), default=21, show_default=True, help="Days of delivery to simulate."
+    "--days",
+    type=click.IntRange(1, 90),
+    default=21,
+    show_default=True,
+    help=N_("Days of delivery to simulate."),
 )
 @click.option("--platforms", default="meta,google,tiktok", show_default=True)
 @click.option(
     "--reset",
     is_flag=True,
-    help="Also start over when the database holds data the demo did not create (backed up first).",
+    help=N_("Also start over when the database holds data the demo did not create (backed up first)."),
 )
 @pass_cli
 def demo(
@@ -90,10 +96,10 @@ def demo(
         )
         sent = result.tracking["conversions"]["sent"]
         console.print(
-            "Conversiones enviadas a las plataformas: "
-            + (
-                ", ".join(f"{PLATFORM_NAMES.get(p, p)} {number(n)}" for p, n in sorted(sent.items()))
-                or "ninguna"
+            _(
+                "Conversions sent to the platforms: %(sent)s",
+                sent=", ".join(f"{PLATFORM_NAMES.get(p, p)} {number(n)}" for p, n in sorted(sent.items()))
+                or _("none"),
             )
         )
     _print_feed_campaigns(result.feed.get("campaigns", []))
@@ -101,17 +107,24 @@ def demo(
 
 
 def _print_next_steps(result: Any, elapsed: float) -> None:
-    console.print(f"\n[green]Demo completa en {elapsed:.1f} s.[/] Siguientes pasos:")
-    console.print(f"  adflux campaign show {result.campaign_id}       # estado y IDs en cada plataforma")
-    console.print("  adflux view-segments                # los segmentos de candidatos")
+    console.print(_("\n[green]Demo finished in %(elapsed)s s.[/] Next steps:", elapsed=f"{elapsed:.1f}"))
     console.print(
-        f"  adflux report --group-by day,platform --campaign-id {result.campaign_id} --until {result.until}"
+        _(
+            "  adflux campaign show %(campaign_id)s       # status and IDs on each platform",
+            campaign_id=result.campaign_id,
+        )
     )
+    console.print(_("  adflux view-segments                # the candidate segments"))
     console.print(
-        "  adflux feeds runs                   # las lecturas del feed simulado y lo que encontraron"
+        _(
+            "  adflux report --group-by day,platform --campaign-id %(campaign_id)s --until %(until)s",
+            campaign_id=result.campaign_id,
+            until=result.until,
+        )
     )
-    console.print("  adflux playbooks list               # el playbook que creó las campañas del feed")
-    console.print("  adflux serve                        # el tablero en http://127.0.0.1:5000/")
+    console.print(_("  adflux feeds runs                   # the simulated feed's reads and what they found"))
+    console.print(_("  adflux playbooks list               # the playbook that created the feed's campaigns"))
+    console.print(_("  adflux serve                        # the dashboard on http://127.0.0.1:5000/"))
 
 
 def _print_feed_campaigns(rows: list[dict[str, Any]]) -> None:
@@ -133,7 +146,8 @@ def _platforms(raw: str) -> tuple[str, ...]:
     unknown = sorted(set(chosen) - set(PLATFORMS))
     if unknown or len(chosen) < 1:
         raise click.BadParameter(
-            f"unknown platform(s): {', '.join(unknown) or '(none given)'}", param_hint="--platforms"
+            _("unknown platform(s): %(value)s", value=", ".join(unknown) or _("(none given)")),
+            param_hint="--platforms",
         )
     return chosen
 

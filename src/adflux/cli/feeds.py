@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from adflux.catalogue import N_
+from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.output import bogota_time, console, number, page_caption, print_json, print_table
 from adflux.services.feeds.destinations import masked_location
@@ -51,7 +53,7 @@ def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
         field, sep, name = pair.partition("=")
         if not sep or not field.strip() or not name.strip():
             raise click.ClickException(
-                f"--map espera campo=nombre_en_el_feed, p. ej. title=puesto (no {pair!r})"
+                _("--map expects field=name_in_the_feed, e.g. title=puesto (not %(pair)r)", pair=pair)
             )
         mapping[field.strip()] = name.strip()
     return mapping
@@ -70,23 +72,25 @@ def feeds_group() -> None:
 
 
 @feeds_group.command("add")
-@click.option("--name", required=True, help="A name for the feed (unique).")
-@click.option("--location", required=True, help="An http(s):// address or a file path.")
-@click.option("--format", "fmt", type=click.Choice(FEED_FORMATS), help="Default: guessed from the name.")
-@click.option("--interval", "interval_minutes", type=click.IntRange(1, 10080), help="Minutes between reads.")
+@click.option("--name", required=True, help=N_("A name for the feed (unique)."))
+@click.option("--location", required=True, help=N_("An http(s):// address or a file path."))
+@click.option("--format", "fmt", type=click.Choice(FEED_FORMATS), help=N_("Default: guessed from the name."))
+@click.option(
+    "--interval", "interval_minutes", type=click.IntRange(1, 10080), help=N_("Minutes between reads.")
+)
 @click.option(
     "--map",
     "pairs",
     multiple=True,
     metavar="FIELD=FEEDNAME",
-    help="The feed's name for an AdFlux field, e.g. --map title=puesto (repeatable).",
+    help=N_("The feed's name for an AdFlux field, e.g. --map title=puesto (repeatable)."),
 )
 @click.option(
     "--max-shrink",
     type=click.FloatRange(0, 1, min_open=True),
-    help="A read listing this share fewer openings than the last one closes nothing (default 0.5).",
+    help=N_("A read listing this share fewer openings than the last one closes nothing (default 0.5)."),
 )
-@click.option("--disabled", is_flag=True, help="Register it switched off (not read on schedule).")
+@click.option("--disabled", is_flag=True, help=N_("Register it switched off (not read on schedule)."))
 @pass_cli
 def add(cli: CliContext, **opts: Any) -> None:
     """Register a job feed (XML, JSON, JSON lines or CSV; URL or file)."""
@@ -107,10 +111,16 @@ def add(cli: CliContext, **opts: Any) -> None:
     if cli.as_json:
         return print_json(feed)
     console.print(
-        f"[bold]Feed {feed['id']}[/] · {feed['name']} · {feed['format']} · "
-        f"cada {number(feed['interval_minutes'])} min · {'activo' if feed['enabled'] else 'inactivo'}"
+        _(
+            "[bold]Feed %(id)s[/] · %(name)s · %(format)s · every %(interval_minutes)s min · %(value)s",
+            id=feed["id"],
+            name=feed["name"],
+            format=feed["format"],
+            interval_minutes=number(feed["interval_minutes"]),
+            value=_("on") if feed["enabled"] else _("off"),
+        )
     )
-    console.print(f"Léalo ahora con [bold]adflux feeds run {feed['id']}[/].")
+    console.print(_("Read it now with [bold]adflux feeds run %(id)s[/].", id=feed["id"]))
 
 
 @feeds_group.command("list")
@@ -148,8 +158,14 @@ def follow_run(cli: CliContext, run: dict[str, Any], timeout: float) -> dict[str
         while run["status"] in ("queued", "running"):
             if time.monotonic() >= deadline:
                 raise click.ClickException(
-                    f"la lectura {run['id']} sigue {run_status(run['status'])} tras {timeout:g} s; "
-                    f"consúltela con: adflux feeds runs --feed-id {run['feed_id']}"
+                    _(
+                        "read %(id)s is still %(status)s after %(timeout)s s; look it up with: adflux "
+                        "feeds runs --feed-id %(feed_id)s",
+                        id=run["id"],
+                        status=run_status(run["status"]),
+                        timeout=f"{timeout:g}",
+                        feed_id=run["feed_id"],
+                    )
                 )
             time.sleep(POLL_SECONDS)
             run = cli.client.get(f"/feeds/runs/{run['id']}")
@@ -162,8 +178,13 @@ def _count(key: str) -> Callable[[dict[str, Any]], str]:
 
 def show_run(run: dict[str, Any]) -> None:
     console.print(
-        f"[bold]Lectura {run['id']}[/] del feed {run['feed_id']} · "
-        f"estado [bold]{run_status(run['status'])}[/] · {bogota_time(run.get('finished_at'))} (Bogotá)"
+        _(
+            "[bold]Read %(id)s[/] of feed %(feed_id)s · status [bold]%(status)s[/] · %(get)s (Bogotá)",
+            id=run["id"],
+            feed_id=run["feed_id"],
+            status=run_status(run["status"]),
+            get=bogota_time(run.get("finished_at")),
+        )
     )
     if run["status"] in ("failed", "skipped"):
         return
@@ -196,7 +217,7 @@ def _where(row: dict[str, Any]) -> str:
 
 @feeds_group.command("run")
 @click.argument("feed_id", type=click.IntRange(min=1))
-@click.option("--timeout", type=click.FloatRange(min=1), default=300, show_default=True, help="Seconds.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=300, show_default=True, help=N_("Seconds."))
 @pass_cli
 def run_now(cli: CliContext, feed_id: int, timeout: float) -> None:
     """Read a feed now and print what it found (exit 1 if the read failed)."""
@@ -206,9 +227,13 @@ def run_now(cli: CliContext, feed_id: int, timeout: float) -> None:
     else:
         show_run(run)
     if run["status"] == "failed":
-        raise click.ClickException(f"la lectura {run['id']} falló: {_one_line(run.get('error'))}")
+        raise click.ClickException(
+            _("read %(id)s failed: %(get)s", id=run["id"], get=_one_line(run.get("error")))
+        )
     if run["status"] == "skipped":
-        raise click.ClickException(f"la lectura {run['id']} se omitió: {_one_line(run.get('error'))}")
+        raise click.ClickException(
+            _("read %(id)s was skipped: %(get)s", id=run["id"], get=_one_line(run.get("error")))
+        )
 
 
 def _one_line(text: str | None) -> str:
@@ -216,7 +241,7 @@ def _one_line(text: str | None) -> str:
 
 
 @feeds_group.command("runs")
-@click.option("--feed-id", type=click.IntRange(min=1), help="Only this feed's runs.")
+@click.option("--feed-id", type=click.IntRange(min=1), help=N_("Only this feed's runs."))
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--page-size", type=click.IntRange(1, 200), default=20, show_default=True)
 @pass_cli
@@ -249,7 +274,7 @@ def remove(cli: CliContext, feed_id: int) -> None:
     cli.client.request("DELETE", f"/feeds/{feed_id}")
     if cli.as_json:
         return print_json({"id": feed_id, "deleted": True})
-    console.print(f"Feed {feed_id} eliminado; sus ofertas se conservan.")
+    console.print(_("Feed %(feed_id)s deleted; its openings are kept.", feed_id=feed_id))
 
 
 def register(group: click.Group) -> None:

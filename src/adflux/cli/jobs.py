@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from adflux.catalogue import N_
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.choices import CATEGORY, EDUCATION, MODALITY, statuses
 from adflux.cli.output import cop, page_caption, print_json, print_table, status_name
@@ -23,7 +24,7 @@ def _salary(row: dict[str, Any]) -> str:
 @click.option("--city")
 @click.option("--category", type=CATEGORY)
 @click.option("--modality", type=MODALITY)
-@click.option("-q", "--search", "q", help="Text search in title, company and description.")
+@click.option("-q", "--search", "q", help=N_("Text search in title, company and description."))
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--page-size", type=click.IntRange(1, 200), default=20, show_default=True)
 @pass_cli
@@ -51,13 +52,13 @@ def view_jobs(cli: CliContext, **filters: Any) -> None:
 
 
 @click.command("view-candidates")
-@click.option("--segment-id", type=click.IntRange(min=1), help="Only the members of this segment.")
+@click.option("--segment-id", type=click.IntRange(min=1), help=N_("Only the members of this segment."))
 @click.option("--city")
 @click.option("--education-level", type=EDUCATION)
 @click.option("--category", "desired_category", type=CATEGORY)
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option(
-    "--cursor", help="Continue after a previous page (its caption shows --cursor): fast at any depth."
+    "--cursor", help=N_("Continue after a previous page (its caption shows --cursor): fast at any depth.")
 )
 @click.option("--page-size", type=click.IntRange(1, 200), default=20, show_default=True)
 @pass_cli

@@ -7,6 +7,8 @@ from typing import Any
 import click
 from rich.table import Table
 
+from adflux.catalogue import N_
+from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.choices import SEVERITY
 from adflux.cli.output import bogota_time, console, page_caption, print_json, print_table, status_name
@@ -23,8 +25,8 @@ def _ms(value: float | None) -> str:
 
 
 @click.command("status")
-@click.option("--no-workers", is_flag=True, help="Do not ping Celery workers (saves up to a second).")
-@click.option("--fresh", is_flag=True, help="Ask the platforms again, not the last minute's answer.")
+@click.option("--no-workers", is_flag=True, help=N_("Do not ping Celery workers (saves up to a second)."))
+@click.option("--fresh", is_flag=True, help=N_("Ask the platforms again, not the last minute's answer."))
 @pass_cli
 def status(cli: CliContext, no_workers: bool, fresh: bool) -> None:
     """At-a-glance health: dependencies, workers, queues, model, open alerts, last backup.
@@ -55,46 +57,54 @@ def _print_status(summary: dict[str, Any]) -> None:
 
     workers = summary.get("workers")
     if workers is None:
-        console.print("Workers: embedded mode (tasks run inline)")
+        console.print(_("Workers: embedded mode (tasks run inline)"))
     elif workers:
-        console.print(f"Workers: {len(workers)} alive ({', '.join(workers)})")
+        console.print(
+            _("Workers: %(workers)s alive (%(workers2)s)", workers=len(workers), workers2=", ".join(workers))
+        )
     else:
-        console.print("Workers: [bold red]none answered[/]")
+        console.print(_("Workers: [bold red]none answered[/]"))
     queues = summary.get("queues") or {}
     if queues:
-        console.print("Queues: " + ", ".join(f"{name} {n}" for name, n in queues.items()))
+        console.print(_("Queues: %(queues)s", queues=", ".join(f"{name} {n}" for name, n in queues.items())))
     model = summary.get("model") or {}
     if model.get("active_version") is not None:
         parts = [f"v{model['active_version']}"]
         if model.get("silhouette") is not None:
-            parts.append(f"silhouette {model['silhouette']:.3f}")
+            parts.append(_("silhouette %(score)s", score=f"{model['silhouette']:.3f}"))
         if model.get("drift") is not None:
-            parts.append(f"drift {model['drift']:.3f}")
-        console.print("Model: " + ", ".join(parts))
+            parts.append(_("drift %(score)s", score=f"{model['drift']:.3f}"))
+        console.print(_("Model: %(parts)s", parts=", ".join(parts)))
     else:
-        console.print("Model: no active segmentation model")
+        console.print(_("Model: no active segmentation model"))
     tasks = summary.get("tasks_last_24h") or {}
     if tasks:
-        console.print("Tasks (24 h): " + ", ".join(f"{k} {v}" for k, v in sorted(tasks.items())))
+        console.print(
+            _("Tasks (24 h): %(tasks)s", tasks=", ".join(f"{k} {v}" for k, v in sorted(tasks.items())))
+        )
     backup = summary.get("last_backup")
     console.print(
-        f"Last backup: {backup['created_at']} ({backup['name']})" if backup else "Last backup: none"
+        _("Last backup: %(created_at)s (%(name)s)", created_at=backup["created_at"], name=backup["name"])
+        if backup
+        else _("Last backup: none")
     )
     alerts = summary.get("alerts") or []
     if alerts:
-        console.print(f"[bold red]{len(alerts)} open alert(s)[/]:")
+        console.print(_("[bold red]%(alerts)s open alert(s)[/]:", alerts=len(alerts)))
         for alert in alerts:
             console.print(f"  [{alert['severity']}] {alert['rule']} {alert['key']}: {alert['message']}")
     else:
-        console.print("Alerts: none open")
+        console.print(_("Alerts: none open"))
 
 
 # ---- alerts --------------------------------------------------------------------------------------
 
 
 @click.group("alerts", invoke_without_command=True)
-@click.option("--all", "show_all", is_flag=True, help="Resolved alerts too (history), not only open ones.")
-@click.option("--rule", help="Only this rule (see `adflux alerts rules`).")
+@click.option(
+    "--all", "show_all", is_flag=True, help=N_("Resolved alerts too (history), not only open ones.")
+)
+@click.option("--rule", help=N_("Only this rule (see `adflux alerts rules`)."))
 @click.option("--severity", type=SEVERITY)
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--page-size", type=click.IntRange(1, 200), default=20, show_default=True)
@@ -107,7 +117,7 @@ def alerts(
         return
     cli = ctx.find_object(CliContext)
     if cli is None:  # only when the group is invoked outside the adflux command
-        raise click.UsageError("run as `adflux alerts`")
+        raise click.UsageError(_("run as `adflux alerts`"))
     result = cli.client.get(
         "/alerts",
         status=None if show_all else "open",
@@ -178,17 +188,27 @@ def alert_evaluate(cli: CliContext) -> None:
     if cli.as_json:
         return print_json(result)
     console.print(
-        f"opened {len(result['opened'])}, resolved {len(result['resolved'])}, "
-        f"still open {len(result['still_open'])}, notifications sent {result['notified']}"
-        + (f", [red]failed {result['notify_failures']}[/]" if result["notify_failures"] else "")
+        _(
+            "opened %(opened)s, resolved %(resolved)s, still open %(still_open)s, notifications sent "
+            "%(notified)s",
+            opened=len(result["opened"]),
+            resolved=len(result["resolved"]),
+            still_open=len(result["still_open"]),
+            notified=result["notified"],
+        )
+        + (
+            _(", [red]failed %(failed)s[/]", failed=result["notify_failures"])
+            if result["notify_failures"]
+            else ""
+        )
     )
     for rule, error in result.get("errors", {}).items():
-        console.print(f"[yellow]{rule} could not be evaluated:[/] {error}")
+        console.print(_("[yellow]%(rule)s could not be evaluated:[/] %(error)s", rule=rule, error=error))
 
 
 @alerts.command("export-rules")
 @click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout."
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True), help=N_("Write here instead of stdout.")
 )
 def alert_export_rules(output: str | None) -> None:
     """Print the rules as a Prometheus alerting-rules file (for Alertmanager users)."""
@@ -199,7 +219,7 @@ def alert_export_rules(output: str | None) -> None:
     if output:
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(text)
-        console.print(f"wrote {output}")
+        console.print(_("wrote %(output)s", output=output))
     else:
         click.echo(text, nl=False)
 
@@ -218,7 +238,7 @@ def _size(n: int) -> str:
 
 
 @click.command("backup")
-@click.option("--label", help="A word added to the file name (e.g. before-upgrade).")
+@click.option("--label", help=N_("A word added to the file name (e.g. before-upgrade)."))
 @pass_cli
 def db_backup(cli: CliContext, label: str | None) -> None:
     """Back up the database (pg_dump -Fc on PostgreSQL, online backup on SQLite), then apply retention."""
@@ -230,7 +250,13 @@ def db_backup(cli: CliContext, label: str | None) -> None:
         return print_json(info.as_dict())
     rows = sum(n for name, n in info.tables.items() if name not in backups.BOOKKEEPING_TABLES)
     console.print(
-        f"Backup written: [bold]{info.path}[/] ({_size(info.size_bytes)}, {rows} rows, sha256 {info.sha256})"
+        _(
+            "Backup written: [bold]%(path)s[/] (%(size_bytes)s, %(rows)s rows, sha256 %(sha256)s)",
+            path=info.path,
+            size_bytes=_size(info.size_bytes),
+            rows=rows,
+            sha256=info.sha256,
+        )
     )
 
 
@@ -261,7 +287,7 @@ def db_backups(cli: CliContext) -> None:
 
 @click.command("restore")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--force", is_flag=True, help="Overwrite a database that already holds data.")
+@click.option("--force", is_flag=True, help=N_("Overwrite a database that already holds data."))
 @pass_cli
 def db_restore(cli: CliContext, file: str, force: bool) -> None:
     """Replace the database with backup FILE (stop the web server and workers first)."""
@@ -273,15 +299,20 @@ def db_restore(cli: CliContext, file: str, force: bool) -> None:
         return print_json(result.as_dict())
     rows = sum(n for name, n in result.tables.items() if name not in backups.BOOKKEEPING_TABLES)
     console.print(
-        f"Restored {result.backup.name}: {rows} rows in {len(result.tables)} tables, "
-        f"schema revision {result.revision or '(none)'}"
-        + (f"; replaced {result.replaced_rows} rows" if result.replaced_rows else "")
+        _(
+            "Restored %(name)s: %(rows)s rows in %(tables)s tables, schema revision %(revision)s",
+            name=result.backup.name,
+            rows=rows,
+            tables=len(result.tables),
+            revision=result.revision or _("(none)"),
+        )
+        + (_("; replaced %(rows)s rows", rows=result.replaced_rows) if result.replaced_rows else "")
     )
 
 
 @click.command("prune")
-@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
-@click.option("--keep-simulated", is_flag=True, help="Leave simulated (SIM-*) candidates and jobs alone.")
+@click.option("--dry-run", is_flag=True, help=N_("Only count what would be deleted."))
+@click.option("--keep-simulated", is_flag=True, help=N_("Leave simulated (SIM-*) candidates and jobs alone."))
 @pass_cli
 def db_prune(cli: CliContext, dry_run: bool, keep_simulated: bool) -> None:
     """Delete old task runs, resolved alerts, audit events and request stats past retention, and

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from adflux.catalogue import N_
+from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.campaigns import _csv_list
 from adflux.cli.choices import OBJECTIVE
@@ -111,14 +113,18 @@ def _conditions(opts: dict[str, Any]) -> dict[str, Any]:
 
 def _body(opts: dict[str, Any]) -> dict[str, Any]:
     if (opts["budget"] is None) == (opts["budget_formula"] is None):
-        raise click.ClickException("indique --budget COP o --budget-formula (uno de los dos)")
+        raise click.ClickException(_("give --budget COP or --budget-formula (one of the two)"))
     if opts["segment_ids"] and opts["best_segments"]:
-        raise click.ClickException("indique --segment-ids o --best-segments, no ambos")
+        raise click.ClickException(_("give --segment-ids or --best-segments, not both"))
     platforms = _csv_list(opts["platforms"])
     unknown = [p for p in platforms if p not in PLATFORMS]
     if unknown or not platforms:
         raise click.ClickException(
-            f"plataformas desconocidas: {', '.join(unknown) or '(ninguna)'}; use {', '.join(PLATFORMS)}"
+            _(
+                "unknown platforms: %(value)s; use %(PLATFORMS)s",
+                value=", ".join(unknown) or _("(none)"),
+                PLATFORMS=", ".join(PLATFORMS),
+            )
         )
     body: dict[str, Any] = {
         "name": opts["name"],
@@ -168,31 +174,33 @@ def playbooks_group() -> None:
 
 
 @playbooks_group.command("add")
-@click.option("--name", required=True, help="A name for the playbook (unique).")
-@click.option("--platforms", required=True, help=f"Comma-separated: {','.join(PLATFORMS)}")
-@click.option("--category", help="Only openings of this category (repeatable).", multiple=True)
-@click.option("--city", help="Only openings in this city (repeatable).", multiple=True)
-@click.option("--department", help="Only openings in this department (repeatable).", multiple=True)
-@click.option("--company", help="Only openings of this company (repeatable).", multiple=True)
-@click.option("--modality", help="presencial, remoto or hibrido (repeatable).", multiple=True)
+@click.option("--name", required=True, help=N_("A name for the playbook (unique)."))
+@click.option("--platforms", required=True, help=N_("Comma-separated: meta,google,x,tiktok,snapchat"))
+@click.option("--category", help=N_("Only openings of this category (repeatable)."), multiple=True)
+@click.option("--city", help=N_("Only openings in this city (repeatable)."), multiple=True)
+@click.option("--department", help=N_("Only openings in this department (repeatable)."), multiple=True)
+@click.option("--company", help=N_("Only openings of this company (repeatable)."), multiple=True)
+@click.option("--modality", help=N_("presencial, remoto or hibrido (repeatable)."), multiple=True)
 @click.option(
-    "--keyword", help="Only openings whose title or description has it (repeatable).", multiple=True
+    "--keyword", help=N_("Only openings whose title or description has it (repeatable)."), multiple=True
 )
-@click.option("--salary-min", type=click.IntRange(min=0), help="Paying at least this much, COP.")
-@click.option("--salary-max", type=click.IntRange(min=0), help="Paying at most this much, COP.")
-@click.option("--experience-min", type=click.IntRange(min=0), help="Asking at least these years.")
-@click.option("--experience-max", type=click.IntRange(min=0), help="Asking at most these years.")
-@click.option("--segment-ids", help="Comma-separated segment ids.")
-@click.option("--best-segments", type=click.IntRange(1, 20), help="The best K segments for the category.")
-@click.option("--budget", type=click.IntRange(min=1), help="Total budget per opening, COP.")
-@click.option("--budget-formula", help='E.g. "salary_max * 0.5" (salary_min, salary_max, salary, ...).')
-@click.option("--daily-budget", type=click.IntRange(min=1), help="Daily budget, COP.")
-@click.option("--flight-days", type=click.IntRange(1, 365), help="Days to run (default: until it closes).")
-@click.option("--target-cpa", type=click.IntRange(min=1), help="Target cost per application, COP.")
+@click.option("--salary-min", type=click.IntRange(min=0), help=N_("Paying at least this much, COP."))
+@click.option("--salary-max", type=click.IntRange(min=0), help=N_("Paying at most this much, COP."))
+@click.option("--experience-min", type=click.IntRange(min=0), help=N_("Asking at least these years."))
+@click.option("--experience-max", type=click.IntRange(min=0), help=N_("Asking at most these years."))
+@click.option("--segment-ids", help=N_("Comma-separated segment ids."))
+@click.option("--best-segments", type=click.IntRange(1, 20), help=N_("The best K segments for the category."))
+@click.option("--budget", type=click.IntRange(min=1), help=N_("Total budget per opening, COP."))
+@click.option("--budget-formula", help=N_('E.g. "salary_max * 0.5" (salary_min, salary_max, salary, ...).'))
+@click.option("--daily-budget", type=click.IntRange(min=1), help=N_("Daily budget, COP."))
+@click.option(
+    "--flight-days", type=click.IntRange(1, 365), help=N_("Days to run (default: until it closes).")
+)
+@click.option("--target-cpa", type=click.IntRange(min=1), help=N_("Target cost per application, COP."))
 @click.option("--objective", type=OBJECTIVE, default="traffic", show_default=True)
-@click.option("--approval", is_flag=True, help="A manager approves each campaign before it is published.")
-@click.option("--position", type=click.IntRange(min=0), help="Lower is tried first.")
-@click.option("--disabled", is_flag=True, help="Save it switched off.")
+@click.option("--approval", is_flag=True, help=N_("A manager approves each campaign before it is published."))
+@click.option("--position", type=click.IntRange(min=0), help=N_("Lower is tried first."))
+@click.option("--disabled", is_flag=True, help=N_("Save it switched off."))
 @pass_cli
 def add(cli: CliContext, **opts: Any) -> None:
     """Save a playbook: conditions on the opening, and the campaign it gets."""
@@ -200,7 +208,9 @@ def add(cli: CliContext, **opts: Any) -> None:
     if cli.as_json:
         return print_json(playbook)
     show_playbooks([playbook], title=f"Playbook {playbook['id']} guardado")
-    console.print(f"Simule lo que haría con [bold]adflux playbooks test {playbook['id']}[/].")
+    console.print(
+        _("Simulate what it would do with [bold]adflux playbooks test %(id)s[/].", id=playbook["id"])
+    )
 
 
 @playbooks_group.command("list")
@@ -235,7 +245,7 @@ def test(cli: CliContext, playbook_id: int | None, limit: int) -> None:
     )
     openings = result["openings"]
     if not openings:
-        return console.print("Ningún playbook activo toma ofertas abiertas sin campaña.")
+        return console.print(_("No active playbook takes open openings without a campaign."))
     print_table(
         f"Primeras {len(openings)} ofertas",
         [
@@ -251,21 +261,19 @@ def test(cli: CliContext, playbook_id: int | None, limit: int) -> None:
     )
 
 
-def _switch(name: str, enabled: bool, word: str) -> None:
-    @playbooks_group.command(name)
+def _switch(name: str, enabled: bool, help: str, said: str) -> None:
+    @playbooks_group.command(name, help=help)
     @click.argument("playbook_id", type=click.IntRange(min=1))
     @pass_cli
     def command(cli: CliContext, playbook_id: int) -> None:
         playbook = cli.client.patch(f"/playbooks/{playbook_id}", json={"enabled": enabled})
         if cli.as_json:
             return print_json(playbook)
-        console.print(f"Playbook {playbook['id']} «{playbook['name']}» {word}.")
-
-    command.__doc__ = f"{name.capitalize()} a playbook."
+        console.print(_(said, id=playbook["id"], name=playbook["name"]))
 
 
-_switch("enable", True, "activado")
-_switch("disable", False, "desactivado")
+_switch("enable", True, N_("Enable a playbook."), N_("Playbook %(id)s «%(name)s» switched on."))
+_switch("disable", False, N_("Disable a playbook."), N_("Playbook %(id)s «%(name)s» switched off."))
 
 
 @playbooks_group.command("remove")
@@ -276,7 +284,7 @@ def remove(cli: CliContext, playbook_id: int) -> None:
     cli.client.request("DELETE", f"/playbooks/{playbook_id}")
     if cli.as_json:
         return print_json({"id": playbook_id, "deleted": True})
-    console.print(f"Playbook {playbook_id} eliminado; sus campañas se conservan.")
+    console.print(_("Playbook %(playbook_id)s deleted; its campaigns are kept.", playbook_id=playbook_id))
 
 
 def register(group: click.Group) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from adflux.catalogue import N_
+from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.campaigns import wait_for_task
 from adflux.cli.output import console, cop, number, percent, print_json, print_table
@@ -36,7 +38,7 @@ DIMENSION_COLUMNS: dict[str, tuple[str, Any]] = {
 def sync_metrics(cli: CliContext) -> None:
     """Pull the latest daily insights from every platform now."""
     task = cli.client.post("/reports/sync")
-    run = wait_for_task(cli, task, "Sincronizando")
+    run = wait_for_task(cli, task, _("Syncing"))
     if cli.as_json:
         print_json(run)
         if run["status"] == "failed":  # scripts read the exit code
@@ -44,7 +46,11 @@ def sync_metrics(cli: CliContext) -> None:
         return
     result = run.get("result") or {}
     console.print(
-        f"{result.get('rows', 0)} filas de {result.get('platform_campaigns', 0)} campañas por plataforma"
+        _(
+            "%(get)s rows from %(get2)s platform campaigns",
+            get=result.get("rows", 0),
+            get2=result.get("platform_campaigns", 0),
+        )
     )
     for platform, info in (result.get("platforms") or {}).items():
         if info.get("error"):
@@ -55,7 +61,7 @@ def sync_metrics(cli: CliContext) -> None:
 
 @click.command("report")
 @click.option(
-    "--group-by", default="platform", show_default=True, help="campaign,platform,segment,category,day"
+    "--group-by", default="platform", show_default=True, help=N_("campaign,platform,segment,category,day")
 )
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]))
@@ -66,9 +72,11 @@ def sync_metrics(cli: CliContext) -> None:
     "--csv",
     "csv_file",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write CSV here (for Excel in Colombian Spanish: ';', decimal comma, BOM).",
+    help=N_("Write CSV here (for Excel in Colombian Spanish: ';', decimal comma, BOM)."),
 )
-@click.option("--plain", is_flag=True, help="With --csv: a plain CSV for scripts (',', dot decimals, codes).")
+@click.option(
+    "--plain", is_flag=True, help=N_("With --csv: a plain CSV for scripts (',', dot decimals, codes).")
+)
 @pass_cli
 def report(cli: CliContext, group_by: str, csv_file: Path | None, plain: bool, **filters: Any) -> None:
     """Performance by campaign, platform, segment, job category and day."""
@@ -80,7 +88,7 @@ def report(cli: CliContext, group_by: str, csv_file: Path | None, plain: bool, *
         style = "plain" if plain else "excel"
         csv_text = cli.client.get("/reports/performance.csv", **params, style=style)
         csv_file.write_text(csv_text, encoding="utf-8")
-        console.print(f"CSV escrito en {csv_file}")
+        console.print(_("CSV written to %(csv_file)s", csv_file=csv_file))
         return
     data = cli.client.get("/reports/performance", **params)
     if cli.as_json:
@@ -90,7 +98,7 @@ def report(cli: CliContext, group_by: str, csv_file: Path | None, plain: bool, *
 
 @click.command("weekly-report")
 @click.option(
-    "--week-of", type=click.DateTime(["%Y-%m-%d"]), help="Any day of the week (default: this week)."
+    "--week-of", type=click.DateTime(["%Y-%m-%d"]), help=N_("Any day of the week (default: this week).")
 )
 @pass_cli
 def weekly_report(cli: CliContext, week_of: Any) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from adflux.catalogue import N_
+from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.output import console, cop, number, print_json, print_table
 from adflux.constants import (
@@ -72,19 +74,25 @@ def rules_group() -> None:
 
 
 @rules_group.command("add")
-@click.option("--name", required=True, help="A name for the rule.")
+@click.option("--name", required=True, help=N_("A name for the rule."))
 @click.option(
-    "--campaign", "campaign_id", type=click.IntRange(min=1), help="Only this campaign (default: all)."
+    "--campaign", "campaign_id", type=click.IntRange(min=1), help=N_("Only this campaign (default: all).")
 )
-@click.option("--template", type=click.Choice(RULE_TEMPLATES), help="Sized from the campaign's target CPA.")
-@click.option("--spec", help='JSON rule: {"conditions": [...], "action": {...}, ...} (docs: TECHNICAL_DOCS).')
+@click.option(
+    "--template", type=click.Choice(RULE_TEMPLATES), help=N_("Sized from the campaign's target CPA.")
+)
+@click.option(
+    "--spec", help=N_('JSON rule: {"conditions": [...], "action": {...}, ...} (docs: TECHNICAL_DOCS).')
+)
 @click.option("--level", type=click.Choice(["campaign", "platform_campaign", "ad_group"]))
 @click.option(
     "--count",
     "applications_source",
     type=click.Choice(APPLICATIONS_SOURCES),
-    help="Postulaciones que cuenta la regla: platform (por omisión, las que informa cada plataforma) "
-    "o first_hand (las que el portal reporta a AdFlux).",
+    help=N_(
+        "Applications the rule counts: platform (the default, those each platform reports) or "
+        "first_hand (those the job site reports to AdFlux)."
+    ),
 )
 @pass_cli
 def add(
@@ -107,7 +115,7 @@ def add(
         try:
             body["spec"] = json.loads(spec)
         except json.JSONDecodeError as error:
-            raise click.ClickException(f"--spec is not JSON: {error.msg}") from None
+            raise click.ClickException(_("--spec is not JSON: %(msg)s", msg=error.msg)) from None
     if level:
         body["level"] = level
     rule = cli.client.post("/rules", json={k: v for k, v in body.items() if v is not None})
@@ -115,8 +123,11 @@ def add(
         return print_json(rule)
     show_rules([rule], title=f"Regla {rule['id']} guardada (inactiva)")
     console.print(
-        f"Pruébela con [bold]adflux rules backtest {rule['id']} --campaign ID[/] y actívela con "
-        f"[bold]adflux rules enable {rule['id']}[/]."
+        _(
+            "Try it with [bold]adflux rules backtest %(id)s --campaign ID[/] and switch it on with "
+            "[bold]adflux rules enable %(id)s[/].",
+            id=rule["id"],
+        )
     )
 
 
@@ -151,7 +162,7 @@ def test(cli: CliContext, rule_id: int, campaign_id: int) -> None:
     if cli.as_json:
         return print_json(decisions)
     if not decisions:
-        return console.print("Hoy la regla no haría nada en esta campaña.")
+        return console.print(_("Today the rule would do nothing on this campaign."))
     print_table(
         "Lo que haría hoy (no se hace nada)",
         [
@@ -175,13 +186,22 @@ def backtest(cli: CliContext, rule_id: int, campaign_id: int, days: int) -> None
     if cli.as_json:
         return print_json(result)
     console.print(
-        f"Últimos {days} días: gasto {cop(result['spend'])}, "
-        f"{_number_es(result['applications'])} postulaciones (maduras), "
-        f"CPA {cop(result['cpa_before'])} → con la regla {cop(result['cpa_after'])}."
+        _(
+            "Last %(days)s days: spend %(spend)s, %(applications)s applications (mature), CPA "
+            "%(cpa_before)s → with the rule %(cpa_after)s.",
+            days=days,
+            spend=cop(result["spend"]),
+            applications=_number_es(result["applications"]),
+            cpa_before=cop(result["cpa_before"]),
+            cpa_after=cop(result["cpa_after"]),
+        )
     )
     console.print(
-        f"Habría ahorrado {cop(result['spend_saved'])} y perdido "
-        f"{_number_es(round(result['applications_lost'], 1))} postulaciones."
+        _(
+            "It would have saved %(spend_saved)s and lost %(applications_lost)s applications.",
+            spend_saved=cop(result["spend_saved"]),
+            applications_lost=_number_es(round(result["applications_lost"], 1)),
+        )
     )
     if result["decisions"]:
         print_table(
@@ -196,30 +216,35 @@ def backtest(cli: CliContext, rule_id: int, campaign_id: int, days: int) -> None
         )
 
 
-def _switch(name: str, enabled: bool) -> None:
-    @rules_group.command(name)
+def _switch(name: str, enabled: bool, help: str) -> None:
+    @rules_group.command(name, help=help)
     @click.argument("rule_id", type=click.IntRange(min=1))
     @pass_cli
     def command(cli: CliContext, rule_id: int) -> None:
         rule = cli.client.patch(f"/rules/{rule_id}", json={"enabled": enabled})
         if cli.as_json:
             return print_json(rule)
-        console.print(f"Regla {rule_id} «{rule['name']}» {'activada' if enabled else 'desactivada'}.")
+        console.print(
+            _(
+                "Rule %(rule_id)s «%(name)s» %(value)s.",
+                rule_id=rule_id,
+                name=rule["name"],
+                value=_("switched on") if enabled else _("switched off"),
+            )
+        )
 
-    command.__doc__ = "Enable a rule (it acts after every metrics sync)." if enabled else "Disable a rule."
 
-
-_switch("enable", True)
-_switch("disable", False)
+_switch("enable", True, N_("Enable a rule (it acts after every metrics sync)."))
+_switch("disable", False, N_("Disable a rule."))
 
 
 @click.command("pacing")
 @click.argument("campaign_id", type=click.IntRange(min=1))
-@click.option("--mode", type=click.Choice(PACING_MODES), help="Turn pacing on: even or front-loaded.")
+@click.option("--mode", type=click.Choice(PACING_MODES), help=N_("Turn pacing on: even or front-loaded."))
 @click.option(
-    "--monthly-cap", type=click.IntRange(min=1), help="Without an end date: the most per month, COP."
+    "--monthly-cap", type=click.IntRange(min=1), help=N_("Without an end date: the most per month, COP.")
 )
-@click.option("--off", is_flag=True, help="Turn pacing off.")
+@click.option("--off", is_flag=True, help=N_("Turn pacing off."))
 @pass_cli
 def pacing(cli: CliContext, campaign_id: int, mode: str | None, monthly_cap: int | None, off: bool) -> None:
     """A campaign's pacing: planned vs spent, today's daily budget and warnings; --mode/--off change it."""
@@ -230,16 +255,31 @@ def pacing(cli: CliContext, campaign_id: int, mode: str | None, monthly_cap: int
         state = cli.client.get(f"/pacing/{campaign_id}")
     if cli.as_json:
         return print_json(state)
-    mode_es = "uniforme" if state["mode"] == "even" else "concentrado al inicio"
-    console.print(f"Campaña {campaign_id} · ritmo {mode_es} · {'activo' if state['enabled'] else 'inactivo'}")
+    mode_es = _("evenly") if state["mode"] == "even" else _("front-loaded")
     console.print(
-        f"Gastado {cop(state['spent'])} de {cop(state['budget_total'])} (plan a la fecha "
-        f"{cop(state['planned_to_date'])}); quedan {cop(state['remaining'])} "
-        f"en {number(state['days_left'])} días."
+        _(
+            "Campaign %(campaign_id)s · pacing %(mode_es)s · %(value)s",
+            campaign_id=campaign_id,
+            mode_es=mode_es,
+            value=_("on") if state["enabled"] else _("off"),
+        )
     )
-    console.print(f"Presupuesto diario de hoy: {cop(state['daily_budget'])}")
+    console.print(
+        _(
+            "Spent %(spent)s of %(budget_total)s (planned to date %(planned_to_date)s); %(remaining)s "
+            "left over %(days_left)s days.",
+            spent=cop(state["spent"]),
+            budget_total=cop(state["budget_total"]),
+            planned_to_date=cop(state["planned_to_date"]),
+            remaining=cop(state["remaining"]),
+            days_left=number(state["days_left"]),
+        )
+    )
+    console.print(_("Today's daily budget: %(daily_budget)s", daily_budget=cop(state["daily_budget"])))
     for warning in state["warnings"]:
-        console.print(f"[yellow]Aviso:[/] {PACING_WARNING_LABELS.get(warning, warning)}")
+        console.print(
+            _("[yellow]Warning:[/] %(warning)s", warning=PACING_WARNING_LABELS.get(warning, warning))
+        )
 
 
 def register(group: click.Group) -> None:

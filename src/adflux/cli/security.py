@@ -7,20 +7,22 @@ from typing import Any
 
 import click
 
+from adflux.catalogue import N_
+from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.output import BOGOTA, bogota_time, console, page_caption, print_json, print_table
 
 
 @click.command("audit")
-@click.option("--entity-type", help="e.g. job, campaign, user, api_token, platform_account.")
+@click.option("--entity-type", help=N_("e.g. job, campaign, user, api_token, platform_account."))
 @click.option("--entity-id")
-@click.option("--actor", help="An e-mail, or local:<name> for commands run on the server.")
-@click.option("--action", help='Exact, or a prefix ending in * (e.g. "campaign.*").')
-@click.option("--since", help="ISO date or time (Bogotá time unless it says otherwise).")
-@click.option("--until", help="ISO date or time (Bogotá time unless it says otherwise).")
+@click.option("--actor", help=N_("An e-mail, or local:<name> for commands run on the server."))
+@click.option("--action", help=N_('Exact, or a prefix ending in * (e.g. "campaign.*").'))
+@click.option("--since", help=N_("ISO date or time (Bogotá time unless it says otherwise)."))
+@click.option("--until", help=N_("ISO date or time (Bogotá time unless it says otherwise)."))
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--page-size", type=click.IntRange(1, 200), default=50, show_default=True)
-@click.option("--cursor", help="Continue after a previous page (its caption shows --cursor).")
+@click.option("--cursor", help=N_("Continue after a previous page (its caption shows --cursor)."))
 @pass_cli
 def audit(cli: CliContext, **filters: Any) -> None:
     """Who changed what and when, newest first (admins)."""
@@ -92,7 +94,7 @@ def rotate_key(cli: CliContext) -> None:
         count = rotate_encryption_key()
     if cli.as_json:
         return print_json({"reencrypted": count})
-    console.print(f"Re-encrypted the credentials of {count} account(s) with the newest key")
+    console.print(_("Re-encrypted the credentials of %(count)s account(s) with the newest key", count=count))
 
 
 def register(group: click.Group) -> None:
@@ -108,8 +110,10 @@ def _bogota_iso(text: str, option: str) -> str:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter(f"«{text}» no es una fecha ni una hora ISO (2026-12-06 o 2026-12-06T08:00)",
-                                 param_hint=f"--{option}") from None  # fmt: skip
+        raise click.BadParameter(
+            _("«%(text)s» is not an ISO date or time (2026-12-06 or 2026-12-06T08:00)", text=text),
+            param_hint=f"--{option}",
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=BOGOTA)
     return moment.isoformat()

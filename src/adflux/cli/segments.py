@@ -6,6 +6,8 @@ from typing import Any
 
 import click
 
+from adflux.catalogue import N_
+from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.campaigns import wait_for_task
 from adflux.cli.choices import statuses
@@ -33,7 +35,7 @@ def _top(entries: list[dict[str, Any]] | None, n: int = 2) -> str:
 
 
 @click.command("view-segments")
-@click.option("--version", type=click.IntRange(min=1), help="Model version (default: the active one).")
+@click.option("--version", type=click.IntRange(min=1), help=N_("Model version (default: the active one)."))
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--page-size", type=click.IntRange(1, 200), default=50, show_default=True)
 @pass_cli
@@ -72,17 +74,20 @@ def _explain_unavailable(rows: list[dict[str, Any]]) -> None:
     if minimums:
         needs = ", ".join(f"{PLATFORM_LABELS.get(p, p)} {number(m)}" for p, m in minimums.items())
         console.print(
-            "Un segmento más pequeño que la audiencia personalizada mínima de una plataforma no se "
-            f"ofrece en ella (mínimos: {needs} personas)."
+            _(
+                "A segment smaller than a platform's minimum custom audience is not offered there "
+                "(minimums: %(needs)s people).",
+                needs=needs,
+            )
         )
 
 
 @click.command("train-segments")
-@click.option("--k-min", type=click.IntRange(2, 50), help="Smallest k to try (default: configured).")
-@click.option("--k-max", type=click.IntRange(2, 50), help="Largest k to try (default: configured).")
-@click.option("--force", is_flag=True, help="Activate the new version even if it scores worse.")
+@click.option("--k-min", type=click.IntRange(2, 50), help=N_("Smallest k to try (default: configured)."))
+@click.option("--k-max", type=click.IntRange(2, 50), help=N_("Largest k to try (default: configured)."))
+@click.option("--force", is_flag=True, help=N_("Activate the new version even if it scores worse."))
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--no-wait", is_flag=True, help="Return at once with the task id.")
+@click.option("--no-wait", is_flag=True, help=N_("Return at once with the task id."))
 @pass_cli
 def train_segments(
     cli: CliContext, k_min: int | None, k_max: int | None, force: bool, seed: int, no_wait: bool
@@ -96,20 +101,24 @@ def train_segments(
     }
     task = cli.client.post("/segmentation/train", json=body)
     if no_wait:
-        return print_json(task) if cli.as_json else console.print(f"task {task['task_id']}")
-    run = wait_for_task(cli, task, "Entrenando")
+        return (
+            print_json(task) if cli.as_json else console.print(_("task %(task_id)s", task_id=task["task_id"]))
+        )
+    run = wait_for_task(cli, task, _("Training"))
     if run["status"] == "failed":
-        raise click.ClickException(f"training failed: {run.get('error')}")
+        raise click.ClickException(_("training failed: %(get)s", get=run.get("error")))
     result = run.get("result") or {}
     if result.get("error"):
-        raise click.ClickException(f"training failed: {result['error']}")
+        raise click.ClickException(_("training failed: %(error)s", error=result["error"]))
     model = cli.client.get(f"/segmentation/models/{result['version']}")
     if cli.as_json:
         return print_json({"task": run, "model": model})
     _show_model(model)
 
 
-models_group = click.Group("models", help="Segmentation model versions: list, show, activate (roll back).")
+models_group = click.Group(
+    "models", help=N_("Segmentation model versions: list, show, activate (roll back).")
+)
 
 
 @models_group.command("list")
@@ -157,11 +166,18 @@ def activate_model(cli: CliContext, version: int) -> None:
     model = cli.client.post(f"/segmentation/models/{version}/activate")
     if cli.as_json:
         return print_json(model)
-    console.print(f"Modelo v{model['version']} activo (k={model['k']}, silueta {score(model['silhouette'])})")
+    console.print(
+        _(
+            "Model v%(version)s active (k=%(k)s, silhouette %(silhouette)s)",
+            version=model["version"],
+            k=model["k"],
+            silhouette=score(model["silhouette"]),
+        )
+    )
 
 
 @click.command("drift")
-@click.option("--refresh", is_flag=True, help="Recompute now instead of showing the last record.")
+@click.option("--refresh", is_flag=True, help=N_("Recompute now instead of showing the last record."))
 @pass_cli
 def drift(cli: CliContext, refresh: bool) -> None:
     """Show how far today's candidates drifted from the active model's training data."""
@@ -169,8 +185,13 @@ def drift(cli: CliContext, refresh: bool) -> None:
     if cli.as_json:
         return print_json(report)
     console.print(
-        f"Modelo v{report['model_version']} · deriva {report['score']:.3f} ([bold]{report['status']}[/]) · "
-        f"calculada {str(report.get('computed_at', ''))[:19]}"
+        _(
+            "Model v%(model_version)s · drift %(score)s ([bold]%(status)s[/]) · computed %(value)s",
+            model_version=report["model_version"],
+            score=f"{report['score']:.3f}",
+            status=report["status"],
+            value=str(report.get("computed_at", ""))[:19],
+        )
     )
     rows = [{"feature": name, **values} for name, values in report["features"].items()]
     segments = report.get("segments")
@@ -191,17 +212,30 @@ def _show_share_shifts(report: dict[str, Any]) -> None:
         return
     limit = 100 * float(segments.get("share_shift_threshold", 0.03))
     if not names:
-        console.print(f"Ningún segmento cambió su participación más de {limit:.0f} puntos.")
+        console.print(_("No segment changed its share by more than %(limit)s points.", limit=f"{limit:.0f}"))
         return
     shifts = [100 * segments["shifts"][index] for index in report.get("shifted_segments", [])]
     moved = ", ".join(f"{name} ({shift:+.1f} pts)" for name, shift in zip(names, shifts, strict=False))
-    console.print(f"[bold]Segmentos que cambiaron más de {limit:.0f} puntos:[/] {moved}")
+    console.print(
+        _(
+            "[bold]Segments that moved more than %(limit)s points:[/] %(moved)s",
+            limit=f"{limit:.0f}",
+            moved=moved,
+        )
+    )
 
 
 def _show_model(model: dict[str, Any]) -> None:
     console.print(
-        f"[bold]Modelo v{model['version']}[/] · {status_name(model['status'])} · k={model['k']} · "
-        f"silueta {score(model['silhouette'])} · ARI personas {score(model['persona_ari'])}"
+        _(
+            "[bold]Model v%(version)s[/] · %(status)s · k=%(k)s · silhouette %(silhouette)s · persona "
+            "ARI %(persona_ari)s",
+            version=model["version"],
+            status=status_name(model["status"]),
+            k=model["k"],
+            silhouette=score(model["silhouette"]),
+            persona_ari=score(model["persona_ari"]),
+        )
     )
     if model.get("notes"):
         console.print(model["notes"])
@@ -221,9 +255,13 @@ def _show_model(model: dict[str, Any]) -> None:
     selection = (model.get("metrics") or {}).get("k_selection") or {}
     if selection.get("threshold") is not None:
         console.print(
-            f"k={chosen}: el mayor k con todos los segmentos bien formados (silueta de cada segmento "
-            f">= {score(selection['threshold'])}); la silueta sola habría elegido "
-            f"k={selection.get('by_silhouette_alone')}."
+            _(
+                "k=%(chosen)s: the largest k with every segment well formed (silhouette of each segment "
+                ">= %(threshold)s); the silhouette alone would have chosen k=%(get)s.",
+                chosen=chosen,
+                threshold=score(selection["threshold"]),
+                get=selection.get("by_silhouette_alone"),
+            )
         )
 
 

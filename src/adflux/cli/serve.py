@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from adflux.catalogue import N_
+from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 
 
@@ -14,7 +16,13 @@ from adflux.cli import CliContext, pass_cli
 @pass_cli
 def serve(cli: CliContext, host: str, port: int, debug: bool) -> None:
     """Serve the API and dashboard (development server; use gunicorn in production)."""
-    click.echo(f"AdFlux on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
+    click.echo(
+        _(
+            "AdFlux on http://%(host)s:%(port)s/  (API docs: http://%(host)s:%(port)s/api/v1/docs)",
+            host=host,
+            port=port,
+        )
+    )
     cli.app.run(host=host, port=port, debug=debug, use_reloader=False)
 
 
@@ -23,13 +31,13 @@ def serve(cli: CliContext, host: str, port: int, debug: bool) -> None:
     "--queues", "-Q", default="default,publishing,sync,training,maintenance,automation", show_default=True
 )
 @click.option("--concurrency", "-c", type=int, default=2, show_default=True)
-@click.option("--beat", is_flag=True, help="Also run the periodic scheduler (one per deployment).")
+@click.option("--beat", is_flag=True, help=N_("Also run the periodic scheduler (one per deployment)."))
 @pass_cli
 def worker(cli: CliContext, queues: str, concurrency: int, beat: bool) -> None:
     """Run a Celery worker (needs CELERY_BROKER_URL)."""
     celery_app = cli.app.extensions["celery"]
     if celery_app.conf.task_always_eager:
-        raise click.ClickException("CELERY_BROKER_URL is not set: tasks run inline, no worker is needed")
+        raise click.ClickException(_("CELERY_BROKER_URL is not set: tasks run inline, no worker is needed"))
     argv = [
         "worker",
         "-Q",

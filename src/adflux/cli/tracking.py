@@ -6,6 +6,8 @@ from typing import Any
 
 import click
 
+from adflux.catalogue import N_
+from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.output import console, cop, number, print_json, print_table
 
@@ -20,14 +22,14 @@ PLATFORM_NAMES = {
 
 @click.group("tracking")
 def tracking_group() -> None:
-    """Postulaciones medidas por AdFlux: enlaces, clics, informe, retención y borrado (Ley 1581)."""
+    """Applications measured by AdFlux: links, clicks, report, retention and erasure (Ley 1581)."""
 
 
 @tracking_group.command("links")
 @click.argument("campaign_id", type=int)
 @click.option("--mode", type=click.Choice(["redirect", "utm"]), default="redirect", show_default=True)
 @click.option(
-    "--base-url", default="http://127.0.0.1:5000", show_default=True, help="Where /r/<code> is served."
+    "--base-url", default="http://127.0.0.1:5000", show_default=True, help=N_("Where /r/<code> is served.")
 )
 @pass_cli
 def tracking_links(cli: CliContext, campaign_id: int, mode: str, base_url: str) -> None:
@@ -64,14 +66,14 @@ def tracking_flush(cli: CliContext) -> None:
         written = clicks.flush_buffered_clicks()
     if cli.as_json:
         return print_json({"written": written})
-    console.print(f"Clics escritos desde el búfer: {number(written)}")
+    console.print(_("Clicks written from the buffer: %(written)s", written=number(written)))
 
 
 @tracking_group.command("report")
-@click.option("--campaign", "campaign_id", type=int, help="Solo esta campaña.")
+@click.option("--campaign", "campaign_id", type=int, help=N_("Only this campaign."))
 @pass_cli
 def tracking_report(cli: CliContext, campaign_id: int | None) -> None:
-    """Postulaciones y CPA propios junto a los que informan las plataformas, con la diferencia."""
+    """First-hand applications and CPA beside those the platforms report, with the difference."""
     from adflux.services.tracking import first_hand
 
     with cli.app.app_context():
@@ -99,16 +101,20 @@ def print_first_hand(report: dict[str, Any], title: str = "Postulaciones medidas
 
 @tracking_group.command("conversions")
 @click.option(
-    "--send", is_flag=True, help="Enviar ahora las pendientes (el programador lo hace cada minuto)."
+    "--send", is_flag=True, help=N_("Send the pending ones now (the scheduler does it every minute).")
 )
 @pass_cli
 def tracking_conversions(cli: CliContext, send: bool) -> None:
-    """Postulaciones enviadas a la API de conversiones de cada plataforma, por estado."""
+    """Applications sent to each platform's conversions API, by status."""
     if send:
         sent = cli.client.post("/tracking/conversions", json={})
         if not cli.as_json:
             console.print(
-                f"En cola: {number(sent['queued'])}; enviadas: {number(sum(sent['sent'].values()))}"
+                _(
+                    "Queued: %(queued)s; sent: %(values)s",
+                    queued=number(sent["queued"]),
+                    values=number(sum(sent["sent"].values())),
+                )
             )
             for platform, error in sent["failed"].items():
                 console.print(f"{PLATFORM_NAMES.get(platform, platform)}: {error}")
@@ -131,7 +137,7 @@ def tracking_conversions(cli: CliContext, send: bool) -> None:
 @click.option(
     "--days",
     type=click.IntRange(min=1),
-    help="Retención en días (por omisión ADFLUX_TRACKING_RETENTION_DAYS).",
+    help=N_("Retention in days (default ADFLUX_TRACKING_RETENTION_DAYS)."),
 )
 @pass_cli
 def tracking_prune(cli: CliContext, days: int | None) -> None:
@@ -142,21 +148,32 @@ def tracking_prune(cli: CliContext, days: int | None) -> None:
         result = privacy.prune(retention_days=days)
     if cli.as_json:
         return print_json(result.__dict__)
-    console.print(f"Borrados: {number(result.clicks)} clics y {number(result.events)} postulaciones")
+    console.print(
+        _(
+            "Deleted: %(clicks)s clicks and %(events)s applications",
+            clicks=number(result.clicks),
+            events=number(result.events),
+        )
+    )
 
 
 @tracking_group.command("erase")
-@click.option("--email", help="Correo del candidato (o su SHA-256).")
-@click.option("--phone", help="Teléfono del candidato (o su SHA-256).")
+@click.option("--email", help=N_("The candidate's e-mail (or its SHA-256)."))
+@click.option("--phone", help=N_("The candidate's phone (or its SHA-256)."))
 @pass_cli
 def tracking_erase(cli: CliContext, email: str | None, phone: str | None) -> None:
     """Erase a candidate's identifiers from first-hand data on request (Ley 1581); audited."""
     if not email and not phone:
-        raise click.UsageError("Indique --email o --phone")
+        raise click.UsageError(_("Give --email or --phone"))
     result = cli.client.post("/tracking/erasures", json={"email": email, "phone": phone})
     if cli.as_json:
         return print_json(result)
-    console.print(f"Identificadores borrados de {number(result['application_events'])} postulaciones")
+    console.print(
+        _(
+            "Identifiers deleted from %(application_events)s applications",
+            application_events=number(result["application_events"]),
+        )
+    )
 
 
 def register(group: click.Group) -> None:

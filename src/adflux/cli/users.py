@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from adflux.catalogue import N_
+from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.choices import ROLE
 from adflux.cli.output import bogota_time, console, page_caption, print_json, print_table
@@ -20,7 +22,7 @@ def _read_password(password_stdin: bool, no_password: bool) -> str | None:
     if password_stdin:
         # One line, without its newline: `printf '%s' "$PASSWORD" | adflux users create-admin ...`.
         return sys.stdin.readline().rstrip("\r\n")
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
 
 
 def _user_id(cli: CliContext, user: str) -> int:
@@ -29,7 +31,7 @@ def _user_id(cli: CliContext, user: str) -> int:
         return int(user)
     page = cli.client.get("/users", email=user)
     if not page["items"]:
-        raise click.ClickException(f"No user with e-mail {user}")
+        raise click.ClickException(_("No user with e-mail %(user)s", user=user))
     return int(page["items"][0]["id"])
 
 
@@ -39,10 +41,10 @@ def users_group() -> None:
 
 
 @users_group.command("create-admin")
-@click.option("--email", required=True, help="The admin's e-mail (the sign-in name).")
-@click.option("--name", default="", help="Display name.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@click.option("--no-password", is_flag=True, help="No dashboard password: API tokens only.")
+@click.option("--email", required=True, help=N_("The admin's e-mail (the sign-in name)."))
+@click.option("--name", default="", help=N_("Display name."))
+@click.option("--password-stdin", is_flag=True, help=N_("Read the password from standard input."))
+@click.option("--no-password", is_flag=True, help=N_("No dashboard password: API tokens only."))
 @pass_cli
 def create_admin(cli: CliContext, email: str, name: str, password_stdin: bool, no_password: bool) -> None:
     """Create an admin (in-process, this works on a database with no users yet)."""
@@ -53,8 +55,8 @@ def create_admin(cli: CliContext, email: str, name: str, password_stdin: bool, n
 @click.option("--email", required=True)
 @click.option("--name", default="")
 @click.option("--role", type=ROLE, default="viewer", show_default=True)
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@click.option("--no-password", is_flag=True, help="No dashboard password: API tokens only.")
+@click.option("--password-stdin", is_flag=True, help=N_("Read the password from standard input."))
+@click.option("--no-password", is_flag=True, help=N_("No dashboard password: API tokens only."))
 @pass_cli
 def create(
     cli: CliContext, email: str, name: str, role: str, password_stdin: bool, no_password: bool
@@ -68,12 +70,19 @@ def _create(cli: CliContext, *, email: str, name: str, role: str, password: str 
     user = cli.client.post("/users", json=body)
     if cli.as_json:
         return print_json(user)
-    console.print(f"[green]Created[/] {user['email']} (id {user['id']}, role {user['role']})")
+    console.print(
+        _(
+            "[green]Created[/] %(email)s (id %(id)s, role %(role)s)",
+            email=user["email"],
+            id=user["id"],
+            role=user["role"],
+        )
+    )
 
 
 @users_group.command("list")
 @click.option("--role", type=ROLE)
-@click.option("--active/--inactive", default=None, help="Only active (or deactivated) users.")
+@click.option("--active/--inactive", default=None, help=N_("Only active (or deactivated) users."))
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--page-size", type=click.IntRange(1, 200), default=50, show_default=True)
 @pass_cli
@@ -108,7 +117,7 @@ def set_role(cli: CliContext, user: str, role: str) -> None:
     updated = cli.client.patch(f"/users/{_user_id(cli, user)}", json={"role": role})
     if cli.as_json:
         return print_json(updated)
-    console.print(f"{updated['email']} is now {updated['role']}")
+    console.print(_("%(email)s is now %(role)s", email=updated["email"], role=updated["role"]))
 
 
 @users_group.command("deactivate")
@@ -119,7 +128,7 @@ def deactivate(cli: CliContext, user: str) -> None:
     updated = cli.client.patch(f"/users/{_user_id(cli, user)}", json={"active": False})
     if cli.as_json:
         return print_json(updated)
-    console.print(f"{updated['email']} is deactivated")
+    console.print(_("%(email)s is deactivated", email=updated["email"]))
 
 
 @users_group.command("totp-enable")
@@ -130,14 +139,14 @@ def totp_enable(cli: CliContext, user: str) -> None:
     from adflux.services import totp
 
     if cli.api_url:
-        raise click.ClickException("totp-enable runs on the server itself (without --api-url)")
+        raise click.ClickException(_("totp-enable runs on the server itself (without --api-url)"))
     user_id = _user_id(cli, user)
     with cli.app.app_context():
         secret, uri = totp.enable_for(user_id=user_id)
     if cli.as_json:
         return print_json({"user_id": user_id, "secret": secret, "otpauth_uri": uri})
-    console.print(f"Secret (shown once; add it to an authenticator app): {secret}")
-    console.print(f"URI: {uri}")
+    console.print(_("Secret (shown once; add it to an authenticator app): %(secret)s", secret=secret))
+    console.print(_("URI: %(uri)s", uri=uri))
 
 
 @users_group.command("totp-disable")
@@ -148,11 +157,11 @@ def totp_disable(cli: CliContext, user: str) -> None:
     from adflux.services import totp
 
     if cli.api_url:
-        raise click.ClickException("totp-disable runs on the server itself (without --api-url)")
+        raise click.ClickException(_("totp-disable runs on the server itself (without --api-url)"))
     user_id = _user_id(cli, user)
     with cli.app.app_context():
         totp.disable_for(user_id=user_id)
-    console.print(f"Two-step sign-in is off for user {user_id}")
+    console.print(_("Two-step sign-in is off for user %(user_id)s", user_id=user_id))
 
 
 @click.group("tokens")
@@ -161,13 +170,13 @@ def tokens_group() -> None:
 
 
 @tokens_group.command("create")
-@click.option("--name", required=True, help="What the token is for, e.g. 'ci' or 'laptop'.")
+@click.option("--name", required=True, help=N_("What the token is for, e.g. 'ci' or 'laptop'."))
 @click.option(
     "--user",
-    help="Whose token (id or e-mail). Default: yourself with --api-url; on the server, the only admin.",
+    help=N_("Whose token (id or e-mail). Default: yourself with --api-url; on the server, the only admin."),
 )
 @click.option(
-    "--expires-in-days", type=click.IntRange(1, 730), default=90, show_default=True, help="Lifetime."
+    "--expires-in-days", type=click.IntRange(1, 730), default=90, show_default=True, help=N_("Lifetime.")
 )
 @pass_cli
 def create_token(cli: CliContext, name: str, user: str | None, expires_in_days: int) -> None:
@@ -182,8 +191,13 @@ def create_token(cli: CliContext, name: str, user: str | None, expires_in_days: 
         return print_json(created)
     click.echo(created["token"])
     click.echo(
-        f"Token {created['id']} del usuario {created['user_id']}; vence el "
-        f"{bogota_time(created['expires_at'])} (hora de Bogotá). Guárdelo ya: no se vuelve a mostrar.",
+        _(
+            "Token %(id)s of user %(user_id)s; expires on %(expires_at)s (Bogotá time). Keep it now: it "
+            "is not shown again.",
+            id=created["id"],
+            user_id=created["user_id"],
+            expires_at=bogota_time(created["expires_at"]),
+        ),
         err=True,
     )
 
@@ -194,12 +208,12 @@ def _only_admin(cli: CliContext) -> int:
     if len(admins) == 1:
         return int(admins[0]["id"])
     if not admins:
-        raise click.ClickException("no hay administradores: cree uno con `adflux users create-admin`")
-    raise click.ClickException("hay varios administradores: diga de quién es el token con --user CORREO")
+        raise click.ClickException(_("there are no admins: create one with `adflux users create-admin`"))
+    raise click.ClickException(_("there are several admins: say whose token it is with --user EMAIL"))
 
 
 @tokens_group.command("list")
-@click.option("--user", help="Only this user's tokens (id or e-mail; admins).")
+@click.option("--user", help=N_("Only this user's tokens (id or e-mail; admins)."))
 @click.option("--include-revoked", is_flag=True)
 @pass_cli
 def list_tokens(cli: CliContext, user: str | None, include_revoked: bool) -> None:
@@ -236,7 +250,7 @@ def revoke_token(cli: CliContext, token_id: int) -> None:
     cli.client.request("DELETE", f"/tokens/{token_id}")
     if cli.as_json:
         return print_json({"id": token_id, "revoked": True})
-    console.print(f"Token {token_id} revoked")
+    console.print(_("Token %(token_id)s revoked", token_id=token_id))
 
 
 def register(group: click.Group) -> None:

@@ -220,7 +220,9 @@ def _user_snapshot(user: User, *, password: str | None = None) -> dict[str, Any]
 
 def _check_role(role: str) -> None:
     if role not in ROLE_RANK:
-        raise ValidationFailed(f"Unknown role {role!r}", errors={"role": [f"One of {', '.join(ROLES)}."]})
+        raise ValidationFailed(
+            _("Unknown role %(role)r", role=role), errors={"role": [f"One of {', '.join(ROLES)}."]}
+        )
 
 
 # ---- API tokens ---------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def create_candidate(*, data: dict[str, Any]) -> Candidate:
     """Create a candidate from validated data; external_ref must be new."""
     ref = data.get("external_ref") or f"CAND-{uuid.uuid4().hex[:12].upper()}"
     if db.session.scalar(select(Candidate.id).where(Candidate.external_ref == ref)) is not None:
-        raise Conflict(f"A candidate with external_ref {ref!r} already exists")
+        raise Conflict(_("A candidate with external_ref %(ref)r already exists", ref=ref))
     candidate = Candidate(**{**data, "external_ref": ref})
     db.session.add(candidate)
     db.session.flush()

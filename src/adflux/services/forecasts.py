@@ -113,7 +113,9 @@ def _load(row: ForecastModel) -> engine.ForecastModel:
             _("Forecast model v%(version)s is unavailable: %(error)s", version=row.version, error=exc)
         ) from exc
     if sha256_hex(data) != row.artifact_sha256:
-        raise ServiceUnavailable(f"Forecast model v{row.version} does not match its recorded sha256")
+        raise ServiceUnavailable(
+            _("Forecast model v%(version)s does not match its recorded sha256", version=row.version)
+        )
     parts = sio.loads(data, trusted=TRUSTED)
     model = engine.ForecastModel(
         parts["low"],

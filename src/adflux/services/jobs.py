@@ -75,7 +75,7 @@ def create_job(*, data: dict[str, Any]) -> JobOpening:
     """Create a job opening from validated data; external_ref must be new."""
     ref = data.get("external_ref") or f"JOB-{uuid.uuid4().hex[:12].upper()}"
     if db.session.scalar(select(JobOpening.id).where(JobOpening.external_ref == ref)) is not None:
-        raise Conflict(f"A job opening with external_ref {ref!r} already exists")
+        raise Conflict(_("A job opening with external_ref %(ref)r already exists", ref=ref))
     job = JobOpening(**{**data, "external_ref": ref, "status": "open"})
     db.session.add(job)
     db.session.flush()

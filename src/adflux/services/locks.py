@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from adflux.catalogue import gettext as _
 from adflux.constants import PLATFORMS
 from adflux.extensions import db
 from adflux.services.errors import ServiceUnavailable
@@ -56,7 +57,11 @@ def hold_lock(namespace: str, key: int, *, timeout_s: float = 120.0) -> Iterator
                 conn.execute(text("SELECT pg_advisory_lock(:ns, :key)"), {"ns": ns, "key": key})
             except OperationalError as exc:
                 raise ServiceUnavailable(
-                    f"Waited {timeout_s:.0f} s for another worker's {namespace}"
+                    _(
+                        "Waited %(timeout_s)s s for another worker's %(namespace)s",
+                        timeout_s=f"{timeout_s:.0f}",
+                        namespace=namespace,
+                    )
                 ) from exc
             conn.commit()
             try:
@@ -68,7 +73,13 @@ def hold_lock(namespace: str, key: int, *, timeout_s: float = 120.0) -> Iterator
         return
     lock = _local_lock(ns, key)
     if not lock.acquire(timeout=timeout_s):
-        raise ServiceUnavailable(f"Waited {timeout_s:.0f} s for another {namespace} lock")
+        raise ServiceUnavailable(
+            _(
+                "Waited %(timeout_s)s s for another %(namespace)s lock",
+                timeout_s=f"{timeout_s:.0f}",
+                namespace=namespace,
+            )
+        )
     try:
         yield
     finally:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select, text, tuple_
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.models import (
     AdGroup,
@@ -101,7 +102,11 @@ def check_references(rows: Sequence[tuple[Any, ...]]) -> None:
             f"ad group {a} / platform campaign {p} / campaign {c} / {name}" for a, p, c, name in wrong[:5]
         )
         raise ValidationFailed(
-            f"{len(wrong)} metric row reference(s) match no ad group of that platform campaign: {shown}",
+            _(
+                "%(wrong)s metric row reference(s) match no ad group of that platform campaign: %(shown)s",
+                wrong=len(wrong),
+                shown=shown,
+            ),
             errors={
                 "rows": ["unknown or mismatched ad_group_id, platform_campaign_id, campaign_id or platform"]
             },
@@ -113,7 +118,7 @@ def _copy_upsert(rows: list[tuple[Any, ...]]) -> set[tuple[int, date]]:
     connection = db.session.connection()
     raw = connection.connection.driver_connection
     if raw is None:  # only an invalidated (e.g. lost) connection has no driver connection
-        raise ServiceUnavailable("The database connection was lost; no metrics were written")
+        raise ServiceUnavailable(_("The database connection was lost; no metrics were written"))
     columns = ", ".join(ROW_COLUMNS)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*METRIC_COLUMNS, "synced_at"))
     changed = " OR ".join(f"metrics_daily.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in METRIC_COLUMNS)

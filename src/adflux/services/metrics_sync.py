@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from adflux.catalogue import gettext as _
 from adflux.constants import TASK_SYNC_METRICS
 from adflux.extensions import db
 from adflux.models import Campaign, PlatformCampaign, TaskRun
@@ -110,7 +111,7 @@ def sync_metrics(
     a second sync while one runs, e.g. a redelivered task, is refused instead of doubling it)."""
     with try_lock("sync", SYNC_LOCK_KEY) as acquired:
         if not acquired:
-            raise Conflict("A metrics sync is already running")
+            raise Conflict(_("A metrics sync is already running"))
         return _sync(until=until, lookback_days=lookback_days, platforms=platforms, progress=progress)
 
 

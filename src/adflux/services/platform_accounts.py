@@ -270,7 +270,13 @@ def _check_unique(platform: str, external_account_id: str) -> None:
         )
     )
     if exists is not None:
-        raise Conflict(f"A {platform} account with id {external_account_id!r} already exists")
+        raise Conflict(
+            _(
+                "A %(platform)s account with id %(external_account_id)r already exists",
+                platform=platform,
+                external_account_id=external_account_id,
+            )
+        )
 
 
 def _snapshot(account: PlatformAccount, credentials: dict[str, Any]) -> dict[str, Any]:

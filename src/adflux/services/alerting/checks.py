@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from adflux import kpis
+from adflux.catalogue import gettext as _
 from adflux.constants import QUEUES
 from adflux.monitoring import facts, instances, pacing_facts, request_stats
 from adflux.monitoring.broker import queue_lengths, redis_client
@@ -68,8 +69,14 @@ def _error_rate(ctx: Context) -> list[Firing]:
             value=round(rate, 4),
             threshold=s.alert_error_rate,
             message=(
-                f"{rate:.1%} of {totals['requests']} requests failed in the last "
-                f"{s.alert_window_minutes} min (threshold {s.alert_error_rate:.0%})"
+                _(
+                    "%(rate)s of %(requests)s requests failed in the last %(alert_window_minutes)s min "
+                    "(threshold %(alert_error_rate)s)",
+                    rate=f"{rate:.1%}",
+                    requests=totals["requests"],
+                    alert_window_minutes=s.alert_window_minutes,
+                    alert_error_rate=f"{s.alert_error_rate:.0%}",
+                )
             ),
             details={"window_minutes": s.alert_window_minutes, **totals},
         )
@@ -90,8 +97,14 @@ def _latency(ctx: Context) -> list[Firing]:
             value=round(average, 3),
             threshold=s.alert_latency_seconds,
             message=(
-                f"Average response time {average:.2f} s over {totals['requests']} requests in the last "
-                f"{s.alert_window_minutes} min (threshold {s.alert_latency_seconds:g} s)"
+                _(
+                    "Average response time %(average)s s over %(requests)s requests in the last "
+                    "%(alert_window_minutes)s min (threshold %(alert_latency_seconds)s s)",
+                    average=f"{average:.2f}",
+                    requests=totals["requests"],
+                    alert_window_minutes=s.alert_window_minutes,
+                    alert_latency_seconds=f"{s.alert_latency_seconds:g}",
+                )
             ),
             details={"window_minutes": s.alert_window_minutes, **totals},
         )
@@ -107,7 +120,9 @@ def _queue_backlog(ctx: Context) -> list[Firing]:
             key=f"queue:{queue}",
             value=n,
             threshold=limit,
-            message=f"{n} tasks waiting in queue {queue} (threshold {limit})",
+            message=_(
+                "%(n)s tasks waiting in queue %(queue)s (threshold %(limit)s)", n=n, queue=queue, limit=limit
+            ),
         )
         for queue, n in queue_lengths(ctx.settings, QUEUES).items()
         if n > limit
@@ -120,7 +135,9 @@ def _no_worker(ctx: Context) -> list[Firing]:
         raise NotApplicable("embedded mode: no workers needed")
     if workers:
         return []
-    return [Firing(key="", value=0, message="No Celery worker answered a ping; background work is stalled")]
+    return [
+        Firing(key="", value=0, message=_("No Celery worker answered a ping; background work is stalled"))
+    ]
 
 
 def _service_down(ctx: Context) -> list[Firing]:
@@ -131,7 +148,11 @@ def _service_down(ctx: Context) -> list[Firing]:
     return [
         Firing(
             key=f"worker:{name}",
-            message=f"Worker {name} stopped answering (last seen {_utc(seen):%Y-%m-%d %H:%M} UTC)",
+            message=_(
+                "Worker %(name)s stopped answering (last seen %(seen)s UTC)",
+                name=name,
+                seen=f"{_utc(seen):%Y-%m-%d %H:%M}",
+            ),
             details={"last_seen": seen},
         )
         for name, seen in sorted(lost.items())
@@ -156,7 +177,14 @@ def _instances_below_minimum(ctx: Context) -> list[Firing]:
         limit = s.alert_min_web_processes if key == "web" else s.alert_min_workers_per_queue
         if n < limit:
             what = "web processes" if key == "web" else f"workers consuming {key.split(':', 1)[1]}"
-            firings.append(Firing(key=key, value=n, threshold=limit, message=f"{n} {what} (minimum {limit})"))
+            firings.append(
+                Firing(
+                    key=key,
+                    value=n,
+                    threshold=limit,
+                    message=_("%(n)s %(what)s (minimum %(limit)s)", n=n, what=what, limit=limit),
+                )
+            )
     return firings
 
 
@@ -172,7 +200,7 @@ def _broker(ctx: Context) -> list[Firing]:
     try:
         client.ping()
     except Exception as exc:
-        return [Firing(key="", message=f"The broker does not answer: {type(exc).__name__}")]
+        return [Firing(key="", message=_("The broker does not answer: %(name)s", name=type(exc).__name__))]
     return []
 
 
@@ -189,8 +217,14 @@ def _db_connections(ctx: Context) -> list[Firing]:
             value=round(found.ratio, 3),
             threshold=limit,
             message=(
-                f"{found.in_use} of {found.max_connections} PostgreSQL connections in use "
-                f"({found.ratio:.0%}, threshold {limit:.0%})"
+                _(
+                    "%(in_use)s of %(max_connections)s PostgreSQL connections in use (%(ratio)s, "
+                    "threshold %(limit)s)",
+                    in_use=found.in_use,
+                    max_connections=found.max_connections,
+                    ratio=f"{found.ratio:.0%}",
+                    limit=f"{limit:.0%}",
+                )
             ),
             details={"in_use": found.in_use, "max_connections": found.max_connections},
         )
@@ -211,7 +245,11 @@ def _database_cpu(ctx: Context) -> list[Firing]:
             key="",
             value=round(load, 3),
             threshold=limit,
-            message=f"Database host load {load:.0%} of its CPUs (threshold {limit:.0%})",
+            message=_(
+                "Database host load %(load)s of its CPUs (threshold %(limit)s)",
+                load=f"{load:.0%}",
+                limit=f"{limit:.0%}",
+            ),
         )
     ]
 
@@ -227,7 +265,12 @@ def _disk_space(ctx: Context) -> list[Firing]:
                     key=f"volume:{volume}",
                     value=round(ratio, 4),
                     threshold=limit,
-                    message=f"Only {ratio:.1%} free on the {volume} disk ({free / 2**30:.1f} GiB)",
+                    message=_(
+                        "Only %(ratio)s free on the %(volume)s disk (%(value)s GiB)",
+                        ratio=f"{ratio:.1%}",
+                        volume=volume,
+                        value=f"{free / 2**30:.1f}",
+                    ),
                     details={"free_bytes": free, "size_bytes": total},
                 )
             )
@@ -242,7 +285,11 @@ def _platform_throttling(ctx: Context) -> list[Firing]:
         found[platform] = Firing(
             key=f"platform:{platform}",
             value=n,
-            message=f"{platform}: {n} publication(s) stopped by rate limits in the last hour",
+            message=_(
+                "%(platform)s: %(n)s publication(s) stopped by rate limits in the last hour",
+                platform=platform,
+                n=n,
+            ),
             details={"throttled_publications": n},
         )
     for check in health.check_platforms():
@@ -253,7 +300,12 @@ def _platform_throttling(ctx: Context) -> list[Firing]:
                 key=f"platform:{platform}",
                 value=round(float(headroom), 3),
                 threshold=limit,
-                message=f"{platform}: {headroom:.0%} of the rate budget left (threshold {limit:.0%})",
+                message=_(
+                    "%(platform)s: %(headroom)s of the rate budget left (threshold %(limit)s)",
+                    platform=platform,
+                    headroom=f"{headroom:.0%}",
+                    limit=f"{limit:.0%}",
+                ),
             )
     return list(found.values())
 
@@ -275,9 +327,20 @@ def _token_expiring(ctx: Context) -> list[Firing]:
                 threshold=days,
                 severity="critical" if expired else None,
                 message=(
-                    f"{account.platform} account {account.name!r}: token "
-                    + ("has expired" if expired else f"expires in {left:.1f} days")
-                    + f" ({expires:%Y-%m-%d %H:%M} UTC)"
+                    _(
+                        "%(platform)s account %(name)r: token has expired (%(expires)s UTC)",
+                        platform=account.platform,
+                        name=account.name,
+                        expires=f"{expires:%Y-%m-%d %H:%M}",
+                    )
+                    if expired
+                    else _(
+                        "%(platform)s account %(name)r: token expires in %(left)s days (%(expires)s UTC)",
+                        platform=account.platform,
+                        name=account.name,
+                        left=f"{left:.1f}",
+                        expires=f"{expires:%Y-%m-%d %H:%M}",
+                    )
                 ),
                 details={"platform": account.platform, "account_id": account.id, "expires_at": expires},
             )
@@ -302,7 +365,13 @@ def _api_sunset(ctx: Context) -> list[Firing]:
                 value=left,
                 threshold=days,
                 severity="critical" if left <= 0 else None,
-                message=f"{account.platform} API {version} stops working on {sunset:%Y-%m-%d} ({left} days)",
+                message=_(
+                    "%(platform)s API %(version)s stops working on %(sunset)s (%(left)s days)",
+                    platform=account.platform,
+                    version=version,
+                    sunset=f"{sunset:%Y-%m-%d}",
+                    left=left,
+                ),
                 details={"platform": account.platform, "version": version, "sunset": sunset.isoformat()},
             )
     return list(out.values())
@@ -324,9 +393,16 @@ def _campaign_cpa(ctx: Context) -> list[Firing]:
                 value=round(at_least, 2),
                 threshold=row.target_cpa,
                 message=(
-                    f"Campaign {row.name!r}: {said} over {days} days, "
-                    f"target {_pesos(row.target_cpa)} "
-                    f"({row.applications} applications, {_pesos(row.spend_pesos)} spent)"
+                    _(
+                        "Campaign %(name)r: %(said)s over %(days)s days, target %(target_cpa)s "
+                        "(%(applications)s applications, %(spend_pesos)s spent)",
+                        name=row.name,
+                        said=said,
+                        days=days,
+                        target_cpa=_pesos(row.target_cpa),
+                        applications=row.applications,
+                        spend_pesos=_pesos(row.spend_pesos),
+                    )
                 ),
                 details={
                     "campaign_id": row.campaign_id,
@@ -392,7 +468,12 @@ def _drift(ctx: Context) -> list[Firing]:
             key=f"model:{model.active_version}",
             value=round(model.drift, 4),
             threshold=limit,
-            message=f"Segmentation model v{model.active_version}: drift (PSI) {model.drift:.3f} > {limit:g}",
+            message=_(
+                "Segmentation model v%(active_version)s: drift (PSI) %(drift)s > %(limit)s",
+                active_version=model.active_version,
+                drift=f"{model.drift:.3f}",
+                limit=f"{limit:g}",
+            ),
         )
     ]
 
@@ -419,8 +500,13 @@ def _action_incomplete(ctx: Context) -> list[Firing]:
         Firing(
             key=f"campaign:{campaign_id}",
             message=(
-                f"Campaign {name!r}: the {action} did not reach every platform; "
-                f"retry it (adflux campaign retry-action {campaign_id})"
+                _(
+                    "Campaign %(name)r: the %(action)s did not reach every platform; retry it (adflux "
+                    "campaign retry-action %(campaign_id)s)",
+                    name=name,
+                    action=action,
+                    campaign_id=campaign_id,
+                )
             ),
             details={"campaign_id": campaign_id, "action": action},
         )
@@ -444,8 +530,13 @@ def _awaiting_approval(ctx: Context) -> list[Firing]:
         Firing(
             key=f"campaign:{campaign_id}",
             message=(
-                f"Campaign {name!r} ({_pesos(budget)}) waits for approval: "
-                f"adflux approvals approve {campaign_id}, or reject it with a reason"
+                _(
+                    "Campaign %(name)r (%(budget)s) waits for approval: adflux approvals approve "
+                    "%(campaign_id)s, or reject it with a reason",
+                    name=name,
+                    budget=_pesos(budget),
+                    campaign_id=campaign_id,
+                )
             ),
             details={"campaign_id": campaign_id},
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from adflux.catalogue import gettext as _
 from adflux.models import AdGroup, PlatformCampaign
 from adflux.services.campaigns.changes import ChangeResult, Session, _check_open, _commit_and_queue
 from adflux.services.errors import NotFound, ValidationFailed
@@ -32,10 +33,11 @@ def set_ad_group_status(
     """Pause or resume the named ad groups (or every ad group of one platform campaign)."""
     if status not in STATES:
         raise ValidationFailed(
-            f"An ad group is active or paused, not {status!r}", errors={"status": list(STATES)}
+            _("An ad group is active or paused, not %(status)r", status=status),
+            errors={"status": list(STATES)},
         )
     if (ad_group_ids is None) == (platform_campaign_id is None):
-        raise ValidationFailed("Name the ad groups or one platform campaign, one of them")
+        raise ValidationFailed(_("Name the ad groups or one platform campaign, one of them"))
     query = select(AdGroup).join(PlatformCampaign, AdGroup.platform_campaign_id == PlatformCampaign.id)
     if ad_group_ids is not None:
         query = query.where(AdGroup.id.in_(ad_group_ids))
@@ -44,7 +46,7 @@ def set_ad_group_status(
     groups = list(session.scalars(query.order_by(AdGroup.id).with_for_update(of=AdGroup)))
     if ad_group_ids is not None and any(g.status == "removed" for g in groups):
         session.rollback()
-        raise ValidationFailed("The ad group's segment was removed from the campaign; it stays paused")
+        raise ValidationFailed(_("The ad group's segment was removed from the campaign; it stays paused"))
     groups = [g for g in groups if g.status != "removed"]
     missing = sorted(set(ad_group_ids or []) - {g.id for g in groups})
     if missing or not groups:
@@ -52,11 +54,11 @@ def set_ad_group_status(
         what = (
             f"Ad group {missing[0]}" if missing else f"Platform campaign {platform_campaign_id}'s ad groups"
         )
-        raise NotFound(f"{what} does not exist")
+        raise NotFound(_("%(what)s does not exist", what=what))
     campaigns = {g.platform_campaign.campaign_id for g in groups}
     if len(campaigns) > 1:
         session.rollback()
-        raise ValidationFailed("The ad groups belong to more than one campaign")
+        raise ValidationFailed(_("The ad groups belong to more than one campaign"))
     campaign = groups[0].platform_campaign.campaign
     _check_open(session, campaign)
     before = {"ad_groups": {g.id: g.status for g in groups}}

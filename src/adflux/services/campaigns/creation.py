@@ -159,9 +159,13 @@ def _check_platforms(platforms: Sequence[str]) -> list[str]:
     unknown = sorted(set(cleaned) - set(PLATFORMS))
     if not cleaned or unknown:
         raise ValidationFailed(
-            "Choose one or more platforms among " + ", ".join(PLATFORMS),
+            _("Choose one or more platforms among %(platforms)s", platforms=", ".join(PLATFORMS)),
             errors={
-                "platforms": [f"unknown: {', '.join(unknown)}" if unknown else "at least one is required"]
+                "platforms": [
+                    _("unknown: %(platforms)s", platforms=", ".join(unknown))
+                    if unknown
+                    else _("at least one is required")
+                ]
             },
         )
     if len(set(cleaned)) != len(cleaned):

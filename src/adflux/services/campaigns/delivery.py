@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from adflux.catalogue import gettext as _
 from adflux.constants import PLATFORM_LABELS
 from adflux.extensions import db
 from adflux.models import Campaign, PlatformCampaign
@@ -75,7 +76,7 @@ def retry_action(*, campaign_id: int) -> Campaign:
     campaign = locked_for("retry_action", campaign_id)
     if campaign.pending_action is None:
         db.session.rollback()
-        raise InvalidTransition(f"Campaign {campaign_id} has no action to retry")
+        raise InvalidTransition(_("Campaign %(campaign_id)s has no action to retry", campaign_id=campaign_id))
     return _set_delivery(campaign, _deliveries(campaign)[campaign.pending_action])
 
 
@@ -96,10 +97,13 @@ def _set_delivery(campaign: Campaign, delivery: Delivery) -> Campaign:
     if failures and not reached:
         db.session.commit()  # keep each platform's last error
         raise ServiceUnavailable(
-            f"Could not {delivery.action} the campaign on any platform: "
-            + "; ".join(
-                f"{PLATFORM_LABELS.get(platform, platform)}: {message.removeprefix(f'{platform}: ')}"
-                for platform, message in failures.items()
+            _(
+                "Could not %(action)s the campaign on any platform: %(failures)s",
+                action=delivery.action,
+                failures="; ".join(
+                    f"{PLATFORM_LABELS.get(platform, platform)}: {message.removeprefix(f'{platform}: ')}"
+                    for platform, message in failures.items()
+                ),
             )
         )
     campaign.status = delivery.partial if failures else delivery.done

@@ -116,7 +116,9 @@ def list_campaigns(
 def _ordered(stmt: Select[Any], sort: str, descending: bool) -> Select[Any]:
     """`stmt` in the order asked for, ties broken newest first; an unknown order is refused."""
     if sort not in SORTS:
-        raise ValidationFailed(f"Unknown order {sort!r}", errors={"sort": [f"one of {', '.join(SORTS)}"]})
+        raise ValidationFailed(
+            _("Unknown order %(sort)r", sort=sort), errors={"sort": [f"one of {', '.join(SORTS)}"]}
+        )
     columns = stmt.selected_columns
     spend = columns.get("spend_micros")
     applications = columns.get("applications")

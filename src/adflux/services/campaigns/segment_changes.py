@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from adflux.catalogue import gettext as _
 from adflux.models import AdGroup, Campaign, PlatformCampaign, Segment
 from adflux.services.budgets import split_budget
 from adflux.services.campaigns.changes import (
@@ -76,7 +77,7 @@ def _validated(
         ]
     if errors:
         session.rollback()
-        raise ValidationFailed("The segment change is invalid", errors=errors)
+        raise ValidationFailed(_("The segment change is invalid"), errors=errors)
     fresh = [s for s in dict.fromkeys(add) if s not in current]
     try:
         added = _check_segments(fresh)

@@ -116,7 +116,7 @@ def _snapshot(feed: JobFeed) -> dict[str, Any]:
 def _unique_name(name: str, own_id: int | None) -> None:
     other = db.session.scalar(select(JobFeed.id).where(JobFeed.name == name))
     if other is not None and other != own_id:
-        raise Conflict(f"A feed called {name!r} already exists")
+        raise Conflict(_("A feed called %(name)r already exists", name=name))
 
 
 def _checked(data: dict[str, Any]) -> dict[str, Any]:

@@ -62,7 +62,7 @@ def run_feed(*, feed_id: int, trigger: str = "schedule", run_id: int | None = No
                 queued.status, queued.finished_at = "skipped", utcnow()
                 queued.error = "Another run of this feed was in progress"
                 db.session.commit()
-            raise Conflict(f"Job feed {feed.name!r} is being read right now")
+            raise Conflict(_("Job feed %(name)r is being read right now", name=feed.name))
         return _run(feed, trigger, queued)
 
 

@@ -96,7 +96,7 @@ def _snapshot(playbook: Playbook) -> dict[str, Any]:
 def _unique_name(name: str, own_id: int | None) -> None:
     other = db.session.scalar(select(Playbook.id).where(Playbook.name == name))
     if other is not None and other != own_id:
-        raise Conflict(f"A playbook called {name!r} already exists")
+        raise Conflict(_("A playbook called %(name)r already exists", name=name))
 
 
 def _checked(data: dict[str, Any]) -> dict[str, Any]:

@@ -97,7 +97,13 @@ def configure_pacing(
 ) -> PacingState:
     """Turn pacing on or off for a campaign and choose even or front-loaded."""
     if mode not in PACING_MODES:
-        raise ValidationFailed(f"Unknown pacing mode {mode!r} (one of {', '.join(PACING_MODES)})")
+        raise ValidationFailed(
+            _(
+                "Unknown pacing mode %(mode)r (one of %(PACING_MODES)s)",
+                mode=mode,
+                PACING_MODES=", ".join(PACING_MODES),
+            )
+        )
     if monthly_cap is not None and monthly_cap <= 0:
         raise ValidationFailed(_("The monthly cap is a positive amount of pesos"))
     if db.session.get(Campaign, campaign_id) is None:

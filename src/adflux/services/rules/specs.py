@@ -87,7 +87,9 @@ def rule_of(name: str, level: str, spec: dict[str, Any]) -> Rule:
 def template_spec(name: str, target_cpa: int | None) -> tuple[str, dict[str, Any]]:
     """The level and spec of a template for a campaign with that target CPA."""
     if name not in TEMPLATES:
-        raise ValidationFailed(f"Unknown template {name!r} (one of {', '.join(TEMPLATES)})")
+        raise ValidationFailed(
+            _("Unknown template %(name)r (one of %(TEMPLATES)s)", name=name, TEMPLATES=", ".join(TEMPLATES))
+        )
     if not target_cpa and name != "end_of_flight":
         raise ValidationFailed(_("The %(name)s template needs a campaign with a target CPA", name=name))
     rule = template(name, float(target_cpa or 1))

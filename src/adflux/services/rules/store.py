@@ -52,7 +52,9 @@ def add_rule(
         spec = {**spec, "applications_source": applications_source}
     level = level or "ad_group"
     if level not in LEVELS:
-        raise ValidationFailed(f"Unknown level {level!r} (one of {', '.join(LEVELS)})")
+        raise ValidationFailed(
+            _("Unknown level %(level)r (one of %(LEVELS)s)", level=level, LEVELS=", ".join(LEVELS))
+        )
     engine_rule = rule_of(name, level, spec)
     if engine_rule.cooldown_days < 1:
         raise ValidationFailed(_("A rule's cooldown is at least one day (it is evaluated after every sync)"))
