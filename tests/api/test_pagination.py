@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from factories import make_job
+from factories import make_candidate, make_job
 
 
 @pytest.mark.parametrize(
@@ -150,3 +150,25 @@ def test_the_job_list_counts_again_only_when_job_openings_changed(client, app_ct
     body = client.get(path).get_json()
     assert body["total"] == 4 and body["pages"] == 2 and len(body["items"]) == 2
     assert client.get("/api/v1/jobs?city=Tunja&page=3&page_size=2").get_json()["total"] == 4  # past the end
+
+
+def test_the_candidate_list_counts_again_only_when_candidates_changed(client, app_ctx, monkeypatch):
+    from adflux.extensions import db
+    from adflux.services import versioned_counts
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the count is skipped on PostgreSQL only (a CASE over the token)")
+    _candidates(5)  # two in Cali
+    path = "/api/v1/candidates?city=cali&page_size=1"
+    assert client.get(path).get_json()["total"] == 2
+    remembered = [k for k, v in versioned_counts._known.items() if v.total == 2]
+    known = versioned_counts._known[remembered[-1]]
+    versioned_counts.remember(remembered[-1], known.token, 77, False)
+    assert client.get(path).get_json()["total"] == 77  # same token: not counted again
+    with db.engine.connect() as other:
+        other.execute(db.text("DELETE FROM candidates WHERE city = 'Cali' AND external_ref = 'PG-1'"))
+        other.commit()
+    body = client.get(path).get_json()
+    assert body["total"] == 1 and body["total_estimated"] is False
+    make_candidate(city="Cali", department="Valle del Cauca")  # one more, through the service
+    assert client.get(path).get_json()["total"] == 2
