@@ -52,7 +52,8 @@ REPO = Path(__file__).resolve().parents[1]
 BENCH_DIR = Path(__file__).resolve().parent
 VENV_BIN = Path(sys.executable).parent
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-BENCH_DATABASE = "adflux_bench_http"
+# A shared machine: each engineer names their own scratch database (BENCH_HTTP_DATABASE).
+BENCH_DATABASE = os.environ.get("BENCH_HTTP_DATABASE", "adflux_bench_http")
 DATABASE_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{BENCH_DATABASE}"
 SEED = 42
 JOBS = 5_000
@@ -617,10 +618,12 @@ def job_edits(base: str, token: str, *, per_second: float) -> Iterator[dict[str,
 
 
 def profile_in_process(
-    instance: Path, token: str, endpoints: dict[str, str], *, requests: int
+    instance: Path, token: str, endpoints: dict[str, str], *, requests: int, cache: bool = True
 ) -> dict[str, Any]:
     """Per-request cost of each endpoint with the Flask test client, in a child process."""
     env = server_environment(instance, 0, workers=1, threads=1)
+    if not cache:  # as the ratio stage serves them
+        env["ADFLUX_RESPONSE_CACHE_ENTRIES"] = "0"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BENCH_DIR), env.get("PYTHONPATH")]))
     Path(env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
     out = subprocess.run(
@@ -735,10 +738,15 @@ def measure_ratio(
     for path in endpoints.values():  # warm both
         run_wrk(server, path, token, connections=50, duration=2)
     run_wrk(baseline, "/hello", None, connections=50, duration=2)
+    # A reference row: the bare app's plain Core query of the same 20 job rows (no auth, no count,
+    # no middleware) -- what one round trip to PostgreSQL costs against the hello-world.
+    targets = [(name, server, path, token) for name, path in endpoints.items()]
+    targets.append(("core query (bare)", baseline, BASELINE_ENDPOINTS["jobs_core"], None))
+    out["core query (bare)"] = {"rounds": []}
     for number in range(1, rounds + 1):
-        for name, path in endpoints.items():
+        for name, target, path, auth in targets:
             hello = run_wrk(baseline, "/hello", None, connections=50, duration=duration)
-            mine = run_wrk(server, path, token, connections=50, duration=duration)
+            mine = run_wrk(target, path, auth, connections=50, duration=duration)
             ratio = mine["rps"] / max(1.0, hello["rps"])
             out[name]["rounds"].append(
                 {
@@ -819,6 +827,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short runs (5 s) and a 30 s soak")
     parser.add_argument("--profile", action="store_true", help="also profile each endpoint in process")
+    parser.add_argument("--profile-cache-off", action="store_true", help="profile with the cache off")
     parser.add_argument("--stages", default=",".join(STAGES), help=f"any of {','.join(STAGES)}")
     parser.add_argument("--endpoints", default=",".join(ENDPOINTS), help="which AdFlux endpoints")
     parser.add_argument("--repeat", type=int, default=None, help="wrk runs per c50 figure (median)")
@@ -854,7 +863,11 @@ def main() -> None:
         print(f"data: {data}", flush=True)
         if args.profile:
             results["profile"] = profile_in_process(
-                instance, token, endpoints, requests=1000 if args.quick else 3000
+                instance,
+                token,
+                endpoints,
+                requests=1000 if args.quick else 3000,
+                cache=not args.profile_cache_off,
             )
             for name, prof in results["profile"].items():
                 print(

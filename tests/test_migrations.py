@@ -98,7 +98,7 @@ def _data_versions_upgrade_and_downgrade(database_url: str, instance: str) -> No
         with db.engine.begin() as conn:
             first = _tokens(conn)
             # cached answers (and the kept campaign ranking) work before the first write
-            assert set(first) == {"job_openings", "daily_metric_totals"}
+            assert set(first) == {"job_openings", "daily_metric_totals", "candidates"}
             conn.execute(text("UPDATE job_openings SET title = 'Otro'"))
         with db.engine.begin() as conn:
             assert _tokens(conn)["job_openings"] != first["job_openings"]

@@ -12,7 +12,7 @@ from marshmallow import Schema, fields, post_dump
 
 from adflux.schemas.common import FastDumpSchema
 from adflux.schemas.jobs import JobOpeningSchema, JobPageSchema
-from factories import make_job, slow_dump
+from factories import make_candidate, make_job, slow_dump
 
 
 def _slow(schema: Schema, obj: Any, many: bool | None = None) -> Any:
@@ -31,6 +31,8 @@ class Flat(FastDumpSchema):
     email = fields.Email(dump_default="nobody@example.co")
     count = fields.Int(dump_default=lambda: 7)
     when = fields.DateTime(allow_none=True)
+    seen = fields.AwareDateTime(allow_none=True, default_timezone=dt.UTC)
+    agreed = fields.Bool(allow_none=True)
     day = fields.Date(allow_none=True)
     secret = fields.Str(load_only=True)
 
@@ -42,6 +44,8 @@ values = {
     "email": st.just("a@b.co"),
     "count": st.integers(0, 10),
     "when": st.one_of(st.none(), st.datetimes(timezones=st.just(dt.UTC))),
+    "seen": st.one_of(st.none(), st.datetimes(), st.datetimes(timezones=st.just(dt.UTC))),
+    "agreed": st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.sampled_from(["yes", "no", ""])),
     "day": st.one_of(st.none(), st.dates(), st.datetimes()),
     "secret": st.text(max_size=5),
 }
@@ -88,6 +92,23 @@ def test_job_openings_dump_the_same_either_way(app):
         assert fast["items"] == [_slow(schema, job) for job in jobs]
         assert schema._build_fast_plan() is not None  # the fast path is taken
         assert list(fast["items"][0]) == list(_slow(schema, jobs[0]))
+
+
+def test_candidates_dump_the_same_either_way(app):
+    from adflux.schemas.candidates import CandidatePageSchema, CandidateSchema
+    from adflux.services import candidates as candidates_service
+
+    with app.app_context():
+        make_candidate(marketing_consent=True, last_active_at=dt.datetime(2026, 3, 1, 12, 30, tzinfo=dt.UTC))
+        make_candidate(skills=[], languages=["es", "en"], marketing_consent=False)
+        page = candidates_service.list_candidates()
+        fast = CandidatePageSchema().dump(page.as_dict())
+        schema = CandidateSchema()
+        assert fast["items"] == [_slow(schema, c) for c in page.items]
+        assert [list(item) for item in fast["items"]] == [list(_slow(schema, c)) for c in page.items]
+        assert {item["marketing_consent"] for item in fast["items"]} == {True, False}
+        assert "email" not in fast["items"][0]  # write-only PII stays out
+        assert schema._build_fast_plan() is not None  # the fast path is taken
 
 
 def test_mappings_and_unsupported_schemas_use_marshmallow():

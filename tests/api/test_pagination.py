@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from factories import make_job
+from factories import make_candidate, make_job
 
 
 @pytest.mark.parametrize(
@@ -118,3 +118,57 @@ def test_past_ten_thousand_rows_the_total_is_the_planners_estimate(client, app_c
     assert 100 <= body["total"] <= 400  # the planner's estimate of 200 rows, not a count
     few = client.get("/api/v1/candidates?page_size=5&city=Pasto").get_json()
     assert few["total_estimated"] is False and few["total"] == 0
+
+
+def test_the_job_list_counts_again_only_when_job_openings_changed(client, app_ctx, monkeypatch):
+    """The total is kept per process under job_openings' data-version token: while the token is
+    the same the count is not run (a total planted under it is what comes back), and any write —
+    here one from another connection, as another worker or the CLI would make — brings the
+    exact count back."""
+    from adflux.api import response_cache
+    from adflux.extensions import db
+    from adflux.services import versioned_counts
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the count is skipped on PostgreSQL only (a CASE over the token)")
+    monkeypatch.delitem(app_ctx.extensions, response_cache.EXTENSION, raising=False)  # build every page
+    for i in range(3):
+        make_job(city="Tunja", department="Boyacá", title=f"Cargo {i}")
+    path = "/api/v1/jobs?city=Tunja&page_size=2"
+    assert client.get(path).get_json()["total"] == 3
+    remembered = [k for k, v in versioned_counts._known.items() if v.total == 3]
+    assert remembered, "the count was remembered under the table's token"
+    known = versioned_counts._known[remembered[-1]]
+    versioned_counts.remember(remembered[-1], known.token, 99, False)  # plant a total under it
+    assert client.get(path).get_json()["total"] == 99  # same token: the count did not run
+
+    with db.engine.connect() as other:  # another writer: the trigger moves the token
+        other.execute(db.text("UPDATE job_openings SET title = title || '.' WHERE city = 'Tunja'"))
+        other.commit()
+    assert client.get(path).get_json()["total"] == 3
+    make_job(city="Tunja", department="Boyacá", title="Cargo 3")
+    body = client.get(path).get_json()
+    assert body["total"] == 4 and body["pages"] == 2 and len(body["items"]) == 2
+    assert client.get("/api/v1/jobs?city=Tunja&page=3&page_size=2").get_json()["total"] == 4  # past the end
+
+
+def test_the_candidate_list_counts_again_only_when_candidates_changed(client, app_ctx, monkeypatch):
+    from adflux.extensions import db
+    from adflux.services import versioned_counts
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the count is skipped on PostgreSQL only (a CASE over the token)")
+    _candidates(5)  # two in Cali
+    path = "/api/v1/candidates?city=cali&page_size=1"
+    assert client.get(path).get_json()["total"] == 2
+    remembered = [k for k, v in versioned_counts._known.items() if v.total == 2]
+    known = versioned_counts._known[remembered[-1]]
+    versioned_counts.remember(remembered[-1], known.token, 77, False)
+    assert client.get(path).get_json()["total"] == 77  # same token: not counted again
+    with db.engine.connect() as other:
+        other.execute(db.text("DELETE FROM candidates WHERE city = 'Cali' AND external_ref = 'PG-1'"))
+        other.commit()
+    body = client.get(path).get_json()
+    assert body["total"] == 1 and body["total_estimated"] is False
+    make_candidate(city="Cali", department="Valle del Cauca")  # one more, through the service
+    assert client.get(path).get_json()["total"] == 2

@@ -154,12 +154,13 @@ def test_majority_mapping_names_the_persona_behind_each_segment(
     assert sorted(mapping.values()) == list(range(6))
 
 
-@pytest.mark.parametrize(("preset", "k", "min_ari"), [("mild", 8, 0.95), ("colombia", 6, 0.85)])
-def test_the_k_search_holds_on_skewed_bases(preset: str, k: int, min_ari: float) -> None:
+@pytest.mark.parametrize(("preset", "ks", "min_ari"), [("mild", (8,), 0.95), ("colombia", (6, 7), 0.9)])
+def test_the_k_search_holds_on_skewed_bases(preset: str, ks: tuple[int, ...], min_ari: float) -> None:
     batch = generate_candidates(12_000, seed=123, mix=PRESETS[preset])
     frame = candidate_frame(batch.to_arrow(include_persona=False), reference_year=2026)
     result = train_segmenter(frame, k_min=2, k_max=12, random_state=0)
     # The overall silhouette alone picks the coarse split of the big groups here.
     assert result.k_selection["by_silhouette_alone"] == 2
-    assert result.k == k
+    # Colombia's 1 % persona is merged into a neighbour (k = 6) or, also well formed, kept (k = 7).
+    assert result.k in ks
     assert adjusted_rand(batch.persona_index, result.labels) >= min_ari

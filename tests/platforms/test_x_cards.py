@@ -122,3 +122,23 @@ def test_the_sandbox_refuses_what_x_refuses(adapter_for: Any, make_spec: Any, sa
         )
     # The v2 upload is the only v2 path served.
     assert httpx.get(sandbox.base_url + "/2/tweets").status_code in (400, 401, 404)
+
+
+def test_new_copy_in_place_gets_its_own_card_with_the_same_image(
+    adapter_for: Any, make_spec: Any, sandbox: Any
+) -> None:
+    from adflux.platforms.types import CreativeSpec
+    from adflux.platforms.updates import CampaignChange, apply_change
+
+    adapter = adapter_for("x")
+    result = adapter.publish(_square_spec(make_spec))
+    copy = CreativeSpec(headline="Cajero con experiencia", primary_text="Turnos rotativos en Cali.",
+                        link_url="https://empleos.example.co/ofertas/2")  # fmt: skip
+    apply_change(adapter, result, CampaignChange(key="pc-1", revision=2, creative=copy))
+    first, second = sorted(sandbox.state.all("x", "card"), key=lambda card: card["created_at"] + card["id"])
+    assert second["components"][0] == first["components"][0]  # the same media_key
+    assert second["components"][1]["title"] == "Cajero con experiencia"
+    assert second["components"][1]["destination"]["url"] == copy.link_url
+    posts = [tweet for tweet in sandbox.state.all("x", "tweet") if tweet["card_uri"] == second["card_uri"]]
+    assert len(posts) == 1 and copy.link_url not in posts[0]["full_text"]
+    assert len(sandbox.state.all("x", "upload")) == 1  # no second upload

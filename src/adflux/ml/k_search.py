@@ -8,6 +8,12 @@ merged; past the true number of groups, splitting one group leaves two clusters 
 silhouettes and the rule stops. On the even base it picks what the overall silhouette picked.
 Per-cluster silhouettes come from the same sample and distance matrix: no extra cost at 1M.
 
+The rule is only as good as each k's fit: a k whose K-means stopped in a poor local optimum has a
+poorly formed cluster and is passed over. On the colombia mix at 1M best-of-4 k-means++ starts
+missed the personas' optimum at every k on one random state and the search fell back to k = 2
+(persona ARI 0.28); each k now starts from the best of 12 starts or a start grown from k - 1's
+centres (`k_seeding`), and the same base gives k = 6-7, ARI 0.92 on every random state tried.
+
 The costs that matter at a million candidates (see ../shared/research/performance-anchors.md):
 full silhouette is O(n²) (78 s at 100k), so it is always computed on a fixed-size sample, from one
 precomputed distance matrix shared by every k; each k is fitted on a uniform sample (~100k), the
@@ -37,6 +43,8 @@ from sklearn.metrics import (
 )
 from threadpoolctl import threadpool_limits
 
+from adflux.ml.k_seeding import DEFAULT_GROWN_STARTS, Start, best_starts
+
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, float], None]
@@ -44,7 +52,7 @@ DEFAULT_K_MIN = 2
 DEFAULT_K_MAX = 12
 # K-means per k on 50k rows ranks k as well as on 100k (the final fit sees every row) at half the cost.
 DEFAULT_FIT_SAMPLE_SIZE = 50_000
-DEFAULT_RESTARTS = 4
+DEFAULT_RESTARTS = 12
 # Few candidates, fuzzier structure: on 1,500 simulated candidates best-of-4 k-means++ starts
 # still merged two personas at k=8 for 1 random state in 40 (best-of-10: 0 in 40), enough to
 # tip the silhouette to a neighbouring k (tests/ml: random state 29 picks 9). Up to this many seed
@@ -53,17 +61,20 @@ DEFAULT_RESTARTS = 4
 SMALL_SEARCH_ROWS = 5_000
 SMALL_SEARCH_RESTARTS = 10
 SEARCH_TOL = 1e-3
-DEFAULT_SEED_SAMPLE_SIZE = 10_000
+DEFAULT_SEED_SAMPLE_SIZE = 5_000
 # Davies–Bouldin and Calinski–Harabasz are O(n) but still cost ~40 ms per k at 100k rows.
 DEFAULT_SCORE_SAMPLE_SIZE = 20_000
 # 5k keeps the shared distance matrix at 100 MB (float32) and each silhouette at ~0.1 s; the
 # sample is drawn once with a fixed seed, so every k is scored on the same candidates.
 DEFAULT_SILHOUETTE_SAMPLE_SIZE = 5_000
 # A cluster is well formed when its mean silhouette is at least this fraction of the search's best
-# overall silhouette. Measured on the simulator's presets (bench/README.md): 0.45 recovers the
-# personas on the even, mild and colombia mixes at two seeds; the colombia mix's k = 6 clears it
-# by 0.006, so this is a measured setting, not a derived constant.
-WELL_FORMED_FRACTION = 0.45
+# overall silhouette. Measured on the simulator's presets (bench/README.md, issue 26; 20k rows,
+# seeds 123 and 7): a k that recovers the personas has its worst cluster at 0.46-0.48 of the best
+# silhouette on the colombia mix (0.72-0.87 on mild and even), while every k past the personas —
+# one group split in two — is at 0.17-0.29. 0.38 sits in the middle of that gap: the 0.45 used
+# before cleared colombia's k = 6-7 by 0.005-0.011 in silhouette, and at 1M it missed whenever the
+# search's own fit came out a little worse. A measured setting, not a derived constant.
+WELL_FORMED_FRACTION = 0.38
 
 
 @dataclass
@@ -108,13 +119,16 @@ def choose_k(
     kmeans: KMeans | None = None,
     n_jobs: int | None = None,
     progress: ProgressCallback | None = None,
+    grown_starts: int = DEFAULT_GROWN_STARTS,
 ) -> KSearch:
     """Fit K-means for every k on a uniform sample of X and score it; the best silhouette wins.
 
     Samples are nested and drawn once, so every k is judged on the same candidates: K-means and
     inertia on the fit sample, Davies–Bouldin and Calinski–Harabasz on a score sample inside it,
     silhouette on a fixed-size sample inside that. Ties go to the smaller k. `n_jobs` values of k
-    are fitted at once (threads, one BLAS/OpenMP thread each; default: one per core)."""
+    are fitted at once (threads, one BLAS/OpenMP thread each; default: one per core). Each k
+    starts from the best of `restarts` k-means++ starts and `grown_starts` starts grown from
+    k - 1's centres (`k_seeding`)."""
     n = X.shape[0]
     k_values = _usable_k(k_values, n)
     n_jobs = max(1, min(n_jobs or os.cpu_count() or 1, len(k_values)))
@@ -132,6 +146,8 @@ def choose_k(
         search = _KSearchFit(
             base=kmeans if kmeans is not None else KMeans(n_init="auto"),
             X_fit=X_fit,
+            # The seed rows' own copy when they are fewer than the fit sample (`_KSearchFit.seed`).
+            X_seed=X_fit[samples.seed] if len(samples.seed) < len(samples.fit) else X_fit,
             X_score=X_fit[samples.score],
             samples=samples,
             # One distance matrix for all k: the k-independent part of silhouette, computed once.
@@ -144,9 +160,27 @@ def choose_k(
         # K-means warn; such a k is recorded as degenerate instead.
         X_fit.flags.writeable = False
         warnings.simplefilter("ignore", ConvergenceWarning)
+        # Starting centres for every k, on the seed sample: best of k-means++ restarts or grown
+        # from k - 1's (`k_seeding`); then each k is refined on the fit sample and scored.
+        search.starts.update(
+            best_starts(
+                search.seed,
+                search.X_seed,
+                k_values,
+                random_state=random_state,
+                grown_starts=grown_starts,
+                n_jobs=n_jobs,
+            )
+        )
         results, models = _fit_every_k(search, k_values, n_jobs=n_jobs, progress=progress)
     ordered = [results[k] for k in k_values]
     best_k, selection = _best_k(ordered)
+    selection["starts"] = {
+        "kmeans_plus_plus": search.restarts,
+        "grown": grown_starts,
+        "seed_rows": len(search.X_seed),
+        "grown_won": [int(k) for k in k_values if search.starts[k].grown],
+    }
     return KSearch(
         results=ordered,
         models=models,
@@ -204,11 +238,13 @@ class _KSearchFit:
 
     base: KMeans
     X_fit: np.ndarray
+    X_seed: np.ndarray  # rows the starts are searched on (`k_seeding.best_starts`)
     X_score: np.ndarray
     samples: _SearchSamples
     distances: np.ndarray  # pairwise distances of the silhouette sample
     random_state: int
     restarts: int
+    starts: dict[int, Start] = field(default_factory=dict)  # filled before `fit` is called
 
     def __call__(self, k: int) -> tuple[dict[str, Any], KMeans]:
         # Each k on one OpenMP/BLAS thread, k values side by side: the search is many short fits
@@ -220,32 +256,35 @@ class _KSearchFit:
             model = self.fit(k)
             return self.score(model, k, started), model
 
-    def fit(self, k: int) -> KMeans:
-        """K-means with `k` clusters on the fit sample, seeded by the best of several starts."""
+    def seed(self, k: int) -> KMeans:
+        """The best of `restarts` k-means++ starts with `k` clusters on the seed sample."""
+        # One k-means++ start can stall in a poor local optimum (two segments merged, one
+        # split), which then skews the silhouette curve. Several cheap starts on a small
+        # sample pick the best centres; the fit sample refines them in a few passes.
         # The search only ranks k values, so it stops at a 10x looser tolerance: past the true
         # number of segments K-means otherwise crawls (k=12: 50 iterations instead of 13 at
         # 1M candidates). The final fit on every row converges at the factory's tolerance.
         # copy_x=True whatever the factory says: with copy_x=False K-means subtracts the column
-        # means from X in place and adds them back at the end, and X_fit is shared by every
-        # thread, so a fit running beside another saw its rows shift mid-fit and the same search
-        # gave different labels and silhouettes from run to run (on generic float32 data the
-        # restore is not even exact). The cost is one copy of the fit sample per running thread
-        # (24 MB and ~3 ms at 50k rows); every fit then starts from the same X_fit, whatever
-        # the number of threads and the order the values of k run in.
+        # means from X in place and adds them back at the end, and X_fit (the seed matrix when
+        # the sample is small) is shared by every thread, so a fit running beside another saw
+        # its rows shift mid-fit and the same search gave different labels and silhouettes from
+        # run to run (on generic float32 data the restore is not even exact). The cost is one
+        # copy of the matrix per running thread (24 MB and ~3 ms at 50k rows).
         model = clone(self.base).set_params(
-            n_clusters=k, random_state=self.random_state, tol=SEARCH_TOL, copy_x=True
+            n_clusters=k, random_state=self.random_state, tol=SEARCH_TOL, copy_x=True, n_init=self.restarts
         )
-        # One k-means++ start can stall in a poor local optimum (two segments merged, one
-        # split), which then skews the silhouette curve. Several cheap starts on a small
-        # sample pick the best centres; the fit sample refines them in a few passes.
-        seed_rows = self.samples.seed
-        if self.restarts > 1 and len(seed_rows) < len(self.samples.fit):
-            # X_fit[seed_rows] is a new array of this thread's own: centring it in place is safe.
-            seed_fit = clone(model).set_params(n_init=self.restarts, copy_x=False)
-            seed = seed_fit.fit(self.X_fit[seed_rows])
-            model.set_params(init=seed.cluster_centers_, n_init=1)
-        elif self.restarts > 1:
-            model.set_params(n_init=self.restarts)
+        return model.fit(self.X_seed)
+
+    def fit(self, k: int) -> KMeans:
+        """K-means with `k` clusters on the fit sample, from the best start found for `k`."""
+        model = clone(self.base).set_params(
+            n_clusters=k,
+            random_state=self.random_state,
+            tol=SEARCH_TOL,
+            copy_x=True,
+            init=self.starts[k].centres,
+            n_init=1,
+        )
         return model.fit(self.X_fit)
 
     def score(self, model: KMeans, k: int, started: float) -> dict[str, Any]:
@@ -263,6 +302,7 @@ class _KSearchFit:
             "calinski_harabasz": _score(calinski_harabasz_score, self.X_score, score_labels),
             "inertia": float(model.inertia_),
             "n_iter": int(model.n_iter_),
+            "grown_start": bool(self.starts[k].grown),
             # Fewer distinct clusters than k (duplicate points): never chosen if anything else is.
             "degenerate": bool(len(np.unique(labels)) < k),
             "seconds": round(time.perf_counter() - started, 4),

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from adflux.extensions import Model, db
 
 # Tables whose writes change a version token; adding one needs a migration (see 0006).
-VERSIONED_TABLES = ("job_openings", "daily_metric_totals")
+VERSIONED_TABLES = ("job_openings", "daily_metric_totals", "candidates")
 
 FUNCTION = "adflux_bump_data_version"
 

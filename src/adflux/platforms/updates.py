@@ -25,6 +25,8 @@ from adflux.platforms.google_mutate import _responsive_search_ad as google_ad_co
 from adflux.platforms.money import meta_amount, tiktok_amount, to_micros
 from adflux.platforms.targeting_updates import apply_targeting
 from adflux.platforms.types import CreativeSpec, JobContext, PublishResult, TargetingSpec
+from adflux.platforms.x_cards import card_for
+from adflux.platforms.x_cards import copy_title as card_title_for
 
 
 @dataclass(frozen=True)
@@ -277,10 +279,15 @@ def _x_new_post(adapter: Any, result: PublishResult, change: CampaignChange) -> 
         adapter._acc("/tweets"), name, "find_post", tweet_type="PUBLISHED", timeline_type="NULLCAST"
     )
     if post_id is None:
+        spec = _spec_for_creative(result, change)
+        # The new copy gets its own card (the title is the copy's), showing the same image.
+        card_name = object_name(change.key, "card", f"r{change.revision}")
+        card_uri = card_for(adapter, spec.creative, card_name, card_title_for(spec.creative))
         params = {
-            "text": adapter._post_text(_spec_for_creative(result, change)),
+            "text": adapter._post_text(spec, with_link=card_uri is None),
             "nullcast": "true",
             "name": name,
+            **({"card_uri": card_uri} if card_uri else {}),
         }
         answer = adapter._call("POST", adapter._acc("/tweet"), "create_post", params=params)
         post_id = str(answer["data"]["id_str"])

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, date
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from adflux.constants import EDUCATION_LEVELS, JOB_CATEGORIES, MODALITIES
-from adflux.schemas.common import CursorArgsSchema, page_schema
+from adflux.schemas.common import CursorArgsSchema, FastDumpSchema, page_schema
 
 _SKILL = fields.Str(validate=validate.Length(min=1, max=60))
 
 
-class CandidateSchema(Schema):
+class CandidateSchema(FastDumpSchema):
     id = fields.Int(dump_only=True)
     external_ref = fields.Str(validate=validate.Length(min=1, max=64))
     birth_year = fields.Int(

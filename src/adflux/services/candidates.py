@@ -42,7 +42,14 @@ def list_candidates(
         stmt = stmt.where(Candidate.education_level == education_level)
     if desired_category:
         stmt = stmt.where(Candidate.desired_category == desired_category)
-    return paginate(stmt, page=page, page_size=page_size, keyset=Keyset((Candidate.id,)), cursor=cursor)
+    return paginate(
+        stmt,
+        page=page,
+        page_size=page_size,
+        keyset=Keyset((Candidate.id,)),
+        cursor=cursor,
+        version="candidates",
+    )
 
 
 def get_candidate(*, candidate_id: int) -> Candidate:

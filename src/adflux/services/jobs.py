@@ -60,7 +60,9 @@ def list_jobs(
         stmt = stmt.where(JobOpening.modality == modality)
     if q and q.strip():
         stmt = stmt.where(text_matches((JobOpening.title, JobOpening.company, JobOpening.description), q))
-    return paginate(stmt.order_by(JobOpening.id.desc()), page=page, page_size=page_size)
+    return paginate(
+        stmt.order_by(JobOpening.id.desc()), page=page, page_size=page_size, version="job_openings"
+    )
 
 
 def get_job(*, job_id: int) -> JobOpening:

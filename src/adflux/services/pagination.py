@@ -18,15 +18,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Select, case, func, literal, null, select, tuple_
 from sqlalchemy.types import Date, DateTime
 
 from adflux.catalogue import gettext as _
 from adflux.extensions import db
+from adflux.models.versions import DataVersion
+from adflux.services import versioned_counts
 from adflux.services.errors import ValidationFailed
 
 T = TypeVar("T")
 TOTAL_LABEL = "_page_total"
+TOKEN_LABEL = "_page_data_version"
 COUNT_CAP = 10_000
 
 
@@ -111,6 +114,7 @@ def paginate(
     as_dicts: bool = False,
     keyset: Keyset | None = None,
     cursor: str | None = None,
+    version: str | None = None,
 ) -> Page[Any]:
     """Run `stmt` for one page, with the total, in one round trip.
 
@@ -119,7 +123,9 @@ def paginate(
     carries `next_cursor`; a `cursor` then replaces the page number.
 
     The (capped) total rides along as a scalar subquery, evaluated once per statement. Only a
-    page past the end, which returns no row to carry it, needs a separate count.
+    page past the end, which returns no row to carry it, needs a separate count. With `version`
+    (a versioned table the list reads, see `versioned_counts`), the count runs only when that
+    table changed since this process last counted the same filters.
     """
     unordered = stmt.order_by(None)
     if keyset is not None:
@@ -128,19 +134,15 @@ def paginate(
             stmt = stmt.where(keyset.after(keyset.decode(cursor)))
     offset = 0 if cursor else (page - 1) * page_size
     count = _count(unordered)
-    rows = db.session.execute(
-        stmt.add_columns(count.scalar_subquery().label(TOTAL_LABEL)).limit(page_size).offset(offset)
-    ).all()
+    versioned = _VersionedTotal(unordered, version) if version and _capped() else None
+    columns = versioned.columns(count) if versioned else [count.scalar_subquery().label(TOTAL_LABEL)]
+    rows = db.session.execute(stmt.add_columns(*columns).limit(page_size).offset(offset)).all()
     items = [_without_total(row._asdict()) for row in rows] if as_dicts else [row[0] for row in rows]
-    if rows:
-        counted = int(rows[0][-1])
-    elif page == 1 and not cursor:
-        counted = 0
+    if versioned is not None and rows:
+        total, estimated = versioned.total(rows[0], unordered)
     else:
-        counted = db.session.execute(count).scalar_one()
-    total, estimated = counted, False
-    if _capped() and counted > COUNT_CAP:
-        total, estimated = max(COUNT_CAP + 1, _estimate(unordered)), True
+        counted = int(rows[0][-1 - (versioned is not None)]) if rows else None
+        total, estimated = _total(counted, count, unordered, first=page == 1 and not cursor)
     next_cursor = None
     if keyset is not None and len(rows) == page_size:
         next_cursor = keyset.encode(items[-1] if not as_dicts else _Row(items[-1]))
@@ -152,6 +154,46 @@ def paginate(
         total_estimated=estimated,
         next_cursor=next_cursor,
     )
+
+
+def _total(
+    counted: int | None, count: Select[Any], unordered: Select[Any], *, first: bool
+) -> tuple[int, bool]:
+    """The total the page's rows carried (None: no row; then a count of its own unless on the
+    first page), with the planner's estimate past the cap."""
+    if counted is None:
+        counted = 0 if first else db.session.execute(count).scalar_one()
+    if _capped() and counted > COUNT_CAP:
+        return max(COUNT_CAP + 1, _estimate(unordered)), True
+    return counted, False
+
+
+class _VersionedTotal:
+    """A list's total counted only when its table's data-version token moved (versioned_counts)."""
+
+    def __init__(self, unordered: Select[Any], table: str) -> None:
+        self.table = table
+        self.key = versioned_counts.key_of(unordered)
+        self.known = versioned_counts.known(self.key) if self.key is not None else None
+
+    def _token(self) -> Any:
+        return select(DataVersion.token).where(DataVersion.name == self.table).scalar_subquery()
+
+    def columns(self, count: Select[Any]) -> list[Any]:
+        counted: Any = count.scalar_subquery()
+        if self.known is not None:
+            # The same token as when this process counted: PostgreSQL skips the count's sub-plan.
+            counted = case((self._token() == self.known.token, null()), else_=counted)
+        return [counted.label(TOTAL_LABEL), self._token().label(TOKEN_LABEL)]
+
+    def total(self, row: Any, unordered: Select[Any]) -> tuple[int, bool]:
+        counted, token = row[-2], row[-1]
+        if counted is None and self.known is not None:
+            return self.known.total, self.known.estimated
+        total, estimated = _total(int(counted), select(), unordered, first=True)
+        if token is not None and self.key is not None:
+            versioned_counts.remember(self.key, token, total, estimated)
+        return total, estimated
 
 
 class _Row:
@@ -178,4 +220,5 @@ def _estimate(unordered: Select[Any]) -> int:
 
 def _without_total(row: dict[str, Any]) -> dict[str, Any]:
     del row[TOTAL_LABEL]
+    row.pop(TOKEN_LABEL, None)
     return row
