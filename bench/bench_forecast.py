@@ -35,7 +35,14 @@ from typing import Any
 
 import numpy as np
 
-from adflux.optimization.forecast import FLIGHTS, PlannedCampaign, category_baseline_mape, evaluate, train
+from adflux.optimization.forecast import (
+    FLIGHTS,
+    FOLDS,
+    PlannedCampaign,
+    category_baseline_mape,
+    evaluate,
+    train,
+)
 from adflux.optimization.lag import estimate_lag_cdf, reported_share
 from adflux.sandbox.market import GroupTraits, deliver
 from adflux.sandbox.scenario import DEFAULT_PATH, PROFILES, Scenario, load_scenario
@@ -145,7 +152,9 @@ def history(scenario: Scenario, seed: int, count: int, cache: str | None = None)
     return out
 
 
-def run(scenario: Scenario, seed: int, count: int, cache: str | None = None) -> dict[str, Any]:
+def run(
+    scenario: Scenario, seed: int, count: int, cache: str | None = None, folds: int = FOLDS
+) -> dict[str, Any]:
     """Train on three quarters (as reported on SNAPSHOT), measure on the rest (matured)."""
     began = time.perf_counter()
     h = history(scenario, seed, count, cache)
@@ -153,7 +162,7 @@ def run(scenario: Scenario, seed: int, count: int, cache: str | None = None) -> 
     cut = int(count * 0.75)
     part = History(h.plans[:cut], h.matured[:cut], h.spend[:cut], h.days[:cut], 0)
     plans, reported = part.with_shares(part.lag_cdf()), part.reported()
-    model = train(plans, reported, seed=seed)
+    model = train(plans, reported, seed=seed, folds=folds)
     trained = time.perf_counter()
     scores = evaluate(model, h.plans[cut:], h.matured[cut:], h.spend[cut:])
     corrected = [r / max(p.reported_share, 1e-3) for p, r in zip(plans, reported, strict=True)]
@@ -170,6 +179,7 @@ def run(scenario: Scenario, seed: int, count: int, cache: str | None = None) -> 
     return {
         "scenario": scenario.name,
         "seed": seed,
+        "folds": folds,
         "campaigns": count,
         "trained_on": cut,
         "held_out": count - cut,
@@ -193,6 +203,7 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=1600)
     parser.add_argument("--cache", help="directory to keep flown histories in (re-used when present)")
     parser.add_argument("--history-only", action="store_true", help="fly and cache the histories, no model")
+    parser.add_argument("--folds", type=int, default=FOLDS, help="cross-conformal folds")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}\n")
@@ -211,7 +222,7 @@ def main() -> None:
                 h = history(scenario, seed, args.campaigns, args.cache)
                 print(f"{scenario.name} seed {seed}: {len(h.plans)} campaigns, {h.rows:,} ad group-days")
                 continue
-            r = run(scenario, seed, args.campaigns, args.cache)
+            r = run(scenario, seed, args.campaigns, args.cache, args.folds)
             results.append(r)
             if args.json:
                 print(json.dumps(r), flush=True)

@@ -175,12 +175,14 @@ def _conformal_quantile(scores: Array) -> float:
     return float(np.quantile(scores, level, method="higher"))
 
 
-def _margins(x: Array, y: Array, plans: Sequence[PlannedCampaign], seed: int) -> tuple[list[float], Array]:
+def _margins(
+    x: Array, y: Array, plans: Sequence[PlannedCampaign], seed: int, folds: int
+) -> tuple[list[float], Array]:
     """Cross-conformal margins per flight group, from out-of-fold scores of the matured campaigns."""
-    folds = np.random.default_rng(seed).permutation(len(y)) % FOLDS
+    assigned = np.random.default_rng(seed).permutation(len(y)) % folds
     scores = np.full(len(y), np.nan)
-    for fold in range(FOLDS):
-        inside = folds == fold
+    for fold in range(folds):
+        inside = assigned == fold
         # The fold's interval is its low and high quantiles; the served one also holds the median,
         # which can only widen it (so the margin errs on the side of covering).
         low, high = (m.predict(x[inside]) for m in _fit(x[~inside], y[~inside], seed, QUANTILES[::2]))
@@ -197,7 +199,9 @@ def _margins(x: Array, y: Array, plans: Sequence[PlannedCampaign], seed: int) ->
     return margins, scores
 
 
-def train(plans: Sequence[PlannedCampaign], applications: Sequence[float], *, seed: int = 0) -> ForecastModel:
+def train(
+    plans: Sequence[PlannedCampaign], applications: Sequence[float], *, seed: int = 0, folds: int = FOLDS
+) -> ForecastModel:
     """Fit the quantile models on every campaign and conformalise them across folds.
 
     ``applications`` are as reported so far; each plan's ``reported_share`` says how much of its
@@ -222,11 +226,11 @@ def train(plans: Sequence[PlannedCampaign], applications: Sequence[float], *, se
     )
     x = model.features(plans)
     with threadpool_limits(limits=THREADS):
-        model.margins, scores = _margins(x, y, plans, seed)
+        model.margins, scores = _margins(x, y, plans, seed, folds)
         model.low, model.mid, model.high = _fit(x, y, seed, QUANTILES)
     model.metrics = {
         "training_campaigns": len(plans),
-        "calibration": f"{FOLDS}-fold cross-conformal per flight length, matured campaigns",
+        "calibration": f"{folds}-fold cross-conformal per flight length, matured campaigns",
         "under_reported_campaigns": int((shares < MATURED).sum()),
         "margins": dict(zip(FLIGHTS, model.margins, strict=True)),
         "out_of_fold_coverage_before_margin": float(np.mean(scores <= 0)),
