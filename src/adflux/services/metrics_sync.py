@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
 from adflux.constants import TASK_SYNC_METRICS
@@ -120,31 +120,29 @@ def _sync(
     settings = current_settings()
     lookback = settings.metrics_lookback_days if lookback_days is None else lookback_days
     until = until or today()
-    targets = campaigns_to_sync(lookback_days=lookback, platforms=platforms)
-    by_platform: dict[str, list[PlatformCampaign]] = defaultdict(list)
-    for pc in targets:
-        by_platform[pc.platform].append(pc)
+    targets = [
+        plan(pc, until=until, lookback=lookback)
+        for pc in campaigns_to_sync(lookback_days=lookback, platforms=platforms)
+    ]
+    db.session.commit()  # the plans are plain values: nothing below reloads an expired ORM object
+    by_platform: dict[str, list[SyncTarget]] = defaultdict(list)
+    for target in targets:
+        by_platform[target.platform].append(target)
     result = SyncResult(platform_campaigns=len(targets))
     done = 0
     window: set[date] = set()
-    for platform, pcs in by_platform.items():
-        info: dict[str, Any] = {"platform_campaigns": len(pcs), "rows": 0}
+    for platform, platform_targets in by_platform.items():
+        info: dict[str, Any] = {"platform_campaigns": len(platform_targets), "rows": 0}
         result.platforms[platform] = info
         adapter, _ = adapter_for(platform)
         with adapter:
-            for pc in pcs:
+            for batch in batches(platform_targets, adapter.report_batch, until):
                 try:
-                    info["rows"] += _sync_one(adapter, pc, until=until, lookback=lookback, window=window)
+                    info["rows"] += sync_batch(adapter, batch, until=until, window=window)
                 except PlatformError as exc:
                     db.session.rollback()
-                    info["error"] = str(exc).removeprefix(f"{platform}: ")  # the platform is the key
-                    info["error_class"] = type(exc).__name__
-                    hint = getattr(exc, "retry_after", None)
-                    if hint:  # a wait the transport did not sleep: the task retries after it
-                        info["retry_after"] = max(float(hint), float(info.get("retry_after", 0)))
-                    info.setdefault("failed_campaigns", []).append(pc.campaign_id)
-                    logger.warning("metrics sync %s campaign %s failed: %s", platform, pc.campaign_id, exc)
-                done += 1
+                    _record_failure(info, platform, batch, exc)
+                done += len(batch)
                 if progress:
                     progress(f"{platform}: {done}/{len(targets)}", 100.0 * done / max(1, len(targets)))
         result.rows += info["rows"]
@@ -156,30 +154,85 @@ def _sync(
     return result
 
 
-def _sync_one(adapter: Any, pc: PlatformCampaign, *, until: date, lookback: int, window: set[date]) -> int:
+def _record_failure(info: dict[str, Any], platform: str, batch: list[SyncTarget], exc: PlatformError) -> None:
+    info["error"] = str(exc).removeprefix(f"{platform}: ")  # the platform is the key
+    info["error_class"] = type(exc).__name__
+    hint = getattr(exc, "retry_after", None)
+    if hint:  # a wait the transport did not sleep: the task retries after it
+        info["retry_after"] = max(float(hint), float(info.get("retry_after", 0)))
+    info.setdefault("failed_campaigns", []).extend(target.campaign_id for target in batch)
+    logger.warning(
+        "metrics sync %s campaigns %s failed: %s", platform, [t.campaign_id for t in batch][:10], exc
+    )
+
+
+@dataclass(frozen=True)
+class SyncTarget:
+    """What the sync needs of one platform campaign, read once before any commit."""
+
+    pc_id: int
+    campaign_id: int
+    platform: str
+    start: date  # first day to read (the campaign's start, or the last sync minus the lookback)
+    result: PublishResult
+    groups: dict[str, tuple[int, int | None]]  # external ad group id -> (ad group id, segment id)
+
+
+def plan(pc: PlatformCampaign, *, until: date, lookback: int) -> SyncTarget:
     start = pc.campaign.start_date
     if pc.last_synced_at is not None:
         start = max(start, pc.last_synced_at.date() - timedelta(days=lookback))
-    if start > until:
-        return 0
+    published = PublishResult.from_dict(pc.external_ids)
+    groups: dict[str, tuple[int, int | None]] = {}
+    for group in pc.ad_groups:  # the id we published under the group's ref first, as before
+        external = published.ad_groups.get(ad_group_ref(group))
+        if external:
+            groups[str(external)] = (group.id, group.segment_id)
+    for group in pc.ad_groups:
+        if group.external_id:
+            groups.setdefault(str(group.external_id), (group.id, group.segment_id))
+    return SyncTarget(pc.id, pc.campaign_id, pc.platform, start, published, groups)
+
+
+def batches(targets: list[SyncTarget], size: int, until: date) -> list[list[SyncTarget]]:
+    """Targets with the same window, in groups of at most ``size`` (one report request each)."""
+    by_start: dict[date, list[SyncTarget]] = defaultdict(list)
+    for target in targets:
+        if target.start <= until:
+            by_start[target.start].append(target)
+    size = max(1, size)
+    return [same[i : i + size] for _, same in sorted(by_start.items()) for i in range(0, len(same), size)]
+
+
+def sync_batch(
+    adapter: Any, batch: list[SyncTarget], *, until: date, window: set[date], many: bool = True
+) -> int:
+    """Read one window of these platform campaigns (one report where the adapter batches, else
+    one per campaign when ``many`` is False), write their rows in one upsert with its rollups,
+    mark them synced and commit."""
+    start = batch[0].start
     window.update(start + timedelta(days=n) for n in range((until - start).days + 1))
-    insights = adapter.fetch_insights(PublishResult.from_dict(pc.external_ids), start, until)
-    groups_by_ref = {ad_group_ref(g): g for g in pc.ad_groups}
-    groups_by_external = {g.external_id: g for g in pc.ad_groups if g.external_id}
+    results = [target.result for target in batch]
+    if many:
+        insights = adapter.fetch_insights_many(results, start, until)
+    else:
+        insights = adapter.fetch_insights(results[0], start, until)
+    index = {external: (target, group) for target in batch for external, group in target.groups.items()}
     rows = []
     for row in insights:
-        group = groups_by_ref.get(row.ad_group_ref or "") or groups_by_external.get(row.ad_group_id)
-        if group is None:
-            logger.warning("insight row for unknown ad group %s on %s", row.ad_group_id, pc.platform)
+        found = index.get(str(row.ad_group_id))
+        if found is None:
+            logger.warning("insight row for unknown ad group %s on %s", row.ad_group_id, adapter.platform)
             continue
+        target, (group_id, segment_id) = found
         rows.append(
             (
-                group.id,
+                group_id,
                 row.date,
-                pc.id,
-                pc.campaign_id,
-                pc.platform,
-                group.segment_id,
+                target.pc_id,
+                target.campaign_id,
+                target.platform,
+                segment_id,
                 row.impressions,
                 row.reach or 0,
                 row.clicks,
@@ -189,6 +242,11 @@ def _sync_one(adapter: Any, pc: PlatformCampaign, *, until: date, lookback: int,
             )
         )
     written = upsert_metrics(rows, day_totals=False)
-    pc.last_synced_at = utcnow()
+    db.session.execute(
+        update(PlatformCampaign)
+        .where(PlatformCampaign.id.in_([target.pc_id for target in batch]))
+        .values(last_synced_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     return written
