@@ -8,7 +8,12 @@ the others; the task retries only the platforms that failed.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections import defaultdict
+from collections.abc import Generator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -21,7 +26,7 @@ from adflux.extensions import db
 from adflux.models import Campaign, PlatformCampaign, TaskRun
 from adflux.models.base import utcnow
 from adflux.platforms.errors import PlatformError
-from adflux.platforms.types import PublishResult
+from adflux.platforms.types import InsightRow, PublishResult
 from adflux.services import task_runs
 from adflux.services.errors import Conflict
 from adflux.services.local_dates import today
@@ -129,29 +134,41 @@ def _sync(
     for target in targets:
         by_platform[target.platform].append(target)
     result = SyncResult(platform_campaigns=len(targets))
-    done = 0
-    window: set[date] = set()
     for platform, platform_targets in by_platform.items():
-        info: dict[str, Any] = {"platform_campaigns": len(platform_targets), "rows": 0}
-        result.platforms[platform] = info
-        adapter, _ = adapter_for(platform)
-        with adapter:
-            for batch in batches(platform_targets, adapter.report_batch, until):
-                try:
-                    info["rows"] += sync_batch(adapter, batch, until=until, window=window)
-                except PlatformError as exc:
-                    db.session.rollback()
-                    _record_failure(info, platform, batch, exc)
-                done += len(batch)
-                if progress:
-                    progress(f"{platform}: {done}/{len(targets)}", 100.0 * done / max(1, len(targets)))
-        result.rows += info["rows"]
+        result.platforms[platform] = {"platform_campaigns": len(platform_targets), "rows": 0}
+    window: set[date] = set()
+    done = 0
+    fetched_batches = fetch_concurrently(by_platform, until)
+    with closing(fetched_batches):  # a failed write stops the reading threads at once
+        for platform, batch, fetched in fetched_batches:
+            _store(result, platform, batch, fetched, until=until, window=window)
+            done += len(batch)
+            if progress:
+                progress(f"{platform}: {done}/{len(targets)}", 100.0 * done / max(1, len(targets)))
     # The day totals of every day read, once: a campaign's rollups are refreshed as it is synced,
     # the totals across all campaigns would cost a scan of those days' rollups per campaign. Days
     # read but unchanged are included, so a sync that died before this line is healed by the next.
     refresh_day_totals(sorted(window))
     db.session.commit()
     return result
+
+
+def _store(
+    result: SyncResult,
+    platform: str,
+    batch: list[SyncTarget],
+    fetched: list[InsightRow] | PlatformError,
+    *,
+    until: date,
+    window: set[date],
+) -> None:
+    info = result.platforms[platform]
+    if isinstance(fetched, PlatformError):
+        _record_failure(info, platform, batch, fetched)
+        return
+    written = write_batch(batch, fetched, until=until, window=window)
+    info["rows"] += written
+    result.rows += written
 
 
 def _record_failure(info: dict[str, Any], platform: str, batch: list[SyncTarget], exc: PlatformError) -> None:
@@ -204,25 +221,93 @@ def batches(targets: list[SyncTarget], size: int, until: date) -> list[list[Sync
     return [same[i : i + size] for _, same in sorted(by_start.items()) for i in range(0, len(same), size)]
 
 
-def sync_batch(
-    adapter: Any, batch: list[SyncTarget], *, until: date, window: set[date], many: bool = True
-) -> int:
-    """Read one window of these platform campaigns (one report where the adapter batches, else
-    one per campaign when ``many`` is False), write their rows in one upsert with its rollups,
-    mark them synced and commit."""
-    start = batch[0].start
-    window.update(start + timedelta(days=n) for n in range((until - start).days + 1))
+Fetched = tuple[str, list[SyncTarget], list[InsightRow] | PlatformError]
+
+
+def fetch_concurrently(
+    by_platform: dict[str, list[SyncTarget]], until: date
+) -> Generator[Fetched, None, None]:
+    """Each platform's reports read in its own thread (one adapter each, batches in order), handed
+    to the caller as they arrive: the platforms' latencies overlap one another and the database
+    writes, which stay on the caller's thread and session. A platform's error ends only its batch."""
+    adapters = {platform: adapter_for(platform)[0] for platform in by_platform}
+    out: queue.Queue[Fetched | tuple[str, None, BaseException | None]] = queue.Queue(maxsize=8)
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=max(1, len(adapters)), thread_name_prefix="metrics-fetch") as pool:
+        for platform, targets in by_platform.items():
+            work = batches(targets, adapters[platform].report_batch, until)
+            pool.submit(_fetch_platform, adapters[platform], platform, work, until, out, stop)
+        try:
+            running = len(adapters)
+            while running:
+                platform, batch, fetched = out.get()
+                if batch is None:  # that platform's thread is done (with the error that ended it)
+                    running -= 1
+                    if isinstance(fetched, BaseException):
+                        raise fetched
+                    continue
+                yield platform, batch, fetched  # type: ignore[misc]
+        finally:
+            stop.set()  # threads still reading stop after their current request
+
+
+def _fetch_platform(
+    adapter: Any,
+    platform: str,
+    work: list[list[SyncTarget]],
+    until: date,
+    out: queue.Queue[Any],
+    stop: threading.Event,
+) -> None:
+    ended: BaseException | None = None
+    pending = list(work)
+    try:
+        with adapter:
+            while pending and not stop.is_set():
+                try:
+                    fetched: list[InsightRow] | PlatformError = fetch_batch(adapter, pending[0], until=until)
+                except PlatformError as exc:
+                    fetched = exc
+                _put(out, (platform, pending.pop(0), fetched), stop)
+    except PlatformError as exc:  # e.g. from opening or closing the adapter: what is left fails with it
+        for batch in pending:
+            _put(out, (platform, batch, exc), stop)
+    except BaseException as exc:  # handed to the caller's thread, which raises it
+        ended = exc
+    finally:
+        _put(out, (platform, None, ended), stop)
+
+
+def _put(out: queue.Queue[Any], item: Any, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            out.put(item, timeout=0.5)
+            return
+        except queue.Full:
+            continue
+
+
+def fetch_batch(adapter: Any, batch: list[SyncTarget], *, until: date, many: bool = True) -> list[InsightRow]:
+    """One window's rows of these platform campaigns: one report where the adapter batches
+    (``many``), else the single campaign's own report."""
     results = [target.result for target in batch]
     if many:
-        insights = adapter.fetch_insights_many(results, start, until)
-    else:
-        insights = adapter.fetch_insights(results[0], start, until)
+        return list(adapter.fetch_insights_many(results, batch[0].start, until))
+    return list(adapter.fetch_insights(results[0], batch[0].start, until))
+
+
+def write_batch(
+    batch: list[SyncTarget], insights: list[InsightRow], *, until: date, window: set[date]
+) -> int:
+    """These platform campaigns' rows in one upsert with its rollups; marked synced; committed."""
+    start = batch[0].start
+    window.update(start + timedelta(days=n) for n in range((until - start).days + 1))
     index = {external: (target, group) for target in batch for external, group in target.groups.items()}
     rows = []
     for row in insights:
         found = index.get(str(row.ad_group_id))
         if found is None:
-            logger.warning("insight row for unknown ad group %s on %s", row.ad_group_id, adapter.platform)
+            logger.warning("insight row for unknown ad group %s on %s", row.ad_group_id, batch[0].platform)
             continue
         target, (group_id, segment_id) = found
         rows.append(
