@@ -187,7 +187,7 @@ def start_sandbox(
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
-            httpx.get(f"{base_url}/__sandbox/health", timeout=1).raise_for_status()
+            httpx.get(f"{base_url}/__sandbox/health", timeout=120).raise_for_status()  # seeding first
             return proc, base_url
         except httpx.HTTPError:
             if proc.poll() is not None:
@@ -359,12 +359,27 @@ def tree_cpu(procs: list[subprocess.Popen[bytes]]) -> float:
     return total
 
 
+def backend_cpu() -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend connected to the bench database (same machine)."""
+    pids = db.session.scalars(
+        text("SELECT pid FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"),
+        {"name": DATABASE},
+    ).all()
+    db.session.commit()
+    found = {}
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError, PermissionError):
+            found[pid] = cpu_seconds(pid)
+    return found
+
+
 def measured_sync(
     control: httpx.Client, sandbox: subprocess.Popen[bytes], workers: list[Any]
 ) -> dict[str, Any]:
     """The scheduled task through a worker, timed from queueing to the TaskRun's finish."""
     before_requests = control.get("/__sandbox/stats").json()
     cpu = (cpu_seconds(sandbox.pid), tree_cpu(workers))
+    backends = backend_cpu()
     started = time.perf_counter()
     run = metrics_sync.start_sync()
     run_id = run.id
@@ -376,6 +391,7 @@ def measured_sync(
             break
         time.sleep(0.2)
     seconds = time.perf_counter() - started
+    db_cpu = sum(after - backends.get(pid, 0.0) for pid, after in backend_cpu().items())
     after_requests = control.get("/__sandbox/stats").json()
     return {
         "seconds": seconds,
@@ -385,6 +401,7 @@ def measured_sync(
         "error": current.error,
         "sandbox_cpu_s": cpu_seconds(sandbox.pid) - cpu[0],
         "workers_cpu_s": tree_cpu(workers) - cpu[1],
+        "postgres_cpu_s": db_cpu,
         "requests": _request_delta(before_requests, after_requests),
         "load": load(),
     }
@@ -504,7 +521,7 @@ def print_round(index: int, one: dict[str, Any], pcs: int, lookback: int) -> Non
     )
     print(
         f"    sandbox requests {meas['requests']}; CPU s: sandbox {meas['sandbox_cpu_s']:.1f}, "
-        f"workers {meas['workers_cpu_s']:.1f}"
+        f"workers {meas['workers_cpu_s']:.1f}, PostgreSQL backends {meas['postgres_cpu_s']:.1f}"
     )
     print(
         f"  baseline: per platform campaign {base['per_pc_ms']:.1f} ms over {base['platform_campaigns']} "
