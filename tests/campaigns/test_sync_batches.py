@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from adflux.constants import SANDBOX_ACCOUNTS
@@ -126,3 +128,25 @@ def test_meta_account_insights_filter_by_campaign_and_refuse_unknown_filters(cli
     bad = [{"field": "campaign.name", "operator": "IN", "value": ["x"]}]
     answer = httpx.get(base, params={**params, "filtering": json.dumps(bad)})
     assert answer.status_code == 400
+
+
+def test_an_unexpected_error_while_reading_ends_the_sync_and_its_reading_threads(
+    client, app_ctx, sandbox, monkeypatch
+):
+    _publish(client, 2)
+    until = sandbox.advance_days(3)
+    from adflux.platforms.google import GoogleAdsAdapter
+
+    def broken(self, results, since, until):
+        raise RuntimeError("a bug in the report parser")
+
+    monkeypatch.setattr(GoogleAdsAdapter, "fetch_insights_many", broken)
+    with pytest.raises(RuntimeError, match="report parser"):
+        metrics_sync.sync_metrics(until=until)
+    db.session.rollback()
+    assert not [t for t in threading.enumerate() if t.name.startswith("metrics-fetch")]
+    # The lock was released: the next sync (parser fixed) runs and writes every platform's rows.
+    monkeypatch.undo()
+    result = metrics_sync.sync_metrics(until=until)
+    assert result.failed_platforms == [] and set(result.platforms) == set(PLATFORMS)
+    assert {p for (p,) in db.session.execute(select(MetricDaily.platform).distinct())} == set(PLATFORMS)
