@@ -166,7 +166,7 @@ def poll_report(job: dict[str, Any], polls_needed: int) -> dict[str, Any]:
 
 
 # Insights filtering on the object ids above the rows (e.g. an account report of some campaigns).
-FILTER_FIELDS = {"campaign.id": "campaign_id", "adset.id": "group_id", "ad.id": "group_id"}
+FILTER_FIELDS = {"campaign.id": "campaign_id", "adset.id": "group_id"}
 
 
 def _filtered(units: list[Unit], params: dict[str, str]) -> list[Unit]:
