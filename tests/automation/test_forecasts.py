@@ -121,3 +121,20 @@ def test_the_interval_is_conformalised_to_cover_about_80_percent_of_unseen_campa
     assert 0.74 <= scores["coverage"] <= 0.86
     with pytest.raises(ValueError, match="at least"):
         train(train_plans[:10], train_apps[:10])
+
+
+def test_applications_still_being_reported_are_corrected_for_the_lag_and_margins_go_by_flight() -> None:
+    rng = np.random.default_rng(1)
+    plans, reported = [], []
+    for n in range(240):
+        budget, days = float(rng.integers(5, 50) * 100_000), int(rng.integers(7, 45))
+        matured = rng.poisson(budget / 10_000 * rng.lognormal(0, 0.2))
+        share = 0.3 if n % 2 else 1.0  # half ended lately: 30 % of their applications reported so far
+        plans.append(PlannedCampaign("a", "Cali", ("meta",), 1, budget, days, reported_share=share))
+        reported.append(float(round(matured * share)))
+    model = train(plans, reported)
+    assert len(model.margins) == 3 and all(m > 0 for m in model.margins)
+    assert model.metrics["under_reported_campaigns"] == 120
+    outcome = model.predict([PlannedCampaign("a", "Cali", ("meta",), 1, 2_000_000.0, 20)])[0]
+    assert outcome.cpa is not None and 8_500 <= outcome.cpa <= 11_500  # the median of the raw CPAs is ~18.000
+    assert outcome.applications_low < outcome.applications < outcome.applications_high

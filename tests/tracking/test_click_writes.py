@@ -27,6 +27,7 @@ def test_a_batch_written_twice_is_stored_once_with_its_values(
 ) -> None:
     with tracking_app.app_context():
         rows = _rows(link["code"], 25)
+        rows[0]["platform_click_id"] = "a\tb\\c\nd\re \\N ñ"  # COPY's own characters, stored as sent
         assert click_writes.write(rows) == 25
         db.session.commit()
         assert click_writes.write(rows + _rows(link["code"], 2)) == 2
@@ -36,6 +37,8 @@ def test_a_batch_written_twice_is_stored_once_with_its_values(
         assert (stored.platform_click_param, stored.platform_click_id) == ("ttclid", "T3")
         assert stored.at == datetime.fromisoformat(rows[3]["at"]) and stored.campaign_id == 41
         assert db.session.scalar(select(func.count()).select_from(Click)) == 27
+        tricky = select(Click.platform_click_id).where(Click.click_id == rows[0]["click_id"])
+        assert db.session.scalar(tricky) == "a\tb\\c\nd\re \\N ñ"
 
 
 def test_a_connection_lost_mid_write_is_an_operational_error_then_the_retry_stores_it(

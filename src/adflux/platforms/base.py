@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
@@ -126,6 +126,16 @@ class PlatformAdapter(ABC):
     @abstractmethod
     def fetch_insights(self, result: PublishResult, since: date, until: date) -> list[InsightRow]:
         """Daily rows per ad group for [since, until] inclusive."""
+
+    # Platform campaigns one report request may cover (1: the platform is read campaign by campaign).
+    report_batch = 1
+
+    def fetch_insights_many(
+        self, results: Sequence[PublishResult], since: date, until: date
+    ) -> list[InsightRow]:
+        """Daily rows per ad group of up to ``report_batch`` campaigns for [since, until]: one
+        account-level report filtered to their ids where the platform allows it, else one each."""
+        return [row for result in results for row in self.fetch_insights(result, since, until)]
 
     def upload_audience(
         self, name: str, *, emails: Iterable[str] = (), hashed_emails: Iterable[str] = ()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -244,16 +245,28 @@ class GoogleAdsAdapter(PlatformAdapter):
 
     # -- reporting ---------------------------------------------------------------------------
 
+    report_batch = 500  # campaign ids in one GAQL IN list
+
     def fetch_insights(self, result: PublishResult, since: date, until: date) -> list[InsightRow]:
         """GAQL over ad_group with segments.date (Google reporting is synchronous)."""
+        return self._report(f"campaign.id = {int(result.campaign_id)}", since, until, result.group_refs())
+
+    def fetch_insights_many(
+        self, results: Sequence[PublishResult], since: date, until: date
+    ) -> list[InsightRow]:
+        """One GAQL query over the account's ad groups of these campaigns (campaign.id IN (...))."""
+        refs = {gid: ref for result in results for gid, ref in result.group_refs().items()}
+        ids = ", ".join(str(int(result.campaign_id)) for result in results)
+        return self._report(f"campaign.id IN ({ids})", since, until, refs)
+
+    def _report(self, where: str, since: date, until: date, refs: dict[str, str]) -> list[InsightRow]:
         rows = self.search(
             "SELECT ad_group.id, segments.date, metrics.impressions, metrics.clicks, metrics.cost_micros, "
             "metrics.conversions, metrics.interactions FROM ad_group "
-            f"WHERE campaign.id = {int(result.campaign_id)} "
+            f"WHERE {where} "
             f"AND segments.date BETWEEN '{since.isoformat()}' AND '{until.isoformat()}'",
             "report",
         )
-        refs = result.group_refs()
         out = []
         for row in rows:
             metrics = row.get("metrics", {})

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -342,19 +343,38 @@ class MetaAdapter(TreeAdapter):
 
     # -- reporting -------------------------------------------------------------------------
 
+    report_batch = 100  # campaign ids in one account-level report's filtering
+
     def fetch_insights(self, result: PublishResult, since: date, until: date) -> list[InsightRow]:
         """Daily ad-set rows through an async report run (POST insights, poll, read)."""
-        run = self._post(
-            f"{result.campaign_id}/insights",
-            "create_report_run",
-            {
-                "level": "adset",
-                "time_increment": 1,
-                "time_range": {"since": since.isoformat(), "until": until.isoformat()},
-                "fields": INSIGHT_FIELDS,
-            },
-        )
-        run_id = str(run["report_run_id"])
+        return self._report(f"{result.campaign_id}/insights", since, until, result.group_refs())
+
+    def fetch_insights_many(
+        self, results: Sequence[PublishResult], since: date, until: date
+    ) -> list[InsightRow]:
+        """One account-level report run (level=adset) filtered to these campaigns' ids."""
+        refs = {gid: ref for result in results for gid, ref in result.group_refs().items()}
+        ids = [str(result.campaign_id) for result in results]
+        filtering = [{"field": "campaign.id", "operator": "IN", "value": ids}]
+        return self._report(f"{self.act}/insights", since, until, refs, filtering)
+
+    def _report(
+        self,
+        path: str,
+        since: date,
+        until: date,
+        refs: dict[str, str],
+        filtering: list[dict[str, Any]] | None = None,
+    ) -> list[InsightRow]:
+        spec: dict[str, Any] = {
+            "level": "adset",
+            "time_increment": 1,
+            "time_range": {"since": since.isoformat(), "until": until.isoformat()},
+            "fields": INSIGHT_FIELDS,
+        }
+        if filtering:
+            spec["filtering"] = filtering
+        run_id = str(self._post(path, "create_report_run", spec)["report_run_id"])
 
         def poll() -> bool | None:
             status = self._get(run_id, "poll_report_run", fields="async_status,async_percent_completion")
@@ -364,24 +384,7 @@ class MetaAdapter(TreeAdapter):
             return True if state == "Job Completed" else None
 
         self._wait_for(f"report run {run_id}", poll)
-        refs = result.group_refs()
-        rows = []
-        for row in self._list(f"{run_id}/insights", "read_report_run", limit=500):
-            actions = {item["action_type"]: int(float(item["value"])) for item in row.get("actions", [])}
-            rows.append(
-                InsightRow(
-                    ad_group_ref=refs.get(str(row["adset_id"])),
-                    ad_group_id=str(row["adset_id"]),
-                    date=date.fromisoformat(row["date_start"]),
-                    impressions=int(row.get("impressions", 0)),
-                    reach=int(row["reach"]) if "reach" in row else None,
-                    clicks=int(row.get("inline_link_clicks", row.get("clicks", 0))),
-                    engagements=int(row["clicks"]) if "clicks" in row else None,
-                    spend_micros=decimal_to_micros(row.get("spend", "0")),
-                    applications=sum(actions.get(name, 0) for name in APPLICATION_ACTIONS),
-                )
-            )
-        return rows
+        return [_insight(row, refs) for row in self._list(f"{run_id}/insights", "read_report_run", limit=500)]
 
     # -- audiences: a customer-list custom audience (EMAIL_SHA256), filled in chunks -----------
 
@@ -442,3 +445,19 @@ class MetaAdapter(TreeAdapter):
             detail="" if valid else "token is not valid",
             extra={"account_status": account.json().get("account_status")},
         )
+
+
+def _insight(row: dict[str, Any], refs: dict[str, str]) -> InsightRow:
+    """One ad set's day of a report run."""
+    actions = {item["action_type"]: int(float(item["value"])) for item in row.get("actions", [])}
+    return InsightRow(
+        ad_group_ref=refs.get(str(row["adset_id"])),
+        ad_group_id=str(row["adset_id"]),
+        date=date.fromisoformat(row["date_start"]),
+        impressions=int(row.get("impressions", 0)),
+        reach=int(row["reach"]) if "reach" in row else None,
+        clicks=int(row.get("inline_link_clicks", row.get("clicks", 0))),
+        engagements=int(row["clicks"]) if "clicks" in row else None,
+        spend_micros=decimal_to_micros(row.get("spend", "0")),
+        applications=sum(actions.get(name, 0) for name in APPLICATION_ACTIONS),
+    )

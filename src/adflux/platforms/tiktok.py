@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import logging
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -267,8 +268,17 @@ class TikTokAdapter(TreeAdapter):
 
     # -- reporting -------------------------------------------------------------------------
 
+    report_batch = 100  # TikTok's most campaign_ids in one filter
+
     def fetch_insights(self, result: PublishResult, since: date, until: date) -> list[InsightRow]:
         """An async report task (create, check, download the CSV)."""
+        return self.fetch_insights_many([result], since, until)
+
+    def fetch_insights_many(
+        self, results: Sequence[PublishResult], since: date, until: date
+    ) -> list[InsightRow]:
+        """One async report task over these campaigns' ad groups (campaign_ids filter)."""
+        ids = [result.campaign_id for result in results]
         task_id = self._post(
             "report/task/create/",
             "create_report_task",
@@ -283,7 +293,7 @@ class TikTokAdapter(TreeAdapter):
                     {
                         "field_name": "campaign_ids",
                         "filter_type": "IN",
-                        "filter_value": json.dumps([result.campaign_id]),
+                        "filter_value": json.dumps(ids),
                     }
                 ],
             },
@@ -301,7 +311,7 @@ class TikTokAdapter(TreeAdapter):
         text = self._get(
             "report/task/download/", "download_report", advertiser_id=self.advertiser, task_id=task_id
         )
-        refs = result.group_refs()
+        refs = {gid: ref for result in results for gid, ref in result.group_refs().items()}
         rows = []
         for row in csv.DictReader(io.StringIO(text)):
             rows.append(

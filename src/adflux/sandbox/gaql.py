@@ -41,6 +41,11 @@ class Condition:
     field: str
     op: str
     value: Any
+    texts: frozenset[str] = frozenset()  # an IN list's values as text, built once per query
+
+    def __post_init__(self) -> None:
+        if self.op in ("IN", "NOT IN"):
+            self.texts = frozenset(str(item) for item in self.value)
 
 
 @dataclass
@@ -77,9 +82,9 @@ class Query:
                 return False
             if cond.op == "!=" and text == str(wanted):
                 return False
-            if cond.op == "IN" and text not in {str(item) for item in wanted}:
+            if cond.op == "IN" and text not in cond.texts:
                 return False
-            if cond.op == "NOT IN" and text in {str(item) for item in wanted}:
+            if cond.op == "NOT IN" and text in cond.texts:
                 return False
             if cond.op in ("LIKE", "NOT LIKE"):
                 pattern = "^" + re.escape(str(wanted)).replace("%", ".*").replace("_", ".") + "$"

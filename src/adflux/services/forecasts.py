@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import skops.io as sio
 from sqlalchemy import func, select
 
@@ -24,8 +25,10 @@ from adflux.ml.training import library_versions
 from adflux.models import Campaign, ForecastModel, JobOpening, MetricDaily, PlatformCampaign
 from adflux.models.base import utcnow
 from adflux.optimization import forecast as engine
+from adflux.optimization.lag import reported_share
 from adflux.services import audit, local_dates
 from adflux.services.errors import Conflict, ServiceUnavailable, ValidationFailed
+from adflux.services.rules.panels import portfolio_lag_cdf
 from adflux.services.segmentation.versions import model_store
 
 logger = logging.getLogger(__name__)
@@ -39,10 +42,29 @@ MIN_DAYS = 5
 _CACHE: dict[str, engine.ForecastModel] = {}
 
 
+def _unreported_spend(today: date) -> dict[int, float]:
+    """Per campaign: recent days' spend (micros) times the share of their applications not yet reported."""
+    cdf = portfolio_lag_cdf(today=today)
+    rows = db.session.execute(
+        select(MetricDaily.campaign_id, MetricDaily.date, func.sum(MetricDaily.spend_micros))
+        .where(MetricDaily.date >= today - timedelta(days=len(cdf)), MetricDaily.date < today)
+        .group_by(MetricDaily.campaign_id, MetricDaily.date)
+    ).all()
+    out: dict[int, float] = {}
+    for campaign_id, day, spend in rows:
+        share = float(reported_share(cdf, np.array([(today - day).days]))[0])
+        out[campaign_id] = out.get(campaign_id, 0.0) + float(spend or 0) * (1 - share)
+    return out
+
+
 def portal_history(
     today: date | None = None,
 ) -> tuple[list[engine.PlannedCampaign], list[float], list[float]]:
-    """Every finished campaign with at least MIN_DAYS days of metrics: plan, applications, spend."""
+    """Every finished campaign with at least MIN_DAYS days of metrics: plan, applications, spend.
+
+    Each plan carries the share of its applications reported by ``today`` (recent days are still
+    being credited), so training can correct for the lag.
+    """
     today = today or local_dates.today()
     totals = db.session.execute(
         select(
@@ -53,6 +75,7 @@ def portal_history(
         ).group_by(MetricDaily.campaign_id)
     ).all()
     found = {cid: (float(a or 0), float(s or 0) / 1_000_000, int(d)) for cid, a, s, d in totals}
+    unreported = _unreported_spend(today)
     campaigns = db.session.execute(
         select(Campaign, JobOpening)
         .join(JobOpening, JobOpening.id == Campaign.job_id)
@@ -68,6 +91,7 @@ def portal_history(
         if days < MIN_DAYS or not platforms.get(campaign.id):
             continue
         flight = ((campaign.end_date or today) - campaign.start_date).days + 1
+        share = 1 - unreported.get(campaign.id, 0.0) / 1_000_000 / spent if spent > 0 else 1.0
         plans.append(
             engine.PlannedCampaign(
                 job.category,
@@ -76,6 +100,7 @@ def portal_history(
                 max(len(campaign.segments), 1),
                 float(campaign.budget_total),
                 max(flight, 1),
+                reported_share=float(np.clip(share, 0.05, 1.0)),
             )
         )
         apps.append(applications)
@@ -95,7 +120,7 @@ def _save(version: int, model: engine.ForecastModel) -> tuple[str, str]:
             "high": model.high,
             "categories": model.categories,
             "cities": model.cities,
-            "margin": model.margin,
+            "margins": model.margins,
         }
     )
     digest = sha256_hex(data)
@@ -123,7 +148,7 @@ def _load(row: ForecastModel) -> engine.ForecastModel:
         parts["high"],
         parts["categories"],
         parts["cities"],
-        parts["margin"],
+        list(parts["margins"]) if "margins" in parts else [parts["margin"]] * len(engine.FLIGHTS),
         row.metrics,
     )
     _CACHE[row.artifact_sha256] = model
@@ -143,9 +168,11 @@ def retrain(*, today: date | None = None, seed: int = 0) -> dict[str, Any]:
         return {"trained": False, "campaigns": len(plans), "reason": "not_enough_history"}
     cut = int(len(plans) * (1 - HELD_OUT_SHARE))
     model = engine.train(plans[:cut], apps[:cut], seed=seed)
-    metrics = engine.evaluate(model, plans[cut:], apps[cut:], spend[cut:])
+    # Held-out campaigns are judged on their applications corrected for the lag (matured, once old).
+    matured = [a / p.reported_share for p, a in zip(plans, apps, strict=True)]
+    metrics = engine.evaluate(model, plans[cut:], matured[cut:], spend[cut:])
     metrics["baseline_mape_cpa"] = engine.category_baseline_mape(
-        plans[:cut], apps[:cut], spend[:cut], plans[cut:], apps[cut:], spend[cut:]
+        plans[:cut], matured[:cut], spend[:cut], plans[cut:], matured[cut:], spend[cut:]
     )
     metrics.update(model.metrics)
     version = (db.session.scalar(select(func.max(ForecastModel.version))) or 0) + 1

@@ -8,12 +8,17 @@ the others; the task retries only the platforms that failed.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections import defaultdict
+from collections.abc import Generator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
 from adflux.catalogue import gettext as _
@@ -22,7 +27,7 @@ from adflux.extensions import db
 from adflux.models import Campaign, PlatformCampaign, TaskRun
 from adflux.models.base import utcnow
 from adflux.platforms.errors import PlatformError
-from adflux.platforms.types import PublishResult
+from adflux.platforms.types import InsightRow, PublishResult
 from adflux.services import task_runs
 from adflux.services.errors import Conflict
 from adflux.services.local_dates import today
@@ -121,34 +126,26 @@ def _sync(
     settings = current_settings()
     lookback = settings.metrics_lookback_days if lookback_days is None else lookback_days
     until = until or today()
-    targets = campaigns_to_sync(lookback_days=lookback, platforms=platforms)
-    by_platform: dict[str, list[PlatformCampaign]] = defaultdict(list)
-    for pc in targets:
-        by_platform[pc.platform].append(pc)
+    targets = [
+        plan(pc, until=until, lookback=lookback)
+        for pc in campaigns_to_sync(lookback_days=lookback, platforms=platforms)
+    ]
+    db.session.commit()  # the plans are plain values: nothing below reloads an expired ORM object
+    by_platform: dict[str, list[SyncTarget]] = defaultdict(list)
+    for target in targets:
+        by_platform[target.platform].append(target)
     result = SyncResult(platform_campaigns=len(targets))
-    done = 0
+    for platform, platform_targets in by_platform.items():
+        result.platforms[platform] = {"platform_campaigns": len(platform_targets), "rows": 0}
     window: set[date] = set()
-    for platform, pcs in by_platform.items():
-        info: dict[str, Any] = {"platform_campaigns": len(pcs), "rows": 0}
-        result.platforms[platform] = info
-        adapter, _ = adapter_for(platform)
-        with adapter:
-            for pc in pcs:
-                try:
-                    info["rows"] += _sync_one(adapter, pc, until=until, lookback=lookback, window=window)
-                except PlatformError as exc:
-                    db.session.rollback()
-                    info["error"] = str(exc).removeprefix(f"{platform}: ")  # the platform is the key
-                    info["error_class"] = type(exc).__name__
-                    hint = getattr(exc, "retry_after", None)
-                    if hint:  # a wait the transport did not sleep: the task retries after it
-                        info["retry_after"] = max(float(hint), float(info.get("retry_after", 0)))
-                    info.setdefault("failed_campaigns", []).append(pc.campaign_id)
-                    logger.warning("metrics sync %s campaign %s failed: %s", platform, pc.campaign_id, exc)
-                done += 1
-                if progress:
-                    progress(f"{platform}: {done}/{len(targets)}", 100.0 * done / max(1, len(targets)))
-        result.rows += info["rows"]
+    done = 0
+    fetched_batches = fetch_concurrently(by_platform, until)
+    with closing(fetched_batches):  # a failed write stops the reading threads at once
+        for platform, batch, fetched in fetched_batches:
+            _store(result, platform, batch, fetched, until=until, window=window)
+            done += len(batch)
+            if progress:
+                progress(f"{platform}: {done}/{len(targets)}", 100.0 * done / max(1, len(targets)))
     # The day totals of every day read, once: a campaign's rollups are refreshed as it is synced,
     # the totals across all campaigns would cost a scan of those days' rollups per campaign. Days
     # read but unchanged are included, so a sync that died before this line is healed by the next.
@@ -157,30 +154,171 @@ def _sync(
     return result
 
 
-def _sync_one(adapter: Any, pc: PlatformCampaign, *, until: date, lookback: int, window: set[date]) -> int:
+def _store(
+    result: SyncResult,
+    platform: str,
+    batch: list[SyncTarget],
+    fetched: list[InsightRow] | PlatformError,
+    *,
+    until: date,
+    window: set[date],
+) -> None:
+    info = result.platforms[platform]
+    if isinstance(fetched, PlatformError):
+        _record_failure(info, platform, batch, fetched)
+        return
+    written = write_batch(batch, fetched, until=until, window=window)
+    info["rows"] += written
+    result.rows += written
+
+
+def _record_failure(info: dict[str, Any], platform: str, batch: list[SyncTarget], exc: PlatformError) -> None:
+    info["error"] = str(exc).removeprefix(f"{platform}: ")  # the platform is the key
+    info["error_class"] = type(exc).__name__
+    hint = getattr(exc, "retry_after", None)
+    if hint:  # a wait the transport did not sleep: the task retries after it
+        info["retry_after"] = max(float(hint), float(info.get("retry_after", 0)))
+    info.setdefault("failed_campaigns", []).extend(target.campaign_id for target in batch)
+    logger.warning(
+        "metrics sync %s campaigns %s failed: %s", platform, [t.campaign_id for t in batch][:10], exc
+    )
+
+
+@dataclass(frozen=True)
+class SyncTarget:
+    """What the sync needs of one platform campaign, read once before any commit."""
+
+    pc_id: int
+    campaign_id: int
+    platform: str
+    start: date  # first day to read (the campaign's start, or the last sync minus the lookback)
+    result: PublishResult
+    groups: dict[str, tuple[int, int | None]]  # external ad group id -> (ad group id, segment id)
+
+
+def plan(pc: PlatformCampaign, *, until: date, lookback: int) -> SyncTarget:
     start = pc.campaign.start_date
     if pc.last_synced_at is not None:
         start = max(start, pc.last_synced_at.date() - timedelta(days=lookback))
-    if start > until:
-        return 0
+    published = PublishResult.from_dict(pc.external_ids)
+    groups: dict[str, tuple[int, int | None]] = {}
+    for group in pc.ad_groups:  # the id we published under the group's ref first, as before
+        external = published.ad_groups.get(ad_group_ref(group))
+        if external:
+            groups[str(external)] = (group.id, group.segment_id)
+    for group in pc.ad_groups:
+        if group.external_id:
+            groups.setdefault(str(group.external_id), (group.id, group.segment_id))
+    return SyncTarget(pc.id, pc.campaign_id, pc.platform, start, published, groups)
+
+
+def batches(targets: list[SyncTarget], size: int, until: date) -> list[list[SyncTarget]]:
+    """Targets with the same window, in groups of at most ``size`` (one report request each)."""
+    by_start: dict[date, list[SyncTarget]] = defaultdict(list)
+    for target in targets:
+        if target.start <= until:
+            by_start[target.start].append(target)
+    size = max(1, size)
+    return [same[i : i + size] for _, same in sorted(by_start.items()) for i in range(0, len(same), size)]
+
+
+Fetched = tuple[str, list[SyncTarget], list[InsightRow] | PlatformError]
+
+
+def fetch_concurrently(
+    by_platform: dict[str, list[SyncTarget]], until: date
+) -> Generator[Fetched, None, None]:
+    """Each platform's reports read in its own thread (one adapter each, batches in order), handed
+    to the caller as they arrive: the platforms' latencies overlap one another and the database
+    writes, which stay on the caller's thread and session. A platform's error ends only its batch."""
+    adapters = {platform: adapter_for(platform)[0] for platform in by_platform}
+    out: queue.Queue[Fetched | tuple[str, None, BaseException | None]] = queue.Queue(maxsize=8)
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=max(1, len(adapters)), thread_name_prefix="metrics-fetch") as pool:
+        for platform, targets in by_platform.items():
+            work = batches(targets, adapters[platform].report_batch, until)
+            pool.submit(_fetch_platform, adapters[platform], platform, work, until, out, stop)
+        try:
+            running = len(adapters)
+            while running:
+                platform, batch, fetched = out.get()
+                if batch is None:  # that platform's thread is done (with the error that ended it)
+                    running -= 1
+                    if isinstance(fetched, BaseException):
+                        raise fetched
+                    continue
+                yield platform, batch, fetched  # type: ignore[misc]
+        finally:
+            stop.set()  # threads still reading stop after their current request
+
+
+def _fetch_platform(
+    adapter: Any,
+    platform: str,
+    work: list[list[SyncTarget]],
+    until: date,
+    out: queue.Queue[Any],
+    stop: threading.Event,
+) -> None:
+    ended: BaseException | None = None
+    pending = list(work)
+    try:
+        with adapter:
+            while pending and not stop.is_set():
+                try:
+                    fetched: list[InsightRow] | PlatformError = fetch_batch(adapter, pending[0], until=until)
+                except PlatformError as exc:
+                    fetched = exc
+                _put(out, (platform, pending.pop(0), fetched), stop)
+    except PlatformError as exc:  # e.g. from opening or closing the adapter: what is left fails with it
+        for batch in pending:
+            _put(out, (platform, batch, exc), stop)
+    except BaseException as exc:  # handed to the caller's thread, which raises it
+        ended = exc
+    finally:
+        _put(out, (platform, None, ended), stop)
+
+
+def _put(out: queue.Queue[Any], item: Any, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            out.put(item, timeout=0.5)
+            return
+        except queue.Full:
+            continue
+
+
+def fetch_batch(adapter: Any, batch: list[SyncTarget], *, until: date, many: bool = True) -> list[InsightRow]:
+    """One window's rows of these platform campaigns: one report where the adapter batches
+    (``many``), else the single campaign's own report."""
+    results = [target.result for target in batch]
+    if many:
+        return list(adapter.fetch_insights_many(results, batch[0].start, until))
+    return list(adapter.fetch_insights(results[0], batch[0].start, until))
+
+
+def write_batch(
+    batch: list[SyncTarget], insights: list[InsightRow], *, until: date, window: set[date]
+) -> int:
+    """These platform campaigns' rows in one upsert with its rollups; marked synced; committed."""
+    start = batch[0].start
     window.update(start + timedelta(days=n) for n in range((until - start).days + 1))
-    insights = adapter.fetch_insights(PublishResult.from_dict(pc.external_ids), start, until)
-    groups_by_ref = {ad_group_ref(g): g for g in pc.ad_groups}
-    groups_by_external = {g.external_id: g for g in pc.ad_groups if g.external_id}
+    index = {external: (target, group) for target in batch for external, group in target.groups.items()}
     rows = []
     for row in insights:
-        group = groups_by_ref.get(row.ad_group_ref or "") or groups_by_external.get(row.ad_group_id)
-        if group is None:
-            logger.warning("insight row for unknown ad group %s on %s", row.ad_group_id, pc.platform)
+        found = index.get(str(row.ad_group_id))
+        if found is None:
+            logger.warning("insight row for unknown ad group %s on %s", row.ad_group_id, batch[0].platform)
             continue
+        target, (group_id, segment_id) = found
         rows.append(
             (
-                group.id,
+                group_id,
                 row.date,
-                pc.id,
-                pc.campaign_id,
-                pc.platform,
-                group.segment_id,
+                target.pc_id,
+                target.campaign_id,
+                target.platform,
+                segment_id,
                 row.impressions,
                 row.reach or 0,
                 row.clicks,
@@ -190,6 +328,11 @@ def _sync_one(adapter: Any, pc: PlatformCampaign, *, until: date, lookback: int,
             )
         )
     written = upsert_metrics(rows, day_totals=False)
-    pc.last_synced_at = utcnow()
+    db.session.execute(
+        update(PlatformCampaign)
+        .where(PlatformCampaign.id.in_([target.pc_id for target in batch]))
+        .values(last_synced_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     return written

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from datetime import date
 from typing import Any
 
@@ -10,6 +11,7 @@ from adflux.sandbox import gaql
 from adflux.sandbox.google.protocol import CID, GoogleProtocol, V, camel
 from adflux.sandbox.http import ApiError, Request, Response, json_response, route
 from adflux.sandbox.simulator import DayMetrics, campaign_days
+from adflux.sandbox.state import Unit
 
 # What a criterion row can show, per criterion resource (paths below the resource).
 CRITERIA = {
@@ -84,6 +86,12 @@ class GoogleReports(GoogleProtocol):
                 extra={"error_code": {"queryError": "DATE_RANGE_REQUIRED"}},
             )
         flat_rows = []
+        # Units by campaign, once per query: a report over many campaigns' ad groups would
+        # otherwise scan every unit of the platform for each ad group.
+        by_campaign: dict[str, list[Unit]] = defaultdict(list)
+        if with_metrics or segmented:
+            for unit in self.state.units_of(self.platform):
+                by_campaign[unit.campaign_id].append(unit)
         for obj in self._objects(sources[resource], cid):
             base = self._flatten(resource, obj)
             if not query.matches(base):
@@ -92,7 +100,7 @@ class GoogleReports(GoogleProtocol):
                 flat_rows.append(base)
                 continue
             since, until = span or (date(2000, 1, 1), self.state.today)
-            days = self._metrics(resource, obj, cid, since, until)
+            days = self._metrics(resource, obj, by_campaign, since, until)
             if segmented:
                 for day, metrics in sorted(days.items()):
                     flat_rows.append({**base, "segments.date": day.isoformat(), **_metric_fields(metrics)})
@@ -174,7 +182,7 @@ class GoogleReports(GoogleProtocol):
         return row
 
     def _metrics(
-        self, resource: str, obj: dict[str, Any], cid: str, since: date, until: date
+        self, resource: str, obj: dict[str, Any], by_campaign: dict[str, list[Unit]], since: date, until: date
     ) -> dict[date, DayMetrics]:
         campaign_id = obj["id"] if resource == "campaign" else None
         if resource in ("ad_group", "ad_group_ad"):
@@ -183,7 +191,7 @@ class GoogleReports(GoogleProtocol):
             if unit is None:
                 return {}
             campaign_id, wanted = unit.campaign_id, [unit.group_id]
-        units = [u for u in self.state.units_of(self.platform) if u.campaign_id == campaign_id]
+        units = by_campaign.get(str(campaign_id), [])
         per_group = campaign_days(units, since, until, self.state.today)
         if resource == "campaign":
             wanted = [unit.group_id for unit in units]

@@ -38,6 +38,7 @@ class MetaInsights(MetaGraph):
     def _insight_rows(
         self, params: dict[str, str], object_level: str, units: list[Unit]
     ) -> list[dict[str, Any]]:
+        units = _filtered(units, params)
         since, until = self._time_range(params)
         level = params.get("level") or object_level
         if level == "account":
@@ -162,6 +163,27 @@ def poll_report(job: dict[str, Any], polls_needed: int) -> dict[str, Any]:
         job["async_status"] = "Job Running"
         job["async_percent_completion"] = int(100 * job["polls"] / polls_needed)
     return {key: value for key, value in job.items() if key not in ("rows", "polls")}
+
+
+# Insights filtering on the object ids above the rows (e.g. an account report of some campaigns).
+FILTER_FIELDS = {"campaign.id": "campaign_id", "adset.id": "group_id"}
+
+
+def _filtered(units: list[Unit], params: dict[str, str]) -> list[Unit]:
+    """The units an insights ``filtering`` keeps (campaign.id / adset.id with EQUAL, IN or NOT_IN)."""
+    filters = loads_maybe(params.get("filtering"), [])
+    if not isinstance(filters, list):
+        raise invalid("filtering must be a JSON array")
+    for item in filters:
+        if not isinstance(item, dict) or item.get("field") not in FILTER_FIELDS:
+            raise invalid(f"Unsupported insights filter {item!r}")
+        operator, value = str(item.get("operator", "")).upper(), item.get("value")
+        wanted = {str(v) for v in value} if isinstance(value, list) else {str(value)}
+        if operator not in ("EQUAL", "IN", "NOT_IN"):
+            raise invalid(f"Unsupported filter operator {operator}")
+        attribute = FILTER_FIELDS[item["field"]]
+        units = [unit for unit in units if (getattr(unit, attribute) in wanted) == (operator != "NOT_IN")]
+    return units
 
 
 def _astuple(metrics: DayMetrics) -> tuple[int, ...]:

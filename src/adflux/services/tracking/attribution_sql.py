@@ -15,6 +15,7 @@ from typing import Any
 
 from adflux.extensions import db
 from adflux.services.tracking.attribution import utm_target
+from adflux.services.tracking.copy_text import copy_text
 from adflux.services.tracking.driver_errors import driver_errors
 
 _STAGING = """
@@ -64,6 +65,17 @@ RETURNING attribution
 """
 
 
+def _staged(row: dict[str, Any]) -> tuple[Any, ...]:
+    utm = row["utm"]
+    target = utm_target(utm) if utm else None
+    return (
+        *(row["event_id"], row["job_reference"], row["occurred_at"], row["received_at"]),
+        *(row["click_id"], json.dumps(utm) if utm else None, row["email_hash"]),
+        *(row["phone_hash"], row["consent"]),
+        *(target or (None, None, None)),
+    )
+
+
 def store(rows: list[dict[str, Any]], *, window_days: int, zone: str) -> list[str]:
     """Attribute and insert `rows` (parsed events, unique event ids); the attribution of each row
     stored (rows whose event id was already stored are not in it). The caller commits."""
@@ -72,16 +84,6 @@ def store(rows: list[dict[str, Any]], *, window_days: int, zone: str) -> list[st
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cursor.execute(_STAGING)
         with cursor.copy(f"COPY postback_staging ({', '.join(_STAGED)}) FROM STDIN") as copy:
-            for row in rows:
-                utm = row["utm"]
-                target = utm_target(utm) if utm else None
-                copy.write_row(
-                    (
-                        *(row["event_id"], row["job_reference"], row["occurred_at"], row["received_at"]),
-                        *(row["click_id"], json.dumps(utm) if utm else None, row["email_hash"]),
-                        *(row["phone_hash"], row["consent"]),
-                        *(target or (None, None, None)),
-                    )
-                )
+            copy.write(copy_text(_staged(row) for row in rows))
         cursor.execute(_ATTRIBUTE, {"window": window_days, "zone": zone})
         return [found[0] for found in cursor.fetchall()]  # the staging rows go at commit

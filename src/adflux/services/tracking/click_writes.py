@@ -16,6 +16,7 @@ from sqlalchemy import insert, select
 
 from adflux.extensions import db
 from adflux.models import Click
+from adflux.services.tracking.copy_text import copy_text
 from adflux.services.tracking.driver_errors import driver_errors
 
 _COLUMNS = (
@@ -45,8 +46,7 @@ def write(rows: list[dict[str, Any]]) -> int:
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cursor.execute(_STAGING)
         with cursor.copy(f"COPY click_staging ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row.get(name) for name in _COLUMNS])
+            copy.write(copy_text([row.get(name) for name in _COLUMNS] for row in rows))
         cursor.execute(_MOVE)
         return int(cursor.rowcount)
 

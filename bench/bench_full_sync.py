@@ -1,0 +1,589 @@
+"""A full metrics sync of 10,000 campaigns x 3 platforms against the sandbox, through Celery.
+
+Issue 25's goal: the scheduled sync of 10,000 campaigns on Meta, Google Ads and TikTok (30,000
+platform campaigns, one ad group each) with a 7-day lookback, over HTTP on loopback with real
+Celery workers (2 worker processes), finishes in <= 5 minutes on this machine.
+
+Everything runs on 127.0.0.1 and is made and removed by this script:
+
+- a scratch PostgreSQL database (`adflux_h25b_fullsync`, schema by `db.create_all()`) holding
+  the campaigns, platform campaigns and ad groups as a publish leaves them (external ids);
+- the platform sandbox in its own process, seeded with the same 30,000 campaigns and ad groups
+  (simulator units delivering since the campaigns' first day) and a simulated latency per call;
+- Celery workers (`celery -A adflux.worker worker -Q sync`), --workers processes, on Redis db
+  --redis-db (emptied before and after with FLUSHDB, never FLUSHALL).
+
+Each round, in alternating order:
+
+1. **Measured**: the production path. `metrics_sync.start_sync()` queues the scheduled task (as
+   beat does); a worker runs it: account-level reports of up to 100-500 campaigns each, one
+   upsert with its rollups per report, the day totals once at the end. Timed from queueing to
+   the TaskRun's finish (wall clock).
+   In every second round every stored row is first made to differ from what the platforms
+   report (`--restate`, default on), so that sync rewrites all of them: the heaviest re-read.
+2. **Baseline**: the per-platform-campaign path (one report request and one upsert + commit per
+   platform campaign, what the sync did before), in this process, on a fixed random sample of
+   --baseline-sample platform campaigns per platform, extrapolated linearly to all 30,000.
+
+Checked by counting rows: metrics_daily == platform campaigns x lookback days after every sync,
+unchanged by a second sync (nothing counted twice); the clicks summed over the raw rows equal the
+campaign rollups' and the day totals' sums. Load average beside every figure; CPU seconds of the
+sandbox, the workers and this process, and the sandbox's request counts, to say what bounds it.
+
+Usage:
+    PYTHONPATH=src .venv/bin/python bench/bench_full_sync.py [--campaigns 10000] [--lookback 7]
+        [--rounds 2] [--workers 2] [--latency-ms 20] [--baseline-sample 20] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import redis
+from sqlalchemy import create_engine, func, insert, select, text
+
+from adflux.app import create_app
+from adflux.constants import SANDBOX_ACCOUNTS
+from adflux.extensions import db
+from adflux.models import (
+    AdGroup,
+    Campaign,
+    CampaignMetricDaily,
+    DailyMetricTotal,
+    MetricDaily,
+    PlatformCampaign,
+    TaskRun,
+)
+from adflux.services import jobs as jobs_service
+from adflux.services import metrics_sync
+from adflux.services.platform_access import adapter_for
+from adflux.settings import Settings
+
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DATABASE = "adflux_h25b_fullsync"
+DATABASE_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE}"
+PLATFORMS = ("meta", "google", "tiktok")
+# External ids of the bench's objects (numeric, far from the sandbox's own id counters).
+ID_BASE = {"meta": 910_000_000_000, "google": 920_000_000_000, "tiktok": 930_000_000_000}
+GOOGLE_CID = SANDBOX_ACCOUNTS["google"]["account_id"]
+ACCOUNTS = {
+    "meta": SANDBOX_ACCOUNTS["meta"]["account_id"].removeprefix("act_"),
+    "google": GOOGLE_CID,
+    "tiktok": SANDBOX_ACCOUNTS["tiktok"]["account_id"],
+}
+
+
+def external_ids(platform: str, index: int) -> tuple[str, str]:
+    """(campaign id, ad group id) of the index-th campaign on a platform."""
+    base = ID_BASE[platform] + 2 * index
+    return str(base), str(base + 1)
+
+
+def admin(sql: str) -> None:
+    engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(sql))
+    engine.dispose()
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.2f}/{five:.2f}"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its reaped children."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / os.sysconf("SC_CLK_TCK")
+
+
+# -- the sandbox, in its own process, seeded directly --------------------------------------------
+
+
+def serve_seeded_sandbox(port: int, campaigns: int, first_day: date, today: date, latency_ms: float) -> None:
+    """Run in the sandbox process: seed units and objects for every campaign, then serve."""
+    from adflux.sandbox.server import SandboxServer
+    from adflux.sandbox.state import Unit
+
+    server = SandboxServer("127.0.0.1", port, latency_ms=latency_ms, start_date=today)
+    state = server.state
+    for platform in PLATFORMS:
+        account = ACCOUNTS[platform]
+        for index in range(campaigns):
+            campaign_id, group_id = external_ids(platform, index)
+            unit = Unit(platform, account, campaign_id, group_id, daily_budget=20_000 + 37 * (index % 500))
+            unit.start, unit.history = first_day, [(first_day, True)]
+            state.units[(platform, group_id)] = unit
+            name = f"AdFlux bench {platform} {index}"
+            if platform == "google":
+                campaign_name = f"customers/{GOOGLE_CID}/campaigns/{campaign_id}"
+                group = {
+                    "id": group_id,
+                    "resourceName": f"customers/{GOOGLE_CID}/adGroups/{group_id}",
+                    "campaign": campaign_name,
+                    "name": name,
+                    "status": "ENABLED",
+                    "_cid": GOOGLE_CID,
+                }
+                state.objects[platform]["campaign"][campaign_id] = {
+                    "id": campaign_id,
+                    "resourceName": campaign_name,
+                    "name": name,
+                    "status": "ENABLED",
+                    "_cid": GOOGLE_CID,
+                }
+                state.objects[platform]["ad_group"][group_id] = group
+            elif platform == "meta":
+                state.objects[platform]["campaign"][campaign_id] = {"id": campaign_id, "name": name}
+                state.objects[platform]["adset"][group_id] = {
+                    "id": group_id,
+                    "name": name,
+                    "campaign_id": campaign_id,
+                }
+            else:
+                state.objects[platform]["campaign"][campaign_id] = {
+                    "campaign_id": campaign_id,
+                    "campaign_name": name,
+                }
+    print("sandbox seeded", flush=True)
+    server.serve_forever()
+
+
+def start_sandbox(
+    args: argparse.Namespace, first_day: date, today: date
+) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [
+        sys.executable,
+        __file__,
+        "--serve-sandbox",
+        str(port),
+        "--campaigns",
+        str(args.campaigns),
+        "--first-day",
+        first_day.isoformat(),
+        "--today",
+        today.isoformat(),
+        "--latency-ms",
+        str(args.latency_ms),
+    ]
+    proc = subprocess.Popen(command, start_new_session=True)
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{base_url}/__sandbox/health", timeout=120).raise_for_status()  # seeding first
+            return proc, base_url
+        except httpx.HTTPError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.5)
+    raise RuntimeError("the sandbox did not start")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+# -- the AdFlux side ---------------------------------------------------------------------------------
+
+
+def seed_database(campaigns: int, first_day: date) -> int:
+    """Job, campaigns, platform campaigns (as published: external ids) and one ad group each."""
+    job = jobs_service.create_job(
+        data={
+            "external_ref": "BENCH-FULL-SYNC",
+            "title": "Analista de datos",
+            "description": "SQL y tableros.",
+            "company": "Acme Colombia S.A.S.",
+            "city": "Medellín",
+            "department": "Antioquia",
+            "category": "tecnologia",
+            "modality": "remoto",
+            "apply_url": "https://empleos.example.co/ofertas/2",
+        }
+    )
+    db.session.execute(
+        insert(Campaign),
+        [
+            {
+                "job_id": job.id,
+                "name": f"Campaña {i}",
+                "objective": "traffic",
+                "budget_total": 30_000_000,
+                "start_date": first_day,
+                "status": "active",
+            }
+            for i in range(campaigns)
+        ],
+    )
+    ids = db.session.scalars(select(Campaign.id).order_by(Campaign.id)).all()
+    pcs = []
+    for index, campaign_id in enumerate(ids):
+        for platform in PLATFORMS:
+            external, group = external_ids(platform, index)
+            result = {
+                "platform": platform,
+                "campaign_id": external,
+                "ad_groups": {"broad": group},
+                "status": "active",
+            }
+            pcs.append(
+                {
+                    "campaign_id": campaign_id,
+                    "platform": platform,
+                    "status": "active",
+                    "idempotency_key": f"{campaign_id}-{platform}",
+                    "external_campaign_id": external,
+                    "external_ids": result,
+                    "budget_total": 10_000_000,
+                }
+            )
+    db.session.execute(insert(PlatformCampaign), pcs)
+    rows = db.session.execute(select(PlatformCampaign.id, PlatformCampaign.external_ids)).all()
+    db.session.execute(
+        insert(AdGroup),
+        [
+            {
+                "platform_campaign_id": pc_id,
+                "name": "Amplio",
+                "budget_daily": 50_000,
+                "external_id": ext["ad_groups"]["broad"],
+            }
+            for pc_id, ext in rows
+        ],
+    )
+    db.session.commit()
+    return len(rows)
+
+
+def counts() -> dict[str, int]:
+    """Rows and clicks summed three ways (raw rows, campaign rollups, day totals)."""
+    return {
+        "metric_rows": db.session.scalar(select(func.count()).select_from(MetricDaily)) or 0,
+        "clicks_raw": db.session.scalar(select(func.sum(MetricDaily.clicks))) or 0,
+        "clicks_rollup": db.session.scalar(select(func.sum(CampaignMetricDaily.clicks))) or 0,
+        "clicks_day_totals": db.session.scalar(select(func.sum(DailyMetricTotal.clicks))) or 0,
+        "rollup_rows": db.session.scalar(select(func.count()).select_from(CampaignMetricDaily)) or 0,
+    }
+
+
+def start_workers(
+    args: argparse.Namespace, base_url: str, broker: str, logs: Path
+) -> list[subprocess.Popen[bytes]]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": DATABASE_URL,
+        "CELERY_BROKER_URL": broker,
+        "ADFLUX_PLATFORM_BASE_URL": base_url,
+        "ADFLUX_INSTANCE_PATH": str(logs),
+        "ADFLUX_ENV": "development",
+        "ADFLUX_METRICS_ENABLED": "false",
+        "LOG_LEVEL": "INFO",
+    }
+    if args.client_limits:
+        env["ADFLUX_SANDBOX_RATE_LIMITS"] = args.client_limits
+    workers = []
+    for index in range(args.workers):
+        log = logs / f"worker{index}.log"
+        workers.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "adflux.worker",
+                    "worker",
+                    "-Q",
+                    "sync",
+                    "--pool",
+                    "prefork",
+                    "-c",
+                    "1",
+                    "-n",
+                    f"fullsync{index}@%h",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    "-l",
+                    "INFO",
+                ],
+                env=env,
+                stdout=log.open("w"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+    deadline = time.monotonic() + 120
+    for index, proc in enumerate(workers):
+        log = logs / f"worker{index}.log"
+        while "ready." not in log.read_text(errors="replace"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker {index} did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.3)
+    return workers
+
+
+def tree_cpu(procs: list[subprocess.Popen[bytes]]) -> float:
+    """CPU seconds of these processes and their children (prefork pool processes)."""
+    total = 0.0
+    for proc in procs:
+        pids = [proc.pid]
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        if children.exists():
+            pids += [int(pid) for pid in children.read_text().split()]
+        for pid in pids:
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                total += cpu_seconds(pid)
+    return total
+
+
+def backend_cpu() -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend connected to the bench database (same machine)."""
+    pids = db.session.scalars(
+        text("SELECT pid FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"),
+        {"name": DATABASE},
+    ).all()
+    db.session.commit()
+    found = {}
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError, PermissionError):
+            found[pid] = cpu_seconds(pid)
+    return found
+
+
+def measured_sync(
+    control: httpx.Client, sandbox: subprocess.Popen[bytes], workers: list[Any]
+) -> dict[str, Any]:
+    """The scheduled task through a worker, timed from queueing to the TaskRun's finish."""
+    before_requests = control.get("/__sandbox/stats").json()
+    cpu = (cpu_seconds(sandbox.pid), tree_cpu(workers))
+    backends = backend_cpu()
+    started = time.perf_counter()
+    run = metrics_sync.start_sync()
+    run_id = run.id
+    db.session.commit()
+    while True:
+        db.session.expire_all()
+        current = db.session.get(TaskRun, run_id)
+        if current is not None and current.status in ("succeeded", "failed"):
+            break
+        time.sleep(0.2)
+    seconds = time.perf_counter() - started
+    db_cpu = sum(after - backends.get(pid, 0.0) for pid, after in backend_cpu().items())
+    after_requests = control.get("/__sandbox/stats").json()
+    return {
+        "seconds": seconds,
+        "status": current.status,
+        "result_rows": (current.result or {}).get("rows"),
+        "failed_platforms": (current.result or {}).get("failed_platforms"),
+        "error": current.error,
+        "sandbox_cpu_s": cpu_seconds(sandbox.pid) - cpu[0],
+        "workers_cpu_s": tree_cpu(workers) - cpu[1],
+        "postgres_cpu_s": db_cpu,
+        "requests": _request_delta(before_requests, after_requests),
+        "load": load(),
+    }
+
+
+def _request_delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
+    def per_platform(stats: dict[str, Any]) -> dict[str, int]:
+        requests = stats.get("requests", {})
+        return {name: sum(v for k, v in requests.items() if k.startswith(name)) for name in PLATFORMS}
+
+    old, new = per_platform(before), per_platform(after)
+    return {name: new[name] - old[name] for name in PLATFORMS}
+
+
+def baseline_sync(sample: list[int], until: date, lookback: int) -> dict[str, Any]:
+    """The per-platform-campaign path (one report + one upsert + commit each) on the sample."""
+    pcs = metrics_sync.campaigns_to_sync(lookback_days=lookback)
+    chosen = set(sample)
+    targets = [metrics_sync.plan(pc, until=until, lookback=lookback) for pc in pcs if pc.id in chosen]
+    db.session.commit()
+    cpu = cpu_seconds(os.getpid())
+    started = time.perf_counter()
+    window: set[date] = set()
+    for platform in PLATFORMS:
+        adapter, _ = adapter_for(platform)
+        with adapter:
+            for target in (t for t in targets if t.platform == platform):
+                rows = metrics_sync.fetch_batch(adapter, [target], until=until, many=False)
+                metrics_sync.write_batch([target], rows, until=until, window=window)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "platform_campaigns": len(targets),
+        "per_pc_ms": 1000 * seconds / len(targets),
+        "process_cpu_s": cpu_seconds(os.getpid()) - cpu,
+        "load": load(),
+    }
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    today = datetime.now(ZoneInfo("America/Bogota")).date()  # the app's local day (Bogotá)
+    first_day = today - timedelta(days=args.lookback)
+    admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    admin(f'CREATE DATABASE "{DATABASE}"')
+    broker = f"redis://127.0.0.1:6379/{args.redis_db}"
+    redis.Redis.from_url(broker).flushdb()
+    logs = Path(tempfile.mkdtemp(prefix="adflux-fullsync-"))
+    sandbox, base_url = start_sandbox(args, first_day, today)
+    workers: list[subprocess.Popen[bytes]] = []
+    report: dict[str, Any] = {
+        "campaigns": args.campaigns,
+        "lookback": args.lookback,
+        "rounds": [],
+        "latency_ms": args.latency_ms,
+        "workers": args.workers,
+        "start_load": load(),
+    }
+    try:
+        settings = Settings.from_env(
+            {},
+            env="testing",
+            database_url=DATABASE_URL,
+            instance_path=str(logs),
+            platform_base_url=base_url,
+            celery_broker_url=broker,
+            metrics_enabled=False,
+        )
+        app = create_app(settings)
+        with app.app_context():
+            db.create_all()
+            started = time.perf_counter()
+            pcs = seed_database(args.campaigns, first_day)
+            report["seed_s"] = time.perf_counter() - started
+            report["platform_campaigns"] = pcs
+            workers = start_workers(args, base_url, broker, logs)
+            ids = db.session.execute(select(PlatformCampaign.id, PlatformCampaign.platform)).all()
+            rng = random.Random(7)
+            sample = [
+                pc
+                for name in PLATFORMS
+                for pc in rng.sample([i for i, p in ids if p == name], args.baseline_sample)
+            ]
+            with httpx.Client(base_url=base_url, timeout=30) as control:
+                for index in range(args.rounds):
+                    one: dict[str, Any] = {}
+                    order = ("measured", "baseline") if index % 2 == 0 else ("baseline", "measured")
+                    for step in order:
+                        if step == "measured":
+                            if index % 2 == 1 and args.restate:
+                                # As if the platforms restated every figure: each row differs from
+                                # what they report, so the sync rewrites all 210,000 (not timed).
+                                db.session.execute(text("UPDATE metrics_daily SET clicks = clicks + 1"))
+                                db.session.commit()
+                            one["measured"] = measured_sync(control, sandbox, workers)
+                            one["after_measured"] = counts()
+                        else:
+                            one["baseline"] = baseline_sync(sample, today, args.lookback)
+                    base, meas = one["baseline"], one["measured"]
+                    base["extrapolated_s"] = base["per_pc_ms"] * pcs / 1000
+                    one["ratio"] = base["extrapolated_s"] / meas["seconds"]
+                    report["rounds"].append(one)
+                    print_round(index, one, pcs, args.lookback)
+            report["final"] = counts()
+    finally:
+        for proc in workers:
+            stop(proc)
+        stop(sandbox)
+        redis.Redis.from_url(broker).flushdb()
+        if not args.keep:
+            admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    return report
+
+
+def print_round(index: int, one: dict[str, Any], pcs: int, lookback: int) -> None:
+    meas, base, after = one["measured"], one["baseline"], one["after_measured"]
+    expected = pcs * lookback
+    print(f"\nround {index + 1} (order: {'measured first' if index % 2 == 0 else 'baseline first'})")
+    print(
+        f"  measured: full sync of {pcs:,} platform campaigns through a worker: {meas['seconds']:.1f} s "
+        f"({meas['seconds'] / 60:.2f} min), {meas['status']}, {meas['result_rows']:,} rows read "
+        f"[{meas['load']}]"
+    )
+    print(
+        f"    sandbox requests {meas['requests']}; CPU s: sandbox {meas['sandbox_cpu_s']:.1f}, "
+        f"workers {meas['workers_cpu_s']:.1f}, PostgreSQL backends {meas['postgres_cpu_s']:.1f}"
+    )
+    print(
+        f"  baseline: per platform campaign {base['per_pc_ms']:.1f} ms over {base['platform_campaigns']} "
+        f"(this process CPU {base['process_cpu_s']:.1f} s) -> {base['extrapolated_s'] / 60:.1f} min "
+        f"for {pcs:,} (extrapolated)  [{base['load']}]"
+    )
+    print(f"  ratio baseline/measured: {one['ratio']:.1f}x")
+    ok = (
+        after["metric_rows"] == expected
+        and after["clicks_raw"] == after["clicks_rollup"] == after["clicks_day_totals"]
+    )
+    print(
+        f"  counted: {after['metric_rows']:,} metric rows (expected {expected:,}), clicks raw "
+        f"{after['clicks_raw']:,} = rollups {after['clicks_rollup']:,} = day totals "
+        f"{after['clicks_day_totals']:,}: {'OK' if ok else 'MISMATCH'}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--campaigns", type=int, default=10_000)
+    parser.add_argument(
+        "--lookback", type=int, default=7, help="days (the campaigns started this many days ago)"
+    )
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="Celery worker processes on the sync queue")
+    parser.add_argument("--latency-ms", type=float, default=20.0, help="sandbox latency per call")
+    parser.add_argument("--baseline-sample", type=int, default=20, help="platform campaigns per platform")
+    parser.add_argument("--client-limits", default="", help="ADFLUX_SANDBOX_RATE_LIMITS for the workers")
+    parser.add_argument("--redis-db", type=int, default=7)
+    parser.add_argument(
+        "--restate",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="before every second round's sync, make every stored row differ (a full restatement)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--serve-sandbox", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--first-day", type=date.fromisoformat, help=argparse.SUPPRESS)
+    parser.add_argument("--today", type=date.fromisoformat, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_sandbox:
+        serve_seeded_sandbox(args.serve_sandbox, args.campaigns, args.first_day, args.today, args.latency_ms)
+        return
+    print(
+        f"full sync bench: {args.campaigns:,} campaigns x {len(PLATFORMS)} platforms, {args.lookback}-day "
+        f"lookback, {args.workers} worker processes, sandbox latency {args.latency_ms:g} ms  [{load()}]"
+    )
+    report = run(args)
+    final = report["final"]
+    print(f"\nfinal: {final['metric_rows']:,} metric rows, {final['rollup_rows']:,} rollup rows  [{load()}]")
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
