@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import pytest
 from celery.exceptions import Retry
@@ -19,6 +20,7 @@ from factories import make_job
 class ThrottledAdapter:
     """An adapter whose platform answers "come back in 10 minutes" (the transport gave up waiting)."""
 
+    platform = "meta"
     account = type("Account", (), {"account_id": "act_1"})()
 
     def __enter__(self):
@@ -37,7 +39,9 @@ def draft(app_ctx, monkeypatch):
     campaign = campaigns_service.create_campaign(job_id=job.id, platforms=["meta"], budget_total=2_000_000)
     pc_id = campaign.platform_campaigns[0].id
     monkeypatch.setattr(publishing, "adapter_for", lambda platform: (ThrottledAdapter(), None))
-    monkeypatch.setattr(publishing, "build_spec", lambda pc, adapter: object())
+    # A spec whose image the account already has (extra names it): nothing is uploaded first.
+    spec = SimpleNamespace(creative=SimpleNamespace(image=b"png", extra={"image_hash": "h"}))
+    monkeypatch.setattr(publishing, "build_spec", lambda pc, adapter: spec)
     return pc_id
 
 
