@@ -84,7 +84,7 @@ def worker_app(app: Flask, broker: str, slow_sandbox: SandboxServer) -> Iterator
 def keep_worker_logs() -> Iterator[None]:
     """The workers' logs, copied where a failed run can still be read (ADFLUX_TEST_ARTIFACTS)."""
     yield
-    target = Path(os.environ.get("ADFLUX_TEST_ARTIFACTS", "artifacts"))
+    target = Path(os.environ.get("ADFLUX_TEST_ARTIFACTS", "test-artifacts"))
     target.mkdir(parents=True, exist_ok=True)
     for log in WORKER_LOGS:
         if log.exists():
