@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from adflux.constants import PLATFORMS
 from adflux.models import JobOpening
 from adflux.services.budgets import split_budget
-from adflux.services.creatives import LIMITS, fit, generate_creative, tracked_link
+from adflux.services.creatives import LIMITS, generate_creative, tracked_link
 
 
 @given(st.integers(0, 10**12), st.lists(st.floats(0.01, 100), min_size=1, max_size=5))
@@ -63,11 +63,6 @@ def test_salary_is_shown_only_when_published():
         _job(title="Cajero", salary_min=None, salary_max=None), platform="meta", campaign_id=1
     )
     assert "$" not in hidden.primary_text
-
-
-def test_fit_cuts_at_a_word_boundary():
-    assert fit("uno dos tres cuatro", 12) == "uno dos…"
-    assert fit("corto", 12) == "corto"
 
 
 def test_tracked_link_keeps_fragment():

@@ -165,9 +165,10 @@ def _copy(spec: CampaignSpec) -> tuple[list[str], list[str]]:
     """3-15 unique headlines of <=30 chars and 2-4 descriptions of <=90 chars."""
     creative = spec.creative
     headlines = list(creative.extra.get("headlines") or [])
-    headlines += [creative.headline, spec.job.title, "Aplica hoy", "Empleo en Colombia"]
+    headlines += [creative.headline, spec.job.title, "Aplica hoy", "Empleo en Colombia", "Oferta de empleo"]
     descriptions = list(creative.extra.get("descriptions") or [])
     descriptions += [creative.description or "", creative.primary_text, "Postúlate en minutos."]
-    unique_headlines = list(dict.fromkeys(text[:30].strip() for text in headlines if text.strip()))
-    unique_descriptions = list(dict.fromkeys(text[:90].strip() for text in descriptions if text.strip()))
+    # A text longer than Google's limit is left out, never cut (a cut headline ends mid-value).
+    unique_headlines = list(dict.fromkeys(t.strip() for t in headlines if 0 < len(t.strip()) <= 30))
+    unique_descriptions = list(dict.fromkeys(t.strip() for t in descriptions if 0 < len(t.strip()) <= 90))
     return unique_headlines[:15], unique_descriptions[:4]

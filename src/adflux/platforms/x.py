@@ -250,10 +250,11 @@ class XAdsAdapter(TreeAdapter):
     def _post_text(spec: CampaignSpec, *, with_link: bool = True) -> str:
         """Headline and text; the link too unless a website card carries it."""
         creative = spec.creative
-        text = f"{creative.headline}\n{creative.primary_text}"
-        if not with_link:
-            return text[:280]
-        return f"{text[: 280 - len(creative.link_url) - 1]}\n{creative.link_url}"
+        room = 280 - (len(creative.link_url) + 1 if with_link else 0)
+        # The longest wording that fits, never a cut one: both parts, else the text, else the headline.
+        options = (f"{creative.headline}\n{creative.primary_text}", creative.primary_text, creative.headline)
+        text = next((option for option in options if len(option) <= room), creative.headline)
+        return f"{text}\n{creative.link_url}" if with_link else text
 
     def _ensure_targeting(self, line_item_id: str, plan: CompliancePlan) -> None:
         """Targeting criteria for a line item, skipping those that already exist."""

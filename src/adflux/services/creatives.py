@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -51,15 +52,18 @@ class GeneratedCreative:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def fit(text: str, limit: int) -> str:
-    """Shorten `text` to `limit` characters at a word boundary, with an ellipsis if cut."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut[limit // 2 :]:
-        cut = cut[: cut.rfind(" ")]
-    return cut.rstrip(" ,.;:·-–") + "…"
+def first_fitting(options: Iterable[str | None], limit: int) -> str | None:
+    """The first wording (spaces normalised) of at most `limit` characters, longest wording first.
+
+    Copy is fitted by choosing a shorter wording, never by cutting one: a cut text ends in a cut
+    value ("Salario: $…").
+    """
+    for option in options:
+        if option:
+            text = " ".join(option.split())
+            if len(text) <= limit:
+                return text
+    return None
 
 
 def format_cop(amount: int) -> str:
@@ -93,37 +97,61 @@ def tracked_link(
 
 
 def generate_creative(job: JobOpening, *, platform: str, campaign_id: int) -> GeneratedCreative:
-    """Spanish copy for `job` on `platform`: title, city, modality, salary where published, CTA."""
+    """Ad copy for `platform`: each field the longest wording that fits the platform's limit."""
     limits = LIMITS[platform]
-    modality = MODALITY_LABELS.get(job.modality, job.modality)
     category = JOB_CATEGORY_LABELS.get(job.category, job.category)
+    modality = MODALITY_LABELS.get(job.modality, job.modality)
     salary = salary_text(job)
-    place = f"{job.city} ({modality.lower()})" if job.modality != "remoto" else "100 % remoto"
-    headline = fit(
-        f"{job.title} en {job.city}" if job.modality != "remoto" else f"{job.title} · Remoto", limits.headline
-    )
-    sentences = [f"{job.company} busca {job.title} en {place}."]
-    if salary:
-        sentences.append(f"Salario: {salary}.")
-    sentences.append("¡Postúlate hoy!")
-    primary = fit(" ".join(sentences), limits.primary_text)
-    description = None
-    if limits.description:
-        description = fit(f"{category} · {modality}" + (f" · {salary}" if salary else ""), limits.description)
     link = tracked_link(job.apply_url, platform=platform, campaign_id=campaign_id, medium=limits.utm_medium)
     extra: dict[str, Any] = {}
     if platform == "google":
         extra = _google_assets(job, category=category, modality=modality, salary=salary)
     elif platform in ("tiktok", "snapchat"):
-        extra = {"brand_name": fit(job.company, 25)}
+        portal = urlsplit(job.apply_url).hostname or ""
+        extra = {"brand_name": first_fitting([job.company, portal.removeprefix("www.")], 25) or "Empleos"}
     return GeneratedCreative(
-        headline=headline,
-        primary_text=primary,
-        description=description,
+        headline=_headline(job, limits.headline),
+        primary_text=_primary_text(job, modality=modality, salary=salary, limit=limits.primary_text),
+        description=(
+            _description(category, modality, salary, limits.description) if limits.description else None
+        ),
         call_to_action=limits.call_to_action,
         link_url=link,
         extra=extra,
     )
+
+
+def _headline(job: JobOpening, limit: int) -> str:
+    where = "Remoto" if job.modality == "remoto" else job.city
+    options = [
+        f"{job.title} · Remoto" if job.modality == "remoto" else f"{job.title} en {job.city}",
+        job.title,
+        f"Empleo en {where}" if job.modality != "remoto" else "Empleo remoto",
+    ]
+    return first_fitting(options, limit) or "Oferta de empleo"
+
+
+def _primary_text(job: JobOpening, *, modality: str, salary: str | None, limit: int) -> str:
+    place = f"{job.city} ({modality.lower()})" if job.modality != "remoto" else "100 % remoto"
+    pay = f" Salario: {salary}." if salary else ""
+    openers = [
+        f"{job.company} busca {job.title} en {place}.",
+        f"{job.company} busca {job.title}.",
+        f"Buscamos {job.title} en {place}.",
+        f"Buscamos {job.title}.",
+        "Nueva oferta de empleo.",
+    ]
+    # The call to action goes last among what is dropped, the salary never before the opener's details.
+    options = [opener + pay + " ¡Postúlate hoy!" for opener in openers]
+    options += [opener + pay for opener in openers]
+    options += ["Nueva oferta de empleo. ¡Postúlate hoy!"]
+    return first_fitting(options, limit) or "¡Postúlate hoy!"
+
+
+def _description(category: str, modality: str, salary: str | None, limit: int) -> str:
+    options = [f"{category} · {modality} · {salary}", f"{modality} · {salary}", salary] if salary else []
+    options += [f"{category} · {modality}", category, modality]
+    return first_fitting(options, limit) or modality[:limit]
 
 
 def _google_assets(job: JobOpening, *, category: str, modality: str, salary: str | None) -> dict[str, Any]:
@@ -132,28 +160,43 @@ def _google_assets(job: JobOpening, *, category: str, modality: str, salary: str
         job.title,
         f"Empleo en {job.city}",
         f"{job.title} {job.city}",
-        f"Vacante {modality}",
+        f"Vacante {modality.lower()}",
         f"Trabaja en {job.company}",
         f"Empleos de {category}",
+        f"Empleos de {category.split()[0]}",
         "Postúlate hoy",
+        "Oferta de empleo",
+        "Empleo en Colombia",
     ]
-    headlines: list[str] = []
-    for text in candidates:
-        short = fit(text, limit)
-        if short not in headlines:
-            headlines.append(short)
+    headlines = list(dict.fromkeys(text for text in candidates if first_fitting([text], limit) == text))
+    company_line = [
+        f"{job.company} busca {job.title} en {job.city}. Modalidad {modality.lower()}.",
+        f"{job.company} busca {job.title} en {job.city}.",
+        f"Buscamos {job.title} en {job.city}. Modalidad {modality.lower()}.",
+        f"Buscamos {job.title} en {job.city}.",
+        f"Buscamos {job.title}.",
+    ]
+    pay_line = [f"Salario {salary}. ¡Postúlate en minutos!", f"Salario {salary}."] if salary else []
+    pay_line.append("Postúlate en minutos y haz crecer tu carrera.")
     descriptions = [
-        fit(f"{job.company} busca {job.title} en {job.city}. Modalidad {modality.lower()}.", 90),
-        fit(
-            f"Salario {salary}. ¡Postúlate en minutos!"
-            if salary
-            else "Postúlate en minutos y haz crecer tu carrera.",
-            90,
-        ),
+        first_fitting(company_line, 90) or "Nueva oferta de empleo en Colombia.",
+        first_fitting(pay_line, 90) or "Postúlate en minutos.",
     ]
     return {
         "headlines": headlines[: GOOGLE_HEADLINES[1]],
         "descriptions": descriptions[: GOOGLE_DESCRIPTIONS[1]],
-        "path1": fit("empleos", 15),
-        "path2": fit(job.city.lower().replace(" ", "-"), 15),
+        "path1": "empleos",
+        "path2": _url_path(job.city, 15),
     }
+
+
+def _url_path(text: str, limit: int) -> str:
+    """A display-URL path: the words of `text` that fit, joined by hyphens, never cut mid-word."""
+    words = [w for w in text.lower().replace(".", " ").split() if w]
+    path = ""
+    for word in words:
+        longer = f"{path}-{word}" if path else word
+        if len(longer) > limit:
+            break
+        path = longer
+    return path or "ofertas"
