@@ -26,7 +26,8 @@ CLICK_DIR = Path(sys.modules["click"].__file__).parent  # type: ignore[arg-type]
 @pytest.fixture
 def terminal(monkeypatch):  # type: ignore[no-untyped-def]
     """`adflux ...` as typed in an 80-column terminal, in the language of ADFLUX_LANG (unset: Spanish)."""
-    monkeypatch.delenv("ADFLUX_LANG", raising=False)  # restored after the test, whatever --lang sets
+    # Set (not deleted) so that monkeypatch restores it after the test, whatever --lang sets meanwhile.
+    monkeypatch.setenv("ADFLUX_LANG", "es_CO")
 
     def run(*args: str):  # type: ignore[no-untyped-def]
         return CliRunner().invoke(main, list(args), prog_name="adflux", terminal_width=80)
@@ -52,6 +53,8 @@ def test_adflux_help_is_spanish_by_default_and_english_with_lang_en(terminal):
                   "List job openings."):  # fmt: skip
         assert words in english.output, words
     assert "Opciones" not in english.output
+    assert terminal("--version").output.startswith("adflux, version ")  # --lang en is kept (ADFLUX_LANG)
+    assert terminal("--lang", "es", "--version").output.startswith("adflux, versión ")
 
 
 def test_view_jobs_help_follows_lang_and_adflux_lang(terminal, monkeypatch):

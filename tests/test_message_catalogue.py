@@ -2,8 +2,8 @@
 services, CLI and tasks; Flask-Babel in the dashboard), and the catalogue is complete and current.
 
 The scan walks the code for strings that reach a person: messages of domain errors and click
-errors, click.echo / console.print / flash texts, and click help texts. A bare literal (or an
-f-string with words in it) there is uncatalogued, and fails the test.
+errors, click.echo / console.print / flash texts, table titles and captions, and click help texts.
+A bare literal (or an f-string with words in it) there is uncatalogued, and fails the test.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ ERRORS = {
     "DomainError", "NotFound", "Conflict", "InvalidTransition", "ValidationFailed", "PermissionDenied",
     "Unauthenticated", "ServiceUnavailable", "ClickException", "UsageError", "BadParameter",
 }  # fmt: skip
-SAYERS = {"echo", "secho", "print", "flash", "rule"}
+SAYERS = {"echo", "secho", "print", "flash", "rule", "fail", "prompt", "confirm"}
+TITLED = {"print_table", "Table"}  # their first argument is the table's title
 GETTEXT = {"_", "gettext", "ngettext", "_l", "lazy_gettext", "lazy_ngettext"}
 MARKUP = re.compile(r"\[/?[a-z #0-9_]*\]")
 WORDS = re.compile(r"[A-Za-zÁÉÍÓÚáéíóúñÑ]{2,}")
@@ -54,9 +55,13 @@ def _said(call: ast.Call) -> list[ast.expr]:
     """The arguments of `call` that a person reads, if it is an error, a message or a help text."""
     name = _name(call.func)
     said: list[ast.expr] = []
-    if name in ERRORS or (name in SAYERS and _name(getattr(call.func, "value", call.func)) != "logger"):
+    if (
+        name in ERRORS
+        or name in TITLED
+        or (name in SAYERS and _name(getattr(call.func, "value", call.func)) != "logger")
+    ):
         said += call.args[:1]
-    said += [k.value for k in call.keywords if k.arg in ("help", "prompt", "message")]
+    said += [k.value for k in call.keywords if k.arg in ("help", "prompt", "message", "title", "caption")]
     return said
 
 

@@ -66,7 +66,7 @@ def test_an_action_that_reaches_no_platform_changes_nothing(client, app_ctx, san
     campaign = _published(client, ["meta"])
     sandbox.expire_tokens("meta")
     refused = client.post(f"/api/v1/campaigns/{campaign['id']}/pause")
-    assert refused.status_code == 503 and "on any platform" in refused.get_json()["message"]
+    assert refused.status_code == 503 and "en ninguna plataforma" in refused.get_json()["message"]
     detail = client.get(f"/api/v1/campaigns/{campaign['id']}").get_json()
     assert detail["status"] == "active" and detail["pending_action"] is None
 

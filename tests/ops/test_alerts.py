@@ -43,7 +43,7 @@ def test_one_notification_per_opened_alert_and_one_when_it_resolves(app_ctx, ops
     assert len(first.opened) == 1 and first.notified == 1
     alert = db.session.get(Alert, first.opened[0])
     assert alert.key == f"campaign:{campaign.id}" and alert.status == "open" and alert.notified_at is not None
-    assert "$ 150.000" in alert.message and "target $ 50.000" in alert.message
+    assert "$ 150.000" in alert.message and "objetivo $ 50.000" in alert.message
 
     # Still true a minute later: the same alert stays open, nobody is told again.
     for _ in range(3):
@@ -96,7 +96,7 @@ def test_webhook_payload_has_alertmanagers_shape(app_ctx, ops_settings, webhook)
     assert body["version"] == "4" and body["status"] == "firing" and body["receiver"] == "adflux"
     item = body["alerts"][0]
     assert item["labels"]["alertname"] == "token_expiring" and item["labels"]["severity"] == "warning"
-    assert "expires in" in item["annotations"]["message"]
+    assert "vence en" in item["annotations"]["message"]
     assert item["annotations"]["summary"] == "A platform access token expires within 7 days"
 
 
@@ -321,7 +321,7 @@ def test_cli_alerts_lists_open_and_history(app_ctx, cli):
     assert "segmentation_drift" in output and "Alertas abiertas" in output
     assert "segmentation_drift" in cli("alerts", "--all").output
     assert "high_error_rate" in cli("alerts", "rules").output
-    assert "opened 0" in cli("alerts", "evaluate").output
+    assert "abiertas 0" in cli("alerts", "evaluate").output
 
 
 def test_exported_rules_are_valid_yaml_and_the_committed_file_is_current(cli, monkeypatch):
@@ -384,7 +384,7 @@ def test_platform_throttling_from_publications_stopped_by_rate_limits(app_ctx, o
     db.session.commit()
     alerting.evaluate(rules=("platform_throttling",))
     [alert] = _alerts("platform_throttling")
-    assert alert.key == "platform:tiktok" and "rate limits" in alert.message
+    assert alert.key == "platform:tiktok" and "límites de tasa" in alert.message
 
 
 def test_probes_and_scrapes_stay_out_of_the_alert_window(app_ctx, anon_client):

@@ -255,7 +255,7 @@ def test_cli_backup_list_and_restore(tmp_path, monkeypatch):
     refused = run("db", "restore", str(path))
     assert refused.exit_code == 1 and "no está vacía" in refused.output and "--force" in refused.output
     restored = run("db", "restore", str(path), "--force")
-    assert restored.exit_code == 0 and "Restored" in restored.output
+    assert restored.exit_code == 0 and "Restaurada" in restored.output
     with app.app_context():
         db.engine.dispose()
 

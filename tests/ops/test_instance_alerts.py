@@ -108,7 +108,7 @@ def test_instances_are_counted_and_a_killed_worker_is_reported_down(redis_app, b
         alerting.evaluate(rules=("instances_below_minimum", "service_down"))
         below = _open("instances_below_minimum")
         assert set(below) == {"queue:default", "queue:training", "queue:maintenance", "queue:automation"}
-        assert below["queue:default"] == "0 workers consuming default (minimum 1)"
+        assert below["queue:default"] == "0 workers que consumen default (mínimo 1)"
         assert _open("service_down") == {}
         _page_shows_workers(redis_app)
 
@@ -138,7 +138,7 @@ def test_a_web_process_that_stops_stamping_no_longer_counts(redis_app):
     assert instances.web_processes(settings, now=later) == []
     # The stale stamp was dropped above: no web process is left to count.
     alerting.evaluate(rules=("instances_below_minimum",))
-    assert _open("instances_below_minimum")["web"] == "0 web processes (minimum 1)"
+    assert _open("instances_below_minimum")["web"] == "0 procesos web (mínimo 1)"
 
 
 def test_embedded_mode_has_no_instances_to_count(app_ctx, app):

@@ -154,10 +154,10 @@ def test_cli_prune_dry_run_then_for_real(app_ctx, cli):
     _seed()
     dry = cli("db", "prune", "--dry-run")
     assert dry.exit_code == 0, dry.output
-    assert "Would delete (dry run)" in dry.output and "nothing was deleted" in dry.output
+    assert "Se borraría (simulación)" in dry.output and "no se borró nada" in dry.output
     assert "candidates" in dry.output and _count(Candidate) == 2
     real = cli("db", "prune")
-    assert real.exit_code == 0 and "Deleted" in real.output
+    assert real.exit_code == 0 and "Borrado" in real.output
     db.session.expire_all()
     assert _count(Candidate) == 1
 

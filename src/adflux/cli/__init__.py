@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,18 @@ class AdfluxGroup(click.Group):
             raise click.ClickException(_("database unavailable: %(reason)s", reason=reason)) from None
 
 
+def _show_version(ctx: click.Context, asked: bool) -> None:
+    if asked and not ctx.resilient_parsing:
+        click.echo(
+            _(
+                "%(prog)s, version %(version)s",
+                prog=ctx.find_root().info_name,
+                version=package_version("adflux"),
+            )
+        )
+        ctx.exit()
+
+
 def _set_language(lang: str | None) -> str | None:
     if lang:
         # One setting for every message: the catalogue, and the API through Accept-Language.
@@ -109,7 +122,14 @@ def _set_language(lang: str | None) -> str | None:
     is_eager=True,  # before --help, so the help is in the language asked for
     callback=lambda _ctx, _param, lang: _set_language(lang),
 )
-@click.version_option(package_name="adflux", help=N_("Show the version and exit."))
+@click.option(
+    "--version",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=lambda ctx, _param, asked: _show_version(ctx, asked),
+    help=N_("Show the version and exit."),
+)
 @click.pass_context
 def main(ctx: click.Context, api_url: str | None, token: str | None, as_json: bool, lang: str | None) -> None:
     """AdFlux: advertise job openings on Meta, Google Ads, X, TikTok and Snapchat."""

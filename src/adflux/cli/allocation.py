@@ -37,7 +37,7 @@ def _settings_line(state: dict[str, Any]) -> str:
 
 def show_moves(entries: list[dict[str, Any]]) -> None:
     print_table(
-        "Movimientos de presupuesto",
+        _("Budget moves"),
         [
             ("Día", "day"),
             ("Plataforma", lambda e: PLATFORM_LABELS.get(e["platform"], e["platform"])),
@@ -161,7 +161,7 @@ def compare(cli: CliContext, campaign_id: int) -> None:
         )
     )
     print_table(
-        "Políticas (estimación doblemente robusta; IPS como control)",
+        _("Policies (doubly robust estimate; IPS as a check)"),
         [
             ("Política", lambda p: POLICY_ES.get(p["policy"], p["policy"])),
             ("Postulaciones", lambda p: number(p["dr"]["value"])),
@@ -259,7 +259,7 @@ def versions(cli: CliContext) -> None:
     if cli.as_json:
         return print_json(rows)
     print_table(
-        "Versiones del pronóstico",
+        _("Forecast versions"),
         [
             ("Versión", "version"),
             ("Estado", "status"),

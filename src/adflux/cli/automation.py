@@ -35,7 +35,7 @@ def approvals_group(ctx: click.Context, page: int, page_size: int) -> None:
     if cli.as_json:
         return print_json(result)
     print_table(
-        "Campañas por aprobar",
+        _("Campaigns awaiting approval"),
         [
             ("ID", "id"),
             ("Campaña", "name"),

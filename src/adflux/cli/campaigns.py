@@ -94,7 +94,7 @@ def show_campaign(campaign: dict[str, Any]) -> None:
         )
     )
     print_table(
-        "Plataformas",
+        _("Platforms"),
         [
             ("Plataforma", "platform"),
             ("Estado", lambda r: status_name(r["status"])),
@@ -109,7 +109,7 @@ def show_campaign(campaign: dict[str, Any]) -> None:
     groups = _ad_group_rows(campaign)
     if groups:
         print_table(
-            "Grupos de anuncios",
+            _("Ad groups"),
             [
                 ("Plataforma", "platform"),
                 ("Grupo", "name"),
@@ -200,7 +200,7 @@ def view_campaigns(cli: CliContext, **filters: Any) -> None:
     if cli.as_json:
         return print_json(page)
     print_table(
-        "Campañas",
+        _("Campaigns"),
         [
             ("ID", "id"),
             ("Nombre", "name"),

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from adflux.catalogue import gettext as _
 from adflux.constants import (
     EDUCATION_LABELS,
     JOB_CATEGORY_LABELS,
@@ -41,8 +42,11 @@ class LabelledChoice(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         code = self._codes.get(_key(str(value)))
         if code is None:
+            labels = ", ".join(self.labels.values())
             self.fail(
-                f"«{value}» no es una opción; use una de: {', '.join(self.labels.values())}", param, ctx
+                _("«%(value)s» is not a choice; use one of: %(labels)s", value=value, labels=labels),
+                param,
+                ctx,
             )
         return code
 

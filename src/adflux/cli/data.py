@@ -112,7 +112,7 @@ def _import(cli: CliContext, kind: str, file: Path, fmt: str | None) -> None:
         )
         if report["errors"]:
             print_table(
-                "Rejected rows",
+                _("Rejected rows"),
                 [
                     ("Where", lambda r: f"line {r['line']}" if "line" in r else f"record {r.get('record')}"),
                     ("Ref", "external_ref"),

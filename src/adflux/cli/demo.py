@@ -88,12 +88,13 @@ def demo(
     elapsed = time.perf_counter() - started
     if cli.as_json:
         return print_json({**result.__dict__, "elapsed_s": round(elapsed, 1)})
-    print_report(result.by_platform, title=f"Campaña {result.campaign_id}: resultados por plataforma")
-    print_report(result.by_segment, title="Resultados por segmento")
+    print_report(
+        result.by_platform,
+        title=_("Campaign %(campaign_id)s: results by platform", campaign_id=result.campaign_id),
+    )
+    print_report(result.by_segment, title=_("Results by segment"))
     if result.tracking:
-        print_first_hand(
-            result.tracking["report"], title="Postulaciones propias (AdFlux) y de las plataformas"
-        )
+        print_first_hand(result.tracking["report"], title=_("First-hand (AdFlux) and platform applications"))
         sent = result.tracking["conversions"]["sent"]
         console.print(
             _(
@@ -129,7 +130,7 @@ def _print_next_steps(result: Any, elapsed: float) -> None:
 
 def _print_feed_campaigns(rows: list[dict[str, Any]]) -> None:
     print_table(
-        "Campañas que siguieron al feed",
+        _("Campaigns that followed the feed"),
         [
             ("Campaña", "campaign_id"),
             ("Oferta", lambda r: f"{r['job']} ({r['city']})"),

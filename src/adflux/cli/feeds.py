@@ -131,7 +131,7 @@ def list_feeds(cli: CliContext) -> None:
     if cli.as_json:
         return print_json(feeds)
     print_table(
-        "Feeds de ofertas",
+        _("Job feeds"),
         [
             ("ID", "id"),
             ("Nombre", "name"),
@@ -189,7 +189,7 @@ def show_run(run: dict[str, Any]) -> None:
     if run["status"] in ("failed", "skipped"):
         return
     print_table(
-        "Ofertas",
+        _("Openings"),
         [("", "label"), ("Cantidad", "value")],
         [{"label": label, "value": number(run.get(key))} for label, key in COUNTS_ES],
     )
@@ -197,7 +197,11 @@ def show_run(run: dict[str, Any]) -> None:
     if rejected:
         shown = min(len(rejected), SHOWN_REJECTIONS)
         print_table(
-            f"Filas rechazadas (primeras {shown} de {number(run['rejected'])})",
+            _(
+                "Rejected rows (first %(shown)s of %(rejected)s)",
+                shown=shown,
+                rejected=number(run["rejected"]),
+            ),
             [
                 ("Fila", _where),
                 ("Referencia", lambda r: r.get("external_ref") or "—"),
@@ -251,7 +255,7 @@ def runs(cli: CliContext, **filters: Any) -> None:
     if cli.as_json:
         return print_json(page)
     print_table(
-        "Lecturas de feeds",
+        _("Feed runs"),
         [
             ("ID", "id"),
             ("Feed", "feed_id"),

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from adflux.catalogue import N_
+from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.choices import CATEGORY, EDUCATION, MODALITY, statuses
 from adflux.cli.output import cop, page_caption, print_json, print_table, status_name
@@ -34,7 +35,7 @@ def view_jobs(cli: CliContext, **filters: Any) -> None:
     if cli.as_json:
         return print_json(page)
     print_table(
-        "Ofertas de empleo",
+        _("Job openings"),
         [
             ("ID", "id"),
             ("Título", "title"),
@@ -68,7 +69,7 @@ def view_candidates(cli: CliContext, **filters: Any) -> None:
     if cli.as_json:
         return print_json(page)
     print_table(
-        "Candidatos",
+        _("Candidates"),
         [
             ("ID", "id"),
             ("Ref", "external_ref"),

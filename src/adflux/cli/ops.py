@@ -44,7 +44,9 @@ def status(cli: CliContext, no_workers: bool, fresh: bool) -> None:
 
 def _print_status(summary: dict[str, Any]) -> None:
     table = Table(
-        title=f"AdFlux {summary['version']} — {_styled(summary['status'])}",
+        title=_(
+            "AdFlux %(version)s — %(status)s", version=summary["version"], status=_styled(summary["status"])
+        ),
         header_style="bold cyan",
         title_justify="left",
     )
@@ -164,7 +166,7 @@ def alert_rules(cli: CliContext) -> None:
     if cli.as_json:
         return print_json(rules)
     print_table(
-        "Alert rules",
+        _("Alert rules"),
         [
             ("Rule", "name"),
             ("Severity", lambda r: _severity(r["severity"])),
@@ -271,7 +273,7 @@ def db_backups(cli: CliContext) -> None:
     if cli.as_json:
         return print_json([b.as_dict() for b in found])
     print_table(
-        "Backups",
+        _("Backups"),
         [
             ("File", "name"),
             ("Created (UTC)", lambda r: f"{r['created_at']:%Y-%m-%d %H:%M}"),
@@ -281,7 +283,7 @@ def db_backups(cli: CliContext) -> None:
             ("Revision", "revision"),
         ],
         [b.as_dict() for b in found],
-        caption=f"in {backups.backup_dir(cli.app.extensions['adflux_settings'])}",
+        caption=_("in %(directory)s", directory=backups.backup_dir(cli.app.extensions["adflux_settings"])),
     )
 
 
@@ -331,10 +333,14 @@ def db_prune(cli: CliContext, dry_run: bool, keep_simulated: bool) -> None:
         for name, n in report.simulated.items()
     ]
     print_table(
-        "Would delete (dry run)" if dry_run else "Deleted",
-        [("What", "what"), ("Table", "table"), ("Rows", "rows"), ("Older than", "older than")],
+        _("Would delete (dry run)") if dry_run else _("Deleted"),
+        [(_("What"), "what"), (_("Table"), "table"), (_("Rows"), "rows"), (_("Older than"), "older than")],
         rows,
-        caption=f"{report.total} rows in all" + (" — nothing was deleted" if dry_run else ""),
+        caption=(
+            _("%(rows)s rows in all — nothing was deleted", rows=report.total)
+            if dry_run
+            else _("%(rows)s rows in all", rows=report.total)
+        ),
     )
 
 

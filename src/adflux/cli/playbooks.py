@@ -207,7 +207,7 @@ def add(cli: CliContext, **opts: Any) -> None:
     playbook = cli.client.post("/playbooks", json=_body(opts))
     if cli.as_json:
         return print_json(playbook)
-    show_playbooks([playbook], title=f"Playbook {playbook['id']} guardado")
+    show_playbooks([playbook], title=_("Playbook %(id)s saved", id=playbook["id"]))
     console.print(
         _("Simulate what it would do with [bold]adflux playbooks test %(id)s[/].", id=playbook["id"])
     )
@@ -233,7 +233,7 @@ def test(cli: CliContext, playbook_id: int | None, limit: int) -> None:
     if cli.as_json:
         return print_json(result)
     print_table(
-        "Simulación por playbook (no se crea nada)",
+        _("Simulation by playbook (nothing is created)"),
         [
             ("ID", "playbook_id"),
             ("Playbook", "name"),
@@ -247,7 +247,7 @@ def test(cli: CliContext, playbook_id: int | None, limit: int) -> None:
     if not openings:
         return console.print(_("No active playbook takes open openings without a campaign."))
     print_table(
-        f"Primeras {len(openings)} ofertas",
+        _("First %(openings)s openings", openings=len(openings)),
         [
             ("Oferta", "job_id"),
             ("Título", "title"),

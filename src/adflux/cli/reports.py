@@ -93,7 +93,7 @@ def report(cli: CliContext, group_by: str, csv_file: Path | None, plain: bool, *
     data = cli.client.get("/reports/performance", **params)
     if cli.as_json:
         return print_json(data)
-    print_report(data, title=f"Rendimiento {data['since']} → {data['until']}")
+    print_report(data, title=_("Performance %(since)s → %(until)s", since=data["since"], until=data["until"]))
 
 
 @click.command("weekly-report")
@@ -122,7 +122,7 @@ def weekly_report(cli: CliContext, week_of: Any) -> None:
         ),
     ]
     print_table(
-        f"Semana {data['week_start']} → {data['week_end']}",
+        _("Week %(week_start)s → %(week_end)s", week_start=data["week_start"], week_end=data["week_end"]),
         [("Qué", "what"), ("Cuánto", "value")],
         [{"what": what, "value": value} for what, value in rows],
     )

@@ -121,7 +121,7 @@ def add(
     rule = cli.client.post("/rules", json={k: v for k, v in body.items() if v is not None})
     if cli.as_json:
         return print_json(rule)
-    show_rules([rule], title=f"Regla {rule['id']} guardada (inactiva)")
+    show_rules([rule], title=_("Rule %(id)s saved (disabled)", id=rule["id"]))
     console.print(
         _(
             "Try it with [bold]adflux rules backtest %(id)s --campaign ID[/] and switch it on with "
@@ -164,7 +164,7 @@ def test(cli: CliContext, rule_id: int, campaign_id: int) -> None:
     if not decisions:
         return console.print(_("Today the rule would do nothing on this campaign."))
     print_table(
-        "Lo que haría hoy (no se hace nada)",
+        _("What it would do today (nothing is done)"),
         [
             ("Grupo", lambda r: r.get("ad_group_id") or "—"),
             ("Acción", lambda r: RULE_ACTION_LABELS.get(r["action"], r["action"])),
@@ -205,7 +205,7 @@ def backtest(cli: CliContext, rule_id: int, campaign_id: int, days: int) -> None
     )
     if result["decisions"]:
         print_table(
-            "Decisiones que habría tomado",
+            _("Decisions it would have taken"),
             [
                 ("Día", "date"),
                 ("Grupo", lambda r: r.get("ad_group_id") or "—"),

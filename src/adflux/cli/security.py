@@ -33,7 +33,7 @@ def audit(cli: CliContext, **filters: Any) -> None:
     if cli.as_json:
         return print_json(page)
     print_table(
-        "Auditoría",
+        _("Audit"),
         [
             ("Cuándo (Bogotá)", lambda r: bogota_time(r["at"])),
             ("Quién", "actor"),
@@ -65,7 +65,7 @@ def list_accounts(cli: CliContext) -> None:
     if cli.as_json:
         return print_json(page)
     print_table(
-        "Cuentas de plataforma",
+        _("Platform accounts"),
         [
             ("ID", "id"),
             ("Plataforma", "platform"),

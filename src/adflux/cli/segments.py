@@ -46,7 +46,7 @@ def view_segments(cli: CliContext, **args: Any) -> None:
         return print_json(page)
     version = page["items"][0]["model_version"] if page["items"] else args.get("version")
     print_table(
-        f"Segmentos del modelo v{version}",
+        _("Segments of model v%(version)s", version=version),
         [
             ("ID", "id"),
             ("Segmento", "name"),
@@ -132,7 +132,7 @@ def list_models(cli: CliContext, **args: Any) -> None:
     if cli.as_json:
         return print_json(page)
     print_table(
-        "Modelos de segmentación",
+        _("Segmentation models"),
         [
             ("Versión", "version"),
             ("Estado", lambda r: status_name(r["status"])),
@@ -198,7 +198,7 @@ def drift(cli: CliContext, refresh: bool) -> None:
     if segments:
         rows.append({"feature": "segment shares", "psi": segments["psi"], "status": segments["status"]})
     print_table(
-        "PSI por variable",
+        _("PSI by variable"),
         [("Variable", "feature"), ("PSI", lambda r: score(r["psi"])), ("Estado", "status")],
         rows,
     )
@@ -241,7 +241,7 @@ def _show_model(model: dict[str, Any]) -> None:
         console.print(model["notes"])
     chosen = model["k"]
     print_table(
-        "Búsqueda de k",
+        _("Search for k"),
         [
             ("k", lambda r: f"{r['k']} ←" if r["k"] == chosen else r["k"]),
             ("Silueta", lambda r: score(r.get("silhouette"))),

@@ -50,7 +50,7 @@ def tracking_links(cli: CliContext, campaign_id: int, mode: str, base_url: str) 
     if cli.as_json:
         return print_json(rows)
     print_table(
-        f"Enlaces de seguimiento de la campaña {campaign_id}",
+        _("Tracking links of campaign %(campaign_id)s", campaign_id=campaign_id),
         [("Plataforma", "platform"), ("Grupo", "ad_group_id"), ("Enlace", "url")],
         rows,
     )
@@ -130,7 +130,7 @@ def tracking_conversions(cli: CliContext, send: bool) -> None:
         (label, lambda r, s=state: number(r.get(s, 0))) for label, state in zip(labels, states, strict=True)
     ]
     rows = [{"platform": platform, **by_status} for platform, by_status in sorted(counts.items())]
-    print_table("Conversiones enviadas a las plataformas", columns, rows)
+    print_table(_("Conversions sent to the platforms"), columns, rows)
 
 
 @tracking_group.command("prune")

@@ -94,7 +94,7 @@ def list_users(cli: CliContext, **filters: Any) -> None:
     if cli.as_json:
         return print_json(page)
     print_table(
-        "Usuarios",
+        _("Users"),
         [
             ("ID", "id"),
             ("E-mail", "email"),
@@ -227,7 +227,7 @@ def list_tokens(cli: CliContext, user: str | None, include_revoked: bool) -> Non
     if cli.as_json:
         return print_json(page)
     print_table(
-        "Tokens de API",
+        _("API tokens"),
         [
             ("ID", "id"),
             ("Nombre", "name"),

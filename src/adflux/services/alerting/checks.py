@@ -176,7 +176,11 @@ def _instances_below_minimum(ctx: Context) -> list[Firing]:
     for key, n in counts.items():
         limit = s.alert_min_web_processes if key == "web" else s.alert_min_workers_per_queue
         if n < limit:
-            what = "web processes" if key == "web" else f"workers consuming {key.split(':', 1)[1]}"
+            what = (
+                _("web processes")
+                if key == "web"
+                else _("workers consuming %(queue)s", queue=key.split(":", 1)[1])
+            )
             firings.append(
                 Firing(
                     key=key,
