@@ -18,7 +18,8 @@ What it does, all on 127.0.0.1 and all bounded in time:
    The headline (stage ``ratio``): with the response cache off, both servers up at once, each
    round runs the hello-world right before each endpoint, and the figure is the endpoint's req/s
    as a share of that hello-world's, per round, with the load average beside it. Nothing waits
-   for a quiet machine: the ratio is what this machine's load gives both.
+   for a quiet machine: the ratio is what this machine's load gives both. A reference row, the
+   bare app's plain Core query of 20 job rows, shows what one PostgreSQL round trip allows.
 5. Finds, per endpoint, the largest number of connections that keeps p99 < 100 ms with no errors.
 6. Soaks (5 minutes; ``--quick``: 30 s) with a mix of the three endpoints, counting socket
    errors, non-2xx responses, 5xx lines in the access log, and worker restarts or timeouts.
@@ -289,7 +290,7 @@ def issue_token_only(instance: Path) -> dict[str, Any]:
 
     from adflux.app import create_app
     from adflux.extensions import db
-    from adflux.models import Campaign, JobOpening, MetricDaily, User
+    from adflux.models import Campaign, Candidate, JobOpening, MetricDaily, User
     from adflux.services import auth as auth_service
 
     app = create_app(_settings(instance))
@@ -299,6 +300,7 @@ def issue_token_only(instance: Path) -> dict[str, Any]:
         data = {
             "token": token,
             "jobs": db.session.scalar(select(func.count()).select_from(JobOpening)),
+            "candidates": db.session.scalar(select(func.count()).select_from(Candidate)),
             "campaigns": db.session.scalar(select(func.count()).select_from(Campaign)),
             "metric_rows": db.session.scalar(select(func.count()).select_from(MetricDaily)),
             "postgresql": db.session.execute(db.text("SHOW server_version")).scalar_one(),

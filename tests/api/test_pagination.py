@@ -172,3 +172,22 @@ def test_the_candidate_list_counts_again_only_when_candidates_changed(client, ap
     assert body["total"] == 1 and body["total_estimated"] is False
     make_candidate(city="Cali", department="Valle del Cauca")  # one more, through the service
     assert client.get(path).get_json()["total"] == 2
+
+
+def test_a_segments_members_are_counted_afresh_as_assignments_change(client, app_ctx, monkeypatch):
+    """Assignments live in candidate_segments, which has no token: that list always counts."""
+    from adflux.extensions import db
+    from adflux.models import CandidateSegment
+    from factories import make_segments
+
+    segment = make_segments(1)[0]
+    people = [make_candidate() for _ in range(3)]
+    path = f"/api/v1/candidates?segment_id={segment.id}&page_size=1"
+    counts = []
+    for person in people:
+        db.session.add(
+            CandidateSegment(model_id=segment.model_id, candidate_id=person.id, segment_id=segment.id)
+        )
+        db.session.commit()
+        counts.append(client.get(path).get_json()["total"])
+    assert counts == [1, 2, 3]

@@ -42,13 +42,16 @@ def list_candidates(
         stmt = stmt.where(Candidate.education_level == education_level)
     if desired_category:
         stmt = stmt.where(Candidate.desired_category == desired_category)
+    # A segment's members are in candidate_segments, which has no data-version token: count those.
+    versioned = segment_id is None
     return paginate(
         stmt,
         page=page,
         page_size=page_size,
         keyset=Keyset((Candidate.id,)),
         cursor=cursor,
-        version="candidates",
+        version="candidates" if versioned else None,
+        counted_as=("candidates", city, education_level, desired_category),
     )
 
 

@@ -61,7 +61,11 @@ def list_jobs(
     if q and q.strip():
         stmt = stmt.where(text_matches((JobOpening.title, JobOpening.company, JobOpening.description), q))
     return paginate(
-        stmt.order_by(JobOpening.id.desc()), page=page, page_size=page_size, version="job_openings"
+        stmt.order_by(JobOpening.id.desc()),
+        page=page,
+        page_size=page_size,
+        version="job_openings",
+        counted_as=("jobs", status, city, category, modality, q),
     )
 
 
