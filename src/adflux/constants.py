@@ -301,3 +301,7 @@ SANDBOX_ACCOUNTS: dict[str, dict[str, Any]] = {
         "extra": {"pixel_id": "5c2b1a0f-0e1d-4c3b-8a79-6f5e4d3c2b1a"},
     },
 }
+
+
+# The orders a campaign list can take (API `sort`, dashboard list); ties: newest first.
+CAMPAIGN_LIST_SORTS = ("newest", "name", "start_date", "budget", "spend", "applications", "cpa", "status")

@@ -330,6 +330,10 @@ def test_each_campaigns_totals_follow_its_rollup_and_order_the_list_by_spend(cli
     listed = client.get("/api/v1/campaigns?sort=spend").get_json()["items"]
     by_spend = sorted(totals, key=lambda c: totals[c].spend_micros, reverse=True)
     assert [c["id"] for c in listed] == by_spend
+    rising = client.get("/api/v1/campaigns?sort=spend&descending=false").get_json()["items"]
+    assert [c["id"] for c in rising] == by_spend[::-1]  # the API's order is the one asked for
+    refused = client.get("/api/v1/campaigns?sort=popularity")
+    assert refused.status_code == 422 and "sort" in refused.get_json()["errors"]
     from adflux.services.campaigns import listing
 
     for descending in (True, False):  # both ways, so the order cannot be the newest-first one by chance

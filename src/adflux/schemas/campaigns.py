@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from adflux.constants import CAMPAIGN_OBJECTIVES, CAMPAIGN_STATUSES, PLATFORMS
+from adflux.constants import CAMPAIGN_LIST_SORTS, CAMPAIGN_OBJECTIVES, CAMPAIGN_STATUSES, PLATFORMS
 from adflux.schemas.common import FastDumpSchema, PageArgsSchema, page_schema
 
 _PESOS = validate.Range(min=1, max=10**13)
@@ -138,6 +138,11 @@ class CampaignOwnerSchema(Schema):
 class CampaignListArgsSchema(PageArgsSchema):
     status = fields.Str(validate=validate.OneOf(CAMPAIGN_STATUSES))
     job_id = fields.Int(validate=validate.Range(min=1, max=2**31 - 1))
+    sort = fields.Str(
+        validate=validate.OneOf(CAMPAIGN_LIST_SORTS),
+        metadata={"description": "Order of the list (spend, applications and cpa: results so far)."},
+    )
+    descending = fields.Bool(metadata={"description": "Largest (or newest, or Z) first; default true."})
 
 
 class PreviewSchema(Schema):

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import selectinload
 
 from adflux.catalogue import gettext as _
+from adflux.constants import CAMPAIGN_LIST_SORTS
 from adflux.extensions import db
 from adflux.kpis import cpa
 from adflux.models import (
@@ -29,7 +30,7 @@ from adflux.services.pagination import Page, paginate
 from adflux.services.text_search import text_matches
 
 # The orders a campaign list can take: name -> the column it sorts by (ties: newest first).
-SORTS = ("newest", "name", "start_date", "budget", "spend", "applications", "cpa", "status")
+SORTS = CAMPAIGN_LIST_SORTS
 # Orders by results: only these sum every campaign's rollup rows before paging.
 RESULT_SORTS = frozenset({"spend", "applications", "cpa"})
 

@@ -1,6 +1,6 @@
 """a data version on candidates
 
-Revision ID: h25_a
+Revision ID: 0027
 Revises: 0026
 Create Date: 2026-12-06 20:40:00
 
@@ -13,7 +13,7 @@ from alembic import op
 
 from adflux.models.versions import create_statements, drop_statements, initial_token_statement
 
-revision = "h25_a"
+revision = "0027"
 down_revision = "0026"
 branch_labels = None
 depends_on = None
