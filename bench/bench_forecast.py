@@ -8,7 +8,7 @@ SNAPSHOT (day 346, every flight over): it sees each day's applications **as repo
 (the scenario's lag: a campaign that ended lately has only part of them), estimates the lag from
 that snapshot alone (`adflux.optimization.lag`) and gives each campaign the share reported.
 Three quarters train the forecast (`adflux.optimization.forecast`: quantile gradient boosting,
-5-fold cross-conformal margins per flight length); the last quarter — campaigns not used to train
+10-fold cross-conformal margins per flight length); the last quarter — campaigns not used to train
 — is where coverage of the 80 % interval of their **matured** applications (goal: 75–85 %) and the
 CPA error (MAPE) are measured, beside the per-category average CPA baseline (from the same
 training campaigns, lag-corrected). Row check: every campaign's ad group-days are counted.

@@ -12,8 +12,8 @@ and the minimum leaf size.
 
 Quantile models alone cover less than they promise on campaigns they were not trained on, so the
 interval is **conformalised** (conformalised quantile regression, Romano et al., 2019), with
-cross-conformal calibration: the training campaigns are split into five folds, each fold's
-interval comes from models fitted on the other four, and the interval is widened by the 80 %
+cross-conformal calibration: the training campaigns are split into ten folds, each fold's
+interval comes from models fitted on the other nine, and the interval is widened by the 80 %
 quantile of how far the campaigns fell outside their out-of-fold interval (every training campaign
 calibrates, so the margin does not hang on which quarter happened to be held back). Scores are
 taken **per flight length** (7–14, 15–28, 29+ days: a short flight's total is noisier relative to
@@ -48,7 +48,7 @@ from adflux.constants import PLATFORMS
 Array = NDArray[np.float64]
 COVERAGE = 0.8
 QUANTILES = ((1 - COVERAGE) / 2, 0.5, (1 + COVERAGE) / 2)
-FOLDS = 5
+FOLDS = 10  # 5 folds erred wide (models fitted on 80 % of the campaigns): 83 % covered on average
 MATURED = 0.95  # a campaign with at least this share of its applications reported calibrates
 MIN_GROUP_SCORES = 30  # fewer calibration scores in a flight group: it takes the pooled margin
 MIN_CAMPAIGNS = 40
