@@ -434,6 +434,9 @@ def learn_shape(feed_id: int, followed: Any, control: Any) -> dict[str, dict[str
     _settled(followed, 1, time.monotonic() + 120)
     shape = tree_shape(control)
     control.post("/__sandbox/reset")
+    # The reset forgets the probe's images too: so must AdFlux's record of them, or an opening whose
+    # image equals the probe's reuses a media id the platform no longer has (TikTok 40002).
+    db.session.execute(text("DELETE FROM media_uploads"))
     db.session.execute(Campaign.__table__.delete().where(Campaign.id.in_(followed)))
     db.session.commit()
     return shape
