@@ -17,7 +17,20 @@ from click.testing import CliRunner
 
 from adflux.catalogue import translations
 from adflux.cli import main
+from adflux.cli.choices import (
+    CATEGORY,
+    CATEGORY_NAMES_EN,
+    EDUCATION_NAMES_EN,
+    MODALITY,
+    MODALITY_NAMES_EN,
+    OBJECTIVE,
+    ROLE,
+    SEVERITY,
+    STATUS_NAMES_EN,
+    statuses,
+)
 from adflux.cli.click_words import CLICK_MESSAGES
+from adflux.constants import EDUCATION_LABELS, JOB_CATEGORY_LABELS, MODALITY_LABELS, STATUS_NAMES_ES
 from adflux.schemas.messages import MARSHMALLOW_MESSAGES, Deferred
 
 CLICK_DIR = Path(sys.modules["click"].__file__).parent  # type: ignore[arg-type]
@@ -149,3 +162,34 @@ def test_click_words_cover_every_message_of_the_installed_click(tmp_path):
     missing = sorted(m for m in clicks if json.dumps(m)[1:-1] not in ours and repr(m)[1:-1] not in ours)
     assert missing == [], "add these to adflux/cli/click_words.py and translate them"
     assert len(CLICK_MESSAGES) > 50
+
+
+def test_option_values_show_in_the_language_and_are_accepted_in_both(terminal, monkeypatch):
+    spanish = terminal("view-jobs", "--help").output
+    assert "--status [abierta|cerrada]" in spanish and "--modality [Presencial|Remoto|Híbrido]" in spanish
+    english = terminal("--lang", "en", "view-jobs", "--help").output
+    assert "--status [open|closed]" in english and "--modality [On-site|Remote|Hybrid]" in english
+    assert "abierta" not in english and "Presencial" not in english
+    for lang in ("es_CO", "en"):
+        monkeypatch.setenv("ADFLUX_LANG", lang)
+        for typed in ("logistica_transporte", "Logística y transporte", "LOGISTICA Y TRANSPORTE",
+                      "Logistics and transport", "logistics  and transport"):  # fmt: skip
+            assert CATEGORY.convert(typed, None, None) == "logistica_transporte", (lang, typed)
+        assert MODALITY.convert("hybrid", None, None) == MODALITY.convert("híbrido", None, None) == "hibrido"
+        assert statuses(["partially_active"]).convert("Partially Active", None, None) == "partially_active"
+        assert ROLE.convert("consulta", None, None) == ROLE.convert("lector", None, None) == "viewer"
+    wrong = terminal("--lang", "en", "view-jobs", "--modality", "flotante")
+    assert wrong.exit_code == 2 and "use one of: On-site, Remote, Hybrid" in wrong.output
+    wrong = terminal("--lang", "es", "view-jobs", "--modality", "floating")
+    assert "use una de: Presencial, Remoto, Híbrido" in wrong.output
+
+
+def test_english_choice_names_translate_to_the_spanish_names_tables_show():
+    spanish = translations("es_CO")
+    tables = [(STATUS_NAMES_EN, STATUS_NAMES_ES), (CATEGORY_NAMES_EN, JOB_CATEGORY_LABELS),
+              (EDUCATION_NAMES_EN, EDUCATION_LABELS), (MODALITY_NAMES_EN, MODALITY_LABELS),
+              (OBJECTIVE.english, OBJECTIVE.labels), (SEVERITY.english, SEVERITY.labels)]  # fmt: skip
+    for english, labels in tables:
+        assert english.keys() == labels.keys()
+        for code, msgid in english.items():
+            assert spanish.gettext(msgid) == labels[code], (code, msgid)
