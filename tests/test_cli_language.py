@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import marshmallow.fields
 import marshmallow.validate
 import pytest
@@ -193,3 +194,28 @@ def test_english_choice_names_translate_to_the_spanish_names_tables_show():
         assert english.keys() == labels.keys()
         for code, msgid in english.items():
             assert spanish.gettext(msgid) == labels[code], (code, msgid)
+
+
+def _command_paths(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = [path]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            paths += _command_paths(command, (*path, name))
+        else:
+            paths.append((*path, name))
+    return paths
+
+
+def test_every_commands_help_fits_80_columns_in_both_languages(terminal):
+    paths = _command_paths(main)
+    assert ("view-jobs",) in paths and len(paths) > 30
+    for lang in ("es", "en"):
+        for path in paths:
+            result = terminal("--lang", lang, *path, "--help")
+            assert result.exit_code == 0, (lang, path, result.output)
+            wide = [line for line in result.output.splitlines() if len(line) > 80]
+            assert wide == [], (lang, path, wide)
+    spanish = terminal("--lang", "es", "view-jobs", "--help").output
+    assert "--category CATEGORÍA" in spanish and "Una de: Tecnología, Ventas" in spanish
+    english = terminal("--lang", "en", "view-jobs", "--help").output
+    assert "--category CATEGORY" in english and "One of: Technology, Sales" in english

@@ -23,6 +23,10 @@ from adflux.constants import (
 )
 from adflux.services.text_search import fold
 
+# A choice list longer than this shows a short metavar (--category CATEGORY) and its values in the
+# option's help, which wraps, so help at 80 columns never runs past the edge.
+LONGEST_METAVAR = 30
+
 
 def _key(text: str) -> str:
     return " ".join(fold(text).replace("_", " ").split())
@@ -37,9 +41,11 @@ class LabelledChoice(click.ParamType):
         self,
         labels: Mapping[str, str],
         english: Mapping[str, str] | None = None,
+        metavar: str = N_("VALUE"),
     ) -> None:
         self.labels = dict(labels)
         self.english = dict(english) if english is not None else dict(labels)
+        self.metavar = metavar
         self._codes = {_key(code): code for code in labels}
         for code in labels:
             name = self.english[code]
@@ -52,7 +58,12 @@ class LabelledChoice(click.ParamType):
             return list(self.labels.values())
         return [_(label) for label in self.english.values()]
 
+    def is_long(self) -> bool:
+        return len("|".join(self.shown())) + 2 > LONGEST_METAVAR
+
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        if self.is_long():
+            return _(self.metavar)
         return "[" + "|".join(self.shown()) + "]"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
@@ -123,22 +134,26 @@ def statuses(codes: Iterable[str]) -> LabelledChoice:
     return LabelledChoice(
         {code: STATUS_NAMES_ES.get(code, code) for code in codes},
         {code: STATUS_NAMES_EN.get(code, code) for code in codes},
+        N_("STATUS"),
     )
 
 
-MODALITY = LabelledChoice(MODALITY_LABELS, MODALITY_NAMES_EN)
-CATEGORY = LabelledChoice(JOB_CATEGORY_LABELS, CATEGORY_NAMES_EN)
-EDUCATION = LabelledChoice(EDUCATION_LABELS, EDUCATION_NAMES_EN)
+MODALITY = LabelledChoice(MODALITY_LABELS, MODALITY_NAMES_EN, N_("MODALITY"))
+CATEGORY = LabelledChoice(JOB_CATEGORY_LABELS, CATEGORY_NAMES_EN, N_("CATEGORY"))
+EDUCATION = LabelledChoice(EDUCATION_LABELS, EDUCATION_NAMES_EN, N_("EDUCATION"))
 OBJECTIVE = LabelledChoice(
     {"traffic": "tráfico", "leads": "postulaciones"},
     {"traffic": N_("traffic"), "leads": N_("applications")},
+    N_("OBJECTIVE"),
 )
 ROLE = LabelledChoice(
     {"viewer": "lector", "manager": "gestor", "admin": "administrador"},
     # the dashboard's role names; the Spanish table keeps the CLI's own ("lector", "gestor")
     {"viewer": N_("viewer"), "manager": N_("manager"), "admin": N_("administrator")},
+    N_("ROLE"),
 )
 SEVERITY = LabelledChoice(
     {"info": "informativa", "warning": "advertencia", "critical": "crítica"},
     {"info": N_("informational"), "warning": N_("warning"), "critical": N_("critical")},
+    N_("SEVERITY"),
 )

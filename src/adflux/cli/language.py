@@ -27,6 +27,7 @@ import click.utils
 
 from adflux.catalogue import current_locale, translations
 from adflux.catalogue import gettext as _
+from adflux.cli.choices import LabelledChoice
 from adflux.cli.click_words import FILLED_IN
 
 CLICK_MODULES: tuple[ModuleType, ...] = (
@@ -65,13 +66,14 @@ def _in_language(command: click.Command, ctx: click.Context) -> Iterator[None]:
     shown: list[Any] = [command, *command.get_params(ctx)]
     if isinstance(command, click.Group):
         shown += [command.get_command(ctx, name) for name in command.list_commands(ctx)]
-    saved = []
+    saved: list[tuple[Any, str, Any]] = []
     for item in shown:
         for attribute in HELP_ATTRIBUTES:
             english = getattr(item, attribute, None)
             if isinstance(english, str) and english:
                 saved.append((item, attribute, english))
                 setattr(item, attribute, _(inspect.cleandoc(english)))
+    _values_in_help(command.get_params(ctx), saved)
     help_option = command.get_help_option(ctx)
     if help_option is not None:  # made once, in the language of that moment
         help_option.help = _("Show this message and exit.")
@@ -80,6 +82,18 @@ def _in_language(command: click.Command, ctx: click.Context) -> Iterator[None]:
     finally:
         for item, attribute, english in reversed(saved):
             setattr(item, attribute, english)
+
+
+def _values_in_help(params: list[click.Parameter], saved: list[tuple[Any, str, Any]]) -> None:
+    """A long list of choices (its metavar is a word: CATEGORÍA) goes in the option's help, which wraps."""
+    for param in params:
+        choice = param.type
+        if not (isinstance(param, click.Option) and isinstance(choice, LabelledChoice) and choice.is_long()):
+            continue
+        if not any(item is param and attribute == "help" for item, attribute, _x in saved):
+            saved.append((param, "help", param.help))
+        values = _("One of: %(labels)s.", labels=", ".join(choice.shown()))
+        param.help = f"{param.help} {values}" if param.help else values
 
 
 class _Translated(click.Command):
