@@ -136,11 +136,11 @@ def _print_feed_campaigns(rows: list[dict[str, Any]]) -> None:
     print_table(
         _("Campaigns that followed the feed"),
         [
-            ("Campaña", "campaign_id"),
-            ("Oferta", lambda r: f"{r['job']} ({r['city']})"),
-            ("Estado", "status"),
-            ("Presupuesto", lambda r: cop(r["budget_total"])),
-            ("Decisión", "decision"),
+            (N_("Campaign"), "campaign_id"),
+            (N_("Opening"), lambda r: f"{r['job']} ({r['city']})"),
+            (N_("Status"), "status"),
+            (N_("Budget"), lambda r: cop(r["budget_total"])),
+            (N_("Decision"), "decision"),
         ],
         rows,
     )
