@@ -52,12 +52,14 @@ def terminal(monkeypatch):  # type: ignore[no-untyped-def]
 def test_adflux_help_is_spanish_by_default_and_english_with_lang_en(terminal):
     spanish = terminal("--help")
     assert spanish.exit_code == 0, spanish.output
-    assert spanish.output.startswith("Uso: adflux [OPTIONS] COMMAND [ARGS]...")
+    assert spanish.output.startswith("Uso: adflux [OPCIONES] COMANDO [ARGUMENTOS]...")
     for words in ("AdFlux: anuncie ofertas de empleo", "Opciones:", "Comandos:",
                   "Mostrar este mensaje y salir.", "Imprimir JSON para scripts en vez de tablas.",
                   "Listar las ofertas de empleo."):  # fmt: skip
         assert words in spanish.output, words
     assert "Show this message" not in spanish.output and "Options:" not in spanish.output
+    wrong = terminal("campaign", "show")  # the usage line of an error too
+    assert "Uso: adflux campaign show [OPCIONES] CAMPAIGN_ID" in wrong.output
     assert max(len(line) for line in spanish.output.splitlines()) <= 80
 
     english = terminal("--lang", "en", "--help")
@@ -74,7 +76,7 @@ def test_adflux_help_is_spanish_by_default_and_english_with_lang_en(terminal):
 def test_view_jobs_help_follows_lang_and_adflux_lang(terminal, monkeypatch):
     spanish = terminal("view-jobs", "--help")
     assert spanish.exit_code == 0
-    assert spanish.output.startswith("Uso: adflux view-jobs [OPTIONS]")
+    assert spanish.output.startswith("Uso: adflux view-jobs [OPCIONES]")
     assert "Listar las ofertas de empleo." in spanish.output
     assert (
         "  -q, --search TEXT               Búsqueda de texto en cargo, empresa y\n" in spanish.output

@@ -25,7 +25,7 @@ import click.termui
 import click.types
 import click.utils
 
-from adflux.catalogue import current_locale, translations
+from adflux.catalogue import N_, current_locale, translations
 from adflux.catalogue import gettext as _
 from adflux.cli.choices import LabelledChoice
 from adflux.cli.click_words import FILLED_IN
@@ -42,6 +42,8 @@ CLICK_MODULES: tuple[ModuleType, ...] = (
     click.utils,
 )
 HELP_ATTRIBUTES = ("help", "short_help", "epilog")
+# Click's usage placeholders ("Usage: adflux [OPTIONS] COMMAND [ARGS]..."): attributes, not gettext.
+USAGE_WORDS = (N_("[OPTIONS]"), N_("COMMAND [ARGS]..."))
 
 
 class _Filling(str):
@@ -97,6 +99,9 @@ def _values_in_help(params: list[click.Parameter], saved: list[tuple[Any, str, A
 
 
 class _Translated(click.Command):
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return [_(piece) if piece in USAGE_WORDS else piece for piece in super().collect_usage_pieces(ctx)]
+
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with _in_language(self, ctx):
             super().format_help(ctx, formatter)
