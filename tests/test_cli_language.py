@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import marshmallow.fields
 import marshmallow.validate
 import pytest
@@ -17,7 +18,20 @@ from click.testing import CliRunner
 
 from adflux.catalogue import translations
 from adflux.cli import main
+from adflux.cli.choices import (
+    CATEGORY,
+    CATEGORY_NAMES_EN,
+    EDUCATION_NAMES_EN,
+    MODALITY,
+    MODALITY_NAMES_EN,
+    OBJECTIVE,
+    ROLE,
+    SEVERITY,
+    STATUS_NAMES_EN,
+    statuses,
+)
 from adflux.cli.click_words import CLICK_MESSAGES
+from adflux.constants import EDUCATION_LABELS, JOB_CATEGORY_LABELS, MODALITY_LABELS, STATUS_NAMES_ES
 from adflux.schemas.messages import MARSHMALLOW_MESSAGES, Deferred
 
 CLICK_DIR = Path(sys.modules["click"].__file__).parent  # type: ignore[arg-type]
@@ -38,12 +52,14 @@ def terminal(monkeypatch):  # type: ignore[no-untyped-def]
 def test_adflux_help_is_spanish_by_default_and_english_with_lang_en(terminal):
     spanish = terminal("--help")
     assert spanish.exit_code == 0, spanish.output
-    assert spanish.output.startswith("Uso: adflux [OPTIONS] COMMAND [ARGS]...")
+    assert spanish.output.startswith("Uso: adflux [OPCIONES] COMANDO [ARGUMENTOS]...")
     for words in ("AdFlux: anuncie ofertas de empleo", "Opciones:", "Comandos:",
                   "Mostrar este mensaje y salir.", "Imprimir JSON para scripts en vez de tablas.",
                   "Listar las ofertas de empleo."):  # fmt: skip
         assert words in spanish.output, words
     assert "Show this message" not in spanish.output and "Options:" not in spanish.output
+    wrong = terminal("campaign", "show")  # the usage line of an error too
+    assert "Uso: adflux campaign show [OPCIONES] CAMPAIGN_ID" in wrong.output
     assert max(len(line) for line in spanish.output.splitlines()) <= 80
 
     english = terminal("--lang", "en", "--help")
@@ -60,7 +76,7 @@ def test_adflux_help_is_spanish_by_default_and_english_with_lang_en(terminal):
 def test_view_jobs_help_follows_lang_and_adflux_lang(terminal, monkeypatch):
     spanish = terminal("view-jobs", "--help")
     assert spanish.exit_code == 0
-    assert spanish.output.startswith("Uso: adflux view-jobs [OPTIONS]")
+    assert spanish.output.startswith("Uso: adflux view-jobs [OPCIONES]")
     assert "Listar las ofertas de empleo." in spanish.output
     assert (
         "  -q, --search TEXT               Búsqueda de texto en cargo, empresa y\n" in spanish.output
@@ -149,3 +165,59 @@ def test_click_words_cover_every_message_of_the_installed_click(tmp_path):
     missing = sorted(m for m in clicks if json.dumps(m)[1:-1] not in ours and repr(m)[1:-1] not in ours)
     assert missing == [], "add these to adflux/cli/click_words.py and translate them"
     assert len(CLICK_MESSAGES) > 50
+
+
+def test_option_values_show_in_the_language_and_are_accepted_in_both(terminal, monkeypatch):
+    spanish = terminal("view-jobs", "--help").output
+    assert "--status [abierta|cerrada]" in spanish and "--modality [Presencial|Remoto|Híbrido]" in spanish
+    english = terminal("--lang", "en", "view-jobs", "--help").output
+    assert "--status [open|closed]" in english and "--modality [On-site|Remote|Hybrid]" in english
+    assert "abierta" not in english and "Presencial" not in english
+    for lang in ("es_CO", "en"):
+        monkeypatch.setenv("ADFLUX_LANG", lang)
+        for typed in ("logistica_transporte", "Logística y transporte", "LOGISTICA Y TRANSPORTE",
+                      "Logistics and transport", "logistics  and transport"):  # fmt: skip
+            assert CATEGORY.convert(typed, None, None) == "logistica_transporte", (lang, typed)
+        assert MODALITY.convert("hybrid", None, None) == MODALITY.convert("híbrido", None, None) == "hibrido"
+        assert statuses(["partially_active"]).convert("Partially Active", None, None) == "partially_active"
+        assert ROLE.convert("consulta", None, None) == ROLE.convert("lector", None, None) == "viewer"
+    wrong = terminal("--lang", "en", "view-jobs", "--modality", "flotante")
+    assert wrong.exit_code == 2 and "use one of: On-site, Remote, Hybrid" in wrong.output
+    wrong = terminal("--lang", "es", "view-jobs", "--modality", "floating")
+    assert "use una de: Presencial, Remoto, Híbrido" in wrong.output
+
+
+def test_english_choice_names_translate_to_the_spanish_names_tables_show():
+    spanish = translations("es_CO")
+    tables = [(STATUS_NAMES_EN, STATUS_NAMES_ES), (CATEGORY_NAMES_EN, JOB_CATEGORY_LABELS),
+              (EDUCATION_NAMES_EN, EDUCATION_LABELS), (MODALITY_NAMES_EN, MODALITY_LABELS),
+              (OBJECTIVE.english, OBJECTIVE.labels), (SEVERITY.english, SEVERITY.labels)]  # fmt: skip
+    for english, labels in tables:
+        assert english.keys() == labels.keys()
+        for code, msgid in english.items():
+            assert spanish.gettext(msgid) == labels[code], (code, msgid)
+
+
+def _command_paths(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = [path]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            paths += _command_paths(command, (*path, name))
+        else:
+            paths.append((*path, name))
+    return paths
+
+
+def test_every_commands_help_fits_80_columns_in_both_languages(terminal):
+    paths = _command_paths(main)
+    assert ("view-jobs",) in paths and len(paths) > 30
+    for lang in ("es", "en"):
+        for path in paths:
+            result = terminal("--lang", lang, *path, "--help")
+            assert result.exit_code == 0, (lang, path, result.output)
+            wide = [line for line in result.output.splitlines() if len(line) > 80]
+            assert wide == [], (lang, path, wide)
+    spanish = terminal("--lang", "es", "view-jobs", "--help").output
+    assert "--category CATEGORÍA" in spanish and "Una de: Tecnología, Ventas" in spanish
+    english = terminal("--lang", "en", "view-jobs", "--help").output
+    assert "--category CATEGORY" in english and "One of: Technology, Sales" in english

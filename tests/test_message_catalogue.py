@@ -62,6 +62,9 @@ def _said(call: ast.Call) -> list[ast.expr]:
     ):
         said += call.args[:1]
     said += [k.value for k in call.keywords if k.arg in ("help", "prompt", "message", "title", "caption")]
+    if name == "print_table" and len(call.args) > 1 and isinstance(call.args[1], (ast.List, ast.Tuple)):
+        # its columns' headers: (N_("Title"), "title"), shown through the catalogue by print_table
+        said += [c.elts[0] for c in call.args[1].elts if isinstance(c, ast.Tuple) and c.elts]
     return said
 
 
@@ -97,8 +100,10 @@ def test_the_scan_sees_bare_strings_and_passes_wrapped_ones(tmp_path):
         "logger.info('not for people')\n"
         "click.option('--all', help='Show everything.')\n"
         "flash(_('Saved.'))\n"
+        "print_table(_('Jobs'), [('Título', 'title'), (N_('City'), 'city'), ('', 'x')], rows)\n"
+        "print_table(_('Jobs'), [(N_('Title'), 'title')], rows)\n"
     )
-    assert [line.split(":")[0] for line in uncatalogued(sample)] == ["1", "3", "7"]
+    assert [line.split(":")[0] for line in uncatalogued(sample)] == ["1", "3", "7", "9"]
 
 
 def test_the_catalogue_holds_every_string_the_code_asks_for(tmp_path):

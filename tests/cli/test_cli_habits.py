@@ -126,6 +126,23 @@ def test_job_table_at_80_columns_splits_no_word(cli, app_ctx, terminal_80):
     assert "Logística y" in wide.output and "logistica_transporte" not in wide.output  # labels, not codes
 
 
+def test_table_headers_follow_the_language(cli, app_ctx, monkeypatch):
+    from adflux.cli import output
+
+    monkeypatch.setattr(output, "console", Console(width=200, color_system=None))
+    monkeypatch.setenv("ADFLUX_LANG", "es_CO")  # restored after the test, whatever --lang sets
+    make_job(**LONG_JOBS[0])
+    header = "ID  Título  Empresa  Ciudad  Categoría  Modalidad  Salario  Estado"
+    spanish = cli("view-jobs").output
+    assert _words_whole(spanish, [header]) == [] and "Title" not in spanish
+    english = cli("--lang", "en", "view-jobs").output
+    assert _words_whole(english, ["ID Title Company City Category Modality Salary Status"]) == []
+    assert "Título" not in english and "Empresa" not in english
+    monkeypatch.setattr(output, "console", Console(width=80, color_system=None))
+    narrow = cli("--lang", "en", "view-jobs").output
+    assert "without Modality" in narrow and "sin Modalidad" not in narrow  # the caption too
+
+
 def test_candidate_table_at_80_columns_splits_no_word(cli, app_ctx, terminal_80):
     make_candidate(city="Barranquilla", department="Atlántico", education_level="especializacion",
                    desired_category="contabilidad_finanzas")  # fmt: skip

@@ -39,14 +39,14 @@ def show_moves(entries: list[dict[str, Any]]) -> None:
     print_table(
         _("Budget moves"),
         [
-            ("Día", "day"),
-            ("Plataforma", lambda e: PLATFORM_LABELS.get(e["platform"], e["platform"])),
-            ("Grupo", "ad_group_id"),
-            ("Antes", lambda e: cop(e["budget_before"])),
-            ("Después", lambda e: cop(e["budget_after"])),
-            ("Propensión", lambda e: percent(e["propensity"], 1)),
-            ("Estado", lambda e: STATUS_ES.get(e["status"], e["status"])),
-            ("Explicación", lambda e: e.get("message") or ""),
+            (N_("Day"), "day"),
+            (N_("Platform"), lambda e: PLATFORM_LABELS.get(e["platform"], e["platform"])),
+            (N_("Group"), "ad_group_id"),
+            (N_("Before"), lambda e: cop(e["budget_before"])),
+            (N_("After"), lambda e: cop(e["budget_after"])),
+            (N_("Propensity"), lambda e: percent(e["propensity"], 1)),
+            (N_("Status"), lambda e: STATUS_ES.get(e["status"], e["status"])),
+            (N_("Explanation"), lambda e: e.get("message") or ""),
         ],
         entries,
     )
@@ -163,11 +163,11 @@ def compare(cli: CliContext, campaign_id: int) -> None:
     print_table(
         _("Policies (doubly robust estimate; IPS as a check)"),
         [
-            ("Política", lambda p: POLICY_ES.get(p["policy"], p["policy"])),
-            ("Postulaciones", lambda p: number(p["dr"]["value"])),
-            ("Intervalo 95 %", lambda p: f"{number(p['dr']['low'])}–{number(p['dr']['high'])}"),
-            ("IPS", lambda p: number(p["ips"]["value"])),
-            ("Días coincidentes", lambda p: number(p["ips"]["matched"])),
+            (N_("Policy"), lambda p: POLICY_ES.get(p["policy"], p["policy"])),
+            (N_("Applications"), lambda p: number(p["dr"]["value"])),
+            (N_("Interval (95 %)"), lambda p: f"{number(p['dr']['low'])}–{number(p['dr']['high'])}"),
+            (N_("IPS"), lambda p: number(p["ips"]["value"])),
+            (N_("Matching days"), lambda p: number(p["ips"]["matched"])),
         ],
         result["policies"],
     )
@@ -261,11 +261,11 @@ def versions(cli: CliContext) -> None:
     print_table(
         _("Forecast versions"),
         [
-            ("Versión", "version"),
-            ("Estado", "status"),
-            ("Cobertura 80 %", lambda r: percent(r["metrics"].get("coverage"), 0)),
-            ("Error CPA", lambda r: percent(r["metrics"].get("mape_cpa"), 0)),
-            ("Campañas", "training_size"),
+            (N_("Version"), "version"),
+            (N_("Status"), "status"),
+            (N_("Coverage (80 %)"), lambda r: percent(r["metrics"].get("coverage"), 0)),
+            (N_("CPA error"), lambda r: percent(r["metrics"].get("mape_cpa"), 0)),
+            (N_("Campaigns"), "training_size"),
         ],
         rows,
     )

@@ -37,12 +37,12 @@ def approvals_group(ctx: click.Context, page: int, page_size: int) -> None:
     print_table(
         _("Campaigns awaiting approval"),
         [
-            ("ID", "id"),
-            ("Campaña", "name"),
-            ("Oferta", "job_id"),
-            ("Plataformas", _platforms),
-            ("Presupuesto", lambda r: cop(r["budget_total"])),
-            ("Creada (Bogotá)", lambda r: bogota_time(r.get("created_at"))),
+            (N_("ID"), "id"),
+            (N_("Campaign"), "name"),
+            (N_("Opening"), "job_id"),
+            (N_("Platforms"), _platforms),
+            (N_("Budget"), lambda r: cop(r["budget_total"])),
+            (N_("Created (Bogotá)"), lambda r: bogota_time(r.get("created_at"))),
         ],
         result["items"],
         caption=page_caption(result),

@@ -96,13 +96,13 @@ def show_campaign(campaign: dict[str, Any]) -> None:
     print_table(
         _("Platforms"),
         [
-            ("Plataforma", "platform"),
-            ("Estado", lambda r: status_name(r["status"])),
-            ("Presupuesto", lambda r: cop(r["budget_total"])),
-            ("ID externo", "external_campaign_id"),
-            ("Intentos", "attempts"),
-            ("Último error", "last_error"),
-            ("Actualización", lambda r: UPDATE_STATES_ES.get(r.get("update_status") or "", "—")),
+            (N_("Platform"), "platform"),
+            (N_("Status"), lambda r: status_name(r["status"])),
+            (N_("Budget"), lambda r: cop(r["budget_total"])),
+            (N_("External ID"), "external_campaign_id"),
+            (N_("Attempts"), "attempts"),
+            (N_("Last error"), "last_error"),
+            (N_("Update"), lambda r: UPDATE_STATES_ES.get(r.get("update_status") or "", "—")),
         ],
         _platform_rows(campaign),
     )
@@ -111,11 +111,11 @@ def show_campaign(campaign: dict[str, Any]) -> None:
         print_table(
             _("Ad groups"),
             [
-                ("Plataforma", "platform"),
-                ("Grupo", "name"),
-                ("Estado", lambda r: status_name(r["status"])),
-                ("Presupuesto diario", lambda r: cop(r["budget_daily"]) if r.get("budget_daily") else "—"),
-                ("En la plataforma", "sent"),
+                (N_("Platform"), "platform"),
+                (N_("Group"), "name"),
+                (N_("Status"), lambda r: status_name(r["status"])),
+                (N_("Daily budget"), lambda r: cop(r["budget_daily"]) if r.get("budget_daily") else "—"),
+                (N_("On the platform"), "sent"),
             ],
             groups,
         )
@@ -202,22 +202,22 @@ def view_campaigns(cli: CliContext, **filters: Any) -> None:
     print_table(
         _("Campaigns"),
         [
-            ("ID", "id"),
-            ("Nombre", "name"),
-            ("Estado", lambda r: status_name(r["status"])),
-            ("Presupuesto", lambda r: cop(r["budget_total"])),
+            (N_("ID"), "id"),
+            (N_("Name"), "name"),
+            (N_("Status"), lambda r: status_name(r["status"])),
+            (N_("Budget"), lambda r: cop(r["budget_total"])),
             (
-                "Plataformas",
+                N_("Platforms"),
                 lambda r: ", ".join(
                     f"{PLATFORM_LABELS.get(p['platform'], p['platform'])}: {status_name(p['status'])}"
                     for p in r["platform_campaigns"]
                 ),
             ),
-            ("Inicio", "start_date"),
+            (N_("Start"), "start_date"),
         ],
         page["items"],
         caption=page_caption(page),
-        hide_first=("Inicio", "Plataformas"),
+        hide_first=("Start", "Platforms"),
     )
 
 

@@ -14,6 +14,10 @@ from adflux.cli import CliContext, pass_cli
 from adflux.cli.output import console, print_json, print_table
 
 
+def _where(row: dict[str, Any]) -> str:
+    return f"line {row['line']}" if "line" in row else f"record {row.get('record')}"
+
+
 @click.command("seed")
 @click.option("--candidates", type=click.IntRange(min=0), default=5000, show_default=True)
 @click.option("--jobs", type=click.IntRange(min=0), default=200, show_default=True)
@@ -114,9 +118,9 @@ def _import(cli: CliContext, kind: str, file: Path, fmt: str | None) -> None:
             print_table(
                 _("Rejected rows"),
                 [
-                    ("Where", lambda r: f"line {r['line']}" if "line" in r else f"record {r.get('record')}"),
-                    ("Ref", "external_ref"),
-                    ("Reason", "reason"),
+                    (N_("Where"), _where),
+                    (N_("Ref"), "external_ref"),
+                    (N_("Reason"), "reason"),
                 ],
                 report["errors"],
             )

@@ -44,16 +44,20 @@ def demo(
 
     \b
     What it touches:
-    - the configured database (default: instance/adflux.db): it adds simulated candidates and
-      job openings, a segmentation model and one campaign with its metrics; then a job feed
-      (a simulated portal served on 127.0.0.1 for the demo, left disabled) and a playbook whose
-      campaigns follow the feed's openings;
-    - the platform sandbox: on the embedded default its store, instance/sandbox.db, which it
-      empties and sets to the demo's clock (only after emptying the database as above);
-    - instance/demo-data.json: what it left, so the next demo knows what it may erase.
-    A second demo erases only what the first one left. If the database holds anything else
-    (a user, a token, your own jobs or campaigns) it stops, unless --reset, which first saves a
-    backup (adflux db backups lists it, adflux db restore brings it back).
+    - the configured database (default: instance/adflux.db): it adds simulated
+      candidates and job openings, a segmentation model and one campaign with
+      its metrics; then a job feed (a simulated portal served on 127.0.0.1 for
+      the demo, left disabled) and a playbook whose campaigns follow the feed's
+      openings;
+    - the platform sandbox: on the embedded default its store,
+      instance/sandbox.db, which it empties and sets to the demo's clock (only
+      after emptying the database as above);
+    - instance/demo-data.json: what it left, so the next demo knows what it
+      may erase.
+    A second demo erases only what the first one left. If the database holds
+    anything else (a user, a token, your own jobs or campaigns) it stops,
+    unless --reset, which first saves a backup (adflux db backups lists it,
+    adflux db restore brings it back).
     """
     from adflux import embedded
     from adflux.extensions import db
@@ -132,11 +136,11 @@ def _print_feed_campaigns(rows: list[dict[str, Any]]) -> None:
     print_table(
         _("Campaigns that followed the feed"),
         [
-            ("Campaña", "campaign_id"),
-            ("Oferta", lambda r: f"{r['job']} ({r['city']})"),
-            ("Estado", "status"),
-            ("Presupuesto", lambda r: cop(r["budget_total"])),
-            ("Decisión", "decision"),
+            (N_("Campaign"), "campaign_id"),
+            (N_("Opening"), lambda r: f"{r['job']} ({r['city']})"),
+            (N_("Status"), "status"),
+            (N_("Budget"), lambda r: cop(r["budget_total"])),
+            (N_("Decision"), "decision"),
         ],
         rows,
     )

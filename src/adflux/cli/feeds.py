@@ -27,13 +27,13 @@ RUN_STATUS_ES = {
 }
 TRIGGER_ES = {"manual": "manual", "schedule": "programada"}
 COUNTS_ES = (
-    ("Listadas", "listed"),
-    ("Nuevas", "new"),
-    ("Cambiadas", "changed"),
-    ("Sin cambios", "unchanged"),
-    ("Cerradas", "closed"),
-    ("Reabiertas", "reopened"),
-    ("Rechazadas", "rejected"),
+    (N_("Listed"), "listed"),
+    (N_("New"), "new"),
+    (N_("Changed"), "changed"),
+    (N_("Unchanged"), "unchanged"),
+    (N_("Closed"), "closed"),
+    (N_("Reopened"), "reopened"),
+    (N_("Rejected"), "rejected"),
 )
 SHOWN_REJECTIONS = 10
 POLL_SECONDS = 0.5
@@ -133,15 +133,15 @@ def list_feeds(cli: CliContext) -> None:
     print_table(
         _("Job feeds"),
         [
-            ("ID", "id"),
-            ("Nombre", "name"),
-            ("Ubicación", lambda r: masked_location(r["location"])),
-            ("Formato", "format"),
-            ("Cada (min)", lambda r: number(r["interval_minutes"])),
-            ("Activo", lambda r: yes_no(r["enabled"])),
-            ("Última lectura (Bogotá)", lambda r: bogota_time(r.get("last_run_at"))),
-            ("Estado", lambda r: run_status(r.get("last_status"))),
-            ("Ofertas", lambda r: number(r.get("last_count"))),
+            (N_("ID"), "id"),
+            (N_("Name"), "name"),
+            (N_("Location"), lambda r: masked_location(r["location"])),
+            (N_("Format"), "format"),
+            (N_("Every (min)"), lambda r: number(r["interval_minutes"])),
+            (N_("Enabled"), lambda r: yes_no(r["enabled"])),
+            (N_("Last read (Bogotá)"), lambda r: bogota_time(r.get("last_run_at"))),
+            (N_("Status"), lambda r: run_status(r.get("last_status"))),
+            (N_("Openings"), lambda r: number(r.get("last_count"))),
         ],
         feeds,
     )
@@ -190,8 +190,8 @@ def show_run(run: dict[str, Any]) -> None:
         return
     print_table(
         _("Openings"),
-        [("", "label"), ("Cantidad", "value")],
-        [{"label": label, "value": number(run.get(key))} for label, key in COUNTS_ES],
+        [("", "label"), (N_("Count"), "value")],
+        [{"label": _(label), "value": number(run.get(key))} for label, key in COUNTS_ES],
     )
     rejected = run.get("errors") or []
     if rejected:
@@ -203,9 +203,9 @@ def show_run(run: dict[str, Any]) -> None:
                 rejected=number(run["rejected"]),
             ),
             [
-                ("Fila", _where),
-                ("Referencia", lambda r: r.get("external_ref") or "—"),
-                ("Motivo", "reason"),
+                (N_("Row"), _where),
+                (N_("Reference"), lambda r: r.get("external_ref") or "—"),
+                (N_("Reason"), "reason"),
             ],
             rejected[:SHOWN_REJECTIONS],
         )
@@ -257,13 +257,13 @@ def runs(cli: CliContext, **filters: Any) -> None:
     print_table(
         _("Feed runs"),
         [
-            ("ID", "id"),
-            ("Feed", "feed_id"),
-            ("Estado", lambda r: run_status(r["status"])),
-            ("Origen", lambda r: TRIGGER_ES.get(r["trigger"], r["trigger"])),
-            ("Inicio (Bogotá)", lambda r: bogota_time(r.get("started_at"))),
+            (N_("ID"), "id"),
+            (N_("Feed"), "feed_id"),
+            (N_("Status"), lambda r: run_status(r["status"])),
+            (N_("Source"), lambda r: TRIGGER_ES.get(r["trigger"], r["trigger"])),
+            (N_("Start (Bogotá)"), lambda r: bogota_time(r.get("started_at"))),
             *[(label, _count(key)) for label, key in COUNTS_ES],
-            ("Error", lambda r: _one_line(r["error"])[:120] if r.get("error") else ""),
+            (N_("Error"), lambda r: _one_line(r["error"])[:120] if r.get("error") else ""),
         ],
         page["items"],
         caption=page_caption(page),

@@ -37,18 +37,18 @@ def view_jobs(cli: CliContext, **filters: Any) -> None:
     print_table(
         _("Job openings"),
         [
-            ("ID", "id"),
-            ("Título", "title"),
-            ("Empresa", "company"),
-            ("Ciudad", "city"),
-            ("Categoría", lambda r: JOB_CATEGORY_LABELS.get(r["category"], r["category"])),
-            ("Modalidad", lambda r: MODALITY_LABELS.get(r["modality"], r["modality"])),
-            ("Salario", _salary),
-            ("Estado", lambda r: status_name(r["status"])),
+            (N_("ID"), "id"),
+            (N_("Title"), "title"),
+            (N_("Company"), "company"),
+            (N_("City"), "city"),
+            (N_("Category"), lambda r: JOB_CATEGORY_LABELS.get(r["category"], r["category"])),
+            (N_("Modality"), lambda r: MODALITY_LABELS.get(r["modality"], r["modality"])),
+            (N_("Salary"), _salary),
+            (N_("Status"), lambda r: status_name(r["status"])),
         ],
         page["items"],
         caption=page_caption(page),
-        hide_first=("Modalidad", "Empresa", "Categoría"),
+        hide_first=("Modality", "Company", "Category"),
     )
 
 
@@ -71,21 +71,21 @@ def view_candidates(cli: CliContext, **filters: Any) -> None:
     print_table(
         _("Candidates"),
         [
-            ("ID", "id"),
-            ("Ref", "external_ref"),
-            ("Ciudad", "city"),
-            ("Educación", lambda r: EDUCATION_LABELS.get(r["education_level"], r["education_level"])),
-            ("Exp. (años)", "years_experience"),
+            (N_("ID"), "id"),
+            (N_("Ref"), "external_ref"),
+            (N_("City"), "city"),
+            (N_("Education"), lambda r: EDUCATION_LABELS.get(r["education_level"], r["education_level"])),
+            (N_("Exp. (years)"), "years_experience"),
             (
-                "Categoría deseada",
+                N_("Wanted category"),
                 lambda r: JOB_CATEGORY_LABELS.get(r["desired_category"], r["desired_category"]),
             ),
-            ("Modalidad", lambda r: MODALITY_LABELS.get(r["desired_modality"], r["desired_modality"])),
-            ("Salario esperado", lambda r: cop(r.get("expected_salary"))),
+            (N_("Modality"), lambda r: MODALITY_LABELS.get(r["desired_modality"], r["desired_modality"])),
+            (N_("Expected salary"), lambda r: cop(r.get("expected_salary"))),
         ],
         page["items"],
         caption=page_caption(page),
-        hide_first=("Modalidad", "Ref", "Categoría deseada"),
+        hide_first=("Modality", "Ref", "Wanted category"),
     )
 
 

@@ -25,8 +25,9 @@ import click.termui
 import click.types
 import click.utils
 
-from adflux.catalogue import current_locale, translations
+from adflux.catalogue import N_, current_locale, translations
 from adflux.catalogue import gettext as _
+from adflux.cli.choices import LabelledChoice
 from adflux.cli.click_words import FILLED_IN
 
 CLICK_MODULES: tuple[ModuleType, ...] = (
@@ -41,6 +42,8 @@ CLICK_MODULES: tuple[ModuleType, ...] = (
     click.utils,
 )
 HELP_ATTRIBUTES = ("help", "short_help", "epilog")
+# Click's usage placeholders ("Usage: adflux [OPTIONS] COMMAND [ARGS]..."): attributes, not gettext.
+USAGE_WORDS = (N_("[OPTIONS]"), N_("COMMAND [ARGS]..."))
 
 
 class _Filling(str):
@@ -65,13 +68,14 @@ def _in_language(command: click.Command, ctx: click.Context) -> Iterator[None]:
     shown: list[Any] = [command, *command.get_params(ctx)]
     if isinstance(command, click.Group):
         shown += [command.get_command(ctx, name) for name in command.list_commands(ctx)]
-    saved = []
+    saved: list[tuple[Any, str, Any]] = []
     for item in shown:
         for attribute in HELP_ATTRIBUTES:
             english = getattr(item, attribute, None)
             if isinstance(english, str) and english:
                 saved.append((item, attribute, english))
                 setattr(item, attribute, _(inspect.cleandoc(english)))
+    _values_in_help(command.get_params(ctx), saved)
     help_option = command.get_help_option(ctx)
     if help_option is not None:  # made once, in the language of that moment
         help_option.help = _("Show this message and exit.")
@@ -82,7 +86,22 @@ def _in_language(command: click.Command, ctx: click.Context) -> Iterator[None]:
             setattr(item, attribute, english)
 
 
+def _values_in_help(params: list[click.Parameter], saved: list[tuple[Any, str, Any]]) -> None:
+    """A long list of choices (its metavar is a word: CATEGORÍA) goes in the option's help, which wraps."""
+    for param in params:
+        choice = param.type
+        if not (isinstance(param, click.Option) and isinstance(choice, LabelledChoice) and choice.is_long()):
+            continue
+        if not any(item is param and attribute == "help" for item, attribute, _x in saved):
+            saved.append((param, "help", param.help))
+        values = _("One of: %(labels)s.", labels=", ".join(choice.shown()))
+        param.help = f"{param.help} {values}" if param.help else values
+
+
 class _Translated(click.Command):
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return [_(piece) if piece in USAGE_WORDS else piece for piece in super().collect_usage_pieces(ctx)]
+
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with _in_language(self, ctx):
             super().format_help(ctx, formatter)

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from adflux.catalogue import gettext as _
 from adflux.constants import STATUS_NAMES_ES
 
 console = Console()
@@ -49,8 +50,11 @@ def print_table(
     Figures are right-aligned and kept whole; text columns wrap between words, never inside one.
     When the longest words of every column do not fit the terminal side by side, the columns
     named in ``hide_first`` are left out, in that order, until they do (the caption says which);
-    only a terminal too narrow even then folds words.
+    only a terminal too narrow even then folds words. Headers (and ``hide_first``) are English
+    msgids, marked with N_() where the columns are written, shown in the CLI's language.
     """
+    columns = [(_(header) if header else header, getter) for header, getter in columns]
+    hide_first = [_(header) for header in hide_first]
     cells = [_row_cells(columns, row) for row in rows]
     shown = list(range(len(columns)))
     hidden: list[str] = []
@@ -62,7 +66,10 @@ def print_table(
             shown.remove(index)
             hidden.append(header)
     if hidden:
-        note = f"sin {', '.join(hidden)} por el ancho de la terminal (--json lo muestra todo)"
+        note = _(
+            "without %(columns)s for the terminal's width (--json shows everything)",
+            columns=", ".join(hidden),
+        )
         caption = f"{caption} · {note}" if caption else note
     table = Table(
         title=title,
@@ -82,7 +89,7 @@ def print_table(
 
 def _row_cells(columns: Sequence[tuple[str, Any]], row: dict[str, Any]) -> list[str]:
     line = []
-    for _, getter in columns:
+    for _header, getter in columns:
         value = getter(row) if callable(getter) else row.get(getter)
         line.append("" if value is None else str(value))
     return line
@@ -115,7 +122,7 @@ def _words_width(columns: Sequence[tuple[str, Any]], cells: list[list[str]], sho
 def _add_columns(table: Table, columns: Sequence[tuple[str, Any]], cells: list[list[str]]) -> None:
     figure_widths = {
         index: width
-        for index, (header, _) in enumerate(columns)
+        for index, (header, _getter) in enumerate(columns)
         if (width := _figure_width(header, cells, index)) is not None
     }
     # Figures stay whole when they fit beside a few characters of each text column (text wraps
@@ -124,13 +131,13 @@ def _add_columns(table: Table, columns: Sequence[tuple[str, Any]], cells: list[l
     needed = sum(figure_widths.values()) + _GAP * (len(columns) - 1)
     needed += sum(
         min(_TEXT_MIN, max((len(line[index]) for line in cells), default=len(header)))
-        for index, (header, _) in enumerate(columns)
+        for index, (header, _getter) in enumerate(columns)
         if index not in figure_widths
     )
     keep_whole = needed <= console.width
     # Text columns at least their longest word wide, so rich wraps between words (when all fit).
     words_fit = _words_width(columns, cells, list(range(len(columns)))) <= console.width
-    for index, (header, _) in enumerate(columns):
+    for index, (header, _getter) in enumerate(columns):
         if index in figure_widths:
             # The header is its own Text so it may wrap at words above figures that may not.
             heading = Text(header, no_wrap=False, overflow="fold")

@@ -13,7 +13,7 @@ from adflux.cli.choices import LabelledChoice
 from adflux.cli.output import console, print_json
 from adflux.constants import PLATFORM_LABELS
 
-PLATFORM = LabelledChoice(PLATFORM_LABELS)
+PLATFORM = LabelledChoice(PLATFORM_LABELS, metavar=N_("PLATFORM"))
 
 IDENTIFIERS_HELP = N_(
     "Platform identifier, NAME=VALUE (repeatable). Meta: page_id, pixel_id, "

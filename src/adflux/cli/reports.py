@@ -16,20 +16,20 @@ from adflux.constants import JOB_CATEGORY_LABELS, PLATFORM_LABELS
 
 METRIC_COLUMNS: list[tuple[str, Any]] = [
     # Short headers, so a report by two dimensions still fits an 80-column terminal.
-    ("Impr.", lambda r: number(r["impressions"])),
-    ("Clics", lambda r: number(r["clicks"])),
-    ("Postul.", lambda r: number(r["applications"])),
-    ("Inversión", lambda r: cop(r["spend"])),
-    ("CTR", lambda r: percent(r["ctr"])),
-    ("CPC", lambda r: cop(r["cpc"])),
-    ("CPA", lambda r: cop(r["cpa"])),
+    (N_("Impr."), lambda r: number(r["impressions"])),
+    (N_("Clicks"), lambda r: number(r["clicks"])),
+    (N_("Applic."), lambda r: number(r["applications"])),
+    (N_("Spend"), lambda r: cop(r["spend"])),
+    (N_("CTR"), lambda r: percent(r["ctr"])),
+    (N_("CPC"), lambda r: cop(r["cpc"])),
+    (N_("CPA"), lambda r: cop(r["cpa"])),
 ]
 DIMENSION_COLUMNS: dict[str, tuple[str, Any]] = {
-    "campaign": ("Campaña", lambda r: f"{r['campaign']} · {r.get('campaign_name') or ''}"),
-    "platform": ("Plataforma", lambda r: PLATFORM_LABELS.get(r["platform"], r["platform"])),
-    "segment": ("Segmento", lambda r: r.get("segment_name") or "—"),
-    "category": ("Categoría", lambda r: JOB_CATEGORY_LABELS.get(r["category"], r["category"])),
-    "day": ("Día", "day"),
+    "campaign": (N_("Campaign"), lambda r: f"{r['campaign']} · {r.get('campaign_name') or ''}"),
+    "platform": (N_("Platform"), lambda r: PLATFORM_LABELS.get(r["platform"], r["platform"])),
+    "segment": (N_("Segment"), lambda r: r.get("segment_name") or "—"),
+    "category": (N_("Category"), lambda r: JOB_CATEGORY_LABELS.get(r["category"], r["category"])),
+    "day": (N_("Day"), "day"),
 }
 
 
@@ -110,7 +110,7 @@ def weekly_report(cli: CliContext, week_of: Any) -> None:
     alerts = data["alerts_opened"]
     kinds = data["feedback"]["by_kind"]
     rows = [
-        ("Inversión", cop(data["spend"])),
+        (N_("Spend"), cop(data["spend"])),
         ("Postulaciones", number(data["applications"])),
         ("Campañas creadas", number(data["campaigns_created"])),
         ("Alertas abiertas", ", ".join(f"{k} {v}" for k, v in sorted(alerts.items())) or "0"),
@@ -123,7 +123,7 @@ def weekly_report(cli: CliContext, week_of: Any) -> None:
     ]
     print_table(
         _("Week %(week_start)s → %(week_end)s", week_start=data["week_start"], week_end=data["week_end"]),
-        [("Qué", "what"), ("Cuánto", "value")],
+        [(N_("What"), "what"), (N_("How much"), "value")],
         [{"what": what, "value": value} for what, value in rows],
     )
 
@@ -141,7 +141,7 @@ def print_report(data: dict[str, Any], *, title: str) -> None:
 
         columns.append((header, cell))
     rows = [*data["rows"], {**data["totals"], "_total": True}]
-    print_table(title, [*columns, *METRIC_COLUMNS], rows, hide_first=("CPC", "Clics", "CTR"))
+    print_table(title, [*columns, *METRIC_COLUMNS], rows, hide_first=("CPC", "Clicks", "CTR"))
 
 
 def register(group: click.Group) -> None:

@@ -55,14 +55,14 @@ def show_rules(rules: list[dict[str, Any]], title: str = "Reglas") -> None:
     print_table(
         title,
         [
-            ("ID", "id"),
-            ("Regla", "name"),
-            ("Campaña", lambda r: r.get("campaign_id") or "todas"),
-            ("Nivel", lambda r: LEVEL_ES.get(r["level"], r["level"])),
-            ("Condiciones → acción", lambda r: rule_text(r["spec"])),
-            ("CPA", lambda r: CPA_MODE_ES.get(r["spec"].get("cpa_mode"), "")),
-            ("Postulaciones", lambda r: COUNT_ES[r["spec"].get("applications_source") or "platform"]),
-            ("Activa", lambda r: "sí" if r["enabled"] else "no"),
+            (N_("ID"), "id"),
+            (N_("Rule"), "name"),
+            (N_("Campaign"), lambda r: r.get("campaign_id") or "todas"),
+            (N_("Level"), lambda r: LEVEL_ES.get(r["level"], r["level"])),
+            (N_("Conditions → action"), lambda r: rule_text(r["spec"])),
+            (N_("CPA"), lambda r: CPA_MODE_ES.get(r["spec"].get("cpa_mode"), "")),
+            (N_("Applications"), lambda r: COUNT_ES[r["spec"].get("applications_source") or "platform"]),
+            (N_("Active"), lambda r: "sí" if r["enabled"] else "no"),
         ],
         rules,
     )
@@ -166,10 +166,10 @@ def test(cli: CliContext, rule_id: int, campaign_id: int) -> None:
     print_table(
         _("What it would do today (nothing is done)"),
         [
-            ("Grupo", lambda r: r.get("ad_group_id") or "—"),
-            ("Acción", lambda r: RULE_ACTION_LABELS.get(r["action"], r["action"])),
-            ("Presupuesto", lambda r: f"{cop(r['budget_before'])} → {cop(r['budget_after'])}"),
-            ("Cifras", lambda r: _evidence(r["evidence"])),
+            (N_("Group"), lambda r: r.get("ad_group_id") or "—"),
+            (N_("Action"), lambda r: RULE_ACTION_LABELS.get(r["action"], r["action"])),
+            (N_("Budget"), lambda r: f"{cop(r['budget_before'])} → {cop(r['budget_after'])}"),
+            (N_("Figures"), lambda r: _evidence(r["evidence"])),
         ],
         decisions,
     )
@@ -207,10 +207,10 @@ def backtest(cli: CliContext, rule_id: int, campaign_id: int, days: int) -> None
         print_table(
             _("Decisions it would have taken"),
             [
-                ("Día", "date"),
-                ("Grupo", lambda r: r.get("ad_group_id") or "—"),
-                ("Acción", lambda r: RULE_ACTION_LABELS.get(r["action"], r["action"])),
-                ("Cifras", lambda r: _evidence(r["evidence"])),
+                (N_("Day"), "date"),
+                (N_("Group"), lambda r: r.get("ad_group_id") or "—"),
+                (N_("Action"), lambda r: RULE_ACTION_LABELS.get(r["action"], r["action"])),
+                (N_("Figures"), lambda r: _evidence(r["evidence"])),
             ],
             result["decisions"],
         )

@@ -48,18 +48,18 @@ def view_segments(cli: CliContext, **args: Any) -> None:
     print_table(
         _("Segments of model v%(version)s", version=version),
         [
-            ("ID", "id"),
-            ("Segmento", "name"),
-            ("Tamaño", lambda r: number(r["size"])),
-            ("Proporción", lambda r: _percent(r["share"])),
-            ("Ciudades", lambda r: _top(r["profile"].get("top_cities"))),
-            ("Salario mediano", lambda r: cop(r["profile"].get("median_expected_salary"))),
-            ("Habilidades", lambda r: _top(r["profile"].get("top_skills"), 3)),
-            ("No disponible en", _unavailable),
+            (N_("ID"), "id"),
+            (N_("Segment"), "name"),
+            (N_("Size"), lambda r: number(r["size"])),
+            (N_("Share"), lambda r: _percent(r["share"])),
+            (N_("Cities"), lambda r: _top(r["profile"].get("top_cities"))),
+            (N_("Median salary"), lambda r: cop(r["profile"].get("median_expected_salary"))),
+            (N_("Skills"), lambda r: _top(r["profile"].get("top_skills"), 3)),
+            (N_("Not available on"), _unavailable),
         ],
         page["items"],
         caption=page_caption(page),
-        hide_first=("Habilidades", "Salario mediano", "Ciudades"),
+        hide_first=("Skills", "Median salary", "Cities"),
     )
     _explain_unavailable(page["items"])
 
@@ -134,15 +134,15 @@ def list_models(cli: CliContext, **args: Any) -> None:
     print_table(
         _("Segmentation models"),
         [
-            ("Versión", "version"),
-            ("Estado", lambda r: status_name(r["status"])),
-            ("k", "k"),
-            ("Silueta", lambda r: score(r["silhouette"])),
-            ("Davies–Bouldin", lambda r: score(r["davies_bouldin"])),
-            ("ARI personas", lambda r: score(r["persona_ari"])),
-            ("Candidatos", lambda r: number(r["training_size"])),
-            ("Creado (Bogotá)", lambda r: bogota_time(r.get("created_at"))),
-            ("Notas", "notes"),
+            (N_("Version"), "version"),
+            (N_("Status"), lambda r: status_name(r["status"])),
+            (N_("k"), "k"),
+            (N_("Silhouette"), lambda r: score(r["silhouette"])),
+            (N_("Davies–Bouldin"), lambda r: score(r["davies_bouldin"])),
+            (N_("People ARI"), lambda r: score(r["persona_ari"])),
+            (N_("Candidates"), lambda r: number(r["training_size"])),
+            (N_("Created on (Bogotá)"), lambda r: bogota_time(r.get("created_at"))),
+            (N_("Notes"), "notes"),
         ],
         page["items"],
         caption=page_caption(page),
@@ -199,7 +199,7 @@ def drift(cli: CliContext, refresh: bool) -> None:
         rows.append({"feature": "segment shares", "psi": segments["psi"], "status": segments["status"]})
     print_table(
         _("PSI by variable"),
-        [("Variable", "feature"), ("PSI", lambda r: score(r["psi"])), ("Estado", "status")],
+        [(N_("Variable"), "feature"), (N_("PSI"), lambda r: score(r["psi"])), (N_("Status"), "status")],
         rows,
     )
     _show_share_shifts(report)
@@ -243,12 +243,12 @@ def _show_model(model: dict[str, Any]) -> None:
     print_table(
         _("Search for k"),
         [
-            ("k", lambda r: f"{r['k']} ←" if r["k"] == chosen else r["k"]),
-            ("Silueta", lambda r: score(r.get("silhouette"))),
-            ("Davies–Bouldin", lambda r: score(r.get("davies_bouldin"))),
-            ("Calinski–Harabasz", lambda r: score(r.get("calinski_harabasz"), 0)),
-            ("Inercia", lambda r: score(r.get("inertia"), 0)),
-            ("Peor segmento", lambda r: score(r.get("min_cluster_silhouette"))),
+            (N_("k"), lambda r: f"{r['k']} ←" if r["k"] == chosen else r["k"]),
+            (N_("Silhouette"), lambda r: score(r.get("silhouette"))),
+            (N_("Davies–Bouldin"), lambda r: score(r.get("davies_bouldin"))),
+            (N_("Calinski–Harabasz"), lambda r: score(r.get("calinski_harabasz"), 0)),
+            (N_("Inertia"), lambda r: score(r.get("inertia"), 0)),
+            (N_("Worst segment"), lambda r: score(r.get("min_cluster_silhouette"))),
         ],
         (model.get("metrics") or {}).get("k_search", []),
     )

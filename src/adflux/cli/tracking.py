@@ -51,7 +51,7 @@ def tracking_links(cli: CliContext, campaign_id: int, mode: str, base_url: str) 
         return print_json(rows)
     print_table(
         _("Tracking links of campaign %(campaign_id)s", campaign_id=campaign_id),
-        [("Plataforma", "platform"), ("Grupo", "ad_group_id"), ("Enlace", "url")],
+        [(N_("Platform"), "platform"), (N_("Group"), "ad_group_id"), (N_("Link"), "url")],
         rows,
     )
 
@@ -86,14 +86,14 @@ def tracking_report(cli: CliContext, campaign_id: int | None) -> None:
 def print_first_hand(report: dict[str, Any], title: str = "Postulaciones medidas por AdFlux") -> None:
     """The first-hand report as a table: both counts, the gap and both CPAs per campaign and platform."""
     columns: list[tuple[str, Any]] = [
-        ("Campaña", "campaign_id"),
-        ("Plataforma", lambda r: PLATFORM_NAMES.get(r["platform"], r["platform"])),
-        ("Inversión", lambda r: cop(r["spend"])),
-        ("Postulaciones (plataforma)", lambda r: number(r["applications_platform"])),
-        ("Postulaciones (propias)", lambda r: number(r["applications_first_hand"])),
-        ("Diferencia", lambda r: number(r["applications_gap"])),
-        ("CPA (plataforma)", lambda r: cop(r["cpa_platform"])),
-        ("CPA (propio)", lambda r: cop(r["cpa_first_hand"])),
+        (N_("Campaign"), "campaign_id"),
+        (N_("Platform"), lambda r: PLATFORM_NAMES.get(r["platform"], r["platform"])),
+        (N_("Spend"), lambda r: cop(r["spend"])),
+        (N_("Applications (platform)"), lambda r: number(r["applications_platform"])),
+        (N_("Applications (own)"), lambda r: number(r["applications_first_hand"])),
+        (N_("Difference"), lambda r: number(r["applications_gap"])),
+        (N_("CPA (platform)"), lambda r: cop(r["cpa_platform"])),
+        (N_("CPA (own)"), lambda r: cop(r["cpa_first_hand"])),
     ]
     caption = f"sin atribuir: {number(report['unattributed'])}"
     print_table(title, columns, report["rows"], caption=caption)
@@ -122,9 +122,9 @@ def tracking_conversions(cli: CliContext, send: bool) -> None:
     if cli.as_json:
         return print_json(counts)
     states = ("pending", "sending", "sent", "skipped", "failed")
-    labels = ("Pendientes", "Enviando", "Enviadas", "Omitidas", "Fallidas")
+    labels = (N_("Pending sends"), N_("Sending"), N_("Sent"), N_("Skipped sends"), N_("Failed sends"))
     columns: list[tuple[str, Any]] = [
-        ("Plataforma", lambda r: PLATFORM_NAMES.get(r["platform"], r["platform"]))
+        (N_("Platform"), lambda r: PLATFORM_NAMES.get(r["platform"], r["platform"]))
     ]
     columns += [
         (label, lambda r, s=state: number(r.get(s, 0))) for label, state in zip(labels, states, strict=True)
