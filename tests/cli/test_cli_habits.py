@@ -138,6 +138,9 @@ def test_table_headers_follow_the_language(cli, app_ctx, monkeypatch):
     english = cli("--lang", "en", "view-jobs").output
     assert _words_whole(english, ["ID Title Company City Category Modality Salary Status"]) == []
     assert "Título" not in english and "Empresa" not in english
+    # The cells' names follow too: category and status in English, in Spanish by default.
+    assert "Logistics and transport" in english and "Logística" not in english and " open " in english
+    assert "Logística y transporte" in spanish and " abierta " in spanish and "Logistics" not in spanish
     monkeypatch.setattr(output, "console", Console(width=80, color_system=None))
     narrow = cli("--lang", "en", "view-jobs").output
     assert "without Modality" in narrow and "sin Modalidad" not in narrow  # the caption too

@@ -157,3 +157,12 @@ SEVERITY = LabelledChoice(
     {"info": N_("informational"), "warning": N_("warning"), "critical": N_("critical")},
     N_("SEVERITY"),
 )
+
+
+def named(names_en: Mapping[str, str], code: str | None) -> str:
+    """A code's name in the CLI's language, as tables show it: the English name's translation
+    (in Spanish, the same label the Spanish tables always showed), or the code if it has none."""
+    if not code:
+        return "—"
+    name = names_en.get(code)
+    return _(name) if name else code

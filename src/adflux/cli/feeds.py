@@ -13,19 +13,20 @@ import click
 from adflux.catalogue import N_
 from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
+from adflux.cli.choices import named
 from adflux.cli.output import bogota_time, console, number, page_caption, print_json, print_table
 from adflux.services.feeds.destinations import masked_location
 
 FEED_FORMATS = ("xml", "json", "jsonl", "csv")
-RUN_STATUS_ES = {
-    "queued": "en cola",
-    "running": "en curso",
-    "succeeded": "completada",
-    "unchanged": "sin cambios",
-    "failed": "fallida",
-    "skipped": "omitida",
+RUN_STATUS_NAMES = {
+    "queued": N_("queued"),
+    "running": N_("in progress"),
+    "succeeded": N_("succeeded"),
+    "unchanged": N_("no changes"),
+    "failed": N_("failed"),
+    "skipped": N_("skipped"),
 }
-TRIGGER_ES = {"manual": "manual", "schedule": "programada"}
+TRIGGER_NAMES = {"manual": N_("manual"), "schedule": N_("scheduled")}
 COUNTS_ES = (
     (N_("Listed"), "listed"),
     (N_("New"), "new"),
@@ -40,11 +41,11 @@ POLL_SECONDS = 0.5
 
 
 def yes_no(value: Any) -> str:
-    return "sí" if value else "no"
+    return _("yes") if value else _("no")
 
 
 def run_status(code: str | None) -> str:
-    return RUN_STATUS_ES.get(code or "", code or "—")
+    return named(RUN_STATUS_NAMES, code)
 
 
 def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -213,9 +214,9 @@ def show_run(run: dict[str, Any]) -> None:
 
 def _where(row: dict[str, Any]) -> str:
     if "line" in row:
-        return f"línea {row['line']}"
+        return _("line %(n)s", n=row["line"])
     if "record" in row:
-        return f"registro {row['record']}"
+        return _("record %(n)s", n=row["record"])
     return "—"
 
 
@@ -260,7 +261,7 @@ def runs(cli: CliContext, **filters: Any) -> None:
             (N_("ID"), "id"),
             (N_("Feed"), "feed_id"),
             (N_("Status"), lambda r: run_status(r["status"])),
-            (N_("Source"), lambda r: TRIGGER_ES.get(r["trigger"], r["trigger"])),
+            (N_("Source"), lambda r: named(TRIGGER_NAMES, r["trigger"])),
             (N_("Start (Bogotá)"), lambda r: bogota_time(r.get("started_at"))),
             *[(label, _count(key)) for label, key in COUNTS_ES],
             (N_("Error"), lambda r: _one_line(r["error"])[:120] if r.get("error") else ""),

@@ -9,9 +9,18 @@ import click
 from adflux.catalogue import N_
 from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
-from adflux.cli.choices import CATEGORY, EDUCATION, MODALITY, statuses
+from adflux.cli.choices import (
+    CATEGORY,
+    CATEGORY_NAMES_EN,
+    EDUCATION,
+    EDUCATION_NAMES_EN,
+    MODALITY,
+    MODALITY_NAMES_EN,
+    named,
+    statuses,
+)
 from adflux.cli.output import cop, page_caption, print_json, print_table, status_name
-from adflux.constants import EDUCATION_LABELS, JOB_CATEGORY_LABELS, JOB_STATUSES, MODALITY_LABELS
+from adflux.constants import JOB_STATUSES
 
 
 def _salary(row: dict[str, Any]) -> str:
@@ -41,8 +50,8 @@ def view_jobs(cli: CliContext, **filters: Any) -> None:
             (N_("Title"), "title"),
             (N_("Company"), "company"),
             (N_("City"), "city"),
-            (N_("Category"), lambda r: JOB_CATEGORY_LABELS.get(r["category"], r["category"])),
-            (N_("Modality"), lambda r: MODALITY_LABELS.get(r["modality"], r["modality"])),
+            (N_("Category"), lambda r: named(CATEGORY_NAMES_EN, r["category"])),
+            (N_("Modality"), lambda r: named(MODALITY_NAMES_EN, r["modality"])),
             (N_("Salary"), _salary),
             (N_("Status"), lambda r: status_name(r["status"])),
         ],
@@ -74,13 +83,13 @@ def view_candidates(cli: CliContext, **filters: Any) -> None:
             (N_("ID"), "id"),
             (N_("Ref"), "external_ref"),
             (N_("City"), "city"),
-            (N_("Education"), lambda r: EDUCATION_LABELS.get(r["education_level"], r["education_level"])),
+            (N_("Education"), lambda r: named(EDUCATION_NAMES_EN, r["education_level"])),
             (N_("Exp. (years)"), "years_experience"),
             (
                 N_("Wanted category"),
-                lambda r: JOB_CATEGORY_LABELS.get(r["desired_category"], r["desired_category"]),
+                lambda r: named(CATEGORY_NAMES_EN, r["desired_category"]),
             ),
-            (N_("Modality"), lambda r: MODALITY_LABELS.get(r["desired_modality"], r["desired_modality"])),
+            (N_("Modality"), lambda r: named(MODALITY_NAMES_EN, r["desired_modality"])),
             (N_("Expected salary"), lambda r: cop(r.get("expected_salary"))),
         ],
         page["items"],

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from adflux.catalogue import gettext as _
-from adflux.constants import STATUS_NAMES_ES
+from adflux.cli.choices import STATUS_NAMES_EN, named
 
 console = Console()
 # The command line speaks to Colombian marketing teams: numbers as the dashboard writes them in es-CO.
@@ -178,9 +178,7 @@ def cop(amount: int | float | None) -> str:
 
 def status_name(code: str | None) -> str:
     """A status code as people read it ("partially_active" -> "parcialmente activa")."""
-    if not code:
-        return "—"
-    return STATUS_NAMES_ES.get(code, code)
+    return named(STATUS_NAMES_EN, code)
 
 
 def page_caption(page: dict[str, Any]) -> str:

@@ -124,7 +124,7 @@ def test_account(cli: CliContext, account_id: int) -> None:
 
 
 def _yes_no(value: bool | None) -> str:
-    return "sin probar" if value is None else ("sí" if value else "no")
+    return _("not tested") if value is None else (_("yes") if value else _("no"))
 
 
 def _show(result: dict[str, Any]) -> None:

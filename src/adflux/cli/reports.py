@@ -11,8 +11,9 @@ from adflux.catalogue import N_
 from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.campaigns import wait_for_task
+from adflux.cli.choices import CATEGORY_NAMES_EN, named
 from adflux.cli.output import console, cop, number, percent, print_json, print_table
-from adflux.constants import JOB_CATEGORY_LABELS, PLATFORM_LABELS
+from adflux.constants import PLATFORM_LABELS
 
 METRIC_COLUMNS: list[tuple[str, Any]] = [
     # Short headers, so a report by two dimensions still fits an 80-column terminal.
@@ -28,7 +29,7 @@ DIMENSION_COLUMNS: dict[str, tuple[str, Any]] = {
     "campaign": (N_("Campaign"), lambda r: f"{r['campaign']} · {r.get('campaign_name') or ''}"),
     "platform": (N_("Platform"), lambda r: PLATFORM_LABELS.get(r["platform"], r["platform"])),
     "segment": (N_("Segment"), lambda r: r.get("segment_name") or "—"),
-    "category": (N_("Category"), lambda r: JOB_CATEGORY_LABELS.get(r["category"], r["category"])),
+    "category": (N_("Category"), lambda r: named(CATEGORY_NAMES_EN, r["category"])),
     "day": (N_("Day"), "day"),
 }
 

@@ -62,7 +62,7 @@ def show_rules(rules: list[dict[str, Any]], title: str = "Reglas") -> None:
             (N_("Conditions → action"), lambda r: rule_text(r["spec"])),
             (N_("CPA"), lambda r: CPA_MODE_ES.get(r["spec"].get("cpa_mode"), "")),
             (N_("Applications"), lambda r: COUNT_ES[r["spec"].get("applications_source") or "platform"]),
-            (N_("Active"), lambda r: "sí" if r["enabled"] else "no"),
+            (N_("Active"), lambda r: _("yes") if r["enabled"] else _("no")),
         ],
         rules,
     )

@@ -73,7 +73,7 @@ def list_accounts(cli: CliContext) -> None:
             (N_("Account"), "external_account_id"),
             (N_("Credentials"), lambda r: ", ".join(f"{k}={v}" for k, v in r["credentials_masked"].items())),
             (N_("Status"), "credentials_status"),
-            (N_("Active"), lambda r: "sí" if r["active"] else "no"),
+            (N_("Active"), lambda r: _("yes") if r["active"] else _("no")),
         ],
         page["items"],
         caption=page_caption(page),

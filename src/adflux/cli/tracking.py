@@ -95,7 +95,7 @@ def print_first_hand(report: dict[str, Any], title: str = "Postulaciones medidas
         (N_("CPA (platform)"), lambda r: cop(r["cpa_platform"])),
         (N_("CPA (own)"), lambda r: cop(r["cpa_first_hand"])),
     ]
-    caption = f"sin atribuir: {number(report['unattributed'])}"
+    caption = _("unattributed: %(n)s", n=number(report["unattributed"]))
     print_table(title, columns, report["rows"], caption=caption)
 
 

@@ -100,7 +100,7 @@ def list_users(cli: CliContext, **filters: Any) -> None:
             (N_("Email"), "email"),
             (N_("Name"), "name"),
             (N_("Role"), lambda r: ROLE_LABELS.get(r["role"], r["role"])),
-            (N_("Enabled"), lambda r: "sí" if r["active"] else "no"),
+            (N_("Enabled"), lambda r: _("yes") if r["active"] else _("no")),
             (N_("Last sign-in (Bogotá)"), lambda r: bogota_time(r.get("last_login_at"))),
         ],
         page["items"],
