@@ -79,7 +79,7 @@ def test_view_jobs_help_follows_lang_and_adflux_lang(terminal, monkeypatch):
     assert spanish.output.startswith("Uso: adflux view-jobs [OPCIONES]")
     assert "Listar las ofertas de empleo." in spanish.output
     assert (
-        "  -q, --search TEXT               Búsqueda de texto en cargo, empresa y\n" in spanish.output
+        "  -q, --search TEXTO              Búsqueda de texto en cargo, empresa y\n" in spanish.output
     )  # 80 col.
     english = terminal("--lang", "en", "view-jobs", "--help")
     assert "List job openings." in english.output and "Text search in title, company" in english.output
@@ -221,3 +221,12 @@ def test_every_commands_help_fits_80_columns_in_both_languages(terminal):
     assert "--category CATEGORÍA" in spanish and "Una de: Tecnología, Ventas" in spanish
     english = terminal("--lang", "en", "view-jobs", "--help").output
     assert "--category CATEGORY" in english and "One of: Technology, Sales" in english
+
+
+def test_placeholders_speak_the_language(terminal):
+    spanish = terminal("campaign", "show", "--help").output
+    assert spanish.startswith("Uso: adflux campaign show [OPCIONES] ID_CAMPAÑA")
+    assert "--page ENTERO" in terminal("view-jobs", "--help").output.replace("  ", " ")
+    english = terminal("--lang", "en", "campaign", "show", "--help").output
+    assert english.startswith("Usage: adflux campaign show [OPTIONS] CAMPAIGN_ID")
+    assert "--city TEXT\n" in terminal("--lang", "en", "view-jobs", "--help").output

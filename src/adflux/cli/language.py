@@ -44,6 +44,25 @@ CLICK_MODULES: tuple[ModuleType, ...] = (
 HELP_ATTRIBUTES = ("help", "short_help", "epilog")
 # Click's usage placeholders ("Usage: adflux [OPTIONS] COMMAND [ARGS]..."): attributes, not gettext.
 USAGE_WORDS = (N_("[OPTIONS]"), N_("COMMAND [ARGS]..."))
+# Placeholders Click makes from a type or an argument's name ("--city TEXT", "CAMPAIGN_ID").
+METAVAR_WORDS = {
+    "TEXT": N_("TEXT"),
+    "INTEGER": N_("INTEGER"),
+    "INTEGER RANGE": N_("INTEGER"),
+    "FLOAT RANGE": N_("NUMBER"),
+    "FILE": N_("FILE"),
+    "[%Y-%m-%d]": N_("[YYYY-MM-DD]"),
+    "ACCOUNT_ID": N_("ACCOUNT_ID"),
+    "CAMPAIGN_ID": N_("CAMPAIGN_ID"),
+    "FEED_ID": N_("FEED_ID"),
+    "OWNER": N_("OWNER"),
+    "PLAYBOOK_ID": N_("PLAYBOOK_ID"),
+    "[PLAYBOOK_ID]": N_("[PLAYBOOK_ID]"),
+    "RULE_ID": N_("RULE_ID"),
+    "TOKEN_ID": N_("TOKEN_ID"),
+    "USER": N_("USER"),
+    "VERSION": N_("VERSION"),
+}
 
 
 class _Filling(str):
@@ -76,6 +95,7 @@ def _in_language(command: click.Command, ctx: click.Context) -> Iterator[None]:
                 saved.append((item, attribute, english))
                 setattr(item, attribute, _(inspect.cleandoc(english)))
     _values_in_help(command.get_params(ctx), saved)
+    _metavars_in_language(command.get_params(ctx), ctx, saved)
     help_option = command.get_help_option(ctx)
     if help_option is not None:  # made once, in the language of that moment
         help_option.help = _("Show this message and exit.")
@@ -96,6 +116,16 @@ def _values_in_help(params: list[click.Parameter], saved: list[tuple[Any, str, A
             saved.append((param, "help", param.help))
         values = _("One of: %(labels)s.", labels=", ".join(choice.shown()))
         param.help = f"{param.help} {values}" if param.help else values
+
+
+def _metavars_in_language(params: list[click.Parameter], ctx: click.Context, saved: list[Any]) -> None:
+    for param in params:
+        if param.metavar is not None or (isinstance(param, click.Option) and (param.is_flag or param.count)):
+            continue
+        word = METAVAR_WORDS.get(param.make_metavar(ctx))
+        if word is not None:
+            saved.append((param, "metavar", None))
+            param.metavar = _(word)
 
 
 class _Translated(click.Command):
