@@ -166,3 +166,40 @@ def named(names_en: Mapping[str, str], code: str | None) -> str:
         return "—"
     name = names_en.get(code)
     return _(name) if name else code
+
+
+PACING_MODE = LabelledChoice(
+    {"even": "uniforme", "front_loaded": "concentrado al inicio"},
+    {"even": N_("even"), "front_loaded": N_("front-loaded")},
+    N_("MODE"),
+)
+APPLICATIONS_SOURCE = LabelledChoice(
+    {"platform": "plataforma", "first_hand": "propias"},
+    {"platform": N_("platform"), "first_hand": N_("first-hand")},
+    N_("SOURCE"),
+)
+RULE_TEMPLATE = LabelledChoice(
+    {
+        "stop_loss": "cortar pérdidas",
+        "scale_winners": "escalar ganadores",
+        "revive": "reactivar",
+        "end_of_flight": "fin del vuelo",
+    },
+    {
+        "stop_loss": N_("stop loss"),
+        "scale_winners": N_("scale winners"),
+        "revive": N_("revive"),
+        "end_of_flight": N_("end of flight"),
+    },
+    N_("TEMPLATE"),
+)
+RULE_LEVEL = LabelledChoice(
+    {"campaign": "campaña", "platform_campaign": "campaña en plataforma", "ad_group": "grupo de anuncios"},
+    {"campaign": N_("campaign"), "platform_campaign": N_("platform campaign"), "ad_group": N_("ad group")},
+    N_("LEVEL"),
+)
+LINK_MODE = LabelledChoice(
+    {"redirect": "redirección", "utm": "UTM"},
+    {"redirect": N_("redirect"), "utm": N_("UTM")},
+    N_("MODE"),
+)

@@ -10,14 +10,12 @@ import click
 from adflux.catalogue import N_
 from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
+from adflux.cli.choices import APPLICATIONS_SOURCE, PACING_MODE, RULE_LEVEL, RULE_TEMPLATE
 from adflux.cli.output import console, cop, number, print_json, print_table
 from adflux.constants import (
-    APPLICATIONS_SOURCES,
-    PACING_MODES,
     PACING_WARNING_LABELS,
     RULE_ACTION_LABELS,
     RULE_METRIC_LABELS,
-    RULE_TEMPLATES,
 )
 
 CPA_MODE_ES = {
@@ -78,20 +76,18 @@ def rules_group() -> None:
 @click.option(
     "--campaign", "campaign_id", type=click.IntRange(min=1), help=N_("Only this campaign (default: all).")
 )
-@click.option(
-    "--template", type=click.Choice(RULE_TEMPLATES), help=N_("Sized from the campaign's target CPA.")
-)
+@click.option("--template", type=RULE_TEMPLATE, help=N_("Sized from the campaign's target CPA."))
 @click.option(
     "--spec", help=N_('JSON rule: {"conditions": [...], "action": {...}, ...} (docs: TECHNICAL_DOCS).')
 )
-@click.option("--level", type=click.Choice(["campaign", "platform_campaign", "ad_group"]))
+@click.option("--level", type=RULE_LEVEL)
 @click.option(
     "--count",
     "applications_source",
-    type=click.Choice(APPLICATIONS_SOURCES),
+    type=APPLICATIONS_SOURCE,
     help=N_(
-        "Applications the rule counts: platform (the default, those each platform reports) or "
-        "first_hand (those the job site reports to AdFlux)."
+        "Applications the rule counts: as each platform reports them (the default) or first-hand "
+        "(those the job site reports to AdFlux)."
     ),
 )
 @pass_cli
@@ -240,7 +236,7 @@ _switch("disable", False, N_("Disable a rule."))
 
 @click.command("pacing")
 @click.argument("campaign_id", type=click.IntRange(min=1))
-@click.option("--mode", type=click.Choice(PACING_MODES), help=N_("Turn pacing on: even or front-loaded."))
+@click.option("--mode", type=PACING_MODE, help=N_("Turn pacing on: even or front-loaded."))
 @click.option(
     "--monthly-cap", type=click.IntRange(min=1), help=N_("Without an end date: the most per month, COP.")
 )

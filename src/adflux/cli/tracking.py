@@ -9,6 +9,7 @@ import click
 from adflux.catalogue import N_
 from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
+from adflux.cli.choices import LINK_MODE
 from adflux.cli.output import console, cop, number, print_json, print_table
 
 PLATFORM_NAMES = {
@@ -27,7 +28,7 @@ def tracking_group() -> None:
 
 @tracking_group.command("links")
 @click.argument("campaign_id", type=int)
-@click.option("--mode", type=click.Choice(["redirect", "utm"]), default="redirect", show_default=True)
+@click.option("--mode", type=LINK_MODE, default="redirect", show_default=True)
 @click.option(
     "--base-url", default="http://127.0.0.1:5000", show_default=True, help=N_("Where /r/<code> is served.")
 )
@@ -83,7 +84,7 @@ def tracking_report(cli: CliContext, campaign_id: int | None) -> None:
     print_first_hand(report)
 
 
-def print_first_hand(report: dict[str, Any], title: str = "Postulaciones medidas por AdFlux") -> None:
+def print_first_hand(report: dict[str, Any], title: str | None = None) -> None:
     """The first-hand report as a table: both counts, the gap and both CPAs per campaign and platform."""
     columns: list[tuple[str, Any]] = [
         (N_("Campaign"), "campaign_id"),
@@ -96,7 +97,7 @@ def print_first_hand(report: dict[str, Any], title: str = "Postulaciones medidas
         (N_("CPA (own)"), lambda r: cop(r["cpa_first_hand"])),
     ]
     caption = _("unattributed: %(n)s", n=number(report["unattributed"]))
-    print_table(title, columns, report["rows"], caption=caption)
+    print_table(title or _("Applications measured by AdFlux"), columns, report["rows"], caption=caption)
 
 
 @tracking_group.command("conversions")
