@@ -150,7 +150,7 @@ def test_at_390px_the_menu_folds_behind_a_button_that_opens_with_the_keyboard(
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     focused = page.evaluate(FOCUS_RING)
-    assert focused["text"] == "Vacantes" and focused["outline"] != "none" and focused["width"] >= 2
+    assert focused["text"] == "Ofertas" and focused["outline"] != "none" and focused["width"] >= 2
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server}/jobs")
     page.keyboard.press("Tab")

@@ -50,7 +50,7 @@ def workspace(app: Flask) -> Iterator[SandboxServer]:
 
 def _build(page: Any, base: str, platforms: list[str], budget: str, *, to_review: bool = True) -> None:
     """From the jobs page: search without accents, open the builder, fill it, go to the review."""
-    page.click("nav.mainnav >> text=Vacantes")
+    page.click("nav.mainnav >> text=Ofertas")
     page.fill("#job-q", "enfermera")
     page.fill("#job-city", "bogota")
     page.click("form.filters button[type=submit]")

@@ -48,7 +48,7 @@ def test_the_jobs_page_finds_bogota_without_accents_and_lists_each_openings_camp
     html = viewer.get("/jobs?q=enfermeras&city=bogota").get_data(as_text=True)
     assert "Enfermera Jefe" in html and "Vendedor" not in html
     assert name in html and "Borrador" in html
-    assert "1 vacante encontrada" in html
+    assert "1 oferta encontrada" in html
     # A viewer reads, but is offered no builder.
     assert "/campaigns/new" not in html
     html = viewer.get("/jobs?city=MEDELLIN&category=nonsense").get_data(as_text=True)
