@@ -62,7 +62,7 @@ def test_rows_that_match_no_ad_group_are_refused_and_nothing_is_written(
         "other campaign": _row(group.id, meta.id, other.id, "meta"),
         "other platform": _row(group.id, meta.id, campaign.id, "google"),
     }[mismatch]
-    with pytest.raises(ValidationFailed, match="1 metric row reference"):
+    with pytest.raises(ValidationFailed, match=r"1 referencia\(s\) de filas de métricas"):
         upsert_metrics([good, bad])
     db.session.rollback()
     assert _stored() == 0

@@ -24,7 +24,7 @@ def test_a_sync_while_another_runs_is_refused(app, app_ctx):
     other.start()
     try:
         assert held.wait(5)
-        with pytest.raises(Conflict, match="already running"):
+        with pytest.raises(Conflict, match="Ya hay una sincronización de métricas en curso"):
             metrics_sync.sync_metrics()
     finally:
         release.set()
