@@ -2,7 +2,7 @@
 
 Each rule names the setting that holds its threshold, so operators tune thresholds in the
 environment (ADFLUX_ALERT_*) and the evaluator and the exported Prometheus rules agree. The
-evaluator's check for each rule lives in `adflux.services.alerting.checks` under the same name.
+evaluator's check for each rule is registered in `adflux.services.alerting.checks` under the same name.
 
 `export_prometheus_rules()` writes the same rules as a Prometheus alerting-rules file over the
 metrics `/metrics` exports (plus `up` for the worker job and node_exporter's CPU for the database
