@@ -62,8 +62,11 @@ def test_rows_that_match_no_ad_group_are_refused_and_nothing_is_written(
         "other campaign": _row(group.id, meta.id, other.id, "meta"),
         "other platform": _row(group.id, meta.id, campaign.id, "google"),
     }[mismatch]
-    with pytest.raises(ValidationFailed, match=r"1 referencia\(s\) de filas de métricas"):
+    with pytest.raises(ValidationFailed, match=r"1 referencia\(s\) de filas de métricas") as refused:
         upsert_metrics([good, bad])
+    # The refused reference is named in the reader's words: Spanish ids, the platform's label.
+    assert f"grupo de anuncios {bad[0]} / campaña en plataforma" in str(refused.value)
+    assert "platform campaign" not in str(refused.value)
     db.session.rollback()
     assert _stored() == 0
 

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, insert, or_, select, text, tuple_
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from adflux.catalogue import gettext as _
+from adflux.constants import PLATFORM_LABELS
 from adflux.extensions import db
 from adflux.models import (
     AdGroup,
@@ -99,7 +100,15 @@ def check_references(rows: Sequence[tuple[Any, ...]]) -> None:
     wrong = sorted(claimed - known)
     if wrong:
         shown = ", ".join(
-            f"ad group {a} / platform campaign {p} / campaign {c} / {name}" for a, p, c, name in wrong[:5]
+            _(
+                "ad group %(ad_group)s / platform campaign %(platform_campaign)s / campaign %(campaign)s"
+                " / %(platform)s",
+                ad_group=a,
+                platform_campaign=p,
+                campaign=c,
+                platform=PLATFORM_LABELS.get(name, name),
+            )
+            for a, p, c, name in wrong[:5]
         )
         raise ValidationFailed(
             _(
