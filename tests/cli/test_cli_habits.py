@@ -199,3 +199,24 @@ def test_audit_times_typed_without_a_zone_are_bogota(cli, app_ctx):
     assert later["total"] == 0
     bad = cli("audit", "--since", "ayer")
     assert bad.exit_code == 2 and "no es una fecha" in bad.output
+
+
+def test_the_language_is_chosen_before_anything_speaks_wherever_lang_is_typed(cli, app_ctx, monkeypatch):
+    monkeypatch.setenv("ADFLUX_LANG", "es_CO")  # restored after the test, whatever --lang sets
+    for args in (
+        ["--help", "--lang", "en"],
+        ["view-jobs", "--help", "--lang", "en"],
+        ["view-jobs", "--lang=en", "--help"],
+    ):
+        shown = cli(*args)
+        assert shown.exit_code == 0, shown.output
+        assert (
+            shown.output.startswith("Usage: ")
+            and "Options:" in shown.output
+            and "Opciones" not in shown.output
+        )
+    monkeypatch.setenv("ADFLUX_LANG", "es_CO")
+    assert cli("view-jobs", "--help").output.startswith("Uso: ")
+    refused = cli("view-jobs", "--lang", "xx")
+    assert refused.exit_code == 2
+    assert "'xx' no es ninguno de 'en'" in refused.output and "is not one of" not in refused.output

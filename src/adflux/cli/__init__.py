@@ -63,16 +63,38 @@ def _json_first(args: list[str]) -> list[str]:
     return ["--json", *rest, *args[end:]]
 
 
+def _language_first(args: list[str]) -> list[str]:
+    """Move every `--lang X` / `--lang=X` (before a `--`) to the front: the language is chosen before
+    anything speaks, `--help` included, wherever it was typed (`adflux view-jobs --help --lang en`)."""
+    end = args.index("--") if "--" in args else len(args)
+    chosen: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < end:
+        arg = args[i]
+        if arg == "--lang" and i + 1 < end:
+            chosen = [arg, args[i + 1]]
+            i += 2
+            continue
+        if arg.startswith("--lang="):
+            chosen = [arg]
+        else:
+            rest.append(arg)
+        i += 1
+    return [*chosen, *rest, *args[end:]] if chosen else args
+
+
 class AdfluxGroup(click.Group):
     """Turns every expected failure into a one-line message and a non-zero exit code.
 
-    `--json` is the group's option but people type it after the verb too
-    (`adflux view-jobs --json`): wherever it stands (before a `--`), it is moved to the front.
+    `--json` and `--lang` are the group's options but people type them after the verb too
+    (`adflux view-jobs --json`, `adflux view-jobs --help --lang en`): wherever they stand (before a
+    `--`), they are moved to the front, `--lang` first so even the help speaks the language asked for.
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if ctx.parent is None:
-            args = _json_first(args)
+            args = _json_first(_language_first(args))
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
