@@ -217,7 +217,11 @@ def _read_postgresql() -> tuple[np.ndarray, pa.Table]:
     query = f"SELECT {_PG_SELECT} FROM candidates"
     pages = _relation_pages("candidates")
     streams = PARALLEL_READ_STREAMS if pages >= PARALLEL_READ_MIN_PAGES else 1
-    table = _copy_out_csv(query, _PG_TYPES) if streams == 1 else _copy_out_parallel(query, pages, streams)
+    table = (
+        _copy_out_csv(query, _PG_TYPES)
+        if streams == 1
+        else _copy_out_parallel(query, _PG_TYPES, pages, streams)
+    )
     ids = _int_column(table, "id")
     skills = joined_skills(table.column("skills_text"), table.column("skills_json"), SKILLS_SEPARATOR)
     table = table.drop_columns(["skills_text", "skills_json"]).append_column("skills", skills)
@@ -232,7 +236,7 @@ def _relation_pages(table: str) -> int:
         return int(pages.scalar() or 0)
 
 
-def _copy_out_parallel(query: str, pages: int, streams: int) -> pa.Table:
+def _copy_out_parallel(query: str, types: dict[str, pa.DataType], pages: int, streams: int) -> pa.Table:
     """Read `query` as `streams` COPYs over disjoint block ranges of one consistent snapshot.
 
     The server's work (reading tuples, rendering jsonb as text) and the client's CSV parsing
@@ -258,7 +262,7 @@ def _copy_out_parallel(query: str, pages: int, streams: int) -> pa.Table:
             ranges.append(f"{query} WHERE {' AND '.join(conditions)}")
         with ThreadPoolExecutor(max_workers=streams, thread_name_prefix="copy-out") as pool:
             parts = list(
-                pool.map(lambda q: _copy_out_csv(q, _PG_TYPES, engine=engine, snapshot=snapshot), ranges)
+                pool.map(lambda q: _copy_out_csv(q, types, engine=engine, snapshot=snapshot), ranges)
             )
         leader_conn.rollback()
     finally:
