@@ -9,7 +9,7 @@ one process:
 - **now**: `read_candidate_columns()` (reads `skills_text`, the jsonb only where it is NULL),
   then `candidate_frame`.
 
-Both run on the same snapshot-free table with the same number of streams; each round checks
+Both read the same table with the same number of COPY streams; each round checks
 that both read every candidate (row count against `SELECT count(*)`) and that every candidate's
 skills came out the same (the lists joined back per row, compared in Arrow). Prints the
 1-minute load average beside each timing and the same-run ratio of the medians.
