@@ -210,8 +210,33 @@ def _float_column(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64).copy()
 
 
+def joined_skills(joined: pa.ChunkedArray, json_text: pa.ChunkedArray, separator: str) -> pa.ChunkedArray:
+    """Skills from token text joined by `separator`, or JSON array text where the joined cell is null.
+
+    Dictionary-encoded list<string>, as `candidate_frame` keeps skills: each distinct joined
+    text is split once; the rows without one (rare) are parsed from their JSON and appended.
+    An empty joined text is an empty list; a null JSON text too.
+    """
+    encoded = pc.dictionary_encode(joined).combine_chunks()
+    if isinstance(encoded, pa.ChunkedArray):  # pragma: no cover - depends on the pyarrow version
+        encoded = encoded.chunk(0)
+    texts = encoded.dictionary
+    texts = pc.if_else(pc.equal(texts, ""), pa.scalar(None, pa.string()), texts)
+    values = pc.fill_null(pc.split_pattern(texts, separator), pa.scalar([], type=_LIST_OF_STRINGS))
+    indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32)
+    missing = indices < 0
+    if missing.any():
+        parsed = _skills_array(json_text.filter(pa.array(missing))).combine_chunks()
+        decoded = parsed.dictionary.take(parsed.indices) if pa.types.is_dictionary(parsed.type) else parsed
+        indices[missing] = len(values) + np.arange(int(missing.sum()), dtype=np.int32)
+        values = pa.concat_arrays([values.cast(_LIST_OF_STRINGS), decoded.cast(_LIST_OF_STRINGS)])
+    return pa.chunked_array([pa.DictionaryArray.from_arrays(pa.array(indices), values)])
+
+
 def _skills_array(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Skills as list<string> (or dictionary-encoded list<string> from JSON text); null cells become []."""
+    if pa.types.is_dictionary(column.type) and pa.types.is_list(column.type.value_type):
+        return column  # already split (joined_skills)
     if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
         column = column.cast(_LIST_OF_STRINGS)
         return pa.chunked_array([_drop_empty_tokens(chunk) for chunk in column.chunks], type=_LIST_OF_STRINGS)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from adflux.extensions import Model
 from adflux.models.base import BigId, JSONType, TimestampMixin, UTCDateTime
+from adflux.models.skills_text import install as install_skills_text
 
 
 class Candidate(TimestampMixin, Model):
@@ -26,6 +27,9 @@ class Candidate(TimestampMixin, Model):
     # Whole Colombian pesos per month.
     expected_salary: Mapped[int] = mapped_column(Integer)
     skills: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # `skills` joined by U+001F, derived and kept in step (models/skills_text.py): read in bulk by
+    # the segmentation instead of rendering the jsonb as text.
+    skills_text: Mapped[str | None] = mapped_column(Text)
     languages: Mapped[list[str]] = mapped_column(JSONType, default=list)
     last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # PII: never logged, never sent anywhere except as a normalised SHA-256 hash with consent.
@@ -40,6 +44,9 @@ class Candidate(TimestampMixin, Model):
 
     def __repr__(self) -> str:
         return f"<Candidate {self.id} {self.external_ref!r}>"
+
+
+install_skills_text(Candidate.__table__, Candidate)
 
 
 class CandidatePersona(Model):

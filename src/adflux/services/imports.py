@@ -23,6 +23,7 @@ from adflux.constants import IMPORT_FORMATS
 from adflux.extensions import db
 from adflux.models import Candidate, JobOpening
 from adflux.models.base import utcnow
+from adflux.models.skills_text import skills_text
 from adflux.schemas.candidates import CandidateSchema
 from adflux.schemas.jobs import JobOpeningSchema
 from adflux.services import audit
@@ -195,6 +196,10 @@ def _write(kind: _Kind, rows: dict[str, dict[str, Any]], report: ImportReport) -
     if kind is _JOBS:
         for row in to_insert:
             row.setdefault("status", "open")
+    elif kind is _CANDIDATES:  # bulk statements skip the ORM events: keep skills_text in step here
+        for row in (*to_insert, *to_update):
+            if "skills" in row:
+                row["skills_text"] = skills_text(row["skills"])
     try:
         if to_insert:
             db.session.execute(insert(model), to_insert)

@@ -22,8 +22,9 @@ from sqlalchemy import CursorResult, Engine, Text, delete, func, insert, select,
 from sqlalchemy.pool import PoolProxiedConnection
 
 from adflux.extensions import db
-from adflux.ml.features import SOURCE_COLUMNS
+from adflux.ml.features import SOURCE_COLUMNS, joined_skills
 from adflux.models import Candidate, CandidatePersona, CandidateSegment
+from adflux.models.skills_text import SEPARATOR as SKILLS_SEPARATOR
 from adflux.services.assignment_copy import copy_assignments
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,21 @@ _CSV_TYPES: dict[str, pa.DataType] = {
     "expected_salary": pa.int64(),
     "skills": pa.string(),  # JSON text; features.candidate_frame splits it without a parser
 }
+# On PostgreSQL the skills come as `skills_text` (joined by U+001F, models/skills_text.py) and,
+# only where that is NULL, as the jsonb rendered as text: no per-row jsonb rendering.
+_PG_TYPES: dict[str, pa.DataType] = {
+    **{name: kind for name, kind in _CSV_TYPES.items() if name != "skills"},
+    "skills_text": pa.string(),
+    "skills_json": pa.string(),
+}
+_PG_SELECT = ", ".join(
+    [
+        "id",
+        *(name for name in SOURCE_COLUMNS if name != "skills"),
+        "skills_text",
+        "CASE WHEN skills_text IS NULL THEN skills::text END AS skills_json",
+    ]
+)
 _SQLITE_CHUNK = 20_000
 # Tables of ~250k candidates and more (10k pages) are read as parallel COPY streams.
 PARALLEL_READ_STREAMS = 2
@@ -198,12 +214,17 @@ def delete_assignments(*, model_ids: list[int]) -> int:
 
 # ---- PostgreSQL -------------------------------------------------------------------------------
 def _read_postgresql() -> tuple[np.ndarray, pa.Table]:
-    columns = ", ".join(f"{name}::text AS {name}" if name == "skills" else name for name in SOURCE_COLUMNS)
-    query = f"SELECT id, {columns} FROM candidates"
+    query = f"SELECT {_PG_SELECT} FROM candidates"
     pages = _relation_pages("candidates")
     streams = PARALLEL_READ_STREAMS if pages >= PARALLEL_READ_MIN_PAGES else 1
-    table = _copy_out_csv(query, _CSV_TYPES) if streams == 1 else _copy_out_parallel(query, pages, streams)
+    table = (
+        _copy_out_csv(query, _PG_TYPES)
+        if streams == 1
+        else _copy_out_parallel(query, _PG_TYPES, pages, streams)
+    )
     ids = _int_column(table, "id")
+    skills = joined_skills(table.column("skills_text"), table.column("skills_json"), SKILLS_SEPARATOR)
+    table = table.drop_columns(["skills_text", "skills_json"]).append_column("skills", skills)
     return ids, table.select(list(SOURCE_COLUMNS))
 
 
@@ -215,7 +236,7 @@ def _relation_pages(table: str) -> int:
         return int(pages.scalar() or 0)
 
 
-def _copy_out_parallel(query: str, pages: int, streams: int) -> pa.Table:
+def _copy_out_parallel(query: str, types: dict[str, pa.DataType], pages: int, streams: int) -> pa.Table:
     """Read `query` as `streams` COPYs over disjoint block ranges of one consistent snapshot.
 
     The server's work (reading tuples, rendering jsonb as text) and the client's CSV parsing
@@ -241,7 +262,7 @@ def _copy_out_parallel(query: str, pages: int, streams: int) -> pa.Table:
             ranges.append(f"{query} WHERE {' AND '.join(conditions)}")
         with ThreadPoolExecutor(max_workers=streams, thread_name_prefix="copy-out") as pool:
             parts = list(
-                pool.map(lambda q: _copy_out_csv(q, _CSV_TYPES, engine=engine, snapshot=snapshot), ranges)
+                pool.map(lambda q: _copy_out_csv(q, types, engine=engine, snapshot=snapshot), ranges)
             )
         leader_conn.rollback()
     finally:

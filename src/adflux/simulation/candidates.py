@@ -214,6 +214,10 @@ class CandidateBatch:
         """One dict per candidate with Python values (aware datetimes, lists), for ORM-style use."""
         return self.to_arrow(include_persona=include_persona).to_pylist()
 
+    def joined_skills(self, separator: str) -> pa.Array:
+        """Each candidate's skills joined by `separator` (no simulated skill contains a control character)."""
+        return pc.binary_join(self._arrow_skills(), separator)
+
     def _arrow_skills(self) -> pa.ListArray:
         return _arrow_mask_lists(self.skills_mask, SKILLS)
 

@@ -7,7 +7,6 @@ import logging
 from typing import Any, NamedTuple
 
 import numpy as np
-from faker import Faker
 
 from adflux.constants import (
     COUNTRY,
@@ -271,6 +270,8 @@ def generate_jobs(n: int, *, seed: int, start: int = 0) -> list[dict[str, Any]]:
 @functools.lru_cache(maxsize=8)
 def company_pool(seed: int) -> tuple[str, ...]:
     """The employers of the simulated market for `seed`: Spanish names from a seeded Faker."""
+    from faker import Faker  # here, not at the top: every process imports this module (~0.1 s)
+
     fake = Faker("es_CO")
     fake.seed_instance(seed)
     names: dict[str, None] = {}
