@@ -122,7 +122,8 @@ def main() -> None:
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    signed = client.post("/login", data={"email": EMAIL, "password": bench_pages.PASSWORD, "csrf_token": csrf})
+    form = {"email": EMAIL, "password": bench_pages.PASSWORD, "csrf_token": csrf}
+    signed = client.post("/login", data=form)
     assert signed.status_code == 302, signed.status_code
     bearer = {"Authorization": f"Bearer {token}"}
     targets = [p for p in paths(app, campaign_id) if not args.only or re.search(args.only, p)]

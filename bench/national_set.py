@@ -35,7 +35,7 @@ import bench_metrics
 
 from adflux.app import create_app
 from adflux.extensions import db
-from adflux.models import Candidate, CampaignMetricDaily, MetricDaily
+from adflux.models import CampaignMetricDaily, Candidate, MetricDaily
 from adflux.services import local_dates, metric_partitions, metrics_store
 from adflux.settings import Settings
 
