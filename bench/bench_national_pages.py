@@ -48,8 +48,12 @@ EMAIL = "bench@national.local"
 SKIP = re.compile(r"^/(static|login|logout|favicon|api/v1/docs|api/v1/openapi|r/|t/|healthz|readyz|metrics)")
 SKIP_ENDPOINTS = re.compile(r"(export|\.csv|creative|swagger|redoc|openapi|progress)")
 EXTRA = [
+    "/?days=7",
+    "/?days=90",
     "/campaigns?sort=spend&dir=desc",
     "/campaigns?page=400",
+    "/campaigns?sort=cpa&dir=asc",
+    "/campaigns?q=campa%C3%B1a+77",
     "/jobs?page=400",
     "/audit?page=2000",
     "/api/v1/candidates?city=medellin",

@@ -36,7 +36,7 @@ import bench_metrics
 from adflux.app import create_app
 from adflux.extensions import db
 from adflux.models import CampaignMetricDaily, Candidate, MetricDaily
-from adflux.services import local_dates, metric_partitions, metrics_store
+from adflux.services import campaign_rankings, local_dates, metric_partitions, metrics_store
 from adflux.settings import Settings
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -236,6 +236,7 @@ def build(args: argparse.Namespace) -> dict[str, float]:
     step("campaign_totals", metrics_store.refresh_campaign_totals, log)
     days = [first_day + timedelta(days=n) for n in range(args.days)]
     step("day_and_segment_totals", lambda: metrics_store.refresh_day_totals(days), log)
+    step("overview_rankings", campaign_rankings.refresh, log)  # (also done by the step above since 0028)
     step("candidates_drop_indexes", lambda: drop_indexes(Candidate.__table__, primary=False), log)
     step("candidates", lambda: candidates(args.candidates), log)
     step("candidates_indexes", lambda: create_indexes(Candidate.__table__), log)
