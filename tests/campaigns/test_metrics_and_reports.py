@@ -309,6 +309,56 @@ def test_the_ranking_is_kept_until_the_next_sync_rewrites_the_day_totals(client,
     assert reports.top_campaigns(until=until)[0]["spend"] > spent_before  # a sync: ranked again
 
 
+def test_the_overview_windows_are_ranked_once_per_sync_and_read_by_every_process(client, app_ctx, sandbox):
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    from adflux.models import CampaignRanking
+    from adflux.services import campaign_rankings
+    from adflux.web.views import overview
+
+    segments = make_segments(2)
+    for platforms in (("meta", "google"), ("meta", "tiktok"), ("google",)):
+        _published_campaign(client, platforms=platforms, segments=segments)
+    metrics_sync.sync_metrics(until=sandbox.advance_days(5))
+    until = overview.last_day()  # the day the overview's windows end on
+    assert campaign_rankings.last_day() == until
+    windows = {(r.since, r.until) for r in db.session.scalars(select(CampaignRanking))}
+    assert windows == {(until - timedelta(days=days - 1), until) for days in (7, 30, 90)}
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    def ranked_here() -> bool:
+        return any("GROUP BY" in s and "campaign_metrics_daily" in s for s in statements)
+
+    reports._RANKINGS.clear()  # a web process that has ranked nothing yet
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        top = reports.top_campaigns(until=until, limit=2)
+        assert not ranked_here()  # read from what the sync stored
+        odd = reports.top_campaigns(since=until - timedelta(days=3), until=until, limit=2)
+        assert ranked_here()  # not a preset window: ranked when asked
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    for days, got in ((30, top), (4, odd)):
+        since = until - timedelta(days=days - 1)
+        full = reports.performance_report(group_by=["campaign"], since=since, until=until)["rows"]
+        expected = sorted(full, key=lambda r: (-r["spend_micros"], r["campaign"]))[:2]
+        assert [(r["campaign"], r["spend"], r["clicks"]) for r in got] == [
+            (r["campaign"], r["spend"], r["clicks"]) for r in expected
+        ]
+        assert all(r["campaign_name"] for r in got)
+    spent_before = top[0]["spend"]
+    metrics_sync.sync_metrics(until=sandbox.advance_days(2))
+    until = overview.last_day()  # the next sync stores the windows ending on its last day
+    assert {r.until for r in db.session.scalars(select(CampaignRanking))} == {until}
+    reports._RANKINGS.clear()
+    assert reports.top_campaigns(until=until)[0]["spend"] > spent_before
+
+
 def test_each_campaigns_totals_follow_its_rollup_and_order_the_list_by_spend(client, app_ctx, sandbox):
     from adflux.models import CampaignMetricTotal
 

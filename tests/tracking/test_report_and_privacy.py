@@ -13,7 +13,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from adflux.extensions import db
-from adflux.models import ApplicationEvent, AuditEvent, Click, MetricDaily
+from adflux.models import ApplicationEvent, AuditEvent, Campaign, Click, JobOpening, MetricDaily
+from adflux.services import metrics_store
 from adflux.services.tracking import postbacks, privacy
 
 EMAIL_HASH = hashlib.sha256(b"ana.perez@example.com").hexdigest()
@@ -41,12 +42,25 @@ def _ingest(job: str, *events: dict[str, Any]) -> None:
 UTM = {"utm_source": "meta", "utm_campaign": "adflux-41", "utm_content": "adgroup-7"}
 
 
+def _synced(row: MetricDaily) -> None:
+    """A platform's row for campaign 41 as the sync stores it: the raw row and its rollup (the
+    report reads the campaign rollup)."""
+    if db.session.get(Campaign, 41) is None:
+        job_id = db.session.scalar(select(JobOpening.id).where(JobOpening.external_ref == "JOB-T-1"))
+        db.session.add(Campaign(id=41, job_id=job_id, name="Campaña 41", objective="traffic",
+                                budget_total=10_000_000, start_date=row.date, status="active"))  # fmt: skip
+        db.session.flush()
+    db.session.add(row)
+    db.session.flush()
+    metrics_store.refresh_rollups_for([(41, row.date)])
+
+
 def test_the_report_puts_first_hand_applications_and_cpa_beside_the_platforms(
     client: FlaskClient, link: dict[str, Any], tracking_app: Flask
 ) -> None:
     with tracking_app.app_context():
         day = datetime.now(UTC).date()
-        db.session.add(
+        _synced(
             MetricDaily(
                 ad_group_id=7,
                 date=day,
@@ -75,7 +89,7 @@ def test_the_cli_report_is_in_spanish_with_pesos(
     cli: Callable[..., Any], link: dict[str, Any], tracking_app: Flask
 ) -> None:
     with tracking_app.app_context():
-        db.session.add(
+        _synced(
             MetricDaily(
                 ad_group_id=7,
                 date=datetime.now(UTC).date(),

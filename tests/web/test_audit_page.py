@@ -150,3 +150,14 @@ def test_changes_are_the_fields_that_differ_with_long_values_cut(app_ctx):
     assert got["new"][0] is None and len(got["new"][1]) == dashboard.AUDIT_VALUE_CHARS
     assert got["new"][1].endswith("…")
     assert dashboard.audit_changes(AuditEvent(action="a", entity_type="b", actor="c")) == []
+
+
+def test_entity_types_are_each_kind_once_alphabetically(app_ctx):
+    # Read by a skip scan of the (entity_type, entity_id) index since issue 25: every kind, once.
+    for kind in ["user", "job", "campaign", "job", "user", "campaign", "job"]:
+        db.session.add(AuditEvent(action=f"{kind}.update", entity_type=kind, entity_id="1", actor="a@b"))
+    db.session.commit()
+    assert dashboard.audit_entity_types() == ["campaign", "job", "user"]
+    db.session.query(AuditEvent).delete()
+    db.session.commit()
+    assert dashboard.audit_entity_types() == []

@@ -9,6 +9,7 @@ from adflux.models.jobs import JobOpening
 from adflux.models.metrics import (
     CampaignMetricDaily,
     CampaignMetricTotal,
+    CampaignRanking,
     DailyMetricTotal,
     MetricDaily,
     SegmentMetricDaily,
@@ -37,6 +38,7 @@ __all__ = [
     "CampaignMetricDaily",
     "CampaignMetricTotal",
     "CampaignPacing",
+    "CampaignRanking",
     "Candidate",
     "CandidatePersona",
     "CandidateSegment",

@@ -118,6 +118,26 @@ class CampaignMetricTotal(Model):
     applications: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class CampaignRanking(Model):
+    """The campaigns that spent most over the overview's preset windows (its last 7, 30 and 90
+    days), ranked whenever the day totals are rebuilt (once per sync), the first
+    `services.campaign_rankings.KEPT` of each: the overview reads ten rows instead of ranking
+    every campaign's rollup rows of the window on the first view after each sync."""
+
+    __tablename__ = "campaign_rankings"
+
+    since: Mapped[date] = mapped_column(Date, primary_key=True)
+    until: Mapped[date] = mapped_column(Date, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
+    reach: Mapped[int] = mapped_column(BigInteger, default=0)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    engagements: Mapped[int | None] = mapped_column(BigInteger)
+    spend_micros: Mapped[int] = mapped_column(BigInteger, default=0)
+    applications: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class DailyMetricTotal(Model):
     """Rollup per day and platform across all campaigns: the overview's KPIs and trend."""
 

@@ -24,13 +24,14 @@ from adflux.models import (
     AdGroup,
     CampaignMetricDaily,
     CampaignMetricTotal,
+    CampaignRanking,
     DailyMetricTotal,
     MetricDaily,
     PlatformCampaign,
     SegmentMetricDaily,
 )
 from adflux.models.base import utcnow
-from adflux.services import metric_partitions
+from adflux.services import campaign_rankings, metric_partitions
 from adflux.services.errors import ServiceUnavailable, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -243,10 +244,14 @@ def _refresh_campaign_rollups_pg(pairs: list[tuple[int, date]]) -> None:
 
 def refresh_day_totals(days: Sequence[date]) -> None:
     """Rebuild the rollups across campaigns of these days: the day/platform totals (from the
-    campaign rollups) and the segment totals (from the raw rows)."""
+    campaign rollups), the segment totals (from the raw rows) and the overview's stored campaign
+    rankings (services/campaign_rankings.py)."""
     days = sorted(set(days))
+    if not days:
+        return
     _refresh_platform_totals(days)
     _refresh_segment_totals(days)
+    campaign_rankings.refresh()
 
 
 def _refresh_segment_totals(days: list[date]) -> None:
@@ -292,6 +297,7 @@ def rebuild_all_rollups() -> None:
     db.session.execute(delete(DailyMetricTotal))
     db.session.execute(delete(SegmentMetricDaily))
     db.session.execute(delete(CampaignMetricDaily))
+    db.session.execute(delete(CampaignRanking))
     sums = [func.sum(getattr(MetricDaily, c)) for c in METRIC_COLUMNS]
     db.session.execute(
         insert(CampaignMetricDaily).from_select(

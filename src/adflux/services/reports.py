@@ -30,7 +30,7 @@ from adflux.models import (
     Segment,
     SegmentMetricDaily,
 )
-from adflux.services import data_versions
+from adflux.services import campaign_rankings, data_versions
 from adflux.services.errors import NotFound, ValidationFailed
 from adflux.services.local_dates import today
 
@@ -251,16 +251,20 @@ def top_campaigns(
     """The campaigns that spent most over a date range, ranked in the database.
 
     Only the `limit` rows shown are returned and named: the overview used to build the report of
-    every campaign (and look up every campaign's name) to keep ten. The ranking is kept, per
-    process, for as long as the day totals' data-version token is unchanged (they are rewritten
-    once per metrics sync, as the overview's KPIs are); names are looked up on every call.
+    every campaign (and look up every campaign's name) to keep ten. The overview's preset windows
+    are read from the ranking stored with the day totals (`campaign_rankings`: ranked once per
+    sync, not once per web process); other windows are ranked here. Either is kept, per process,
+    for as long as the day totals' data-version token is unchanged (they are rewritten once per
+    metrics sync, as the overview's KPIs are); names are looked up on every call.
     """
     window = DateRange.checked(since, until)
     token = _totals_token()
     key = (window.since, window.until, limit, token)
     ranked = _RANKINGS.get(key) if token else None
     if ranked is None:
-        ranked = _rank_campaigns(window, limit)
+        ranked = campaign_rankings.stored(window.since, window.until, limit) or campaign_rankings.rank(
+            window.since, window.until, limit
+        )
         if token and _totals_token() == token:  # no sync finished while it was being ranked
             _RANKINGS[key] = ranked
             while len(_RANKINGS) > _RANKINGS_KEPT:
@@ -277,18 +281,6 @@ _RANKINGS_KEPT = 32
 def _totals_token() -> str | None:
     tokens = data_versions.read_tokens(("daily_metric_totals",))
     return tokens.get("daily_metric_totals") if tokens else None
-
-
-def _rank_campaigns(window: DateRange, limit: int) -> list[dict[str, Any]]:
-    spend = cast(func.sum(CampaignMetricDaily.spend_micros), BigInteger)
-    ranked = (
-        select(CampaignMetricDaily.campaign_id.label("campaign"), *_sums(CampaignMetricDaily))
-        .where(CampaignMetricDaily.date.between(window.since, window.until))
-        .group_by(CampaignMetricDaily.campaign_id)
-        .order_by(spend.desc(), CampaignMetricDaily.campaign_id)
-        .limit(limit)
-    )
-    return [dict(r._mapping) for r in db.session.execute(ranked)]
 
 
 def campaign_timeseries(

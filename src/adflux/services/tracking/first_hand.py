@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from adflux import kpis
 from adflux.extensions import db
-from adflux.models import ApplicationEvent, MetricDaily
+from adflux.models import ApplicationEvent, CampaignMetricDaily
 
 MICROS = 1_000_000
 SOURCES = ("platform", "first_hand")  # which applications rules, pacing and allocation optimise for
@@ -23,19 +23,22 @@ SOURCES = ("platform", "first_hand")  # which applications rules, pacing and all
 def _platform_rows(
     since: date | None, until: date | None, campaign_id: int | None
 ) -> dict[tuple[int, str], Any]:
+    # From the campaign rollup (the same sums per campaign, platform and day as the raw rows, about
+    # a ninth of the rows: one per campaign and platform a day instead of one per ad group a day).
+    source = CampaignMetricDaily
     query = select(
-        MetricDaily.campaign_id,
-        MetricDaily.platform,
-        func.sum(MetricDaily.spend_micros).label("spend_micros"),
-        func.sum(MetricDaily.clicks).label("clicks"),
-        func.sum(MetricDaily.applications).label("applications"),
-    ).group_by(MetricDaily.campaign_id, MetricDaily.platform)
+        source.campaign_id,
+        source.platform,
+        func.sum(source.spend_micros).label("spend_micros"),
+        func.sum(source.clicks).label("clicks"),
+        func.sum(source.applications).label("applications"),
+    ).group_by(source.campaign_id, source.platform)
     if since:
-        query = query.where(MetricDaily.date >= since)
+        query = query.where(source.date >= since)
     if until:
-        query = query.where(MetricDaily.date <= until)
+        query = query.where(source.date <= until)
     if campaign_id is not None:
-        query = query.where(MetricDaily.campaign_id == campaign_id)
+        query = query.where(source.campaign_id == campaign_id)
     return {(row.campaign_id, row.platform): row for row in db.session.execute(query)}
 
 
