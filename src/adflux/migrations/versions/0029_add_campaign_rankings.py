@@ -6,8 +6,8 @@ ranks the overview's preset windows (7, 30, 90 days ending today) once, when it 
 totals, and stores the first 50 of each. The table starts empty: until the next sync fills it the
 overview ranks as before (services/campaign_rankings.py).
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-06 23:40:00
 
 """
@@ -15,8 +15,8 @@ Create Date: 2026-12-06 23:40:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0028"
-down_revision = "0027"
+revision = "0029"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
