@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, Select, any_, bindparam, func, literal, select
+from sqlalchemy import Integer, Select, String, any_, bindparam, func, literal, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -26,7 +26,8 @@ from adflux.models import (
     PlatformCampaign,
 )
 from adflux.services.errors import NotFound, ValidationFailed
-from adflux.services.pagination import Page, paginate
+from adflux.services import direct_reads
+from adflux.services.pagination import Page, PreparedPage, paginate, paginate_prepared, prepare_page
 from adflux.services.text_search import text_matches
 
 # The orders a campaign list can take: name -> the column it sorts by (ties: newest first).
@@ -75,22 +76,28 @@ def list_campaigns(
     # PostgreSQL: the page's results ride in the page's own statement (one primary-key lookup per
     # listed campaign in campaign_metric_totals; the count leaves the unused outer join out).
     by_results = sort in RESULT_SORTS or statements.ad_groups is None
-    stmt = statements.page_with_results if by_results else statements.page
-    if status:
-        stmt = stmt.where(Campaign.status == status)
-    if job_id:
-        stmt = stmt.where(Campaign.job_id == job_id)
-    if q and q.strip():
+    if sort not in SORTS:
+        raise ValidationFailed(
+            _("Unknown order %(sort)r", sort=sort), errors={"sort": [f"one of {', '.join(SORTS)}"]}
+        )
+    if q and q.strip():  # words: a statement of their own each time
+        stmt = statements.page_with_results if by_results else statements.page
+        stmt = _filtered(stmt, status=status or None, job_id=job_id or None)
         stmt = stmt.where(text_matches((Campaign.name, JobOpening.title, JobOpening.company), q))
-    rows = paginate(_ordered(stmt, sort, descending), page=page, page_size=page_size, as_dicts=True)
+        rows = paginate(_ordered(stmt, sort, descending), page=page, page_size=page_size, as_dicts=True)
+    else:  # a statement built once per order and filters, run as a prepared statement
+        dialect = db.session.get_bind().dialect.name
+        prepared = _prepared_page(dialect, by_results, sort, descending, bool(status), bool(job_id))
+        values = {"status": status, "job_id": job_id} if status or job_id else {}
+        rows = paginate_prepared(prepared, values, page=page, page_size=page_size)
     if not by_results and rows.items:
         # The page's own results only: an index range per campaign, not the whole rollup table.
         ids = [values["id"] for values in rows.items]
-        found = {r.campaign_id: r for r in db.session.execute(statements.results, {"ids": ids})}
+        found = {r[0]: r for r in direct_reads.rows(statements.results, {"ids": ids})[1]}
         for values in rows.items:
             result = found.get(values["id"])
-            values["spend_micros"] = int(result.spend_micros) if result else 0
-            values["applications"] = int(result.applications) if result else 0
+            values["spend_micros"] = int(result[1]) if result else 0
+            values["applications"] = int(result[2]) if result else 0
     campaigns = []
     for values in rows.items:
         owner = values.get("owner_id")
@@ -141,6 +148,30 @@ def _ordered(stmt: Select[Any], sort: str, descending: bool) -> Select[Any]:
     }
     key = keys[sort]
     return stmt.order_by(key.desc() if descending else key.asc(), Campaign.id.desc())
+
+
+def _filtered(stmt: Select[Any], *, status: Any, job_id: Any) -> Select[Any]:
+    """`stmt` with the list's status and job filters (values, or bind parameters; None: none)."""
+    if status is not None:
+        stmt = stmt.where(Campaign.status == status)
+    if job_id is not None:
+        stmt = stmt.where(Campaign.job_id == job_id)
+    return stmt
+
+
+@functools.lru_cache(maxsize=128)
+def _prepared_page(
+    dialect: str, by_results: bool, sort: str, descending: bool, status: bool, job_id: bool
+) -> PreparedPage:
+    """The page statement of one order and set of filters, built once (values bound per request)."""
+    statements = _listing_statements(dialect)
+    stmt = statements.page_with_results if by_results else statements.page
+    stmt = _filtered(
+        stmt,
+        status=bindparam("status", type_=String) if status else None,
+        job_id=bindparam("job_id", type_=Integer) if job_id else None,
+    )
+    return prepare_page(_ordered(stmt, sort, descending))
 
 
 class CampaignSummary(SimpleNamespace):
@@ -217,9 +248,8 @@ def _listing_statements(dialect: str) -> _ListingStatements:
 
 def _summaries(stmt: Select[Any], ids: list[int]) -> list[CampaignSummary]:
     """Each row of `stmt` run for `ids`, as a CampaignSummary of its labelled columns."""
-    result = db.session.execute(stmt, {"ids": ids})
-    keys = tuple(result.keys())
-    return [CampaignSummary(**dict(zip(keys, row, strict=True))) for row in result]
+    keys, found = direct_reads.rows(stmt, {"ids": ids})
+    return [CampaignSummary(**dict(zip(keys, row, strict=True))) for row in found]
 
 
 def _plain_columns(model: type[Any], *, without: Sequence[str] = ()) -> list[Any]:
