@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, Select, String, any_, bindparam, func, literal, select
+from sqlalchemy import Integer, Select, String, Text, any_, bindparam, cast, func, literal, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -34,6 +35,19 @@ from adflux.services.text_search import text_matches
 SORTS = CAMPAIGN_LIST_SORTS
 # Orders by results: only these sum every campaign's rollup rows before paging.
 RESULT_SORTS = frozenset({"spend", "applications", "cpa"})
+# What no list shows of a platform campaign (its targeting and compliance JSON, its bookkeeping).
+PLATFORM_CAMPAIGN_COLUMNS_UNLISTED = (
+    "targeting",
+    "compliance_report",
+    "account_id",
+    "idempotency_key",
+    "last_synced_at",
+    "update_fields",
+    "update_attempts",
+    "updated_on_platform_at",
+    "created_at",
+    "updated_at",
+)
 
 
 def get_campaign(*, campaign_id: int) -> Campaign:
@@ -114,10 +128,14 @@ def list_campaigns(
     by_campaign = {c.id: c.platform_campaigns for c in campaigns}
     by_platform_campaign: dict[int, list[CampaignSummary]] = {}
     if by_campaign:
-        for item in _summaries(statements.platform_campaigns, list(by_campaign)):
-            # PostgreSQL sends each platform campaign's ad groups with it, as one JSON array.
-            groups = getattr(item, "ad_groups", None) or []
-            item.ad_groups = [CampaignSummary(**group) for group in groups]
+        items = _summaries(statements.platform_campaigns, list(by_campaign))
+        # PostgreSQL sends each platform campaign's ad groups with it, as the text of one JSON
+        # array: parsed here in one call for the whole page.
+        texts = [getattr(item, "ad_groups", None) for item in items]
+        if any(type(text) is str for text in texts):
+            texts = json.loads("[" + ",".join(text or "null" for text in texts) + "]")
+        for item, groups in zip(items, texts, strict=True):
+            item.ad_groups = [CampaignSummary(**group) for group in groups or ()]
             by_campaign[item.campaign_id].append(item)
             by_platform_campaign[item.id] = item.ad_groups
     if by_platform_campaign and statements.ad_groups is not None:
@@ -226,7 +244,7 @@ def _listing_statements(dialect: str) -> _ListingStatements:
     ]
     page_results = select(*totals).where(by_ids(CampaignMetricTotal.campaign_id))
     platform_campaigns = (
-        select(*_plain_columns(PlatformCampaign, without=("targeting", "compliance_report")))
+        select(*_plain_columns(PlatformCampaign, without=PLATFORM_CAMPAIGN_COLUMNS_UNLISTED))
         .where(by_ids(PlatformCampaign.campaign_id))
         .order_by(PlatformCampaign.id)
     )
@@ -240,7 +258,7 @@ def _listing_statements(dialect: str) -> _ListingStatements:
             .where(AdGroup.platform_campaign_id == PlatformCampaign.id)
             .scalar_subquery()
         )
-        with_groups = platform_campaigns.add_columns(groups.label("ad_groups"))
+        with_groups = platform_campaigns.add_columns(cast(groups, Text).label("ad_groups"))
         return _ListingStatements(page, page_with_results, page_results, with_groups, None)
     ad_groups = select(*group_columns).where(by_ids(AdGroup.platform_campaign_id)).order_by(AdGroup.id)
     return _ListingStatements(page, page_with_results, page_results, platform_campaigns, ad_groups)
