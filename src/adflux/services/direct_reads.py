@@ -60,13 +60,14 @@ def rows(stmt: Select[Any], params: Mapping[str, Any] | None = None) -> tuple[tu
     dbapi_connection: Any = connection.connection.dbapi_connection
     cursor = dbapi_connection.cursor()
     try:
-        if connection._has_events:  # Prometheus' query timer, statement counters
+        events = connection._has_events or connection.engine._has_events
+        if events:  # Prometheus' query timer, statement counters
             connection.dispatch.before_cursor_execute(connection, cursor, compiled.sql, values, None, False)
         cursor.execute(compiled.sql, values, prepare=True)
         fetched = cursor.fetchall()
         if not compiled.processors and cursor.description is not None:
             compiled.processors[:] = _processors(compiled.types, cursor.description, connection.dialect)
-        if connection._has_events:
+        if events:
             connection.dispatch.after_cursor_execute(connection, cursor, compiled.sql, values, None, False)
     except dbapi_connection.Error as error:
         connection._handle_dbapi_exception(error, compiled.sql, values, cursor, None)
@@ -85,7 +86,9 @@ def dicts(stmt: Select[Any], params: Mapping[str, Any] | None = None) -> list[di
     return [dict(zip(keys, row, strict=True)) for row in found]
 
 
-def _processors(types: Sequence[Any], description: Sequence[Any], dialect: Any) -> list[tuple[int, _Processor]]:
+def _processors(
+    types: Sequence[Any], description: Sequence[Any], dialect: Any
+) -> list[tuple[int, _Processor]]:
     found: list[tuple[int, _Processor]] = [(-1, _NONE)]  # never empty once computed
     for index, (type_, column) in enumerate(zip(types, description, strict=True)):
         process = type_._cached_result_processor(dialect, column.type_code)

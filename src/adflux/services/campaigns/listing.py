@@ -26,8 +26,8 @@ from adflux.models import (
     JobOpening,
     PlatformCampaign,
 )
-from adflux.services.errors import NotFound, ValidationFailed
 from adflux.services import direct_reads
+from adflux.services.errors import NotFound, ValidationFailed
 from adflux.services.pagination import Page, PreparedPage, paginate, paginate_prepared, prepare_page
 from adflux.services.text_search import text_matches
 

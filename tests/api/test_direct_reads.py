@@ -1,0 +1,123 @@
+"""Statements run on the driver's connection read what Session.execute reads, and stay observable."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import Integer, bindparam, event, literal, select
+from sqlalchemy.exc import DBAPIError
+
+from adflux.extensions import db
+from adflux.models import PlatformCampaign
+from adflux.services import campaigns as campaigns_service
+from adflux.services import direct_reads
+from factories import make_job, make_segments
+
+
+def _campaign_with_varied_values() -> int:
+    job = make_job()
+    segments = make_segments(2)
+    created = campaigns_service.create_campaign(
+        job_id=job.id,
+        platforms=["meta", "google", "x"],
+        budget_total=7_000_001,
+        segment_ids=[s.id for s in segments],
+        weights={"meta": 1.5, "google": 1, "x": 0.25},
+        name='Oferta «Cartagena» \\ "ñ"\n\t',
+    )
+    pcs = db.session.scalars(
+        select(PlatformCampaign)
+        .where(PlatformCampaign.campaign_id == created.id)
+        .order_by(PlatformCampaign.id)
+    ).all()
+    pcs[0].published_at = dt.datetime(2026, 12, 6, 23, 5, 12, 120000, tzinfo=dt.UTC)
+    pcs[0].external_ids = {"campaign": "120", "ad_groups": {"7": "a-9", "10": None}, "z": [1, 2.5]}
+    pcs[1].published_at = dt.datetime(2026, 12, 6, 23, 5, 12, tzinfo=dt.UTC)  # no microseconds
+    pcs[1].last_error = "límite diario\u2028agotado"
+    db.session.commit()
+    return created.id
+
+
+def test_rows_are_what_session_execute_returns(app_ctx):
+    _campaign_with_varied_values()
+    stmt = (
+        select(PlatformCampaign.id, PlatformCampaign.external_ids, PlatformCampaign.budget_weight)
+        .add_columns(PlatformCampaign.published_at, PlatformCampaign.created_at)
+        .where(PlatformCampaign.budget_total > bindparam("least", type_=Integer))
+        .order_by(PlatformCampaign.id)
+    )
+    expected = [tuple(row) for row in db.session.execute(stmt, {"least": 0})]
+    keys, rows = direct_reads.rows(stmt, {"least": 0})
+    assert keys == ("id", "external_ids", "budget_weight", "published_at", "created_at")
+    assert [tuple(row) for row in rows] == expected
+    assert len(expected) == 3
+    published = [row[3] for row in rows]
+    assert published[0] == dt.datetime(2026, 12, 6, 23, 5, 12, 120000, tzinfo=dt.UTC)
+    assert published[0].utcoffset() == dt.timedelta(0) and published[2] is None
+    assert direct_reads.dicts(stmt, {"least": 2_000_000_000}) == []
+
+
+def test_the_engine_events_still_see_each_statement(app_ctx):
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    stmt = select(literal(1, Integer).label("one"))
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert direct_reads.rows(stmt)[1] == [(1,)]
+        assert direct_reads.rows(stmt)[1] == [(1,)]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len(seen) == 2 and "SELECT" in seen[0]
+
+
+def test_a_database_error_is_sqlalchemys_and_the_session_recovers(app_ctx):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite divides by zero without an error; other databases take Session.execute")
+    stmt = select((literal(1, Integer) / bindparam("zero", type_=Integer)).label("x"))
+    with pytest.raises(DBAPIError):
+        direct_reads.rows(stmt, {"zero": 0})
+    db.session.rollback()
+    assert direct_reads.rows(stmt, {"zero": 1})[1] == [(1,)]
+
+
+def test_the_campaign_list_equals_each_campaign_read_on_its_own(client, app_ctx):
+    """Varied values (escapes, line separators, floats, times with and without microseconds,
+    nested external ids): every list order and filter gives each campaign as its detail does."""
+    first = _campaign_with_varied_values()
+    job = make_job(title="Analista de datos")
+    client.post(
+        "/api/v1/campaigns", json={"job_id": job.id, "platforms": ["tiktok"], "budget_total": 2_000_000}
+    )
+    details = {}
+    for url in (
+        "/api/v1/campaigns",
+        "/api/v1/campaigns?sort=name&descending=false",
+        "/api/v1/campaigns?sort=spend",
+        "/api/v1/campaigns?sort=budget&descending=false",
+        "/api/v1/campaigns?status=draft",
+        f"/api/v1/campaigns?job_id={job.id}",
+        "/api/v1/campaigns?q=analista",
+        "/api/v1/campaigns?page=2&page_size=1",
+    ):
+        page = client.get(url).get_json()
+        assert page["items"], url
+        for item in page["items"]:
+            if item["id"] not in details:
+                details[item["id"]] = client.get(f"/api/v1/campaigns/{item['id']}").get_json()
+                details[item["id"]].pop("segment_ids")
+            assert item == details[item["id"]], url
+    assert client.get("/api/v1/campaigns?page=2&page_size=1").get_json()["total"] == 2
+    by_job = client.get(f"/api/v1/campaigns?job_id={job.id}").get_json()
+    assert (by_job["total"], [c["job_id"] for c in by_job["items"]]) == (1, [job.id])
+    past_end = client.get("/api/v1/campaigns?status=draft&page=9").get_json()
+    assert (past_end["items"], past_end["total"]) == ([], 2)
+    none_live = client.get("/api/v1/campaigns?status=active").get_json()
+    assert (none_live["items"], none_live["total"]) == ([], 0)
+    listed = client.get("/api/v1/campaigns?sort=budget").get_json()["items"]
+    assert listed[0]["id"] == first
+    weights = sorted(p["budget_weight"] for p in listed[0]["platform_campaigns"])
+    assert weights == [0.25, 1.0, 1.5]
