@@ -121,3 +121,63 @@ def test_the_campaign_list_equals_each_campaign_read_on_its_own(client, app_ctx)
     assert listed[0]["id"] == first
     weights = sorted(p["budget_weight"] for p in listed[0]["platform_campaigns"])
     assert weights == [0.25, 1.0, 1.5]
+
+
+@pytest.mark.parametrize(
+    ("query", "page", "items", "statements"),
+    [
+        ("category=ventas&page_size=2", 1, 2, 1),  # the page and its total in one statement
+        ("category=ventas&page_size=2", 3, 1, 1),
+        ("category=ventas&page_size=2", 4, 0, 2),  # past the end: a COUNT follows
+        ("category=ventas&modality=remoto&page_size=10", 1, 2, 1),
+        ("status=closed", 1, 0, 1),
+        ("status=open&category=ventas&modality=presencial", 1, 3, 1),
+    ],
+)
+def test_the_prepared_job_list_pages_and_counts_exactly(
+    client, app_ctx, job_statements, monkeypatch, query, page, items, statements
+):
+    from adflux.api import response_cache
+
+    monkeypatch.delitem(app_ctx.extensions, response_cache.EXTENSION, raising=False)  # build every page
+    for i in range(5):
+        make_job(category="ventas", modality="remoto" if i < 2 else "presencial", title=f"Vendedor {i}")
+    make_job(category="salud", modality="presencial", title="Enfermera")
+    job_statements.clear()
+    body = client.get(f"/api/v1/jobs?{query}&page={page}").get_json()
+    totals = {"category=ventas&page_size=2": 5, "status=closed": 0}
+    total = totals.get(query, 2 if "remoto" in query else 3)
+    assert (body["total"], len(body["items"])) == (total, items)
+    assert len(job_statements) == statements
+    for item in body["items"]:
+        assert item == client.get(f"/api/v1/jobs/{item['id']}").get_json()
+
+
+def test_the_prepared_job_list_counts_again_only_when_job_openings_changed(client, app_ctx, monkeypatch):
+    from adflux.api import response_cache
+    from adflux.services import versioned_counts
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the count is skipped on PostgreSQL only (a CASE over the token)")
+    monkeypatch.delitem(app_ctx.extensions, response_cache.EXTENSION, raising=False)  # build every page
+    for i in range(3):
+        make_job(category="logistica_transporte", title=f"Auxiliar {i}")
+    path = "/api/v1/jobs?category=logistica_transporte&page_size=2"
+    assert client.get(path).get_json()["total"] == 3
+    key = ("job_openings", ("jobs", None, None, "logistica_transporte", None, None))
+    known = versioned_counts.known(key)
+    assert known is not None and known.total == 3
+    versioned_counts.remember(key, known.token, 99, False)  # plant a total under the same token
+    assert client.get(path).get_json()["total"] == 99  # same token: the count did not run
+    with db.engine.connect() as other:  # another writer moves the token
+        other.execute(
+            db.text("UPDATE job_openings SET title = title || '.' WHERE category = 'logistica_transporte'")
+        )
+        other.commit()
+    assert client.get(path).get_json()["total"] == 3
+    make_job(category="logistica_transporte", title="Auxiliar 3")
+    body = client.get(path).get_json()
+    assert (body["total"], body["pages"], len(body["items"])) == (4, 2, 2)
+    assert (
+        client.get("/api/v1/jobs?category=logistica_transporte&page=3&page_size=2").get_json()["total"] == 4
+    )
