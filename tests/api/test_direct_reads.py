@@ -12,7 +12,7 @@ from adflux.extensions import db
 from adflux.models import PlatformCampaign
 from adflux.services import campaigns as campaigns_service
 from adflux.services import direct_reads
-from factories import make_job, make_segments
+from factories import make_candidate, make_job, make_segments
 
 
 def _campaign_with_varied_values() -> int:
@@ -181,3 +181,32 @@ def test_the_prepared_job_list_counts_again_only_when_job_openings_changed(clien
     assert (
         client.get("/api/v1/jobs?category=logistica_transporte&page=3&page_size=2").get_json()["total"] == 4
     )
+
+
+def test_the_prepared_candidate_list_walks_by_cursor_and_counts_exactly(client, app_ctx):
+    for n in range(7):
+        make_candidate(
+            desired_category="ventas" if n % 2 else "salud", city="Cali", department="Valle del Cauca"
+        )
+    seen: list[int] = []
+    body = client.get("/api/v1/candidates?page_size=2&desired_category=ventas").get_json()
+    assert (body["page"], body["total"], body["total_estimated"]) == (1, 3, False)
+    while True:
+        seen.extend(item["id"] for item in body["items"])
+        for item in body["items"]:
+            assert item == client.get(f"/api/v1/candidates/{item['id']}").get_json()
+        if not body["next_cursor"]:
+            break
+        body = client.get(
+            f"/api/v1/candidates?page_size=2&desired_category=ventas&cursor={body['next_cursor']}"
+        )
+        body = body.get_json()
+        assert (body["page"], body["total"]) == (None, 3)
+    assert seen == sorted(seen) and len(set(seen)) == 3
+    everyone = client.get("/api/v1/candidates?page_size=7").get_json()
+    assert (everyone["total"], everyone["next_cursor"] is not None, len(everyone["items"])) == (7, True, 7)
+    past_end = client.get(f"/api/v1/candidates?page_size=7&cursor={everyone['next_cursor']}").get_json()
+    assert (past_end["items"], past_end["total"], past_end["next_cursor"]) == ([], 7, None)
+    assert client.get("/api/v1/candidates?page=3&page_size=5").get_json()["total"] == 7
+    make_candidate(desired_category="ventas", city="Pasto", department="Nariño")
+    assert client.get("/api/v1/candidates?desired_category=ventas").get_json()["total"] == 4

@@ -237,13 +237,16 @@ class PreparedPage:
     version: str | None = None
 
 
-def prepare_page(stmt: Select[Any], *, version: str | None = None) -> PreparedPage:
+def prepare_page(
+    stmt: Select[Any], *, version: str | None = None, after: ColumnElement[bool] | None = None
+) -> PreparedPage:
     """`stmt` (ordered, its filter values as named bind parameters) with its capped total riding
     along and LIMIT/OFFSET as parameters, for `paginate_prepared`. Build it once per shape: the
     statement is then compiled once and run as a prepared statement (`direct_reads`).
 
     With `version` (a versioned table, as for `paginate`), the total is counted only when the
     table's token is not the one passed as `known_token` (NULL: count), and the token rides along.
+    `after` (a keyset cursor's condition) starts the page but not the total.
     """
     unordered = stmt.order_by(None)
     count = _count(unordered)
@@ -255,6 +258,8 @@ def prepare_page(stmt: Select[Any], *, version: str | None = None) -> PreparedPa
         columns = [case((token == known, null()), else_=counted).label(TOTAL_LABEL), token.label(TOKEN_LABEL)]
     else:
         version = None
+    if after is not None:
+        stmt = stmt.where(after)
     page = (
         stmt.add_columns(*columns)
         .limit(bindparam("page_limit", type_=Integer))
@@ -270,13 +275,16 @@ def paginate_prepared(
     page: int,
     page_size: int,
     counted_as: Hashable | None = None,
+    after_cursor: bool = False,
 ) -> Page[dict[str, Any]]:
     """One page of a prepared list as dicts of its labelled columns, with its total: what
     `paginate(..., as_dicts=True)` returns for the same statement, in one round trip.
-    `counted_as` names the filters the total depends on (a versioned list: see `paginate`)."""
+    `counted_as` names the filters the total depends on (a versioned list: see `paginate`);
+    `after_cursor`: the statement's own condition starts the page (no offset)."""
     key = (prepared.version, counted_as) if prepared.version is not None else None
     known = versioned_counts.known(key) if key is not None else None
-    params = {**values, "page_limit": page_size, "page_offset": (page - 1) * page_size}
+    first = page == 1 and not after_cursor
+    params = {**values, "page_limit": page_size, "page_offset": 0 if after_cursor else (page - 1) * page_size}
     if key is not None:
         params["known_token"] = known.token if known is not None else None
     keys, rows = direct_reads.rows(prepared.page, params)
@@ -286,7 +294,7 @@ def paginate_prepared(
     counted = rows[0][width] if rows else None
     if rows and counted is None and known is not None:
         return Page(items, known.total, page, page_size, total_estimated=known.estimated)
-    if counted is None and page != 1:
+    if counted is None and not first:
         counted = direct_reads.rows(prepared.count, values)[1][0][0]
     total, estimated = int(counted or 0), False
     if _capped() and total > COUNT_CAP:
