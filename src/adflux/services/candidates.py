@@ -41,9 +41,9 @@ def list_candidates(
         filters = {"education_level": education_level or None, "desired_category": desired_category or None}
         dialect = db.session.get_bind().dialect.name
         used = tuple(value is not None for value in filters.values())
-        prepared = _prepared_page(dialect, *used, after=cursor is not None)
+        prepared = _prepared_page(dialect, *used, after=bool(cursor))
         values = {name: value for name, value in filters.items() if value is not None}
-        if cursor is not None:
+        if cursor:
             values["after_id"] = KEYSET.decode(cursor)[0]
         found = paginate_prepared(
             prepared,
@@ -51,7 +51,7 @@ def list_candidates(
             page=page,
             page_size=page_size,
             counted_as=counted_as,
-            after_cursor=cursor is not None,
+            after_cursor=bool(cursor),
         )
         next_cursor = KEYSET.encode(_Record(found.items[-1])) if len(found.items) == page_size else None
         return dataclasses.replace(found, page=None if cursor else page, next_cursor=next_cursor)
