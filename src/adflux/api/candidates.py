@@ -27,7 +27,7 @@ class CandidateList(MethodView):
     @blp.alt_response(404, schema=ApiErrorSchema, description="Unknown segment")
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List candidates (filters: city, education_level, desired_category, segment_id)."""
-        return candidates_service.list_candidates(**args).as_dict()
+        return candidates_service.list_candidates(**args, as_records=True).as_dict()
 
     @requires("manager")
     @blp.arguments(CandidateSchema())

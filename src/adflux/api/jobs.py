@@ -35,7 +35,7 @@ class JobList(MethodView):
         Answers carry an ETag; send it back in If-None-Match to get a 304 while no job opening
         has changed.
         """
-        return jobs_service.list_jobs(**args).as_dict()
+        return jobs_service.list_jobs(**args, as_records=True).as_dict()
 
     @requires("manager")
     @blp.arguments(JobOpeningSchema())

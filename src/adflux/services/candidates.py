@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy import inspect as sa_inspect
 
 from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.models import Candidate, CandidateSegment, Segment
 from adflux.services import audit
 from adflux.services.errors import Conflict, NotFound
-from adflux.services.pagination import Keyset, Page, paginate
+from adflux.services.pagination import Keyset, Page, PreparedPage, paginate, paginate_prepared, prepare_page
 from adflux.services.text_search import city_names
 
 
@@ -25,8 +28,33 @@ def list_candidates(
     desired_category: str | None = None,
     segment_id: int | None = None,
     cursor: str | None = None,
-) -> Page[Candidate]:
-    """Candidates matching the filters; `segment_id` lists the members of one segment."""
+    as_records: bool = False,
+) -> Page[Any]:
+    """Candidates matching the filters; `segment_id` lists the members of one segment.
+
+    `as_records` (what the API serialises): outside a segment and without a city, each candidate
+    comes as a dict of its columns, from a statement built once per set of filters and run as a
+    prepared statement (`pagination.paginate_prepared`).
+    """
+    counted_as = ("candidates", city, education_level, desired_category)
+    if as_records and segment_id is None and not city:
+        filters = {"education_level": education_level or None, "desired_category": desired_category or None}
+        dialect = db.session.get_bind().dialect.name
+        used = tuple(value is not None for value in filters.values())
+        prepared = _prepared_page(dialect, *used, after=bool(cursor))
+        values = {name: value for name, value in filters.items() if value is not None}
+        if cursor:
+            values["after_id"] = KEYSET.decode(cursor)[0]
+        found = paginate_prepared(
+            prepared,
+            values,
+            page=page,
+            page_size=page_size,
+            counted_as=counted_as,
+            after_cursor=bool(cursor),
+        )
+        next_cursor = KEYSET.encode(_Record(found.items[-1])) if len(found.items) == page_size else None
+        return dataclasses.replace(found, page=None if cursor else page, next_cursor=next_cursor)
     stmt = select(Candidate)
     if segment_id is not None:
         segment = db.session.get(Segment, segment_id)
@@ -48,11 +76,35 @@ def list_candidates(
         stmt,
         page=page,
         page_size=page_size,
-        keyset=Keyset((Candidate.id,)),
+        keyset=KEYSET,
         cursor=cursor,
         version="candidates" if versioned else None,
-        counted_as=("candidates", city, education_level, desired_category),
+        counted_as=counted_as,
     )
+
+
+KEYSET = Keyset((Candidate.id,))
+
+
+class _Record:
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+@functools.lru_cache(maxsize=32)
+def _prepared_page(
+    dialect: str, education_level: bool, desired_category: bool, *, after: bool
+) -> PreparedPage:
+    """The candidate list's page statement for one set of filters (and after a cursor or not)."""
+    stmt = select(*[attr.class_attribute.label(attr.key) for attr in sa_inspect(Candidate).column_attrs])
+    for used, column in (
+        (education_level, Candidate.education_level),
+        (desired_category, Candidate.desired_category),
+    ):
+        if used:
+            stmt = stmt.where(column == bindparam(column.key, type_=column.type))
+    cursor = Candidate.id > bindparam("after_id", type_=Candidate.id.type) if after else None
+    return prepare_page(stmt.order_by(Candidate.id.asc()), version="candidates", after=cursor)
 
 
 def get_candidate(*, candidate_id: int) -> Candidate:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy import inspect as sa_inspect
 
 from adflux.catalogue import gettext as _
 from adflux.constants import TASK_FOLLOW_JOB
@@ -15,7 +17,7 @@ from adflux.models import JobOpening
 from adflux.models.base import utcnow
 from adflux.services import audit, task_queue
 from adflux.services.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from adflux.services.pagination import Page, paginate
+from adflux.services.pagination import Page, PreparedPage, paginate, paginate_prepared, prepare_page
 from adflux.services.text_search import city_names, text_matches
 
 logger = logging.getLogger(__name__)
@@ -47,8 +49,22 @@ def list_jobs(
     category: str | None = None,
     modality: str | None = None,
     q: str | None = None,
-) -> Page[JobOpening]:
-    """Job openings matching the filters, newest first."""
+    as_records: bool = False,
+) -> Page[Any]:
+    """Job openings matching the filters, newest first.
+
+    `as_records` (what the API serialises): without words or a city, each opening comes as a
+    dict of its columns rather than an ORM instance, from a statement built once per set of
+    filters and run as a prepared statement (`pagination.paginate_prepared`).
+    """
+    counted_as = ("jobs", status, city, category, modality, q)
+    if as_records and not city and not (q and q.strip()):
+        filters = {"status": status or None, "category": category or None, "modality": modality or None}
+        prepared = _prepared_page(
+            db.session.get_bind().dialect.name, *(v is not None for v in filters.values())
+        )
+        values = {name: value for name, value in filters.items() if value is not None}
+        return paginate_prepared(prepared, values, page=page, page_size=page_size, counted_as=counted_as)
     stmt = select(JobOpening)
     if status:
         stmt = stmt.where(JobOpening.status == status)
@@ -65,8 +81,23 @@ def list_jobs(
         page=page,
         page_size=page_size,
         version="job_openings",
-        counted_as=("jobs", status, city, category, modality, q),
+        counted_as=counted_as,
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _prepared_page(dialect: str, status: bool, category: bool, modality: bool) -> PreparedPage:
+    """The job list's page statement for one set of filters, built once (values bound per call)."""
+    columns = [attr.class_attribute.label(attr.key) for attr in sa_inspect(JobOpening).column_attrs]
+    stmt = select(*columns)
+    for used, column in (
+        (status, JobOpening.status),
+        (category, JobOpening.category),
+        (modality, JobOpening.modality),
+    ):
+        if used:
+            stmt = stmt.where(column == bindparam(column.key, type_=column.type))
+    return prepare_page(stmt.order_by(JobOpening.id.desc()), version="job_openings")
 
 
 def get_job(*, job_id: int) -> JobOpening:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, Select, any_, bindparam, func, literal, select
+from sqlalchemy import Integer, Select, String, Text, any_, bindparam, cast, func, literal, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -25,14 +26,28 @@ from adflux.models import (
     JobOpening,
     PlatformCampaign,
 )
+from adflux.services import direct_reads
 from adflux.services.errors import NotFound, ValidationFailed
-from adflux.services.pagination import Page, paginate
+from adflux.services.pagination import Page, PreparedPage, paginate, paginate_prepared, prepare_page
 from adflux.services.text_search import text_matches
 
 # The orders a campaign list can take: name -> the column it sorts by (ties: newest first).
 SORTS = CAMPAIGN_LIST_SORTS
 # Orders by results: only these sum every campaign's rollup rows before paging.
 RESULT_SORTS = frozenset({"spend", "applications", "cpa"})
+# What no list shows of a platform campaign (its targeting and compliance JSON, its bookkeeping).
+PLATFORM_CAMPAIGN_COLUMNS_UNLISTED = (
+    "targeting",
+    "compliance_report",
+    "account_id",
+    "idempotency_key",
+    "last_synced_at",
+    "update_fields",
+    "update_attempts",
+    "updated_on_platform_at",
+    "created_at",
+    "updated_at",
+)
 
 
 def get_campaign(*, campaign_id: int) -> Campaign:
@@ -75,22 +90,28 @@ def list_campaigns(
     # PostgreSQL: the page's results ride in the page's own statement (one primary-key lookup per
     # listed campaign in campaign_metric_totals; the count leaves the unused outer join out).
     by_results = sort in RESULT_SORTS or statements.ad_groups is None
-    stmt = statements.page_with_results if by_results else statements.page
-    if status:
-        stmt = stmt.where(Campaign.status == status)
-    if job_id:
-        stmt = stmt.where(Campaign.job_id == job_id)
-    if q and q.strip():
+    if sort not in SORTS:
+        raise ValidationFailed(
+            _("Unknown order %(sort)r", sort=sort), errors={"sort": [f"one of {', '.join(SORTS)}"]}
+        )
+    if q and q.strip():  # words: a statement of their own each time
+        stmt = statements.page_with_results if by_results else statements.page
+        stmt = _filtered(stmt, status=status or None, job_id=job_id or None)
         stmt = stmt.where(text_matches((Campaign.name, JobOpening.title, JobOpening.company), q))
-    rows = paginate(_ordered(stmt, sort, descending), page=page, page_size=page_size, as_dicts=True)
+        rows = paginate(_ordered(stmt, sort, descending), page=page, page_size=page_size, as_dicts=True)
+    else:  # a statement built once per order and filters, run as a prepared statement
+        dialect = db.session.get_bind().dialect.name
+        prepared = _prepared_page(dialect, by_results, sort, descending, bool(status), bool(job_id))
+        values = {"status": status, "job_id": job_id} if status or job_id else {}
+        rows = paginate_prepared(prepared, values, page=page, page_size=page_size)
     if not by_results and rows.items:
         # The page's own results only: an index range per campaign, not the whole rollup table.
         ids = [values["id"] for values in rows.items]
-        found = {r.campaign_id: r for r in db.session.execute(statements.results, {"ids": ids})}
+        found = {r[0]: r for r in direct_reads.rows(statements.results, {"ids": ids})[1]}
         for values in rows.items:
             result = found.get(values["id"])
-            values["spend_micros"] = int(result.spend_micros) if result else 0
-            values["applications"] = int(result.applications) if result else 0
+            values["spend_micros"] = int(result[1]) if result else 0
+            values["applications"] = int(result[2]) if result else 0
     campaigns = []
     for values in rows.items:
         owner = values.get("owner_id")
@@ -107,10 +128,14 @@ def list_campaigns(
     by_campaign = {c.id: c.platform_campaigns for c in campaigns}
     by_platform_campaign: dict[int, list[CampaignSummary]] = {}
     if by_campaign:
-        for item in _summaries(statements.platform_campaigns, list(by_campaign)):
-            # PostgreSQL sends each platform campaign's ad groups with it, as one JSON array.
-            groups = getattr(item, "ad_groups", None) or []
-            item.ad_groups = [CampaignSummary(**group) for group in groups]
+        items = _summaries(statements.platform_campaigns, list(by_campaign))
+        # PostgreSQL sends each platform campaign's ad groups with it, as the text of one JSON
+        # array: parsed here in one call for the whole page.
+        texts = [getattr(item, "ad_groups", None) for item in items]
+        if any(type(text) is str for text in texts):
+            texts = json.loads("[" + ",".join(text or "null" for text in texts) + "]")
+        for item, groups in zip(items, texts, strict=True):
+            item.ad_groups = [CampaignSummary(**group) for group in groups or ()]
             by_campaign[item.campaign_id].append(item)
             by_platform_campaign[item.id] = item.ad_groups
     if by_platform_campaign and statements.ad_groups is not None:
@@ -141,6 +166,30 @@ def _ordered(stmt: Select[Any], sort: str, descending: bool) -> Select[Any]:
     }
     key = keys[sort]
     return stmt.order_by(key.desc() if descending else key.asc(), Campaign.id.desc())
+
+
+def _filtered(stmt: Select[Any], *, status: Any, job_id: Any) -> Select[Any]:
+    """`stmt` with the list's status and job filters (values, or bind parameters; None: none)."""
+    if status is not None:
+        stmt = stmt.where(Campaign.status == status)
+    if job_id is not None:
+        stmt = stmt.where(Campaign.job_id == job_id)
+    return stmt
+
+
+@functools.lru_cache(maxsize=128)
+def _prepared_page(
+    dialect: str, by_results: bool, sort: str, descending: bool, status: bool, job_id: bool
+) -> PreparedPage:
+    """The page statement of one order and set of filters, built once (values bound per request)."""
+    statements = _listing_statements(dialect)
+    stmt = statements.page_with_results if by_results else statements.page
+    stmt = _filtered(
+        stmt,
+        status=bindparam("status", type_=String) if status else None,
+        job_id=bindparam("job_id", type_=Integer) if job_id else None,
+    )
+    return prepare_page(_ordered(stmt, sort, descending))
 
 
 class CampaignSummary(SimpleNamespace):
@@ -195,7 +244,7 @@ def _listing_statements(dialect: str) -> _ListingStatements:
     ]
     page_results = select(*totals).where(by_ids(CampaignMetricTotal.campaign_id))
     platform_campaigns = (
-        select(*_plain_columns(PlatformCampaign, without=("targeting", "compliance_report")))
+        select(*_plain_columns(PlatformCampaign, without=PLATFORM_CAMPAIGN_COLUMNS_UNLISTED))
         .where(by_ids(PlatformCampaign.campaign_id))
         .order_by(PlatformCampaign.id)
     )
@@ -209,7 +258,7 @@ def _listing_statements(dialect: str) -> _ListingStatements:
             .where(AdGroup.platform_campaign_id == PlatformCampaign.id)
             .scalar_subquery()
         )
-        with_groups = platform_campaigns.add_columns(groups.label("ad_groups"))
+        with_groups = platform_campaigns.add_columns(cast(groups, Text).label("ad_groups"))
         return _ListingStatements(page, page_with_results, page_results, with_groups, None)
     ad_groups = select(*group_columns).where(by_ids(AdGroup.platform_campaign_id)).order_by(AdGroup.id)
     return _ListingStatements(page, page_with_results, page_results, platform_campaigns, ad_groups)
@@ -217,9 +266,8 @@ def _listing_statements(dialect: str) -> _ListingStatements:
 
 def _summaries(stmt: Select[Any], ids: list[int]) -> list[CampaignSummary]:
     """Each row of `stmt` run for `ids`, as a CampaignSummary of its labelled columns."""
-    result = db.session.execute(stmt, {"ids": ids})
-    keys = tuple(result.keys())
-    return [CampaignSummary(**dict(zip(keys, row, strict=True))) for row in result]
+    keys, found = direct_reads.rows(stmt, {"ids": ids})
+    return [CampaignSummary(**dict(zip(keys, row, strict=True))) for row in found]
 
 
 def _plain_columns(model: type[Any], *, without: Sequence[str] = ()) -> list[Any]:
