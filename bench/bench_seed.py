@@ -102,12 +102,19 @@ def run(candidates: int, orm_rows: int, repeat: int) -> dict[str, Any]:
         db.session.remove()
         rss_before = _peak_rss_mib()
         rounds = []
-        # The service and the ORM way alternate every round, each on an emptied table.
+        # The service and the ORM way alternate every round (and which goes first), each on an
+        # emptied table.
         for attempt in range(repeat):
-            copy = _copy_round(candidates, phases)
-            orm = _orm_round(orm_rows)
+            if attempt % 2 == 0:
+                copy = _copy_round(candidates, phases)
+                orm = _orm_round(orm_rows)
+            else:
+                orm = _orm_round(orm_rows)
+                copy = _copy_round(candidates, phases)
             extrapolated = orm["seconds"] * candidates / orm_rows
-            rounds.append({"copy": copy, "orm": orm, "ratio": round(extrapolated / copy["seconds"], 1)})
+            first = "service" if attempt % 2 == 0 else "ORM"
+            ratio = round(extrapolated / copy["seconds"], 1)
+            rounds.append({"first": first, "copy": copy, "orm": orm, "ratio": ratio})
             logger.info(
                 "round %d: service %.2f s (%d rows counted), ORM %d rows %.2f s (%d counted) -> %.1f s "
                 "for all; ratio %.1fx; load %.2f",
@@ -154,6 +161,9 @@ def _copy_round(candidates: int, phases: _PhaseLog) -> dict[str, Any]:
     counted = _count_rows()
     if counted != {"candidates": candidates, "candidate_personas": candidates}:
         raise SystemExit(f"the seed left {counted}, not {candidates:,} of each")
+    keys = _foreign_keys()
+    if keys["orphan_personas"] or not keys["fk_triggers_enabled"]:
+        raise SystemExit(f"foreign keys not kept: {keys}")
     return {
         "seconds": round(elapsed, 2),
         "rows_per_second": round(candidates / elapsed),
@@ -162,6 +172,7 @@ def _copy_round(candidates: int, phases: _PhaseLog) -> dict[str, Any]:
         "server_cpu_seconds": round(_server_cpu() - server_before, 2),
         "client_cpu_seconds": round(_client_cpu() - client_before, 2),
         "load_before": round(load_before, 2),
+        **keys,
         "phases": [m for m in phases.messages if "took" in m or "rebuilt" in m],
     }
 
@@ -169,6 +180,7 @@ def _copy_round(candidates: int, phases: _PhaseLog) -> dict[str, Any]:
 def _orm_round(orm_rows: int) -> dict[str, Any]:
     """The plain ORM way for the first `orm_rows` rows: add_all, flush for ids, personas, commit."""
     _truncate()
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     batch = generate_candidates(orm_rows, seed=SEED)
     people = [Candidate(**record) for record in batch.to_records()]
@@ -184,7 +196,31 @@ def _orm_round(orm_rows: int) -> dict[str, Any]:
     counted = _count_rows()
     if counted != {"candidates": orm_rows, "candidate_personas": orm_rows}:
         raise SystemExit(f"the ORM way left {counted}, not {orm_rows:,} of each")
-    return {"seconds": round(elapsed, 2), "rows_counted": counted["candidates"]}
+    return {
+        "seconds": round(elapsed, 2),
+        "rows_counted": counted["candidates"],
+        "load_before": round(load_before, 2),
+    }
+
+
+def _foreign_keys() -> dict[str, int]:
+    """The personas' foreign key as the seed left it: its triggers enabled (the role could not
+    switch them off) and no persona without its candidate, counted."""
+    with db.engine.connect() as conn:
+        enabled = conn.execute(
+            db.text(
+                "SELECT count(*) FROM pg_trigger t JOIN pg_constraint c ON c.oid = t.tgconstraint "
+                "WHERE c.contype = 'f' AND c.conrelid = 'candidate_personas'::regclass "
+                "AND t.tgenabled = 'O'"
+            )
+        ).scalar_one()
+        orphans = conn.execute(
+            db.text(
+                "SELECT count(*) FROM candidate_personas p "
+                "WHERE NOT EXISTS (SELECT 1 FROM candidates c WHERE c.id = p.candidate_id)"
+            )
+        ).scalar_one()
+    return {"fk_triggers_enabled": int(enabled), "orphan_personas": int(orphans)}
 
 
 def _count_rows() -> dict[str, int]:
@@ -286,7 +322,9 @@ def _print(r: dict[str, Any]) -> None:
     for number, one in enumerate(r["rounds"], 1):
         copy, orm = one["copy"], one["orm"]
         print(
-            f"  round {number} (load {copy['load_before']}): service {copy['seconds']} s = "
+            f"  round {number} ({one['first']} first; load {copy['load_before']} / ORM "
+            f"{orm['load_before']}): FK triggers on {copy['fk_triggers_enabled']}, orphans "
+            f"{copy['orphan_personas']}; service {copy['seconds']} s = "
             f"{copy['rows_per_second']:,} rows/s, {copy['rows_counted']:,} rows counted, CPU server "
             f"{copy['server_cpu_seconds']} s / client {copy['client_cpu_seconds']} s; ORM "
             f"{r['orm_rows']:,} rows {orm['seconds']} s ({orm['rows_counted']:,} counted)"
