@@ -52,6 +52,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import redis
+from bench_sets import job_and_campaigns
 from full_sync_processes import cpu_seconds, load, start_workers, tree_cpu
 from full_sync_sandbox import ALL_PLATFORMS, external_ids, serve_seeded_sandbox, start_sandbox, stop
 from sqlalchemy import create_engine, func, insert, select, text
@@ -61,14 +62,12 @@ from adflux.app import create_app
 from adflux.extensions import db
 from adflux.models import (
     AdGroup,
-    Campaign,
     CampaignMetricDaily,
     DailyMetricTotal,
     MetricDaily,
     PlatformCampaign,
     TaskRun,
 )
-from adflux.services import jobs as jobs_service
 from adflux.services import metrics_sync
 from adflux.services.platform_access import adapter_for
 from adflux.settings import Settings
@@ -87,34 +86,7 @@ def admin(sql: str) -> None:
 
 def seed_database(campaigns: int, first_day: date, platforms: list[str]) -> int:
     """Job, campaigns, platform campaigns (as published: external ids) and one ad group each."""
-    job = jobs_service.create_job(
-        data={
-            "external_ref": "BENCH-FULL-SYNC",
-            "title": "Analista de datos",
-            "description": "SQL y tableros.",
-            "company": "Acme Colombia S.A.S.",
-            "city": "Medellín",
-            "department": "Antioquia",
-            "category": "tecnologia",
-            "modality": "remoto",
-            "apply_url": "https://empleos.example.co/ofertas/2",
-        }
-    )
-    db.session.execute(
-        insert(Campaign),
-        [
-            {
-                "job_id": job.id,
-                "name": f"Campaña {i}",
-                "objective": "traffic",
-                "budget_total": 30_000_000,
-                "start_date": first_day,
-                "status": "active",
-            }
-            for i in range(campaigns)
-        ],
-    )
-    ids = db.session.scalars(select(Campaign.id).order_by(Campaign.id)).all()
+    ids = job_and_campaigns("BENCH-FULL-SYNC", campaigns, first_day)
     pcs = []
     for index, campaign_id in enumerate(ids):
         for platform in platforms:
