@@ -117,6 +117,24 @@ def test_the_snapchat_account_report_is_read_once_for_all_batches_and_pages(clie
     assert sandbox.state.requests["snapchat"] - before == 1  # three batches, one read
     squads = {squad for t in targets for squad in t.result.ad_groups.values()}
     assert {row.ad_group_id for row in rows} == squads and all(row.ad_group_ref for row in rows)
+    # Windows that start later (campaigns started since, or synced more recently) reuse the
+    # earliest window's read and take their own days from it.
+    later = until - timedelta(days=1)
+    shifted = [targets[0], *(t.__class__(**{**t.__dict__, "start": later}) for t in targets[1:])]
+    adapter, _ = adapter_for("snapchat")
+    before = sandbox.state.requests["snapchat"]
+    with adapter:
+        windows = [
+            metrics_sync.fetch_batch(adapter, batch, until=until)
+            for batch in metrics_sync.batches(shifted, 1000, until)
+        ]
+    assert sandbox.state.requests["snapchat"] - before == 1 and len(windows) == 2
+    assert {row.date for row in windows[1]} == {later} and min(row.date for row in windows[0]) < later
+    assert sorted(map(repr, windows[0] + windows[1])) == sorted(
+        repr(row)
+        for row in rows
+        if row.ad_group_id in targets[0].result.ad_groups.values() or row.date == later
+    )
 
 
 def _snap_stats(sandbox, **params):

@@ -269,7 +269,7 @@ class SnapchatAdapter(TreeAdapter):
     # -- reporting -------------------------------------------------------------------------
 
     report_batch = 1_000  # platform campaigns per write; the account report behind them is read once
-    _report: tuple[tuple[date, date], dict[str, list[InsightRow]]] | None = None
+    _report: tuple[date, date, dict[str, list[InsightRow]]] | None = None
 
     def fetch_insights(self, result: PublishResult, since: date, until: date) -> list[InsightRow]:
         """Daily stats per ad squad (Snap reporting is synchronous)."""
@@ -294,19 +294,18 @@ class SnapchatAdapter(TreeAdapter):
         self, results: Sequence[PublishResult], since: date, until: date
     ) -> list[InsightRow]:
         """The account-level report (``breakdown=adsquad``, paged by squad) covers every ad squad of
-        the account: it is read once per window and handed out batch by batch. A squad it did not
-        cover (created since, or already handed out: a later sync) makes a fresh read."""
+        the account: it is read once and handed out batch by batch, each batch taking its squads'
+        days from ``since`` (the sync asks for the earliest window first, so later, shorter windows
+        reuse it). A squad it did not cover (created since, or already handed out: a later sync),
+        another end day or an earlier start makes a fresh read."""
         wanted = {squad: ref for result in results for ref, squad in result.ad_groups.items()}
-        if (
-            self._report is None
-            or self._report[0] != (since, until)
-            or not wanted.keys() <= self._report[1].keys()
-        ):
-            self._report = ((since, until), self._account_report(since, until))
-        covered = self._report[1]
+        report = self._report
+        if report is None or report[1] != until or report[0] > since or not wanted.keys() <= report[2].keys():
+            report = self._report = (since, until, self._account_report(since, until))
+        covered = report[2]
         rows: list[InsightRow] = []
         for squad, ref in wanted.items():
-            rows += [replace(row, ad_group_ref=ref) for row in covered.pop(squad, [])]
+            rows += [replace(row, ad_group_ref=ref) for row in covered.pop(squad, []) if row.date >= since]
         return rows
 
     def _account_report(self, since: date, until: date) -> dict[str, list[InsightRow]]:
