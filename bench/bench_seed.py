@@ -1,8 +1,10 @@
 """Seeding benchmark: 1,000,000 simulated candidates into PostgreSQL, COPY path vs plain ORM.
 
 Creates its own scratch database (`adflux_bench_seed`) on 127.0.0.1, owned by an ordinary
-role (`adflux_bench_app`, not a superuser, so the foreign-key triggers run as in production),
-builds the schema with `db.create_all()` as that role, then `--repeat` rounds, each alternating:
+role (`adflux_bench_app`, not a superuser, so foreign keys are kept as in production: the
+service, owning the tables, sets the personas' key aside during a bulk COPY and validates it once
+after), builds the schema with `db.create_all()` as that role, then `--repeat` rounds, alternating
+the two (and which goes first) every round:
 
 1. `seed_database(candidates=N)` (generation + COPY + personas + index rebuild, one
    transaction) on an emptied table: wall time, rows/s, CPU, peak RSS;
@@ -10,7 +12,8 @@ builds the schema with `db.create_all()` as that role, then `--repeat` rounds, e
    and one commit, on the first `--orm-rows` rows (default 100,000), extrapolated linearly to N.
 
 After each, the rows in `candidates` and `candidate_personas` are counted (not the service's
-return value); a shortfall stops the run. The figure is the ratio per round, with the load average.
+return value); a shortfall stops the run, and so do a foreign-key trigger switched off or a
+persona without its candidate (counted). The figure is the ratio per round, with the load average.
 
 Usage:
     .venv/bin/python bench/bench_seed.py [--candidates 1000000] [--orm-rows 100000] [--repeat 3] [--json]
@@ -82,8 +85,8 @@ def run(candidates: int, orm_rows: int, repeat: int) -> dict[str, Any]:
     settings = Settings.from_env(
         {},
         env="testing",
-        # As deployed: an ordinary role that owns the database, so the foreign-key triggers run
-        # (a superuser's seed skips them with session_replication_role).
+        # As deployed: an ordinary role that owns the database, so the foreign keys hold (a
+        # superuser's seed would skip their triggers with session_replication_role).
         database_url=f"postgresql+psycopg://{APP_ROLE}@127.0.0.1:5432/{BENCH_DATABASE}",
         instance_path=str(Path("/tmp/adflux-bench-seed")),
         secret_key="bench",
