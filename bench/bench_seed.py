@@ -93,9 +93,10 @@ def run(candidates: int, orm_rows: int, repeat: int) -> dict[str, Any]:
     )
     app = create_app(settings)
     phases = _PhaseLog()
-    service_logger = logging.getLogger("adflux.services.seeding")
-    service_logger.addHandler(phases)
-    service_logger.setLevel(logging.DEBUG)
+    for name in ("adflux.services.seeding", "adflux.services.bulk_foreign_keys"):
+        service_logger = logging.getLogger(name)
+        service_logger.addHandler(phases)
+        service_logger.setLevel(logging.DEBUG)
     with app.app_context():
         db.create_all()
         server_version = db.session.execute(db.text("SHOW server_version")).scalar_one()
@@ -176,7 +177,7 @@ def _copy_round(candidates: int, phases: _PhaseLog) -> dict[str, Any]:
         "client_cpu_seconds": round(_client_cpu() - client_before, 2),
         "load_before": round(load_before, 2),
         **keys,
-        "phases": [m for m in phases.messages if "took" in m or "rebuilt" in m],
+        "phases": [m for m in phases.messages if "took" in m or "rebuilt" in m or "validated" in m],
     }
 
 
