@@ -240,11 +240,10 @@ def _copy_personas_pg(cur: Any, personas: list[pa.Buffer], inserted: int, *, bul
     started = time.perf_counter()
     skip_fk_checks = _is_superuser(cur)
     if skip_fk_checks:
-        # The foreign-key trigger would look up (and share-lock) each new candidate row; they
-        # were inserted a moment ago in this very transaction with the ids written here, so the
-        # check cannot fail. pg_restore --disable-triggers does the same. Superusers only.
+        # The key's trigger would look up (and share-lock) each candidate written a moment ago in
+        # this transaction: it cannot fail (pg_restore --disable-triggers does the same). Other
+        # roles: for a bulk load the tables' owner checks the key once, after the COPY.
         cur.execute("SET LOCAL session_replication_role = replica")
-    # Other roles: for a bulk load the table's owner checks the key once after the COPY.
     keys = bulk_foreign_keys.set_aside(cur, "candidate_personas") if bulk and not skip_fk_checks else []
     with cur.copy(
         "COPY candidate_personas (candidate_id, persona, persona_index) FROM STDIN",
