@@ -6,7 +6,7 @@ X: asynchronous stats jobs of up to 20 line items, polled together.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -235,3 +235,17 @@ def test_x_stats_jobs_take_at_most_20_known_line_items_and_no_unknown_parameters
             with pytest.raises((PlatformValidationError, FatalError)):  # 400, or 404 for the unknown id
                 adapter.transport.request("POST", path, operation="create_stats_job", params=bad)
     assert {row.ad_group_id for row in rows} == set(items) and all(row.ad_group_ref for row in rows)
+
+
+def test_the_window_starts_from_the_local_day_of_the_last_sync(client, app_ctx, sandbox):
+    _publish(client, 1)
+    pc = db.session.scalars(select(PlatformCampaign)).first()
+    pc.campaign.start_date = date(2026, 1, 1)
+    # 02:00 UTC on 2 March is 21:00 on 1 March in Bogotá: the window counts back from 1 March.
+    pc.last_synced_at = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    db.session.commit()
+    target = metrics_sync.plan(pc, until=date(2026, 3, 2), lookback=7)
+    assert target.start == date(2026, 2, 22)
+    pc.last_synced_at = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # 07:00 on 2 March in Bogotá
+    db.session.commit()
+    assert metrics_sync.plan(pc, until=date(2026, 3, 2), lookback=7).start == date(2026, 2, 23)
