@@ -42,10 +42,7 @@ import contextlib
 import json
 import os
 import random
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import date, datetime, timedelta
@@ -55,43 +52,29 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import redis
+from bench_sets import job_and_campaigns
+from full_sync_processes import cpu_seconds, load, start_workers, tree_cpu
+from full_sync_sandbox import ALL_PLATFORMS, external_ids, serve_seeded_sandbox, start_sandbox, stop
 from sqlalchemy import create_engine, func, insert, select, text
+from sync_clock import shift
 
 from adflux.app import create_app
-from adflux.constants import SANDBOX_ACCOUNTS
 from adflux.extensions import db
 from adflux.models import (
     AdGroup,
-    Campaign,
     CampaignMetricDaily,
     DailyMetricTotal,
     MetricDaily,
     PlatformCampaign,
     TaskRun,
 )
-from adflux.services import jobs as jobs_service
 from adflux.services import metrics_sync
 from adflux.services.platform_access import adapter_for
 from adflux.settings import Settings
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-DATABASE = "adflux_h25b_fullsync"
+DATABASE = os.environ.get("BENCH_FULL_SYNC_DB", "adflux_h25b_fullsync")  # a scratch database
 DATABASE_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE}"
-PLATFORMS = ("meta", "google", "tiktok")
-# External ids of the bench's objects (numeric, far from the sandbox's own id counters).
-ID_BASE = {"meta": 910_000_000_000, "google": 920_000_000_000, "tiktok": 930_000_000_000}
-GOOGLE_CID = SANDBOX_ACCOUNTS["google"]["account_id"]
-ACCOUNTS = {
-    "meta": SANDBOX_ACCOUNTS["meta"]["account_id"].removeprefix("act_"),
-    "google": GOOGLE_CID,
-    "tiktok": SANDBOX_ACCOUNTS["tiktok"]["account_id"],
-}
-
-
-def external_ids(platform: str, index: int) -> tuple[str, str]:
-    """(campaign id, ad group id) of the index-th campaign on a platform."""
-    base = ID_BASE[platform] + 2 * index
-    return str(base), str(base + 1)
 
 
 def admin(sql: str) -> None:
@@ -101,148 +84,12 @@ def admin(sql: str) -> None:
     engine.dispose()
 
 
-def load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"load {one:.2f}/{five:.2f}"
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process and its reaped children."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / os.sysconf("SC_CLK_TCK")
-
-
-# -- the sandbox, in its own process, seeded directly --------------------------------------------
-
-
-def serve_seeded_sandbox(port: int, campaigns: int, first_day: date, today: date, latency_ms: float) -> None:
-    """Run in the sandbox process: seed units and objects for every campaign, then serve."""
-    from adflux.sandbox.server import SandboxServer
-    from adflux.sandbox.state import Unit
-
-    server = SandboxServer("127.0.0.1", port, latency_ms=latency_ms, start_date=today)
-    state = server.state
-    for platform in PLATFORMS:
-        account = ACCOUNTS[platform]
-        for index in range(campaigns):
-            campaign_id, group_id = external_ids(platform, index)
-            unit = Unit(platform, account, campaign_id, group_id, daily_budget=20_000 + 37 * (index % 500))
-            unit.start, unit.history = first_day, [(first_day, True)]
-            state.units[(platform, group_id)] = unit
-            name = f"AdFlux bench {platform} {index}"
-            if platform == "google":
-                campaign_name = f"customers/{GOOGLE_CID}/campaigns/{campaign_id}"
-                group = {
-                    "id": group_id,
-                    "resourceName": f"customers/{GOOGLE_CID}/adGroups/{group_id}",
-                    "campaign": campaign_name,
-                    "name": name,
-                    "status": "ENABLED",
-                    "_cid": GOOGLE_CID,
-                }
-                state.objects[platform]["campaign"][campaign_id] = {
-                    "id": campaign_id,
-                    "resourceName": campaign_name,
-                    "name": name,
-                    "status": "ENABLED",
-                    "_cid": GOOGLE_CID,
-                }
-                state.objects[platform]["ad_group"][group_id] = group
-            elif platform == "meta":
-                state.objects[platform]["campaign"][campaign_id] = {"id": campaign_id, "name": name}
-                state.objects[platform]["adset"][group_id] = {
-                    "id": group_id,
-                    "name": name,
-                    "campaign_id": campaign_id,
-                }
-            else:
-                state.objects[platform]["campaign"][campaign_id] = {
-                    "campaign_id": campaign_id,
-                    "campaign_name": name,
-                }
-    print("sandbox seeded", flush=True)
-    server.serve_forever()
-
-
-def start_sandbox(
-    args: argparse.Namespace, first_day: date, today: date
-) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [
-        sys.executable,
-        __file__,
-        "--serve-sandbox",
-        str(port),
-        "--campaigns",
-        str(args.campaigns),
-        "--first-day",
-        first_day.isoformat(),
-        "--today",
-        today.isoformat(),
-        "--latency-ms",
-        str(args.latency_ms),
-    ]
-    proc = subprocess.Popen(command, start_new_session=True)
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{base_url}/__sandbox/health", timeout=120).raise_for_status()  # seeding first
-            return proc, base_url
-        except httpx.HTTPError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.5)
-    raise RuntimeError("the sandbox did not start")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-
-
-# -- the AdFlux side ---------------------------------------------------------------------------------
-
-
-def seed_database(campaigns: int, first_day: date) -> int:
+def seed_database(campaigns: int, first_day: date, platforms: list[str]) -> int:
     """Job, campaigns, platform campaigns (as published: external ids) and one ad group each."""
-    job = jobs_service.create_job(
-        data={
-            "external_ref": "BENCH-FULL-SYNC",
-            "title": "Analista de datos",
-            "description": "SQL y tableros.",
-            "company": "Acme Colombia S.A.S.",
-            "city": "Medellín",
-            "department": "Antioquia",
-            "category": "tecnologia",
-            "modality": "remoto",
-            "apply_url": "https://empleos.example.co/ofertas/2",
-        }
-    )
-    db.session.execute(
-        insert(Campaign),
-        [
-            {
-                "job_id": job.id,
-                "name": f"Campaña {i}",
-                "objective": "traffic",
-                "budget_total": 30_000_000,
-                "start_date": first_day,
-                "status": "active",
-            }
-            for i in range(campaigns)
-        ],
-    )
-    ids = db.session.scalars(select(Campaign.id).order_by(Campaign.id)).all()
+    ids = job_and_campaigns("BENCH-FULL-SYNC", campaigns, first_day)
     pcs = []
     for index, campaign_id in enumerate(ids):
-        for platform in PLATFORMS:
+        for platform in platforms:
             external, group = external_ids(platform, index)
             result = {
                 "platform": platform,
@@ -290,77 +137,6 @@ def counts() -> dict[str, int]:
     }
 
 
-def start_workers(
-    args: argparse.Namespace, base_url: str, broker: str, logs: Path
-) -> list[subprocess.Popen[bytes]]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": DATABASE_URL,
-        "CELERY_BROKER_URL": broker,
-        "ADFLUX_PLATFORM_BASE_URL": base_url,
-        "ADFLUX_INSTANCE_PATH": str(logs),
-        "ADFLUX_ENV": "development",
-        "ADFLUX_METRICS_ENABLED": "false",
-        "LOG_LEVEL": "INFO",
-    }
-    if args.client_limits:
-        env["ADFLUX_SANDBOX_RATE_LIMITS"] = args.client_limits
-    workers = []
-    for index in range(args.workers):
-        log = logs / f"worker{index}.log"
-        workers.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "adflux.worker",
-                    "worker",
-                    "-Q",
-                    "sync",
-                    "--pool",
-                    "prefork",
-                    "-c",
-                    "1",
-                    "-n",
-                    f"fullsync{index}@%h",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                    "-l",
-                    "INFO",
-                ],
-                env=env,
-                stdout=log.open("w"),
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        )
-    deadline = time.monotonic() + 120
-    for index, proc in enumerate(workers):
-        log = logs / f"worker{index}.log"
-        while "ready." not in log.read_text(errors="replace"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"worker {index} did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
-    return workers
-
-
-def tree_cpu(procs: list[subprocess.Popen[bytes]]) -> float:
-    """CPU seconds of these processes and their children (prefork pool processes)."""
-    total = 0.0
-    for proc in procs:
-        pids = [proc.pid]
-        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-        if children.exists():
-            pids += [int(pid) for pid in children.read_text().split()]
-        for pid in pids:
-            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-                total += cpu_seconds(pid)
-    return total
-
-
 def backend_cpu() -> dict[int, float]:
     """CPU seconds of each PostgreSQL backend connected to the bench database (same machine)."""
     pids = db.session.scalars(
@@ -376,7 +152,7 @@ def backend_cpu() -> dict[int, float]:
 
 
 def measured_sync(
-    control: httpx.Client, sandbox: subprocess.Popen[bytes], workers: list[Any]
+    control: httpx.Client, sandbox: subprocess.Popen[bytes], workers: list[Any], platforms: list[str]
 ) -> dict[str, Any]:
     """The scheduled task through a worker, timed from queueing to the TaskRun's finish."""
     before_requests = control.get("/__sandbox/stats").json()
@@ -404,21 +180,21 @@ def measured_sync(
         "sandbox_cpu_s": cpu_seconds(sandbox.pid) - cpu[0],
         "workers_cpu_s": tree_cpu(workers) - cpu[1],
         "postgres_cpu_s": db_cpu,
-        "requests": _request_delta(before_requests, after_requests),
+        "requests": _request_delta(before_requests, after_requests, platforms),
         "load": load(),
     }
 
 
-def _request_delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
+def _request_delta(before: dict[str, Any], after: dict[str, Any], platforms: list[str]) -> dict[str, int]:
     def per_platform(stats: dict[str, Any]) -> dict[str, int]:
         requests = stats.get("requests", {})
-        return {name: sum(v for k, v in requests.items() if k.startswith(name)) for name in PLATFORMS}
+        return {name: sum(v for k, v in requests.items() if k.startswith(name)) for name in platforms}
 
     old, new = per_platform(before), per_platform(after)
-    return {name: new[name] - old[name] for name in PLATFORMS}
+    return {name: new[name] - old[name] for name in platforms}
 
 
-def baseline_sync(sample: list[int], until: date, lookback: int) -> dict[str, Any]:
+def baseline_sync(sample: list[int], until: date, lookback: int, platforms: list[str]) -> dict[str, Any]:
     """The per-platform-campaign path (one report + one upsert + commit each) on the sample."""
     pcs = metrics_sync.campaigns_to_sync(lookback_days=lookback)
     chosen = set(sample)
@@ -427,7 +203,7 @@ def baseline_sync(sample: list[int], until: date, lookback: int) -> dict[str, An
     cpu = cpu_seconds(os.getpid())
     started = time.perf_counter()
     window: set[date] = set()
-    for platform in PLATFORMS:
+    for platform in platforms:
         adapter, _ = adapter_for(platform)
         with adapter:
             for target in (t for t in targets if t.platform == platform):
@@ -451,10 +227,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     broker = f"redis://127.0.0.1:6379/{args.redis_db}"
     redis.Redis.from_url(broker).flushdb()
     logs = Path(tempfile.mkdtemp(prefix="adflux-fullsync-"))
-    sandbox, base_url = start_sandbox(args, first_day, today)
+    sandbox, base_url = start_sandbox(args, __file__, first_day, today)
     workers: list[subprocess.Popen[bytes]] = []
     report: dict[str, Any] = {
         "campaigns": args.campaigns,
+        "platforms": args.platforms,
         "lookback": args.lookback,
         "rounds": [],
         "latency_ms": args.latency_ms,
@@ -470,42 +247,38 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             platform_base_url=base_url,
             celery_broker_url=broker,
             metrics_enabled=False,
+            metrics_lookback_days=args.lookback,
         )
         app = create_app(settings)
         with app.app_context():
             db.create_all()
             started = time.perf_counter()
-            pcs = seed_database(args.campaigns, first_day)
+            pcs = seed_database(args.campaigns, first_day, args.platforms)
             report["seed_s"] = time.perf_counter() - started
             report["platform_campaigns"] = pcs
-            workers = start_workers(args, base_url, broker, logs)
+            workers = start_workers(args, DATABASE_URL, base_url, broker, logs)
             ids = db.session.execute(select(PlatformCampaign.id, PlatformCampaign.platform)).all()
             rng = random.Random(7)
             sample = [
                 pc
-                for name in PLATFORMS
+                for name in args.platforms
                 for pc in rng.sample([i for i, p in ids if p == name], args.baseline_sample)
             ]
             with httpx.Client(base_url=base_url, timeout=30) as control:
-                for index in range(args.rounds):
-                    one: dict[str, Any] = {}
-                    order = ("measured", "baseline") if index % 2 == 0 else ("baseline", "measured")
-                    for step in order:
-                        if step == "measured":
-                            if index % 2 == 1 and args.restate:
-                                # As if the platforms restated every figure: each row differs from
-                                # what they report, so the sync rewrites all 210,000 (not timed).
-                                db.session.execute(text("UPDATE metrics_daily SET clicks = clicks + 1"))
-                                db.session.commit()
-                            one["measured"] = measured_sync(control, sandbox, workers)
-                            one["after_measured"] = counts()
-                        else:
-                            one["baseline"] = baseline_sync(sample, today, args.lookback)
+                for index in range(args.rounds + args.forward_rounds):
+                    ahead = max(0, index + 1 - args.rounds)  # the clock moves a day per forward round
+                    if ahead:
+                        for proc in workers:
+                            stop(proc)
+                        control.post("/__sandbox/clock/advance", json={"days": 1}).raise_for_status()
+                        shift(ahead)  # this process's sync (the baseline) moves with it
+                        workers = start_workers(args, DATABASE_URL, base_url, broker, logs, ahead)
+                    one = one_round(args, index, ahead, control, sandbox, workers, sample, today)
                     base, meas = one["baseline"], one["measured"]
                     base["extrapolated_s"] = base["per_pc_ms"] * pcs / 1000
                     one["ratio"] = base["extrapolated_s"] / meas["seconds"]
                     report["rounds"].append(one)
-                    print_round(index, one, pcs, args.lookback)
+                    print_round(index, one, pcs, args.lookback + ahead)
             report["final"] = counts()
     finally:
         for proc in workers:
@@ -517,10 +290,40 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
-def print_round(index: int, one: dict[str, Any], pcs: int, lookback: int) -> None:
+def one_round(
+    args: argparse.Namespace,
+    index: int,
+    ahead: int,
+    control: httpx.Client,
+    sandbox: subprocess.Popen[bytes],
+    workers: list[subprocess.Popen[bytes]],
+    sample: list[int],
+    today: date,
+) -> dict[str, Any]:
+    """The scheduled sync and the per-platform-campaign baseline, in this round's order."""
+    one: dict[str, Any] = {"days_ahead": ahead}
+    order = ("measured", "baseline") if index % 2 == 0 else ("baseline", "measured")
+    for step in order:
+        if step == "measured":
+            if index == 1 and not ahead and args.restate:
+                # As if the platforms restated every figure: each row differs from what they
+                # report, so the sync rewrites all of them (not timed).
+                db.session.execute(text("UPDATE metrics_daily SET clicks = clicks + 1"))
+                db.session.commit()
+            one["measured"] = measured_sync(control, sandbox, workers, args.platforms)
+            one["after_measured"] = counts()
+        else:
+            until = today + timedelta(days=ahead)
+            one["baseline"] = baseline_sync(sample, until, args.lookback, args.platforms)
+    return one
+
+
+def print_round(index: int, one: dict[str, Any], pcs: int, days: int) -> None:
     meas, base, after = one["measured"], one["baseline"], one["after_measured"]
-    expected = pcs * lookback
-    print(f"\nround {index + 1} (order: {'measured first' if index % 2 == 0 else 'baseline first'})")
+    expected = pcs * days
+    order = "measured first" if index % 2 == 0 else "baseline first"
+    moved = f", the clock {one['days_ahead']} day(s) ahead" if one["days_ahead"] else ""
+    print(f"\nround {index + 1} (order: {order}{moved})")
     print(
         f"  measured: full sync of {pcs:,} platform campaigns through a worker: {meas['seconds']:.1f} s "
         f"({meas['seconds'] / 60:.2f} min), {meas['status']}, {meas['result_rows']:,} rows read "
@@ -553,7 +356,19 @@ def main() -> None:
     parser.add_argument(
         "--lookback", type=int, default=7, help="days (the campaigns started this many days ago)"
     )
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2, help="rounds on the same days")
+    parser.add_argument(
+        "--forward-rounds",
+        type=int,
+        default=2,
+        help="then rounds where the clock moves a day first (the sandbox's and the sync's)",
+    )
+    parser.add_argument(
+        "--platforms",
+        type=lambda value: [name for name in value.split(",") if name],
+        default=list(ALL_PLATFORMS),
+        help="comma-separated, of " + ",".join(ALL_PLATFORMS),
+    )
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes on the sync queue")
     parser.add_argument("--latency-ms", type=float, default=20.0, help="sandbox latency per call")
     parser.add_argument("--baseline-sample", type=int, default=20, help="platform campaigns per platform")
@@ -563,7 +378,7 @@ def main() -> None:
         "--restate",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="before every second round's sync, make every stored row differ (a full restatement)",
+        help="before round 2's sync, make every stored row differ (a full restatement)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--json", action="store_true")
@@ -572,11 +387,14 @@ def main() -> None:
     parser.add_argument("--today", type=date.fromisoformat, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_sandbox:
-        serve_seeded_sandbox(args.serve_sandbox, args.campaigns, args.first_day, args.today, args.latency_ms)
+        serve_seeded_sandbox(
+            args.serve_sandbox, args.platforms, args.campaigns, args.first_day, args.today, args.latency_ms
+        )
         return
     print(
-        f"full sync bench: {args.campaigns:,} campaigns x {len(PLATFORMS)} platforms, {args.lookback}-day "
-        f"lookback, {args.workers} worker processes, sandbox latency {args.latency_ms:g} ms  [{load()}]"
+        f"full sync bench: {args.campaigns:,} campaigns x {len(args.platforms)} platforms, "
+        f"{args.lookback}-day lookback, {args.workers} worker processes, "
+        f"sandbox latency {args.latency_ms:g} ms  [{load()}]"
     )
     report = run(args)
     final = report["final"]

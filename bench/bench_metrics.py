@@ -46,13 +46,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench_sets import job_and_campaigns
 from sqlalchemy import BigInteger, Select, cast, create_engine, func, insert, select, text
 
 from adflux.app import create_app
 from adflux.extensions import db
 from adflux.models import AdCreative, AdGroup, Campaign, MetricDaily, PlatformCampaign
 from adflux.services import campaigns as campaigns_service
-from adflux.services import jobs as jobs_service
 from adflux.services import local_dates, metric_partitions, reports
 from adflux.services.metrics_store import (
     METRIC_COLUMNS,
@@ -174,34 +174,7 @@ def machine() -> dict[str, Any]:
 
 def build_dimensions(campaigns: int, first_day: date) -> list[tuple[int, int, int, str]]:
     """Job, campaigns, platform campaigns, ad groups and creatives; (ad group, pc, campaign, platform)."""
-    job = jobs_service.create_job(
-        data={
-            "external_ref": "BENCH-METRICS-1",
-            "title": "Analista de datos",
-            "description": "SQL, Python y tableros.",
-            "company": "Acme Colombia S.A.S.",
-            "city": "Medellín",
-            "department": "Antioquia",
-            "category": "tecnologia",
-            "modality": "remoto",
-            "apply_url": "https://empleos.example.co/ofertas/2",
-        }
-    )
-    db.session.execute(
-        insert(Campaign),
-        [
-            {
-                "job_id": job.id,
-                "name": f"Campaña {i}",
-                "objective": "traffic",
-                "budget_total": 30_000_000,
-                "start_date": first_day,
-                "status": "active",
-            }
-            for i in range(campaigns)
-        ],
-    )
-    campaign_ids = db.session.scalars(select(Campaign.id).order_by(Campaign.id)).all()
+    campaign_ids = job_and_campaigns("BENCH-METRICS-1", campaigns, first_day)
     db.session.execute(
         insert(PlatformCampaign),
         [

@@ -1,8 +1,10 @@
 """Seeding benchmark: 1,000,000 simulated candidates into PostgreSQL, COPY path vs plain ORM.
 
 Creates its own scratch database (`adflux_bench_seed`) on 127.0.0.1, owned by an ordinary
-role (`adflux_bench_app`, not a superuser, so the foreign-key triggers run as in production),
-builds the schema with `db.create_all()` as that role, then `--repeat` rounds, each alternating:
+role (`adflux_bench_app`, not a superuser, so foreign keys are kept as in production: the
+service, owning the tables, sets the personas' key aside during a bulk COPY and validates it once
+after), builds the schema with `db.create_all()` as that role, then `--repeat` rounds, alternating
+the two (and which goes first) every round:
 
 1. `seed_database(candidates=N)` (generation + COPY + personas + index rebuild, one
    transaction) on an emptied table: wall time, rows/s, CPU, peak RSS;
@@ -10,7 +12,8 @@ builds the schema with `db.create_all()` as that role, then `--repeat` rounds, e
    and one commit, on the first `--orm-rows` rows (default 100,000), extrapolated linearly to N.
 
 After each, the rows in `candidates` and `candidate_personas` are counted (not the service's
-return value); a shortfall stops the run. The figure is the ratio per round, with the load average.
+return value); a shortfall stops the run, and so do a foreign-key trigger switched off or a
+persona without its candidate (counted). The figure is the ratio per round, with the load average.
 
 Usage:
     .venv/bin/python bench/bench_seed.py [--candidates 1000000] [--orm-rows 100000] [--repeat 3] [--json]
@@ -82,17 +85,18 @@ def run(candidates: int, orm_rows: int, repeat: int) -> dict[str, Any]:
     settings = Settings.from_env(
         {},
         env="testing",
-        # As deployed: an ordinary role that owns the database, so the foreign-key triggers run
-        # (a superuser's seed skips them with session_replication_role).
+        # As deployed: an ordinary role that owns the database, so the foreign keys hold (a
+        # superuser's seed would skip their triggers with session_replication_role).
         database_url=f"postgresql+psycopg://{APP_ROLE}@127.0.0.1:5432/{BENCH_DATABASE}",
         instance_path=str(Path("/tmp/adflux-bench-seed")),
         secret_key="bench",
     )
     app = create_app(settings)
     phases = _PhaseLog()
-    service_logger = logging.getLogger("adflux.services.seeding")
-    service_logger.addHandler(phases)
-    service_logger.setLevel(logging.DEBUG)
+    for name in ("adflux.services.seeding", "adflux.services.bulk_foreign_keys"):
+        service_logger = logging.getLogger(name)
+        service_logger.addHandler(phases)
+        service_logger.setLevel(logging.DEBUG)
     with app.app_context():
         db.create_all()
         server_version = db.session.execute(db.text("SHOW server_version")).scalar_one()
@@ -102,12 +106,19 @@ def run(candidates: int, orm_rows: int, repeat: int) -> dict[str, Any]:
         db.session.remove()
         rss_before = _peak_rss_mib()
         rounds = []
-        # The service and the ORM way alternate every round, each on an emptied table.
+        # The service and the ORM way alternate every round (and which goes first), each on an
+        # emptied table.
         for attempt in range(repeat):
-            copy = _copy_round(candidates, phases)
-            orm = _orm_round(orm_rows)
+            if attempt % 2 == 0:
+                copy = _copy_round(candidates, phases)
+                orm = _orm_round(orm_rows)
+            else:
+                orm = _orm_round(orm_rows)
+                copy = _copy_round(candidates, phases)
             extrapolated = orm["seconds"] * candidates / orm_rows
-            rounds.append({"copy": copy, "orm": orm, "ratio": round(extrapolated / copy["seconds"], 1)})
+            first = "service" if attempt % 2 == 0 else "ORM"
+            ratio = round(extrapolated / copy["seconds"], 1)
+            rounds.append({"first": first, "copy": copy, "orm": orm, "ratio": ratio})
             logger.info(
                 "round %d: service %.2f s (%d rows counted), ORM %d rows %.2f s (%d counted) -> %.1f s "
                 "for all; ratio %.1fx; load %.2f",
@@ -154,6 +165,9 @@ def _copy_round(candidates: int, phases: _PhaseLog) -> dict[str, Any]:
     counted = _count_rows()
     if counted != {"candidates": candidates, "candidate_personas": candidates}:
         raise SystemExit(f"the seed left {counted}, not {candidates:,} of each")
+    keys = _foreign_keys()
+    if keys["orphan_personas"] or not keys["fk_triggers_enabled"]:
+        raise SystemExit(f"foreign keys not kept: {keys}")
     return {
         "seconds": round(elapsed, 2),
         "rows_per_second": round(candidates / elapsed),
@@ -162,13 +176,15 @@ def _copy_round(candidates: int, phases: _PhaseLog) -> dict[str, Any]:
         "server_cpu_seconds": round(_server_cpu() - server_before, 2),
         "client_cpu_seconds": round(_client_cpu() - client_before, 2),
         "load_before": round(load_before, 2),
-        "phases": [m for m in phases.messages if "took" in m or "rebuilt" in m],
+        **keys,
+        "phases": [m for m in phases.messages if "took" in m or "rebuilt" in m or "validated" in m],
     }
 
 
 def _orm_round(orm_rows: int) -> dict[str, Any]:
     """The plain ORM way for the first `orm_rows` rows: add_all, flush for ids, personas, commit."""
     _truncate()
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     batch = generate_candidates(orm_rows, seed=SEED)
     people = [Candidate(**record) for record in batch.to_records()]
@@ -184,7 +200,31 @@ def _orm_round(orm_rows: int) -> dict[str, Any]:
     counted = _count_rows()
     if counted != {"candidates": orm_rows, "candidate_personas": orm_rows}:
         raise SystemExit(f"the ORM way left {counted}, not {orm_rows:,} of each")
-    return {"seconds": round(elapsed, 2), "rows_counted": counted["candidates"]}
+    return {
+        "seconds": round(elapsed, 2),
+        "rows_counted": counted["candidates"],
+        "load_before": round(load_before, 2),
+    }
+
+
+def _foreign_keys() -> dict[str, int]:
+    """The personas' foreign key as the seed left it: its triggers enabled (the role could not
+    switch them off) and no persona without its candidate, counted."""
+    with db.engine.connect() as conn:
+        enabled = conn.execute(
+            db.text(
+                "SELECT count(*) FROM pg_trigger t JOIN pg_constraint c ON c.oid = t.tgconstraint "
+                "WHERE c.contype = 'f' AND c.conrelid = 'candidate_personas'::regclass "
+                "AND t.tgenabled = 'O'"
+            )
+        ).scalar_one()
+        orphans = conn.execute(
+            db.text(
+                "SELECT count(*) FROM candidate_personas p "
+                "WHERE NOT EXISTS (SELECT 1 FROM candidates c WHERE c.id = p.candidate_id)"
+            )
+        ).scalar_one()
+    return {"fk_triggers_enabled": int(enabled), "orphan_personas": int(orphans)}
 
 
 def _count_rows() -> dict[str, int]:
@@ -286,7 +326,9 @@ def _print(r: dict[str, Any]) -> None:
     for number, one in enumerate(r["rounds"], 1):
         copy, orm = one["copy"], one["orm"]
         print(
-            f"  round {number} (load {copy['load_before']}): service {copy['seconds']} s = "
+            f"  round {number} ({one['first']} first; load {copy['load_before']} / ORM "
+            f"{orm['load_before']}): FK triggers on {copy['fk_triggers_enabled']}, orphans "
+            f"{copy['orphan_personas']}; service {copy['seconds']} s = "
             f"{copy['rows_per_second']:,} rows/s, {copy['rows_counted']:,} rows counted, CPU server "
             f"{copy['server_cpu_seconds']} s / client {copy['client_cpu_seconds']} s; ORM "
             f"{r['orm_rows']:,} rows {orm['seconds']} s ({orm['rows_counted']:,} counted)"

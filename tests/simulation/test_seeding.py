@@ -180,3 +180,70 @@ def test_bulk_load_rebuilds_the_secondary_indexes_it_dropped(
     city = generate_candidates(400, seed=4, as_of=AS_OF).city
     stored = db.session.scalar(select(func.count()).select_from(Candidate).where(Candidate.city == city[0]))
     assert stored == int(np.count_nonzero(city == city[0]))
+
+
+def _persona_keys() -> list[tuple[str, str, bool]]:
+    rows = db.session.execute(
+        text(
+            "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint"
+            " WHERE conrelid = 'candidate_personas'::regclass AND contype = 'f'"
+        )
+    )
+    return sorted((str(name), str(definition), bool(valid)) for name, definition, valid in rows)
+
+
+@pytest.mark.postgres
+def test_a_bulk_load_by_a_non_superuser_checks_the_personas_key_once_after_the_copy(
+    pg_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = _persona_keys()
+    assert keys and all(valid for *_, valid in keys)
+    monkeypatch.setattr(seeding, "BULK_INDEX_REBUILD_MIN_ROWS", 100)
+    monkeypatch.setattr(seeding, "_is_superuser", lambda cur: False)  # the table's owner, not a superuser
+    dropped: list[list[tuple[str, str]]] = []
+    real_set_aside = seeding.bulk_foreign_keys.set_aside
+    monkeypatch.setattr(
+        seeding.bulk_foreign_keys,
+        "set_aside",
+        lambda cur, table: dropped.append(real_set_aside(cur, table)) or dropped[-1],
+    )
+    db.session.remove()
+
+    result = seed_database(candidates=400, jobs=0, seed=4, as_of=AS_OF)
+
+    assert result.candidates_inserted == 400 and dropped and dropped[0]  # set aside during the COPY
+    assert _persona_keys() == keys  # and back, validated
+    orphans = db.session.scalar(
+        text(
+            "SELECT count(*) FROM candidate_personas p"
+            " WHERE NOT EXISTS (SELECT 1 FROM candidates c WHERE c.id = p.candidate_id)"
+        )
+    )
+    assert db.session.scalar(select(func.count()).select_from(CandidatePersona)) == 400 and orphans == 0
+
+
+@pytest.mark.postgres
+def test_a_row_that_breaks_the_key_fails_when_the_key_is_put_back(pg_app: Flask) -> None:
+    import psycopg
+
+    from adflux.services import bulk_foreign_keys
+
+    keys = _persona_keys()
+    db.session.remove()
+    raw = db.engine.raw_connection()
+    conn = raw.driver_connection
+    try:
+        with conn.cursor() as cur:
+            kept = bulk_foreign_keys.set_aside(cur, "candidate_personas")
+            assert [name for name, _ in kept] == [name for name, *_ in keys]
+            cur.execute(
+                "INSERT INTO candidate_personas (candidate_id, persona, persona_index)"
+                " VALUES (999999, 'x', 0)"
+            )
+            with pytest.raises(psycopg.errors.ForeignKeyViolation):
+                bulk_foreign_keys.put_back(cur, "candidate_personas", kept)
+        conn.rollback()
+    finally:
+        raw.close()
+    assert _persona_keys() == keys  # the failed load left the key as it was
+    assert db.session.scalar(select(func.count()).select_from(CandidatePersona)) == 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +29,7 @@ from adflux.platforms.types import AdGroupSpec, CampaignSpec, HealthReport, Insi
 logger = logging.getLogger(__name__)
 
 STATUS_MAP = {"active": "ACTIVE", "paused": "PAUSED"}
+STATS_FIELDS = "impressions,swipes,spend,uniques,conversion_sign_ups,quartile_1"
 AUDIENCE_CHUNK = 100_000
 
 
@@ -265,6 +268,9 @@ class SnapchatAdapter(TreeAdapter):
 
     # -- reporting -------------------------------------------------------------------------
 
+    report_batch = 1_000  # platform campaigns per write; the account report behind them is read once
+    _report: tuple[date, date, dict[str, list[InsightRow]]] | None = None
+
     def fetch_insights(self, result: PublishResult, since: date, until: date) -> list[InsightRow]:
         """Daily stats per ad squad (Snap reporting is synchronous)."""
         rows = []
@@ -277,30 +283,54 @@ class SnapchatAdapter(TreeAdapter):
                     "granularity": "DAY",
                     "start_time": _midnight(since),
                     "end_time": _midnight(until + timedelta(days=1)),
-                    "fields": "impressions,swipes,spend,uniques,conversion_sign_ups,quartile_1",
+                    "fields": STATS_FIELDS,
                 },
             )
             for entry in answer.get("timeseries_stats", []):
-                for point in entry["timeseries_stat"].get("timeseries", []):
-                    stats = point.get("stats", {})
-                    if not stats.get("impressions") and not stats.get("spend"):
-                        continue
-                    rows.append(
-                        InsightRow(
-                            ad_group_ref=ref,
-                            ad_group_id=squad_id,
-                            date=date.fromisoformat(point["start_time"][:10]),
-                            impressions=int(stats.get("impressions", 0)),
-                            reach=int(stats["uniques"]) if "uniques" in stats else None,
-                            clicks=int(stats.get("swipes", 0)),
-                            engagements=int(stats["quartile_1"]) + int(stats.get("swipes", 0))
-                            if "quartile_1" in stats
-                            else None,
-                            spend_micros=int(stats.get("spend", 0)),
-                            applications=int(stats.get("conversion_sign_ups", 0)),
-                        )
-                    )
+                rows += _squad_rows(ref, squad_id, entry["timeseries_stat"].get("timeseries", []))
         return rows
+
+    def fetch_insights_many(
+        self, results: Sequence[PublishResult], since: date, until: date
+    ) -> list[InsightRow]:
+        """The account-level report (``breakdown=adsquad``, paged by squad) covers every ad squad of
+        the account: it is read once and handed out batch by batch, each batch taking its squads'
+        days from ``since`` (the sync asks for the earliest window first, so later, shorter windows
+        reuse it). A squad it did not cover (created since, or already handed out: a later sync),
+        another end day or an earlier start makes a fresh read."""
+        wanted = {squad: ref for result in results for ref, squad in result.ad_groups.items()}
+        report = self._report
+        if report is None or report[1] != until or report[0] > since or not wanted.keys() <= report[2].keys():
+            report = self._report = (since, until, self._account_report(since, until))
+        covered = report[2]
+        rows: list[InsightRow] = []
+        for squad, ref in wanted.items():
+            rows += [replace(row, ad_group_ref=ref) for row in covered.pop(squad, []) if row.date >= since]
+        return rows
+
+    def _account_report(self, since: date, until: date) -> dict[str, list[InsightRow]]:
+        """Every ad squad of the account (empty ones too: ``omit_empty=false``), its days in the window."""
+        covered: dict[str, list[InsightRow]] = {}
+        url: str | None = self._p(f"adaccounts/{self.account.account_id}/stats")
+        params: dict[str, Any] | None = {
+            "granularity": "DAY",
+            "breakdown": "adsquad",
+            "start_time": _midnight(since),
+            "end_time": _midnight(until + timedelta(days=1)),
+            "fields": STATS_FIELDS,
+            "omit_empty": "false",
+            "limit": 1000,
+        }
+        while url:
+            page = self.transport.request("GET", url, operation="account_stats", params=params).json()
+            for entry in page.get("timeseries_stats", []):
+                breakdown = entry["timeseries_stat"].get("breakdown_stats", {})
+                for squad in breakdown.get("adsquad", []):
+                    covered[str(squad["id"])] = _squad_rows(
+                        None, str(squad["id"]), squad.get("timeseries", [])
+                    )
+            url, params = page.get("paging", {}).get("next_link"), None
+        return covered
 
     # -- audiences: a first-party segment filled with EMAIL_SHA256 rows ---------------------------
 
@@ -350,3 +380,28 @@ class SnapchatAdapter(TreeAdapter):
             token_expires_at=expires,
             throttle_headroom=self._headroom(),
         )
+
+
+def _squad_rows(ref: str | None, squad_id: str, timeseries: list[dict[str, Any]]) -> list[InsightRow]:
+    """One ad squad's days with impressions or spend, from a DAY series of ``stats``."""
+    rows = []
+    for point in timeseries:
+        stats = point.get("stats", {})
+        if not stats.get("impressions") and not stats.get("spend"):
+            continue
+        rows.append(
+            InsightRow(
+                ad_group_ref=ref,
+                ad_group_id=squad_id,
+                date=date.fromisoformat(point["start_time"][:10]),
+                impressions=int(stats.get("impressions", 0)),
+                reach=int(stats["uniques"]) if "uniques" in stats else None,
+                clicks=int(stats.get("swipes", 0)),
+                engagements=int(stats["quartile_1"]) + int(stats.get("swipes", 0))
+                if "quartile_1" in stats
+                else None,
+                spend_micros=int(stats.get("spend", 0)),
+                applications=int(stats.get("conversion_sign_ups", 0)),
+            )
+        )
+    return rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 OBJECTIVES = {"traffic": "WEBSITE_CLICKS", "leads": "WEBSITE_CONVERSIONS"}
 STATUS_MAP = {"active": "ACTIVE", "paused": "PAUSED"}
 AUDIENCE_CHUNK = 2_500
+STATS_IDS = 20  # entity_ids in one stats job (X's maximum)
+STATS_JOBS = 100  # jobs queued at once per account (X's concurrency limit)
 COUNTRY_NAMES = {"CO": "Colombia"}
 MEDIA_UPLOAD_URL = "https://api.x.com/2/media/upload"
 
@@ -324,16 +326,38 @@ class XAdsAdapter(TreeAdapter):
 
     # -- reporting -------------------------------------------------------------------------
 
+    report_batch = 200  # platform campaigns per write: their line items in jobs of 20 ids
+
     def fetch_insights(self, result: PublishResult, since: date, until: date) -> list[InsightRow]:
         """Asynchronous stats job per line item, polled, then the gzip file downloaded and parsed."""
-        jobs_path = f"{self.api_version}/stats/jobs/accounts/{self.account.account_id}"
+        return self.fetch_insights_many([result], since, until)
+
+    def fetch_insights_many(
+        self, results: Sequence[PublishResult], since: date, until: date
+    ) -> list[InsightRow]:
+        """The campaigns' line items in asynchronous jobs of up to 20 ``entity_ids`` (X's maximum),
+        at most 100 jobs queued at once (X's per-account concurrency): create them all, poll them
+        together (one request for up to 200 job ids), download each gzip file as it is ready."""
+        refs = {item: ref for result in results for item, ref in result.group_refs().items()}
+        items = [item for result in results for item in result.ad_groups.values()]
+        rows: list[InsightRow] = []
+        for wave in chunked(items, STATS_IDS * STATS_JOBS):
+            jobs = [self._create_stats_job(ids, since, until) for ids in chunked(wave, STATS_IDS)]
+            for url in self._wait_for_jobs(jobs):
+                # The file lives on a CDN: no OAuth signature, but the same retries and metrics.
+                raw = self.transport.request("GET", url, operation="download_stats", auth=False).content
+                payload = json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
+                rows += _stats_rows(payload, refs, since)
+        return rows
+
+    def _create_stats_job(self, ids: list[str], since: date, until: date) -> str:
         job = self._call(
             "POST",
-            jobs_path,
+            self._jobs_path(),
             "create_stats_job",
             params={
                 "entity": "LINE_ITEM",
-                "entity_ids": ",".join(result.ad_groups.values()),
+                "entity_ids": ",".join(ids),
                 "start_time": f"{since.isoformat()}T00:00:00Z",
                 "end_time": f"{(until + timedelta(days=1)).isoformat()}T00:00:00Z",
                 "granularity": "DAY",
@@ -341,19 +365,28 @@ class XAdsAdapter(TreeAdapter):
                 "metric_groups": "ENGAGEMENT,BILLING,WEB_CONVERSION",
             },
         )["data"]
+        return str(job["id_str"])
 
-        def poll() -> str | None:
-            jobs = self._call("GET", jobs_path, "poll_stats_job", params={"job_ids": job["id_str"]})["data"]
-            current = jobs[0] if jobs else {}
-            if current.get("status") == "FAILED":
-                raise RetryableError(f"stats job {job['id_str']} failed", platform="x")
-            return str(current["url"]) if current.get("status") == "SUCCESS" else None
+    def _wait_for_jobs(self, job_ids: list[str]) -> list[str]:
+        """The files' URLs once every job succeeded (one poll request for all of them)."""
+        done: dict[str, str] = {}
 
-        url = self._wait_for(f"stats job {job['id_str']}", poll)
-        # The file lives on a CDN: no OAuth signature, but the same retries and metrics.
-        raw = self.transport.request("GET", url, operation="download_stats", auth=False).content
-        payload = json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
-        return _stats_rows(payload, result.group_refs(), since)
+        def poll() -> list[str] | None:
+            waiting = [job_id for job_id in job_ids if job_id not in done]
+            answer = self._call(
+                "GET", self._jobs_path(), "poll_stats_job", params={"job_ids": ",".join(waiting)}
+            )
+            for job in answer["data"]:
+                if job.get("status") == "FAILED":
+                    raise RetryableError(f"stats job {job['id_str']} failed", platform="x")
+                if job.get("status") == "SUCCESS":
+                    done[str(job["id_str"])] = str(job["url"])
+            return [done[job_id] for job_id in job_ids] if len(done) == len(job_ids) else None
+
+        return self._wait_for(f"stats jobs {job_ids[0]}…", poll)
+
+    def _jobs_path(self) -> str:
+        return f"{self.api_version}/stats/jobs/accounts/{self.account.account_id}"
 
     # -- audiences: a custom audience with SHA-256 emails, sent in batches to the users endpoint --
 

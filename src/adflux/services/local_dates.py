@@ -16,3 +16,8 @@ def today() -> date:
 def local_stamp(moment: datetime) -> str:
     """A moment as people read it: "2026-12-07 10:15" in the configured time zone."""
     return moment.astimezone(ZoneInfo(current_settings().timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def local_date(moment: datetime) -> date:
+    """The configured time zone's calendar date of a moment (a UTC timestamp's day in Bogotá)."""
+    return moment.astimezone(ZoneInfo(current_settings().timezone)).date()

@@ -30,7 +30,7 @@ from adflux.platforms.errors import PlatformError
 from adflux.platforms.types import InsightRow, PublishResult
 from adflux.services import task_runs
 from adflux.services.errors import Conflict
-from adflux.services.local_dates import today
+from adflux.services.local_dates import local_date, today
 from adflux.services.locks import try_lock
 from adflux.services.metrics_store import refresh_day_totals, upsert_metrics
 from adflux.services.platform_access import adapter_for
@@ -199,7 +199,9 @@ class SyncTarget:
 def plan(pc: PlatformCampaign, *, until: date, lookback: int) -> SyncTarget:
     start = pc.campaign.start_date
     if pc.last_synced_at is not None:
-        start = max(start, pc.last_synced_at.date() - timedelta(days=lookback))
+        # The window's end is the local today: its start counts from the local day of the last
+        # sync too (the UTC date runs a day ahead from 19:00 in Bogotá).
+        start = max(start, local_date(pc.last_synced_at) - timedelta(days=lookback))
     published = PublishResult.from_dict(pc.external_ids)
     groups: dict[str, tuple[int, int | None]] = {}
     for group in pc.ad_groups:  # the id we published under the group's ref first, as before

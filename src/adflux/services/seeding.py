@@ -36,6 +36,7 @@ from adflux.extensions import db
 from adflux.models import Candidate, CandidatePersona, JobOpening
 from adflux.models.skills_text import SEPARATOR as SKILLS_SEPARATOR
 from adflux.models.skills_text import skills_text
+from adflux.services import bulk_foreign_keys
 from adflux.simulation import PERSONA_NAMES, CandidateBatch, PersonaMix, generate_candidates, generate_jobs
 from adflux.simulation import parse_mix as parse_persona_mix  # noqa: F401 - for the CLI
 from adflux.simulation.candidates import CANDIDATE_COLUMNS, CANDIDATE_REF_PREFIX
@@ -189,7 +190,7 @@ def _copy_candidates_pg(cur: Any, run: _Run) -> int:
             cur.execute(definition)
         logger.debug("rebuilt %d candidate indexes in %.2f s", len(rebuilt), time.perf_counter() - started)
     # The personas reference their candidates, so they follow the candidates' COPY.
-    _copy_personas_pg(cur, personas, inserted)
+    _copy_personas_pg(cur, personas, inserted, bulk=bool(rebuilt))
     if sequence:
         # Later ORM/API inserts must not collide with the ids chosen here.
         cur.execute("SELECT setval(%s::regclass, %s)", (sequence, next_id + inserted - 1))
@@ -234,18 +235,18 @@ def _copy_candidate_rows(
     return inserted, personas
 
 
-def _copy_personas_pg(cur: Any, personas: list[pa.Buffer], inserted: int) -> None:
+def _copy_personas_pg(cur: Any, personas: list[pa.Buffer], inserted: int, *, bulk: bool) -> None:
     """COPY the candidates' personas (`inserted` rows of COPY text), after their candidates."""
     from psycopg.copy import QueuedLibpqWriter
 
     started = time.perf_counter()
     skip_fk_checks = _is_superuser(cur)
     if skip_fk_checks:
-        # The foreign-key trigger would look up (and share-lock) each new candidate row; they
-        # were inserted a moment ago in this very transaction with the ids written here, so the
-        # check cannot fail. pg_restore --disable-triggers does the same. Superusers only;
-        # other roles pay for the checks.
+        # The key's trigger would look up (and share-lock) each candidate written a moment ago in
+        # this transaction: it cannot fail (pg_restore --disable-triggers does the same). Other
+        # roles: for a bulk load the tables' owner checks the key once, after the COPY.
         cur.execute("SET LOCAL session_replication_role = replica")
+    keys = bulk_foreign_keys.set_aside(cur, "candidate_personas") if bulk and not skip_fk_checks else []
     with cur.copy(
         "COPY candidate_personas (candidate_id, persona, persona_index) FROM STDIN",
         writer=QueuedLibpqWriter(cur),
@@ -255,6 +256,7 @@ def _copy_personas_pg(cur: Any, personas: list[pa.Buffer], inserted: int) -> Non
     if skip_fk_checks:
         cur.execute("SET LOCAL session_replication_role = origin")
     logger.debug("COPY of %d personas took %.2f s", inserted, time.perf_counter() - started)
+    bulk_foreign_keys.put_back(cur, "candidate_personas", keys)
 
 
 def _drop_secondary_indexes_for_bulk_load(cur: Any, table: str, rows: int) -> list[str]:

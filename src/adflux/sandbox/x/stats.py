@@ -10,7 +10,22 @@ from typing import Any
 from adflux.sandbox.api import utc_day
 from adflux.sandbox.http import Request, Response, json_response, route
 from adflux.sandbox.simulator import campaign_days
+from adflux.sandbox.units import Unit
 from adflux.sandbox.x.protocol import XProtocol, invalid
+
+MAX_IDS = 20  # entity_ids per stats request or job (X's analytics reference)
+# The parameters X's stats endpoints take; the sandbox emulates the first set and refuses the rest
+# by name, and anything else as X does an unknown parameter.
+STATS_PARAMS = {"entity", "entity_ids", "start_time", "end_time", "granularity", "metric_groups", "placement"}
+NOT_EMULATED = {"segmentation_type", "country", "platform"}
+
+
+def _refuse_unknown(params: dict[str, str]) -> None:
+    for name in params:
+        if name in NOT_EMULATED:
+            raise invalid(f"The sandbox does not emulate {name}", name)
+        if name not in STATS_PARAMS:
+            raise invalid(f"{name} is not a parameter of this endpoint", name)
 
 
 class XStats(XProtocol):
@@ -30,9 +45,15 @@ class XStats(XProtocol):
         )
         if params["entity"] != "LINE_ITEM":
             raise invalid("The sandbox emulates entity=LINE_ITEM", "entity")
+        _refuse_unknown(params)
         start, end = utc_day(params["start_time"]), utc_day(params["end_time"])
         if start is None or end is None or end <= start or (end - start).days > 90:
             raise invalid("start_time and end_time must span 1 to 90 days", "start_time")
+        ids = params["entity_ids"].split(",")
+        if len(ids) > MAX_IDS:
+            raise invalid("entity_ids accepts at most 20 ids", "entity_ids")
+        for item_id in ids:
+            self._get("line_item", account, item_id)
         job_id = str(int(self.state.ids.tweet()) + 7)
         job = self.state.put_job(
             job_id,
@@ -43,7 +64,7 @@ class XStats(XProtocol):
                 "status": "PROCESSING",
                 "url": None,
                 "entity": "LINE_ITEM",
-                "entity_ids": params["entity_ids"].split(","),
+                "entity_ids": ids,
                 "start_time": params["start_time"],
                 "end_time": params["end_time"],
                 "granularity": params["granularity"],
@@ -81,8 +102,9 @@ class XStats(XProtocol):
         start, end = utc_day(params["start_time"]), utc_day(params["end_time"])
         if start is None or end is None or end <= start or (end - start).days > 7:
             raise invalid("start_time and end_time must span 1 to 7 days for synchronous stats", "start_time")
+        _refuse_unknown(params)
         ids = params["entity_ids"].split(",")
-        if len(ids) > 20:
+        if len(ids) > MAX_IDS:
             raise invalid("entity_ids accepts at most 20 ids", "entity_ids")
         for item_id in ids:
             self._get("line_item", account, item_id)
@@ -94,6 +116,9 @@ class XStats(XProtocol):
         assert start is not None and end is not None
         length = (end - start).days
         data = []
+        by_campaign: dict[str, list[Unit]] = {}
+        for each in self.state.units_of(self.platform):  # once per job, not once per line item
+            by_campaign.setdefault(each.campaign_id, []).append(each)
         for item_id in job["entity_ids"]:
             unit = self.state.unit(self.platform, item_id)
             series: dict[str, list[int]] = {
@@ -108,7 +133,7 @@ class XStats(XProtocol):
                 )
             }
             if unit is not None:
-                units = [u for u in self.state.units_of(self.platform) if u.campaign_id == unit.campaign_id]
+                units = by_campaign[unit.campaign_id]
                 days = campaign_days(units, start, end - timedelta(days=1), self.state.today)[item_id]
                 for day, metrics in days.items():
                     index = (day - start).days
