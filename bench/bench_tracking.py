@@ -10,7 +10,8 @@ All on 127.0.0.1, on the helper's own database (``adflux_h23``, recreated) and R
    stored are counted in the database and compared with the 302s wrk received.
 2. ``ingest``: a generator (the ground truth) makes clicks on 40 ad groups and 1,000,000 application
    events (70 % carry a click id, 15 % UTM values only, 15 % nothing, 2 % an unknown job), up to
-   30 days late; they go through the postback parser and ``postbacks.ingest`` in batches of 5,000.
+   30 days late; they go through the postback parser and ``postbacks.ingest`` in batches of 5,000
+   (``--ingest-workers N``: N processes side by side, as the endpoint in N server workers).
    Then SQL compares every stored attribution with the truth.
 3. ``outage``: AdFlux reaches PostgreSQL through a TCP proxy on 127.0.0.1 (a child process of this
    script); wrk drives clicks; the proxy is stopped for ``--outage`` seconds and started again (the
@@ -436,6 +437,23 @@ def generate(
     return click_rows, out, truth
 
 
+_FORKED: dict[str, Any] = {}
+
+
+def _ingest_share(index: int) -> None:
+    app, batches, workers = _FORKED["work"]
+    _ingest_batches(app, batches[index::workers])
+
+
+def _ingest_batches(app: Any, batches: list[list[dict[str, Any]]]) -> None:
+    """Postbacks of `batches` through the parser and `postbacks.ingest`, one after the other."""
+    from adflux.services.tracking import postbacks
+
+    with app.app_context():
+        for batch in batches:
+            postbacks.ingest(postbacks.parse_body({"events": batch}))
+
+
 def bench_ingest(args: argparse.Namespace) -> dict[str, Any]:
     from sqlalchemy import insert, select
 
@@ -464,9 +482,18 @@ def bench_ingest(args: argparse.Namespace) -> dict[str, Any]:
             db.session.execute(insert(Click), click_rows[start : start + 20_000])
         db.session.commit()
         print(f"seeded {len(click_rows)} clicks; ingesting {len(events)} events ({load()})", flush=True)
+        db.engine.dispose()  # no connection crosses the fork of --ingest-workers
+        batches = [events[s : s + postbacks.MAX_BATCH] for s in range(0, len(events), postbacks.MAX_BATCH)]
+        workers = max(1, args.ingest_workers)
         started = time.perf_counter()
-        for start in range(0, len(events), postbacks.MAX_BATCH):
-            postbacks.ingest(postbacks.parse_body({"events": events[start : start + postbacks.MAX_BATCH]}))
+        if workers == 1:
+            _ingest_batches(app, batches)
+        else:  # as the postback endpoint in several server workers: each its own process and connection
+            import multiprocessing
+
+            _FORKED["work"] = (app, batches, workers)  # inherited by the forked processes, not pickled
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                pool.map(_ingest_share, range(workers))
         seconds = time.perf_counter() - started
         columns = (
             ApplicationEvent.event_id,
@@ -480,6 +507,7 @@ def bench_ingest(args: argparse.Namespace) -> dict[str, Any]:
     with_click = [eid for eid, t in truth.items() if t[0] == "attributed"]
     return {
         "events": len(events),
+        "ingest_workers": workers,
         "rows_stored": len(stored),
         "seconds": round(seconds, 1),
         "events_per_second": round(len(events) / seconds),
@@ -505,6 +533,9 @@ def main() -> None:
         "--batch-ms", type=int, default=0, help="also run a server with ADFLUX_TRACKING_CLICK_BATCH_MS"
     )
     parser.add_argument("--outage", type=float, default=6.0)
+    parser.add_argument(
+        "--ingest-workers", type=int, default=1, help="processes ingesting the postbacks side by side"
+    )
     parser.add_argument("--proxy", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.proxy:
