@@ -32,7 +32,7 @@ _STAGED = (
 )
 _ATTRIBUTE = """
 WITH chosen AS (
-    SELECT s.*, c.*,
+    SELECT s.*, c.*, e.stored_before,
            CASE WHEN j.known IS NULL THEN 'unattributed'
                 WHEN c.c_id IS NOT NULL THEN 'attributed'
                 WHEN s.utm_campaign_id IS NOT NULL THEN 'utm'
@@ -49,6 +49,9 @@ WITH chosen AS (
           AND at <= s.occurred_at AND s.occurred_at <= at + make_interval(days => %(window)s)
         LIMIT 1
     ) c ON true
+    LEFT JOIN LATERAL (
+        SELECT true AS stored_before FROM application_events WHERE event_id = s.event_id LIMIT 1
+    ) e ON true
 ), stored AS (
     INSERT INTO application_events (
         event_id, job_reference, occurred_at, received_at, click_id, utm, email_hash, phone_hash, consent,
@@ -63,14 +66,14 @@ WITH chosen AS (
            CASE WHEN how = 'attributed' THEN c_segment END,
            CASE WHEN how <> 'unattributed' THEN (occurred_at AT TIME ZONE %(zone)s)::date END
     FROM chosen
-    WHERE NOT EXISTS (SELECT 1 FROM application_events e WHERE e.event_id = chosen.event_id)
+    WHERE stored_before IS NULL
     {conflict}
     RETURNING attribution
 )
 SELECT attribution, count(*) FROM stored GROUP BY attribution
 """
-# Lines of the staging table's COPY text hold 11 tabs and none of COPY's special characters unless a
-# value does (then the row is escaped field by field).
+# Lines of the staging table's COPY text hold 11 tabs, a backslash per NULL and none of COPY's other
+# special characters unless a value does (then the row is escaped field by field).
 _TABS = len(_STAGED) - 1
 _NULL = "\\N"
 
@@ -84,7 +87,8 @@ def _line(row: dict[str, Any], received: str) -> str:
         *("t" if row["consent"] else "f", *(target or (None, None, None))),
     )
     line = "\t".join([_NULL if value is None else str(value) for value in fields])
-    if line.count("\t") != _TABS or "\\" in line or "\n" in line or "\r" in line:
+    # Each NULL is one backslash (\N); any other tab or backslash, or a line break, is a value's.
+    if line.count("\\") != fields.count(None) or line.count("\t") != _TABS or "\n" in line or "\r" in line:
         return copy_text([fields])[:-1]
     return line
 
