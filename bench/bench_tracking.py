@@ -334,6 +334,32 @@ def start_proxy(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("proxy did not start")
 
 
+def latency_probe(url: str, stop: Any, out: list[tuple[float, float]]) -> None:
+    """One redirect every ~20 ms beside wrk, each timed with when it was sent."""
+    import httpx
+
+    with httpx.Client(timeout=30) as client:
+        while not stop.is_set():
+            sent = time.monotonic()
+            if client.get(url).status_code == 302:
+                out.append((sent, time.monotonic() - sent))
+            time.sleep(0.02)
+
+
+def probe_phases(probed: list[tuple[float, float]], edges: tuple[float, ...]) -> dict[str, Any]:
+    """The probe's redirects per phase (before, database down, first 3 s back, after): count, p99, max."""
+    phases: dict[str, Any] = {"redirects": len(probed)}
+    for name, low, high in zip(("before", "down", "back_3s", "after"), edges, edges[1:], strict=False):
+        times = sorted(seconds * 1000 for sent, seconds in probed if low <= sent < high)
+        if times:
+            phases[name] = {
+                "n": len(times),
+                "p99_ms": round(times[min(len(times) - 1, int(len(times) * 0.99))], 1),
+                "max_ms": round(times[-1], 1),
+            }
+    return phases
+
+
 def bench_outage(args: argparse.Namespace, instance: Path) -> dict[str, Any]:
     import threading
 
@@ -350,21 +376,30 @@ def bench_outage(args: argparse.Namespace, instance: Path) -> dict[str, Any]:
         runner = threading.Thread(
             target=lambda: result.update(wrk(server.url + f"/r/{code}?gclid=G", connections=16, seconds=20))
         )
+        stop, probed = threading.Event(), []  # (sent at, seconds): when the slow redirects happen
+        probe = threading.Thread(target=latency_probe, args=(server.url + f"/r/{code}?gclid=P", stop, probed))
+        start_at = time.monotonic()
         runner.start()
+        probe.start()
         time.sleep(5)
         proxy.terminate()
         proxy.wait()
         down_at = time.monotonic()
         time.sleep(args.outage)
         proxy = start_proxy(port)
-        result["outage_seconds"] = round(time.monotonic() - down_at, 1)
+        up_at = time.monotonic()
+        result["outage_seconds"] = round(up_at - down_at, 1)
         runner.join()
+        stop.set()
+        probe.join()
         time.sleep(2)
+        result["probe"] = probe_phases(probed, (start_at, down_at, up_at, up_at + 3, time.monotonic()))
         with app.app_context():
             from adflux.services.tracking import clicks
 
             result["flushed_after"] = clicks.flush_buffered_clicks()
         result["clicks_written"] = count_clicks(app, "G") - before  # this run's clicks only
+        result["probe"]["clicks_written"] = count_clicks(app, "P")
         result["redirects"] = result["requests"] - result["bad"]
         result["lost"] = max(0, result["redirects"] - result["clicks_written"])
         result["load"] = load()
