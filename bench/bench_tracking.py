@@ -10,7 +10,8 @@ All on 127.0.0.1, on the helper's own database (``adflux_h23``, recreated) and R
    stored are counted in the database and compared with the 302s wrk received.
 2. ``ingest``: a generator (the ground truth) makes clicks on 40 ad groups and 1,000,000 application
    events (70 % carry a click id, 15 % UTM values only, 15 % nothing, 2 % an unknown job), up to
-   30 days late; they go through the postback parser and ``postbacks.ingest`` in batches of 5,000.
+   30 days late; they go through the postback parser and ``postbacks.ingest`` in batches of 5,000
+   (``--ingest-workers N``: N processes side by side, as the endpoint in N server workers).
    Then SQL compares every stored attribution with the truth.
 3. ``outage``: AdFlux reaches PostgreSQL through a TCP proxy on 127.0.0.1 (a child process of this
    script); wrk drives clicks; the proxy is stopped for ``--outage`` seconds and started again (the
@@ -333,6 +334,32 @@ def start_proxy(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("proxy did not start")
 
 
+def latency_probe(url: str, stop: Any, out: list[tuple[float, float]]) -> None:
+    """One redirect every ~20 ms beside wrk, each timed with when it was sent."""
+    import httpx
+
+    with httpx.Client(timeout=30) as client:
+        while not stop.is_set():
+            sent = time.monotonic()
+            if client.get(url).status_code == 302:
+                out.append((sent, time.monotonic() - sent))
+            time.sleep(0.02)
+
+
+def probe_phases(probed: list[tuple[float, float]], edges: tuple[float, ...]) -> dict[str, Any]:
+    """The probe's redirects per phase (before, database down, first 3 s back, after): count, p99, max."""
+    phases: dict[str, Any] = {"redirects": len(probed)}
+    for name, low, high in zip(("before", "down", "back_3s", "after"), edges, edges[1:], strict=False):
+        times = sorted(seconds * 1000 for sent, seconds in probed if low <= sent < high)
+        if times:
+            phases[name] = {
+                "n": len(times),
+                "p99_ms": round(times[min(len(times) - 1, int(len(times) * 0.99))], 1),
+                "max_ms": round(times[-1], 1),
+            }
+    return phases
+
+
 def bench_outage(args: argparse.Namespace, instance: Path) -> dict[str, Any]:
     import threading
 
@@ -349,21 +376,30 @@ def bench_outage(args: argparse.Namespace, instance: Path) -> dict[str, Any]:
         runner = threading.Thread(
             target=lambda: result.update(wrk(server.url + f"/r/{code}?gclid=G", connections=16, seconds=20))
         )
+        stop, probed = threading.Event(), []  # (sent at, seconds): when the slow redirects happen
+        probe = threading.Thread(target=latency_probe, args=(server.url + f"/r/{code}?gclid=P", stop, probed))
+        start_at = time.monotonic()
         runner.start()
+        probe.start()
         time.sleep(5)
         proxy.terminate()
         proxy.wait()
         down_at = time.monotonic()
         time.sleep(args.outage)
         proxy = start_proxy(port)
-        result["outage_seconds"] = round(time.monotonic() - down_at, 1)
+        up_at = time.monotonic()
+        result["outage_seconds"] = round(up_at - down_at, 1)
         runner.join()
+        stop.set()
+        probe.join()
         time.sleep(2)
+        result["probe"] = probe_phases(probed, (start_at, down_at, up_at, up_at + 3, time.monotonic()))
         with app.app_context():
             from adflux.services.tracking import clicks
 
             result["flushed_after"] = clicks.flush_buffered_clicks()
         result["clicks_written"] = count_clicks(app, "G") - before  # this run's clicks only
+        result["probe"]["clicks_written"] = count_clicks(app, "P")
         result["redirects"] = result["requests"] - result["bad"]
         result["lost"] = max(0, result["redirects"] - result["clicks_written"])
         result["load"] = load()
@@ -371,123 +407,6 @@ def bench_outage(args: argparse.Namespace, instance: Path) -> dict[str, Any]:
         server.stop()
         proxy.terminate()
     return result
-
-
-PLATFORMS = ("meta", "google", "tiktok", "snapchat", "x")
-
-
-def generate(
-    events: int, clicks: int, seed: int = 23
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict]:
-    """Clicks, postback events and the truth: event id -> (attribution, click, campaign, platform, group)."""
-    import random
-    from datetime import UTC, datetime, timedelta
-
-    rng = random.Random(seed)
-    now = datetime.now(UTC)
-    click_rows = []
-    for i in range(clicks):
-        group = rng.randrange(40)
-        at = now - timedelta(seconds=rng.randrange(3600, 29 * 86400))
-        click_rows.append(
-            {
-                "click_id": f"{i:032x}",
-                "link_code": "bench",
-                "campaign_id": 100 + group // 8,
-                "platform": PLATFORMS[group % 5],
-                "ad_group_id": 1000 + group,
-                "segment_id": group % 4,
-                "at": at,
-            }
-        )
-    out, truth = [], {}
-    for n in range(events):
-        event: dict[str, Any] = {"event_id": f"ev-{n}", "job_reference": f"BENCH-JOB-{n % 50}"}
-        kind = rng.random()
-        moment = now - timedelta(seconds=rng.randrange(60, 29 * 86400))
-        if kind < 0.70:
-            click = click_rows[rng.randrange(clicks)]
-            moment = click["at"] + (now - click["at"]) * rng.random()
-            event["click_id"] = click["click_id"]
-            truth[event["event_id"]] = (
-                "attributed",
-                click["click_id"],
-                click["campaign_id"],
-                click["platform"],
-                click["ad_group_id"],
-            )
-        elif kind < 0.85:
-            group = rng.randrange(40)
-            event["utm"] = {
-                "utm_source": PLATFORMS[group % 5],
-                "utm_campaign": f"adflux-{100 + group // 8}",
-                "utm_content": f"adgroup-{1000 + group}",
-            }
-            truth[event["event_id"]] = ("utm", None, 100 + group // 8, PLATFORMS[group % 5], 1000 + group)
-        else:
-            truth[event["event_id"]] = ("unattributed", None, None, None, None)
-        if rng.random() < 0.02:
-            event["job_reference"] = f"UNKNOWN-{n}"
-            truth[event["event_id"]] = ("unattributed", None, None, None, None)
-        if rng.random() < 0.3:
-            event["email_sha256"], event["consent"] = f"{n:064x}", True
-        event["occurred_at"] = moment.isoformat()
-        out.append(event)
-    return click_rows, out, truth
-
-
-def bench_ingest(args: argparse.Namespace) -> dict[str, Any]:
-    from sqlalchemy import insert, select
-
-    from adflux.extensions import db
-    from adflux.models import ApplicationEvent, Click, JobOpening
-    from adflux.services.tracking import postbacks
-
-    app = fresh_schema()
-    click_rows, events, truth = generate(args.events, max(1000, args.events // 5))
-    with app.app_context():
-        for i in range(50):
-            db.session.add(
-                JobOpening(
-                    external_ref=f"BENCH-JOB-{i}",
-                    title="Cargo",
-                    company="Bench",
-                    city="Cali",
-                    department="Valle",
-                    category="tecnologia",
-                    modality="remoto",
-                    education_required="profesional",
-                    apply_url="https://empleos.example.co/ofertas/b",
-                )
-            )
-        for start in range(0, len(click_rows), 20_000):
-            db.session.execute(insert(Click), click_rows[start : start + 20_000])
-        db.session.commit()
-        print(f"seeded {len(click_rows)} clicks; ingesting {len(events)} events ({load()})", flush=True)
-        started = time.perf_counter()
-        for start in range(0, len(events), postbacks.MAX_BATCH):
-            postbacks.ingest(postbacks.parse_body({"events": events[start : start + postbacks.MAX_BATCH]}))
-        seconds = time.perf_counter() - started
-        columns = (
-            ApplicationEvent.event_id,
-            ApplicationEvent.attribution,
-            ApplicationEvent.attributed_click_id,
-            ApplicationEvent.campaign_id,
-            ApplicationEvent.platform,
-            ApplicationEvent.ad_group_id,
-        )
-        stored = {row[0]: tuple(row[1:]) for row in db.session.execute(select(*columns))}
-    with_click = [eid for eid, t in truth.items() if t[0] == "attributed"]
-    return {
-        "events": len(events),
-        "rows_stored": len(stored),
-        "seconds": round(seconds, 1),
-        "events_per_second": round(len(events) / seconds),
-        "events_with_click_id_matching_truth": sum(stored.get(e) == truth[e] for e in with_click),
-        "events_with_click_id": len(with_click),
-        "all_matching_truth": sum(stored.get(e) == t for e, t in truth.items()),
-        "load": load(),
-    }
 
 
 def main() -> None:
@@ -505,17 +424,22 @@ def main() -> None:
         "--batch-ms", type=int, default=0, help="also run a server with ADFLUX_TRACKING_CLICK_BATCH_MS"
     )
     parser.add_argument("--outage", type=float, default=6.0)
+    parser.add_argument(
+        "--ingest-workers", type=int, default=1, help="processes ingesting the postbacks side by side"
+    )
     parser.add_argument("--proxy", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.proxy:
         return proxy_main(*args.proxy)
     sys.path.insert(0, str(REPO / "src"))
+    import tracking_ingest  # bench/: the ingest part (generator, ground truth, workers)
+
     instance = Path(tempfile.mkdtemp(prefix="bench-tracking-"))
     results: dict[str, Any] = {"start": load()}
     for part in args.parts:
         results[part] = {
             "redirect": lambda: bench_redirect(args, instance),
-            "ingest": lambda: bench_ingest(args),
+            "ingest": lambda: tracking_ingest.bench_ingest(args),
             "outage": lambda: bench_outage(args, instance),
         }[part]()
         print(json.dumps({part: results[part]}, default=str), flush=True)

@@ -107,3 +107,28 @@ def test_batched_clicks_reach_redis_in_one_push_and_on_exit(monkeypatch: pytest.
     broken = click_batches.ClickBatcher(click_buffer.RedisClickBuffer("redis://127.0.0.1:1/0"), 60_000)
     broken.add({"click_id": "kept"})
     assert broken.push() == 0 and broken.rows == [{"click_id": "kept"}]  # kept for the next try
+    assert batcher.pid == os.getpid() and not batcher.stopped.is_set()  # its thread is running
+    batcher.add({"click_id": "last"})
+    assert batcher.stop() == 1 and batcher.stopped.is_set()  # stopped: what it held is pushed
+    assert [row["click_id"] for row in buffer.take(5)] == ["last"]
+    assert broken.stop() == 0 and broken.rows == [{"click_id": "kept"}]  # nothing left to run at exit
+
+
+@pytest.mark.redis
+def test_the_flusher_leaves_the_buffer_alone_while_the_database_is_down(settings: Any) -> None:
+    if not TEST_REDIS_URL:
+        require_service("Redis", "set TEST_REDIS_URL")
+    down = create_app(
+        settings.replace(
+            database_url="postgresql://postgres@127.0.0.1:1/nowhere", tracking_buffer_redis_url=TEST_REDIS_URL
+        )
+    )
+    buffer = click_buffer.buffer_for(current_settings(down))
+    buffer.client.delete(click_buffer.REDIS_KEY)  # type: ignore[attr-defined]
+    buffer.push([{"click_id": f"c{n}"} for n in range(3)])
+    with down.app_context():
+        assert clicks.database_answers() is False  # refused: no click is taken from the buffer
+    assert [row["click_id"] for row in buffer.take(5)] == ["c0", "c1", "c2"]
+    fast_app = create_app(settings.replace(tracking_buffer_redis_url=TEST_REDIS_URL))
+    with fast_app.app_context():
+        assert clicks.database_answers() is True

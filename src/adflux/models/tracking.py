@@ -17,6 +17,12 @@ from adflux.extensions import Model
 from adflux.models.base import BigId, JSONType, UTCDateTime, utcnow
 
 
+def _byte_order(length: int) -> Any:
+    """A key inserted in bulk in random order: on PostgreSQL compared byte by byte (collation "C", the
+    same equality, index comparisons without the locale; migration 0028)."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 class TrackingLink(Model):
     """Where one ad group's ads send people: a short code (`/r/<code>`) and the job's page."""
 
@@ -44,7 +50,7 @@ class Click(Model):
     __tablename__ = "clicks"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    click_id: Mapped[str] = mapped_column(String(32), unique=True)  # AdFlux's own (afcid)
+    click_id: Mapped[str] = mapped_column(_byte_order(32), unique=True)  # AdFlux's own (afcid)
     link_code: Mapped[str] = mapped_column(String(16))
     campaign_id: Mapped[int] = mapped_column(Integer)
     platform: Mapped[str] = mapped_column(String(20))
@@ -68,7 +74,7 @@ class ApplicationEvent(Model):
     __tablename__ = "application_events"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    event_id: Mapped[str] = mapped_column(_byte_order(128), unique=True)
     job_reference: Mapped[str] = mapped_column(String(128))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -89,8 +95,7 @@ class ApplicationEvent(Model):
     __table_args__ = (
         Index("ix_application_events_campaign_day", "campaign_id", "day"),
         Index("ix_application_events_received_at", "received_at"),
-        Index("ix_application_events_email_hash", "email_hash"),
-    )
+    )  # no index on email_hash: erasure matches e-mail OR phone hashes, a scan either way (0028)
 
 
 class ConversionUpload(Model):

@@ -1,7 +1,8 @@
 """A process's clicks gathered for a few milliseconds, then pushed to the shared buffer in one
 command (ADFLUX_TRACKING_CLICK_BATCH_MS): one Redis round trip per batch instead of per click.
 
-A thread per process pushes every window; a stopped worker pushes what it holds on exit. When Redis
+A thread per process pushes every window; a stopped worker (or `stop`) ends the thread and pushes
+what it holds. When Redis
 refuses a push the clicks stay in memory (up to MAX_HELD) and are pushed on the next tick.
 """
 
@@ -11,7 +12,6 @@ import atexit
 import logging
 import os
 import threading
-import time
 from typing import Any
 
 from adflux.services.tracking.click_buffer import ClickBuffer
@@ -28,6 +28,7 @@ class ClickBatcher:
         self.rows: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.pid = 0
+        self.stopped = threading.Event()
 
     def add(self, row: dict[str, Any]) -> None:
         """Hold one click (already JSON-ready) until the next push."""
@@ -42,13 +43,21 @@ class ClickBatcher:
                 return
             self.pid = os.getpid()  # a forked worker starts its own thread, with nothing held
             self.rows = []
-        threading.Thread(target=self._run, name="click-batcher", daemon=True).start()
-        atexit.register(self.push)
+            self.stopped = threading.Event()  # not the parent's: its thread did not cross the fork
+        threading.Thread(target=self._run, args=(self.stopped,), name="click-batcher", daemon=True).start()
+        atexit.register(self.stop)
 
-    def _run(self) -> None:
-        while True:
-            time.sleep(self.window)
+    def _run(self, stopped: threading.Event) -> None:
+        while not stopped.wait(self.window):
             self.push()
+
+    def stop(self) -> int:
+        """End the thread and push what is held (at exit, or when a test is done with the batcher);
+        how many clicks were pushed. Nothing runs after it, so nothing is logged once the process's
+        streams are closed."""
+        self.stopped.set()
+        atexit.unregister(self.stop)
+        return self.push()
 
     def push(self) -> int:
         """Push every held click in one command; how many (0 when Redis refused them: kept)."""

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 
 @contextmanager
@@ -21,5 +21,7 @@ def driver_errors(connection: Any, statement: str) -> Iterator[None]:
     except psycopg.OperationalError as error:
         connection.invalidate()
         raise OperationalError(statement, None, error) from error
+    except psycopg.IntegrityError as error:  # e.g. a unique key another process stored meanwhile
+        raise IntegrityError(statement, None, error) from error
     except psycopg.Error as error:
         raise DBAPIError(statement, None, error) from error

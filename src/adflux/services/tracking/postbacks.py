@@ -8,6 +8,7 @@ SHA-256-hashed e-mail/phone with a consent flag; raw identifiers are refused, ne
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -118,25 +119,26 @@ def ingest(rows: list[dict[str, Any]]) -> IngestResult:
         return _ingest(rows)
     except IntegrityError:  # the same event arrived at the same moment through another process
         db.session.rollback()
-        return _ingest(rows)
+        return _ingest(rows, careful=True)
 
 
-def _ingest(rows: list[dict[str, Any]]) -> IngestResult:
+def _ingest(rows: list[dict[str, Any]], *, careful: bool = False) -> IngestResult:
     unique = list({row["event_id"]: row for row in rows}.values())
     settings = current_settings()
     window = settings.tracking_attribution_window_days
     if db.session.connection().dialect.name == "postgresql":  # set-based: COPY, one INSERT … SELECT
-        stored = attribution_sql.store(unique, window_days=window, zone=settings.timezone)
+        counts = attribution_sql.store(unique, window_days=window, zone=settings.timezone, careful=careful)
     else:
-        stored = [row["attribution"] for row in _ingest_rows(unique, window)]
+        counts = Counter(row["attribution"] for row in _ingest_rows(unique, window))
     db.session.commit()
-    counted = sum(1 for how in stored if how != "unattributed")
+    stored = sum(counts.values())
+    unattributed = counts.get("unattributed", 0)
     return IngestResult(
         received=len(rows),
-        stored=len(stored),
-        duplicates=len(rows) - len(stored),
-        attributed=counted,
-        unattributed=len(stored) - counted,
+        stored=stored,
+        duplicates=len(rows) - stored,
+        attributed=stored - unattributed,
+        unattributed=unattributed,
     )
 
 
