@@ -19,7 +19,7 @@ from adflux.models.base import BigId, JSONType, UTCDateTime, utcnow
 
 def _byte_order(length: int) -> Any:
     """A key inserted in bulk in random order: on PostgreSQL compared byte by byte (collation "C", the
-    same equality, index comparisons without the locale; migration 0028)."""
+    same equality, index comparisons without the locale; migration 0030)."""
     return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
@@ -95,7 +95,7 @@ class ApplicationEvent(Model):
     __table_args__ = (
         Index("ix_application_events_campaign_day", "campaign_id", "day"),
         Index("ix_application_events_received_at", "received_at"),
-    )  # no index on email_hash: erasure matches e-mail OR phone hashes, a scan either way (0028)
+    )  # no index on email_hash: erasure matches e-mail OR phone hashes, a scan either way (0030)
 
 
 class ConversionUpload(Model):
