@@ -19,8 +19,8 @@ calibrating campaign was to its own (unseen by it), so the scores describe the p
 fold is picked from the plan itself (a hash of its features: the same plan always gets the same
 interval). Widening the model fitted on every campaign instead (plain cross-conformal), or taking
 CV+'s order statistics over all fold models, mixed models that saw different campaigns and
-covered about 82 % (up to 86 %) in the benchmark; one fold model covered 76.75–84.5 %. Scores are
-taken **per flight length** (7–14, 15–28, 29+ days: a short flight's total is noisier relative to
+covered about 82 % (up to 86 %) in the benchmark; one fold model per plan 75.5–84.3 % (12 runs).
+Scores are taken **per flight length** (7–14, 15–28, 29+ days: a short flight's total is noisier relative to
 its forecast) and only from campaigns whose applications have matured, since a forecast is of
 matured applications.
 
