@@ -2,8 +2,9 @@
 
 For each scenario and seed: 50 simulated campaigns (as in bench_optimisation.py) fly 30 days under
 the allocator, which logs every ad group-day with its share level and propensity. From that log
-alone (plus curves learned from it), IPS and doubly robust estimates with a 95 % campaign-bootstrap
-interval are made for three fixed-split target policies the allocator never ran:
+alone (plus curves learned from it), the product's estimator (`adflux.optimization.off_policy.
+compare_splits`, the one the policy comparison page uses) makes IPS and doubly robust estimates with
+a 95 % campaign-bootstrap interval for three fixed-split target policies the allocator never ran:
 
 - **even**: the budget split evenly (today's behaviour);
 - **manager**: the first platform's ad groups weighted 2, the others 1 (a manager's hunch);
@@ -30,15 +31,37 @@ import numpy as np
 from bench_optimisation import START, SimCampaign, build_campaigns, lag_from_history
 from optimisation_allocator import Flight, fly_allocator, fly_split, history_priors, key_of
 
-from adflux.optimization.allocation import Limits, level_of
+from adflux.optimization.allocation import Limits
 from adflux.optimization.allocation_model import GroupHistory, posterior, prior_for
-from adflux.optimization.off_policy import LoggedData, evaluate_policy
+from adflux.optimization.off_policy import CampaignLog, compare_splits, frozen_shares
 from adflux.sandbox.scenario import DEFAULT_PATH, Scenario, load_scenario
 
 TARGETS = ("even", "manager", "frozen")
 
 
-def target_shares(campaign: SimCampaign, flight: Flight, name: str, days: int) -> np.ndarray:
+def campaign_log(scenario_priors: dict, campaign: SimCampaign, flight: Flight) -> CampaignLog:
+    """The flight's log and each ad group's response curve learned from it (matured applications)."""
+    curves = []
+    for i, group in enumerate(campaign.groups):
+        rows = [r for r in flight.log if r.group == i]
+        history = GroupHistory(
+            np.array([r.budget for r in rows]),
+            np.array([r.applications for r in rows], float),
+            np.ones(len(rows)),
+        )
+        curves.append(posterior(history, prior_for(key_of(group), scenario_priors)))
+    return CampaignLog(
+        np.array([r.group for r in flight.log], np.int64),
+        np.array([r.day for r in flight.log], np.int64),
+        np.array([r.budget for r in flight.log], float),
+        np.array([r.share_level for r in flight.log], np.int64),
+        np.array([r.propensity for r in flight.log], float),
+        np.array([r.applications for r in flight.log], float),
+        curves,
+    )
+
+
+def target_shares(campaign: SimCampaign, log: CampaignLog, name: str) -> np.ndarray:
     """Each ad group's fixed share under the target policy."""
     n = len(campaign.groups)
     if name == "even":
@@ -47,47 +70,11 @@ def target_shares(campaign: SimCampaign, flight: Flight, name: str, days: int) -
         first = campaign.groups[0].platform
         weights = np.array([2.0 if g.platform == first else 1.0 for g in campaign.groups])
         return weights / weights.sum()
-    budgets = np.zeros((days, n))
-    for row in flight.log:
-        budgets[row.day, row.group] = row.budget
-    shares = budgets[-7:] / budgets[-7:].sum(axis=1, keepdims=True)
-    return shares.mean(axis=0)
-
-
-def _curves(scenario_priors: dict, campaign: SimCampaign, flight: Flight, days: int) -> list:
-    """Each ad group's response curve learned from the flight's own log (matured applications)."""
-    out = []
-    for i, group in enumerate(campaign.groups):
-        rows = [r for r in flight.log if r.group == i]
-        history = GroupHistory(
-            np.array([r.budget for r in rows]),
-            np.array([r.applications for r in rows], float),
-            np.ones(len(rows)),
-        )
-        out.append(posterior(history, prior_for(key_of(group), scenario_priors)))
-    return out
-
-
-def _target_arrays(
-    flights: list[Flight], shares: list[np.ndarray], curves: list[list], days: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per logged ad group-day: the target's level, the curve at the logged and at the target budget."""
-    level, at_logged, at_target = [], [], []
-    for c, flight in enumerate(flights):
-        pools = np.zeros(days)
-        for r in flight.log:
-            pools[r.day] += r.budget
-        levels = [level_of(shares[c] * pools[day], np.ones(len(shares[c]), bool)) for day in range(days)]
-        for r in flight.log:
-            curve = curves[c][r.group]
-            level.append(levels[r.day][r.group])
-            at_logged.append(float(curve.expected(r.budget)[0]))
-            at_target.append(float(curve.expected(shares[c][r.group] * pools[r.day])[0]))
-    return np.array(level), np.array(at_logged), np.array(at_target)
+    return frozen_shares(log)
 
 
 def evaluate_run(scenario: Scenario, seed: int, count: int, days: int) -> list[dict[str, Any]]:
-    """Log with the allocator, estimate each target policy, then fly it for real."""
+    """Log with the allocator, estimate each target policy (the product's estimator), then fly it."""
     campaigns = build_campaigns(scenario, seed, count, days)
     cdf = lag_from_history(scenario, seed, campaigns, days)
     priors = history_priors(scenario, seed, campaigns, days)
@@ -95,46 +82,39 @@ def evaluate_run(scenario: Scenario, seed: int, count: int, days: int) -> list[d
         fly_allocator(scenario, seed, i, c, days, START, cdf, priors, Limits())
         for i, c in enumerate(campaigns)
     ]
-    log = [row for flight in flights for row in flight.log]
+    logs = [campaign_log(priors, c, f) for c, f in zip(campaigns, flights, strict=True)]
+    shares = {
+        name: [target_shares(c, log, name) for c, log in zip(campaigns, logs, strict=True)]
+        for name in TARGETS
+    }
+    result = compare_splits(logs, shares, seed=seed)
     expected = sum(len(c.groups) for c in campaigns) * days
-    if len(log) != expected:
-        sys.exit(f"error: the log holds {len(log)} ad group-days, not {expected}")
-    data = LoggedData(
-        np.array([r.campaign for r in log]),
-        np.array([r.share_level for r in log]),
-        np.array([r.propensity for r in log]),
-        np.array([r.budget for r in log]),
-        np.array([r.applications for r in log], float),
-    )
-    curves = [_curves(priors, c, f, days) for c, f in zip(campaigns, flights, strict=True)]
-    logged_total = int(data.applications.sum())
+    if result.entries != expected or result.campaigns != count:
+        sys.exit(f"error: the log holds {result.entries} ad group-days, not {expected}")
     rows = []
-    for name in TARGETS:
-        shares = [target_shares(c, f, name, days) for c, f in zip(campaigns, flights, strict=True)]
-        target_level, predicted_logged, predicted_target = _target_arrays(flights, shares, curves, days)
-        estimates = evaluate_policy(data, target_level, predicted_logged, predicted_target, seed=seed)
+    for estimate in result.policies:
         realised = sum(
             fly_split(scenario, seed, campaign, days, START, lambda _d, pool, s=s: s * pool).applications
-            for campaign, s in zip(campaigns, shares, strict=True)
+            for campaign, s in zip(campaigns, shares[estimate.policy], strict=True)
         )
         rows.append(
             {
                 "scenario": scenario.name,
                 "seed": seed,
-                "policy": name,
-                "logged": logged_total,
+                "policy": estimate.policy,
+                "logged": round(result.logged.value),
                 "realised": realised,
-                "rows": len(log),
+                "rows": result.entries,
                 **{
-                    m: {
+                    e.method: {
                         "value": round(e.value),
-                        "low": round(e.low),
-                        "high": round(e.high),
+                        "low": round(e.low or 0),
+                        "high": round(e.high or 0),
                         "contains": e.contains(realised),
                         "matched": e.matched,
                         "effective_size": round(e.effective_size),
                     }
-                    for m, e in estimates.items()
+                    for e in (estimate.ips, estimate.dr)
                 },
             }
         )

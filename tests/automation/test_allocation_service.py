@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from adflux.extensions import db
 from adflux.models import AdGroup, AllocationEntry, AuditEvent, OptimizationDecision
-from adflux.services import metrics_sync
+from adflux.services import local_dates, metrics_sync
 from adflux.services.allocation import comparison, daily, settings
 from adflux.services.rules import pacing
 from factories import make_job, make_segments
@@ -101,7 +101,9 @@ def test_pacing_leaves_an_allocated_campaign_to_the_allocator(client, app_ctx, s
     assert db.session.scalars(select(OptimizationDecision)).all() == []
 
 
-def test_the_policy_comparison_estimates_other_splits_from_the_log(client, app_ctx, sandbox):
+def test_one_allocated_campaign_gets_point_estimates_and_says_why_there_is_no_interval(
+    client, app_ctx, sandbox, monkeypatch
+):
     campaign_id, today = _synced_campaign(client, sandbox, days=7)
     settings.configure(campaign_id=campaign_id, enabled=True, explore=0.1)
     for offset in range(5):
@@ -111,16 +113,73 @@ def test_the_policy_comparison_estimates_other_splits_from_the_log(client, app_c
         metrics_sync.sync_metrics(until=until)
     result = comparison.compare_policies(campaign_id=campaign_id, today=today + timedelta(days=5))
     assert result.days == 5 and result.entries == 20
-    assert result.logged is not None and result.logged.value >= 0
+    assert result.campaigns == 1 and result.pooled_entries == 20 and not result.has_interval
+    assert result.logged is not None and result.logged.value >= 0 and result.logged.low is None
+    assert abs(result.campaign_logged - result.logged.value) < 1e-6  # alone, the campaign is the whole pool
+    assert result.note is not None and "Solo 1 campaña" in result.note and "10" in result.note
     assert [p.policy for p in result.policies] == ["even", "weights", "frozen"]
     for estimate in result.policies:
-        assert estimate.dr.low <= estimate.dr.value <= estimate.dr.high
-        assert estimate.ips.matched <= 20
+        assert estimate.dr.low is None and estimate.dr.high is None and estimate.dr.value >= 0
+        assert not estimate.dr.contains(estimate.dr.value)  # no interval: it contains nothing
+        assert abs(estimate.campaign_dr - estimate.dr.value) < 1e-6 and estimate.ips.matched <= 20
+    monkeypatch.setattr(local_dates, "today", lambda: today + timedelta(days=5))  # the sandbox's clock
     api = client.get(f"/api/v1/allocation/{campaign_id}/comparison")
-    assert api.status_code == 200 and set(api.get_json()) == {
+    body = api.get_json()
+    assert api.status_code == 200 and set(body) == {
         "campaign_id",
         "days",
         "entries",
+        "campaigns",
+        "pooled_entries",
         "logged",
+        "campaign_logged",
         "policies",
+        "has_interval",
+        "note",
     }
+    assert body["has_interval"] is False and body["logged"]["low"] is None and "campaña" in body["note"]
+    english = client.get(f"/api/v1/allocation/{campaign_id}/comparison", headers={"Accept-Language": "en"})
+    assert "Only 1 campaign has been allocated" in english.get_json()["note"]
+
+
+def test_the_policy_comparison_pools_the_allocated_campaigns_and_resamples_whole_campaigns(
+    client, app_ctx, sandbox, monkeypatch
+):
+    ids = []
+    for _ in range(comparison.MIN_CAMPAIGNS):
+        job = make_job()
+        body = {
+            "job_id": job.id,
+            "platforms": ["meta", "tiktok"],
+            "budget_total": 3_000_000,
+            "budget_daily": 100_000,
+        }
+        campaign = client.post("/api/v1/campaigns", json=body).get_json()
+        assert client.post(f"/api/v1/campaigns/{campaign['id']}/publish").status_code == 202
+        ids.append(campaign["id"])
+    today = sandbox.advance_days(5)
+    metrics_sync.sync_metrics(until=today)
+    for campaign_id in ids:
+        settings.configure(campaign_id=campaign_id, enabled=True, explore=0.1)
+    for offset in range(3):
+        assert daily.run_daily(today=today + timedelta(days=offset))["allocated"] == len(ids)
+        metrics_sync.sync_metrics(until=sandbox.advance_days(1))
+    logged_rows = db.session.scalars(select(AllocationEntry)).all()
+    first = comparison.compare_policies(campaign_id=ids[0], today=today + timedelta(days=3))
+    assert first.campaigns == len(ids) and first.pooled_entries == len(logged_rows) == 6 * len(ids)
+    assert first.has_interval and first.note is None and first.days == 3 and first.entries == 6
+    assert first.logged is not None and first.logged.low is not None and first.logged.high is not None
+    assert first.logged.low <= first.logged.value <= first.logged.high
+    for estimate in first.policies:
+        assert estimate.dr.low is not None and estimate.dr.low <= estimate.dr.value <= estimate.dr.high
+    # Every campaign's page shows the same pooled estimate (one method, one pool), and its own part
+    # beside it: the parts add up to the pooled estimate.
+    pages = [comparison.compare_policies(campaign_id=i, today=today + timedelta(days=3)) for i in ids]
+    for page in pages:
+        assert page.logged == first.logged and [p.dr for p in page.policies] == [p.dr for p in first.policies]
+    assert abs(sum(page.campaign_logged or 0 for page in pages) - first.logged.value) < 1e-6
+    for k, estimate in enumerate(first.policies):
+        assert abs(sum(page.policies[k].campaign_dr for page in pages) - estimate.dr.value) < 1e-6
+    monkeypatch.setattr(local_dates, "today", lambda: today + timedelta(days=3))  # the sandbox's clock
+    api = client.get(f"/api/v1/allocation/{ids[0]}/comparison").get_json()
+    assert api["has_interval"] is True and api["campaigns"] == len(ids) and api["note"] is None

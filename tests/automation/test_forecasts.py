@@ -138,3 +138,38 @@ def test_applications_still_being_reported_are_corrected_for_the_lag_and_margins
     outcome = model.predict([PlannedCampaign("a", "Cali", ("meta",), 1, 2_000_000.0, 20)])[0]
     assert outcome.cpa is not None and 8_500 <= outcome.cpa <= 11_500  # the median of the raw CPAs is ~18.000
     assert outcome.applications_low < outcome.applications < outcome.applications_high
+
+
+def test_a_plans_interval_is_one_fold_models_widened_and_old_versions_still_forecast() -> None:
+    rng = np.random.default_rng(5)
+    plans, apps = [], []
+    for _ in range(200):
+        budget, days = float(rng.integers(5, 50) * 100_000), int(rng.integers(7, 45))
+        plans.append(PlannedCampaign("a", "Cali", ("meta",), 1, budget, days))
+        apps.append(float(rng.poisson(budget / 10_000 * rng.lognormal(0, 0.3))))
+    model = train(plans, apps, folds=5)
+    assert model.folds is not None and len(model.folds) == 5 and model.low is None and model.high is None
+    assert model.calibration is not None and model.calibration.shape == (200, 3)  # all matured
+    # Every calibrating campaign was scored by the fold model fitted without it: out of fold.
+    fold = model.calibration[:, 0].astype(int)
+    assert sorted(np.bincount(fold).tolist()) == [40] * 5
+    planned = [PlannedCampaign("a", "Cali", ("meta",), 1, 1_000_000.0 + 100_000 * n, 20) for n in range(30)]
+    chosen = model.fold_of(planned)
+    assert len(set(chosen.tolist())) >= 3  # plans spread over the fold models
+    assert (model.fold_of(planned) == chosen).all()  # and the same plan always gets the same one
+    low, mid, high = model.bounds(planned)
+    x = model.features(planned)
+    for i, k in enumerate(chosen):
+        fold_low, fold_high = (m.predict(x[i : i + 1])[0] for m in model.folds[k])
+        margin = model.margins[1]  # 20 days: the 15-28-day flight group
+        assert low[i] == pytest.approx(min(min(fold_low, fold_high) - margin, mid[i]))
+        assert high[i] == pytest.approx(max(max(fold_low, fold_high) + margin, mid[i]))
+    # A version saved before the folds were kept (low/high models widened by margins) still forecasts.
+    old = train(plans, apps, folds=5)
+    old.low, old.high = old.folds[0]  # any low/high pair stands in for the old served models
+    old.folds, old.calibration = None, None
+    plan = planned[0]
+    old_low, old_mid, old_high = (float(v[0]) for v in old.bounds([plan]))
+    x0 = old.features([plan])
+    assert old_low == pytest.approx(min(min(old.low.predict(x0)[0], old_mid) - old.margins[1], old_mid))
+    assert old_high == pytest.approx(max(max(old.high.predict(x0)[0], old_mid) + old.margins[1], old_mid))

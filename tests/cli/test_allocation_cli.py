@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from factories import make_job
+from web.conftest import add_metrics
+from web.conftest import sandbox as sandbox  # the simulated platforms, for a published campaign
 
 
 def _campaign(client) -> int:  # type: ignore[no-untyped-def]
@@ -50,3 +52,25 @@ def test_forecast_errors_are_one_line(cli, client, app_ctx) -> None:  # type: ig
     short = cli("forecast", "train")
     assert short.exit_code != 0 and "Historia insuficiente" in short.output
     assert cli("forecast", "versions").exit_code == 0
+
+
+def test_compare_says_why_one_campaign_has_no_interval(cli, app_ctx, sandbox) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from adflux.services import campaigns as campaigns_service
+    from adflux.services import local_dates
+    from adflux.services.allocation import daily, settings
+
+    campaign = campaigns_service.create_campaign(
+        job_id=make_job().id, platforms=["meta", "tiktok"], budget_total=6_000_000, budget_daily=200_000
+    )
+    campaigns_service.publish_campaign(campaign_id=campaign.id)
+    add_metrics(campaign.id, days=14)
+    settings.configure(campaign_id=campaign.id, enabled=True, max_move=0.5, explore=0.0)
+    yesterday = local_dates.today() - timedelta(days=1)
+    assert daily.allocate_campaign(campaign_id=campaign.id, today=yesterday).skipped is None
+    shown = cli("allocation", "compare", str(campaign.id))
+    assert shown.exit_code == 0, shown.output
+    assert "campañas asignadas en conjunto: 1;" in shown.output
+    assert "Solo 1 campaña tiene asignación" in shown.output and "sin intervalo" in shown.output
+    assert "Reparto parejo" in shown.output and shown.output.count("sin intervalo") == 4  # note + 3 rows

@@ -5,7 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adflux.optimization.off_policy import LoggedData, evaluate_policy, logged_value
+from adflux.optimization.allocation import level_of
+from adflux.optimization.allocation_model import REFERENCE, GroupHistory, Prior, posterior
+from adflux.optimization.off_policy import (
+    MIN_CAMPAIGNS,
+    CampaignLog,
+    LoggedData,
+    compare_splits,
+    evaluate_policy,
+    frozen_shares,
+    logged_value,
+)
 
 RATES = np.array([2.0, 5.0, 9.0])  # expected applications at level 0, 1, 2
 
@@ -67,3 +77,77 @@ def test_logged_value_and_bad_input() -> None:
         LoggedData(np.array([0, 1]), np.array([0]), np.array([1.0]), np.array([1.0]), np.array([1.0]))
     with pytest.raises(ValueError, match="confidence"):
         evaluate_policy(data, data.level, np.ones(50), np.ones(50), confidence=1.5)
+
+
+SPLITS = np.array([[0.6, 0.2, 0.2], [0.2, 0.6, 0.2], [1 / 3, 1 / 3, 1 / 3]])
+SPLIT_ODDS = np.array([0.45, 0.45, 0.1])
+POOL = 300_000.0
+
+
+def _campaign(rng: np.random.Generator, days: int = 20) -> tuple[CampaignLog, float]:
+    """A campaign of 3 ad groups logged by a policy choosing among SPLITS; its even split's truth."""
+    thetas = rng.uniform(2.0, 12.0, 3)
+    levels = level_of(SPLITS * POOL, np.ones(3, bool))  # (splits, groups)
+    chosen = rng.choice(3, size=days, p=SPLIT_ODDS)
+    budgets = SPLITS[chosen] * POOL  # (days, groups)
+    mean = thetas * (budgets / REFERENCE) ** 0.7
+    applications = rng.poisson(mean).astype(float)
+    level = levels[chosen]
+    # A group's propensity: the odds of every split that gives it the same level.
+    propensity = np.array(
+        [[SPLIT_ODDS[levels[:, g] == level[d, g]].sum() for g in range(3)] for d in range(days)]
+    )
+    group = np.tile(np.arange(3), days)
+    curves = [
+        posterior(GroupHistory(budgets[:, g], applications[:, g], np.ones(days)), Prior(2.0, 6.0))
+        for g in range(3)
+    ]
+    log = CampaignLog(
+        group,
+        np.repeat(np.arange(days), 3),
+        budgets.ravel(),
+        level.ravel(),
+        propensity.ravel(),
+        applications.ravel(),
+        curves,
+    )
+    truth = float((thetas * (POOL / 3 / REFERENCE) ** 0.7).sum() * days)
+    return log, truth
+
+
+def test_compare_splits_pools_campaigns_and_its_interval_covers_the_even_split() -> None:
+    rng = np.random.default_rng(11)
+    hits, runs = 0, 30
+    for run in range(runs):
+        pairs = [_campaign(rng) for _ in range(20)]
+        logs = [log for log, _truth in pairs]
+        truth = sum(t for _log, t in pairs)
+        result = compare_splits(logs, {"even": [np.full(3, 1 / 3)] * len(logs)}, seed=run)
+        (even,) = result.policies
+        assert result.has_interval and result.campaigns == 20 and result.entries == 20 * 20 * 3
+        assert even.dr.low is not None and even.dr.low <= even.dr.value <= even.dr.high
+        assert sum(even.dr_by_campaign) == pytest.approx(even.dr.value)
+        assert sum(result.logged_by_campaign) == pytest.approx(result.logged.value)
+        hits += even.dr.contains(truth)
+    assert hits >= 0.85 * runs  # a 95 % interval over 20 campaigns resampled whole
+
+
+def test_too_few_campaigns_give_points_without_an_interval() -> None:
+    rng = np.random.default_rng(3)
+    logs = [_campaign(rng)[0] for _ in range(MIN_CAMPAIGNS - 1)]
+    result = compare_splits(logs, {"even": [np.full(3, 1 / 3)] * len(logs)})
+    assert not result.has_interval and result.logged.low is None and result.logged.high is None
+    (even,) = result.policies
+    assert even.dr.low is None and even.dr.value > 0 and not even.dr.contains(even.dr.value)
+    more = compare_splits([*logs, _campaign(rng)[0]], {"even": [np.full(3, 1 / 3)] * MIN_CAMPAIGNS})
+    assert more.has_interval and more.logged.low is not None
+
+
+def test_frozen_shares_are_the_last_weeks_mean_split() -> None:
+    days = np.repeat(np.arange(10), 2)
+    budgets = np.array([[50.0, 50.0]] * 3 + [[80.0, 20.0]] * 7).ravel()
+    log = CampaignLog(
+        np.tile([0, 1], 10), days, budgets, np.zeros(20, np.int64), np.ones(20), np.zeros(20), [None, None]
+    )  # type: ignore[list-item]
+    assert frozen_shares(log) == pytest.approx([0.8, 0.2])
+    assert frozen_shares(log, days=10) == pytest.approx([0.71, 0.29])

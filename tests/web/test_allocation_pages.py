@@ -32,6 +32,9 @@ def test_the_campaign_page_lists_the_moves_explained_in_spanish(app, viewer, san
     assert "/día, CPA $" in page and " frente a $" in page
     detail = viewer.get(f"/campaigns/{campaign_id}/allocation").get_data(as_text=True)
     assert "Comparación de políticas" in detail and "Reparto parejo (lo de hoy)" in detail
+    # One allocated campaign: no campaign bootstrap, and the page says so instead of a day-resampled interval.
+    assert "Solo 1 campaña tiene asignación" in detail and "sin intervalo" in detail
+    assert "remuestreando campañas enteras" not in detail
     assert "Movimientos" in detail and detail.count("data-entry-id=") == 2  # 2 platforms x 1 broad group
     assert 'name="enabled"' not in detail  # a viewer sees no switch
     english = viewer.get(f"/campaigns/{campaign_id}/allocation?lang=en")

@@ -142,30 +142,40 @@ def moves(cli: CliContext, campaign_id: int) -> None:
 @click.argument("campaign_id", type=click.IntRange(min=1))
 @pass_cli
 def compare(cli: CliContext, campaign_id: int) -> None:
-    """What other splits would have bought on the allocated days (off-policy estimate; interval: 95 %)."""
+    """What other splits would have bought on the allocated days, pooled over allocated campaigns (95 %)."""
     result = cli.client.get(f"/allocation/{campaign_id}/comparison")
     if cli.as_json:
         return print_json(result)
     if not result["logged"]:
         raise click.ClickException(_("This campaign has no allocated days to compare yet."))
     logged = result["logged"]
+    has_interval = result["has_interval"]
     console.print(
         _(
-            "Campaign %(campaign_id)s · %(days)s days · the allocator got %(number)s applications "
-            "(%(low)s–%(high)s)",
+            "Campaign %(campaign_id)s · %(days)s days · allocated campaigns pooled: %(campaigns)s; on "
+            "their allocated days the allocator got %(number)s applications",
             campaign_id=campaign_id,
             days=number(result["days"]),
+            campaigns=number(result["campaigns"]),
             number=number(logged["value"]),
-            low=number(logged["low"]),
-            high=number(logged["high"]),
         )
+        + (f" ({number(logged['low'])}–{number(logged['high'])})" if has_interval else "")
     )
+    if not has_interval:
+        console.print(result["note"])
+
+    def interval(estimate: dict[str, Any]) -> str:
+        if not has_interval:
+            return _("no interval")
+        return f"{number(estimate['low'])}–{number(estimate['high'])}"
+
     print_table(
         _("Policies (doubly robust estimate; IPS as a check)"),
         [
             (N_("Policy"), lambda p: POLICY_ES.get(p["policy"], p["policy"])),
             (N_("Applications"), lambda p: number(p["dr"]["value"])),
-            (N_("Interval (95 %)"), lambda p: f"{number(p['dr']['low'])}–{number(p['dr']['high'])}"),
+            (N_("Interval (95 %)"), lambda p: interval(p["dr"])),
+            (N_("This campaign"), lambda p: number(p["campaign_dr"])),
             (N_("IPS"), lambda p: number(p["ips"]["value"])),
             (N_("Matching days"), lambda p: number(p["ips"]["matched"])),
         ],

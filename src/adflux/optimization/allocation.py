@@ -4,8 +4,9 @@ Each day a campaign's daily budget (what pacing says it may spend today) is a po
 groups (platform × segment). The allocator draws one response curve per ad group from its
 posterior (:mod:`adflux.optimization.allocation_model`) and splits the pool to maximise the
 applications those curves promise: with concave curves the best split equalises marginal
-applications per peso, found by bisection on that marginal value. The split stays within the
-limits: every active ad group keeps at least ``min_share`` of the pool (so it keeps learning), no
+applications per peso, found by bisection on that marginal value (the day's split can be the mean
+of THOMPSON_AVERAGE such splits, each from its own draw: less random, see below). The split stays
+within the limits: every active ad group keeps at least ``min_share`` of the pool (so it keeps learning), no
 ad group's budget moves by more than ``max_move`` of the pool in a day, and an ad group that could
 not spend its budget lately gets no more than it spent plus a margin.
 
@@ -31,6 +32,12 @@ Array = NDArray[np.float64]
 LEVEL_EDGES = np.array([0.0, 0.35, 0.6, 0.85, 1.15, 1.5, 2.0, 3.0, np.inf])
 PROPENSITY_DRAWS = 200
 EXPLORE_DRAWS = 2000
+# A day's split is the mean of this many Thompson draws' best splits. One draw (plain Thompson
+# sampling) explores more than a 30-day flight repays: on long_lag seed 3 it reached 89.8 % of the
+# oracle, the mean of 4 draws 91.6 % (16: 91.6 %). But the less random split leaves off-policy
+# evaluation too little support: with 4, the doubly robust interval for the even split missed its
+# realised result on default seed 1 (25,729 [11,910–35,916] vs 37,775). One draw until both hold.
+THOMPSON_AVERAGE = 1
 CAPACITY_MARGIN = 1.25  # an under-delivering ad group gets at most its recent spend times this
 
 
@@ -159,16 +166,19 @@ def allocate(
     """Today's split of ``pool`` pesos, and each ad group's propensity for its level.
 
     Today's split is one draw of the allocator's randomness (an exploration split with probability
-    ``explore``, else a Thompson draw). The propensity of each ad group's level replays that
-    randomness: PROPENSITY_DRAWS Thompson draws and EXPLORE_DRAWS exploration splits, mixed by
-    ``explore`` (as the Open Bandit Pipeline estimates Thompson sampling's action probabilities).
+    ``explore``, else the mean of THOMPSON_AVERAGE Thompson splits). The propensity of each ad
+    group's level replays that randomness: PROPENSITY_DRAWS such means and EXPLORE_DRAWS
+    exploration splits, mixed by ``explore`` (as the Open Bandit Pipeline estimates Thompson
+    sampling's action probabilities).
     """
     active = np.asarray(active, bool)
     box = bounds(pool, np.asarray(previous, float), active, limits, capacity)
-    samples = [p.samples(rng, PROPENSITY_DRAWS + 1) for p in posteriors]
+    draws = (PROPENSITY_DRAWS + 1) * THOMPSON_AVERAGE
+    samples = [p.samples(rng, draws) for p in posteriors]
     thetas = np.stack([t for t, _b in samples], axis=1)
     betas = np.stack([b for _t, b in samples], axis=1)
     thompson = best_split(pool, thetas, betas, *box)
+    thompson = thompson.reshape(PROPENSITY_DRAWS + 1, THOMPSON_AVERAGE, -1).mean(axis=1)
     explored = limits.explore > 0 and bool(rng.random() < limits.explore)
     exploring = explore_splits(pool, box, active, rng, EXPLORE_DRAWS + 1) if limits.explore > 0 else thompson
     today = exploring[0] if explored else thompson[0]

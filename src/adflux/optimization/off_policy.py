@@ -15,19 +15,29 @@ deterministic rule); its level is the bin of that budget.
   IPS-weighted error of that prediction on the matched days (right if either the curve or the
   propensities are).
 
-Intervals come from a bootstrap over campaigns (days of one campaign are not independent). This
-follows the estimators of the Open Bandit Pipeline (Saito et al., 2021), on arrays.
+Intervals come from a bootstrap over campaigns (days of one campaign are not independent): with
+fewer than MIN_CAMPAIGNS campaigns in the log there is no interval, only the point estimates (a
+bootstrap of so few clusters would claim more certainty than it has). :func:`compare_splits` is the
+one method the product (the policy comparison, pooling every campaign the allocator ran) and the
+benchmark use: the logs of several campaigns, each with its learned curves, and fixed-split target
+policies. This follows the estimators of the Open Bandit Pipeline (Saito et al., 2021), on arrays.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
+from adflux.optimization.allocation import level_of
+from adflux.optimization.allocation_model import Posterior
+
 Array = NDArray[np.float64]
 BOOTSTRAP_ROUNDS = 1000
+MIN_CAMPAIGNS = 10  # fewer campaigns in the log: point estimates, no campaign-bootstrap interval
+FROZEN_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -56,14 +66,14 @@ class Estimate:
 
     method: str
     value: float
-    low: float
-    high: float
+    low: float | None  # None: too few campaigns to resample
+    high: float | None
     matched: int  # logged days whose level the target policy would also have chosen
     effective_size: float  # (sum w)^2 / sum w^2 of the matched days' weights
 
     def contains(self, value: float) -> bool:
-        """Whether ``value`` lies in the interval."""
-        return self.low <= value <= self.high
+        """Whether ``value`` lies in the interval (False without one)."""
+        return self.low is not None and self.high is not None and self.low <= value <= self.high
 
 
 def _per_unit(
@@ -80,8 +90,10 @@ def _per_unit(
 
 def _interval(
     per_unit: Array, clusters: NDArray[np.int64], confidence: float, rng: np.random.Generator
-) -> tuple[float, float]:
+) -> tuple[float | None, float | None]:
     ids, inverse = np.unique(clusters, return_inverse=True)
+    if len(ids) < MIN_CAMPAIGNS:
+        return None, None
     sums = np.bincount(inverse, weights=per_unit, minlength=len(ids))
     picks = rng.integers(0, len(ids), size=(BOOTSTRAP_ROUNDS, len(ids)))
     totals = sums[picks].sum(axis=1)
@@ -124,4 +136,124 @@ def logged_value(data: LoggedData, *, confidence: float = 0.95, seed: int = 0) -
     low, high = _interval(data.applications, data.campaign, confidence, np.random.default_rng(seed))
     return Estimate(
         "logged", float(data.applications.sum()), low, high, len(data.level), float(len(data.level))
+    )
+
+
+@dataclass(frozen=True)
+class CampaignLog:
+    """One campaign's logged ad group-days (aligned arrays) and each ad group's learned curve.
+
+    ``group`` indexes ``curves`` (and a target policy's shares); ``day`` is any day number.
+    """
+
+    group: NDArray[np.int64]
+    day: NDArray[np.int64]
+    budget: Array
+    level: NDArray[np.int64]
+    propensity: Array
+    applications: Array  # matured or lag-corrected
+    curves: Sequence[Posterior]
+
+
+@dataclass(frozen=True)
+class SplitEstimate:
+    """A fixed-split policy's estimates over every logged campaign, and each campaign's part."""
+
+    policy: str
+    ips: Estimate
+    dr: Estimate
+    ips_by_campaign: list[float]
+    dr_by_campaign: list[float]
+
+
+@dataclass(frozen=True)
+class SplitComparison:
+    """What the logging policy bought and what each fixed split would have, on the same days."""
+
+    campaigns: int
+    entries: int
+    logged: Estimate
+    logged_by_campaign: list[float]
+    policies: list[SplitEstimate]
+
+    @property
+    def has_interval(self) -> bool:
+        """Whether there were enough campaigns for the campaign bootstrap."""
+        return self.logged.low is not None
+
+
+def frozen_shares(log: CampaignLog, days: int = FROZEN_DAYS) -> Array:
+    """Each ad group's mean share of the pool over the log's last ``days`` days."""
+    n = len(log.curves)
+    last = np.unique(log.day)[-days:]
+    shares = []
+    for day in last:
+        budgets = np.bincount(log.group[log.day == day], weights=log.budget[log.day == day], minlength=n)
+        if budgets.sum() > 0:
+            shares.append(budgets / budgets.sum())
+    return np.asarray(np.mean(shares, axis=0), float) if shares else np.full(n, 1 / max(n, 1))
+
+
+def _target(log: CampaignLog, shares: Array) -> tuple[NDArray[np.int64], Array, Array]:
+    """Per logged ad group-day: the target's level, the curve at the logged and at the target budget."""
+    days, inverse = np.unique(log.day, return_inverse=True)
+    pools = np.bincount(inverse, weights=log.budget, minlength=len(days))
+    every = np.ones(len(shares), bool)
+    levels = level_of(np.outer(pools, shares), every)  # (days, groups)
+    target_budget = shares[log.group] * pools[inverse]
+    return levels[inverse, log.group], _curves_at(log, log.budget), _curves_at(log, target_budget)
+
+
+def _curves_at(log: CampaignLog, budgets: Array) -> Array:
+    """Each logged ad group-day's expected applications at ``budgets`` on its ad group's curve."""
+    out = np.zeros(len(budgets))
+    for index, curve in enumerate(log.curves):
+        pick = log.group == index
+        if pick.any():
+            out[pick] = curve.expected(budgets[pick])
+    return out
+
+
+def compare_splits(
+    logs: Sequence[CampaignLog],
+    shares: Mapping[str, Sequence[Array]],
+    *,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> SplitComparison:
+    """IPS and doubly robust estimates of fixed-split policies over several campaigns' logs.
+
+    ``shares[policy][c]``: each ad group's fixed share of campaign ``c``'s daily pool (the pool is
+    what the logging policy split that day). One cluster per campaign for the bootstrap.
+    """
+    campaign = np.concatenate([np.full(len(log.group), c, np.int64) for c, log in enumerate(logs)])
+    data = LoggedData(
+        campaign,
+        np.concatenate([log.level for log in logs]).astype(np.int64),
+        np.concatenate([log.propensity for log in logs]).astype(float),
+        np.concatenate([log.budget for log in logs]).astype(float),
+        np.concatenate([log.applications for log in logs]).astype(float),
+    )
+    count = len(logs)
+    estimates = []
+    for policy, per_campaign in shares.items():
+        parts = [_target(log, np.asarray(s, float)) for log, s in zip(logs, per_campaign, strict=True)]
+        level, at_logged, at_target = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+        result = evaluate_policy(data, level, at_logged, at_target, confidence=confidence, seed=seed)
+        ips, dr, _weight = _per_unit(data, level, at_logged, at_target)
+        estimates.append(
+            SplitEstimate(
+                policy,
+                result["ips"],
+                result["dr"],
+                np.bincount(campaign, weights=ips, minlength=count).tolist(),
+                np.bincount(campaign, weights=dr, minlength=count).tolist(),
+            )
+        )
+    return SplitComparison(
+        count,
+        len(campaign),
+        logged_value(data, confidence=confidence, seed=seed),
+        np.bincount(campaign, weights=data.applications, minlength=count).tolist(),
+        estimates,
     )

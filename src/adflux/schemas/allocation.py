@@ -52,8 +52,8 @@ class AllocationRunSchema(Schema):
 
 class EstimateSchema(Schema):
     value = fields.Float()
-    low = fields.Float()
-    high = fields.Float()
+    low = fields.Float(allow_none=True, metadata={"description": "None: too few campaigns to resample"})
+    high = fields.Float(allow_none=True)
     matched = fields.Int()
     effective_size = fields.Float()
 
@@ -62,14 +62,23 @@ class PolicyEstimateSchema(Schema):
     policy = fields.Str()
     ips = fields.Nested(EstimateSchema)
     dr = fields.Nested(EstimateSchema)
+    campaign_ips = fields.Float(metadata={"description": "This campaign's part of the pooled IPS estimate"})
+    campaign_dr = fields.Float(metadata={"description": "This campaign's part of the pooled DR estimate"})
 
 
 class ComparisonSchema(Schema):
     campaign_id = fields.Int()
-    days = fields.Int()
-    entries = fields.Int()
-    logged = fields.Nested(EstimateSchema, allow_none=True)
+    days = fields.Int(metadata={"description": "This campaign's allocated days"})
+    entries = fields.Int(metadata={"description": "This campaign's logged ad group-days"})
+    campaigns = fields.Int(metadata={"description": "Allocated campaigns pooled (this one among them)"})
+    pooled_entries = fields.Int()
+    logged = fields.Nested(EstimateSchema, allow_none=True, metadata={"description": "Pooled"})
+    campaign_logged = fields.Float(allow_none=True)
     policies = fields.List(fields.Nested(PolicyEstimateSchema))
+    has_interval = fields.Bool(
+        metadata={"description": "Whether enough campaigns for the campaign bootstrap"}
+    )
+    note = fields.Str(allow_none=True, metadata={"description": "Why there is no interval (Spanish first)"})
 
 
 class ForecastRequestSchema(Schema):

@@ -121,6 +121,8 @@ def _save(version: int, model: engine.ForecastModel) -> tuple[str, str]:
             "categories": model.categories,
             "cities": model.cities,
             "margins": model.margins,
+            "folds": model.folds,
+            "calibration": model.calibration,
         }
     )
     digest = sha256_hex(data)
@@ -150,6 +152,8 @@ def _load(row: ForecastModel) -> engine.ForecastModel:
         parts["cities"],
         list(parts["margins"]) if "margins" in parts else [parts["margin"]] * len(engine.FLIGHTS),
         row.metrics,
+        folds=parts.get("folds"),
+        calibration=parts.get("calibration"),
     )
     _CACHE[row.artifact_sha256] = model
     return model

@@ -1,10 +1,16 @@
-"""Policy comparison: what other splits would have bought on the days the allocator ran a campaign.
+"""Policy comparison: what other splits would have bought on the days the allocator ran.
 
-From the allocation log (each ad group-day's level and propensity) and the applications those
-days bought (as reported, corrected for the lag), the engine's IPS and doubly robust estimators
-score fixed-split policies the allocator never ran — the even split (today's behaviour), the
-manager's platform weights, and the allocator's own last week of shares frozen — against what the
-allocator really bought, each with a 95 % interval.
+One method with the benchmark (`bench/bench_off_policy.py`): the engine's
+:func:`adflux.optimization.off_policy.compare_splits` pools the campaigns the allocator ran (the
+MAX_CAMPAIGNS allocated most recently, this one among them), each with its allocation log (every
+ad group-day's level and propensity), the applications those days bought (as reported, corrected
+for the lag) and its ad groups' learned curves, and scores fixed-split policies the allocator
+never ran — the even split (today's behaviour), the manager's platform weights, and each
+campaign's own last week of shares frozen — against what the allocator really bought. The 95 %
+interval resamples whole campaigns; with fewer than MIN_CAMPAIGNS allocated campaigns there is no
+interval (the estimates are points, and the comparison says why) rather than an interval
+resampled by day, which would claim more certainty than one campaign's days hold. Each campaign's
+own part of the pooled estimates is shown beside them.
 """
 
 from __future__ import annotations
@@ -13,41 +19,62 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from adflux.catalogue import gettext as _
+from adflux.catalogue import ngettext
 from adflux.extensions import db
 from adflux.models import AllocationEntry, Campaign, MetricDaily, PlatformCampaign
-from adflux.optimization.allocation import level_of
 from adflux.optimization.allocation_model import posteriors
-from adflux.optimization.off_policy import Estimate, LoggedData, evaluate_policy, logged_value
+from adflux.optimization.off_policy import (
+    MIN_CAMPAIGNS,
+    CampaignLog,
+    Estimate,
+    compare_splits,
+    frozen_shares,
+)
 from adflux.services import local_dates
 from adflux.services.allocation.history import campaign_groups, group_histories, portal_priors
 from adflux.services.errors import NotFound
 from adflux.services.rules.panels import portfolio_lag_cdf
 
 POLICIES = ("even", "weights", "frozen")
-FROZEN_DAYS = 7
+MAX_CAMPAIGNS = 50
 
 
 @dataclass(frozen=True)
 class PolicyEstimate:
-    """One policy's estimated applications over the allocated days."""
+    """One policy's estimated applications over the pooled campaigns, and this campaign's part."""
 
     policy: str
     ips: Estimate
     dr: Estimate
+    campaign_ips: float
+    campaign_dr: float
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """The allocator's logged result beside each policy's estimate."""
+    """The allocator's logged result beside each policy's estimate, pooled over campaigns."""
 
     campaign_id: int
-    days: int
-    entries: int
-    logged: Estimate | None
+    days: int  # this campaign's allocated days
+    entries: int  # this campaign's logged ad group-days
+    campaigns: int  # allocated campaigns pooled
+    pooled_entries: int
+    logged: Estimate | None  # pooled
+    campaign_logged: float | None
     policies: list[PolicyEstimate]
+    has_interval: bool
+    note: str | None  # why there is no interval, in the user's language
+
+
+@dataclass(frozen=True)
+class _Logged:
+    campaign_id: int
+    log: CampaignLog
+    entries: list[AllocationEntry]
+    groups: list[int]
 
 
 def _log(campaign_id: int, today: date) -> list[AllocationEntry]:
@@ -58,6 +85,19 @@ def _log(campaign_id: int, today: date) -> list[AllocationEntry]:
             .order_by(AllocationEntry.day, AllocationEntry.ad_group_id)
         )
     )
+
+
+def _allocated_campaigns(campaign_id: int, today: date) -> list[int]:
+    """This campaign and the other campaigns allocated most recently (MAX_CAMPAIGNS in all)."""
+    last = func.max(AllocationEntry.day)
+    rows = db.session.execute(
+        select(AllocationEntry.campaign_id)
+        .where(AllocationEntry.day < today, AllocationEntry.campaign_id != campaign_id)
+        .group_by(AllocationEntry.campaign_id)
+        .order_by(last.desc(), AllocationEntry.campaign_id)
+        .limit(MAX_CAMPAIGNS - 1)
+    ).all()
+    return [campaign_id, *(row[0] for row in rows)]
 
 
 def _rewards(campaign_id: int, entries: list[AllocationEntry], today: date) -> np.ndarray:
@@ -77,70 +117,91 @@ def _rewards(campaign_id: int, entries: list[AllocationEntry], today: date) -> n
     return np.array(out, float)
 
 
-def _shares(campaign: Campaign, entries: list[AllocationEntry], groups: list[int], policy: str) -> np.ndarray:
-    n = len(groups)
+def _campaign_log(campaign: Campaign, today: date) -> _Logged | None:
+    """The campaign's allocation log with its ad groups' learned curves (None without a log)."""
+    infos = {g.ad_group_id: g for g in campaign_groups(campaign)}
+    entries = [e for e in _log(campaign.id, today) if e.ad_group_id in infos]
+    if not entries:
+        return None
+    groups = sorted({e.ad_group_id for e in entries})
+    known = [infos[g] for g in groups]
+    curves = posteriors(
+        group_histories(campaign, known, today), [g.key for g in known], portal_priors(campaign, today)
+    )
+    index = {g: i for i, g in enumerate(groups)}
+    log = CampaignLog(
+        np.array([index[e.ad_group_id] for e in entries], np.int64),
+        np.array([e.day.toordinal() for e in entries], np.int64),
+        np.array([e.budget_after for e in entries], float),
+        np.array([e.share_level for e in entries], np.int64),
+        np.array([e.propensity for e in entries], float),
+        _rewards(campaign.id, entries, today),
+        curves,
+    )
+    return _Logged(campaign.id, log, entries, groups)
+
+
+def _shares(logged: _Logged, policy: str) -> np.ndarray:
+    n = len(logged.groups)
     if policy == "even":
         return np.full(n, 1 / n)
-    if policy == "weights":
-        weight = {pc.id: pc.budget_weight for pc in db.session.scalars(
-            select(PlatformCampaign).where(PlatformCampaign.campaign_id == campaign.id))}  # fmt: skip
-        per_pc: dict[int, int] = {}
-        by_group = {e.ad_group_id: e.platform_campaign_id for e in entries}
-        for g in groups:
-            per_pc[by_group[g]] = per_pc.get(by_group[g], 0) + 1
-        raw = np.array([weight.get(by_group[g], 1.0) / per_pc[by_group[g]] for g in groups])
-        return raw / raw.sum()
-    last = sorted({e.day for e in entries})[-FROZEN_DAYS:]
-    budgets = np.zeros(n)
-    for e in entries:
-        if e.day in last:
-            budgets[groups.index(e.ad_group_id)] += e.budget_after
-    return budgets / budgets.sum() if budgets.sum() else np.full(n, 1 / n)
+    if policy == "frozen":
+        return frozen_shares(logged.log)
+    weight = {pc.id: pc.budget_weight for pc in db.session.scalars(
+        select(PlatformCampaign).where(PlatformCampaign.campaign_id == logged.campaign_id))}  # fmt: skip
+    by_group = {e.ad_group_id: e.platform_campaign_id for e in logged.entries}
+    per_pc: dict[int, int] = {}
+    for g in logged.groups:
+        per_pc[by_group[g]] = per_pc.get(by_group[g], 0) + 1
+    raw = np.array([weight.get(by_group[g], 1.0) / per_pc[by_group[g]] for g in logged.groups])
+    return raw / raw.sum()
+
+
+def _note(campaigns: int) -> str:
+    return ngettext(
+        "Only %(count)s campaign has been allocated: the interval resamples whole campaigns and needs "
+        "at least %(minimum)s, so these are point estimates without an interval.",
+        "Only %(count)s campaigns have been allocated: the interval resamples whole campaigns and needs "
+        "at least %(minimum)s, so these are point estimates without an interval.",
+        campaigns,
+        count=campaigns,
+        minimum=MIN_CAMPAIGNS,
+    )
 
 
 def compare_policies(*, campaign_id: int, today: date | None = None) -> Comparison:
-    """The off-policy estimates of each fixed-split policy on the campaign's allocated days."""
+    """The off-policy estimates of each fixed-split policy, pooled over the allocated campaigns."""
     today = today or local_dates.today()
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound(_("Campaign %(campaign_id)s does not exist", campaign_id=campaign_id))
-    entries = _log(campaign_id, today)
-    if not entries:
-        return Comparison(campaign_id, 0, 0, None, [])
-    groups = sorted({e.ad_group_id for e in entries})
-    infos = {g.ad_group_id: g for g in campaign_groups(campaign)}
-    known = [infos[g] for g in groups if g in infos]
-    posts = dict(
-        zip(
-            [g.ad_group_id for g in known],
-            posteriors(
-                group_histories(campaign, known, today),
-                [g.key for g in known],
-                portal_priors(campaign, today),
-            ),
-            strict=True,
-        )
+    own = _campaign_log(campaign, today)
+    if own is None:
+        return Comparison(campaign_id, 0, 0, 0, 0, None, None, [], False, None)
+    pooled = [own]
+    for other_id in _allocated_campaigns(campaign_id, today)[1:]:
+        other = db.session.get(Campaign, other_id)
+        logged = _campaign_log(other, today) if other is not None else None
+        if logged is not None:
+            pooled.append(logged)
+    pooled.sort(key=lambda p: p.campaign_id)  # the same pool in the same order from every campaign
+    mine = [p.campaign_id for p in pooled].index(campaign_id)
+    result = compare_splits(
+        [p.log for p in pooled], {policy: [_shares(p, policy) for p in pooled] for policy in POLICIES}
     )
-    entries = [e for e in entries if e.ad_group_id in posts]
-    groups = [g for g in groups if g in posts]
-    data = LoggedData(
-        np.array([e.day.toordinal() for e in entries], np.int64),  # one cluster per day
-        np.array([e.share_level for e in entries], np.int64),
-        np.array([e.propensity for e in entries]),
-        np.array([e.budget_after for e in entries], float),
-        _rewards(campaign_id, entries, today),
+    policies = [
+        PolicyEstimate(e.policy, e.ips, e.dr, e.ips_by_campaign[mine], e.dr_by_campaign[mine])
+        for e in result.policies
+    ]
+    return Comparison(
+        campaign_id,
+        len({e.day for e in own.entries}),
+        len(own.entries),
+        result.campaigns,
+        result.entries,
+        result.logged,
+        result.logged_by_campaign[mine],
+        policies,
+        result.has_interval,
+        None if result.has_interval else _note(result.campaigns),
     )
-    pools = {e.day: e.pool for e in entries}
-    at_logged = np.array([float(posts[e.ad_group_id].expected(e.budget_after)[0]) for e in entries])
-    estimates = []
-    for policy in POLICIES:
-        shares = _shares(campaign, entries, groups, policy)
-        levels = {day: level_of(shares * pool, np.ones(len(groups), bool)) for day, pool in pools.items()}
-        target_level = np.array([levels[e.day][groups.index(e.ad_group_id)] for e in entries], np.int64)
-        target_budget = [shares[groups.index(e.ad_group_id)] * e.pool for e in entries]
-        at_target = np.array(
-            [float(posts[e.ad_group_id].expected(b)[0]) for e, b in zip(entries, target_budget, strict=True)]
-        )
-        result = evaluate_policy(data, target_level, at_logged, at_target, seed=campaign_id)
-        estimates.append(PolicyEstimate(policy, result["ips"], result["dr"]))
-    return Comparison(campaign_id, len(pools), len(entries), logged_value(data, seed=campaign_id), estimates)
