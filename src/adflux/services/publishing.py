@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from adflux.constants import TASK_APPLY_PLATFORM_CHANGE
 from adflux.extensions import db
-from adflux.models import Campaign, Candidate, CandidateSegment, PlatformCampaign, Segment
+from adflux.models import AdGroup, Campaign, Candidate, CandidateSegment, PlatformCampaign, Segment
 from adflux.models.base import utcnow
 from adflux.platforms.ad_group_states import without_paused
 from adflux.platforms.base import AUDIENCE_LABEL, PlatformAdapter, object_name
@@ -67,25 +67,27 @@ def publish_platform_campaign(*, platform_campaign_id: int, final_attempt: bool 
         if not acquired:
             logger.info("platform campaign %s is being published by another worker", platform_campaign_id)
             return "busy"
-        pc = db.session.get(PlatformCampaign, platform_campaign_id)
+        # Fresh (populate_existing: a redelivered task's session may hold an older copy).
+        pc = db.session.get(PlatformCampaign, platform_campaign_id, populate_existing=True)
         if pc is None:
             return "skipped"
-        db.session.refresh(pc)
+        _load_for_spec(pc)
         if pc.status in ("active", "paused", "archived") or pc.campaign.status == "archived":
             return "skipped"  # a redelivered or repeated task: already done
+        # Read before the state it is the revision of (loaded above, before the spec is built from
+        # it): a change committed while the spec is read is sent again after, never lost.
+        revision = pc.update_revision
         pc.status = "publishing"
         pc.attempts += 1
-        db.session.commit()
+        _commit_keeping_loaded()
         adapter, account_id = adapter_for(pc.platform)
         try:
             with adapter:
                 pc.account_id = account_id
-                # Read (fresh: the commit above expired it) before the state it is the revision of:
-                # a change committed while the spec is read is sent again after, never lost.
-                revision = pc.update_revision
                 spec = upload_media_once(build_spec(pc, adapter), adapter)
                 result = adapter.publish(spec)
-                if spec.creative.image and result.extra.get("media"):
+                if spec.creative.image and result.extra.get("media") and not _names_media(spec, pc.platform):
+                    # Uploaded by the adapter itself (a media id the spec named is recorded already).
                     media_uploads.remember(
                         pc.platform, adapter.account.account_id, spec.creative.image, result.extra["media"]
                     )
@@ -93,7 +95,15 @@ def publish_platform_campaign(*, platform_campaign_id: int, final_attempt: bool 
                 _record(pc, result)
                 db.session.commit()  # ids first: a crash after this point is found, not recreated
                 # An ad group paused on its own before the tree went live stays paused.
-                paused = {ad_group_ref(g) for g in pc.ad_groups if g.status in ("paused", "removed")}
+                paused = {
+                    segment_ref(segment_id)
+                    for segment_id in db.session.scalars(
+                        select(AdGroup.segment_id).where(
+                            AdGroup.platform_campaign_id == platform_campaign_id,
+                            AdGroup.status.in_(("paused", "removed")),
+                        )
+                    )
+                }
                 tree = without_paused(result, paused)
                 adapter.activate(tree)
                 result.status = tree.status
@@ -117,6 +127,29 @@ def publish_platform_campaign(*, platform_campaign_id: int, final_attempt: bool 
             return _fail(pc, exc, "fatal", final=True)
         except platform_links.ObjectOwnedElsewhere as exc:
             return _fail(pc, exc, "duplicate_id", final=True)
+
+
+def _load_for_spec(pc: PlatformCampaign) -> None:
+    """Load what build_spec reads before the "publishing" commit, which keeps it loaded (lazy loads,
+    not loader options: those would stay on the instance and run again on every later refresh)."""
+    campaign = pc.campaign
+    campaign.job, campaign.segments, pc.ad_groups, pc.creatives  # noqa: B018
+
+
+def _names_media(spec: CampaignSpec, platform: str) -> bool:
+    key = MEDIA_KEYS.get(platform)
+    return bool(key and spec.creative.extra.get(key))
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what the session loaded: nothing else changed those rows in this
+    transaction, and the spec is built from them right after (no second round of SELECTs)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def _carried(pc: PlatformCampaign, revision: int) -> None:
@@ -168,7 +201,11 @@ def _record(pc: PlatformCampaign, result: PublishResult) -> None:
 
 
 def ad_group_ref(group: object) -> str:
-    segment_id = getattr(group, "segment_id", None)
+    return segment_ref(getattr(group, "segment_id", None))
+
+
+def segment_ref(segment_id: int | None) -> str:
+    """The ad group ref of a segment's ad group ("broad": the one without a segment)."""
     return f"s{segment_id}" if segment_id else "broad"
 
 
