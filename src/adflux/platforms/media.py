@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
+from urllib.parse import quote_plus, urlencode
 
 from PIL import Image
 
@@ -83,11 +84,21 @@ def _meta(adapter: Any, data: bytes, name: str) -> dict[str, Any]:
         "POST",
         adapter._path(adapter.act, "adimages"),
         operation="upload_image",
-        data={"bytes": base64.b64encode(data).decode(), "name": name},
+        content=form_body({"name": name}, base64_field=("bytes", data)),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
         idempotent=True,  # the same bytes give the same hash
     ).json()
     images = answer.get("images") or {}
     return {"image_hash": next(iter(images.values()))["hash"]}
+
+
+def form_body(fields: dict[str, str], *, base64_field: tuple[str, bytes]) -> bytes:
+    """A form-urlencoded body with one field holding `data` in base64: the same bytes httpx's
+    ``data=`` sends, without quoting ~100 kB character by character (urllib's quote does a dict
+    lookup per byte: ~40 ms of CPU per image). Base64 only needs +, / and = escaped."""
+    encoded = base64.b64encode(base64_field[1])
+    encoded = encoded.replace(b"+", b"%2B").replace(b"/", b"%2F").replace(b"=", b"%3D")
+    return urlencode(fields).encode() + b"&" + quote_plus(base64_field[0]).encode() + b"=" + encoded
 
 
 def _tiktok(adapter: Any, data: bytes, name: str) -> dict[str, Any]:
