@@ -17,6 +17,7 @@ import base64
 import hashlib
 import io
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -24,7 +25,7 @@ from urllib.parse import quote_plus, urlencode
 
 from PIL import Image
 
-from adflux.platforms.errors import FatalError
+from adflux.platforms.errors import FatalError, PlatformError, PlatformValidationError
 from adflux.platforms.types import CampaignSpec
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,33 @@ MEDIA_KEYS = {
 REQUIRED = {"tiktok", "snapchat"}
 # Width/height ratios a platform shows (Google's AD_IMAGE and X's website card: square or 1.91:1).
 SHAPES = {"google": (1.0, 1.91), "x": (1.0, 1.91)}
+
+
+# How each platform answers an ad that names a media id it no longer has (deleted at the platform,
+# or an account reset): TikTok 40002 "image … does not exist", Snapchat "top_snap_media_id … is not
+# a READY media", X "media_key … is not in this account's media library" / "was not uploaded",
+# Google RESOURCE_NOT_FOUND "The asset was not found".
+MISSING_MEDIA = {
+    "tiktok": re.compile(r"image_ids: image \S+ does not exist"),
+    "snapchat": re.compile(r"top_snap_media_id \S+ is not a READY media"),
+    "x": re.compile(r"media_key \S+ (is not in this account's media library|was not uploaded)"),
+    "google": re.compile(r"The asset was not found"),
+}
+
+
+def missing_media(platform: str, error: PlatformError) -> bool:
+    """Whether `error` is the platform saying a media id the request named does not exist."""
+    pattern = MISSING_MEDIA.get(platform)
+    return isinstance(error, PlatformValidationError) and bool(pattern and pattern.search(str(error)))
+
+
+def without_media(spec: CampaignSpec, platform: str) -> CampaignSpec:
+    """`spec` with the platform's media id taken out of the creative (to be uploaded again)."""
+    key = MEDIA_KEYS.get(platform)
+    if key is None or key not in spec.creative.extra:
+        return spec
+    extra = {name: value for name, value in spec.creative.extra.items() if name != key}
+    return replace(spec, creative=replace(spec.creative, extra=extra))
 
 
 def fits(platform: str, data: bytes) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 
@@ -27,7 +27,7 @@ from adflux.platforms.errors import (
     PlatformValidationError,
     RetryableError,
 )
-from adflux.platforms.media import MEDIA_KEYS
+from adflux.platforms.media import MEDIA_KEYS, missing_media, without_media
 from adflux.platforms.media import attach as attach_media
 from adflux.platforms.types import AdGroupSpec, CampaignSpec, CreativeSpec, PublishResult
 from adflux.services import creative_images, media_uploads, platform_links, task_queue
@@ -85,7 +85,7 @@ def publish_platform_campaign(*, platform_campaign_id: int, final_attempt: bool 
             with adapter:
                 pc.account_id = account_id
                 spec = upload_media_once(build_spec(pc, adapter), adapter)
-                result = adapter.publish(spec)
+                spec, result = publish_with_media(spec, adapter)
                 if spec.creative.image and result.extra.get("media") and not _names_media(spec, pc.platform):
                     # Uploaded by the adapter itself (a media id the spec named is recorded already).
                     media_uploads.remember(
@@ -269,6 +269,40 @@ def upload_media_once(spec: CampaignSpec, adapter: PlatformAdapter) -> CampaignS
                 db.session.commit()  # visible to the next worker before the lock is released
             return spec
     return replace(spec, creative=replace(creative, extra={**creative.extra, **uploaded}))
+
+
+def publish_with_media(spec: CampaignSpec, adapter: PlatformAdapter) -> tuple[CampaignSpec, PublishResult]:
+    """Publish the tree; when the platform answers that the media id the ad names no longer exists
+    (deleted there), upload the image again and try the publish once more (it reuses by name what
+    the first attempt created)."""
+    key = MEDIA_KEYS.get(adapter.platform)
+    try:
+        return spec, adapter.publish(spec)
+    except PlatformValidationError as exc:
+        stale = spec.creative.extra.get(key) if key else None
+        if key is None or not spec.creative.image or not stale or not missing_media(adapter.platform, exc):
+            raise
+        logger.warning("%s no longer has media %s (%s); uploading it again", adapter.platform, stale, exc)
+    assert key is not None
+    spec = reupload_media(spec, adapter, {key: stale})
+    return spec, adapter.publish(spec)
+
+
+def reupload_media(spec: CampaignSpec, adapter: PlatformAdapter, stale: dict[str, Any]) -> CampaignSpec:
+    """Forget the record of media the platform no longer has and upload the image again, one worker
+    per image at a time: a worker that finds the record already replaced uses the new media."""
+    creative, platform, account = spec.creative, adapter.platform, adapter.account.account_id
+    assert creative.image is not None
+    with hold_lock("media", media_lock_key(platform, media_uploads.content_hash(creative.image))):
+        recorded = media_uploads.known(platform, account, creative.image)
+        if recorded is None or recorded == stale:
+            media_uploads.forget(platform, account, creative.image, stale)
+            spec, uploaded = attach_media(adapter, without_media(spec, platform))
+            if uploaded:
+                media_uploads.remember(platform, account, creative.image, uploaded)
+            db.session.commit()  # visible to the next worker before the lock is released
+            return spec
+    return replace(spec, creative=replace(creative, extra={**creative.extra, **recorded}))
 
 
 def _image(pc: PlatformCampaign) -> bytes:
