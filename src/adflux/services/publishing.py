@@ -31,6 +31,7 @@ from adflux.platforms.media import MEDIA_KEYS, missing_media, without_media
 from adflux.platforms.media import attach as attach_media
 from adflux.platforms.types import AdGroupSpec, CampaignSpec, CreativeSpec, PublishResult
 from adflux.services import creative_images, media_uploads, platform_links, task_queue
+from adflux.services.commits import commit_keeping_loaded
 from adflux.services.locks import audience_key, hold_lock, media_lock_key, try_lock
 from adflux.services.platform_access import adapter_for
 from adflux.services.targeting import job_context, wishes_for_segment
@@ -79,7 +80,7 @@ def publish_platform_campaign(*, platform_campaign_id: int, final_attempt: bool 
         revision = pc.update_revision
         pc.status = "publishing"
         pc.attempts += 1
-        _commit_keeping_loaded()
+        commit_keeping_loaded()  # what build_spec reads stays loaded
         adapter, account_id = adapter_for(pc.platform)
         try:
             with adapter:
@@ -139,17 +140,6 @@ def _load_for_spec(pc: PlatformCampaign) -> None:
 def _names_media(spec: CampaignSpec, platform: str) -> bool:
     key = MEDIA_KEYS.get(platform)
     return bool(key and spec.creative.extra.get(key))
-
-
-def _commit_keeping_loaded() -> None:
-    """Commit without expiring what the session loaded: nothing else changed those rows in this
-    transaction, and the spec is built from them right after (no second round of SELECTs)."""
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
 
 
 def _carried(pc: PlatformCampaign, revision: int) -> None:
