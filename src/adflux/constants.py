@@ -288,7 +288,7 @@ SANDBOX_ACCOUNTS: dict[str, dict[str, Any]] = {
     "x": {
         "account_id": "18ce54d4x5t",
         "credentials": SANDBOX_X_CREDENTIALS,
-        "extra": {"pixel_id": "o8z6j", "event_tag_id": "tw-o8z6j-o8z2x"},
+        "extra": {"pixel_id": "o8z6j", "event_tag_id": "tw-o8z6j-o8z2x", "as_user_id": "1500000000000000001"},
     },
     "tiktok": {
         "account_id": "7000000000000000001",

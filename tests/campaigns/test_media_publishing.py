@@ -3,6 +3,7 @@ a second campaign for the same opening reuses the media ids instead of uploading
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from adflux.extensions import db
@@ -72,3 +73,40 @@ def test_google_and_x_show_the_jobs_square_image(client, app_ctx, sandbox):
     assert tweet["card_uri"] == card["card_uri"]
     rows = db.session.scalars(select(MediaUpload.platform).order_by(MediaUpload.platform)).all()
     assert rows == ["google", "x"]
+
+
+@pytest.mark.parametrize(("platform", "kind", "key"), [
+    ("tiktok", "image", "image_ids"),
+    ("snapchat", "media", "snap_media_id"),
+    ("x", "media_library", "media_key"),
+    ("google", "asset", "image_asset"),
+])  # fmt: skip
+def test_media_deleted_at_the_platform_is_uploaded_again_and_the_publish_goes_on(
+    client, app_ctx, sandbox, platform, kind, key
+):
+    """The platform answers that the recorded media id does not exist (TikTok 40002, Snapchat's
+    not-READY media, X's media library, Google's RESOURCE_NOT_FOUND): the stale record is dropped,
+    the image uploaded again (once) and the publish retried; the ad shows the new media."""
+    job = make_job(title="Cajero", city="Cali", department="Valle del Cauca")
+    body = {"job_id": job.id, "platforms": [platform], "budget_total": 3_000_000}
+
+    def publish() -> dict:
+        campaign = client.post("/api/v1/campaigns", json=body).get_json()
+        assert client.post(f"/api/v1/campaigns/{campaign['id']}/publish").status_code == 202
+        return client.get(f"/api/v1/campaigns/{campaign['id']}").get_json()
+
+    assert publish()["status"] == "active"
+    (old,) = db.session.scalars(select(MediaUpload.media).where(MediaUpload.platform == platform)).all()
+    for object_id in list(sandbox.state.objects[platform][kind]):
+        sandbox.state.remove(platform, kind, object_id)  # deleted at the platform
+
+    second = publish()
+    assert second["status"] == "active", second["platform_campaigns"][0]["last_error"]
+    db.session.expire_all()
+    (new,) = db.session.scalars(select(MediaUpload.media).where(MediaUpload.platform == platform)).all()
+    # Uploaded again exactly once (TikTok names an image by its content: the same id comes back).
+    (stored,) = sandbox.state.all(platform, kind)
+    assert new[key] != old[key] or platform == "tiktok"
+    shown = second["platform_campaigns"][0]["external_ids"]["extra"]["media"][key]
+    assert shown == new[key]
+    assert str(stored.get("media_key") or stored.get("resourceName") or stored["id"]) in str(new[key])

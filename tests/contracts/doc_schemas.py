@@ -119,6 +119,8 @@ def _x_tweet(params: dict[str, str]) -> list[str]:
     problems = [f"tweet: {key} is not a parameter" for key in params if key not in X_TWEET_PARAMS]
     if len(params.get("text", "")) > 280:
         problems.append("tweet: text is over 280 characters")
+    if not params.get("as_user_id"):
+        problems.append("tweet: as_user_id is required")
     if not params.get("text") and not params.get("card_uri") and not params.get("media_keys"):
         problems.append("tweet: text is required without media or a card")
     return problems

@@ -40,11 +40,13 @@ def test_x_media_upload() -> None:
 
 
 def test_x_tweet_and_audience_users() -> None:
-    tweet = Recorded("POST", f"{X}/tweet?text=hola&card_uri=card%3A%2F%2F1&nullcast=true", "", b"")
+    query = "text=hola&card_uri=card%3A%2F%2F1&nullcast=true&as_user_id=15"
+    tweet = Recorded("POST", f"{X}/tweet?{query}", "", b"")
     assert check(tweet) == []
-    assert check(Recorded("POST", f"{X}/tweet?text=hola&link=https%3A%2F%2Fe.co", "", b"")) == [
+    assert check(Recorded("POST", f"{X}/tweet?text=hola&as_user_id=15&link=https%3A%2F%2Fe.co", "", b"")) == [
         "tweet: link is not a parameter"
     ]
+    assert check(Recorded("POST", f"{X}/tweet?text=hola", "", b"")) == ["tweet: as_user_id is required"]
     users = f"{X}/custom_audiences/70cj0/users"
     people = [{"email": ["a" * 64]}, {"email": ["b" * 64]}]
     assert check(_json(users, [{"operation_type": "Update", "params": {"users": people}}])) == []

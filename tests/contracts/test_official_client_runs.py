@@ -154,7 +154,7 @@ def test_twitter_ads_client_at_its_pinned_version_11_creates_reads_lists_pauses_
     item.start_time = datetime(2025, 3, 3, 5)
     item.save()
     # A promoted-only post on the line item (twitter-ads 11 has no Tweet class: its own Request).
-    post = {"text": "Cajero en Bogotá", "nullcast": "true", "name": "[adflux:x] post"}
+    post = {"text": "Cajero en Bogotá", "nullcast": "true", "name": "[adflux:x] post", "as_user_id": "15"}
     tweet = twitter_ads.http.Request(x_client, "post", f"/11/accounts/{X_ACCOUNT}/tweet", params=post)
     tweet_id = tweet.perform().body["data"]["id_str"]
     promoted = list(PromotedTweet.attach(account, line_item_id=item.id, tweet_ids=[tweet_id]))

@@ -35,6 +35,7 @@ ACCOUNT_IDS = {
     "tiktok": "7000000000000000001",
     "snapchat": "8f4b2e65-4f3d-4a8e-9a55-3f9b2c1d0e7a",
 }
+X_AS_USER_ID = "1500000000000000001"
 # Tokens obtained from each sandbox's own token endpoints, once per sandbox (by base URL).
 _ISSUED: dict[str, dict[str, dict[str, str]]] = {}
 
@@ -63,6 +64,8 @@ def make_account(platform: str, sandbox: SandboxServer, **overrides: object) -> 
         "base_url": sandbox.base_url,
         "extra": {"page_id": "1122334455", "report_poll_seconds": 0.01},
     }
+    if platform == "x":  # the user X's promoted posts are published as
+        values["extra"] = {**values["extra"], "as_user_id": X_AS_USER_ID}
     values.update(overrides)
     return AccountConfig(**values)  # type: ignore[arg-type]
 

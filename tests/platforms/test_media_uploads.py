@@ -181,3 +181,16 @@ def test_the_google_sandbox_refuses_bad_image_assets(adapter_for: Any, sandbox: 
     assert refused.status_code == 400
     errors = refused.json()["error"]["details"][0]["errors"]
     assert errors[0]["errorCode"] == {"imageError": "ASPECT_RATIO_NOT_ALLOWED"}
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 57, 58, 59, 1000, len(SQUARE)])
+def test_metas_upload_body_is_the_form_httpx_would_send(size: int) -> None:
+    """The hand-built form body (no per-byte quoting) is byte for byte what ``data=`` encodes."""
+    from adflux.platforms.media import form_body
+
+    data = (SQUARE * 2)[:size]
+    fields = {"name": "adflux-ñ 1+1=2/&.png"}
+    expected = httpx.Request(
+        "POST", "http://sandbox", data={**fields, "bytes": base64.b64encode(data).decode()}
+    ).read()
+    assert form_body(fields, base64_field=("bytes", data)) == expected

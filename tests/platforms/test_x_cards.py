@@ -118,7 +118,7 @@ def test_the_sandbox_refuses_what_x_refuses(adapter_for: Any, make_spec: Any, sa
             "POST",
             f"12/accounts/{ACCOUNT_IDS['x']}/tweet",
             "create_post",
-            params={"text": "hola", "card_uri": "card://404"},
+            params={"text": "hola", "card_uri": "card://404", "as_user_id": "15"},
         )
     # The v2 upload is the only v2 path served.
     assert httpx.get(sandbox.base_url + "/2/tweets").status_code in (400, 401, 404)
@@ -142,3 +142,32 @@ def test_new_copy_in_place_gets_its_own_card_with_the_same_image(
     posts = [tweet for tweet in sandbox.state.all("x", "tweet") if tweet["card_uri"] == second["card_uri"]]
     assert len(posts) == 1 and copy.link_url not in posts[0]["full_text"]
     assert len(sandbox.state.all("x", "upload")) == 1  # no second upload
+
+
+@pytest.mark.sends_refused_requests
+def test_the_post_is_published_as_the_accounts_user_and_x_refuses_one_without(
+    adapter_for: Any, make_spec: Any, sandbox: Any, wire_contract: Any
+) -> None:
+    """X requires as_user_id on POST accounts/:id/tweet: the adapter sends the account's, the
+    sandbox refuses a post without one (or with one that is not a user id), as X does."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from adflux.platforms import FatalError
+    from platforms.conftest import X_AS_USER_ID
+
+    adapter = adapter_for("x")
+    result = adapter.publish(make_spec())
+    (post,) = [r for r in wire_contract if r.method == "POST" and urlsplit(r.url).path.endswith("/tweet")]
+    assert parse_qs(urlsplit(post.url).query)["as_user_id"] == [X_AS_USER_ID]
+    assert sandbox.state.get("x", "tweet", result.creative_id)["as_user_id"] == X_AS_USER_ID
+    path = f"12/accounts/{ACCOUNT_IDS['x']}/tweet"
+    for params, words in (({}, "as_user_id is missing"), ({"as_user_id": "@acme"}, "not a user id")):
+        with pytest.raises(PlatformValidationError, match=words):
+            adapter._call("POST", path, "create_post", params={"text": "hola", **params})
+    tweets = len(sandbox.state.all("x", "tweet"))
+    # An account without one never sends the post (nor any other object of the tree).
+    calls = len(wire_contract)
+    with pytest.raises(FatalError, match="as_user_id"):
+        adapter_for("x", extra={"page_id": "1"}).publish(make_spec("pc-2"))
+    assert len(wire_contract) == calls
+    assert len(sandbox.state.all("x", "tweet")) == tweets

@@ -118,7 +118,9 @@ def render(card: ImageCard, fmt: str) -> bytes:
     cta_font, _ = _fitted(card.call_to_action, text_width - 60, 60, 1, bold=True)
     draw.text((width // 2, top + button_h // 2), card.call_to_action, font=cta_font, fill=INK, anchor="mm")
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    # zlib at its default level, without optimize: optimize searches every filter and level for
+    # a 5–10 % smaller file at three times the CPU (~60 ms more per image on this machine).
+    image.save(out, format="PNG", compress_level=6)
     return out.getvalue()
 
 

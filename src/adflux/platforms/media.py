@@ -17,13 +17,15 @@ import base64
 import hashlib
 import io
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
+from urllib.parse import quote_plus, urlencode
 
 from PIL import Image
 
-from adflux.platforms.errors import FatalError
+from adflux.platforms.errors import FatalError, PlatformError, PlatformValidationError
 from adflux.platforms.types import CampaignSpec
 
 logger = logging.getLogger(__name__)
@@ -39,6 +41,33 @@ MEDIA_KEYS = {
 REQUIRED = {"tiktok", "snapchat"}
 # Width/height ratios a platform shows (Google's AD_IMAGE and X's website card: square or 1.91:1).
 SHAPES = {"google": (1.0, 1.91), "x": (1.0, 1.91)}
+
+
+# How each platform answers an ad that names a media id it no longer has (deleted at the platform,
+# or an account reset): TikTok 40002 "image … does not exist", Snapchat "top_snap_media_id … is not
+# a READY media", X "media_key … is not in this account's media library" / "was not uploaded",
+# Google RESOURCE_NOT_FOUND "The asset was not found".
+MISSING_MEDIA = {
+    "tiktok": re.compile(r"image_ids: image \S+ does not exist"),
+    "snapchat": re.compile(r"top_snap_media_id \S+ is not a READY media"),
+    "x": re.compile(r"media_key \S+ (is not in this account's media library|was not uploaded)"),
+    "google": re.compile(r"The asset was not found"),
+}
+
+
+def missing_media(platform: str, error: PlatformError) -> bool:
+    """Whether `error` is the platform saying a media id the request named does not exist."""
+    pattern = MISSING_MEDIA.get(platform)
+    return isinstance(error, PlatformValidationError) and bool(pattern and pattern.search(str(error)))
+
+
+def without_media(spec: CampaignSpec, platform: str) -> CampaignSpec:
+    """`spec` with the platform's media id taken out of the creative (to be uploaded again)."""
+    key = MEDIA_KEYS.get(platform)
+    if key is None or key not in spec.creative.extra:
+        return spec
+    extra = {name: value for name, value in spec.creative.extra.items() if name != key}
+    return replace(spec, creative=replace(spec.creative, extra=extra))
 
 
 def fits(platform: str, data: bytes) -> bool:
@@ -83,11 +112,21 @@ def _meta(adapter: Any, data: bytes, name: str) -> dict[str, Any]:
         "POST",
         adapter._path(adapter.act, "adimages"),
         operation="upload_image",
-        data={"bytes": base64.b64encode(data).decode(), "name": name},
+        content=form_body({"name": name}, base64_field=("bytes", data)),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
         idempotent=True,  # the same bytes give the same hash
     ).json()
     images = answer.get("images") or {}
     return {"image_hash": next(iter(images.values()))["hash"]}
+
+
+def form_body(fields: dict[str, str], *, base64_field: tuple[str, bytes]) -> bytes:
+    """A form-urlencoded body with one field holding `data` in base64: the same bytes httpx's
+    ``data=`` sends, without quoting ~100 kB character by character (urllib's quote does a dict
+    lookup per byte: ~40 ms of CPU per image). Base64 only needs +, / and = escaped."""
+    encoded = base64.b64encode(base64_field[1])
+    encoded = encoded.replace(b"+", b"%2B").replace(b"/", b"%2F").replace(b"=", b"%3D")
+    return urlencode(fields).encode() + b"&" + quote_plus(base64_field[0]).encode() + b"=" + encoded
 
 
 def _tiktok(adapter: Any, data: bytes, name: str) -> dict[str, Any]:

@@ -287,6 +287,7 @@ def _x_new_post(adapter: Any, result: PublishResult, change: CampaignChange) -> 
             "text": adapter._post_text(spec, with_link=card_uri is None),
             "nullcast": "true",
             "name": name,
+            "as_user_id": adapter._as_user(),
             **({"card_uri": card_uri} if card_uri else {}),
         }
         answer = adapter._call("POST", adapter._acc("/tweet"), "create_post", params=params)

@@ -164,6 +164,17 @@ class XAdsAdapter(TreeAdapter):
                 return str(row["id"])
         raise FatalError("the X ads account has no active funding instrument", platform="x")
 
+    def publish(self, spec: CampaignSpec) -> PublishResult:
+        self._as_user()  # checked before any object of the tree is created
+        return super().publish(spec)
+
+    def _as_user(self) -> str:
+        """The user the promoted posts are published as: X refuses a post without one."""
+        as_user = self.account.extra.get("as_user_id")
+        if not as_user:
+            raise FatalError("x promoted posts need the account's as_user_id", platform=self.platform)
+        return str(as_user)
+
     def _campaign_step(self, tree: Tree, name: str) -> Step:
         spec = tree.spec
         tree.result.extra["funding_instrument_id"] = funding = self._funding_instrument()
@@ -210,13 +221,13 @@ class XAdsAdapter(TreeAdapter):
 
     def _creative_step(self, tree: Tree) -> Step:
         name = object_name(tree.spec.key, "post")
-        as_user = self.account.extra.get("as_user_id")
+        as_user = self._as_user()
         card_uri = website_card(self, tree.spec)  # the image and the link, when there is an image
         params = {
             "text": self._post_text(tree.spec, with_link=card_uri is None),
             "nullcast": "true",
             "name": name,
-            **({"as_user_id": as_user} if as_user else {}),
+            "as_user_id": as_user,
             **({"card_uri": card_uri} if card_uri else {}),
         }
         return Step(

@@ -207,6 +207,12 @@ class SandboxState:
                 self._mirror.touch_object(platform, kind, str(object_id))
             return obj
 
+    def remove(self, platform: str, kind: str, object_id: str) -> dict[str, Any] | None:
+        """Delete an object from memory, as a platform deletes it (tests: media deleted at the
+        platform). A persistent store keeps its copy until the next reset."""
+        with self._transaction:
+            return self.objects[platform][kind].pop(str(object_id), None)
+
     def find_any(self, platform: str, object_id: str) -> tuple[str, dict[str, Any]] | None:
         with self._transaction:
             for kind, items in self.objects[platform].items():

@@ -91,17 +91,16 @@ def try_lock(namespace: str, key: int) -> Iterator[bool]:
     """Yield True if the lock (namespace, key) was acquired, False if someone else holds it."""
     ns = NAMESPACES[namespace]
     if db.engine.dialect.name == "postgresql":
-        with db.engine.connect() as conn:
+        # Autocommit: a session-level lock needs no transaction (no BEGIN/COMMIT round trips).
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             got = conn.execute(
                 text("SELECT pg_try_advisory_lock(:ns, :key)"), {"ns": ns, "key": key}
             ).scalar()
-            conn.commit()
             try:
                 yield bool(got)
             finally:
                 if got:
                     conn.execute(text("SELECT pg_advisory_unlock(:ns, :key)"), {"ns": ns, "key": key})
-                    conn.commit()
         return
     lock = _local_lock(ns, key)
     got = lock.acquire(blocking=False)

@@ -28,6 +28,23 @@ def known(platform: str, account_ref: str, data: bytes) -> dict[str, Any] | None
     return dict(row.media) if row is not None else None
 
 
+def forget(platform: str, account_ref: str, data: bytes, media: dict[str, Any]) -> bool:
+    """Drop the record of an upload the platform no longer has, if it still names `media` (a
+    concurrent publish may have replaced it already). Whether a row was dropped."""
+    row = db.session.scalar(
+        select(MediaUpload).where(
+            MediaUpload.platform == platform,
+            MediaUpload.account_ref == account_ref,
+            MediaUpload.content_hash == content_hash(data),
+        )
+    )
+    if row is None or dict(row.media) != media:
+        return False
+    db.session.delete(row)
+    db.session.flush()
+    return True
+
+
 def remember(platform: str, account_ref: str, data: bytes, media: dict[str, Any]) -> None:
     """Record an upload (another worker recording the same one first is fine)."""
     if not media or known(platform, account_ref, data) is not None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 
 from adflux.constants import TASK_APPLY_PLATFORM_CHANGE
 from adflux.extensions import db
-from adflux.models import Campaign, Candidate, CandidateSegment, PlatformCampaign, Segment
+from adflux.models import AdGroup, Campaign, Candidate, CandidateSegment, PlatformCampaign, Segment
 from adflux.models.base import utcnow
 from adflux.platforms.ad_group_states import without_paused
 from adflux.platforms.base import AUDIENCE_LABEL, PlatformAdapter, object_name
@@ -27,10 +27,11 @@ from adflux.platforms.errors import (
     PlatformValidationError,
     RetryableError,
 )
-from adflux.platforms.media import MEDIA_KEYS
+from adflux.platforms.media import MEDIA_KEYS, missing_media, without_media
 from adflux.platforms.media import attach as attach_media
 from adflux.platforms.types import AdGroupSpec, CampaignSpec, CreativeSpec, PublishResult
 from adflux.services import creative_images, media_uploads, platform_links, task_queue
+from adflux.services.commits import commit_keeping_loaded
 from adflux.services.locks import audience_key, hold_lock, media_lock_key, try_lock
 from adflux.services.platform_access import adapter_for
 from adflux.services.targeting import job_context, wishes_for_segment
@@ -67,25 +68,27 @@ def publish_platform_campaign(*, platform_campaign_id: int, final_attempt: bool 
         if not acquired:
             logger.info("platform campaign %s is being published by another worker", platform_campaign_id)
             return "busy"
-        pc = db.session.get(PlatformCampaign, platform_campaign_id)
+        # Fresh (populate_existing: a redelivered task's session may hold an older copy).
+        pc = db.session.get(PlatformCampaign, platform_campaign_id, populate_existing=True)
         if pc is None:
             return "skipped"
-        db.session.refresh(pc)
+        _load_for_spec(pc)
         if pc.status in ("active", "paused", "archived") or pc.campaign.status == "archived":
             return "skipped"  # a redelivered or repeated task: already done
+        # Read before the state it is the revision of (loaded above, before the spec is built from
+        # it): a change committed while the spec is read is sent again after, never lost.
+        revision = pc.update_revision
         pc.status = "publishing"
         pc.attempts += 1
-        db.session.commit()
+        commit_keeping_loaded()  # what build_spec reads stays loaded
         adapter, account_id = adapter_for(pc.platform)
         try:
             with adapter:
                 pc.account_id = account_id
-                # Read (fresh: the commit above expired it) before the state it is the revision of:
-                # a change committed while the spec is read is sent again after, never lost.
-                revision = pc.update_revision
                 spec = upload_media_once(build_spec(pc, adapter), adapter)
-                result = adapter.publish(spec)
-                if spec.creative.image and result.extra.get("media"):
+                spec, result = publish_with_media(spec, adapter)
+                if spec.creative.image and result.extra.get("media") and not _names_media(spec, pc.platform):
+                    # Uploaded by the adapter itself (a media id the spec named is recorded already).
                     media_uploads.remember(
                         pc.platform, adapter.account.account_id, spec.creative.image, result.extra["media"]
                     )
@@ -93,7 +96,15 @@ def publish_platform_campaign(*, platform_campaign_id: int, final_attempt: bool 
                 _record(pc, result)
                 db.session.commit()  # ids first: a crash after this point is found, not recreated
                 # An ad group paused on its own before the tree went live stays paused.
-                paused = {ad_group_ref(g) for g in pc.ad_groups if g.status in ("paused", "removed")}
+                paused = {
+                    segment_ref(segment_id)
+                    for segment_id in db.session.scalars(
+                        select(AdGroup.segment_id).where(
+                            AdGroup.platform_campaign_id == platform_campaign_id,
+                            AdGroup.status.in_(("paused", "removed")),
+                        )
+                    )
+                }
                 tree = without_paused(result, paused)
                 adapter.activate(tree)
                 result.status = tree.status
@@ -117,6 +128,18 @@ def publish_platform_campaign(*, platform_campaign_id: int, final_attempt: bool 
             return _fail(pc, exc, "fatal", final=True)
         except platform_links.ObjectOwnedElsewhere as exc:
             return _fail(pc, exc, "duplicate_id", final=True)
+
+
+def _load_for_spec(pc: PlatformCampaign) -> None:
+    """Load what build_spec reads before the "publishing" commit, which keeps it loaded (lazy loads,
+    not loader options: those would stay on the instance and run again on every later refresh)."""
+    campaign = pc.campaign
+    campaign.job, campaign.segments, pc.ad_groups, pc.creatives  # noqa: B018
+
+
+def _names_media(spec: CampaignSpec, platform: str) -> bool:
+    key = MEDIA_KEYS.get(platform)
+    return bool(key and spec.creative.extra.get(key))
 
 
 def _carried(pc: PlatformCampaign, revision: int) -> None:
@@ -168,7 +191,11 @@ def _record(pc: PlatformCampaign, result: PublishResult) -> None:
 
 
 def ad_group_ref(group: object) -> str:
-    segment_id = getattr(group, "segment_id", None)
+    return segment_ref(getattr(group, "segment_id", None))
+
+
+def segment_ref(segment_id: int | None) -> str:
+    """The ad group ref of a segment's ad group ("broad": the one without a segment)."""
     return f"s{segment_id}" if segment_id else "broad"
 
 
@@ -232,6 +259,40 @@ def upload_media_once(spec: CampaignSpec, adapter: PlatformAdapter) -> CampaignS
                 db.session.commit()  # visible to the next worker before the lock is released
             return spec
     return replace(spec, creative=replace(creative, extra={**creative.extra, **uploaded}))
+
+
+def publish_with_media(spec: CampaignSpec, adapter: PlatformAdapter) -> tuple[CampaignSpec, PublishResult]:
+    """Publish the tree; when the platform answers that the media id the ad names no longer exists
+    (deleted there), upload the image again and try the publish once more (it reuses by name what
+    the first attempt created)."""
+    key = MEDIA_KEYS.get(adapter.platform)
+    try:
+        return spec, adapter.publish(spec)
+    except PlatformValidationError as exc:
+        stale = spec.creative.extra.get(key) if key else None
+        if key is None or not spec.creative.image or not stale or not missing_media(adapter.platform, exc):
+            raise
+        logger.warning("%s no longer has media %s (%s); uploading it again", adapter.platform, stale, exc)
+    assert key is not None
+    spec = reupload_media(spec, adapter, {key: stale})
+    return spec, adapter.publish(spec)
+
+
+def reupload_media(spec: CampaignSpec, adapter: PlatformAdapter, stale: dict[str, Any]) -> CampaignSpec:
+    """Forget the record of media the platform no longer has and upload the image again, one worker
+    per image at a time: a worker that finds the record already replaced uses the new media."""
+    creative, platform, account = spec.creative, adapter.platform, adapter.account.account_id
+    assert creative.image is not None
+    with hold_lock("media", media_lock_key(platform, media_uploads.content_hash(creative.image))):
+        recorded = media_uploads.known(platform, account, creative.image)
+        if recorded is None or recorded == stale:
+            media_uploads.forget(platform, account, creative.image, stale)
+            spec, uploaded = attach_media(adapter, without_media(spec, platform))
+            if uploaded:
+                media_uploads.remember(platform, account, creative.image, uploaded)
+            db.session.commit()  # visible to the next worker before the lock is released
+            return spec
+    return replace(spec, creative=replace(creative, extra={**creative.extra, **recorded}))
 
 
 def _image(pc: PlatformCampaign) -> bytes:

@@ -207,7 +207,10 @@ class XObjects(XProtocol):
 
     @route("POST", rf"{ACC}/tweet")
     def create_tweet(self, request: Request, account: str) -> Response:
-        params = self._params(request, "text")
+        # X posts on behalf of a user with access to the ads account: as_user_id is required.
+        params = self._params(request, "text", "as_user_id")
+        if not params["as_user_id"].isdigit():
+            raise invalid(f"as_user_id {params['as_user_id']} is not a user id", "as_user_id")
         if len(params["text"]) > 280:
             raise invalid("Tweet text is over 280 characters", "text")
         card_uri = params.get("card_uri")
@@ -218,6 +221,7 @@ class XObjects(XProtocol):
             account,
             {
                 "full_text": params["text"],
+                "as_user_id": params["as_user_id"],
                 "name": params.get("name"),
                 "nullcast": params.get("nullcast", "true") == "true",
                 "card_uri": params.get("card_uri"),

@@ -137,9 +137,11 @@ def settle_campaign(*, campaign_id: int, run_id: str | None = None) -> Campaign:
                 before={"status": before},
                 after={"status": new},
             )
-    db.session.commit()
     if run_id:
+        # In the same transaction, under the campaign's row lock: the run's progress is computed
+        # from the statuses just read (no second load), and two settles cannot interleave.
         _update_publish_run(run_id, campaign)
+    db.session.commit()
     return campaign
 
 
@@ -159,6 +161,7 @@ def _open_publish_run(campaign_id: int) -> str | None:
 
 
 def _update_publish_run(run_id: str, campaign: Campaign) -> None:
+    """The run's progress from the campaign's platform statuses (the caller commits)."""
     run = db.session.get(TaskRun, run_id)
     if run is None or run.status in ("succeeded", "failed"):
         return
@@ -176,7 +179,6 @@ def _update_publish_run(run_id: str, campaign: Campaign) -> None:
             "campaign_status": campaign.status,
             "platforms": {pc.platform: {"status": pc.status, "error": pc.last_error} for pc in targets},
         }
-    db.session.commit()
 
 
 def resend_stalled_publishes(*, idle_seconds: int | None = None, queued_minutes: int = 10) -> int:
