@@ -22,7 +22,26 @@ class Limiter(Protocol):
     def headroom(self) -> float: ...
 
 
-class TokenBucket:
+class ReservingLimiter:
+    """A limiter that reserves its caller's slot and then sleeps outside any lock until it comes.
+
+    Subclasses say how a slot is reserved (`reserve`: the seconds to wait); waiting is the same for all.
+    """
+
+    _sleep: Callable[[float], None]
+
+    def reserve(self) -> float:
+        raise NotImplementedError
+
+    def acquire(self) -> float:
+        """Block until a call is allowed; return the seconds waited."""
+        wait = self.reserve()
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+
+class TokenBucket(ReservingLimiter):
     """Allow ``rate`` calls per second on average with bursts up to ``burst``.
 
     Callers reserve a token under the lock and sleep outside it, so concurrent threads queue up
@@ -60,13 +79,6 @@ class TokenBucket:
             self._tokens -= 1.0
             wait = 0.0 if self._tokens >= 0 else -self._tokens / self.rate
             return max(wait, self._paused_until - now)
-
-    def acquire(self) -> float:
-        """Block until a call is allowed; return the seconds waited."""
-        wait = self.reserve()
-        if wait > 0:
-            self._sleep(wait)
-        return wait
 
     def pause(self, seconds: float) -> None:
         """Hold every caller of this account for ``seconds`` (the platform said to back off)."""

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from adflux.platforms.ratelimit import TokenBucket
+from adflux.platforms.ratelimit import ReservingLimiter, TokenBucket
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def bucket_key(platform: str, account_id: str, base_url: str) -> str:
     return f"{KEY_PREFIX}{platform}:{account_id}:{where}"
 
 
-class SharedTokenBucket:
+class SharedTokenBucket(ReservingLimiter):
     """The same interface as :class:`TokenBucket` (acquire, pause, headroom), across processes."""
 
     def __init__(
@@ -155,13 +155,6 @@ class SharedTokenBucket:
         with self._state_lock:
             self.fallbacks += 1
         return self.fallback.reserve()
-
-    def acquire(self) -> float:
-        """Block until a call is allowed; return the seconds waited."""
-        wait = self.reserve()
-        if wait > 0:
-            self._sleep(wait)
-        return wait
 
     def pause(self, seconds: float) -> None:
         """Hold every caller of this account, in every process, for ``seconds``."""
