@@ -15,39 +15,16 @@ from adflux.models import CampaignMetricDaily, DailyMetricTotal, MetricDaily, Pl
 from adflux.platforms.types import PublishResult
 from adflux.services import metrics_sync
 from adflux.services.platform_access import adapter_for
-from factories import make_job, make_segments
+from sync_helpers import publish_campaigns, stored_metric_rows
 
 PLATFORMS = ("meta", "google", "tiktok")
 
 
 def _publish(client, count):
-    job = make_job()
-    segments = make_segments(2)
-    for _ in range(count):
-        body = {
-            "job_id": job.id,
-            "platforms": list(PLATFORMS),
-            "budget_total": 6_000_000,
-            "budget_daily": 200_000,
-            "segment_ids": [s.id for s in segments],
-        }
-        campaign = client.post("/api/v1/campaigns", json=body).get_json()
-        assert client.post(f"/api/v1/campaigns/{campaign['id']}/publish").status_code in (200, 202)
+    publish_campaigns(client, count, PLATFORMS)
 
 
-def _rows():
-    return sorted(
-        db.session.execute(
-            select(
-                MetricDaily.ad_group_id,
-                MetricDaily.date,
-                MetricDaily.impressions,
-                MetricDaily.clicks,
-                MetricDaily.spend_micros,
-                MetricDaily.applications,
-            )
-        ).all()
-    )
+_rows = stored_metric_rows
 
 
 def test_one_report_covers_many_campaigns_and_reads_what_one_report_each_reads(client, app_ctx, sandbox):

@@ -20,40 +20,17 @@ from adflux.platforms.errors import FatalError, PlatformValidationError
 from adflux.platforms.types import PublishResult
 from adflux.services import metrics_sync
 from adflux.services.platform_access import adapter_for
-from factories import make_job, make_segments
+from sync_helpers import publish_campaigns, stored_metric_rows
 
 PLATFORMS = ("snapchat", "x")
 BOGOTA = ZoneInfo("America/Bogota")
 
 
 def _publish(client, count):
-    job = make_job()
-    segments = make_segments(2)
-    for _ in range(count):
-        body = {
-            "job_id": job.id,
-            "platforms": list(PLATFORMS),
-            "budget_total": 6_000_000,
-            "budget_daily": 200_000,
-            "segment_ids": [s.id for s in segments],
-        }
-        campaign = client.post("/api/v1/campaigns", json=body).get_json()
-        assert client.post(f"/api/v1/campaigns/{campaign['id']}/publish").status_code in (200, 202)
+    publish_campaigns(client, count, PLATFORMS)
 
 
-def _rows():
-    return sorted(
-        db.session.execute(
-            select(
-                MetricDaily.ad_group_id,
-                MetricDaily.date,
-                MetricDaily.impressions,
-                MetricDaily.clicks,
-                MetricDaily.spend_micros,
-                MetricDaily.applications,
-            )
-        ).all()
-    )
+_rows = stored_metric_rows
 
 
 def _per_campaign_rows(until):
