@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from adflux.catalogue import gettext as _
+from adflux.catalogue import message as _
 from adflux.constants import QUEUES
 from adflux.monitoring import facts, instances, request_stats
 from adflux.monitoring.broker import queue_lengths, redis_client
