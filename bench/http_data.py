@@ -10,6 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import scratch_database
+
 REPO = Path(__file__).resolve().parents[1]
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 # A shared machine: each engineer names their own scratch database (BENCH_HTTP_DATABASE).
@@ -23,18 +25,11 @@ CANDIDATES = 20_000
 
 
 def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+    scratch_database.recreate(BENCH_DATABASE)
 
 
 def drop_database() -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+    scratch_database.drop(BENCH_DATABASE)
 
 
 def _settings(instance: Path, **overrides: Any) -> Any:

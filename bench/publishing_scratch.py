@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import redis
+import scratch_database
 from publishing_media import EXTRA_LIMITS
 from sqlalchemy import create_engine, text
 
@@ -47,19 +48,12 @@ def configure(args: argparse.Namespace) -> None:
 
 def recreate_database() -> None:
     """Drop and create the scratch database."""
-    engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{BENCH_DATABASE}"'))
-    engine.dispose()
+    scratch_database.recreate(BENCH_DATABASE)
 
 
 def drop_database() -> None:
     """Remove the scratch database, whoever is still connected."""
-    engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
-    engine.dispose()
+    scratch_database.drop(BENCH_DATABASE)
 
 
 def parse_limits(raw: str) -> dict[str, float]:
