@@ -91,6 +91,6 @@ def test_an_unknown_count_is_refused_and_the_cli_shows_the_count(client, app_ctx
         "first_hand",
     )
     assert result.exit_code == 0, result.output
-    assert "propias (AdFlux)" in result.output
+    assert "Propias (las que reporta el portal)" in result.output
     refused = cli("rules", "add", "--name", "y", "--count", "both")
     assert refused.exit_code != 0 and "plataforma, propias" in refused.output  # the names people read

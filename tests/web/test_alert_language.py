@@ -54,6 +54,7 @@ def test_the_dashboard_shows_labels_in_the_readers_language(app, web_as, monkeyp
 
 
 def test_the_cli_says_alerts_in_its_language(app, cli, monkeypatch):
+    monkeypatch.setenv("ADFLUX_LANG", "es_CO")  # restored after the test, whatever --lang sets
     assert "No open alerts." in cli("--lang", "en", "alerts").output
     _drift_alert(app, monkeypatch)
     english = cli("--lang", "en", "alerts").output
