@@ -33,9 +33,10 @@ logger = logging.getLogger(__name__)
 
 ARTIFACT_FORMAT = 1
 # Everything in an artifact beyond what skops trusts by default (scikit-learn, numpy arrays,
-# builtins): our two transformers and the float32 dtype object they are configured with.
+# builtins): our transformers and the float32 dtype object they are configured with.
 TRUSTED_TYPES: tuple[str, ...] = (
     "adflux.ml.features.MultiHotEncoder",
+    "adflux.ml.feature_matrix.CandidateFeatures",
     "adflux.ml.pipeline.Float32Cast",
     "numpy.dtype",
 )
