@@ -23,11 +23,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlparse
 
-import skops.io as sio
 from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 
+from adflux._lazy import lazy_module
 from adflux.ml.training import library_versions
+
+# skops.io imports every scikit-learn module to list the types it trusts (~1 s of CPU): on first
+# save or load, not when the app starts (a training saves while its assignments are written).
+sio = lazy_module("skops.io")
 
 logger = logging.getLogger(__name__)
 
