@@ -2,8 +2,9 @@
 
 10,000 campaigns (each for its own job opening) x 3 platforms, 273,999 ad groups, their metrics for
 365 days (100,009,635 `metrics_daily` rows across 13 monthly partitions), the rollups the sync keeps
-(campaign x platform x day, per-campaign totals, day/platform totals, segment totals), 10,000,000
-candidates, and the operational lists (1,000,000 audit events, 100,000 task runs, 10,000 alerts).
+(campaign x platform x day, per-campaign totals, day/platform totals, segment totals, campaign x
+segment x day), 10,000,000 candidates, and the operational lists (1,000,000 audit events, 100,000
+task runs, 10,000 alerts).
 
 Everything is INSERT ... SELECT generate_series on the server (no ORM rows, no Python loops over
 rows); tables are loaded without their indexes and indexed after (maintenance_work_mem raised), one
@@ -35,7 +36,7 @@ import bench_metrics
 
 from adflux.app import create_app
 from adflux.extensions import db
-from adflux.models import CampaignMetricDaily, Candidate, MetricDaily
+from adflux.models import CampaignMetricDaily, CampaignSegmentMetricDaily, Candidate, MetricDaily
 from adflux.services import campaign_rankings, local_dates, metric_partitions, metrics_store
 from adflux.settings import Settings
 
@@ -169,6 +170,19 @@ def rollup_month(month: date) -> None:
     )  # fmt: skip
 
 
+def campaign_segments_month(month: date) -> None:
+    """The campaign x segment x day rollup (migration 0031) of one month, from the raw rows."""
+    run("SET LOCAL session_replication_role = replica")
+    columns = ", ".join(metrics_store.METRIC_COLUMNS)
+    sums = ", ".join(f"SUM({c})" for c in metrics_store.METRIC_COLUMNS)
+    run(
+        f"INSERT INTO campaign_segment_metrics_daily (campaign_id, date, segment_key, {columns}) "
+        f"SELECT campaign_id, date, COALESCE(segment_id, 0), {sums} FROM metrics_daily "
+        "WHERE date >= :start AND date < :end GROUP BY campaign_id, date, COALESCE(segment_id, 0)",
+        start=month, end=metric_partitions.next_month(month),
+    )  # fmt: skip
+
+
 def candidates(count: int) -> None:
     run("SET LOCAL session_replication_role = replica")
     run(
@@ -237,6 +251,11 @@ def build(args: argparse.Namespace) -> dict[str, float]:
     days = [first_day + timedelta(days=n) for n in range(args.days)]
     step("day_and_segment_totals", lambda: metrics_store.refresh_day_totals(days), log)
     step("overview_rankings", campaign_rankings.refresh, log)  # (also done by the step above since 0028)
+    segments = CampaignSegmentMetricDaily.__table__
+    step("campaign_segments_drop_indexes", lambda: drop_indexes(segments), log)
+    for month in months:
+        step(f"campaign_segments_{month:%Y_%m}", lambda m=month: campaign_segments_month(m), log)
+    step("campaign_segments_indexes", lambda: create_indexes(segments), log)
     step("candidates_drop_indexes", lambda: drop_indexes(Candidate.__table__, primary=False), log)
     step("candidates", lambda: candidates(args.candidates), log)
     step("candidates_indexes", lambda: create_indexes(Candidate.__table__), log)
