@@ -15,7 +15,10 @@ step (or month) it was in. The database is kept: the page benches read it (`benc
 
 Usage:
     PYTHONPATH=src .venv/bin/python bench/national_set.py [--database adflux_national] [--campaigns 10000]
-        [--days 365] [--candidates 10000000]
+        [--days 365] [--candidates 10000000] [--only STEP_PREFIX ...]
+
+`--only campaign_segments` adds a rollup that a newer AdFlux keeps to a set already built (its
+steps alone, then ANALYZE): how migration 0031's table was filled in `adflux_national`.
 """
 
 from __future__ import annotations
@@ -65,8 +68,13 @@ def scalar(sql: str, **params: Any) -> Any:
     return db.session.scalar(text(sql), params)
 
 
+ONLY: list[str] = []  # --only: run just the steps whose names start with one of these
+
+
 def step(name: str, action: Callable[[], None], log: dict[str, float]) -> None:
     """Run `action` once: skipped when `bench_national_steps` says it finished."""
+    if ONLY and not name.startswith(tuple(ONLY)):
+        return
     if scalar("SELECT 1 FROM bench_national_steps WHERE step = :s", s=name):
         return
     start = time.perf_counter()
@@ -269,7 +277,12 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--candidates", type=int, default=10_000_000)
+    parser.add_argument(
+        "--only", action="append", default=[],
+        help="run only the steps whose names start with this (repeatable): a step added to a built set",
+    )  # fmt: skip
     args = parser.parse_args()
+    ONLY.extend(args.only)
     print(f"load average at start: {os.getloadavg()}", flush=True)
     ensure_database(args.database)
     settings = Settings.from_env(
@@ -285,11 +298,12 @@ def main() -> None:
         with engine.connect() as conn:
             if log:
                 started = time.perf_counter()
-                conn.execute(text("VACUUM ANALYZE"))
-                print(f"  VACUUM ANALYZE {time.perf_counter() - started:.1f} s", flush=True)
+                conn.execute(text("ANALYZE" if ONLY else "VACUUM ANALYZE"))
+                print(f"  (VACUUM) ANALYZE {time.perf_counter() - started:.1f} s", flush=True)
             counts = {
                 table: conn.scalar(text(f"SELECT count(*) FROM {table}"))
                 for table in ("campaigns", "ad_groups", "metrics_daily", "campaign_metrics_daily",
+                              "campaign_segment_metrics_daily",
                               "candidates", "audit_events", "task_runs", "alerts")
             }  # fmt: skip
             size = conn.scalar(text("SELECT pg_size_pretty(pg_database_size(current_database()))"))

@@ -25,12 +25,14 @@ SUMS = ['impressions', 'reach', 'clicks', 'engagements', 'spend_micros', 'applic
 
 
 def backfill_statement(where: str = '') -> str:
-    """The INSERT … SELECT that fills the rollup from metrics_daily (optionally for some rows)."""
+    """The INSERT … SELECT that fills the rollup from metrics_daily (optionally for some rows; rows
+    of campaigns that no longer exist, which metrics_daily has no foreign key to refuse, are left)."""
     columns = ', '.join(SUMS)
     sums = ', '.join(f'SUM({c})' for c in SUMS)
     return (
         f'INSERT INTO campaign_segment_metrics_daily (campaign_id, date, segment_key, {columns}) '
-        f'SELECT campaign_id, date, COALESCE(segment_id, 0), {sums} FROM metrics_daily {where} '
+        f'SELECT campaign_id, date, COALESCE(segment_id, 0), {sums} FROM metrics_daily '
+        f'WHERE campaign_id IN (SELECT id FROM campaigns) {where} '
         'GROUP BY campaign_id, date, COALESCE(segment_id, 0)'
     )
 
@@ -62,7 +64,7 @@ def upgrade():
     while month is not None and month <= last:  # one monthly partition per statement: a bounded sort
         following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
         bind.execute(
-            sa.text(backfill_statement('WHERE date >= :start AND date < :end')), {'start': month, 'end': following}
+            sa.text(backfill_statement('AND date >= :start AND date < :end')), {'start': month, 'end': following}
         )
         month = following
 
