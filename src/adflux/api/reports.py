@@ -40,10 +40,11 @@ class PerformanceReport(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Impressions, reach, clicks, spend, applications, CTR, CPC and CPA, grouped as asked.
 
-        Rows are sorted by the `group_by` dimensions in the order given (among segments, the broad
-        audience first) and come a page at a time: `limit` rows (default 100, at most 1,000);
-        when `has_more` is true, pass `next_cursor` as `cursor` for the rows after. `totals` cover
-        every row of every page. `performance.csv` gives every row in one download.
+        Rows are sorted by campaign (when grouped by it), then by the other `group_by` dimensions in
+        the order given (among segments, the broad audience first), and come a page at a time:
+        `limit` rows (default 100, at most 1,000); when `has_more` is true, pass `next_cursor` as
+        `cursor` for the rows after. `totals` cover every row of every page. `performance.csv`
+        gives every row in one download.
         """
         return reports_service.performance_report(**args)
 

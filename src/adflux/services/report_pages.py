@@ -1,8 +1,9 @@
 """Pages of a performance report: the cursor after a page's last row, and the condition it sets.
 
-A report is sorted by its dimensions (group_by order), and each row is one combination of their
-values, so the last row's values say where the next page starts: a keyset cursor. The cursor is
-those values as URL-safe base64 JSON; `decode` checks them against the dimensions asked for.
+A report is sorted by its dimensions (campaign first, then group_by order), and each row is one
+combination of their values, so the last row's values say where the next page starts: a keyset
+cursor. The cursor is those values as URL-safe base64 JSON; `decode` checks them against the
+dimensions asked for.
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ from sqlalchemy import ColumnElement, and_, bindparam, tuple_
 
 from adflux.catalogue import gettext as _
 from adflux.services.errors import ValidationFailed
+
+
+def sort_order(dims: Sequence[str]) -> list[str]:
+    """The order rows come in: campaign first (the rollups' keys start with it), then the other
+    dimensions as asked."""
+    return sorted(dims, key=lambda d: d != "campaign")
 
 
 def encode(row: dict[str, Any], dims: Sequence[str]) -> str:

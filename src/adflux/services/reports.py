@@ -109,10 +109,12 @@ def performance_report(
 ) -> dict[str, Any]:
     """Rows per combination of `group_by` dimensions over a date range, with totals.
 
-    Rows come sorted by the dimensions in `group_by` order (the broad audience, segment None, first
-    among segments). With `limit`, one page: at most `limit` rows after `cursor` (the previous
-    page's `next_cursor`), `has_more` and `next_cursor` say whether and how to go on, and `totals`
-    still cover every row (read from the smallest rollup that holds them). Without it, every row.
+    Rows come sorted by campaign (when grouped by campaign), then by the other dimensions in
+    `group_by` order (the broad audience, segment None, first among segments): the rollups are
+    keyed by campaign first, so a page reads its campaigns' rows and no others. With `limit`, one
+    page: at most `limit` rows after `cursor` (the previous page's `next_cursor`), `has_more` and
+    `next_cursor` say whether and how to go on, and `totals` still cover every row (read from the
+    smallest rollup that holds them). Without it, every row.
     """
     dims = list(dict.fromkeys(group_by))
     unknown = [d for d in dims if d not in DIMENSIONS]
@@ -127,7 +129,7 @@ def performance_report(
     filters["category"] = category or None
     params.update((name, value) for name, value in filters.items() if value is not None)
     if cursor and dims:
-        params.update(report_pages.decode(cursor, dims))
+        params.update(report_pages.decode(cursor, report_pages.sort_order(dims)))
     if limit is not None and dims:
         params["limit"] = limit + 1
     rows = _rows(dims, params)
@@ -135,7 +137,7 @@ def performance_report(
         row.pop("counted", None)
     has_more = limit is not None and len(rows) > limit
     rows = rows[:limit] if has_more else rows
-    next_cursor = report_pages.encode(rows[-1], dims) if has_more else None
+    next_cursor = report_pages.encode(rows[-1], report_pages.sort_order(dims)) if has_more else None
     if not dims and rows and rows[0]["impressions"] == 0 and rows[0]["spend_micros"] == 0:
         rows = []
     if has_more or (cursor and dims):
@@ -192,7 +194,8 @@ def _statement(dims: tuple[str, ...], source: Any, params: frozenset[str]) -> Se
     bound parameters: built once, and SQLAlchemy's cache key for it computed once, instead of both
     on every request (about a fifth of a report request's CPU)."""
     columns = {d: _dimension_column(d, source) for d in dims}
-    keys = [_order_column(d, source) for d in dims]
+    order = report_pages.sort_order(dims)
+    keys = [_order_column(d, source) for d in order]
     counted = [] if dims else [func.count().label("counted")]
     stmt: Select[Any] = select(*[columns[d].label(d) for d in dims], *_sums(source), *counted).where(
         source.date.between(bindparam("since"), bindparam("until"))
@@ -210,7 +213,7 @@ def _statement(dims: tuple[str, ...], source: Any, params: frozenset[str]) -> Se
     if "category" in params:
         stmt = stmt.where(JobOpening.category == bindparam("category"))
     if dims and "after_0" in params:
-        stmt = stmt.where(report_pages.after(keys, [_key_type(d) for d in dims]))
+        stmt = stmt.where(report_pages.after(keys, [_key_type(d) for d in order]))
     if dims:
         stmt = stmt.group_by(*keys).order_by(*keys)
     if dims and "limit" in params:
