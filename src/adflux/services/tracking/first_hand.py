@@ -7,8 +7,9 @@ platform's own count is from the applications the portal actually received.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 
@@ -16,6 +17,7 @@ from adflux import kpis
 from adflux.constants import PLATFORMS
 from adflux.extensions import db
 from adflux.models import ApplicationEvent, Campaign, CampaignMetricDaily
+from adflux.settings import current_settings
 
 MICROS = 1_000_000
 SOURCES = ("platform", "first_hand")  # which applications rules, pacing and allocation optimise for
@@ -67,11 +69,15 @@ def _first_hand_rows(
 
 
 def unattributed_count(since: date | None = None, until: date | None = None) -> int:
+    """Applications owed to no campaign that happened from `since` to `until`, Bogotá days (the
+    days attributed ones count on), as a range of instants: no date computed per row."""
     query = select(func.count()).where(ApplicationEvent.attribution == "unattributed")
+    zone = ZoneInfo(current_settings().timezone)
     if since:
-        query = query.where(func.date(ApplicationEvent.occurred_at) >= since)
+        query = query.where(ApplicationEvent.occurred_at >= datetime.combine(since, time(), tzinfo=zone))
     if until:
-        query = query.where(func.date(ApplicationEvent.occurred_at) <= until)
+        end = datetime.combine(until + timedelta(days=1), time(), tzinfo=zone)
+        query = query.where(ApplicationEvent.occurred_at < end)
     return int(db.session.scalar(query) or 0)
 
 
