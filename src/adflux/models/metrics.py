@@ -126,6 +126,26 @@ class CampaignSegmentMetricDaily(Model):
     spend_micros: Mapped[int] = mapped_column(BigInteger, default=0)
     applications: Mapped[int] = mapped_column(BigInteger, default=0)
 
+    __table_args__ = (
+        # Covering on PostgreSQL: a page of campaigns' days reads index pages only. The rows are
+        # written day by day across campaigns, so through the primary key a page of 13 campaigns'
+        # 30 days (3,000 rows) touched 3,000 heap pages: 32 ms at load 8 at 10,000 campaigns.
+        Index(
+            "ix_campaign_segment_metrics_daily_covering",
+            "campaign_id",
+            "date",
+            "segment_key",
+            postgresql_include=[
+                "impressions",
+                "reach",
+                "clicks",
+                "engagements",
+                "spend_micros",
+                "applications",
+            ],
+        ),
+    )
+
 
 class CampaignMetricTotal(Model):
     """Each campaign's sums over every day it has: the campaign list's spend, applications and CPA,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from adflux.constants import REPORT_PAGE_DEFAULT, REPORT_PAGE_MAX
+from adflux.schemas.common import FastDumpSchema
 
 REPORT_WINDOW_DAYS = 30  # the first-hand report's range when no dates are given
 
@@ -28,7 +29,7 @@ class FirstHandReportArgsSchema(Schema):
     )
 
 
-class FirstHandRowSchema(Schema):
+class FirstHandRowSchema(FastDumpSchema):
     campaign_id = fields.Int(required=True)
     platform = fields.Str(required=True)
     spend = fields.Int(required=True, metadata={"description": "COP, whole pesos"})
@@ -40,7 +41,7 @@ class FirstHandRowSchema(Schema):
     cpa_first_hand = fields.Float(allow_none=True)
 
 
-class FirstHandReportSchema(Schema):
+class FirstHandReportSchema(FastDumpSchema):
     since = fields.Str(required=True, metadata={"description": "ISO date"})
     until = fields.Str(required=True, metadata={"description": "ISO date"})
     rows = fields.List(fields.Nested(FirstHandRowSchema), required=True)

@@ -56,6 +56,12 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint('campaign_id', 'date', 'segment_key', name=op.f('pk_campaign_segment_metrics_daily')),
     )
+    op.create_index(
+        'ix_campaign_segment_metrics_daily_covering',
+        'campaign_segment_metrics_daily',
+        ['campaign_id', 'date', 'segment_key'],
+        postgresql_include=SUMS,
+    )
     op.create_index('ix_task_runs_kind_finished_at', 'task_runs', ['kind', 'finished_at'])
     bind = op.get_bind()
     if bind.dialect.name != 'postgresql':
@@ -73,4 +79,5 @@ def upgrade():
 
 def downgrade():
     op.drop_index('ix_task_runs_kind_finished_at', table_name='task_runs')
+    op.drop_index('ix_campaign_segment_metrics_daily_covering', table_name='campaign_segment_metrics_daily')
     op.drop_table('campaign_segment_metrics_daily')
