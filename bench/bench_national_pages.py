@@ -57,10 +57,10 @@ EXTRA = [
     "/jobs?page=400",
     "/audit?page=2000",
     "/api/v1/candidates?city=medellin",
-    "/api/v1/candidates?page=5000",
+    "/api/v1/candidates?page=500",  # the deepest page number a cursor list answers (page 5,000: 400)
     "/api/v1/campaigns?page=400",
     "/api/v1/jobs?page=400",
-    "/api/v1/audit-events?page=2000",
+    "/api/v1/audit-events?page=500",
     "/api/v1/reports/performance?group_by=campaign",
     "/api/v1/reports/performance?group_by=segment,campaign",
 ]

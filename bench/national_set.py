@@ -2,8 +2,9 @@
 
 10,000 campaigns (each for its own job opening) x 3 platforms, 273,999 ad groups, their metrics for
 365 days (100,009,635 `metrics_daily` rows across 13 monthly partitions), the rollups the sync keeps
-(campaign x platform x day, per-campaign totals, day/platform totals, segment totals), 10,000,000
-candidates, and the operational lists (1,000,000 audit events, 100,000 task runs, 10,000 alerts).
+(campaign x platform x day, per-campaign totals, day/platform totals, segment totals, campaign x
+segment x day), 10,000,000 candidates, and the operational lists (1,000,000 audit events, 100,000
+task runs, 10,000 alerts).
 
 Everything is INSERT ... SELECT generate_series on the server (no ORM rows, no Python loops over
 rows); tables are loaded without their indexes and indexed after (maintenance_work_mem raised), one
@@ -14,7 +15,10 @@ step (or month) it was in. The database is kept: the page benches read it (`benc
 
 Usage:
     PYTHONPATH=src .venv/bin/python bench/national_set.py [--database adflux_national] [--campaigns 10000]
-        [--days 365] [--candidates 10000000]
+        [--days 365] [--candidates 10000000] [--only STEP_PREFIX ...]
+
+`--only campaign_segments` adds a rollup that a newer AdFlux keeps to a set already built (its
+steps alone, then ANALYZE): how migration 0031's table was filled in `adflux_national`.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import metrics_dataset
 
 from adflux.app import create_app
 from adflux.extensions import db
-from adflux.models import CampaignMetricDaily, Candidate, MetricDaily
+from adflux.models import CampaignMetricDaily, CampaignSegmentMetricDaily, Candidate, MetricDaily, TaskRun
 from adflux.services import campaign_rankings, local_dates, metric_partitions, metrics_store
 from adflux.settings import Settings
 
@@ -64,8 +68,13 @@ def scalar(sql: str, **params: Any) -> Any:
     return db.session.scalar(text(sql), params)
 
 
+ONLY: list[str] = []  # --only: run just the steps whose names start with one of these
+
+
 def step(name: str, action: Callable[[], None], log: dict[str, float]) -> None:
     """Run `action` once: skipped when `bench_national_steps` says it finished."""
+    if ONLY and not name.startswith(tuple(ONLY)):
+        return
     if scalar("SELECT 1 FROM bench_national_steps WHERE step = :s", s=name):
         return
     start = time.perf_counter()
@@ -169,6 +178,19 @@ def rollup_month(month: date) -> None:
     )  # fmt: skip
 
 
+def campaign_segments_month(month: date) -> None:
+    """The campaign x segment x day rollup (migration 0031) of one month, from the raw rows."""
+    run("SET LOCAL session_replication_role = replica")
+    columns = ", ".join(metrics_store.METRIC_COLUMNS)
+    sums = ", ".join(f"SUM({c})" for c in metrics_store.METRIC_COLUMNS)
+    run(
+        f"INSERT INTO campaign_segment_metrics_daily (campaign_id, date, segment_key, {columns}) "
+        f"SELECT campaign_id, date, COALESCE(segment_id, 0), {sums} FROM metrics_daily "
+        "WHERE date >= :start AND date < :end GROUP BY campaign_id, date, COALESCE(segment_id, 0)",
+        start=month, end=metric_partitions.next_month(month),
+    )  # fmt: skip
+
+
 def candidates(count: int) -> None:
     run("SET LOCAL session_replication_role = replica")
     run(
@@ -237,6 +259,13 @@ def build(args: argparse.Namespace) -> dict[str, float]:
     days = [first_day + timedelta(days=n) for n in range(args.days)]
     step("day_and_segment_totals", lambda: metrics_store.refresh_day_totals(days), log)
     step("overview_rankings", campaign_rankings.refresh, log)  # (also done by the step above since 0028)
+    segments = CampaignSegmentMetricDaily.__table__
+    step("campaign_segments_drop_indexes", lambda: drop_indexes(segments), log)
+    for month in months:
+        step(f"campaign_segments_{month:%Y_%m}", lambda m=month: campaign_segments_month(m), log)
+    step("campaign_segments_indexes", lambda: create_indexes(segments), log)
+    step("campaign_segments_covering", lambda: create_indexes(segments), log)  # (added after the above ran)
+    step("task_runs_indexes", lambda: create_indexes(TaskRun.__table__), log)  # (0031's, on a built set)
     step("candidates_drop_indexes", lambda: drop_indexes(Candidate.__table__, primary=False), log)
     step("candidates", lambda: candidates(args.candidates), log)
     step("candidates_indexes", lambda: create_indexes(Candidate.__table__), log)
@@ -250,7 +279,12 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--candidates", type=int, default=10_000_000)
+    parser.add_argument(
+        "--only", action="append", default=[],
+        help="run only the steps whose names start with this (repeatable): a step added to a built set",
+    )  # fmt: skip
     args = parser.parse_args()
+    ONLY.extend(args.only)
     print(f"load average at start: {os.getloadavg()}", flush=True)
     ensure_database(args.database)
     settings = Settings.from_env(
@@ -266,11 +300,12 @@ def main() -> None:
         with engine.connect() as conn:
             if log:
                 started = time.perf_counter()
-                conn.execute(text("VACUUM ANALYZE"))
-                print(f"  VACUUM ANALYZE {time.perf_counter() - started:.1f} s", flush=True)
+                conn.execute(text("ANALYZE" if ONLY else "VACUUM ANALYZE"))
+                print(f"  (VACUUM) ANALYZE {time.perf_counter() - started:.1f} s", flush=True)
             counts = {
                 table: conn.scalar(text(f"SELECT count(*) FROM {table}"))
                 for table in ("campaigns", "ad_groups", "metrics_daily", "campaign_metrics_daily",
+                              "campaign_segment_metrics_daily",
                               "candidates", "audit_events", "task_runs", "alerts")
             }  # fmt: skip
             size = conn.scalar(text("SELECT pg_size_pretty(pg_database_size(current_database()))"))

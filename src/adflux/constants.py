@@ -218,6 +218,9 @@ TASK_EVALUATE_OPTIMIZATION = "adflux.tasks.optimization.evaluate_optimization"
 
 # Reports group by these dimensions; imports read these formats.
 REPORT_DIMENSIONS: tuple[str, ...] = ("campaign", "platform", "segment", "category", "day")
+# Rows per page of the performance report through the API (its CSV export streams every row).
+REPORT_PAGE_DEFAULT = 100
+REPORT_PAGE_MAX = 1000
 IMPORT_FORMATS: tuple[str, ...] = ("csv", "json", "jsonl", "xml")
 
 # The WSGI environ key by which the CLI's in-process client is the local admin: only a wrapper

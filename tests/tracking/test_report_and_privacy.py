@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from adflux.extensions import db
 from adflux.models import ApplicationEvent, AuditEvent, Campaign, Click, JobOpening, MetricDaily
-from adflux.services import metrics_store
+from adflux.services import local_dates, metrics_store
 from adflux.services.tracking import postbacks, privacy
 
 EMAIL_HASH = hashlib.sha256(b"ana.perez@example.com").hexdigest()
@@ -59,7 +59,7 @@ def test_the_report_puts_first_hand_applications_and_cpa_beside_the_platforms(
     client: FlaskClient, link: dict[str, Any], tracking_app: Flask
 ) -> None:
     with tracking_app.app_context():
-        day = datetime.now(UTC).date()
+        day = local_dates.today()  # the report's default window: the last 30 Bogotá days
         _synced(
             MetricDaily(
                 ad_group_id=7,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -15,6 +15,7 @@ from adflux.schemas.common import ApiErrorSchema, TaskAcceptedSchema
 from adflux.schemas.reports import (
     CampaignSeriesSchema,
     OverviewSchema,
+    PagedReportSchema,
     RangeArgsSchema,
     ReportArgsSchema,
     ReportCsvArgsSchema,
@@ -34,10 +35,17 @@ blp = Blueprint("reports", __name__, description="Performance reports")
 class PerformanceReport(MethodView):
     @requires("viewer")
     @blp.arguments(ReportArgsSchema(), location="query")
-    @blp.response(200, ReportSchema)
+    @blp.response(200, PagedReportSchema)
     @reads_only
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Impressions, reach, clicks, spend, applications, CTR, CPC and CPA, grouped as asked."""
+        """Impressions, reach, clicks, spend, applications, CTR, CPC and CPA, grouped as asked.
+
+        Rows are sorted by campaign (when grouped by it), then by the other `group_by` dimensions in
+        the order given (among segments, the broad audience first), and come a page at a time:
+        `limit` rows (default 100, at most 1,000); when `has_more` is true, pass `next_cursor` as
+        `cursor` for the rows after. `totals` cover every row of every page. `performance.csv`
+        gives every row in one download.
+        """
         return reports_service.performance_report(**args)
 
 
@@ -47,16 +55,19 @@ class PerformanceReportCsv(MethodView):
     @blp.arguments(ReportCsvArgsSchema(), location="query")
     @blp.response(200, description="The same report as CSV", content_type="text/csv")
     def get(self, args: dict[str, Any]) -> Response:
-        """The performance report as a CSV download.
+        """The performance report as a CSV download: every row (streamed, page by page), then the totals.
 
         `style=excel` (default) opens right in Excel set to Colombian Spanish: BOM, `;`, decimal
         commas, whole pesos, labels, Spanish headers (`lang=en` for English ones);
         `style=plain` is for scripts: `,`, dot decimals, codes and the API's field names.
         """
         style, language = args.pop("style"), args.pop("lang")
-        report = reports_service.performance_report(**args)
+        query = {**args, "limit": report_exports.EXPORT_PAGE}
+        report = reports_service.performance_report(**query)  # bad input answers 400 before streaming
+        rows = reports_service.iter_report_rows(report, **query)
+        chunks = report_exports.report_csv_chunks(report, rows, style=style, language=language)
         return Response(
-            report_exports.report_csv(report, style=style, language=language),
+            stream_with_context(chunks),
             mimetype="text/csv",
             headers={"Content-Disposition": "attachment; filename=adflux-performance.csv"},
         )

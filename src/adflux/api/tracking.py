@@ -14,8 +14,10 @@ from adflux.api import tracking_fast_path
 from adflux.api.auth import public, requires
 from adflux.error_responses import error_response
 from adflux.schemas.common import ApiErrorSchema
+from adflux.schemas.tracking import REPORT_WINDOW_DAYS, FirstHandReportArgsSchema, FirstHandReportSchema
 from adflux.services import rate_limits
 from adflux.services.errors import NotFound, ServiceUnavailable, Unauthenticated, ValidationFailed
+from adflux.services.reports import DateRange
 from adflux.services.tracking import clicks, conversions, first_hand, postbacks, privacy, signatures
 from adflux.settings import current_settings
 
@@ -55,11 +57,20 @@ class Postbacks(MethodView):
 @blp.route("/report")
 class Report(MethodView):
     @requires("viewer")
-    @blp.alt_response(200, description="Rows per campaign and platform, and the unattributed count")
-    def get(self) -> Any:
-        """First-hand applications and CPA beside the platforms' figures, per campaign and platform."""
-        campaign = request.args.get("campaign_id", type=int)
-        return first_hand.first_hand_report(campaign_id=campaign)
+    @blp.arguments(FirstHandReportArgsSchema(), location="query")
+    @blp.response(200, FirstHandReportSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """First-hand applications and CPA beside the platforms' figures, per campaign and platform.
+
+        Over `since`..`until`, by default the last 30 days to today (Bogotá), at most 731 days. A
+        page of campaigns at a time: `limit` campaigns (default 100, at most 1,000), each with a row
+        per platform; when `next_after` is not null, pass it as `after` for the next campaigns.
+        `unattributed` counts the range's applications owed to no campaign.
+        """
+        window = DateRange.checked(
+            args.pop("since", None), args.pop("until", None), default_days=REPORT_WINDOW_DAYS
+        )
+        return first_hand.first_hand_report(since=window.since, until=window.until, **args)
 
 
 @blp.route("/conversions")

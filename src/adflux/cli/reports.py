@@ -13,7 +13,7 @@ from adflux.cli import CliContext, pass_cli
 from adflux.cli.campaigns import wait_for_task
 from adflux.cli.choices import CATEGORY_NAMES_EN, named
 from adflux.cli.output import console, cop, number, percent, print_json, print_table, severity_name
-from adflux.constants import PLATFORM_LABELS
+from adflux.constants import PLATFORM_LABELS, REPORT_PAGE_MAX
 
 METRIC_COLUMNS: list[tuple[str, Any]] = [
     # Short headers, so a report by two dimensions still fits an 80-column terminal.
@@ -91,10 +91,15 @@ def report(cli: CliContext, group_by: str, csv_file: Path | None, plain: bool, *
         csv_file.write_text(csv_text, encoding="utf-8")
         console.print(_("CSV written to %(csv_file)s", csv_file=csv_file))
         return
-    data = cli.client.get("/reports/performance", **params)
+    data = cli.client.get("/reports/performance", **params, limit=REPORT_PAGE_MAX)
     if cli.as_json:
         return print_json(data)
     print_report(data, title=_("Performance %(since)s → %(until)s", since=data["since"], until=data["until"]))
+    if data.get("has_more"):
+        shown = number(REPORT_PAGE_MAX)
+        console.print(
+            _("Only the first %(rows)s rows are shown (totals cover all); --csv writes all", rows=shown)
+        )
 
 
 @click.command("weekly-report")

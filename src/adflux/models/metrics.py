@@ -80,6 +80,38 @@ class CampaignMetricDaily(Model, MetricColumns):
     )
 
 
+class CampaignSegmentMetricDaily(Model, MetricColumns):
+    """Rollup per campaign, segment and day (all platforms summed): reports by segment and
+    campaign, or by segment within a campaign or a job category, read this instead of the raw
+    per-ad-group rows (8.2M rows for 30 days at 10,000 campaigns). Refreshed with the campaign
+    rollup, in the same transaction, for the (campaign, day) pairs a sync changed.
+
+    ``segment_key`` is the segment's id, or 0 for the broad audience (no segment), as in
+    `SegmentMetricDaily`. Reports that filter or group by platform read the raw rows.
+    """
+
+    __tablename__ = "campaign_segment_metrics_daily"
+
+    # Keyed campaign, day, segment: the sync rebuilds (campaign, day) pairs, reports read a
+    # campaign's range of days (and sort its few segments per campaign).
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    segment_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+    __table_args__ = (
+        # Covering on PostgreSQL: a page of campaigns' days reads index pages only. The rows are
+        # written day by day across campaigns, so through the primary key a page of 13 campaigns'
+        # 30 days (3,000 rows) touched 3,000 heap pages: 32 ms at load 8 at 10,000 campaigns.
+        Index(
+            "ix_campaign_segment_metrics_daily_covering",
+            "campaign_id",
+            "date",
+            "segment_key",
+            postgresql_include=[*METRIC_COLUMNS],
+        ),
+    )
+
+
 class CampaignMetricTotal(Model, MetricColumns):
     """Each campaign's sums over every day it has: the campaign list's spend, applications and CPA,
     and its orders by them, read one row per campaign instead of summing its rollup rows. Refreshed

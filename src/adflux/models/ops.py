@@ -35,6 +35,9 @@ class TaskRun(Model):
     __table_args__ = (
         Index("ix_task_runs_created_at", "created_at"),
         Index("ix_task_runs_subject", "subject_type", "subject_id"),
+        # The health checks' last metrics syncs (newest finished first): a scan of every task run
+        # without it, ~90 ms of each /api/v1/status at 100,000 runs.
+        Index("ix_task_runs_kind_finished_at", "kind", "finished_at"),
     )
 
 

@@ -6,8 +6,11 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from marshmallow import Schema, fields, missing, validate
+from marshmallow import Schema, fields, missing, validate, validates_schema
 from marshmallow.decorators import POST_DUMP, PRE_DUMP
+from werkzeug.exceptions import BadRequest
+
+from adflux.catalogue import gettext as _
 
 _Converter = Callable[[Any], Any]
 
@@ -166,13 +169,32 @@ class PageArgsSchema(Schema):
     page_size = fields.Int(load_default=20, validate=validate.Range(min=1, max=200))
 
 
+# Lists that page by cursor answer page numbers only this deep (page × page_size, in rows).
+MAX_PAGE_ROWS = 10_000
+
+
 class CursorArgsSchema(PageArgsSchema):
-    """Large lists also page by keyset: pass the previous page's next_cursor (page is then ignored)."""
+    """Large lists also page by keyset: pass the previous page's next_cursor (page is then ignored).
+
+    Page numbers reach the first 10,000 rows (page × page_size ≤ 10,000): a deeper page number
+    is answered 400, pointing to next_cursor, since OFFSET reads and skips every row before it.
+    """
 
     cursor = fields.Str(
         validate=validate.Length(min=1, max=500),
         metadata={"description": "next_cursor of the previous page: fast at any depth"},
     )
+
+    @validates_schema
+    def _shallow_pages_only(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("cursor") or data["page"] * data["page_size"] <= MAX_PAGE_ROWS:
+            return
+        raise BadRequest(
+            _(
+                "Page numbers reach the first %(rows)s rows; go further with next_cursor, passed as cursor",
+                rows=MAX_PAGE_ROWS,
+            )
+        )
 
 
 class PageMetaSchema(Schema):

@@ -5,11 +5,17 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
-from adflux.constants import JOB_CATEGORIES, PLATFORMS, REPORT_DIMENSIONS
+from adflux.constants import (
+    JOB_CATEGORIES,
+    PLATFORMS,
+    REPORT_DIMENSIONS,
+    REPORT_PAGE_DEFAULT,
+    REPORT_PAGE_MAX,
+)
 from adflux.schemas.common import FastDumpSchema
 
 
-class ReportArgsSchema(Schema):
+class ReportFilterArgsSchema(Schema):
     group_by = DelimitedList(
         fields.Str(validate=validate.OneOf(REPORT_DIMENSIONS)),
         load_default=lambda: ["platform"],
@@ -24,7 +30,19 @@ class ReportArgsSchema(Schema):
     category = fields.Str(validate=validate.OneOf(JOB_CATEGORIES))
 
 
-class ReportCsvArgsSchema(ReportArgsSchema):
+class ReportArgsSchema(ReportFilterArgsSchema):
+    limit = fields.Int(
+        load_default=REPORT_PAGE_DEFAULT,
+        validate=validate.Range(min=1, max=REPORT_PAGE_MAX),
+        metadata={"description": f"Rows per page (default {REPORT_PAGE_DEFAULT}, at most {REPORT_PAGE_MAX})"},
+    )
+    cursor = fields.Str(
+        validate=validate.Length(max=500),
+        metadata={"description": "The previous page's next_cursor: the rows after its last one"},
+    )
+
+
+class ReportCsvArgsSchema(ReportFilterArgsSchema):
     style = fields.Str(
         load_default="excel",
         validate=validate.OneOf(("excel", "plain")),
@@ -69,7 +87,15 @@ class ReportSchema(FastDumpSchema):
     until = fields.Date(required=True)
     group_by = fields.List(fields.Str(), required=True)
     rows = fields.List(fields.Nested(ReportRowSchema), required=True)
-    totals = fields.Nested(MetricsSchema, required=True)
+    totals = fields.Nested(
+        MetricsSchema, required=True, metadata={"description": "Over every row, every page"}
+    )
+
+
+class PagedReportSchema(ReportSchema):
+    limit = fields.Int(required=True)
+    has_more = fields.Bool(required=True, metadata={"description": "More rows follow: ask with next_cursor"})
+    next_cursor = fields.Str(allow_none=True, required=True)
 
 
 class TrendPointSchema(MetricsSchema):

@@ -26,6 +26,7 @@ from adflux.models import (
     AuditEvent,
     Campaign,
     CampaignMetricDaily,
+    CampaignSegmentMetricDaily,
     Candidate,
     CandidatePersona,
     CandidateSegment,
@@ -134,7 +135,7 @@ def _prune_metrics(oldest_kept: date, *, dry_run: bool) -> int:
         metric_partitions.drop_months_before(before)
     else:
         _deleted(delete(MetricDaily).where(MetricDaily.date < before))
-    for rollup in (CampaignMetricDaily, DailyMetricTotal, SegmentMetricDaily):
+    for rollup in (CampaignMetricDaily, CampaignSegmentMetricDaily, DailyMetricTotal, SegmentMetricDaily):
         _deleted(delete(rollup).where(rollup.date < before))
     refresh_campaign_totals()  # the campaigns' sums over the days that are left
     return rows

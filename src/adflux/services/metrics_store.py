@@ -25,6 +25,7 @@ from adflux.models import (
     CampaignMetricDaily,
     CampaignMetricTotal,
     CampaignRanking,
+    CampaignSegmentMetricDaily,
     DailyMetricTotal,
     MetricDaily,
     PlatformCampaign,
@@ -191,8 +192,29 @@ def refresh_rollups_for(pairs: Iterable[tuple[int, date]], *, day_totals: bool =
                 ["campaign_id", "platform", "date", *METRIC_COLUMNS], source
             )
         )
+        _refresh_campaign_segments(chunk)
     refresh_campaign_totals({c for c, _ in pairs})
     refresh_day_totals(days)
+
+
+def _refresh_campaign_segments(chunk: list[tuple[int, date]] | None) -> None:
+    """Rebuild the campaign x segment x day rollup for these (campaign, day) pairs (None: all),
+    from the raw rows (portable; PostgreSQL does it in `_refresh_campaign_rollups_pg`)."""
+    target = CampaignSegmentMetricDaily
+    key = func.coalesce(MetricDaily.segment_id, 0)
+    sums = [func.sum(getattr(MetricDaily, c)) for c in METRIC_COLUMNS]
+    source = select(MetricDaily.campaign_id, MetricDaily.date, key, *sums)
+    if chunk is None:
+        db.session.execute(delete(target))
+    else:
+        db.session.execute(delete(target).where(tuple_(target.campaign_id, target.date).in_(chunk)))
+        source = source.where(tuple_(MetricDaily.campaign_id, MetricDaily.date).in_(chunk))
+    db.session.execute(
+        insert(target).from_select(
+            ["campaign_id", "date", "segment_key", *METRIC_COLUMNS],
+            source.group_by(MetricDaily.campaign_id, MetricDaily.date, key),
+        )
+    )
 
 
 def refresh_campaign_totals(campaign_ids: Iterable[int] | None = None) -> None:
@@ -237,6 +259,22 @@ def _refresh_campaign_rollups_pg(pairs: list[tuple[int, date]]) -> None:
             f"SELECT m.campaign_id, m.platform, m.date, {sums} FROM {keys} "
             "JOIN metrics_daily m ON m.campaign_id = k.campaign_id AND m.date = k.date "
             "GROUP BY m.campaign_id, m.platform, m.date"
+        ),
+        params,
+    )
+    db.session.execute(
+        text(
+            f"DELETE FROM campaign_segment_metrics_daily r USING {keys} "
+            "WHERE r.campaign_id = k.campaign_id AND r.date = k.date"
+        ),
+        params,
+    )
+    db.session.execute(
+        text(
+            f"INSERT INTO campaign_segment_metrics_daily (campaign_id, date, segment_key, {columns}) "
+            f"SELECT m.campaign_id, m.date, COALESCE(m.segment_id, 0), {sums} FROM {keys} "
+            "JOIN metrics_daily m ON m.campaign_id = k.campaign_id AND m.date = k.date "
+            "GROUP BY m.campaign_id, m.date, COALESCE(m.segment_id, 0)"
         ),
         params,
     )
@@ -293,7 +331,7 @@ def _refresh_platform_totals(days: list[date]) -> None:
 
 
 def rebuild_all_rollups() -> None:
-    """Recompute both rollups from scratch (after a restore or a manual fix)."""
+    """Recompute every rollup from scratch (after a restore or a manual fix)."""
     db.session.execute(delete(DailyMetricTotal))
     db.session.execute(delete(SegmentMetricDaily))
     db.session.execute(delete(CampaignMetricDaily))
@@ -307,6 +345,7 @@ def rebuild_all_rollups() -> None:
             ),
         )
     )
+    _refresh_campaign_segments(None)
     days = [d for (d,) in db.session.execute(select(CampaignMetricDaily.date).distinct())]
     refresh_campaign_totals()
     refresh_day_totals(days)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -63,28 +65,47 @@ HEADERS: dict[str, dict[str, str]] = {
 }
 
 
+EXPORT_PAGE = 1000  # rows per query while a CSV export streams
+
+
 def report_csv(report: dict[str, Any], *, style: str = "excel", language: str = "es") -> str:
     """The report as CSV: one line per row, then a totals line."""
+    return "".join(report_csv_chunks(report, iter(report["rows"]), style=style, language=language))
+
+
+def report_csv_chunks(
+    report: dict[str, Any], rows: Iterator[dict[str, Any]], *, style: str = "excel", language: str = "es"
+) -> Iterator[str]:
+    """The CSV of `report` with `rows` (every page's, as they are read), a chunk per 1,000 lines."""
     dims = list(report["group_by"])
-    labels = [c for c in ("campaign_name", "segment_name") if report["rows"] and c in report["rows"][0]]
+    first = next(rows, None)
+    labels = [c for c in ("campaign_name", "segment_name") if first is not None and c in first]
     columns = [*dims, *labels]
+    plain = style == "plain"
+    names = HEADERS.get(language, HEADERS["es"])
     out = io.StringIO()
-    if style == "plain":
+    if plain:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow([*columns, *METRICS])
-        for row in report["rows"]:
-            writer.writerow([row.get(c) for c in columns] + [_plain(row.get(m)) for m in METRICS])
-        totals = ["TOTAL"] + [""] * (len(columns) - 1)
-        writer.writerow(totals + [_plain(report["totals"].get(m)) for m in METRICS])
-        return out.getvalue()
-    names = HEADERS.get(language, HEADERS["es"])
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([names[c] for c in [*columns, *METRICS]])
-    for row in report["rows"]:
-        writer.writerow([_label(c, row.get(c)) for c in columns] + [_excel(m, row.get(m)) for m in METRICS])
-    totals = [names["total"]] + [""] * (len(columns) - 1)
-    writer.writerow(totals + [_excel(m, report["totals"].get(m)) for m in METRICS])
-    return BOM + out.getvalue()
+    else:
+        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        out.write(BOM)
+        writer.writerow([names[c] for c in [*columns, *METRICS]])
+    for n, row in enumerate(itertools.chain([first] if first is not None else [], rows), start=1):
+        writer.writerow(_line(row, columns, plain=plain))
+        if n % 1000 == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    label = ["TOTAL" if plain else names["total"]] + [""] * (len(columns) - 1)
+    writer.writerow(label + _line(report["totals"], [], plain=plain))
+    yield out.getvalue()
+
+
+def _line(row: dict[str, Any], columns: list[str], *, plain: bool) -> list[Any]:
+    if plain:
+        return [row.get(c) for c in columns] + [_plain(row.get(m)) for m in METRICS]
+    return [_label(c, row.get(c)) for c in columns] + [_excel(m, row.get(m)) for m in METRICS]
 
 
 def _plain(value: Any) -> Any:

@@ -10,12 +10,23 @@ the per-campaign rollup.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, bindparam, cast, func, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+)
 
 from adflux import kpis
 from adflux.catalogue import gettext as _
@@ -24,13 +35,14 @@ from adflux.extensions import db
 from adflux.models import (
     Campaign,
     CampaignMetricDaily,
+    CampaignSegmentMetricDaily,
     DailyMetricTotal,
     JobOpening,
     MetricDaily,
     Segment,
     SegmentMetricDaily,
 )
-from adflux.services import campaign_rankings, data_versions
+from adflux.services import campaign_rankings, data_versions, report_pages
 from adflux.services.errors import NotFound, ValidationFailed
 from adflux.services.local_dates import today
 
@@ -92,8 +104,18 @@ def performance_report(
     platform: str | None = None,
     segment_id: int | None = None,
     category: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
 ) -> dict[str, Any]:
-    """Rows per combination of `group_by` dimensions over a date range, with totals."""
+    """Rows per combination of `group_by` dimensions over a date range, with totals.
+
+    Rows come sorted by campaign (when grouped by campaign), then by the other dimensions in
+    `group_by` order (the broad audience, segment None, first among segments): the rollups are
+    keyed by campaign first, so a page reads its campaigns' rows and no others. With `limit`, one
+    page: at most `limit` rows after `cursor` (the previous page's `next_cursor`), `has_more` and
+    `next_cursor` say whether and how to go on, and `totals` still cover every row (read from the
+    smallest rollup that holds them). Without it, every row.
+    """
     dims = list(dict.fromkeys(group_by))
     unknown = [d for d in dims if d not in DIMENSIONS]
     if unknown:
@@ -102,35 +124,80 @@ def performance_report(
             errors={"group_by": [f"use {', '.join(DIMENSIONS)}"]},
         )
     window = DateRange.checked(since, until)
-    source = _source(dims, campaign_id=campaign_id, segment_id=segment_id, category=category)
     params: dict[str, Any] = {"since": window.since, "until": window.until}
     filters = {"campaign_id": campaign_id, "platform": platform or None, "segment_id": segment_id}
     filters["category"] = category or None
     params.update((name, value) for name, value in filters.items() if value is not None)
-    stmt = _statement(tuple(dims), source, frozenset(params))
-    rows = [dict(r._mapping) for r in db.session.execute(stmt, params)]
+    if cursor and dims:
+        params.update(report_pages.decode(cursor, report_pages.sort_order(dims)))
+    if limit is not None and dims:
+        params["limit"] = limit + 1
+    rows = _rows(dims, params)
+    for row in rows:
+        row.pop("counted", None)
+    has_more = limit is not None and len(rows) > limit
+    rows = rows[:limit] if has_more else rows
+    next_cursor = report_pages.encode(rows[-1], report_pages.sort_order(dims)) if has_more else None
     if not dims and rows and rows[0]["impressions"] == 0 and rows[0]["spend_micros"] == 0:
         rows = []
+    if has_more or (cursor and dims):
+        totals = _totals(params)
+    else:
+        totals = {c: sum((r.get(c) or 0) for r in rows) for c in COUNTS}
+        if rows and all(r.get("engagements") is None for r in rows):
+            totals["engagements"] = None
     _label(rows, dims)
-    totals = {c: sum((r.get(c) or 0) for r in rows) for c in COUNTS}
-    if rows and all(r.get("engagements") is None for r in rows):
-        totals["engagements"] = None
-    return {
+    report = {
         "since": window.since,
         "until": window.until,
         "group_by": dims,
         "rows": [derive(r) for r in rows],
         "totals": derive(totals),
     }
+    if limit is not None:
+        report.update(limit=limit, has_more=has_more, next_cursor=next_cursor)
+    return report
+
+
+def iter_report_rows(report: dict[str, Any], **query: Any) -> Iterator[dict[str, Any]]:
+    """Every row of a paged report: `report`'s own, then the following pages' (one query each)."""
+    yield from report["rows"]
+    while report.get("has_more"):
+        report = performance_report(**query, cursor=report["next_cursor"])
+        yield from report["rows"]
+
+
+def _rows(dims: list[str], params: dict[str, Any]) -> list[dict[str, Any]]:
+    source = _source(
+        dims,
+        campaign_id=params.get("campaign_id"),
+        segment_id=params.get("segment_id"),
+        category=params.get("category"),
+        platform=params.get("platform"),
+    )
+    stmt = _statement(tuple(dims), source, frozenset(params))
+    return [dict(r._mapping) for r in db.session.execute(stmt, params)]
+
+
+def _totals(params: dict[str, Any]) -> dict[str, Any]:
+    """The sums over every row of a paged report: the same filters, no grouping, no page."""
+    filters = {k: v for k, v in params.items() if k not in ("limit",) and not k.startswith("after_")}
+    (row,) = _rows([], filters)
+    if not row["counted"]:  # no row at all: a report without rows sums to zeros
+        row["engagements"] = 0
+    return {c: row[c] for c in COUNTS}
 
 
 @functools.lru_cache(maxsize=512)
 def _statement(dims: tuple[str, ...], source: Any, params: frozenset[str]) -> Select[Any]:
-    """The report's SELECT for one shape (dimensions, table, filters given), with bound
-    parameters: built once, and SQLAlchemy's cache key for it computed once, instead of both on
-    every request (about a fifth of a report request's CPU)."""
+    """The report's SELECT for one shape (dimensions, table, filters given, page or not), with
+    bound parameters: built once, and SQLAlchemy's cache key for it computed once, instead of both
+    on every request (about a fifth of a report request's CPU)."""
     columns = {d: _dimension_column(d, source) for d in dims}
-    stmt: Select[Any] = select(*[columns[d].label(d) for d in dims], *_sums(source)).where(
+    order = report_pages.sort_order(dims)
+    keys = [_order_column(d, source) for d in order]
+    counted = [] if dims else [func.count().label("counted")]
+    stmt: Select[Any] = select(*[columns[d].label(d) for d in dims], *_sums(source), *counted).where(
         source.date.between(bindparam("since"), bindparam("until"))
     )
     if "category" in dims or "category" in params:
@@ -145,33 +212,61 @@ def _statement(dims: tuple[str, ...], source: Any, params: frozenset[str]) -> Se
         stmt = stmt.where(_segment_column(source) == bindparam("segment_id"))
     if "category" in params:
         stmt = stmt.where(JobOpening.category == bindparam("category"))
+    if dims and "after_0" in params:
+        stmt = stmt.where(report_pages.after(keys, [_key_type(d) for d in order]))
     if dims:
-        stmt = stmt.group_by(*[columns[d] for d in dims]).order_by(*[columns[d] for d in dims])
+        stmt = stmt.group_by(*keys).order_by(*keys)
+    if dims and "limit" in params:
+        stmt = stmt.limit(bindparam("limit", type_=Integer))
     return stmt
 
 
-def _source(dims: list[str], *, campaign_id: int | None, segment_id: int | None, category: str | None) -> Any:
+def _source(
+    dims: list[str],
+    *,
+    campaign_id: int | None,
+    segment_id: int | None,
+    category: str | None,
+    platform: str | None = None,
+) -> Any:
     """The smallest table that can answer: the segment totals for segments by platform and day,
-    the raw per-ad-group rows only for segments by campaign or category, the day/platform totals
+    the campaign x segment rollup for segments by campaign or category (or within one campaign),
+    the raw per-ad-group rows only for those also by or for a platform, the day/platform totals
     (a few rows a day) when neither campaigns, categories nor segments matter, the per-campaign
     rollup otherwise. All hold the same sums (the sync keeps them so)."""
     across_campaigns = set(dims) <= {"segment", "platform", "day"} and campaign_id is None and not category
     if "segment" in dims or segment_id is not None:
-        return SegmentMetricDaily if across_campaigns else MetricDaily
+        if across_campaigns:
+            return SegmentMetricDaily
+        return MetricDaily if "platform" in dims or platform else CampaignSegmentMetricDaily
     if set(dims) <= {"platform", "day"} and campaign_id is None and not category:
         return DailyMetricTotal
     return CampaignMetricDaily
 
 
 def _segment_column(source: Any) -> Any:
-    if source is SegmentMetricDaily:  # 0 is the broad audience there (no segment)
-        return func.nullif(SegmentMetricDaily.segment_key, 0)
+    """The segment id to filter on (the rollups' 0, the broad audience, matches no segment_id)."""
+    if source in (SegmentMetricDaily, CampaignSegmentMetricDaily):
+        return source.segment_key
     return MetricDaily.segment_id
 
 
+def _order_column(dim: str, source: Any) -> Any:
+    """What a dimension is grouped, sorted and paged by: never NULL (the broad audience is 0)."""
+    if dim != "segment":
+        return _dimension_column(dim, source)
+    if source in (SegmentMetricDaily, CampaignSegmentMetricDaily):
+        return source.segment_key
+    return func.coalesce(MetricDaily.segment_id, literal_column("0"))  # one expression, however often
+
+
+def _key_type(dim: str) -> Any:
+    return {"campaign": Integer(), "segment": Integer(), "day": Date()}.get(dim, String())
+
+
 def _dimension_column(dim: str, source: Any) -> Any:
-    if dim == "segment":
-        return _segment_column(source)
+    if dim == "segment":  # the broad audience as None
+        return func.nullif(_order_column(dim, source), 0)
     if dim == "category":
         return JobOpening.category
     return getattr(source, {"campaign": "campaign_id", "day": "date"}.get(dim, dim))
