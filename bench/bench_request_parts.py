@@ -60,9 +60,9 @@ def _patch(owner: Any, name: str, part: str) -> None:
 def _instrument() -> None:
     """Wrap each part's function before the app registers its hooks."""
     import webargs.core
+    from flask.json.provider import DefaultJSONProvider
 
     from adflux.api import auth, reads
-    from adflux.json_answers import OrjsonProvider
     from adflux.monitoring import logs, prometheus
     from adflux.schemas.common import FastDumpSchema
     from adflux.services import campaigns, candidates, jobs, reports
@@ -73,7 +73,13 @@ def _instrument() -> None:
     _patch(reads, "begin_reads_only", "DB connection checkout (autocommit)")
     _patch(webargs.core.Parser, "parse", "query arguments (webargs)")
     _patch(FastDumpSchema, "dump", "schema dump")
-    _patch(OrjsonProvider, "response", "JSON encoding (orjson)")
+    _patch(DefaultJSONProvider, "response", "JSON encoding")
+    try:  # the tree's own provider, where it has one (its fallback is counted once: outermost only)
+        from adflux.json_answers import OrjsonProvider
+
+        _patch(OrjsonProvider, "response", "JSON encoding")
+    except ImportError:
+        pass
     for module, name in (
         (jobs, "list_jobs"),
         (candidates, "list_candidates"),

@@ -1,4 +1,4 @@
-"""JSON answers (`jsonify`, every API response) encoded by orjson: the same bytes, ~5-10x less CPU.
+"""JSON answers (`jsonify`, every API response) encoded by orjson: the same bytes, a fraction of the CPU.
 
 Flask's default provider encodes with the standard library (sorted keys, compact separators, UTF-8
 text rather than `\\u` escapes, then a newline). orjson writes the same text for everything an
