@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 
 from adflux.app import create_app
 from adflux.settings import DEVELOPMENT_SECRET_KEY, Settings, SettingsError
@@ -49,3 +50,38 @@ def test_creating_the_app_connects_to_nothing(tmp_path):
 
 def test_without_a_broker_tasks_run_inline(app):
     assert app.extensions["celery"].conf.task_always_eager is True
+
+
+def test_hooks_are_checked_for_coroutines_once_and_the_memory_of_them_is_bounded(settings, monkeypatch):
+    from adflux import app as app_module
+
+    served = create_app(settings)
+    assert isinstance(served, app_module.AdFluxFlask)
+    asked: list[object] = []
+    original = Flask.ensure_sync
+
+    def counting(self: Flask, func: object) -> object:
+        asked.append(func)
+        return original(self, func)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Flask, "ensure_sync", counting)
+
+    def hook() -> None:
+        return None
+
+    assert served.ensure_sync(hook) is hook and served.ensure_sync(hook) is hook
+    assert asked == [hook]  # the second answer came from memory
+
+    class View:
+        def get(self) -> None:
+            return None
+
+    bound = View().get
+    assert served.ensure_sync(bound) == bound and served.ensure_sync(bound) == bound
+    assert asked == [hook, bound, bound]  # bound methods (new per request) are not kept
+    monkeypatch.setattr(app_module, "SYNC_FUNCTIONS_KEPT", len(served._sync_functions))
+    late = lambda: None  # noqa: E731 - a function made after the memory is full
+    served.ensure_sync(late)
+    assert late not in served._sync_functions
+    with served.test_client() as client:  # requests still run through the kept hooks
+        assert client.get("/healthz").status_code == 200

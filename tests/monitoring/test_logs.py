@@ -69,6 +69,18 @@ def test_access_line_is_json_with_request_id_route_status_duration_and_user(app,
     assert "ana@example.com" not in json_logs.text  # the user is identified by id, not e-mail
 
 
+def test_the_access_line_is_redacted_like_every_other_record(client, json_logs):
+    # Built pre-redacted (adflux.monitoring.logs._access_log): a request id shaped like an API
+    # token and an e-mail in the path come out as the redaction filter writes them.
+    response = client.get("/api/v1/users/ana@example.com", headers={"X-Request-ID": "adf_abc_secret123"})
+    assert response.headers["X-Request-ID"] == "adf_abc_secret123"  # the caller gets its own id back
+    line = _one(json_logs, "adflux.access")
+    assert line["request_id"] == "adf_[REDACTED]"
+    assert line["message"] == f"GET /api/v1/users/[email] {response.status_code}"
+    assert "ana@example.com" not in json_logs.text and "secret123" not in json_logs.text
+    assert "task_id" not in line and line["logger"] == "adflux.access" and line["level"] == "INFO"
+
+
 def test_a_caller_request_id_that_is_not_safe_is_replaced(client):
     response = client.get("/api/v1/jobs", headers={"X-Request-ID": "bad id <script>"})
     assert response.headers["X-Request-ID"] != "bad id <script>"

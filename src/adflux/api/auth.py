@@ -152,10 +152,24 @@ def _identify() -> Principal | None:
     return None
 
 
+_ROLES_EXTENSION = "adflux_required_roles"
+
+
+def _cached_required_role(endpoint: str | None, method: str) -> str:
+    """`required_role`, looked up once per (endpoint, method) and app: views do not change."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    roles: dict[tuple[str | None, str], str] = app.extensions.setdefault(_ROLES_EXTENSION, {})
+    key = (endpoint, method)
+    role = roles.get(key)
+    if role is None:
+        role = roles[key] = required_role(endpoint, method, app)
+    return role
+
+
 def _authenticate_api_request() -> Response | None:
     if not request.path.startswith("/api/"):
         return None
-    role = required_role(request.endpoint, request.method)
+    role = _cached_required_role(request.endpoint, request.method)
     if role == PUBLIC:
         return None
     try:
