@@ -97,6 +97,11 @@ class Settings:
     segmentation_k_min: int = 2
     segmentation_k_max: int = 12
     segmentation_silhouette_tolerance: float = 0.01
+    # From this many candidates (PostgreSQL; 0 = never) training streams: it fits on a hash sample of
+    # about `_sample_rows` and assigns everyone chunk by chunk, so memory does not grow with the base.
+    segmentation_streaming_rows: int = 2_000_000
+    segmentation_stream_sample_rows: int = 300_000
+    segmentation_stream_chunk_rows: int = 200_000
     # ---- security: sessions, sign-in, request limits --------------------------------------
     # A dashboard session ends this many hours after sign-in, and after this many idle minutes.
     session_lifetime_hours: float = 12.0
