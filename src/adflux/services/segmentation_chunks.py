@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from psycopg import sql
 from sqlalchemy import Engine
 
 from adflux.ml.features import SOURCE_COLUMNS, joined_skills
@@ -49,12 +50,11 @@ class Heap:
     engine: Engine
     snapshot: str
     pages: int  # blocks of the candidates heap
-    rows: int  # candidates in the snapshot
-    window: dict[str, Any]  # their count and creation window (`segmentation_data.candidate_window`)
+    rows: int  # the planner's count of candidates (`estimated_candidates`); the reads count exactly
 
 
 @contextmanager
-def snapshot_heap(engine: Engine) -> Iterator[Heap]:
+def snapshot_heap(engine: Engine, rows: int) -> Iterator[Heap]:
     """Export one snapshot (held until the block ends) and measure the candidates heap."""
     raw = engine.raw_connection()
     try:
@@ -63,20 +63,33 @@ def snapshot_heap(engine: Engine) -> Iterator[Heap]:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             cur.execute("SELECT pg_export_snapshot()")
             snapshot = str(cur.fetchone()[0])
-            cur.execute(
-                "SELECT pg_relation_size('candidates') / current_setting('block_size')::int,"
-                " count(*), min(created_at), max(created_at) FROM candidates"
-            )
-            pages, rows, first, last = cur.fetchone()
-        window = {
-            "candidates": int(rows),
-            "first_created_at": first.astimezone(UTC).isoformat() if first else None,
-            "last_created_at": last.astimezone(UTC).isoformat() if last else None,
-        }
-        yield Heap(engine=engine, snapshot=snapshot, pages=int(pages), rows=int(rows), window=window)
+            cur.execute("SELECT pg_relation_size('candidates') / current_setting('block_size')::int")
+            pages = int(cur.fetchone()[0])
+        yield Heap(engine=engine, snapshot=snapshot, pages=pages, rows=rows)
         conn.rollback()
     finally:
         raw.close()
+
+
+def read_window(heap: Heap) -> dict[str, Any]:
+    """How many candidates the snapshot holds and when the first and last were created (a full scan:
+    run it beside the sample read)."""
+    raw = heap.engine.raw_connection()
+    try:
+        conn = _driver_connection(raw)
+        with conn.cursor() as cur:
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cur.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(heap.snapshot)))
+            cur.execute("SELECT count(*), min(created_at), max(created_at) FROM candidates")
+            rows, first, last = cur.fetchone()
+        conn.rollback()
+    finally:
+        raw.close()
+    return {
+        "candidates": int(rows),
+        "first_created_at": first.astimezone(UTC).isoformat() if first else None,
+        "last_created_at": last.astimezone(UTC).isoformat() if last else None,
+    }
 
 
 def session_connection(session: Any) -> Any:

@@ -69,7 +69,12 @@ def should_stream(settings: Settings) -> bool:
     threshold = settings.segmentation_streaming_rows
     if threshold <= 0 or not data.is_postgresql():
         return False
-    return bool(chunks.estimated_candidates(db.engine) >= threshold)
+    return bool(estimated_candidates() >= threshold)
+
+
+def estimated_candidates() -> int:
+    """The planner's count of candidates (exact after ANALYZE; counted when never analysed)."""
+    return int(chunks.estimated_candidates(db.engine))
 
 
 def train_streaming(
@@ -87,9 +92,14 @@ def train_streaming(
     report("reading", 0.0)
     previous = active_model()
     previous_reference = dict(previous.reference_profile or {}) if previous is not None else {}
-    with chunks.snapshot_heap(db.engine) as heap, ThreadPoolExecutor(1, thread_name_prefix="eval") as pool:
+    estimate = estimated_candidates()
+    with (
+        chunks.snapshot_heap(db.engine, estimate) as heap,
+        ThreadPoolExecutor(1, thread_name_prefix="eval") as pool,
+    ):
         cut = chunks.sample_cut(heap.rows, settings.segmentation_stream_sample_rows)
         evaluation_reads = pool.submit(_evaluation_reads, heap, cut, previous.id if previous else None)
+        window_read = pool.submit(chunks.read_window, heap)
         sample = chunks.read_sample(heap, cut)
         _check_size(len(sample), k_max)
         clock.lap("read_sample")
@@ -106,9 +116,10 @@ def train_streaming(
         clock.lap("train")
         # Every read of the snapshot ends here: pass 2 locks what they read.
         evaluation_reads.result()
+        window = window_read.result()
     # The last report until "done": from here on everything is one transaction.
     report("assigning", 60.0)
-    fitted = _Fitted(settings, heap, sample, frame, result, trained_at, previous, seed, force)
+    fitted = _Fitted(settings, heap, window, sample, frame, result, trained_at, previous, seed, force)
     model = _store(fitted, previous_reference, evaluation_reads, cut, clock)
     clock.lap("commit")
     report("done", 100.0)
@@ -130,6 +141,7 @@ class _Fitted:
 
     settings: Settings
     heap: Heap
+    window: dict[str, Any]  # `chunks.read_window`
     sample: CandidateColumns
     frame: pd.DataFrame
     result: TrainingResult
@@ -187,7 +199,7 @@ def _store(
         clock.lap("describe")
         streamed = _stream(fitted, model, clock) if decision.activate else None
         sizes = streamed["sizes"] if streamed else fitted.result.sizes
-        _count_everyone(described, model, sizes, streamed, fitted)
+        _count_everyone(described, model, sizes, streamed)
         metadata = artifact_metadata(
             fitted.result,
             model.version,
@@ -213,8 +225,8 @@ def _store(
 
 def _register(fitted: _Fitted) -> tuple[SegmentationModel, ActivationDecision]:
     version = int(db.session.scalar(select(func.coalesce(func.max(SegmentationModel.version), 0))) or 0) + 1
-    model = new_model(fitted.result, version, fitted.heap.window, fitted.trained_at, fitted.reference_year)
-    model.training_size = fitted.heap.rows
+    model = new_model(fitted.result, version, fitted.window, fitted.trained_at, fitted.reference_year)
+    model.training_size = fitted.window["candidates"]
     db.session.add(model)
     db.session.flush()
     fixed = evaluation.fixed_sample_scores(fitted.sample, fitted.frame, fitted.result, fitted.previous)
@@ -302,7 +314,6 @@ def _count_everyone(
     model: SegmentationModel,
     sizes: np.ndarray,
     streamed: dict[str, Any] | None,
-    fitted: _Fitted,
 ) -> None:
     """Segment sizes and shares over every candidate streamed (over the sample when not streamed)."""
     total = max(int(sizes.sum()), 1)
@@ -313,8 +324,6 @@ def _count_everyone(
     if streamed is not None:
         model.training_size = streamed["rows"]
         model.data_window = {**model.data_window, "candidates": streamed["rows"]}
-    elif fitted.heap.rows:
-        model.training_size = fitted.heap.rows
 
 
 def _complete(
@@ -347,7 +356,7 @@ def _complete(
     streaming = {
         "sample_rows": len(fitted.sample),
         "sample_buckets": f"{cut}/{chunks.HASH_BUCKETS}",
-        "candidates": fitted.heap.rows,
+        "candidates": fitted.window["candidates"],
         **({key: value for key, value in streamed.items() if key != "sizes"} if streamed else {}),
     }
     model.metrics = {
