@@ -122,8 +122,8 @@ def _prune(database: str) -> None:
 
 
 # ---- runs -----------------------------------------------------------------------------------
-def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MiB) and stdout of one fresh process (output to files: no pipe stall)."""
+def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
+    """Wall seconds, peak RSS (MiB), CPU seconds (user + system) and stdout of one fresh process."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         process = subprocess.Popen(command, env=env, stdout=out, stderr=err, text=True)
@@ -134,7 +134,7 @@ def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
         stdout, stderr = out.read(), err.read()
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{stderr[-3000:]}{stdout[-1000:]}")
-    return seconds, usage.ru_maxrss / 1024, stdout
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, stdout
 
 
 def _run(database: str, path: str, round_: int) -> dict[str, Any]:
@@ -144,7 +144,7 @@ def _run(database: str, path: str, round_: int) -> dict[str, Any]:
     command = [ADFLUX, "--json", "train-segments", "--k-min", "2", "--k-max", "12", "--force"]
     threshold = "0" if path == "memory" else "1"
     env = _env(database, ADFLUX_SEGMENTATION_STREAMING_ROWS=threshold)
-    seconds, rss, out = _timed([*command, "--seed", str(round_)], env)
+    seconds, rss, cpu, out = _timed([*command, "--seed", str(round_)], env)
     model = json.loads(out)["model"]
     model_id = int(model["id"])
     rows = _scalar(database, f"SELECT count(*) FROM candidate_segments WHERE model_id = {model_id}")
@@ -159,6 +159,7 @@ def _run(database: str, path: str, round_: int) -> dict[str, Any]:
         "load_before": [round(value, 2) for value in load],
         "seconds": round(seconds, 1),
         "peak_rss_mib": round(rss),
+        "cpu_seconds": round(cpu, 1),  # this process only (the database's work is not in it)
         "assignments": rows,
         "candidates": candidates,
         "k": model["k"],
@@ -196,7 +197,8 @@ def _persona_ari(database: str, model_id: int) -> float:
 def _show(run: dict[str, Any]) -> None:
     print(
         f"{run['database']:<16} {run['path']:<9} round {run['round']}: {run['seconds']:>6.1f} s, "
-        f"{run['peak_rss_mib']:>5} MiB, load {run['load_before'][0]:.2f}, {run['assignments']:,} rows, "
+        f"{run['peak_rss_mib']:>5} MiB, CPU {run['cpu_seconds']} s, load {run['load_before'][0]:.2f}, "
+        f"{run['assignments']:,} rows, "
         f"k {run['k']}, ARI all {run['persona_ari_all']} (sample {run['persona_ari_recorded']})",
         file=sys.stderr,
         flush=True,
