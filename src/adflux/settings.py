@@ -293,6 +293,8 @@ class Settings:
             raise SettingsError(f"LOG_FORMAT must be auto, text or json, not {self.log_format!r}")
         if not 2 <= self.segmentation_k_min <= self.segmentation_k_max:
             raise SettingsError("ADFLUX_SEGMENTATION_K_MIN must be >= 2 and <= ADFLUX_SEGMENTATION_K_MAX")
+        if min(self.segmentation_stream_sample_rows, self.segmentation_stream_chunk_rows) < 1_000:
+            raise SettingsError("ADFLUX_SEGMENTATION_STREAM_SAMPLE_ROWS and _CHUNK_ROWS must be >= 1000")
         parse_rate_limits(self.sandbox_rate_limits)
         if self.platform_rate_limit_scope not in ("account", "process"):
             raise SettingsError("ADFLUX_PLATFORM_RATE_LIMIT_SCOPE must be account or process")
