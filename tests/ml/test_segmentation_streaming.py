@@ -19,7 +19,7 @@ from adflux.models import CandidateSegment, SegmentationModel
 from adflux.services import assignment_stream, segmentation, segmentation_data
 from adflux.services.seeding import seed_database
 from adflux.services.segmentation import versions as segmentation_versions
-from adflux.settings import EXTENSION_KEY
+from adflux.settings import EXTENSION_KEY, Settings, SettingsError
 
 N = 5_000
 CHUNK = 1_000
@@ -150,3 +150,10 @@ def test_below_the_threshold_training_stays_in_memory(streamed: Flask) -> None:
     model = segmentation.train_segmentation(k_min=8, k_max=8)
     assert "streaming" not in model.metrics
     assert len(_assignments(model.id)) == N
+
+
+def test_the_stream_sizes_are_refused_below_a_thousand_rows() -> None:
+    environ = {"ADFLUX_SEGMENTATION_STREAM_CHUNK_ROWS": "10"}
+    settings = Settings.from_env(environ, env="testing", secret_key="x")
+    with pytest.raises(SettingsError, match="_CHUNK_ROWS must be >= 1000"):
+        settings.validate()
