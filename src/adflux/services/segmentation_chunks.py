@@ -19,10 +19,11 @@ from datetime import UTC
 from typing import Any
 
 import numpy as np
+import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import sql
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 
 from adflux.ml.features import SOURCE_COLUMNS, joined_skills
 from adflux.models.skills_text import SEPARATOR as SKILLS_SEPARATOR
@@ -102,15 +103,31 @@ def estimated_candidates(engine: Engine) -> int:
     raw = engine.raw_connection()
     try:
         conn = _driver_connection(raw)
-        with conn.cursor() as cur:
-            cur.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = 'candidates'::regclass")
-            estimate = int(cur.fetchone()[0])
-            if estimate < 0:  # never vacuumed nor analysed
-                cur.execute("SELECT count(*) FROM candidates")
-                estimate = int(cur.fetchone()[0])
+        estimate = _estimate(conn)
         conn.rollback()
     finally:
         raw.close()
+    return estimate
+
+
+def streams_at(database_uri: str, threshold: int) -> bool:
+    """Whether a training on this database will stream, asked before any app exists (the CLI, so
+    that it does not start reading every candidate into memory for a base this large)."""
+    url = make_url(database_uri)
+    if threshold <= 0 or url.get_backend_name() != "postgresql":
+        return False
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo) as conn:
+        return _estimate(conn) >= threshold
+
+
+def _estimate(conn: Any) -> int:
+    with conn.cursor() as cur:
+        cur.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = 'candidates'::regclass")
+        estimate = int(cur.fetchone()[0])
+        if estimate < 0:  # never vacuumed nor analysed
+            cur.execute("SELECT count(*) FROM candidates")
+            estimate = int(cur.fetchone()[0])
     return estimate
 
 
