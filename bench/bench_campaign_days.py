@@ -7,7 +7,7 @@ are spread over the heap; through the primary key the campaign page read one hea
 those reads are index-only.
 
 This bench builds N campaigns x 3 platforms x ~9 ad groups x D days in its own scratch database
-(`adflux_bench_metrics`, via bench_metrics' builders), then, alternating every round on random
+(`adflux_bench_metrics`, via metrics_dataset's builders), then, alternating every round on random
 campaigns, runs what the campaign page runs (`reports.campaign_timeseries` and
 `reports.platform_comparison` over the page's window) in a fresh session:
 - baseline: inside a transaction that drops the covering index (rolled back after), so the
@@ -38,7 +38,9 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_metrics
+import metrics_dataset
+import metrics_reads
+import metrics_scratch
 
 from adflux.app import create_app
 from adflux.extensions import db
@@ -58,7 +60,7 @@ def page_reads(campaign_id: int, since: Any, until: Any) -> tuple[int, int]:
 
 
 def pages_read(campaign_id: int, since: Any, until: Any) -> int:
-    stmt = bench_metrics.rollup_timeseries_statement(campaign_id, since, until)
+    stmt = metrics_reads.rollup_timeseries_statement(campaign_id, since, until)
     compiled = stmt.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
     plan = db.session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}")).scalars().all()
     first = next((line for line in plan if "Buffers:" in line), "")
@@ -66,7 +68,7 @@ def pages_read(campaign_id: int, since: Any, until: Any) -> int:
 
 
 def one_round(campaign_id: int, without_index: bool) -> dict[str, Any]:
-    since, until = bench_metrics.page_window(campaign_id, local_dates.today())
+    since, until = metrics_reads.page_window(campaign_id, local_dates.today())
     db.session.remove()
     if without_index:
         db.session.execute(text(f"DROP INDEX {INDEX}"))  # rolled back below: the index comes back
@@ -85,15 +87,15 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=1_000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--rounds", type=int, default=30)
-    parser.add_argument("--scale", choices=sorted(bench_metrics.SCALES), help="a named data set")
+    parser.add_argument("--scale", choices=sorted(metrics_dataset.SCALES), help="a named data set")
     args = parser.parse_args()
-    bench_metrics.apply_scale(args)
+    metrics_dataset.apply_scale(args)
     print(f"load average at start: {os.getloadavg()}")
-    bench_metrics.QUIET_MAX_WAIT = 0.0  # never wait for a quiet machine: same-run ratio instead
-    bench_metrics.recreate_database()
+    metrics_scratch.QUIET_MAX_WAIT = 0.0  # never wait for a quiet machine: same-run ratio instead
+    metrics_scratch.recreate_database()
     try:
         settings = Settings.from_env(
-            {}, env="testing", database_url=bench_metrics.DATABASE_URL, instance_path="/tmp",
+            {}, env="testing", database_url=metrics_scratch.DATABASE_URL, instance_path="/tmp",
             metrics_enabled=False,
         )  # fmt: skip
         app = create_app(settings)
@@ -101,8 +103,8 @@ def main() -> None:
             db.create_all()
             first_day = local_dates.today() - timedelta(days=args.days - 1)
             started = time.perf_counter()
-            bench_metrics.build_dimensions(args.campaigns, first_day)
-            build = bench_metrics.build_big_table(first_day, args.days)
+            metrics_dataset.build_dimensions(args.campaigns, first_day)
+            build = metrics_dataset.build_big_table(first_day, args.days)
             rollups = db.session.scalar(select(func.count()).select_from(CampaignMetricDaily))
             raw = db.session.scalar(text("SELECT count(*) FROM metrics_daily"))
             print(
@@ -114,7 +116,7 @@ def main() -> None:
             db.session.remove()
             db.engine.dispose()
     finally:
-        bench_metrics.drop_database()
+        metrics_scratch.drop_database()
 
 
 def measure(campaign_ids: list[int]) -> dict[str, list[dict[str, Any]]]:

@@ -1,7 +1,7 @@
 """Dashboard pages at 10,000 campaigns, through the real views (signed in, rendered, charts).
 
 Builds N campaigns x 3 platforms x ~9 ad groups x D days of metrics in a scratch database
-(`adflux_bench_metrics`, bench_metrics' builders; rollups rebuilt as the sync keeps them), signs in
+(`adflux_bench_metrics`, metrics_dataset's builders; rollups rebuilt as the sync keeps them), signs in
 through the login form, then times whole page requests through the Flask test client: routing,
 session, the views' queries, Jinja rendering, chart specs.
 
@@ -29,7 +29,8 @@ from typing import Any
 from werkzeug.security import generate_password_hash
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_metrics
+import metrics_dataset
+import metrics_scratch
 
 from adflux.app import create_app
 from adflux.extensions import db
@@ -61,11 +62,11 @@ def main() -> None:
     parser.add_argument("--profile", help="after the rounds, cProfile one request of this path")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()}")
-    bench_metrics.QUIET_MAX_WAIT = 0.0
-    bench_metrics.recreate_database()
+    metrics_scratch.QUIET_MAX_WAIT = 0.0
+    metrics_scratch.recreate_database()
     try:
         settings = Settings.from_env(
-            {}, env="testing", database_url=bench_metrics.DATABASE_URL, instance_path="/tmp",
+            {}, env="testing", database_url=metrics_scratch.DATABASE_URL, instance_path="/tmp",
             metrics_enabled=False,
         )  # fmt: skip
         app = create_app(settings)
@@ -73,8 +74,8 @@ def main() -> None:
             db.create_all()
             today = local_dates.today()
             first_day = today - timedelta(days=args.days - 1)
-            bench_metrics.build_dimensions(args.campaigns, first_day)
-            bench_metrics.build_big_table(first_day, args.days)
+            metrics_dataset.build_dimensions(args.campaigns, first_day)
+            metrics_dataset.build_big_table(first_day, args.days)
             hashed = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
             db.session.add(User(email="bench@pages.local", name="Bench", role="viewer", password_hash=hashed))
             db.session.commit()
@@ -128,7 +129,7 @@ def main() -> None:
         ratio = statistics.median(timings["/ (before)"]) / statistics.median(timings["/ (after)"])
         print(f"  overview same-run ratio before/after: {ratio:.1f}x; same ten campaigns both ways: {same}")
     finally:
-        bench_metrics.drop_database()
+        metrics_scratch.drop_database()
 
 
 if __name__ == "__main__":

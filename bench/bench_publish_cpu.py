@@ -57,7 +57,7 @@ def run_arm(src: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 def backend_cpu(database: str) -> dict[int, float]:
     """CPU seconds of each PostgreSQL backend connected to `database` (from /proc: same machine)."""
-    from bench_publishing import ADMIN_URL, process_tree_cpu
+    from publishing_scratch import ADMIN_URL, process_tree_cpu
     from sqlalchemy import create_engine, text
 
     engine = create_engine(ADMIN_URL)
@@ -77,7 +77,7 @@ def sandbox_calls(base_url: str) -> int:
 
 def child(args: argparse.Namespace) -> None:
     """The measurement itself (runs with the arm's source tree first on the path)."""
-    import bench_publishing as bp
+    import publishing_scratch as bp
     from sqlalchemy import event, func, select
 
     from adflux.app import create_app

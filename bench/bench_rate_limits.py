@@ -122,7 +122,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).parent))
     import httpx
-    from bench_publishing import start_sandbox, stop
+    from publishing_scratch import start_sandbox, stop
 
     sandbox, base_url = start_sandbox(args.latency_ms)
     control = httpx.Client(base_url=base_url, timeout=30)

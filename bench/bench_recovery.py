@@ -37,7 +37,8 @@ from typing import Any
 
 import httpx
 import redis
-from bench_publishing import audit_platforms, free_port, make_job, sandbox_counts, stop
+from publishing_audit import audit_platforms, sandbox_counts
+from publishing_scratch import free_port, make_job, stop
 from sqlalchemy import create_engine, func, select, text
 
 from adflux.app import create_app

@@ -50,6 +50,8 @@ BIG = "adflux_h26_prod_big"
 SMALL = "adflux_h26_prod_small"
 SEED = 42
 SILHOUETTE_SAMPLE = 5_000  # k_search.DEFAULT_SILHOUETTE_SAMPLE_SIZE
+# CPU seconds (user + system, every thread) of the last process `_timed` ran.
+_CPU = [0.0]
 ADFLUX = shutil.which("adflux") or str(Path(sys.executable).with_name("adflux"))
 
 
@@ -71,6 +73,12 @@ def main() -> None:
         metavar="ROUNDS",
         help="only time the assignment write at N (kept databases), as the owner and as a plain role",
     )
+    parser.add_argument(
+        "--before-src",
+        metavar="DIR",
+        help="also run the CLI at N with this src directory first on PYTHONPATH (the code before a "
+        "change, e.g. from `git archive <commit> src`), next to each run at N, order alternating",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -88,13 +96,16 @@ def main() -> None:
     try:
         for r in range(args.rounds):
             # Alternate which goes first each round, so load drifts do not favour one side.
-            order = ["baseline", "small", "big"] if r % 2 == 0 else ["big", "small", "baseline"]
-            for kind in order:
-                if kind == "baseline" and args.skip_baseline:
+            order = ["baseline", "small", "big", "before"]
+            for kind in order if r % 2 == 0 else reversed(order):
+                if (kind == "baseline" and args.skip_baseline) or (kind == "before" and not args.before_src):
                     continue
-                runs.append(
-                    _baseline_run() if kind == "baseline" else _cli_run(BIG if kind == "big" else SMALL, r)
-                )
+                if kind == "baseline":
+                    runs.append(_baseline_run())
+                elif kind == "before":
+                    runs.append(_cli_run(BIG, r, src=args.before_src))
+                else:
+                    runs.append(_cli_run(BIG if kind == "big" else SMALL, r))
                 _show(runs[-1])
         if args.checked:
             runs.append(_cli_run(BIG, args.rounds, role=PLAIN_ROLE))
@@ -118,9 +129,10 @@ def _url(database: str, role: str = ROLE, driver: str = "postgresql+psycopg") ->
     return f"{driver}://{role}@127.0.0.1:5432/{database}"
 
 
-def _env(database: str, role: str = ROLE) -> dict[str, str]:
+def _env(database: str, role: str = ROLE, src: str | None = None) -> dict[str, str]:
     return {
         **os.environ,
+        **({"PYTHONPATH": str(Path(src).resolve())} if src else {}),
         "DATABASE_URL": _url(database, role),
         "LOG_LEVEL": "WARNING",
         "ADFLUX_ENV": "development",
@@ -180,27 +192,29 @@ def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
         raise RuntimeError(
             f"{' '.join(command)} failed ({process.returncode}):\n{stderr[-3000:]}{stdout[-1000:]}"
         )
+    _CPU[0] = usage.ru_utime + usage.ru_stime
     return seconds, usage.ru_maxrss / 1024, stdout
 
 
-def _cli_run(database: str, round_: int, role: str = ROLE) -> dict[str, Any]:
+def _cli_run(database: str, round_: int, role: str = ROLE, src: str | None = None) -> dict[str, Any]:
     with psycopg.connect(_url(database, role, "postgresql")) as conn:
         superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
     assert not superuser, "the measured role must not be a superuser"
     load = os.getloadavg()[0]
     command = [ADFLUX, "--json", "train-segments", "--k-min", "2", "--k-max", "12", "--force"]
-    seconds, rss, out = _timed([*command, "--seed", str(round_)], _env(database, role))
+    seconds, rss, out = _timed([*command, "--seed", str(round_)], _env(database, role, src))
     model = json.loads(out)["model"]
     rows = _count(database, "candidate_segments", f"WHERE model_id = {int(model['id'])}")
     candidates = _count(database, "candidates")
     assert rows == candidates, f"{rows} assignments for {candidates} candidates"
     metrics = model.get("metrics") or {}
     return {
-        "kind": "adflux-cli" if role == ROLE else "adflux-cli-checked",
+        "kind": "adflux-cli-before" if src else "adflux-cli" if role == ROLE else "adflux-cli-checked",
         "database": database,
         "candidates": candidates,
         "assignment_rows": rows,
         "seconds": round(seconds, 2),
+        "cpu_seconds": round(_CPU[0], 2),
         "peak_rss_mib": round(rss),
         "load_average_before": round(load, 2),
         "k": model["k"],
@@ -218,6 +232,7 @@ def _baseline_run() -> dict[str, Any]:
         **result,
         "kind": "baseline",
         "seconds": round(seconds, 2),
+        "cpu_seconds": round(_CPU[0], 2),
         "peak_rss_mib": round(rss),
         "load_average_before": round(load, 2),
     }
@@ -292,7 +307,7 @@ def _write_rounds(rounds: int) -> None:
 def _show(run: dict[str, Any]) -> None:
     print(
         f"{run['kind']:<11} {run.get('database', SMALL):<22} n={run['candidates']:<8}"
-        f" {run['seconds']:>7.2f} s"
+        f" {run['seconds']:>7.2f} s (CPU {run['cpu_seconds']:.1f} s)"
         f"  peak {run['peak_rss_mib']:>5} MiB  k={run['k']:<3} ARI {run.get('persona_ari')}"
         f"  stability {run.get('stability_ari')}  load {run['load_average_before']}",
         file=sys.stderr,
@@ -310,6 +325,14 @@ def _summary(runs: list[dict[str, Any]], seeding: dict[str, Any], args: argparse
         return round(statistics.median(values), 2) if values else None
 
     small, baseline = median("adflux-cli", SMALL), median("baseline")
+    big, before = median("adflux-cli", BIG), median("adflux-cli-before", BIG)
+    cpu = {
+        kind: round(
+            statistics.median(r["cpu_seconds"] for r in runs if r["kind"] == kind and r["database"] == BIG), 2
+        )
+        for kind in ("adflux-cli", "adflux-cli-before")
+        if any(r["kind"] == kind and r.get("database") == BIG for r in runs)
+    }
     return {
         "mix": args.mix,
         "seeding": seeding,
@@ -318,6 +341,10 @@ def _summary(runs: list[dict[str, Any]], seeding: dict[str, Any], args: argparse
         "adflux_small_median_s": small,
         "baseline_small_median_s": baseline,
         "ratio_small": round(baseline / small, 1) if small and baseline else None,
+        "before_big_median_s": before,
+        # > 1: the code under test is faster at N than the code before, in the same run.
+        "ratio_big_before_now": round(before / big, 2) if big and before else None,
+        "cpu_big_median_s": cpu,
         "role": ROLE,
         "self_max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
@@ -329,6 +356,11 @@ def _table(summary: dict[str, Any]) -> str:
         f"{summary['adflux_big_median_s']} s; at the small size {summary['adflux_small_median_s']} s; "
         f"baseline {summary['baseline_small_median_s']} s; same-run ratio {summary['ratio_small']}×"
     ]
+    if summary["before_big_median_s"]:
+        lines.append(
+            f"at 1M the code before: median {summary['before_big_median_s']} s; "
+            f"before ÷ now {summary['ratio_big_before_now']}×"
+        )
     return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ with the number of campaigns (issue 25: 32 ms at 1k campaigns, 177 ms at 10k). N
 `day_totals=False` and refreshes the totals once, for its whole window, at the end.
 
 This bench builds N campaigns x 3 platforms x ~9 ad groups x D days in its own scratch database
-(`adflux_bench_metrics`, via bench_metrics' builders), then, alternating in the same run, times
+(`adflux_bench_metrics`, via metrics_dataset's builders), then, alternating in the same run, times
 the step the old way (`day_totals=True`) and the new way (`day_totals=False`) on random platform
 campaigns whose 8-day window is restated (values changed, as platforms restate late conversions),
 each with its commit, and the single end-of-sync `refresh_day_totals` of the window. It checks
@@ -33,7 +33,8 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_metrics
+import metrics_dataset
+import metrics_scratch
 
 from adflux.app import create_app
 from adflux.extensions import db
@@ -77,15 +78,15 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=30, help="days of history per ad group")
     parser.add_argument("--rounds", type=int, default=40, help="platform campaigns timed each way")
-    parser.add_argument("--scale", choices=sorted(bench_metrics.SCALES), help="a named data set")
+    parser.add_argument("--scale", choices=sorted(metrics_dataset.SCALES), help="a named data set")
     args = parser.parse_args()
-    bench_metrics.apply_scale(args)
+    metrics_dataset.apply_scale(args)
     print(f"load average at start: {os.getloadavg()}")
-    bench_metrics.QUIET_MAX_WAIT = 0.0  # never wait for a quiet machine: same-run ratio instead
-    bench_metrics.recreate_database()
+    metrics_scratch.QUIET_MAX_WAIT = 0.0  # never wait for a quiet machine: same-run ratio instead
+    metrics_scratch.recreate_database()
     try:
         settings = Settings.from_env(
-            {}, env="testing", database_url=bench_metrics.DATABASE_URL, instance_path="/tmp",
+            {}, env="testing", database_url=metrics_scratch.DATABASE_URL, instance_path="/tmp",
             metrics_enabled=False,
         )  # fmt: skip
         app = create_app(settings)
@@ -94,8 +95,8 @@ def main() -> None:
             today = local_dates.today()
             first_day = today - timedelta(days=args.days - 1)
             started = time.perf_counter()
-            groups = bench_metrics.build_dimensions(args.campaigns, first_day)
-            build = bench_metrics.build_big_table(first_day, args.days)
+            groups = metrics_dataset.build_dimensions(args.campaigns, first_day)
+            build = metrics_dataset.build_big_table(first_day, args.days)
             rows = db.session.scalar(text("SELECT count(*) FROM metrics_daily"))
             rollups = db.session.scalar(select(func.count()).select_from(CampaignMetricDaily))
             print(
@@ -143,7 +144,7 @@ def main() -> None:
             db.session.remove()
             db.engine.dispose()
     finally:
-        bench_metrics.drop_database()
+        metrics_scratch.drop_database()
 
 
 if __name__ == "__main__":

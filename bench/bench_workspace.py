@@ -1,7 +1,7 @@
 """The marketing manager's workspace pages: server time of every new page over the 10M-row set.
 
 Builds its own scratch PostgreSQL database (`adflux_h21`, dropped at the end) with the metrics
-benchmark's data set (bench_metrics.build_dimensions + build_big_table: 1,000 campaigns x 3
+benchmark's data set (metrics_dataset.build_dimensions + build_big_table: 1,000 campaigns x 3
 platforms, 27,399 ad groups, 365 days = ~10M daily rows, rollups rebuilt, VACUUM ANALYZE), plus
 an active segmentation model of 8 segments, 300 job openings and users, then times each page
 through the Flask test client (a signed-in admin; the full request: routing, session, queries,
@@ -30,7 +30,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_metrics
+import metrics_dataset
+import metrics_scratch
 
 from adflux.app import create_app
 from adflux.extensions import db
@@ -165,16 +166,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    bench_metrics.BENCH_DATABASE = DATABASE
-    bench_metrics.DATABASE_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE}"
-    bench_metrics.QUIET_MAX_WAIT = 0.0
+    metrics_scratch.BENCH_DATABASE = DATABASE
+    metrics_scratch.DATABASE_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE}"
+    metrics_scratch.QUIET_MAX_WAIT = 0.0
     report: dict[str, Any] = {"load_average_at_start": os.getloadavg()}
-    bench_metrics.recreate_database()
+    metrics_scratch.recreate_database()
     try:
         settings = Settings.from_env(
             {},
             env="testing",
-            database_url=bench_metrics.DATABASE_URL,
+            database_url=metrics_scratch.DATABASE_URL,
             instance_path="/tmp",
             metrics_enabled=False,
         )
@@ -182,8 +183,8 @@ def main() -> None:
         with app.app_context():
             db.create_all()
             first_day = local_dates.today() - timedelta(days=args.days - 1)
-            bench_metrics.build_dimensions(args.campaigns, first_day)
-            report["build"] = bench_metrics.build_big_table(first_day, args.days)
+            metrics_dataset.build_dimensions(args.campaigns, first_day)
+            report["build"] = metrics_dataset.build_big_table(first_day, args.days)
             report["rows"] = db.session.scalar(select(func.count()).select_from(MetricDaily))
             campaign_id, job_id = seed_extras()
             db.session.remove()
@@ -193,7 +194,7 @@ def main() -> None:
             db.session.remove()
             db.engine.dispose()
     finally:
-        bench_metrics.drop_database()
+        metrics_scratch.drop_database()
     report["load_average_at_end"] = os.getloadavg()
     if args.json:
         print(json.dumps(report, indent=2, default=str))

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Table, create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_metrics
+import metrics_dataset
 
 from adflux.app import create_app
 from adflux.extensions import db
@@ -112,7 +112,7 @@ def create_indexes(table: Table) -> None:
 
 
 def dimensions(campaigns: int, first_day: date) -> None:
-    bench_metrics.build_dimensions(campaigns, first_day)
+    metrics_dataset.build_dimensions(campaigns, first_day)
     # One job opening per campaign, as a portal has (build_dimensions makes one for all).
     run(
         """

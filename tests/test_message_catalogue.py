@@ -48,6 +48,8 @@ def _has_words(node: ast.expr) -> bool:
         return any(_has_words(part) for part in node.values if isinstance(part, ast.Constant))
     if isinstance(node, ast.BinOp):  # "..." + "..." or "..." % values
         return _has_words(node.left) or _has_words(node.right)
+    if isinstance(node, ast.IfExp):  # "..." if cond else "..."
+        return _has_words(node.body) or _has_words(node.orelse)
     return False
 
 
@@ -89,6 +91,60 @@ def test_no_string_reaches_a_person_without_the_catalogue():
     assert _scan() == {}, "wrap these in gettext (adflux.catalogue or flask_babel), then translate them"
 
 
+# Spanish written straight into a face shows Spanish to a reader who asked for English (--lang en,
+# Accept-Language, the dashboard's switch). Faces only: services write some Spanish on purpose (ad
+# copy for Colombian audiences, notices), and cli/choices.py pairs each code's Spanish label with
+# its English msgid by design.
+SPANISH = re.compile(
+    r"[áéíóúñÁÉÍÓÚÑ¿¡]|\b(?:no hay|de la|del|los|las|para|en total|sin|con|guardad[oa]s?|respaldo|todas|"
+    r"ninguna|siguiente|segmentos|alertas?|reglas?|ofertas?|candidatos|postulaciones|tareas)\b",
+    re.IGNORECASE,
+)
+FACES = ("cli", "api", "web/views", "tasks")
+SPANISH_BY_DESIGN = {"cli/choices.py"}
+
+
+def spanish_literals(path: Path) -> list[str]:
+    """`line: text` for each string literal in Spanish outside gettext calls and docstrings."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _name(node.func) in GETTEXT | {"N_"}:
+            skipped.update(id(inner) for inner in ast.walk(node))
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            skipped.add(id(body[0].value))  # a docstring
+    found = [
+        (node.lineno, node.value[:60])
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skipped
+        if SPANISH.search(node.value)
+    ]
+    return [f"{line}: {text}" for line, text in sorted(found)]
+
+
+def test_no_face_writes_spanish_past_the_catalogue():
+    files = sorted(p for part in FACES for p in (PACKAGE / part).rglob("*.py"))
+    found = {
+        name: hits
+        for p in files
+        if (name := str(p.relative_to(PACKAGE))) not in SPANISH_BY_DESIGN and (hits := spanish_literals(p))
+    }
+    assert found == {}, "write the English msgid through the catalogue and translate it in es_CO"
+
+
+def test_the_spanish_scan_sees_literals_and_passes_the_catalogue(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        '"""Módulo: its docstring may say anything."""\n'
+        "console.print('No hay alertas.' if x else _('No alerts.'))\n"
+        "LABELS = {'a': N_('Category'), 'b': 'Categoría'}\n"
+        "say(f'Respaldo guardado en {path}')\n"
+        "say(_('Backup saved in %(path)s', path=path))\n"
+    )
+    assert [line.split(":")[0] for line in spanish_literals(sample)] == ["2", "3", "4"]
+
+
 def test_the_scan_sees_bare_strings_and_passes_wrapped_ones(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text(
@@ -102,8 +158,9 @@ def test_the_scan_sees_bare_strings_and_passes_wrapped_ones(tmp_path):
         "flash(_('Saved.'))\n"
         "print_table(_('Jobs'), [('Título', 'title'), (N_('City'), 'city'), ('', 'x')], rows)\n"
         "print_table(_('Jobs'), [(N_('Title'), 'title')], rows)\n"
+        "console.print('None yet.' if empty else _('Some.'))\n"
     )
-    assert [line.split(":")[0] for line in uncatalogued(sample)] == ["1", "3", "7", "9"]
+    assert [line.split(":")[0] for line in uncatalogued(sample)] == ["1", "3", "7", "9", "11"]
 
 
 def test_the_catalogue_holds_every_string_the_code_asks_for(tmp_path):

@@ -77,6 +77,49 @@ def ngettext(singular: str, plural: str, count: int, /, locale: str | None = Non
 _ = gettext
 
 
+class Message(str):
+    """A translated text that remembers its msgid and values, so it can be said again later in
+    another language (an alert is evaluated once and read by people of either language)."""
+
+    msgid: str
+    values: dict[str, Any]
+
+    def __new__(cls, text: str, msgid: str, values: dict[str, Any]) -> Message:
+        said = super().__new__(cls, text)
+        said.msgid, said.values = msgid, values
+        return said
+
+    def stored(self) -> dict[str, Any]:
+        """What to keep (JSON): the msgid and the values, a value that is a Message kept the same way."""
+        values = {k: v.stored() if isinstance(v, Message) else _plain(v) for k, v in self.values.items()}
+        return {"msgid": self.msgid, "values": values}
+
+
+def message(msgid: str, /, **values: Any) -> Message:
+    """`gettext`, remembering how to say it again: see `Message` and `restore`."""
+    return Message(gettext(msgid, **values), msgid, values)
+
+
+def restore(stored: Any, fallback: str, /, locale: str | None = None) -> str:
+    """A `Message.stored()` said in the current (or given) language; `fallback` when it is not one
+    (stored by an older version) or no longer fits the catalogue (a msgid or placeholder changed)."""
+    if not isinstance(stored, dict) or not isinstance(stored.get("msgid"), str):
+        return fallback
+    values = stored.get("values")
+    if not isinstance(values, dict):
+        return fallback
+    said = {k: restore(v, str(v), locale) if isinstance(v, dict) else v for k, v in values.items()}
+    text = translations(locale or current_locale()).gettext(stored["msgid"])
+    try:
+        return text % said if said or "%(" in text else text
+    except (KeyError, TypeError, ValueError):
+        return fallback
+
+
+def _plain(value: Any) -> Any:
+    return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
+
+
 def N_(message: str, /) -> str:
     """Marks `message` for the catalogue without translating it yet (help texts, tables of texts):
     whatever shows it later puts it through `gettext`, in the language of that moment."""

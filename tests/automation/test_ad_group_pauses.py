@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from adflux.extensions import db
 from adflux.models import AdGroup, AuditEvent, OptimizationDecision, PlatformCampaign
-from adflux.services import metrics_sync
 from adflux.services.campaigns import delivery
 from adflux.services.rules import evaluation
 from factories import make_job, make_segments
+from sync_helpers import synced_campaign
 
 KIND = {"meta": ("adset", "status", "ACTIVE"), "tiktok": ("adgroup", "operation_status", "ENABLE")}
-
-
-def _synced_campaign(client, sandbox, *, days: int = 6) -> tuple[dict, date]:
-    job = make_job()
-    segments = make_segments(2)
-    body = {
-        "job_id": job.id,
-        "platforms": ["meta", "tiktok"],
-        "budget_total": 6_000_000,
-        "budget_daily": 200_000,
-        "target_cpa": 20_000,
-        "segment_ids": [s.id for s in segments],
-    }
-    campaign = client.post("/api/v1/campaigns", json=body).get_json()
-    assert client.post(f"/api/v1/campaigns/{campaign['id']}/publish").status_code == 202
-    until = sandbox.advance_days(days)
-    assert metrics_sync.sync_metrics(until=until).rows > 0
-    return client.get(f"/api/v1/campaigns/{campaign['id']}").get_json(), until
 
 
 def _on_platform(sandbox, campaign_id: int) -> dict[int, bool]:
@@ -60,7 +42,7 @@ def _rule(client, campaign_id: int, kind: str, value: float = 1) -> int:
 def test_a_pause_rule_pauses_each_ad_group_on_its_platform_and_a_campaign_resume_keeps_them_paused(
     client, app_ctx, sandbox
 ):
-    campaign, today = _synced_campaign(client, sandbox)
+    campaign, today = synced_campaign(client, sandbox, days=6)
     groups = [g["id"] for pc in campaign["platform_campaigns"] for g in pc["ad_groups"]]
     assert _on_platform(sandbox, campaign["id"]) == dict.fromkeys(groups, True)
     pause = _rule(client, campaign["id"], "pause")
@@ -91,7 +73,7 @@ def test_a_pause_rule_pauses_each_ad_group_on_its_platform_and_a_campaign_resume
 
 
 def test_a_platform_that_refuses_the_pause_leaves_it_failed_and_says_so(client, app_ctx, sandbox):
-    campaign, today = _synced_campaign(client, sandbox)
+    campaign, today = synced_campaign(client, sandbox, days=6)
     sandbox.expire_tokens("tiktok")  # TikTok refuses every call until the token is renewed
     _rule(client, campaign["id"], "pause")
     evaluation.run_after_sync(today=today)
@@ -107,7 +89,7 @@ def test_a_platform_that_refuses_the_pause_leaves_it_failed_and_says_so(client, 
 
 
 def test_a_platform_campaign_rule_pauses_every_ad_group_of_that_platform(client, app_ctx, sandbox):
-    campaign, today = _synced_campaign(client, sandbox)
+    campaign, today = synced_campaign(client, sandbox, days=6)
     spec = {
         "conditions": [{"metric": "spend", "op": ">", "value": 1, "window": 3}],
         "action": {"kind": "pause"},
@@ -150,7 +132,7 @@ def test_an_ad_group_paused_before_publishing_is_published_paused(client, app_ct
 
 
 def test_a_resume_rule_leaves_a_group_whose_segment_was_removed_paused(client, app_ctx, sandbox):
-    campaign, today = _synced_campaign(client, sandbox)
+    campaign, today = synced_campaign(client, sandbox, days=6)
     groups = [g["id"] for pc in campaign["platform_campaigns"] for g in pc["ad_groups"]]
     removed_segment = campaign["platform_campaigns"][0]["ad_groups"][0]["segment_id"]
     answer = client.patch(

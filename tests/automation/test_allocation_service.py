@@ -11,25 +11,8 @@ from adflux.models import AdGroup, AllocationEntry, AuditEvent, OptimizationDeci
 from adflux.services import local_dates, metrics_sync
 from adflux.services.allocation import comparison, daily, settings
 from adflux.services.rules import pacing
-from factories import make_job, make_segments
-
-
-def _synced_campaign(client, sandbox, *, days: int = 14):
-    job = make_job()
-    segments = make_segments(2)
-    body = {
-        "job_id": job.id,
-        "platforms": ["meta", "tiktok"],
-        "budget_total": 6_000_000,
-        "budget_daily": 200_000,
-        "target_cpa": 20_000,
-        "segment_ids": [s.id for s in segments],
-    }
-    campaign = client.post("/api/v1/campaigns", json=body).get_json()
-    assert client.post(f"/api/v1/campaigns/{campaign['id']}/publish").status_code == 202
-    until = sandbox.advance_days(days)
-    assert metrics_sync.sync_metrics(until=until).rows > 0
-    return campaign["id"], until
+from factories import make_job
+from sync_helpers import synced_campaign
 
 
 def _budgets(campaign_id: int) -> dict[int, int]:
@@ -38,7 +21,8 @@ def _budgets(campaign_id: int) -> dict[int, int]:
 
 
 def test_allocation_is_off_until_a_manager_switches_it_on(client, app_ctx, sandbox):
-    campaign_id, today = _synced_campaign(client, sandbox, days=5)
+    campaign, today = synced_campaign(client, sandbox, days=5)
+    campaign_id = campaign["id"]
     assert client.get(f"/api/v1/allocation/{campaign_id}").get_json()["enabled"] is False
     assert daily.allocate_campaign(campaign_id=campaign_id, today=today).skipped == "disabled"
     assert daily.run_daily(today=today) == {"campaigns": 0, "allocated": 0, "moves": 0}
@@ -60,7 +44,8 @@ def test_allocation_is_off_until_a_manager_switches_it_on(client, app_ctx, sandb
 def test_a_day_of_allocation_moves_budgets_on_the_platform_logs_propensities_and_runs_once(
     client, app_ctx, sandbox
 ):
-    campaign_id, today = _synced_campaign(client, sandbox)
+    campaign, today = synced_campaign(client, sandbox, days=14)
+    campaign_id = campaign["id"]
     settings.configure(campaign_id=campaign_id, enabled=True, max_move=0.3, explore=0.0)
     before = {g.id: g.budget_daily for g in db.session.scalars(select(AdGroup))}
     summary = daily.run_daily(today=today)
@@ -91,7 +76,8 @@ def test_a_day_of_allocation_moves_budgets_on_the_platform_logs_propensities_and
 
 
 def test_pacing_leaves_an_allocated_campaign_to_the_allocator(client, app_ctx, sandbox):
-    campaign_id, today = _synced_campaign(client, sandbox, days=7)
+    campaign, today = synced_campaign(client, sandbox, days=7)
+    campaign_id = campaign["id"]
     pacing.configure_pacing(campaign_id=campaign_id, mode="even")
     settings.configure(campaign_id=campaign_id, enabled=True)
     assert pacing.apply_pacing(campaign_id=campaign_id, today=today) == []
@@ -104,7 +90,8 @@ def test_pacing_leaves_an_allocated_campaign_to_the_allocator(client, app_ctx, s
 def test_one_allocated_campaign_gets_point_estimates_and_says_why_there_is_no_interval(
     client, app_ctx, sandbox, monkeypatch
 ):
-    campaign_id, today = _synced_campaign(client, sandbox, days=7)
+    campaign, today = synced_campaign(client, sandbox, days=7)
+    campaign_id = campaign["id"]
     settings.configure(campaign_id=campaign_id, enabled=True, explore=0.1)
     for offset in range(5):
         day = today + timedelta(days=offset)

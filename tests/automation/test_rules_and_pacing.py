@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 
 from adflux.extensions import db
 from adflux.models import AuditEvent, OptimizationDecision
-from adflux.services import metrics_sync
 from adflux.services.rules import evaluation, pacing, store
-from factories import make_job, make_segments
-
-
-def _synced_campaign(client, sandbox, *, days: int = 21) -> tuple[dict, date]:
-    """A published campaign with ``days`` of synced metrics, and the sandbox's today."""
-    job = make_job()
-    segments = make_segments(2)
-    body = {
-        "job_id": job.id,
-        "platforms": ["meta", "tiktok"],
-        "budget_total": 6_000_000,
-        "budget_daily": 200_000,
-        "target_cpa": 20_000,
-        "segment_ids": [s.id for s in segments],
-    }
-    campaign = client.post("/api/v1/campaigns", json=body).get_json()
-    assert client.post(f"/api/v1/campaigns/{campaign['id']}/publish").status_code == 202
-    until = sandbox.advance_days(days)
-    assert metrics_sync.sync_metrics(until=until).rows > 0
-    return client.get(f"/api/v1/campaigns/{campaign['id']}").get_json(), until
+from sync_helpers import synced_campaign
 
 
 def test_a_template_rule_starts_disabled_and_its_backtest_replays_the_campaigns_history(
     client, app_ctx, sandbox
 ):
-    campaign, today = _synced_campaign(client, sandbox)
+    campaign, today = synced_campaign(client, sandbox, days=21)
     response = client.post(
         "/api/v1/rules", json={"name": "Stop-loss", "campaign_id": campaign["id"], "template": "stop_loss"}
     )
@@ -58,7 +36,7 @@ def test_a_template_rule_starts_disabled_and_its_backtest_replays_the_campaigns_
 def test_an_enabled_rule_acts_after_the_sync_logs_its_numbers_and_respects_its_cooldown(
     client, app_ctx, sandbox
 ):
-    campaign, today = _synced_campaign(client, sandbox, days=10)
+    campaign, today = synced_campaign(client, sandbox, days=10)
     spec = {
         "conditions": [{"metric": "spend", "op": ">", "value": 1, "window": 3}],
         "action": {"kind": "notify"},
@@ -79,7 +57,7 @@ def test_an_enabled_rule_acts_after_the_sync_logs_its_numbers_and_respects_its_c
 
 
 def test_budget_decisions_reach_the_platform_through_the_in_place_path(client, app_ctx, sandbox):
-    campaign, today = _synced_campaign(client, sandbox, days=5)
+    campaign, today = synced_campaign(client, sandbox, days=5)
     spec = {
         "conditions": [{"metric": "spend", "op": ">", "value": 1, "window": 3}],
         "action": {"kind": "budget", "percent": 10},
@@ -94,7 +72,7 @@ def test_budget_decisions_reach_the_platform_through_the_in_place_path(client, a
 
 
 def test_pacing_reports_plan_and_actual_and_warns_without_an_end_date(client, app_ctx, sandbox):
-    campaign, today = _synced_campaign(client, sandbox, days=7)
+    campaign, today = synced_campaign(client, sandbox, days=7)
     state = pacing.pacing_state(campaign_id=campaign["id"], today=today)
     assert not state.enabled and state.mode == "even"
     assert state.plan.spent > 0 and state.plan.remaining == 6_000_000 - state.plan.spent

@@ -11,7 +11,7 @@ from adflux.extensions import db
 from adflux.models import AdGroup, ApplicationEvent, MetricDaily, PlatformCampaign
 from adflux.services.rules import evaluation, store
 from adflux.services.rules.panels import campaign_panel
-from automation.test_rules_and_pacing import _synced_campaign
+from sync_helpers import synced_campaign
 
 SPEC = {
     "conditions": [{"metric": "applications", "op": "<", "value": 1, "window": 3}],
@@ -39,7 +39,7 @@ def _first_hand(campaign_id: int, group_id: int, day, count: int) -> None:
 
 
 def test_a_rule_counts_platform_applications_unless_told_first_hand(client, app_ctx, sandbox):
-    campaign, today = _synced_campaign(client, sandbox, days=6)
+    campaign, today = synced_campaign(client, sandbox, days=6)
     groups = db.session.scalars(
         select(AdGroup.id)
         .join(PlatformCampaign, AdGroup.platform_campaign_id == PlatformCampaign.id)
@@ -91,6 +91,6 @@ def test_an_unknown_count_is_refused_and_the_cli_shows_the_count(client, app_ctx
         "first_hand",
     )
     assert result.exit_code == 0, result.output
-    assert "propias (AdFlux)" in result.output
+    assert "Propias (las que reporta el portal)" in result.output
     refused = cli("rules", "add", "--name", "y", "--count", "both")
     assert refused.exit_code != 0 and "plataforma, propias" in refused.output  # the names people read

@@ -18,7 +18,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import redis
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -32,6 +31,7 @@ from adflux.services.local_dates import today
 from adflux.settings import Settings
 from conftest import TEST_DATABASE_URL, require_service
 from factories import make_job, make_segments
+from worker_helpers import flushed_broker, stop_process_group
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 
@@ -44,15 +44,8 @@ WORKER_LOGS: list[Path] = []
 def broker() -> Iterator[str]:
     if not TEST_DATABASE_URL or not TEST_DATABASE_URL.startswith("postgres"):
         require_service("PostgreSQL", "set TEST_DATABASE_URL to run workers against a shared database")
-    client = redis.Redis.from_url(BROKER_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        require_service("Redis", str(exc))
-    client.flushdb()
-    yield BROKER_URL
-    client.flushdb()
-    client.close()
+    with flushed_broker(BROKER_URL) as url:
+        yield url
 
 
 @pytest.fixture
@@ -129,13 +122,7 @@ def start_worker(
 
     yield start
     for proc in started:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_process_group(proc)
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:

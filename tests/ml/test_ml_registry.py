@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -147,3 +149,15 @@ def test_cache_loads_each_version_once_and_evicts_the_oldest(artifact: ModelArti
     assert 1 not in cache and 3 in cache and len(cache) == 2
     cache.clear()
     assert len(cache) == 0
+
+
+def test_skops_is_imported_on_first_use_by_the_app_and_at_start_by_workers() -> None:
+    # skops.io imports every scikit-learn module (~1 s): the CLI and the web app must not pay it
+    # at start, a Celery worker does (`warm_up`) so that no task pays it.
+    code = (
+        "import sys; import adflux.app, adflux.cli; before = 'skops.io' in sys.modules; "
+        "from adflux.ml import warm_up; warm_up(); print(before, 'skops.io' in sys.modules)"
+    )
+    command = [sys.executable, "-c", code]
+    out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=300)
+    assert out.stdout.split() == ["False", "True"]

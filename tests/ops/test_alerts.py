@@ -318,8 +318,9 @@ def test_cli_alerts_lists_open_and_history(app_ctx, cli):
     make_model(drift=0.7)
     alerting.evaluate(rules=("segmentation_drift",), notify=False)
     output = cli("alerts").output
-    assert "segmentation_drift" in output and "Alertas abiertas" in output
-    assert "segmentation_drift" in cli("alerts", "--all").output
+    assert "Deriva de los segmentos" in output and "Alertas abiertas" in output
+    assert "Modelo de segmentación v" in output and "segmentation_drift" not in output
+    assert "Deriva de los segmentos" in cli("alerts", "--all").output
     assert "high_error_rate" in cli("alerts", "rules").output
     assert "abiertas 0" in cli("alerts", "evaluate").output
 

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -25,7 +24,7 @@ from adflux.extensions import db
 from adflux.models import Alert
 from adflux.monitoring import instances
 from adflux.services import alerting
-from conftest import require_service
+from worker_helpers import flushed_broker, stop_process_group
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -34,15 +33,8 @@ BROKER_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 @pytest.fixture
 def broker() -> Iterator[str]:
-    client = redis.Redis.from_url(BROKER_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        require_service("Redis", str(exc))
-    client.flushdb()
-    yield BROKER_URL
-    client.flushdb()
-    client.close()
+    with flushed_broker(BROKER_URL) as url:
+        yield url
 
 
 @pytest.fixture
@@ -125,9 +117,7 @@ def test_instances_are_counted_and_a_killed_worker_is_reported_down(redis_app, b
         result = alerting.evaluate(rules=("service_down",))
         assert len(result.resolved) == 1 and _open("service_down") == {}
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
+        stop_process_group(proc)
 
 
 def test_a_web_process_that_stops_stamping_no_longer_counts(redis_app):

@@ -35,6 +35,7 @@ from adflux.extensions import db
 from adflux.models import JobOpening, TaskRun
 from conftest import TEST_DATABASE_URL, issue_test_token, require_service
 from factories import job_data
+from worker_helpers import reachable_redis, stop_process_group
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 HERE = Path(__file__).resolve().parent
@@ -226,11 +227,7 @@ PROBE_SECONDS = 2
 def broker_url() -> Iterator[str]:
     if not TEST_REDIS_URL:
         require_service("Redis", "set TEST_REDIS_URL to run real Celery workers")
-    client = redis.Redis.from_url(TEST_REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        require_service("Redis", str(exc))
+    client = reachable_redis(TEST_REDIS_URL)
     client.delete(FAULT_QUEUE, "unacked", "unacked_index")
     yield TEST_REDIS_URL
     client.close()
@@ -265,13 +262,7 @@ def start_worker(tmp_path: Path, broker_url: str) -> Iterator[Callable[[str], su
 
     yield start
     for proc in started:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_process_group(proc)
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float, what: str, log: Path | None = None) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 
 from adflux.extensions import db
 from adflux.models import Candidate, CandidatePersona, JobOpening
-from adflux.services import seeding
+from adflux.services import seeding_copy
 from adflux.services.seeding import SeedResult, seed_database
 from adflux.simulation import generate_candidates, generate_jobs
 
@@ -169,7 +169,7 @@ def test_bulk_load_rebuilds_the_secondary_indexes_it_dropped(
 
     before = index_definitions()
     assert any("ix_candidates_city" in d for d in before)
-    monkeypatch.setattr(seeding, "BULK_INDEX_REBUILD_MIN_ROWS", 100)
+    monkeypatch.setattr(seeding_copy, "BULK_INDEX_REBUILD_MIN_ROWS", 100)
     db.session.remove()
 
     result = seed_database(candidates=400, jobs=0, seed=4, as_of=AS_OF)
@@ -198,12 +198,13 @@ def test_a_bulk_load_by_a_non_superuser_checks_the_personas_key_once_after_the_c
 ) -> None:
     keys = _persona_keys()
     assert keys and all(valid for *_, valid in keys)
-    monkeypatch.setattr(seeding, "BULK_INDEX_REBUILD_MIN_ROWS", 100)
-    monkeypatch.setattr(seeding, "_is_superuser", lambda cur: False)  # the table's owner, not a superuser
+    monkeypatch.setattr(seeding_copy, "BULK_INDEX_REBUILD_MIN_ROWS", 100)
+    # The table's owner, not a superuser.
+    monkeypatch.setattr(seeding_copy, "_is_superuser", lambda cur: False)
     dropped: list[list[tuple[str, str]]] = []
-    real_set_aside = seeding.bulk_foreign_keys.set_aside
+    real_set_aside = seeding_copy.bulk_foreign_keys.set_aside
     monkeypatch.setattr(
-        seeding.bulk_foreign_keys,
+        seeding_copy.bulk_foreign_keys,
         "set_aside",
         lambda cur, table: dropped.append(real_set_aside(cur, table)) or dropped[-1],
     )

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from adflux.api.auth import requires
+from adflux.monitoring import alert_names
 from adflux.schemas.alerts import (
     AlertListArgsSchema,
     AlertPageSchema,
@@ -29,7 +30,8 @@ class AlertList(MethodView):
     @blp.response(200, AlertPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List alerts, newest first (filters: status, rule, severity, key, since, until)."""
-        return alerting.list_alerts(**args).as_dict()
+        page = alerting.list_alerts(**args).as_dict()
+        return {**page, "items": [_with_words(alert) for alert in page["items"]]}
 
 
 @blp.route("/<int:alert_id>")
@@ -39,7 +41,7 @@ class AlertDetail(MethodView):
     @blp.alt_response(404, schema=ApiErrorSchema)
     def get(self, alert_id: int) -> Any:
         """Get one alert with its details and notification record."""
-        return alerting.get_alert(alert_id=alert_id)
+        return _with_words(alerting.get_alert(alert_id=alert_id))
 
 
 @blp.route("/rules")
@@ -58,3 +60,12 @@ class AlertEvaluate(MethodView):
     def post(self) -> dict[str, Any]:
         """Evaluate every rule now (the scheduler does this every minute) and notify what is new."""
         return alerting.evaluate().as_dict()
+
+
+def _with_words(alert: Any) -> dict[str, Any]:
+    """The alert's fields, with its title, what it is about and its message in the reader's language."""
+    fields = {name: getattr(alert, name) for name in AlertSchema().fields if hasattr(alert, name)}
+    words = alert_names.described(
+        rule=alert.rule, key=alert.key, severity=alert.severity, message=alert.message, details=alert.details
+    )
+    return {**fields, **words}

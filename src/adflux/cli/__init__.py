@@ -31,6 +31,11 @@ class CliContext:
     _client: ApiClient | None = field(default=None, repr=False)
 
     @property
+    def has_app(self) -> bool:
+        """True once the in-process app is built (or was handed in)."""
+        return self._app is not None
+
+    @property
     def app(self) -> Flask:
         if self._app is None:
             from adflux.app import create_app

@@ -12,26 +12,40 @@ from adflux.cli import CliContext, pass_cli
 from adflux.cli.output import console, cop, number, percent, print_json, print_table
 from adflux.constants import PLATFORM_LABELS, PLATFORMS
 
-POLICY_ES = {
-    "even": "Reparto parejo (hoy)",
-    "weights": "Pesos por plataforma",
-    "frozen": "Reparto de la última semana, fijo",
+POLICY_NAMES = {
+    "even": N_("Even split (today)"),
+    "weights": N_("Weights by platform"),
+    "frozen": N_("Last week's split, fixed"),
 }
-STATUS_ES = {"applied": "aplicado", "failed": "falló", "unchanged": "sin cambio", "pending": "pendiente"}
-SKIPPED_ES = {
-    "disabled": "la asignación está apagada en esta campaña",
-    "not_live": "la campaña no está activa",
-    "too_few_ad_groups": "la campaña tiene menos de dos grupos de anuncios",
-    "already_allocated": "ya se asignó hoy",
-    "no_budget": "no hay presupuesto diario que repartir",
+STATUS_NAMES = {
+    "applied": N_("applied"),
+    "failed": N_("failed to apply"),
+    "unchanged": N_("unchanged"),
+    "pending": N_("pending"),
 }
+SKIPPED_NAMES = {
+    "disabled": N_("allocation is off for this campaign"),
+    "not_live": N_("the campaign is not live"),
+    "too_few_ad_groups": N_("the campaign has fewer than two ad groups"),
+    "already_allocated": N_("already allocated today"),
+    "no_budget": N_("there is no daily budget to split"),
+}
+
+
+def _named(names: dict[str, str], code: str) -> str:
+    """A code's name in the CLI's language (the code itself if it has none)."""
+    return _(names[code]) if code in names else code
 
 
 def _settings_line(state: dict[str, Any]) -> str:
-    return (
-        f"Campaña {state['campaign_id']} · asignación {'activa' if state['enabled'] else 'apagada'} · "
-        f"mínimo por grupo {percent(state['min_share'], 0)} · movimiento máximo diario "
-        f"{percent(state['max_move'], 0)} · exploración {percent(state['explore'], 0)}"
+    return _(
+        "Campaign %(id)s · %(state)s · least per group %(min_share)s · most moved per day "
+        "%(max_move)s · exploration %(explore)s",
+        id=state["campaign_id"],
+        state=_("allocation on") if state["enabled"] else _("allocation off"),
+        min_share=percent(state["min_share"], 0),
+        max_move=percent(state["max_move"], 0),
+        explore=percent(state["explore"], 0),
     )
 
 
@@ -45,7 +59,7 @@ def show_moves(entries: list[dict[str, Any]]) -> None:
             (N_("Before"), lambda e: cop(e["budget_before"])),
             (N_("After"), lambda e: cop(e["budget_after"])),
             (N_("Propensity"), lambda e: percent(e["propensity"], 1)),
-            (N_("Status"), lambda e: STATUS_ES.get(e["status"], e["status"])),
+            (N_("Status"), lambda e: _named(STATUS_NAMES, e["status"])),
             (N_("Explanation"), lambda e: e.get("message") or ""),
         ],
         entries,
@@ -105,14 +119,14 @@ def run(cli: CliContext, campaign_id: int) -> None:
         return print_json(result)
     if result["skipped"] and result["skipped"] != "already_allocated":
         raise click.ClickException(
-            _("Not allocated: %(skipped)s.", skipped=SKIPPED_ES.get(result["skipped"], result["skipped"]))
+            _("Not allocated: %(skipped)s.", skipped=_named(SKIPPED_NAMES, result["skipped"]))
         )
     if result["skipped"]:
         console.print(
             _(
                 "Campaign %(campaign_id)s: %(already_allocated)s.",
                 campaign_id=campaign_id,
-                already_allocated=SKIPPED_ES["already_allocated"],
+                already_allocated=_(SKIPPED_NAMES["already_allocated"]),
             )
         )
     moved = [e for e in result["entries"] if e.get("message")]
@@ -172,7 +186,7 @@ def compare(cli: CliContext, campaign_id: int) -> None:
     print_table(
         _("Policies (doubly robust estimate; IPS as a check)"),
         [
-            (N_("Policy"), lambda p: POLICY_ES.get(p["policy"], p["policy"])),
+            (N_("Policy"), lambda p: _named(POLICY_NAMES, p["policy"])),
             (N_("Applications"), lambda p: number(p["dr"]["value"])),
             (N_("Interval (95 %)"), lambda p: interval(p["dr"])),
             (N_("This campaign"), lambda p: number(p["campaign_dr"])),

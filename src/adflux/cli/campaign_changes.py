@@ -56,7 +56,7 @@ def update_campaign(cli: CliContext, campaign_id: int, **opts: Any) -> None:
             )
         )
     else:
-        platforms = ", ".join(sorted(result["queued"])) or "ninguna (aún no publicada)"
+        platforms = ", ".join(sorted(result["queued"])) or _("none (not published yet)")
         console.print(
             _(
                 "Campaign %(campaign_id)s changed; update sent to: %(platforms)s",

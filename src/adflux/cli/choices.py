@@ -152,11 +152,9 @@ ROLE = LabelledChoice(
     {"viewer": N_("viewer"), "manager": N_("manager"), "admin": N_("administrator")},
     N_("ROLE"),
 )
-SEVERITY = LabelledChoice(
-    {"info": "informativa", "warning": "advertencia", "critical": "crítica"},
-    {"info": N_("informational"), "warning": N_("warning"), "critical": N_("critical")},
-    N_("SEVERITY"),
-)
+SEVERITY_NAMES_EN = {"info": N_("informational"), "warning": N_("warning"), "critical": N_("critical")}
+SEVERITY_LABELS = {"info": "informativa", "warning": "advertencia", "critical": "crítica"}
+SEVERITY = LabelledChoice(SEVERITY_LABELS, SEVERITY_NAMES_EN, N_("SEVERITY"))
 
 
 def named(names_en: Mapping[str, str], code: str | None) -> str:

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from adflux.catalogue import N_
 from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
-from adflux.cli.output import console, print_json, print_table
+from adflux.cli.output import console, number, print_json, print_table
 
 
 def _where(row: dict[str, Any]) -> str:
@@ -87,12 +87,13 @@ def _as_dict(result: Any) -> dict[str, Any]:
 def _summary(result: Any) -> str:
     data = _as_dict(result)
     parts = [
-        f"{data.get('candidates_inserted', 0):,} candidatos".replace(",", "."),
-        f"{data.get('jobs_inserted', 0):,} ofertas".replace(",", "."),
+        _("%(n)s candidates", n=number(data.get("candidates_inserted", 0))),
+        _("%(n)s job openings", n=number(data.get("jobs_inserted", 0))),
     ]
     if data.get("candidates_skipped") or data.get("jobs_skipped"):
-        parts.append(f"{data.get('candidates_skipped', 0) + data.get('jobs_skipped', 0)} ya existían")
-    return ", ".join(parts) + f" en {data.get('seconds', 0):.1f} s"
+        skipped = data.get("candidates_skipped", 0) + data.get("jobs_skipped", 0)
+        parts.append(_("%(n)s already existed", n=number(skipped)))
+    return _("%(parts)s in %(seconds)s s", parts=", ".join(parts), seconds=f"{data.get('seconds', 0):.1f}")
 
 
 def _import(cli: CliContext, kind: str, file: Path, fmt: str | None) -> None:

@@ -167,13 +167,13 @@ def _make_room(reset: bool, say: Callable[[str], None]) -> None:
     except demo_safety.DemoWouldEraseData as exc:
         raise click.ClickException(exc.message) from None
     if room.done == "demo":
-        say("[yellow]Reiniciando los datos de la demostración anterior (nada más había cambiado)[/]")
+        say(_("[yellow]Resetting the previous demo's data (nothing else had changed)[/]"))
     saved = room.backup
     if saved is not None:
-        say(f"[yellow]Respaldo guardado en {saved.path}[/] (adflux db restore para volver)")
+        say(_("[yellow]Backup saved in %(path)s[/] (adflux db restore to go back)", path=saved.path))
         store = embedded.save_store_copy(Path(saved.path + ".sandbox.db"))
         if store is not None:
-            say(f"[yellow]Objetos del sandbox guardados en {store}[/]")
+            say(_("[yellow]Sandbox objects saved in %(path)s[/]", path=store))
 
 
 def register(group: click.Group) -> None:

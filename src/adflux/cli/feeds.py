@@ -242,7 +242,7 @@ def run_now(cli: CliContext, feed_id: int, timeout: float) -> None:
 
 
 def _one_line(text: str | None) -> str:
-    return " ".join((text or "sin detalle").split())[:500]
+    return " ".join((text or _("no details")).split())[:500]
 
 
 @feeds_group.command("runs")

@@ -11,7 +11,15 @@ from adflux.catalogue import N_
 from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.choices import SEVERITY
-from adflux.cli.output import bogota_time, console, page_caption, print_json, print_table, status_name
+from adflux.cli.output import (
+    bogota_time,
+    console,
+    page_caption,
+    print_json,
+    print_table,
+    severity_name,
+    status_name,
+)
 
 _STATUS_STYLE = {"ok": "green", "degraded": "yellow", "unknown": "yellow", "fail": "bold red"}
 
@@ -94,7 +102,10 @@ def _print_status(summary: dict[str, Any]) -> None:
     if alerts:
         console.print(_("[bold red]%(alerts)s open alert(s)[/]:", alerts=len(alerts)))
         for alert in alerts:
-            console.print(f"  [{alert['severity']}] {alert['rule']} {alert['key']}: {alert['message']}")
+            console.print(
+                f"  {_severity(alert['severity'])} · {alert.get('title', alert['rule'])} · "
+                f"{alert.get('about', alert['key'])}: {alert['message']}"
+            )
     else:
         console.print(_("Alerts: none open"))
 
@@ -131,15 +142,15 @@ def alerts(
     if cli.as_json:
         return print_json(result)
     if not result["items"]:
-        console.print("No hay alertas." if show_all else "No hay alertas abiertas.")
+        console.print(_("No alerts.") if show_all else _("No open alerts."))
         return
     print_table(
-        "Alertas" if show_all else "Alertas abiertas",
+        _("Alerts") if show_all else _("Open alerts"),
         [
             (N_("ID"), "id"),
             (N_("Severity level"), lambda r: _severity(r["severity"])),
-            (N_("Rule"), "rule"),
-            (N_("Key"), "key"),
+            (N_("Alert"), lambda r: r.get("title") or r["rule"]),
+            (N_("About"), lambda r: r.get("about") or r["key"]),
             (N_("Status"), lambda r: status_name(r["status"])),
             (N_("Opened (Bogotá)"), lambda r: bogota_time(r["opened_at"])),
             (N_("Resolved (Bogotá)"), lambda r: bogota_time(r.get("resolved_at"))),
@@ -150,12 +161,13 @@ def alerts(
     )
 
 
+SEVERITY_STYLES = {"critical": "bold red", "warning": "yellow"}
+
+
 def _severity(value: str) -> str:
-    return {
-        "critical": "[bold red]crítica[/]",
-        "warning": "[yellow]advertencia[/]",
-        "info": "informativa",
-    }.get(value, value)
+    """The severity in the CLI's language, coloured as it deserves."""
+    style = SEVERITY_STYLES.get(value)
+    return f"[{style}]{severity_name(value)}[/]" if style else severity_name(value)
 
 
 @alerts.command("rules")

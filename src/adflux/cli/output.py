@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from adflux.catalogue import gettext as _
-from adflux.cli.choices import STATUS_NAMES_EN, named
+from adflux.cli.choices import SEVERITY_NAMES_EN, STATUS_NAMES_EN, named
 
 console = Console()
 # The command line speaks to Colombian marketing teams: numbers as the dashboard writes them in es-CO.
@@ -181,14 +181,25 @@ def status_name(code: str | None) -> str:
     return named(STATUS_NAMES_EN, code)
 
 
+def severity_name(code: str | None) -> str:
+    """An alert severity as people read it ("critical" -> "crítica")."""
+    return named(SEVERITY_NAMES_EN, code)
+
+
 def page_caption(page: dict[str, Any]) -> str:
     """Where this page is: "página 2 de 5 · 93 en total", "≈ 10.000.000 en total (estimado)"."""
     total = number(page["total"])
-    total = f"≈ {total} en total (estimado)" if page.get("total_estimated") else f"{total} en total"
-    where = f"página {page['page']} de {number(page['pages'])}" if page.get("page") else "siguiente tramo"
+    if page.get("total_estimated"):
+        total = _("≈ %(total)s in all (estimated)", total=total)
+    else:
+        total = _("%(total)s in all", total=total)
+    if page.get("page"):
+        where = _("page %(page)s of %(pages)s", page=page["page"], pages=number(page["pages"]))
+    else:
+        where = _("next stretch")
     caption = f"{where} · {total}"
     if page.get("next_cursor"):
-        caption += f" · más: --cursor {page['next_cursor']}"
+        caption += " · " + _("more: --cursor %(cursor)s", cursor=page["next_cursor"])
     return caption
 
 

@@ -7,22 +7,22 @@ from typing import Any
 
 import click
 
-from adflux.catalogue import N_
+from adflux.catalogue import N_, ngettext
 from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.campaigns import _csv_list
-from adflux.cli.choices import OBJECTIVE
+from adflux.cli.choices import CATEGORY_NAMES_EN, MODALITY_NAMES_EN, OBJECTIVE, named
 from adflux.cli.feeds import yes_no
 from adflux.cli.output import console, cop, number, print_json, print_table
 from adflux.constants import JOB_CATEGORY_LABELS, MODALITY_LABELS, PLATFORM_LABELS, PLATFORMS
 
-LIST_CONDITIONS_ES = (
-    ("categories", "Categoría"),
-    ("cities", "Ciudad"),
-    ("departments", "Departamento"),
-    ("companies", "Empresa"),
-    ("modalities", "Modalidad"),
-    ("keywords", "Palabras clave"),
+LIST_CONDITIONS = (
+    ("categories", N_("Category")),
+    ("cities", N_("City")),
+    ("departments", N_("Department")),
+    ("companies", N_("Company")),
+    ("modalities", N_("Modality")),
+    ("keywords", N_("Keywords")),
 )
 SHOWN_OPENINGS = 20
 
@@ -32,41 +32,50 @@ def _fold(text: str) -> str:
     return " ".join(plain.lower().replace("_", " ").split())
 
 
-_CATEGORY_LABELS = {_fold(code): label for code, label in JOB_CATEGORY_LABELS.items()} | {
-    _fold(label): label for label in JOB_CATEGORY_LABELS.values()
+# A category or modality as a playbook stores it (its code, or the Spanish label typed) → its code.
+_CATEGORY_CODES = {_fold(code): code for code in JOB_CATEGORY_LABELS} | {
+    _fold(label): code for code, label in JOB_CATEGORY_LABELS.items()
 }
+_MODALITY_CODES = {_fold(code): code for code in MODALITY_LABELS} | {
+    _fold(label): code for code, label in MODALITY_LABELS.items()
+}
+
+
+def _label(codes: dict[str, str], names_en: dict[str, str], value: str) -> str:
+    code = codes.get(_fold(value))
+    return named(names_en, code) if code else value
 
 
 def _list_values(name: str, values: list[str]) -> str:
     if name == "categories":
-        return ", ".join(_CATEGORY_LABELS.get(_fold(v), v) for v in values)
+        return ", ".join(_label(_CATEGORY_CODES, CATEGORY_NAMES_EN, v) for v in values)
     if name == "modalities":
-        return ", ".join(MODALITY_LABELS.get(_fold(v), v) for v in values)
+        return ", ".join(_label(_MODALITY_CODES, MODALITY_NAMES_EN, v) for v in values)
     if name == "keywords":
         return ", ".join(f"«{v}»" for v in values)
     return ", ".join(values)
 
 
 def _years(n: int) -> str:
-    return f"{n} año" if n == 1 else f"{n} años"
+    return ngettext("%(num)d year", "%(num)d years", n)
 
 
 def conditions_text(conditions: dict[str, Any]) -> str:
     """'Categoría: Salud · Ciudad: Bogotá · Salario desde $ 2.000.000' (none: every opening)."""
     parts = [
-        f"{label}: {_list_values(name, conditions[name])}"
-        for name, label in LIST_CONDITIONS_ES
+        f"{_(label)}: {_list_values(name, conditions[name])}"
+        for name, label in LIST_CONDITIONS
         if conditions.get(name)
     ]
     if conditions.get("salary_min") is not None:
-        parts.append(f"Salario desde {cop(conditions['salary_min'])}")
+        parts.append(_("Salary from %(amount)s", amount=cop(conditions["salary_min"])))
     if conditions.get("salary_max") is not None:
-        parts.append(f"Salario hasta {cop(conditions['salary_max'])}")
+        parts.append(_("Salary up to %(amount)s", amount=cop(conditions["salary_max"])))
     if conditions.get("experience_min") is not None:
-        parts.append(f"Experiencia de al menos {_years(conditions['experience_min'])}")
+        parts.append(_("Experience of at least %(years)s", years=_years(conditions["experience_min"])))
     if conditions.get("experience_max") is not None:
-        parts.append(f"Experiencia de máximo {_years(conditions['experience_max'])}")
-    return " · ".join(parts) if parts else "Todas las ofertas"
+        parts.append(_("Experience of at most %(years)s", years=_years(conditions["experience_max"])))
+    return " · ".join(parts) if parts else _("Every job opening")
 
 
 def _platforms(codes: list[str]) -> str:
@@ -75,22 +84,22 @@ def _platforms(codes: list[str]) -> str:
 
 def _budget(playbook: dict[str, Any]) -> str:
     if playbook.get("budget_formula"):
-        return f"fórmula: {playbook['budget_formula']}"
+        return _("formula: %(formula)s", formula=playbook["budget_formula"])
     return cop(playbook.get("budget_total"))
 
 
 def _flight(days: int | None) -> str:
     if not days:
-        return "hasta que cierre"
-    return "1 día" if days == 1 else f"{days} días"
+        return _("until it closes")
+    return ngettext("%(num)d day", "%(num)d days", days)
 
 
 def _audience(playbook: dict[str, Any]) -> str:
     if playbook.get("segment_ids"):
-        return "segmentos " + ", ".join(map(str, playbook["segment_ids"]))
+        return _("segments %(ids)s", ids=", ".join(map(str, playbook["segment_ids"])))
     if playbook.get("best_segments"):
-        return f"los {playbook['best_segments']} mejores segmentos de la categoría"
-    return "audiencia amplia"
+        return _("the category's %(n)s best segments", n=playbook["best_segments"])
+    return _("broad audience")
 
 
 def _conditions(opts: dict[str, Any]) -> dict[str, Any]:
@@ -146,11 +155,9 @@ def _body(opts: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def show_playbooks(
-    playbooks: list[dict[str, Any]], title: str = "Playbooks (en el orden en que se prueban)"
-) -> None:
+def show_playbooks(playbooks: list[dict[str, Any]], title: str | None = None) -> None:
     print_table(
-        title,
+        title or _("Playbooks (in the order they are tried)"),
         [
             (N_("Pos."), "position"),
             (N_("ID"), "id"),

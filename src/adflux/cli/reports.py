@@ -12,7 +12,7 @@ from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.campaigns import wait_for_task
 from adflux.cli.choices import CATEGORY_NAMES_EN, named
-from adflux.cli.output import console, cop, number, percent, print_json, print_table
+from adflux.cli.output import console, cop, number, percent, print_json, print_table, severity_name
 from adflux.constants import PLATFORM_LABELS
 
 METRIC_COLUMNS: list[tuple[str, Any]] = [
@@ -110,22 +110,28 @@ def weekly_report(cli: CliContext, week_of: Any) -> None:
         return print_json(data)
     alerts = data["alerts_opened"]
     kinds = data["feedback"]["by_kind"]
+    opened = ", ".join(f"{severity_name(k)} {v}" for k, v in sorted(alerts.items())) or "0"
     rows = [
         (N_("Spend"), cop(data["spend"])),
-        ("Postulaciones", number(data["applications"])),
-        ("Campañas creadas", number(data["campaigns_created"])),
-        ("Alertas abiertas", ", ".join(f"{k} {v}" for k, v in sorted(alerts.items())) or "0"),
-        ("Tareas fallidas", number(data["tasks_failed"])),
+        (N_("Applications"), number(data["applications"])),
+        (N_("Campaigns created"), number(data["campaigns_created"])),
+        (N_("Alerts opened"), opened),
+        (N_("Failed tasks"), number(data["tasks_failed"])),
         (
-            "Sugerencias",
-            f"{data['feedback']['total']} (ideas {kinds.get('idea', 0)}, "
-            f"problemas {kinds.get('problem', 0)}, otras {kinds.get('other', 0)})",
+            N_("Suggestions"),
+            _(
+                "%(total)s (ideas %(ideas)s, problems %(problems)s, other %(other)s)",
+                total=data["feedback"]["total"],
+                ideas=kinds.get("idea", 0),
+                problems=kinds.get("problem", 0),
+                other=kinds.get("other", 0),
+            ),
         ),
     ]
     print_table(
         _("Week %(week_start)s → %(week_end)s", week_start=data["week_start"], week_end=data["week_end"]),
         [(N_("What"), "what"), (N_("How much"), "value")],
-        [{"what": what, "value": value} for what, value in rows],
+        [{"what": _(what), "value": value} for what, value in rows],
     )
 
 

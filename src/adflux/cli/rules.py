@@ -12,19 +12,16 @@ from adflux.catalogue import gettext as _
 from adflux.cli import CliContext, pass_cli
 from adflux.cli.choices import APPLICATIONS_SOURCE, PACING_MODE, RULE_LEVEL, RULE_TEMPLATE
 from adflux.cli.output import console, cop, number, print_json, print_table
-from adflux.constants import (
-    PACING_WARNING_LABELS,
-    RULE_ACTION_LABELS,
-    RULE_METRIC_LABELS,
+from adflux.services.rules.names import (
+    ACTION_NAMES,
+    COUNT_NAMES,
+    CPA_MODE_NAMES,
+    EVIDENCE_NAMES,
+    LEVEL_NAMES,
+    METRIC_NAMES,
+    PACING_WARNING_NAMES,
+    name_of,
 )
-
-CPA_MODE_ES = {
-    "lag_aware": "con rezago corregido",
-    "matured": "solo días maduros",
-    "raw": "tal como se reporta",
-}
-COUNT_ES = {"platform": "de la plataforma", "first_hand": "propias (AdFlux)"}
-LEVEL_ES = {"campaign": "campaña", "platform_campaign": "plataforma", "ad_group": "grupo de anuncios"}
 
 
 def _number_es(value: float) -> str:
@@ -33,15 +30,22 @@ def _number_es(value: float) -> str:
 
 def rule_text(spec: dict[str, Any]) -> str:
     """'CPA > $ 30.000 (7 días) y Gasto ≥ $ 40.000 (7 días) → Pausar'."""
-    joiner = " y " if spec.get("combine", "all") == "all" else " o "
+    joiner = _(" and ") if spec.get("combine", "all") == "all" else _(" or ")
     parts = []
     for c in spec.get("conditions", []):
         money = c["metric"] in ("spend", "cpa", "cpc")
         value = cop(c["value"]) if money else _number_es(c["value"])
-        label = RULE_METRIC_LABELS.get(c["metric"], c["metric"])
-        parts.append(f"{label} {c['op']} {value} ({c.get('window', 7)} días)")
+        parts.append(
+            _(
+                "%(metric)s %(op)s %(value)s (%(days)s days)",
+                metric=name_of(METRIC_NAMES, c["metric"]),
+                op=c["op"],
+                value=value,
+                days=c.get("window", 7),
+            )
+        )
     action = spec.get("action", {})
-    label = RULE_ACTION_LABELS.get(action.get("kind"), action.get("kind"))
+    label = name_of(ACTION_NAMES, action.get("kind"))
     if action.get("percent") is not None:
         label += f" {action['percent']:+g} %"
     elif action.get("amount") is not None:
@@ -49,17 +53,21 @@ def rule_text(spec: dict[str, Any]) -> str:
     return f"{joiner.join(parts)} → {label}"
 
 
-def show_rules(rules: list[dict[str, Any]], title: str = "Reglas") -> None:
+def _applications_count(rule: dict[str, Any]) -> str:
+    return name_of(COUNT_NAMES, rule["spec"].get("applications_source") or "platform")
+
+
+def show_rules(rules: list[dict[str, Any]], title: str | None = None) -> None:
     print_table(
-        title,
+        title or _("Rules"),
         [
             (N_("ID"), "id"),
             (N_("Rule"), "name"),
-            (N_("Campaign"), lambda r: r.get("campaign_id") or "todas"),
-            (N_("Level"), lambda r: LEVEL_ES.get(r["level"], r["level"])),
+            (N_("Campaign"), lambda r: r.get("campaign_id") or _("all")),
+            (N_("Level"), lambda r: name_of(LEVEL_NAMES, r["level"])),
             (N_("Conditions → action"), lambda r: rule_text(r["spec"])),
-            (N_("CPA"), lambda r: CPA_MODE_ES.get(r["spec"].get("cpa_mode"), "")),
-            (N_("Applications"), lambda r: COUNT_ES[r["spec"].get("applications_source") or "platform"]),
+            (N_("CPA"), lambda r: name_of(CPA_MODE_NAMES, r["spec"].get("cpa_mode"), "")),
+            (N_("Applications"), _applications_count),
             (N_("Active"), lambda r: _("yes") if r["enabled"] else _("no")),
         ],
         rules,
@@ -144,7 +152,7 @@ def _evidence(evidence: dict[str, Any]) -> str:
             value = (
                 cop(evidence[key]) if key != "applications_expected" else _number_es(round(evidence[key], 1))
             )
-            parts.append(f"{key}: {value}")
+            parts.append(f"{name_of(EVIDENCE_NAMES, key)}: {value}")
     return " · ".join(parts)
 
 
@@ -163,7 +171,7 @@ def test(cli: CliContext, rule_id: int, campaign_id: int) -> None:
         _("What it would do today (nothing is done)"),
         [
             (N_("Group"), lambda r: r.get("ad_group_id") or "—"),
-            (N_("Action"), lambda r: RULE_ACTION_LABELS.get(r["action"], r["action"])),
+            (N_("Action"), lambda r: name_of(ACTION_NAMES, r["action"])),
             (N_("Budget"), lambda r: f"{cop(r['budget_before'])} → {cop(r['budget_after'])}"),
             (N_("Figures"), lambda r: _evidence(r["evidence"])),
         ],
@@ -205,7 +213,7 @@ def backtest(cli: CliContext, rule_id: int, campaign_id: int, days: int) -> None
             [
                 (N_("Day"), "date"),
                 (N_("Group"), lambda r: r.get("ad_group_id") or "—"),
-                (N_("Action"), lambda r: RULE_ACTION_LABELS.get(r["action"], r["action"])),
+                (N_("Action"), lambda r: name_of(ACTION_NAMES, r["action"])),
                 (N_("Figures"), lambda r: _evidence(r["evidence"])),
             ],
             result["decisions"],
@@ -273,9 +281,7 @@ def pacing(cli: CliContext, campaign_id: int, mode: str | None, monthly_cap: int
     )
     console.print(_("Today's daily budget: %(daily_budget)s", daily_budget=cop(state["daily_budget"])))
     for warning in state["warnings"]:
-        console.print(
-            _("[yellow]Warning:[/] %(warning)s", warning=PACING_WARNING_LABELS.get(warning, warning))
-        )
+        console.print(_("[yellow]Warning:[/] %(warning)s", warning=name_of(PACING_WARNING_NAMES, warning)))
 
 
 def register(group: click.Group) -> None:

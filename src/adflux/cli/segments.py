@@ -24,6 +24,7 @@ from adflux.cli.output import (
     status_name,
 )
 from adflux.constants import PLATFORM_LABELS, SEGMENTATION_MODEL_STATUSES
+from adflux.settings import Settings
 
 
 def _percent(share: float | None) -> str:
@@ -93,6 +94,8 @@ def train_segments(
     cli: CliContext, k_min: int | None, k_max: int | None, force: bool, seed: int, no_wait: bool
 ) -> None:
     """Train a new segmentation model version and follow its progress."""
+    if not no_wait:
+        _start_early_read(cli)
     body = {
         "force": force,
         "seed": seed,
@@ -114,6 +117,26 @@ def train_segments(
     if cli.as_json:
         return print_json({"task": run, "model": model})
     _show_model(model)
+
+
+def _start_early_read(cli: CliContext) -> None:
+    """In-process and without a broker the training runs here: start reading the candidates now.
+
+    The COPY runs on the database server while this process imports the app and the ML stack
+    (seconds at a million candidates); the training then takes what was read.
+    """
+    if cli.api_url or cli.has_app:  # remote, or the app (and its imports) is already there
+        return
+    settings = Settings.from_env()
+    if settings.celery_broker_url:  # a worker trains, not this process
+        return
+    from adflux.services.segmentation_chunks import streams_at
+
+    if streams_at(settings.database_uri, settings.segmentation_streaming_rows):
+        return  # a base this large is trained in two passes, never read whole into memory
+    from adflux.services.segmentation_data import start_early_read
+
+    start_early_read(settings.database_uri)
 
 
 models_group = click.Group(

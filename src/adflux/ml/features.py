@@ -65,17 +65,15 @@ def candidate_frame(data: CandidateData, *, reference_year: int) -> pd.DataFrame
     salary = _float_column(table["expected_salary"])
     # Negative or absent salaries are data errors: leave them to the imputer, not log().
     salary[~(salary >= 0)] = np.nan
-    education = pc.index_in(pc.utf8_lower(_as_string(table["education_level"])), value_set=_EDUCATION_SET)
+    education = _education_index(_as_string(table["education_level"]))
     columns: dict[str, Any] = {
         "age": (reference_year - birth_year).astype(np.float32),
-        "education": _float_column(education).astype(np.float32),
+        "education": education.astype(np.float32),
         "years_experience": _float_column(table["years_experience"]).astype(np.float32),
         "log_expected_salary": np.log1p(salary).astype(np.float32),
     }
     for name in CATEGORICAL_FEATURES:
-        values = pc.fill_null(_as_string(table[name]), MISSING_CATEGORY)
-        values = pc.if_else(pc.equal(pc.utf8_trim_whitespace(values), ""), MISSING_CATEGORY, values)
-        columns[name] = _categorical(values)
+        columns[name] = _categorical(_as_string(table[name]))
     skills = _skills_array(table["skills"])
     columns[SKILLS_FEATURE] = pd.array(skills, dtype=pd.ArrowDtype(skills.type))
     return pd.DataFrame(columns)
@@ -175,7 +173,6 @@ class MultiHotEncoder(TransformerMixin, BaseEstimator):
 
 # ---- helpers ------------------------------------------------------------------------------------
 _LIST_OF_STRINGS = pa.list_(pa.string())
-_EDUCATION_SET = pa.array(EDUCATION_LEVELS, type=pa.string())
 
 
 def _as_table(data: CandidateData) -> pa.Table:
@@ -196,13 +193,45 @@ def _as_string(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column
 
 
-def _categorical(values: pa.ChunkedArray) -> pd.Categorical:
-    """Codes plus a handful of Python strings, not a million str objects (OneHotEncoder is faster)."""
+def _dictionary(values: pa.ChunkedArray) -> tuple[np.ndarray, list[Any]]:
+    """Each row's code (-1: null) and the distinct values, in order of first appearance."""
     encoded = pc.dictionary_encode(values).combine_chunks()
     if isinstance(encoded, pa.ChunkedArray):  # pragma: no cover - depends on the pyarrow version
         encoded = encoded.chunk(0)
-    categories = pd.Index(encoded.dictionary.to_pylist(), dtype=object)
-    return pd.Categorical.from_codes(encoded.indices.to_numpy(zero_copy_only=False), categories=categories)
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return codes, encoded.dictionary.to_pylist()
+
+
+def _categorical(values: pa.ChunkedArray) -> pd.Categorical:
+    """Codes plus a handful of Python strings, not a million str objects (OneHotEncoder is faster).
+
+    A missing or blank value is `MISSING_CATEGORY`. The distinct values are cleaned, not every
+    row: the categories come out in the order in which they first appear, as from encoding the
+    cleaned rows.
+    """
+    codes, distinct = _dictionary(values)
+    cleaned = [v if v.strip() else MISSING_CATEGORY for v in distinct]
+    if len(set(cleaned)) == len(cleaned) and not bool((codes < 0).any()):  # nothing merged
+        return pd.Categorical.from_codes(codes, categories=pd.Index(cleaned, dtype=object))
+    cleaned.append(MISSING_CATEGORY)  # code -1 (null) reads it
+    categories = list(dict.fromkeys(cleaned))
+    merged = np.asarray([categories.index(v) for v in cleaned], dtype=np.int64)[codes]
+    # Order by first appearance; a category no row holds (MISSING_CATEGORY, maybe) is left out.
+    present, first = np.unique(merged, return_index=True)
+    order = present[np.argsort(first)]
+    position = np.full(len(categories), -1, dtype=np.int64)
+    position[order] = np.arange(len(order))
+    return pd.Categorical.from_codes(
+        position[merged], categories=pd.Index([categories[i] for i in order], dtype=object)
+    )
+
+
+def _education_index(values: pa.ChunkedArray) -> np.ndarray:
+    """Each row's index in `EDUCATION_LEVELS` (case-insensitive), NaN when unknown or missing."""
+    codes, distinct = _dictionary(values)
+    levels = {level: float(i) for i, level in enumerate(EDUCATION_LEVELS)}
+    lookup = np.asarray([levels.get(v.lower(), np.nan) for v in distinct] + [np.nan], dtype=np.float64)
+    return lookup[codes]
 
 
 def _float_column(column: pa.ChunkedArray | pa.Array) -> np.ndarray:

@@ -23,19 +23,24 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlparse
 
-import skops.io as sio
 from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 
+from adflux._lazy import lazy_module
 from adflux.ml.training import library_versions
+
+# skops.io imports every scikit-learn module to list the types it trusts (~1 s of CPU): on first
+# save or load, not when the app starts (a training saves while its assignments are written).
+sio = lazy_module("skops.io")
 
 logger = logging.getLogger(__name__)
 
 ARTIFACT_FORMAT = 1
 # Everything in an artifact beyond what skops trusts by default (scikit-learn, numpy arrays,
-# builtins): our two transformers and the float32 dtype object they are configured with.
+# builtins): our transformers and the float32 dtype object they are configured with.
 TRUSTED_TYPES: tuple[str, ...] = (
     "adflux.ml.features.MultiHotEncoder",
+    "adflux.ml.feature_matrix.CandidateFeatures",
     "adflux.ml.pipeline.Float32Cast",
     "numpy.dtype",
 )

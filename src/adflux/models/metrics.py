@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from adflux.extensions import Model
 from adflux.models.base import UTCDateTime, utcnow
+from adflux.models.metric_columns import AFTER_METRICS, METRIC_COLUMNS, MetricColumns
 
 
-class MetricDaily(Model):
+class MetricDaily(Model, MetricColumns):
     """What one ad group bought on one day. CTR, CPC and CPA are derived, never stored.
 
     The fact table has no foreign keys: PostgreSQL checks each one row by row, which was two
@@ -29,14 +30,7 @@ class MetricDaily(Model):
     campaign_id: Mapped[int] = mapped_column(Integer)
     platform: Mapped[str] = mapped_column(String(20))
     segment_id: Mapped[int | None] = mapped_column(Integer)
-    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
-    reach: Mapped[int] = mapped_column(BigInteger, default=0)
-    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
-    engagements: Mapped[int | None] = mapped_column(BigInteger)
-    # Micro-pesos (1 COP = 1,000,000), the unit most platforms report spend in.
-    spend_micros: Mapped[int] = mapped_column(BigInteger, default=0)
-    applications: Mapped[int] = mapped_column(BigInteger, default=0)
-    synced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, sort_order=AFTER_METRICS)
 
     __table_args__ = (
         Index("ix_metrics_daily_campaign_id_date", "campaign_id", "date"),
@@ -47,7 +41,7 @@ class MetricDaily(Model):
     )
 
 
-class CampaignMetricDaily(Model):
+class CampaignMetricDaily(Model, MetricColumns):
     """Rollup per campaign, platform and day, refreshed by every sync for the days it touched.
 
     The dashboard's campaign and overview queries read this instead of aggregating raw rows.
@@ -58,12 +52,6 @@ class CampaignMetricDaily(Model):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
     platform: Mapped[str] = mapped_column(String(20), primary_key=True)
     date: Mapped[date] = mapped_column(Date, primary_key=True)
-    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
-    reach: Mapped[int] = mapped_column(BigInteger, default=0)
-    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
-    engagements: Mapped[int | None] = mapped_column(BigInteger)
-    spend_micros: Mapped[int] = mapped_column(BigInteger, default=0)
-    applications: Mapped[int] = mapped_column(BigInteger, default=0)
 
     __table_args__ = (
         # Covering on PostgreSQL: date-range reads across campaigns (the overview's campaign
@@ -74,12 +62,7 @@ class CampaignMetricDaily(Model):
             postgresql_include=[
                 "campaign_id",
                 "platform",
-                "impressions",
-                "reach",
-                "clicks",
-                "engagements",
-                "spend_micros",
-                "applications",
+                *METRIC_COLUMNS,
             ],
         ),
         # Covering on PostgreSQL: one campaign's days (the campaign page's chart and platform
@@ -91,18 +74,13 @@ class CampaignMetricDaily(Model):
             "platform",
             "date",
             postgresql_include=[
-                "impressions",
-                "reach",
-                "clicks",
-                "engagements",
-                "spend_micros",
-                "applications",
+                *METRIC_COLUMNS,
             ],
         ),
     )
 
 
-class CampaignMetricTotal(Model):
+class CampaignMetricTotal(Model, MetricColumns):
     """Each campaign's sums over every day it has: the campaign list's spend, applications and CPA,
     and its orders by them, read one row per campaign instead of summing its rollup rows. Refreshed
     with the campaign rollup, for the campaigns each sync touched."""
@@ -110,15 +88,11 @@ class CampaignMetricTotal(Model):
     __tablename__ = "campaign_metric_totals"
 
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
-    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
-    reach: Mapped[int] = mapped_column(BigInteger, default=0)
-    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
-    engagements: Mapped[int | None] = mapped_column(BigInteger)
-    spend_micros: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
-    applications: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (Index("ix_campaign_metric_totals_spend_micros", "spend_micros"),)
 
 
-class CampaignRanking(Model):
+class CampaignRanking(Model, MetricColumns):
     """The campaigns that spent most over the overview's preset windows (its last 7, 30 and 90
     days), ranked whenever the day totals are rebuilt (once per sync), the first
     `services.campaign_rankings.KEPT` of each: the overview reads ten rows instead of ranking
@@ -130,31 +104,19 @@ class CampaignRanking(Model):
     until: Mapped[date] = mapped_column(Date, primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
-    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
-    reach: Mapped[int] = mapped_column(BigInteger, default=0)
-    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
-    engagements: Mapped[int | None] = mapped_column(BigInteger)
-    spend_micros: Mapped[int] = mapped_column(BigInteger, default=0)
-    applications: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class DailyMetricTotal(Model):
+class DailyMetricTotal(Model, MetricColumns):
     """Rollup per day and platform across all campaigns: the overview's KPIs and trend."""
 
     __tablename__ = "daily_metric_totals"
 
     date: Mapped[date] = mapped_column(Date, primary_key=True)
     platform: Mapped[str] = mapped_column(String(20), primary_key=True)
-    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
-    reach: Mapped[int] = mapped_column(BigInteger, default=0)
-    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
-    engagements: Mapped[int | None] = mapped_column(BigInteger)
-    spend_micros: Mapped[int] = mapped_column(BigInteger, default=0)
-    applications: Mapped[int] = mapped_column(BigInteger, default=0)
-    campaigns: Mapped[int] = mapped_column(Integer, default=0)
+    campaigns: Mapped[int] = mapped_column(Integer, default=0, sort_order=AFTER_METRICS)
 
 
-class SegmentMetricDaily(Model):
+class SegmentMetricDaily(Model, MetricColumns):
     """Rollup per day, platform and segment across all campaigns: the segment reports.
 
     ``segment_key`` is the segment's id, or 0 for ad groups aimed at the broad audience (no
@@ -167,9 +129,3 @@ class SegmentMetricDaily(Model):
     date: Mapped[date] = mapped_column(Date, primary_key=True)
     platform: Mapped[str] = mapped_column(String(20), primary_key=True)
     segment_key: Mapped[int] = mapped_column(Integer, primary_key=True)
-    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
-    reach: Mapped[int] = mapped_column(BigInteger, default=0)
-    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
-    engagements: Mapped[int | None] = mapped_column(BigInteger)
-    spend_micros: Mapped[int] = mapped_column(BigInteger, default=0)
-    applications: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -16,7 +16,13 @@ class AlertSchema(Schema):
     key = fields.Str(required=True, metadata={"description": 'What it is about, e.g. "campaign:12"'})
     severity = fields.Str(required=True)
     status = fields.Str(required=True)
-    message = fields.Str(required=True)
+    title = fields.Str(metadata={"description": "The rule's title, in the request's language"})
+    about = fields.Str(metadata={"description": "What the alert is about, as people say it"})
+    severity_label = fields.Str(metadata={"description": "The severity, in the request's language"})
+    message = fields.Str(
+        required=True,
+        metadata={"description": "In the request's language (Accept-Language) where the check allows"},
+    )
     value = fields.Float(allow_none=True)
     threshold = fields.Float(allow_none=True)
     details = fields.Dict()

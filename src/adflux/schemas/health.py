@@ -27,6 +27,9 @@ class OpenAlertSchema(Schema):
     rule = fields.Str(required=True)
     key = fields.Str(required=True)
     severity = fields.Str(required=True)
+    title = fields.Str(metadata={"description": "The rule's title, in the request's language"})
+    about = fields.Str(metadata={"description": "What the alert is about, as people say it"})
+    severity_label = fields.Str(metadata={"description": "The severity, in the request's language"})
     message = fields.Str(required=True)
     opened_at = fields.DateTime(required=True)
 

@@ -15,9 +15,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-import skops.io as sio
 from sqlalchemy import func, select
 
+from adflux._lazy import lazy_module
 from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.ml.registry import ArtifactError, sha256_hex
@@ -32,6 +32,8 @@ from adflux.services.rules.panels import portfolio_lag_cdf
 from adflux.services.segmentation.versions import model_store
 
 logger = logging.getLogger(__name__)
+# On first save or load (it imports every scikit-learn module): not when the app starts.
+sio = lazy_module("skops.io")
 TRUSTED = [
     "functools.partial",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",

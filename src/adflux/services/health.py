@@ -28,7 +28,7 @@ from adflux import __version__
 from adflux.constants import PLATFORMS, QUEUES
 from adflux.extensions import db
 from adflux.models import Alert, SegmentationModel
-from adflux.monitoring import facts
+from adflux.monitoring import alert_names, facts
 from adflux.monitoring.broker import is_redis_url, queue_lengths, redis_client
 from adflux.monitoring.logs import redact_text
 from adflux.platforms.transport import RetryPolicy, TransportConfig
@@ -366,8 +366,10 @@ def _open_alerts() -> list[dict[str, Any]]:
             "rule": a.rule,
             "key": a.key,
             "severity": a.severity,
-            "message": a.message,
             "opened_at": a.opened_at,
+            **alert_names.described(
+                rule=a.rule, key=a.key, severity=a.severity, message=a.message, details=a.details
+            ),
         }
         for a in rows
     ]

@@ -9,25 +9,34 @@ default, thousands of candidates) a Core select into pandas and an executemany.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
-import pandas as pd
+import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import sql
-from sqlalchemy import CursorResult, Engine, Text, delete, func, insert, select, text, type_coerce
+from sqlalchemy import CursorResult, Engine, Text, delete, func, insert, make_url, select, type_coerce
 from sqlalchemy.pool import PoolProxiedConnection
 
+from adflux._lazy import lazy_module
 from adflux.extensions import db
-from adflux.ml.features import SOURCE_COLUMNS, joined_skills
 from adflux.models import Candidate, CandidatePersona, CandidateSegment
 from adflux.models.skills_text import SEPARATOR as SKILLS_SEPARATOR
 from adflux.services.assignment_copy import copy_assignments
 
+# Light at import (no pandas, scikit-learn or scipy): the CLI imports this module to start the
+# read before the app and the ML stack are imported (`start_early_read`).
+ml_features = lazy_module("adflux.ml.features")
+
 logger = logging.getLogger(__name__)
+# A psycopg connection, opened and closed by the context manager.
+Connect = Callable[[], AbstractContextManager[Any]]
 
 # Arrow types of the feature columns as COPY ... (FORMAT CSV) renders them.
 _CSV_TYPES: dict[str, pa.DataType] = {
@@ -42,6 +51,9 @@ _CSV_TYPES: dict[str, pa.DataType] = {
     "expected_salary": pa.int64(),
     "skills": pa.string(),  # JSON text; features.candidate_frame splits it without a parser
 }
+# features.SOURCE_COLUMNS (a test keeps them equal), named here so that this module does not
+# import the feature code (pandas, scikit-learn) before the read can start.
+SOURCE_COLUMNS: tuple[str, ...] = tuple(name for name in _CSV_TYPES if name != "id")
 # On PostgreSQL the skills come as `skills_text` (joined by U+001F, models/skills_text.py) and,
 # only where that is NULL, as the jsonb rendered as text: no per-row jsonb rendering.
 _PG_TYPES: dict[str, pa.DataType] = {
@@ -80,8 +92,16 @@ def is_postgresql() -> bool:
 
 
 def read_candidate_columns() -> CandidateColumns:
-    """Read id + the feature columns of every candidate in bulk, sorted by id."""
-    ids, table = _read_postgresql() if is_postgresql() else _read_sqlite()
+    """Read id + the feature columns of every candidate in bulk, sorted by id.
+
+    On PostgreSQL an early read of the same database (`start_early_read`) is taken if one was
+    started, instead of reading again.
+    """
+    if is_postgresql():
+        early = _take_early_read(db.engine)
+        ids, table = _finish_postgresql(early or _read_postgresql(_engine_connect(db.engine)))
+    else:
+        ids, table = _read_sqlite()
     # A heap scan usually returns rows in id order already; sort only when it did not, so the
     # same data always reaches training in the same order (same data + seed -> same model).
     if len(ids) > 1 and not bool(np.all(ids[1:] >= ids[:-1])):
@@ -93,6 +113,8 @@ def read_candidate_columns() -> CandidateColumns:
 def read_candidate_rows(candidate_ids: list[int]) -> CandidateColumns:
     """The feature columns of a few candidates (one new candidate to assign)."""
     columns = [getattr(Candidate, name) for name in SOURCE_COLUMNS]
+    import pandas as pd
+
     rows = db.session.execute(select(Candidate.id, *columns).where(Candidate.id.in_(candidate_ids))).all()
     frame = pd.DataFrame.from_records(rows, columns=["id", *SOURCE_COLUMNS])
     ids = frame.pop("id").to_numpy(dtype=np.int64)
@@ -213,40 +235,116 @@ def delete_assignments(*, model_ids: list[int]) -> int:
 
 
 # ---- PostgreSQL -------------------------------------------------------------------------------
-def _read_postgresql() -> tuple[np.ndarray, pa.Table]:
+def start_early_read(database_uri: str) -> bool:
+    """Start reading every candidate's feature columns now, on a thread of its own (PostgreSQL).
+
+    For a process that will train and has not built its app yet (`adflux train-segments`): the
+    COPY runs on the server and Arrow parses it while this thread imports and builds the rest;
+    `read_candidate_columns` then takes the result instead of reading again. The read is the
+    same snapshot-consistent read, started a few seconds earlier. False (and nothing started)
+    for another database. A failed early read is logged and read again.
+    """
+    url = make_url(database_uri)
+    if url.get_backend_name() != "postgresql":
+        return False
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    future: Future[pa.Table] = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(_read_postgresql(_url_connect(conninfo)))
+        except BaseException as exc:  # handed to the taker, who reads again
+            future.set_exception(exc)
+
+    with _early_lock:
+        _early_reads[_url_key(database_uri)] = future
+    threading.Thread(target=run, name="segmentation-early-read", daemon=True).start()
+    return True
+
+
+_early_lock = threading.Lock()
+_early_reads: dict[str, Future[pa.Table]] = {}
+
+
+def _url_key(database_uri: Any) -> str:
+    url = make_url(database_uri) if isinstance(database_uri, str) else database_uri
+    return str(url.set(drivername="postgresql").render_as_string(hide_password=False))
+
+
+def _take_early_read(engine: Engine) -> pa.Table | None:
+    """The early read of `engine`'s database, once (None when none was started or it failed)."""
+    with _early_lock:
+        future = _early_reads.pop(_url_key(engine.url), None)
+    if future is None:
+        return None
+    try:
+        return future.result()
+    except Exception:
+        logger.warning("the early candidate read failed; reading again", exc_info=True)
+        return None
+
+
+def _engine_connect(engine: Engine) -> Connect:
+    @contextmanager
+    def connect() -> Iterator[Any]:
+        # Worker threads have no app context: they are handed the engine.
+        raw = engine.raw_connection()
+        try:
+            yield _driver_connection(raw)
+        finally:
+            raw.close()
+
+    return connect
+
+
+def _url_connect(conninfo: str) -> Connect:
+    @contextmanager
+    def connect() -> Iterator[Any]:
+        with psycopg.connect(conninfo) as conn:
+            yield conn
+
+    return connect
+
+
+def _read_postgresql(connect: Connect) -> pa.Table:
+    """Every candidate's feature columns as COPY renders them (skills still as text)."""
     query = f"SELECT {_PG_SELECT} FROM candidates"
-    pages = _relation_pages("candidates")
+    pages = _relation_pages(connect, "candidates")
     streams = PARALLEL_READ_STREAMS if pages >= PARALLEL_READ_MIN_PAGES else 1
-    table = (
-        _copy_out_csv(query, _PG_TYPES)
-        if streams == 1
-        else _copy_out_parallel(query, _PG_TYPES, pages, streams)
-    )
+    if streams == 1:
+        return _copy_out_csv(query, _PG_TYPES, connect=connect)
+    return _copy_out_parallel(query, _PG_TYPES, pages, streams, connect)
+
+
+def _finish_postgresql(table: pa.Table) -> tuple[np.ndarray, pa.Table]:
     ids = _int_column(table, "id")
-    skills = joined_skills(table.column("skills_text"), table.column("skills_json"), SKILLS_SEPARATOR)
+    skills = ml_features.joined_skills(
+        table.column("skills_text"), table.column("skills_json"), SKILLS_SEPARATOR
+    )
     table = table.drop_columns(["skills_text", "skills_json"]).append_column("skills", skills)
     return ids, table.select(list(SOURCE_COLUMNS))
 
 
-def _relation_pages(table: str) -> int:
-    with db.engine.connect() as conn:
-        pages = conn.execute(
-            text("SELECT relpages FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": table}
-        )
-        return int(pages.scalar() or 0)
+def _relation_pages(connect: Connect, table: str) -> int:
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT relpages FROM pg_class WHERE oid = CAST(%s AS regclass)", (table,))
+        pages = int(cur.fetchone()[0] or 0)
+        conn.rollback()
+        return pages
 
 
-def _copy_out_parallel(query: str, types: dict[str, pa.DataType], pages: int, streams: int) -> pa.Table:
+def _copy_out_parallel(
+    query: str, types: dict[str, pa.DataType], pages: int, streams: int, connect: Connect
+) -> pa.Table:
     """Read `query` as `streams` COPYs over disjoint block ranges of one consistent snapshot.
 
     The server's work (reading tuples, rendering jsonb as text) and the client's CSV parsing
     are split over the cores. All streams import the snapshot a leader exports, the way
     pg_dump --jobs does, so together they see each row exactly once even while others write.
     """
-    engine = db.engine
-    leader = engine.raw_connection()
-    try:
-        leader_conn = _driver_connection(leader)
+    with connect() as leader_conn:
         with leader_conn.cursor() as cur:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             cur.execute("SELECT pg_export_snapshot()")
@@ -262,23 +360,23 @@ def _copy_out_parallel(query: str, types: dict[str, pa.DataType], pages: int, st
             ranges.append(f"{query} WHERE {' AND '.join(conditions)}")
         with ThreadPoolExecutor(max_workers=streams, thread_name_prefix="copy-out") as pool:
             parts = list(
-                pool.map(lambda q: _copy_out_csv(q, types, engine=engine, snapshot=snapshot), ranges)
+                pool.map(lambda q: _copy_out_csv(q, types, connect=connect, snapshot=snapshot), ranges)
             )
         leader_conn.rollback()
-    finally:
-        leader.close()
     return pa.concat_tables(parts)
 
 
 def _copy_out_csv(
-    query: str, types: dict[str, pa.DataType], *, engine: Engine | None = None, snapshot: str | None = None
+    query: str,
+    types: dict[str, pa.DataType],
+    *,
+    engine: Engine | None = None,
+    connect: Connect | None = None,
+    snapshot: str | None = None,
 ) -> pa.Table:
     """Run `COPY (query) TO STDOUT (FORMAT CSV)` on a pooled connection and parse it with Arrow."""
-    # Worker threads have no app context: they are handed the engine.
-    raw = (engine or db.engine).raw_connection()
-    try:
-        conn = _driver_connection(raw)
-        buffer = bytearray()
+    buffer = bytearray()
+    with (connect or _engine_connect(engine or db.engine))() as conn:
         with conn.cursor() as cur:
             if snapshot is not None:
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -288,8 +386,6 @@ def _copy_out_csv(
                 for chunk in copy:
                     buffer += chunk
         conn.rollback()  # end the read-only transaction psycopg opened
-    finally:
-        raw.close()
     if not buffer:
         return pa.table({name: pa.array([], type=kind) for name, kind in types.items()})
     return pacsv.read_csv(
@@ -315,6 +411,8 @@ def _read_sqlite() -> tuple[np.ndarray, pa.Table]:
     columns = [getattr(Candidate, name) for name in SOURCE_COLUMNS if name != "skills"]
     # The JSON text as stored: candidate_frame splits it, instead of json.loads per row here.
     skills = type_coerce(Candidate.skills, Text).label("skills")
+    import pandas as pd
+
     result = db.session.execute(select(Candidate.id, *columns, skills))
     frame = pd.DataFrame.from_records(result.all(), columns=list(result.keys()))
     if frame.empty:

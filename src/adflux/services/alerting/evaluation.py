@@ -18,9 +18,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from adflux.catalogue import Message
 from adflux.extensions import db
 from adflux.models import Alert
 from adflux.monitoring import instances
+from adflux.monitoring.alert_names import MESSAGE_KEY
 from adflux.monitoring.alert_rules import RULES, AlertRule, render
 from adflux.services.alerting.checks import CHECKS, Context, Firing, NotApplicable
 from adflux.services.alerting.notifications import notify_pending
@@ -104,6 +106,7 @@ def _apply(rule: AlertRule, firings: list[Firing], ctx: Context, result: Evaluat
             alert.details = {
                 **(alert.details or {}),
                 **_jsonable(firing.details),
+                **_said(firing),
                 "last_seen_at": ctx.now.isoformat(),
             }
             refreshed.append(alert)
@@ -116,7 +119,11 @@ def _apply(rule: AlertRule, firings: list[Firing], ctx: Context, result: Evaluat
             message=firing.message,
             value=firing.value,
             threshold=firing.threshold,
-            details={**_jsonable(firing.details), "summary": render(rule, ctx.settings)["summary"]},
+            details={
+                **_jsonable(firing.details),
+                **_said(firing),
+                "summary": render(rule, ctx.settings)["summary"],
+            },
             opened_at=ctx.now,
         )
         for key, firing in by_key.items()
@@ -137,6 +144,11 @@ def _apply(rule: AlertRule, firings: list[Firing], ctx: Context, result: Evaluat
         result.resolved.append(alert.id)
         logger.info("alert resolved: %s %s", alert.rule, alert.key)
     result.still_open += [alert.id for alert in refreshed]
+
+
+def _said(firing: Firing) -> dict[str, Any]:
+    """How to say the message again in the reader's language (`alerting.names.alert_message`)."""
+    return {MESSAGE_KEY: firing.message.stored()} if isinstance(firing.message, Message) else {}
 
 
 def _jsonable(details: dict[str, Any]) -> dict[str, Any]:

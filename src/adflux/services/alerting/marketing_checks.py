@@ -9,7 +9,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from adflux import kpis
-from adflux.catalogue import gettext as _
+from adflux.catalogue import message as _
 from adflux.monitoring import facts, pacing_facts
 from adflux.services.alerting.check_types import Context, Firing
 

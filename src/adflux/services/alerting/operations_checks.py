@@ -7,10 +7,11 @@ throttling, expiring tokens and API version sunsets. Each check reads the facts 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from adflux.catalogue import gettext as _
+from adflux.catalogue import message as _
 from adflux.constants import QUEUES
 from adflux.monitoring import facts, instances, request_stats
 from adflux.monitoring.broker import queue_lengths, redis_client
@@ -19,67 +20,67 @@ from adflux.services.alerting.check_types import Context, Firing, NotApplicable
 from adflux.settings import parse_api_version_sunsets
 
 
-def _window_totals(ctx: Context) -> dict[str, Any] | None:
-    """Requests, errors and seconds in the alert window; None when too few to judge a rate."""
+def _window_check(
+    ctx: Context,
+    value_of: Callable[[dict[str, Any]], float],
+    threshold: float,
+    digits: int,
+    message: Callable[[float, dict[str, Any]], str],
+) -> list[Firing]:
+    """The request window's checks: fire once when `value_of` the window's requests, errors and
+    seconds is over `threshold`; nothing when the window holds too few requests to judge."""
     s = ctx.settings
     totals = request_stats.window_totals(minutes=s.alert_window_minutes, now=ctx.now)
-    return totals if totals["requests"] >= s.alert_min_requests else None
+    if totals["requests"] < s.alert_min_requests:
+        return []
+    value = value_of(totals)
+    if value <= threshold:
+        return []
+    return [
+        Firing(
+            key="",
+            value=round(value, digits),
+            threshold=threshold,
+            message=message(value, totals),
+            details={"window_minutes": s.alert_window_minutes, **totals},
+        )
+    ]
 
 
 def error_rate(ctx: Context) -> list[Firing]:
     s = ctx.settings
-    totals = _window_totals(ctx)
-    if totals is None:
-        return []
-    rate = totals["errors"] / totals["requests"]
-    if rate <= s.alert_error_rate:
-        return []
-    return [
-        Firing(
-            key="",
-            value=round(rate, 4),
-            threshold=s.alert_error_rate,
-            message=(
-                _(
-                    "%(rate)s of %(requests)s requests failed in the last %(alert_window_minutes)s min "
-                    "(threshold %(alert_error_rate)s)",
-                    rate=f"{rate:.1%}",
-                    requests=totals["requests"],
-                    alert_window_minutes=s.alert_window_minutes,
-                    alert_error_rate=f"{s.alert_error_rate:.0%}",
-                )
-            ),
-            details={"window_minutes": s.alert_window_minutes, **totals},
-        )
-    ]
+    return _window_check(
+        ctx,
+        lambda totals: totals["errors"] / totals["requests"],
+        s.alert_error_rate,
+        4,
+        lambda rate, totals: _(
+            "%(rate)s of %(requests)s requests failed in the last %(alert_window_minutes)s min "
+            "(threshold %(alert_error_rate)s)",
+            rate=f"{rate:.1%}",
+            requests=totals["requests"],
+            alert_window_minutes=s.alert_window_minutes,
+            alert_error_rate=f"{s.alert_error_rate:.0%}",
+        ),
+    )
 
 
 def latency(ctx: Context) -> list[Firing]:
     s = ctx.settings
-    totals = _window_totals(ctx)
-    if totals is None:
-        return []
-    average = totals["seconds"] / totals["requests"]
-    if average <= s.alert_latency_seconds:
-        return []
-    return [
-        Firing(
-            key="",
-            value=round(average, 3),
-            threshold=s.alert_latency_seconds,
-            message=(
-                _(
-                    "Average response time %(average)s s over %(requests)s requests in the last "
-                    "%(alert_window_minutes)s min (threshold %(alert_latency_seconds)s s)",
-                    average=f"{average:.2f}",
-                    requests=totals["requests"],
-                    alert_window_minutes=s.alert_window_minutes,
-                    alert_latency_seconds=f"{s.alert_latency_seconds:g}",
-                )
-            ),
-            details={"window_minutes": s.alert_window_minutes, **totals},
-        )
-    ]
+    return _window_check(
+        ctx,
+        lambda totals: totals["seconds"] / totals["requests"],
+        s.alert_latency_seconds,
+        3,
+        lambda average, totals: _(
+            "Average response time %(average)s s over %(requests)s requests in the last "
+            "%(alert_window_minutes)s min (threshold %(alert_latency_seconds)s s)",
+            average=f"{average:.2f}",
+            requests=totals["requests"],
+            alert_window_minutes=s.alert_window_minutes,
+            alert_latency_seconds=f"{s.alert_latency_seconds:g}",
+        ),
+    )
 
 
 def queue_backlog(ctx: Context) -> list[Firing]:

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 from sqlalchemy import or_, select
 
+from adflux.catalogue import gettext as _
 from adflux.constants import TASK_EVALUATE_OPTIMIZATION
 from adflux.extensions import db
 from adflux.models import Campaign, OptimizationDecision, Rule
@@ -269,7 +270,11 @@ def preview(*, rule_id: int, campaign_id: int, today: date | None = None) -> lis
     stored = db.session.get(Rule, rule_id)
     campaign = db.session.get(Campaign, campaign_id)
     if stored is None or campaign is None:
-        raise NotFound(f"Rule {rule_id} not found" if stored is None else f"Campaign {campaign_id} not found")
+        raise NotFound(
+            _("Rule %(rule_id)s not found", rule_id=rule_id)
+            if stored is None
+            else _("Campaign %(id)s does not exist", id=campaign_id)
+        )
     entities, decisions = _decisions(stored, campaign, today, portfolio_lag_cdf(today=today))
     return [
         {

@@ -312,25 +312,38 @@ def _register(training: _Training, window_read: Future[dict[str, Any]] | None) -
     model = new_model(training.result, version, window, training.trained_at, training.reference_year)
     db.session.add(model)
     db.session.flush()
+    # Forced, or no active version: promoted whatever the scores, so the assignments start
+    # writing now and the evaluation sample is scored while the server writes them.
+    decided = training.request.force or training.previous is None
+    decision = _decide(training, None) if decided else None
+    copying = _start_assignments(training, model) if decided else None
     fixed = evaluation.fixed_sample_scores(
         training.candidates, training.frame, training.result, training.previous
     )
     model.metrics = {**model.metrics, "evaluation_sample": fixed}
-    decision = decide_activation(
-        new_silhouette=fixed["silhouette"],
+    if decision is None:
+        decision = _decide(training, fixed)
+        copying = _start_assignments(training, model) if decision.activate else None
+    model.notes = f"{'activated' if decision.activate else 'not activated'}: {decision.reason}"
+    training.clock.lap("register")
+    return _Registered(model, decision, window, copying)
+
+
+def _decide(training: _Training, fixed: dict[str, Any] | None) -> ActivationDecision:
+    """The promotion decision; without the evaluation sample's scores only when they cannot matter."""
+    return decide_activation(
+        new_silhouette=fixed["silhouette"] if fixed else None,
         active=training.previous,
         tolerance=training.request.settings.segmentation_silhouette_tolerance,
         force=training.request.force,
-        active_silhouette=fixed.get("active_silhouette"),
+        active_silhouette=fixed.get("active_silhouette") if fixed else None,
     )
-    model.notes = f"{'activated' if decision.activate else 'not activated'}: {decision.reason}"
-    copying = (
-        make_active(model, training.candidates.ids, training.result.labels, background=training.background)
-        if decision.activate
-        else None
-    )
-    training.clock.lap("register")
-    return _Registered(model, decision, window, copying)
+
+
+def _start_assignments(training: _Training, model: SegmentationModel) -> Future[None] | None:
+    """Make `model` active; its assignments are written in the background (the session is busy
+    until the returned future is done)."""
+    return make_active(model, training.candidates.ids, training.result.labels, background=training.background)
 
 
 def _describe(training: _Training, evaluation_data: Future[Any] | None) -> _Description:

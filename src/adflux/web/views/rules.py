@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
 from adflux.services.errors import DomainError
-from adflux.services.rules import evaluation, pacing, store
+from adflux.services.rules import evaluation, names, pacing, store
 from adflux.services.rules.specs import applications_source
 from adflux.web.auth import current_session_user, login_required
 from adflux.web.formatting import cop, decimal
@@ -21,43 +21,12 @@ from adflux.web.views.blueprint import bp
 
 logger = logging.getLogger(__name__)
 
-METRIC_LABELS: dict[str, Any] = {
-    "spend": _l("Spend"),
-    "applications": _l("Applications"),
-    "cpa": _l("CPA"),
-    "ctr": _l("CTR"),
-    "cpc": _l("CPC"),
-    "frequency": _l("Frequency"),
-    "pacing": _l("Pace"),
-    "days_left": _l("Days left"),
-}
-ACTION_LABELS: dict[str, Any] = {
-    "pause": _l("Pause"),
-    "resume": _l("Resume"),
-    "budget": _l("Change daily budget"),
-    "notify": _l("Notify"),
-}
-COUNT_LABELS: dict[str, Any] = {
-    "platform": _l("As each platform reports them"),
-    "first_hand": _l("First-hand (the portal's postbacks)"),
-}
-CPA_MODE_LABELS: dict[str, Any] = {
-    "lag_aware": _l("lag-corrected, with its uncertainty"),
-    "matured": _l("matured days only"),
-    "raw": _l("as reported"),
-}
-STATUS_LABELS: dict[str, Any] = {
-    "applied": _l("Applied"),
-    "failed": _l("Failed"),
-    "recorded": _l("Recorded"),
-}
-WARNING_LABELS: dict[str, Any] = {
-    "cannot_land": _l("Will not reach the total budget (audience too small or platform under-delivering)"),
-    "no_end_date": _l("No end date: a monthly cap applies"),
-    "ahead": _l("Spending ahead of plan"),
-    "behind": _l("Spending behind plan"),
-    "ended": _l("The flight has ended"),
-}
+METRIC_LABELS: dict[str, Any] = {code: _l(name) for code, name in names.METRIC_NAMES.items()}
+ACTION_LABELS: dict[str, Any] = {code: _l(name) for code, name in names.ACTION_NAMES.items()}
+COUNT_LABELS: dict[str, Any] = {code: _l(name) for code, name in names.COUNT_NAMES.items()}
+CPA_MODE_LABELS: dict[str, Any] = {code: _l(name) for code, name in names.CPA_MODE_NAMES.items()}
+STATUS_LABELS: dict[str, Any] = {code: _l(name) for code, name in names.DECISION_STATUS_NAMES.items()}
+WARNING_LABELS: dict[str, Any] = {code: _l(name) for code, name in names.PACING_WARNING_NAMES.items()}
 MONEY = ("spend", "cpa", "cpc")
 
 

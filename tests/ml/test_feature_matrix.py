@@ -1,0 +1,80 @@
+"""`CandidateFeatures` builds exactly the matrix the ColumnTransformer (`build_features`) builds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from adflux.ml.feature_matrix import CandidateFeatures
+from adflux.ml.features import CATEGORICAL_FEATURES, SOURCE_COLUMNS
+from adflux.ml.pipeline import DEFAULT_MAX_SKILLS, DEFAULT_WEIGHTS, build_features, build_segmenter
+from adflux.services import segmentation_data
+
+
+def _reference(frame: pd.DataFrame, **kwargs: object) -> sp.csr_matrix:
+    return sp.csr_matrix(build_features(**kwargs).fit_transform(frame), dtype=np.float32)  # type: ignore[arg-type]
+
+
+def _assert_same(a: sp.csr_matrix, b: sp.csr_matrix) -> None:
+    assert a.shape == b.shape
+    assert a.dtype == b.dtype == np.float32
+    assert abs(a - b).max() == 0
+    assert a.nnz == b.nnz
+
+
+def test_the_same_matrix_and_names_as_the_column_transformer(frame: pd.DataFrame) -> None:
+    features = CandidateFeatures(weights=DEFAULT_WEIGHTS, max_skills=DEFAULT_MAX_SKILLS)
+    X = features.fit_transform(frame)
+    assert sp.isspmatrix_csr(X)
+    _assert_same(X, _reference(frame))
+    reference = build_features().fit(frame)
+    assert list(features.get_feature_names_out()) == list(reference.get_feature_names_out())
+    # fit then transform gives what fit_transform gave
+    _assert_same(CandidateFeatures(weights=DEFAULT_WEIGHTS, max_skills=100).fit(frame).transform(frame), X)
+
+
+def test_plain_string_columns_and_other_weights_encode_the_same(frame: pd.DataFrame) -> None:
+    plain = frame.assign(**{name: frame[name].astype(object) for name in CATEGORICAL_FEATURES})
+    weights = {"numeric": 2.0, "city": 0.3, "skills": 0.5}
+    X = CandidateFeatures(weights=weights, max_skills=5).fit_transform(plain)
+    _assert_same(X, _reference(frame, weights=weights, max_skills=5))
+
+
+def test_rows_transformed_later_match_and_unknown_values_are_zeros(frame: pd.DataFrame) -> None:
+    features = CandidateFeatures(weights=DEFAULT_WEIGHTS, max_skills=DEFAULT_MAX_SKILLS)
+    X = features.fit_transform(frame)
+    _assert_same(features.transform(frame.iloc[100:160]), X[100:160])
+    novel = frame.head(2).copy()
+    novel["city"] = pd.Categorical(["Ciudad nueva", None])
+    novel["skills"] = pd.Series([["habilidad nunca vista"], []], dtype=frame["skills"].dtype)
+    row = features.transform(novel)
+    names = features.get_feature_names_out()
+    city = np.array([n.startswith("city__") for n in names])
+    skills = np.array([n.startswith("skills__") for n in names])
+    assert row[:, city].nnz == 0 and row[:, skills].nnz == 0
+    # the other blocks are the known row's
+    others = ~(city | skills)
+    _assert_same(row[:1, others], X[:1, others])
+
+
+def test_a_frame_without_a_model_column_is_refused(frame: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="city"):
+        CandidateFeatures().fit(frame.drop(columns=["city"]))
+    with pytest.raises(TypeError):
+        CandidateFeatures().fit(frame.to_numpy())
+
+
+def test_the_segmenter_assigns_as_with_the_column_transformer(frame: pd.DataFrame) -> None:
+    ours = build_segmenter(4, random_state=3).fit(frame)
+    assert isinstance(ours.named_steps["features"], CandidateFeatures)
+    reference = build_segmenter(4, random_state=3)
+    reference.steps[0] = ("features", build_features())
+    reference.fit(frame)
+    np.testing.assert_array_equal(ours.predict(frame), reference.predict(frame))
+
+
+def test_the_bulk_reader_names_the_feature_columns() -> None:
+    # segmentation_data keeps its own copy so that it imports no feature code before its read
+    assert segmentation_data.SOURCE_COLUMNS == SOURCE_COLUMNS
