@@ -97,6 +97,11 @@ class Settings:
     segmentation_k_min: int = 2
     segmentation_k_max: int = 12
     segmentation_silhouette_tolerance: float = 0.01
+    # From this many candidates (PostgreSQL; 0 = never) training streams: it fits on a hash sample of
+    # about `_sample_rows` and assigns everyone chunk by chunk, so memory does not grow with the base.
+    segmentation_streaming_rows: int = 2_000_000
+    segmentation_stream_sample_rows: int = 300_000
+    segmentation_stream_chunk_rows: int = 200_000
     # ---- security: sessions, sign-in, request limits --------------------------------------
     # A dashboard session ends this many hours after sign-in, and after this many idle minutes.
     session_lifetime_hours: float = 12.0
@@ -288,6 +293,8 @@ class Settings:
             raise SettingsError(f"LOG_FORMAT must be auto, text or json, not {self.log_format!r}")
         if not 2 <= self.segmentation_k_min <= self.segmentation_k_max:
             raise SettingsError("ADFLUX_SEGMENTATION_K_MIN must be >= 2 and <= ADFLUX_SEGMENTATION_K_MAX")
+        if min(self.segmentation_stream_sample_rows, self.segmentation_stream_chunk_rows) < 1_000:
+            raise SettingsError("ADFLUX_SEGMENTATION_STREAM_SAMPLE_ROWS and _CHUNK_ROWS must be >= 1000")
         parse_rate_limits(self.sandbox_rate_limits)
         if self.platform_rate_limit_scope not in ("account", "process"):
             raise SettingsError("ADFLUX_PLATFORM_RATE_LIMIT_SCOPE must be account or process")

@@ -130,6 +130,10 @@ def _start_early_read(cli: CliContext) -> None:
     settings = Settings.from_env()
     if settings.celery_broker_url:  # a worker trains, not this process
         return
+    from adflux.services.segmentation_chunks import streams_at
+
+    if streams_at(settings.database_uri, settings.segmentation_streaming_rows):
+        return  # a base this large is trained in two passes, never read whole into memory
     from adflux.services.segmentation_data import start_early_read
 
     start_early_read(settings.database_uri)

@@ -26,7 +26,7 @@ from adflux.models import SegmentationModel, TaskRun
 from adflux.models.base import utcnow
 from adflux.services import audit, task_runs
 from adflux.services.errors import Conflict, ValidationFailed
-from adflux.services.segmentation import evaluation
+from adflux.services.segmentation import evaluation, streaming_training
 from adflux.services.segmentation.activation import ActivationDecision, decide_activation, make_active
 from adflux.services.segmentation.drift import drift_at_training, record_drift_at_training
 from adflux.services.segmentation.trained_version import artifact_metadata, complete_model, new_model
@@ -82,6 +82,16 @@ def train_segmentation(
     with writers_lock() as acquired:
         if not acquired:
             raise Conflict(_("A segmentation training is already running"))
+        if streaming_training.should_stream(settings):  # a base too large for memory: two passes
+            return streaming_training.train_streaming(
+                settings=settings,
+                k_min=k_min,
+                k_max=k_max,
+                force=force,
+                seed=seed,
+                report=report,
+                n_threads=n_threads,
+            )
         return _train_locked(request)
 
 
