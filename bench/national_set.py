@@ -35,7 +35,7 @@ import bench_metrics
 
 from adflux.app import create_app
 from adflux.extensions import db
-from adflux.models import CampaignMetricDaily, Candidate, MetricDaily
+from adflux.models import CampaignMetricDaily, Candidate, MetricDaily, campaign_search
 from adflux.services import campaign_rankings, local_dates, metric_partitions, metrics_store
 from adflux.settings import Settings
 
@@ -215,6 +215,17 @@ def operations(audit: int, tasks: int, alerts: int) -> None:
     )
 
 
+def campaign_search_text() -> None:
+    """Migration 0032 on a set built before it: the column, its triggers, backfill, trigram index.
+    (A set built after it has them from create_all: the backfill then rewrites the same texts.)"""
+    run("ALTER TABLE campaigns ADD COLUMN IF NOT EXISTS search_text text")
+    *upkeep, index = campaign_search.create_statements("postgresql")
+    for statement in upkeep:
+        run(statement)
+    run(campaign_search.BACKFILL_STATEMENT)
+    run(index)
+
+
 def build(args: argparse.Namespace) -> dict[str, float]:
     log: dict[str, float] = {}
     run("CREATE TABLE IF NOT EXISTS bench_national_steps (step text PRIMARY KEY, seconds float, "
@@ -241,6 +252,7 @@ def build(args: argparse.Namespace) -> dict[str, float]:
     step("candidates", lambda: candidates(args.candidates), log)
     step("candidates_indexes", lambda: create_indexes(Candidate.__table__), log)
     step("operations", lambda: operations(1_000_000, 100_000, 10_000), log)
+    step("campaign_search_text", campaign_search_text, log)
     return log
 
 

@@ -82,6 +82,29 @@ def platform_series(
     }
 
 
+def platform_weekly_series(
+    series: dict[str, list[dict[str, Any]]], weeks: Sequence[date], metric: str, fmt: str
+) -> Spec:
+    """One metric per week (labelled by its Monday) with a line per platform (campaign page)."""
+    datasets = []
+    for platform, rows in sorted(series.items()):
+        by_week = {row["week"]: row for row in rows}
+        datasets.append(
+            {
+                "label": PLATFORM_LABELS.get(platform, platform),
+                "key": platform,
+                "data": [_value(by_week.get(w), metric) for w in weeks],
+            }
+        )
+    return {
+        "type": "line",
+        "labels": day_labels(weeks),
+        "datasets": datasets,
+        "format": fmt,
+        "label_head": _("Week of"),
+    }
+
+
 def by_platform(rows: Sequence[dict[str, Any]], metric: str, fmt: str) -> Spec:
     """One bar per platform for a metric (totals over the range)."""
     return {
