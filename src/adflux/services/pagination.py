@@ -18,7 +18,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, case, func, literal, null, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    case,
+    false,
+    func,
+    literal,
+    null,
+    select,
+    tuple_,
+)
 from sqlalchemy.types import Date, DateTime
 
 from adflux.catalogue import gettext as _
@@ -31,6 +43,8 @@ T = TypeVar("T")
 TOTAL_LABEL = "_page_total"
 TOKEN_LABEL = "_page_data_version"
 COUNT_CAP = 10_000
+# A keyset list's page starting this many rows in or more is found by its keys first (`_seek`).
+SEEK_FROM = 1_000
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,12 @@ class Keyset:
         given = tuple_(*(literal(v, type_=c.type) for c, v in zip(self.columns, values, strict=True)))
         key = tuple_(*self.columns)
         return key < given if self.descending else key > given
+
+    def from_(self, values: Sequence[Any]) -> ColumnElement[bool]:
+        """Rows from ``values`` on in this order (that row included)."""
+        given = tuple_(*(literal(v, type_=c.type) for c, v in zip(self.columns, values, strict=True)))
+        key = tuple_(*self.columns)
+        return key <= given if self.descending else key >= given
 
     def encode(self, row: Any) -> str:
         values = [getattr(row, c.key) for c in self.columns]
@@ -131,11 +151,13 @@ def paginate(
     without it they are keyed from the statement, which costs more CPU.
     """
     unordered = stmt.order_by(None)
+    offset = 0 if cursor else (page - 1) * page_size
     if keyset is not None:
         stmt = unordered.order_by(*keyset.order())
         if cursor:
             stmt = stmt.where(keyset.after(keyset.decode(cursor)))
-    offset = 0 if cursor else (page - 1) * page_size
+        elif offset >= SEEK_FROM:
+            stmt, offset = _seek(stmt, unordered, keyset, offset), 0
     count = _count(unordered)
     versioned = _VersionedTotal(unordered, version, counted_as) if version and _capped() else None
     columns = versioned.columns(count) if versioned else [count.scalar_subquery().label(TOTAL_LABEL)]
@@ -157,6 +179,15 @@ def paginate(
         total_estimated=estimated,
         next_cursor=next_cursor,
     )
+
+
+def _seek(stmt: Select[Any], unordered: Select[Any], keyset: Keyset, offset: int) -> Select[Any]:
+    """`stmt` from its row at `offset` on: that row's keys found by skipping keys only (an index-
+    only scan where an index holds the keyset's columns), then the page read from there by the
+    index, instead of OFFSET fetching and dropping every full row before the page."""
+    keys = unordered.with_only_columns(*keyset.columns).order_by(*keyset.order()).offset(offset).limit(1)
+    start = db.session.execute(keys).first()
+    return stmt.where(keyset.from_(start) if start is not None else false())
 
 
 def _total(
