@@ -91,3 +91,22 @@ def test_postgresql_indexes_the_searched_texts_by_trigrams(app_ctx):
         text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_campaigns_search_text_trgm'")
     )
     assert definition is not None and "gin_trgm_ops" in definition
+
+
+def test_pages_by_id_start_at_the_ids_the_index_finds(app_ctx):
+    ids = [_make(f"Cargo {n}", "Empresa") for n in range(7)]
+    for campaign_id in ids[::2]:
+        db.session.get(Campaign, campaign_id).status = "archived"
+    db.session.commit()
+
+    def pages(**filters):
+        found = [campaigns_service.list_campaigns(page=n, page_size=3, **filters) for n in (1, 2, 3, 4)]
+        return [([c.id for c in p.items], p.total, p.page) for p in found]
+
+    newest = sorted(ids, reverse=True)
+    assert pages() == [(newest[:3], 7, 1), (newest[3:6], 7, 2), (newest[6:], 7, 3), ([], 7, 4)]
+    archived = sorted(ids[::2], reverse=True)
+    assert pages(status="archived") == [(archived[:3], 4, 1), (archived[3:], 4, 2), ([], 4, 3), ([], 4, 4)]
+    oldest = pages(descending=False)
+    assert [c for ids_, _, _ in oldest for c in ids_] == sorted(ids)
+    assert campaigns_service.list_campaigns(status="active").items == []

@@ -102,8 +102,11 @@ def list_campaigns(
     else:  # a statement built once per order and filters, run as a prepared statement
         dialect = db.session.get_bind().dialect.name
         prepared = _prepared_page(dialect, by_results, sort, descending, bool(status), bool(job_id))
-        values = {"status": status, "job_id": job_id} if status or job_id else {}
-        rows = paginate_prepared(prepared, values, page=page, page_size=page_size)
+        values: dict[str, Any] = {"status": status, "job_id": job_id} if status or job_id else {}
+        seek = sort == "newest"  # the page starts at its first id, found by the index (_prepared_page)
+        if seek:
+            values["seek_offset"] = (page - 1) * page_size
+        rows = paginate_prepared(prepared, values, page=page, page_size=page_size, after_cursor=seek)
     if not by_results and rows.items:
         # The page's own results only: an index range per campaign, not the whole rollup table.
         ids = [values["id"] for values in rows.items]
@@ -194,12 +197,27 @@ def _prepared_page(
     """The page statement of one order and set of filters, built once (values bound per request)."""
     statements = _listing_statements(dialect)
     stmt = statements.page_with_results if by_results else statements.page
-    stmt = _filtered(
-        stmt,
-        status=bindparam("status", type_=String) if status else None,
-        job_id=bindparam("job_id", type_=Integer) if job_id else None,
+    filters = {
+        "status": bindparam("status", type_=String) if status else None,
+        "job_id": bindparam("job_id", type_=Integer) if job_id else None,
+    }
+    stmt = _filtered(stmt, **filters)
+    if sort != "newest":
+        return prepare_page(_ordered(stmt, sort, descending))
+    # By id (the default order): the page's first id is found by skipping ids in the primary key
+    # (or the status index) alone, then the page read from it, instead of OFFSET joining and
+    # dropping every campaign and job before the page (~10,000 at page 400). Past the end the
+    # subquery is NULL and the page empty, as with OFFSET; the total ignores this condition.
+    order = Campaign.id.desc() if descending else Campaign.id.asc()
+    first = (
+        _filtered(select(Campaign.id), **filters)
+        .order_by(order)
+        .offset(bindparam("seek_offset", type_=Integer))
+        .limit(1)
+        .scalar_subquery()
     )
-    return prepare_page(_ordered(stmt, sort, descending))
+    start = Campaign.id <= first if descending else Campaign.id >= first
+    return prepare_page(_ordered(stmt, sort, descending), after=start)
 
 
 class CampaignSummary(SimpleNamespace):
