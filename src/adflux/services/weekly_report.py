@@ -27,8 +27,8 @@ def weekly_report(*, week_of: date | None = None) -> dict[str, Any]:
     zone = ZoneInfo(current_settings().timezone)
     start = datetime.combine(monday, time(), tzinfo=zone).astimezone(UTC)
     end = datetime.combine(sunday + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
-    # The day/platform totals the sync keeps (7 x platforms rows), not every campaign's rollup
-    # rows of the week (210,000 at 10,000 campaigns on 3 platforms).
+    # From the day/platform totals (the overview's: 7 days x the platforms), not the campaign
+    # rollup's 7 days x every campaign's platforms (210,000 rows at 10,000 campaigns).
     spend, applications = db.session.execute(
         select(
             func.coalesce(func.sum(DailyMetricTotal.spend_micros), 0),
