@@ -110,3 +110,14 @@ def test_pages_by_id_start_at_the_ids_the_index_finds(app_ctx):
     oldest = pages(descending=False)
     assert [c for ids_, _, _ in oldest for c in ids_] == sorted(ids)
     assert campaigns_service.list_campaigns(status="active").items == []
+    budgets = [3, 1, 2, 1, 5, 1, 4]  # ties: newest first among equals
+    for campaign_id, budget in zip(ids, budgets, strict=True):
+        db.session.get(Campaign, campaign_id).budget_total = budget
+    db.session.commit()
+    for sort in ("budget", "name", "spend", "cpa"):
+        for descending in (True, False):
+            whole = campaigns_service.list_campaigns(sort=sort, descending=descending, page_size=50).items
+            paged = pages(sort=sort, descending=descending)
+            assert [c for ids_, _, _ in paged for c in ids_] == [c.id for c in whole], (sort, descending)
+    by_budget = [c.id for c in campaigns_service.list_campaigns(sort="budget", page_size=50).items]
+    assert by_budget[:2] == [ids[4], ids[6]] and by_budget[-3:] == [ids[5], ids[3], ids[1]]
