@@ -269,7 +269,11 @@ class PreparedPage:
 
 
 def prepare_page(
-    stmt: Select[Any], *, version: str | None = None, after: ColumnElement[bool] | None = None
+    stmt: Select[Any],
+    *,
+    version: str | None = None,
+    after: ColumnElement[bool] | None = None,
+    count_rows: Select[Any] | None = None,
 ) -> PreparedPage:
     """`stmt` (ordered, its filter values as named bind parameters) with its capped total riding
     along and LIMIT/OFFSET as parameters, for `paginate_prepared`. Build it once per shape: the
@@ -277,10 +281,11 @@ def prepare_page(
 
     With `version` (a versioned table, as for `paginate`), the total is counted only when the
     table's token is not the one passed as `known_token` (NULL: count), and the token rides along.
-    `after` (a keyset cursor's condition) starts the page but not the total.
+    `after` (a keyset cursor's condition) starts the page but not the total. `count_rows`: a
+    narrower statement with the same rows to count (e.g. without joins that match one row each).
     """
     unordered = stmt.order_by(None)
-    count = _count(unordered)
+    count = _count(count_rows if count_rows is not None else unordered)
     counted: Any = count.scalar_subquery()
     columns = [counted.label(TOTAL_LABEL)]
     if version is not None and _capped():

@@ -218,7 +218,12 @@ def _prepared_page(
         .offset(bindparam("ids_offset", type_=Integer))
         .subquery()
     )
-    return prepare_page(_ordered(stmt, sort, descending), after=Campaign.id.in_(select(ids.c.id)))
+    # Counted from campaigns alone: each has exactly one job (job_id NOT NULL, a foreign key),
+    # so the page's inner join adds no row and removes none (an index-only count, not a join).
+    count_rows = _filtered(select(Campaign.id), **filters)
+    return prepare_page(
+        _ordered(stmt, sort, descending), after=Campaign.id.in_(select(ids.c.id)), count_rows=count_rows
+    )
 
 
 class CampaignSummary(SimpleNamespace):
