@@ -39,7 +39,14 @@ import metrics_dataset
 
 from adflux.app import create_app
 from adflux.extensions import db
-from adflux.models import CampaignMetricDaily, CampaignSegmentMetricDaily, Candidate, MetricDaily, TaskRun
+from adflux.models import (
+    CampaignMetricDaily,
+    CampaignSegmentMetricDaily,
+    Candidate,
+    MetricDaily,
+    TaskRun,
+    campaign_search,
+)
 from adflux.services import campaign_rankings, local_dates, metric_partitions, metrics_store
 from adflux.settings import Settings
 
@@ -237,6 +244,23 @@ def operations(audit: int, tasks: int, alerts: int) -> None:
     )
 
 
+def campaign_search_text() -> None:
+    """Migration 0032 on a set built before it: the column, its triggers, backfill, trigram index.
+    (A set built after it has them from create_all: the backfill then rewrites the same texts.)"""
+    run("ALTER TABLE campaigns ADD COLUMN IF NOT EXISTS search_text text")
+    *upkeep, index = campaign_search.create_statements("postgresql")
+    for statement in upkeep:
+        run(statement)
+    run(campaign_search.BACKFILL_STATEMENT)
+    run(index)
+
+
+def audit_events_at_id() -> None:
+    """Migration 0032's audit index, in the list's order (a set built after it has it already)."""
+    run("CREATE INDEX IF NOT EXISTS ix_audit_events_at_id ON audit_events (at, id)")
+    run("DROP INDEX IF EXISTS ix_audit_events_at")
+
+
 def build(args: argparse.Namespace) -> dict[str, float]:
     log: dict[str, float] = {}
     run("CREATE TABLE IF NOT EXISTS bench_national_steps (step text PRIMARY KEY, seconds float, "
@@ -270,6 +294,8 @@ def build(args: argparse.Namespace) -> dict[str, float]:
     step("candidates", lambda: candidates(args.candidates), log)
     step("candidates_indexes", lambda: create_indexes(Candidate.__table__), log)
     step("operations", lambda: operations(1_000_000, 100_000, 10_000), log)
+    step("campaign_search_text", campaign_search_text, log)
+    step("audit_events_at_id", audit_events_at_id, log)
     return log
 
 

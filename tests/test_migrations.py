@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, inspect, text
 from adflux.app import create_app
 from adflux.extensions import db
 from adflux.models.base import utcnow
+from adflux.models.campaign_search import include_object
 from adflux.services.database import current_revision, upgrade_database
 from adflux.settings import Settings
 from conftest import ADMIN_DATABASE_URL, require_service
@@ -23,9 +24,8 @@ def _upgrade_and_diff(database_url: str, instance: str) -> tuple[str | None, lis
     with app.app_context():
         revision = upgrade_database()
         with db.engine.connect() as conn:
-            diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
-            )
+            opts = {"compare_type": True, "include_object": include_object}
+            diff = compare_metadata(MigrationContext.configure(conn, opts=opts), db.metadata)
             tables = set(inspect(conn).get_table_names())
         assert current_revision() == revision
         db.engine.dispose()

@@ -191,3 +191,33 @@ def test_a_segments_members_are_counted_afresh_as_assignments_change(client, app
         db.session.commit()
         counts.append(client.get(path).get_json()["total"])
     assert counts == [1, 2, 3]
+
+
+def test_a_deep_page_number_found_by_its_keys_holds_the_rows_offset_gives(app_ctx, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from adflux.extensions import db
+    from adflux.models import AuditEvent
+    from adflux.services import audit, pagination
+
+    moment = datetime(2026, 12, 1, tzinfo=UTC)
+    rows = [  # ties on `at` (three events a second): the id orders them
+        {"at": moment - timedelta(seconds=n // 3), "actor": f"a{n % 2}", "action": "x", "entity_type": "job"}
+        for n in range(47)
+    ]
+    db.session.execute(insert(AuditEvent), rows)
+    db.session.commit()
+
+    def pages(**filters):
+        return [
+            ([e.id for e in p.items], p.total, p.page)
+            for p in (audit.list_events(page=n, page_size=5, **filters) for n in range(1, 12))
+        ]
+
+    by_offset = {"": pages(), "a1": pages(actor="a1")}
+    monkeypatch.setattr(pagination, "SEEK_FROM", 5)  # every page after the first by its keys
+    assert pages() == by_offset[""] and pages(actor="a1") == by_offset["a1"]
+    assert by_offset[""][9][0] and by_offset[""][10][0] == []  # the last page, and one past the end
+    assert by_offset["a1"][4][0] and by_offset["a1"][5] == ([], 23, 6)

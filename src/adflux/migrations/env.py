@@ -5,6 +5,8 @@ import logging
 from alembic import context
 from flask import current_app
 
+from adflux.models.campaign_search import include_object
+
 # Logging is configured by the application (no fileConfig here: it would replace AdFlux's handlers).
 config = context.config
 logger = logging.getLogger("alembic.env")
@@ -45,6 +47,8 @@ def run_migrations_online():
 
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
+    # Autogenerate leaves alone the indexes a database has only where it can make them.
+    conf_args.setdefault("include_object", include_object)
 
     with get_engine().connect() as connection:
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)

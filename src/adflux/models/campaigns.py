@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from adflux.extensions import Model, db
 from adflux.models.base import JSONType, TimestampMixin, UTCDateTime
+from adflux.models.campaign_search import install as install_campaign_search
 from adflux.models.jobs import JobOpening
 from adflux.models.segmentation import Segment
 
@@ -62,6 +63,9 @@ class Campaign(TimestampMixin, Model):
     approval_note: Mapped[str | None] = mapped_column(String(500))
     # Set when automation paused it because its job closed (a reopened job resumes only these).
     automation_hold: Mapped[str | None] = mapped_column(String(20))
+    # Its name and its job's title and company, folded, for the search (PostgreSQL: kept by
+    # triggers, never written by the ORM; NULL on SQLite). See models/campaign_search.py.
+    search_text: Mapped[str | None] = mapped_column(Text, deferred=True)
 
     @property
     def effective_owner_id(self) -> int | None:
@@ -79,6 +83,9 @@ class Campaign(TimestampMixin, Model):
         Index("ix_campaigns_job_id", "job_id"),
         Index("ix_campaigns_approval_status", "approval_status"),
     )
+
+
+install_campaign_search(Campaign.__table__)
 
 
 class PlatformCampaign(TimestampMixin, Model):

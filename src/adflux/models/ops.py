@@ -58,7 +58,8 @@ class AuditEvent(Model):
     request_id: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
-        Index("ix_audit_events_at", "at"),
+        # (at, id): the list's order, so a deep page finds its first row by the index alone.
+        Index("ix_audit_events_at_id", "at", "id"),
         Index("ix_audit_events_entity", "entity_type", "entity_id"),
     )
 

@@ -37,10 +37,14 @@ class folded(FunctionElement[str]):
     name = "folded"
 
 
+def folded_sql(expression: str) -> str:
+    """The PostgreSQL text of ``folded(expression)``, for DDL (triggers, functions)."""
+    return f"lower(translate({expression}, '{_ACCENTED}', '{_PLAIN}'))"
+
+
 @compiles(folded, "postgresql")
 def _folded_postgresql(element: folded, compiler: Any, **kw: Any) -> str:
-    inner = compiler.process(element.clauses, **kw)
-    return f"lower(translate({inner}, '{_ACCENTED}', '{_PLAIN}'))"
+    return folded_sql(compiler.process(element.clauses, **kw))
 
 
 @compiles(folded)

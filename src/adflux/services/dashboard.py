@@ -120,6 +120,12 @@ def task_runs(*, task_ids: Sequence[str]) -> list[TaskRun]:
 # -- alerts -------------------------------------------------------------------------------------
 
 
+def open_alert_count() -> int:
+    """Alerts open now (every page's menu shows it): the open ones only, counted in the index
+    that keeps them (`uq_alerts_open_rule_key`), not every alert ever grouped by status."""
+    return int(db.session.scalar(select(func.count()).select_from(Alert).where(Alert.status == "open")) or 0)
+
+
 def alert_counts() -> dict[str, int]:
     """Alerts by status: {"open": n, "resolved": m, "total": n + m}."""
     counts = {"open": 0, "resolved": 0}

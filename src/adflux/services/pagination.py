@@ -18,7 +18,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, case, func, literal, null, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    case,
+    false,
+    func,
+    literal,
+    null,
+    select,
+    tuple_,
+)
 from sqlalchemy.types import Date, DateTime
 
 from adflux.catalogue import gettext as _
@@ -31,6 +43,8 @@ T = TypeVar("T")
 TOTAL_LABEL = "_page_total"
 TOKEN_LABEL = "_page_data_version"
 COUNT_CAP = 10_000
+# A keyset list's page starting this many rows in or more is found by its keys first (`_seek`).
+SEEK_FROM = 1_000
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,12 @@ class Keyset:
         given = tuple_(*(literal(v, type_=c.type) for c, v in zip(self.columns, values, strict=True)))
         key = tuple_(*self.columns)
         return key < given if self.descending else key > given
+
+    def from_(self, values: Sequence[Any]) -> ColumnElement[bool]:
+        """Rows from ``values`` on in this order (that row included)."""
+        given = tuple_(*(literal(v, type_=c.type) for c, v in zip(self.columns, values, strict=True)))
+        key = tuple_(*self.columns)
+        return key <= given if self.descending else key >= given
 
     def encode(self, row: Any) -> str:
         values = [getattr(row, c.key) for c in self.columns]
@@ -131,11 +151,13 @@ def paginate(
     without it they are keyed from the statement, which costs more CPU.
     """
     unordered = stmt.order_by(None)
+    offset = 0 if cursor else (page - 1) * page_size
     if keyset is not None:
         stmt = unordered.order_by(*keyset.order())
         if cursor:
             stmt = stmt.where(keyset.after(keyset.decode(cursor)))
-    offset = 0 if cursor else (page - 1) * page_size
+        elif offset >= SEEK_FROM:
+            stmt, offset = _seek(stmt, unordered, keyset, offset), 0
     count = _count(unordered)
     versioned = _VersionedTotal(unordered, version, counted_as) if version and _capped() else None
     columns = versioned.columns(count) if versioned else [count.scalar_subquery().label(TOTAL_LABEL)]
@@ -157,6 +179,15 @@ def paginate(
         total_estimated=estimated,
         next_cursor=next_cursor,
     )
+
+
+def _seek(stmt: Select[Any], unordered: Select[Any], keyset: Keyset, offset: int) -> Select[Any]:
+    """`stmt` from its row at `offset` on: that row's keys found by skipping keys only (an index-
+    only scan where an index holds the keyset's columns), then the page read from there by the
+    index, instead of OFFSET fetching and dropping every full row before the page."""
+    keys = unordered.with_only_columns(*keyset.columns).order_by(*keyset.order()).offset(offset).limit(1)
+    start = db.session.execute(keys).first()
+    return stmt.where(keyset.from_(start) if start is not None else false())
 
 
 def _total(
@@ -238,7 +269,11 @@ class PreparedPage:
 
 
 def prepare_page(
-    stmt: Select[Any], *, version: str | None = None, after: ColumnElement[bool] | None = None
+    stmt: Select[Any],
+    *,
+    version: str | None = None,
+    after: ColumnElement[bool] | None = None,
+    count_rows: Select[Any] | None = None,
 ) -> PreparedPage:
     """`stmt` (ordered, its filter values as named bind parameters) with its capped total riding
     along and LIMIT/OFFSET as parameters, for `paginate_prepared`. Build it once per shape: the
@@ -246,10 +281,11 @@ def prepare_page(
 
     With `version` (a versioned table, as for `paginate`), the total is counted only when the
     table's token is not the one passed as `known_token` (NULL: count), and the token rides along.
-    `after` (a keyset cursor's condition) starts the page but not the total.
+    `after` (a keyset cursor's condition) starts the page but not the total. `count_rows`: a
+    narrower statement with the same rows to count (e.g. without joins that match one row each).
     """
     unordered = stmt.order_by(None)
-    count = _count(unordered)
+    count = _count(count_rows if count_rows is not None else unordered)
     counted: Any = count.scalar_subquery()
     columns = [counted.label(TOTAL_LABEL)]
     if version is not None and _capped():

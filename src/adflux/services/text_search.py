@@ -18,7 +18,7 @@ from adflux.models.text_folding import fold
 from adflux.simulation.geography import CITIES
 
 _MIN_STEM = 4
-__all__ = ["city_names", "fold", "search_terms", "stem", "text_matches"]
+__all__ = ["city_names", "fold", "like_pattern", "search_terms", "stem", "text_matches"]
 
 
 def _city_key(name: str) -> str:
@@ -62,7 +62,8 @@ def search_terms(typed: str) -> list[str]:
     return [stem(word) for word in fold(typed).split()]
 
 
-def _like(term: str) -> str:
+def like_pattern(term: str) -> str:
+    """A LIKE pattern (escape character backslash) finding `term` anywhere in a text."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -74,5 +75,8 @@ def text_matches(columns: Sequence[QueryableAttribute[str]], typed: str) -> Colu
     """
     terms = search_terms(typed) or [typed.strip().lower()]
     return and_(
-        *(or_(*(folded(column).like(_like(term), escape="\\") for column in columns)) for term in terms)
+        *(
+            or_(*(folded(column).like(like_pattern(term), escape="\\") for column in columns))
+            for term in terms
+        )
     )

@@ -32,5 +32,5 @@ def init_app(app: Flask) -> None:
             "html_lang": i18n.html_lang(locale),
             "current_path": i18n.current_path,
             # Called by the layout only for signed-in people: one small query per page.
-            "open_alert_count": lambda: dashboard.alert_counts()["open"],
+            "open_alert_count": dashboard.open_alert_count,
         }

@@ -8,11 +8,12 @@ script how to write axis ticks and tooltips (cop, number, percent, decimal).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from flask_babel import format_date, format_percent
+from flask_babel import format_date, format_percent, get_locale
 from flask_babel import gettext as _
 
 from adflux.constants import PLATFORM_LABELS
@@ -31,8 +32,14 @@ def days_between(since: date, until: date) -> list[date]:
 
 
 def day_labels(days: Iterable[date]) -> list[str]:
-    """Short localised day labels ("4 mar")."""
-    return [format_date(d, "d MMM") for d in days]
+    """Short localised day labels ("4 mar"); a page's charts of the same days share one list."""
+    return list(_labels(tuple(days), str(get_locale())))
+
+
+@functools.lru_cache(maxsize=64)
+def _labels(days: tuple[date, ...], locale: str) -> tuple[str, ...]:
+    # (the locale is part of the key: format_date writes in the request's language)
+    return tuple(format_date(d, "d MMM") for d in days)
 
 
 def _value(row: dict[str, Any] | None, metric: str) -> Any:
@@ -79,6 +86,29 @@ def platform_series(
         "datasets": datasets,
         "format": fmt,
         "label_head": _("Day"),
+    }
+
+
+def platform_weekly_series(
+    series: dict[str, list[dict[str, Any]]], weeks: Sequence[date], metric: str, fmt: str
+) -> Spec:
+    """One metric per week (labelled by its Monday) with a line per platform (campaign page)."""
+    datasets = []
+    for platform, rows in sorted(series.items()):
+        by_week = {row["week"]: row for row in rows}
+        datasets.append(
+            {
+                "label": PLATFORM_LABELS.get(platform, platform),
+                "key": platform,
+                "data": [_value(by_week.get(w), metric) for w in weeks],
+            }
+        )
+    return {
+        "type": "line",
+        "labels": day_labels(weeks),
+        "datasets": datasets,
+        "format": fmt,
+        "label_head": _("Week of"),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -13,8 +13,8 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
 from adflux.constants import CAMPAIGN_STATUSES, PLATFORM_LABELS
+from adflux.services import campaign_weeks, dashboard
 from adflux.services import campaigns as campaigns_service
-from adflux.services import dashboard
 from adflux.services import reports as reports_service
 from adflux.services.allocation import settings as allocation_settings
 from adflux.services.campaigns.spend_control import campaign_pacing
@@ -29,8 +29,8 @@ from adflux.web.views.overview import last_day
 
 logger = logging.getLogger(__name__)
 
-# A campaign page charts at most this many days back from its last day.
-CAMPAIGN_CHART_DAYS = 365
+# A campaign page charts this many days back from its last day, a point a day (longer: by week).
+CAMPAIGN_CHART_DAYS = 90
 # Each action, and whether it starts background work (publishing) or acts at once.
 ACTIONS: dict[str, tuple[Callable[..., Any], bool]] = {
     "publish": (campaigns_service.publish_campaign, True),
@@ -86,28 +86,26 @@ def campaign_list() -> str:
 @bp.get("/campaigns/<int:campaign_id>")
 @login_required("viewer")
 def campaign_detail(campaign_id: int) -> str:
-    """One campaign: results per platform over time, platforms, creatives, compliance, actions."""
+    """One campaign: results per platform over time, platforms, creatives, compliance, actions.
+
+    The charts show the latest CAMPAIGN_CHART_DAYS days a point a day; `?period=all` shows the
+    campaign's whole life a point a week (summed by the database), with its totals over it.
+    """
     campaign = campaigns_service.get_campaign(campaign_id=campaign_id)
     preview = campaigns_service.preview_campaign(campaign_id=campaign_id)
     last = last_day(campaign_id)
     until = min(campaign.end_date or last, last)
-    since = max(campaign.start_date, until - timedelta(days=CAMPAIGN_CHART_DAYS - 1))
-    timeseries = comparison = None
+    recent = max(campaign.start_date, until - timedelta(days=CAMPAIGN_CHART_DAYS - 1))
+    weekly = request.args.get("period") == "all" and campaign.start_date < recent
+    # (a report covers at most MAX_RANGE_DAYS: a longer life shows its latest two years by week)
+    since = (
+        max(campaign.start_date, until - timedelta(days=reports_service.MAX_RANGE_DAYS)) if weekly else recent
+    )
+    comparison = None
     chart_specs: dict[str, Any] = {}
     if since <= until:
-        timeseries = reports_service.campaign_timeseries(campaign_id=campaign_id, since=since, until=until)
         comparison = reports_service.platform_comparison(campaign_id=campaign_id, since=since, until=until)
-        series = timeseries["series"]
-        if series:
-            chart_specs = {
-                f"campaign-{metric}": charts.platform_series(series, since, until, metric, fmt)
-                for metric, fmt in (
-                    ("spend", "cop"),
-                    ("clicks", "number"),
-                    ("applications", "number"),
-                    ("ctr", "percent"),
-                )
-            }
+        chart_specs = _result_charts(campaign_id, since, until, weekly)
     principal = current_session_user()
     can_act = principal is not None and principal.has_role("manager")
     moves, move_labels = campaign_moves(campaign)
@@ -127,11 +125,29 @@ def campaign_detail(campaign_id: int) -> str:
         charts=chart_specs,
         since=since,
         until=until,
+        weekly=weekly,
+        longer=campaign.start_date < recent,
+        chart_days=CAMPAIGN_CHART_DAYS,
         actions=dashboard.available_actions(campaign) if can_act else [],
         task=dashboard.latest_task_run(subject_type="campaign", subject_id=campaign.id),
         platform_ids={pc.id: _platform_ids(pc) for pc in campaign.platform_campaigns},
         platform_labels=PLATFORM_LABELS,
     )
+
+
+def _result_charts(campaign_id: int, since: date, until: date, weekly: bool) -> dict[str, Any]:
+    """The campaign page's four charts: a point a day, or (`weekly`) a point a week."""
+    metrics = (("spend", "cop"), ("clicks", "number"), ("applications", "number"), ("ctr", "percent"))
+    if weekly:
+        weeks = campaign_weeks.campaign_weeks(campaign_id=campaign_id, since=since, until=until)
+        mondays = campaign_weeks.weeks_between(since, until)
+        if not weeks:
+            return {}
+        return {f"campaign-{m}": charts.platform_weekly_series(weeks, mondays, m, f) for m, f in metrics}
+    series = reports_service.campaign_timeseries(campaign_id=campaign_id, since=since, until=until)["series"]
+    if not series:
+        return {}
+    return {f"campaign-{m}": charts.platform_series(series, since, until, m, f) for m, f in metrics}
 
 
 def _flash_publishing(campaign_id: int) -> None:
