@@ -9,7 +9,6 @@ from sqlalchemy import inspect, text
 
 from adflux.app import create_app
 from adflux.extensions import db
-from adflux.models import Campaign
 from adflux.services import metric_partitions
 from adflux.services.database import upgrade_database
 from adflux.settings import Settings
@@ -33,15 +32,22 @@ def _round_trip(database_url: str, instance: str) -> None:
     with app.app_context():
         upgrade_database(revision="0030")
         job = make_job()
-        campaign = Campaign(job_id=job.id, name="c", budget_total=1, start_date=date(2026, 10, 1))
-        db.session.add(campaign)
+        # The campaign as the schema at 0030 has it (the model now has later columns: 0032's search_text).
+        campaign_id = db.session.execute(
+            text(
+                "INSERT INTO campaigns (job_id, name, objective, budget_total, start_date, status,"
+                " created_at, updated_at) VALUES (:job, 'c', 'traffic', 1, :start, 'draft',"
+                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id"
+            ),
+            {"job": job.id, "start": date(2026, 10, 1)},
+        ).scalar_one()
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             metric_partitions.ensure_months({day for _, day, _, _ in RAW})
             db.session.commit()
         with db.engine.begin() as conn:
             for ad_group, day, segment, clicks in RAW:
-                for campaign_id in (campaign.id, campaign.id + 1000):  # the second: a campaign long gone
+                for campaign in (campaign_id, campaign_id + 1000):  # the second: a campaign long gone
                     conn.execute(
                         text(
                             "INSERT INTO metrics_daily (ad_group_id, date, platform_campaign_id, campaign_id,"
@@ -49,7 +55,7 @@ def _round_trip(database_url: str, instance: str) -> None:
                             " applications, synced_at) VALUES (:a + :c, :d, 1, :c, 'meta', :s, 100, 90, :k,"
                             " NULL, :k * 1000, 1, CURRENT_TIMESTAMP)"
                         ),
-                        {"a": ad_group, "c": campaign_id, "d": day, "s": segment, "k": clicks},
+                        {"a": ad_group, "c": campaign, "d": day, "s": segment, "k": clicks},
                     )
         db.session.remove()
         upgrade_database(revision="0031")
@@ -62,10 +68,10 @@ def _round_trip(database_url: str, instance: str) -> None:
             ).all()
         day = ["2026-10-31", "2026-11-01"]  # as text: SQLite gives dates back as text
         assert [(row[0], str(row[1]), *row[2:]) for row in stored] == [
-            (campaign.id, day[0], 0, 7, 7000, 1, None),
-            (campaign.id, day[0], 5, 30, 30000, 2, None),
-            (campaign.id, day[1], 5, 1, 1000, 1, None),
-            (campaign.id, day[1], 6, 2, 2000, 1, None),
+            (campaign_id, day[0], 0, 7, 7000, 1, None),
+            (campaign_id, day[0], 5, 30, 30000, 2, None),
+            (campaign_id, day[1], 5, 1, 1000, 1, None),
+            (campaign_id, day[1], 6, 2, 2000, 1, None),
         ]
         downgrade(revision="0030")
         with db.engine.connect() as conn:

@@ -84,7 +84,7 @@ def test_an_admin_reads_the_daily_checklist_from_the_system_health_page(
     model = page.locator("#health-model").inner_text()
     assert "Versión activa 3" in model and "0,412" in model and "0,31" in model
     alerts = page.locator("#health-alerts")
-    assert alerts.locator(".count").inner_text() == "1" and "segmentation_drift" in alerts.inner_text()
+    assert alerts.locator(".count").inner_text() == "1" and "Deriva de los segmentos" in alerts.inner_text()
     _screenshot(page, artifacts_dir, "system-health")
 
     # Meanwhile the evaluator opens another alert: the page shows it on its own.
@@ -96,7 +96,7 @@ def test_an_admin_reads_the_daily_checklist_from_the_system_health_page(
         db.session.commit()
         db.session.remove()
     expect(page.locator("#health-alerts .count")).to_have_text("2", timeout=15_000)
-    assert "queue_backlog" in page.locator("#health-alerts").inner_text()
+    assert "Cola acumulada · Cola sync" in page.locator("#health-alerts").inner_text()
     assert page.problems == []
 
 
