@@ -21,6 +21,7 @@ from adflux.constants import (
     MODALITY_LABELS,
     STATUS_NAMES_ES,
 )
+from adflux.monitoring.alert_names import SEVERITY_NAMES as SEVERITY_NAMES_EN
 from adflux.services.text_search import fold
 
 # A choice list longer than this shows a short metavar (--category CATEGORY) and its values in the
@@ -152,7 +153,6 @@ ROLE = LabelledChoice(
     {"viewer": N_("viewer"), "manager": N_("manager"), "admin": N_("administrator")},
     N_("ROLE"),
 )
-SEVERITY_NAMES_EN = {"info": N_("informational"), "warning": N_("warning"), "critical": N_("critical")}
 SEVERITY_LABELS = {"info": "informativa", "warning": "advertencia", "critical": "crítica"}
 SEVERITY = LabelledChoice(SEVERITY_LABELS, SEVERITY_NAMES_EN, N_("SEVERITY"))
 
