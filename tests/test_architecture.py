@@ -75,6 +75,7 @@ ALLOWED: dict[str, set[str]] = {
         "cookie_sessions",
     },
     "worker": {"app", "ml", "services"},
+    "command_line": {"cli"},
 }
 # Engines (and the sandbox) run without the web app or the database.
 FRAMEWORK_FREE = {*ENGINES, "sandbox"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from adflux.ml.evaluation import evaluation_rows, id_hash, pipeline_silhouette
 from adflux.ml.training import TrainingResult, train_segmenter
@@ -43,3 +44,30 @@ def _same_partition(a: TrainingResult, b: TrainingResult) -> bool:
     from adflux.ml.evaluation import adjusted_rand
 
     return adjusted_rand(a.labels, b.labels) > 0.999
+
+
+def test_adjusted_rand_counts_small_labels_itself_and_matches_scikit_learn():
+    from sklearn.metrics import adjusted_rand_score
+
+    from adflux.ml.evaluation import adjusted_rand, aligned_adjusted_rand
+
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 3, 50, 20_000):
+        for _ in range(4):
+            a = rng.integers(0, rng.integers(1, 9), n)
+            b = (a + (rng.random(n) < 0.3) * rng.integers(0, 4, n)) % rng.integers(1, 9)
+            assert adjusted_rand(a, b) == pytest.approx(adjusted_rand_score(a, b), abs=1e-12)
+    # large or negative labels take scikit-learn's path: the same figure
+    a = rng.integers(0, 5, 5_000)
+    assert adjusted_rand(a * 10_000 - 7, a % 3) == pytest.approx(adjusted_rand_score(a, a % 3), abs=1e-12)
+    # aligned by id: a position table for compact ids, a join for scattered ones, the same answer
+    ids = np.arange(100, 20_100)
+    order = rng.permutation(len(ids))[:15_000]
+    labels, other = rng.integers(0, 6, len(ids)), rng.integers(0, 4, len(ids))
+    shared = np.isin(ids, ids[order])
+    expected = adjusted_rand_score(labels[shared], other[shared])
+    assert aligned_adjusted_rand(ids, labels, ids[order], other[order]) == (pytest.approx(expected), 15_000)
+    scattered = ids * 1_000_003
+    got = aligned_adjusted_rand(scattered, labels, scattered[order], other[order])
+    assert got == (pytest.approx(expected), 15_000)
+    assert aligned_adjusted_rand(ids[:5], labels[:5], np.array([10**12]), np.array([1]))[1] == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -18,6 +19,17 @@ from adflux.cli.client import ApiClient, ApiError
 from adflux.cli.language import speak_the_catalogue
 from adflux.services.errors import DomainError
 from adflux.settings import Settings, SettingsError
+
+# Called once the CLI has imported what it needs (the app built, or the remote client made): the
+# `adflux` console script (`adflux.command_line`) sets it to let its garbage collector settle.
+after_start: Callable[[], None] | None = None
+
+
+def _started() -> None:
+    global after_start
+    hook, after_start = after_start, None
+    if hook is not None:
+        hook()
 
 
 @dataclass
@@ -45,6 +57,7 @@ class CliContext:
                 # In-process, the server's logs would interleave with the output: keep them in a file.
                 settings = settings.replace(log_file=str(Path(settings.instance_path) / "adflux.log"))
             self._app = create_app(settings)
+            _started()
         return self._app
 
     @property
@@ -52,6 +65,7 @@ class CliContext:
         if self._client is None:
             if self.api_url:
                 self._client = ApiClient(base_url=self.api_url, token=self.token)
+                _started()
             else:
                 self._client = ApiClient(app=self.app, token=self.token)
         return self._client

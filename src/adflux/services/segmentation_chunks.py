@@ -27,6 +27,7 @@ from sqlalchemy import Engine, make_url
 
 from adflux.ml.features import SOURCE_COLUMNS, joined_skills
 from adflux.models.skills_text import SEPARATOR as SKILLS_SEPARATOR
+from adflux.services.copy_reader import copy_out
 from adflux.services.segmentation_data import (
     _PG_SELECT,
     _PG_TYPES,
@@ -195,13 +196,7 @@ def heap_size(cur: Any) -> tuple[int, int]:
 
 def read_chunk(conn: Any, block_range: tuple[int, int | None]) -> CandidateColumns:
     """The candidates in one block range, read on `conn` (a psycopg connection, in its transaction)."""
-    buffer = bytearray()
-    with (
-        conn.cursor() as cur,
-        cur.copy(f"COPY ({_range_query(*block_range, None)}) TO STDOUT (FORMAT CSV)") as copy,
-    ):
-        for part in copy:
-            buffer += part
+    buffer = copy_out(conn, f"COPY ({_range_query(*block_range, None)}) TO STDOUT (FORMAT CSV)")
     return _columns(_parse_csv(buffer))
 
 

@@ -29,6 +29,7 @@ from adflux.extensions import db
 from adflux.models import Candidate, CandidatePersona, CandidateSegment
 from adflux.models.skills_text import SEPARATOR as SKILLS_SEPARATOR
 from adflux.services.assignment_copy import copy_assignments
+from adflux.services.copy_reader import copy_out
 
 # Light at import (no pandas, scikit-learn or scipy): the CLI imports this module to start the
 # read before the app and the ML stack are imported (`start_early_read`).
@@ -375,17 +376,14 @@ def _copy_out_csv(
     snapshot: str | None = None,
 ) -> pa.Table:
     """Run `COPY (query) TO STDOUT (FORMAT CSV)` on a pooled connection and parse it with Arrow."""
-    buffer = bytearray()
     with (connect or _engine_connect(engine or db.engine))() as conn:
         with conn.cursor() as cur:
             if snapshot is not None:
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 cur.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
-            with cur.copy(f"COPY ({query}) TO STDOUT (FORMAT CSV)") as copy:
-                # Appending to one bytearray: a single growing buffer, no list of chunks to join.
-                for chunk in copy:
-                    buffer += chunk
-        conn.rollback()  # end the read-only transaction psycopg opened
+        # One growing buffer, straight from libpq (`copy_reader`: no per-row Python).
+        buffer = copy_out(conn, f"COPY ({query}) TO STDOUT (FORMAT CSV)")
+        conn.rollback()  # end the read-only transaction psycopg opened, if any
     if not buffer:
         return pa.table({name: pa.array([], type=kind) for name, kind in types.items()})
     return pacsv.read_csv(

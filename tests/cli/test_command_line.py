@@ -1,0 +1,68 @@
+"""The `adflux` console script keeps the garbage collector out of the CLI's start-up and shutdown,
+and only there: a process that imports `adflux.cli` (the tests, the server) keeps its collector."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PROBE = """
+import gc, json, sys
+from adflux import command_line
+seen = {}
+original = command_line.settle_after_start
+def spy():
+    seen["starting"] = gc.get_threshold()
+    original()
+    seen["settled"] = gc.get_threshold()
+    seen["frozen"] = gc.get_freeze_count()
+command_line.settle_after_start = spy
+sys.argv = ["adflux", "--json", "view-jobs"]
+try:
+    command_line.run()
+except SystemExit as exit:
+    seen["code"] = exit.code
+seen["frozen_at_exit"] = gc.get_freeze_count()
+sys.stderr.write("PROBE " + json.dumps(seen) + "\\n")
+"""
+
+
+def test_the_console_script_settles_the_collector_once_the_app_is_built(tmp_path: Path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
+        "ADFLUX_ENV": "development",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"),
+    }
+    env.pop("ADFLUX_API_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    line = next(x for x in done.stderr.splitlines() if x.startswith("PROBE "))
+    seen = json.loads(line.removeprefix("PROBE "))
+    assert seen["starting"] == [100_000, 10, 10]  # rare collections while importing
+    assert seen["settled"] == list(gc.get_threshold())  # this process's (CPython's) defaults back
+    assert seen["frozen"] > 100_000  # the app's long-lived objects, out of every later collection
+    assert seen["frozen_at_exit"] >= seen["frozen"]  # frozen again before the shutdown
+    assert seen["code"] == 1  # the command itself still ran: an empty database is a one-line error
+    assert "Traceback" not in done.stderr
+
+
+def test_importing_the_cli_as_a_library_leaves_the_collector_alone(app):
+    from adflux import cli
+
+    thresholds = gc.get_threshold()
+    context = cli.CliContext(api_url=None, token=None, as_json=True, _app=app)
+    assert context.app is app
+    assert cli.after_start is None
+    assert gc.get_threshold() == thresholds
