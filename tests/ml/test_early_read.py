@@ -54,3 +54,22 @@ def test_no_early_read_for_sqlite_and_a_failed_one_is_read_again(app_ctx):
     columns = segmentation_data.read_candidate_columns()
     assert len(columns) == 1
     assert not segmentation_data._early_reads
+
+
+def test_an_early_read_builds_the_models_input_frame_for_the_year_it_was_given(app_ctx):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the early read is a PostgreSQL COPY")
+    import pandas as pd
+
+    from adflux.ml.features import candidate_frame
+
+    for skills in (["python", "sql"], [], ["excel"]):
+        make_candidate(skills=skills)
+    assert segmentation_data.start_early_read(_database_uri(), reference_year=2026)
+    taken = segmentation_data.read_candidate_columns()
+    assert list(taken.frames) == [2026]  # built by the early thread, before anyone asked
+    built = taken.frames[2026]
+    assert taken.frame(2026) is built  # the training takes it as it is
+    pd.testing.assert_frame_equal(built, candidate_frame(taken.table, reference_year=2026))
+    # another year (the year turned during start-up): built then, from the same columns
+    assert taken.frame(2027)["age"].iloc[0] == built["age"].iloc[0] + 1

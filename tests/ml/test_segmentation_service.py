@@ -80,6 +80,21 @@ def test_retraining_unchanged_data_keeps_the_segments_and_promotes_the_new_versi
     assert "on the evaluation sample" in second.notes
 
 
+def test_an_active_version_whose_artifact_is_gone_gets_no_score_and_the_training_goes_on(
+    seeded: Flask,
+) -> None:
+    first = segmentation.train_segmentation(**K8)
+    _artifact_path(first).unlink()  # e.g. a store restored without it
+    model_cache.clear()
+    second = segmentation.train_segmentation(**K8, force=True, seed=3)
+    fixed = second.metrics["evaluation_sample"]
+    assert fixed["against_version"] == first.version
+    assert "active_silhouette" not in fixed
+    assert str(first.version) in fixed["active_error"]  # the reason, scored on its worker thread
+    assert second.status == "active"
+    assert _assignments(second) == N_CANDIDATES
+
+
 def test_a_worse_model_stays_a_candidate_unless_forced(seeded: Flask) -> None:
     segmentation.train_segmentation(**K8)
     worse = segmentation.train_segmentation(k_min=2, k_max=2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -123,7 +124,8 @@ def _start_early_read(cli: CliContext) -> None:
     """In-process and without a broker the training runs here: start reading the candidates now.
 
     The COPY runs on the database server while this process imports the app and the ML stack
-    (seconds at a million candidates); the training then takes what was read.
+    (seconds at a million candidates), and the same thread builds the model's input frame; the
+    training then takes what was read and built.
     """
     if cli.api_url or cli.has_app:  # remote, or the app (and its imports) is already there
         return
@@ -136,7 +138,9 @@ def _start_early_read(cli: CliContext) -> None:
         return  # a base this large is trained in two passes, never read whole into memory
     from adflux.services.segmentation_data import start_early_read
 
-    start_early_read(settings.database_uri)
+    # The training dates the model's input (ages) by the year it starts in: the same year here,
+    # unless the year turns in between (then the training builds its frame itself).
+    start_early_read(settings.database_uri, reference_year=datetime.now(UTC).year)
 
 
 models_group = click.Group(

@@ -13,8 +13,8 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
-from typing import Any, cast
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import psycopg
@@ -30,6 +30,9 @@ from adflux.models import Candidate, CandidatePersona, CandidateSegment
 from adflux.models.skills_text import SEPARATOR as SKILLS_SEPARATOR
 from adflux.services.assignment_copy import copy_assignments
 from adflux.services.copy_reader import copy_out
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Light at import (no pandas, scikit-learn or scipy): the CLI imports this module to start the
 # read before the app and the ML stack are imported (`start_early_read`).
@@ -82,9 +85,19 @@ class CandidateColumns:
 
     ids: np.ndarray  # int64
     table: pa.Table  # SOURCE_COLUMNS
+    # The model's input frame per reference year, once built (an early read builds it ahead).
+    frames: dict[int, Any] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
+
+    def frame(self, reference_year: int) -> pd.DataFrame:
+        """The pipeline's input frame of these candidates (`features.candidate_frame`), built once."""
+        if reference_year not in self.frames:
+            self.frames[reference_year] = ml_features.candidate_frame(
+                self.table, reference_year=reference_year
+            )
+        return cast("pd.DataFrame", self.frames[reference_year])
 
 
 def is_postgresql() -> bool:
@@ -100,9 +113,13 @@ def read_candidate_columns() -> CandidateColumns:
     """
     if is_postgresql():
         early = _take_early_read(db.engine)
-        ids, table = _finish_postgresql(early or _read_postgresql(_engine_connect(db.engine)))
-    else:
-        ids, table = _read_sqlite()
+        if early is not None:
+            return early
+        return _in_id_order(*_finish_postgresql(_read_postgresql(_engine_connect(db.engine))))
+    return _in_id_order(*_read_sqlite())
+
+
+def _in_id_order(ids: np.ndarray, table: pa.Table) -> CandidateColumns:
     # A heap scan usually returns rows in id order already; sort only when it did not, so the
     # same data always reaches training in the same order (same data + seed -> same model).
     if len(ids) > 1 and not bool(np.all(ids[1:] >= ids[:-1])):
@@ -236,26 +253,31 @@ def delete_assignments(*, model_ids: list[int]) -> int:
 
 
 # ---- PostgreSQL -------------------------------------------------------------------------------
-def start_early_read(database_uri: str) -> bool:
+def start_early_read(database_uri: str, *, reference_year: int | None = None) -> bool:
     """Start reading every candidate's feature columns now, on a thread of its own (PostgreSQL).
 
     For a process that will train and has not built its app yet (`adflux train-segments`): the
     COPY runs on the server and Arrow parses it while this thread imports and builds the rest;
     `read_candidate_columns` then takes the result instead of reading again. The read is the
-    same snapshot-consistent read, started a few seconds earlier. False (and nothing started)
-    for another database. A failed early read is logged and read again.
+    same snapshot-consistent read, started a few seconds earlier. With `reference_year` the
+    thread goes on to build the model's input frame for that year (`CandidateColumns.frame`:
+    Arrow and NumPy work, mostly without the GIL the importing thread holds). False (and nothing
+    started) for another database. A failed early read is logged and read again.
     """
     url = make_url(database_uri)
     if url.get_backend_name() != "postgresql":
         return False
     conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    future: Future[pa.Table] = Future()
+    future: Future[CandidateColumns] = Future()
 
     def run() -> None:
         if not future.set_running_or_notify_cancel():
             return
         try:
-            future.set_result(_read_postgresql(_url_connect(conninfo)))
+            columns = _in_id_order(*_finish_postgresql(_read_postgresql(_url_connect(conninfo))))
+            if reference_year is not None:
+                columns.frame(reference_year)
+            future.set_result(columns)
         except BaseException as exc:  # handed to the taker, who reads again
             future.set_exception(exc)
 
@@ -266,7 +288,7 @@ def start_early_read(database_uri: str) -> bool:
 
 
 _early_lock = threading.Lock()
-_early_reads: dict[str, Future[pa.Table]] = {}
+_early_reads: dict[str, Future[CandidateColumns]] = {}
 
 
 def _url_key(database_uri: Any) -> str:
@@ -274,7 +296,7 @@ def _url_key(database_uri: Any) -> str:
     return str(url.set(drivername="postgresql").render_as_string(hide_password=False))
 
 
-def _take_early_read(engine: Engine) -> pa.Table | None:
+def _take_early_read(engine: Engine) -> CandidateColumns | None:
     """The early read of `engine`'s database, once (None when none was started or it failed)."""
     with _early_lock:
         future = _early_reads.pop(_url_key(engine.url), None)

@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 # listing models and segments is a database query and must not pay ~2 s of imports.
 ml_drift = lazy_module("adflux.ml.drift")
 ml_profiles = lazy_module("adflux.ml.profiles")
-ml_features = lazy_module("adflux.ml.features")
 ml_registry = lazy_module("adflux.ml.registry")
 ml_training = lazy_module("adflux.ml.training")
 data = lazy_module("adflux.services.segmentation_data")
@@ -150,6 +149,8 @@ class _Training:
     frame: pd.DataFrame
     result: TrainingResult
     background: ThreadPoolExecutor
+    # The active version's score on the fixed evaluation sample, computed while this one trained.
+    active_scoring: Future[dict[str, Any]] | None = None
 
     @property
     def reference_year(self) -> int:
@@ -184,9 +185,10 @@ def _train_locked(request: _Request) -> SegmentationModel:
     # Two helpers while the main thread computes: reading what the evaluation needs during
     # training, and writing the assignments during profiling (PostgreSQL only; the database
     # server does that work on the other core).
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="segmentation") as background:
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="segmentation") as background:
         evaluation_data = evaluation.start_evaluation_reads(previous, background)
         window_read = _start_window_read(background)
+        active_scoring = evaluation.start_active_scoring(previous, candidates, background)
         frame, result = _fit(request, candidates, trained_at.year, clock)
         # The last report until "done": from here on everything is one transaction.
         request.report("registering", 82.0)
@@ -200,6 +202,7 @@ def _train_locked(request: _Request) -> SegmentationModel:
             frame=frame,
             result=result,
             background=background,
+            active_scoring=active_scoring,
         )
         model = _store_version(training, store, evaluation_data, window_read)
     clock.lap("commit")
@@ -234,7 +237,7 @@ def _fit(
     request: _Request, candidates: CandidateColumns, reference_year: int, clock: _Clock
 ) -> tuple[pd.DataFrame, TrainingResult]:
     """The model's input frame and the fitted segmenter (k chosen in k_min..k_max)."""
-    frame = ml_features.candidate_frame(candidates.table, reference_year=reference_year)
+    frame = candidates.frame(reference_year)
     clock.lap("frame")
     request.report("features", 5.0)
     result = ml_training.train_segmenter(
@@ -318,7 +321,7 @@ def _register(training: _Training, window_read: Future[dict[str, Any]] | None) -
     decision = _decide(training, None) if decided else None
     copying = _start_assignments(training, model) if decided else None
     fixed = evaluation.fixed_sample_scores(
-        training.candidates, training.frame, training.result, training.previous
+        training.candidates, training.frame, training.result, training.previous, training.active_scoring
     )
     model.metrics = {**model.metrics, "evaluation_sample": fixed}
     if decision is None:

@@ -7,7 +7,7 @@ assignments at a time (a training, an activation) holds `writers_lock()`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -72,21 +72,28 @@ def model_store() -> ModelStore:
 
 def load_artifact(model: SegmentationModel) -> ModelArtifact:
     """The version's artifact from the per-process cache, loading (and verifying) it on a miss."""
+    return artifact_loader(model)()
+
+
+def artifact_loader(model: SegmentationModel) -> Callable[[], ModelArtifact]:
+    """`load_artifact` of `model` as a call that needs neither the app nor the session (for a
+    worker thread): the store and the model's columns are read now."""
+    store, version, uri, sha256 = model_store(), model.version, model.artifact_uri, model.artifact_sha256
 
     def load() -> ModelArtifact:
         try:
-            return model_store().load(model.artifact_uri, sha256=model.artifact_sha256)
+            return store.load(uri, sha256=sha256)
         except ml_registry.ArtifactError as exc:
-            logger.error("segmentation artifact v%d unusable: %s", model.version, exc)
+            logger.error("segmentation artifact v%d unusable: %s", version, exc)
             raise ServiceUnavailable(
                 _(
                     "The artifact of model version %(version)s cannot be used: %(exc)s",
-                    version=model.version,
+                    version=version,
                     exc=exc,
                 )
             ) from exc
 
-    return ml_registry.model_cache.get((model.version, model.artifact_sha256), load)
+    return lambda: ml_registry.model_cache.get((version, sha256), load)
 
 
 def reference_year(model: SegmentationModel) -> int:
