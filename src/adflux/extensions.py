@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import threading
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from flask import Flask
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -57,8 +59,46 @@ csrf = CSRFProtect()  # dashboard forms; the bearer-token API is exempt (see web
 
 
 class AdfluxApi(Api):
+    """flask-smorest's `Api`, writing the OpenAPI document when it is first read.
+
+    Documenting the blueprints (apispec converting every marshmallow schema, with many deep
+    copies) took ~0.6 s of CPU of every app start — every CLI command, worker, server process and
+    test — though only `/api/v1/openapi.json` and the docs page read it. Blueprints are routed at
+    once, as flask-smorest does; their documentation is written, in the same order, the first
+    time `spec` is read (under a lock: two first requests at once document them once).
+    """
+
     # Document every error with AdFlux's one error shape instead of flask-smorest's.
     ERROR_SCHEMA = ApiErrorSchema
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._undocumented: list[tuple[Any, str, Any]] = []
+        self._documenting = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    @property
+    def spec(self) -> Any:
+        if self._undocumented:
+            with self._documenting:  # a reader arriving meanwhile waits for the whole document
+                for blp, name, parameters in self._undocumented:
+                    blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
+                    self._spec.tag({"name": name, "description": blp.description})
+                self._undocumented = []
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: Any) -> None:
+        self._spec = value
+
+    def init_app(self, app: Flask, *, spec_kwargs: Any = None) -> None:
+        self._undocumented = []  # a new app: a new document
+        super().init_app(app, spec_kwargs=spec_kwargs)
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, name, parameters))
 
 
 api = AdfluxApi()
