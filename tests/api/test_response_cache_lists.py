@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 
 from adflux.extensions import db
@@ -196,3 +196,48 @@ def test_tokens_read_through_libpq_leave_the_connection_as_psycopg_expects(app_c
         raw.invalidate()
         raw.close()
     assert data_versions.read_tokens(("candidates",)) == {"candidates": dict(first)["candidates"]}
+
+
+def test_under_concurrent_writes_no_answer_is_older_than_the_last_commit_before_it(client, app_ctx):
+    """A writer commits 1, 2, 3, ... on its own connection while requests are answered: each answer
+    shows at least the value committed before its request began (never a stale cached answer)."""
+    import threading
+
+    person_id = make_candidate(years_experience=0, expected_salary=0).id
+    committed = {"value": 0}
+    stop = threading.Event()
+    engine = create_engine(db.engine.url)  # another process's connection, no app of its own
+
+    def write() -> None:
+        with engine.connect() as other:
+            value = 0
+            while not stop.is_set() and value < 400:
+                value += 1
+                other.execute(
+                    text("UPDATE candidates SET years_experience = :v WHERE id = :id"),
+                    {"v": value % 60, "id": person_id},
+                )
+                other.execute(
+                    text("UPDATE candidates SET expected_salary = :v WHERE id = :id"),
+                    {"v": value, "id": person_id},
+                )
+                other.commit()
+                committed["value"] = value
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    seen: list[int] = []
+    try:
+        while writer.is_alive() and len(seen) < 300:
+            floor = committed["value"]
+            response = client.get("/api/v1/candidates")
+            (item,) = response.get_json()["items"]
+            assert item["expected_salary"] >= floor, (item["expected_salary"], floor)
+            seen.append(item["expected_salary"])
+    finally:
+        stop.set()
+        writer.join()
+        engine.dispose()
+    assert len(seen) > 20 and seen == sorted(seen)
+    final = client.get("/api/v1/candidates").get_json()["items"][0]["expected_salary"]
+    assert final == committed["value"]
