@@ -9,7 +9,10 @@ A bare Flask hello-world in the same process is the yardstick, and `GET /api/v1/
 authenticated answer with no database read) is the fixed cost every API request pays.
 
     BENCH_HTTP_DATABASE=adflux_bench_http PYTHONPATH=src .venv/bin/python bench/bench_request_parts.py \\
-        [--requests 500]
+        [--requests 500] [--cache]
+
+`--cache`: the response cache on (the product's default), so the lists that have one answer from
+it after the warm-up; the token lookup is then a part of its own.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ def _instrument() -> None:
     from adflux.api import auth, reads
     from adflux.monitoring import logs, prometheus
     from adflux.schemas.common import FastDumpSchema
-    from adflux.services import campaigns, candidates, jobs, reports
+    from adflux.services import campaigns, candidates, data_versions, jobs, reports
 
     _patch(auth, "_authenticate_api_request", "auth hook (token cache, role)")
     _patch(logs, "_access_log", "JSON access line")
@@ -73,6 +76,7 @@ def _instrument() -> None:
     _patch(reads, "begin_reads_only", "DB connection checkout (autocommit)")
     _patch(webargs.core.Parser, "parse", "query arguments (webargs)")
     _patch(FastDumpSchema, "dump", "schema dump")
+    _patch(data_versions, "read_tokens", "version tokens (response cache)")
     _patch(DefaultJSONProvider, "response", "JSON encoding")
     try:  # the tree's own provider, where it has one (its fallback is counted once: outermost only)
         from adflux.json_answers import OrjsonProvider
@@ -92,6 +96,7 @@ def _instrument() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--cache", action="store_true", help="the response cache on (default: off)")
     args = parser.parse_args()
     os.environ.update(
         {
@@ -102,7 +107,7 @@ def main() -> None:
             "LOG_LEVEL": "INFO",
             "LOG_FORMAT": "json",
             "ADFLUX_API_RATE_LIMIT_PER_MINUTE": "0",
-            "ADFLUX_RESPONSE_CACHE_ENTRIES": "0",
+            "ADFLUX_RESPONSE_CACHE_ENTRIES": "256" if args.cache else "0",
         }
     )
     metrics = Path(f"/tmp/bench-request-parts-{os.getpid()}")

@@ -125,18 +125,30 @@ def measure_at_c50(
 
 
 def measure_ratio(
-    baseline: Gunicorn, server: Gunicorn, token: str, endpoints: dict[str, str], *, duration: int, rounds: int
+    baseline: Gunicorn,
+    server: Gunicorn,
+    token: str,
+    endpoints: dict[str, str],
+    *,
+    duration: int,
+    rounds: int,
+    cached: tuple[Gunicorn, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The headline: each endpoint's req/s at c50 as a share of the bare hello-world's, both servers
     up at once under the same gunicorn settings, the hello-world run right before each endpoint run
-    in every round (so both meet the same machine), the ratio taken per round."""
-    out: dict[str, Any] = {name: {"rounds": []} for name in endpoints}
-    for path in endpoints.values():  # warm both
-        run_wrk(server, path, token, connections=50, duration=2)
+    in every round (so both meet the same machine), the ratio taken per round.
+
+    `cached`: a server with the response cache on (the product's default) and the endpoints to
+    time on it too, as "<name> (cache on)" rows."""
+    targets = [(name, server, path, token) for name, path in endpoints.items()]
+    if cached is not None:
+        targets += [(f"{name} (cache on)", cached[0], path, token) for name, path in cached[1].items()]
+    out: dict[str, Any] = {name: {"rounds": []} for name, *_ in targets}
+    for _, target, path, _auth in targets:  # warm every server (and fill the caches)
+        run_wrk(target, path, token, connections=50, duration=2)
     run_wrk(baseline, "/hello", None, connections=50, duration=2)
     # A reference row: the bare app's plain Core query of the same 20 job rows (no auth, no count,
     # no middleware) -- what one round trip to PostgreSQL costs against the hello-world.
-    targets = [(name, server, path, token) for name, path in endpoints.items()]
     targets.append(("core query (bare)", baseline, BASELINE_ENDPOINTS["jobs_core"], None))
     out["core query (bare)"] = {"rounds": []}
     for number in range(1, rounds + 1):
@@ -155,7 +167,7 @@ def measure_ratio(
                 }
             )
             print(
-                f"  round {number} {name:<10} {ratio:.2f}x hello ({mine['rps']:,.0f} vs {hello['rps']:,.0f} "
+                f"  round {number} {name:<20} {ratio:.2f}x hello ({mine['rps']:,.0f} vs {hello['rps']:,.0f} "
                 f"req/s), p99 {mine['p99_ms']} ms, errors {mine['errors']}, load {mine['load_before']}",
                 flush=True,
             )

@@ -153,11 +153,13 @@ def test_the_job_list_counts_again_only_when_job_openings_changed(client, app_ct
 
 
 def test_the_candidate_list_counts_again_only_when_candidates_changed(client, app_ctx, monkeypatch):
+    from adflux.api import response_cache
     from adflux.extensions import db
     from adflux.services import versioned_counts
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the count is skipped on PostgreSQL only (a CASE over the token)")
+    monkeypatch.delitem(app_ctx.extensions, response_cache.EXTENSION, raising=False)  # build every page
     _candidates(5)  # two in Cali
     path = "/api/v1/candidates?city=cali&page_size=1"
     assert client.get(path).get_json()["total"] == 2

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from adflux.api.auth import requires
+from adflux.api.response_cache import cached_read
 from adflux.api.tasks import accepted
 from adflux.schemas.candidates import CandidateListArgsSchema, CandidatePageSchema, CandidateSchema
 from adflux.schemas.common import ApiErrorSchema, TaskAcceptedSchema
@@ -19,14 +21,25 @@ URL_PREFIX = "/candidates"
 blp = Blueprint("candidates", __name__, description="Candidate profiles")
 
 
+def _outside_segments() -> tuple[()] | None:
+    """A segment's members are in `candidate_segments`, which has no token: never from the cache."""
+    return None if "segment_id" in request.args else ()
+
+
 @blp.route("")
 class CandidateList(MethodView):
     @requires("viewer")
+    @blp.alt_response(304, description="Unchanged since the ETag sent in If-None-Match")
+    @cached_read("candidates", vary=_outside_segments)
     @blp.arguments(CandidateListArgsSchema(), location="query")
     @blp.response(200, CandidatePageSchema)
     @blp.alt_response(404, schema=ApiErrorSchema, description="Unknown segment")
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """List candidates (filters: city, education_level, desired_category, segment_id)."""
+        """List candidates (filters: city, education_level, desired_category, segment_id).
+
+        Outside a segment, answers carry an ETag; send it back in If-None-Match to get a 304
+        while no candidate has changed.
+        """
         return candidates_service.list_candidates(**args, as_records=True).as_dict()
 
     @requires("manager")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, stream_with_context
+from flask import Response, request, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from adflux.api.auth import requires
 from adflux.api.reads import reads_only
+from adflux.api.response_cache import cached_read
 from adflux.api.tasks import accepted
 from adflux.schemas.common import ApiErrorSchema, TaskAcceptedSchema
 from adflux.schemas.reports import (
@@ -25,15 +26,34 @@ from adflux.schemas.reports import (
 )
 from adflux.services import metrics_sync, report_exports
 from adflux.services import reports as reports_service
+from adflux.services.local_dates import today
 from adflux.services.weekly_report import weekly_report
 
 URL_PREFIX = "/reports"
 blp = Blueprint("reports", __name__, description="Performance reports")
 
+# A report over every campaign by platform and/or day reads only `daily_metric_totals` (see
+# services.reports._source), which has a token; any other shape or filter reads tables without one.
+_DAY_TOTALS_DIMENSIONS = {"platform", "day"}
+_DAY_TOTALS_ARGUMENTS = {"group_by", "since", "until", "platform", "limit", "cursor"}
+
+
+def _from_day_totals() -> tuple[object, ...] | None:
+    """The rest of the key for a report read from the day/platform totals: today's date (the
+    default window ends today); None (no cache) for every other report."""
+    if not set(request.args) <= _DAY_TOTALS_ARGUMENTS:
+        return None
+    asked = {name.strip() for value in request.args.getlist("group_by") for name in value.split(",")}
+    if not asked <= _DAY_TOTALS_DIMENSIONS:
+        return None
+    return (today().isoformat(),)
+
 
 @blp.route("/performance")
 class PerformanceReport(MethodView):
     @requires("viewer")
+    @blp.alt_response(304, description="Unchanged since the ETag sent in If-None-Match")
+    @cached_read("daily_metric_totals", vary=_from_day_totals)
     @blp.arguments(ReportArgsSchema(), location="query")
     @blp.response(200, PagedReportSchema)
     @reads_only
@@ -44,7 +64,8 @@ class PerformanceReport(MethodView):
         the order given (among segments, the broad audience first), and come a page at a time:
         `limit` rows (default 100, at most 1,000); when `has_more` is true, pass `next_cursor` as
         `cursor` for the rows after. `totals` cover every row of every page. `performance.csv`
-        gives every row in one download.
+        gives every row in one download. By platform and/or day over every campaign, answers
+        carry an ETag; send it back in If-None-Match to get a 304 while no metric has changed.
         """
         return reports_service.performance_report(**args)
 

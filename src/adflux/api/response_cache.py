@@ -83,8 +83,12 @@ def init_app(app: Flask, max_entries: int) -> None:
         app.extensions[EXTENSION] = ResponseCache(max_entries)
 
 
-def cached_read(*tables: str) -> Callable[[F], F]:
-    """Serve the decorated read view's answers again while `tables` are unchanged (module doc)."""
+def cached_read(*tables: str, vary: Callable[[], tuple[Any, ...] | None] | None = None) -> Callable[[F], F]:
+    """Serve the decorated read view's answers again while `tables` are unchanged (module doc).
+
+    `vary`, called per request before anything is read: the rest of the key, or None to run the
+    view without the cache (its answer depends on something the tokens do not cover).
+    """
     unknown = set(tables) - set(data_versions.VERSIONED_TABLES)
     if not tables or unknown:
         raise ValueError(f"cached_read needs versioned tables; not versioned: {sorted(unknown)}")
@@ -96,6 +100,9 @@ def cached_read(*tables: str) -> Callable[[F], F]:
             cache: ResponseCache | None = current_app.extensions.get(EXTENSION)
             if cache is None:
                 return view(*args, **kwargs)
+            extra = () if vary is None else vary()
+            if extra is None:
+                return view(*args, **kwargs)
             tokens = data_versions.read_tokens(names)
             if tokens is None or len(tokens) != len(names):  # unreadable, or emptied since
                 RESPONSE_CACHE_LOOKUPS.labels(request.endpoint, "bypass").inc()
@@ -104,6 +111,7 @@ def cached_read(*tables: str) -> Callable[[F], F]:
                 request.endpoint,
                 tuple(sorted(request.args.items(multi=True))),
                 tuple(tokens[name] for name in names),
+                *extra,
             )
             entry = cache.get(key)
             if entry is None:

@@ -6,6 +6,7 @@ Read on every cached request, so it skips the ORM session (see `read_tokens`).
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from adflux.extensions import db
 from adflux.models.versions import VERSIONED_TABLES
@@ -14,17 +15,16 @@ __all__ = ["VERSIONED_TABLES", "read_tokens"]
 
 
 def read_tokens(names: tuple[str, ...]) -> dict[str, str] | None:
-    """The tokens of `names`, read on a pooled connection of its own, in autocommit.
+    """The tokens of `names`, read on a pooled connection of its own, outside any transaction.
 
-    This runs on every request, so it skips the ORM session: a DBAPI cursor on a connection
-    checked out of the same pool (socket check included) costs ~0.2 ms of CPU here against
-    ~0.5 ms through the session, and autocommit spares psycopg a BEGIN and a ROLLBACK. The lookup
+    This runs on every cached request, so it skips the ORM session: a connection checked out of
+    the same pool (socket check included). On psycopg the statement goes straight through libpq
+    (`_read_on_libpq`), prepared once per connection; other drivers use a DBAPI cursor. The lookup
     is not in the database-query metrics. If the database cannot answer, None: the view runs
     without the cache and meets the outage through the usual error handling (a 503).
     """
     engine = db.engine
     dbapi_error = engine.dialect.loaded_dbapi.Error
-    sql = _token_sql(engine.dialect.paramstyle, len(names))
     try:
         raw = engine.raw_connection()
     except dbapi_error:
@@ -33,23 +33,64 @@ def read_tokens(names: tuple[str, ...]) -> dict[str, str] | None:
         driver = raw.driver_connection
         if driver is None:  # invalidated: this connection cannot answer either
             return None
-        switch = getattr(driver, "autocommit", None) is False  # psycopg; sqlite3 reads without BEGIN
-        if switch:
-            driver.autocommit = True
-        try:
-            cursor = raw.cursor()
-            cursor.execute(sql, names)
-            rows = cursor.fetchall()
-            cursor.close()
-        finally:
-            if switch:
-                driver.autocommit = False
+        if hasattr(driver, "pgconn"):
+            rows = _read_on_libpq(driver, raw.info, names)
+        else:
+            rows = _read_on_cursor(raw, engine.dialect.paramstyle, names)
     except dbapi_error:
         raw.invalidate()
         return None
     finally:
         raw.close()
-    return {name: token for name, token in rows}
+    return dict(rows)
+
+
+def _read_on_cursor(raw: Any, paramstyle: str, names: tuple[str, ...]) -> list[tuple[str, str]]:
+    cursor = raw.cursor()
+    cursor.execute(_token_sql(paramstyle, len(names)), names)
+    rows = cursor.fetchall()
+    cursor.close()
+    return [(name, token) for name, token in rows]
+
+
+def _read_on_libpq(driver: Any, info: dict[str, Any], names: tuple[str, ...]) -> list[tuple[str, str]]:
+    """psycopg's connection, through libpq itself: one prepared statement, no cursor, no BEGIN.
+
+    Measured on the candidate list's cache hit: ~230 -> ~90 µs of CPU per lookup against a psycopg
+    cursor (cursor, adaptation, autocommit switched on and off). Only on a connection idle outside
+    a transaction (a pooled one, rolled back on check-in): the statement then runs in an implicit
+    transaction of its own, as in autocommit, and psycopg's view of the connection (idle) stays
+    true. psycopg itself sends DEALLOCATE ALL after a DROP or ALTER on the connection, so a
+    statement the server no longer knows is prepared again; anything else unexpected raises the
+    driver's error, so the connection is discarded.
+    """
+    import psycopg
+    from psycopg import pq
+
+    pgconn = driver.pgconn
+    if pgconn.transaction_status != pq.TransactionStatus.IDLE:
+        raise psycopg.OperationalError("data_versions: a pooled connection was not idle")
+    name = f"adflux_data_versions_{len(names)}".encode()
+    prepared = info.setdefault(_PREPARED_KEY, set())
+    params = [n.encode() for n in names]
+    if name in prepared:
+        result = pgconn.exec_prepared(name, params)
+        if result.error_field(pq.DiagnosticField.SQLSTATE) == _UNKNOWN_STATEMENT:
+            prepared.discard(name)
+    if name not in prepared:
+        placeholders = ", ".join(f"${number}" for number in range(1, len(names) + 1))
+        sql = f"SELECT name, token FROM data_versions WHERE name IN ({placeholders})"
+        if pgconn.prepare(name, sql.encode()).status != pq.ExecStatus.COMMAND_OK:
+            raise psycopg.OperationalError(f"data_versions: prepare failed: {pgconn.error_message!r}")
+        prepared.add(name)
+        result = pgconn.exec_prepared(name, params)
+    if result.status != pq.ExecStatus.TUPLES_OK:
+        raise psycopg.OperationalError(f"data_versions: lookup failed: {pgconn.error_message!r}")
+    return [(result.get_value(r, 0).decode(), result.get_value(r, 1).decode()) for r in range(result.ntuples)]
+
+
+_UNKNOWN_STATEMENT = b"26000"  # invalid_sql_statement_name: "prepared statement ... does not exist"
+_PREPARED_KEY = "adflux_data_versions_prepared"
 
 
 @functools.cache
