@@ -78,3 +78,29 @@ def test_the_segmenter_assigns_as_with_the_column_transformer(frame: pd.DataFram
 def test_the_bulk_reader_names_the_feature_columns() -> None:
     # segmentation_data keeps its own copy so that it imports no feature code before its read
     assert segmentation_data.SOURCE_COLUMNS == SOURCE_COLUMNS
+
+
+def test_a_few_rows_of_a_dictionary_encoded_skills_column_encode_as_their_rows_of_the_whole():
+    """A sample keeps its column's whole dictionary; only the lists its rows hold are encoded."""
+    import pyarrow as pa
+
+    from adflux.ml.features import MultiHotEncoder, list_column
+
+    rng = np.random.default_rng(1)
+    vocabulary = [f"skill {i}" for i in range(60)]
+    distinct = [
+        [vocabulary[j] for j in rng.choice(60, rng.integers(0, 5), replace=False)] for _ in range(3_000)
+    ]
+    indices = rng.integers(-1, 3_000, 20_000)
+    array = pa.DictionaryArray.from_arrays(
+        pa.array(indices, mask=indices < 0), pa.array(distinct, type=pa.list_(pa.string()))
+    )
+    column = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([array])), name="skills")
+    encoder = MultiHotEncoder(max_tokens=40, dtype=np.float32).fit(column.to_frame())
+    whole = encoder.transform(column.to_frame())
+    rows = np.sort(rng.choice(20_000, 500, replace=False))
+    sample = column.iloc[rows]
+    lists = list_column(sample)
+    assert lists is not None and len(lists.values) <= 500  # not the 3,000 of the whole column
+    assert (encoder.transform(sample.to_frame()) != whole[rows]).nnz == 0
+    assert (lists.indices < 0).sum() == (indices[rows] < 0).sum()  # missing lists stay missing

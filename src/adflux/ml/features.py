@@ -383,7 +383,12 @@ def list_column(column: Any) -> ListColumn | None:
         pa.types.is_list(kind.value_type) or pa.types.is_large_list(kind.value_type)
     ):
         indices = pc.fill_null(arrow.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-        return ListColumn(values=arrow.dictionary.cast(_LIST_OF_STRINGS), indices=indices)
+        dictionary = arrow.dictionary
+        if len(dictionary) > len(indices):  # a sample keeps every list of its column: only its own
+            indices, present = indices.copy(), indices >= 0
+            used, indices[present] = np.unique(indices[present], return_inverse=True)
+            dictionary = dictionary.take(pa.array(used))
+        return ListColumn(values=dictionary.cast(_LIST_OF_STRINGS), indices=indices)
     if pa.types.is_list(kind) or pa.types.is_large_list(kind):
         return ListColumn(values=arrow.cast(_LIST_OF_STRINGS), indices=None)
     return None
