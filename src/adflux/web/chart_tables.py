@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from adflux.web.formatting import EMPTY, cop, decimal, locale_name, number, percent
 
@@ -28,19 +29,34 @@ def _value(write: Callable[[Any], str], value: Any) -> str:
 
 
 def chart_table(spec: dict[str, Any]) -> Table:
-    """The spec's data as rows: one per label (line, bar), or one per point group (scatter, bubble)."""
+    """The spec's data as rows: one per label (line, bar), or one per point group (scatter, bubble).
+
+    `body` is the rows as the table's HTML (`<tr><th scope="row">label</th><td class="num">…`),
+    every cell escaped, written in one pass here: a campaign page's four charts carry 360 rows of
+    four cells, which a Jinja loop escaped and joined cell by cell at several times the cost."""
     write = _writer(spec.get("format"))
     datasets = spec.get("datasets") or []
     if spec.get("type") in ("scatter", "bubble"):
-        return _points_table(spec, datasets)
+        return _with_body(_points_table(spec, datasets))
     axes = spec.get("axes") or {}
     first = spec.get("label_head") or axes.get("x") or _("Label")
     head = [str(first), *[str(d.get("label", "")) for d in datasets]]
+    columns = [d.get("data") for d in datasets]
     rows = [
-        [str(label), *[_value(write, _at(d.get("data"), i)) for d in datasets]]
+        [str(label), *[_value(write, _at(data, i)) for data in columns]]
         for i, label in enumerate(spec.get("labels") or [])
     ]
-    return {"head": head, "rows": rows}
+    return _with_body({"head": head, "rows": rows})
+
+
+def _with_body(table: Table) -> Table:
+    table["body"] = Markup("\n".join(map(_row_html, table["rows"])))
+    return table
+
+
+def _row_html(row: list[str]) -> str:
+    cells = "".join([f'<td class="num">{escape(value)}</td>' for value in row[1:]])
+    return f'<tr><th scope="row">{escape(row[0])}</th>{cells}</tr>'
 
 
 def _at(values: Any, index: int) -> Any:

@@ -13,7 +13,7 @@ from sqlalchemy import Integer, Select, String, Text, and_, any_, bindparam, cas
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from adflux.catalogue import gettext as _
 from adflux.constants import CAMPAIGN_LIST_SORTS
@@ -59,6 +59,7 @@ def get_campaign(*, campaign_id: int) -> Campaign:
             selectinload(Campaign.platform_campaigns).selectinload(PlatformCampaign.ad_groups),
             selectinload(Campaign.platform_campaigns).selectinload(PlatformCampaign.creatives),
             selectinload(Campaign.segments),
+            joinedload(Campaign.job),  # (every page of a campaign shows its job: no second trip)
         ],
     )
     if campaign is None:
