@@ -2,11 +2,13 @@
 
 Each side is its own process (`--serve`: an app built from that checkout's `src`, signed in through
 the login form as its own bench user, with its own API token) reading paths on stdin and answering
-one line of JSON per request: the server time through the Flask test client, the status, the
-response's size and its row count (`<tr` in a page; `items`/`rows` of an API answer). The driver
-asks both sides for every path in turn, the side that goes first swapping every round, so that
-the machine's load falls on both alike; it prints p50/p95 per side, the same-run ratio, the load
-average beside them, and refuses a run where the two sides answer a path with different row counts.
+one line of JSON per request: the server time through the Flask test client, the process's CPU
+time over it (less noisy than the wall clock on a loaded machine; the database's CPU is not in
+it), the status, the response's size and its row count (`<tr` in a page; `items`/`rows` of an API
+answer). The driver asks both sides for every path in turn, the side that goes first swapping
+every round, so that the machine's load falls on both alike; it prints p50/p95 per side, the
+same-run ratio, the load average beside them, and flags a path the two sides answer with
+different row counts (ROWS DIFFER).
 
 Usage (old = main's checkout, new = this one):
     PYTHONPATH=src .venv/bin/python bench/bench_national_ab.py --old /work/main --new . \\
@@ -77,16 +79,17 @@ def serve(database: str, tag: str) -> None:
     print(json.dumps({"campaign_id": campaign_id}), flush=True)
     for line in sys.stdin:
         path = line.strip()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         response = client.get(path, headers=bearer if path.startswith("/api/") else None)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         body = response.get_data()
         if path.startswith("/api/"):
             data = response.get_json(silent=True) or {}
             rows = len(data.get("items") or data.get("rows") or data.get("series", {}).get("meta") or [])
         else:
             rows = body.count(b"<tr")
-        print(json.dumps({"s": elapsed, "status": response.status_code, "bytes": len(body), "rows": rows}),
+        answer = {"s": elapsed, "cpu": cpu, "status": response.status_code, "bytes": len(body), "rows": rows}
+        print(json.dumps(answer),
               flush=True)  # fmt: skip
 
 
@@ -140,6 +143,7 @@ def main() -> None:
         for side in sides:
             assert side.get(path)["status"] == 200, (side.name, path)
     samples: dict[tuple[str, str], list[float]] = {(s.name, p): [] for s in sides for p in paths}
+    cpu: dict[tuple[str, str], list[float]] = {(s.name, p): [] for s in sides for p in paths}
     rows: dict[tuple[str, str], set[int]] = {(s.name, p): set() for s in sides for p in paths}
     loads: dict[str, list[float]] = {p: [] for p in paths}
     for round_number in range(args.rounds):
@@ -149,16 +153,18 @@ def main() -> None:
                 answer = side.get(path)
                 assert answer["status"] == 200, (side.name, path, answer)
                 samples[(side.name, path)].append(answer["s"])
+                cpu[(side.name, path)].append(answer["cpu"])
                 rows[(side.name, path)].add(answer["rows"])
             loads[path].append(os.getloadavg()[0])
     for side in sides:
         side.close()
-    report(args, paths, samples, rows, loads)
+    report(args, paths, samples, rows, loads, cpu)
 
 
 def report(
     args: argparse.Namespace, paths: list[str], samples: dict[tuple[str, str], list[float]],
     rows: dict[tuple[str, str], set[int]], loads: dict[str, list[float]],
+    cpu: dict[tuple[str, str], list[float]],
 ) -> None:  # fmt: skip
     load = os.getloadavg()
     print(f"\n{args.rounds} rounds, old and new alternated per path (first side swapped every round); "
@@ -169,10 +175,12 @@ def report(
         o50, o95, n50, n95 = (v * 1000 for v in (statistics.median(old), percentile(old, 0.95),
                                                  statistics.median(new), percentile(new, 0.95)))  # fmt: skip
         same = rows[("old", path)] == rows[("new", path)]
+        old_cpu, new_cpu = (statistics.median(cpu[(side, path)]) * 1000 for side in ("old", "new"))
         found = sorted(rows[("new", path)])
         figures[path] = {
             "old_p50_ms": round(o50, 1), "old_p95_ms": round(o95, 1), "new_p50_ms": round(n50, 1),
             "new_p95_ms": round(n95, 1), "ratio_p50": round(o50 / n50, 2),
+            "old_cpu_p50_ms": round(old_cpu, 1), "new_cpu_p50_ms": round(new_cpu, 1),
             "load": round(statistics.median(loads[path]), 2),
             "rows_old": sorted(rows[("old", path)]), "rows_new": found,
         }  # fmt: skip
@@ -180,7 +188,8 @@ def report(
         load_then = figures[path]["load"]
         print(f"  {path:<48} ratio {o50 / n50:5.2f}x | old p50 {o50:6.1f} p95 {o95:6.1f} | "
               f"new p50 {n50:6.1f} p95 {n95:6.1f} ms | load {load_then:5.2f} | "
-              f"rows {found}{differ}")  # fmt: skip
+              f"rows {found}{differ}\n  {'':<48} Python CPU p50 old {old_cpu:6.1f} new {new_cpu:6.1f} ms: "
+              f"{old_cpu / new_cpu:5.2f}x")  # fmt: skip
     if args.json:
         Path(args.json).write_text(
             json.dumps({"rounds": args.rounds, "load_end": load, "paths": figures}, indent=1)

@@ -55,11 +55,14 @@ def get_campaign(*, campaign_id: int) -> Campaign:
     campaign = db.session.get(
         Campaign,
         campaign_id,
+        # Three round trips: the campaign with its job and segments, its platform campaigns with
+        # their ad groups, their creatives (each of these a trip of its own before: five, and one
+        # more for the job every page of a campaign shows).
         options=[
-            selectinload(Campaign.platform_campaigns).selectinload(PlatformCampaign.ad_groups),
+            selectinload(Campaign.platform_campaigns).joinedload(PlatformCampaign.ad_groups),
             selectinload(Campaign.platform_campaigns).selectinload(PlatformCampaign.creatives),
-            selectinload(Campaign.segments),
-            joinedload(Campaign.job),  # (every page of a campaign shows its job: no second trip)
+            joinedload(Campaign.segments),
+            joinedload(Campaign.job),
         ],
     )
     if campaign is None:
