@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from jinja2 import Environment
 
+from adflux.web import chart_tables
 from adflux.web.chart_tables import chart_table
+from adflux.web.formatting import EMPTY
 
 # The loop the chart macro ran before `body` (templates/_macros.html).
 OLD_LOOP = Environment(autoescape=True).from_string(
@@ -24,6 +26,30 @@ def _specs() -> list[dict]:
         {"type": "scatter", "axes": {"x": "PC1", "y": "PC2"},
          "datasets": [{"label": "<seg>", "data": [{"x": 1, "y": 2}, {"x": 3, "y": 4}]}]},
     ]  # fmt: skip
+
+
+def _old_rows(spec: dict) -> list[list[str]]:
+    """The rows as chart_table wrote them cell by cell before (label by label, dataset by dataset)."""
+    write = chart_tables._writer(spec.get("format"))
+    columns = [d.get("data") for d in spec.get("datasets") or []]
+
+    def at(values, i):
+        return values[i] if isinstance(values, list) and i < len(values) else None
+
+    return [
+        [str(label), *[EMPTY if at(data, i) is None else write(at(data, i)) for data in columns]]
+        for i, label in enumerate(spec.get("labels") or [])
+    ]
+
+
+def test_the_rows_are_the_old_cell_by_cell_rows(app):
+    odd = {
+        "type": "line", "format": "number", "labels": [1, 2, 3],
+        "datasets": [{"label": "a", "data": None}, {"label": "b", "data": [1, 2, 3, 4]}],
+    }  # fmt: skip
+    with app.test_request_context("/"):
+        for spec in [*_specs()[:3], odd]:
+            assert chart_table(spec)["rows"] == _old_rows(spec), spec
 
 
 def test_the_body_is_the_old_loop_s_html(app):

@@ -24,10 +24,6 @@ def _writer(kind: str | None) -> Callable[[Any], str]:
     return partial(writers.get(kind or "", decimal), locale=locale_name())
 
 
-def _value(write: Callable[[Any], str], value: Any) -> str:
-    return EMPTY if value is None else write(value)
-
-
 def chart_table(spec: dict[str, Any]) -> Table:
     """The spec's data as rows: one per label (line, bar), or one per point group (scatter, bubble).
 
@@ -41,12 +37,19 @@ def chart_table(spec: dict[str, Any]) -> Table:
     axes = spec.get("axes") or {}
     first = spec.get("label_head") or axes.get("x") or _("Label")
     head = [str(first), *[str(d.get("label", "")) for d in datasets]]
-    columns = [d.get("data") for d in datasets]
-    rows = [
-        [str(label), *[_value(write, _at(data, i)) for data in columns]]
-        for i, label in enumerate(spec.get("labels") or [])
-    ]
+    labels = [str(label) for label in spec.get("labels") or []]
+    # Column by column (a dataset's values written in one comprehension), then zipped into rows;
+    # a dataset shorter than the labels (or without a list) has empty cells where it has no value.
+    columns = [_column(write, d.get("data"), len(labels)) for d in datasets]
+    if not columns:
+        return _with_body({"head": head, "rows": [[label] for label in labels]})
+    rows = [[label, *cells] for label, cells in zip(labels, zip(*columns, strict=True), strict=True)]
     return _with_body({"head": head, "rows": rows})
+
+
+def _column(write: Callable[[Any], str], values: Any, length: int) -> list[str]:
+    found = values[:length] if isinstance(values, list) else []
+    return [EMPTY if value is None else write(value) for value in found] + [EMPTY] * (length - len(found))
 
 
 def _with_body(table: Table) -> Table:
@@ -57,10 +60,6 @@ def _with_body(table: Table) -> Table:
 def _row_html(row: list[str]) -> str:
     cells = "".join([f'<td class="num">{escape(value)}</td>' for value in row[1:]])
     return f'<tr><th scope="row">{escape(row[0])}</th>{cells}</tr>'
-
-
-def _at(values: Any, index: int) -> Any:
-    return values[index] if isinstance(values, list) and index < len(values) else None
 
 
 def _points_table(spec: dict[str, Any], datasets: list[dict[str, Any]]) -> Table:
