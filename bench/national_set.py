@@ -15,7 +15,11 @@ step (or month) it was in. The database is kept: the page benches read it (`benc
 
 Usage:
     PYTHONPATH=src .venv/bin/python bench/national_set.py [--database adflux_national] [--campaigns 10000]
-        [--days 365] [--candidates 10000000] [--only STEP_PREFIX ...]
+        [--days 365] [--candidates 10000000] [--ad-groups 27.4] [--only STEP_PREFIX ...]
+
+`--ad-groups 8` builds 8 ad groups per campaign instead of 27.4 (still every one of the 8 segments
+per campaign, the same rollup rows): 29.2M raw rows instead of 100M, for the pages that read the
+rollups only (the raw rows matter for the sync, not for them).
 
 `--only campaign_segments` adds a rollup that a newer AdFlux keeps to a set already built (its
 steps alone, then ANALYZE): how migration 0031's table was filled in `adflux_national`.
@@ -261,6 +265,25 @@ def audit_events_at_id() -> None:
     run("DROP INDEX IF EXISTS ix_audit_events_at")
 
 
+def bench_campaign_ad_groups(per_campaign: int = 27) -> None:
+    """The benched campaign (the last one with totals) with as many ad groups as a national one.
+
+    A set built with fewer ad groups per campaign (`--ad-groups`) still shows the campaign page
+    its full tables and previews: ad groups without metrics of their own (the pages read the
+    rollups) are added to it until it has `per_campaign`."""
+    run(
+        """
+        INSERT INTO ad_groups (platform_campaign_id, name, budget_daily, status, targeting)
+        SELECT pc.id, 'Grupo extra ' || n, 50000, 'active', '{}'
+        FROM platform_campaigns pc
+        CROSS JOIN generate_series(1, :per) AS n
+        WHERE pc.campaign_id = (SELECT max(campaign_id) FROM campaign_metric_totals)
+          AND n <= :per / 3 - (SELECT count(*) FROM ad_groups g WHERE g.platform_campaign_id = pc.id)
+        """,
+        per=per_campaign,
+    )  # fmt: skip
+
+
 def build(args: argparse.Namespace) -> dict[str, float]:
     log: dict[str, float] = {}
     run("CREATE TABLE IF NOT EXISTS bench_national_steps (step text PRIMARY KEY, seconds float, "
@@ -296,6 +319,8 @@ def build(args: argparse.Namespace) -> dict[str, float]:
     step("operations", lambda: operations(1_000_000, 100_000, 10_000), log)
     step("campaign_search_text", campaign_search_text, log)
     step("audit_events_at_id", audit_events_at_id, log)
+    if args.ad_groups < 27:
+        step("bench_campaign_ad_groups", bench_campaign_ad_groups, log)
     return log
 
 
@@ -305,12 +330,14 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--candidates", type=int, default=10_000_000)
+    parser.add_argument("--ad-groups", type=float, default=metrics_dataset.AD_GROUPS_PER_CAMPAIGN * 3)
     parser.add_argument(
         "--only", action="append", default=[],
         help="run only the steps whose names start with this (repeatable): a step added to a built set",
     )  # fmt: skip
     args = parser.parse_args()
     ONLY.extend(args.only)
+    metrics_dataset.AD_GROUPS_PER_CAMPAIGN = args.ad_groups / 3
     print(f"load average at start: {os.getloadavg()}", flush=True)
     ensure_database(args.database)
     settings = Settings.from_env(

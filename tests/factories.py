@@ -115,7 +115,8 @@ def slow_dump(schema: Any, obj: Any) -> Any:
             saved.append(current)
             current.__dict__["_fast_plan"] = None  # no plan: marshmallow's path
         for field in current.dump_fields.values():
-            inner = getattr(field, "inner", field)
+            inner = getattr(field, "value_field", None) or field  # a Dict's values
+            inner = getattr(inner, "inner", inner)
             if isinstance(inner, fields.Nested):
                 stack.append(inner.schema)
     try:

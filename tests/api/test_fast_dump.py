@@ -117,7 +117,7 @@ def test_mappings_and_unsupported_schemas_use_marshmallow():
 
     class WithTypedDict(FastDumpSchema):
         id = fields.Int()
-        extra = fields.Dict(keys=fields.Str(), values=fields.Int())
+        extra = fields.Dict(keys=fields.Str(), values=fields.Raw())  # (values=Int: fast since H25p)
 
     class WithHook(FastDumpSchema):
         id = fields.Int()
@@ -161,3 +161,29 @@ def test_campaigns_with_nested_platform_campaigns_dump_the_same_either_way(app):
             assert fast == slow_dump(type(schema)(), obj)
             assert fast["platform_campaigns"] and "ad_groups" in fast["platform_campaigns"][0]
         assert CampaignSummarySchema()._fast_plan_or_none() is not None  # the list takes the fast path
+
+
+def test_a_campaign_series_keyed_by_platform_dumps_the_same_either_way():
+    """Dict(keys=Str, values=List(Nested)) and Dict(keys=Str, values=Nested): the daily API's year."""
+    from adflux.schemas.reports import CampaignSeriesSchema
+
+    point = {"impressions": 10, "reach": 8, "engagements": None, "clicks": 2, "spend_micros": 1_500_000,
+             "spend": 1.5, "applications": 1, "ctr": 0.2, "cpc": 0.75, "cpa": None}  # fmt: skip
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=n) for n in range(3)]
+    series = {
+        "campaign_id": 7,
+        "since": days[0],
+        "until": days[-1],
+        "series": {
+            "meta": [{**point, "date": d} for d in days],
+            "google": [],
+            _Label("x"): [point | {"date": days[0]}],
+        },
+        "totals": {"meta": point, "google": {**point, "engagements": 3}},
+    }
+    schema = CampaignSeriesSchema()
+    assert schema._build_fast_plan() is not None  # the fast path is taken
+    expected = slow_dump(schema, series)
+    assert schema.dump(series) == expected
+    assert list(schema.dump(series)["series"]) == list(expected["series"])
+    assert list(schema.dump(series)["series"]["meta"][0]) == list(expected["series"]["meta"][0])

@@ -56,6 +56,8 @@ def _converter(field: fields.Field) -> _Converter | None:
         return _plain_float
     if type(field) is fields.Dict and field.key_field is None and field.value_field is None:
         return _plain_dict
+    if type(field) is fields.Dict:  # keys as they are or as Str; each value as its own field
+        return _mapping_converter(field.key_field, field.value_field)
     if type(field) is fields.Nested and not getattr(field, "many", False):
         return _nested_converter(field.schema, many=False)
     if type(field) is fields.List:
@@ -81,6 +83,17 @@ def _plain_str_list(value: Any) -> Any:
 
 def _plain_dict(value: Any) -> Any:
     return None if value is None else dict(value)
+
+
+def _mapping_converter(key_field: fields.Field | None, value_field: fields.Field | None) -> _Converter | None:
+    """A Dict whose keys are Str (or as they are) and whose values a field of the above converts."""
+    if key_field is not None and type(key_field) is not fields.Str:
+        return None
+    convert_key = _as_is if key_field is None else _plain_str
+    convert = _as_is if value_field is None else _converter(value_field)
+    if convert is None:
+        return None
+    return lambda value: None if value is None else {convert_key(k): convert(v) for k, v in value.items()}
 
 
 def _nested_converter(schema: Schema, *, many: bool) -> _Converter | None:

@@ -114,7 +114,7 @@ class OverviewSchema(FastDumpSchema):
     platforms = fields.List(fields.Nested(PlatformTotalsSchema), required=True)
 
 
-class CampaignSeriesSchema(Schema):
+class CampaignSeriesSchema(FastDumpSchema):
     campaign_id = fields.Int(required=True)
     since = fields.Date(required=True)
     until = fields.Date(required=True)

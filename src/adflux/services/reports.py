@@ -313,6 +313,29 @@ def platform_comparison(
     return performance_report(group_by=("platform",), since=since, until=until, campaign_id=campaign_id)
 
 
+def comparison_of(timeseries: dict[str, Any]) -> dict[str, Any]:
+    """`platform_comparison` over the same days, from `campaign_timeseries`' answer (the campaign
+    page reads both over one range: its platforms' sums need no second read of the rollup).
+    The same rows in the same order (by platform), the same totals; engagements None where
+    no day of the platform has any (as SQL's SUM of NULLs)."""
+    rows = []
+    for platform, days in sorted(timeseries["series"].items()):
+        sums: dict[str, Any] = {c: sum((d.get(c) or 0) for d in days) for c in COUNTS}
+        if all(d.get("engagements") is None for d in days):
+            sums["engagements"] = None
+        rows.append({"platform": platform, **sums})
+    totals = {c: sum((r.get(c) or 0) for r in rows) for c in COUNTS}
+    if rows and all(r.get("engagements") is None for r in rows):
+        totals["engagements"] = None
+    return {
+        "since": timeseries["since"],
+        "until": timeseries["until"],
+        "group_by": ["platform"],
+        "rows": [derive(r) for r in rows],
+        "totals": derive(totals),
+    }
+
+
 def overview(*, since: date | None = None, until: date | None = None) -> dict[str, Any]:
     """The dashboard's KPIs and daily trend across all campaigns (from the day/platform rollup)."""
     window = DateRange.checked(since, until)
@@ -399,9 +422,9 @@ def campaign_timeseries(
         .order_by(CampaignMetricDaily.platform, CampaignMetricDaily.date)
     )
     series: dict[str, list[dict[str, Any]]] = {}
-    for row in db.session.execute(stmt):
-        data = dict(row._mapping)
-        series.setdefault(data.pop("platform"), []).append(derive(data))
+    keys = ("date", *COUNTS)
+    for platform, *values in db.session.execute(stmt):  # (a year: 1,095 rows, no Row mappings)
+        series.setdefault(platform, []).append(derive(dict(zip(keys, values, strict=True))))
     totals = {
         p: derive({c: sum((d.get(c) or 0) for d in days) for c in COUNTS}) for p, days in series.items()
     }

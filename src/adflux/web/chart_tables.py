@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from adflux.web.formatting import EMPTY, cop, decimal, locale_name, number, percent
 
@@ -23,28 +24,42 @@ def _writer(kind: str | None) -> Callable[[Any], str]:
     return partial(writers.get(kind or "", decimal), locale=locale_name())
 
 
-def _value(write: Callable[[Any], str], value: Any) -> str:
-    return EMPTY if value is None else write(value)
-
-
 def chart_table(spec: dict[str, Any]) -> Table:
-    """The spec's data as rows: one per label (line, bar), or one per point group (scatter, bubble)."""
+    """The spec's data as rows: one per label (line, bar), or one per point group (scatter, bubble).
+
+    `body` is the rows as the table's HTML (`<tr><th scope="row">label</th><td class="num">…`),
+    every cell escaped, written in one pass here: a campaign page's four charts carry 360 rows of
+    four cells, which a Jinja loop escaped and joined cell by cell at several times the cost."""
     write = _writer(spec.get("format"))
     datasets = spec.get("datasets") or []
     if spec.get("type") in ("scatter", "bubble"):
-        return _points_table(spec, datasets)
+        return _with_body(_points_table(spec, datasets))
     axes = spec.get("axes") or {}
     first = spec.get("label_head") or axes.get("x") or _("Label")
     head = [str(first), *[str(d.get("label", "")) for d in datasets]]
-    rows = [
-        [str(label), *[_value(write, _at(d.get("data"), i)) for d in datasets]]
-        for i, label in enumerate(spec.get("labels") or [])
-    ]
-    return {"head": head, "rows": rows}
+    labels = [str(label) for label in spec.get("labels") or []]
+    # Column by column (a dataset's values written in one comprehension), then zipped into rows;
+    # a dataset shorter than the labels (or without a list) has empty cells where it has no value.
+    columns = [_column(write, d.get("data"), len(labels)) for d in datasets]
+    if not columns:
+        return _with_body({"head": head, "rows": [[label] for label in labels]})
+    rows = [[label, *cells] for label, cells in zip(labels, zip(*columns, strict=True), strict=True)]
+    return _with_body({"head": head, "rows": rows})
 
 
-def _at(values: Any, index: int) -> Any:
-    return values[index] if isinstance(values, list) and index < len(values) else None
+def _column(write: Callable[[Any], str], values: Any, length: int) -> list[str]:
+    found = values[:length] if isinstance(values, list) else []
+    return [EMPTY if value is None else write(value) for value in found] + [EMPTY] * (length - len(found))
+
+
+def _with_body(table: Table) -> Table:
+    table["body"] = Markup("\n".join(map(_row_html, table["rows"])))
+    return table
+
+
+def _row_html(row: list[str]) -> str:
+    cells = "".join([f'<td class="num">{escape(value)}</td>' for value in row[1:]])
+    return f'<tr><th scope="row">{escape(row[0])}</th>{cells}</tr>'
 
 
 def _points_table(spec: dict[str, Any], datasets: list[dict[str, Any]]) -> Table:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from babel import Locale
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    format_percent,
+    get_decimal_symbol,
+    get_group_symbol,
+    parse_pattern,
+)
 from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
@@ -162,11 +171,42 @@ def number(value: float | None, *, locale: str | None = None) -> str:
 
 
 def percent(ratio: float | None, digits: int = 2, *, locale: str | None = None) -> str:
-    """A ratio as a percentage ("1,23 %")."""
+    """A ratio as a percentage ("1,23 %").
+
+    Written as Babel writes it (its decimal of `str(ratio)` times 100, rounded half to even) with
+    the locale's symbols read from Babel once per locale and precision: a chart's table writes
+    hundreds of these, and Babel parses the pattern and looks up every symbol on each call."""
     if ratio is None:
         return EMPTY
-    pattern = "#,##0." + "0" * digits + " %" if digits else "#,##0 %"
-    return format_percent(ratio, format=pattern, locale=_babel_locale(locale or _locale()))
+    locale = locale or _locale()
+    if type(ratio) in (float, int) and 0 <= digits <= 6 and math.isfinite(ratio):
+        value = Decimal(str(ratio)).scaleb(2)
+        rounded = abs(value).quantize(_QUANTA[digits])
+        whole, _dot, fraction = f"{rounded:f}".partition(".")
+        prefixes, suffixes, group, point = _percent_style(locale, digits)
+        text = f"{int(whole):,}"
+        text = text if group == "," else text.replace(",", group)
+        if digits:
+            text += point + fraction
+        negative = int(value.is_signed())
+        return prefixes[negative] + text + suffixes[negative]
+    return format_percent(ratio, format=_percent_pattern(digits), locale=_babel_locale(locale))
+
+
+_QUANTA = [Decimal(1).scaleb(-n) for n in range(7)]
+
+
+def _percent_pattern(digits: int) -> str:
+    return "#,##0." + "0" * digits + " %" if digits else "#,##0 %"
+
+
+@lru_cache(maxsize=32)
+def _percent_style(locale: str, digits: int) -> tuple[tuple[str, str], tuple[str, str], str, str]:
+    """Babel's prefix and suffix (positive, negative), grouping and decimal symbols for a percent."""
+    pattern = parse_pattern(_percent_pattern(digits))  # (Babel writes its "%" and "-" as they are)
+    babel_locale = _babel_locale(locale)
+    prefixes, suffixes = (pattern.prefix[0], pattern.prefix[1]), (pattern.suffix[0], pattern.suffix[1])
+    return prefixes, suffixes, get_group_symbol(babel_locale), get_decimal_symbol(babel_locale)
 
 
 def decimal(value: float | None, digits: int = 3, *, locale: str | None = None) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import Integer, Select, String, Text, and_, any_, bindparam, cas
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from adflux.catalogue import gettext as _
 from adflux.constants import CAMPAIGN_LIST_SORTS
@@ -55,10 +55,14 @@ def get_campaign(*, campaign_id: int) -> Campaign:
     campaign = db.session.get(
         Campaign,
         campaign_id,
+        # Three round trips: the campaign with its job and segments, its platform campaigns with
+        # their ad groups, their creatives (each of these a trip of its own before: five, and one
+        # more for the job every page of a campaign shows).
         options=[
-            selectinload(Campaign.platform_campaigns).selectinload(PlatformCampaign.ad_groups),
+            selectinload(Campaign.platform_campaigns).joinedload(PlatformCampaign.ad_groups),
             selectinload(Campaign.platform_campaigns).selectinload(PlatformCampaign.creatives),
-            selectinload(Campaign.segments),
+            joinedload(Campaign.segments),
+            joinedload(Campaign.job),
         ],
     )
     if campaign is None:

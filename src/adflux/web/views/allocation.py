@@ -53,6 +53,8 @@ def move_text(entry: Any, labels: dict[int, str]) -> str:
 def campaign_moves(campaign: Any, limit: int = 8) -> tuple[list[Any], dict[int, str]]:
     """The campaign's latest moves (budget changed) and its ad groups' labels, for the campaign page."""
     entries = [e for e in daily.log(campaign_id=campaign.id, limit=200) if e.budget_after != e.budget_before]
+    if not entries:  # the labels name the moves' ad groups: none to name, nothing to read
+        return [], {}
     return entries[:limit], {g.ad_group_id: g.label for g in campaign_groups(campaign)}
 
 

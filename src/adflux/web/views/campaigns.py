@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
 from adflux.constants import CAMPAIGN_STATUSES, PLATFORM_LABELS
-from adflux.services import campaign_weeks, dashboard
+from adflux.services import campaign_weeks, dashboard, local_dates
 from adflux.services import campaigns as campaigns_service
 from adflux.services import reports as reports_service
 from adflux.services.allocation import settings as allocation_settings
@@ -25,7 +25,6 @@ from adflux.web.compliance_text import compliance_summary
 from adflux.web.formatting import shown_status, status_label
 from adflux.web.views.allocation import campaign_moves, move_text
 from adflux.web.views.blueprint import PAGE_SIZE, bp, page_number
-from adflux.web.views.overview import last_day
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +92,8 @@ def campaign_detail(campaign_id: int) -> str:
     """
     campaign = campaigns_service.get_campaign(campaign_id=campaign_id)
     preview = campaigns_service.preview_campaign(campaign_id=campaign_id)
-    last = last_day(campaign_id)
+    latest = dashboard.latest_metric_day(campaign_id=campaign_id)  # (read once: pacing needs it too)
+    last = max(local_dates.today(), latest) if latest else local_dates.today()
     until = min(campaign.end_date or last, last)
     recent = max(campaign.start_date, until - timedelta(days=CAMPAIGN_CHART_DAYS - 1))
     weekly = request.args.get("period") == "all" and campaign.start_date < recent
@@ -104,8 +104,7 @@ def campaign_detail(campaign_id: int) -> str:
     comparison = None
     chart_specs: dict[str, Any] = {}
     if since <= until:
-        comparison = reports_service.platform_comparison(campaign_id=campaign_id, since=since, until=until)
-        chart_specs = _result_charts(campaign_id, since, until, weekly)
+        comparison, chart_specs = _results(campaign_id, since, until, weekly)
     principal = current_session_user()
     can_act = principal is not None and principal.has_role("manager")
     moves, move_labels = campaign_moves(campaign)
@@ -116,7 +115,7 @@ def campaign_detail(campaign_id: int) -> str:
         allocation_labels=move_labels,
         allocation_on=allocation_settings.is_enabled(campaign.id),
         move_text=move_text,
-        pacing=campaign_pacing(campaign),
+        pacing=campaign_pacing(campaign, last_metric_day=latest),
         can_act=can_act,
         can_edit=can_act,
         preview={p["platform"]: p for p in preview["platforms"]},
@@ -135,19 +134,28 @@ def campaign_detail(campaign_id: int) -> str:
     )
 
 
-def _result_charts(campaign_id: int, since: date, until: date, weekly: bool) -> dict[str, Any]:
-    """The campaign page's four charts: a point a day, or (`weekly`) a point a week."""
+def _results(
+    campaign_id: int, since: date, until: date, weekly: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The platforms side by side over the range, and the page's four charts: a point a day (both
+    from one read of the campaign's days), or (`weekly`) a point a week (summed by the database)."""
     metrics = (("spend", "cop"), ("clicks", "number"), ("applications", "number"), ("ctr", "percent"))
     if weekly:
+        comparison = reports_service.platform_comparison(campaign_id=campaign_id, since=since, until=until)
         weeks = campaign_weeks.campaign_weeks(campaign_id=campaign_id, since=since, until=until)
         mondays = campaign_weeks.weeks_between(since, until)
         if not weeks:
-            return {}
-        return {f"campaign-{m}": charts.platform_weekly_series(weeks, mondays, m, f) for m, f in metrics}
-    series = reports_service.campaign_timeseries(campaign_id=campaign_id, since=since, until=until)["series"]
+            return comparison, {}
+        return comparison, {
+            f"campaign-{m}": charts.platform_weekly_series(weeks, mondays, m, f) for m, f in metrics
+        }
+    timeseries = reports_service.campaign_timeseries(campaign_id=campaign_id, since=since, until=until)
+    comparison, series = reports_service.comparison_of(timeseries), timeseries["series"]
     if not series:
-        return {}
-    return {f"campaign-{m}": charts.platform_series(series, since, until, m, f) for m, f in metrics}
+        return comparison, {}
+    return comparison, {
+        f"campaign-{m}": charts.platform_series(series, since, until, m, f) for m, f in metrics
+    }
 
 
 def _flash_publishing(campaign_id: int) -> None:
