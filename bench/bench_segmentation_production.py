@@ -196,12 +196,24 @@ def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     return seconds, usage.ru_maxrss / 1024, stdout
 
 
+def _entry(src: str | None) -> list[str]:
+    """The console script; for an older `src`, that tree's own entry point when it predates
+    `adflux.command_line` (the script as it was installed then: `adflux.cli:main`)."""
+    if src and not (Path(src) / "adflux" / "command_line.py").exists():
+        return [
+            sys.executable,
+            "-c",
+            "import sys; from adflux.cli import main; sys.argv[0] = 'adflux'; main()",
+        ]
+    return [ADFLUX]
+
+
 def _cli_run(database: str, round_: int, role: str = ROLE, src: str | None = None) -> dict[str, Any]:
     with psycopg.connect(_url(database, role, "postgresql")) as conn:
         superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
     assert not superuser, "the measured role must not be a superuser"
     load = os.getloadavg()[0]
-    command = [ADFLUX, "--json", "train-segments", "--k-min", "2", "--k-max", "12", "--force"]
+    command = [*_entry(src), "--json", "train-segments", "--k-min", "2", "--k-max", "12", "--force"]
     seconds, rss, out = _timed([*command, "--seed", str(round_)], _env(database, role, src))
     model = json.loads(out)["model"]
     rows = _count(database, "candidate_segments", f"WHERE model_id = {int(model['id'])}")
