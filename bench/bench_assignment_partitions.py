@@ -32,6 +32,10 @@ from pathlib import Path
 import psycopg
 
 ROLE = "adflux_bench_h26"
+CHILD_ARGS = ("--plain", "-", "--part", "-", "--before-src", "-")
+LAST_SEGMENTS = "SELECT id FROM segments WHERE model_id = (SELECT max(model_id) FROM segments)"
+COUNT_ONE = "SELECT count(*) FROM candidate_segments WHERE model_id = %s"
+COUNT_MANY = "SELECT count(*) FROM candidate_segments WHERE model_id = ANY(%s)"
 
 
 def _url(database: str, role: str = ROLE) -> str:
@@ -60,7 +64,7 @@ def main() -> None:
         for kind, database, src in order if r % 2 == 0 else reversed(order):
             env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
             out = subprocess.run(
-                [sys.executable, __file__, "--child", database, "--plain", "-", "--part", "-", "--before-src", "-"],
+                [sys.executable, __file__, "--child", database, *CHILD_ARGS],
                 env=env,
                 check=True,
                 capture_output=True,
@@ -82,9 +86,7 @@ def _write(database: str) -> dict[str, object]:
     with psycopg.connect(_url(database)) as conn:
         ids = np.array([r[0] for r in conn.execute("SELECT id FROM candidates ORDER BY id")], dtype=np.int64)
         newest = conn.execute("SELECT max(id) FROM segmentation_models").fetchone()[0]
-        segments = [
-            r[0] for r in conn.execute("SELECT id FROM segments WHERE model_id = (SELECT max(model_id) FROM segments)")
-        ]
+        segments = [r[0] for r in conn.execute(LAST_SEGMENTS)]
         model_id = _copy_model(conn, newest)
         labels = np.random.default_rng(0).choice(np.array(segments, dtype=np.int64), size=len(ids))
         versions = conn.execute("SELECT count(DISTINCT model_id) FROM candidate_segments").fetchone()[0]
@@ -92,7 +94,7 @@ def _write(database: str) -> dict[str, object]:
         started = time.perf_counter()
         copy_assignments(conn, model_id, ids, labels)
         seconds = time.perf_counter() - started
-        rows = conn.execute("SELECT count(*) FROM candidate_segments WHERE model_id = %s", (model_id,)).fetchone()[0]
+        rows = conn.execute(COUNT_ONE, (model_id,)).fetchone()[0]
         conn.rollback()
     return {"seconds": round(seconds, 2), "load": round(load, 2), "rows": rows, "kept_versions": versions}
 
@@ -126,7 +128,7 @@ def _set_versions(database: str, keep: int, partitioned: bool) -> dict[str, obje
         load, started, rows = os.getloadavg()[0], time.perf_counter(), 0
         if len(kept) > keep:
             stale = kept[: len(kept) - keep]
-            rows = conn.execute("SELECT count(*) FROM candidate_segments WHERE model_id = ANY(%s)", (stale,)).fetchone()[0]
+            rows = conn.execute(COUNT_MANY, (stale,)).fetchone()[0]
             started = time.perf_counter()
             if partitioned:
                 for model_id in stale:
@@ -144,8 +146,8 @@ def _set_versions(database: str, keep: int, partitioned: bool) -> dict[str, obje
                         f" FOR VALUES IN ({model_id})"
                     )
                 cur = conn.execute(
-                    "INSERT INTO candidate_segments SELECT %s, candidate_id, segment_id FROM candidate_segments"
-                    " WHERE model_id = %s",
+                    "INSERT INTO candidate_segments SELECT %s, candidate_id, segment_id"
+                    " FROM candidate_segments WHERE model_id = %s",
                     (model_id, newest),
                 )
                 rows += cur.rowcount
@@ -155,7 +157,13 @@ def _set_versions(database: str, keep: int, partitioned: bool) -> dict[str, obje
     if not partitioned:
         with psycopg.connect(_url(database, "postgres"), autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE candidate_segments")
-    return {"database": database, action: rows, "seconds": round(seconds, 2), "load": round(load, 2), "keep": keep}
+    return {
+        "database": database,
+        action: rows,
+        "seconds": round(seconds, 2),
+        "load": round(load, 2),
+        "keep": keep,
+    }
 
 
 if __name__ == "__main__":
