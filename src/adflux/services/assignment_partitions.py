@@ -17,6 +17,7 @@ partition (written row by row by another role, or one-off assignments) are delet
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import psycopg
@@ -82,32 +83,36 @@ def drop_orphans(cur: Any, name: str) -> int:
     return int(cur.rowcount or 0)
 
 
-def attach(cur: Any, model_id: int, name: str) -> None:
-    """Build the partition's key and index, then attach it (its foreign keys checked on its rows)."""
+def attach(cur: Any, model_id: int, name: str) -> dict[str, float]:
+    """Build the partition's key and index, then attach it (its foreign keys checked on its rows);
+    the seconds of each step."""
     table = sql.Identifier(name)
     cur.execute(
         "SELECT pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes(%s)", (_INDEX_MEMORY,)
     )
     if cur.fetchone()[0]:
+        # Also the memory of the foreign keys' check queries (RI_Initial_Check uses it as work_mem).
         cur.execute(sql.SQL("SET LOCAL maintenance_work_mem = {}").format(sql.Literal(_INDEX_MEMORY)))
-    cur.execute(
-        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY (model_id, candidate_id)").format(
-            table, sql.Identifier(f"{name}_pkey")
-        )
-    )
-    cur.execute(
-        sql.SQL("CREATE INDEX {} ON {} (segment_id, candidate_id)").format(
+    steps = {
+        "primary_key": sql.SQL(
+            "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY (model_id, candidate_id)"
+        ).format(table, sql.Identifier(f"{name}_pkey")),
+        "index": sql.SQL("CREATE INDEX {} ON {} (segment_id, candidate_id)").format(
             sql.Identifier(f"{name}_segment_id_candidate_id"), table
-        )
-    )
-    cur.execute(
-        sql.SQL("ALTER TABLE candidate_segments ATTACH PARTITION {} FOR VALUES IN ({})").format(
+        ),
+        "attach": sql.SQL("ALTER TABLE candidate_segments ATTACH PARTITION {} FOR VALUES IN ({})").format(
             table, sql.Literal(int(model_id))
-        )
-    )
-    logger.info("attached %s (its foreign keys checked on its rows)", name)
-    # Fresh statistics for the readers that follow (the list of a segment's candidates).
-    cur.execute(sql.SQL("ANALYZE {}").format(table))
+        ),
+        # Fresh statistics for the readers that follow (the list of a segment's candidates).
+        "analyze": sql.SQL("ANALYZE {}").format(table),
+    }
+    seconds: dict[str, float] = {}
+    for step, statement in steps.items():
+        started = time.perf_counter()
+        cur.execute(statement)
+        seconds[step] = round(time.perf_counter() - started, 3)
+    logger.info("attached %s (its foreign keys checked on its rows): %s", name, seconds)
+    return seconds
 
 
 def drop_partition(cur: Any, model_id: int) -> int | None:

@@ -87,7 +87,7 @@ def stream_assignments(
     started = time.perf_counter()
     with raw.cursor() as cur:
         if target:
-            partitions.attach(cur, model_id, target)
+            totals.timings.update(partitions.attach(cur, model_id, target))
         elif totals.mode == "owner":
             _add_foreign_keys(cur, keys)
     totals.timings["keys"] = round(time.perf_counter() - started, 3)
