@@ -50,8 +50,12 @@ def can_attach(cur: Any) -> bool:
     return bool(row and row[0])
 
 
-def create_standalone(cur: Any, model_id: int) -> str:
-    """A fresh table for the version's rows (an earlier partition of it is dropped); its name."""
+def create_standalone(cur: Any, model_id: int, *, indexed: bool = False) -> str:
+    """A fresh table for the version's rows (an earlier partition of it is dropped); its name.
+
+    `indexed`: its key and index made now, kept up as rows arrive (the streamed write: the COPYs
+    overlap the labelling, so the upkeep costs less than sorting everything afterwards).
+    """
     name = partition_name(model_id)
     drop_partition(cur, model_id)
     cur.execute(
@@ -60,7 +64,22 @@ def create_standalone(cur: Any, model_id: int) -> str:
             " CONSTRAINT {} CHECK (model_id = {}))"
         ).format(sql.Identifier(name), sql.Identifier(f"{name}_model"), sql.Literal(int(model_id)))
     )
+    if indexed:
+        for statement in _index_statements(name).values():
+            cur.execute(statement)
     return name
+
+
+def _index_statements(name: str) -> dict[str, sql.Composed]:
+    table = sql.Identifier(name)
+    return {
+        "primary_key": sql.SQL(
+            "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY (model_id, candidate_id)"
+        ).format(table, sql.Identifier(f"{name}_pkey")),
+        "index": sql.SQL("CREATE INDEX {} ON {} (segment_id, candidate_id)").format(
+            sql.Identifier(f"{name}_segment_id_candidate_id"), table
+        ),
+    }
 
 
 def copy_statement(name: str) -> sql.Composed:
@@ -83,9 +102,9 @@ def drop_orphans(cur: Any, name: str) -> int:
     return int(cur.rowcount or 0)
 
 
-def attach(cur: Any, model_id: int, name: str) -> dict[str, float]:
-    """Build the partition's key and index, then attach it (its foreign keys checked on its rows);
-    the seconds of each step."""
+def attach(cur: Any, model_id: int, name: str, *, indexed: bool = False) -> dict[str, float]:
+    """Build the partition's key and index (unless `indexed` at creation), then attach it (its
+    foreign keys checked on its rows); the seconds of each step."""
     table = sql.Identifier(name)
     cur.execute(
         "SELECT pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes(%s)", (_INDEX_MEMORY,)
@@ -93,19 +112,12 @@ def attach(cur: Any, model_id: int, name: str) -> dict[str, float]:
     if cur.fetchone()[0]:
         # Also the memory of the foreign keys' check queries (RI_Initial_Check uses it as work_mem).
         cur.execute(sql.SQL("SET LOCAL maintenance_work_mem = {}").format(sql.Literal(_INDEX_MEMORY)))
-    steps = {
-        "primary_key": sql.SQL(
-            "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY (model_id, candidate_id)"
-        ).format(table, sql.Identifier(f"{name}_pkey")),
-        "index": sql.SQL("CREATE INDEX {} ON {} (segment_id, candidate_id)").format(
-            sql.Identifier(f"{name}_segment_id_candidate_id"), table
-        ),
-        "attach": sql.SQL("ALTER TABLE candidate_segments ATTACH PARTITION {} FOR VALUES IN ({})").format(
-            table, sql.Literal(int(model_id))
-        ),
-        # Fresh statistics for the readers that follow (the list of a segment's candidates).
-        "analyze": sql.SQL("ANALYZE {}").format(table),
-    }
+    steps = {} if indexed else dict(_index_statements(name))
+    steps["attach"] = sql.SQL("ALTER TABLE candidate_segments ATTACH PARTITION {} FOR VALUES IN ({})").format(
+        table, sql.Literal(int(model_id))
+    )
+    # Fresh statistics for the readers that follow (the list of a segment's candidates).
+    steps["analyze"] = sql.SQL("ANALYZE {}").format(table)
     seconds: dict[str, float] = {}
     for step, statement in steps.items():
         started = time.perf_counter()

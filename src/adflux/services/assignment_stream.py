@@ -73,7 +73,7 @@ def stream_assignments(
         cur.execute("LOCK TABLE candidates IN SHARE MODE")
         keys: list[tuple[str, str]] = []
         if totals.mode == "owner" and partitions.can_attach(cur):
-            target = partitions.create_standalone(cur, model_id)
+            target = partitions.create_standalone(cur, model_id, indexed=True)
         elif totals.mode == "owner":
             cur.execute("LOCK TABLE candidate_segments IN ACCESS EXCLUSIVE MODE")
             keys = _drop_foreign_keys(cur)
@@ -87,7 +87,7 @@ def stream_assignments(
     started = time.perf_counter()
     with raw.cursor() as cur:
         if target:
-            totals.timings.update(partitions.attach(cur, model_id, target))
+            totals.timings.update(partitions.attach(cur, model_id, target, indexed=True))
         elif totals.mode == "owner":
             _add_foreign_keys(cur, keys)
     totals.timings["keys"] = round(time.perf_counter() - started, 3)
