@@ -18,6 +18,10 @@ Each round alternates at 1M the in-memory and the streamed path (and which goes 
 10M streamed. The same-run ratio is in-memory ÷ streamed wall at 1M (medians).
 
     PYTHONPATH=src .venv/bin/python bench/bench_segmentation_10m.py [--rounds 2] [--skip-10m] [--json]
+        [--prefix adflux_h25w]   # databases <prefix>_1m / <prefix>_10m (a helper's own copies)
+
+On a partitioned candidate_segments (migration 0033) the prune before each run drops the old
+versions' partitions (what `prune_assignments` does now) instead of deleting their rows.
 """
 
 from __future__ import annotations
@@ -51,18 +55,27 @@ def main() -> None:
     parser.add_argument("--skip-10m", action="store_true")
     parser.add_argument("--skip-1m", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--prefix", default="adflux_h25s", help="database names: PREFIX_1m, PREFIX_10m")
     args = parser.parse_args()
+    if args.prefix != "adflux_h25s":
+        DATABASES.clear()
+        DATABASES.update({f"{args.prefix}_1m": 1_000_000, f"{args.prefix}_10m": 10_000_000})
+    small, big = DATABASES
     _role()
-    seeding = {name: _prepare(name, n, args.mix) for name, n in DATABASES.items()}
+    seeding = {
+        name: _prepare(name, n, args.mix)
+        for name, n in DATABASES.items()
+        if not (args.skip_1m and n == 1_000_000) and not (args.skip_10m and n == 10_000_000)
+    }
     runs: list[dict[str, Any]] = []
     for r in range(args.rounds):
         order = ["memory", "streamed"] if r % 2 == 0 else ["streamed", "memory"]
         if not args.skip_1m:
             for path in order:
-                runs.append(_run("adflux_h25s_1m", path, r))
+                runs.append(_run(small, path, r))
                 _show(runs[-1])
         if not args.skip_10m:
-            runs.append(_run("adflux_h25s_10m", "streamed", r))
+            runs.append(_run(big, "streamed", r))
             _show(runs[-1])
     summary = _summary(runs, seeding)
     print(json.dumps(summary, indent=2) if args.json else _table(summary))
@@ -114,6 +127,14 @@ def _scalar(database: str, query: str) -> Any:
 def _prune(database: str) -> None:
     """Keep only the active version's assignments (as the retrain's prune would), then VACUUM."""
     with psycopg.connect(_url(database, ROLE, "postgresql"), autocommit=True) as conn:
+        stale = conn.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'candidate_segments'::regclass AND c.relname ~ '_m[0-9]+$'"
+            " AND substring(c.relname from '_m([0-9]+)$')::int NOT IN"
+            " (SELECT id FROM segmentation_models WHERE status = 'active')"
+        ).fetchall()
+        for (name,) in stale:
+            conn.execute(f"DROP TABLE {name}")
         conn.execute(
             "DELETE FROM candidate_segments WHERE model_id NOT IN"
             " (SELECT id FROM segmentation_models WHERE status = 'active')"
@@ -210,8 +231,8 @@ def _summary(runs: list[dict[str, Any]], seeding: dict[str, Any]) -> dict[str, A
         values = [r[key] for r in runs if r["database"] == database and r["path"] == path]
         return statistics.median(values) if values else None
 
-    memory = median("adflux_h25s_1m", "memory", "seconds")
-    streamed = median("adflux_h25s_1m", "streamed", "seconds")
+    memory = median(next(iter(DATABASES)), "memory", "seconds")
+    streamed = median(next(iter(DATABASES)), "streamed", "seconds")
     return {
         "when_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
         "seeding": seeding,

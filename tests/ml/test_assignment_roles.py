@@ -1,6 +1,8 @@
-"""Assignments written as the roles production uses: the tables' owner and a superuser (foreign keys
-dropped for the COPY and validated again in one query) and a plain role (every row checked by its
-trigger). Each must leave the same assignments and the same, valid, working foreign keys."""
+"""Assignments written as the roles production uses: the tables' owner and a superuser (the version's
+own partition built alone and attached, its rows' foreign keys checked by the ATTACH; an owner that
+may not create tables drops the keys for the COPY and validates them again in one query) and a
+plain role (every row checked by its trigger, into the DEFAULT partition). Each must leave the same
+assignments and the same, valid, working foreign keys."""
 
 from __future__ import annotations
 
@@ -35,9 +37,23 @@ def _grant(role: str) -> None:
         conn.execute(text(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}"))
 
 
-def _own_assignments(role: str) -> None:
+def _own_assignments(role: str, *, create: bool = False) -> None:
+    """`role` owns candidate_segments; with `create` it may create tables in the schema too (as
+    the role that ran the migrations may)."""
     with db.engine.begin() as conn:
         conn.execute(text(f"ALTER TABLE candidate_segments OWNER TO {role}"))
+        if create:
+            conn.execute(text(f"GRANT CREATE ON SCHEMA public TO {role}"))
+
+
+def _partition_of(model_id: int) -> str | None:
+    """Where the version's rows are: its own partition's name, or the DEFAULT partition's."""
+    names = db.session.scalars(
+        text("SELECT DISTINCT tableoid::regclass::text FROM candidate_segments WHERE model_id = :m"),
+        {"m": model_id},
+    ).all()
+    assert len(names) == 1, names
+    return str(names[0])
 
 
 @pytest.fixture
@@ -50,6 +66,8 @@ def roles(app_ctx: Flask) -> Iterator[None]:
     finally:
         db.session.rollback()
         _own_assignments("postgres")
+        with db.engine.begin() as conn:
+            conn.execute(text(f"REVOKE CREATE ON SCHEMA public FROM {OWNER}"))
 
 
 def _as(settings: Settings, role: str) -> Flask:
@@ -67,16 +85,18 @@ def _foreign_keys() -> list[tuple[str, bool]]:
     return [(str(definition), bool(valid)) for definition, valid in rows]
 
 
-def _train_as(settings: Settings, role: str, caplog: pytest.LogCaptureFixture) -> tuple[int, str]:
+def _train_as(settings: Settings, role: str, caplog: pytest.LogCaptureFixture) -> tuple[int, str, str]:
+    """(rows written, the write's log line, the partition holding them)."""
     other = _as(settings, role)
     with other.app_context():
         with caplog.at_level(logging.INFO, logger="adflux.services.assignment_copy"):
             model = segmentation.train_segmentation(**K)
         rows = db.session.scalar(select(func.count()).where(CandidateSegment.model_id == model.id))
+        partition = _partition_of(model.id)
         db.session.remove()
         db.engine.dispose()
     mode = next(r.getMessage() for r in caplog.records if "assignments of model" in r.getMessage())
-    return int(rows or 0), mode
+    return int(rows or 0), mode, partition
 
 
 def test_every_role_leaves_one_assignment_per_candidate_and_valid_foreign_keys(
@@ -85,10 +105,20 @@ def test_every_role_leaves_one_assignment_per_candidate_and_valid_foreign_keys(
     keys = _foreign_keys()
     assert len(keys) == 3 and all(valid for _, valid in keys)
     _own_assignments(OWNER)
-    for role, mode in ((OWNER, "(owner)"), ("postgres", "(owner)"), (PLAIN, "(checked)")):
+    own, default = "candidate_segments_m{}", "candidate_segments_default"
+    # Model ids 1..5 in this order; the owner without CREATE on the schema first (plain path).
+    runs = (
+        (OWNER, False, "(owner)", default),
+        (OWNER, True, "(owner)", own),
+        ("postgres", True, "(owner)", own),
+    )
+    for model_id, (role, create, mode, where) in enumerate((*runs, (PLAIN, True, "(checked)", default)), 1):
+        if create:
+            _own_assignments(OWNER, create=True)
         caplog.clear()
-        rows, logged = _train_as(settings, role, caplog)
+        rows, logged, partition = _train_as(settings, role, caplog)
         assert rows == N and logged.endswith(mode), (role, logged)
+        assert partition == where.format(model_id), (role, partition)
         assert _foreign_keys() == keys  # same definitions, validated again
     # The foreign keys still act: removing a candidate removes its assignments.
     gone = db.session.scalar(select(Candidate.id).limit(1))
@@ -99,10 +129,15 @@ def test_every_role_leaves_one_assignment_per_candidate_and_valid_foreign_keys(
     assert left == 0
 
 
+@pytest.mark.parametrize("create", [False, True], ids=["plain-path", "partition-path"])
 def test_the_owner_drops_candidates_deleted_during_training_before_the_keys_come_back(
-    settings: Settings, roles: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    settings: Settings,
+    roles: None,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    create: bool,
 ) -> None:
-    _own_assignments(OWNER)
+    _own_assignments(OWNER, create=create)
     read = segmentation_data.read_candidate_columns
     engine = db.engine
 
@@ -115,6 +150,7 @@ def test_the_owner_drops_candidates_deleted_during_training_before_the_keys_come
         return columns
 
     monkeypatch.setattr(segmentation_data, "read_candidate_columns", read_then_lose_two)
-    rows, logged = _train_as(settings, OWNER, caplog)
+    rows, logged, partition = _train_as(settings, OWNER, caplog)
     assert rows == N - 2 and logged.endswith("(owner)")
+    assert partition == ("candidate_segments_m1" if create else "candidate_segments_default")
     assert all(valid for _, valid in _foreign_keys()) and len(_foreign_keys()) == 3

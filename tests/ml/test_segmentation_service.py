@@ -133,6 +133,18 @@ def test_rolling_back_reassigns_every_candidate(seeded: Flask) -> None:
         segmentation.activate_model(version=99)
 
 
+def test_a_pruned_version_rolled_back_to_is_assigned_again(seeded: Flask) -> None:
+    for _ in range(3):
+        segmentation.train_segmentation(k_min=3, k_max=3, force=True)
+    assert segmentation.prune_assignments(keep=1) == 2 * N_CANDIDATES
+    assert _assignments(segmentation.get_model(version=1)) == 0
+    rolled = segmentation.activate_model(version=1)
+    assert _assignments(rolled) == N_CANDIDATES
+    assert _assignments(segmentation.get_model(version=3)) == N_CANDIDATES  # kept: the newest
+    # Written again, it is one version's rows once: pruning now counts each version's rows once.
+    assert segmentation.prune_assignments(keep=1) == 0
+
+
 def test_a_new_candidate_gets_a_segment_at_once(seeded: Flask) -> None:
     from tests.factories import candidate_data
 

@@ -21,6 +21,7 @@ the index is skipped with a notice and the search still works by the column alon
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import DDL, Table, event
@@ -35,6 +36,8 @@ TRIGRAM_INDEX = "ix_campaigns_search_text_trgm"
 # Indexes the database has where it can make them, which the models do not declare (the
 # migrations' comparison with the models leaves them out: see migrations/env.py).
 DATABASE_ONLY_INDEXES = frozenset({TRIGRAM_INDEX})
+# Partitions (PostgreSQL): candidate_segments' per version and default, metrics_daily's per month.
+PARTITION_NAME = re.compile(r"^(candidate_segments_(m\d+|default)|metrics_daily_y\d{4}m\d{2})$")
 
 _POSTGRESQL = [
     f"""CREATE OR REPLACE FUNCTION {FUNCTION}(campaign_name text, job bigint) RETURNS text
@@ -97,8 +100,14 @@ def drop_statements(dialect: str) -> list[str]:
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """For alembic's comparison with the models: False for a database-only index."""
-    return not (type_ == "index" and reflected and compare_to is None and name in DATABASE_ONLY_INDEXES)
+    """For alembic's comparison with the models: False for a database-only index, and for the
+    partitions of a partitioned table (PostgreSQL) with their indexes: the model is the parent."""
+    if not reflected or compare_to is not None:
+        return True
+    if type_ == "index" and name in DATABASE_ONLY_INDEXES:
+        return False
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+    return not (type_ in ("table", "index") and table is not None and PARTITION_NAME.match(table))
 
 
 def install(table: Table) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DDL, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from adflux.extensions import Model
@@ -72,7 +72,13 @@ class Segment(Model):
 
 
 class CandidateSegment(Model):
-    """Narrow, append-only assignment table: written in bulk per model version."""
+    """Narrow, append-only assignment table: written in bulk per model version.
+
+    PostgreSQL: `PARTITION BY LIST (model_id)`, one partition per version written in bulk
+    (candidate_segments_m<id>, attached by services/assignment_partitions.py, dropped when pruned)
+    and a DEFAULT partition for rows of versions without one (one-off inserts, the checked path).
+    Other databases: one plain table.
+    """
 
     __tablename__ = "candidate_segments"
 
@@ -84,4 +90,17 @@ class CandidateSegment(Model):
     )
     segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"))
 
-    __table_args__ = (Index("ix_candidate_segments_segment_id_candidate_id", "segment_id", "candidate_id"),)
+    __table_args__ = (
+        Index("ix_candidate_segments_segment_id_candidate_id", "segment_id", "candidate_id"),
+        {"postgresql_partition_by": "LIST (model_id)"},
+    )
+
+
+# Rows of a version without its own partition land here (migration 0033 makes it too).
+event.listen(
+    CandidateSegment.__table__,
+    "after_create",
+    DDL("CREATE TABLE candidate_segments_default PARTITION OF candidate_segments DEFAULT").execute_if(
+        dialect="postgresql"
+    ),
+)

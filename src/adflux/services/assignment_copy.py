@@ -1,5 +1,11 @@
 """Writing a model version's assignments into candidate_segments with one binary COPY (PostgreSQL).
 
+Since migration 0033 the table is partitioned by version: the owner (below) COPYs into a table of
+the version's own, builds its key and index and attaches it; the foreign keys are then checked on
+that version's rows only (see `assignment_partitions`), where adding them back to the plain table
+re-checked every kept version's rows (8-9 s instead of ~3 s at 1M with 12 versions kept). The
+rest of this docstring is the plain table's path (a database not yet migrated), which stays.
+
 A million rows each checked by candidate_segments' foreign-key triggers cost ~20 s of a ~23 s
 write: every check looks up its candidate and KEY SHARE-locks it, which dirties the whole
 candidates table. So a role that may alter the table (its owner: in production the role that ran
@@ -22,6 +28,8 @@ from typing import Any
 import numpy as np
 from psycopg import sql
 
+from adflux.services import assignment_partitions as partitions
+
 logger = logging.getLogger(__name__)
 
 # PostgreSQL binary COPY: signature, flags, header extension length; trailer: -1 as int16.
@@ -40,6 +48,7 @@ _ASSIGNMENT_ROW = np.dtype(
     ]
 )
 _COPY_CHUNK_ROWS = 250_000
+_COPY_IN = "COPY candidate_segments (model_id, candidate_id, segment_id) FROM STDIN (FORMAT BINARY)"
 
 
 def copy_assignments(raw: Any, model_id: int, candidate_ids: np.ndarray, segment_ids: np.ndarray) -> None:
@@ -51,24 +60,34 @@ def copy_assignments(raw: Any, model_id: int, candidate_ids: np.ndarray, segment
     rows["segment_id"] = segment_ids
     with raw.cursor() as cur:
         mode = write_mode(cur)
-        keys: list[tuple[str, str]] = []
-        if mode == "owner":
+        if mode == "owner" and partitions.can_attach(cur):
+            cur.execute("LOCK TABLE candidates IN SHARE MODE")
+            unchanged = _same_candidates(cur, candidate_ids)
+            table = partitions.create_standalone(cur, model_id)
+            _copy_rows(cur, partitions.copy_statement(table), rows)
+            if not unchanged:
+                partitions.drop_orphans(cur, table)
+            partitions.attach(cur, model_id, table)
+        elif mode == "owner":
             cur.execute("LOCK TABLE candidate_segments IN ACCESS EXCLUSIVE MODE")
             cur.execute("LOCK TABLE candidates IN SHARE MODE")
             unchanged = _same_candidates(cur, candidate_ids)
             keys = _drop_foreign_keys(cur)
-        with cur.copy(
-            "COPY candidate_segments (model_id, candidate_id, segment_id) FROM STDIN (FORMAT BINARY)"
-        ) as copy:
-            copy.write(_PGCOPY_HEADER)
-            for start in range(0, len(rows), _COPY_CHUNK_ROWS):
-                copy.write(rows[start : start + _COPY_CHUNK_ROWS].tobytes())
-            copy.write(_PGCOPY_TRAILER)
-        if mode == "owner":
+            _copy_rows(cur, sql.SQL(_COPY_IN), rows)
             if not unchanged:
                 _drop_orphans(cur, model_id)
             _add_foreign_keys(cur, keys)
+        else:
+            _copy_rows(cur, sql.SQL(_COPY_IN), rows)
     logger.info("wrote %d assignments of model %s (%s)", len(rows), model_id, mode)
+
+
+def _copy_rows(cur: Any, statement: sql.Composable, rows: np.ndarray) -> None:
+    with cur.copy(statement) as copy:
+        copy.write(_PGCOPY_HEADER)
+        for start in range(0, len(rows), _COPY_CHUNK_ROWS):
+            copy.write(rows[start : start + _COPY_CHUNK_ROWS].tobytes())
+        copy.write(_PGCOPY_TRAILER)
 
 
 def write_mode(cur: Any) -> str:

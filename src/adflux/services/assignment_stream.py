@@ -7,11 +7,13 @@ this process parses and predicts on the other. Queues of `depth` chunks keep mem
 
 The same rules as `assignment_copy` (read its docstring): candidates are locked in SHARE mode
 before the first chunk is read, so the chunks are exactly the candidates there are, each once, and
-none can be deleted before commit (no orphan check needed); the tables' owner locks
-candidate_segments, drops its foreign keys for the COPYs and adds them back at the end (each
-validated over the whole table by one query). Dropping a key locks candidates ACCESS EXCLUSIVE until
-commit: that is why the chunks are read on this connection and not on others. Any other role's rows
-are each checked by the triggers.
+none can be deleted before commit (no orphan check needed). On the partitioned table (migration
+0033) the tables' owner COPYs the chunks into the version's own standalone table and attaches it at
+the end (key, index, then the foreign keys checked on its rows only: `assignment_partitions`).
+On a plain table the owner locks candidate_segments, drops its foreign keys for the COPYs and adds
+them back at the end (each validated over the whole table by one query); dropping a key locks
+candidates ACCESS EXCLUSIVE until commit: that is why the chunks are read on this connection and
+not on others. Any other role's rows are each checked by the triggers.
 """
 
 from __future__ import annotations
@@ -19,14 +21,18 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from psycopg import sql
 
+from adflux.services import assignment_partitions as partitions
 from adflux.services.assignment_copy import (
     _ASSIGNMENT_ROW,
+    _COPY_IN,
     _PGCOPY_HEADER,
     _PGCOPY_TRAILER,
     _add_foreign_keys,
@@ -42,7 +48,6 @@ logger = logging.getLogger(__name__)
 
 Labeller = Callable[["CandidateColumns"], np.ndarray]  # a chunk -> each candidate's segment id
 _DONE: Any = object()
-_COPY_IN = "COPY candidate_segments (model_id, candidate_id, segment_id) FROM STDIN (FORMAT BINARY)"
 
 
 @dataclass
@@ -62,20 +67,30 @@ def stream_assignments(
 ) -> StreamTotals:
     """Read, label and write every candidate's assignment to `model_id`, chunk by chunk."""
     totals = StreamTotals()
+    target: str | None = None  # the version's own partition-to-be (partitioned table, owner)
     with raw.cursor() as cur:
         totals.mode = write_mode(cur)
         cur.execute("LOCK TABLE candidates IN SHARE MODE")
         keys: list[tuple[str, str]] = []
-        if totals.mode == "owner":
+        if totals.mode == "owner" and partitions.can_attach(cur):
+            target = partitions.create_standalone(cur, model_id, indexed=True)
+        elif totals.mode == "owner":
             cur.execute("LOCK TABLE candidate_segments IN ACCESS EXCLUSIVE MODE")
             keys = _drop_foreign_keys(cur)
         pages, rows = heap_size(cur)
     ranges = chunk_ranges(pages, rows, chunk_rows)
     totals.planned_chunks = len(ranges)
-    _Pipeline(raw, model_id, depth).run(ranges, label, totals)
-    if totals.mode == "owner":
-        with raw.cursor() as cur:
+    copy_in = partitions.copy_statement(target) if target else sql.SQL(_COPY_IN)
+    started = time.perf_counter()
+    _Pipeline(raw, model_id, depth, copy_in).run(ranges, label, totals)
+    totals.timings["copy"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    with raw.cursor() as cur:
+        if target:
+            totals.timings.update(partitions.attach(cur, model_id, target, indexed=True))
+        elif totals.mode == "owner":
             _add_foreign_keys(cur, keys)
+    totals.timings["keys"] = round(time.perf_counter() - started, 3)
     logger.info(
         "wrote %d assignments of model %s in %d chunks (%s, streamed)",
         totals.rows,
@@ -89,8 +104,8 @@ def stream_assignments(
 class _Pipeline:
     """The reader and writer threads around the caller's labelling loop; the first error stops all."""
 
-    def __init__(self, raw: Any, model_id: int, depth: int) -> None:
-        self.raw, self.model_id = raw, model_id
+    def __init__(self, raw: Any, model_id: int, depth: int, copy_in: sql.Composable) -> None:
+        self.raw, self.model_id, self.copy_in = raw, model_id, copy_in
         self.read: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self.write: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self.stop = threading.Event()
@@ -129,7 +144,7 @@ class _Pipeline:
             while (item := self._get(self.write)) is not _DONE:
                 with (
                     self.raw.cursor() as cur,
-                    cur.copy(_COPY_IN) as copy,
+                    cur.copy(self.copy_in) as copy,
                 ):
                     copy.write(_PGCOPY_HEADER + _rows(self.model_id, *item) + _PGCOPY_TRAILER)
         except BaseException as exc:

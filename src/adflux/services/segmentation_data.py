@@ -28,6 +28,7 @@ from adflux._lazy import lazy_module
 from adflux.extensions import db
 from adflux.models import Candidate, CandidatePersona, CandidateSegment
 from adflux.models.skills_text import SEPARATOR as SKILLS_SEPARATOR
+from adflux.services import assignment_partitions
 from adflux.services.assignment_copy import copy_assignments
 from adflux.services.copy_reader import copy_out
 
@@ -210,7 +211,7 @@ def replace_assignments(
     segment_ids = np.asarray(segment_ids, dtype=np.int64)
     if candidate_ids.shape != segment_ids.shape:
         raise ValueError("one segment per candidate")
-    db.session.execute(delete(CandidateSegment).where(CandidateSegment.model_id == model_id))
+    delete_assignments(model_ids=[model_id])
     if len(candidate_ids) == 0:
         return None
     if is_postgresql():
@@ -241,15 +242,25 @@ def replace_assignments(
 
 
 def delete_assignments(*, model_ids: list[int]) -> int:
-    """Drop the assignments of these versions (old, retired ones); the caller commits."""
+    """Drop the assignments of these versions (old, retired ones); how many rows; the caller commits.
+
+    On PostgreSQL a version's own partition is dropped whole (its rows counted first); rows left
+    elsewhere (the DEFAULT partition, or a partition this role may not drop) are deleted.
+    """
     if not model_ids:
         return 0
+    dropped = 0
+    if is_postgresql():
+        raw = _driver_connection(db.session.connection().connection)
+        with raw.cursor() as cur:
+            for model_id in model_ids:
+                dropped += assignment_partitions.drop_partition(cur, model_id) or 0
     # A DML statement's result is a CursorResult (it has the row count); execute() is typed Result.
     result = cast(
         CursorResult[Any],
         db.session.execute(delete(CandidateSegment).where(CandidateSegment.model_id.in_(model_ids))),
     )
-    return int(result.rowcount or 0)
+    return dropped + int(result.rowcount or 0)
 
 
 # ---- PostgreSQL -------------------------------------------------------------------------------

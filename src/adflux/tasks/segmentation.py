@@ -52,7 +52,9 @@ def train_segmentation(
         model = segmentation.train_segmentation(
             k_min=k_min, k_max=k_max, force=force, seed=seed, progress=progress, n_threads=_threads(self)
         )
-        return _summary(model)
+        # As after the scheduled retrain: the assignments of the KEEP_ASSIGNMENT_VERSIONS newest
+        # versions and of the active one stay, older ones go (a partition dropped on PostgreSQL).
+        return {**_summary(model), "assignments_pruned": segmentation.prune_assignments()}
 
     return run_tracked(self, "segmentation.train", work)
 

@@ -306,6 +306,7 @@ def _stream(fitted: _Fitted, model: SegmentationModel, clock: _Clock) -> dict[st
         "largest_chunk": totals.largest_chunk,
         "predict_seconds": round(busy[0], 3),
         "write_mode": totals.mode,
+        "write_seconds": totals.timings,  # copy: read, label, COPY; keys: key, index, attach, analyze
     }
 
 
