@@ -49,3 +49,25 @@ def test_a_failing_copy_raises_the_servers_message_and_the_connection_stays_usab
             copy_out(conn, "SELECT 1")
         conn.rollback()
         assert conn.execute("SELECT 41 + 1").fetchone() == (42,)
+
+
+def test_bigint_columns_come_back_as_int64_arrays_and_anything_else_is_refused(app_ctx):
+    import numpy as np
+
+    from adflux.services.copy_reader import copy_out_int64
+
+    conninfo = _conninfo()
+    with psycopg.connect(conninfo) as conn:
+        ids, values = copy_out_int64(
+            conn, "SELECT g::int8, (g * 3 - 2 ^ 40)::int8 FROM generate_series(1, 50000) g", 2
+        )
+        np.testing.assert_array_equal(ids, np.arange(1, 50001))
+        np.testing.assert_array_equal(values, np.arange(1, 50001) * 3 - 2**40)
+        assert ids.dtype == np.int64 and ids.flags.writeable
+        (empty,) = copy_out_int64(conn, "SELECT 1::int8 WHERE false", 1)
+        assert empty.shape == (0,)
+        with pytest.raises(ValueError, match="NULL"):
+            copy_out_int64(conn, "SELECT g::int8, NULLIF(g, 2)::int8 FROM generate_series(1, 3) g", 2)
+        with pytest.raises(ValueError):
+            copy_out_int64(conn, "SELECT g::int4 FROM generate_series(1, 3) g", 1)
+        conn.rollback()

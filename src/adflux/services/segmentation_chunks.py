@@ -33,6 +33,7 @@ from adflux.services.segmentation_data import (
     _PG_TYPES,
     CandidateColumns,
     _copy_out_csv,
+    _copy_out_int64,
     _driver_connection,
     _int_column,
 )
@@ -172,9 +173,9 @@ def _decoded_skills(table: pa.Table) -> pa.Table:
 
 def read_pairs(heap: Heap, query: str) -> tuple[np.ndarray, np.ndarray]:
     """Two integer columns of `query` in the training's snapshot (personas, old assignments)."""
-    types = {"a": pa.int64(), "b": pa.int64()}
-    table = _copy_out_csv(query, types, engine=heap.engine, snapshot=heap.snapshot)
-    return _int_column(table, "a"), _int_column(table, "b")
+    pair = f"SELECT a::int8, b::int8 FROM ({query}) AS pair(a, b)"
+    first, second = _copy_out_int64(pair, 2, heap.engine, heap.snapshot)
+    return first, second
 
 
 def chunk_ranges(pages: int, rows: int, chunk_rows: int) -> list[tuple[int, int | None]]:

@@ -30,7 +30,7 @@ from adflux.models import Candidate, CandidatePersona, CandidateSegment
 from adflux.models.skills_text import SEPARATOR as SKILLS_SEPARATOR
 from adflux.services import assignment_partitions
 from adflux.services.assignment_copy import copy_assignments
-from adflux.services.copy_reader import copy_out
+from adflux.services.copy_reader import copy_out, copy_out_int64
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -146,12 +146,10 @@ def read_personas(*, engine: Engine | None = None) -> tuple[np.ndarray, np.ndarr
     With `engine` (PostgreSQL) it runs without an app context, e.g. in a worker thread.
     """
     if engine is not None or is_postgresql():
-        table = _copy_out_csv(
-            "SELECT candidate_id, persona_index FROM candidate_personas",
-            {"candidate_id": pa.int64(), "persona_index": pa.int32()},
-            engine=engine,
+        ids, personas = _copy_out_int64(
+            "SELECT candidate_id::int8, persona_index::int8 FROM candidate_personas", 2, engine
         )
-        return _int_column(table, "candidate_id"), _int_column(table, "persona_index")
+        return ids, personas
     rows = db.session.execute(select(CandidatePersona.candidate_id, CandidatePersona.persona_index)).all()
     if not rows:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
@@ -162,12 +160,13 @@ def read_personas(*, engine: Engine | None = None) -> tuple[np.ndarray, np.ndarr
 def read_assignments(model_id: int, *, engine: Engine | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(candidate id, segment id) of every assignment a model version holds (`engine`: as above)."""
     if engine is not None or is_postgresql():
-        table = _copy_out_csv(
-            f"SELECT candidate_id, segment_id FROM candidate_segments WHERE model_id = {int(model_id)}",
-            {"candidate_id": pa.int64(), "segment_id": pa.int64()},
-            engine=engine,
+        ids, segments = _copy_out_int64(
+            "SELECT candidate_id::int8, segment_id::int8 FROM candidate_segments"
+            f" WHERE model_id = {int(model_id)}",
+            2,
+            engine,
         )
-        return _int_column(table, "candidate_id"), _int_column(table, "segment_id")
+        return ids, segments
     rows = db.session.execute(
         select(CandidateSegment.candidate_id, CandidateSegment.segment_id).where(
             CandidateSegment.model_id == model_id
@@ -427,6 +426,21 @@ def _copy_out_csv(
             column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
         ),
     )
+
+
+def _copy_out_int64(
+    query: str, columns: int, engine: Engine | None, snapshot: str | None = None
+) -> list[np.ndarray]:
+    """Bigint columns of `query` on a pooled connection (in `snapshot` if given), by binary COPY."""
+    with _engine_connect(engine or db.engine)() as conn:
+        try:
+            if snapshot is not None:
+                with conn.cursor() as cur:
+                    cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    cur.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+            return copy_out_int64(conn, query, columns)
+        finally:
+            conn.rollback()
 
 
 def _driver_connection(pooled: PoolProxiedConnection) -> Any:
