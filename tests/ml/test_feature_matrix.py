@@ -84,7 +84,8 @@ def test_a_few_rows_of_a_dictionary_encoded_skills_column_encode_as_their_rows_o
     """A sample keeps its column's whole dictionary; only the lists its rows hold are encoded."""
     import pyarrow as pa
 
-    from adflux.ml.features import MultiHotEncoder, list_column
+    from adflux.ml.features import MultiHotEncoder
+    from adflux.ml.list_columns import list_column
 
     rng = np.random.default_rng(1)
     vocabulary = [f"skill {i}" for i in range(60)]

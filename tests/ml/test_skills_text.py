@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select, text
 
 from adflux.extensions import db
-from adflux.ml.features import candidate_frame, list_column
+from adflux.ml.features import candidate_frame
+from adflux.ml.list_columns import list_column
 from adflux.models import Candidate
 from adflux.models.skills_text import SEPARATOR, skills_text
 from adflux.services import segmentation_data

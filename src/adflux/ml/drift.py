@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from adflux.ml.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, SKILLS_FEATURE, token_counts
+from adflux.ml.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, SKILLS_FEATURE
+from adflux.ml.list_columns import token_counts
 
 logger = logging.getLogger(__name__)
 

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from itertools import chain
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -25,6 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from adflux.constants import EDUCATION_LEVELS
+from adflux.ml.list_columns import LIST_OF_STRINGS, column_block, token_counts
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +119,7 @@ class MultiHotEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         columns = self._columns(X, reset=False)
         blocks = [
-            _column_block(column, vocabulary, self.dtype)
+            column_block(column, vocabulary, self.dtype)
             for column, vocabulary in zip(columns, self.vocabularies_, strict=True)
         ]
         out = blocks[0] if len(blocks) == 1 else sp.hstack(blocks, format="csr", dtype=self.dtype)
@@ -172,7 +170,6 @@ class MultiHotEncoder(TransformerMixin, BaseEstimator):
 
 
 # ---- helpers ------------------------------------------------------------------------------------
-_LIST_OF_STRINGS = pa.list_(pa.string())
 
 
 def _as_table(data: CandidateData) -> pa.Table:
@@ -251,14 +248,14 @@ def joined_skills(joined: pa.ChunkedArray, json_text: pa.ChunkedArray, separator
         encoded = encoded.chunk(0)
     texts = encoded.dictionary
     texts = pc.if_else(pc.equal(texts, ""), pa.scalar(None, pa.string()), texts)
-    values = pc.fill_null(pc.split_pattern(texts, separator), pa.scalar([], type=_LIST_OF_STRINGS))
+    values = pc.fill_null(pc.split_pattern(texts, separator), pa.scalar([], type=LIST_OF_STRINGS))
     indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32)
     missing = indices < 0
     if missing.any():
         parsed = _skills_array(json_text.filter(pa.array(missing))).combine_chunks()
         decoded = parsed.dictionary.take(parsed.indices) if pa.types.is_dictionary(parsed.type) else parsed
         indices[missing] = len(values) + np.arange(int(missing.sum()), dtype=np.int32)
-        values = pa.concat_arrays([values.cast(_LIST_OF_STRINGS), decoded.cast(_LIST_OF_STRINGS)])
+        values = pa.concat_arrays([values.cast(LIST_OF_STRINGS), decoded.cast(LIST_OF_STRINGS)])
     return pa.chunked_array([pa.DictionaryArray.from_arrays(pa.array(indices), values)])
 
 
@@ -267,10 +264,10 @@ def _skills_array(column: pa.ChunkedArray) -> pa.ChunkedArray:
     if pa.types.is_dictionary(column.type) and pa.types.is_list(column.type.value_type):
         return column  # already split (joined_skills)
     if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
-        column = column.cast(_LIST_OF_STRINGS)
-        return pa.chunked_array([_drop_empty_tokens(chunk) for chunk in column.chunks], type=_LIST_OF_STRINGS)
+        column = column.cast(LIST_OF_STRINGS)
+        return pa.chunked_array([_drop_empty_tokens(chunk) for chunk in column.chunks], type=LIST_OF_STRINGS)
     if pa.types.is_null(column.type):
-        return pa.chunked_array([pa.array([[]] * len(column), type=_LIST_OF_STRINGS)])
+        return pa.chunked_array([pa.array([[]] * len(column), type=LIST_OF_STRINGS)])
     column = pc.fill_null(_as_string(column), "[]")
     # Candidates share skill lists (73k distinct among a million simulated ones): parse each
     # distinct text once and expand with a take, ~3x faster than parsing every row.
@@ -293,11 +290,11 @@ def _parse_json_texts(column: pa.ChunkedArray) -> pa.ChunkedArray:
         if not (spaced and compact):  # one separator style throughout (jsonb: `", "`; compact: `","`)
             separator = '","' if compact else '", "'
             chunks = [_split_canonical(chunk, separator) for chunk in column.chunks]
-            return pa.chunked_array(chunks, type=_LIST_OF_STRINGS)
+            return pa.chunked_array(chunks, type=LIST_OF_STRINGS)
     if _any_match(column, r"\\"):
         # Escapes (\u00e1, \") need a real JSON parser.
-        return pa.chunked_array([pa.array(_json_lists(column.to_pylist()), type=_LIST_OF_STRINGS)])
-    return pa.chunked_array([_split_json_lists(chunk) for chunk in column.chunks], type=_LIST_OF_STRINGS)
+        return pa.chunked_array([pa.array(_json_lists(column.to_pylist()), type=LIST_OF_STRINGS)])
+    return pa.chunked_array([_split_json_lists(chunk) for chunk in column.chunks], type=LIST_OF_STRINGS)
 
 
 def _any_match(column: pa.ChunkedArray, pattern: str) -> bool:
@@ -315,7 +312,7 @@ def _canonically_shaped(column: pa.ChunkedArray) -> bool:
 def _split_canonical(chunk: pa.Array, separator: str) -> pa.Array:
     inner = pc.utf8_slice_codeunits(chunk, 2, -2)  # '["a", "b"]' -> 'a", "b'; '[]' -> ''
     inner = pc.if_else(pc.equal(inner, ""), pa.scalar(None, pa.string()), inner)
-    return pc.fill_null(pc.split_pattern(inner, separator), pa.scalar([], type=_LIST_OF_STRINGS))
+    return pc.fill_null(pc.split_pattern(inner, separator), pa.scalar([], type=LIST_OF_STRINGS))
 
 
 def _json_lists(values: Iterable[str | None]) -> list[list[str]]:
@@ -343,144 +340,3 @@ def _drop_empty_tokens(lists: pa.Array) -> pa.Array:
     offsets = np.zeros(len(lists) + 1, dtype=np.int32)
     np.cumsum(counts, out=offsets[1:])
     return pa.ListArray.from_arrays(pa.array(offsets), values.filter(keep))
-
-
-@dataclass
-class ListColumn:
-    """An Arrow list<string> column as distinct lists plus, when dictionary-encoded, one index per row."""
-
-    values: pa.Array  # list<string>
-    indices: np.ndarray | None  # int64 per row into `values` (-1: no list); None: one list per row
-
-    @property
-    def counts(self) -> np.ndarray:
-        """How many rows hold each list in `values`."""
-        if self.indices is None:
-            return np.ones(len(self.values), dtype=np.int64)
-        return np.bincount(self.indices[self.indices >= 0], minlength=len(self.values))
-
-    def decoded(self) -> pa.Array:
-        """One list per row (empty for a missing one)."""
-        if self.indices is None:
-            return self.values
-        return pc.fill_null(
-            pc.take(self.values, pa.array(self.indices, mask=self.indices < 0)),
-            pa.scalar([], _LIST_OF_STRINGS),
-        )
-
-
-def list_column(column: Any) -> ListColumn | None:
-    """The column as Arrow lists of strings when it is one (plain or dictionary-encoded), else None."""
-    if not (isinstance(column, pd.Series) and isinstance(column.dtype, pd.ArrowDtype)):
-        return None
-    arrow = column.array.__arrow_array__()
-    if isinstance(arrow, pa.ChunkedArray):
-        if pa.types.is_dictionary(arrow.type):
-            arrow = arrow.unify_dictionaries()
-        arrow = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
-    kind = arrow.type
-    if pa.types.is_dictionary(kind) and (
-        pa.types.is_list(kind.value_type) or pa.types.is_large_list(kind.value_type)
-    ):
-        indices = pc.fill_null(arrow.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-        dictionary = arrow.dictionary
-        if len(dictionary) > len(indices):  # a sample keeps every list of its column: only its own
-            indices, present = indices.copy(), indices >= 0
-            used, indices[present] = np.unique(indices[present], return_inverse=True)
-            dictionary = dictionary.take(pa.array(used))
-        return ListColumn(values=dictionary.cast(_LIST_OF_STRINGS), indices=indices)
-    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
-        return ListColumn(values=arrow.cast(_LIST_OF_STRINGS), indices=None)
-    return None
-
-
-def token_counts(column: Any) -> dict[str, int]:
-    """How many times each token occurs in a list column (Arrow lists or Python iterables)."""
-    lists = list_column(column)
-    if lists is None:
-        _, tokens = _python_tokens(column)
-        return dict(Counter(token for token in tokens if token))
-    flat = pc.list_flatten(lists.values)
-    if len(flat) == 0:
-        return {}
-    parents = pc.list_parent_indices(lists.values).to_numpy()
-    encoded = (
-        pc.dictionary_encode(flat).combine_chunks()
-        if isinstance(flat, pa.ChunkedArray)
-        else pc.dictionary_encode(flat)
-    )
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    known = codes >= 0
-    weights = lists.counts[parents][known]
-    counts = np.bincount(codes[known], weights=weights, minlength=len(encoded.dictionary))
-    return {
-        str(token): int(count)
-        for token, count in zip(encoded.dictionary.to_pylist(), counts, strict=True)
-        if token and count > 0
-    }
-
-
-def _cell_tokens(cell: Any) -> Iterable[Any]:
-    if cell is None:
-        return ()
-    if isinstance(cell, str):
-        return (cell,)
-    if isinstance(cell, list | tuple | set | frozenset | np.ndarray):
-        return cell
-    if isinstance(cell, float) and np.isnan(cell):
-        return ()
-    if cell is pd.NA:
-        return ()
-    return (cell,)
-
-
-def _python_tokens(column: Any) -> tuple[np.ndarray, list[str]]:
-    cells = [list(_cell_tokens(cell)) for cell in column]
-    lengths = np.fromiter(map(len, cells), dtype=np.int64, count=len(cells))
-    rows = np.repeat(np.arange(len(cells)), lengths)
-    tokens = [t if isinstance(t, str) else str(t) for t in chain.from_iterable(cells)]
-    return rows, tokens
-
-
-def _column_block(column: Any, vocabulary: np.ndarray, dtype: Any) -> sp.csr_matrix:
-    """The 0/1 CSR block (rows x vocabulary) of one list column."""
-    lists = list_column(column)
-    if lists is None:
-        rows, tokens = _python_tokens(column)
-        codes = (
-            pd.Index(vocabulary, dtype=object).get_indexer(pd.Index(tokens, dtype=object))
-            if tokens
-            else np.empty(0, dtype=np.int64)
-        )
-        return _csr(rows, codes, len(column), len(vocabulary), dtype)
-    rows = pc.list_parent_indices(lists.values).to_numpy()
-    codes = pc.index_in(
-        pc.list_flatten(lists.values), value_set=pa.array(vocabulary.tolist(), type=pa.string())
-    )
-    codes = pc.fill_null(codes, -1).to_numpy().astype(np.int64, copy=False)
-    block = _csr(rows, codes, len(lists.values), len(vocabulary), dtype)
-    if lists.indices is None:
-        return block
-    # Each distinct list was encoded once; every row takes its list's row (a missing list: an
-    # appended empty row).
-    indices = lists.indices
-    if (indices < 0).any():
-        block = sp.vstack([block, sp.csr_matrix((1, block.shape[1]), dtype=dtype)], format="csr")
-        indices = np.where(indices < 0, block.shape[0] - 1, indices)
-    return block[indices]
-
-
-def _csr(rows: np.ndarray, codes: np.ndarray, n_rows: int, width: int, dtype: Any) -> sp.csr_matrix:
-    known = codes >= 0
-    rows, cols = rows[known], codes[known]
-    # Straight to CSR (a COO detour costs ~0.3 s per million rows); tokens usually come grouped
-    # by row already, otherwise a stable sort groups them.
-    if len(rows) > 1 and not bool(np.all(rows[1:] >= rows[:-1])):
-        order = np.argsort(rows, kind="stable")
-        rows, cols = rows[order], cols[order]
-    indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
-    out = sp.csr_matrix((np.ones(len(rows), dtype=dtype), cols, indptr), shape=(n_rows, width))
-    out.sum_duplicates()
-    out.data[:] = 1  # a token repeated in one cell is still one skill
-    return out

@@ -19,7 +19,8 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 
 from adflux.constants import EDUCATION_LABELS, EDUCATION_LEVELS, JOB_CATEGORY_LABELS, MODALITY_LABELS
-from adflux.ml.features import MISSING_CATEGORY, SKILLS_FEATURE, ListColumn, list_column
+from adflux.ml.features import MISSING_CATEGORY, SKILLS_FEATURE
+from adflux.ml.list_columns import ListColumn, list_column
 
 logger = logging.getLogger(__name__)
 
