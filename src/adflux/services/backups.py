@@ -28,6 +28,7 @@ from adflux import __version__
 from adflux.catalogue import gettext as _
 from adflux.extensions import db
 from adflux.monitoring.logs import redact_text
+from adflux.services import postgres_restore
 from adflux.services.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from adflux.settings import Settings, current_settings
 
@@ -404,19 +405,20 @@ def _sqlite_restore(source: Path, target: Path) -> None:
 
 def _pg_restore(source: Path, url: URL) -> None:
     env = _pg_env(url)
-    # Drop what is there first, so tables that exist in both end up exactly as in the backup.
-    _run(
-        [
-            _tool("pg_restore"),
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--no-privileges",
-            "--single-transaction",  # all or nothing: a failed restore leaves the database as it was
-            "--exit-on-error",
-            "--dbname",
-            env.get("PGDATABASE", ""),
-            str(source),
-        ],
-        env,
+    # Drop what is there first, so tables that exist in both end up exactly as in the backup: the
+    # archive's --clean script, run by psql in one transaction (all or nothing) after the
+    # partitioned tables are dropped whole (`postgres_restore`: pg_restore --clean cannot drop them).
+    writer, runner = postgres_restore.restore_commands(
+        _tool("pg_restore"),
+        _tool("psql"),
+        source,
+        env.get("PGDATABASE", ""),
+        postgres_restore.partitioned_tables(db.engine),
     )
+    db.engine.dispose()
+    postgres_restore.run_restore(writer, runner, env, COMMAND_TIMEOUT, _tool_failed)
+
+
+def _tool_failed(name: str, stderr: str) -> ServiceUnavailable:
+    message = redact_text(stderr.strip())
+    return ServiceUnavailable(_("%(name)s failed: %(value)s", name=name, value=message[:1000]))
