@@ -45,11 +45,6 @@ PATHS = [
 ]
 
 
-def percentile(samples: list[float], share: float) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, round(share * len(ordered)) - 1)]
-
-
 def serve(database: str, tag: str) -> None:
     """One side: requests from stdin, one JSON line per answer on stdout."""
     sys.path.insert(0, str(HERE))
@@ -166,6 +161,9 @@ def report(
     rows: dict[tuple[str, str], set[int]], loads: dict[str, list[float]],
     cpu: dict[tuple[str, str], list[float]],
 ) -> None:  # fmt: skip
+    sys.path.insert(0, str(HERE))
+    from bench_national_pages import percentile
+
     load = os.getloadavg()
     print(f"\n{args.rounds} rounds, old and new alternated per path (first side swapped every round); "
           f"load average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")  # fmt: skip

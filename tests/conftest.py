@@ -100,21 +100,32 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
                     conn.execute(text(f"DELETE FROM {table}"))
 
 
-@pytest.fixture
-def job_statements() -> Iterator[list[str]]:
-    """The SQL statements that touch job_openings while the test runs."""
+def _recorded_statements(touching: str | None) -> Iterator[list[str]]:
+    """Every SQL statement SQLAlchemy runs while the test runs (only those naming `touching`)."""
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
     seen: list[str] = []
 
     def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        if "job_openings" in statement:
+        if touching is None or touching in statement:
             seen.append(statement)
 
     event.listen(Engine, "before_cursor_execute", record)
     yield seen
     event.remove(Engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def job_statements() -> Iterator[list[str]]:
+    """The SQL statements that touch job_openings while the test runs."""
+    yield from _recorded_statements("job_openings")
+
+
+@pytest.fixture
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement run through SQLAlchemy while the test runs (a raw libpq read is not)."""
+    yield from _recorded_statements(None)
 
 
 @pytest.fixture

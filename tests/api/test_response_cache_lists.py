@@ -3,29 +3,14 @@ data is unchanged, whoever wrote; what reads tables without a token is never cac
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, text
 
 from adflux.extensions import db
 from adflux.services.local_dates import today
 from factories import make_candidate, make_job, make_segments
-
-
-@pytest.fixture
-def statements() -> Iterator[list[str]]:
-    """Every SQL statement run through SQLAlchemy while the test runs (the token read is not)."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(Engine, "before_cursor_execute", record)
 
 
 def _elsewhere(*sql: str, **params: object) -> None:

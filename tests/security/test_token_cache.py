@@ -6,12 +6,10 @@ Time is the cache's own clock, moved by hand: no test here sleeps.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import select, update
 
 from adflux.extensions import db
 from adflux.models import ApiToken, User
@@ -44,18 +42,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
     monkeypatch.setattr(auth_service, "_token_cache", TokenCache(clock=fake))
     return fake
-
-
-@pytest.fixture
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(Engine, "before_cursor_execute", record)
 
 
 def _token_lookups(statements: list[str]) -> list[str]:
