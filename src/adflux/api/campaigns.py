@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from adflux.api.auth import requires
 from adflux.api.reads import reads_only
+from adflux.api.response_cache import cached_read
 from adflux.api.tasks import accepted
 from adflux.extensions import db
 from adflux.schemas.campaign_changes import CampaignChangeResultSchema, CampaignChangeSchema
@@ -26,6 +27,8 @@ from adflux.services import campaigns as campaigns_service
 from adflux.services.campaigns import changes, owners, segment_changes
 
 URL_PREFIX = "/campaigns"
+# Every table a campaign list answer is read from (services/campaigns/listing.py).
+LISTED_TABLES = ("campaigns", "platform_campaigns", "ad_groups", "campaign_metric_totals", "job_openings")
 
 
 def current_actor() -> str:
@@ -39,11 +42,17 @@ blp = Blueprint("campaigns", __name__, description="Advertising campaigns")
 @blp.route("")
 class CampaignList(MethodView):
     @requires("viewer")
+    @blp.alt_response(304, description="Unchanged since the ETag sent in If-None-Match")
+    @cached_read(*LISTED_TABLES)
     @blp.arguments(CampaignListArgsSchema(), location="query")
     @blp.response(200, CampaignPageSchema)
     @reads_only
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """List campaigns (filters: status, job_id), newest first."""
+        """List campaigns (filters: status, job_id), newest first.
+
+        Answers carry an ETag; send it back in If-None-Match to get a 304 while no campaign,
+        platform campaign, ad group, result total or job opening has changed.
+        """
         return campaigns_service.list_campaigns(**args).as_dict()
 
     @requires("manager")

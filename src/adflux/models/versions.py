@@ -17,6 +17,16 @@ so concurrent writers of one tracked table take turns at commit; tracked tables 
 rarely next to how often they are read. SQLite has only row-level triggers: one per row
 written, which is cheap there.
 
+Tables changed inside long transactions (`AT_COMMIT_TABLES`: the campaign list's, whose
+publisher can hold a flushed platform-campaign UPDATE across a platform call) get their token
+changed at COMMIT instead, so the token row is locked only for the commit itself and writers do
+not wait on each other's open transactions: a row-level constraint trigger, DEFERRABLE INITIALLY
+DEFERRED, whose WHEN (evaluated as the row is written) queues it once per transaction and table
+(`adflux_data_version_first`: a transaction-local flag set with `set_config(..., true)`, undone
+with the savepoint that set it). A TRUNCATE bumps at once (it locks the whole table anyway).
+One change per transaction is enough: the token becomes visible with the transaction's rows,
+atomically, whenever in the transaction it was written.
+
 A session with `session_replication_role = replica` skips triggers. AdFlux uses that only for
 candidate personas and segment assignments (bulk loads), which are not tracked; a table that is
 tracked must never be written that way.
@@ -30,9 +40,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from adflux.extensions import Model, db
 
 # Tables whose writes change a version token; adding one needs a migration (see 0006).
-VERSIONED_TABLES = ("job_openings", "daily_metric_totals", "candidates")
+# What the campaign list reads (with job_openings): their tokens change at commit (module doc; 0034).
+AT_COMMIT_TABLES = ("campaigns", "platform_campaigns", "ad_groups", "campaign_metric_totals")
+VERSIONED_TABLES = ("job_openings", "daily_metric_totals", "candidates", *AT_COMMIT_TABLES)
 
 FUNCTION = "adflux_bump_data_version"
+FIRST_FUNCTION = "adflux_data_version_first"
 
 
 class DataVersion(Model):
@@ -44,18 +57,44 @@ class DataVersion(Model):
     token: Mapped[str] = mapped_column(String(32))
 
 
-def create_statements(dialect: str, table: str) -> list[str]:
-    """DDL that makes writes to `table` change its token (the function is created idempotently)."""
-    if dialect == "postgresql":
-        return [
-            f"""CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+_BUMP_FUNCTION = f"""CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO data_versions (name, token)
     VALUES (TG_TABLE_NAME, md5(random()::text || clock_timestamp()::text))
     ON CONFLICT (name) DO UPDATE SET token = EXCLUDED.token;
     RETURN NULL;
 END
-$$""",
+$$"""
+# True the first time it is called for `name` in a transaction (a transaction-local setting).
+_FIRST_FUNCTION = f"""CREATE OR REPLACE FUNCTION {FIRST_FUNCTION}(name text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    IF current_setting('adflux.data_version_' || name, true) = 'on' THEN
+        RETURN false;
+    END IF;
+    PERFORM set_config('adflux.data_version_' || name, 'on', true);
+    RETURN true;
+END
+$$"""
+
+
+def create_statements(dialect: str, table: str) -> list[str]:
+    """DDL that makes writes to `table` change its token (the function is created idempotently)."""
+    if dialect == "postgresql" and table in AT_COMMIT_TABLES:
+        return [
+            _BUMP_FUNCTION,
+            _FIRST_FUNCTION,
+            f"DROP TRIGGER IF EXISTS {table}_data_version ON {table}",
+            f"CREATE CONSTRAINT TRIGGER {table}_data_version AFTER INSERT OR UPDATE OR DELETE ON {table} "
+            f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ({FIRST_FUNCTION}('{table}')) "
+            f"EXECUTE FUNCTION {FUNCTION}()",
+            f"DROP TRIGGER IF EXISTS {table}_data_version_truncate ON {table}",
+            f"CREATE TRIGGER {table}_data_version_truncate AFTER TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()",
+        ]
+    if dialect == "postgresql":
+        return [
+            _BUMP_FUNCTION,
             f"DROP TRIGGER IF EXISTS {table}_data_version ON {table}",
             f"CREATE TRIGGER {table}_data_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
             f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()",
@@ -94,7 +133,10 @@ def initial_token_statement(dialect: str, table: str) -> str | None:
 def drop_statements(dialect: str, table: str) -> list[str]:
     """DDL that undoes `create_statements` for `table` (the function stays for other tables)."""
     if dialect == "postgresql":
-        return [f"DROP TRIGGER IF EXISTS {table}_data_version ON {table}"]
+        return [
+            f"DROP TRIGGER IF EXISTS {table}_data_version ON {table}",
+            f"DROP TRIGGER IF EXISTS {table}_data_version_truncate ON {table}",
+        ]
     if dialect == "sqlite":
         return [f"DROP TRIGGER IF EXISTS {table}_data_version_{op}" for op in ("insert", "update", "delete")]
     return []
@@ -108,6 +150,13 @@ def _install_on_create(table: Table) -> None:
 
 
 def install_triggers_on_create() -> None:
-    """Attach the trigger DDL to the tracked tables' CREATE (called once the models are loaded)."""
+    """Attach the trigger DDL to the tracked tables' CREATE (called once the models are loaded),
+    and give each a first token once every table exists (a table never written, such as the
+    campaign totals before the first sync, would otherwise keep its readers off the cache)."""
     for name in VERSIONED_TABLES:
         _install_on_create(db.metadata.tables[name])
+    for dialect in ("postgresql", "sqlite"):
+        for name in VERSIONED_TABLES:
+            first = initial_token_statement(dialect, name)
+            if first:
+                event.listen(db.metadata, "after_create", DDL(first).execute_if(dialect=dialect))
