@@ -18,14 +18,16 @@ rarely next to how often they are read. SQLite has only row-level triggers: one 
 written, which is cheap there.
 
 Tables changed inside long transactions (`AT_COMMIT_TABLES`: the campaign list's, whose
-publisher can hold a flushed platform-campaign UPDATE across a platform call) get their token
-changed at COMMIT instead, so the token row is locked only for the commit itself and writers do
-not wait on each other's open transactions: a row-level constraint trigger, DEFERRABLE INITIALLY
-DEFERRED, whose WHEN (evaluated as the row is written) queues it once per transaction and table
-(`adflux_data_version_first`: a transaction-local flag set with `set_config(..., true)`, undone
-with the savepoint that set it). A TRUNCATE bumps at once (it locks the whole table anyway).
-One change per transaction is enough: the token becomes visible with the transaction's rows,
-atomically, whenever in the transaction it was written.
+publisher can hold a flushed platform-campaign UPDATE across a platform call) share one token,
+`campaigns`, changed at COMMIT instead, so the token row is locked only for the commit itself and
+writers do not wait on each other's open transactions: a row-level constraint trigger, DEFERRABLE
+INITIALLY DEFERRED, whose WHEN (evaluated as the row is written) queues it once per transaction
+and token (`adflux_data_version_first`: a transaction-local flag set with `set_config(..., true)`,
+undone with the savepoint that set it). One token for the group, not one per table: a commit then
+locks one token row, so two commits that wrote the tables in different orders cannot deadlock on
+token rows. A TRUNCATE bumps at once (it locks the whole table anyway). One change per
+transaction is enough: the token becomes visible with the transaction's rows, atomically,
+whenever in the transaction it was written.
 
 A session with `session_replication_role = replica` skips triggers. AdFlux uses that only for
 candidate personas and segment assignments (bulk loads), which are not tracked; a table that is
@@ -39,17 +41,27 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from adflux.extensions import Model, db
 
-# Tables whose writes change a version token; adding one needs a migration (see 0006).
-# What the campaign list reads (with job_openings): their tokens change at commit (module doc; 0034).
-AT_COMMIT_TABLES = ("campaigns", "platform_campaigns", "ad_groups", "campaign_metric_totals")
-VERSIONED_TABLES = ("job_openings", "daily_metric_totals", "candidates", *AT_COMMIT_TABLES)
+# What the campaign list reads (with job_openings): table -> the token its writes change, at commit
+# (module doc; migration 0034).
+AT_COMMIT_TABLES = {
+    "campaigns": "campaigns",
+    "platform_campaigns": "campaigns",
+    "ad_groups": "campaigns",
+    "campaign_metric_totals": "campaigns",
+}
+# The tokens: one per table whose writes change it, or per group of AT_COMMIT_TABLES. Adding one
+# needs a migration (see 0006).
+VERSIONED_TABLES = ("job_openings", "daily_metric_totals", "candidates", "campaigns")
+# The tables with triggers.
+TRACKED_TABLES = ("job_openings", "daily_metric_totals", "candidates", *AT_COMMIT_TABLES)
 
 FUNCTION = "adflux_bump_data_version"
+NAMED_FUNCTION = "adflux_bump_named_data_version"
 FIRST_FUNCTION = "adflux_data_version_first"
 
 
 class DataVersion(Model):
-    """The current token of one table (see module doc)."""
+    """The current token of one table, or of a group of tables (see module doc)."""
 
     __tablename__ = "data_versions"
 
@@ -61,6 +73,15 @@ _BUMP_FUNCTION = f"""CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LAN
 BEGIN
     INSERT INTO data_versions (name, token)
     VALUES (TG_TABLE_NAME, md5(random()::text || clock_timestamp()::text))
+    ON CONFLICT (name) DO UPDATE SET token = EXCLUDED.token;
+    RETURN NULL;
+END
+$$"""
+# The same, for the token named by the trigger's argument (a group of tables shares it).
+_NAMED_FUNCTION = f"""CREATE OR REPLACE FUNCTION {NAMED_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO data_versions (name, token)
+    VALUES (TG_ARGV[0], md5(random()::text || clock_timestamp()::text))
     ON CONFLICT (name) DO UPDATE SET token = EXCLUDED.token;
     RETURN NULL;
 END
@@ -80,17 +101,18 @@ $$"""
 
 def create_statements(dialect: str, table: str) -> list[str]:
     """DDL that makes writes to `table` change its token (the function is created idempotently)."""
+    token = AT_COMMIT_TABLES.get(table, table)
     if dialect == "postgresql" and table in AT_COMMIT_TABLES:
         return [
-            _BUMP_FUNCTION,
+            _NAMED_FUNCTION,
             _FIRST_FUNCTION,
             f"DROP TRIGGER IF EXISTS {table}_data_version ON {table}",
             f"CREATE CONSTRAINT TRIGGER {table}_data_version AFTER INSERT OR UPDATE OR DELETE ON {table} "
-            f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ({FIRST_FUNCTION}('{table}')) "
-            f"EXECUTE FUNCTION {FUNCTION}()",
+            f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ({FIRST_FUNCTION}('{token}')) "
+            f"EXECUTE FUNCTION {NAMED_FUNCTION}('{token}')",
             f"DROP TRIGGER IF EXISTS {table}_data_version_truncate ON {table}",
             f"CREATE TRIGGER {table}_data_version_truncate AFTER TRUNCATE ON {table} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()",
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {NAMED_FUNCTION}('{token}')",
         ]
     if dialect == "postgresql":
         return [
@@ -101,7 +123,7 @@ def create_statements(dialect: str, table: str) -> list[str]:
         ]
     if dialect == "sqlite":
         bump = (
-            f"INSERT INTO data_versions (name, token) VALUES ('{table}', lower(hex(randomblob(16)))) "
+            f"INSERT INTO data_versions (name, token) VALUES ('{token}', lower(hex(randomblob(16)))) "
             "ON CONFLICT (name) DO UPDATE SET token = excluded.token;"
         )
         statements = []
@@ -116,7 +138,7 @@ def create_statements(dialect: str, table: str) -> list[str]:
 
 
 def initial_token_statement(dialect: str, table: str) -> str | None:
-    """A first token for `table` (a database upgraded with data in it has had no write yet)."""
+    """A first token named `table` (a database upgraded with data in it has had no write yet)."""
     if dialect == "postgresql":
         return (
             f"INSERT INTO data_versions (name, token) VALUES ('{table}', md5(random()::text || "
@@ -153,7 +175,7 @@ def install_triggers_on_create() -> None:
     """Attach the trigger DDL to the tracked tables' CREATE (called once the models are loaded),
     and give each a first token once every table exists (a table never written, such as the
     campaign totals before the first sync, would otherwise keep its readers off the cache)."""
-    for name in VERSIONED_TABLES:
+    for name in TRACKED_TABLES:
         _install_on_create(db.metadata.tables[name])
     for dialect in ("postgresql", "sqlite"):
         for name in VERSIONED_TABLES:

@@ -4,11 +4,11 @@ Revision ID: 0034
 Revises: 0033
 Create Date: 2026-12-07 09:00:00
 
-The campaign list answers from the response cache while the tokens of campaigns, platform
-campaigns, ad groups, campaign totals (and job openings) are unchanged. Their publisher can hold a
-transaction open across a platform call, so on PostgreSQL these tokens change at COMMIT (a
-deferred constraint trigger, queued once per transaction and table): writers do not wait on each
-other's open transactions (see adflux.models.versions).
+The campaign list answers from the response cache while the token `campaigns` (changed by writes
+to campaigns, platform campaigns, ad groups and campaign totals) and the job openings' are
+unchanged. Their publisher can hold a transaction open across a platform call, so on PostgreSQL
+the token changes at COMMIT (a deferred constraint trigger, queued once per transaction): writers
+do not wait on each other's open transactions (see adflux.models.versions).
 """
 
 from alembic import op
@@ -20,8 +20,9 @@ down_revision = "0033"
 branch_labels = None
 depends_on = None
 
-# The tables this revision tracks (AT_COMMIT_TABLES as of this revision).
+# The tables this revision tracks (AT_COMMIT_TABLES as of this revision), all under one token.
 TABLES = ("campaigns", "platform_campaigns", "ad_groups", "campaign_metric_totals")
+TOKEN = "campaigns"
 
 
 def upgrade():
@@ -29,9 +30,9 @@ def upgrade():
     for table in TABLES:
         for statement in create_statements(dialect, table):
             op.execute(statement)
-        first = initial_token_statement(dialect, table)
-        if first:
-            op.execute(first)
+    first = initial_token_statement(dialect, TOKEN)
+    if first:
+        op.execute(first)
 
 
 def downgrade():
@@ -39,6 +40,7 @@ def downgrade():
     for table in TABLES:
         for statement in drop_statements(dialect, table):
             op.execute(statement)
-        op.execute(f"DELETE FROM data_versions WHERE name = '{table}'")
+    op.execute(f"DELETE FROM data_versions WHERE name = '{TOKEN}'")
     if dialect == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS adflux_data_version_first(text)")
+        op.execute("DROP FUNCTION IF EXISTS adflux_bump_named_data_version()")
