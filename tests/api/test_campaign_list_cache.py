@@ -234,7 +234,7 @@ def test_commits_that_wrote_the_campaign_tables_in_opposite_orders_do_not_deadlo
                 for statement in order:
                     conn.execute(text(statement), {"id": campaign_id})
                 conn.commit()  # waits on the token row while `blocker` holds it
-        except BaseException as exc:  # noqa: BLE001 - reported by the test below
+        except BaseException as exc:  # reported by the test below
             errors.append(exc)
 
     try:
