@@ -23,8 +23,8 @@ LISTED = ("campaigns", "job_openings")  # the tokens (campaigns: the four campai
 
 @pytest.fixture(autouse=True)
 def _first_tokens(app_ctx):
-    """Every listed table has a token, as after the migration. (Between tests SQLite's clean-up
-    deletes the tokens with the rows, and a table nobody writes, such as the totals, gets none.)"""
+    """Every token the list reads exists, as after the migrations (`create_all` gives none, and
+    between tests SQLite's clean-up deletes them with the rows; a token appears at the first write)."""
     dialect = db.engine.dialect.name
     _elsewhere(*(statement for t in LISTED if (statement := initial_token_statement(dialect, t))))
 

@@ -172,13 +172,6 @@ def _install_on_create(table: Table) -> None:
 
 
 def install_triggers_on_create() -> None:
-    """Attach the trigger DDL to the tracked tables' CREATE (called once the models are loaded),
-    and give each a first token once every table exists (a table never written, such as the
-    campaign totals before the first sync, would otherwise keep its readers off the cache)."""
+    """Attach the trigger DDL to the tracked tables' CREATE (called once the models are loaded)."""
     for name in TRACKED_TABLES:
         _install_on_create(db.metadata.tables[name])
-    for dialect in ("postgresql", "sqlite"):
-        for name in VERSIONED_TABLES:
-            first = initial_token_statement(dialect, name)
-            if first:
-                event.listen(db.metadata, "after_create", DDL(first).execute_if(dialect=dialect))
