@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from adflux.ml.registry import ModelArtifact
     from adflux.ml.training import TrainingResult
-    from adflux.services.segmentation_data import CandidateColumns
+    from adflux.services.candidate_read import CandidateColumns
 
 ml_evaluation = lazy_module("adflux.ml.evaluation")
 ml_features = lazy_module("adflux.ml.features")

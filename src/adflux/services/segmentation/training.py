@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from adflux.ml.profiles import SegmentProfile
     from adflux.ml.registry import ModelStore, StoredArtifact
     from adflux.ml.training import TrainingResult
-    from adflux.services.segmentation_data import CandidateColumns
+    from adflux.services.candidate_read import CandidateColumns
 
 # scikit-learn, pandas and pyarrow load on first use, not when the web app or the CLI starts:
 # listing models and segments is a database query and must not pay ~2 s of imports.
@@ -247,6 +247,7 @@ def _fit(
         random_state=request.seed,
         n_threads=request.n_threads,
         progress=lambda stage, percent: request.report(stage, 5.0 + 0.75 * percent),
+        prepared=candidates.take_prepared(reference_year),
     )
     clock.lap("train")
     return frame, result
