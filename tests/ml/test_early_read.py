@@ -141,3 +141,28 @@ def test_the_read_module_starts_without_the_app_the_models_or_the_ml_stack():
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60, check=True
     )
     assert json.loads(done.stdout) == []
+
+
+def test_a_training_here_starts_the_read_unless_a_worker_trains_or_the_base_streams(app_ctx):
+    from adflux.settings import Settings
+
+    base = Settings(database_url=_database_uri())
+    assert not candidate_read.start_for_training(
+        base.replace(celery_broker_url="redis://127.0.0.1:6379/9"), reference_year=2026
+    )
+    assert not candidate_read.start_for_training(
+        base.replace(database_url="sqlite:////tmp/adflux-none.db"), reference_year=2026
+    )
+    if db.engine.dialect.name != "postgresql":
+        return
+    make_candidate(skills=["python"])
+    db.session.commit()
+    # a base at or above the streaming threshold is read in two passes, never whole
+    assert not candidate_read.start_for_training(
+        base.replace(segmentation_streaming_rows=1), reference_year=2026
+    )
+    assert not candidate_read.early_read_started(_database_uri())
+    assert candidate_read.start_for_training(base, reference_year=2026)
+    assert not candidate_read.start_for_training(base, reference_year=2026)  # already under way
+    taken = segmentation_data.read_candidate_columns()
+    assert len(taken) == 1 and list(taken.prepared) == [2026]
