@@ -16,7 +16,6 @@ from adflux.constants import CAMPAIGN_STATUSES, PLATFORM_LABELS
 from adflux.services import campaign_weeks, dashboard, local_dates
 from adflux.services import campaigns as campaigns_service
 from adflux.services import reports as reports_service
-from adflux.services.allocation import settings as allocation_settings
 from adflux.services.campaigns.spend_control import campaign_pacing
 from adflux.services.errors import DomainError, InvalidTransition, NotFound, ServiceUnavailable
 from adflux.web import charts
@@ -90,9 +89,9 @@ def campaign_detail(campaign_id: int) -> str:
     The charts show the latest CAMPAIGN_CHART_DAYS days a point a day; `?period=all` shows the
     campaign's whole life a point a week (summed by the database), with its totals over it.
     """
-    campaign = campaigns_service.get_campaign(campaign_id=campaign_id)
-    preview = campaigns_service.preview_campaign(campaign_id=campaign_id)
-    latest = dashboard.latest_metric_day(campaign_id=campaign_id)  # (read once: pacing needs it too)
+    reads = campaigns_service.campaign_page_reads(campaign_id=campaign_id)  # (two round trips)
+    campaign, latest = reads.campaign, reads.last_metric_day  # (pacing needs the day too)
+    preview = campaigns_service.preview_of(campaign)
     last = max(local_dates.today(), latest) if latest else local_dates.today()
     until = min(campaign.end_date or last, last)
     recent = max(campaign.start_date, until - timedelta(days=CAMPAIGN_CHART_DAYS - 1))
@@ -113,7 +112,7 @@ def campaign_detail(campaign_id: int) -> str:
         campaign=campaign,
         allocation_moves=moves,
         allocation_labels=move_labels,
-        allocation_on=allocation_settings.is_enabled(campaign.id),
+        allocation_on=reads.allocation_on,
         move_text=move_text,
         pacing=campaign_pacing(campaign, last_metric_day=latest),
         can_act=can_act,
@@ -128,7 +127,7 @@ def campaign_detail(campaign_id: int) -> str:
         longer=campaign.start_date < recent,
         chart_days=CAMPAIGN_CHART_DAYS,
         actions=dashboard.available_actions(campaign) if can_act else [],
-        task=dashboard.latest_task_run(subject_type="campaign", subject_id=campaign.id),
+        task=reads.task,
         platform_ids={pc.id: _platform_ids(pc) for pc in campaign.platform_campaigns},
         platform_labels=PLATFORM_LABELS,
     )
