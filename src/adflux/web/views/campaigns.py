@@ -16,6 +16,7 @@ from adflux.constants import CAMPAIGN_STATUSES, PLATFORM_LABELS
 from adflux.services import campaign_weeks, dashboard, local_dates
 from adflux.services import campaigns as campaigns_service
 from adflux.services import reports as reports_service
+from adflux.services.autocommit_reads import reads_only
 from adflux.services.campaigns.spend_control import campaign_pacing
 from adflux.services.errors import DomainError, InvalidTransition, NotFound, ServiceUnavailable
 from adflux.web import charts
@@ -82,6 +83,7 @@ def campaign_list() -> str:
 
 
 @bp.get("/campaigns/<int:campaign_id>")
+@reads_only  # (above the sign-in check: the user's read needs no transaction either)
 @login_required("viewer")
 def campaign_detail(campaign_id: int) -> str:
     """One campaign: results per platform over time, platforms, creatives, compliance, actions.
