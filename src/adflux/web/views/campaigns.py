@@ -108,7 +108,7 @@ def campaign_detail(campaign_id: int) -> str:
         comparison, chart_specs = _results(campaign_id, since, until, weekly)
     principal = current_session_user()
     can_act = principal is not None and principal.has_role("manager")
-    moves, move_labels = campaign_moves(campaign)
+    moves, move_labels = campaign_moves(campaign) if reads.has_allocation_log else ([], {})
     return render_template(
         "campaigns/detail.html",
         campaign=campaign,
