@@ -23,7 +23,7 @@ from adflux.models import (
     SegmentationModel,
     TaskRun,
 )
-from adflux.services import direct_reads, segmentation
+from adflux.services import segmentation
 from adflux.services.campaign_states import ACTIONS
 
 # The campaign actions the dashboard offers, in the order their buttons appear.
@@ -132,12 +132,8 @@ def task_runs(*, task_ids: Sequence[str]) -> list[TaskRun]:
 
 def open_alert_count() -> int:
     """Alerts open now (every page's menu shows it): the open ones only, counted in the index
-    that keeps them (`uq_alerts_open_rule_key`), not every alert ever grouped by status; run on
-    the driver (`direct_reads`: every page asks)."""
-    return int(direct_reads.rows(_OPEN_ALERTS)[1][0][0] or 0)
-
-
-_OPEN_ALERTS = select(func.count()).select_from(Alert).where(Alert.status == "open")
+    that keeps them (`uq_alerts_open_rule_key`), not every alert ever grouped by status."""
+    return int(db.session.scalar(select(func.count()).select_from(Alert).where(Alert.status == "open")) or 0)
 
 
 def alert_counts() -> dict[str, int]:

@@ -42,7 +42,7 @@ from adflux.models import (
     Segment,
     SegmentMetricDaily,
 )
-from adflux.services import campaign_rankings, data_versions, direct_reads, report_pages
+from adflux.services import campaign_rankings, data_versions, report_pages
 from adflux.services.errors import NotFound, ValidationFailed
 from adflux.services.local_dates import today
 
@@ -401,21 +401,6 @@ def _totals_token() -> str | None:
     return tokens.get("daily_metric_totals") if tokens else None
 
 
-@functools.cache
-def _campaign_days() -> Select[Any]:
-    """One campaign's rollup rows over a range, by platform then date (built once: `direct_reads`
-    runs it on the driver, without the ORM's per-statement work)."""
-    m = CampaignMetricDaily
-    return (
-        select(m.platform, m.date, *[getattr(m, c) for c in COUNTS])
-        .where(
-            m.campaign_id == bindparam("campaign_id", type_=Integer),
-            m.date.between(bindparam("since", type_=Date), bindparam("until", type_=Date)),
-        )
-        .order_by(m.platform, m.date)
-    )
-
-
 def campaign_timeseries(
     *, campaign_id: int, since: date | None = None, until: date | None = None
 ) -> dict[str, Any]:
@@ -424,10 +409,21 @@ def campaign_timeseries(
     if campaign is None:
         raise NotFound(_("Campaign %(campaign_id)s does not exist", campaign_id=campaign_id))
     window = DateRange.checked(since or campaign.start_date, until, default_days=90)
-    params = {"campaign_id": campaign_id, "since": window.since, "until": window.until}
+    stmt = (
+        select(
+            CampaignMetricDaily.platform,
+            CampaignMetricDaily.date,
+            *[getattr(CampaignMetricDaily, c) for c in COUNTS],
+        )
+        .where(
+            CampaignMetricDaily.campaign_id == campaign_id,
+            CampaignMetricDaily.date.between(window.since, window.until),
+        )
+        .order_by(CampaignMetricDaily.platform, CampaignMetricDaily.date)
+    )
     series: dict[str, list[dict[str, Any]]] = {}
     keys = ("date", *COUNTS)
-    for platform, *values in direct_reads.rows(_campaign_days(), params)[1]:  # (a year: 1,095 rows)
+    for platform, *values in db.session.execute(stmt):  # (a year: 1,095 rows, no Row mappings)
         series.setdefault(platform, []).append(derive(dict(zip(keys, values, strict=True))))
     totals = {
         p: derive({c: sum((d.get(c) or 0) for d in days) for c in COUNTS}) for p, days in series.items()

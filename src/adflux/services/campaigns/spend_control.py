@@ -3,17 +3,15 @@ change of each KPI against the previous period of the same length."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Integer, Select, bindparam, case, func, select
+from sqlalchemy import case, func, select
 
 from adflux.extensions import db
 from adflux.kpis import cpa, ctr
 from adflux.models import Campaign, CampaignMetricDaily
-from adflux.services import direct_reads
 from adflux.services.local_dates import today
 
 # KPIs compare the last PERIOD_DAYS with the PERIOD_DAYS before them.
@@ -140,38 +138,27 @@ def _days(campaign_id: int) -> tuple[dict[str, int], list[tuple[date, dict[str, 
     return totals, days
 
 
-@functools.cache
-def _sums_up_to() -> Select[Any]:
-    """The campaign's whole-life sums, then those of its current period, then of the one before
-    (built once: `direct_reads` runs it on the driver, without the ORM's per-statement work)."""
-    m = CampaignMetricDaily
-    columns = [getattr(m, key) for key in SUMMED]
-    day = functools.partial(bindparam, type_=Date)
-    in_current = m.date.between(day("current"), day("last"))
-    in_previous = m.date.between(day("previous"), day("before_current"))
-    return select(
-        *[func.coalesce(func.sum(c), 0) for c in columns],
-        *[func.coalesce(func.sum(case((in_current, c), else_=0)), 0) for c in columns],
-        *[func.coalesce(func.sum(case((in_previous, c), else_=0)), 0) for c in columns],
-    ).where(m.campaign_id == bindparam("campaign_id", type_=Integer))
-
-
 def _days_up_to(
     campaign_id: int, last: date | None
 ) -> tuple[dict[str, int], list[tuple[date, dict[str, int]]]]:
     """As `_days`, the last day known: the whole life and both periods summed in one statement
     (the periods' sums stand for their days: `_changes` reads them by date)."""
+    m = CampaignMetricDaily
     if last is None:
         return dict.fromkeys(SUMMED, 0), []
     current = last - timedelta(days=PERIOD_DAYS - 1)
-    params = {
-        "campaign_id": campaign_id,
-        "last": last,
-        "current": current,
-        "before_current": current - timedelta(days=1),
-        "previous": last - timedelta(days=2 * PERIOD_DAYS - 1),
-    }
-    row = [int(value) for value in direct_reads.rows(_sums_up_to(), params)[1][0]]
+    previous = last - timedelta(days=2 * PERIOD_DAYS - 1)
+    columns = [getattr(m, key) for key in SUMMED]
+    in_current, in_previous = (
+        m.date.between(current, last),
+        m.date.between(previous, current - timedelta(days=1)),
+    )
+    stmt = select(
+        *[func.coalesce(func.sum(c), 0) for c in columns],
+        *[func.coalesce(func.sum(case((in_current, c), else_=0)), 0) for c in columns],
+        *[func.coalesce(func.sum(case((in_previous, c), else_=0)), 0) for c in columns],
+    ).where(m.campaign_id == campaign_id)
+    row = [int(value) for value in db.session.execute(stmt).one()]
     width = len(SUMMED)
     totals, now, before = (dict(zip(SUMMED, row[n * width : (n + 1) * width], strict=True)) for n in range(3))
     return totals, [(last, now), (current - timedelta(days=1), before)]
