@@ -53,6 +53,7 @@ SORT_LABELS = {
 
 
 @bp.get("/campaigns")
+@reads_only  # (above the sign-in check: the user's read needs no transaction either)
 @login_required("viewer")
 def campaign_list() -> str:
     """Campaigns with spend, applications and CPA: by status, searched by words, sorted."""
