@@ -178,17 +178,18 @@ def _train_locked(request: _Request) -> SegmentationModel:
     request.report("reading", 0.0)
     previous = active_model()
     previous_reference = dict(previous.reference_profile or {}) if previous is not None else {}
-    candidates = _read_candidates(request.k_max)
-    clock.lap("read")
-    trained_at = utcnow()
-    store = model_store()
-    # Two helpers while the main thread computes: reading what the evaluation needs during
-    # training, and writing the assignments during profiling (PostgreSQL only; the database
-    # server does that work on the other core).
+    # Helpers while the main thread reads and computes: reading what the evaluation needs and
+    # loading the active version during the read and training, and writing the assignments
+    # during profiling (PostgreSQL only; the database server does that work on the other core).
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="segmentation") as background:
         evaluation_data = evaluation.start_evaluation_reads(previous, background)
         window_read = _start_window_read(background)
-        active_scoring = evaluation.start_active_scoring(previous, candidates, background)
+        active_loading = evaluation.start_active_load(previous, background)
+        candidates = _read_candidates(request.k_max)
+        clock.lap("read")
+        trained_at = utcnow()
+        store = model_store()
+        active_scoring = evaluation.start_active_scoring(previous, candidates, background, active_loading)
         frame, result = _fit(request, candidates, trained_at.year, clock)
         # The last report until "done": from here on everything is one transaction.
         request.report("registering", 82.0)
