@@ -26,6 +26,7 @@ from psycopg import sql
 from sqlalchemy.engine import URL, make_url
 
 from adflux._lazy import lazy_module
+from adflux.ml.skills_lists import joined_skills
 from adflux.services.copy_reader import copy_out
 
 if TYPE_CHECKING:
@@ -209,9 +210,7 @@ def read_postgresql(connect: Connect) -> pa.Table:
 
 def finish_postgresql(table: pa.Table) -> tuple[np.ndarray, pa.Table]:
     ids = int_column(table, "id")
-    skills = ml_features.joined_skills(
-        table.column("skills_text"), table.column("skills_json"), SKILLS_SEPARATOR
-    )
+    skills = joined_skills(table.column("skills_text"), table.column("skills_json"), SKILLS_SEPARATOR)
     table = table.drop_columns(["skills_text", "skills_json"]).append_column("skills", skills)
     return ids, table.select(list(SOURCE_COLUMNS))
 

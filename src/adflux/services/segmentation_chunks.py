@@ -24,7 +24,8 @@ import pyarrow.csv as pacsv
 from psycopg import sql
 from sqlalchemy import Engine
 
-from adflux.ml.features import SOURCE_COLUMNS, joined_skills
+from adflux.ml.features import SOURCE_COLUMNS
+from adflux.ml.skills_lists import joined_skills
 from adflux.models.skills_text import SEPARATOR as SKILLS_SEPARATOR
 from adflux.services.candidate_read import (
     PG_SELECT,
