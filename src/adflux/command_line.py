@@ -12,11 +12,18 @@ candidates, bench/README.md). So, only in this entry point (never in a process t
 - once the app is built (`CliContext.app` calls `adflux.cli.after_start`) what exists is frozen —
   moved where no collection looks — and the usual thresholds come back (`settle_after_start`);
 - when the command ends, everything is frozen again, so the shutdown does not walk it.
+
+And for `adflux train-segments` (in-process, waiting for the result) the candidates' read starts
+before the CLI is even imported (`_start_training_read`): the importing takes seconds, and the
+thread reading the candidates builds the model's input and fits its feature steps meanwhile.
 """
 
 from __future__ import annotations
 
 import gc
+import os
+import sys
+from datetime import UTC, datetime
 from typing import Any
 
 # Collections only every 100,000 new container objects while the CLI starts (CPython's default is
@@ -30,6 +37,8 @@ def run() -> None:
     _state["defaults"] = gc.get_threshold()
     gc.set_threshold(*_STARTING_THRESHOLDS)
     try:
+        if is_waiting_training(sys.argv[1:]):
+            _start_training_read()
         import adflux.cli
 
         adflux.cli.after_start = settle_after_start
@@ -46,3 +55,41 @@ def settle_after_start() -> None:
     _state["defaults"] = None
     gc.freeze()
     gc.set_threshold(*defaults)
+
+
+# The group's options that take a value (`adflux --lang en train-segments`).
+_VALUED_OPTIONS = ("--api-url", "--token", "--lang")
+
+
+def is_waiting_training(args: list[str]) -> bool:
+    """Whether these arguments run `train-segments` here and wait for it (no server, no --no-wait).
+
+    A plain reading of the command line, before click parses it: a wrong guess only costs a read
+    nobody takes (or a training that reads for itself); `--help` and `--version` read nothing.
+    """
+    if os.environ.get("ADFLUX_API_URL"):
+        return False
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        option = args[i].split("=", 1)[0]
+        if option == "--api-url" or option in ("--help", "-h", "--version", "--"):
+            return False
+        i += 2 if option in _VALUED_OPTIONS and "=" not in args[i] else 1
+    if i >= len(args) or args[i] != "train-segments":
+        return False
+    rest = args[i + 1 :]
+    rest = rest[: rest.index("--")] if "--" in rest else rest
+    return not {"--no-wait", "--help", "-h"} & set(rest)
+
+
+def _start_training_read() -> None:
+    import psycopg
+
+    from adflux.services.candidate_read import start_for_training
+    from adflux.settings import Settings, SettingsError
+
+    try:
+        # The training dates ages by the year it starts in (`cli.segments._start_early_read`).
+        start_for_training(Settings.from_env(), reference_year=datetime.now(UTC).year)
+    except (SettingsError, psycopg.Error):  # the CLI meets the same and says what is wrong
+        return

@@ -1,19 +1,23 @@
 """The campaign page reads less: spend control's whole-life sums and both 7-day periods in one or
-two statements, the platforms side by side from the chart's own days. The same figures as summing
-the rollup rows by hand (days missing, several platforms) and as the report the page read before."""
+two statements, the platforms side by side from the chart's own days, the campaign's tree with its
+switch, last run, newest day and log in two. The same figures as summing the rollup rows by hand
+(days missing, several platforms) and as the reads the page made before."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from adflux.extensions import db
 from adflux.kpis import cpa, ctr
-from adflux.models import CampaignMetricDaily
+from adflux.models import AllocationEntry, CampaignMetricDaily, TaskRun
 from adflux.services import campaigns as campaigns_service
 from adflux.services import dashboard, reports
+from adflux.services.allocation import settings as allocation_settings
 from adflux.services.campaigns.spend_control import campaign_pacing
+from adflux.services.errors import NotFound
 from factories import make_job
 
 
@@ -99,3 +103,82 @@ def test_the_platforms_side_by_side_equal_the_report_over_the_same_days(app_ctx)
         assert reports.comparison_of(series) == expected, since
     assert [r["platform"] for r in expected["rows"]] == ["google", "meta", "tiktok"]
     assert expected["rows"][0]["engagements"] is None and expected["totals"]["engagements"] == 4
+
+
+def test_the_page_reads_equal_the_reads_they_replace(app_ctx, statements):
+    job = make_job()
+    last = date(2026, 11, 30)
+    campaign = campaigns_service.create_campaign(
+        job_id=job.id, platforms=["meta", "google"], budget_total=90_000_000, target_cpa=20_000,
+        start_date=last - timedelta(days=60), end_date=None,
+    )  # fmt: skip
+    db.session.remove()
+    bare = campaigns_service.campaign_page_reads(campaign_id=campaign.id)  # no rows, run, switch or log
+    assert (bare.allocation_on, bare.task, bare.last_metric_day, bare.has_allocation_log) == (
+        False,
+        None,
+        None,
+        False,
+    )
+    assert dashboard.latest_metric_day(campaign_id=campaign.id) is None
+    _rollup(campaign.id, last, gaps={0, 1})
+    allocation_settings.configure(campaign_id=campaign.id, enabled=True)
+    at = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    for n, minutes in enumerate((0, 30, 10)):  # the newest is the second one
+        db.session.add(TaskRun(id=f"run-{campaign.id}-{n}", kind="publish_campaign", status="succeeded",
+                               subject_type="campaign", subject_id=str(campaign.id),
+                               created_at=at + timedelta(minutes=minutes)))  # fmt: skip
+    group = bare.campaign.platform_campaigns[0].ad_groups[0]
+    db.session.add(
+        AllocationEntry(campaign_id=campaign.id, day=last, ad_group_id=group.id,
+                        platform_campaign_id=group.platform_campaign_id, platform="meta", pool=100_000,
+                        budget_before=50_000, budget_after=50_000, share_level=0, propensity=1.0,
+                        status="unchanged")
+    )  # fmt: skip
+    db.session.commit()
+    db.session.remove()
+    reads = campaigns_service.campaign_page_reads(campaign_id=campaign.id)
+    assert (
+        reads.last_metric_day
+        == dashboard.latest_metric_day(campaign_id=campaign.id)
+        == last - timedelta(days=2)
+    )
+    assert reads.task is not None and reads.task.id == f"run-{campaign.id}-1"
+    assert reads.task is dashboard.latest_task_run(subject_type="campaign", subject_id=campaign.id)
+    assert reads.allocation_on is allocation_settings.is_enabled(campaign.id) is True
+    assert reads.has_allocation_log is True
+    statements.clear()
+    loaded = reads.campaign
+    shown = [(pc.platform, [g.name for g in pc.ad_groups], [c.headline for c in pc.creatives])
+             for pc in loaded.platform_campaigns]  # fmt: skip
+    assert loaded.job.title == job.title and loaded.segments == [] and len(shown) == 2
+    assert all(groups and creatives for _platform, groups, creatives in shown)
+    assert statements == []  # the whole tree came with the two statements
+    with pytest.raises(NotFound):
+        campaigns_service.campaign_page_reads(campaign_id=campaign.id + 1000)
+
+
+def test_a_campaigns_newest_day_when_it_stopped_before_the_others(app_ctx, statements):
+    """Grouped by campaign: PostgreSQL would otherwise answer max(date) by walking the date index
+    of every campaign's rows from the newest day back until it met one of this campaign's."""
+    job = make_job()
+    last = date(2026, 11, 30)
+    running, stopped = (
+        campaigns_service.create_campaign(
+            job_id=job.id,
+            platforms=["meta", "google"],
+            budget_total=9_000_000,
+            start_date=last - timedelta(days=60),
+        ).id
+        for _ in range(2)
+    )
+    _rollup(running, last, gaps=set())
+    _rollup(stopped, last - timedelta(days=25), gaps={0})
+    statements.clear()
+    assert dashboard.latest_metric_day(campaign_id=stopped) == last - timedelta(days=26)
+    assert dashboard.latest_metric_day(campaign_id=running) == last
+    assert len(statements) == 2 and all(
+        "GROUP BY campaign_metrics_daily.campaign_id" in s for s in statements
+    )
+    reads = campaigns_service.campaign_page_reads(campaign_id=stopped)
+    assert reads.last_metric_day == last - timedelta(days=26)

@@ -66,3 +66,33 @@ def test_importing_the_cli_as_a_library_leaves_the_collector_alone(app):
     assert context.app is app
     assert cli.after_start is None
     assert gc.get_threshold() == thresholds
+
+
+def test_the_console_script_reads_ahead_only_for_a_training_it_waits_for(monkeypatch):
+    from adflux.command_line import is_waiting_training
+
+    monkeypatch.delenv("ADFLUX_API_URL", raising=False)
+    for args in (
+        ["train-segments"],
+        ["--json", "train-segments", "--k-min", "2", "--force"],
+        ["--lang", "en", "train-segments"],
+        ["--lang=en", "--token", "t", "train-segments", "--seed", "3"],
+        ["train-segments", "--", "--no-wait"],
+    ):
+        assert is_waiting_training(args), args
+    for args in (
+        [],
+        ["view-jobs"],
+        ["--help", "train-segments"],
+        ["--version"],
+        ["train-segments", "--no-wait"],
+        ["train-segments", "--help"],
+        ["train-segments", "-h"],
+        ["--api-url", "http://127.0.0.1:5000", "train-segments"],
+        ["--api-url=http://127.0.0.1:5000", "train-segments"],
+        ["--lang", "train-segments"],  # the verb is the language here: click refuses it
+        ["models", "train-segments"],
+    ):
+        assert not is_waiting_training(args), args
+    monkeypatch.setenv("ADFLUX_API_URL", "http://127.0.0.1:5000")
+    assert not is_waiting_training(["train-segments"])

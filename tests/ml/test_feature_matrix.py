@@ -10,7 +10,6 @@ import scipy.sparse as sp
 from adflux.ml.feature_matrix import CandidateFeatures
 from adflux.ml.features import CATEGORICAL_FEATURES, SOURCE_COLUMNS
 from adflux.ml.pipeline import DEFAULT_MAX_SKILLS, DEFAULT_WEIGHTS, build_features, build_segmenter
-from adflux.services import segmentation_data
 
 
 def _reference(frame: pd.DataFrame, **kwargs: object) -> sp.csr_matrix:
@@ -75,9 +74,14 @@ def test_the_segmenter_assigns_as_with_the_column_transformer(frame: pd.DataFram
     np.testing.assert_array_equal(ours.predict(frame), reference.predict(frame))
 
 
-def test_the_bulk_reader_names_the_feature_columns() -> None:
-    # segmentation_data keeps its own copy so that it imports no feature code before its read
-    assert segmentation_data.SOURCE_COLUMNS == SOURCE_COLUMNS
+def test_the_bulk_reader_names_the_feature_columns_and_the_skills_separator() -> None:
+    # candidate_read keeps its own copies so that it imports no feature code and no models before
+    # its read
+    from adflux.models.skills_text import SEPARATOR
+    from adflux.services import candidate_read
+
+    assert candidate_read.SOURCE_COLUMNS == SOURCE_COLUMNS
+    assert candidate_read.SKILLS_SEPARATOR == SEPARATOR
 
 
 def test_a_few_rows_of_a_dictionary_encoded_skills_column_encode_as_their_rows_of_the_whole():

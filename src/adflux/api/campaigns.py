@@ -9,7 +9,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from adflux.api.auth import requires
-from adflux.api.reads import reads_only
 from adflux.api.response_cache import cached_read
 from adflux.api.tasks import accepted
 from adflux.extensions import db
@@ -24,6 +23,7 @@ from adflux.schemas.campaigns import (
 )
 from adflux.schemas.common import ApiErrorSchema, TaskAcceptedSchema
 from adflux.services import campaigns as campaigns_service
+from adflux.services.autocommit_reads import reads_only
 from adflux.services.campaigns import changes, owners, segment_changes
 
 URL_PREFIX = "/campaigns"

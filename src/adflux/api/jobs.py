@@ -8,7 +8,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from adflux.api.auth import requires
-from adflux.api.reads import reads_only
 from adflux.api.response_cache import cached_read
 from adflux.api.tasks import accepted
 from adflux.schemas.common import ApiErrorSchema, TaskAcceptedSchema
@@ -16,6 +15,7 @@ from adflux.schemas.imports import ImportFileSchema, ImportFormSchema
 from adflux.schemas.jobs import JobListArgsSchema, JobOpeningSchema, JobPageSchema, JobUpdateSchema
 from adflux.services import import_uploads
 from adflux.services import jobs as jobs_service
+from adflux.services.autocommit_reads import reads_only
 
 URL_PREFIX = "/jobs"
 blp = Blueprint("jobs", __name__, description="Job openings to advertise")

@@ -9,7 +9,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from adflux.api.auth import requires
-from adflux.api.reads import reads_only
 from adflux.api.response_cache import cached_read
 from adflux.api.tasks import accepted
 from adflux.schemas.common import ApiErrorSchema, TaskAcceptedSchema
@@ -26,6 +25,7 @@ from adflux.schemas.reports import (
 )
 from adflux.services import metrics_sync, report_exports
 from adflux.services import reports as reports_service
+from adflux.services.autocommit_reads import reads_only
 from adflux.services.local_dates import today
 from adflux.services.weekly_report import weekly_report
 

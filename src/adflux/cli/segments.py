@@ -124,23 +124,17 @@ def _start_early_read(cli: CliContext) -> None:
     """In-process and without a broker the training runs here: start reading the candidates now.
 
     The COPY runs on the database server while this process imports the app and the ML stack
-    (seconds at a million candidates), and the same thread builds the model's input frame; the
-    training then takes what was read and built.
+    (seconds at a million candidates), and the same thread builds the model's input frame and
+    fits its feature steps; the training then takes what was read and built. The console script
+    (`adflux.command_line`) usually started it already, before importing the CLI.
     """
     if cli.api_url or cli.has_app:  # remote, or the app (and its imports) is already there
         return
-    settings = Settings.from_env()
-    if settings.celery_broker_url:  # a worker trains, not this process
-        return
-    from adflux.services.segmentation_chunks import streams_at
-
-    if streams_at(settings.database_uri, settings.segmentation_streaming_rows):
-        return  # a base this large is trained in two passes, never read whole into memory
-    from adflux.services.segmentation_data import start_early_read
+    from adflux.services.candidate_read import start_for_training
 
     # The training dates the model's input (ages) by the year it starts in: the same year here,
     # unless the year turns in between (then the training builds its frame itself).
-    start_early_read(settings.database_uri, reference_year=datetime.now(UTC).year)
+    start_for_training(Settings.from_env(), reference_year=datetime.now(UTC).year)
 
 
 models_group = click.Group(

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
-LIST_OF_STRINGS = pa.list_(pa.string())
+from adflux.ml.skills_lists import LIST_OF_STRINGS
 
 
 @dataclass

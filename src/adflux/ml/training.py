@@ -94,6 +94,41 @@ def thread_limit(n_threads: int | None, *, n_rows: int) -> AbstractContextManage
     return threadpool_limits(limits=n_threads) if n_threads else nullcontext()
 
 
+@dataclass
+class PreparedFeatures:
+    """The feature steps of `build_segmenter` fitted on one frame, and the matrix they made of it.
+
+    Fitted ahead of the training by the thread that read the candidates (`prepare_features`),
+    while the process is still importing; `train_segmenter` takes them when it would fit the same
+    steps on the same frame (`fits`), and fits them itself otherwise.
+    """
+
+    frame: pd.DataFrame
+    steps: list[tuple[str, Any]]
+    X: Any
+
+    def fits(self, frame: pd.DataFrame, steps: list[tuple[str, Any]]) -> bool:
+        """Whether these are `steps` (unfitted, same parameters) fitted on this very frame."""
+        if frame is not self.frame or len(steps) != len(self.steps):
+            return False
+        return all(
+            name == own_name and type(step) is type(own) and step.get_params() == own.get_params()
+            for (name, step), (own_name, own) in zip(steps, self.steps, strict=True)
+        )
+
+
+def prepare_features(
+    frame: pd.DataFrame,
+    *,
+    weights: dict[str, float] | None = None,
+    max_skills: int | None = DEFAULT_MAX_SKILLS,
+) -> PreparedFeatures:
+    """Fit `build_segmenter`'s feature steps on `frame` (the same fit `train_segmenter` makes)."""
+    features = build_segmenter(DEFAULT_K_MIN, weights=weights, max_skills=max_skills)[:-1]
+    X = features.fit_transform(frame)
+    return PreparedFeatures(frame=frame, steps=list(features.steps), X=X)
+
+
 def train_segmenter(
     frame: pd.DataFrame,
     *,
@@ -108,6 +143,7 @@ def train_segmenter(
     max_skills: int | None = DEFAULT_MAX_SKILLS,
     n_threads: int | None = None,
     progress: ProgressCallback | None = None,
+    prepared: PreparedFeatures | None = None,
 ) -> TrainingResult:
     """Fit the segmentation pipeline on a candidate frame (see `features.candidate_frame`).
 
@@ -115,14 +151,20 @@ def train_segmenter(
     `"sample"` keeps the sample model and only assigns the rest. `n_threads` caps BLAS/OpenMP
     threads: pass 1 inside a multi-process Celery worker so processes do not oversubscribe the
     cores; None lets large trainings use every core and runs small ones on one (`thread_limit`).
+    `prepared`: the feature steps already fitted on this frame (`prepare_features`), taken when
+    they are the steps this training would fit.
     """
     _check_training_input(frame, k_min=k_min, k_max=k_max, final_fit=final_fit)
     stages = _Stages(progress)
     with stages.timed("total"), thread_limit(n_threads, n_rows=len(frame)):
         with stages.timed("features", percent=0.0):
             pipeline = build_segmenter(k_min, random_state, weights=weights, max_skills=max_skills)
-            # pipeline[:-1] shares its steps with `pipeline`, so fitting it fits the real pipeline.
-            X = pipeline[:-1].fit_transform(frame)
+            if prepared is not None and prepared.fits(frame, pipeline.steps[:-1]):
+                pipeline.steps[:-1] = prepared.steps
+                X = prepared.X
+            else:
+                # pipeline[:-1] shares its steps with `pipeline`, so fitting it fits the real pipeline.
+                X = pipeline[:-1].fit_transform(frame)
         stages.report("features", 10.0)
         with stages.timed("k_search"):
             search = choose_k(

@@ -42,7 +42,7 @@ from adflux.services.assignment_copy import (
 from adflux.services.segmentation_chunks import chunk_ranges, heap_size, read_chunk
 
 if TYPE_CHECKING:
-    from adflux.services.segmentation_data import CandidateColumns
+    from adflux.services.candidate_read import CandidateColumns
 
 logger = logging.getLogger(__name__)
 

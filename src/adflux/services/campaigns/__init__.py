@@ -21,11 +21,14 @@ from adflux.services.campaigns.lifecycle import (
     settle_campaign_of,
 )
 from adflux.services.campaigns.listing import CampaignSummary, get_campaign, list_campaigns
-from adflux.services.campaigns.preview import platform_budget_units, preview_campaign
+from adflux.services.campaigns.page_reads import CampaignPageReads, campaign_page_reads
+from adflux.services.campaigns.preview import platform_budget_units, preview_campaign, preview_of
 
 __all__ = [
+    "CampaignPageReads",
     "CampaignSummary",
     "archive_campaign",
+    "campaign_page_reads",
     "complete_campaign",
     "create_campaign",
     "get_campaign",
@@ -33,6 +36,7 @@ __all__ = [
     "pause_campaign",
     "platform_budget_units",
     "preview_campaign",
+    "preview_of",
     "publish_campaign",
     "resend_stalled_publishes",
     "resume_campaign",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adflux.models import AdCreative
+from adflux.models import AdCreative, Campaign
 from adflux.platforms import money
 from adflux.services.campaigns.listing import get_campaign
 from adflux.services.publishing import ad_group_ref
@@ -28,7 +28,12 @@ def platform_budget_units(platform: str, pesos: int | None) -> dict[str, Any] | 
 
 def preview_campaign(*, campaign_id: int) -> dict[str, Any]:
     """Creatives, budgets in platform units and the compliance report, before anything is published."""
-    campaign = get_campaign(campaign_id=campaign_id)
+    return preview_of(get_campaign(campaign_id=campaign_id))
+
+
+def preview_of(campaign: Campaign) -> dict[str, Any]:
+    """`preview_campaign` of a campaign already read (with its platform campaigns' ad groups and
+    creatives loaded: the campaign page's read)."""
     platforms = []
     for pc in campaign.platform_campaigns:
         platforms.append(

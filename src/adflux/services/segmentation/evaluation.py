@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from adflux.ml.registry import ModelArtifact
     from adflux.ml.training import TrainingResult
-    from adflux.services.segmentation_data import CandidateColumns
+    from adflux.services.candidate_read import CandidateColumns
 
 ml_evaluation = lazy_module("adflux.ml.evaluation")
 ml_features = lazy_module("adflux.ml.features")
@@ -66,18 +66,36 @@ def evaluate(
     return out
 
 
+def start_active_load(
+    previous: SegmentationModel | None, background: ThreadPoolExecutor
+) -> Future[ModelArtifact] | None:
+    """Load the active version's artifact on a worker thread (it imports skops: ~0.4-0.6 s of CPU).
+
+    Started before the candidates are read: it needs only the version, and in `adflux
+    train-segments` the read started at start-up is usually still under way, the main thread idle.
+    """
+    if previous is None:
+        return None
+    return background.submit(artifact_loader(previous))
+
+
 def start_active_scoring(
-    previous: SegmentationModel | None, candidates: CandidateColumns, background: ThreadPoolExecutor
+    previous: SegmentationModel | None,
+    candidates: CandidateColumns,
+    background: ThreadPoolExecutor,
+    loading: Future[ModelArtifact] | None = None,
 ) -> Future[dict[str, Any]] | None:
     """The active version's silhouette on the fixed evaluation sample, on a worker thread.
 
     It depends only on the active version and the candidates, so it runs while the new version
-    trains (loading the artifact imports skops, ~0.6 s of CPU; the silhouette is BLAS work).
+    trains (the silhouette is BLAS work). `loading`: the artifact's load (`start_active_load`),
+    submitted to the same pool earlier; without it the load happens here.
     """
     if previous is None:
         return None
-    load, year = artifact_loader(previous), reference_year(previous)
-    return background.submit(_active_scores, load, year, candidates)
+    if loading is None:
+        loading = background.submit(artifact_loader(previous))
+    return background.submit(_active_scores, loading.result, reference_year(previous), candidates)
 
 
 def _active_scores(

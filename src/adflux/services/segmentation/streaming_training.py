@@ -45,8 +45,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from adflux.ml.training import TrainingResult
+    from adflux.services.candidate_read import CandidateColumns
     from adflux.services.segmentation_chunks import Heap
-    from adflux.services.segmentation_data import CandidateColumns
 
 ml_drift = lazy_module("adflux.ml.drift")
 ml_features = lazy_module("adflux.ml.features")

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from adflux.ml.profiles import SegmentProfile
     from adflux.ml.registry import ModelStore, StoredArtifact
     from adflux.ml.training import TrainingResult
-    from adflux.services.segmentation_data import CandidateColumns
+    from adflux.services.candidate_read import CandidateColumns
 
 # scikit-learn, pandas and pyarrow load on first use, not when the web app or the CLI starts:
 # listing models and segments is a database query and must not pay ~2 s of imports.
@@ -178,17 +178,18 @@ def _train_locked(request: _Request) -> SegmentationModel:
     request.report("reading", 0.0)
     previous = active_model()
     previous_reference = dict(previous.reference_profile or {}) if previous is not None else {}
-    candidates = _read_candidates(request.k_max)
-    clock.lap("read")
-    trained_at = utcnow()
-    store = model_store()
-    # Two helpers while the main thread computes: reading what the evaluation needs during
-    # training, and writing the assignments during profiling (PostgreSQL only; the database
-    # server does that work on the other core).
+    # Helpers while the main thread reads and computes: reading what the evaluation needs and
+    # loading the active version during the read and training, and writing the assignments
+    # during profiling (PostgreSQL only; the database server does that work on the other core).
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="segmentation") as background:
         evaluation_data = evaluation.start_evaluation_reads(previous, background)
         window_read = _start_window_read(background)
-        active_scoring = evaluation.start_active_scoring(previous, candidates, background)
+        active_loading = evaluation.start_active_load(previous, background)
+        candidates = _read_candidates(request.k_max)
+        clock.lap("read")
+        trained_at = utcnow()
+        store = model_store()
+        active_scoring = evaluation.start_active_scoring(previous, candidates, background, active_loading)
         frame, result = _fit(request, candidates, trained_at.year, clock)
         # The last report until "done": from here on everything is one transaction.
         request.report("registering", 82.0)
@@ -247,6 +248,7 @@ def _fit(
         random_state=request.seed,
         n_threads=request.n_threads,
         progress=lambda stage, percent: request.report(stage, 5.0 + 0.75 * percent),
+        prepared=candidates.take_prepared(reference_year),
     )
     clock.lap("train")
     return frame, result

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from adflux.services import campaigns as campaigns_service
 from adflux.services.allocation import comparison, daily, settings
 from adflux.services.allocation.history import campaign_groups
+from adflux.services.autocommit_reads import reads_only
 from adflux.services.errors import DomainError
 from adflux.web.auth import current_session_user, login_required
 from adflux.web.formatting import cop
@@ -59,6 +60,7 @@ def campaign_moves(campaign: Any, limit: int = 8) -> tuple[list[Any], dict[int, 
 
 
 @bp.get("/campaigns/<int:campaign_id>/allocation")
+@reads_only  # (above the sign-in check: the user's read needs no transaction either)
 @login_required("viewer")
 def campaign_allocation(campaign_id: int) -> str:
     """Settings, the allocation log and the off-policy comparison of other splits."""

@@ -16,7 +16,7 @@ from adflux.constants import CAMPAIGN_STATUSES, PLATFORM_LABELS
 from adflux.services import campaign_weeks, dashboard, local_dates
 from adflux.services import campaigns as campaigns_service
 from adflux.services import reports as reports_service
-from adflux.services.allocation import settings as allocation_settings
+from adflux.services.autocommit_reads import reads_only
 from adflux.services.campaigns.spend_control import campaign_pacing
 from adflux.services.errors import DomainError, InvalidTransition, NotFound, ServiceUnavailable
 from adflux.web import charts
@@ -53,6 +53,7 @@ SORT_LABELS = {
 
 
 @bp.get("/campaigns")
+@reads_only  # (above the sign-in check: the user's read needs no transaction either)
 @login_required("viewer")
 def campaign_list() -> str:
     """Campaigns with spend, applications and CPA: by status, searched by words, sorted."""
@@ -83,6 +84,7 @@ def campaign_list() -> str:
 
 
 @bp.get("/campaigns/<int:campaign_id>")
+@reads_only  # (above the sign-in check: the user's read needs no transaction either)
 @login_required("viewer")
 def campaign_detail(campaign_id: int) -> str:
     """One campaign: results per platform over time, platforms, creatives, compliance, actions.
@@ -90,9 +92,9 @@ def campaign_detail(campaign_id: int) -> str:
     The charts show the latest CAMPAIGN_CHART_DAYS days a point a day; `?period=all` shows the
     campaign's whole life a point a week (summed by the database), with its totals over it.
     """
-    campaign = campaigns_service.get_campaign(campaign_id=campaign_id)
-    preview = campaigns_service.preview_campaign(campaign_id=campaign_id)
-    latest = dashboard.latest_metric_day(campaign_id=campaign_id)  # (read once: pacing needs it too)
+    reads = campaigns_service.campaign_page_reads(campaign_id=campaign_id)  # (two round trips)
+    campaign, latest = reads.campaign, reads.last_metric_day  # (pacing needs the day too)
+    preview = campaigns_service.preview_of(campaign)
     last = max(local_dates.today(), latest) if latest else local_dates.today()
     until = min(campaign.end_date or last, last)
     recent = max(campaign.start_date, until - timedelta(days=CAMPAIGN_CHART_DAYS - 1))
@@ -107,13 +109,13 @@ def campaign_detail(campaign_id: int) -> str:
         comparison, chart_specs = _results(campaign_id, since, until, weekly)
     principal = current_session_user()
     can_act = principal is not None and principal.has_role("manager")
-    moves, move_labels = campaign_moves(campaign)
+    moves, move_labels = campaign_moves(campaign) if reads.has_allocation_log else ([], {})
     return render_template(
         "campaigns/detail.html",
         campaign=campaign,
         allocation_moves=moves,
         allocation_labels=move_labels,
-        allocation_on=allocation_settings.is_enabled(campaign.id),
+        allocation_on=reads.allocation_on,
         move_text=move_text,
         pacing=campaign_pacing(campaign, last_metric_day=latest),
         can_act=can_act,
@@ -128,7 +130,7 @@ def campaign_detail(campaign_id: int) -> str:
         longer=campaign.start_date < recent,
         chart_days=CAMPAIGN_CHART_DAYS,
         actions=dashboard.available_actions(campaign) if can_act else [],
-        task=dashboard.latest_task_run(subject_type="campaign", subject_id=campaign.id),
+        task=reads.task,
         platform_ids={pc.id: _platform_ids(pc) for pc in campaign.platform_campaigns},
         platform_labels=PLATFORM_LABELS,
     )

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from adflux.constants import PLATFORM_LABELS
 from adflux.services import dashboard, local_dates
 from adflux.services import reports as reports_service
+from adflux.services.autocommit_reads import reads_only
 from adflux.services.errors import ValidationFailed
 from adflux.web import charts
 from adflux.web.auth import login_required
@@ -20,6 +21,7 @@ RANGE_PRESETS = (7, 30, 90)
 
 
 @bp.get("/")
+@reads_only  # (above the sign-in check: the user's read needs no transaction either)
 @login_required("viewer")
 def index() -> str:
     """KPIs and daily trends across every campaign over a date range."""

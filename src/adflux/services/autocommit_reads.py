@@ -1,4 +1,6 @@
-"""Read-only views without a transaction: two database round trips fewer per request.
+"""Read-only views without a transaction: two database round trips fewer per request (API lists
+and reports, and dashboard pages that only read: there `@reads_only` goes above `login_required`,
+so that the signed-in user is read on the autocommit connection too).
 
 A view that only reads needs no BEGIN before its first query and no ROLLBACK at the end of the
 request. `@reads_only` runs the view's queries on a connection in autocommit mode, so psycopg
