@@ -290,7 +290,9 @@ def test_under_concurrent_writes_no_answer_is_older_than_the_last_commit_before_
     def write() -> None:
         with engine.connect() as other:
             value = 0
-            while not stop.is_set() and value < 800:
+            # Until the readers have their answers (a cap only against a reader that never comes):
+            # a fixed count of commits could end before 20 requests on a loaded machine.
+            while not stop.is_set() and value < 20_000:
                 value += 1
                 turn = value % len(fields)
                 # Above the budgets' first values (3,000,000); the spend is `value` pesos.
@@ -314,7 +316,7 @@ def test_under_concurrent_writes_no_answer_is_older_than_the_last_commit_before_
     writer.start()
     answers: list[dict[str, int]] = []
     try:
-        while writer.is_alive() and len(answers) < 300:
+        while writer.is_alive() and len(answers) < 100:
             floor = dict(committed)
             values = seen(client.get(url).get_json())
             assert all(values[f] >= floor[f] for f in fields[:3]), (values, floor)
