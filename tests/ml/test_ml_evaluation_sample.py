@@ -71,3 +71,14 @@ def test_adjusted_rand_counts_small_labels_itself_and_matches_scikit_learn():
     got = aligned_adjusted_rand(scattered, labels, scattered[order], other[order])
     assert got == (pytest.approx(expected), 15_000)
     assert aligned_adjusted_rand(ids[:5], labels[:5], np.array([10**12]), np.array([1]))[1] == 0
+
+
+def test_a_versions_silhouette_on_the_sample_is_scikit_learns(trained, frame: pd.DataFrame) -> None:
+    """`pipeline_silhouette` sums one distance matrix per cluster: scikit-learn's figure, cheaper."""
+    from sklearn.metrics import silhouette_score
+
+    sample = frame.iloc[evaluation_rows(np.arange(1, len(frame) + 1), size=1200)]
+    X = trained.pipeline[:-1].transform(sample)
+    X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
+    expected = silhouette_score(X, trained.pipeline[-1].predict(X))
+    assert abs(pipeline_silhouette(trained.pipeline, sample) - expected) < 1e-6

@@ -8,9 +8,14 @@ import pytest
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances, silhouette_score
 
-from adflux.ml.evaluation import adjusted_rand, aligned_adjusted_rand, majority_mapping
+from adflux.ml.evaluation import (
+    adjusted_rand,
+    aligned_adjusted_rand,
+    majority_mapping,
+    silhouette_from_distances,
+)
 from adflux.ml.features import candidate_frame
-from adflux.ml.k_search import WELL_FORMED_FRACTION, _silhouette, choose_k
+from adflux.ml.k_search import WELL_FORMED_FRACTION, choose_k
 from adflux.ml.pipeline import build_features
 from adflux.ml.training import TrainingResult, train_segmenter
 from adflux.simulation import PRESETS, generate_candidates
@@ -42,7 +47,8 @@ def test_sampled_silhouette_equals_sklearns(frame: pd.DataFrame) -> None:
     labels = rng.integers(0, 5, len(X))
     labels[0] = 9  # a singleton cluster scores 0, as in sklearn
     distances = pairwise_distances(X)
-    assert _silhouette(distances, labels) == pytest.approx(silhouette_score(X, labels), abs=1e-6)
+    expected = silhouette_score(X, labels)
+    assert silhouette_from_distances(distances, labels)[0] == pytest.approx(expected, abs=1e-6)
 
 
 def test_training_recovers_the_synthetic_personas(trained: TrainingResult, candidates: pd.DataFrame) -> None:

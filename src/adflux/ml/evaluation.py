@@ -134,13 +134,43 @@ def evaluation_rows(ids: Any, size: int = DEFAULT_EVALUATION_SIZE) -> np.ndarray
 def pipeline_silhouette(pipeline: Any, frame: pd.DataFrame) -> float:
     """Silhouette of `pipeline`'s own segments of `frame`, in its own feature space (exact, all rows).
 
-    For comparing versions: each is judged on the same candidates (`evaluation_rows`).
+    For comparing versions: each is judged on the same candidates (`evaluation_rows`). One
+    distance matrix and `silhouette_from_distances`: scikit-learn's `silhouette_score`, the same
+    figure (tested), at a fraction of the CPU (~0.5 s per 5,000 rows there, twice per training).
     """
-    from sklearn.metrics import silhouette_score
+    from sklearn.metrics import pairwise_distances
 
     X = pipeline[:-1].transform(frame)
     X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
     labels = pipeline[-1].predict(X)
     if not 2 <= len(np.unique(labels)) <= len(labels) - 1:
         return float("nan")
-    return float(silhouette_score(X, labels))
+    return silhouette_from_distances(pairwise_distances(X), labels)[0]
+
+
+def silhouette_from_distances(distances: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Mean silhouette from a precomputed distance matrix, and the lowest of the clusters' own means.
+
+    sklearn reduces the matrix row by row (~70 ms per k at 5k rows); summing distances per cluster
+    with one matrix product does the same arithmetic in a few milliseconds, which matters when
+    eleven values of k are scored.
+    """
+    clusters, codes = np.unique(labels, return_inverse=True)
+    n = len(labels)
+    if not 2 <= len(clusters) <= n - 1:
+        return float("nan"), float("nan")
+    membership = np.zeros((n, len(clusters)), dtype=distances.dtype)
+    membership[np.arange(n), codes] = 1
+    sums = (distances @ membership).astype(np.float64)  # distance from each row to each cluster
+    counts = np.bincount(codes, minlength=len(clusters)).astype(np.float64)
+    own = counts[codes]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = sums[np.arange(n), codes] / (own - 1)
+        means = sums / counts
+        means[np.arange(n), codes] = np.inf
+        b = means.min(axis=1)
+        scores = (b - a) / np.maximum(a, b)
+    # As in sklearn: a candidate alone in its cluster scores 0.
+    scores[(own == 1) | ~np.isfinite(scores)] = 0.0
+    per_cluster = np.bincount(codes, weights=scores, minlength=len(clusters)) / counts
+    return float(scores.mean()), float(per_cluster.min())
