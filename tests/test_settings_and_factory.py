@@ -85,3 +85,11 @@ def test_hooks_are_checked_for_coroutines_once_and_the_memory_of_them_is_bounded
     assert late not in served._sync_functions
     with served.test_client() as client:  # requests still run through the kept hooks
         assert client.get("/healthz").status_code == 200
+
+
+def test_a_database_url_that_is_not_one_is_named(tmp_path):
+    settings = Settings.from_env({"DATABASE_URL": "garbage-url"}, instance_path=str(tmp_path))
+    with pytest.raises(SettingsError, match="DATABASE_URL"):
+        settings.validate()
+    with pytest.raises(SettingsError, match="DATABASE_URL"):
+        create_app(settings)

@@ -89,7 +89,9 @@ def _start_training_read() -> None:
     from adflux.settings import Settings, SettingsError
 
     try:
+        settings = Settings.from_env()
+        settings.validate()
         # The training dates ages by the year it starts in (`cli.segments._start_early_read`).
-        start_for_training(Settings.from_env(), reference_year=datetime.now(UTC).year)
+        start_for_training(settings, reference_year=datetime.now(UTC).year)
     except (SettingsError, psycopg.Error):  # the CLI meets the same and says what is wrong
         return

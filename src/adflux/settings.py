@@ -281,6 +281,7 @@ class Settings:
         """Refuse settings that would be unsafe or cannot work."""
         if self.env not in ENVIRONMENTS:
             raise SettingsError(f"ADFLUX_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.env!r}")
+        _validate_database_url(self.database_uri)
         if self.env == "production" and (not self.secret_key or self.secret_key == DEVELOPMENT_SECRET_KEY):
             raise SettingsError("SECRET_KEY must be set to a private value when ADFLUX_ENV=production")
         if self.env == "production" and not self.encryption_key:
@@ -336,6 +337,18 @@ def parse_api_version_sunsets(raw: str) -> dict[tuple[str, str], date]:
                 f"ADFLUX_API_VERSION_SUNSETS: {item!r} is not platform:version=YYYY-MM-DD"
             ) from None
     return out
+
+
+def _validate_database_url(uri: str) -> None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(uri)
+    except ArgumentError:
+        raise SettingsError(
+            "DATABASE_URL is not a database URL (e.g. postgresql://user@host/db or sqlite:///path/adflux.db)"
+        ) from None
 
 
 def _validate_security(settings: Settings) -> None:

@@ -96,3 +96,34 @@ def test_the_console_script_reads_ahead_only_for_a_training_it_waits_for(monkeyp
         assert not is_waiting_training(args), args
     monkeypatch.setenv("ADFLUX_API_URL", "http://127.0.0.1:5000")
     assert not is_waiting_training(["train-segments"])
+
+
+def test_a_training_on_a_bad_or_unreachable_database_is_a_one_line_error(tmp_path: Path):
+    """The read ahead meets the database first: a wrong URL or a server that is down is still the
+    CLI's one-line error and a non-zero exit, never a traceback."""
+    for url, says in (
+        ("garbage-url", "DATABASE_URL"),
+        ("postgresql://nobody@127.0.0.1:1/none", "Error:"),
+    ):
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "ADFLUX_ENV": "development",
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"),
+        }
+        env.pop("ADFLUX_API_URL", None)
+        env.pop("CELERY_BROKER_URL", None)
+        script = "import sys; from adflux.command_line import run; sys.argv[0] = 'adflux'; run()"
+        done = subprocess.run(
+            [sys.executable, "-c", script, "train-segments"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 1, done.stderr
+        assert "Traceback" not in done.stderr
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and says in lines[0], done.stderr
