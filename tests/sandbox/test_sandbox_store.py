@@ -326,17 +326,25 @@ def test_separate_os_processes_on_one_store_share_objects_and_ids(start_server, 
 
 def _serve_cli(store_path: str, port: int) -> subprocess.Popen[str]:
     command = "from adflux.cli import main; main()"
-    return subprocess.Popen(
-        [sys.executable, "-c", command, "sandbox", "--port", str(port), "--store", store_path],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # Its log goes to a file, not a pipe nobody reads while it serves: a full pipe would block the
+    # server's next log line, and then its exit on SIGINT.
+    with open(f"{store_path}.{port}.log", "a") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "-c", command, "sandbox", "--port", str(port), "--store", store_path],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            text=True,
+        )
 
 
-def _wait_until_up(http: httpx.Client, process: subprocess.Popen[str]) -> None:
+def _log_of(store_path: str, port: int) -> str:
+    with open(f"{store_path}.{port}.log") as log:
+        return log.read()[-4000:]
+
+
+def _wait_until_up(http: httpx.Client, process: subprocess.Popen[str], log: Callable[[], str]) -> None:
     for _ in range(200):
-        assert process.poll() is None, process.communicate()[1]
+        assert process.poll() is None, log()
         try:
             http.get("/__sandbox/health")
             return
@@ -353,7 +361,7 @@ def test_adflux_sandbox_with_store_remembers_its_objects_across_a_restart(store_
         for attempt in range(2):
             process = _serve_cli(store_path, port)
             try:
-                _wait_until_up(http, process)
+                _wait_until_up(http, process, lambda: _log_of(store_path, port))
                 if attempt == 0:
                     campaign_id = _create_campaign(http, status="ACTIVE")
                 else:  # the restarted server knows it and pauses it through Meta's own endpoint
@@ -361,4 +369,9 @@ def test_adflux_sandbox_with_store_remembers_its_objects_across_a_restart(store_
                     assert paused.json() == {"success": True}
             finally:
                 process.send_signal(signal.SIGINT)
-                process.wait(timeout=10)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    log = _log_of(store_path, port)
+                    raise AssertionError(f"the sandbox did not stop on SIGINT: {log}") from None
