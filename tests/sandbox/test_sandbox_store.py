@@ -325,9 +325,13 @@ def test_separate_os_processes_on_one_store_share_objects_and_ids(start_server, 
 
 
 def _serve_cli(store_path: str, port: int) -> subprocess.Popen[str]:
-    command = "from adflux.cli import main; main()"
-    # Its log goes to a file, not a pipe nobody reads while it serves: a full pipe would block the
-    # server's next log line, and then its exit on SIGINT.
+    # Ctrl-C as in a terminal, whatever this process inherited: a shell that starts the suite in
+    # the background (`.ci/run &`) has SIGINT ignored, and an ignored signal stays ignored in every
+    # child, so the sandbox would never hear it. Its log goes to a file, not a pipe nobody reads.
+    command = (
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from adflux.cli import main; main()"
+    )
     with open(f"{store_path}.{port}.log", "a") as log:  # the child keeps its own descriptor
         return subprocess.Popen(
             [sys.executable, "-c", command, "sandbox", "--port", str(port), "--store", store_path],
