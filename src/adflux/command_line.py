@@ -83,15 +83,13 @@ def is_waiting_training(args: list[str]) -> bool:
 
 
 def _start_training_read() -> None:
-    import psycopg
-
     from adflux.services.candidate_read import start_for_training
     from adflux.settings import Settings, SettingsError
 
     try:
         settings = Settings.from_env()
         settings.validate()
-        # The training dates ages by the year it starts in (`cli.segments._start_early_read`).
-        start_for_training(settings, reference_year=datetime.now(UTC).year)
-    except (SettingsError, psycopg.Error):  # the CLI meets the same and says what is wrong
+    except SettingsError:  # the CLI meets the same and says what is wrong
         return
+    # The training dates ages by the year it starts in (`cli.segments._start_early_read`).
+    start_for_training(settings, reference_year=datetime.now(UTC).year)

@@ -31,16 +31,18 @@ sys.stderr.write("PROBE " + json.dumps(seen) + "\\n")
 """
 
 
-def test_the_console_script_settles_the_collector_once_the_app_is_built(tmp_path: Path):
+def _python(tmp_path: Path, database_url: str, code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`code` in a fresh interpreter on this checkout's src, in-process (no server, no broker)."""
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
+        "DATABASE_URL": database_url,
         "ADFLUX_ENV": "development",
         "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"),
     }
     env.pop("ADFLUX_API_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE],
+    env.pop("CELERY_BROKER_URL", None)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
         env=env,
         cwd=tmp_path,
         capture_output=True,
@@ -48,6 +50,10 @@ def test_the_console_script_settles_the_collector_once_the_app_is_built(tmp_path
         timeout=120,
         check=False,
     )
+
+
+def test_the_console_script_settles_the_collector_once_the_app_is_built(tmp_path: Path):
+    done = _python(tmp_path, f"sqlite:///{tmp_path / 'empty.db'}", PROBE)
     line = next(x for x in done.stderr.splitlines() if x.startswith("PROBE "))
     seen = json.loads(line.removeprefix("PROBE "))
     assert seen["starting"] == [100_000, 10, 10]  # rare collections while importing
@@ -105,24 +111,8 @@ def test_a_training_on_a_bad_or_unreachable_database_is_a_one_line_error(tmp_pat
         ("garbage-url", "DATABASE_URL"),
         ("postgresql://nobody@127.0.0.1:1/none", "Error:"),
     ):
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "ADFLUX_ENV": "development",
-            "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"),
-        }
-        env.pop("ADFLUX_API_URL", None)
-        env.pop("CELERY_BROKER_URL", None)
         script = "import sys; from adflux.command_line import run; sys.argv[0] = 'adflux'; run()"
-        done = subprocess.run(
-            [sys.executable, "-c", script, "train-segments"],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = _python(tmp_path, url, script, "train-segments")
         assert done.returncode == 1, done.stderr
         assert "Traceback" not in done.stderr
         lines = [line for line in done.stderr.splitlines() if line.strip()]

@@ -130,18 +130,13 @@ def _start_early_read(cli: CliContext) -> None:
     """
     if cli.api_url or cli.has_app:  # remote, or the app (and its imports) is already there
         return
-    import psycopg
-
     from adflux.services.candidate_read import start_for_training
 
     settings = Settings.from_env()
     settings.validate()  # a bad setting is a one-line error (`AdfluxGroup`), before any read
-    try:
-        # The training dates the model's input (ages) by the year it starts in: the same year
-        # here, unless the year turns in between (then the training builds its frame itself).
-        start_for_training(settings, reference_year=datetime.now(UTC).year)
-    except psycopg.Error:  # no read ahead: the training meets the database itself, and says so
-        return
+    # The training dates the model's input (ages) by the year it starts in: the same year here,
+    # unless the year turns in between (then the training builds its frame itself).
+    start_for_training(settings, reference_year=datetime.now(UTC).year)
 
 
 models_group = click.Group(

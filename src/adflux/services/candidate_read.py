@@ -270,6 +270,11 @@ def copy_out_csv(
         # One growing buffer, straight from libpq (`copy_reader`: no per-row Python).
         buffer = copy_out(conn, f"COPY ({query}) TO STDOUT (FORMAT CSV)")
         conn.rollback()  # end the read-only transaction psycopg opened, if any
+    return parse_copy_csv(buffer, types)
+
+
+def parse_copy_csv(buffer: bytearray | bytes, types: dict[str, pa.DataType]) -> pa.Table:
+    """What `COPY ... TO STDOUT (FORMAT CSV)` wrote, as an Arrow table of `types` (Arrow's C++ reader)."""
     if not buffer:
         return pa.table({name: pa.array([], type=kind) for name, kind in types.items()})
     return pacsv.read_csv(
@@ -291,11 +296,15 @@ def start_for_training(settings: Settings, *, reference_year: int) -> bool:
 
     Nothing is started (False) when a Celery worker trains instead (a broker is configured), when
     the base is large enough to be trained in two streamed passes (`streams_at`: never read whole
-    into memory), when the database is not PostgreSQL, or when a read of it is already under way.
+    into memory), when the database is not PostgreSQL or cannot be reached, or when a read of it
+    is already under way.
     """
     if settings.celery_broker_url or early_read_started(settings.database_uri):
         return False
-    if streams_at(settings.database_uri, settings.segmentation_streaming_rows):
+    try:
+        if streams_at(settings.database_uri, settings.segmentation_streaming_rows):
+            return False
+    except psycopg.Error:  # no read ahead: the training meets the database itself, and says so
         return False
     return start_early_read(settings.database_uri, reference_year=reference_year)
 

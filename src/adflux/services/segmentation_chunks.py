@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 from psycopg import sql
 from sqlalchemy import Engine
 
@@ -34,6 +33,7 @@ from adflux.services.candidate_read import (
     copy_out_csv,
     estimate_rows,
     int_column,
+    parse_copy_csv,
 )
 from adflux.services.copy_reader import copy_out
 from adflux.services.segmentation_data import _copy_out_int64, _driver_connection, _engine_connect
@@ -191,15 +191,7 @@ def _range_query(start: int, stop: int | None, condition: str | None) -> str:
 
 
 def _parse_csv(buffer: bytearray) -> pa.Table:
-    if not buffer:
-        return pa.table({name: pa.array([], type=kind) for name, kind in PG_TYPES.items()})
-    return pacsv.read_csv(
-        pa.BufferReader(pa.py_buffer(buffer)),
-        read_options=pacsv.ReadOptions(column_names=list(PG_TYPES), block_size=16 << 20),
-        convert_options=pacsv.ConvertOptions(
-            column_types=PG_TYPES, strings_can_be_null=True, quoted_strings_can_be_null=False
-        ),
-    )
+    return parse_copy_csv(buffer, PG_TYPES)
 
 
 def _read_range(heap: Heap, start: int, stop: int | None, condition: str | None) -> CandidateColumns:
