@@ -43,6 +43,7 @@ from sklearn.metrics import (
 )
 from threadpoolctl import threadpool_limits
 
+from adflux.ml.deferred_matrix import DeferredMatrix
 from adflux.ml.evaluation import silhouette_from_distances
 from adflux.ml.k_seeding import DEFAULT_GROWN_STARTS, Start, best_starts
 
@@ -333,6 +334,8 @@ def _fit_every_k(
 
 # ---- helpers ------------------------------------------------------------------------------------
 def _dense_rows(X: Any, rows: np.ndarray) -> np.ndarray:
+    if isinstance(X, DeferredMatrix):  # only these rows now, the whole matrix on a thread beside
+        return X.dense_rows(rows)
     part = X[rows]
     return np.ascontiguousarray(part.toarray() if sp.issparse(part) else part)
 

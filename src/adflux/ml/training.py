@@ -25,6 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
+from adflux.ml.deferred_matrix import DeferredMatrix
 from adflux.ml.features import MODEL_INPUT_COLUMNS
 from adflux.ml.k_search import (
     DEFAULT_FIT_SAMPLE_SIZE,
@@ -36,7 +37,7 @@ from adflux.ml.k_search import (
     ProgressCallback,
     choose_k,
 )
-from adflux.ml.pipeline import DEFAULT_MAX_SKILLS, build_segmenter
+from adflux.ml.pipeline import DEFAULT_MAX_SKILLS, build_segmenter, fit_feature_steps
 
 logger = logging.getLogger(__name__)
 
@@ -96,16 +97,16 @@ def thread_limit(n_threads: int | None, *, n_rows: int) -> AbstractContextManage
 
 @dataclass
 class PreparedFeatures:
-    """The feature steps of `build_segmenter` fitted on one frame, and the matrix they made of it.
+    """The feature steps of `build_segmenter` fitted on one frame.
 
     Fitted ahead of the training by the thread that read the candidates (`prepare_features`),
     while the process is still importing; `train_segmenter` takes them when it would fit the same
-    steps on the same frame (`fits`), and fits them itself otherwise.
+    steps on the same frame (`fits`), and fits them itself otherwise. The matrix is not built
+    here: the training builds it beside its k search (`deferred_matrix`).
     """
 
     frame: pd.DataFrame
     steps: list[tuple[str, Any]]
-    X: Any
 
     def fits(self, frame: pd.DataFrame, steps: list[tuple[str, Any]]) -> bool:
         """Whether these are `steps` (unfitted, same parameters) fitted on this very frame."""
@@ -125,8 +126,8 @@ def prepare_features(
 ) -> PreparedFeatures:
     """Fit `build_segmenter`'s feature steps on `frame` (the same fit `train_segmenter` makes)."""
     features = build_segmenter(DEFAULT_K_MIN, weights=weights, max_skills=max_skills)[:-1]
-    X = features.fit_transform(frame)
-    return PreparedFeatures(frame=frame, steps=list(features.steps), X=X)
+    fit_feature_steps(features, frame)
+    return PreparedFeatures(frame=frame, steps=list(features.steps))
 
 
 def train_segmenter(
@@ -161,14 +162,15 @@ def train_segmenter(
             pipeline = build_segmenter(k_min, random_state, weights=weights, max_skills=max_skills)
             if prepared is not None and prepared.fits(frame, pipeline.steps[:-1]):
                 pipeline.steps[:-1] = prepared.steps
-                X = prepared.X
             else:
                 # pipeline[:-1] shares its steps with `pipeline`, so fitting it fits the real pipeline.
-                X = pipeline[:-1].fit_transform(frame)
+                fit_feature_steps(pipeline[:-1], frame)
+            # The k search reads its sample's rows; the whole matrix is built beside it.
+            deferred = DeferredMatrix(pipeline[:-1], frame)
         stages.report("features", 10.0)
         with stages.timed("k_search"):
             search = choose_k(
-                X,
+                deferred,
                 k_values=range(k_min, k_max + 1),
                 fit_sample_size=fit_sample_size,
                 score_sample_size=score_sample_size,
@@ -178,6 +180,8 @@ def train_segmenter(
                 n_jobs=n_threads,
                 progress=lambda _stage, fraction: stages.report("k_search", 10.0 + 70.0 * fraction),
             )
+        with stages.timed("matrix_wait"):
+            X = deferred.result()
         with stages.timed("final_fit", percent=80.0):
             final, labels = _final_model(pipeline[-1], search, X, final_fit=final_fit)
             pipeline.steps[-1] = (pipeline.steps[-1][0], final)
