@@ -28,7 +28,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -145,7 +145,14 @@ def choose_k(
     )
     # Dense for the search: on a 100k sample dense K-means (BLAS) beats sparse, and the scores need it.
     X_fit = _dense_rows(X, samples.fit)
-    with threadpool_limits(limits=1), warnings.catch_warnings():
+    with (
+        threadpool_limits(limits=1),
+        warnings.catch_warnings(),
+        ThreadPoolExecutor(1, thread_name_prefix="k-distances") as side,
+    ):
+        # One distance matrix for all k (the k-independent part of silhouette), computed once,
+        # on a thread of its own while the starts are searched (BLAS, mostly without the GIL).
+        distances = side.submit(_distances, X_fit[samples.silhouette])
         search = _KSearchFit(
             base=kmeans if kmeans is not None else KMeans(n_init="auto"),
             X_fit=X_fit,
@@ -153,8 +160,7 @@ def choose_k(
             X_seed=X_fit[samples.seed] if len(samples.seed) < len(samples.fit) else X_fit,
             X_score=X_fit[samples.score],
             samples=samples,
-            # One distance matrix for all k: the k-independent part of silhouette, computed once.
-            distances=pairwise_distances(X_fit[samples.silhouette]),
+            distances=np.empty((0, 0)),  # the side thread's, before any k is scored
             random_state=random_state,
             restarts=_search_restarts(restarts, len(samples.seed)),
         )
@@ -175,6 +181,7 @@ def choose_k(
                 n_jobs=n_jobs,
             )
         )
+        search = replace(search, distances=distances.result())
         results, models = _fit_every_k(search, k_values, n_jobs=n_jobs, progress=progress)
     ordered = [results[k] for k in k_values]
     best_k, selection = _best_k(ordered)
@@ -333,6 +340,11 @@ def _fit_every_k(
 
 
 # ---- helpers ------------------------------------------------------------------------------------
+def _distances(X: np.ndarray) -> np.ndarray:
+    with threadpool_limits(limits=1):  # per calling thread for OpenMP
+        return np.asarray(pairwise_distances(X))
+
+
 def _dense_rows(X: Any, rows: np.ndarray) -> np.ndarray:
     if isinstance(X, DeferredMatrix):  # only these rows now, the whole matrix on a thread beside
         return X.dense_rows(rows)
