@@ -38,6 +38,7 @@ from adflux.settings import current_settings
 logger = logging.getLogger(__name__)
 
 PATH = "/api/v1/jobs"
+ROUTE = PATH  # the route's rule, as the Flask hooks label it
 ENDPOINT = "jobs.JobList"
 CHOICES = {"status": JOB_STATUSES, "category": JOB_CATEGORIES, "modality": MODALITIES}
 # What PageArgsSchema accepts, written the one plain way (anything else: the route's parsing).
@@ -75,8 +76,13 @@ class JobsFastPath:
         with app.app_context():
             engine = db.engine
             if job_page_json.usable(engine):
-                self.reader = job_page_json.JobPageReader(engine)
+                self.reader = job_page_json.JobPageReader(engine, timed=self.settings.metrics_enabled)
         self.security = list(app.extensions.get("adflux_security_headers", {}).items())
+
+    def close(self) -> None:
+        """Close this thread's database connection (the next request opens another)."""
+        if self.reader is not None:
+            self.reader.drop()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if (
@@ -117,6 +123,8 @@ class JobsFastPath:
             body = found.body() if found is not None else None
         else:
             token = reader.token()
+            if token is None:  # no version yet: the route reads without its cache ("bypass")
+                return None
             key = (ENDPOINT, tuple(sorted(parse_qsl(query, keep_blank_values=True))), (token,))
             entry = cache.get(key)
             if entry is None:
@@ -131,7 +139,7 @@ class JobsFastPath:
             body, etag = entry.body, entry.etag
         if body is None or not self._within_rate(principal):
             return None
-        if cache is not None:
+        if cache is not None:  # counted whether metrics are on or not, as cached_read counts
             RESPONSE_CACHE_LOOKUPS.labels(ENDPOINT, outcome).inc()
         return self._respond(environ, started, principal, body, etag)
 
@@ -159,8 +167,10 @@ class JobsFastPath:
         headers += [*self.security, (logs.REQUEST_ID_HEADER, request_id)]
         answer = _Answer(body)
         elapsed = time.perf_counter() - started
-        prometheus.count_answer(self.app, answer, "GET", "/api/v1/jobs", code, elapsed)
-        logs.access_line("GET", PATH, "/api/v1/jobs", code, elapsed, principal, request_id)
+        if self.settings.metrics_enabled:
+            prometheus.count_answer(self.app, answer, "GET", ROUTE, code, elapsed)
+        if self.settings.access_log:
+            logs.access_line("GET", PATH, ROUTE, code, elapsed, principal, request_id)
         return ("200 OK" if code == 200 else "304 NOT MODIFIED"), headers, answer
 
 
@@ -195,6 +205,11 @@ def _arguments(query: str) -> tuple[dict[str, str], int, int] | None:
     return filters, numbers["page"], numbers["page_size"]
 
 
+EXTENSION = "adflux_jobs_fast_path"
+
+
 def install(app: Flask) -> None:
-    """Put the fast path in front of the app (before ProxyFix wraps both, see app.create_app)."""
-    app.wsgi_app = JobsFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
+    """Put the fast path in front of the app (before ProxyFix wraps both, see app.create_app); it
+    is also `app.extensions[EXTENSION]`, whose `inner` is the Flask app alone (for tests)."""
+    fast_path = app.extensions[EXTENSION] = JobsFastPath(app, app.wsgi_app)
+    app.wsgi_app = fast_path  # type: ignore[method-assign]

@@ -285,6 +285,11 @@ def _after_cursor_execute(conn: Any, cursor: Any, statement: str, *args: Any) ->
     _child(DB_QUERY_DURATION, statement_operation(statement)).observe(elapsed)
 
 
+def observe_query(operation: str, seconds: float) -> None:
+    """Time one statement run outside SQLAlchemy (the job list's fast path) as its events would."""
+    _child(DB_QUERY_DURATION, operation).observe(seconds)
+
+
 def _on_handle_error(context: Any) -> None:
     conn = context.connection
     stack = conn.info.get("adflux_query_started") if conn is not None else None
