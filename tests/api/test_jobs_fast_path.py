@@ -341,3 +341,36 @@ def test_times_are_written_as_isoformat_writes_them(uncached_app):
     assert "2026-03-04T00:06:07.000001+00:00" in written
     assert "1999-12-31T23:59:59.500000+00:00" in written
     assert all(datetime.fromisoformat(value).tzinfo == UTC for value in written)
+
+
+def test_the_page_statements_are_planned_once(uncached_app):
+    _fast_path_on(uncached_app)
+    _seed(uncached_app)
+    fast, _ = _clients(uncached_app)
+    for _ in range(8):
+        assert fast.get("/api/v1/jobs?status=open").status_code == 200
+    connection = uncached_app.extensions[EXTENSION].reader._local.connection
+    plans = connection.execute(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'adflux_job_page_100'"
+    ).fetchone()
+    assert plans is not None and plans[0] >= 8 and plans[1] == 0
+
+
+def test_the_alert_window_is_written_once_the_answer_is_sent(app, job_statements):
+    _fast_path_on(app)
+    _seed(app)
+    fast, _ = _clients(app)
+    stats = app.extensions["adflux_request_stats"]
+    # A flush is due (one an earlier test's unclosed answer scheduled is not running): it runs
+    # when the server closes the answer.
+    stats.last_flush, stats.flushing = 0.0, False
+    job_statements.clear()
+    response = fast.get("/api/v1/jobs")
+    assert response.status_code == 200 and job_statements == []
+    response.close()  # what the server does once it has sent the answer
+    with app.app_context():
+        written = db.session.execute(
+            text("SELECT sum(requests) FROM request_stats WHERE route = 'GET /api/v1/jobs'")
+        ).scalar()
+        db.session.remove()
+    assert written and written >= 1
