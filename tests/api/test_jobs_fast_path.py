@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -374,3 +375,26 @@ def test_the_alert_window_is_written_once_the_answer_is_sent(app, job_statements
         ).scalar()
         db.session.remove()
     assert written and written >= 1
+
+
+def test_each_thread_reads_on_a_connection_of_its_own(uncached_app):
+    # gthread workers: a worker's threads answer at once, each on its own connection.
+    _fast_path_on(uncached_app)
+    _seed(uncached_app)
+    reader = uncached_app.extensions[EXTENSION].reader
+    seen: list[tuple[int, int]] = []
+    ready = threading.Barrier(2)
+
+    def read() -> None:
+        page = reader.read({"status": "open"}, page=1, page_size=5)
+        seen.append((reader._local.connection.pgconn.backend_pid, page.total))
+        ready.wait(timeout=10)  # both hold their connection at once
+        reader.drop()
+
+    threads = [threading.Thread(target=read) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert len(seen) == 2 and len({pid for pid, _ in seen}) == 2
+    assert {total for _, total in seen} == {10}  # 14 openings, 4 of them closed
