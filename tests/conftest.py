@@ -10,12 +10,14 @@ import os
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from werkzeug.test import run_wsgi_app
 
 from adflux.app import create_app
 from adflux.cli import CliContext
@@ -154,6 +156,24 @@ def issue_test_token(app: Flask, role: str = "admin", *, email: str | None = Non
         user_id = user.id
         db.session.remove()
     return user_id, token
+
+
+class _RouteClient(FlaskClient):
+    """A test client of the Flask app alone, past the job list's WSGI fast path."""
+
+    def run_wsgi_app(self, environ: dict[str, Any], buffered: bool = False) -> Any:
+        from adflux.api.jobs_fast_path import EXTENSION
+
+        return run_wsgi_app(self.application.extensions[EXTENSION].inner, environ, buffered=buffered)
+
+
+def route_client(app: Flask, client: FlaskClient | None = None) -> FlaskClient:
+    """A client whose requests skip the job list's WSGI fast path (api/jobs_fast_path): what the
+    Flask route answers. It sends what `client` sends with every request (its token)."""
+    route = _RouteClient(app, app.response_class)
+    if client is not None:
+        route.environ_base.update(client.environ_base)
+    return route
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from adflux.api.response_cache import EXTENSION
 from adflux.extensions import db
 from adflux.models import JobOpening
+from conftest import route_client
 from factories import job_data, make_job
 
 
@@ -31,7 +32,9 @@ def test_list_views_read_in_autocommit_mode(app, client, app_ctx, isolation_leve
     # The job list's answer is cached now (tests/api/test_response_cache.py); build it again.
     app.extensions[EXTENSION].clear()
     isolation_levels.clear()
-    assert client.get(path).status_code == 200
+    # The job list's fast path reads on a connection of its own, in autocommit too
+    # (tests/api/test_jobs_fast_path.py); this is about the Flask route.
+    assert route_client(app, client).get(path).status_code == 200
     assert isolation_levels and all(level == "AUTOCOMMIT" for _, level in isolation_levels)
 
 

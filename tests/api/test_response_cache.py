@@ -9,7 +9,7 @@ from adflux.api.response_cache import EXTENSION, ResponseCache
 from adflux.app import create_app
 from adflux.extensions import db
 from adflux.models import DataVersion
-from conftest import issue_test_token
+from conftest import issue_test_token, route_client
 from factories import job_data, make_job
 
 
@@ -180,19 +180,29 @@ def test_hits_and_misses_are_counted(client, app_ctx):
     assert count("miss") == misses + 1 and count("hit") == hits + 2
 
 
-def test_with_the_cache_off_every_request_is_answered_from_the_database(settings, job_statements):
-    app = create_app(settings.replace(response_cache_entries=0))
+def test_with_the_cache_off_every_request_is_answered_from_the_database(app, settings, job_statements):
+    # `app` (the session's) is asked for so that the database is emptied after the test.
+    uncached = create_app(settings.replace(response_cache_entries=0))
     try:
-        assert EXTENSION not in app.extensions
-        _, token = issue_test_token(app, "viewer")
-        api = app.test_client()
+        assert EXTENSION not in uncached.extensions
+        _, token = issue_test_token(uncached, "viewer")
+        api = uncached.test_client()
         api.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        route = route_client(uncached, api)  # past the fast path, which reads without SQLAlchemy
         for _ in range(2):
             job_statements.clear()
-            response = api.get("/api/v1/jobs")
+            response = route.get("/api/v1/jobs")
             assert response.status_code == 200 and job_statements and "ETag" not in response.headers
+        first = api.get("/api/v1/jobs")  # the fast path reads each time as well: a change shows at once
+        with uncached.app_context():
+            make_job(title="Nueva")
+            db.session.remove()
+        again = api.get("/api/v1/jobs")
+        assert first.get_json()["total"] == 0 and again.get_json()["total"] == 1
+        assert "ETag" not in again.headers
     finally:
-        with app.app_context():
+        uncached.extensions["adflux_jobs_fast_path"].close()
+        with uncached.app_context():
             db.engine.dispose()
 
 
@@ -215,6 +225,6 @@ def test_when_the_tokens_cannot_be_read_the_view_answers_as_usual(app, client, a
         raise engine.dialect.loaded_dbapi.OperationalError("connection refused")
 
     monkeypatch.setattr(type(engine), "raw_connection", lambda self: refused())
-    response = client.get("/api/v1/jobs")
+    response = route_client(app, client).get("/api/v1/jobs")  # the route's own token read
     assert response.status_code == 200 and response.get_json()["total"] == 1
     assert "ETag" not in response.headers  # built by the view, not served from the cache

@@ -20,6 +20,7 @@ from adflux.api import (
     health,
     input_guards,
     jobs,
+    jobs_fast_path,
     playbooks,
     reports,
     response_cache,
@@ -65,6 +66,7 @@ def init_app(app: Flask) -> None:
     auth.init_app(app)  # default deny: every /api/ request is authenticated and authorised
     input_guards.init_app(app)  # input no field can hold (NUL characters) is a 422, not a 500
     response_cache.init_app(app, current_settings(app).response_cache_entries)
+    jobs_fast_path.install(app)  # GET /api/v1/jobs in plain WSGI when it can (see the module)
 
     # flask-smorest's page starts Swagger UI with an inline script, which the Content-Security-Policy
     # forbids: the same page with its start-up in a file (web/static/js/swagger-init.js).

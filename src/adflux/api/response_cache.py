@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
 from flask import Flask, Response, current_app, request
+from werkzeug.http import parse_etags
 
 from adflux.monitoring.prometheus import RESPONSE_CACHE_LOOKUPS
 from adflux.services import data_versions
@@ -122,7 +123,7 @@ def cached_read(*tables: str, vary: Callable[[], tuple[Any, ...] | None] | None 
                 if response.is_streamed or response.direct_passthrough:
                     return response
                 body = response.get_data()
-                entry = Entry(body, response.mimetype or "application/json", _etag(key))
+                entry = Entry(body, response.mimetype or "application/json", etag_of(key))
                 if len(body) <= MAX_ENTRY_BYTES:
                     cache.put(key, entry)
             else:
@@ -134,8 +135,14 @@ def cached_read(*tables: str, vary: Callable[[], tuple[Any, ...] | None] | None 
     return decorator
 
 
-def _etag(key: tuple[Any, ...]) -> str:
+def etag_of(key: tuple[Any, ...]) -> str:
+    """The ETag of the answer kept under `key` (the job list's fast path makes the same)."""
     return hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
+
+
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header names `etag`, compared as `_answer` compares it."""
+    return parse_etags(if_none_match).contains_weak(etag)
 
 
 def _answer(entry: Entry) -> Response:

@@ -17,9 +17,10 @@ import threading
 import time
 from typing import Any
 
-from flask import Response, current_app
+from flask import current_app
 
 from adflux.monitoring.broker import redis_client
+from adflux.monitoring.request_stats import ClosingAnswer
 from adflux.settings import Settings, current_settings
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def process_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def web_heartbeat(response: Response) -> None:
+def web_heartbeat(response: ClosingAnswer, settings: Settings | None = None) -> None:
     """Stamp this web process alive (at most every BEAT_SECONDS, after the response is sent)."""
     global _last_beat
     now = time.monotonic()
@@ -51,7 +52,7 @@ def web_heartbeat(response: Response) -> None:
         if now - _last_beat < BEAT_SECONDS:
             return
         _last_beat = now
-    settings = current_settings()
+    settings = settings or current_settings()
     if redis_client(settings) is not None:
         response.call_on_close(lambda: _stamp(settings))
 

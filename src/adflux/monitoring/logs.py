@@ -316,14 +316,6 @@ def current_task_context() -> dict[str, str | None] | None:
 # ---- Flask: request ids and the access line --------------------------------------------------
 
 
-def _user_fields() -> dict[str, Any]:
-    # The principal's id and role, never its e-mail: ids identify without exposing PII.
-    user = g.get("current_user")
-    if user is None:
-        return {}
-    return {"user_id": getattr(user, "id", None), "user_role": getattr(user, "role", None)}
-
-
 def init_app(app: Flask) -> None:
     """Configure logging and add request ids and the access log line."""
     settings = current_settings(app)
@@ -335,7 +327,7 @@ def init_app(app: Flask) -> None:
     def _start_request() -> None:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         # Accept a caller's id only if it is short and safe (it goes into logs and headers).
-        g.request_id = incoming if _valid_request_id(incoming) else uuid.uuid4().hex
+        g.request_id = incoming if valid_request_id(incoming) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
 
     @app.after_request
@@ -350,36 +342,58 @@ def init_app(app: Flask) -> None:
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
-def _valid_request_id(value: str) -> bool:
+def valid_request_id(value: str) -> bool:
+    """Whether a caller's X-Request-ID may be used as this request's id."""
     return bool(_REQUEST_ID.fullmatch(value))
 
 
 def _access_log(response: Response) -> Response:
-    """One access line per request, built for the handler it goes to (88 -> 55 µs in process, load 11).
+    """One access line per request (`access_line`)."""
+    started = g.get("request_started")
+    if started is None:
+        return response
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    rule = req.url_rule
+    access_line(
+        req.method,
+        req.path,
+        rule.rule if rule else None,
+        response.status_code,
+        time.perf_counter() - started,
+        g.get("current_user"),
+        g.get("request_id"),
+    )
+    return response
+
+
+def access_line(
+    method: str, path: str, route: str | None, status: int, seconds: float, user: Any, request_id: str | None
+) -> None:
+    """Write one access line, built for the handler it goes to (88 -> 55 µs in process, load 11).
 
     The same record `access_logger.log(...)` makes, minus the caller lookup no format shows, with
     its fields already redacted (the few strings by pattern, as `RedactionFilter` would; none of
     the field names is a secret's) and marked so, and the request id set as `RequestContextFilter`
-    would: one pass instead of each filter walking every attribute of the record.
+    would: one pass instead of each filter walking every attribute of the record. Also called by
+    the job list's fast path (api/jobs_fast_path), which answers without Flask.
     """
-    started = g.get("request_started")
-    req = request._get_current_object()  # type: ignore[attr-defined]
-    path = req.path
     level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
-    if started is None or not access_logger.isEnabledFor(level):
-        return response
-    method, status, rule = req.method, response.status_code, req.url_rule
+    if not access_logger.isEnabledFor(level):
+        return
     fields: dict[str, Any] = {
         "method": method,
-        "route": redact_text(rule.rule) if rule else None,
+        "route": redact_text(route) if route else None,
         "status": status,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        "duration_ms": round(seconds * 1000, 2),
     }
-    for key, value in _user_fields().items():
-        fields[key] = redact_value(value, key)
-    fields["request_id"] = redact_text(g.get("request_id") or "") or None
+    if user is not None:  # the principal's id and role, never its e-mail
+        for key, value in (
+            ("user_id", getattr(user, "id", None)),
+            ("user_role", getattr(user, "role", None)),
+        ):
+            fields[key] = redact_value(value, key)
+    fields["request_id"] = redact_text(request_id or "") or None
     fields |= {"task_id": None, "task_name": None, "_adflux_redacted": True}
     message = redact_text(f"{method} {path} {status}")
     record = access_logger.makeRecord(access_logger.name, level, __file__, 0, message, (), None, extra=fields)
     access_logger.handle(record)
-    return response

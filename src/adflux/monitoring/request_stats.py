@@ -14,10 +14,11 @@ import atexit
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from flask import Flask, Response, current_app
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from adflux.extensions import db
@@ -65,9 +66,17 @@ def _buffer_for(app: Flask) -> _Buffer:
     return buffer
 
 
-def record(response: Response, *, method: str, route: str, status: int, seconds: float) -> None:
+class ClosingAnswer(Protocol):
+    """An answer that runs functions once sent: Werkzeug's Response, or the job list fast path's."""
+
+    def call_on_close(self, func: Callable[[], Any]) -> Callable[[], Any]: ...
+
+
+def record(
+    response: ClosingAnswer, *, method: str, route: str, status: int, seconds: float, app: Flask | None = None
+) -> None:
     """Add one answered request to this process's sums; schedule a flush when one is due."""
-    buffer = _buffer_for(current_app._get_current_object())  # type: ignore[attr-defined]
+    buffer = _buffer_for(app or current_app._get_current_object())  # type: ignore[attr-defined]
     minute = int(time.time() // 60 * 60)
     key = (minute, f"{method} {route}"[:200])
     with buffer.lock:

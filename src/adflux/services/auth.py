@@ -400,6 +400,15 @@ def authenticate_token(*, token: str) -> Principal:
     return principal
 
 
+def cached_principal(token: str) -> Principal | None:
+    """The principal of a token `authenticate_token` checked in this process within the last
+    TOKEN_CACHE_SECONDS, without the database; None for any other (valid or not)."""
+    if not token.startswith(f"{TOKEN_SCHEME}_") or len(token) > 200:
+        return None
+    cached: Principal | None = _token_cache.get(hash_token(token))
+    return cached
+
+
 def _touch(token: ApiToken, now: datetime) -> None:
     last = token.last_used_at
     if last is None or now - last >= LAST_USED_RESOLUTION:
