@@ -43,21 +43,19 @@ class CandidateFeatures(TransformerMixin, BaseEstimator):
         self.max_skills = max_skills
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> CandidateFeatures:
-        """Learn the numbers' means and scales, each category's values and the skills vocabulary.
-
-        Without building the matrix: the training builds it beside its k search (`deferred_matrix`).
-        """
-        frame = self._frame(X, reset=True)
-        self.numeric_: Pipeline = make_pipeline(SimpleImputer(strategy="mean"), StandardScaler())
-        self.numeric_.fit(frame[list(NUMERIC_FEATURES)])
-        self.categories_ = [_categories(frame[name]) for name in CATEGORICAL_FEATURES]
-        self.skills_ = MultiHotEncoder(max_tokens=self.max_skills, dtype=np.float32)
-        self.skills_.fit(frame[[SKILLS_FEATURE]])
+        """Learn the numbers' means and scales, each category's values and the skills vocabulary."""
+        self.fit_transform(X)
         return self
 
     def fit_transform(self, X: pd.DataFrame, y: Any = None, **fit_params: Any) -> Any:
-        """Fit and return the feature matrix of `X`."""
-        return self.fit(X).transform(X)
+        """Fit and return the feature matrix of `X` in one pass."""
+        frame = self._frame(X, reset=True)
+        self.numeric_: Pipeline = make_pipeline(SimpleImputer(strategy="mean"), StandardScaler())
+        numeric = self.numeric_.fit_transform(frame[list(NUMERIC_FEATURES)])
+        self.categories_ = [_categories(frame[name]) for name in CATEGORICAL_FEATURES]
+        self.skills_ = MultiHotEncoder(max_tokens=self.max_skills, dtype=np.float32)
+        skills = self.skills_.fit_transform(frame[[SKILLS_FEATURE]])
+        return self._assemble(frame, numeric, skills)
 
     def transform(self, X: pd.DataFrame) -> Any:
         """The weighted float32 CSR feature matrix of `X`."""

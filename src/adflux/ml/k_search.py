@@ -43,7 +43,6 @@ from sklearn.metrics import (
 )
 from threadpoolctl import threadpool_limits
 
-from adflux.ml.deferred_matrix import DeferredMatrix
 from adflux.ml.evaluation import silhouette_from_distances
 from adflux.ml.k_seeding import DEFAULT_GROWN_STARTS, Start, best_starts
 
@@ -346,8 +345,6 @@ def _distances(X: np.ndarray) -> np.ndarray:
 
 
 def _dense_rows(X: Any, rows: np.ndarray) -> np.ndarray:
-    if isinstance(X, DeferredMatrix):  # only these rows now, the whole matrix on a thread beside
-        return X.dense_rows(rows)
     part = X[rows]
     return np.ascontiguousarray(part.toarray() if sp.issparse(part) else part)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -17,9 +17,6 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, v
 
 from adflux.ml.feature_matrix import CandidateFeatures
 from adflux.ml.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, SKILLS_FEATURE, MultiHotEncoder
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -129,19 +126,3 @@ class Float32Cast(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
-
-
-def fit_feature_steps(features: Pipeline, frame: pd.DataFrame) -> None:
-    """Fit the feature steps of `build_segmenter` (all but the clustering) on `frame`, building no matrix.
-
-    `CandidateFeatures` learns from the frame itself; the steps after it (`Float32Cast`) only learn
-    the matrix's width, here from the first row's matrix. Other steps get the ordinary fit.
-    """
-    (_, head), *rest = features.steps
-    if not (isinstance(head, CandidateFeatures) and all(isinstance(s, Float32Cast) for _, s in rest)):
-        features.fit(frame)
-        return
-    head.fit(frame)
-    first_row = head.transform(frame.iloc[:1])
-    for _, step in rest:
-        first_row = step.fit_transform(first_row)

@@ -25,7 +25,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
-from adflux.ml.deferred_matrix import DeferredMatrix
 from adflux.ml.features import MODEL_INPUT_COLUMNS
 from adflux.ml.k_search import (
     DEFAULT_FIT_SAMPLE_SIZE,
@@ -37,7 +36,7 @@ from adflux.ml.k_search import (
     ProgressCallback,
     choose_k,
 )
-from adflux.ml.pipeline import DEFAULT_MAX_SKILLS, build_segmenter, fit_feature_steps
+from adflux.ml.pipeline import DEFAULT_MAX_SKILLS, build_segmenter
 
 logger = logging.getLogger(__name__)
 
@@ -97,16 +96,16 @@ def thread_limit(n_threads: int | None, *, n_rows: int) -> AbstractContextManage
 
 @dataclass
 class PreparedFeatures:
-    """The feature steps of `build_segmenter` fitted on one frame.
+    """The feature steps of `build_segmenter` fitted on one frame, and the matrix they made of it.
 
     Fitted ahead of the training by the thread that read the candidates (`prepare_features`),
     while the process is still importing; `train_segmenter` takes them when it would fit the same
-    steps on the same frame (`fits`), and fits them itself otherwise. The matrix is not built
-    here: the training builds it beside its k search (`deferred_matrix`).
+    steps on the same frame (`fits`), and fits them itself otherwise.
     """
 
     frame: pd.DataFrame
     steps: list[tuple[str, Any]]
+    X: Any
 
     def fits(self, frame: pd.DataFrame, steps: list[tuple[str, Any]]) -> bool:
         """Whether these are `steps` (unfitted, same parameters) fitted on this very frame."""
@@ -126,8 +125,8 @@ def prepare_features(
 ) -> PreparedFeatures:
     """Fit `build_segmenter`'s feature steps on `frame` (the same fit `train_segmenter` makes)."""
     features = build_segmenter(DEFAULT_K_MIN, weights=weights, max_skills=max_skills)[:-1]
-    fit_feature_steps(features, frame)
-    return PreparedFeatures(frame=frame, steps=list(features.steps))
+    X = features.fit_transform(frame)
+    return PreparedFeatures(frame=frame, steps=list(features.steps), X=X)
 
 
 def train_segmenter(
@@ -162,15 +161,14 @@ def train_segmenter(
             pipeline = build_segmenter(k_min, random_state, weights=weights, max_skills=max_skills)
             if prepared is not None and prepared.fits(frame, pipeline.steps[:-1]):
                 pipeline.steps[:-1] = prepared.steps
+                X = prepared.X
             else:
                 # pipeline[:-1] shares its steps with `pipeline`, so fitting it fits the real pipeline.
-                fit_feature_steps(pipeline[:-1], frame)
-            # The k search reads its sample's rows; the whole matrix is built beside it.
-            deferred = DeferredMatrix(pipeline[:-1], frame)
+                X = pipeline[:-1].fit_transform(frame)
         stages.report("features", 10.0)
         with stages.timed("k_search"):
             search = choose_k(
-                deferred,
+                X,
                 k_values=range(k_min, k_max + 1),
                 fit_sample_size=fit_sample_size,
                 score_sample_size=score_sample_size,
@@ -180,8 +178,6 @@ def train_segmenter(
                 n_jobs=n_threads,
                 progress=lambda _stage, fraction: stages.report("k_search", 10.0 + 70.0 * fraction),
             )
-        with stages.timed("matrix_wait"):
-            X = deferred.result()
         with stages.timed("final_fit", percent=80.0):
             final, labels = _final_model(pipeline[-1], search, X, final_fit=final_fit)
             pipeline.steps[-1] = (pipeline.steps[-1][0], final)
