@@ -226,6 +226,9 @@ IMPORT_FORMATS: tuple[str, ...] = ("csv", "json", "jsonl", "xml")
 # The WSGI environ key by which the CLI's in-process client is the local admin: only a wrapper
 # around the app can set it, never an HTTP caller.
 LOCAL_ADMIN_ENVIRON_KEY = "adflux.local_admin"
+# The rate-limit verdict a WSGI fast path already counted for this request, as (token id, verdict):
+# the Flask route it hands the request to uses it instead of counting the call a second time.
+RATE_VERDICT_ENVIRON_KEY = "adflux.rate_verdict"
 
 # API tokens (`adf_<prefix>_<secret>`) and passwords.
 TOKEN_SCHEME = "adf"

@@ -27,6 +27,8 @@ from adflux.extensions import db
 from adflux.models import ApiToken
 from adflux.monitoring import logs
 from adflux.services import auth as auth_service
+from adflux.services import rate_limits
+from adflux.settings import current_settings
 from conftest import issue_test_token, route_client
 from factories import make_job
 
@@ -242,10 +244,27 @@ def test_a_caller_over_its_rate_limit_gets_the_routes_429(settings, app):  # typ
     limited = create_app(settings.replace(api_rate_limit_per_minute=3))
     try:
         _fast_path_on(limited)
+        _seed(limited)  # the fast path answers a page with items
         fast, _ = _clients(limited)  # one call counted by the route
-        answers = [fast.get("/api/v1/jobs").status_code for _ in range(4)]
+        counted: list[str] = []
+        with limited.app_context():
+            counter = rate_limits.store(current_settings(limited))
+        window_hit = counter.window_hit
+
+        def counting(key, *args):  # the real store, each call it counts recorded
+            counted.append(key)
+            return window_hit(key, *args)
+
+        counter.window_hit = counting  # type: ignore[method-assign]
+        try:
+            answers = [fast.get("/api/v1/jobs").status_code for _ in range(4)]
+            refused = fast.get("/api/v1/jobs")
+        finally:
+            counter.window_hit = window_hit  # type: ignore[method-assign]
         assert answers == [200, 200, 429, 429]
-        assert fast.get("/api/v1/jobs").headers["Retry-After"]
+        assert refused.status_code == 429 and refused.headers["Retry-After"]
+        # every call counted once, the refused ones too (the fast path's count, not the route's again)
+        assert len(counted) == 5 and len(set(counted)) == 1
     finally:
         limited.extensions[EXTENSION].close()
         with limited.app_context():

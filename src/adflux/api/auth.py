@@ -19,14 +19,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from copy import deepcopy
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, g, request
 from flask_smorest import Blueprint
 from flask_smorest.utils import deepupdate
 
 from adflux.catalogue import gettext as _
-from adflux.constants import LOCAL_ADMIN_ENVIRON_KEY, ROLES
+from adflux.constants import LOCAL_ADMIN_ENVIRON_KEY, RATE_VERDICT_ENVIRON_KEY, ROLES
 from adflux.error_responses import error_response
 from adflux.schemas.common import ApiErrorSchema
 from adflux.services import auth as auth_service
@@ -206,7 +206,7 @@ def _authenticate_api_request() -> Response | None:
         return _unauthorized(_("Authentication required: send 'Authorization: Bearer <API token>'"))
     g.current_user = principal
     if principal.token_id is not None:
-        verdict = rate_limits.check_token_rate(principal.token_id)
+        verdict = _counted_verdict(principal.token_id) or rate_limits.check_token_rate(principal.token_id)
         if not verdict.allowed:
             logger.warning(
                 "Token %s is over its rate limit (%s %s)", principal.token_id, request.method, request.path
@@ -219,6 +219,14 @@ def _authenticate_api_request() -> Response | None:
     if not principal.has_role(role):
         logger.info("Refused %s %s: role %s below %s", request.method, request.path, principal.role, role)
         return error_response(403, f"This action needs the {role} role")
+    return None
+
+
+def _counted_verdict(token_id: int) -> rate_limits.Verdict | None:
+    """The verdict a fast path already counted for this call of this token (`jobs_fast_path`), once."""
+    counted = request.environ.pop(RATE_VERDICT_ENVIRON_KEY, None)
+    if counted is not None and counted[0] == token_id:
+        return cast(rate_limits.Verdict, counted[1])
     return None
 
 

@@ -27,7 +27,13 @@ from urllib.parse import parse_qsl
 from flask import Flask
 
 from adflux.api import response_cache
-from adflux.constants import JOB_CATEGORIES, JOB_STATUSES, LOCAL_ADMIN_ENVIRON_KEY, MODALITIES
+from adflux.constants import (
+    JOB_CATEGORIES,
+    JOB_STATUSES,
+    LOCAL_ADMIN_ENVIRON_KEY,
+    MODALITIES,
+    RATE_VERDICT_ENVIRON_KEY,
+)
 from adflux.extensions import db
 from adflux.monitoring import logs, prometheus
 from adflux.monitoring.prometheus import RESPONSE_CACHE_LOOKUPS
@@ -137,17 +143,20 @@ class JobsFastPath:
             else:
                 outcome = "hit"
             body, etag = entry.body, entry.etag
-        if body is None or not self._within_rate(principal):
+        if body is None or not self._within_rate(environ, principal):
             return None
         if cache is not None:  # counted whether metrics are on or not, as cached_read counts
             RESPONSE_CACHE_LOOKUPS.labels(ENDPOINT, outcome).inc()
         return self._respond(environ, started, principal, body, etag)
 
-    def _within_rate(self, principal: auth_service.Principal) -> bool:
-        """The token's rate limit, counted last (over it: the route counts and answers the 429)."""
+    def _within_rate(self, environ: dict[str, Any], principal: auth_service.Principal) -> bool:
+        """The token's rate limit, counted last and once (over it: the route answers the 429)."""
         if principal.token_id is None or self.settings.api_rate_limit_per_minute <= 0:
             return True
-        return rate_limits.check_token_rate(principal.token_id, self.settings).allowed
+        verdict = rate_limits.check_token_rate(principal.token_id, self.settings)
+        # Over it, the route answers the 429 with this verdict, without counting the call again.
+        environ[RATE_VERDICT_ENVIRON_KEY] = (principal.token_id, verdict)
+        return verdict.allowed
 
     def _respond(
         self,
