@@ -372,9 +372,9 @@ event.listen(Session, "after_rollback", _on_rollback)
 
 def authenticate_token(*, token: str) -> Principal:
     """The principal behind a bearer token, or Unauthenticated."""
-    if not token.startswith(f"{TOKEN_SCHEME}_") or len(token) > 200:
+    token_hash = _cache_key(token)
+    if token_hash is None:
         raise Unauthenticated(_("Invalid API token"))
-    token_hash = hash_token(token)
     cached = _token_cache.get(token_hash)
     if cached is not None:
         return cached
@@ -403,10 +403,16 @@ def authenticate_token(*, token: str) -> Principal:
 def cached_principal(token: str) -> Principal | None:
     """The principal of a token `authenticate_token` checked in this process within the last
     TOKEN_CACHE_SECONDS, without the database; None for any other (valid or not)."""
+    token_hash = _cache_key(token)
+    cached: Principal | None = _token_cache.get(token_hash) if token_hash is not None else None
+    return cached
+
+
+def _cache_key(token: str) -> str | None:
+    """A well-formed token's hash (its key in the cache and the database); None for any other."""
     if not token.startswith(f"{TOKEN_SCHEME}_") or len(token) > 200:
         return None
-    cached: Principal | None = _token_cache.get(hash_token(token))
-    return cached
+    return hash_token(token)
 
 
 def _touch(token: ApiToken, now: datetime) -> None:

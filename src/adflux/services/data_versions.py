@@ -10,6 +10,7 @@ from typing import Any
 
 from adflux.extensions import db
 from adflux.models.versions import VERSIONED_TABLES
+from adflux.services import prepared_statements
 
 __all__ = ["VERSIONED_TABLES", "read_tokens"]
 
@@ -72,25 +73,19 @@ def _read_on_libpq(driver: Any, info: dict[str, Any], names: tuple[str, ...]) ->
         raise psycopg.OperationalError("data_versions: a pooled connection was not idle")
     name = f"adflux_data_versions_{len(names)}".encode()
     prepared = info.setdefault(_PREPARED_KEY, set())
-    params = [n.encode() for n in names]
-    if name in prepared:
-        result = pgconn.exec_prepared(name, params)
-        if result.error_field(pq.DiagnosticField.SQLSTATE) == _UNKNOWN_STATEMENT:
-            prepared.discard(name)
-    if name not in prepared:
-        placeholders = ", ".join(f"${number}" for number in range(1, len(names) + 1))
-        sql = f"SELECT name, token FROM data_versions WHERE name IN ({placeholders})"
-        if pgconn.prepare(name, sql.encode()).status != pq.ExecStatus.COMMAND_OK:
-            raise psycopg.OperationalError(f"data_versions: prepare failed: {pgconn.error_message!r}")
-        prepared.add(name)
-        result = pgconn.exec_prepared(name, params)
-    if result.status != pq.ExecStatus.TUPLES_OK:
-        raise psycopg.OperationalError(f"data_versions: lookup failed: {pgconn.error_message!r}")
+    params: list[bytes | None] = [n.encode() for n in names]
+    sql = _libpq_sql(len(names))
+    result = prepared_statements.run(pgconn, prepared, name, sql, params, what="data_versions")
     return [(result.get_value(r, 0).decode(), result.get_value(r, 1).decode()) for r in range(result.ntuples)]
 
 
-_UNKNOWN_STATEMENT = b"26000"  # invalid_sql_statement_name: "prepared statement ... does not exist"
 _PREPARED_KEY = "adflux_data_versions_prepared"
+
+
+@functools.cache
+def _libpq_sql(count: int) -> bytes:
+    placeholders = ", ".join(f"${number}" for number in range(1, count + 1))
+    return f"SELECT name, token FROM data_versions WHERE name IN ({placeholders})".encode()
 
 
 @functools.cache

@@ -35,15 +35,13 @@ from sqlalchemy.types import DateTime, Integer, String
 from adflux.models import JobOpening
 from adflux.monitoring import prometheus
 from adflux.schemas.jobs import JobOpeningSchema
-from adflux.services import versioned_counts
+from adflux.services import prepared_statements, versioned_counts
 from adflux.services.pagination import COUNT_CAP
 
 logger = logging.getLogger(__name__)
 
 TABLE = "job_openings"
 FILTERS = ("status", "category", "modality")
-# The SQLSTATE of "prepared statement ... does not exist" (the server forgot it: DEALLOCATE ALL).
-_UNKNOWN_STATEMENT = b"26000"
 
 
 @dataclass(frozen=True)
@@ -195,22 +193,12 @@ class JobPageReader:
             raise
 
     def _run_prepared(self, name: bytes, sql: bytes, params: list[bytes | None]) -> list[Any]:
-        from psycopg import OperationalError, pq
+        from psycopg import OperationalError
 
-        local = self._local
         pgconn = self._connection().pgconn
-        result = None
-        if name in local.prepared:
-            result = pgconn.exec_prepared(name, params)
-            if result.error_field(pq.DiagnosticField.SQLSTATE) == _UNKNOWN_STATEMENT:
-                local.prepared.discard(name)
-        if name not in local.prepared:
-            if pgconn.prepare(name, sql).status != pq.ExecStatus.COMMAND_OK:
-                raise OperationalError(f"job page: prepare failed: {pgconn.error_message!r}")
-            local.prepared.add(name)
-            result = pgconn.exec_prepared(name, params)
-        if result is None or result.status != pq.ExecStatus.TUPLES_OK or result.ntuples != 1:
-            raise OperationalError(f"job page: read failed: {pgconn.error_message!r}")
+        result = prepared_statements.run(pgconn, self._local.prepared, name, sql, params, what="job page")
+        if result.ntuples != 1:
+            raise OperationalError(f"job page: {result.ntuples} rows, not one")
         return [result.get_value(0, column) for column in range(result.nfields)]
 
     def _connection(self) -> Any:
