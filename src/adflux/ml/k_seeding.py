@@ -22,7 +22,7 @@ from typing import TypeVar
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.cluster import KMeans
+from sklearn.cluster import KMeans, kmeans_plusplus
 from threadpoolctl import threadpool_limits
 
 T = TypeVar("T")
@@ -73,6 +73,20 @@ def best_starts(
                 if float(model.inertia_) < starts[k].inertia:
                     starts[k] = Start(model.cluster_centers_, float(model.inertia_), grown=True)
     return starts
+
+
+def plusplus_in_float64(X: np.ndarray, n_clusters: int, random_state: np.random.RandomState) -> np.ndarray:
+    """k-means++ centres of X (K-means' `init` callable), its distances computed on float64 rows.
+
+    scikit-learn's own k-means++ on float32 rows computes every candidate's distances on float64
+    copies of X made again, batch by batch, at each of the k centres' draws: 0.3-0.4 s of CPU of
+    the k search's ~1.5 s of starts at 1M candidates (bench/README.md, twelfth session). Here X is
+    copied once per start. The same draws from `random_state` in the same order, the centres are
+    rows of X in its own dtype; only the distances' last rounding differs (kept in float64).
+    """
+    rows = np.asarray(X, dtype=np.float64)
+    centres, _ = kmeans_plusplus(rows, n_clusters, random_state=random_state)
+    return centres.astype(X.dtype, copy=False)
 
 
 def _one_thread(func: Callable[[T], R]) -> Callable[[T], R]:
