@@ -159,17 +159,18 @@ def issue_test_token(app: Flask, role: str = "admin", *, email: str | None = Non
 
 
 class _RouteClient(FlaskClient):
-    """A test client of the Flask app alone, past the job list's WSGI fast path."""
+    """A test client of the Flask app alone, past the API's WSGI fast paths."""
 
     def run_wsgi_app(self, environ: dict[str, Any], buffered: bool = False) -> Any:
-        from adflux.api.jobs_fast_path import EXTENSION
+        from adflux.api.fast_path import EXTENSION
 
         return run_wsgi_app(self.application.extensions[EXTENSION].inner, environ, buffered=buffered)
 
 
 def route_client(app: Flask, client: FlaskClient | None = None) -> FlaskClient:
-    """A client whose requests skip the job list's WSGI fast path (api/jobs_fast_path): what the
-    Flask route answers. It sends what `client` sends with every request (its token)."""
+    """A client whose requests skip the API's WSGI fast paths (api/fast_path: the job list, the
+    cached lists' hits): what the Flask route answers. It sends what `client` sends with every
+    request (its token)."""
     route = _RouteClient(app, app.response_class)
     if client is not None:
         route.environ_base.update(client.environ_base)

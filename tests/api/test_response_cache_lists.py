@@ -132,7 +132,7 @@ def test_a_cached_report_is_not_served_on_the_next_day(client, app_ctx, monkeypa
     first = client.get(url).get_json()
     assert first["until"] == today().isoformat()
     tomorrow = today() + timedelta(days=1)
-    monkeypatch.setattr("adflux.api.reports.today", lambda: tomorrow)
+    monkeypatch.setattr("adflux.api.reports.today", lambda *_: tomorrow)
     monkeypatch.setattr("adflux.services.reports.today", lambda: tomorrow)
     assert client.get(url).get_json()["until"] == tomorrow.isoformat()
 

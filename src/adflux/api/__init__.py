@@ -14,6 +14,7 @@ from adflux.api import (
     allocation,
     audit,
     auth,
+    cached_list_hits,
     campaigns,
     candidates,
     feeds,
@@ -66,7 +67,10 @@ def init_app(app: Flask) -> None:
     auth.init_app(app)  # default deny: every /api/ request is authenticated and authorised
     input_guards.init_app(app)  # input no field can hold (NUL characters) is a 422, not a 500
     response_cache.init_app(app, current_settings(app).response_cache_entries)
-    jobs_fast_path.install(app)  # GET /api/v1/jobs in plain WSGI when it can (see the module)
+    # In plain WSGI before Flask when they can (api/fast_path): GET /api/v1/jobs, and the cache
+    # hits of the campaign, candidate and report lists.
+    jobs_fast_path.install(app)
+    cached_list_hits.install(app)
 
     # flask-smorest's page starts Swagger UI with an inline script, which the Content-Security-Policy
     # forbids: the same page with its start-up in a file (web/static/js/swagger-init.js).

@@ -223,7 +223,7 @@ def _authenticate_api_request() -> Response | None:
 
 
 def _counted_verdict(token_id: int) -> rate_limits.Verdict | None:
-    """The verdict a fast path already counted for this call of this token (`jobs_fast_path`), once."""
+    """The verdict a fast path already counted for this call of this token (`fast_path`), once."""
     counted = request.environ.pop(RATE_VERDICT_ENVIRON_KEY, None)
     if counted is not None and counted[0] == token_id:
         return cast(rate_limits.Verdict, counted[1])

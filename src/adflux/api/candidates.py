@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from adflux.api.auth import requires
-from adflux.api.response_cache import cached_read
+from adflux.api.response_cache import QueryArgs, cached_read
 from adflux.api.tasks import accepted
 from adflux.schemas.candidates import CandidateListArgsSchema, CandidatePageSchema, CandidateSchema
 from adflux.schemas.common import ApiErrorSchema, TaskAcceptedSchema
 from adflux.schemas.imports import ImportFileSchema, ImportFormSchema
 from adflux.services import candidates as candidates_service
 from adflux.services import import_uploads
+from adflux.settings import Settings
 
 URL_PREFIX = "/candidates"
 blp = Blueprint("candidates", __name__, description="Candidate profiles")
 
 
-def _outside_segments() -> tuple[()] | None:
+def _outside_segments(args: QueryArgs, settings: Settings) -> tuple[()] | None:
     """A segment's members are in `candidate_segments`, which has no token: never from the cache."""
-    return None if "segment_id" in request.args else ()
+    return None if any(name == "segment_id" for name, _value in args) else ()
 
 
 @blp.route("")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request, stream_with_context
+from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from adflux.api.auth import requires
-from adflux.api.response_cache import cached_read
+from adflux.api.response_cache import QueryArgs, cached_read
 from adflux.api.tasks import accepted
 from adflux.schemas.common import ApiErrorSchema, TaskAcceptedSchema
 from adflux.schemas.reports import (
@@ -28,6 +28,7 @@ from adflux.services import reports as reports_service
 from adflux.services.autocommit_reads import reads_only
 from adflux.services.local_dates import today
 from adflux.services.weekly_report import weekly_report
+from adflux.settings import Settings
 
 URL_PREFIX = "/reports"
 blp = Blueprint("reports", __name__, description="Performance reports")
@@ -38,15 +39,15 @@ _DAY_TOTALS_DIMENSIONS = {"platform", "day"}
 _DAY_TOTALS_ARGUMENTS = {"group_by", "since", "until", "platform", "limit", "cursor"}
 
 
-def _from_day_totals() -> tuple[object, ...] | None:
+def _from_day_totals(args: QueryArgs, settings: Settings) -> tuple[object, ...] | None:
     """The rest of the key for a report read from the day/platform totals: today's date (the
     default window ends today); None (no cache) for every other report."""
-    if not set(request.args) <= _DAY_TOTALS_ARGUMENTS:
+    if not {name for name, _value in args} <= _DAY_TOTALS_ARGUMENTS:
         return None
-    asked = {name.strip() for value in request.args.getlist("group_by") for name in value.split(",")}
+    asked = {part.strip() for name, value in args if name == "group_by" for part in value.split(",")}
     if not asked <= _DAY_TOTALS_DIMENSIONS:
         return None
-    return (today().isoformat(),)
+    return (today(settings).isoformat(),)
 
 
 @blp.route("/performance")

@@ -33,8 +33,13 @@ from werkzeug.http import parse_etags
 
 from adflux.monitoring.prometheus import RESPONSE_CACHE_LOOKUPS
 from adflux.services import data_versions
+from adflux.settings import Settings, current_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
+# A query string's (name, value) pairs, sorted: part of the key, and what `vary` is given.
+QueryArgs = tuple[tuple[str, str], ...]
+# Given the pairs and the app's settings (no request, no app context: see `cached_read`).
+Vary = Callable[[QueryArgs, Settings], tuple[Any, ...] | None]
 
 EXTENSION = "adflux_response_cache"
 MAX_ENTRY_BYTES = 1024 * 1024
@@ -78,17 +83,29 @@ class ResponseCache:
             self._entries.clear()
 
 
+class CachedRead(NamedTuple):
+    """What `cached_read` was given, kept on the view (`SPEC_ATTR`) for the fast paths (api/fast_path)."""
+
+    names: tuple[str, ...]  # the tables whose tokens are in the key, sorted
+    vary: Vary | None
+
+
+SPEC_ATTR = "_adflux_cached_read"
+
+
 def init_app(app: Flask, max_entries: int) -> None:
     """Give `app` a cache of `max_entries` answers per process (0: none, views run every time)."""
     if max_entries > 0:
         app.extensions[EXTENSION] = ResponseCache(max_entries)
 
 
-def cached_read(*tables: str, vary: Callable[[], tuple[Any, ...] | None] | None = None) -> Callable[[F], F]:
+def cached_read(*tables: str, vary: Vary | None = None) -> Callable[[F], F]:
     """Serve the decorated read view's answers again while `tables` are unchanged (module doc).
 
-    `vary`, called per request before anything is read: the rest of the key, or None to run the
-    view without the cache (its answer depends on something the tokens do not cover).
+    `vary`, called per request with the query's sorted (name, value) pairs and the app's
+    settings before anything is read: the rest of the key, or None to run the view without the
+    cache (its answer depends on something the tokens do not cover). The cache-hit fast path
+    (api/cached_list_hits) calls it the same way, outside any Flask context: it reads nothing else.
     """
     unknown = set(tables) - set(data_versions.VERSIONED_TABLES)
     if not tables or unknown:
@@ -101,19 +118,15 @@ def cached_read(*tables: str, vary: Callable[[], tuple[Any, ...] | None] | None 
             cache: ResponseCache | None = current_app.extensions.get(EXTENSION)
             if cache is None:
                 return view(*args, **kwargs)
-            extra = () if vary is None else vary()
+            pairs: QueryArgs = tuple(sorted(request.args.items(multi=True)))
+            extra = () if vary is None else vary(pairs, current_settings())
             if extra is None:
                 return view(*args, **kwargs)
             tokens = data_versions.read_tokens(names)
             if tokens is None or len(tokens) != len(names):  # unreadable, or emptied since
                 RESPONSE_CACHE_LOOKUPS.labels(request.endpoint, "bypass").inc()
                 return view(*args, **kwargs)
-            key = (
-                request.endpoint,
-                tuple(sorted(request.args.items(multi=True))),
-                tuple(tokens[name] for name in names),
-                *extra,
-            )
+            key = key_of(request.endpoint, pairs, tuple(tokens[name] for name in names), extra)
             entry = cache.get(key)
             if entry is None:
                 RESPONSE_CACHE_LOOKUPS.labels(request.endpoint, "miss").inc()
@@ -130,9 +143,17 @@ def cached_read(*tables: str, vary: Callable[[], tuple[Any, ...] | None] | None 
                 RESPONSE_CACHE_LOOKUPS.labels(request.endpoint, "hit").inc()
             return _answer(entry)
 
+        setattr(wrapper, SPEC_ATTR, CachedRead(names, vary))  # outer decorators copy it (`wraps`)
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def key_of(
+    endpoint: str | None, args: QueryArgs, tokens: tuple[str, ...], extra: tuple[Any, ...]
+) -> tuple[Any, ...]:
+    """The key an answer is kept under: what `cached_read` and the fast paths both look up."""
+    return (endpoint, args, tokens, *extra)
 
 
 def etag_of(key: tuple[Any, ...]) -> str:

@@ -375,7 +375,7 @@ def access_line(
     its fields already redacted (the few strings by pattern, as `RedactionFilter` would; none of
     the field names is a secret's) and marked so, and the request id set as `RequestContextFilter`
     would: one pass instead of each filter walking every attribute of the record. Also called by
-    the job list's fast path (api/jobs_fast_path), which answers without Flask.
+    the API's fast paths (api/fast_path), which answer without Flask.
     """
     level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
     if not access_logger.isEnabledFor(level):

@@ -205,7 +205,7 @@ def count_answer(
     app: Flask, response: request_stats.ClosingAnswer, method: str, route: str, status: int, elapsed: float
 ) -> None:
     """Count one answered request: Prometheus, the alert window's sums, the process's resources
-    and heartbeat. Also called by the job list's fast path (api/jobs_fast_path), without Flask."""
+    and heartbeat. Also called by the API's fast paths (api/fast_path), without Flask."""
     _child(HTTP_REQUESTS, method, route, str(status)).inc()
     _child(HTTP_LATENCY, method, route).observe(elapsed)
     if status >= 500:

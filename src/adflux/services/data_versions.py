@@ -8,6 +8,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from sqlalchemy import Engine
+
 from adflux.extensions import db
 from adflux.models.versions import VERSIONED_TABLES
 from adflux.services import prepared_statements
@@ -15,8 +17,11 @@ from adflux.services import prepared_statements
 __all__ = ["VERSIONED_TABLES", "read_tokens"]
 
 
-def read_tokens(names: tuple[str, ...]) -> dict[str, str] | None:
+def read_tokens(names: tuple[str, ...], engine: Engine | None = None) -> dict[str, str] | None:
     """The tokens of `names`, read on a pooled connection of its own, outside any transaction.
+
+    `engine`: the app's (`db.engine`, which needs an app context) unless given — the cache-hit
+    fast path (api/cached_list_hits) answers without one.
 
     This runs on every cached request, so it skips the ORM session: a connection checked out of
     the same pool (socket check included). On psycopg the statement goes straight through libpq
@@ -24,7 +29,8 @@ def read_tokens(names: tuple[str, ...]) -> dict[str, str] | None:
     is not in the database-query metrics. If the database cannot answer, None: the view runs
     without the cache and meets the outage through the usual error handling (a 503).
     """
-    engine = db.engine
+    if engine is None:
+        engine = db.engine
     dbapi_error = engine.dialect.loaded_dbapi.Error
     try:
         raw = engine.raw_connection()

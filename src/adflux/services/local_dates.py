@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from adflux.settings import current_settings
+from adflux.settings import Settings, current_settings
 
 
-def today() -> date:
-    """Today's date in the configured time zone (Bogotá: campaign dates are local dates)."""
-    return datetime.now(ZoneInfo(current_settings().timezone)).date()
+def today(settings: Settings | None = None) -> date:
+    """Today's date in the configured time zone (Bogotá: campaign dates are local dates), of
+    `settings` or else the current app's."""
+    zone = (current_settings() if settings is None else settings).timezone
+    return datetime.now(ZoneInfo(zone)).date()
 
 
 def local_stamp(moment: datetime) -> str:
