@@ -6,9 +6,12 @@ it). With CI=true a service that is not there fails the run instead of skipping 
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ from werkzeug.test import run_wsgi_app
 from adflux.app import create_app
 from adflux.cli import CliContext
 from adflux.extensions import db
+from adflux.monitoring import logs
 from adflux.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -165,6 +169,24 @@ class _RouteClient(FlaskClient):
         from adflux.api.fast_path import EXTENSION
 
         return run_wsgi_app(self.application.extensions[EXTENSION].inner, environ, buffered=buffered)
+
+
+@contextmanager
+def captured_access_lines() -> Iterator[list[dict[str, Any]]]:
+    """The JSON access lines (`adflux.access`, as the JSON formatter writes them) logged in the block."""
+    capture = logging.Handler()
+    lines: list[dict[str, Any]] = []
+    formatter = logs.JsonFormatter()
+    capture.emit = lambda record: lines.append(json.loads(formatter.format(record)))  # type: ignore[method-assign]
+    logs.install_filters(capture)
+    access = logging.getLogger("adflux.access")
+    access.addHandler(capture)
+    access.setLevel(logging.INFO)
+    try:
+        yield lines
+    finally:
+        access.removeHandler(capture)
+        access.setLevel(logging.NOTSET)
 
 
 def route_client(app: Flask, client: FlaskClient | None = None) -> FlaskClient:

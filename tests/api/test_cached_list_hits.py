@@ -9,7 +9,6 @@ Each comparison sends the same request through the app (the fast paths first) an
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -24,12 +23,11 @@ from adflux.api.response_cache import EXTENSION as CACHE
 from adflux.app import create_app
 from adflux.extensions import db
 from adflux.models import Segment
-from adflux.monitoring import logs
 from adflux.services import campaigns as campaigns_service
 from adflux.services import rate_limits
 from adflux.services.local_dates import today
 from adflux.settings import current_settings
-from conftest import issue_test_token, route_client
+from conftest import captured_access_lines, issue_test_token, route_client
 from factories import make_candidate, make_job, make_segments
 
 # kind -> (path, the route's endpoint, a query the route stores, a write that changes its token,
@@ -329,21 +327,13 @@ def test_metrics_and_the_access_line_are_recorded_as_by_the_route(app, kind, fla
     _seed(app, kind)
     fast, route = _clients(app)
     assert fast.get(path + query).status_code == 200  # stored
-    capture = logging.Handler()
-    lines: list[dict] = []
-    formatter = logs.JsonFormatter()
-    capture.emit = lambda record: lines.append(json.loads(formatter.format(record)))  # type: ignore[method-assign]
-    logs.install_filters(capture)
-    access = logging.getLogger("adflux.access")
-    access.addHandler(capture)
-    access.setLevel(logging.INFO)
     labels = {"method": "GET", "route": path}
     stats = app.extensions["adflux_request_stats"]
 
     def sample(name: str, **extra: str) -> float:
         return REGISTRY.get_sample_value(name, extra) or 0.0
 
-    try:
+    with captured_access_lines() as lines:
         for client, request_id in ((fast, "fast-1"), (route, "route-1")):
             flask_requests.clear()
             hits = sample("adflux_response_cache_lookups_total", endpoint=endpoint, outcome="hit")
@@ -357,9 +347,6 @@ def test_metrics_and_the_access_line_are_recorded_as_by_the_route(app, kind, fla
             assert sample("adflux_http_request_duration_seconds_count", **labels) == timed + 1
             after = sum(sums[0] for key, sums in stats.pending.items() if key[1] == f"GET {path}")
             assert after == window + 1
-    finally:
-        access.removeHandler(capture)
-        access.setLevel(logging.NOTSET)
     mine, theirs = lines
     assert mine["request_id"] == "fast-1" and theirs["request_id"] == "route-1"
     for line in (mine, theirs):

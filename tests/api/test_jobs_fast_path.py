@@ -8,7 +8,6 @@ SQLAlchemy ran: the fast path reads on a libpq connection of its own, the route 
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -25,11 +24,10 @@ from adflux.api.response_cache import EXTENSION as CACHE
 from adflux.app import create_app
 from adflux.extensions import db
 from adflux.models import ApiToken
-from adflux.monitoring import logs
 from adflux.services import auth as auth_service
 from adflux.services import rate_limits
 from adflux.settings import current_settings
-from conftest import issue_test_token, route_client
+from conftest import captured_access_lines, issue_test_token, route_client
 from factories import make_job
 
 VARIED = [
@@ -279,17 +277,9 @@ def test_metrics_alert_sums_and_the_access_line_are_recorded_as_by_the_route(app
     _fast_path_on(app)
     _seed(app)
     fast, route = _clients(app)
-    capture = logging.Handler()
-    lines: list[dict] = []
-    formatter = logs.JsonFormatter()
-    capture.emit = lambda record: lines.append(json.loads(formatter.format(record)))  # type: ignore[method-assign]
-    logs.install_filters(capture)
-    access = logging.getLogger("adflux.access")
-    access.addHandler(capture)
-    access.setLevel(logging.INFO)
     labels = {"method": "GET", "route": "/api/v1/jobs"}
     stats = app.extensions["adflux_request_stats"]
-    try:
+    with captured_access_lines() as lines:
         for client, request_id in ((fast, "fast-1"), (route, "route-1")):
             app.extensions[CACHE].clear()
             job_statements.clear()
@@ -304,9 +294,6 @@ def test_metrics_alert_sums_and_the_access_line_are_recorded_as_by_the_route(app
             assert _sample("adflux_db_query_duration_seconds_count", operation="select") >= queries + 1
             after = sum(sums[0] for key, sums in stats.pending.items() if key[1] == "GET /api/v1/jobs")
             assert after == window + 1
-    finally:
-        access.removeHandler(capture)
-        access.setLevel(logging.NOTSET)
     mine, theirs = lines
     assert mine["request_id"] == "fast-1" and theirs["request_id"] == "route-1"
     assert mine["duration_ms"] >= 0
