@@ -166,3 +166,35 @@ def test_a_training_here_starts_the_read_unless_a_worker_trains_or_the_base_stre
     assert not candidate_read.start_for_training(base, reference_year=2026)  # already under way
     taken = segmentation_data.read_candidate_columns()
     assert len(taken) == 1 and list(taken.prepared) == [2026]
+
+
+def test_copy_csv_keeps_null_and_empty_skills_apart_in_the_dictionary_column():
+    """COPY CSV writes NULL unquoted and '' quoted; the skills text is parsed dictionary-encoded
+    (each distinct list split once) and a NULL one falls back to the jsonb text."""
+
+    def row(i: int, joined: str, json_text: str) -> str:
+        return f"{i},1990,Bogotá,Cundinamarca,profesional,3,tecnologia,remoto,2000000,{joined},{json_text}\n"
+
+    buffer = "".join(
+        [
+            row(1, "python\x1fsql", ""),  # joined text
+            row(2, '""', ""),  # an empty list, joined
+            row(3, "", '"[""excel""]"'),  # no joined text: the jsonb text
+            row(4, "", ""),  # neither: no skills
+            row(5, "python\x1fsql", ""),  # the same list again
+        ]
+    ).encode()
+    table = candidate_read.parse_copy_csv(buffer, candidate_read.PG_TYPES)
+    joined = table.column("skills_text").combine_chunks()
+    assert joined.type.value_type == "string" and joined.null_count == 2
+    assert sorted(joined.dictionary.to_pylist()) == ["", "python\x1fsql"]
+    ids, columns = candidate_read.finish_postgresql(table)
+    skills = columns.column("skills").combine_chunks()
+    assert list(ids) == [1, 2, 3, 4, 5]
+    assert skills.dictionary.take(skills.indices).to_pylist() == [
+        ["python", "sql"],
+        [],
+        ["excel"],
+        [],
+        ["python", "sql"],
+    ]

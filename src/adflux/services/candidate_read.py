@@ -64,7 +64,9 @@ SOURCE_COLUMNS: tuple[str, ...] = tuple(name for name in CSV_TYPES if name != "i
 # only where that is NULL, as the jsonb rendered as text: no per-row jsonb rendering.
 PG_TYPES: dict[str, pa.DataType] = {
     **{name: kind for name, kind in CSV_TYPES.items() if name != "skills"},
-    "skills_text": pa.string(),
+    # Dictionary-encoded by Arrow's reader, in each stream's parse thread: candidates share skill
+    # lists, and `joined_skills` splits each distinct list once.
+    "skills_text": pa.dictionary(pa.int32(), pa.string()),
     "skills_json": pa.string(),
 }
 PG_SELECT = ", ".join(
