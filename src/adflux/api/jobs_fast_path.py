@@ -78,7 +78,7 @@ class JobListAnswers:
             found = reader.read(filters, page=page, page_size=page_size)
             if found is None:
                 return None
-            entry = response_cache.Entry(found.body(), "application/json", response_cache.etag_of(key))
+            entry = response_cache.Entry(found.body(), CONTENT_TYPE, response_cache.etag_of(key))
             cache.put(key, entry)
             outcome = "miss"
         else:
