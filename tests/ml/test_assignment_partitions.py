@@ -70,3 +70,59 @@ def test_rows_of_a_version_in_the_default_partition_are_pruned_with_its_partitio
     assert segmentation_data.delete_assignments(model_ids=[third]) == 2  # DEFAULT's rows, deleted
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(CandidateSegment)) == 0
+
+
+def test_the_partition_holds_the_parents_keys_checked_before_the_attach(trained: int) -> None:
+    """Each of the parent's foreign keys is added to the version's table under its own name and
+    checked there, each in a step of its own; ATTACH adopts them (each becomes the parent key's
+    clone): none checked twice, none left over."""
+    rows = db.session.execute(
+        select(CandidateSegment.model_id, CandidateSegment.candidate_id, CandidateSegment.segment_id).where(
+            CandidateSegment.model_id == trained
+        )
+    ).all()
+    raw = _raw()
+    with raw.cursor() as cur:
+        table = partitions.create_standalone(cur, trained)
+        cur.executemany(f"INSERT INTO {table} (model_id, candidate_id, segment_id) VALUES (%s, %s, %s)", rows)
+        steps = partitions.attach(cur, trained, table)
+        cur.execute(
+            "SELECT c.conname, p.conname FROM pg_constraint c"
+            " LEFT JOIN pg_constraint p ON p.oid = c.conparentid"
+            " WHERE c.conrelid = CAST(%s AS regclass) AND c.contype = 'f' ORDER BY c.conname",
+            (table,),
+        )
+        keys = cur.fetchall()
+        cur.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'candidate_segments'::regclass"
+            " AND contype = 'f' ORDER BY conname"
+        )
+        parents = [name for (name,) in cur.fetchall()]
+    db.session.rollback()
+    assert list(steps) == [
+        "primary_key",
+        "index",
+        "key_candidate_id",
+        "key_model_id",
+        "key_segment_id",
+        "attach",
+        "analyze",
+    ]
+    assert len(parents) == 3
+    assert keys == [(name, name) for name in parents]
+
+
+def test_a_row_without_its_segment_fails_its_key_and_nothing_stays(trained: int) -> None:
+    candidate = db.session.scalar(select(func.min(Candidate.id)))
+    raw = _raw()
+    with raw.cursor() as cur:
+        table = partitions.create_standalone(cur, trained)
+        cur.execute(
+            f"INSERT INTO {table} (model_id, candidate_id, segment_id) VALUES (%s, %s, %s)",
+            (trained, candidate, 2_000_000_000),
+        )
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            partitions.attach(cur, trained, table)
+    db.session.rollback()
+    count = select(func.count()).where(CandidateSegment.model_id == trained)
+    assert db.session.scalar(count) == N
