@@ -17,10 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -65,14 +65,22 @@ def _run(name: str, source: str, extra: dict[str, str], round_: int, database: s
     }
     command = [ADFLUX, "--json", "train-segments", "--k-min", "2", "--k-max", "12", "--force"]
     load = os.getloadavg()[0]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    thp_before = _huge_page_faults()
     started = time.perf_counter()
     command += ["--seed", str(round_)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    model = json.loads(done.stdout)["model"]
+    # wait4: this run's own CPU (user, system) and peak memory.
+    with tempfile.TemporaryFile("w+") as errors:
+        child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=errors, text=True)
+        assert child.stdout is not None
+        stdout = child.stdout.read()
+        _pid, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - started
+        if child.returncode:
+            errors.seek(0)
+            raise SystemExit(f"{name}: train-segments failed\n{errors.read()}")
+    thp = _huge_page_faults() - thp_before
+    model = json.loads(stdout)["model"]
     with psycopg.connect(f"postgresql://{ROLE}@127.0.0.1:5432/{database}") as conn:
         rows = conn.execute(
             "SELECT count(*) FROM candidate_segments WHERE model_id = %s", (model["id"],)
@@ -80,11 +88,21 @@ def _run(name: str, source: str, extra: dict[str, str], round_: int, database: s
         candidates = conn.execute("SELECT count(*) FROM candidates").fetchone()[0]
     assert rows == candidates, f"{rows} assignments for {candidates} candidates"
     print(
-        f"round {round_} {name:10s} {wall:6.2f} s  CPU {cpu:5.2f} s  k={model['k']} "
+        f"round {round_} {name:10s} {wall:6.2f} s  CPU {usage.ru_utime:5.2f} user + {usage.ru_stime:4.2f} sys"
+        f"  peak {usage.ru_maxrss // 1024:,} MiB  huge-page faults {thp:,}  k={model['k']} "
         f"ARI {model['persona_ari']}  rows {rows:,}  load {load:.2f}",
         flush=True,
     )
     return wall
+
+
+def _huge_page_faults() -> int:
+    """The system's transparent huge pages faulted in so far (each zeroes 2 MiB): /proc/vmstat."""
+    try:
+        with open("/proc/vmstat") as vmstat:
+            return next((int(line.split()[1]) for line in vmstat if line.startswith("thp_fault_alloc ")), 0)
+    except OSError:
+        return 0
 
 
 if __name__ == "__main__":

@@ -76,7 +76,9 @@ ALLOWED: dict[str, set[str]] = {
     },
     "worker": {"app", "ml", "services"},
     # The console script starts `train-segments`' candidate read before it imports the CLI.
-    "command_line": {"cli", "services", "settings"},
+    "command_line": {"cli", "services", "settings", "malloc_heap"},
+    # glibc's allocator settings for a one-shot process (ctypes only).
+    "malloc_heap": set(),
 }
 # Engines (and the sandbox) run without the web app or the database.
 FRAMEWORK_FREE = {*ENGINES, "sandbox"}

@@ -15,7 +15,9 @@ candidates, bench/README.md). So, only in this entry point (never in a process t
 
 And for `adflux train-segments` (in-process, waiting for the result) the candidates' read starts
 before the CLI is even imported (`_start_training_read`): the importing takes seconds, and the
-thread reading the candidates builds the model's input and fits its feature steps meanwhile.
+thread reading the candidates builds the model's input and fits its feature steps meanwhile. Once
+that read has started, glibc keeps what the process frees for its next arrays instead of handing
+it back to the kernel to be zeroed again (`malloc_heap`): the process ends with the training.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 # Collections only every 100,000 new container objects while the CLI starts (CPython's default is
 # 700); generations 1 and 2 keep their defaults.
 _STARTING_THRESHOLDS = (100_000, 10, 10)
-_state: dict[str, Any] = {"defaults": None}
+_state: dict[str, Any] = {"defaults": None, "heap_kept": False}
 
 
 def run() -> None:
@@ -82,7 +84,9 @@ def is_waiting_training(args: list[str]) -> bool:
     return not {"--no-wait", "--help", "-h"} & set(rest)
 
 
-def _start_training_read() -> None:
+def _start_training_read() -> bool:
+    """Start the candidates' read; if it started, keep freed memory for reuse (`malloc_heap`)."""
+    from adflux.malloc_heap import keep_freed_memory, usual_allocator
     from adflux.services.candidate_read import start_for_training
     from adflux.settings import Settings, SettingsError
 
@@ -90,6 +94,13 @@ def _start_training_read() -> None:
         settings = Settings.from_env()
         settings.validate()
     except SettingsError:  # the CLI meets the same and says what is wrong
-        return
+        return False
+    # Before the read's thread starts (it and its helpers get their arenas as they start).
+    _state["heap_kept"] = keep_freed_memory()
     # The training dates ages by the year it starts in (`cli.segments._start_early_read`).
-    start_for_training(settings, reference_year=datetime.now(UTC).year)
+    if start_for_training(settings, reference_year=datetime.now(UTC).year):
+        return True
+    # A server or worker trains, or the base is streamed in passes: glibc's usual allocator.
+    if _state["heap_kept"]:
+        _state["heap_kept"] = not usual_allocator()
+    return False

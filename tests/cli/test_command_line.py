@@ -117,3 +117,29 @@ def test_a_training_on_a_bad_or_unreachable_database_is_a_one_line_error(tmp_pat
         assert "Traceback" not in done.stderr
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and says in lines[0], done.stderr
+
+
+WIRING = """
+import json, sys
+from adflux import command_line, malloc_heap
+from adflux.services import candidate_read
+calls = []
+malloc_heap.keep_freed_memory = lambda: calls.append("kept") or True
+malloc_heap.usual_allocator = lambda: calls.append("usual") or True
+candidate_read.start_for_training = lambda settings, reference_year: sys.argv[1] == "reads"
+started = command_line._start_training_read()
+print(json.dumps({"started": started, "calls": calls, "kept": command_line._state["heap_kept"]}))
+"""
+
+
+def test_the_allocator_keeps_freed_memory_only_for_a_training_read_ahead(tmp_path: Path):
+    """Set before the read's thread starts; a training streamed in passes, on another database or
+    by a worker reads nothing ahead, and its process goes back to glibc's usual allocator."""
+    url = "postgresql://nobody@127.0.0.1:1/none"
+    outcomes = {}
+    for case in ("reads", "does-not-read"):
+        done = _python(tmp_path, url, WIRING, case)
+        assert done.returncode == 0, done.stderr
+        outcomes[case] = json.loads(done.stdout)
+    assert outcomes["reads"] == {"started": True, "calls": ["kept"], "kept": True}
+    assert outcomes["does-not-read"] == {"started": False, "calls": ["kept", "usual"], "kept": False}
