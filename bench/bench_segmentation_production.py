@@ -74,6 +74,11 @@ def main() -> None:
         help="only time the assignment write at N (kept databases), as the owner and as a plain role",
     )
     parser.add_argument(
+        "--owner-only",
+        action="store_true",
+        help="with --write-only: only as the owner, each step of the partition's write shown",
+    )
+    parser.add_argument(
         "--before-src",
         metavar="DIR",
         help="also run the CLI at N with this src directory first on PYTHONPATH (the code before a "
@@ -87,7 +92,7 @@ def main() -> None:
     _role()
     _compile_bytecode(args.before_src)
     if args.write_only:
-        _write_rounds(args.write_only)
+        _write_rounds(args.write_only, owner_only=args.owner_only)
         return
     seeding = {
         name: _prepare(name, n, args.mix, args.keep)
@@ -304,10 +309,18 @@ def _baseline(database: str) -> dict[str, Any]:
     return {"candidates": len(candidates), "k": best, "silhouette": round(scores[best], 4)}
 
 
-def _write_rounds(rounds: int) -> None:
+def _write_rounds(rounds: int, *, owner_only: bool = False) -> None:
     """The write step alone, in a transaction rolled back: owner (keys dropped and validated)
-    against a plain role (every row checked), alternating; same ids, same labels."""
+    against a plain role (every row checked), alternating; same ids, same labels. `owner_only`:
+    the owner's write alone, with the seconds of each step of its partition (logged by
+    `assignment_partitions.attach`) — to compare source trees run by run (PYTHONPATH)."""
+    import logging
+
     import numpy as np
+
+    if owner_only:
+        logging.basicConfig(format="  %(message)s")
+        logging.getLogger("adflux.services.assignment_partitions").setLevel(logging.INFO)
 
     from adflux.services.assignment_copy import copy_assignments, write_mode
 
@@ -318,7 +331,8 @@ def _write_rounds(rounds: int) -> None:
         ).fetchone()
     labels = np.random.default_rng(0).integers(low, high + 1, size=len(ids))
     for r in range(rounds):
-        for role in (ROLE, PLAIN_ROLE) if r % 2 == 0 else (PLAIN_ROLE, ROLE):
+        order = (ROLE, PLAIN_ROLE) if r % 2 == 0 else (PLAIN_ROLE, ROLE)
+        for role in (ROLE,) if owner_only else order:
             with psycopg.connect(_url(BIG, role, "postgresql")) as conn:
                 conn.execute("DELETE FROM candidate_segments WHERE model_id = %s", (model_id,))
                 with conn.cursor() as cur:
