@@ -15,9 +15,9 @@ candidates, bench/README.md). So, only in this entry point (never in a process t
 
 And for `adflux train-segments` (in-process, waiting for the result) the candidates' read starts
 before the CLI is even imported (`_start_training_read`): the importing takes seconds, and the
-thread reading the candidates builds the model's input and fits its feature steps meanwhile. Once
-that read has started, glibc keeps what the process frees for its next arrays instead of handing
-it back to the kernel to be zeroed again (`malloc_heap`): the process ends with the training.
+thread reading the candidates builds the model's input and fits its feature steps meanwhile. For a
+training whose read it starts, glibc keeps what the process frees for its next arrays instead of
+handing it back to the kernel to be zeroed again (`malloc_heap`): the process ends with the training.
 """
 
 from __future__ import annotations

@@ -105,11 +105,7 @@ def write_mode(cur: Any) -> str:
 
 def _drop_foreign_keys(cur: Any) -> list[tuple[str, str]]:
     """Drop candidate_segments' foreign keys; their names and definitions, to add them back."""
-    cur.execute(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
-        " WHERE conrelid = 'candidate_segments'::regclass AND contype = 'f' ORDER BY conname"
-    )
-    keys = [(str(name), str(definition)) for name, definition in cur.fetchall()]
+    keys = [(name, definition) for name, definition, _column in partitions.parent_foreign_keys(cur)]
     if keys:
         drops = sql.SQL(", ").join(sql.SQL("DROP CONSTRAINT {}").format(sql.Identifier(n)) for n, _ in keys)
         cur.execute(sql.SQL("ALTER TABLE candidate_segments {}").format(drops))

@@ -139,21 +139,25 @@ def attach(cur: Any, model_id: int, name: str, *, indexed: bool = False) -> dict
 _MERGED_KEYS = frozenset({"key_candidate_id"})
 
 
-def _foreign_key_statements(cur: Any, name: str) -> dict[str, sql.Composed]:
-    """`ALTER TABLE <name> ADD CONSTRAINT` for each of the parent's foreign keys, by column: the
-    parent's own names and definitions, so that ATTACH adopts them."""
+def parent_foreign_keys(cur: Any) -> list[tuple[str, str, str]]:
+    """candidate_segments' own foreign keys: (name, definition, column), by name."""
     cur.execute(
         "SELECT c.conname, pg_get_constraintdef(c.oid), a.attname FROM pg_constraint c"
         " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]"
-        " WHERE c.conrelid = 'candidate_segments'::regclass AND c.contype = 'f' AND c.conparentid = 0"
-        " ORDER BY a.attname"
+        " WHERE c.conrelid = 'candidate_segments'::regclass AND c.contype = 'f' ORDER BY c.conname"
     )
+    return [(str(name), str(definition), str(column)) for name, definition, column in cur.fetchall()]
+
+
+def _foreign_key_statements(cur: Any, name: str) -> dict[str, sql.Composed]:
+    """`ALTER TABLE <name> ADD CONSTRAINT` for each of the parent's foreign keys, by column: the
+    parent's own names and definitions, so that ATTACH adopts them."""
     return {
         f"key_{column}": sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(
             sql.Identifier(name), sql.Identifier(constraint)
         )
         + sql.SQL(definition)
-        for constraint, definition, column in cur.fetchall()
+        for constraint, definition, column in parent_foreign_keys(cur)
     }
 
 
