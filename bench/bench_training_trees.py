@@ -9,6 +9,9 @@ Run (the database seeded by `bench_segmentation_production.py --keep`):
     PYTHONPATH=src .venv/bin/python bench/bench_training_trees.py --rounds 4 \\
         before=/tmp/before/src after=src [name=DIR:ENV=VALUE:ENV2=VALUE ...]
 
+`ADFLUX=/path/to/adflux` among a tree's pairs runs that console script instead of this
+interpreter's (e.g. one installed as the README installs it, without the test extras).
+
 Compile each tree's bytecode first (`python -m compileall -q DIR`): an installed AdFlux has it.
 """
 
@@ -55,6 +58,8 @@ def main() -> None:
 
 
 def _run(name: str, source: str, extra: dict[str, str], round_: int, database: str) -> float:
+    extra = dict(extra)
+    adflux = extra.pop("ADFLUX", ADFLUX)
     env = {
         **os.environ,
         **extra,
@@ -63,7 +68,7 @@ def _run(name: str, source: str, extra: dict[str, str], round_: int, database: s
         "LOG_LEVEL": "WARNING",
         "ADFLUX_ENV": "development",
     }
-    command = [ADFLUX, "--json", "train-segments", "--k-min", "2", "--k-max", "12", "--force"]
+    command = [adflux, "--json", "train-segments", "--k-min", "2", "--k-max", "12", "--force"]
     load = os.getloadavg()[0]
     thp_before = _huge_page_faults()
     started = time.perf_counter()

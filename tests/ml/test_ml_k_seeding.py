@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import numpy as np
 import pytest
-from sklearn.cluster import KMeans
+from sklearn.base import clone
+from sklearn.cluster import KMeans, kmeans_plusplus
 
-from adflux.ml.k_seeding import best_starts, plusplus_in_float64
+from adflux.ml.k_seeding import PlusPlusInFloat64, best_starts, plusplus_in_float64
 
 SHARES = (0.40, 0.25, 0.15, 0.08, 0.05, 0.04, 0.02, 0.01)  # the colombia preset's skew
 
@@ -69,7 +71,8 @@ def test_float64_plusplus_draws_the_starts_scikit_learn_draws(random_state: int)
     own k-means++ picks on float32 X, from the same random draws: the same fits, less CPU."""
     X = _skewed_blobs(3_000, seed=random_state)
     for k in (2, 5, 8, 11):
-        own = KMeans(n_clusters=k, n_init=6, random_state=random_state, init=plusplus_in_float64).fit(X)
+        # One instance per fit, as the k search makes it: its six restarts share one float64 copy.
+        own = KMeans(n_clusters=k, n_init=6, random_state=random_state, init=PlusPlusInFloat64()).fit(X)
         theirs = KMeans(n_clusters=k, n_init=6, random_state=random_state).fit(X)
         assert own.cluster_centers_.dtype == np.float32
         np.testing.assert_array_equal(own.labels_, theirs.labels_)
@@ -78,3 +81,27 @@ def test_float64_plusplus_draws_the_starts_scikit_learn_draws(random_state: int)
         centres = plusplus_in_float64(X, k, rng)
         rows = {row.tobytes() for row in X}
         assert centres.dtype == np.float32 and all(centre.tobytes() in rows for centre in centres)
+
+
+def test_one_instance_draws_what_scikit_learns_public_kmeans_plusplus_draws_call_after_call() -> None:
+    """The float64 copy and norms made on the first call serve the next calls on the same array;
+    another array (or one changed into a new object) gets its own. Each call draws exactly what
+    scikit-learn's public, checking `kmeans_plusplus` draws on float64 rows from the same state."""
+    X, other = _skewed_blobs(2_000, seed=5), _skewed_blobs(1_500, seed=6)
+    starts = PlusPlusInFloat64()
+    ours, theirs = np.random.RandomState(11), np.random.RandomState(11)
+    for rows, k in ((X, 3), (X, 7), (other, 5), (X, 8), (X, 8)):
+        expected, _ = kmeans_plusplus(rows.astype(np.float64), k, random_state=theirs)
+        got = starts(rows, k, ours)
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, expected.astype(np.float32))
+    assert starts._rows is not None and starts._rows[0] is X  # the last array's copy, kept
+    with pytest.raises(ValueError, match="n_clusters=9"):
+        starts(X[:8], 9, ours)
+
+
+def test_a_copied_instance_starts_without_the_cached_rows() -> None:
+    starts = PlusPlusInFloat64()
+    starts(_skewed_blobs(500), 3, np.random.RandomState(0))
+    assert copy.deepcopy(starts)._rows is None
+    assert clone(KMeans(init=starts)).init._rows is None

@@ -36,15 +36,11 @@ import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import (
-    calinski_harabasz_score,
-    davies_bouldin_score,
-    pairwise_distances,
-)
+from sklearn.metrics import pairwise_distances
 from threadpoolctl import threadpool_limits
 
-from adflux.ml.evaluation import silhouette_from_distances
-from adflux.ml.k_seeding import DEFAULT_GROWN_STARTS, Start, best_starts, plusplus_in_float64
+from adflux.ml.evaluation import DispersionScores, silhouette_from_distances
+from adflux.ml.k_seeding import DEFAULT_GROWN_STARTS, PlusPlusInFloat64, Start, best_starts
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +59,7 @@ SMALL_SEARCH_ROWS = 5_000
 SMALL_SEARCH_RESTARTS = 10
 SEARCH_TOL = 1e-3
 DEFAULT_SEED_SAMPLE_SIZE = 5_000
-# Davies–Bouldin and Calinski–Harabasz are O(n) but still cost ~40 ms per k at 100k rows.
+# Davies–Bouldin and Calinski–Harabasz are O(n); `DispersionScores` costs ~15 ms per k at 20k rows.
 DEFAULT_SCORE_SAMPLE_SIZE = 20_000
 # 5k keeps the shared distance matrix at 100 MB (float32) and each silhouette at ~0.1 s; the
 # sample is drawn once with a fixed seed, so every k is scored on the same candidates.
@@ -90,6 +86,8 @@ class KSearch:
     silhouette_sample: np.ndarray
     # Pairwise distances of the silhouette sample, reused to score the final model.
     silhouette_distances: np.ndarray = field(repr=False, default_factory=lambda: np.empty((0, 0)))
+    # The score sample's rows in float64 (Davies–Bouldin, Calinski–Harabasz), reused likewise.
+    dispersion: DispersionScores | None = field(repr=False, default=None)
     # How k was chosen (recorded with the model): rule, threshold, what silhouette alone picked.
     selection: dict[str, Any] = field(default_factory=dict)
 
@@ -98,13 +96,13 @@ class KSearch:
 
         For the final model: it is judged on the same candidates as every k of the search.
         """
-        X_score = _dense_rows(X, self.score_sample)
-        score_labels = labels[self.score_sample]
+        dispersion = self.dispersion or DispersionScores(_dense_rows(X, self.score_sample))
+        davies_bouldin, calinski_harabasz = dispersion(labels[self.score_sample])
         silhouette, _ = silhouette_from_distances(self.silhouette_distances, labels[self.silhouette_sample])
         return {
             "silhouette": silhouette,
-            "davies_bouldin": _score(davies_bouldin_score, X_score, score_labels),
-            "calinski_harabasz": _score(calinski_harabasz_score, X_score, score_labels),
+            "davies_bouldin": davies_bouldin,
+            "calinski_harabasz": calinski_harabasz,
         }
 
 
@@ -157,7 +155,7 @@ def choose_k(
             X_fit=X_fit,
             # The seed rows' own copy when they are fewer than the fit sample (`_KSearchFit.seed`).
             X_seed=X_fit[samples.seed] if len(samples.seed) < len(samples.fit) else X_fit,
-            X_score=X_fit[samples.score],
+            dispersion=DispersionScores(X_fit[samples.score]),
             samples=samples,
             distances=np.empty((0, 0)),  # the side thread's, before any k is scored
             random_state=random_state,
@@ -199,6 +197,7 @@ def choose_k(
         score_sample=samples.fit[samples.score],
         silhouette_sample=samples.fit[samples.silhouette],
         silhouette_distances=search.distances,
+        dispersion=search.dispersion,
     )
 
 
@@ -248,7 +247,7 @@ class _KSearchFit:
     base: KMeans
     X_fit: np.ndarray
     X_seed: np.ndarray  # rows the starts are searched on (`k_seeding.best_starts`)
-    X_score: np.ndarray
+    dispersion: DispersionScores  # the score sample's rows
     samples: _SearchSamples
     distances: np.ndarray  # pairwise distances of the silhouette sample
     random_state: int
@@ -279,14 +278,14 @@ class _KSearchFit:
         # its rows shift mid-fit and the same search gave different labels and silhouettes from
         # run to run (on generic float32 data the restore is not even exact). The cost is one
         # copy of the matrix per running thread (24 MB and ~3 ms at 50k rows).
-        # k-means++ in float64 (k_seeding.plusplus_in_float64): the same starts, less CPU.
+        # k-means++ in float64 (k_seeding.PlusPlusInFloat64): the same starts, less CPU.
         model = clone(self.base).set_params(
             n_clusters=k,
             random_state=self.random_state,
             tol=SEARCH_TOL,
             copy_x=True,
             n_init=self.restarts,
-            init=plusplus_in_float64 if self.base.init == "k-means++" else self.base.init,
+            init=PlusPlusInFloat64() if self.base.init == "k-means++" else self.base.init,
         )
         return model.fit(self.X_seed)
 
@@ -305,14 +304,14 @@ class _KSearchFit:
     def score(self, model: KMeans, k: int, started: float) -> dict[str, Any]:
         """The metrics row of one fitted k (`started`: when its fit began)."""
         labels = model.labels_
-        score_labels = labels[self.samples.score]
+        davies_bouldin, calinski_harabasz = self.dispersion(labels[self.samples.score])
         overall, worst_cluster = silhouette_from_distances(self.distances, labels[self.samples.silhouette])
         return {
             "k": k,
             "silhouette": overall,
             "min_cluster_silhouette": worst_cluster,
-            "davies_bouldin": _score(davies_bouldin_score, self.X_score, score_labels),
-            "calinski_harabasz": _score(calinski_harabasz_score, self.X_score, score_labels),
+            "davies_bouldin": davies_bouldin,
+            "calinski_harabasz": calinski_harabasz,
             "inertia": float(model.inertia_),
             "n_iter": int(model.n_iter_),
             "grown_start": bool(self.starts[k].grown),
@@ -353,12 +352,6 @@ def _distances(X: np.ndarray) -> np.ndarray:
 def _dense_rows(X: Any, rows: np.ndarray) -> np.ndarray:
     part = X[rows]
     return np.ascontiguousarray(part.toarray() if sp.issparse(part) else part)
-
-
-def _score(func: Callable[[np.ndarray, np.ndarray], float], X: np.ndarray, labels: np.ndarray) -> float:
-    if len(np.unique(labels)) < 2:
-        return float("nan")
-    return float(func(X, labels))
 
 
 def _best_k(results: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:

@@ -18,11 +18,16 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.cluster import KMeans, kmeans_plusplus
+from sklearn.cluster import KMeans
+
+# Private: the public kmeans_plusplus checks X and computes its norms again at every call.
+from sklearn.cluster._kmeans import _kmeans_plusplus
+from sklearn.utils import check_random_state
+from sklearn.utils.extmath import row_norms
 from threadpoolctl import threadpool_limits
 
 T = TypeVar("T")
@@ -76,17 +81,46 @@ def best_starts(
 
 
 def plusplus_in_float64(X: np.ndarray, n_clusters: int, random_state: np.random.RandomState) -> np.ndarray:
-    """k-means++ centres of X (K-means' `init` callable), its distances computed on float64 rows.
+    """k-means++ centres of X, its distances computed on float64 rows (one call: `PlusPlusInFloat64`)."""
+    return PlusPlusInFloat64()(X, n_clusters, random_state)
+
+
+class PlusPlusInFloat64:
+    """k-means++ starts for one K-means fit (its `init` callable), on a float64 copy of X made once.
 
     scikit-learn's own k-means++ on float32 rows computes every candidate's distances on float64
     copies of X made again, batch by batch, at each of the k centres' draws: 0.3-0.4 s of CPU of
-    the k search's ~1.5 s of starts at 1M candidates (bench/README.md, twelfth session). Here X is
-    copied once per start. The same draws from `random_state` in the same order, the centres are
-    rows of X in its own dtype; only the distances' last rounding differs (kept in float64).
+    the k search's ~1.5 s of starts at 1M candidates (bench/README.md, twelfth session). Its public
+    `kmeans_plusplus` also checks every value of X and computes its row norms at each call, which
+    for the 12 restarts of one fit are the same X: ~0.35 s of CPU of the ~1 s the search's 132
+    k-means++ starts take (fourteenth session). So the float64 copy and its squared norms are made
+    on the first call and reused while K-means passes the same array (it passes its own centred
+    copy, unchanged between restarts), and the draws go to the private `_kmeans_plusplus` that the
+    public function calls after its checks. The same draws from `random_state` in the same order;
+    the centres are rows of X in its own dtype; only the distances' last rounding differs (kept in
+    float64). tests/ml/test_ml_k_seeding.py holds it to scikit-learn's own starts.
+
+    One instance per fit: a fit's restarts run one after another on one thread. A copy (as
+    `clone` makes) starts empty.
     """
-    rows = np.asarray(X, dtype=np.float64)
-    centres, _ = kmeans_plusplus(rows, n_clusters, random_state=random_state)
-    return centres.astype(X.dtype, copy=False)
+
+    def __init__(self) -> None:
+        self._rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # X, float64 X, norms
+
+    def __call__(self, X: np.ndarray, n_clusters: int, random_state: np.random.RandomState) -> np.ndarray:
+        if self._rows is None or self._rows[0] is not X:
+            rows = np.asarray(X, dtype=np.float64)
+            self._rows = (X, rows, row_norms(rows, squared=True))
+        _, rows, squared_norms = self._rows
+        if len(rows) < n_clusters:
+            raise ValueError(f"n_samples={len(rows)} should be >= n_clusters={n_clusters}.")
+        centres, _ = _kmeans_plusplus(
+            rows, n_clusters, squared_norms, np.ones(len(rows)), check_random_state(random_state)
+        )
+        return centres.astype(X.dtype, copy=False)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> PlusPlusInFloat64:
+        return type(self)()
 
 
 def _one_thread(func: Callable[[T], R]) -> Callable[[T], R]:
