@@ -107,3 +107,25 @@ def test_share_shift_status_reading() -> None:
         "moderate",
         "significant",
     ]
+
+
+def test_current_features_are_read_from_a_sample_as_the_reference_was_and_shares_from_every_label(
+    frame: pd.DataFrame, trained: TrainingResult
+) -> None:
+    """Beyond `sample_size` rows the current side's features are binned on a uniform sample (as
+    `reference_profile` bins its own); what it reports stays that of a full pass, and segment
+    shares and `n_current` still count every candidate."""
+    reference = reference_profile(frame, trained.labels, k=trained.k)
+    half = len(frame) // 2
+    current = frame.iloc[:half]  # a shift in segment shares only if the frame's order had one
+    labels = trained.labels[:half].copy()
+    labels[: half // 4] = 0  # segment 0 grows: seen only if every label is counted
+    full = compute_drift(reference, current, labels, sample_size=None)
+    sampled = compute_drift(reference, current, labels, sample_size=half // 2, random_state=3)
+    assert sampled["n_current"] == full["n_current"] == half
+    assert sampled["segments"] == full["segments"] and 0 in sampled["shifted_segments"]
+    for name, report in full["features"].items():
+        assert abs(sampled["features"][name]["psi"] - report["psi"]) < 0.02, name
+    assert sampled["features"] != full["features"]  # another set of rows was read
+    # The default samples only past DEFAULT_SAMPLE_SIZE: at this size it reads every row.
+    assert compute_drift(reference, current, labels) == full

@@ -57,9 +57,7 @@ def reference_profile(
     if labels is not None:
         k = int(k if k is not None else np.max(labels) + 1)
         segments = _segment_shares(labels, k)
-    if sample_size is not None and n > sample_size:
-        rows = np.sort(np.random.default_rng(random_state).choice(n, size=sample_size, replace=False))
-        frame = frame.iloc[rows]
+    frame = _sample(frame, sample_size, random_state)
     profile: dict[str, Any] = {"format": PROFILE_FORMAT, "n": n, "numeric": {}, "categorical": {}}
     for name in NUMERIC_FEATURES:
         values = np.asarray(frame[name].to_numpy(), dtype=np.float64)
@@ -85,8 +83,15 @@ def compute_drift(
     labels: np.ndarray | None = None,
     *,
     share_shift_threshold: float = SHARE_SHIFT_THRESHOLD,
+    sample_size: int | None = DEFAULT_SAMPLE_SIZE,
+    random_state: int = 0,
 ) -> dict[str, Any]:
     """PSI per feature and for segment shares between `reference` and current data, plus a score.
+
+    Current feature distributions are read the way the reference's were: from a uniform sample of
+    `sample_size` rows when there are more (at 1M candidates a full pass took ~0.4 s against
+    ~0.11 s; at 200k rows a side, identical distributions read as PSI ~1e-4, a thousandth of the
+    0.1 that is "moderate"); segment shares count every label.
 
     The status is the worst of the score's PSI reading and the segment-share reading
     (`share_shift_status`); `shifted_segments` lists the cluster indexes whose share moved by more
@@ -94,6 +99,8 @@ def compute_drift(
     """
     if reference.get("format") != PROFILE_FORMAT:
         raise ValueError(f"unsupported reference profile format {reference.get('format')!r}")
+    n = len(frame)
+    frame = _sample(frame, sample_size, random_state)
     features: dict[str, dict[str, Any]] = {}
     for name, ref in reference["numeric"].items():
         values = np.asarray(frame[name].to_numpy(), dtype=np.float64)
@@ -108,7 +115,7 @@ def compute_drift(
         features[name] = _feature_report([ref[key] for key in keys] + [ref.get(OTHER, 0.0)], current)
     report: dict[str, Any] = {
         "n_reference": reference.get("n"),
-        "n_current": len(frame),
+        "n_current": n,
         "features": features,
     }
     scores = [f["psi"] for f in features.values()]
@@ -177,6 +184,15 @@ def _segment_report(ref_shares: list[float], labels: np.ndarray, threshold: floa
 def _feature_report(reference: list[float], current: list[float]) -> dict[str, Any]:
     value = psi(reference, current)
     return {"psi": value, "status": status(value)}
+
+
+def _sample(frame: pd.DataFrame, size: int | None, random_state: int) -> pd.DataFrame:
+    """A uniform sample of `size` rows (in their order) when there are more; else the frame."""
+    if size is None or len(frame) <= size:
+        return frame
+    return frame.iloc[
+        np.sort(np.random.default_rng(random_state).choice(len(frame), size=size, replace=False))
+    ]
 
 
 def _numeric_shares(values: np.ndarray, edges: np.ndarray) -> list[float]:
