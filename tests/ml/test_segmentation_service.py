@@ -80,6 +80,22 @@ def test_retraining_unchanged_data_keeps_the_segments_and_promotes_the_new_versi
     assert "on the evaluation sample" in second.notes
 
 
+def test_a_forced_retrain_scores_the_active_version_after_its_fit_and_records_it_all_the_same(
+    seeded: Flask,
+) -> None:
+    """--force: the promotion does not wait for the active version's score, so it is computed
+    after the new version's fit (beside the assignments' write) and added before the commit."""
+    first = segmentation.train_segmentation(k_min=7, k_max=9)
+    second = segmentation.train_segmentation(k_min=7, k_max=9, seed=1, force=True)
+    fixed = second.metrics["evaluation_sample"]
+    assert fixed["against_version"] == first.version
+    assert fixed["active_silhouette"] == first.metrics["evaluation_sample"]["silhouette"]
+    assert "active_scoring_wait" in second.metrics["timings"]  # the deferred path, taken
+    assert "active_scoring_wait" not in first.metrics["timings"]  # nothing active to score
+    db.session.refresh(second)
+    assert second.status == "active" and _assignments(second) == N_CANDIDATES
+
+
 def test_an_active_version_whose_artifact_is_gone_gets_no_score_and_the_training_goes_on(
     seeded: Flask,
 ) -> None:

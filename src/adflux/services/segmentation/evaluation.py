@@ -116,13 +116,16 @@ def fixed_sample_scores(
     result: TrainingResult,
     previous: SegmentationModel | None,
     active_scoring: Future[dict[str, Any]] | None = None,
+    *,
+    with_active: bool = True,
 ) -> dict[str, Any]:
     """The new and the active version's silhouettes on the same fixed evaluation sample.
 
     The sample is chosen by a hash of candidate id (`ml.evaluation.evaluation_rows`), so every
     version is scored on the same candidates whatever its training seed; each version reads them
     through its own pipeline. An active version whose artifact cannot be loaded gets no score.
-    The active version's half is `active_scoring`'s when it was started (`start_active_scoring`).
+    The active version's half is `active_scoring`'s when it was started (`start_active_scoring`);
+    `with_active=False` leaves it out (the caller adds `active_scores` later).
     """
     rows = ml_evaluation.evaluation_rows(candidates.ids)
     out: dict[str, Any] = {
@@ -132,8 +135,15 @@ def fixed_sample_scores(
     }
     if previous is not None:
         out["against_version"] = previous.version
-        if active_scoring is not None:
-            out.update(active_scoring.result())
-        else:
-            out.update(_active_scores(artifact_loader(previous), reference_year(previous), candidates))
+        if with_active:
+            out.update(active_scores(previous, candidates, active_scoring))
     return out
+
+
+def active_scores(
+    previous: SegmentationModel, candidates: CandidateColumns, active_scoring: Future[dict[str, Any]] | None
+) -> dict[str, Any]:
+    """The active version's half of `fixed_sample_scores`: `active_scoring`'s, or computed now."""
+    if active_scoring is not None:
+        return active_scoring.result()
+    return _active_scores(artifact_loader(previous), reference_year(previous), candidates)

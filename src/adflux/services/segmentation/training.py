@@ -162,6 +162,7 @@ class _Registered(NamedTuple):
     decision: ActivationDecision
     window: dict[str, Any]
     copying: Future[None] | None  # the assignments still being written, if any
+    active_pending: bool = False  # the active version's evaluation-sample score still to add
 
 
 class _Description(NamedTuple):
@@ -184,13 +185,25 @@ def _train_locked(request: _Request) -> SegmentationModel:
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="segmentation") as background:
         evaluation_data = evaluation.start_evaluation_reads(previous, background)
         window_read = _start_window_read(background)
-        active_loading = evaluation.start_active_load(previous, background)
+        # The active version's score on the evaluation sample: loaded (skops, ~0.5-1 s of CPU)
+        # and scored while this one reads and trains when the promotion waits for it; when it
+        # cannot matter (--force) it is only recorded, so it runs after the fit, beside the
+        # server's write of the assignments, instead of beside the CPU-bound read and k search
+        # (1M forced retrain: 1.077 and 1.075 same-run, bench/README.md, fourteenth session).
+        deferred = request.force
+        active_loading = None if deferred else evaluation.start_active_load(previous, background)
         candidates = _read_candidates(request.k_max)
         clock.lap("read")
         trained_at = utcnow()
         store = model_store()
-        active_scoring = evaluation.start_active_scoring(previous, candidates, background, active_loading)
+        active_scoring = (
+            None
+            if deferred
+            else evaluation.start_active_scoring(previous, candidates, background, active_loading)
+        )
         frame, result = _fit(request, candidates, trained_at.year, clock)
+        if deferred:
+            active_scoring = evaluation.start_active_scoring(previous, candidates, background)
         # The last report until "done": from here on everything is one transaction.
         request.report("registering", 82.0)
         training = _Training(
@@ -273,6 +286,13 @@ def _store_version(
         if registered.copying is not None:
             registered.copying.result()
         clock.lap("assignments_wait")
+        if registered.active_pending and training.previous is not None:
+            fixed = {
+                **model.metrics["evaluation_sample"],
+                **evaluation.active_scores(training.previous, training.candidates, training.active_scoring),
+            }
+            model.metrics = {**model.metrics, "evaluation_sample": fixed}
+            clock.lap("active_scoring_wait")
         complete_model(
             model,
             profiles=description.profiles,
@@ -322,8 +342,14 @@ def _register(training: _Training, window_read: Future[dict[str, Any]] | None) -
     decided = training.request.force or training.previous is None
     decision = _decide(training, None) if decided else None
     copying = _start_assignments(training, model) if decided else None
+    # Decided already: the active version's score is added once the assignments are written.
     fixed = evaluation.fixed_sample_scores(
-        training.candidates, training.frame, training.result, training.previous, training.active_scoring
+        training.candidates,
+        training.frame,
+        training.result,
+        training.previous,
+        training.active_scoring,
+        with_active=not decided,
     )
     model.metrics = {**model.metrics, "evaluation_sample": fixed}
     if decision is None:
@@ -331,7 +357,7 @@ def _register(training: _Training, window_read: Future[dict[str, Any]] | None) -
         copying = _start_assignments(training, model) if decision.activate else None
     model.notes = f"{'activated' if decision.activate else 'not activated'}: {decision.reason}"
     training.clock.lap("register")
-    return _Registered(model, decision, window, copying)
+    return _Registered(model, decision, window, copying, active_pending=decided)
 
 
 def _decide(training: _Training, fixed: dict[str, Any] | None) -> ActivationDecision:
