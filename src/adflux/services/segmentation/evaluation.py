@@ -87,9 +87,11 @@ def start_active_scoring(
 ) -> Future[dict[str, Any]] | None:
     """The active version's silhouette on the fixed evaluation sample, on a worker thread.
 
-    It depends only on the active version and the candidates, so it runs while the new version
-    trains (the silhouette is BLAS work). `loading`: the artifact's load (`start_active_load`),
-    submitted to the same pool earlier; without it the load happens here.
+    It depends only on the active version and the candidates, so it can run while the new
+    version trains (the silhouette is BLAS work), or, when the promotion does not wait for it
+    (`--force`), after the new version's fit, beside the assignments' write. `loading`: the
+    artifact's load (`start_active_load`), submitted to the same pool earlier; without it the
+    load happens here.
     """
     if previous is None:
         return None
