@@ -22,6 +22,7 @@ import pandas as pd
 
 from adflux.ml.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, SKILLS_FEATURE
 from adflux.ml.list_columns import token_counts
+from adflux.ml.profiles import sample_indices
 
 logger = logging.getLogger(__name__)
 
@@ -187,12 +188,10 @@ def _feature_report(reference: list[float], current: list[float]) -> dict[str, A
 
 
 def _sample(frame: pd.DataFrame, size: int | None, random_state: int) -> pd.DataFrame:
-    """A uniform sample of `size` rows (in their order) when there are more; else the frame."""
+    """`profiles.sample_indices`' rows of the frame when it has more than `size`; else the frame."""
     if size is None or len(frame) <= size:
         return frame
-    return frame.iloc[
-        np.sort(np.random.default_rng(random_state).choice(len(frame), size=size, replace=False))
-    ]
+    return frame.iloc[sample_indices(len(frame), size, random_state=random_state)]
 
 
 def _numeric_shares(values: np.ndarray, edges: np.ndarray) -> list[float]:

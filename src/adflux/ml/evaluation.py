@@ -180,12 +180,12 @@ class DispersionScores:
     """Davies–Bouldin and Calinski–Harabasz of labellings of one fixed set of rows.
 
     scikit-learn's two scores each find the clusters' centroids again, cluster by cluster, in
-    X's own dtype: ~40 ms per k at the search's 20,000 rows, eleven values of k and the final
+    X's own dtype: ~60 ms per k at the search's 20,000 rows, eleven values of k and the final
     model (bench/README.md, fourteenth session). The rows here are copied to float64 once, with
     their squared norms; each labelling then costs two small matrix products: the centroids, and
     every row's distance to its own centroid (|x|² - 2x·c + |c|², clipped at 0). The same
     definitions as `davies_bouldin_score` and `calinski_harabasz_score`, in float64 throughout;
-    tests/ml/test_ml_evaluation_sample.py holds them to scikit-learn's. Read-only once built:
+    tests/ml/test_ml_dispersion_scores.py holds them to scikit-learn's. Read-only once built:
     the search's threads share one instance.
     """
 

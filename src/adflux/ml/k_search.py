@@ -84,20 +84,20 @@ class KSearch:
     fit_sample: np.ndarray
     score_sample: np.ndarray
     silhouette_sample: np.ndarray
+    # The score sample's rows in float64 (Davies–Bouldin, Calinski–Harabasz), reused to score the
+    # final model like the silhouette's distances below.
+    dispersion: DispersionScores = field(repr=False)
     # Pairwise distances of the silhouette sample, reused to score the final model.
     silhouette_distances: np.ndarray = field(repr=False, default_factory=lambda: np.empty((0, 0)))
-    # The score sample's rows in float64 (Davies–Bouldin, Calinski–Harabasz), reused likewise.
-    dispersion: DispersionScores | None = field(repr=False, default=None)
     # How k was chosen (recorded with the model): rule, threshold, what silhouette alone picked.
     selection: dict[str, Any] = field(default_factory=dict)
 
-    def scores(self, X: Any, labels: np.ndarray) -> dict[str, float]:
+    def scores(self, labels: np.ndarray) -> dict[str, float]:
         """Silhouette, Davies–Bouldin and Calinski–Harabasz of every row's `labels`, on the search's samples.
 
         For the final model: it is judged on the same candidates as every k of the search.
         """
-        dispersion = self.dispersion or DispersionScores(_dense_rows(X, self.score_sample))
-        davies_bouldin, calinski_harabasz = dispersion(labels[self.score_sample])
+        davies_bouldin, calinski_harabasz = self.dispersion(labels[self.score_sample])
         silhouette, _ = silhouette_from_distances(self.silhouette_distances, labels[self.silhouette_sample])
         return {
             "silhouette": silhouette,

@@ -258,7 +258,7 @@ def _final_metrics(X: Any, labels: np.ndarray, search: KSearch, final: KMeans) -
         inertia = float(-final.score(X))
     else:
         inertia = float(final.inertia_)
-    return {**search.scores(X, labels), "inertia": inertia}
+    return {**search.scores(labels), "inertia": inertia}
 
 
 def _training_result(

@@ -149,8 +149,10 @@ class _Training:
     frame: pd.DataFrame
     result: TrainingResult
     background: ThreadPoolExecutor
-    # The active version's score on the fixed evaluation sample, computed while this one trained.
+    # The active version's score on the fixed evaluation sample, computed while this one trained,
+    # or (`active_deferred`, --force) started after its fit and added once the assignments are written.
     active_scoring: Future[dict[str, Any]] | None = None
+    active_deferred: bool = False
 
     @property
     def reference_year(self) -> int:
@@ -162,7 +164,6 @@ class _Registered(NamedTuple):
     decision: ActivationDecision
     window: dict[str, Any]
     copying: Future[None] | None  # the assignments still being written, if any
-    active_pending: bool = False  # the active version's evaluation-sample score still to add
 
 
 class _Description(NamedTuple):
@@ -196,11 +197,8 @@ def _train_locked(request: _Request) -> SegmentationModel:
         clock.lap("read")
         trained_at = utcnow()
         store = model_store()
-        active_scoring = (
-            None
-            if deferred
-            else evaluation.start_active_scoring(previous, candidates, background, active_loading)
-        )
+        if not deferred:
+            active_scoring = evaluation.start_active_scoring(previous, candidates, background, active_loading)
         frame, result = _fit(request, candidates, trained_at.year, clock)
         if deferred:
             active_scoring = evaluation.start_active_scoring(previous, candidates, background)
@@ -217,6 +215,7 @@ def _train_locked(request: _Request) -> SegmentationModel:
             result=result,
             background=background,
             active_scoring=active_scoring,
+            active_deferred=deferred,
         )
         model = _store_version(training, store, evaluation_data, window_read)
     clock.lap("commit")
@@ -286,7 +285,7 @@ def _store_version(
         if registered.copying is not None:
             registered.copying.result()
         clock.lap("assignments_wait")
-        if registered.active_pending and training.previous is not None:
+        if training.active_deferred and training.previous is not None:
             fixed = {
                 **model.metrics["evaluation_sample"],
                 **evaluation.active_scores(training.previous, training.candidates, training.active_scoring),
@@ -342,14 +341,13 @@ def _register(training: _Training, window_read: Future[dict[str, Any]] | None) -
     decided = training.request.force or training.previous is None
     decision = _decide(training, None) if decided else None
     copying = _start_assignments(training, model) if decided else None
-    # Decided already: the active version's score is added once the assignments are written.
     fixed = evaluation.fixed_sample_scores(
         training.candidates,
         training.frame,
         training.result,
         training.previous,
         training.active_scoring,
-        with_active=not decided,
+        with_active=not training.active_deferred,  # else added once the assignments are written
     )
     model.metrics = {**model.metrics, "evaluation_sample": fixed}
     if decision is None:
@@ -357,7 +355,7 @@ def _register(training: _Training, window_read: Future[dict[str, Any]] | None) -
         copying = _start_assignments(training, model) if decision.activate else None
     model.notes = f"{'activated' if decision.activate else 'not activated'}: {decision.reason}"
     training.clock.lap("register")
-    return _Registered(model, decision, window, copying, active_pending=decided)
+    return _Registered(model, decision, window, copying)
 
 
 def _decide(training: _Training, fixed: dict[str, Any] | None) -> ActivationDecision:
