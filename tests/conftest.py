@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -117,14 +118,18 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def _recorded_statements(touching: str | None) -> Iterator[list[str]]:
-    """Every SQL statement SQLAlchemy runs while the test runs (only those naming `touching`)."""
+    """Every SQL statement SQLAlchemy runs on the test's thread while the test runs (only those
+    naming `touching`). Not other threads': an earlier test's click flusher (`tracking.clicks`)
+    keeps asking `SELECT 1` every second for the rest of the session, and a count that caught a
+    tick was off by one."""
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
     seen: list[str] = []
+    thread = threading.get_ident()
 
     def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        if touching is None or touching in statement:
+        if threading.get_ident() == thread and (touching is None or touching in statement):
             seen.append(statement)
 
     event.listen(Engine, "before_cursor_execute", record)

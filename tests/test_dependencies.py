@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -134,12 +135,17 @@ def _locked_pins() -> list[tuple[str, str]]:
     return pins
 
 
-def _project_json(name: str) -> dict | None:
-    try:
-        with urllib.request.urlopen(PROJECT_URL.format(name=name), timeout=20) as response:
-            return json.load(response)
-    except (OSError, ValueError):
-        return None
+def _project_json(name: str, attempts: int = 3) -> dict | None:
+    """The project's JSON from the registry; asked again after a failure (one of 145 answers
+    once came back empty in a CI run, which failed the audit for a network blip)."""
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(PROJECT_URL.format(name=name), timeout=20) as response:
+                return json.load(response)
+        except (OSError, ValueError):
+            if attempt + 1 < attempts:
+                time.sleep(1.0 + attempt)
+    return None
 
 
 def _audit_from_project_json(why_not_pip_audit: str) -> None:
