@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.cluster import KMeans, kmeans_plusplus
 
-from adflux.ml.k_seeding import PlusPlusInFloat64, best_starts, plusplus_in_float64
+from adflux.ml.k_seeding import PlusPlusInFloat64, best_starts
 
 SHARES = (0.40, 0.25, 0.15, 0.08, 0.05, 0.04, 0.02, 0.01)  # the colombia preset's skew
 
@@ -78,7 +78,7 @@ def test_float64_plusplus_draws_the_starts_scikit_learn_draws(random_state: int)
         np.testing.assert_array_equal(own.labels_, theirs.labels_)
         assert own.inertia_ == theirs.inertia_
         rng = np.random.RandomState(random_state)
-        centres = plusplus_in_float64(X, k, rng)
+        centres = PlusPlusInFloat64()(X, k, rng)
         rows = {row.tobytes() for row in X}
         assert centres.dtype == np.float32 and all(centre.tobytes() in rows for centre in centres)
 

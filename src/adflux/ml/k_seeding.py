@@ -80,11 +80,6 @@ def best_starts(
     return starts
 
 
-def plusplus_in_float64(X: np.ndarray, n_clusters: int, random_state: np.random.RandomState) -> np.ndarray:
-    """k-means++ centres of X, its distances computed on float64 rows (one call: `PlusPlusInFloat64`)."""
-    return PlusPlusInFloat64()(X, n_clusters, random_state)
-
-
 class PlusPlusInFloat64:
     """k-means++ starts for one K-means fit (its `init` callable), on a float64 copy of X made once.
 
